@@ -1,0 +1,350 @@
+/**
+ * Generates the bundled demo cluster snapshot under demo/cluster/ (committed; `npm start` scans it).
+ * Run: `npx tsx scripts/generate-demo.ts`. Deterministic: digests and UIDs derive from names, times
+ * are fixed, so regenerating gives byte-identical files. The files look exactly like
+ * `kubectl get … -o yaml|json` output; edit this script, not the files.
+ *
+ * What the demo exercises (tests in src/demo.test.ts assert each):
+ * - stale-image: every node caches images no pod on it uses (old app versions, leftovers)
+ * - unpinned-image: grafana:latest, an untagged fraud-scorer, busybox init container, a CronJob
+ *   template with no pods running (db-backup: alpine), a bare debug pod
+ * - mixed-versions: storefront/cart replicas run two digests of ghcr.io/acme/cart:latest
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+
+const OUT = join(process.cwd(), 'demo', 'cluster');
+const T0 = '2026-10-02T08:14:00Z';
+
+function sha(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+function digestOf(image: string, variant = ''): string {
+  return `sha256:${sha(`${image}#${variant}`)}`;
+}
+function uid(text: string): string {
+  const h = sha(`uid:${text}`);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+function hash(text: string, n = 10): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  const h = sha(text);
+  let out = '';
+  for (let i = 0; i < n; i++) out += alphabet[parseInt(h.slice(i * 2, i * 2 + 2), 16) % alphabet.length];
+  return out;
+}
+
+/** Normalised repository of a short Docker Hub name, as runtimes report it in imageID. */
+function repoOf(image: string): string {
+  const noDigest = image.split('@')[0] ?? image;
+  const lastColon = noDigest.lastIndexOf(':');
+  const repo = lastColon > noDigest.lastIndexOf('/') ? noDigest.slice(0, lastColon) : noDigest;
+  const first = repo.split('/')[0] ?? '';
+  if (!repo.includes('/')) return `docker.io/library/${repo}`;
+  if (!first.includes('.') && !first.includes(':') && first !== 'localhost') return `docker.io/${repo}`;
+  return repo;
+}
+function withTag(image: string): string {
+  const noDigest = image.split('@')[0] ?? image;
+  const lastColon = noDigest.lastIndexOf(':');
+  const tag = lastColon > noDigest.lastIndexOf('/') ? noDigest.slice(lastColon + 1) : 'latest';
+  return `${repoOf(image)}:${tag}`;
+}
+
+const NODES = [
+  { name: 'aks-system-31415926-vmss000000', zone: 'westeurope-1', created: '2026-06-11T09:02:11Z' },
+  { name: 'aks-apps-27182818-vmss000001', zone: 'westeurope-2', created: '2026-08-23T14:40:55Z' },
+  { name: 'aks-apps-27182818-vmss000002', zone: 'westeurope-3', created: '2026-09-30T06:12:09Z' },
+] as const;
+type NodeName = (typeof NODES)[number]['name'];
+const [SYS, APPS1, APPS2] = [NODES[0].name, NODES[1].name, NODES[2].name];
+
+interface ContainerDef {
+  name: string;
+  image: string;
+  /** Variant of the digest this container runs (same image, different digest = the tag moved). */
+  variant?: string;
+  init?: boolean;
+  ports?: number[];
+  secure?: boolean;
+}
+interface WorkloadDef {
+  namespace: string;
+  kind: 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'CronJob' | 'Pod';
+  name: string;
+  containers: ContainerDef[];
+  /** Node of each replica. DaemonSets get one per node. */
+  replicas: Array<{ node: NodeName; variants?: Record<string, string> }>;
+  labels?: Record<string, string>;
+  schedule?: string;
+}
+
+const W: WorkloadDef[] = [
+  // kube-system
+  { namespace: 'kube-system', kind: 'DaemonSet', name: 'kube-proxy', containers: [{ name: 'kube-proxy', image: 'mcr.microsoft.com/oss/kubernetes/kube-proxy:v1.30.4' }], replicas: NODES.map((n) => ({ node: n.name })) },
+  { namespace: 'kube-system', kind: 'Deployment', name: 'coredns', containers: [{ name: 'coredns', image: 'mcr.microsoft.com/oss/kubernetes/coredns:v1.11.3-1', ports: [53], secure: true }], replicas: [{ node: SYS }, { node: APPS1 }] },
+  { namespace: 'kube-system', kind: 'Deployment', name: 'metrics-server', containers: [{ name: 'metrics-server', image: 'mcr.microsoft.com/oss/kubernetes/metrics-server:v0.7.2', ports: [4443], secure: true }], replicas: [{ node: SYS }] },
+  // ingress
+  { namespace: 'ingress-nginx', kind: 'Deployment', name: 'ingress-nginx-controller', containers: [{ name: 'controller', image: 'registry.k8s.io/ingress-nginx/controller:v1.11.2@sha256:d5f8217feeac4887cb1ed21f27c2674e58be06bd8f5184cacea2a69abaf78dce', ports: [80, 443] }], replicas: [{ node: APPS1 }, { node: APPS2 }] },
+  // storefront
+  { namespace: 'storefront', kind: 'Deployment', name: 'web', containers: [{ name: 'web', image: 'ghcr.io/acme/storefront-web:2.4.1', ports: [8080], secure: true }], replicas: [{ node: APPS1 }, { node: APPS2 }, { node: APPS2 }] },
+  {
+    namespace: 'storefront',
+    kind: 'Deployment',
+    name: 'cart',
+    containers: [{ name: 'cart', image: 'ghcr.io/acme/cart:latest', ports: [8081] }],
+    // The tag moved between pulls: cart-…-x on APPS2 still runs last week's build.
+    replicas: [{ node: APPS1 }, { node: APPS1 }, { node: APPS2, variants: { cart: 'previous' } }],
+  },
+  // payments
+  { namespace: 'payments', kind: 'Deployment', name: 'payments-api', containers: [{ name: 'api', image: 'registry.acme.io/payments/api:1.8.0', ports: [8443], secure: true }], replicas: [{ node: APPS1 }, { node: APPS2 }] },
+  { namespace: 'payments', kind: 'Deployment', name: 'fraud-scorer', containers: [{ name: 'scorer', image: 'registry.acme.io/payments/fraud-scorer', ports: [9000] }], replicas: [{ node: APPS2 }] },
+  { namespace: 'payments', kind: 'StatefulSet', name: 'redis', containers: [{ name: 'redis', image: 'redis:7.2.5', ports: [6379] }], replicas: [{ node: APPS1 }] },
+  // data
+  { namespace: 'data', kind: 'StatefulSet', name: 'postgres', containers: [{ name: 'postgres', image: 'postgres:16.4-bookworm', ports: [5432] }], replicas: [{ node: APPS1 }, { node: APPS2 }] },
+  // monitoring
+  { namespace: 'monitoring', kind: 'DaemonSet', name: 'node-exporter', containers: [{ name: 'node-exporter', image: 'quay.io/prometheus/node-exporter:v1.8.2', ports: [9100] }], replicas: NODES.map((n) => ({ node: n.name })) },
+  { namespace: 'monitoring', kind: 'StatefulSet', name: 'prometheus', containers: [{ name: 'prometheus', image: 'quay.io/prometheus/prometheus:v2.54.1', ports: [9090], secure: true }], replicas: [{ node: SYS }] },
+  { namespace: 'monitoring', kind: 'Deployment', name: 'grafana', containers: [{ name: 'grafana', image: 'grafana/grafana:latest', ports: [3000] }], replicas: [{ node: SYS }] },
+  // batch
+  {
+    namespace: 'batch',
+    kind: 'CronJob',
+    name: 'nightly-report',
+    schedule: '15 2 * * *',
+    containers: [
+      { name: 'wait-for-db', image: 'busybox:latest', init: true },
+      { name: 'report', image: 'ghcr.io/acme/reports:1.2.0', secure: true },
+    ],
+    replicas: [{ node: APPS2 }],
+  },
+  { namespace: 'batch', kind: 'CronJob', name: 'db-backup', schedule: '0 */6 * * *', containers: [{ name: 'backup', image: 'alpine' }], replicas: [] },
+  // default: a bare debug pod someone left behind
+  { namespace: 'default', kind: 'Pod', name: 'debug-shell', containers: [{ name: 'shell', image: 'nicolaka/netshoot' }], replicas: [{ node: APPS1 }] },
+];
+
+/** Images cached on nodes that nothing uses any more: [node, image, variant, size]. */
+const LEFTOVERS: Array<[NodeName, string, string, number]> = [
+  [SYS, 'mcr.microsoft.com/oss/kubernetes/kube-proxy:v1.29.7', '', 82_115_302],
+  [SYS, 'grafana/grafana:10.4.2', '', 412_331_008],
+  [SYS, 'mcr.microsoft.com/azuremonitor/containerinsights/ciprod:3.1.22', '', 356_044_117],
+  [APPS1, 'ghcr.io/acme/storefront-web:2.3.7', '', 187_224_576],
+  [APPS1, 'ghcr.io/acme/storefront-web:2.4.0', '', 187_301_120],
+  [APPS1, 'registry.acme.io/payments/api:1.7.3', '', 245_760_512],
+  [APPS1, 'node:18.20.4-alpine', '', 132_489_216],
+  [APPS2, 'postgres:15.8-bookworm', '', 436_207_616],
+  [APPS2, 'python:3.9.19-slim', '', 125_829_120],
+  [APPS2, 'ghcr.io/acme/reports:1.1.4', '', 210_763_776],
+  [APPS2, 'mcr.microsoft.com/oss/kubernetes/kube-proxy:v1.29.7', '', 82_115_302],
+];
+const SIZES: Record<string, number> = {};
+function sizeOf(image: string): number {
+  SIZES[image] ??= 20_000_000 + (parseInt(sha(`size:${image}`).slice(0, 6), 16) % 300_000_000);
+  return SIZES[image];
+}
+
+const PAUSE = 'mcr.microsoft.com/oss/kubernetes/pause:3.6';
+
+function container(c: ContainerDef): Record<string, unknown> {
+  const out: Record<string, unknown> = { name: c.name, image: c.image, imagePullPolicy: c.image.endsWith(':latest') || !c.image.includes(':') ? 'Always' : 'IfNotPresent' };
+  if (c.ports !== undefined) out.ports = c.ports.map((p) => ({ containerPort: p, protocol: 'TCP' }));
+  out.resources = c.secure === true ? { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } } : {};
+  if (c.secure === true) {
+    out.securityContext = { runAsNonRoot: true, runAsUser: 10001, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } };
+  }
+  out.terminationMessagePath = '/dev/termination-log';
+  out.terminationMessagePolicy = 'File';
+  return out;
+}
+
+function podSpec(w: WorkloadDef, node?: NodeName): Record<string, unknown> {
+  const spec: Record<string, unknown> = {};
+  const init = w.containers.filter((c) => c.init === true);
+  if (init.length > 0) spec.initContainers = init.map(container);
+  spec.containers = w.containers.filter((c) => c.init !== true).map(container);
+  spec.dnsPolicy = 'ClusterFirst';
+  spec.restartPolicy = w.kind === 'CronJob' ? 'OnFailure' : 'Always';
+  spec.schedulerName = 'default-scheduler';
+  spec.serviceAccountName = w.namespace === 'kube-system' ? w.name : 'default';
+  spec.terminationGracePeriodSeconds = 30;
+  if (node !== undefined) spec.nodeName = node;
+  return spec;
+}
+
+const nodeUse = new Map<NodeName, Map<string, { digest: string; tags: Set<string> }>>();
+function cache(node: NodeName, image: string, variant: string, tagged: boolean): string {
+  const repo = repoOf(image);
+  const explicitDigest = image.includes('@') ? image.split('@')[1] : undefined;
+  const digest = explicitDigest ?? digestOf(withTag(image), variant);
+  const images = nodeUse.get(node) ?? new Map();
+  nodeUse.set(node, images);
+  const entry = images.get(`${repo}@${digest}`) ?? { digest, tags: new Set<string>() };
+  if (tagged) entry.tags.add(withTag(image));
+  images.set(`${repo}@${digest}`, entry);
+  return digest;
+}
+
+const docsByNamespace = new Map<string, Array<Record<string, unknown>>>();
+function add(namespace: string, obj: Record<string, unknown>): void {
+  const list = docsByNamespace.get(namespace) ?? [];
+  list.push(obj);
+  docsByNamespace.set(namespace, list);
+}
+function meta(name: string, namespace: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { name, namespace, uid: uid(`${namespace}/${name}`), resourceVersion: String(100000 + (parseInt(sha(name).slice(0, 4), 16) % 90000)), creationTimestamp: T0, ...extra };
+}
+
+for (const w of W) {
+  const labels = { 'app.kubernetes.io/name': w.name, 'app.kubernetes.io/part-of': w.namespace, ...(w.labels ?? {}) };
+  const template = { metadata: { labels }, spec: podSpec(w) };
+  const apiVersion = w.kind === 'CronJob' ? 'batch/v1' : 'apps/v1';
+  let podOwner: { apiVersion: string; kind: string; name: string; uid: string } | undefined;
+  let podPrefix = w.name;
+  if (w.kind === 'Deployment') {
+    const rsHash = hash(`${w.namespace}/${w.name}/rs`, 10);
+    const rsName = `${w.name}-${rsHash}`;
+    const dep = { apiVersion, kind: 'Deployment', metadata: meta(w.name, w.namespace, { labels, annotations: { 'deployment.kubernetes.io/revision': '3' }, generation: 3 }), spec: { replicas: w.replicas.length, selector: { matchLabels: { 'app.kubernetes.io/name': w.name } }, template, strategy: { type: 'RollingUpdate' } }, status: { replicas: w.replicas.length, readyReplicas: w.replicas.length, availableReplicas: w.replicas.length, observedGeneration: 3 } };
+    add(w.namespace, dep);
+    const rsLabels = { ...labels, 'pod-template-hash': rsHash };
+    add(w.namespace, { apiVersion, kind: 'ReplicaSet', metadata: meta(rsName, w.namespace, { labels: rsLabels, ownerReferences: [{ apiVersion, kind: 'Deployment', name: w.name, uid: uid(`${w.namespace}/${w.name}`), controller: true, blockOwnerDeletion: true }] }), spec: { replicas: w.replicas.length, selector: { matchLabels: { 'app.kubernetes.io/name': w.name, 'pod-template-hash': rsHash } }, template: { ...template, metadata: { labels: rsLabels } } }, status: { replicas: w.replicas.length, readyReplicas: w.replicas.length } });
+    podOwner = { apiVersion, kind: 'ReplicaSet', name: rsName, uid: uid(`${w.namespace}/${rsName}`) };
+    podPrefix = rsName;
+  } else if (w.kind === 'StatefulSet' || w.kind === 'DaemonSet') {
+    add(w.namespace, { apiVersion, kind: w.kind, metadata: meta(w.name, w.namespace, { labels }), spec: { ...(w.kind === 'StatefulSet' ? { replicas: w.replicas.length, serviceName: w.name } : {}), selector: { matchLabels: { 'app.kubernetes.io/name': w.name } }, template } });
+    podOwner = { apiVersion, kind: w.kind, name: w.name, uid: uid(`${w.namespace}/${w.name}`) };
+  } else if (w.kind === 'CronJob') {
+    add(w.namespace, { apiVersion, kind: 'CronJob', metadata: meta(w.name, w.namespace, { labels }), spec: { schedule: w.schedule, concurrencyPolicy: 'Forbid', successfulJobsHistoryLimit: 3, jobTemplate: { spec: { backoffLimit: 2, template } } }, status: { lastScheduleTime: '2026-11-28T02:15:00Z' } });
+    if (w.replicas.length > 0) {
+      const jobName = `${w.name}-29409135`;
+      add(w.namespace, { apiVersion, kind: 'Job', metadata: meta(jobName, w.namespace, { labels, ownerReferences: [{ apiVersion, kind: 'CronJob', name: w.name, uid: uid(`${w.namespace}/${w.name}`), controller: true, blockOwnerDeletion: true }] }), spec: { backoffLimit: 2, template }, status: { succeeded: 1, startTime: '2026-11-28T02:15:00Z', completionTime: '2026-11-28T02:17:41Z' } });
+      podOwner = { apiVersion, kind: 'Job', name: jobName, uid: uid(`${w.namespace}/${jobName}`) };
+      podPrefix = jobName;
+    }
+  }
+  w.replicas.forEach((replica, i) => {
+    const podName = w.kind === 'Pod' ? w.name : w.kind === 'StatefulSet' ? `${w.name}-${i}` : `${podPrefix}-${hash(`${w.namespace}/${w.name}/${i}`, 5)}`;
+    const done = w.kind === 'CronJob';
+    const statuses = (init: boolean): Array<Record<string, unknown>> =>
+      w.containers
+        .filter((c) => (c.init === true) === init)
+        .map((c) => {
+          const variant = replica.variants?.[c.name] ?? '';
+          const digest = cache(replica.node, c.image, variant, variant === '');
+          const terminated = init || done;
+          return {
+            name: c.name,
+            image: withTag(c.image).replace(/^docker\.io\/library\//, 'docker.io/library/'),
+            imageID: `${repoOf(c.image)}@${digest}`,
+            containerID: `containerd://${sha(`${podName}/${c.name}`)}`,
+            ready: !terminated,
+            restartCount: c.name === 'cart' && variant !== '' ? 2 : 0,
+            started: !terminated,
+            state: terminated ? { terminated: { exitCode: 0, reason: 'Completed', startedAt: '2026-11-28T02:15:04Z', finishedAt: '2026-11-28T02:17:40Z' } } : { running: { startedAt: '2026-11-20T10:00:00Z' } },
+          };
+        });
+    const init = statuses(true);
+    const status: Record<string, unknown> = {
+      phase: done ? 'Succeeded' : 'Running',
+      hostIP: `10.224.0.${NODES.findIndex((n) => n.name === replica.node) + 4}`,
+      podIP: `10.244.${NODES.findIndex((n) => n.name === replica.node)}.${10 + (parseInt(sha(podName).slice(0, 2), 16) % 200)}`,
+      qosClass: w.containers.some((c) => c.secure === true) ? 'Burstable' : 'BestEffort',
+      startTime: '2026-11-20T09:59:51Z',
+      ...(init.length > 0 ? { initContainerStatuses: init } : {}),
+      containerStatuses: statuses(false),
+    };
+    const podLabels = w.kind === 'Deployment' ? { ...labels, 'pod-template-hash': podPrefix.slice(w.name.length + 1) } : labels;
+    add(w.namespace, { apiVersion: 'v1', kind: 'Pod', metadata: meta(podName, w.namespace, { labels: podLabels, ...(podOwner === undefined ? {} : { ownerReferences: [{ ...podOwner, controller: true, blockOwnerDeletion: true }] }) }), spec: podSpec(w, replica.node), status });
+  });
+}
+
+// Every node runs the sandbox image; leftovers are cached but unused.
+for (const n of NODES) cache(n.name, PAUSE, '', true);
+for (const [node, image, variant] of LEFTOVERS) cache(node, image, variant, true);
+// The image the cart tag pointed to before the move is still cached on APPS1 (digest name only).
+cache(APPS1, 'ghcr.io/acme/cart:latest', 'previous', false);
+
+const SERVICES: Array<[string, string, string, number[]]> = [
+  ['ingress-nginx', 'ingress-nginx-controller', 'LoadBalancer', [80, 443]],
+  ['storefront', 'web', 'ClusterIP', [8080]],
+  ['storefront', 'cart', 'ClusterIP', [8081]],
+  ['payments', 'payments-api', 'ClusterIP', [8443]],
+  ['payments', 'redis', 'ClusterIP', [6379]],
+  ['data', 'postgres', 'ClusterIP', [5432]],
+  ['monitoring', 'grafana', 'NodePort', [3000]],
+  ['monitoring', 'prometheus', 'ClusterIP', [9090]],
+  ['kube-system', 'kube-dns', 'ClusterIP', [53]],
+];
+for (const [namespace, name, type, ports] of SERVICES) {
+  const selectorName = name === 'kube-dns' ? 'coredns' : name;
+  add(namespace, { apiVersion: 'v1', kind: 'Service', metadata: meta(name, namespace), spec: { type, selector: { 'app.kubernetes.io/name': selectorName }, ports: ports.map((p) => ({ name: `p${p}`, port: p, targetPort: p, protocol: 'TCP', ...(type === 'NodePort' ? { nodePort: 30000 + (p % 2000) } : {}) })) } });
+}
+add('storefront', { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta('default-deny-ingress', 'storefront'), spec: { podSelector: {}, policyTypes: ['Ingress'] } });
+add('storefront', { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta('allow-ingress-controller', 'storefront'), spec: { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'web' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }], ports: [{ port: 8080, protocol: 'TCP' }] }] } });
+add('payments', { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta('api-from-storefront', 'payments'), spec: { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'payments-api' } }, policyTypes: ['Ingress', 'Egress'], ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'storefront' } } }] }], egress: [{ to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'redis' } } }], ports: [{ port: 6379, protocol: 'TCP' }] }] } });
+
+const NAMESPACES = ['default', 'kube-system', 'ingress-nginx', 'storefront', 'payments', 'data', 'monitoring', 'batch'];
+const PSS: Record<string, string> = { storefront: 'restricted', payments: 'baseline', 'kube-system': 'privileged' };
+
+rmSync(OUT, { recursive: true, force: true });
+mkdirSync(OUT, { recursive: true });
+
+const namespaceDocs = NAMESPACES.map((name) => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name, uid: uid(`ns/${name}`), creationTimestamp: '2026-06-11T09:05:00Z', labels: { 'kubernetes.io/metadata.name': name, ...(PSS[name] === undefined ? {} : { 'pod-security.kubernetes.io/enforce': PSS[name], 'pod-security.kubernetes.io/enforce-version': 'v1.30' }) } },
+  spec: { finalizers: ['kubernetes'] },
+  status: { phase: 'Active' },
+}));
+writeFileSync(join(OUT, 'namespaces.yaml'), `# kubectl get namespaces -o yaml\n${stringify({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items: namespaceDocs }, { aliasDuplicateObjects: false })}`);
+
+const nodeDocs = NODES.map((n, i) => {
+  const images = [...(nodeUse.get(n.name)?.values() ?? [])].map((e) => {
+    const repoNames = [...e.tags].map((t) => `${repoOf(t)}@${e.digest}`);
+    const names = [...new Set([...repoNames, ...(repoNames.length === 0 ? [] : []), ...[...e.tags]])];
+    const first = [...e.tags][0];
+    const fallbackRepo = [...(nodeUse.get(n.name)?.entries() ?? [])].find(([, v]) => v === e)?.[0].split('@')[0] ?? '';
+    if (names.length === 0) names.push(`${fallbackRepo}@${e.digest}`);
+    const leftover = LEFTOVERS.find(([node, image]) => node === n.name && first !== undefined && withTag(image) === first);
+    return { names, sizeBytes: leftover?.[3] ?? sizeOf(first ?? fallbackRepo) };
+  });
+  images.sort((a, b) => b.sizeBytes - a.sizeBytes);
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: n.name,
+      uid: uid(`node/${n.name}`),
+      creationTimestamp: n.created,
+      labels: { 'kubernetes.io/hostname': n.name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'topology.kubernetes.io/zone': n.zone, 'node.kubernetes.io/instance-type': 'Standard_D4s_v5', agentpool: i === 0 ? 'system' : 'apps', 'kubernetes.azure.com/node-image-version': 'AKSUbuntu-2204gen2containerd-202609.15.0' },
+    },
+    spec: { providerID: `azure:///subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/mc_demo/providers/Microsoft.Compute/virtualMachineScaleSets/aks-${i === 0 ? 'system' : 'apps'}/virtualMachines/${i}`, podCIDR: `10.244.${i}.0/24` },
+    status: {
+      addresses: [{ type: 'InternalIP', address: `10.224.0.${i + 4}` }, { type: 'Hostname', address: n.name }],
+      capacity: { cpu: '4', memory: '16374584Ki', pods: '110', 'ephemeral-storage': '129886128Ki' },
+      allocatable: { cpu: '3860m', memory: '12880184Ki', pods: '110', 'ephemeral-storage': '119703055367' },
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: '2026-11-28T09:00:00Z', lastTransitionTime: n.created }],
+      nodeInfo: {
+        architecture: 'amd64',
+        bootID: uid(`boot/${n.name}`),
+        containerRuntimeVersion: 'containerd://1.7.22-1',
+        kernelVersion: '5.15.0-1073-azure',
+        kubeProxyVersion: 'v1.30.4',
+        kubeletVersion: 'v1.30.4',
+        machineID: sha(`machine/${n.name}`).slice(0, 32),
+        operatingSystem: 'linux',
+        osImage: 'Ubuntu 22.04.5 LTS',
+        systemUUID: uid(`system/${n.name}`),
+      },
+      images,
+    },
+  };
+});
+writeFileSync(join(OUT, 'nodes.json'), `${JSON.stringify({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items: nodeDocs }, null, 2)}\n`);
+
+for (const [namespace, docs] of docsByNamespace) {
+  const body = docs.map((d) => stringify(d, { aliasDuplicateObjects: false })).join('---\n');
+  writeFileSync(join(OUT, `${namespace}.yaml`), `# kubectl get deploy,rs,sts,ds,cronjob,job,pod,svc,netpol -n ${namespace} -o yaml (one document per object)\n${body}`);
+}
+console.log(`demo written to ${OUT}: ${NODES.length} nodes, ${[...docsByNamespace.values()].flat().filter((d) => d.kind === 'Pod').length} pods, ${NAMESPACES.length} namespaces`);

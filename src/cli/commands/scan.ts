@@ -1,0 +1,156 @@
+import { writeFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { closest } from 'fastest-levenshtein';
+import { readConfigFile, envLayer, mergeSettings, splitList, validateLayer } from '../../config/load.js';
+import { FAIL_ON, Namespace, type Settings, type SettingsLayer } from '../../config/schema.js';
+import { UsageError, errorMessage, AppError } from '../../core/errors.js';
+import { atLeast } from '../../core/severity.js';
+import type { InventorySource } from '../../inventory/source.js';
+import { snapshotSource } from '../../inventory/sources/snapshot/index.js';
+import { demoSnapshotPath } from '../../paths.js';
+import { CHECKS } from '../../policy/registry.js';
+import { FORMATS, findFormat } from '../../report/registry.js';
+import { scan } from '../../scan/index.js';
+import type { CliContext } from '../context.js';
+
+interface ScanFlags {
+  demo?: boolean;
+  snapshot?: string;
+  kubeconfig?: string;
+  context?: string;
+  inCluster?: boolean;
+  namespace?: string[];
+  format?: string;
+  output?: string;
+  failOn?: string;
+  sandboxImage?: string[];
+  rules?: string;
+  config?: string;
+  color?: boolean;
+  now?: string;
+  debug?: boolean;
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...splitList(value)];
+
+export function scanCommand(ctx: CliContext): Command {
+  return new Command('scan')
+    .description('Inventory a cluster (live or from a snapshot), find run-stage problems and report them')
+    .option('--demo', 'scan the bundled demo cluster snapshot')
+    .option('--snapshot <path>', 'scan a directory or file of "kubectl get … -o json|yaml" output')
+    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, in-cluster, ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context (default: the current context)')
+    .option('--in-cluster', 'use the pod service account (when running inside the cluster)')
+    .option('-n, --namespace <names>', 'only these namespaces (repeat or comma-separate); default: all', collect)
+    .option('-f, --format <format>', `report format: ${FORMATS.map((f) => f.id).join(', ')} (default: table)`)
+    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .option('--fail-on <severity>', `exit 1 when a finding is at or above: ${FAIL_ON.join(', ')} (default: none)`)
+    .option('--sandbox-image <glob>', 'extra pod sandbox (pause) image globs, in use by every pod', collect)
+    .option('--rules <ids>', `only these rules (comma-separated): ${CHECKS.map((c) => c.id).join(', ')}`)
+    .option('--config <file>', 'settings file (YAML/JSON); flags and RUNWARDEN_* variables override it')
+    .option('--no-color', 'plain output even on a terminal')
+    .addOption(new Option('--now <iso-time>', 'evaluate as of this time (reproducible reports)').hideHelp())
+    .option('--debug', 'show stack traces on errors')
+    .action(async (flags: ScanFlags) => {
+      const settings = await resolveSettings(flags, ctx);
+      await runScan(settings, flags, ctx);
+    });
+}
+
+async function resolveSettings(flags: ScanFlags, ctx: CliContext): Promise<Settings> {
+  const fileLayer = flags.config === undefined ? {} : await readConfigFile(flags.config);
+  const flagLayer: SettingsLayer = {};
+  if (flags.format !== undefined) flagLayer.format = flags.format;
+  if (flags.output !== undefined) flagLayer.output = flags.output;
+  if (flags.failOn !== undefined) {
+    const value = flags.failOn.toLowerCase();
+    if (!(FAIL_ON as readonly string[]).includes(value)) throw unknownValue('--fail-on', flags.failOn, FAIL_ON);
+    flagLayer.failOn = value as Settings['failOn'];
+  }
+  if (flags.namespace !== undefined) {
+    for (const ns of flags.namespace) {
+      if (!Namespace.safeParse(ns).success) {
+        throw new UsageError(`Invalid --namespace "${ns}" (flag): must be a DNS-1123 label (lowercase letters, digits, "-"), e.g. "${ns.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '') || 'kube-system'}".`);
+      }
+    }
+    flagLayer.namespaces = flags.namespace;
+  }
+  if (flags.kubeconfig !== undefined) flagLayer.kubeconfig = flags.kubeconfig;
+  if (flags.context !== undefined) flagLayer.context = flags.context;
+  if (flags.inCluster === true) flagLayer.inCluster = true;
+  if (flags.snapshot !== undefined) flagLayer.snapshot = flags.snapshot;
+  if (flags.demo === true) flagLayer.demo = true;
+  if (flags.sandboxImage !== undefined) flagLayer.sandboxImages = flags.sandboxImage;
+  if (flags.rules !== undefined) {
+    const rules = splitList(flags.rules);
+    const known = CHECKS.map((c) => c.id);
+    for (const rule of rules) if (!known.includes(rule)) throw unknownValue('--rules', rule, known);
+    flagLayer.rules = rules;
+  }
+  if (flags.color === false) flagLayer.color = 'never';
+  const settings = mergeSettings(fileLayer, envLayer(ctx.env), validateLayer(flagLayer, 'flags'));
+  if (findFormat(settings.format) === undefined) throw unknownValue('--format', settings.format, FORMATS.map((f) => f.id));
+  const sources = [settings.demo ? '--demo' : undefined, settings.snapshot !== undefined ? '--snapshot' : undefined].filter((s) => s !== undefined);
+  if (sources.length > 1) throw new UsageError('--demo and --snapshot cannot be combined: pick one source.');
+  if (sources.length === 1 && (settings.kubeconfig !== undefined || settings.context !== undefined || settings.inCluster)) {
+    throw new UsageError(`${sources[0]} reads files; --kubeconfig, --context and --in-cluster are for a live cluster. Drop one of them.`);
+  }
+  return settings;
+}
+
+export function unknownValue(flag: string, value: string, valid: readonly string[]): UsageError {
+  const suggestion = closest(value.toLowerCase(), [...valid]);
+  return new UsageError(`Unknown ${flag} "${value}": expected one of ${valid.join(', ')}. Did you mean "${suggestion}"?`);
+}
+
+async function createSource(settings: Settings): Promise<InventorySource> {
+  if (settings.demo) return snapshotSource({ path: demoSnapshotPath(), type: 'demo', displayRoot: 'demo/cluster' });
+  if (settings.snapshot !== undefined) return snapshotSource({ path: settings.snapshot });
+  const { kubernetesSource } = await import('../../inventory/sources/kubernetes/index.js');
+  return kubernetesSource({ kubeconfig: settings.kubeconfig, context: settings.context, inCluster: settings.inCluster });
+}
+
+async function runScan(settings: Settings, flags: ScanFlags, ctx: CliContext): Promise<void> {
+  const progress = ctx.stderr.isTTY === true;
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort(new AppError('interrupted', 'Scan interrupted'));
+  process.once('SIGINT', onSignal);
+  let now: Date | undefined;
+  if (flags.now !== undefined) {
+    now = new Date(flags.now);
+    if (Number.isNaN(now.getTime())) throw new UsageError(`Invalid --now "${flags.now}": expected an ISO 8601 time, e.g. "2026-01-31T12:00:00Z".`);
+  }
+  try {
+    const { report } = await scan({
+      source: await createSource(settings),
+      namespaces: settings.namespaces,
+      sandboxImages: settings.sandboxImages,
+      rules: settings.rules,
+      now,
+      signal: controller.signal,
+      onProgress: progress ? (message) => ctx.stderr.write(`\r\x1b[2K${message}`) : undefined,
+    });
+    if (progress) ctx.stderr.write('\r\x1b[2K');
+    const format = findFormat(settings.format);
+    if (format === undefined) throw unknownValue('--format', settings.format, FORMATS.map((f) => f.id));
+    const toFile = settings.output !== undefined;
+    const color = settings.color === 'always' || (settings.color === 'auto' && !toFile && ctx.stdout.isTTY === true && ctx.env.NO_COLOR === undefined) || (settings.color === 'auto' && ctx.env.FORCE_COLOR !== undefined && ctx.env.FORCE_COLOR !== '0' && !toFile);
+    const text = format.render(report, { color });
+    if (settings.output !== undefined) {
+      try {
+        await writeFile(settings.output, text);
+      } catch (error) {
+        throw new UsageError(`Cannot write --output "${settings.output}": ${errorMessage(error)}`, { hint: 'Check that the directory exists and is writable.' });
+      }
+      ctx.stderr.write(`runwarden: wrote ${format.id} report to ${settings.output} (${report.summary.findings} findings, ${report.issues.length} issues)\n`);
+    } else {
+      ctx.stdout.write(text);
+    }
+    if (settings.failOn !== 'none') {
+      const threshold = settings.failOn;
+      if (report.findings.some((f) => atLeast(f.severity, threshold))) ctx.exitCode = 1;
+    }
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * CLI entry: parse → call → print. Maps every error to one actionable line and an exit code
+ * (STYLE.md): 0 ok, 1 findings at/above --fail-on, 2 usage/config error, 3 runtime failure.
+ * No stack traces unless --debug.
+ */
+import { Command, CommanderError } from 'commander';
+import { AppError, EXIT, errorMessage } from '../core/errors.js';
+import { VERSION } from '../version.js';
+import { COMMANDS } from './commands/index.js';
+import type { CliContext } from './context.js';
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('runwarden')
+    .description('Keeps what runs in your clusters trustworthy: inventory, stale images, unpinned and drifting images, and more.')
+    .version(VERSION, '-V, --version')
+    .option('--debug', 'show stack traces and debug detail on errors')
+    .showSuggestionAfterError(true)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+    })
+    .exitOverride();
+  for (const make of COMMANDS) {
+    const command = make(ctx);
+    command.exitOverride();
+    command.configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
+    command.showSuggestionAfterError(true);
+    program.addCommand(command);
+  }
+  return program;
+}
+
+export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
+  const debug = argv.includes('--debug');
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return ctx.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander already printed its message (with "Did you mean …?" for a mistyped option)
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    return reportError(error, ctx, debug);
+  }
+}
+
+export function reportError(error: unknown, ctx: CliContext, debug: boolean): number {
+  if (error instanceof AppError) {
+    const hint = error.hint === undefined ? '' : ` Hint: ${error.hint}`;
+    ctx.stderr.write(`runwarden: error: ${error.message}${hint}\n`);
+    if (debug) ctx.stderr.write(`${error.stack ?? ''}\n${error.cause === undefined ? '' : `cause: ${String((error.cause as Error).stack ?? error.cause)}\n`}`);
+    return error.exitCode;
+  }
+  ctx.stderr.write(`runwarden: internal error: ${errorMessage(error)}${debug ? '' : ' (rerun with --debug for details, and please report it)'}\n`);
+  if (debug && error instanceof Error) ctx.stderr.write(`${error.stack ?? ''}\n`);
+  return EXIT.runtime;
+}

@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import type { Severity } from './severity.js';
+
+export const FINDING_KINDS = ['vulnerability', 'malware', 'end-of-life', 'outdated', 'stale-image', 'misconfiguration', 'node'] as const;
+export type FindingKind = (typeof FINDING_KINDS)[number];
+
+export const SUBJECT_TYPES = ['cluster', 'namespace', 'workload', 'pod', 'container', 'node', 'image'] as const;
+export type SubjectType = (typeof SUBJECT_TYPES)[number];
+
+/** What a finding is about. Fields narrow from the cluster down; unused ones are omitted. */
+export interface Subject {
+  type: SubjectType;
+  namespace?: string | undefined;
+  workload?: { kind: string; name: string } | undefined;
+  pod?: string | undefined;
+  container?: string | undefined;
+  node?: string | undefined;
+  image?: string | undefined;
+}
+
+export interface Finding {
+  /** Stable fingerprint: the same problem on the same subject has the same id across scans. */
+  id: string;
+  /** Stable rule id, e.g. `stale-image`. */
+  rule: string;
+  kind: FindingKind;
+  severity: Severity;
+  title: string;
+  subject: Subject;
+  /** Facts that make the finding true, for a person to verify. */
+  evidence: Record<string, unknown>;
+  remediation: string;
+}
+
+/** The human path of a subject: `ns/Deployment/web/container nginx`, `node worker-1`. */
+export function subjectPath(subject: Subject): string {
+  const parts: string[] = [];
+  if (subject.node !== undefined && subject.type === 'node') parts.push(`node/${subject.node}`);
+  if (subject.namespace !== undefined) parts.push(subject.namespace);
+  if (subject.workload !== undefined) parts.push(`${subject.workload.kind}/${subject.workload.name}`);
+  if (subject.pod !== undefined) parts.push(`pod/${subject.pod}`);
+  if (subject.container !== undefined) parts.push(`container/${subject.container}`);
+  if (subject.type === 'image' && subject.node !== undefined) parts.push(`node/${subject.node}`);
+  if (subject.image !== undefined) parts.push(subject.image);
+  return parts.length > 0 ? parts.join('/') : 'cluster';
+}
+
+/** Fingerprint from the rule, the subject and a key that separates two findings of one rule on one subject. */
+export function fingerprint(rule: string, subject: Subject, key = ''): string {
+  return createHash('sha256').update(`${rule}\0${subjectPath(subject)}\0${key}`).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,172 @@
+/**
+ * Builds the inventory model (core/inventory.ts) from raw objects: resolves every pod to its
+ * top-level workload (ReplicaSet → Deployment, Job → CronJob), parses every image reference and
+ * running digest, and reads each node's image cache. Pure: no I/O.
+ */
+import { parseImageId, parseImageReference, tryParseImageReference, type ImageReference } from '../core/image-ref.js';
+import { errorMessage } from '../core/errors.js';
+import type { CachedImage, ContainerInfo, ContainerType, Inventory, NodeInfo, PodInfo, WorkloadInfo, WorkloadRef } from '../core/inventory.js';
+import { podKey, workloadKey } from '../core/inventory.js';
+import { issue, type Issue } from '../core/issue.js';
+import type { ContainerStatus, GenericObject, ObjectMeta, OwnerReference, Pod } from './schema.js';
+import type { SourceResult } from './source.js';
+
+/** Kinds whose pods roll up one level further to the owner's own controller. */
+const ROLL_UP: Record<string, string> = { ReplicaSet: 'Deployment', Job: 'CronJob' };
+
+export function buildInventory(result: SourceResult): Inventory {
+  const issues: Issue[] = [...result.issues];
+  const { objects, origins } = result;
+
+  // Owner lookup: kind/namespace/name → object, for the two-level roll-ups.
+  const owners = new Map<string, GenericObject>();
+  for (const kind of ['ReplicaSet', 'Job'] as const) {
+    for (const obj of objects[kind]) owners.set(`${kind}/${ns(obj.metadata)}/${obj.metadata.name}`, obj);
+  }
+
+  const workloads = new Map<string, WorkloadInfo>();
+  const workloadObjects: Array<[string, GenericObject]> = [];
+  for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'ReplicaSet', 'Job'] as const) {
+    for (const obj of objects[kind]) workloadObjects.push([kind, obj]);
+  }
+  for (const [kind, obj] of workloadObjects) {
+    // ReplicaSets and Jobs with a controller are not top-level workloads themselves.
+    if ((kind === 'ReplicaSet' || kind === 'Job') && controllerOf(obj.metadata)?.kind === ROLL_UP[kind]) continue;
+    const ref: WorkloadRef = { kind, name: obj.metadata.name, namespace: ns(obj.metadata) };
+    workloads.set(workloadKey(ref), { ...ref, uid: obj.metadata.uid ?? undefined, labels: labels(obj.metadata), pods: [], origin: origins.get(obj), raw: obj });
+  }
+
+  const pods: PodInfo[] = [];
+  for (const pod of objects.Pod) {
+    const namespace = ns(pod.metadata);
+    const workload = resolveWorkload(pod, owners);
+    const key = workloadKey(workload);
+    let info = workloads.get(key);
+    if (info === undefined) {
+      // The owner was not in the inventory (bare pod, or its controller was not listed): the pod's
+      // nearest known owner stands for the workload, never a name guessed from pod-template-hash.
+      info = { ...workload, uid: undefined, labels: workload.kind === 'Pod' ? labels(pod.metadata) : {}, pods: [], origin: origins.get(pod), raw: undefined };
+      workloads.set(key, info);
+    }
+    info.pods.push(podKey({ namespace, name: pod.metadata.name }));
+    const origin = origins.get(pod);
+    pods.push({
+      name: pod.metadata.name,
+      namespace,
+      uid: pod.metadata.uid ?? undefined,
+      nodeName: pod.spec.nodeName ?? undefined,
+      phase: pod.status?.phase ?? undefined,
+      labels: labels(pod.metadata),
+      workload,
+      containers: containersOf(pod, origin, issues),
+      origin,
+      raw: pod,
+    });
+  }
+
+  const nodes: NodeInfo[] = objects.Node.map((node) => {
+    const nodeInfo = node.status?.nodeInfo;
+    return {
+      name: node.metadata.name,
+      labels: labels(node.metadata),
+      kubeletVersion: nodeInfo?.kubeletVersion ?? undefined,
+      osImage: nodeInfo?.osImage ?? undefined,
+      kernelVersion: nodeInfo?.kernelVersion ?? undefined,
+      containerRuntimeVersion: nodeInfo?.containerRuntimeVersion ?? undefined,
+      architecture: nodeInfo?.architecture ?? undefined,
+      operatingSystem: nodeInfo?.operatingSystem ?? undefined,
+      createdAt: node.metadata.creationTimestamp ?? undefined,
+      images: (node.status?.images ?? []).map((image) => cachedImage(image.names ?? [], image.sizeBytes ?? 0)),
+      origin: origins.get(node),
+      raw: node,
+    };
+  });
+
+  return {
+    source: result.source,
+    namespaces: objects.Namespace.map((n) => ({ name: n.metadata.name, labels: labels(n.metadata) })),
+    nodes,
+    pods,
+    workloads: [...workloads.values()],
+    services: objects.Service.map((s) => ({ name: s.metadata.name, namespace: ns(s.metadata), type: s.spec?.type ?? 'ClusterIP', raw: s })),
+    networkPolicies: objects.NetworkPolicy.map((p) => ({ name: p.metadata.name, namespace: ns(p.metadata), raw: p })),
+    coverage: { complete: result.complete, namespaces: result.namespaces },
+    issues,
+  };
+}
+
+function ns(meta: ObjectMeta): string {
+  return meta.namespace ?? 'default';
+}
+
+function labels(meta: ObjectMeta): Record<string, string> {
+  return meta.labels ?? {};
+}
+
+function controllerOf(meta: ObjectMeta): OwnerReference | undefined {
+  const refs = meta.ownerReferences ?? [];
+  return refs.find((r) => r.controller === true) ?? (refs.length === 1 ? refs[0] : undefined);
+}
+
+function resolveWorkload(pod: Pod, owners: Map<string, GenericObject>): WorkloadRef {
+  const namespace = ns(pod.metadata);
+  const owner = controllerOf(pod.metadata);
+  // Static (mirror) pods are owned by their Node: the pod is its own workload.
+  if (owner === undefined || owner.kind === 'Node') return { kind: 'Pod', name: pod.metadata.name, namespace };
+  const parentKind = ROLL_UP[owner.kind];
+  if (parentKind !== undefined) {
+    const obj = owners.get(`${owner.kind}/${namespace}/${owner.name}`);
+    const parent = obj === undefined ? undefined : controllerOf(obj.metadata);
+    if (parent !== undefined && parent.kind === parentKind) return { kind: parent.kind, name: parent.name, namespace };
+  }
+  return { kind: owner.kind, name: owner.name, namespace };
+}
+
+function containersOf(pod: Pod, origin: string | undefined, issues: Issue[]): ContainerInfo[] {
+  const status = pod.status;
+  const groups: Array<[ContainerType, Array<{ name: string; image?: string | null | undefined }> | null | undefined, ContainerStatus[] | null | undefined]> = [
+    ['init', pod.spec.initContainers, status?.initContainerStatuses],
+    ['regular', pod.spec.containers, status?.containerStatuses],
+    ['ephemeral', pod.spec.ephemeralContainers, status?.ephemeralContainerStatuses],
+  ];
+  const out: ContainerInfo[] = [];
+  for (const [type, specs, statuses] of groups) {
+    for (const spec of specs ?? []) {
+      const st = statuses?.find((s) => s.name === spec.name);
+      const image = spec.image ?? '';
+      let ref: ImageReference | undefined;
+      if (image === '') {
+        issues.push(issue('image-missing', `Container ${spec.name} of pod ${ns(pod.metadata)}/${pod.metadata.name} has no image`, origin));
+      } else {
+        try {
+          ref = parseImageReference(image);
+        } catch (error) {
+          issues.push(issue('image-reference', `Pod ${ns(pod.metadata)}/${pod.metadata.name} container ${spec.name}: ${errorMessage(error)}`, origin));
+        }
+      }
+      out.push({
+        name: spec.name,
+        type,
+        image,
+        ref,
+        running: parseImageId(st?.imageID ?? undefined),
+        statusImage: st?.image ?? undefined,
+        state: st?.state?.running !== undefined ? 'running' : st?.state?.terminated !== undefined ? 'terminated' : st?.state?.waiting !== undefined ? 'waiting' : 'unknown',
+        restartCount: st?.restartCount ?? 0,
+      });
+    }
+  }
+  return out;
+}
+
+function cachedImage(names: string[], sizeBytes: number): CachedImage {
+  const digests: string[] = [];
+  const tags: ImageReference[] = [];
+  for (const name of names) {
+    const ref = tryParseImageReference(name);
+    if (ref === undefined) continue;
+    if (ref.digest !== undefined) digests.push(ref.digest);
+    else if (ref.tag !== undefined) tags.push(ref);
+  }
+  return { names, digests: [...new Set(digests)], tags, sizeBytes };
+}

@@ -1,0 +1,30 @@
+import type { ResourceKind, SourceInfo } from '../core/inventory.js';
+import type { Issue } from '../core/issue.js';
+import type { ClusterObjects } from './schema.js';
+
+/** Raw objects read by a source, before the inventory model is built from them. */
+export interface SourceResult {
+  source: SourceInfo;
+  objects: ClusterObjects;
+  /** `origin` per object (file path + position, or API URL), keyed by the object itself. */
+  origins: WeakMap<object, string>;
+  /** Kinds listed completely; a kind absent here was forbidden, failed or not present in the snapshot. */
+  complete: ResourceKind[];
+  /** Namespace filter in force; undefined = all namespaces. */
+  namespaces: string[] | undefined;
+  issues: Issue[];
+}
+
+export interface LoadOptions {
+  signal?: AbortSignal | undefined;
+  /** Only these namespaces (cluster-scoped kinds are still read). */
+  namespaces?: string[] | undefined;
+  /** Progress callback for long reads. */
+  onProgress?: ((event: { kind: ResourceKind; count: number }) => void) | undefined;
+}
+
+/** Where an inventory comes from: a live cluster, a snapshot on disk, … (one folder each under `sources/`). */
+export interface InventorySource {
+  readonly id: string;
+  load(options: LoadOptions): Promise<SourceResult>;
+}

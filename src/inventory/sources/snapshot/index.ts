@@ -1,0 +1,277 @@
+/**
+ * The `snapshot` inventory source: files of `kubectl get … -o json|yaml` output.
+ * Accepts a directory (read recursively, `.json`, `.yaml`, `.yml`) or one file; each file holds a
+ * single object, a `List`/`PodList`/… (items without `kind` take it from the list's kind), or
+ * several YAML documents. A file that cannot be parsed, or an object that fails validation, becomes
+ * an issue naming the file and the JSON path or YAML line; everything else is still read.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { extname, join, relative } from 'node:path';
+import { isMap, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import type { z } from 'zod';
+import { InputError, errorMessage } from '../../../core/errors.js';
+import { RESOURCE_KINDS, type ResourceKind } from '../../../core/inventory.js';
+import { issue, type Issue } from '../../../core/issue.js';
+import { OBJECT_SCHEMAS, emptyClusterObjects, type ClusterObjects } from '../../schema.js';
+import type { InventorySource, LoadOptions, SourceResult } from '../../source.js';
+
+const EXTENSIONS = new Set(['.json', '.yaml', '.yml']);
+const KINDS = new Set<string>(RESOURCE_KINDS);
+
+export interface SnapshotOptions {
+  /** A directory or a file. */
+  path: string;
+  /** Label for reports (`demo` for the bundled demo). */
+  type?: 'snapshot' | 'demo';
+  /** Shown instead of the absolute path in origins and the report (keeps reports portable). */
+  displayRoot?: string | undefined;
+}
+
+export function snapshotSource(options: SnapshotOptions): InventorySource {
+  return { id: 'snapshot', load: (loadOptions) => loadSnapshot(options, loadOptions) };
+}
+
+/** Position of a document inside a file, for messages: `file.yaml:12` or `file.json $.items[3]`. */
+type Locate = (path: ReadonlyArray<string | number>) => string;
+
+interface Collector {
+  objects: ClusterObjects;
+  origins: WeakMap<object, string>;
+  issues: Issue[];
+  /** kind/namespace/name → origin, to drop exact duplicates seen in two files. */
+  seen: Map<string, { origin: string; json: string }>;
+  kindsSeen: Set<ResourceKind>;
+  ignored: Map<string, number>;
+  namespaces: Set<string> | undefined;
+}
+
+export async function loadSnapshot(options: SnapshotOptions, loadOptions: LoadOptions = {}): Promise<SourceResult> {
+  const files = await listFiles(options.path);
+  const displayRoot = options.displayRoot ?? options.path;
+  const collector: Collector = {
+    objects: emptyClusterObjects(),
+    origins: new WeakMap(),
+    issues: [],
+    seen: new Map(),
+    kindsSeen: new Set(),
+    ignored: new Map(),
+    namespaces: loadOptions.namespaces === undefined ? undefined : new Set(loadOptions.namespaces),
+  };
+  for (const file of files) {
+    loadOptions.signal?.throwIfAborted();
+    const display = displayName(file, options.path, displayRoot);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      collector.issues.push(issue('snapshot-read', `Cannot read ${display}: ${errorMessage(error)}`, display));
+      continue;
+    }
+    parseFile(text, display, collector);
+  }
+  for (const [kind, count] of collector.ignored) {
+    collector.issues.push(issue('snapshot-ignored-kind', `Ignored ${count} object(s) of kind ${kind}: not part of the inventory`, displayRoot));
+  }
+  if (files.length > 0 && collector.kindsSeen.size === 0) {
+    collector.issues.push(issue('snapshot-empty', `No Kubernetes objects of a known kind in ${displayRoot}`, displayRoot, `Expected kubectl output, e.g. "kubectl get pods,nodes -A -o json > cluster.json".`));
+  }
+  for (const kind of RESOURCE_KINDS) loadOptions.onProgress?.({ kind, count: collector.objects[kind].length });
+  return {
+    source: { type: options.type ?? 'snapshot', location: displayRoot },
+    objects: collector.objects,
+    origins: collector.origins,
+    // A snapshot is complete for a kind when it contains that kind at all: the user dumped it.
+    complete: RESOURCE_KINDS.filter((k) => collector.kindsSeen.has(k)),
+    namespaces: loadOptions.namespaces,
+    issues: collector.issues,
+  };
+}
+
+async function listFiles(path: string): Promise<string[]> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    throw new InputError(path, `Cannot read snapshot "${path}": ${errorMessage(error)}`, {
+      hint: 'Pass a directory or file of "kubectl get … -o json|yaml" output to --snapshot.',
+      cause: error,
+    });
+  }
+  if (info.isFile()) return [path];
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.isFile() && EXTENSIONS.has(extname(entry.name).toLowerCase())) out.push(full);
+    }
+  };
+  await walk(path);
+  if (out.length === 0) {
+    throw new InputError(path, `No .json, .yaml or .yml files in snapshot directory "${path}"`, {
+      hint: 'Save cluster state with e.g. "kubectl get nodes,pods,deploy,rs,ds,sts,jobs,cronjobs,svc,netpol,ns -A -o json > cluster.json".',
+    });
+  }
+  return out;
+}
+
+function displayName(file: string, root: string, displayRoot: string): string {
+  const rel = relative(root, file);
+  return rel === '' ? displayRoot : join(displayRoot, rel);
+}
+
+function parseFile(text: string, file: string, collector: Collector): void {
+  const trimmed = text.trimStart();
+  if (trimmed === '') {
+    collector.issues.push(issue('snapshot-empty-file', `${file} is empty`, file));
+    return;
+  }
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      collector.issues.push(issue('snapshot-parse', `${file}: invalid JSON ${jsonErrorPosition(text, error)}`, file, 'Re-export the file with "kubectl get … -o json".'));
+      return;
+    }
+    const locate: Locate = (path) => `${file} ${jsonPath(path)}`;
+    collectValue(value, [], locate, undefined, collector);
+    return;
+  }
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: false });
+  // parseAllDocuments returns an EmptyStream for a file of comments only
+  if (!Array.isArray(docs)) return;
+  docs.forEach((doc, index) => {
+    if (doc.errors.length > 0) {
+      const first = doc.errors[0];
+      const line = first === undefined ? '?' : String(lineCounter.linePos(first.pos[0]).line);
+      const message = first?.message.split('\n')[0] ?? 'parse error';
+      collector.issues.push(issue('snapshot-parse', `${file}:${line}: invalid YAML (document ${index + 1}): ${message}`, `${file}:${line}`, 'Fix the YAML or re-export with "kubectl get … -o yaml".'));
+      return;
+    }
+    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    if (value === null || value === undefined) return;
+    const locate: Locate = (path) => `${file}:${yamlLine(doc, lineCounter, path)}`;
+    collectValue(value, [], locate, undefined, collector);
+  });
+}
+
+function collectValue(value: unknown, path: Array<string | number>, locate: Locate, inheritedKind: string | undefined, collector: Collector): void {
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => collectValue(item, [...path, i], locate, inheritedKind, collector));
+    return;
+  }
+  if (typeof value !== 'object' || value === null) {
+    collector.issues.push(issue('snapshot-invalid', `${locate(path)}: expected a Kubernetes object, found ${value === null ? 'null' : typeof value}`, locate(path)));
+    return;
+  }
+  const record = value as Record<string, unknown>;
+  const kind = typeof record.kind === 'string' ? record.kind : inheritedKind;
+  if (Array.isArray(record.items) && (kind === undefined || kind === 'List' || kind.endsWith('List'))) {
+    const itemKind = kind !== undefined && kind !== 'List' ? kind.slice(0, -'List'.length) : undefined;
+    if (itemKind !== undefined && KINDS.has(itemKind)) collector.kindsSeen.add(itemKind as ResourceKind);
+    record.items.forEach((item: unknown, i) => collectValue(item, [...path, 'items', i], locate, itemKind, collector));
+    return;
+  }
+  if (kind === undefined) {
+    collector.issues.push(issue('snapshot-invalid', `${locate(path)}: object has no "kind"`, locate(path), 'Each object needs "kind" (kubectl output always has it).'));
+    return;
+  }
+  if (!KINDS.has(kind)) {
+    collector.ignored.set(kind, (collector.ignored.get(kind) ?? 0) + 1);
+    return;
+  }
+  const resourceKind = kind as ResourceKind;
+  collector.kindsSeen.add(resourceKind);
+  const schema: z.ZodType = OBJECT_SCHEMAS[resourceKind];
+  const parsed = schema.safeParse(record);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const issuePath = [...path, ...(first?.path ?? []).filter((p): p is string | number => typeof p !== 'symbol')];
+    const where = locate(issuePath);
+    const name = objectName(record);
+    collector.issues.push(issue('snapshot-invalid', `${where}: invalid ${kind}${name}: ${first?.message ?? 'does not match the schema'} at ${jsonPath(first?.path ?? [])}`, where, 'The object was skipped; fix or re-export it.'));
+    return;
+  }
+  const object = parsed.data as { metadata: { name: string; namespace?: string | null | undefined } };
+  if (resourceKind !== 'Node' && resourceKind !== 'Namespace' && (object.metadata.namespace === undefined || object.metadata.namespace === null || object.metadata.namespace === '')) {
+    // As kubectl apply does: a namespaced object without a namespace lives in "default".
+    object.metadata.namespace = 'default';
+  }
+  if (collector.namespaces !== undefined) {
+    const ns = resourceKind === 'Namespace' ? object.metadata.name : object.metadata.namespace;
+    if (ns !== undefined && ns !== null && resourceKind !== 'Node' && !collector.namespaces.has(ns)) return;
+  }
+  const origin = locate(path);
+  const key = `${kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+  const json = JSON.stringify(record);
+  const previous = collector.seen.get(key);
+  if (previous !== undefined) {
+    if (previous.json !== json) {
+      collector.issues.push(issue('snapshot-duplicate', `${kind} ${key.slice(kind.length + 1)} appears twice with different content; using ${previous.origin}, ignoring ${origin}`, origin));
+    }
+    return;
+  }
+  collector.seen.set(key, { origin, json });
+  (collector.objects[resourceKind] as object[]).push(object);
+  collector.origins.set(object, origin);
+}
+
+function objectName(record: Record<string, unknown>): string {
+  const meta = record.metadata;
+  if (typeof meta === 'object' && meta !== null && typeof (meta as Record<string, unknown>).name === 'string') {
+    return ` "${String((meta as Record<string, unknown>).name)}"`;
+  }
+  return '';
+}
+
+export function jsonPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '$';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else if (typeof part === 'string' && /^[A-Za-z_$][\w$]*$/.test(part)) out += `.${part}`;
+    else out += `[${JSON.stringify(String(part))}]`;
+  }
+  return out;
+}
+
+function yamlLine(doc: Document, lineCounter: LineCounter, path: ReadonlyArray<string | number>): number {
+  // Walk down as far as the path exists; report the line of the deepest node found.
+  let node: unknown = doc.contents;
+  let best: number | undefined;
+  const lineOf = (n: unknown): number | undefined => {
+    const range = (n as { range?: [number, number, number] } | null)?.range;
+    return range === undefined ? undefined : lineCounter.linePos(range[0]).line;
+  };
+  best = lineOf(node);
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
+      if (pair === undefined) break;
+      best = lineOf(pair.key) ?? best;
+      node = pair.value;
+    } else if (node !== null && typeof node === 'object' && 'items' in node && Array.isArray((node as { items: unknown[] }).items) && typeof key === 'number') {
+      node = (node as { items: unknown[] }).items[key];
+      if (node === undefined) break;
+      best = lineOf(node) ?? best;
+    } else {
+      break;
+    }
+  }
+  return best ?? 1;
+}
+
+function jsonErrorPosition(text: string, error: unknown): string {
+  const message = errorMessage(error);
+  const match = /position (\d+)/.exec(message);
+  if (match?.[1] === undefined) return `(${message})`;
+  const pos = Number(match[1]);
+  const before = text.slice(0, pos);
+  const line = before.split('\n').length;
+  const column = pos - before.lastIndexOf('\n');
+  return `at line ${line} column ${column} (${message.replace(/ in JSON at position \d+.*$/, '').replace(/, ".*$/, '')})`;
+}

@@ -1,0 +1,70 @@
+import { fingerprint, type Finding } from '../../../core/finding.js';
+import { formatImageReference } from '../../../core/image-ref.js';
+import { workloadKey, type Inventory, type WorkloadRef } from '../../../core/inventory.js';
+import type { Check, CheckResult } from '../../check.js';
+
+export const mixedVersions: Check = {
+  id: 'mixed-versions',
+  kind: 'outdated',
+  title: 'Replicas of one workload run different digests of the same image reference',
+  severity: 'medium',
+  description:
+    'Pods of one workload whose containers name the same image reference but run different image digests (status.containerStatuses[].imageID). The tag moved between pulls: some replicas run an older build, with its vulnerabilities, and behaviour differs between replicas.',
+  run,
+};
+
+interface Group {
+  workload: WorkloadRef;
+  container: string;
+  image: string;
+  /** digest → pods running it, per digest kind (repo digests and local image IDs are not comparable). */
+  byKind: Map<string, Map<string, string[]>>;
+}
+
+function run(inventory: Inventory): CheckResult {
+  const groups = new Map<string, Group>();
+  for (const pod of inventory.pods) {
+    for (const c of pod.containers) {
+      if (c.running === undefined || c.ref === undefined) continue;
+      const image = formatImageReference(c.ref);
+      const key = `${workloadKey(pod.workload)}\0${c.name}\0${image}`;
+      let group = groups.get(key);
+      if (group === undefined) {
+        group = { workload: pod.workload, container: c.name, image, byKind: new Map() };
+        groups.set(key, group);
+      }
+      let digests = group.byKind.get(c.running.kind);
+      if (digests === undefined) {
+        digests = new Map();
+        group.byKind.set(c.running.kind, digests);
+      }
+      const pods = digests.get(c.running.digest) ?? [];
+      pods.push(pod.name);
+      digests.set(c.running.digest, pods);
+    }
+  }
+  const findings: Finding[] = [];
+  for (const group of groups.values()) {
+    for (const [kind, digests] of group.byKind) {
+      if (digests.size < 2) continue;
+      const subject = { type: 'container' as const, namespace: group.workload.namespace, workload: { kind: group.workload.kind, name: group.workload.name }, container: group.container, image: group.image };
+      const sorted = [...digests.entries()].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]));
+      const evidenceDigests = Object.fromEntries(sorted.map(([d, pods]) => [d, [...pods].sort()]));
+      const w = group.workload;
+      findings.push({
+        id: fingerprint('mixed-versions', subject, kind),
+        rule: 'mixed-versions',
+        kind: 'outdated',
+        severity: 'medium',
+        title: `${digests.size} different digests of ${group.image} run in ${w.kind} ${w.name} (container ${group.container})`,
+        subject,
+        evidence: { image: group.image, digestKind: kind, digests: evidenceDigests },
+        remediation:
+          w.kind === 'Pod'
+            ? `Pin ${group.image} by digest so every pull gets the same image.`
+            : `Pin the image by digest in the ${w.kind} and roll it out ("kubectl -n ${w.namespace} rollout restart ${w.kind.toLowerCase()}/${w.name}") so every replica runs the same digest.`,
+      });
+    }
+  }
+  return { findings, issues: [] };
+}

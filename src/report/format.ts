@@ -1,0 +1,17 @@
+import type { ScanReport } from '../core/report.js';
+
+export interface RenderOptions {
+  /** ANSI colours (a TTY without NO_COLOR). */
+  color: boolean;
+  /** Terminal width for the table; undefined = no wrapping. */
+  width?: number | undefined;
+}
+
+/** A report format: one folder under `report/`, one line in `report/registry.ts`. */
+export interface ReportFormat {
+  id: string;
+  description: string;
+  /** File extension suggested for --output. */
+  extension: string;
+  render(report: ScanReport, options: RenderOptions): string;
+}

@@ -1,0 +1,8 @@
+import type { ReportFormat } from '../format.js';
+
+export const jsonFormat: ReportFormat = {
+  id: 'json',
+  description: 'Stable, versioned JSON (schemaVersion 1.x; see docs/REPORT.md)',
+  extension: 'json',
+  render: (report) => `${JSON.stringify(report, null, 2)}\n`,
+};

@@ -1,0 +1,63 @@
+/**
+ * The JSON report, schema version 1.x. Consumers can validate with `ScanReportJson.parse`.
+ * Additive changes (new optional fields, new rules) keep 1.x; anything else bumps the major.
+ */
+import { z } from 'zod';
+import { FINDING_KINDS, SUBJECT_TYPES } from '../../core/finding.js';
+import { SEVERITIES } from '../../core/severity.js';
+
+const Severity = z.enum(SEVERITIES);
+const Kind = z.enum(FINDING_KINDS);
+
+export const FindingJson = z.strictObject({
+  id: z.string().regex(/^[a-f0-9]{16}$/),
+  rule: z.string().min(1),
+  kind: Kind,
+  severity: Severity,
+  title: z.string(),
+  subject: z.strictObject({
+    type: z.enum(SUBJECT_TYPES),
+    namespace: z.string().optional(),
+    workload: z.strictObject({ kind: z.string(), name: z.string() }).optional(),
+    pod: z.string().optional(),
+    container: z.string().optional(),
+    node: z.string().optional(),
+    image: z.string().optional(),
+  }),
+  evidence: z.record(z.string(), z.unknown()),
+  remediation: z.string(),
+});
+
+export const IssueJson = z.strictObject({
+  code: z.string(),
+  message: z.string(),
+  location: z.string().optional(),
+  hint: z.string().optional(),
+});
+
+export const ScanReportJson = z.strictObject({
+  schemaVersion: z.string().regex(/^1\.\d+$/),
+  tool: z.strictObject({ name: z.literal('runwarden'), version: z.string() }),
+  generatedAt: z.iso.datetime(),
+  source: z.strictObject({ type: z.enum(['kubernetes', 'snapshot', 'demo']), location: z.string(), context: z.string().optional() }),
+  summary: z.strictObject({
+    nodes: z.number().int(),
+    namespaces: z.number().int(),
+    workloads: z.number().int(),
+    pods: z.number().int(),
+    containers: z.number().int(),
+    images: z.number().int(),
+    findings: z.number().int(),
+    bySeverity: z.record(Severity, z.number().int()),
+    byKind: z.record(Kind, z.number().int()),
+    byRule: z.record(z.string(), z.number().int()),
+    reclaimableBytes: z.number().int(),
+    nodeCaches: z.array(
+      z.strictObject({ name: z.string(), cachedImages: z.number().int(), cachedBytes: z.number().int(), staleImages: z.number().int(), reclaimableBytes: z.number().int() }),
+    ),
+    issues: z.number().int(),
+  }),
+  findings: z.array(FindingJson),
+  issues: z.array(IssueJson),
+});
+export type ScanReportJson = z.infer<typeof ScanReportJson>;

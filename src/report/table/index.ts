@@ -1,0 +1,98 @@
+/**
+ * Terminal report: findings grouped by workload (or node for node-cache findings), worst first,
+ * with colours on a TTY and plain text when piped (NO_COLOR / FORCE_COLOR honoured by the CLI).
+ */
+import pc from 'picocolors';
+import type { Finding } from '../../core/finding.js';
+import type { ScanReport } from '../../core/report.js';
+import { SEVERITIES, compareSeverity, severityRank, type Severity } from '../../core/severity.js';
+import { formatBytes } from '../../policy/images.js';
+import type { RenderOptions, ReportFormat } from '../format.js';
+
+export const tableFormat: ReportFormat = {
+  id: 'table',
+  description: 'Terminal table grouped by workload (colours on a TTY)',
+  extension: 'txt',
+  render: renderTable,
+};
+
+type Colors = ReturnType<typeof pc.createColors>;
+
+function severityLabel(c: Colors, s: Severity): string {
+  const text = s.toUpperCase().padEnd(8);
+  switch (s) {
+    case 'critical':
+      return c.bold(c.magenta(text));
+    case 'high':
+      return c.red(text);
+    case 'medium':
+      return c.yellow(text);
+    case 'low':
+      return c.cyan(text);
+    default:
+      return c.dim(text);
+  }
+}
+
+function groupOf(f: Finding): string {
+  const s = f.subject;
+  if (s.workload !== undefined) return `${s.namespace ?? ''} / ${s.workload.kind} ${s.workload.name}`;
+  if (s.node !== undefined) return `node ${s.node}`;
+  if (s.namespace !== undefined) return `namespace ${s.namespace}`;
+  return 'cluster';
+}
+
+export function renderTable(report: ScanReport, options: RenderOptions): string {
+  const c = pc.createColors(options.color);
+  const lines: string[] = [];
+  const s = report.summary;
+  lines.push(
+    `${c.bold('runwarden')} ${report.tool.version} — ${report.source.type} ${report.source.location}${report.source.context === undefined ? '' : ` (context ${report.source.context})`}`,
+  );
+  lines.push(c.dim(`${s.nodes} nodes, ${s.namespaces} namespaces, ${s.workloads} workloads, ${s.pods} pods, ${s.containers} containers, ${s.images} images`));
+  lines.push('');
+
+  const groups = new Map<string, Finding[]>();
+  for (const f of report.findings) {
+    const key = groupOf(f);
+    const list = groups.get(key) ?? [];
+    list.push(f);
+    groups.set(key, list);
+  }
+  const worst = (list: Finding[]): number => Math.max(...list.map((f) => severityRank(f.severity)));
+  const ordered = [...groups.entries()].sort((a, b) => worst(b[1]) - worst(a[1]) || a[0].localeCompare(b[0]));
+  const ruleWidth = Math.max(4, ...report.findings.map((f) => f.rule.length));
+  for (const [group, findings] of ordered) {
+    let heading = c.bold(group);
+    if (group.startsWith('node ')) {
+      const node = s.nodeCaches.find((n) => `node ${n.name}` === group);
+      if (node !== undefined && node.staleImages > 0) heading += c.dim(`  ${node.staleImages} unused image(s), ${formatBytes(node.reclaimableBytes)} reclaimable`);
+    }
+    lines.push(heading);
+    findings.sort((a, b) => compareSeverity(a.severity, b.severity) || a.rule.localeCompare(b.rule) || a.title.localeCompare(b.title));
+    for (const f of findings) {
+      lines.push(`  ${severityLabel(c, f.severity)} ${f.rule.padEnd(ruleWidth)}  ${f.title}`);
+      lines.push(`  ${' '.repeat(9 + ruleWidth)}  ${c.dim(`→ ${f.remediation}`)}`);
+    }
+    lines.push('');
+  }
+  if (report.findings.length === 0) lines.push(c.green('No findings.'), '');
+
+  const counts = SEVERITIES.filter((sev) => s.bySeverity[sev] > 0).map((sev) => `${s.bySeverity[sev]} ${sev}`);
+  lines.push(`${c.bold('Findings:')} ${s.findings}${counts.length > 0 ? ` (${counts.join(', ')})` : ''}`);
+  const rules = Object.entries(s.byRule)
+    .sort((a, b) => b[1] - a[1])
+    .map(([rule, n]) => `${rule} ${n}`);
+  if (rules.length > 0) lines.push(c.dim(`  by rule: ${rules.join(', ')}`));
+  const staleNodes = s.nodeCaches.filter((n) => n.staleImages > 0);
+  if (staleNodes.length > 0) {
+    lines.push(`${c.bold('Reclaimable:')} ${formatBytes(s.reclaimableBytes)} in ${staleNodes.reduce((n, x) => n + x.staleImages, 0)} unused image(s) on ${staleNodes.length} node(s)`);
+    for (const n of staleNodes) lines.push(c.dim(`  ${n.name}: ${formatBytes(n.reclaimableBytes)} of ${formatBytes(n.cachedBytes)} cached (${n.staleImages}/${n.cachedImages} images unused)`));
+  }
+  if (report.issues.length > 0) {
+    lines.push(c.yellow(`${c.bold('Issues:')} ${report.issues.length} (parts of the inventory that could not be read or evaluated)`));
+    for (const i of report.issues.slice(0, 20)) lines.push(c.yellow(`  ! ${i.message}`) + (i.hint === undefined ? '' : c.dim(` — ${i.hint}`)));
+    if (report.issues.length > 20) lines.push(c.dim(`  … ${report.issues.length - 20} more in the JSON report`));
+  }
+  return `${lines.join('\n')}\n`;
+}
