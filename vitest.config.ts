@@ -6,5 +6,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // .ci/run reads this JSON summary to fail on skipped tests and print the closing counts.
+    reporters: process.env.RUNWARDEN_VITEST_JSON === undefined ? ['default'] : ['default', 'json'],
+    outputFile: process.env.RUNWARDEN_VITEST_JSON === undefined ? undefined : { json: process.env.RUNWARDEN_VITEST_JSON },
   },
 });

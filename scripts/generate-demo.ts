@@ -178,7 +178,7 @@ function cache(node: NodeName, image: string, variant: string, tagged: boolean):
   const repo = repoOf(image);
   const explicitDigest = image.includes('@') ? image.split('@')[1] : undefined;
   const digest = explicitDigest ?? digestOf(withTag(image), variant);
-  const images = nodeUse.get(node) ?? new Map();
+  const images = nodeUse.get(node) ?? new Map<string, { digest: string; tags: Set<string> }>();
   nodeUse.set(node, images);
   const entry = images.get(`${repo}@${digest}`) ?? { digest, tags: new Set<string>() };
   if (tagged) entry.tags.add(withTag(image));

@@ -51,7 +51,7 @@ export function reportError(error: unknown, ctx: CliContext, debug: boolean): nu
   if (error instanceof AppError) {
     const hint = error.hint === undefined ? '' : ` Hint: ${error.hint}`;
     ctx.stderr.write(`runwarden: error: ${error.message}${hint}\n`);
-    if (debug) ctx.stderr.write(`${error.stack ?? ''}\n${error.cause === undefined ? '' : `cause: ${String((error.cause as Error).stack ?? error.cause)}\n`}`);
+    if (debug) ctx.stderr.write(`${error.stack ?? ''}\n${error.cause === undefined ? '' : `cause: ${error.cause instanceof Error ? (error.cause.stack ?? error.cause.message) : JSON.stringify(error.cause)}\n`}`);
     return error.exitCode;
   }
   ctx.stderr.write(`runwarden: internal error: ${errorMessage(error)}${debug ? '' : ' (rerun with --debug for details, and please report it)'}\n`);

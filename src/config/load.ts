@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, errorMessage } from '../core/errors.js';
-import { ENV_VARS, Settings, SettingsLayer } from './schema.js';
+import { DEFAULTS, ENV_VARS, SettingsLayer, type Settings } from './schema.js';
 
 const LIST_SETTINGS = new Set(['namespaces', 'sandboxImages', 'rules']);
 
@@ -49,11 +49,11 @@ export function validateLayer(value: unknown, origin: string): SettingsLayer {
 
 /** Merge layers (later wins) and apply defaults. */
 export function mergeSettings(...layers: SettingsLayer[]): Settings {
-  const merged: Record<string, unknown> = {};
+  const merged: Record<string, unknown> = { ...DEFAULTS, sandboxImages: [...DEFAULTS.sandboxImages] };
   for (const layer of layers) {
     for (const [key, value] of Object.entries(layer)) if (value !== undefined) merged[key] = value;
   }
-  return Settings.parse(merged);
+  return merged as Settings;
 }
 
 function layerError(error: z.ZodError, value: unknown, origin: string): ConfigError {
@@ -65,7 +65,7 @@ function layerError(error: z.ZodError, value: unknown, origin: string): ConfigEr
   let actual: unknown = value;
   for (const p of first?.path ?? []) actual = (actual as Record<PropertyKey, unknown> | undefined)?.[p];
   if (first?.code === 'unrecognized_keys') {
-    return new ConfigError(`Unknown setting(s) ${first.keys.map((k) => `"${k}"`).join(', ')} in ${origin}`, { hint: `Known settings: ${Object.keys(Settings.shape).join(', ')}.` });
+    return new ConfigError(`Unknown setting(s) ${first.keys.map((k) => `"${k}"`).join(', ')} in ${origin}`, { hint: `Known settings: ${Object.keys(SettingsLayer.shape).join(', ')}.` });
   }
   return new ConfigError(`Invalid ${where}: ${JSON.stringify(actual)} — ${first?.message ?? 'invalid value'}`, { hint: 'See "runwarden scan --help" for the accepted values.' });
 }

@@ -12,26 +12,36 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export const Namespace = z.string().max(63).regex(DNS1123_LABEL);
 
-export const Settings = z.strictObject({
-  format: z.string().default('table'),
-  output: z.string().optional(),
-  failOn: z.enum(FAIL_ON).default('none'),
-  namespaces: z.array(Namespace).optional(),
-  kubeconfig: z.string().optional(),
-  context: z.string().optional(),
-  inCluster: z.boolean().default(false),
-  snapshot: z.string().optional(),
-  demo: z.boolean().default(false),
-  sandboxImages: z.array(z.string().min(1)).default([]),
-  rules: z.array(z.string()).optional(),
-  color: z.enum(['auto', 'always', 'never']).default('auto'),
-  debug: z.boolean().default(false),
-});
-export type Settings = z.infer<typeof Settings>;
-
-/** A partial layer (file, env or flags), validated before it is merged. */
-export const SettingsLayer = Settings.partial();
+/** Every setting, without defaults: each layer (file, env, flags) is validated with this. */
+export const SettingsLayer = z.strictObject({
+  format: z.string().min(1),
+  output: z.string().min(1),
+  failOn: z.enum(FAIL_ON),
+  namespaces: z.array(Namespace),
+  kubeconfig: z.string().min(1),
+  context: z.string().min(1),
+  inCluster: z.boolean(),
+  snapshot: z.string().min(1),
+  demo: z.boolean(),
+  sandboxImages: z.array(z.string().min(1)),
+  rules: z.array(z.string()),
+  color: z.enum(['auto', 'always', 'never']),
+  debug: z.boolean(),
+}).partial();
 export type SettingsLayer = z.infer<typeof SettingsLayer>;
+
+export const DEFAULTS = {
+  format: 'table',
+  failOn: 'none',
+  inCluster: false,
+  demo: false,
+  sandboxImages: [] as string[],
+  color: 'auto',
+  debug: false,
+} as const satisfies SettingsLayer;
+
+/** Settings after merging: the defaulted keys are always present. */
+export type Settings = SettingsLayer & { -readonly [K in keyof typeof DEFAULTS]-?: NonNullable<SettingsLayer[K]> };
 
 /** Environment variables read, and the setting each maps to. */
 export const ENV_VARS = {
@@ -41,4 +51,4 @@ export const ENV_VARS = {
   RUNWARDEN_NAMESPACE: 'namespaces',
   RUNWARDEN_CONTEXT: 'context',
   RUNWARDEN_SANDBOX_IMAGES: 'sandboxImages',
-} as const satisfies Record<string, keyof Settings>;
+} as const satisfies Record<string, keyof SettingsLayer>;

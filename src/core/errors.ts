@@ -95,3 +95,35 @@ export function errorMessage(value: unknown): string {
   if (value instanceof Error) return value.message;
   return String(value);
 }
+
+/**
+ * A version range or constraint is not valid in the named scheme. It is an InvalidVersionError so callers
+ * handle both alike: a range that cannot be evaluated makes a finding "unknown", never "not affected".
+ */
+export class InvalidRangeError extends InvalidVersionError {
+  constructor(scheme: string, input: string, reason: string, options: AppErrorOptions = {}) {
+    super(scheme, input, reason, options);
+    this.message = `Invalid ${scheme} range "${input}": ${reason}`;
+  }
+}
+
+/** An ecosystem or version scheme runwarden has no comparator for. An issue, never a fallback comparator. */
+export class UnknownSchemeError extends AppError {
+  override readonly exitCode = EXIT.usage;
+  readonly kind: 'scheme' | 'ecosystem';
+  readonly input: string;
+  readonly known: readonly string[];
+  readonly closest: string | undefined;
+  constructor(
+    kind: 'scheme' | 'ecosystem',
+    input: string,
+    message: string,
+    options: AppErrorOptions & { known: readonly string[]; closest?: string | undefined },
+  ) {
+    super('unknown-scheme', message, options);
+    this.kind = kind;
+    this.input = input;
+    this.known = options.known;
+    this.closest = options.closest;
+  }
+}

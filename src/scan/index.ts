@@ -98,13 +98,15 @@ function summarize(inventory: Inventory, findings: Finding[], issues: Issue[]): 
       staleByNode.set(f.subject.node, entry);
     }
   }
-  const nodeCaches: NodeSummary[] = inventory.nodes.map((n) => ({
-    name: n.name,
-    cachedImages: n.images.length,
-    cachedBytes: n.images.reduce((sum, i) => sum + i.sizeBytes, 0),
-    staleImages: staleByNode.get(n.name)?.count ?? 0,
-    reclaimableBytes: staleByNode.get(n.name)?.bytes ?? 0,
-  }));
+  // One row per node name (a broken snapshot can hold two nodes of one name: they are summed, as their findings are).
+  const cacheByName = new Map<string, NodeSummary>();
+  for (const n of inventory.nodes) {
+    const row = cacheByName.get(n.name) ?? { name: n.name, cachedImages: 0, cachedBytes: 0, staleImages: staleByNode.get(n.name)?.count ?? 0, reclaimableBytes: staleByNode.get(n.name)?.bytes ?? 0 };
+    row.cachedImages += n.images.length;
+    row.cachedBytes += n.images.reduce((sum, i) => sum + i.sizeBytes, 0);
+    cacheByName.set(n.name, row);
+  }
+  const nodeCaches = [...cacheByName.values()];
   const images = new Set<string>();
   let containers = 0;
   for (const pod of inventory.pods) {

@@ -39,7 +39,7 @@ interface Collector {
   origins: WeakMap<object, string>;
   issues: Issue[];
   /** kind/namespace/name → origin, to drop exact duplicates seen in two files. */
-  seen: Map<string, { origin: string; json: string }>;
+  seen: Map<string, { origins: string[]; jsons: Set<string> }>;
   kindsSeen: Set<ResourceKind>;
   ignored: Map<string, number>;
   namespaces: Set<string> | undefined;
@@ -68,6 +68,11 @@ export async function loadSnapshot(options: SnapshotOptions, loadOptions: LoadOp
       continue;
     }
     parseFile(text, display, collector);
+  }
+  for (const [key, entry] of collector.seen) {
+    if (entry.jsons.size > 1) {
+      collector.issues.push(issue('snapshot-conflict', `${key} appears ${entry.jsons.size} times with different content (${entry.origins.join(', ')}); all copies are kept`, entry.origins[0], 'A live cluster has one object per name: dump each cluster into its own snapshot.'));
+    }
   }
   for (const [kind, count] of collector.ignored) {
     collector.issues.push(issue('snapshot-ignored-kind', `Ignored ${count} object(s) of kind ${kind}: not part of the inventory`, displayRoot));
@@ -148,8 +153,9 @@ function parseFile(text: string, file: string, collector: Collector): void {
   docs.forEach((doc, index) => {
     if (doc.errors.length > 0) {
       const first = doc.errors[0];
-      const line = first === undefined ? '?' : String(lineCounter.linePos(first.pos[0]).line);
-      const message = first?.message.split('\n')[0] ?? 'parse error';
+      const pos = first === undefined ? undefined : lineCounter.linePos(first.pos[0]);
+      const line = pos === undefined ? '?' : `${pos.line}`;
+      const message = (first?.message.split('\n')[0] ?? 'parse error').replace(/ at line \d+, column \d+:?$/, '') + (pos === undefined ? '' : ` (column ${pos.col})`);
       collector.issues.push(issue('snapshot-parse', `${file}:${line}: invalid YAML (document ${index + 1}): ${message}`, `${file}:${line}`, 'Fix the YAML or re-export with "kubectl get … -o yaml".'));
       return;
     }
@@ -207,16 +213,18 @@ function collectValue(value: unknown, path: Array<string | number>, locate: Loca
     if (ns !== undefined && ns !== null && resourceKind !== 'Node' && !collector.namespaces.has(ns)) return;
   }
   const origin = locate(path);
-  const key = `${kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+  const key = `${kind} ${object.metadata.namespace ?? ''}${object.metadata.namespace == null ? '' : '/'}${object.metadata.name}`;
   const json = JSON.stringify(record);
   const previous = collector.seen.get(key);
   if (previous !== undefined) {
-    if (previous.json !== json) {
-      collector.issues.push(issue('snapshot-duplicate', `${kind} ${key.slice(kind.length + 1)} appears twice with different content; using ${previous.origin}, ignoring ${origin}`, origin));
-    }
-    return;
+    // The same object dumped twice (a List and a single file): drop the copy. Different content
+    // under one name is kept as it is (never drop data) and reported once per name.
+    if (previous.jsons.has(json)) return;
+    previous.jsons.add(json);
+    previous.origins.push(origin);
+  } else {
+    collector.seen.set(key, { origins: [origin], jsons: new Set([json]) });
   }
-  collector.seen.set(key, { origin, json });
   (collector.objects[resourceKind] as object[]).push(object);
   collector.origins.set(object, origin);
 }

@@ -1,0 +1,139 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli } from '../../../test/cli.js';
+
+const UPSTREAM = join(process.cwd(), 'testdata', 'upstream', 'cluster-state');
+const NOW = ['--now', '2026-11-28T12:00:00Z'];
+
+describe('runwarden scan', () => {
+  it('prints a plain table grouped by workload when stdout is not a terminal', async () => {
+    const run = await cli(['scan', '--demo', ...NOW]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toContain('\x1b[');
+    expect(run.stdout).toContain('storefront / Deployment cart\n');
+    expect(run.stdout).toMatch(/MEDIUM +mixed-versions +2 different digests of ghcr\.io\/acme\/cart:latest/);
+    expect(run.stdout).toContain('Findings: 19 (7 medium, 12 low)');
+  });
+
+  it('colours the table on a terminal unless NO_COLOR or --no-color', async () => {
+    expect((await cli(['scan', '--demo', ...NOW], { tty: true })).stdout).toContain('\x1b[');
+    expect((await cli(['scan', '--demo', ...NOW], { tty: true, env: { NO_COLOR: '1' } })).stdout).not.toContain('\x1b[');
+    expect((await cli(['scan', '--demo', '--no-color', ...NOW], { tty: true })).stdout).not.toContain('\x1b[');
+  });
+
+  it('scans the upstream cluster-state dumps with --snapshot --format json', async () => {
+    const run = await cli(['scan', '--snapshot', UPSTREAM, '--format', 'json', ...NOW]);
+    const report = JSON.parse(run.stdout) as { summary: { nodes: number; pods: number; byRule: Record<string, number> }; findings: Array<{ rule: string; subject: { container?: string } }> };
+    expect(run.code).toBe(0);
+    expect(report.summary.nodes).toBe(8);
+    expect(report.summary.pods).toBe(3);
+    expect(report.summary.byRule['stale-image']).toBeGreaterThan(100);
+    // the nginx pod uses the short name "nginx" → :latest; the apiserver pod's ephemeral busybox debugger too
+    expect(report.findings.filter((f) => f.rule === 'unpinned-image').map((f) => f.subject.container).sort()).toEqual(['debugger', 'nginx']);
+  });
+
+  it('writes SARIF 2.1.0 with one rule per check and one result per finding', async () => {
+    const run = await cli(['scan', '--demo', '--format', 'sarif', ...NOW]);
+    const sarif = JSON.parse(run.stdout) as { version: string; runs: Array<{ tool: { driver: { rules: Array<{ id: string }> } }; results: Array<{ ruleId: string; level: string; partialFingerprints: Record<string, string> }> }> };
+    expect(sarif.version).toBe('2.1.0');
+    const runOut = sarif.runs[0]!;
+    expect(runOut.tool.driver.rules.map((r) => r.id)).toEqual(['stale-image', 'unpinned-image', 'mixed-versions']);
+    expect(runOut.results).toHaveLength(19);
+    expect(runOut.results.filter((r) => r.level === 'warning')).toHaveLength(7);
+    expect(runOut.results.every((r) => /^[a-f0-9]{16}$/.test(r.partialFingerprints['runwarden/v1'] ?? ''))).toBe(true);
+  });
+
+  it('writes the report to --output and says so on stderr', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'rw-out-')), 'report.json');
+    const run = await cli(['scan', '--demo', '-f', 'json', '-o', out, ...NOW]);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(`runwarden: wrote json report to ${out} (19 findings, 0 issues)\n`);
+    expect((JSON.parse(readFileSync(out, 'utf8')) as { findings: unknown[] }).findings).toHaveLength(19);
+  });
+
+  it('exits 1 when a finding is at or above --fail-on, 0 below it', async () => {
+    expect((await cli(['scan', '--demo', '--fail-on', 'medium', ...NOW])).code).toBe(1);
+    expect((await cli(['scan', '--demo', '--fail-on', 'high', ...NOW])).code).toBe(0);
+    expect((await cli(['scan', '--demo', '--fail-on', 'none', ...NOW])).code).toBe(0);
+  });
+
+  it('limits the scan to --namespace and says why stale-image was skipped', async () => {
+    const run = await cli(['scan', '--demo', '-n', 'storefront,payments', '-f', 'json', ...NOW]);
+    const report = JSON.parse(run.stdout) as { summary: { pods: number }; issues: Array<{ code: string }>; findings: Array<{ subject: { namespace?: string } }> };
+    expect(report.summary.pods).toBe(10);
+    expect(report.findings.every((f) => ['storefront', 'payments'].includes(f.subject.namespace ?? ''))).toBe(true);
+    expect(report.issues.map((i) => i.code)).toEqual(['stale-image-skipped']);
+  });
+
+  it('takes settings from RUNWARDEN_* variables and a --config file, flags winning', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-cfg-'));
+    writeFileSync(join(dir, 'rw.yaml'), 'format: sarif\nfailOn: low\n');
+    const fromFile = await cli(['scan', '--demo', '--config', join(dir, 'rw.yaml'), ...NOW]);
+    expect(fromFile.code).toBe(1);
+    expect(fromFile.stdout).toContain('"version": "2.1.0"');
+    const fromEnv = await cli(['scan', '--demo', '--config', join(dir, 'rw.yaml'), ...NOW], { env: { RUNWARDEN_FORMAT: 'json' } });
+    expect(fromEnv.stdout).toContain('"schemaVersion": "1.0"');
+    const fromFlag = await cli(['scan', '--demo', '--config', join(dir, 'rw.yaml'), '--format', 'table', '--fail-on', 'critical', ...NOW], { env: { RUNWARDEN_FORMAT: 'json' } });
+    expect(fromFlag.stdout).toContain('Findings: 19');
+    expect(fromFlag.code).toBe(0);
+  });
+});
+
+describe('runwarden scan on bad input (exit 2, one line, no stack)', () => {
+  const cases: Array<[string, string[], string]> = [
+    ['an unknown format', ['--format', 'jsn'], 'runwarden: error: Unknown --format "jsn": expected one of table, json, sarif. Did you mean "json"?\n'],
+    ['an unknown --fail-on', ['--fail-on', 'hihg'], 'runwarden: error: Unknown --fail-on "hihg": expected one of critical, high, medium, low, info, unknown, none. Did you mean "high"?\n'],
+    ['an invalid namespace', ['-n', 'Kube_System'], 'runwarden: error: Invalid --namespace "Kube_System" (flag): must be a DNS-1123 label (lowercase letters, digits, "-"), e.g. "kube-system".\n'],
+    ['an unknown rule', ['--rules', 'stale-images'], 'runwarden: error: Unknown --rules "stale-images": expected one of stale-image, unpinned-image, mixed-versions. Did you mean "stale-image"?\n'],
+    ['two sources', ['--snapshot', 'x'], 'runwarden: error: --demo and --snapshot cannot be combined: pick one source.\n'],
+    ['a bad --now', ['--now', 'yesterday'], 'runwarden: error: Invalid --now "yesterday": expected an ISO 8601 time, e.g. "2026-01-31T12:00:00Z".\n'],
+  ];
+  it.each(cases)('names the flag and the fix for %s', async (_name, args, message) => {
+    const run = await cli(['scan', '--demo', ...args]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(message);
+    expect(run.stdout).toBe('');
+  });
+
+  it('suggests the closest option for a mistyped flag', async () => {
+    const run = await cli(['scan', '--fromat', 'json']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("error: unknown option '--fromat'");
+    expect(run.stderr).toContain('(Did you mean --format?)');
+  });
+
+  it('suggests the closest command for a mistyped command', async () => {
+    const run = await cli(['scna']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('(Did you mean scan?)');
+  });
+
+  it('names a missing snapshot path with a hint', async () => {
+    const run = await cli(['scan', '--snapshot', '/nonexistent/dump.json']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe('runwarden: error: Cannot read snapshot "/nonexistent/dump.json": ENOENT: no such file or directory, stat \'/nonexistent/dump.json\' Hint: Pass a directory or file of "kubectl get … -o json|yaml" output to --snapshot.\n');
+  });
+
+  it('names the config variable that is wrong', async () => {
+    const run = await cli(['scan', '--demo'], { env: { RUNWARDEN_FAIL_ON: 'severe' } });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^runwarden: error: Invalid RUNWARDEN_FAIL_ON \(environment\): "severe" — /);
+  });
+
+  it('names an unknown key in a config file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-cfg-'));
+    writeFileSync(join(dir, 'rw.yaml'), 'formt: json\n');
+    const run = await cli(['scan', '--demo', '--config', join(dir, 'rw.yaml')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^runwarden: error: Unknown setting\(s\) "formt" in config file .*rw\.yaml Hint: Known settings: format, output/);
+  });
+
+  it('prints the stack only with --debug', async () => {
+    const plain = await cli(['scan', '--snapshot', '/nonexistent']);
+    expect(plain.stderr.split('\n').filter((l) => l !== '')).toHaveLength(1);
+    const debug = await cli(['scan', '--debug', '--snapshot', '/nonexistent']);
+    expect(debug.stderr).toContain('    at ');
+  });
+});

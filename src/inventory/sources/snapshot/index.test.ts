@@ -1,0 +1,149 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../../../core/errors.js';
+import { loadSnapshot } from './index.js';
+
+const UPSTREAM = join(process.cwd(), 'testdata', 'upstream', 'cluster-state');
+
+function dir(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'rw-snap-'));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(root, name, '..'), { recursive: true });
+    writeFileSync(join(root, name), text);
+  }
+  return root;
+}
+
+const pod = (name: string, ns = 'default', image = 'nginx:1.27'): Record<string, unknown> => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: ns },
+  spec: { containers: [{ name: 'c', image }] },
+});
+
+describe('snapshot source on the upstream cluster-state dumps', () => {
+  it('reads all 8 Node objects of nodes-list.json with every cached image of node-images.tsv', async () => {
+    const result = await loadSnapshot({ path: join(UPSTREAM, 'nodes-list.json') });
+    expect(result.objects.Node).toHaveLength(8);
+    const tsv = (await import('node:fs')).readFileSync(join(UPSTREAM, 'node-images.tsv'), 'utf8').trim().split('\n').slice(1);
+    const expected = tsv.map((line) => {
+      const [node, , , , names, size] = line.split('\t');
+      return `${node}|${names}|${size}`;
+    });
+    const actual = result.objects.Node.flatMap((n) => (n.status?.images ?? []).map((i) => `${n.metadata.name}|${(i.names ?? []).join(' ')}|${i.sizeBytes}`));
+    expect(actual.sort()).toEqual(expected.sort());
+    expect(actual).toHaveLength(152);
+  });
+
+  it('reports nodes that share a name but differ as a conflict, keeping every copy', async () => {
+    const result = await loadSnapshot({ path: join(UPSTREAM, 'nodes-list.json') });
+    const conflict = result.issues.find((i) => i.code === 'snapshot-conflict');
+    expect(conflict?.message).toMatch(/^Node minikube appears 5 times with different content/);
+  });
+
+  it('drops exact duplicates of an object found in a List and in its own file', async () => {
+    const result = await loadSnapshot({ path: UPSTREAM });
+    // pods-and-workloads-list.json wraps the same 7 objects that pods-and-workloads/ holds
+    expect(result.objects.Pod.map((p) => p.metadata.name).sort()).toEqual(['collection-94c495554-z8s5k', 'kube-apiserver-minikube', 'nginx-77b4fdf86c-hp4x5']);
+    expect(result.objects.ReplicaSet).toHaveLength(2);
+    expect(result.objects.Deployment).toHaveLength(2);
+    expect(result.complete).toEqual(expect.arrayContaining(['Node', 'Pod', 'ReplicaSet', 'Deployment']));
+    expect(result.complete).not.toContain('Service');
+  });
+
+  it('places namespaced objects without metadata.namespace in "default", as kubectl apply does', async () => {
+    const result = await loadSnapshot({ path: join(UPSTREAM, 'pods-and-workloads') });
+    const nginx = result.objects.Pod.find((p) => p.metadata.name === 'nginx-77b4fdf86c-hp4x5');
+    expect(nginx?.metadata.namespace).toBe('default');
+    expect(result.objects.Pod.find((p) => p.metadata.name === 'kube-apiserver-minikube')?.metadata.namespace).toBe('kube-system');
+  });
+});
+
+describe('snapshot source formats', () => {
+  it('reads multi-document YAML, typed lists whose items have no kind, and nested directories', async () => {
+    const root = dir({
+      'a.yaml': `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n---\n# a comment-only document follows\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p1\n  namespace: shop\nspec:\n  containers:\n  - name: c\n    image: nginx\n`,
+      'sub/pods.json': JSON.stringify({ apiVersion: 'v1', kind: 'PodList', metadata: {}, items: [{ metadata: { name: 'p2', namespace: 'shop' }, spec: { containers: [{ name: 'c', image: 'redis' }] } }] }),
+      'ignored.txt': 'not read',
+    });
+    const result = await loadSnapshot({ path: root });
+    expect(result.objects.Pod.map((p) => p.metadata.name)).toEqual(['p1', 'p2']);
+    expect(result.objects.Namespace.map((n) => n.metadata.name)).toEqual(['shop']);
+    expect(result.issues).toEqual([]);
+  });
+
+  it('records the origin of each object as file and JSON path or YAML line', async () => {
+    const root = dir({ 'pods.json': JSON.stringify({ kind: 'List', items: [pod('a'), pod('b')] }), 'one.yaml': `kind: Pod\nmetadata: {name: y}\nspec: {containers: [{name: c, image: x}]}\n` });
+    const result = await loadSnapshot({ path: root, displayRoot: 'snap' });
+    const origins = result.objects.Pod.map((p) => result.origins.get(p));
+    expect(origins).toEqual(['snap/one.yaml:1', 'snap/pods.json $.items[0]', 'snap/pods.json $.items[1]']);
+  });
+
+  it('keeps only the requested namespaces but all cluster-scoped objects', async () => {
+    const root = dir({ 'x.json': JSON.stringify({ kind: 'List', items: [pod('a', 'one'), pod('b', 'two'), { kind: 'Node', metadata: { name: 'n1' } }, { kind: 'Namespace', metadata: { name: 'two' } }] }) });
+    const result = await loadSnapshot({ path: root }, { namespaces: ['one'] });
+    expect(result.objects.Pod.map((p) => p.metadata.name)).toEqual(['a']);
+    expect(result.objects.Node).toHaveLength(1);
+    expect(result.objects.Namespace).toHaveLength(0);
+    expect(result.namespaces).toEqual(['one']);
+  });
+});
+
+describe('snapshot source on bad input', () => {
+  it('names the file, line and column of invalid JSON and still reads the other files', async () => {
+    const root = dir({ 'bad.json': '{\n  "kind": "Pod",\n  "metadata": {"name": "x",}\n}\n', 'good.json': JSON.stringify(pod('ok')) });
+    const result = await loadSnapshot({ path: root, displayRoot: 'snap' });
+    expect(result.objects.Pod.map((p) => p.metadata.name)).toEqual(['ok']);
+    expect(result.issues).toHaveLength(1);
+    expect(result.issues[0]?.code).toBe('snapshot-parse');
+    expect(result.issues[0]?.message).toMatch(/^snap\/bad\.json: invalid JSON at line 3 column \d+/);
+  });
+
+  it('names the file and line of invalid YAML', async () => {
+    const root = dir({ 'bad.yaml': 'kind: Pod\nmetadata:\n  name: x\n   bad: indent\nspec: {}\n' });
+    const result = await loadSnapshot({ path: root, displayRoot: 'snap' });
+    expect(result.issues[0]?.message).toBe('snap/bad.yaml:3: invalid YAML (document 1): Nested mappings are not allowed in compact mappings (column 9)');
+  });
+
+  it('names the JSON path of an invalid object, skips it and keeps its siblings', async () => {
+    const broken = { kind: 'Pod', metadata: { name: 'broken', namespace: 'default' }, spec: { containers: 'nginx' } };
+    const root = dir({ 'pods.json': JSON.stringify({ kind: 'List', items: [pod('a'), broken, pod('c')] }) });
+    const result = await loadSnapshot({ path: root, displayRoot: 'snap' });
+    expect(result.objects.Pod.map((p) => p.metadata.name)).toEqual(['a', 'c']);
+    expect(result.issues[0]?.message).toBe('snap/pods.json $.items[1].spec.containers: invalid Pod "broken": Invalid input: expected array, received string at $.spec.containers');
+  });
+
+  it('names the YAML line of an invalid field', async () => {
+    const root = dir({ 'pod.yaml': 'kind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: 42\n' });
+    const result = await loadSnapshot({ path: root, displayRoot: 'snap' });
+    expect(result.issues[0]?.location).toBe('snap/pod.yaml:7');
+    expect(result.issues[0]?.message).toContain('at $.spec.containers[0].image');
+  });
+
+  it('reports an object without kind, an empty file and unknown kinds', async () => {
+    const root = dir({ 'a.json': JSON.stringify({ metadata: { name: 'x' } }), 'b.yaml': '', 'c.yaml': 'kind: ConfigMap\nmetadata: {name: cm}\n' });
+    const result = await loadSnapshot({ path: root, displayRoot: 'snap' });
+    expect(result.issues.map((i) => i.code).sort()).toEqual(['snapshot-empty', 'snapshot-empty-file', 'snapshot-ignored-kind', 'snapshot-invalid']);
+    expect(result.issues.find((i) => i.code === 'snapshot-invalid')?.message).toBe('snap/a.json $: object has no "kind"');
+    expect(result.issues.find((i) => i.code === 'snapshot-ignored-kind')?.message).toBe('Ignored 1 object(s) of kind ConfigMap: not part of the inventory');
+  });
+
+  it('throws InputError naming a path that does not exist', async () => {
+    await expect(loadSnapshot({ path: '/nonexistent/snap' })).rejects.toThrow(InputError);
+    await expect(loadSnapshot({ path: '/nonexistent/snap' })).rejects.toThrow('Cannot read snapshot "/nonexistent/snap": ENOENT');
+  });
+
+  it('throws InputError for a directory without snapshot files', async () => {
+    const root = dir({ 'readme.txt': 'x' });
+    await expect(loadSnapshot({ path: root })).rejects.toThrow(/No \.json, \.yaml or \.yml files/);
+  });
+
+  it('stops at the abort signal', async () => {
+    const root = dir({ 'a.json': JSON.stringify(pod('a')) });
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    await expect(loadSnapshot({ path: root }, { signal: controller.signal })).rejects.toThrow('stop');
+  });
+});
