@@ -103,11 +103,11 @@ export function unknownValue(flag: string, value: string, valid: readonly string
   return new UsageError(`Unknown ${flag} "${value}": expected one of ${valid.join(', ')}. Did you mean "${suggestion}"?`);
 }
 
-async function createSource(settings: Settings): Promise<InventorySource> {
+async function createSource(settings: Settings, ctx: CliContext): Promise<InventorySource> {
   if (settings.demo) return snapshotSource({ path: demoSnapshotPath(), type: 'demo', displayRoot: 'demo/cluster' });
   if (settings.snapshot !== undefined) return snapshotSource({ path: settings.snapshot });
   const { kubernetesSource } = await import('../../inventory/sources/kubernetes/index.js');
-  return kubernetesSource({ kubeconfig: settings.kubeconfig, context: settings.context, inCluster: settings.inCluster });
+  return kubernetesSource({ kubeconfig: settings.kubeconfig, context: settings.context, inCluster: settings.inCluster ? true : undefined, env: ctx.env });
 }
 
 async function runScan(settings: Settings, flags: ScanFlags, ctx: CliContext): Promise<void> {
@@ -122,7 +122,7 @@ async function runScan(settings: Settings, flags: ScanFlags, ctx: CliContext): P
   }
   try {
     const { report } = await scan({
-      source: await createSource(settings),
+      source: await createSource(settings, ctx),
       namespaces: settings.namespaces,
       sandboxImages: settings.sandboxImages,
       rules: settings.rules,

@@ -62,7 +62,7 @@ export async function loadSnapshot(options: SnapshotOptions, loadOptions: LoadOp
     const display = displayName(file, options.path, displayRoot);
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = await readFile(file, { encoding: 'utf8', signal: loadOptions.signal });
     } catch (error) {
       collector.issues.push(issue('snapshot-read', `Cannot read ${display}: ${errorMessage(error)}`, display));
       continue;

@@ -1,0 +1,130 @@
+/**
+ * The `kubernetes` inventory source: lists nodes, pods, namespaces, workloads, Services and
+ * NetworkPolicies from a live API server (see readme.md). A kind that cannot be listed (403, 404,
+ * expired pagination) becomes an issue and is left out of `complete`; the scan goes on. Credentials
+ * that are rejected (401) and a server that cannot be reached are fatal `KubeApiError`s.
+ */
+import { UsageError } from '../../../core/errors.js';
+import type { ResourceKind } from '../../../core/inventory.js';
+import { issue, type Issue } from '../../../core/issue.js';
+import { OBJECT_SCHEMAS, emptyClusterObjects, type ClusterObjects } from '../../schema.js';
+import type { InventorySource, LoadOptions, SourceResult } from '../../source.js';
+import { ApiClient } from './client.js';
+import { resolveKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
+import { getNamespace, listAll, type ListContext, type ListResult } from './list.js';
+import { API_RESOURCES, apiVersion, type ApiResource } from './resources.js';
+
+export { IN_CLUSTER_CONTEXT, SERVICE_ACCOUNT_DIR, resolveKubeconfig, type KubeconfigOptions, type ResolvedKubeconfig } from './kubeconfig.js';
+export { API_RESOURCES, type ApiResource } from './resources.js';
+
+export const DEFAULT_PAGE_SIZE = 500;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+export interface KubernetesSourceOptions extends KubeconfigOptions {
+  /** `limit` of each list request (default 500, as kubectl). */
+  pageSize?: number | undefined;
+  /** Per request, including reading the reply (default 30 s). */
+  requestTimeoutMs?: number | undefined;
+}
+
+/** DNS-1123 label: what a namespace name must be (and what makes it safe in a URL path). */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+export function kubernetesSource(options: KubernetesSourceOptions = {}): InventorySource {
+  return { id: 'kubernetes', load: (loadOptions) => loadKubernetes(options, loadOptions) };
+}
+
+export async function loadKubernetes(options: KubernetesSourceOptions, loadOptions: LoadOptions = {}): Promise<SourceResult> {
+  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  if (!Number.isInteger(pageSize) || pageSize < 1) throw new UsageError(`Invalid page size ${pageSize}: must be a positive integer, e.g. 500`);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new UsageError(`Invalid request timeout ${timeoutMs} ms: must be positive, e.g. 30000`);
+  const namespaces = loadOptions.namespaces === undefined ? undefined : [...new Set(loadOptions.namespaces)];
+  for (const ns of namespaces ?? []) {
+    if (!DNS_LABEL.test(ns)) throw new UsageError(`Invalid namespace "${ns}": must be a DNS-1123 label (lower-case letters, digits and "-", at most 63), e.g. "kube-system"`);
+  }
+  const signal = loadOptions.signal;
+  signal?.throwIfAborted();
+
+  const resolved = await resolveKubeconfig(options);
+  const client = new ApiClient(resolved, timeoutMs);
+  const ctx: ListContext = { client, pageSize, signal };
+  const collector: Collector = { objects: emptyClusterObjects(), origins: new WeakMap(), issues: [], seen: new Set() };
+  const complete: ResourceKind[] = [];
+  try {
+    for (const resource of API_RESOURCES) {
+      signal?.throwIfAborted();
+      const results: ListResult[] = [];
+      if (namespaces !== undefined && resource.kind === 'Namespace') {
+        for (const ns of namespaces) results.push(await getNamespace(ctx, resource, ns));
+      } else if (namespaces !== undefined && resource.namespaced) {
+        for (const ns of namespaces) results.push(await listAll(ctx, resource, ns));
+      } else {
+        results.push(await listAll(ctx, resource));
+      }
+      let ok = true;
+      for (const result of results) {
+        result.items.forEach((item, index) => addObject(collector, resource, item, result.url, index));
+        if (result.issue !== undefined) {
+          collector.issues.push(result.issue);
+          // A namespace that does not exist leaves nothing unread.
+          if (result.issue.code !== 'kube-namespace-not-found') ok = false;
+        }
+      }
+      if (ok) complete.push(resource.kind);
+      loadOptions.onProgress?.({ kind: resource.kind, count: collector.objects[resource.kind].length });
+    }
+  } finally {
+    client.close();
+  }
+  return {
+    source: { type: 'kubernetes', location: resolved.server, context: resolved.context },
+    objects: collector.objects,
+    origins: collector.origins,
+    complete,
+    namespaces,
+    issues: collector.issues,
+  };
+}
+
+interface Collector {
+  objects: ClusterObjects;
+  origins: WeakMap<object, string>;
+  issues: Issue[];
+  /** `Kind/namespace/name`: a re-list or an overlapping page never yields an object twice. */
+  seen: Set<string>;
+}
+
+/** Validates one item; an invalid item becomes an issue and the others are kept. */
+function addObject(collector: Collector, resource: ApiResource, raw: unknown, url: string, index: number): void {
+  // List items carry no kind/apiVersion; add them as `kubectl get -o json` does.
+  const record = isRecord(raw) ? { apiVersion: apiVersion(resource), kind: resource.kind, ...raw } : raw;
+  const label = objectLabel(raw) ?? `items[${index}]`;
+  const origin = `${url} (${label})`;
+  const parsed = OBJECT_SCHEMAS[resource.kind].safeParse(record);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const at = (first?.path ?? []).map(String).join('.');
+    collector.issues.push(
+      issue('kube-invalid-object', `Invalid ${resource.kind} ${label}: ${at === '' ? '' : `${at}: `}${first?.message ?? 'does not match the schema'}`, origin, 'The object was skipped; the rest of the list was read.'),
+    );
+    return;
+  }
+  const key = `${resource.kind}/${label}`;
+  if (collector.seen.has(key)) return;
+  collector.seen.add(key);
+  const object: object = parsed.data;
+  (collector.objects[resource.kind] as object[]).push(object);
+  collector.origins.set(object, origin);
+}
+
+function objectLabel(raw: unknown): string | undefined {
+  if (!isRecord(raw) || !isRecord(raw.metadata)) return undefined;
+  const { name, namespace } = raw.metadata;
+  if (typeof name !== 'string' || name === '') return undefined;
+  return typeof namespace === 'string' && namespace !== '' ? `${namespace}/${name}` : name;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,43 @@
+import type { ResourceKind } from '../../../core/inventory.js';
+
+/** One listable resource: where it lives in the API and what RBAC names it. */
+export interface ApiResource {
+  kind: ResourceKind;
+  /** `''` for the core group (RBAC spelling). */
+  group: string;
+  version: string;
+  /** Lower-case plural, the path segment and the RBAC resource name. */
+  plural: string;
+  namespaced: boolean;
+}
+
+/** The resources the inventory reads, in `RESOURCE_KINDS` order; `deploy/clusterrole.yaml` grants exactly these. */
+export const API_RESOURCES: readonly ApiResource[] = [
+  { kind: 'Namespace', group: '', version: 'v1', plural: 'namespaces', namespaced: false },
+  { kind: 'Node', group: '', version: 'v1', plural: 'nodes', namespaced: false },
+  { kind: 'Pod', group: '', version: 'v1', plural: 'pods', namespaced: true },
+  { kind: 'ReplicaSet', group: 'apps', version: 'v1', plural: 'replicasets', namespaced: true },
+  { kind: 'Deployment', group: 'apps', version: 'v1', plural: 'deployments', namespaced: true },
+  { kind: 'StatefulSet', group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true },
+  { kind: 'DaemonSet', group: 'apps', version: 'v1', plural: 'daemonsets', namespaced: true },
+  { kind: 'Job', group: 'batch', version: 'v1', plural: 'jobs', namespaced: true },
+  { kind: 'CronJob', group: 'batch', version: 'v1', plural: 'cronjobs', namespaced: true },
+  { kind: 'Service', group: '', version: 'v1', plural: 'services', namespaced: true },
+  { kind: 'NetworkPolicy', group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', namespaced: true },
+];
+
+/** `v1` or `apps/v1`: the `apiVersion` of the objects. */
+export function apiVersion(resource: ApiResource): string {
+  return resource.group === '' ? resource.version : `${resource.group}/${resource.version}`;
+}
+
+/** `/api/v1/pods`, `/apis/apps/v1/namespaces/shop/deployments` (namespace already validated as a DNS label). */
+export function listPath(resource: ApiResource, namespace?: string): string {
+  const base = resource.group === '' ? `/api/${resource.version}` : `/apis/${resource.group}/${resource.version}`;
+  return namespace === undefined ? `${base}/${resource.plural}` : `${base}/namespaces/${encodeURIComponent(namespace)}/${resource.plural}`;
+}
+
+/** RBAC name as `kubectl auth can-i` spells it: `pods`, `deployments.apps`. */
+export function rbacName(resource: ApiResource): string {
+  return resource.group === '' ? resource.plural : `${resource.plural}.${resource.group}`;
+}
