@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
+import { cli } from '../../../../test/cli.js';
 import { requireComponent } from '../../../../test/components.js';
 import { ConfigError, KubeApiError, UsageError } from '../../../core/errors.js';
 import { RESOURCE_KINDS } from '../../../core/inventory.js';
@@ -248,6 +249,25 @@ describe.skipIf(skipReason !== undefined)(`kubernetes source${skipReason === und
         hint: 'Grant get/list/watch on pods with the ClusterRole in deploy/clusterrole.yaml (kubectl apply -f deploy/clusterrole.yaml); check with "kubectl auth can-i list pods --all-namespaces".',
       },
     ]);
+  });
+
+  it('replayed API: runwarden scan --kubeconfig reports the cluster end to end, the 403 gap as an issue and stale-image as skipped', async () => {
+    overrides.set('GET /api/v1/pods', () => ({ status: 403, file: 'status/403-forbidden-list-pods.json' }));
+    const run = await cli(['scan', '--kubeconfig', kubeconfig, '--format', 'json', '--now', '2026-11-28T12:00:00Z']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as { source: unknown; summary: { nodes: number; pods: number }; issues: Array<{ code: string }> };
+    expect(report.source).toEqual({ type: 'kubernetes', location: serverUrl, context: 'replay' });
+    expect(report.summary).toMatchObject({ nodes: 2, pods: 0 });
+    expect(report.issues.map((i) => i.code)).toEqual(['kube-forbidden', 'stale-image-skipped']);
+  });
+
+  it('replayed API: runwarden scan exits 3 with one line naming the server for a 401', async () => {
+    const run = await cli(['scan', '--kubeconfig', kubeconfig, '--context', 'stale-token']);
+    expect(run.code).toBe(3);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain(serverUrl);
+    expect(run.stderr).not.toContain(STALE_TOKEN);
   });
 
   it('replayed API: a 403 in one namespace names that namespace and keeps the other namespaces', async () => {

@@ -38,8 +38,12 @@ interface Collector {
   objects: ClusterObjects;
   origins: WeakMap<object, string>;
   issues: Issue[];
-  /** kind/namespace/name → origin, to drop exact duplicates seen in two files. */
-  seen: Map<string, { origins: string[]; jsons: Set<string> }>;
+  /**
+   * kind/namespace/name → origins, to drop exact duplicates seen in two files. Objects are
+   * serialised only once a name repeats (`jsons`); until then `first` is the object as read (zod
+   * returns copies, so it is never mutated).
+   */
+  seen: Map<string, { origins: string[]; first: Record<string, unknown>; jsons: Set<string> | undefined }>;
   kindsSeen: Set<ResourceKind>;
   ignored: Map<string, number>;
   namespaces: Set<string> | undefined;
@@ -70,7 +74,7 @@ export async function loadSnapshot(options: SnapshotOptions, loadOptions: LoadOp
     parseFile(text, display, collector);
   }
   for (const [key, entry] of collector.seen) {
-    if (entry.jsons.size > 1) {
+    if (entry.jsons !== undefined && entry.jsons.size > 1) {
       collector.issues.push(issue('snapshot-conflict', `${key} appears ${entry.jsons.size} times with different content (${entry.origins.join(', ')}); all copies are kept`, entry.origins[0], 'A live cluster has one object per name: dump each cluster into its own snapshot.'));
     }
   }
@@ -214,16 +218,17 @@ function collectValue(value: unknown, path: Array<string | number>, locate: Loca
   }
   const origin = locate(path);
   const key = `${kind} ${object.metadata.namespace ?? ''}${object.metadata.namespace == null ? '' : '/'}${object.metadata.name}`;
-  const json = JSON.stringify(record);
   const previous = collector.seen.get(key);
   if (previous !== undefined) {
     // The same object dumped twice (a List and a single file): drop the copy. Different content
     // under one name is kept as it is (never drop data) and reported once per name.
+    previous.jsons ??= new Set([JSON.stringify(previous.first)]);
+    const json = JSON.stringify(record);
     if (previous.jsons.has(json)) return;
     previous.jsons.add(json);
     previous.origins.push(origin);
   } else {
-    collector.seen.set(key, { origins: [origin], jsons: new Set([json]) });
+    collector.seen.set(key, { origins: [origin], first: record, jsons: undefined });
   }
   (collector.objects[resourceKind] as object[]).push(object);
   collector.origins.set(object, origin);
