@@ -1,0 +1,37 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DbError, defaultDbPath, openDatabase } from './db.js';
+
+describe('embedded database', () => {
+  it('creates the file and its folder, and applies migrations once', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'rw-db-')), 'nested', 'rw.db');
+    const migrations = [{ id: 't-001', sql: 'CREATE TABLE t (x INTEGER)' }];
+    openDatabase(path, { migrations }).close();
+    const db = openDatabase(path, { migrations: [...migrations, { id: 't-002', sql: 'ALTER TABLE t ADD COLUMN y TEXT' }] });
+    expect((db.prepare('SELECT id FROM schema_migrations ORDER BY id').all() as Array<{ id: string }>).map((r) => r.id)).toEqual(['t-001', 't-002']);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+  });
+
+  it('rolls back a failing migration and names the file', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'rw-db-')), 'rw.db');
+    expect(() => openDatabase(path, { migrations: [{ id: 'bad', sql: 'CREATE TABLE a (x); NOT SQL' }] })).toThrow(DbError);
+    const db = openDatabase(path, { migrations: [] });
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'a'").get()).toBeUndefined();
+    db.close();
+  });
+
+  it('throws DbError with a hint for a file that is not a database', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'rw-db-')), 'garbage.db');
+    writeFileSync(path, 'this is not sqlite'.repeat(100));
+    expect(() => openDatabase(path)).toThrow(/^Cannot prepare database ".*garbage\.db": file is not a database$/);
+  });
+
+  it('puts the default file under XDG_DATA_HOME, or RUNWARDEN_DB when set', () => {
+    expect(defaultDbPath({ XDG_DATA_HOME: '/x' })).toBe('/x/runwarden/runwarden.db');
+    expect(defaultDbPath({ HOME: '/home/u' })).toBe('/home/u/.local/share/runwarden/runwarden.db');
+    expect(defaultDbPath({ RUNWARDEN_DB: '/tmp/a.db', XDG_DATA_HOME: '/x' })).toBe('/tmp/a.db');
+  });
+});

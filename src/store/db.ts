@@ -1,0 +1,73 @@
+/**
+ * The embedded SQLite database (better-sqlite3@12; 13 crashes on Node 20) shared by every area that
+ * persists something: the vulnerability DB, the layer-result cache, scan history. One file, one
+ * migration list (`migrations.ts`), applied in order inside a transaction at open.
+ */
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { AppError, errorMessage } from '../core/errors.js';
+import { MIGRATIONS, type Migration } from './migrations.js';
+
+export type Db = Database.Database;
+
+/** A database file that cannot be opened, migrated or written. */
+export class DbError extends AppError {
+  constructor(message: string, options: { hint?: string | undefined; cause?: unknown } = {}) {
+    super('db', message, options);
+  }
+}
+
+/** `$RUNWARDEN_DB`, else `$XDG_DATA_HOME/runwarden/runwarden.db`, else `~/.local/share/runwarden/runwarden.db`. */
+export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.RUNWARDEN_DB !== undefined && env.RUNWARDEN_DB !== '') return env.RUNWARDEN_DB;
+  const base = env.XDG_DATA_HOME !== undefined && env.XDG_DATA_HOME !== '' ? env.XDG_DATA_HOME : join(env.HOME ?? homedir(), '.local', 'share');
+  return join(base, 'runwarden', 'runwarden.db');
+}
+
+export interface OpenOptions {
+  readonly?: boolean;
+  migrations?: readonly Migration[];
+}
+
+/** Open (creating the file and its folder) and migrate the database. `:memory:` works for tests. */
+export function openDatabase(path: string, options: OpenOptions = {}): Db {
+  let db: Db;
+  try {
+    if (path !== ':memory:' && options.readonly !== true) mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path, { readonly: options.readonly === true, fileMustExist: options.readonly === true });
+  } catch (error) {
+    throw new DbError(`Cannot open database "${path}": ${errorMessage(error)}`, { hint: 'Pass a writable path with --db, or set RUNWARDEN_DB.', cause: error });
+  }
+  try {
+    if (options.readonly !== true) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      migrate(db, options.migrations ?? MIGRATIONS);
+    }
+  } catch (error) {
+    db.close();
+    if (error instanceof AppError) throw error;
+    throw new DbError(`Cannot prepare database "${path}": ${errorMessage(error)}`, {
+      hint: 'The file may be corrupt or from a newer runwarden; move it away to start fresh.',
+      cause: error,
+    });
+  }
+  return db;
+}
+
+/** Apply every migration not applied yet, in list order, each in its own transaction. */
+export function migrate(db: Db, migrations: readonly Migration[]): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const applied = new Set((db.prepare('SELECT id FROM schema_migrations').all() as Array<{ id: string }>).map((r) => r.id));
+  const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
+  for (const m of migrations) {
+    if (applied.has(m.id)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      record.run(m.id, new Date().toISOString());
+    })();
+  }
+}
