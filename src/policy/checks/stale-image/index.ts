@@ -33,12 +33,23 @@ function run(inventory: Inventory, context: CheckContext): CheckResult {
     list.push(pod);
     podsByNode.set(pod.nodeName, list);
   }
+  // Nodes cache the same images: decide "sandbox image?" once per distinct list of names.
+  const sandboxed = new Map<string, boolean>();
+  const isSandbox = (names: string[]): boolean => {
+    const key = names.join('\0');
+    let result = sandboxed.get(key);
+    if (result === undefined) {
+      result = matchesAny(names, sandbox);
+      sandboxed.set(key, result);
+    }
+    return result;
+  };
   const findings: Finding[] = [];
-  for (const node of inventory.nodes) findings.push(...staleOnNode(node, podsByNode.get(node.name) ?? [], sandbox));
+  for (const node of inventory.nodes) findings.push(...staleOnNode(node, podsByNode.get(node.name) ?? [], isSandbox));
   return { findings, issues };
 }
 
-function staleOnNode(node: NodeInfo, pods: PodInfo[], sandbox: RegExp[]): Finding[] {
+function staleOnNode(node: NodeInfo, pods: PodInfo[], isSandbox: (names: string[]) => boolean): Finding[] {
   const digests = new Set<string>();
   const tags = new Set<string>();
   for (const pod of pods) {
@@ -56,7 +67,7 @@ function staleOnNode(node: NodeInfo, pods: PodInfo[], sandbox: RegExp[]): Findin
   }
   const findings: Finding[] = [];
   for (const image of node.images) {
-    if (matchesAny(image.names, sandbox)) continue;
+    if (isSandbox(image.names)) continue;
     const used = image.digests.some((d) => digests.has(d)) || image.tags.some((t) => tags.has(tagKey(t) ?? ''));
     if (used) continue;
     const display = image.tags[0] === undefined ? (image.names[0] ?? '<untagged>') : formatImageReference(image.tags[0]);
