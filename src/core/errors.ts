@@ -77,6 +77,8 @@ export class InvalidReferenceError extends AppError {
 
 /** A version string is not valid in the named scheme. Never treat it as "greater". */
 export class InvalidVersionError extends AppError {
+  // A bad version reaching the CLI came from the user; inside a scan it becomes an issue instead.
+  override readonly exitCode = EXIT.usage;
   readonly scheme: string;
   readonly input: string;
   constructor(scheme: string, input: string, reason: string, options: AppErrorOptions = {}) {
@@ -125,5 +127,45 @@ export class UnknownSchemeError extends AppError {
     this.input = input;
     this.known = options.known;
     this.closest = options.closest;
+  }
+}
+
+/**
+ * The container runtime's CRI endpoint (a node's unix socket) is missing, refuses us, is not CRI,
+ * speaks only the deprecated v1alpha2 API, timed out, or answered an error.
+ * `reason` is stable for programs; `method` is the CRI call that failed, when one did.
+ */
+export class CriError extends AppError {
+  readonly address: string;
+  readonly reason: 'missing-socket' | 'permission-denied' | 'connection-refused' | 'not-cri' | 'v1alpha2-only' | 'timeout' | 'unavailable' | 'invalid-reply' | 'runtime-error';
+  readonly method: string | undefined;
+  /** The gRPC status code, when the runtime answered one. */
+  readonly grpcCode: number | undefined;
+  constructor(
+    reason: CriError['reason'],
+    address: string,
+    message: string,
+    options: AppErrorOptions & { method?: string | undefined; grpcCode?: number | undefined } = {},
+  ) {
+    super('cri', message, options);
+    this.reason = reason;
+    this.address = address;
+    this.method = options.method;
+    this.grpcCode = options.grpcCode;
+  }
+}
+
+/**
+ * A registry or image source failed: unreachable host, refused credentials, a missing manifest or
+ * blob, content whose digest does not match, or a reply that breaks the OCI distribution spec.
+ * `status` is the HTTP status when there was one; `registry` the host it came from.
+ */
+export class RegistryError extends AppError {
+  readonly status: number | undefined;
+  readonly registry: string | undefined;
+  constructor(code: string, message: string, options: AppErrorOptions & { status?: number | undefined; registry?: string | undefined } = {}) {
+    super(code, message, options);
+    this.status = options.status;
+    this.registry = options.registry;
   }
 }
