@@ -4,11 +4,29 @@
  * are fixed, so regenerating gives byte-identical files. The files look exactly like
  * `kubectl get … -o yaml|json` output; edit this script, not the files.
  *
- * What the demo exercises (tests in src/demo.test.ts assert each):
+ * What the demo exercises (tests in test/demo.test.ts assert each):
  * - stale-image: every node caches images no pod on it uses (old app versions, leftovers)
  * - unpinned-image: grafana:latest, an untagged fraud-scorer, busybox init container, a CronJob
  *   template with no pods running (db-backup: alpine), a bare debug pod
  * - mixed-versions: storefront/cart replicas run two digests of ghcr.io/acme/cart:latest
+ * - pod-security: storefront enforces restricted (cart, deployed before the label, violates it),
+ *   payments enforces baseline (fraud-scorer adds SYS_PTRACE for its profiler), unlabelled
+ *   namespaces are evaluated at baseline (node-exporter, the node debugger, the image builder)
+ * - privileged-container: kube-proxy (AKS-managed, privileged as upstream ships it)
+ * - host-path: kube-proxy (/lib/modules, xtables lock), node-exporter (/ read-only), the
+ *   "kubectl debug node" pod left behind (/ read-write), the image builder (containerd socket)
+ * - host-namespaces / host-ports: node-exporter (hostNetwork, hostPID, hostPort 9100; its
+ *   host-namespaces and pod-security findings are exempted by annotation with a reason),
+ *   kube-proxy, the node debugger, debug-shell (hostNetwork)
+ * - added-capabilities: fraud-scorer (SYS_PTRACE); privilege-escalation: ingress-nginx
+ *   (allowPrivilegeEscalation: true, as its chart sets) and every container that leaves it unset
+ * - run-as-root, writable-root-filesystem, missing-resources, image-pull-policy: the workloads
+ *   without a hardened security context
+ * - service-account-token: workloads on the "default" service account without automount: false
+ * - exposed-service: the public ingress LoadBalancer, grafana's NodePort
+ * - registry-allow-list: payments (PCI scope) allows only registry.acme.io by namespace
+ *   annotation; redis comes from Docker Hub. demo/cluster/.runwarden.yaml holds a cluster-wide
+ *   allow-list and config exceptions (scan --demo --config demo/cluster/.runwarden.yaml).
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -69,6 +87,11 @@ interface ContainerDef {
   init?: boolean;
   ports?: number[];
   secure?: boolean;
+  /** Ports bound on the node (containerPort = hostPort). */
+  hostPorts?: number[];
+  /** Replaces the generated securityContext. */
+  securityContext?: Record<string, unknown>;
+  volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
 }
 interface WorkloadDef {
   namespace: string;
@@ -79,15 +102,36 @@ interface WorkloadDef {
   replicas: Array<{ node: NodeName; variants?: Record<string, string> }>;
   labels?: Record<string, string>;
   schedule?: string;
+  /** Extra pod spec fields (hostNetwork, volumes, …). */
+  pod?: Record<string, unknown>;
+  /** Annotations on the workload object (exemptions). */
+  annotations?: Record<string, string>;
 }
 
 const W: WorkloadDef[] = [
   // kube-system
-  { namespace: 'kube-system', kind: 'DaemonSet', name: 'kube-proxy', containers: [{ name: 'kube-proxy', image: 'mcr.microsoft.com/oss/kubernetes/kube-proxy:v1.30.4' }], replicas: NODES.map((n) => ({ node: n.name })) },
+  {
+    namespace: 'kube-system',
+    kind: 'DaemonSet',
+    name: 'kube-proxy',
+    containers: [
+      {
+        name: 'kube-proxy',
+        image: 'mcr.microsoft.com/oss/kubernetes/kube-proxy:v1.30.4',
+        securityContext: { privileged: true },
+        volumeMounts: [
+          { name: 'xtables-lock', mountPath: '/run/xtables.lock' },
+          { name: 'lib-modules', mountPath: '/lib/modules', readOnly: true },
+        ],
+      },
+    ],
+    pod: { hostNetwork: true, priorityClassName: 'system-node-critical', volumes: [{ name: 'xtables-lock', hostPath: { path: '/run/xtables.lock', type: 'FileOrCreate' } }, { name: 'lib-modules', hostPath: { path: '/lib/modules', type: '' } }] },
+    replicas: NODES.map((n) => ({ node: n.name })),
+  },
   { namespace: 'kube-system', kind: 'Deployment', name: 'coredns', containers: [{ name: 'coredns', image: 'mcr.microsoft.com/oss/kubernetes/coredns:v1.11.3-1', ports: [53], secure: true }], replicas: [{ node: SYS }, { node: APPS1 }] },
   { namespace: 'kube-system', kind: 'Deployment', name: 'metrics-server', containers: [{ name: 'metrics-server', image: 'mcr.microsoft.com/oss/kubernetes/metrics-server:v0.7.2', ports: [4443], secure: true }], replicas: [{ node: SYS }] },
   // ingress
-  { namespace: 'ingress-nginx', kind: 'Deployment', name: 'ingress-nginx-controller', containers: [{ name: 'controller', image: 'registry.k8s.io/ingress-nginx/controller:v1.11.2@sha256:d5f8217feeac4887cb1ed21f27c2674e58be06bd8f5184cacea2a69abaf78dce', ports: [80, 443] }], replicas: [{ node: APPS1 }, { node: APPS2 }] },
+  { namespace: 'ingress-nginx', kind: 'Deployment', name: 'ingress-nginx-controller', containers: [{ name: 'controller', image: 'registry.k8s.io/ingress-nginx/controller:v1.11.2@sha256:d5f8217feeac4887cb1ed21f27c2674e58be06bd8f5184cacea2a69abaf78dce', ports: [80, 443], securityContext: { runAsNonRoot: true, runAsUser: 101, allowPrivilegeEscalation: true, readOnlyRootFilesystem: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] }, seccompProfile: { type: 'RuntimeDefault' } } }], pod: { serviceAccountName: 'ingress-nginx' }, replicas: [{ node: APPS1 }, { node: APPS2 }] },
   // storefront
   { namespace: 'storefront', kind: 'Deployment', name: 'web', containers: [{ name: 'web', image: 'ghcr.io/acme/storefront-web:2.4.1', ports: [8080], secure: true }], replicas: [{ node: APPS1 }, { node: APPS2 }, { node: APPS2 }] },
   {
@@ -100,12 +144,29 @@ const W: WorkloadDef[] = [
   },
   // payments
   { namespace: 'payments', kind: 'Deployment', name: 'payments-api', containers: [{ name: 'api', image: 'registry.acme.io/payments/api:1.8.0', ports: [8443], secure: true }], replicas: [{ node: APPS1 }, { node: APPS2 }] },
-  { namespace: 'payments', kind: 'Deployment', name: 'fraud-scorer', containers: [{ name: 'scorer', image: 'registry.acme.io/payments/fraud-scorer', ports: [9000] }], replicas: [{ node: APPS2 }] },
+  { namespace: 'payments', kind: 'Deployment', name: 'fraud-scorer', containers: [{ name: 'scorer', image: 'registry.acme.io/payments/fraud-scorer', ports: [9000], securityContext: { capabilities: { add: ['SYS_PTRACE'] } } }], replicas: [{ node: APPS2 }] },
   { namespace: 'payments', kind: 'StatefulSet', name: 'redis', containers: [{ name: 'redis', image: 'redis:7.2.5', ports: [6379] }], replicas: [{ node: APPS1 }] },
   // data
   { namespace: 'data', kind: 'StatefulSet', name: 'postgres', containers: [{ name: 'postgres', image: 'postgres:16.4-bookworm', ports: [5432] }], replicas: [{ node: APPS1 }, { node: APPS2 }] },
   // monitoring
-  { namespace: 'monitoring', kind: 'DaemonSet', name: 'node-exporter', containers: [{ name: 'node-exporter', image: 'quay.io/prometheus/node-exporter:v1.8.2', ports: [9100] }], replicas: NODES.map((n) => ({ node: n.name })) },
+  {
+    namespace: 'monitoring',
+    kind: 'DaemonSet',
+    name: 'node-exporter',
+    containers: [
+      {
+        name: 'node-exporter',
+        image: 'quay.io/prometheus/node-exporter:v1.8.2',
+        ports: [9100],
+        hostPorts: [9100],
+        securityContext: { runAsNonRoot: true, runAsUser: 65534, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+        volumeMounts: [{ name: 'root', mountPath: '/host/root', readOnly: true }],
+      },
+    ],
+    pod: { hostNetwork: true, hostPID: true, automountServiceAccountToken: false, volumes: [{ name: 'root', hostPath: { path: '/' } }] },
+    annotations: { 'runwarden.io/exempt': 'host-namespaces,pod-security', 'runwarden.io/exempt-reason': 'node-exporter reads the node network stack and process table by design; reviewed in SEC-142' },
+    replicas: NODES.map((n) => ({ node: n.name })),
+  },
   { namespace: 'monitoring', kind: 'StatefulSet', name: 'prometheus', containers: [{ name: 'prometheus', image: 'quay.io/prometheus/prometheus:v2.54.1', ports: [9090], secure: true }], replicas: [{ node: SYS }] },
   { namespace: 'monitoring', kind: 'Deployment', name: 'grafana', containers: [{ name: 'grafana', image: 'grafana/grafana:latest', ports: [3000] }], replicas: [{ node: SYS }] },
   // batch
@@ -122,7 +183,25 @@ const W: WorkloadDef[] = [
   },
   { namespace: 'batch', kind: 'CronJob', name: 'db-backup', schedule: '0 */6 * * *', containers: [{ name: 'backup', image: 'alpine' }], replicas: [] },
   // default: a bare debug pod someone left behind
-  { namespace: 'default', kind: 'Pod', name: 'debug-shell', containers: [{ name: 'shell', image: 'nicolaka/netshoot' }], replicas: [{ node: APPS1 }] },
+  { namespace: 'default', kind: 'Pod', name: 'debug-shell', containers: [{ name: 'shell', image: 'nicolaka/netshoot' }], pod: { hostNetwork: true }, replicas: [{ node: APPS1 }] },
+  // "kubectl debug node/… --image=busybox" leaves this behind: the node's / mounted read-write at /host
+  {
+    namespace: 'default',
+    kind: 'Pod',
+    name: 'node-debugger-aks-apps-27182818-vmss000002-7xk2p',
+    containers: [{ name: 'debugger', image: 'mcr.microsoft.com/cbl-mariner/busybox:2.0', volumeMounts: [{ name: 'host-root', mountPath: '/host' }] }],
+    pod: { hostIPC: true, hostNetwork: true, hostPID: true, restartPolicy: 'Never', volumes: [{ name: 'host-root', hostPath: { path: '/' } }] },
+    replicas: [{ node: APPS2 }],
+  },
+  // a CI image builder talking to the node's containerd
+  {
+    namespace: 'batch',
+    kind: 'Deployment',
+    name: 'image-builder',
+    containers: [{ name: 'buildkitd', image: 'moby/buildkit:v0.16.0', volumeMounts: [{ name: 'containerd', mountPath: '/run/containerd/containerd.sock' }] }],
+    pod: { volumes: [{ name: 'containerd', hostPath: { path: '/run/containerd/containerd.sock', type: 'Socket' } }] },
+    replicas: [{ node: APPS1 }],
+  },
 ];
 
 /** Images cached on nodes that nothing uses any more: [node, image, variant, size]. */
@@ -149,11 +228,13 @@ const PAUSE = 'mcr.microsoft.com/oss/kubernetes/pause:3.6';
 
 function container(c: ContainerDef): Record<string, unknown> {
   const out: Record<string, unknown> = { name: c.name, image: c.image, imagePullPolicy: c.image.endsWith(':latest') || !c.image.includes(':') ? 'Always' : 'IfNotPresent' };
-  if (c.ports !== undefined) out.ports = c.ports.map((p) => ({ containerPort: p, protocol: 'TCP' }));
+  if (c.ports !== undefined) out.ports = c.ports.map((p) => ({ containerPort: p, ...(c.hostPorts?.includes(p) === true ? { hostPort: p } : {}), protocol: 'TCP' }));
   out.resources = c.secure === true ? { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } } : {};
   if (c.secure === true) {
     out.securityContext = { runAsNonRoot: true, runAsUser: 10001, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } };
   }
+  if (c.securityContext !== undefined) out.securityContext = c.securityContext;
+  if (c.volumeMounts !== undefined) out.volumeMounts = c.volumeMounts;
   out.terminationMessagePath = '/dev/termination-log';
   out.terminationMessagePolicy = 'File';
   return out;
@@ -169,6 +250,12 @@ function podSpec(w: WorkloadDef, node?: NodeName): Record<string, unknown> {
   spec.schedulerName = 'default-scheduler';
   spec.serviceAccountName = w.namespace === 'kube-system' ? w.name : 'default';
   spec.terminationGracePeriodSeconds = 30;
+  // Hardened workloads: RuntimeDefault seccomp for the whole pod, no API token they do not use.
+  if (w.containers.every((c) => c.secure === true)) {
+    spec.securityContext = { seccompProfile: { type: 'RuntimeDefault' } };
+    if (w.namespace !== 'kube-system') spec.automountServiceAccountToken = false;
+  }
+  Object.assign(spec, w.pod ?? {});
   if (node !== undefined) spec.nodeName = node;
   return spec;
 }
@@ -205,14 +292,14 @@ for (const w of W) {
   if (w.kind === 'Deployment') {
     const rsHash = hash(`${w.namespace}/${w.name}/rs`, 10);
     const rsName = `${w.name}-${rsHash}`;
-    const dep = { apiVersion, kind: 'Deployment', metadata: meta(w.name, w.namespace, { labels, annotations: { 'deployment.kubernetes.io/revision': '3' }, generation: 3 }), spec: { replicas: w.replicas.length, selector: { matchLabels: { 'app.kubernetes.io/name': w.name } }, template, strategy: { type: 'RollingUpdate' } }, status: { replicas: w.replicas.length, readyReplicas: w.replicas.length, availableReplicas: w.replicas.length, observedGeneration: 3 } };
+    const dep = { apiVersion, kind: 'Deployment', metadata: meta(w.name, w.namespace, { labels, annotations: { 'deployment.kubernetes.io/revision': '3', ...(w.annotations ?? {}) }, generation: 3 }), spec: { replicas: w.replicas.length, selector: { matchLabels: { 'app.kubernetes.io/name': w.name } }, template, strategy: { type: 'RollingUpdate' } }, status: { replicas: w.replicas.length, readyReplicas: w.replicas.length, availableReplicas: w.replicas.length, observedGeneration: 3 } };
     add(w.namespace, dep);
     const rsLabels = { ...labels, 'pod-template-hash': rsHash };
     add(w.namespace, { apiVersion, kind: 'ReplicaSet', metadata: meta(rsName, w.namespace, { labels: rsLabels, ownerReferences: [{ apiVersion, kind: 'Deployment', name: w.name, uid: uid(`${w.namespace}/${w.name}`), controller: true, blockOwnerDeletion: true }] }), spec: { replicas: w.replicas.length, selector: { matchLabels: { 'app.kubernetes.io/name': w.name, 'pod-template-hash': rsHash } }, template: { ...template, metadata: { labels: rsLabels } } }, status: { replicas: w.replicas.length, readyReplicas: w.replicas.length } });
     podOwner = { apiVersion, kind: 'ReplicaSet', name: rsName, uid: uid(`${w.namespace}/${rsName}`) };
     podPrefix = rsName;
   } else if (w.kind === 'StatefulSet' || w.kind === 'DaemonSet') {
-    add(w.namespace, { apiVersion, kind: w.kind, metadata: meta(w.name, w.namespace, { labels }), spec: { ...(w.kind === 'StatefulSet' ? { replicas: w.replicas.length, serviceName: w.name } : {}), selector: { matchLabels: { 'app.kubernetes.io/name': w.name } }, template } });
+    add(w.namespace, { apiVersion, kind: w.kind, metadata: meta(w.name, w.namespace, { labels, ...(w.annotations === undefined ? {} : { annotations: w.annotations }) }), spec: { ...(w.kind === 'StatefulSet' ? { replicas: w.replicas.length, serviceName: w.name } : {}), selector: { matchLabels: { 'app.kubernetes.io/name': w.name } }, template } });
     podOwner = { apiVersion, kind: w.kind, name: w.name, uid: uid(`${w.namespace}/${w.name}`) };
   } else if (w.kind === 'CronJob') {
     add(w.namespace, { apiVersion, kind: 'CronJob', metadata: meta(w.name, w.namespace, { labels }), spec: { schedule: w.schedule, concurrencyPolicy: 'Forbid', successfulJobsHistoryLimit: 3, jobTemplate: { spec: { backoffLimit: 2, template } } }, status: { lastScheduleTime: '2026-11-28T02:15:00Z' } });
@@ -286,6 +373,8 @@ add('payments', { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', met
 
 const NAMESPACES = ['default', 'kube-system', 'ingress-nginx', 'storefront', 'payments', 'data', 'monitoring', 'batch'];
 const PSS: Record<string, string> = { storefront: 'restricted', payments: 'baseline', 'kube-system': 'privileged' };
+/** PCI scope: payments may only run images from the company registry. */
+const NAMESPACE_ANNOTATIONS: Record<string, Record<string, string>> = { payments: { 'runwarden.io/allowed-registries': 'registry.acme.io' } };
 
 rmSync(OUT, { recursive: true, force: true });
 mkdirSync(OUT, { recursive: true });
@@ -293,11 +382,25 @@ mkdirSync(OUT, { recursive: true });
 const namespaceDocs = NAMESPACES.map((name) => ({
   apiVersion: 'v1',
   kind: 'Namespace',
-  metadata: { name, uid: uid(`ns/${name}`), creationTimestamp: '2026-06-11T09:05:00Z', labels: { 'kubernetes.io/metadata.name': name, ...(PSS[name] === undefined ? {} : { 'pod-security.kubernetes.io/enforce': PSS[name], 'pod-security.kubernetes.io/enforce-version': 'v1.30' }) } },
+  metadata: { name, uid: uid(`ns/${name}`), creationTimestamp: '2026-06-11T09:05:00Z', ...(NAMESPACE_ANNOTATIONS[name] === undefined ? {} : { annotations: NAMESPACE_ANNOTATIONS[name] }), labels: { 'kubernetes.io/metadata.name': name, ...(PSS[name] === undefined ? {} : { 'pod-security.kubernetes.io/enforce': PSS[name], 'pod-security.kubernetes.io/enforce-version': 'v1.30' }) } },
   spec: { finalizers: ['kubernetes'] },
   status: { phase: 'Active' },
 }));
 writeFileSync(join(OUT, 'namespaces.yaml'), `# kubectl get namespaces -o yaml\n${stringify({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items: namespaceDocs }, { aliasDuplicateObjects: false })}`);
+
+// Settings for "runwarden scan --demo --config demo/cluster/.runwarden.yaml" (the snapshot reader skips dotfiles).
+writeFileSync(
+  join(OUT, '.runwarden.yaml'),
+  `# runwarden settings for the demo cluster: a cluster-wide registry allow-list and accepted findings.
+# Use: runwarden scan --demo --config demo/cluster/.runwarden.yaml
+${stringify({
+    allowedRegistries: ['mcr.microsoft.com', 'registry.k8s.io', 'ghcr.io/acme', 'registry.acme.io', 'quay.io/prometheus', 'docker.io/grafana', 'docker.io/library'],
+    exceptions: [
+      { rules: ['privileged-container', 'host-path', 'host-namespaces'], namespace: 'kube-system', workload: 'DaemonSet/kube-proxy', reason: 'AKS-managed component: the platform ships it privileged; tracked with the vendor in OPS-311', expires: '2027-06-30' },
+      { rules: ['missing-resources', 'writable-root-filesystem'], namespace: 'batch', reason: 'batch jobs are sized by the queue; read-only root pending the base image rebuild (OPS-402)', expires: '2027-03-31' },
+    ],
+  })}`,
+);
 
 const nodeDocs = NODES.map((n, i) => {
   const images = [...(nodeUse.get(n.name)?.values() ?? [])].map((e) => {
@@ -342,6 +445,38 @@ const nodeDocs = NODES.map((n, i) => {
   };
 });
 writeFileSync(join(OUT, 'nodes.json'), `${JSON.stringify({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items: nodeDocs }, null, 2)}\n`);
+
+// RBAC: service accounts, the bootstrap cluster-admin binding (not a finding) and three real mistakes:
+// batch's default SA bound to cluster-admin (the nightly CronJob mounts its token), payments' default SA
+// reading Secrets, and an on-call group allowed to exec into any pod.
+const rbac: Array<Record<string, unknown>> = [];
+const sa = (namespace: string, name: string): void => {
+  rbac.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(name, namespace) });
+};
+for (const ns of ['default', 'kube-system', 'ingress-nginx', 'storefront', 'payments', 'data', 'monitoring', 'batch']) sa(ns, 'default');
+for (const w of W.filter((x) => x.namespace === 'kube-system')) sa('kube-system', w.name);
+sa('ingress-nginx', 'ingress-nginx');
+const clusterMeta = (name: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ name, uid: uid(`cluster/${name}`), resourceVersion: '4242', creationTimestamp: '2026-06-11T09:05:00Z', ...extra });
+const bootstrap = { labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' }, annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' } };
+rbac.push(
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: clusterMeta('cluster-admin', bootstrap), rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }, { nonResourceURLs: ['*'], verbs: ['*'] }] },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: clusterMeta('cluster-admin', bootstrap), roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:masters' }] },
+  // kube-system components use the API through their own ClusterRoles (as AKS installs them).
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: clusterMeta('system:coredns'), rules: [{ apiGroups: [''], resources: ['endpoints', 'services', 'pods', 'namespaces'], verbs: ['list', 'watch'] }, { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] }] },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: clusterMeta('system:coredns'), roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:coredns' }, subjects: [{ kind: 'ServiceAccount', name: 'coredns', namespace: 'kube-system' }] },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: clusterMeta('system:node-proxier', bootstrap), rules: [{ apiGroups: [''], resources: ['endpoints', 'services'], verbs: ['list', 'watch'] }, { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }, { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch', 'update'] }, { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] }] },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: clusterMeta('kubeadm:node-proxier'), roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:node-proxier' }, subjects: [{ kind: 'ServiceAccount', name: 'kube-proxy', namespace: 'kube-system' }] },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: clusterMeta('system:metrics-server'), rules: [{ apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] }, { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] }] },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: clusterMeta('system:metrics-server'), roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:metrics-server' }, subjects: [{ kind: 'ServiceAccount', name: 'metrics-server', namespace: 'kube-system' }] },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: clusterMeta('ingress-nginx'), rules: [{ apiGroups: [''], resources: ['configmaps', 'endpoints', 'nodes', 'pods', 'secrets', 'namespaces'], verbs: ['list', 'watch'] }, { apiGroups: ['networking.k8s.io'], resources: ['ingresses', 'ingressclasses'], verbs: ['get', 'list', 'watch'] }] },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: clusterMeta('ingress-nginx'), roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'ingress-nginx' }, subjects: [{ kind: 'ServiceAccount', name: 'ingress-nginx', namespace: 'ingress-nginx' }] },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: clusterMeta('batch-jobs-admin', { annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '' } }), roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: 'batch' }] },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: clusterMeta('oncall-debug'), rules: [{ apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list', 'watch'] }, { apiGroups: [''], resources: ['pods/exec', 'pods/attach'], verbs: ['create'] }] },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: clusterMeta('oncall-debug'), roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'oncall-debug' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'acme:oncall' }] },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta('config-reader', 'payments'), rules: [{ apiGroups: [''], resources: ['configmaps', 'secrets'], verbs: ['get', 'list', 'watch'] }] },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: meta('config-reader', 'payments'), roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'config-reader' }, subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: 'payments' }] },
+);
+writeFileSync(join(OUT, 'rbac.yaml'), `# kubectl get serviceaccounts,roles,rolebindings,clusterroles,clusterrolebindings -A -o yaml\n${stringify({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items: rbac }, { aliasDuplicateObjects: false })}`);
 
 for (const [namespace, docs] of docsByNamespace) {
   const body = docs.map((d) => stringify(d, { aliasDuplicateObjects: false })).join('---\n');

@@ -298,3 +298,24 @@ export async function buildTestImages(outDir: string): Promise<Record<'pause' | 
     'alpine-app': await buildImage(outDir, { name: 'alpine-app', layers: [busybox, await layerOf(alpineEntries())] }),
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Image-access helpers (issue 5): other compressions and skopeo copies.
+
+/** A layer compressed with zstd (the real `zstd` CLI; package zstd) or left uncompressed. */
+export async function layerWith(entries: LayerEntry[], compression: 'zstd' | 'none'): Promise<BuiltLayer> {
+  const tar = await tarOf(entries);
+  let blob = tar;
+  if (compression === 'zstd') {
+    const { execFileSync } = await import('node:child_process');
+    blob = execFileSync('zstd', ['-q', '-c', '-19'], { input: tar, maxBuffer: 256 * 1024 * 1024 });
+  }
+  return { digest: sha256(blob), diffId: sha256(tar), size: blob.length, blob };
+}
+
+/** `skopeo --insecure-policy copy FROM TO` with plain-HTTP registries allowed (`--dest-tls-verify=false`). */
+export async function skopeoCopy(from: string, to: string, extra: string[] = []): Promise<void> {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  await promisify(execFile)('skopeo', ['--insecure-policy', 'copy', '--quiet', ...extra, from, to], { maxBuffer: 64 * 1024 * 1024 });
+}

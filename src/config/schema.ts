@@ -5,12 +5,37 @@
  */
 import { z } from 'zod';
 import { SEVERITIES } from '../core/severity.js';
+import { registryEntryProblem } from '../policy/images.js';
+import { parsePolicyVersion, PSS_LEVELS } from '../policy/pss/version.js';
 
 export const FAIL_ON = [...SEVERITIES, 'none'] as const;
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export const Namespace = z.string().max(63).regex(DNS1123_LABEL);
+
+/** A registry allow-list entry: `ghcr.io`, `ghcr.io/acme`, `*.dkr.ecr.*.amazonaws.com`. */
+export const RegistryEntry = z.string().superRefine((value, ctx) => {
+  const problem = registryEntryProblem(value);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `registry "${value}" ${problem}` });
+});
+
+/** A Pod Security policy version: `latest` or `v1.<minor>`. */
+export const PssVersion = z.string().refine((value) => parsePolicyVersion(value) !== undefined, { message: 'must be "latest" or "v1.<minor>", e.g. "v1.30"' });
+
+/**
+ * An exception accepting the findings of some rules for some objects. `namespace` and `workload`
+ * (`Kind/name` or `name`) take `*` globs; both unset = everywhere. The reason is required: an
+ * exception without one is not an exception but a silenced finding.
+ */
+export const Exception = z.strictObject({
+  rules: z.array(z.string().min(1)).min(1),
+  namespace: z.string().min(1).optional(),
+  workload: z.string().min(1).optional(),
+  reason: z.string().trim().min(1, 'an exception needs a reason'),
+  expires: z.iso.date({ message: 'must be a date "YYYY-MM-DD"' }).optional(),
+});
+export type Exception = z.infer<typeof Exception>;
 
 /** Every setting, without defaults: each layer (file, env, flags) is validated with this. */
 export const SettingsLayer = z.strictObject({
@@ -26,6 +51,13 @@ export const SettingsLayer = z.strictObject({
   sandboxImages: z.array(z.string().min(1)),
   rules: z.array(z.string()),
   color: z.enum(['auto', 'always', 'never']),
+  /** Registries images may come from (registry-allow-list check); empty = not checked. */
+  allowedRegistries: z.array(RegistryEntry),
+  /** Pod Security policy version for every namespace (default: each namespace's label, else latest). */
+  pssVersion: PssVersion,
+  /** Pod Security level evaluated in namespaces without pod-security.kubernetes.io labels. */
+  pssLevel: z.enum(PSS_LEVELS),
+  exceptions: z.array(Exception),
   debug: z.boolean(),
 }).partial();
 export type SettingsLayer = z.infer<typeof SettingsLayer>;
@@ -51,4 +83,6 @@ export const ENV_VARS = {
   RUNWARDEN_NAMESPACE: 'namespaces',
   RUNWARDEN_CONTEXT: 'context',
   RUNWARDEN_SANDBOX_IMAGES: 'sandboxImages',
+  RUNWARDEN_PSS_VERSION: 'pssVersion',
+  RUNWARDEN_PSS_LEVEL: 'pssLevel',
 } as const satisfies Record<string, keyof SettingsLayer>;

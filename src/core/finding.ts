@@ -18,6 +18,28 @@ export interface Subject {
   image?: string | undefined;
 }
 
+/** Why a finding is accepted: an exemption annotation on the object, an exception in the settings file, or a VEX statement. */
+export interface Suppression {
+  kind: 'annotation' | 'config' | 'vex';
+  /** The required justification (`runwarden.io/exempt-reason`, or `reason` of the config exception). */
+  reason: string;
+  /** Where the exemption was declared: `annotation runwarden.io/exempt on Deployment shop/web`, `config exceptions[2]`. */
+  source: string;
+  /** Last day the exception applies (config exceptions with `expires`). */
+  expires?: string | undefined;
+}
+
+/** Where in a file the finding points (manifests checked with `runwarden check`). */
+export interface FindingLocation {
+  /** File path as given (or `<stdin>`). */
+  file: string;
+  /** 1-based line of the offending field (or of the object when the field is absent). */
+  line?: number | undefined;
+  column?: number | undefined;
+  /** The object-relative field path the line belongs to. */
+  field?: string | undefined;
+}
+
 export interface Finding {
   /** Stable fingerprint: the same problem on the same subject has the same id across scans. */
   id: string;
@@ -30,6 +52,9 @@ export interface Finding {
   /** Facts that make the finding true, for a person to verify. */
   evidence: Record<string, unknown>;
   remediation: string;
+  /** Set when an exception accepts the finding: it stays in JSON/SARIF, leaves the table and --fail-on. */
+  suppression?: Suppression | undefined;
+  location?: FindingLocation | undefined;
 }
 
 /** The human path of a subject: `ns/Deployment/web/container nginx`, `node worker-1`. */

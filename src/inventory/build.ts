@@ -10,6 +10,7 @@ import { podKey, workloadKey } from '../core/inventory.js';
 import { issue, type Issue } from '../core/issue.js';
 import type { ContainerStatus, GenericObject, ObjectMeta, OwnerReference, Pod } from './schema.js';
 import type { SourceResult } from './source.js';
+import { containerPorts, networkPolicy, peerAuthentication, podTemplate, role, roleBinding, serviceAccountName } from './specs.js';
 
 /** Kinds whose pods roll up one level further to the owner's own controller. */
 const ROLL_UP: Record<string, string> = { ReplicaSet: 'Deployment', Job: 'CronJob' };
@@ -33,7 +34,9 @@ export function buildInventory(result: SourceResult): Inventory {
     // ReplicaSets and Jobs with a controller are not top-level workloads themselves.
     if ((kind === 'ReplicaSet' || kind === 'Job') && controllerOf(obj.metadata)?.kind === ROLL_UP[kind]) continue;
     const ref: WorkloadRef = { kind, name: obj.metadata.name, namespace: ns(obj.metadata) };
-    workloads.set(workloadKey(ref), { ...ref, uid: obj.metadata.uid ?? undefined, labels: labels(obj.metadata), pods: [], origin: origins.get(obj), raw: obj });
+    const origin = origins.get(obj);
+    const template = podTemplate(kind, obj, ref.namespace, origin, issues);
+    workloads.set(workloadKey(ref), { ...ref, uid: obj.metadata.uid ?? undefined, labels: labels(obj.metadata), pods: [], template, origin, raw: obj });
   }
 
   const pods: PodInfo[] = [];
@@ -45,7 +48,7 @@ export function buildInventory(result: SourceResult): Inventory {
     if (info === undefined) {
       // The owner was not in the inventory (bare pod, or its controller was not listed): the pod's
       // nearest known owner stands for the workload, never a name guessed from pod-template-hash.
-      info = { ...workload, uid: undefined, labels: workload.kind === 'Pod' ? labels(pod.metadata) : {}, pods: [], origin: origins.get(pod), raw: undefined };
+      info = { ...workload, uid: undefined, labels: workload.kind === 'Pod' ? labels(pod.metadata) : {}, pods: [], template: undefined, origin: origins.get(pod), raw: undefined };
       workloads.set(key, info);
     }
     info.pods.push(podKey({ namespace, name: pod.metadata.name }));
@@ -56,7 +59,12 @@ export function buildInventory(result: SourceResult): Inventory {
       uid: pod.metadata.uid ?? undefined,
       nodeName: pod.spec.nodeName ?? undefined,
       phase: pod.status?.phase ?? undefined,
+      podIPs: podIPs(pod),
       labels: labels(pod.metadata),
+      annotations: pod.metadata.annotations ?? {},
+      serviceAccountName: serviceAccountName(pod.spec),
+      automountServiceAccountToken: pod.spec.automountServiceAccountToken ?? undefined,
+      hostNetwork: pod.spec.hostNetwork ?? false,
       workload,
       containers: containersOf(pod, origin, issues),
       origin,
@@ -64,6 +72,7 @@ export function buildInventory(result: SourceResult): Inventory {
     });
   }
 
+  const imageNames: ImageNames = new Map();
   const nodes: NodeInfo[] = objects.Node.map((node) => {
     const nodeInfo = node.status?.nodeInfo;
     return {
@@ -76,7 +85,7 @@ export function buildInventory(result: SourceResult): Inventory {
       architecture: nodeInfo?.architecture ?? undefined,
       operatingSystem: nodeInfo?.operatingSystem ?? undefined,
       createdAt: node.metadata.creationTimestamp ?? undefined,
-      images: (node.status?.images ?? []).map((image) => cachedImage(image.names ?? [], image.sizeBytes ?? 0)),
+      images: (node.status?.images ?? []).map((image) => cachedImage(image.names ?? [], image.sizeBytes ?? 0, imageNames)),
       origin: origins.get(node),
       raw: node,
     };
@@ -84,12 +93,19 @@ export function buildInventory(result: SourceResult): Inventory {
 
   return {
     source: result.source,
-    namespaces: objects.Namespace.map((n) => ({ name: n.metadata.name, labels: labels(n.metadata) })),
+    namespaces: objects.Namespace.map((n) => ({ name: n.metadata.name, labels: labels(n.metadata), annotations: n.metadata.annotations ?? {} })),
     nodes,
     pods,
     workloads: [...workloads.values()],
-    services: objects.Service.map((s) => ({ name: s.metadata.name, namespace: ns(s.metadata), type: s.spec?.type ?? 'ClusterIP', raw: s })),
-    networkPolicies: objects.NetworkPolicy.map((p) => ({ name: p.metadata.name, namespace: ns(p.metadata), raw: p })),
+    services: objects.Service.map((s) => ({ name: s.metadata.name, namespace: ns(s.metadata), type: s.spec?.type ?? 'ClusterIP', selector: s.spec?.selector ?? undefined, raw: s })),
+    networkPolicies: objects.NetworkPolicy.map((p) => networkPolicy(p, ns(p.metadata), origins.get(p), issues)),
+    serviceAccounts: objects.ServiceAccount.map((sa) => ({ name: sa.metadata.name, namespace: ns(sa.metadata), automountServiceAccountToken: sa.automountServiceAccountToken ?? undefined, origin: origins.get(sa) })),
+    roles: [...objects.Role.map((r) => role('Role', r, origins.get(r), issues)), ...objects.ClusterRole.map((r) => role('ClusterRole', r, origins.get(r), issues))],
+    roleBindings: [
+      ...objects.RoleBinding.map((b) => roleBinding('RoleBinding', b, origins.get(b), issues)),
+      ...objects.ClusterRoleBinding.map((b) => roleBinding('ClusterRoleBinding', b, origins.get(b), issues)),
+    ],
+    peerAuthentications: objects.PeerAuthentication.map((p) => peerAuthentication(p, ns(p.metadata), origins.get(p), issues)),
     coverage: { complete: result.complete, namespaces: result.namespaces },
     issues,
   };
@@ -97,6 +113,12 @@ export function buildInventory(result: SourceResult): Inventory {
 
 function ns(meta: ObjectMeta): string {
   return meta.namespace ?? 'default';
+}
+
+function podIPs(pod: Pod): string[] {
+  const ips = (pod.status?.podIPs ?? []).map((p) => p.ip);
+  const single = pod.status?.podIP ?? undefined;
+  return ips.length > 0 ? ips : single === undefined || single === '' ? [] : [single];
 }
 
 function labels(meta: ObjectMeta): Record<string, string> {
@@ -124,7 +146,7 @@ function resolveWorkload(pod: Pod, owners: Map<string, GenericObject>): Workload
 
 function containersOf(pod: Pod, origin: string | undefined, issues: Issue[]): ContainerInfo[] {
   const status = pod.status;
-  const groups: Array<[ContainerType, Array<{ name: string; image?: string | null | undefined }> | null | undefined, ContainerStatus[] | null | undefined]> = [
+  const groups: Array<[ContainerType, Pod['spec']['containers'] | null | undefined, ContainerStatus[] | null | undefined]> = [
     ['init', pod.spec.initContainers, status?.initContainerStatuses],
     ['regular', pod.spec.containers, status?.containerStatuses],
     ['ephemeral', pod.spec.ephemeralContainers, status?.ephemeralContainerStatuses],
@@ -153,17 +175,26 @@ function containersOf(pod: Pod, origin: string | undefined, issues: Issue[]): Co
         statusImage: st?.image ?? undefined,
         state: st?.state?.running !== undefined ? 'running' : st?.state?.terminated !== undefined ? 'terminated' : st?.state?.waiting !== undefined ? 'waiting' : 'unknown',
         restartCount: st?.restartCount ?? 0,
+        ports: containerPorts(spec.ports, `Pod ${ns(pod.metadata)}/${pod.metadata.name} container ${spec.name}`, origin, issues),
+        restartPolicy: spec.restartPolicy ?? undefined,
       });
     }
   }
   return out;
 }
 
-function cachedImage(names: string[], sizeBytes: number): CachedImage {
+/** Parsed node image names: 1,000 nodes cache mostly the same images, so each name is parsed once per build. */
+type ImageNames = Map<string, ImageReference | undefined>;
+
+function cachedImage(names: string[], sizeBytes: number, parsed: ImageNames): CachedImage {
   const digests: string[] = [];
   const tags: ImageReference[] = [];
   for (const name of names) {
-    const ref = tryParseImageReference(name);
+    let ref = parsed.get(name);
+    if (ref === undefined && !parsed.has(name)) {
+      ref = tryParseImageReference(name);
+      parsed.set(name, ref);
+    }
     if (ref === undefined) continue;
     if (ref.digest !== undefined) digests.push(ref.digest);
     else if (ref.tag !== undefined) tags.push(ref);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FINDING_KINDS } from '../core/finding.js';
 import { SEVERITIES } from '../core/severity.js';
+import { CONTROL_IDS } from './pss/controls.js';
 import { CHECKS } from './registry.js';
 
 const dir = join(import.meta.dirname, 'checks');
@@ -25,5 +26,12 @@ describe('policy check registry (contract)', () => {
     expect(SEVERITIES).toContain(check.severity);
     expect(check.title.length).toBeGreaterThan(10);
     expect(check.description.length).toBeGreaterThan(40);
+  });
+
+  it.each(CHECKS.map((c) => [c.id, c] as const))('%s has a remediation and well-formed CIS / NSA-CISA / PSS mappings', (_id, check) => {
+    expect(check.remediation.length).toBeGreaterThan(20);
+    for (const cis of check.mappings.cis) expect(cis).toMatch(/^5\.\d+\.\d+$/);
+    for (const pss of check.mappings.pss) expect(CONTROL_IDS).toContain(pss);
+    for (const nsa of check.mappings.nsa) expect(nsa.length).toBeGreaterThan(10);
   });
 });

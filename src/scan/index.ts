@@ -10,9 +10,11 @@ import { REPORT_SCHEMA_VERSION, type NodeSummary, type ScanReport } from '../cor
 import { SEVERITIES, compareSeverity, type Severity } from '../core/severity.js';
 import { buildInventory } from '../inventory/build.js';
 import type { InventorySource } from '../inventory/source.js';
-import type { Check, CheckContext } from '../policy/check.js';
+import type { Check, CheckContext, PolicySettings } from '../policy/check.js';
+import { applyExceptions, type ExceptionRule } from '../policy/exceptions/index.js';
 import { DEFAULT_SANDBOX_IMAGES } from '../policy/images.js';
 import { CHECKS } from '../policy/registry.js';
+import { workloadSpecIssues } from '../policy/workload-specs.js';
 import { VERSION } from '../version.js';
 import { errorMessage } from '../core/errors.js';
 
@@ -24,6 +26,10 @@ export interface ScanOptions {
   sandboxImages?: string[] | undefined;
   /** Rule ids to run; undefined = all. */
   rules?: string[] | undefined;
+  /** Registry allow-list, Pod Security version/level. */
+  policy?: PolicySettings | undefined;
+  /** Accepted findings (settings file `exceptions`); annotations on objects are always honoured. */
+  exceptions?: readonly ExceptionRule[] | undefined;
   now?: Date | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((message: string) => void) | undefined;
@@ -46,6 +52,8 @@ export async function scan(options: ScanOptions): Promise<ScanOutcome> {
     sandboxImages: [...DEFAULT_SANDBOX_IMAGES, ...(options.sandboxImages ?? [])],
     now: options.now ?? new Date(),
     rules: options.rules,
+    policy: options.policy,
+    exceptions: options.exceptions,
   });
   return { inventory, report };
 }
@@ -53,24 +61,46 @@ export async function scan(options: ScanOptions): Promise<ScanOutcome> {
 export interface ScanInventoryOptions extends CheckContext {
   rules?: string[] | undefined;
   checks?: readonly Check[] | undefined;
+  exceptions?: readonly ExceptionRule[] | undefined;
 }
 
 /** Run checks over an inventory already built (pure). */
 export function scanInventory(inventory: Inventory, options: ScanInventoryOptions): ScanReport {
-  const checks = (options.checks ?? CHECKS).filter((c) => options.rules === undefined || options.rules.includes(c.id));
-  const findings: Finding[] = [];
-  const issues: Issue[] = [...inventory.issues];
+  const all = options.checks ?? CHECKS;
+  const checks = all.filter((c) => options.rules === undefined || options.rules.includes(c.id));
+  let findings: Finding[] = [];
+  const issues: Issue[] = [...inventory.issues, ...workloadSpecIssues(inventory)];
+  const seen = new Set(issues.map(issueKey));
+  const addIssue = (i: Issue): void => {
+    const key = issueKey(i);
+    if (seen.has(key)) return;
+    seen.add(key);
+    issues.push(i);
+  };
+  const inScope = inventory.coverage.namespaces === undefined ? undefined : new Set(inventory.coverage.namespaces);
   for (const check of checks) {
     try {
       const result = check.run(inventory, options);
-      findings.push(...result.findings);
-      issues.push(...result.issues);
+      const hasMappings = check.mappings.cis.length + check.mappings.nsa.length + check.mappings.pss.length > 0;
+      for (const f of result.findings) {
+        // --namespace limits the report too: cluster-scoped objects (bindings) are read whole, but a
+        // finding about another namespace is not what was asked for. Cluster-level findings stay.
+        if (inScope !== undefined && f.subject.namespace !== undefined && !inScope.has(f.subject.namespace)) continue;
+        // Where the rule sits in CIS / NSA-CISA / PSS, for auditors reading one finding.
+        if (hasMappings && f.evidence.mappings === undefined) f.evidence.mappings = check.mappings;
+        findings.push(f);
+      }
+      // Checks sharing one analysis (network, rbac) report its issues once.
+      for (const i of result.issues) addIssue(i);
     } catch (error) {
       // A broken check loses its own findings, not the scan.
       issues.push(issue('check-failed', `Check ${check.id} failed: ${errorMessage(error)}`));
     }
   }
-  findings.sort((a, b) => compareSeverity(a.severity, b.severity) || a.rule.localeCompare(b.rule) || subjectPath(a.subject).localeCompare(subjectPath(b.subject)));
+  const excepted = applyExceptions(findings, inventory, { exceptions: options.exceptions, knownRules: all.map((c) => c.id), now: options.now });
+  findings = excepted.findings;
+  issues.push(...excepted.issues);
+  findings = sortFindings(findings);
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'runwarden', version: VERSION },
@@ -82,15 +112,34 @@ export function scanInventory(inventory: Inventory, options: ScanInventoryOption
   };
 }
 
+/** Worst first, then by rule and subject; the subject path is computed once per finding, not per comparison. */
+function sortFindings(findings: Finding[]): Finding[] {
+  const keyed = findings.map((f) => ({ f, path: subjectPath(f.subject) }));
+  keyed.sort((a, b) => compareSeverity(a.f.severity, b.f.severity) || collator.compare(a.f.rule, b.f.rule) || collator.compare(a.path, b.path));
+  return keyed.map((k) => k.f);
+}
+
+/** localeCompare's order, without building a collator per comparison. */
+const collator = new Intl.Collator();
+
+function issueKey(i: Issue): string {
+  return `${i.code}\0${i.message}\0${i.location ?? ''}`;
+}
+
 function summarize(inventory: Inventory, findings: Finding[], issues: Issue[]): ScanReport['summary'] {
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   const byKind = Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as Record<FindingKind, number>;
   const byRule: Record<string, number> = {};
   const staleByNode = new Map<string, { count: number; bytes: number }>();
+  let active = 0;
   for (const f of findings) {
-    bySeverity[f.severity]++;
-    byKind[f.kind]++;
-    byRule[f.rule] = (byRule[f.rule] ?? 0) + 1;
+    // Counts are of findings still to act on; suppressed ones stay in `findings` with their reason.
+    if (f.suppression === undefined) {
+      active++;
+      bySeverity[f.severity]++;
+      byKind[f.kind]++;
+      byRule[f.rule] = (byRule[f.rule] ?? 0) + 1;
+    }
     if (f.rule === 'stale-image' && f.subject.node !== undefined) {
       const entry = staleByNode.get(f.subject.node) ?? { count: 0, bytes: 0 };
       entry.count++;
@@ -122,7 +171,7 @@ function summarize(inventory: Inventory, findings: Finding[], issues: Issue[]): 
     pods: inventory.pods.length,
     containers,
     images: images.size,
-    findings: findings.length,
+    findings: active,
     bySeverity,
     byKind,
     byRule,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../../../test/cli.js';
+import { CHECKS } from '../../policy/registry.js';
 
 const UPSTREAM = join(process.cwd(), 'testdata', 'upstream', 'cluster-state');
 const NOW = ['--now', '2026-11-28T12:00:00Z'];
@@ -14,7 +15,8 @@ describe('runwarden scan', () => {
     expect(run.stdout).not.toContain('\x1b[');
     expect(run.stdout).toContain('storefront / Deployment cart\n');
     expect(run.stdout).toMatch(/MEDIUM +mixed-versions +2 different digests of ghcr\.io\/acme\/cart:latest/);
-    expect(run.stdout).toContain('Findings: 19 (7 medium, 12 low)');
+    expect(run.stdout).toContain('Findings: 163 (6 critical, 19 high, 99 medium, 39 low)');
+    expect(run.stdout).toContain('Suppressed: 5 finding(s) accepted by exceptions');
   });
 
   it('colours the table on a terminal unless NO_COLOR or --no-color', async () => {
@@ -39,9 +41,10 @@ describe('runwarden scan', () => {
     const sarif = JSON.parse(run.stdout) as { version: string; runs: Array<{ tool: { driver: { rules: Array<{ id: string }> } }; results: Array<{ ruleId: string; level: string; partialFingerprints: Record<string, string> }> }> };
     expect(sarif.version).toBe('2.1.0');
     const runOut = sarif.runs[0]!;
-    expect(runOut.tool.driver.rules.map((r) => r.id)).toEqual(['stale-image', 'unpinned-image', 'mixed-versions']);
-    expect(runOut.results).toHaveLength(19);
-    expect(runOut.results.filter((r) => r.level === 'warning')).toHaveLength(7);
+    expect(runOut.tool.driver.rules.map((r) => r.id)).toEqual(CHECKS.map((c) => c.id));
+    // every finding, suppressed ones included (as SARIF suppressions)
+    expect(runOut.results).toHaveLength(168);
+    expect(runOut.results.filter((r) => r.level === 'error')).toHaveLength(6 + 19 + 2);
     expect(runOut.results.every((r) => /^[a-f0-9]{16}$/.test(r.partialFingerprints['runwarden/v1'] ?? ''))).toBe(true);
   });
 
@@ -49,13 +52,14 @@ describe('runwarden scan', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'rw-out-')), 'report.json');
     const run = await cli(['scan', '--demo', '-f', 'json', '-o', out, ...NOW]);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toBe(`runwarden: wrote json report to ${out} (19 findings, 0 issues)\n`);
-    expect((JSON.parse(readFileSync(out, 'utf8')) as { findings: unknown[] }).findings).toHaveLength(19);
+    expect(run.stderr).toBe(`runwarden: wrote json report to ${out} (163 findings, 0 issues)\n`);
+    expect((JSON.parse(readFileSync(out, 'utf8')) as { findings: unknown[] }).findings).toHaveLength(168);
   });
 
   it('exits 1 when a finding is at or above --fail-on, 0 below it', async () => {
-    expect((await cli(['scan', '--demo', '--fail-on', 'medium', ...NOW])).code).toBe(1);
-    expect((await cli(['scan', '--demo', '--fail-on', 'high', ...NOW])).code).toBe(0);
+    expect((await cli(['scan', '--demo', '--fail-on', 'critical', ...NOW])).code).toBe(1);
+    expect((await cli(['scan', '--demo', '--rules', 'stale-image,mixed-versions', '--fail-on', 'medium', ...NOW])).code).toBe(1);
+    expect((await cli(['scan', '--demo', '--rules', 'stale-image,mixed-versions', '--fail-on', 'high', ...NOW])).code).toBe(0);
     expect((await cli(['scan', '--demo', '--fail-on', 'none', ...NOW])).code).toBe(0);
   });
 
@@ -63,7 +67,9 @@ describe('runwarden scan', () => {
     const run = await cli(['scan', '--demo', '-n', 'storefront,payments', '-f', 'json', ...NOW]);
     const report = JSON.parse(run.stdout) as { summary: { pods: number }; issues: Array<{ code: string }>; findings: Array<{ subject: { namespace?: string } }> };
     expect(report.summary.pods).toBe(10);
-    expect(report.findings.every((f) => ['storefront', 'payments'].includes(f.subject.namespace ?? ''))).toBe(true);
+    // cluster-level findings (a group allowed to exec anywhere) have no namespace and stay
+    expect(report.findings.every((f) => f.subject.namespace === undefined || ['storefront', 'payments'].includes(f.subject.namespace))).toBe(true);
+    expect(report.findings.some((f) => f.subject.namespace === 'batch')).toBe(false);
     expect(report.issues.map((i) => i.code)).toEqual(['stale-image-skipped']);
   });
 
@@ -75,8 +81,8 @@ describe('runwarden scan', () => {
     expect(fromFile.stdout).toContain('"version": "2.1.0"');
     const fromEnv = await cli(['scan', '--demo', '--config', join(dir, 'rw.yaml'), ...NOW], { env: { RUNWARDEN_FORMAT: 'json' } });
     expect(fromEnv.stdout).toContain('"schemaVersion": "1.0"');
-    const fromFlag = await cli(['scan', '--demo', '--config', join(dir, 'rw.yaml'), '--format', 'table', '--fail-on', 'critical', ...NOW], { env: { RUNWARDEN_FORMAT: 'json' } });
-    expect(fromFlag.stdout).toContain('Findings: 19');
+    const fromFlag = await cli(['scan', '--demo', '--config', join(dir, 'rw.yaml'), '--format', 'table', '--fail-on', 'none', ...NOW], { env: { RUNWARDEN_FORMAT: 'json' } });
+    expect(fromFlag.stdout).toContain('Findings: 163');
     expect(fromFlag.code).toBe(0);
   });
 });
@@ -86,7 +92,7 @@ describe('runwarden scan on bad input (exit 2, one line, no stack)', () => {
     ['an unknown format', ['--format', 'jsn'], 'runwarden: error: Unknown --format "jsn": expected one of table, json, sarif. Did you mean "json"?\n'],
     ['an unknown --fail-on', ['--fail-on', 'hihg'], 'runwarden: error: Unknown --fail-on "hihg": expected one of critical, high, medium, low, info, unknown, none. Did you mean "high"?\n'],
     ['an invalid namespace', ['-n', 'Kube_System'], 'runwarden: error: Invalid --namespace "Kube_System" (flag): must be a DNS-1123 label (lowercase letters, digits, "-"), e.g. "kube-system".\n'],
-    ['an unknown rule', ['--rules', 'stale-images'], 'runwarden: error: Unknown --rules "stale-images": expected one of stale-image, unpinned-image, mixed-versions. Did you mean "stale-image"?\n'],
+    ['an unknown rule', ['--rules', 'stale-images'], `runwarden: error: Unknown --rules "stale-images": expected one of ${CHECKS.map((c) => c.id).join(', ')}. Did you mean "stale-image"?\n`],
     ['two sources', ['--snapshot', 'x'], 'runwarden: error: --demo and --snapshot cannot be combined: pick one source.\n'],
     ['a bad --now', ['--now', 'yesterday'], 'runwarden: error: Invalid --now "yesterday": expected an ISO 8601 time, e.g. "2026-01-31T12:00:00Z".\n'],
   ];

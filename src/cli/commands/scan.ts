@@ -12,8 +12,9 @@ import { CHECKS } from '../../policy/registry.js';
 import { FORMATS, findFormat } from '../../report/registry.js';
 import { scan } from '../../scan/index.js';
 import type { CliContext } from '../context.js';
+import { addPolicyOptions, applyPolicyFlags, policySettings, validateExceptionRules, type PolicyFlags } from './check.js';
 
-interface ScanFlags {
+interface ScanFlags extends PolicyFlags {
   demo?: boolean;
   snapshot?: string;
   kubeconfig?: string;
@@ -34,7 +35,7 @@ interface ScanFlags {
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...splitList(value)];
 
 export function scanCommand(ctx: CliContext): Command {
-  return new Command('scan')
+  const command = new Command('scan')
     .description('Inventory a cluster (live or from a snapshot), find run-stage problems and report them')
     .option('--demo', 'scan the bundled demo cluster snapshot')
     .option('--snapshot <path>', 'scan a directory or file of "kubectl get … -o json|yaml" output')
@@ -45,7 +46,8 @@ export function scanCommand(ctx: CliContext): Command {
     .option('-f, --format <format>', `report format: ${FORMATS.map((f) => f.id).join(', ')} (default: table)`)
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option('--fail-on <severity>', `exit 1 when a finding is at or above: ${FAIL_ON.join(', ')} (default: none)`)
-    .option('--sandbox-image <glob>', 'extra pod sandbox (pause) image globs, in use by every pod', collect)
+    .option('--sandbox-image <glob>', 'extra pod sandbox (pause) image globs, in use by every pod', collect);
+  return addPolicyOptions(command)
     .option('--rules <ids>', `only these rules (comma-separated): ${CHECKS.map((c) => c.id).join(', ')}`)
     .option('--config <file>', 'settings file (YAML/JSON); flags and RUNWARDEN_* variables override it')
     .option('--no-color', 'plain output even on a terminal')
@@ -81,6 +83,7 @@ async function resolveSettings(flags: ScanFlags, ctx: CliContext): Promise<Setti
   if (flags.snapshot !== undefined) flagLayer.snapshot = flags.snapshot;
   if (flags.demo === true) flagLayer.demo = true;
   if (flags.sandboxImage !== undefined) flagLayer.sandboxImages = flags.sandboxImage;
+  applyPolicyFlags(flags, flagLayer);
   if (flags.rules !== undefined) {
     const rules = splitList(flags.rules);
     const known = CHECKS.map((c) => c.id);
@@ -90,6 +93,7 @@ async function resolveSettings(flags: ScanFlags, ctx: CliContext): Promise<Setti
   if (flags.color === false) flagLayer.color = 'never';
   const settings = mergeSettings(fileLayer, envLayer(ctx.env), validateLayer(flagLayer, 'flags'));
   if (findFormat(settings.format) === undefined) throw unknownValue('--format', settings.format, FORMATS.map((f) => f.id));
+  validateExceptionRules(settings, flags.config);
   const sources = [settings.demo ? '--demo' : undefined, settings.snapshot !== undefined ? '--snapshot' : undefined].filter((s) => s !== undefined);
   if (sources.length > 1) throw new UsageError('--demo and --snapshot cannot be combined: pick one source.');
   if (sources.length === 1 && (settings.kubeconfig !== undefined || settings.context !== undefined || settings.inCluster)) {
@@ -126,6 +130,8 @@ async function runScan(settings: Settings, flags: ScanFlags, ctx: CliContext): P
       namespaces: settings.namespaces,
       sandboxImages: settings.sandboxImages,
       rules: settings.rules,
+      policy: policySettings(settings),
+      exceptions: settings.exceptions,
       now,
       signal: controller.signal,
       onProgress: progress ? (message) => ctx.stderr.write(`\r\x1b[2K${message}`) : undefined,
@@ -148,7 +154,7 @@ async function runScan(settings: Settings, flags: ScanFlags, ctx: CliContext): P
     }
     if (settings.failOn !== 'none') {
       const threshold = settings.failOn;
-      if (report.findings.some((f) => atLeast(f.severity, threshold))) ctx.exitCode = 1;
+      if (report.findings.some((f) => f.suppression === undefined && atLeast(f.severity, threshold))) ctx.exitCode = 1;
     }
   } finally {
     process.removeListener('SIGINT', onSignal);

@@ -26,6 +26,12 @@ export const FindingJson = z.strictObject({
   }),
   evidence: z.record(z.string(), z.unknown()),
   remediation: z.string(),
+  /** 1.x additive: the exception that accepts this finding (not counted in the summary). */
+  suppression: z
+    .strictObject({ kind: z.enum(['annotation', 'config', 'vex']), reason: z.string().min(1), source: z.string(), expires: z.iso.date().optional() })
+    .optional(),
+  /** 1.x additive: file and line of the offending field (`runwarden check`). */
+  location: z.strictObject({ file: z.string(), line: z.number().int().positive().optional(), column: z.number().int().positive().optional(), field: z.string().optional() }).optional(),
 });
 
 export const IssueJson = z.strictObject({
@@ -39,7 +45,7 @@ export const ScanReportJson = z.strictObject({
   schemaVersion: z.string().regex(/^1\.\d+$/),
   tool: z.strictObject({ name: z.literal('runwarden'), version: z.string() }),
   generatedAt: z.iso.datetime(),
-  source: z.strictObject({ type: z.enum(['kubernetes', 'snapshot', 'demo']), location: z.string(), context: z.string().optional() }),
+  source: z.strictObject({ type: z.enum(['kubernetes', 'snapshot', 'demo', 'manifests', 'sbom']), location: z.string(), context: z.string().optional() }),
   summary: z.strictObject({
     nodes: z.number().int(),
     namespaces: z.number().int(),

@@ -1,7 +1,9 @@
 /**
  * SARIF 2.1.0 (OASIS, https://docs.oasis-open.org/sarif/sarif/v2.1.0/). One rule per check with
- * `security-severity` (the GitHub code-scanning convention), one result per finding with a logical
- * location for the Kubernetes subject and a physical location when the object came from a file.
+ * `security-severity` (the GitHub code-scanning convention) and the rule's CIS / NSA-CISA / PSS
+ * mappings, one result per finding with a logical location for the Kubernetes subject, a physical
+ * location (file + startLine) when the finding points into a manifest, and SARIF `suppressions`
+ * for findings an exception accepts (code-scanning UIs show them as dismissed, with the reason).
  */
 import { subjectPath, type Finding } from '../../core/finding.js';
 import type { ScanReport } from '../../core/report.js';
@@ -30,14 +32,20 @@ export function toSarif(report: ScanReport): Record<string, unknown> {
   const ruleIds = [...new Set([...CHECKS.map((c) => c.id), ...report.findings.map((f) => f.rule)])];
   const rules = ruleIds.map((id) => {
     const check = CHECKS.find((c) => c.id === id);
+    const mappings = check?.mappings ?? { cis: [], nsa: [], pss: [] };
+    const tags = ['security', check?.kind ?? 'other', ...mappings.cis.map((c) => `CIS-${c}`), ...mappings.pss.map((p) => `PSS-${p}`)];
     return {
       id,
       name: id.replace(/(^|-)(\w)/g, (_m, _d: string, c: string) => c.toUpperCase()),
       shortDescription: { text: check?.title ?? id },
       fullDescription: { text: check?.description ?? id },
-      help: { text: check?.description ?? id },
+      help: { text: check === undefined ? id : `${check.description}\n\nRemediation: ${check.remediation}`, markdown: check === undefined ? id : helpMarkdown(check.description, check.remediation, mappings) },
       defaultConfiguration: { level: LEVEL[check?.severity ?? 'unknown'] },
-      properties: { 'security-severity': SECURITY_SEVERITY[check?.severity ?? 'unknown'], tags: ['security', check?.kind ?? 'other'] },
+      properties: {
+        'security-severity': SECURITY_SEVERITY[check?.severity ?? 'unknown'],
+        tags,
+        mappings: { cis: [...mappings.cis], nsa: [...mappings.nsa], pss: [...mappings.pss] },
+      },
     };
   });
   const index = new Map(ruleIds.map((id, i) => [id, i]));
@@ -60,15 +68,33 @@ export function toSarif(report: ScanReport): Record<string, unknown> {
   };
 }
 
+function helpMarkdown(description: string, remediation: string, mappings: { cis: readonly string[]; nsa: readonly string[]; pss: readonly string[] }): string {
+  const lines = [description, '', `**Remediation:** ${remediation}`];
+  if (mappings.cis.length > 0) lines.push('', `**CIS Kubernetes Benchmark v1.9.0:** ${mappings.cis.join(', ')}`);
+  if (mappings.nsa.length > 0) lines.push('', `**NSA/CISA Kubernetes Hardening Guide v1.2:** ${mappings.nsa.join('; ')}`);
+  if (mappings.pss.length > 0) lines.push('', `**Pod Security Standards controls:** ${mappings.pss.join(', ')}`);
+  return lines.join('\n');
+}
+
 function result(f: Finding, ruleIndex: number): Record<string, unknown> {
   const path = subjectPath(f.subject);
+  const location: Record<string, unknown> = { logicalLocations: [{ fullyQualifiedName: path, kind: f.subject.type === 'container' ? 'member' : 'resource' }] };
+  if (f.location !== undefined) {
+    const region: Record<string, number> = {};
+    if (f.location.line !== undefined) region.startLine = f.location.line;
+    if (f.location.column !== undefined) region.startColumn = f.location.column;
+    location.physicalLocation = { artifactLocation: { uri: f.location.file === '<stdin>' ? 'stdin' : f.location.file.split('\\').join('/') }, ...(Object.keys(region).length > 0 ? { region } : {}) };
+  }
   return {
     ruleId: f.rule,
     ruleIndex,
     level: LEVEL[f.severity],
     message: { text: `${f.title}. ${f.remediation}` },
-    locations: [{ logicalLocations: [{ fullyQualifiedName: path, kind: f.subject.type === 'container' ? 'member' : 'resource' }] }],
+    locations: [location],
     partialFingerprints: { 'runwarden/v1': f.id },
+    ...(f.suppression === undefined
+      ? {}
+      : { suppressions: [{ kind: f.suppression.kind === 'annotation' ? 'inSource' : 'external', status: 'accepted', justification: `${f.suppression.reason} (${f.suppression.source})` }] }),
     properties: { severity: f.severity, kind: f.kind, 'security-severity': SECURITY_SEVERITY[f.severity], evidence: f.evidence },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sampleReport } from '../../../test/report.js';
+import { foundationReport as sampleReport, hardeningReport } from '../../../test/policy-report.js';
 import { VERSION } from '../../version.js';
 import { renderTable } from './index.js';
 
@@ -26,5 +26,19 @@ describe('table report', () => {
   it('says so when there is nothing to report', () => {
     const report = { ...sampleReport(), findings: [], issues: [] };
     expect(renderTable(report, { color: false })).toContain('No findings.');
+  });
+});
+
+describe('table report: exceptions and locations', () => {
+  const text = renderTable(hardeningReport(), { color: false });
+
+  it('counts suppressed findings instead of listing them', () => {
+    expect(text).not.toContain('privileged-container');
+    expect(text).toContain('Findings: 1 (1 critical)');
+    expect(text).toContain('Suppressed: 1 finding(s) accepted by exceptions (listed with their reasons in --format json)');
+  });
+
+  it('shows the file and line of a located finding under its title', () => {
+    expect(text).toContain('at k8s/logs.yaml:12 (spec.template.spec.volumes[0].hostPath.path)');
   });
 });

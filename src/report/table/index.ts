@@ -1,6 +1,8 @@
 /**
  * Terminal report: findings grouped by workload (or node for node-cache findings), worst first,
  * with colours on a TTY and plain text when piped (NO_COLOR / FORCE_COLOR honoured by the CLI).
+ * Findings accepted by an exception are counted, not listed (JSON keeps them with the reason);
+ * findings from manifests show the file and line of the offending field.
  */
 import pc from 'picocolors';
 import type { Finding } from '../../core/finding.js';
@@ -52,8 +54,10 @@ export function renderTable(report: ScanReport, options: RenderOptions): string 
   lines.push(c.dim(`${s.nodes} nodes, ${s.namespaces} namespaces, ${s.workloads} workloads, ${s.pods} pods, ${s.containers} containers, ${s.images} images`));
   lines.push('');
 
+  const active = report.findings.filter((f) => f.suppression === undefined);
+  const suppressed = report.findings.length - active.length;
   const groups = new Map<string, Finding[]>();
-  for (const f of report.findings) {
+  for (const f of active) {
     const key = groupOf(f);
     const list = groups.get(key) ?? [];
     list.push(f);
@@ -61,7 +65,7 @@ export function renderTable(report: ScanReport, options: RenderOptions): string 
   }
   const worst = (list: Finding[]): number => Math.max(...list.map((f) => severityRank(f.severity)));
   const ordered = [...groups.entries()].sort((a, b) => worst(b[1]) - worst(a[1]) || a[0].localeCompare(b[0]));
-  const ruleWidth = Math.max(4, ...report.findings.map((f) => f.rule.length));
+  const ruleWidth = Math.max(4, ...active.map((f) => f.rule.length));
   for (const [group, findings] of ordered) {
     let heading = c.bold(group);
     if (group.startsWith('node ')) {
@@ -72,11 +76,12 @@ export function renderTable(report: ScanReport, options: RenderOptions): string 
     findings.sort((a, b) => compareSeverity(a.severity, b.severity) || a.rule.localeCompare(b.rule) || a.title.localeCompare(b.title));
     for (const f of findings) {
       lines.push(`  ${severityLabel(c, f.severity)} ${f.rule.padEnd(ruleWidth)}  ${f.title}`);
+      if (f.location !== undefined) lines.push(`  ${' '.repeat(9 + ruleWidth)}  ${c.dim(`at ${f.location.file}${f.location.line === undefined ? '' : `:${f.location.line}`}${f.location.field === undefined ? '' : ` (${f.location.field})`}`)}`);
       lines.push(`  ${' '.repeat(9 + ruleWidth)}  ${c.dim(`→ ${f.remediation}`)}`);
     }
     lines.push('');
   }
-  if (report.findings.length === 0) lines.push(c.green('No findings.'), '');
+  if (active.length === 0) lines.push(c.green('No findings.'), '');
 
   const counts = SEVERITIES.filter((sev) => s.bySeverity[sev] > 0).map((sev) => `${s.bySeverity[sev]} ${sev}`);
   lines.push(`${c.bold('Findings:')} ${s.findings}${counts.length > 0 ? ` (${counts.join(', ')})` : ''}`);
@@ -84,6 +89,7 @@ export function renderTable(report: ScanReport, options: RenderOptions): string 
     .sort((a, b) => b[1] - a[1])
     .map(([rule, n]) => `${rule} ${n}`);
   if (rules.length > 0) lines.push(c.dim(`  by rule: ${rules.join(', ')}`));
+  if (suppressed > 0) lines.push(c.dim(`${c.bold('Suppressed:')} ${suppressed} finding(s) accepted by exceptions (listed with their reasons in --format json)`));
   const staleNodes = s.nodeCaches.filter((n) => n.staleImages > 0);
   if (staleNodes.length > 0) {
     lines.push(`${c.bold('Reclaimable:')} ${formatBytes(s.reclaimableBytes)} in ${staleNodes.reduce((n, x) => n + x.staleImages, 0)} unused image(s) on ${staleNodes.length} node(s)`);

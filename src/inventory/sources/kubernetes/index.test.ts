@@ -208,7 +208,10 @@ describe.skipIf(skipReason !== undefined)(`kubernetes source${skipReason === und
     expect(result.complete).toEqual([...RESOURCE_KINDS]);
     expect(result.namespaces).toBeUndefined();
     expect(result.source).toEqual({ type: 'kubernetes', location: serverUrl, context: 'replay' });
-    expect(progress).toEqual(['Namespace:6', 'Node:2', 'Pod:5', 'ReplicaSet:2', 'Deployment:1', 'StatefulSet:1', 'DaemonSet:1', 'Job:1', 'CronJob:1', 'Service:3', 'NetworkPolicy:2']);
+    expect(progress).toEqual([
+      'Namespace:6', 'Node:2', 'Pod:5', 'ReplicaSet:2', 'Deployment:1', 'StatefulSet:1', 'DaemonSet:1', 'Job:1', 'CronJob:1', 'Service:3', 'NetworkPolicy:2',
+      'ServiceAccount:6', 'Role:1', 'ClusterRole:3', 'RoleBinding:1', 'ClusterRoleBinding:3', 'PeerAuthentication:2',
+    ]);
   });
 
   it('replayed API: hands on plain JSON objects with kind, apiVersion and an API origin', async () => {
@@ -228,7 +231,7 @@ describe.skipIf(skipReason !== undefined)(`kubernetes source${skipReason === und
     // Survives a JSON round trip unchanged: no Date objects, no class instances.
     expect(JSON.parse(JSON.stringify(result.objects))).toEqual(result.objects);
     // One request per kind with the default page size; every list sent limit=500.
-    expect(seen.map((r) => r.limit)).toEqual(Array<string>(13).fill('500'));
+    expect(seen.map((r) => r.limit)).toEqual(Array<string>(19).fill('500'));
   });
 
   it('replayed API: a 403 on pods is an issue naming the verb and the ClusterRole, and the scan continues', async () => {
@@ -268,6 +271,63 @@ describe.skipIf(skipReason !== undefined)(`kubernetes source${skipReason === und
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toContain(serverUrl);
     expect(run.stderr).not.toContain(STALE_TOKEN);
+  });
+
+  it('replayed API: reads ServiceAccounts, RBAC roles and bindings (cluster-scoped without a namespace) and Istio PeerAuthentications', async () => {
+    const result = await load({});
+    expect(names(result.objects.ServiceAccount)).toContain('payments/ledger');
+    expect(result.objects.ServiceAccount.find((sa) => sa.metadata.name === 'ledger')?.automountServiceAccountToken).toBe(false);
+    expect(names(result.objects.Role)).toEqual(['shop/config-editor']);
+    expect(names(result.objects.ClusterRole)).toEqual(['cluster-admin', 'system:node-proxier', 'ci-deployer']);
+    expect(names(result.objects.RoleBinding)).toEqual(['shop/web-config']);
+    expect(names(result.objects.ClusterRoleBinding)).toEqual(['cluster-admin', 'system:node-proxier', 'ci-deployer']);
+    expect(result.objects.ClusterRole[0]?.apiVersion).toBe('rbac.authorization.k8s.io/v1');
+    expect(names(result.objects.PeerAuthentication)).toEqual(['shop/default', 'payments/ledger-metrics']);
+    expect(result.objects.PeerAuthentication[0]?.apiVersion).toBe('security.istio.io/v1');
+    expect(result.origins.get(result.objects.PeerAuthentication[0] as object)).toBe(`${serverUrl}/apis/security.istio.io/v1/peerauthentications (shop/default)`);
+    expect(result.complete).toEqual([...RESOURCE_KINDS]);
+    expect(result.issues).toEqual([]);
+  });
+
+  it('replayed API: falls back to security.istio.io/v1beta1 PeerAuthentications when v1 is not served (Istio before 1.22)', async () => {
+    overrides.set('GET /apis/security.istio.io/v1/peerauthentications', () => ({ status: 404 }));
+    const result = await load({});
+    expect(seen.filter((r) => r.path.includes('peerauthentications')).map((r) => r.path)).toEqual(['/apis/security.istio.io/v1/peerauthentications', '/apis/security.istio.io/v1beta1/peerauthentications']);
+    expect(names(result.objects.PeerAuthentication)).toEqual(['shop/default']);
+    expect(result.objects.PeerAuthentication[0]?.apiVersion).toBe('security.istio.io/v1beta1');
+    expect(result.origins.get(result.objects.PeerAuthentication[0] as object)).toBe(`${serverUrl}/apis/security.istio.io/v1beta1/peerauthentications (shop/default)`);
+    expect(result.complete).toContain('PeerAuthentication');
+    expect(result.issues).toEqual([]);
+  });
+
+  it('replayed API: no PeerAuthentication CRD (404 on every version) means "no Istio": complete, empty, no issue', async () => {
+    overrides.set('GET /apis/security.istio.io/v1/peerauthentications', () => ({ status: 404 }));
+    overrides.set('GET /apis/security.istio.io/v1beta1/peerauthentications', () => ({ status: 404 }));
+    const result = await load({});
+    expect(result.objects.PeerAuthentication).toEqual([]);
+    expect(result.complete).toEqual([...RESOURCE_KINDS]);
+    expect(result.issues).toEqual([]);
+
+    // With a namespace filter: the first namespace's 404 decides, no request per namespace and version.
+    seen = [];
+    overrides.set('GET /apis/security.istio.io/v1/namespaces/shop/peerauthentications', () => ({ status: 404 }));
+    overrides.set('GET /apis/security.istio.io/v1beta1/namespaces/shop/peerauthentications', () => ({ status: 404 }));
+    const filtered = await load({}, { namespaces: ['shop', 'staging'] });
+    expect(seen.filter((r) => r.path.includes('peerauthentications')).map((r) => r.path)).toEqual([
+      '/apis/security.istio.io/v1/namespaces/shop/peerauthentications',
+      '/apis/security.istio.io/v1beta1/namespaces/shop/peerauthentications',
+    ]);
+    expect(filtered.complete).toContain('PeerAuthentication');
+    expect(filtered.issues.map((i) => i.code)).toEqual(['kube-namespace-not-found']);
+  });
+
+  it('replayed API: a 403 on PeerAuthentications is an issue naming the group, not "no Istio"', async () => {
+    overrides.set('GET /apis/security.istio.io/v1/peerauthentications', () => ({ status: 403, file: 'status/403-forbidden-list-peerauthentications.json' }));
+    const result = await load({});
+    expect(result.complete).not.toContain('PeerAuthentication');
+    expect(result.issues.map((i) => [i.code, i.message.split(' (')[0], i.hint?.match(/kubectl auth can-i [^"]+/)?.[0]])).toEqual([
+      ['kube-forbidden', 'Forbidden to list peerauthentications.security.istio.io cluster-wide', 'kubectl auth can-i list peerauthentications.security.istio.io --all-namespaces'],
+    ]);
   });
 
   it('replayed API: a 403 in one namespace names that namespace and keeps the other namespaces', async () => {
@@ -361,6 +421,12 @@ describe.skipIf(skipReason !== undefined)(`kubernetes source${skipReason === und
       '/apis/batch/v1/namespaces/shop/cronjobs',
       '/api/v1/namespaces/shop/services',
       '/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies',
+      '/api/v1/namespaces/shop/serviceaccounts',
+      '/apis/rbac.authorization.k8s.io/v1/namespaces/shop/roles',
+      '/apis/rbac.authorization.k8s.io/v1/clusterroles',
+      '/apis/rbac.authorization.k8s.io/v1/namespaces/shop/rolebindings',
+      '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+      '/apis/security.istio.io/v1/namespaces/shop/peerauthentications',
     ]);
     expect(result.namespaces).toEqual(['shop']);
     expect(names(result.objects.Namespace)).toEqual(['shop']);
@@ -374,7 +440,7 @@ describe.skipIf(skipReason !== undefined)(`kubernetes source${skipReason === und
 
   it('replayed API: a namespace that does not exist is an issue, not a gap', async () => {
     const result = await load({}, { namespaces: ['shop', 'staging'] });
-    expect(seen.filter((r) => r.path.includes('/staging'))).toHaveLength(10);
+    expect(seen.filter((r) => r.path.includes('/staging'))).toHaveLength(14);
     expect(result.issues).toEqual([
       { code: 'kube-namespace-not-found', message: 'Namespace "staging" does not exist', location: `${serverUrl}/api/v1/namespaces/staging`, hint: 'Check --namespace against "kubectl get namespaces".' },
     ]);

@@ -1,7 +1,9 @@
 /**
- * The `kubernetes` inventory source: lists nodes, pods, namespaces, workloads, Services and
- * NetworkPolicies from a live API server (see readme.md). A kind that cannot be listed (403, 404,
- * expired pagination) becomes an issue and is left out of `complete`; the scan goes on. Credentials
+ * The `kubernetes` inventory source: lists nodes, pods, namespaces, workloads, Services,
+ * NetworkPolicies, ServiceAccounts, RBAC roles and bindings and Istio PeerAuthentications from a
+ * live API server (see readme.md). A kind that cannot be listed (403, 404, expired pagination)
+ * becomes an issue and is left out of `complete`; the scan goes on. A CRD that is not installed
+ * (PeerAuthentication without Istio) is not an issue: there are none. Credentials
  * that are rejected (401) and a server that cannot be reached are fatal `KubeApiError`s.
  */
 import { UsageError } from '../../../core/errors.js';
@@ -54,17 +56,10 @@ export async function loadKubernetes(options: KubernetesSourceOptions, loadOptio
   try {
     for (const resource of API_RESOURCES) {
       signal?.throwIfAborted();
-      const results: ListResult[] = [];
-      if (namespaces !== undefined && resource.kind === 'Namespace') {
-        for (const ns of namespaces) results.push(await getNamespace(ctx, resource, ns));
-      } else if (namespaces !== undefined && resource.namespaced) {
-        for (const ns of namespaces) results.push(await listAll(ctx, resource, ns));
-      } else {
-        results.push(await listAll(ctx, resource));
-      }
+      const { results, served } = await listResource(ctx, resource, namespaces);
       let ok = true;
       for (const result of results) {
-        result.items.forEach((item, index) => addObject(collector, resource, item, result.url, index));
+        result.items.forEach((item, index) => addObject(collector, served, item, result.url, index));
         if (result.issue !== undefined) {
           collector.issues.push(result.issue);
           // A namespace that does not exist leaves nothing unread.
@@ -85,6 +80,36 @@ export async function loadKubernetes(options: KubernetesSourceOptions, loadOptio
     namespaces,
     issues: collector.issues,
   };
+}
+
+/**
+ * Lists one resource (per namespace with a filter), trying its fallback versions while the server
+ * answers 404; `served` is the resource at the version that answered. An optional resource (a CRD)
+ * that is served in no version yields no results and no issue: it is not installed.
+ */
+async function listResource(ctx: ListContext, resource: ApiResource, namespaces: string[] | undefined): Promise<{ results: ListResult[]; served: ApiResource }> {
+  const versions = [resource.version, ...(resource.fallbackVersions ?? [])];
+  for (const [i, version] of versions.entries()) {
+    const served: ApiResource = { ...resource, version };
+    const results: ListResult[] = [];
+    if (namespaces !== undefined && resource.kind === 'Namespace') {
+      for (const ns of namespaces) results.push(await getNamespace(ctx, served, ns));
+    } else if (namespaces !== undefined && resource.namespaced) {
+      for (const ns of namespaces) {
+        const result = await listAll(ctx, served, ns);
+        results.push(result);
+        // The first namespace tells whether this version is served at all (there is another to try, or none is needed).
+        if (result.issue?.code === 'kube-not-found' && results.length === 1 && (i < versions.length - 1 || resource.optional === true)) break;
+      }
+    } else {
+      results.push(await listAll(ctx, served));
+    }
+    const notServed = results.length > 0 && results.every((r) => r.issue?.code === 'kube-not-found');
+    if (!notServed) return { results, served };
+    if (i < versions.length - 1) continue;
+    return { results: resource.optional === true ? [] : results, served };
+  }
+  return { results: [], served: resource };
 }
 
 interface Collector {

@@ -9,6 +9,13 @@ export interface ApiResource {
   /** Lower-case plural, the path segment and the RBAC resource name. */
   plural: string;
   namespaced: boolean;
+  /** Older versions to try, in order, when the server does not serve `version` (404). */
+  fallbackVersions?: readonly string[];
+  /**
+   * A custom resource that is only there when its CRD is installed (Istio's PeerAuthentication):
+   * a 404 on every version means "not installed", which is complete knowledge (there are none), not an issue.
+   */
+  optional?: true;
 }
 
 /** The resources the inventory reads, in `RESOURCE_KINDS` order; `deploy/clusterrole.yaml` grants exactly these. */
@@ -24,6 +31,13 @@ export const API_RESOURCES: readonly ApiResource[] = [
   { kind: 'CronJob', group: 'batch', version: 'v1', plural: 'cronjobs', namespaced: true },
   { kind: 'Service', group: '', version: 'v1', plural: 'services', namespaced: true },
   { kind: 'NetworkPolicy', group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', namespaced: true },
+  { kind: 'ServiceAccount', group: '', version: 'v1', plural: 'serviceaccounts', namespaced: true },
+  { kind: 'Role', group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'roles', namespaced: true },
+  { kind: 'ClusterRole', group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', namespaced: false },
+  { kind: 'RoleBinding', group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'rolebindings', namespaced: true },
+  { kind: 'ClusterRoleBinding', group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterrolebindings', namespaced: false },
+  // security.istio.io/v1 since Istio 1.22; v1beta1 before (and still served alongside).
+  { kind: 'PeerAuthentication', group: 'security.istio.io', version: 'v1', fallbackVersions: ['v1beta1'], plural: 'peerauthentications', namespaced: true, optional: true },
 ];
 
 /** `v1` or `apps/v1`: the `apiVersion` of the objects. */

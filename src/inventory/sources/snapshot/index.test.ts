@@ -91,6 +91,56 @@ describe('snapshot source formats', () => {
   });
 });
 
+describe('snapshot source: RBAC, ServiceAccounts and Istio PeerAuthentications', () => {
+  const rbac = {
+    apiVersion: 'v1',
+    kind: 'List',
+    items: [
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'web', namespace: 'shop' }, automountServiceAccountToken: false },
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'reader', namespace: 'ignored' }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }] },
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'reader' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'reader' }, subjects: [{ kind: 'ServiceAccount', name: 'web', namespace: 'shop' }] },
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'r' }, rules: [] },
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'b', namespace: 'shop' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r' }, subjects: [] },
+    ],
+  };
+
+  it('reads the RBAC kinds, keeps cluster-scoped ones out of namespaces and namespaced ones in "default" when unset', async () => {
+    const result = await loadSnapshot({ path: dir({ 'rbac.json': JSON.stringify(rbac) }) });
+    expect(result.objects.ServiceAccount.map((o) => [o.metadata.namespace, o.metadata.name, o.automountServiceAccountToken])).toEqual([['shop', 'web', false]]);
+    expect(result.objects.ClusterRole.map((o) => [o.metadata.namespace, o.metadata.name])).toEqual([[undefined, 'reader']]);
+    expect(result.objects.ClusterRoleBinding.map((o) => o.metadata.name)).toEqual(['reader']);
+    expect(result.objects.Role.map((o) => [o.metadata.namespace, o.metadata.name])).toEqual([['default', 'r']]);
+    expect(result.complete).toEqual(['ServiceAccount', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
+    expect(result.issues).toEqual([]);
+  });
+
+  it('keeps cluster-scoped RBAC objects under a namespace filter', async () => {
+    const result = await loadSnapshot({ path: dir({ 'rbac.json': JSON.stringify(rbac) }) }, { namespaces: ['other'] });
+    expect([result.objects.ClusterRole.length, result.objects.ClusterRoleBinding.length, result.objects.ServiceAccount.length, result.objects.RoleBinding.length]).toEqual([1, 1, 0, 0]);
+  });
+
+  it('reads PeerAuthentications of security.istio.io/v1 and v1beta1 from a PeerAuthenticationList', async () => {
+    const list = {
+      apiVersion: 'v1',
+      kind: 'PeerAuthenticationList',
+      items: [
+        { apiVersion: 'security.istio.io/v1', metadata: { name: 'default', namespace: 'istio-system' }, spec: { mtls: { mode: 'STRICT' } } },
+        { apiVersion: 'security.istio.io/v1beta1', metadata: { name: 'legacy', namespace: 'shop' }, spec: { mtls: { mode: 'PERMISSIVE' } } },
+      ],
+    };
+    const result = await loadSnapshot({ path: dir({ 'pa.json': JSON.stringify(list) }) });
+    expect(result.objects.PeerAuthentication.map((o) => `${o.apiVersion} ${o.metadata.namespace ?? ''}/${o.metadata.name}`)).toEqual(['security.istio.io/v1 istio-system/default', 'security.istio.io/v1beta1 shop/legacy']);
+    expect(result.complete).toEqual(['PeerAuthentication']);
+  });
+
+  it('names the YAML line of a PeerAuthentication of another API group, and skips it', async () => {
+    const root = dir({ 'pa.yaml': 'apiVersion: example.com/v1\nkind: PeerAuthentication\nmetadata:\n  name: x\n  namespace: shop\n' });
+    const result = await loadSnapshot({ path: root, displayRoot: 'snap' });
+    expect(result.objects.PeerAuthentication).toEqual([]);
+    expect(result.issues.map((i) => i.message)).toEqual(['snap/pa.yaml:1: invalid PeerAuthentication "x": expected apiVersion security.istio.io/v1 or security.istio.io/v1beta1 at $.apiVersion']);
+  });
+});
+
 describe('snapshot source on bad input', () => {
   it('names the file, line and column of invalid JSON and still reads the other files', async () => {
     const root = dir({ 'bad.json': '{\n  "kind": "Pod",\n  "metadata": {"name": "x",}\n}\n', 'good.json': JSON.stringify(pod('ok')) });

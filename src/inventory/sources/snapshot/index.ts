@@ -10,7 +10,7 @@ import { extname, join, relative } from 'node:path';
 import { isMap, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { z } from 'zod';
 import { InputError, errorMessage } from '../../../core/errors.js';
-import { RESOURCE_KINDS, type ResourceKind } from '../../../core/inventory.js';
+import { CLUSTER_SCOPED_KINDS, RESOURCE_KINDS, type ResourceKind } from '../../../core/inventory.js';
 import { issue, type Issue } from '../../../core/issue.js';
 import { OBJECT_SCHEMAS, emptyClusterObjects, type ClusterObjects } from '../../schema.js';
 import type { InventorySource, LoadOptions, SourceResult } from '../../source.js';
@@ -121,7 +121,7 @@ async function listFiles(path: string): Promise<string[]> {
   await walk(path);
   if (out.length === 0) {
     throw new InputError(path, `No .json, .yaml or .yml files in snapshot directory "${path}"`, {
-      hint: 'Save cluster state with e.g. "kubectl get nodes,pods,deploy,rs,ds,sts,jobs,cronjobs,svc,netpol,ns -A -o json > cluster.json".',
+      hint: 'Save cluster state with e.g. "kubectl get nodes,pods,deploy,rs,ds,sts,jobs,cronjobs,svc,netpol,ns,sa,roles,clusterroles,rolebindings,clusterrolebindings -A -o json > cluster.json".',
     });
   }
   return out;
@@ -208,13 +208,18 @@ function collectValue(value: unknown, path: Array<string | number>, locate: Loca
     return;
   }
   const object = parsed.data as { metadata: { name: string; namespace?: string | null | undefined } };
-  if (resourceKind !== 'Node' && resourceKind !== 'Namespace' && (object.metadata.namespace === undefined || object.metadata.namespace === null || object.metadata.namespace === '')) {
+  const clusterScoped = CLUSTER_SCOPED_KINDS.has(resourceKind);
+  if (!clusterScoped && (object.metadata.namespace === undefined || object.metadata.namespace === null || object.metadata.namespace === '')) {
     // As kubectl apply does: a namespaced object without a namespace lives in "default".
     object.metadata.namespace = 'default';
   }
+  if (clusterScoped && object.metadata.namespace !== undefined && object.metadata.namespace !== null && object.metadata.namespace !== '') {
+    // kubectl ignores metadata.namespace on cluster-scoped objects; so does the inventory.
+    delete object.metadata.namespace;
+  }
   if (collector.namespaces !== undefined) {
     const ns = resourceKind === 'Namespace' ? object.metadata.name : object.metadata.namespace;
-    if (ns !== undefined && ns !== null && resourceKind !== 'Node' && !collector.namespaces.has(ns)) return;
+    if (ns !== undefined && ns !== null && (resourceKind === 'Namespace' || !clusterScoped) && !collector.namespaces.has(ns)) return;
   }
   const origin = locate(path);
   const key = `${kind} ${object.metadata.namespace ?? ''}${object.metadata.namespace == null ? '' : '/'}${object.metadata.name}`;

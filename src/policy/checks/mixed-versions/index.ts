@@ -1,7 +1,7 @@
 import { fingerprint, type Finding } from '../../../core/finding.js';
 import { formatImageReference } from '../../../core/image-ref.js';
 import { workloadKey, type Inventory, type WorkloadRef } from '../../../core/inventory.js';
-import type { Check, CheckResult } from '../../check.js';
+import { NSA, type Check, type CheckResult } from '../../check.js';
 
 export const mixedVersions: Check = {
   id: 'mixed-versions',
@@ -10,6 +10,8 @@ export const mixedVersions: Check = {
   severity: 'medium',
   description:
     'Pods of one workload whose containers name the same image reference but run different image digests (status.containerStatuses[].imageID). The tag moved between pulls: some replicas run an older build, with its vulnerabilities, and behaviour differs between replicas.',
+  remediation: 'Pin the image by digest in the workload and roll it out, so every replica runs the same build.',
+  mappings: { cis: ['5.5.1'], nsa: [NSA.images], pss: [] },
   run,
 };
 

@@ -2,7 +2,7 @@ import { fingerprint, type Finding } from '../../../core/finding.js';
 import { formatImageReference } from '../../../core/image-ref.js';
 import type { Inventory, NodeInfo, PodInfo } from '../../../core/inventory.js';
 import { issue, type Issue } from '../../../core/issue.js';
-import type { Check, CheckContext, CheckResult } from '../../check.js';
+import { NSA, type Check, type CheckContext, type CheckResult } from '../../check.js';
 import { formatBytes, globToRegExp, matchesAny, tagKey } from '../../images.js';
 
 export const staleImage: Check = {
@@ -12,6 +12,8 @@ export const staleImage: Check = {
   severity: 'low',
   description:
     'An image in the node image cache (Node status.images) that no container of any pod on that node uses — init and ephemeral containers count, and the pod sandbox image is in use by every pod. Unused images are attack surface (anyone who can create a pod can start them without a pull) and fill the disk.',
+  remediation: 'Remove unused images from node caches ("runwarden clean" on the node, or the kubelet image garbage collector with a lower --image-gc-high-threshold).',
+  mappings: { cis: [], nsa: [NSA.images], pss: [] },
   run,
 };
 

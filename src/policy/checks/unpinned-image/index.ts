@@ -1,8 +1,9 @@
 import { fingerprint, type Finding } from '../../../core/finding.js';
-import { formatImageReference, parseImageReference, repositoryName, type ImageReference } from '../../../core/image-ref.js';
+import { formatImageReference, repositoryName, type ImageReference } from '../../../core/image-ref.js';
 import { workloadKey, type Inventory } from '../../../core/inventory.js';
-import type { Check, CheckResult } from '../../check.js';
-import { templateContainers } from '../../images.js';
+import { NSA, type Check, type CheckResult } from '../../check.js';
+import { imageParser } from '../../images.js';
+import { containerField, workloadSpecs } from '../../workload-specs.js';
 
 export const unpinnedImage: Check = {
   id: 'unpinned-image',
@@ -11,6 +12,8 @@ export const unpinnedImage: Check = {
   severity: 'medium',
   description:
     'A container image given as ":latest" or with no tag (which means :latest) and no digest. What runs then depends on when each node pulled: replicas drift apart, a rollback cannot restore the old image, and a registry compromise reaches the cluster on the next pull. Maps to NSA/CISA Kubernetes Hardening Guide (image integrity) and CIS Kubernetes Benchmark 5.5.1 (image provenance).',
+  remediation: 'Reference images by version tag and digest (repo:1.2.3@sha256:…), updated by your dependency bot.',
+  mappings: { cis: ['5.5.1'], nsa: [NSA.images], pss: [] },
   run,
 };
 
@@ -22,38 +25,41 @@ interface Occurrence {
   ref: ImageReference;
   pods: string[];
   runningDigests: Set<string>;
+  /** Object-relative path of the `image` field in the workload's pod template (or bare pod). */
+  fields: string[];
 }
 
 function run(inventory: Inventory): CheckResult {
   const occurrences = new Map<string, Occurrence>();
-  const note = (namespace: string, workload: { kind: string; name: string }, container: string, image: string, ref: ImageReference | undefined, pod?: string, digest?: string): void => {
-    if (ref === undefined || ref.digest !== undefined) return;
-    if (ref.tag !== undefined && ref.tag !== 'latest') return;
+  const note = (namespace: string, workload: { kind: string; name: string }, container: string, image: string, ref: ImageReference | undefined): Occurrence | undefined => {
+    if (ref === undefined || ref.digest !== undefined) return undefined;
+    if (ref.tag !== undefined && ref.tag !== 'latest') return undefined;
     const key = `${workloadKey({ ...workload, namespace })}\0${container}\0${image}`;
     let occ = occurrences.get(key);
     if (occ === undefined) {
-      occ = { namespace, workload, container, image, ref, pods: [], runningDigests: new Set() };
+      occ = { namespace, workload, container, image, ref, pods: [], runningDigests: new Set(), fields: [] };
       occurrences.set(key, occ);
     }
-    if (pod !== undefined) occ.pods.push(pod);
-    if (digest !== undefined) occ.runningDigests.add(digest);
+    return occ;
   };
   for (const pod of inventory.pods) {
     for (const c of pod.containers) {
-      const digest = c.running?.kind === 'repo-digest' ? c.running.digest : undefined;
-      note(pod.namespace, { kind: pod.workload.kind, name: pod.workload.name }, c.name, c.image, c.ref, pod.name, digest);
+      const occ = note(pod.namespace, { kind: pod.workload.kind, name: pod.workload.name }, c.name, c.image, c.ref);
+      if (occ === undefined) continue;
+      occ.pods.push(pod.name);
+      if (c.running?.kind === 'repo-digest') occ.runningDigests.add(c.running.digest);
     }
   }
-  // Workloads with no pods right now (a CronJob between runs, a Deployment scaled to 0) still deploy their template.
-  for (const w of inventory.workloads) {
-    for (const c of templateContainers(w.kind, w.raw)) {
-      let ref: ImageReference | undefined;
-      try {
-        ref = parseImageReference(c.image);
-      } catch {
-        ref = undefined; // recorded by the inventory for pods; templates of invalid images are not a pin question
-      }
-      note(w.namespace, { kind: w.kind, name: w.name }, c.name, c.image, ref);
+  // Pod templates (and bare pods): also what runs next, even with no pod right now (a CronJob between
+  // runs, a Deployment scaled to 0, a manifest before deploy). They give the field to change.
+  const parse = imageParser();
+  for (const ws of workloadSpecs(inventory)) {
+    for (const c of ws.pod.containers) {
+      const image = c.spec.image ?? '';
+      const occ = note(ws.namespace, ws.workload, c.name, image, parse(image));
+      if (occ === undefined) continue;
+      const field = containerField(ws, c, 'image');
+      if (!occ.fields.includes(field)) occ.fields.push(field);
     }
   }
   const findings: Finding[] = [];
@@ -75,6 +81,7 @@ function run(inventory: Inventory): CheckResult {
         reason,
         pods: occ.pods.length,
         runningDigests: digests,
+        ...(occ.fields.length > 0 ? { fields: occ.fields } : {}),
       },
       remediation: `Pin the image to a version tag and digest, e.g. image: ${pin}${digests.length === 1 ? ' (the digest running now)' : ''}.`,
     });

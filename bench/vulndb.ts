@@ -1,0 +1,135 @@
+/**
+ * bench/vulndb — issue #4 "Performance": import 200,000 OSV advisories into the SQLite store and match
+ * 10,000 packages. The advisories are the real ones of testdata/upstream/osv (Go, npm, PyPI: ~440 records)
+ * repeated with a new id and a new package name per copy, written as 200 JSON files of 1,000 records (an
+ * input format `db import` reads). Baseline, same run: reading those files and JSON.parse of each record.
+ *
+ * Targets: import ≥ 20,000 advisories/s; matching 10,000 packages < 1 s; DB file < 1 KiB per affected-package
+ * row on average. Prints the ratios to the baseline and the peak RSS. Exit code 1 when a target is missed.
+ *
+ * Run from the repository root: `npm run bench -- vulndb` (compiled) or `npx tsx bench/vulndb.ts`.
+ * Flags: `--advisories N` (default 200,000), `--packages N` (default 10,000).
+ */
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import type { Package } from '../src/core/package.js';
+import { importAdvisories } from '../src/vulndb/import.js';
+import { matchPackages } from '../src/vulndb/match/index.js';
+import { openVulnDb, storeStatus } from '../src/vulndb/store/index.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const OSV = [join(ROOT, 'testdata', 'upstream', 'osv'), join(import.meta.dirname, '..', 'testdata', 'upstream', 'osv')].find((p) => {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+});
+
+interface Rec {
+  id: string;
+  withdrawn?: string;
+  affected?: Array<{ package?: { ecosystem: string; name: string }; versions?: string[]; ranges?: Array<{ type: string; events: Array<Record<string, string>> }> }>;
+  [key: string]: unknown;
+}
+
+function seedRecords(): Rec[] {
+  if (OSV === undefined) throw new Error('bench/vulndb: testdata/upstream/osv not found; run from the repository root');
+  const out: Rec[] = [];
+  for (const f of readdirSync(join(OSV, 'go-vulndb'))) out.push(JSON.parse(readFileSync(join(OSV, 'go-vulndb', f), 'utf8')) as Rec);
+  for (const f of readdirSync(join(OSV, 'npm-ghsa'))) if (!f.includes('trivy')) out.push(JSON.parse(readFileSync(join(OSV, 'npm-ghsa', f), 'utf8')) as Rec);
+  for (const pkg of readdirSync(join(OSV, 'pypi-pypa', 'vulns'))) {
+    for (const f of readdirSync(join(OSV, 'pypi-pypa', 'vulns', pkg))) out.push(parseYaml(readFileSync(join(OSV, 'pypi-pypa', 'vulns', pkg, f), 'utf8'), { schema: 'core' }) as Rec);
+  }
+  return out.filter((r) => r.withdrawn === undefined && (r.affected ?? []).length > 0);
+}
+
+/** Copy `k` of a seed: new id, and package names suffixed so copies spread over 1,000× more names. */
+function variant(seed: Rec, k: number): Rec {
+  const copy = structuredClone(seed);
+  copy.id = `${seed.id}-${k}`;
+  copy.modified = '2026-01-01T00:00:00Z';
+  for (const a of copy.affected ?? []) if (a.package !== undefined) a.package.name = `${a.package.name}-${k}`;
+  return copy;
+}
+
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  let total = 200_000;
+  let packageCount = 10_000;
+  for (let i = 0; i < argv.length; i += 2) {
+    const value = Number(argv[i + 1]);
+    if (argv[i] === '--advisories' && Number.isInteger(value) && value > 0) total = value;
+    else if (argv[i] === '--packages' && Number.isInteger(value) && value > 0) packageCount = value;
+    else throw new Error(`bench/vulndb: unknown or invalid argument "${argv[i] ?? ''}" (expected --advisories N, --packages N)`);
+  }
+  const seeds = seedRecords();
+  const dir = mkdtempSync(join(tmpdir(), 'rw-bench-vulndb-'));
+  const input = join(dir, 'advisories');
+  mkdirSync(input);
+  const generated: Rec[] = [];
+  for (let i = 0; i < total; i++) generated.push(variant(seeds[i % seeds.length] as Rec, Math.floor(i / seeds.length)));
+  let inputBytes = 0;
+  for (let f = 0; f * 1000 < total; f++) {
+    const text = JSON.stringify(generated.slice(f * 1000, (f + 1) * 1000));
+    inputBytes += text.length;
+    writeFileSync(join(input, `part-${String(f).padStart(4, '0')}.json`), text);
+  }
+  process.stdout.write(`bench/vulndb: ${total} advisories (${seeds.length} real records × ${Math.ceil(total / seeds.length)}), ${(inputBytes / 1048576).toFixed(0)} MiB of JSON in ${Math.ceil(total / 1000)} files\n`);
+
+  // Baseline: read the same files and JSON.parse every record.
+  let t = performance.now();
+  let parsed = 0;
+  for (const f of readdirSync(input)) parsed += (JSON.parse(readFileSync(join(input, f), 'utf8')) as unknown[]).length;
+  const baselineMs = performance.now() - t;
+
+  const dbPath = join(dir, 'rw.db');
+  const db = openVulnDb(dbPath);
+  t = performance.now();
+  const result = await importAdvisories(db, input);
+  const importMs = performance.now() - t;
+  const status = storeStatus(db);
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  const dbBytes = statSync(dbPath).size;
+
+  // Packages: half at an affected version, half at a version past every fix, over many names.
+  const packages: Package[] = [];
+  for (let i = 0; packages.length < packageCount; i++) {
+    const r = generated[(i * 7919) % generated.length] as Rec;
+    const a = r.affected?.[0];
+    if (a?.package === undefined) continue;
+    const eco = a.package.ecosystem;
+    const affectedVersion = a.versions?.[0] ?? (eco === 'Go' ? '0.0.1' : eco === 'npm' ? '0.0.1' : '0.0.1');
+    const version = i % 2 === 0 ? affectedVersion : eco === 'Go' ? '99.0.0' : '99.0.0';
+    packages.push({ ecosystem: eco, name: a.package.name, version: eco === 'Go' ? `v${version}` : version });
+  }
+  t = performance.now();
+  const matched = matchPackages(db, packages);
+  const matchMs = performance.now() - t;
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+
+  const perSecond = (total / importMs) * 1000;
+  const bytesPerRow = dbBytes / status.affectedRows;
+  const rss = process.resourceUsage().maxRSS / 1024;
+  const lines = [
+    `baseline JSON.parse:   ${baselineMs.toFixed(0)} ms for ${parsed} records (${((parsed / baselineMs) * 1000).toFixed(0)}/s)`,
+    `import:                ${importMs.toFixed(0)} ms, ${perSecond.toFixed(0)} advisories/s (target ≥ 20000) — ${(importMs / baselineMs).toFixed(1)}× the baseline; ${result.counts.added} added, ${result.issues.length} issues`,
+    `database:              ${(dbBytes / 1048576).toFixed(1)} MiB for ${status.affectedRows} affected-package rows = ${bytesPerRow.toFixed(0)} B/row (target < 1024)`,
+    `match:                 ${packageCount} packages in ${matchMs.toFixed(0)} ms (target < 1000) — ${(matchMs / baselineMs).toFixed(2)}× the baseline; ${matched.findings.length} findings, ${matched.issues.length} issues`,
+    `peak RSS:              ${rss.toFixed(0)} MiB`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  const missed = [perSecond < 20_000 ? 'import rate' : '', matchMs >= 1000 ? 'match time' : '', bytesPerRow >= 1024 ? 'DB size' : ''].filter((s) => s !== '');
+  if (missed.length > 0) {
+    process.stdout.write(`bench/vulndb: MISSED ${missed.join(', ')}\n`);
+    process.exitCode = 1;
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main();
+}

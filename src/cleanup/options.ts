@@ -1,0 +1,90 @@
+/**
+ * Parsers for what a user gives `runwarden clean`: durations (`--older-than 7d`, `--interval 6h`)
+ * and exclusion lists (`--exclude GLOB`, `--exclude-file F`). Pure: the caller reads the file.
+ * Every error names the value, where it came from, what was expected, and a fix.
+ */
+import picomatch from 'picomatch';
+import { z } from 'zod';
+import { UsageError, errorMessage } from '../core/errors.js';
+import type { ExclusionRule } from './planner.js';
+
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
+
+/** `7d`, `36h`, `1w2d`, `90m`, `30s`: one or more number+unit parts (s, m, h, d, w), summed. */
+export function parseDuration(text: string, origin: string): { ms: number; text: string } {
+  const value = text.trim();
+  const part = /(\d{1,6})([smhdw])/gy;
+  let ms = 0;
+  let consumed = 0;
+  let match: RegExpExecArray | null;
+  while ((match = part.exec(value)) !== null) {
+    ms += Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+    consumed = part.lastIndex;
+  }
+  if (value === '' || consumed !== value.length) {
+    throw new UsageError(`Invalid ${origin} "${text}": expected a duration such as "7d", "36h", "1w2d" or "90m" (units s, m, h, d, w).`);
+  }
+  if (ms === 0) throw new UsageError(`Invalid ${origin} "${text}": the duration must be longer than zero, e.g. "7d".`);
+  return { ms, text: value };
+}
+
+/** A glob must compile (unclosed brackets are errors, not literals) and hold no whitespace: image names have none. */
+export function checkGlob(glob: string, origin: string): string {
+  const value = glob.trim();
+  if (value === '') throw new UsageError(`Invalid exclusion "" (${origin}): empty pattern.`, { hint: 'Give an image glob such as "registry.k8s.io/*" or "docker.io/library/nginx:1.*".' });
+  if (/\s/.test(value)) throw new UsageError(`Invalid exclusion "${glob}" (${origin}): contains whitespace, which no image name has.`, { hint: 'One glob per line (or per --exclude), e.g. "docker.io/library/nginx:*".' });
+  try {
+    picomatch.makeRe(value, { bash: true, dot: true, strictBrackets: true });
+  } catch (error) {
+    throw new UsageError(`Invalid exclusion "${glob}" (${origin}): ${errorMessage(error)}.`, { hint: 'Escape literal brackets with "\\", e.g. "repo\\[1\\]:*".' });
+  }
+  return value;
+}
+
+/** Eraser's exclusion format (ConfigMaps with `{"excluded": [...]}`), accepted so its lists carry over. */
+const EraserExclusions = z.object({ excluded: z.array(z.string()) });
+
+/**
+ * An exclusion file: one glob per line, `#` starts a comment, blank lines are ignored; or a JSON
+ * object `{"excluded": ["glob", …]}` (Eraser's format).
+ */
+export function parseExclusionFile(text: string, path: string): ExclusionRule[] {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    let value: unknown;
+    try {
+      value = JSON.parse(trimmed);
+    } catch (error) {
+      throw new UsageError(`Exclusion file "${path}" (--exclude-file) starts with "{" but is not valid JSON: ${errorMessage(error)}.`, {
+        hint: 'Use {"excluded": ["glob", …]} (Eraser format) or plain text with one glob per line.',
+      });
+    }
+    const parsed = EraserExclusions.safeParse(value);
+    if (!parsed.success) {
+      const first = parsed.error.issues[0];
+      throw new UsageError(`Exclusion file "${path}" (--exclude-file) is JSON but not {"excluded": [string, …]}: ${first === undefined ? 'invalid' : `${first.path.join('.') || '(root)'}: ${first.message}`}.`, {
+        hint: 'Use {"excluded": ["glob", …]} (Eraser format) or plain text with one glob per line.',
+      });
+    }
+    return parsed.data.excluded.map((glob, i) => ({ glob: checkGlob(glob, `file ${path}: excluded[${i}]`), origin: `file ${path}` }));
+  }
+  const rules: ExclusionRule[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const hash = raw.indexOf('#');
+    const line = (hash === -1 ? raw : raw.slice(0, hash)).trim();
+    if (line === '') return;
+    const origin = `file ${path}:${i + 1}`;
+    rules.push({ glob: checkGlob(line, origin), origin });
+  });
+  return rules;
+}
+
+/** `--max-removals`, `--stop-after-failures`: a whole number ≥ 1. */
+export function parsePositiveInt(text: string, origin: string): number {
+  const value = text.trim();
+  if (!/^\d{1,9}$/.test(value) || Number(value) < 1) throw new UsageError(`Invalid ${origin} "${text}": expected a whole number of at least 1, e.g. ${origin} 50.`);
+  return Number(value);
+}
+
+/** `--only`: the filters need vulnerability and lifecycle data, which runwarden cannot read yet. */
+export const ONLY_FILTERS = ['vulnerable', 'eol'] as const;

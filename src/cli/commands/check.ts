@@ -1,0 +1,195 @@
+/**
+ * `runwarden check <files|dirs|->`: the run-stage checks on manifests before deploy (CI gate).
+ * Reads multi-document YAML/JSON, Lists and rendered Helm/kustomize output on stdin, runs every
+ * check on the workloads' pod templates and the Services, and points each finding at the file and
+ * line of the offending field. Exit codes: 0 ok, 1 findings at/above --fail-on, 2 usage/config
+ * error, 3 when a file or document could not be read or parsed (the report still shows the rest).
+ */
+import { writeFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { envLayer, mergeSettings, readConfigFile, splitList, validateLayer } from '../../config/load.js';
+import { FAIL_ON, Namespace, type Settings, type SettingsLayer } from '../../config/schema.js';
+import { ConfigError, EXIT, InputError, UsageError, errorMessage } from '../../core/errors.js';
+import type { Finding } from '../../core/finding.js';
+import { atLeast } from '../../core/severity.js';
+import { buildInventory } from '../../inventory/build.js';
+import { readManifests, STDIN, type Manifests } from '../../manifests/index.js';
+import type { PolicySettings } from '../../policy/check.js';
+import { suggestion } from '../../policy/exceptions/index.js';
+import { DEFAULT_SANDBOX_IMAGES, registryEntryProblem } from '../../policy/images.js';
+import { isPssLevel, parsePolicyVersion, PSS_LEVELS } from '../../policy/pss/version.js';
+import { CHECKS } from '../../policy/registry.js';
+import { FORMATS, findFormat } from '../../report/registry.js';
+import { scanInventory } from '../../scan/index.js';
+import type { CliContext } from '../context.js';
+import { unknownValue } from './scan.js';
+
+interface CheckFlags extends PolicyFlags {
+  format?: string;
+  output?: string;
+  failOn?: string;
+  rules?: string;
+  config?: string;
+  namespace?: string;
+  color?: boolean;
+  now?: string;
+  debug?: boolean;
+}
+
+export interface CheckIo {
+  /** Where `-` reads from (process.stdin by default). */
+  stdin?: NodeJS.ReadableStream | undefined;
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...splitList(value)];
+
+export function checkCommand(ctx: CliContext, io: CheckIo = {}): Command {
+  const command = new Command('check')
+    .description('Check Kubernetes manifests before deploy: Pod Security Standards and run-stage hardening, with file and line for each finding')
+    .argument('<paths...>', 'manifest files or directories (.yaml, .yml, .json), or "-" for stdin (helm template … | runwarden check -)')
+    .option('-f, --format <format>', `report format: ${FORMATS.map((f) => f.id).join(', ')} (default: table)`)
+    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .option('--fail-on <severity>', `exit 1 when an unsuppressed finding is at or above: ${FAIL_ON.join(', ')} (default: none)`)
+    .option('-n, --namespace <name>', 'namespace of objects that set none, as "kubectl apply -n" (default: default)');
+  return addPolicyOptions(command)
+    .option('--rules <ids>', `only these rules (comma-separated): ${CHECKS.map((c) => c.id).join(', ')}`)
+    .option('--config <file>', 'settings file (YAML/JSON): allowedRegistries, exceptions, pssLevel, …; flags and RUNWARDEN_* variables override it')
+    .option('--no-color', 'plain output even on a terminal')
+    .addOption(new Option('--now <iso-time>', 'evaluate as of this time (reproducible reports, exception expiry)').hideHelp())
+    .option('--debug', 'show stack traces on errors')
+    .action(async (paths: string[], flags: CheckFlags) => {
+      const settings = await resolveSettings(flags, ctx);
+      await runCheck(paths, settings, flags, ctx, io);
+    });
+}
+
+async function resolveSettings(flags: CheckFlags, ctx: CliContext): Promise<Settings> {
+  const fileLayer = flags.config === undefined ? {} : await readConfigFile(flags.config);
+  const flagLayer: SettingsLayer = {};
+  if (flags.format !== undefined) flagLayer.format = flags.format;
+  if (flags.output !== undefined) flagLayer.output = flags.output;
+  if (flags.failOn !== undefined) {
+    const value = flags.failOn.toLowerCase();
+    if (!(FAIL_ON as readonly string[]).includes(value)) throw unknownValue('--fail-on', flags.failOn, FAIL_ON);
+    flagLayer.failOn = value as Settings['failOn'];
+  }
+  applyPolicyFlags(flags, flagLayer);
+  if (flags.rules !== undefined) {
+    const rules = splitList(flags.rules);
+    const known = CHECKS.map((c) => c.id);
+    for (const rule of rules) if (!known.includes(rule)) throw unknownValue('--rules', rule, known);
+    flagLayer.rules = rules;
+  }
+  if (flags.color === false) flagLayer.color = 'never';
+  const settings = mergeSettings(fileLayer, envLayer(ctx.env), validateLayer(flagLayer, 'flags'));
+  if (findFormat(settings.format) === undefined) throw unknownValue('--format', settings.format, FORMATS.map((f) => f.id));
+  validateExceptionRules(settings, flags.config);
+  if (flags.namespace !== undefined && !Namespace.safeParse(flags.namespace).success) {
+    throw new UsageError(`Invalid --namespace "${flags.namespace}" (flag): must be a DNS-1123 label (lowercase letters, digits, "-"), e.g. "default".`);
+  }
+  return settings;
+}
+
+/** Flags shared by `check` and `scan`: --pss-version, --pss-level, --allowed-registry. */
+export interface PolicyFlags {
+  pssVersion?: string | undefined;
+  pssLevel?: string | undefined;
+  allowedRegistry?: string[] | undefined;
+}
+
+/** Adds the commander options of PolicyFlags to a command. */
+export function addPolicyOptions(command: Command): Command {
+  return command
+    .option('--pss-version <version>', 'Pod Security policy version for every namespace: latest or v1.<minor> (default: the namespace\'s label, else latest)')
+    .option('--pss-level <level>', `Pod Security level for namespaces without pod-security labels: ${PSS_LEVELS.join(', ')} (default: baseline)`)
+    .option('--allowed-registry <registries>', 'registry allow-list entries, e.g. ghcr.io/acme (repeat or comma-separate)', collect);
+}
+
+/** Validates the policy flags into the flag settings layer; one actionable line per mistake. */
+export function applyPolicyFlags(flags: PolicyFlags, flagLayer: SettingsLayer): void {
+  if (flags.pssVersion !== undefined) {
+    if (parsePolicyVersion(flags.pssVersion) === undefined) throw new UsageError(`Invalid --pss-version "${flags.pssVersion}" (flag): expected "latest" or v1.<minor> as in the namespace label, e.g. "v1.30".`);
+    flagLayer.pssVersion = flags.pssVersion;
+  }
+  if (flags.pssLevel !== undefined) {
+    if (!isPssLevel(flags.pssLevel)) throw unknownValue('--pss-level', flags.pssLevel, PSS_LEVELS);
+    flagLayer.pssLevel = flags.pssLevel;
+  }
+  if (flags.allowedRegistry !== undefined) {
+    for (const entry of flags.allowedRegistry) {
+      const problem = registryEntryProblem(entry);
+      if (problem !== undefined) throw new UsageError(`Invalid --allowed-registry "${entry}" (flag): ${problem}.`, { hint: 'Give a registry host or repository prefix, e.g. --allowed-registry ghcr.io/acme.' });
+    }
+    flagLayer.allowedRegistries = flags.allowedRegistry;
+  }
+}
+
+/** Exceptions naming a check that does not exist are a configuration error, with the closest id. */
+export function validateExceptionRules(settings: Settings, configPath: string | undefined): void {
+  const known = new Set(CHECKS.map((c) => c.id));
+  (settings.exceptions ?? []).forEach((exception, i) => {
+    for (const rule of exception.rules) {
+      if (!known.has(rule)) throw new ConfigError(`Unknown check "${rule}" in exceptions[${i}].rules (${configPath === undefined ? 'settings' : `config file ${configPath}`})${suggestion(rule, known)}`, { hint: `Check ids: ${[...known].join(', ')}.` });
+    }
+  });
+}
+
+/** The policy part of the settings, as the checks take it. */
+export function policySettings(settings: Settings): PolicySettings {
+  return { allowedRegistries: settings.allowedRegistries, pssVersion: settings.pssVersion === undefined ? undefined : parsePolicyVersion(settings.pssVersion), pssLevel: settings.pssLevel };
+}
+
+async function runCheck(paths: string[], settings: Settings, flags: CheckFlags, ctx: CliContext, io: CheckIo): Promise<void> {
+  let now = new Date();
+  if (flags.now !== undefined) {
+    now = new Date(flags.now);
+    if (Number.isNaN(now.getTime())) throw new UsageError(`Invalid --now "${flags.now}": expected an ISO 8601 time, e.g. "2026-01-31T12:00:00Z".`);
+  }
+  if (paths.filter((p) => p === STDIN).length > 1) throw new UsageError('"-" (stdin) can be given only once.');
+  const manifests = await readManifests(paths, { stdin: io.stdin, namespace: flags.namespace });
+  if (manifests.objects === 0 && manifests.failures === 0) {
+    throw new InputError(paths.join(', '), `No Kubernetes objects to check in ${paths.map((p) => (p === STDIN ? 'stdin' : `"${p}"`)).join(', ')}`, {
+      hint: 'Give manifests of workloads (Deployment, StatefulSet, DaemonSet, Job, CronJob, Pod) or Services; an empty pipe usually means the render step (helm template, kustomize build) failed.',
+    });
+  }
+  const policy = policySettings(settings);
+  const inventory = buildInventory(manifests.result);
+  const report = scanInventory(inventory, { sandboxImages: DEFAULT_SANDBOX_IMAGES, now, rules: settings.rules, policy, exceptions: settings.exceptions });
+  report.findings = report.findings.map((f) => locate(f, manifests));
+
+  const format = findFormat(settings.format);
+  if (format === undefined) throw unknownValue('--format', settings.format, FORMATS.map((f) => f.id));
+  const toFile = settings.output !== undefined;
+  const color = settings.color === 'always' || (settings.color === 'auto' && !toFile && ctx.stdout.isTTY === true && ctx.env.NO_COLOR === undefined);
+  const text = format.render(report, { color });
+  if (settings.output !== undefined) {
+    try {
+      await writeFile(settings.output, text);
+    } catch (error) {
+      throw new UsageError(`Cannot write --output "${settings.output}": ${errorMessage(error)}`, { hint: 'Check that the directory exists and is writable.' });
+    }
+    ctx.stderr.write(`runwarden: wrote ${format.id} report to ${settings.output} (${report.summary.findings} findings, ${report.issues.length} issues)\n`);
+  } else {
+    ctx.stdout.write(text);
+  }
+  if (manifests.failures > 0) {
+    // A manifest that cannot be parsed is never a pass: the gate fails closed.
+    ctx.stderr.write(`runwarden: ${manifests.failures} file(s) or document(s) could not be read or parsed and were not checked (see the issues)\n`);
+    ctx.exitCode = EXIT.runtime;
+    return;
+  }
+  if (settings.failOn !== 'none') {
+    const threshold = settings.failOn;
+    if (report.findings.some((f) => f.suppression === undefined && atLeast(f.severity, threshold))) ctx.exitCode = EXIT.findings;
+  }
+}
+
+/** The file and line of the finding's first field (or of the object). */
+function locate(f: Finding, manifests: Manifests): Finding {
+  const workload = f.subject.workload;
+  if (workload === undefined) return f;
+  const fields = f.evidence.fields;
+  const field = Array.isArray(fields) && typeof fields[0] === 'string' ? fields[0] : undefined;
+  const location = manifests.locate(workload.kind, f.subject.namespace, workload.name, field);
+  return location === undefined ? f : { ...f, location };
+}

@@ -1,0 +1,293 @@
+/**
+ * `runwarden clean` end to end against a real containerd (test/containerd.ts) with real pods, run
+ * in-process. The image filesystem test waits for containerd's 10-second stats refresh.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireComponent } from '../../../test/components.js';
+import { startContainerd, type Containerd } from '../../../test/containerd.js';
+import { buildImage, buildTestImages, busyboxEntries, layerOf, type BuiltImage, type BuiltLayer } from '../../../test/images.js';
+import { parse as parseYaml } from 'yaml';
+import { parseExclusionFile } from '../../cleanup/options.js';
+import { AuditRecord, CleanupReport } from '../../cleanup/schema.js';
+import { packageRoot } from '../../paths.js';
+import { criClient, type CriClient } from '../../inventory/sources/cri/index.js';
+import { podRunner, runCommands, startCriProxy, waitForState, type PodRunner } from '../../inventory/sources/cri/testdata/harness.js';
+import { cleanCommand } from './clean.js';
+
+const clean = (args: string[], options: { env?: NodeJS.ProcessEnv; tty?: boolean } = {}) => runCommands([cleanCommand], ['clean', ...args], options);
+
+describe('runwarden clean: bad input (no runtime needed)', () => {
+  it.each([
+    [['--cri', 'unix:///x.sock', '--only', 'vulnerable'], 'runwarden: error: --only vulnerable is not available yet: it needs vulnerability findings (the vulnerability database, issue #4), which runwarden cannot read yet, and cleaning by guesswork is not an option. Hint: Drop --only to plan every unused image, and narrow it with --older-than and --exclude.'],
+    [['--cri', 'unix:///x.sock', '--only', 'eol'], 'runwarden: error: --only eol is not available yet: it needs end-of-life verdicts (the lifecycle data, issue #9), which runwarden cannot read yet, and cleaning by guesswork is not an option. Hint: Drop --only to plan every unused image, and narrow it with --older-than and --exclude.'],
+    [['--cri', 'unix:///x.sock', '--only', 'vuln'], 'runwarden: error: Unknown --only "vuln": expected one of vulnerable, eol. Did you mean "vulnerable"?'],
+    [['--cri', 'unix:///x.sock', '--apply', '--dry-run'], 'runwarden: error: --apply and --dry-run contradict each other: pick one (a dry run is the default).'],
+    [['--cri', 'unix:///x.sock', '--older-than', '7days'], 'runwarden: error: Invalid --older-than "7days": expected a duration such as "7d", "36h", "1w2d" or "90m" (units s, m, h, d, w).'],
+    [['--cri', 'unix:///x.sock', '--max-removals', '0'], 'runwarden: error: Invalid --max-removals "0": expected a whole number of at least 1, e.g. --max-removals 50.'],
+    [['--cri', 'unix:///x.sock', '--format', 'yaml'], 'runwarden: error: Unknown --format "yaml": expected one of table, json. Did you mean "table"?'],
+    [['--cri', 'tcp://10.0.0.1:10010'], 'runwarden: error: Invalid --cri "tcp://10.0.0.1:10010": expected a unix socket address such as "unix:///run/containerd/containerd.sock" (or an absolute path). Hint: CRI runtimes on Linux listen on a unix socket; TCP and named pipes are not supported.'],
+    [['--cri', 'unix:///x.sock', '--exclude', 'a b'], 'runwarden: error: Invalid exclusion "a b" (--exclude): contains whitespace, which no image name has. Hint: One glob per line (or per --exclude), e.g. "docker.io/library/nginx:*".'],
+    [['--cri', 'unix:///x.sock', '--exclude-file', '/nonexistent/exclude.txt'], 'runwarden: error: Cannot read --exclude-file "/nonexistent/exclude.txt": ENOENT: no such file or directory, open \'/nonexistent/exclude.txt\'. Hint: Check the path; the file lists one image glob per line.'],
+  ])('exits 2 with one actionable line for %j', async (args, line) => {
+    const run = await clean(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(`${line}\n`);
+    expect(run.stdout).toBe('');
+  });
+
+  it('exits 3 naming the socket when no runtime is there', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rw-clean-'));
+    const run = await clean(['--cri', `unix://${dir}/containerd.sock`]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe(
+      `runwarden: error: CRI socket ${dir}/containerd.sock does not exist (--cri unix://${dir}/containerd.sock). Hint: Is the container runtime running on this node? containerd listens on /run/containerd/containerd.sock, CRI-O on /run/crio/crio.sock; in a pod, mount the host socket (deploy/node-agent).\n`,
+    );
+  });
+
+  it('exits 3 when the socket is not a CRI runtime', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rw-clean-'));
+    const server = createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => socket.end('SSH-2.0-OpenSSH_9.2\r\n'));
+    });
+    await new Promise<void>((resolve) => server.listen(join(dir, 'other.sock'), resolve));
+    const run = await clean(['--cri', join(dir, 'other.sock'), '--timeout', '5s']);
+    server.close();
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(new RegExp(`^runwarden: error: ${dir}/other.sock \\(--cri unix://${dir}/other.sock\\) is not a CRI endpoint: the server did not speak gRPC over HTTP/2 .*Hint: Point --cri at the container runtime's gRPC socket`));
+  });
+});
+
+describe('deploy/node-agent manifests', () => {
+  const dir = join(packageRoot(), 'deploy', 'node-agent');
+  interface Container {
+    args: string[];
+    env: Array<{ name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>;
+    securityContext: Record<string, unknown>;
+    volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
+    resources: { limits: Record<string, string> };
+  }
+  async function load<T>(file: string): Promise<T> {
+    return parseYaml(await readFile(join(dir, file), 'utf8')) as T;
+  }
+
+  it('runs the agent with arguments runwarden clean accepts (all checked before it connects)', async () => {
+    const ds = await load<{ spec: { template: { spec: { containers: Container[] } } } }>('daemonset.yaml');
+    const args = [...(ds.spec.template.spec.containers[0]?.args ?? [])];
+    expect(args[0]).toBe('clean');
+    const tmp = await mkdtemp(join(tmpdir(), 'rw-ds-'));
+    const cm = await load<{ data: Record<string, string> }>('configmap.yaml');
+    await writeFile(join(tmp, 'exclude.txt'), cm.data['exclude.txt'] ?? '');
+    const swap = (flag: string, value: string): void => {
+      const at = args.indexOf(flag);
+      expect(at, flag).toBeGreaterThan(0);
+      args[at + 1] = value;
+    };
+    swap('--cri', `unix://${tmp}/containerd.sock`);
+    swap('--exclude-file', join(tmp, 'exclude.txt'));
+    swap('--audit-log', join(tmp, 'audit.jsonl'));
+    const run = await runCommands([cleanCommand], args);
+    // Every flag was valid: the run got as far as the (absent) runtime.
+    expect(run.stderr).toMatch(/^runwarden: error: CRI socket \S+containerd\.sock does not exist/);
+    expect(run.code).toBe(3);
+  });
+
+  it('mounts only the socket, read-only, with every capability dropped and no service account token', async () => {
+    const ds = await load<{ spec: { template: { spec: { automountServiceAccountToken: boolean; tolerations: unknown[]; containers: Container[]; volumes: Array<{ name: string; hostPath?: { path: string; type: string } }> } } } }>('daemonset.yaml');
+    const pod = ds.spec.template.spec;
+    const agent = pod.containers[0];
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.tolerations).toEqual([{ operator: 'Exists' }]);
+    expect(agent?.securityContext).toEqual({ privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(agent?.volumeMounts.find((m) => m.name === 'cri-socket')).toEqual({ name: 'cri-socket', mountPath: '/run/containerd/containerd.sock', readOnly: true });
+    expect(pod.volumes.find((v) => v.name === 'cri-socket')?.hostPath).toEqual({ path: '/run/containerd/containerd.sock', type: 'Socket' });
+    expect(agent?.env.find((e) => e.name === 'NODE_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe('spec.nodeName');
+    expect(Object.keys(agent?.resources.limits ?? {}).sort()).toEqual(['cpu', 'memory']);
+  });
+
+  it('ships exclusions that parse and a kustomization that lists every manifest', async () => {
+    const cm = await load<{ data: Record<string, string> }>('configmap.yaml');
+    expect(parseExclusionFile(cm.data['exclude.txt'] ?? '', 'configmap.yaml').map((r) => r.glob)).toContain('registry.k8s.io/*');
+    const kustomization = await load<{ resources: string[] }>('kustomization.yaml');
+    const manifests = (await readdir(dir)).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+    expect(kustomization.resources.sort()).toEqual(manifests.sort());
+  });
+});
+
+const noContainerd = requireComponent('containerd', ['containerd', 'ctr', 'runc']);
+
+describe.skipIf(noContainerd !== undefined)(`runwarden clean against a real containerd${noContainerd === undefined ? '' : ` (${noContainerd})`}`, () => {
+  let containerd: Containerd;
+  let client: CriClient;
+  let pods: PodRunner;
+  let dir: string;
+  let base: Record<'pause' | 'debian-app' | 'alpine-app', BuiltImage>;
+  let busybox: BuiltLayer;
+  let cri: string[];
+
+  async function image(name: string, extra: Buffer = Buffer.alloc(0)): Promise<BuiltImage> {
+    const layers = [busybox, await layerOf([{ path: 'marker', content: Buffer.concat([Buffer.from(`${name}\n`), extra]) }])];
+    const built = await buildImage(dir, { name, layers });
+    await containerd.importImage(built.layoutTar);
+    return built;
+  }
+
+  async function names(): Promise<string[]> {
+    return (await containerd.ctr(['-n', 'k8s.io', 'images', 'ls', '-q'])).trim().split('\n').filter((n) => !n.startsWith('sha256:'));
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rw-clean-'));
+    base = await buildTestImages(dir);
+    busybox = await layerOf(busyboxEntries());
+    containerd = await startContainerd();
+    for (const b of Object.values(base)) await containerd.importImage(b.layoutTar);
+    cri = ['--cri', containerd.address, '--node', 'worker-1'];
+    client = criClient(containerd.address);
+    pods = await podRunner(containerd.address);
+    const web = await pods.run({ pod: 'web', namespace: 'shop', image: base['debian-app'].reference });
+    const migrate = await pods.addContainer(web.podId, { pod: 'web', namespace: 'shop', container: 'migrate', image: base['alpine-app'].reference, command: ['/bin/true'] });
+    await waitForState(client, migrate, 'exited');
+  });
+  afterAll(async () => {
+    client?.close();
+    await pods?.cleanup();
+    pods?.close();
+    await containerd?.stop();
+  });
+
+  it('prints the plan by default and removes nothing', async () => {
+    const unused = await image('plan-only');
+    const before = await names();
+    const run = await clean([...cri]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toMatch(/^runwarden clean — node worker-1 — containerd 1\.6\.\S+ at unix:\/\/\S+containerd\.sock — dry run$/);
+    const row = (name: string): string => lines.find((l) => l.includes(` ${name} `)) ?? '';
+    expect(row(unused.reference)).toMatch(/^remove\s+localhost\/rw\/plan-only:1\s+[0-9a-f]{12}\s+\d+\.\d MiB\s+\d+s\s+no container uses it \(2 on the node, any state\); not the sandbox image, not pinned, no exclusion matches$/);
+    expect(row(base['debian-app'].reference)).toMatch(/^keep\s+.*used by 1 container \(1 running\): shop\/web\/app \(running\)$/);
+    expect(row(base['alpine-app'].reference)).toMatch(/^keep\s+.*used by 1 container \(1 exited\): shop\/web\/migrate \(exited\)$/);
+    expect(row(base.pause.reference)).toMatch(/^keep\s+.*the pod sandbox \(pause\) image, in use by every pod$/);
+    expect(run.stdout).toMatch(/\n1 of 4 images to remove, \d+\.\d MiB reclaimable \(runtime sizes; layers shared with kept images stay on disk\)\.\nDry run: nothing was removed\. Re-run with --apply to remove it\.\n$/);
+    expect(await names()).toEqual(before);
+    await clean([...cri, '--apply', '--fs-wait', '0']);
+  });
+
+  it('writes a JSON report that matches the versioned schema, with one audit record per image', async () => {
+    await image('json-a');
+    const run = await clean([...cri, '--format', 'json', '--exclude', 'localhost/rw/json-*']);
+    expect(run.code).toBe(0);
+    const report = CleanupReport.parse(JSON.parse(run.stdout));
+    expect(report).toMatchObject({ mode: 'dry-run', node: 'worker-1', sandboxImage: 'localhost/rw/pause:1', summary: { images: 4, candidates: 0, kept: 4 } });
+    expect(report.images.find((i) => i.name === 'localhost/rw/json-a:1')?.reasons).toEqual([{ code: 'excluded', message: 'matches exclusion "localhost/rw/json-*" (--exclude)' }]);
+    expect(report.audit.map((a) => a.result)).toEqual(['kept', 'kept', 'kept', 'kept']);
+    expect(new Set(report.audit.map((a) => a.run))).toEqual(new Set([report.run]));
+    await clean([...cri, '--apply', '--fs-wait', '0']);
+  });
+
+  it('plans by age with --older-than (creation times from containerd) and reads Eraser exclusion files', async () => {
+    await image('aged-a');
+    await image('aged-b');
+    const file = join(dir, 'eraser.json');
+    await writeFile(file, JSON.stringify({ excluded: ['localhost/rw/aged-b:*'] }));
+    const recent = CleanupReport.parse(JSON.parse((await clean([...cri, '--format', 'json', '--older-than', '7d', '--exclude-file', file])).stdout));
+    expect(recent.images.find((i) => i.name === 'localhost/rw/aged-a:1')?.reasons[0]?.code).toBe('too-recent');
+    const later = new Date(Date.now() + 8 * 86_400_000).toISOString();
+    const aged = CleanupReport.parse(JSON.parse((await clean([...cri, '--format', 'json', '--older-than', '7d', '--exclude-file', file, '--now', later])).stdout));
+    expect(aged.images.filter((i) => i.decision === 'remove').map((i) => [i.name, i.reasons.map((r) => r.code)])).toEqual([['localhost/rw/aged-a:1', ['unused', 'old-enough']]]);
+    expect(aged.images.find((i) => i.name === 'localhost/rw/aged-b:1')?.reasons).toEqual([{ code: 'excluded', message: `matches exclusion "localhost/rw/aged-b:*" (file ${file})` }]);
+    await clean([...cri, '--apply', '--fs-wait', '0']);
+  });
+
+  it('refuses to start an --apply whose audit log cannot be written, before touching anything', async () => {
+    const kept = await image('audit-blocked');
+    await writeFile(join(dir, 'not-a-dir'), '');
+    const run = await clean([...cri, '--apply', '--audit-log', join(dir, 'not-a-dir', 'audit.jsonl')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^runwarden: error: Cannot open --audit-log ".*not-a-dir\/audit\.jsonl" for appending: /);
+    expect(await names()).toContain(kept.reference);
+    await clean([...cri, '--apply', '--fs-wait', '0']);
+  });
+
+  it('--apply removes exactly the planned images, writes the audit trail, and the image filesystem shrinks', async () => {
+    // A 4 MiB layer of incompressible bytes of its own, so the drop shows in ImageFsInfo.
+    const chunks: Buffer[] = [];
+    for (let i = 0; chunks.length * 32 < 4 * 1024 * 1024; i++) chunks.push(createHash('sha256').update(`big-${i}`).digest());
+    const big = await image('big-unused', Buffer.concat(chunks));
+    const small = await image('small-unused');
+    const planned = CleanupReport.parse(JSON.parse((await clean([...cri, '--format', 'json'])).stdout));
+    const plannedNames = planned.images.filter((i) => i.decision === 'remove').map((i) => i.name);
+    expect(plannedNames.sort()).toEqual([big.reference, small.reference].sort());
+    const before = await names();
+    // containerd collects image filesystem figures every 10 s: wait for figures that include the new images.
+    const importedNs = BigInt(Date.now()) * 1_000_000n;
+    const fresh = async (): Promise<boolean> => {
+      const fs = (await client.imageFsInfo())[0];
+      return fs !== undefined && fs.collected && BigInt(fs.timestampNs) > importedNs;
+    };
+    for (let i = 0; i < 150 && !(await fresh()); i++) await new Promise((r) => setTimeout(r, 100));
+
+    const audit = join(dir, 'audit', 'clean.jsonl');
+    const run = await clean([...cri, '--apply', '--audit-log', audit, '--fs-wait', '25s', '--format', 'json']);
+    expect(run.code).toBe(0);
+    const applied = CleanupReport.parse(JSON.parse(run.stdout));
+    expect(applied.summary).toMatchObject({ candidates: 2, removed: 2, failed: 0 });
+    expect(applied.execution?.fsAfterFresh).toBe(true);
+    // The 4 MiB layer of the big image was unpacked as a snapshot of its own: that much goes.
+    expect(applied.summary.fsReclaimedBytes).toBeGreaterThan(3.5 * 1024 * 1024);
+    expect((await names()).sort()).toEqual(before.filter((n) => !plannedNames.includes(n)).sort());
+
+    const records = (await readFile(audit, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((line) => AuditRecord.parse(JSON.parse(line)));
+    expect(records.map((r) => [r.image.name, r.decision, r.result]).sort()).toEqual(
+      [
+        [base['alpine-app'].reference, 'keep', 'kept'],
+        [base['debian-app'].reference, 'keep', 'kept'],
+        [base.pause.reference, 'keep', 'kept'],
+        [big.reference, 'remove', 'removed'],
+        [small.reference, 'remove', 'removed'],
+      ].sort(),
+    );
+    expect(records.every((r) => r.node === 'worker-1' && r.mode === 'apply' && r.findings === null)).toBe(true);
+
+    const json = CleanupReport.parse(JSON.parse((await clean([...cri, '--format', 'json'])).stdout));
+    expect(json.summary.candidates).toBe(0);
+  }, 60_000);
+
+  it('reports progress on stderr only on a terminal', async () => {
+    await image('progress-a');
+    const run = await clean([...cri, '--apply', '--fs-wait', '0'], { tty: true });
+    expect(run.stderr).toContain('[1/1] checking and removing localhost/rw/progress-a:1');
+    expect(run.stderr).toContain('\r\x1b[2K');
+  });
+
+  it('keeps running with --interval until SIGTERM, one report per run, and outlives a failed run', async () => {
+    // The second run's ListImages fails (as during a runtime restart); the loop logs it and goes on.
+    let listImages = 0;
+    const proxy = await startCriProxy(containerd.address, { fault: (path) => (path.endsWith('/ListImages') && ++listImages === 2 ? { code: grpc.status.UNAVAILABLE, details: 'injected: restarting' } : undefined) });
+    try {
+      const pending = clean(['--cri', proxy.address, '--node', 'worker-1', '--interval', '1s', '--format', 'json']);
+      for (let i = 0; i < 100 && listImages < 3; i++) await new Promise((r) => setTimeout(r, 50));
+      // Run 3 is under way (it takes ~0.1 s); stop the agent while it sleeps before run 4.
+      await new Promise((r) => setTimeout(r, 500));
+      process.emit('SIGTERM');
+      const run = await pending;
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe(`runwarden: clean run 2 failed, retrying in 1 s: CRI runtime at ${proxy.address.slice('unix://'.length)} is unavailable (--cri ${proxy.address}) for ListImages: injected: restarting.\n`);
+      const reports = run.stdout.split(/\n(?=\{\n {2}"schemaVersion")/);
+      expect(reports.length).toBeGreaterThanOrEqual(2);
+      for (const text of reports) expect(CleanupReport.parse(JSON.parse(text)).node).toBe('worker-1');
+    } finally {
+      await proxy.stop();
+    }
+  });
+});

@@ -1,0 +1,207 @@
+/**
+ * `runwarden clean`: remove images this node caches but no container uses, over CRI. A dry run (the
+ * default) prints the plan — each image, why it goes or stays, its size, the total — and `--apply`
+ * executes it with a re-check right before every removal. With `--interval` it runs as the node
+ * agent's loop (deploy/node-agent).
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Command, Option } from 'commander';
+import { EXIT, UsageError, errorMessage, isAppError } from '../../core/errors.js';
+import { cleanupRuntime, readNodeRuntime } from '../../inventory/sources/cri/index.js';
+import { openAuditLog, auditRecord, planRecords, type AuditLog } from '../../cleanup/audit.js';
+import { DEFAULT_STOP_AFTER_FAILURES, executePlan, type ExecutionEvent } from '../../cleanup/executor.js';
+import { ONLY_FILTERS, checkGlob, parseDuration, parseExclusionFile, parsePositiveInt } from '../../cleanup/options.js';
+import { DEFAULT_SANDBOX_GLOBS, compileRules, planCleanup, type ExclusionRule, type PlanOptions } from '../../cleanup/planner.js';
+import { buildCleanupReport, formatBytes, renderCleanupJson, renderCleanupTable } from '../../cleanup/report.js';
+import type { AuditRecord } from '../../cleanup/schema.js';
+import type { CliContext } from '../context.js';
+import { addRuntimeOptions, nodeName, parseFormat, suggest, runtimeClient, useColor, withInterrupt, type NodeFormat, type RuntimeFlags } from './node.js';
+
+interface CleanFlags extends RuntimeFlags {
+  dryRun?: boolean;
+  apply?: boolean;
+  exclude?: string[];
+  excludeFile?: string[];
+  sandboxImage?: string[];
+  olderThan?: string;
+  only?: string;
+  maxRemovals?: string;
+  stopAfterFailures?: string;
+  auditLog?: string;
+  output?: string;
+  fsWait?: string;
+  interval?: string;
+  now?: string;
+}
+
+const repeat = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** With --interval, a failed run is retried after this long (or the interval, if shorter). */
+const RETRY_MS = 5 * 60_000;
+
+/** Default wait for ImageFsInfo figures collected after the removals: containerd refreshes every 10 s. */
+const DEFAULT_FS_WAIT_MS = 15_000;
+
+export function cleanCommand(ctx: CliContext): Command {
+  const command = new Command('clean').description('Remove cached images no container uses, over CRI: a dry-run plan by default, --apply to remove (re-checked right before each removal)');
+  addRuntimeOptions(command)
+    .option('--dry-run', 'print the plan and remove nothing (the default)')
+    .option('--apply', 'remove the planned images')
+    .option('--exclude <glob>', 'keep images matching this glob (repeatable; "*" matches across "/", e.g. "registry.k8s.io/*")', repeat)
+    .option('--exclude-file <file>', 'keep images matching the globs in this file (one per line, # comments; or Eraser\'s {"excluded": [...]})', repeat)
+    .option('--sandbox-image <glob>', `extra pod sandbox image globs (default: the runtime's sandbox image and ${DEFAULT_SANDBOX_GLOBS.join(', ')})`, repeat)
+    .option('--older-than <duration>', 'only images that appeared on the node at least this long ago, e.g. 7d')
+    .option('--only <filter>', `only images with findings: ${ONLY_FILTERS.join(', ')} (needs vulnerability / lifecycle data)`)
+    .option('--max-removals <n>', 'remove at most N images in this run; the rest wait for the next run')
+    .option('--stop-after-failures <n>', `stop after N runtime failures in a row (default: ${DEFAULT_STOP_AFTER_FAILURES})`)
+    .option('--audit-log <file>', 'append one JSON line per decision to this file')
+    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .option('--fs-wait <duration>', 'with --apply, wait up to this long for image filesystem figures taken after the removals (default: 15s; 0 = do not wait)')
+    .option('--interval <duration>', 'keep running: plan (and apply) again every interval, e.g. 24h (the node agent\'s loop)')
+    .addOption(new Option('--now <iso-time>', 'evaluate --older-than as of this time (reproducible plans)').hideHelp())
+    .action(async (flags: CleanFlags) => {
+      await clean(flags, ctx);
+    });
+  return command;
+}
+
+interface Settings {
+  mode: 'dry-run' | 'apply';
+  format: NodeFormat;
+  plan: Omit<PlanOptions, 'now'>;
+  now: Date | undefined;
+  maxRemovals: number | undefined;
+  stopAfterFailures: number;
+  fsWaitMs: number;
+  intervalMs: number | undefined;
+}
+
+/** Every flag is checked before the runtime is touched. */
+async function settingsOf(flags: CleanFlags): Promise<Settings> {
+  if (flags.apply === true && flags.dryRun === true) throw new UsageError('--apply and --dry-run contradict each other: pick one (a dry run is the default).');
+  if (flags.only !== undefined) {
+    const value = flags.only.toLowerCase();
+    if (!(ONLY_FILTERS as readonly string[]).includes(value)) {
+      throw new UsageError(`Unknown --only "${flags.only}": expected one of ${ONLY_FILTERS.join(', ')}. Did you mean "${suggest(value, ONLY_FILTERS)}"?`);
+    }
+    const data = value === 'vulnerable' ? 'vulnerability findings (the vulnerability database, issue #4)' : 'end-of-life verdicts (the lifecycle data, issue #9)';
+    throw new UsageError(`--only ${value} is not available yet: it needs ${data}, which runwarden cannot read yet, and cleaning by guesswork is not an option.`, {
+      hint: 'Drop --only to plan every unused image, and narrow it with --older-than and --exclude.',
+    });
+  }
+  const format = parseFormat(flags.format);
+  const exclusions: ExclusionRule[] = (flags.exclude ?? []).map((glob) => ({ glob: checkGlob(glob, '--exclude'), origin: '--exclude' }));
+  for (const path of flags.excludeFile ?? []) {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      throw new UsageError(`Cannot read --exclude-file "${path}": ${errorMessage(error)}.`, { hint: 'Check the path; the file lists one image glob per line.' });
+    }
+    exclusions.push(...parseExclusionFile(text, path));
+  }
+  const sandboxImages = [...DEFAULT_SANDBOX_GLOBS, ...(flags.sandboxImage ?? []).map((glob) => checkGlob(glob, '--sandbox-image'))];
+  let now: Date | undefined;
+  if (flags.now !== undefined) {
+    now = new Date(flags.now);
+    if (Number.isNaN(now.getTime())) throw new UsageError(`Invalid --now "${flags.now}": expected an ISO 8601 time, e.g. "2026-01-31T12:00:00Z".`);
+  }
+  return {
+    mode: flags.apply === true ? 'apply' : 'dry-run',
+    format,
+    plan: { exclusions, sandboxImages, olderThan: flags.olderThan === undefined ? undefined : parseDuration(flags.olderThan, '--older-than') },
+    now,
+    maxRemovals: flags.maxRemovals === undefined ? undefined : parsePositiveInt(flags.maxRemovals, '--max-removals'),
+    stopAfterFailures: flags.stopAfterFailures === undefined ? DEFAULT_STOP_AFTER_FAILURES : parsePositiveInt(flags.stopAfterFailures, '--stop-after-failures'),
+    fsWaitMs: flags.fsWait === undefined ? DEFAULT_FS_WAIT_MS : flags.fsWait.trim() === '0' ? 0 : parseDuration(flags.fsWait, '--fs-wait').ms,
+    intervalMs: flags.interval === undefined ? undefined : parseDuration(flags.interval, '--interval').ms,
+  };
+}
+
+async function clean(flags: CleanFlags, ctx: CliContext): Promise<void> {
+  const settings = await settingsOf(flags);
+  const node = nodeName(flags, ctx);
+  const client = runtimeClient(flags, ctx);
+  const audit = flags.auditLog === undefined ? undefined : await openAuditLog(flags.auditLog);
+  try {
+    await withInterrupt(async (signal) => {
+      for (let run = 1; ; run++) {
+        let wait = settings.intervalMs;
+        try {
+          ctx.exitCode = await runOnce(settings, flags, ctx, client, node, audit, signal);
+        } catch (error) {
+          // SIGTERM is how the agent is stopped: an interrupted read ends the loop quietly.
+          if (settings.intervalMs !== undefined && signal.aborted) return;
+          // The first run fails loudly (a wrong --cri shows as a crash-looping pod); later runs
+          // outlive a runtime restart: log, retry sooner than the interval, go on.
+          if (settings.intervalMs === undefined || run === 1 || signal.aborted || !isAppError(error)) throw error;
+          wait = Math.min(settings.intervalMs, RETRY_MS);
+          ctx.stderr.write(`runwarden: clean run ${run} failed, retrying in ${Math.round(wait / 1000)} s: ${error.message}\n`);
+          ctx.exitCode = EXIT.runtime;
+        }
+        if (wait === undefined || signal.aborted) return;
+        try {
+          await sleep(wait, undefined, { signal });
+        } catch {
+          return;
+        }
+      }
+    });
+  } finally {
+    client.close();
+    await audit?.close();
+  }
+}
+
+async function runOnce(settings: Settings, flags: CleanFlags, ctx: CliContext, client: ReturnType<typeof runtimeClient>, node: string, audit: AuditLog | undefined, signal: AbortSignal): Promise<number> {
+  const progress = ctx.stderr.isTTY === true;
+  const status = (text: string): void => {
+    if (progress) ctx.stderr.write(`\r\x1b[2K${text}`);
+  };
+  status(`reading the runtime at ${client.address}…`);
+  const view = await readNodeRuntime(client, { node, signal });
+  const now = settings.now ?? new Date();
+  const planOptions: PlanOptions = { ...settings.plan, now };
+  const plan = planCleanup(view, planOptions);
+  const context = { run: randomUUID(), mode: settings.mode, node, runtime: plan.runtime };
+  const records: AuditRecord[] = [];
+  const record = async (batch: AuditRecord[]): Promise<void> => {
+    records.push(...batch);
+    await audit?.write(batch);
+  };
+  await record(planRecords(context, plan));
+
+  let execution;
+  if (settings.mode === 'apply' && plan.candidates > 0) {
+    const onEvent = async (event: ExecutionEvent): Promise<void> => {
+      if (event.type === 'checking') status(`[${event.index + 1}/${event.total}] checking and removing ${event.entry.name} (${formatBytes(event.entry.sizeBytes)})`);
+      else if (event.type === 'waiting-for-fs') status(`waiting up to ${Math.round(event.timeoutMs / 1000)} s for fresh image filesystem figures…`);
+      else if (event.type === 'outcome') await record([auditRecord(context, event.entry, event.outcome)]);
+    };
+    execution = await executePlan(plan, cleanupRuntime(client, view), compileRules(planOptions, view.sandboxImage), {
+      maxRemovals: settings.maxRemovals,
+      stopAfterFailures: settings.stopAfterFailures,
+      fsRefreshTimeoutMs: settings.fsWaitMs,
+      sandboxes: view.sandboxes,
+      signal,
+      onEvent,
+    });
+  }
+  if (progress) ctx.stderr.write('\r\x1b[2K');
+
+  const report = buildCleanupReport(plan, execution, records, { run: context.run, mode: settings.mode, maxRemovals: settings.maxRemovals, stopAfterFailures: settings.stopAfterFailures });
+  const text = settings.format === 'json' ? renderCleanupJson(report) : renderCleanupTable(report, { color: flags.output === undefined && useColor(flags, ctx), now });
+  if (flags.output !== undefined) {
+    try {
+      await writeFile(flags.output, text);
+    } catch (error) {
+      throw new UsageError(`Cannot write --output "${flags.output}": ${errorMessage(error)}.`, { hint: 'Check that the directory exists and is writable.' });
+    }
+    ctx.stderr.write(`runwarden: wrote the ${settings.format} cleanup report to ${flags.output} (${report.summary.candidates} candidates, ${report.summary.removed} removed)\n`);
+  } else {
+    ctx.stdout.write(text);
+  }
+  return execution !== undefined && (execution.counts.failed > 0 || execution.stopped !== undefined) ? EXIT.runtime : EXIT.ok;
+}

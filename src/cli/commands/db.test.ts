@@ -1,0 +1,184 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Command, CommanderError } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeZip } from '../../vulndb/testdata/zip.js';
+import type { CliContext } from '../context.js';
+import { reportError } from '../run.js';
+import { dbCommand } from './db.js';
+import { sbomCommand } from './sbom.js';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+const OSV = join(ROOT, 'testdata', 'upstream', 'osv');
+
+class Sink extends Writable {
+  text = '';
+  isTTY = false;
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+/** Run `db …` / `sbom …` in-process the way runCli does (the lead registers them in commands/index.ts). */
+async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new Sink();
+  const stderr = new Sink();
+  const ctx: CliContext = { stdout, stderr, env, cwd: process.cwd(), exitCode: 0 };
+  const program = new Command('runwarden').exitOverride().configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) });
+  program.addCommand(dbCommand(ctx).exitOverride());
+  program.addCommand(sbomCommand(ctx).exitOverride());
+  let code: number;
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    code = ctx.exitCode;
+  } catch (error) {
+    code = error instanceof CommanderError ? (error.exitCode === 0 ? 0 : 2) : reportError(error, ctx, false);
+  }
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+describe('runwarden db', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rw-db-cli-'));
+  const db = join(dir, 'rw.db');
+
+  it('imports, shows status, shows an advisory by alias and queries a package', async () => {
+    const imp = await run(['db', 'import', join(OSV, 'npm-ghsa'), '--db', db]);
+    expect(imp).toMatchObject({ code: 0, stderr: '' });
+    expect(imp.stdout).toBe(`${join(OSV, 'npm-ghsa')} (osv): 6 added, 0 updated, 0 unchanged, 0 withdrawn, 0 retired, 0 rejected\n`);
+    await run(['db', 'import', join(OSV, 'trivy-db-fixtures/debian/testdata/happy/vuln-list-debian/tracker'), '--db', db, '--source', 'debian-tracker']);
+
+    const status = await run(['db', 'status', '--db', db]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('osv                       6          0      1');
+    expect(status.stdout).toMatch(/debian-tracker\s+Debian\s+6\s+6/);
+    expect(status.stderr).toBe('');
+    const stale = await run(['db', 'status', '--db', db, '--now', '2099-01-01T00:00:00Z']);
+    expect(stale.stderr).toMatch(/^runwarden: warning: the vulnerability data is [\d.]+ days old \(more than 24 h\); new CVEs may be missing\. Run "runwarden db update"\.\n$/);
+    const json = JSON.parse((await run(['db', 'status', '--db', db, '-f', 'json'])).stdout) as { advisories: number; stale: boolean };
+    expect(json).toMatchObject({ advisories: 12, stale: false });
+
+    const show = await run(['db', 'show', 'CVE-2021-23337', '--db', db]);
+    expect(show.stdout).toContain('GHSA-35jh-r3h4-6jhm  [osv]\n  aliases:   CVE-2021-23337\n  summary:   Command Injection in lodash');
+    expect(show.stdout).toContain('  affects:   npm lodash\n             ECOSYSTEM: introduced 0, fixed 4.17.21');
+    const missing = await run(['db', 'show', 'CVE-1999-0001', '--db', db]);
+    expect(missing).toMatchObject({ code: 3, stderr: 'runwarden: error: No advisory "CVE-1999-0001" (as id or alias) in the database Hint: Check the id, or import the source that has it (runwarden db status lists what is there).\n' });
+
+    const q = await run(['db', 'query', 'npm', 'lodash', '4.17.15', '--db', db]);
+    expect(q.stdout).toBe('HIGH     CVE-2021-23337, GHSA-35jh-r3h4-6jhm  affected; fixed in 4.17.21\n');
+    expect((await run(['db', 'query', 'npm', 'lodash', '4.17.21', '--db', db])).stdout).toBe('npm lodash 4.17.21: no known vulnerability.\n');
+    expect((await run(['db', 'query', 'npm', 'lodash', '--db', db])).stdout).toMatch(/^GHSA-35jh-r3h4-6jhm\s+osv\s+ECOSYSTEM: introduced 0, fixed 4.17.21\n$/);
+    const deb = await run(['db', 'query', 'Debian:10', 'dacs', '1.4.38a-2', '--db', db]);
+    expect(deb.stdout).toBe('LOW      CVE-2021-29629  affected; will_not_fix\n');
+  });
+
+  it('lists the known ecosystems and the closest one for an unknown ecosystem', async () => {
+    const r = await run(['db', 'query', 'pypi', 'requests', '--db', db]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^runwarden: error: Unknown ecosystem "pypi": known ecosystems are .*\bnpm\b.*\bPyPI\b.*\. Did you mean "PyPI"\? Hint: OSV ecosystem names are case-sensitive/);
+    const os = await run(['db', 'query', 'Debian', 'dacs', '1.0', '--db', db]);
+    expect(os.stderr).toBe('runwarden: error: Debian advisories are per release: give it as "Debian:<release>", e.g. "Debian:12"\n');
+  });
+
+  it('explains a missing database, a bad --source and a corrupt archive in one line', async () => {
+    const none = await run(['db', 'status', '--db', join(dir, 'nope.db')]);
+    expect(none).toMatchObject({ code: 3, stderr: `runwarden: error: No vulnerability database at "${join(dir, 'nope.db')}" Hint: Run "runwarden db update" (or "runwarden db import <path|url>"), or pass --db PATH.\n` });
+    const src = await run(['db', 'import', dir, '--source', 'nvd', '--db', db]);
+    expect(src).toMatchObject({ code: 2, stderr: 'runwarden: error: Unknown --source "nvd": expected one of debian-tracker, alpine-secdb, osv Hint: Leave --source out to detect the format from the input.\n' });
+    writeFileSync(join(dir, 'cut.zip'), makeZip([{ name: 'a.json', content: '{}' }]).subarray(0, 40));
+    const cut = await run(['db', 'import', join(dir, 'cut.zip'), '--db', db]);
+    expect(cut.code).toBe(3);
+    expect(cut.stderr).toMatch(new RegExp(`^runwarden: error: Cannot read zip archive "${join(dir, 'cut.zip')}": .* Hint: The archive is truncated or corrupt; download it again\\. The database was not changed\\.\\n$`));
+  });
+
+  describe('db update against a local mirror', () => {
+    let server: Server;
+    let base = '';
+    const npm = makeZip([{ name: 'GHSA-35jh-r3h4-6jhm.json', content: readFileSync(join(OSV, 'npm-ghsa/GHSA-35jh-r3h4-6jhm.json')) }]);
+    beforeAll(async () => {
+      server = createServer((req, res) => {
+        if (req.url === '/npm/all.zip') {
+          if (req.headers['if-none-match'] === '"npm-1"') res.writeHead(304).end();
+          else res.writeHead(200, { etag: '"npm-1"', 'content-length': npm.length }).end(npm);
+        } else if (req.url === '/cut/all.zip') {
+          res.writeHead(200, { 'content-length': npm.length });
+          res.write(npm.subarray(0, 100), () => res.socket?.destroy());
+        } else res.writeHead(404, 'Not Found').end();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    it('fetches the configured mirrors, skips unchanged ones, and reports a broken mirror while keeping the others', async () => {
+      const updDb = join(dir, 'update.db');
+      const config = join(dir, 'vulndb.yaml');
+      writeFileSync(config, `mirrors:\n  - {source: osv, url: ${base}/npm/all.zip, name: npm}\n  - {source: osv, url: ${base}/gone/all.zip, name: gone}\n  - {source: osv, url: ${base}/cut/all.zip, name: cut}\n`);
+      const first = await run(['db', 'update', '--config', config, '--db', updDb]);
+      expect(first.code).toBe(3);
+      expect(first.stdout).toBe(`${base}/npm/all.zip (osv): 1 added, 0 updated, 0 unchanged, 0 withdrawn, 0 retired, 0 rejected\n`);
+      expect(first.stderr).toContain(`runwarden: gone: Cannot download ${base}/gone/all.zip: the server answered 404 Not Found Hint: The feed is not at that URL; fix the mirror URL in the vulndb config.\n`);
+      expect(first.stderr).toContain(`runwarden: cut: Download of ${base}/cut/all.zip broke off after 100 bytes`);
+      expect(first.stderr).toContain('runwarden: 2 of 3 mirror(s) failed; the database keeps their previous data.\n');
+      const second = await run(['db', 'update', '--db', updDb], { RUNWARDEN_VULNDB_CONFIG: config });
+      expect(second.stdout).toBe(`${base}/npm/all.zip: not modified since the last update\n`);
+      expect((await run(['db', 'query', 'npm', 'lodash', '4.17.15', '--db', updDb])).stdout).toContain('CVE-2021-23337');
+    });
+
+    it('names the file and field of a bad config', async () => {
+      const config = join(dir, 'bad.yaml');
+      writeFileSync(config, 'mirrors:\n  - {source: nvd, url: ftp://x}\n');
+      const r = await run(['db', 'update', '--config', config, '--db', join(dir, 'x.db')]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^runwarden: error: Invalid vulndb config "${config}": mirrors\\[0\\]\\.source: `));
+    });
+  });
+});
+
+describe('runwarden sbom match', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rw-sbom-cli-'));
+  const db = join(dir, 'rw.db');
+  beforeAll(async () => {
+    await run(['db', 'import', join(ROOT, 'demo', 'advisories'), '--db', db]);
+  });
+
+  it('matches a purl list and reports in the scan formats, with --fail-on', async () => {
+    writeFileSync(join(dir, 'purls.txt'), 'pkg:npm/lodash@4.17.15\npkg:pypi/requests@2.25.0\npkg:npm/left-pad@1.3.0\n');
+    const table = await run(['sbom', 'match', join(dir, 'purls.txt'), '--db', db, '--fail-on', 'high']);
+    expect(table.code).toBe(1);
+    expect(table.stdout).toContain('CVE-2021-23337');
+    const json = await run(['sbom', 'match', join(dir, 'purls.txt'), '--db', db, '-f', 'json', '--now', '2026-01-01T00:00:00Z']);
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.stdout) as { source: unknown; findings: Array<{ evidence: { vulnerability: string } }>; summary: { findings: number } };
+    expect(report.source).toEqual({ type: 'snapshot', location: join(dir, 'purls.txt') });
+    expect(report.findings.map((f) => f.evidence.vulnerability)).toEqual(['CVE-2021-23337', 'CVE-2023-32681']);
+    const sarif = JSON.parse((await run(['sbom', 'match', join(dir, 'purls.txt'), '--db', db, '-f', 'sarif'])).stdout) as { version: string };
+    expect(sarif.version).toBe('2.1.0');
+  });
+
+  it('keeps VEX-suppressed findings in JSON and leaves them out of --fail-on', async () => {
+    writeFileSync(join(dir, 'purls.txt'), 'pkg:npm/lodash@4.17.15\n');
+    writeFileSync(join(dir, 'vex.json'), JSON.stringify({ '@context': 'https://openvex.dev/ns/v0.2.0', statements: [{ vulnerability: { name: 'CVE-2021-23337' }, products: [{ '@id': 'pkg:npm/lodash@4.17.15' }], status: 'not_affected', justification: 'vulnerable_code_not_in_execute_path' }] }));
+    const r = await run(['sbom', 'match', join(dir, 'purls.txt'), '--db', db, '--vex', join(dir, 'vex.json'), '--fail-on', 'low', '-f', 'json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { findings: Array<{ suppression?: { reason: string }; evidence: { vex?: { status: string } } }>; summary: { findings: number } };
+    expect(report.summary.findings).toBe(0);
+    expect(report.findings[0]?.suppression?.reason).toBe('VEX not_affected (vulnerable_code_not_in_execute_path)');
+    expect(report.findings[0]?.evidence.vex?.status).toBe('not_affected');
+  });
+
+  it('reads CycloneDX and explains a file that is not an SBOM, and a bad --fail-on', async () => {
+    writeFileSync(join(dir, 'bom.json'), JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6', components: [{ type: 'library', name: 'lodash', purl: 'pkg:npm/lodash@4.17.15' }] }));
+    expect((await run(['sbom', 'match', join(dir, 'bom.json'), '--db', db])).stdout).toContain('CVE-2021-23337');
+    writeFileSync(join(dir, 'notes.txt'), 'hello');
+    const bad = await run(['sbom', 'match', join(dir, 'notes.txt'), '--db', db]);
+    expect(bad).toMatchObject({ code: 3, stderr: `runwarden: error: "${join(dir, 'notes.txt')}" is not an SBOM: expected CycloneDX/SPDX JSON or lines of "pkg:type/name@version" Hint: Check the file; e.g. "pkg:npm/lodash@4.17.15".\n` });
+    const failOn = await run(['sbom', 'match', join(dir, 'bom.json'), '--db', db, '--fail-on', 'severe']);
+    expect(failOn.code).toBe(2);
+    expect(failOn.stderr).toMatch(/^runwarden: error: Unknown --fail-on "severe": expected one of critical, high, medium, low, info, unknown, none\./);
+  });
+});

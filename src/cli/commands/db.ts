@@ -1,0 +1,317 @@
+/**
+ * `runwarden db …`: the local vulnerability database. import (a path or URL, one atomic transaction),
+ * update (the configured mirrors), status (counts, last update, staleness), show (one advisory by id or
+ * alias) and query (what affects a package, or one version of it).
+ */
+import { existsSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { closest } from 'fastest-levenshtein';
+import { AppError, EXIT, UsageError } from '../../core/errors.js';
+import { ECOSYSTEMS } from '../../core/ecosystem.js';
+import type { Issue } from '../../core/issue.js';
+import type { Package } from '../../core/package.js';
+import { defaultDbPath } from '../../store/db.js';
+import { loadVulnDbConfig } from '../../vulndb/config.js';
+import { importAdvisories, importFailure, type ImportProgress, type ImportResult } from '../../vulndb/import.js';
+import { describeRange } from '../../vulndb/match/evaluate.js';
+import { matchPackages } from '../../vulndb/match/index.js';
+import { SOURCES, getSource } from '../../vulndb/registry.js';
+import { advisoriesById, candidateRows, knownEcosystems, openVulnDb, storeStatus, type AffectedData, type Db, type SourceId } from '../../vulndb/store/index.js';
+import { RELEASE_SCOPED, splitEcosystem } from '../../vulndb/store/keys.js';
+import type { CliContext } from '../context.js';
+
+interface DbFlags {
+  db?: string;
+  format?: string;
+}
+
+function dbPath(flags: DbFlags, ctx: CliContext): string {
+  return flags.db ?? defaultDbPath(ctx.env);
+}
+
+/** Open an existing database for reading; a missing file is a clear error, not an empty answer. */
+function openExisting(path: string): Db {
+  if (path !== ':memory:' && !existsSync(path)) {
+    throw new AppError('db-missing', `No vulnerability database at "${path}"`, { hint: 'Run "runwarden db update" (or "runwarden db import <path|url>"), or pass --db PATH.' });
+  }
+  return openVulnDb(path);
+}
+
+function checkFormat(format: string | undefined): 'table' | 'json' {
+  const f = format ?? 'table';
+  if (f !== 'table' && f !== 'json') throw new UsageError(`Unknown --format "${f}": expected table or json`);
+  return f;
+}
+
+function progressWriter(ctx: CliContext, label: string): ((p: ImportProgress) => void) | undefined {
+  if (ctx.stderr.isTTY !== true) return undefined;
+  return (p) => {
+    const what = p.phase === 'download' ? `downloaded ${(p.done / 1048576).toFixed(1)} MiB${p.total === undefined ? '' : ` of ${(p.total / 1048576).toFixed(1)} MiB`}` : `read ${p.done} records`;
+    ctx.stderr.write(`\r\x1b[2K${label}: ${what}`);
+  };
+}
+
+function clearProgress(ctx: CliContext): void {
+  if (ctx.stderr.isTTY === true) ctx.stderr.write('\r\x1b[2K');
+}
+
+function summaryLine(r: ImportResult): string {
+  if (r.notModified) return `${r.feed}: not modified since the last update`;
+  const c = r.counts;
+  return `${r.feed} (${r.source}): ${c.added} added, ${c.updated} updated, ${c.unchanged} unchanged, ${c.withdrawn} withdrawn, ${c.retired} retired, ${c.rejected} rejected`;
+}
+
+function writeIssues(ctx: CliContext, issues: readonly Issue[], limit = 20): void {
+  for (const i of issues.slice(0, limit)) ctx.stderr.write(`  ${i.code}: ${i.message}${i.location === undefined ? '' : ` [${i.location}]`}\n`);
+  if (issues.length > limit) ctx.stderr.write(`  … and ${issues.length - limit} more (use --format json for all)\n`);
+}
+
+function sourceOption(value: string | undefined): SourceId | undefined {
+  if (value === undefined) return undefined;
+  return getSource(value).id;
+}
+
+function importCommand(ctx: CliContext): Command {
+  return new Command('import')
+    .description('Import advisories from a file, directory, zip or URL (one transaction: on failure the database is unchanged)')
+    .argument('<path|url>', `input: ${SOURCES.flatMap((s) => s.formats).join('; ')}`)
+    .option('--source <id>', `source format: ${SOURCES.map((s) => s.id).join(', ')} (default: detected)`)
+    .option('--db <path>', 'database file (default: $RUNWARDEN_DB or ~/.local/share/runwarden/runwarden.db)')
+    .option('-f, --format <format>', 'table or json', 'table')
+    .action(async (input: string, flags: DbFlags & { source?: string }) => {
+      const format = checkFormat(flags.format);
+      const source = sourceOption(flags.source);
+      const db = openVulnDb(dbPath(flags, ctx));
+      try {
+        const result = await importAdvisories(db, input, { source, onProgress: progressWriter(ctx, input) });
+        clearProgress(ctx);
+        if (format === 'json') ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        else {
+          ctx.stdout.write(`${summaryLine(result)}\n`);
+          if (result.issues.length > 0) {
+            ctx.stderr.write(`runwarden: ${result.issues.length} issue(s) while importing ${input}; the other records were imported:\n`);
+            writeIssues(ctx, result.issues);
+          }
+        }
+      } finally {
+        clearProgress(ctx);
+        db.close();
+      }
+    });
+}
+
+function updateCommand(ctx: CliContext): Command {
+  return new Command('update')
+    .description('Fetch every configured mirror (conditional on ETag) and import what changed')
+    .option('--config <file>', 'vulndb config (YAML/JSON with "mirrors"); default: $RUNWARDEN_VULNDB_CONFIG or the public feeds')
+    .option('--source <id>', 'only mirrors of this source')
+    .option('--db <path>', 'database file')
+    .option('-f, --format <format>', 'table or json', 'table')
+    .action(async (flags: DbFlags & { config?: string; source?: string }) => {
+      const format = checkFormat(flags.format);
+      const config = await loadVulnDbConfig(flags.config ?? (ctx.env.RUNWARDEN_VULNDB_CONFIG === '' ? undefined : ctx.env.RUNWARDEN_VULNDB_CONFIG));
+      const only = sourceOption(flags.source);
+      const mirrors = config.mirrors.filter((m) => only === undefined || m.source === only);
+      if (mirrors.length === 0) throw new UsageError(`No mirror of source "${only ?? ''}" is configured`, { hint: 'Add one to the vulndb config "mirrors".' });
+      const db = openVulnDb(dbPath(flags, ctx));
+      const results: ImportResult[] = [];
+      const failures: Issue[] = [];
+      try {
+        for (const mirror of mirrors) {
+          try {
+            const result = await importAdvisories(db, mirror.url, { source: mirror.source, conditional: true, onProgress: progressWriter(ctx, mirror.name ?? mirror.url) });
+            clearProgress(ctx);
+            results.push(result);
+            if (format === 'table') ctx.stdout.write(`${summaryLine(result)}\n`);
+          } catch (error) {
+            clearProgress(ctx);
+            const failure = importFailure(mirror.url, error);
+            failures.push(failure);
+            if (format === 'table') ctx.stderr.write(`runwarden: ${mirror.name ?? mirror.url}: ${failure.message}${failure.hint === undefined ? '' : ` Hint: ${failure.hint}`}\n`);
+          }
+        }
+      } finally {
+        db.close();
+      }
+      if (format === 'json') ctx.stdout.write(`${JSON.stringify({ results, failures }, null, 2)}\n`);
+      else {
+        const issues = results.flatMap((r) => r.issues);
+        if (issues.length > 0) {
+          ctx.stderr.write(`runwarden: ${issues.length} record issue(s); the other records were imported:\n`);
+          writeIssues(ctx, issues);
+        }
+      }
+      if (failures.length > 0) {
+        ctx.stderr.write(`runwarden: ${failures.length} of ${mirrors.length} mirror(s) failed; the database keeps their previous data.\n`);
+        ctx.exitCode = EXIT.runtime;
+      }
+    });
+}
+
+function ageText(hours: number): string {
+  if (hours < 1) return `${Math.round(hours * 60)} min`;
+  if (hours < 48) return `${hours.toFixed(1)} h`;
+  return `${(hours / 24).toFixed(1)} days`;
+}
+
+function statusCommand(ctx: CliContext): Command {
+  return new Command('status')
+    .description('Advisories per source and ecosystem, last update, and a warning when the data is stale')
+    .option('--db <path>', 'database file')
+    .option('--config <file>', 'vulndb config (for staleAfterHours)')
+    .option('-f, --format <format>', 'table or json', 'table')
+    .addOption(new Option('--now <iso-time>', 'evaluate staleness as of this time').hideHelp())
+    .action(async (flags: DbFlags & { config?: string; now?: string }) => {
+      const format = checkFormat(flags.format);
+      const config = await loadVulnDbConfig(flags.config ?? (ctx.env.RUNWARDEN_VULNDB_CONFIG === '' ? undefined : ctx.env.RUNWARDEN_VULNDB_CONFIG));
+      const now = flags.now === undefined ? new Date() : new Date(flags.now);
+      if (Number.isNaN(now.getTime())) throw new UsageError(`Invalid --now "${flags.now ?? ''}": expected an ISO 8601 time`);
+      const path = dbPath(flags, ctx);
+      const db = openExisting(path);
+      try {
+        const status = storeStatus(db);
+        const ageHours = status.lastUpdate === null ? undefined : (now.getTime() - Date.parse(status.lastUpdate)) / 3_600_000;
+        const stale = ageHours === undefined || ageHours > config.staleAfterHours;
+        if (format === 'json') {
+          ctx.stdout.write(`${JSON.stringify({ database: path, ...status, ageHours: ageHours ?? null, stale, staleAfterHours: config.staleAfterHours }, null, 2)}\n`);
+          return;
+        }
+        const out: string[] = [`Database: ${path}`, `Advisories: ${status.advisories} (${status.withdrawn} withdrawn), affected-package rows: ${status.affectedRows}`];
+        out.push(`Last update: ${status.lastUpdate ?? 'never'}${ageHours === undefined ? '' : ` (${ageText(ageHours)} ago)`}`, '', 'SOURCE           ADVISORIES  WITHDRAWN  FEEDS  LAST IMPORT');
+        for (const s of status.bySource) out.push(`${s.source.padEnd(16)} ${String(s.advisories).padStart(10)}  ${String(s.withdrawn).padStart(9)}  ${String(s.feeds).padStart(5)}  ${s.lastImport ?? '-'}`);
+        out.push('', 'SOURCE           ECOSYSTEM             ADVISORIES  PACKAGES');
+        for (const e of status.byEcosystem) out.push(`${e.source.padEnd(16)} ${e.ecosystem.padEnd(20)} ${String(e.advisories).padStart(10)}  ${String(e.packages).padStart(8)}`);
+        ctx.stdout.write(`${out.join('\n')}\n`);
+        if (stale) {
+          ctx.stderr.write(
+            `runwarden: warning: the vulnerability data is ${ageHours === undefined ? 'empty (never imported)' : `${ageText(ageHours)} old (more than ${config.staleAfterHours} h)`}; new CVEs may be missing. Run "runwarden db update".\n`,
+          );
+        }
+      } finally {
+        db.close();
+      }
+    });
+}
+
+function showCommand(ctx: CliContext): Command {
+  return new Command('show')
+    .description('Show advisories by id or alias (CVE, GHSA, PYSEC, GO, DSA, …)')
+    .argument('<id>', 'advisory id or alias')
+    .option('--db <path>', 'database file')
+    .option('-f, --format <format>', 'table or json', 'table')
+    .action((id: string, flags: DbFlags) => {
+      const format = checkFormat(flags.format);
+      const db = openExisting(dbPath(flags, ctx));
+      try {
+        const found = advisoriesById(db, id);
+        if (found.length === 0) throw new AppError('not-found', `No advisory "${id}" (as id or alias) in the database`, { hint: 'Check the id, or import the source that has it (runwarden db status lists what is there).' });
+        if (format === 'json') {
+          ctx.stdout.write(`${JSON.stringify(found.map((a) => ({ source: a.source, feed: a.feed, fetchedAt: a.fetchedAt, record: a.record })), null, 2)}\n`);
+          return;
+        }
+        const out: string[] = [];
+        for (const a of found) {
+          const r = a.record;
+          out.push(`${r.id}  [${a.source}]${a.withdrawn === null ? '' : `  WITHDRAWN ${a.withdrawn}`}`);
+          if (r.aliases !== undefined && r.aliases !== null && r.aliases.length > 0) out.push(`  aliases:   ${r.aliases.join(', ')}`);
+          if (r.related !== undefined && r.related.length > 0) out.push(`  related:   ${r.related.join(', ')}`);
+          if (r.summary !== undefined) out.push(`  summary:   ${r.summary}`);
+          out.push(`  modified:  ${r.modified}${r.published === undefined ? '' : `   published: ${r.published}`}`);
+          for (const s of r.severity ?? []) out.push(`  severity:  ${s.type} ${s.score}`);
+          for (const entry of r.affected ?? []) {
+            if (entry.package === undefined) continue;
+            const status = entry.database_specific?.['runwarden_status'];
+            out.push(`  affects:   ${entry.package.ecosystem} ${entry.package.name}${typeof status === 'string' ? ` (${status})` : ''}`);
+            for (const range of entry.ranges ?? []) out.push(`             ${range.type}: ${describeRange(range)}`);
+            if (entry.versions !== undefined && entry.versions.length > 0) out.push(`             versions: ${entry.versions.length > 12 ? `${entry.versions.slice(0, 12).join(', ')}, … (${entry.versions.length})` : entry.versions.join(', ')}`);
+          }
+          if (r.details !== undefined) out.push(`  details:   ${r.details.split('\n')[0]?.slice(0, 300) ?? ''}`);
+          out.push(`  source:    ${a.feed} (fetched ${a.fetchedAt})`, '');
+        }
+        ctx.stdout.write(`${out.join('\n')}`);
+      } finally {
+        db.close();
+      }
+    });
+}
+
+/** Resolve the ecosystem the user typed against the table and the database; UsageError lists the known ones. */
+function resolveEcosystem(input: string, db: Db): { ecosystem: string; release: string | undefined } {
+  const { ecosystem, suffix } = splitEcosystem(input);
+  const known = [...new Set([...ECOSYSTEMS.map((e) => e.ecosystem), ...knownEcosystems(db)])].sort((a, b) => a.localeCompare(b));
+  if (known.includes(ecosystem)) return { ecosystem, release: suffix === '' ? undefined : suffix };
+  const folded = known.find((k) => k.toLowerCase() === ecosystem.toLowerCase());
+  const suggestion = folded ?? closest(ecosystem, known);
+  throw new UsageError(`Unknown ecosystem "${input}": known ecosystems are ${known.join(', ')}. Did you mean "${suggestion}"?`, { hint: 'OSV ecosystem names are case-sensitive; OS ecosystems take a release, e.g. "Debian:12", "Alpine:v3.19".' });
+}
+
+function queryCommand(ctx: CliContext): Command {
+  return new Command('query')
+    .description('What affects a package (all advisories), or one version of it (matched like a scan)')
+    .argument('<ecosystem>', 'OSV ecosystem, e.g. npm, PyPI, Go, Maven, Debian:12, Alpine:v3.19, Ubuntu:22.04')
+    .argument('<package>', 'package name (source package for Debian/Ubuntu, origin for Alpine)')
+    .argument('[version]', 'installed version; omit to list every advisory for the package')
+    .option('--db <path>', 'database file')
+    .option('-f, --format <format>', 'table or json', 'table')
+    .action((ecosystemArg: string, name: string, version: string | undefined, flags: DbFlags) => {
+      const format = checkFormat(flags.format);
+      const db = openExisting(dbPath(flags, ctx));
+      try {
+        const { ecosystem, release } = resolveEcosystem(ecosystemArg, db);
+        if (version === undefined) {
+          const rows = candidateRows(db, ecosystem, name).filter((r) => release === undefined || r.release === '' || r.release === release);
+          const items = rows.map((r) => ({ id: r.id, source: r.source, release: r.release, data: JSON.parse(r.data) as AffectedData }));
+          if (format === 'json') {
+            ctx.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
+            return;
+          }
+          if (items.length === 0) {
+            ctx.stdout.write(`No advisories for ${ecosystemArg} ${name}.\n`);
+            return;
+          }
+          for (const item of items) {
+            const ranges = (item.data.ranges ?? []).map((r) => `${r.type}: ${describeRange(r)}`).join('; ');
+            const versions = item.data.versions === undefined ? '' : ` versions: ${item.data.versions.length}`;
+            ctx.stdout.write(`${item.id.padEnd(28)} ${item.source.padEnd(14)} ${item.release === '' ? '' : `${item.release} `}${item.data.status === undefined ? '' : `[${item.data.status}] `}${ranges}${versions}\n`);
+          }
+          return;
+        }
+        if (RELEASE_SCOPED.has(ecosystem) && release === undefined) {
+          throw new UsageError(`${ecosystem} advisories are per release: give it as "${ecosystem}:<release>", e.g. "${ecosystem === 'Alpine' ? 'Alpine:v3.19' : ecosystem === 'Ubuntu' ? 'Ubuntu:22.04' : `${ecosystem}:12`}"`);
+        }
+        const pkg: Package = { ecosystem, name, version, foundBy: 'db query' };
+        if (release !== undefined && RELEASE_SCOPED.has(ecosystem)) {
+          pkg.distro = { id: ecosystem.toLowerCase(), release };
+          pkg.source = { name, version };
+        }
+        const result = matchPackages(db, [pkg], { subject: { type: 'image', image: `${ecosystemArg} ${name}@${version}` } });
+        if (format === 'json') {
+          ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+          return;
+        }
+        if (result.findings.length === 0) ctx.stdout.write(`${ecosystemArg} ${name} ${version}: no known vulnerability.\n`);
+        for (const f of result.findings) {
+          const e = f.evidence as { state: string; ids: string[]; fixedVersions: string[]; fixStatus: string };
+          ctx.stdout.write(`${f.severity.toUpperCase().padEnd(8)} ${e.ids.join(', ')}  ${e.state}; ${e.fixedVersions.length > 0 ? `fixed in ${e.fixedVersions.join(', ')}` : e.fixStatus}\n`);
+        }
+        if (result.issues.length > 0) writeIssues(ctx, result.issues);
+      } finally {
+        db.close();
+      }
+    });
+}
+
+/** Subcommands do not inherit the program's output and exit settings (commander's addCommand), so set them. */
+export function asSubcommand(command: Command, ctx: CliContext): Command {
+  return command
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
+}
+
+export function dbCommand(ctx: CliContext): Command {
+  const db = new Command('db').description('Manage the local vulnerability database (import, update, status, show, query)');
+  for (const make of [importCommand, updateCommand, statusCommand, showCommand, queryCommand]) db.addCommand(asSubcommand(make(ctx), ctx));
+  return db;
+}
+

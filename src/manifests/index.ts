@@ -1,0 +1,299 @@
+/**
+ * Kubernetes manifests before deploy, for `runwarden check`: files, directories (`.yaml`, `.yml`,
+ * `.json`, recursively) and stdin (`-`: `helm template` or `kustomize build` output). Each file may
+ * hold several YAML documents, single objects or Lists (items without `kind` take it from the list).
+ *
+ * Like the snapshot source (inventory/sources/snapshot), it validates objects with the inventory's
+ * schemas and turns bad input into issues naming the file, line and column. Unlike it, it keeps
+ * every document's syntax tree, so a finding's field path (`spec.template.spec.containers[0]…`)
+ * resolves to the line a user edits. The parsing idea is copied rather than shared because the
+ * snapshot source keeps no syntax trees (it reads 30,000-pod dumps where that would cost memory).
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import type { z } from 'zod';
+import { InputError, errorMessage } from '../core/errors.js';
+import type { FindingLocation } from '../core/finding.js';
+import { CLUSTER_SCOPED_KINDS, RESOURCE_KINDS, type ResourceKind } from '../core/inventory.js';
+import { issue, type Issue } from '../core/issue.js';
+import { OBJECT_SCHEMAS, emptyClusterObjects } from '../inventory/schema.js';
+import type { SourceResult } from '../inventory/source.js';
+
+const EXTENSIONS = new Set(['.json', '.yaml', '.yml']);
+const KINDS = new Set<string>(RESOURCE_KINDS);
+export const STDIN = '-';
+const STDIN_NAME = '<stdin>';
+
+export interface ReadManifestsOptions {
+  /** Read for `-`. */
+  stdin?: NodeJS.ReadableStream | undefined;
+  /** Namespace of objects that set none (as `kubectl apply -n`); default `default`. */
+  namespace?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+interface Placed {
+  file: string;
+  doc: Document;
+  lineCounter: LineCounter;
+  /** Path of the object inside its document (`['items', 3]` for a List item). */
+  path: Array<string | number>;
+}
+
+export interface Manifests {
+  /** Raw objects in the shape inventory/build.ts takes. */
+  result: SourceResult;
+  /** Files read (stdin counts as one). */
+  files: number;
+  /** Objects accepted for checking. */
+  objects: number;
+  /** Documents or files that could not be read or parsed: nothing in them was checked. */
+  failures: number;
+  /** Where a field of an object is: the deepest node of `field` that exists in the file. */
+  locate(kind: string, namespace: string | undefined, name: string, field: string | undefined): FindingLocation | undefined;
+}
+
+interface State {
+  objects: ReturnType<typeof emptyClusterObjects>;
+  origins: WeakMap<object, string>;
+  placed: Map<string, Placed>;
+  issues: Issue[];
+  kindsSeen: Set<ResourceKind>;
+  skipped: Map<string, { count: number; where: string }>;
+  failures: number;
+  accepted: number;
+  namespace: string;
+}
+
+/** Reads every input; throws InputError only for a path that does not exist or holds no manifest files. */
+export async function readManifests(inputs: readonly string[], options: ReadManifestsOptions = {}): Promise<Manifests> {
+  const state: State = { objects: emptyClusterObjects(), origins: new WeakMap(), placed: new Map(), issues: [], kindsSeen: new Set(), skipped: new Map(), failures: 0, accepted: 0, namespace: options.namespace ?? 'default' };
+  let files = 0;
+  for (const input of inputs) {
+    if (input === STDIN) {
+      files++;
+      parseText(await readStream(options.stdin ?? process.stdin, options.signal), STDIN_NAME, state);
+      continue;
+    }
+    for (const file of await listFiles(input)) {
+      options.signal?.throwIfAborted();
+      files++;
+      let text: string;
+      try {
+        text = await readFile(file, { encoding: 'utf8', signal: options.signal });
+      } catch (error) {
+        state.failures++;
+        state.issues.push(issue('manifest-read', `Cannot read ${file}: ${errorMessage(error)}`, file));
+        continue;
+      }
+      parseText(text, file, state);
+    }
+  }
+  for (const [kind, { count, where }] of state.skipped) {
+    state.issues.push(issue('manifest-unknown-kind', `Skipped ${count} object(s) of kind ${kind} (first at ${where}): runwarden does not check this kind`, where));
+  }
+  return {
+    result: {
+      source: { type: 'snapshot', location: inputs.map((i) => (i === STDIN ? STDIN_NAME : i)).join(', ') },
+      objects: state.objects,
+      origins: state.origins,
+      complete: RESOURCE_KINDS.filter((k) => state.kindsSeen.has(k)),
+      namespaces: undefined,
+      issues: state.issues,
+    },
+    files,
+    objects: state.accepted,
+    failures: state.failures,
+    locate: (kind, namespace, name, field) => locate(state.placed.get(objectKey(kind, namespace, name)), field),
+  };
+}
+
+function objectKey(kind: string, namespace: string | undefined, name: string): string {
+  return `${kind}/${namespace ?? ''}/${name}`;
+}
+
+async function readStream(stream: NodeJS.ReadableStream, signal: AbortSignal | undefined): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) {
+    signal?.throwIfAborted();
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function listFiles(path: string): Promise<string[]> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    throw new InputError(path, `Cannot read manifest path "${path}": ${errorMessage(error)}`, { hint: 'Pass manifest files or directories, or "-" to read from stdin (e.g. helm template … | runwarden check -).', cause: error });
+  }
+  if (info.isFile()) return [path];
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.isFile() && EXTENSIONS.has(extname(entry.name).toLowerCase())) out.push(full);
+    }
+  };
+  await walk(path);
+  if (out.length === 0) throw new InputError(path, `No .yaml, .yml or .json files in directory "${path}"`, { hint: 'Point runwarden check at the directory that holds the manifests, or pipe rendered output to "runwarden check -".' });
+  return out;
+}
+
+function parseText(text: string, file: string, state: State): void {
+  if (text.trim() === '') {
+    state.issues.push(issue('manifest-empty', `${file} is empty`, file));
+    return;
+  }
+  const lineCounter = new LineCounter();
+  // JSON is YAML 1.2: one parser gives positions for both.
+  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true });
+  if (!Array.isArray(docs)) return; // comments only
+  docs.forEach((doc, index) => {
+    if (doc.errors.length > 0) {
+      state.failures++;
+      const first = doc.errors[0];
+      const pos = first === undefined ? undefined : lineCounter.linePos(first.pos[0]);
+      const message = (first?.message.split('\n')[0] ?? 'parse error').replace(/ at line \d+, column \d+:?$/, '');
+      const where = pos === undefined ? file : `${file}:${pos.line}:${pos.col}`;
+      state.issues.push(issue('manifest-parse', `${where}: invalid YAML (document ${index + 1}): ${message}; the document was not checked`, where, 'Fix the YAML; "kubectl apply --dry-run=client -f <file>" shows the same error.'));
+      return;
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      state.failures++;
+      state.issues.push(issue('manifest-parse', `${file}: document ${index + 1}: ${errorMessage(error)}; the document was not checked`, file));
+      return;
+    }
+    if (value === null || value === undefined) return;
+    collect(value, [], { file, doc, lineCounter }, undefined, state);
+  });
+}
+
+function lineOf(placed: Omit<Placed, 'path'>, path: ReadonlyArray<string | number>): { line: number; column: number } {
+  let node: unknown = placed.doc.contents;
+  const posOf = (n: unknown): { line: number; column: number } | undefined => {
+    const range = (n as { range?: [number, number, number] } | null)?.range;
+    if (range === undefined) return undefined;
+    const p = placed.lineCounter.linePos(range[0]);
+    return { line: p.line, column: p.col };
+  };
+  let best = posOf(node) ?? { line: 1, column: 1 };
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
+      if (pair === undefined) break;
+      best = posOf(pair.key) ?? best;
+      node = pair.value;
+    } else if (isSeq(node) && typeof key === 'number') {
+      node = node.items[key];
+      if (node === undefined) break;
+      best = posOf(node) ?? best;
+    } else break;
+  }
+  return best;
+}
+
+function where(placed: Omit<Placed, 'path'>, path: ReadonlyArray<string | number>): string {
+  return `${placed.file}:${lineOf(placed, path).line}`;
+}
+
+function collect(value: unknown, path: Array<string | number>, placed: Omit<Placed, 'path'>, inheritedKind: string | undefined, state: State): void {
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => collect(item, [...path, i], placed, inheritedKind, state));
+    return;
+  }
+  if (typeof value !== 'object' || value === null) {
+    state.issues.push(issue('manifest-invalid', `${where(placed, path)}: expected a Kubernetes object, found ${value === null ? 'null' : typeof value}`, where(placed, path)));
+    return;
+  }
+  const record = value as Record<string, unknown>;
+  const kind = typeof record.kind === 'string' ? record.kind : inheritedKind;
+  if (Array.isArray(record.items) && (kind === undefined || kind === 'List' || kind.endsWith('List'))) {
+    const itemKind = kind !== undefined && kind !== 'List' ? kind.slice(0, -'List'.length) : undefined;
+    record.items.forEach((item: unknown, i) => collect(item, [...path, 'items', i], placed, itemKind, state));
+    return;
+  }
+  if (kind === undefined) {
+    state.issues.push(issue('manifest-invalid', `${where(placed, path)}: object has no "kind"`, where(placed, path), 'Every Kubernetes object needs apiVersion and kind.'));
+    return;
+  }
+  if (!KINDS.has(kind)) {
+    const entry = state.skipped.get(kind);
+    if (entry === undefined) state.skipped.set(kind, { count: 1, where: where(placed, path) });
+    else entry.count++;
+    return;
+  }
+  const resourceKind = kind as ResourceKind;
+  const schema: z.ZodType = OBJECT_SCHEMAS[resourceKind];
+  const parsed = schema.safeParse(record);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const issuePath = [...path, ...(first?.path ?? []).filter((p): p is string | number => typeof p !== 'symbol')];
+    const at = where(placed, issuePath);
+    state.failures++;
+    const field = (first?.path ?? []).map(String).join('.');
+    const message = (first?.message ?? 'does not match the schema').replace(/^Invalid input: /, '');
+    state.issues.push(issue('manifest-invalid', `${at}: invalid ${kind}: ${field === '' ? '' : `${field}: `}${message}; the object was not checked`, at, 'Fix the object; the API server would reject it too.'));
+    return;
+  }
+  state.kindsSeen.add(resourceKind);
+  const object = parsed.data as { metadata: { name: string; namespace?: string | null | undefined } };
+  const clusterScoped = CLUSTER_SCOPED_KINDS.has(resourceKind);
+  if (clusterScoped) delete object.metadata.namespace;
+  else if (object.metadata.namespace == null || object.metadata.namespace === '') object.metadata.namespace = state.namespace;
+  const key = objectKey(kind, object.metadata.namespace ?? undefined, object.metadata.name);
+  if (state.placed.has(key)) {
+    state.issues.push(issue('manifest-duplicate', `${where(placed, path)}: ${kind} ${object.metadata.namespace == null ? '' : `${object.metadata.namespace}/`}${object.metadata.name} is defined again (first at ${where(state.placed.get(key) ?? placed, state.placed.get(key)?.path ?? [])}); both are checked`, where(placed, path), 'kubectl apply keeps only the last one: remove the duplicate.'));
+  } else {
+    state.placed.set(key, { ...placed, path });
+  }
+  (state.objects[resourceKind] as object[]).push(object);
+  state.origins.set(object, where(placed, path));
+  state.accepted++;
+}
+
+/** Field path `spec.template.spec.containers[0].securityContext` → segments; `[key]` brackets hold map keys. */
+export function fieldSegments(field: string): Array<string | number> {
+  const out: Array<string | number> = [];
+  let i = 0;
+  let current = '';
+  const flush = (): void => {
+    if (current !== '') out.push(current);
+    current = '';
+  };
+  while (i < field.length) {
+    const ch = field[i];
+    if (ch === '.') {
+      flush();
+      i++;
+    } else if (ch === '[') {
+      flush();
+      const end = field.indexOf(']', i);
+      if (end < 0) break;
+      const inner = field.slice(i + 1, end);
+      out.push(/^\d+$/.test(inner) ? Number(inner) : inner);
+      i = end + 1;
+    } else {
+      current += ch;
+      i++;
+    }
+  }
+  flush();
+  return out;
+}
+
+function locate(placed: Placed | undefined, field: string | undefined): FindingLocation | undefined {
+  if (placed === undefined) return undefined;
+  const path = [...placed.path, ...(field === undefined ? [] : fieldSegments(field))];
+  const { line, column } = lineOf(placed, path);
+  return { file: placed.file, line, column, ...(field === undefined ? {} : { field }) };
+}

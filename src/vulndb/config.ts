@@ -1,0 +1,65 @@
+/**
+ * Settings of the vulnerability database: which feeds `db update` fetches (mirrors are configuration: an
+ * air-gapped site points them at its own HTTP server) and when `db status` calls the data stale.
+ * Read from `--config FILE` or `$RUNWARDEN_VULNDB_CONFIG` (YAML or JSON; the settings may also sit under a
+ * top-level `vulndb:` key of a shared settings file). Defaults point at the public feeds.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, errorMessage } from '../core/errors.js';
+import { describeZodError } from './schema.js';
+import { SOURCE_IDS } from './store/index.js';
+
+/** osv.dev's per-ecosystem exports (https://google.github.io/osv.dev/data/#data-dumps). */
+export const OSV_EXPORT = 'https://osv-vulnerabilities.storage.googleapis.com';
+export const DEFAULT_OSV_ECOSYSTEMS = ['Debian', 'Ubuntu', 'Alpine', 'npm', 'PyPI', 'Go', 'Maven', 'crates.io', 'RubyGems', 'NuGet'] as const;
+export const DEFAULT_ALPINE_RELEASES = ['v3.18', 'v3.19', 'v3.20', 'v3.21'] as const;
+
+export const Mirror = z.strictObject({
+  source: z.enum(SOURCE_IDS),
+  url: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }),
+  /** Shown in progress and status; defaults to the URL. */
+  name: z.string().min(1).optional(),
+});
+export type Mirror = z.infer<typeof Mirror>;
+
+export function defaultMirrors(): Mirror[] {
+  return [
+    ...DEFAULT_OSV_ECOSYSTEMS.map((e) => ({ source: 'osv' as const, url: `${OSV_EXPORT}/${encodeURIComponent(e)}/all.zip`, name: `OSV ${e}` })),
+    { source: 'debian-tracker', url: 'https://security-tracker.debian.org/tracker/data/json', name: 'Debian Security Tracker' },
+    ...DEFAULT_ALPINE_RELEASES.flatMap((r) => (['main', 'community'] as const).map((repo) => ({ source: 'alpine-secdb' as const, url: `https://secdb.alpinelinux.org/${r}/${repo}.json`, name: `Alpine ${r} ${repo}` }))),
+  ];
+}
+
+export const VulnDbConfig = z.strictObject({
+  mirrors: z.array(Mirror).min(1, { message: 'list at least one mirror' }).optional(),
+  /** `db status` warns when the newest import is older than this. */
+  staleAfterHours: z.number().positive().default(24),
+});
+export type VulnDbConfig = { mirrors: Mirror[]; staleAfterHours: number };
+
+/** Load the config file (or the defaults when `file` is undefined); throws ConfigError naming the file and field. */
+export async function loadVulnDbConfig(file: string | undefined): Promise<VulnDbConfig> {
+  if (file === undefined) return { mirrors: defaultMirrors(), staleAfterHours: 24 };
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`Cannot read vulndb config "${file}": ${errorMessage(error)}`, { hint: 'Check the --config path (or $RUNWARDEN_VULNDB_CONFIG).' });
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`Vulndb config "${file}" is not valid YAML/JSON: ${errorMessage(error).split('\n')[0] ?? ''}`);
+  }
+  if (typeof raw === 'object' && raw !== null && 'vulndb' in raw) raw = (raw).vulndb;
+  const parsed = VulnDbConfig.safeParse(raw ?? {});
+  if (!parsed.success) {
+    throw new ConfigError(`Invalid vulndb config "${file}": ${describeZodError(parsed.error)}`, {
+      hint: 'Expected e.g. "mirrors: [{source: osv, url: https://mirror.example/npm/all.zip}]" with source one of osv, debian-tracker, alpine-secdb.',
+    });
+  }
+  return { mirrors: parsed.data.mirrors ?? defaultMirrors(), staleAfterHours: parsed.data.staleAfterHours };
+}

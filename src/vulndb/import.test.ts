@@ -1,0 +1,233 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InputError } from '../core/errors.js';
+import { FeedError, importAdvisories } from './import.js';
+import { matchPackages } from './match/index.js';
+import { advisoriesById, openVulnDb, storeStatus, type Db } from './store/index.js';
+import { makeZip } from './testdata/zip.js';
+
+const OSV = join(import.meta.dirname, '..', '..', 'testdata', 'upstream', 'osv');
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'rw-vulndb-'));
+
+function record(id: string, modified: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id,
+    modified,
+    affected: [{ package: { ecosystem: 'npm', name: 'left-pad' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.3.0' }] }] }],
+    ...extra,
+  };
+}
+
+function count(db: Db): number {
+  return storeStatus(db).advisories;
+}
+
+describe('importing the OSV dataset', () => {
+  it('imports every advisory of the shared OSV set without an issue', async () => {
+    const db = openVulnDb(':memory:');
+    const go = await importAdvisories(db, join(OSV, 'go-vulndb'));
+    expect(go.issues).toEqual([]);
+    expect(go.counts.added + go.counts.withdrawn).toBe(readdirSync(join(OSV, 'go-vulndb')).length);
+    const npm = await importAdvisories(db, join(OSV, 'npm-ghsa'));
+    expect(npm.issues).toEqual([]);
+    expect(npm.counts.added).toBe(6);
+    const yaml = await importAdvisories(db, join(OSV, 'pypi-pypa', 'vulns'));
+    expect(yaml.issues).toEqual([]);
+    expect(yaml.counts.added + yaml.counts.withdrawn).toBe(127);
+    const json = await importAdvisories(db, join(OSV, 'pypi-pypa', 'pypi-advisories.json'));
+    expect(json.issues).toEqual([]);
+    // the same 127 records as JSON: same ids and modified times, so nothing changes
+    expect(json.counts.unchanged).toBe(127);
+    // the GHSA converter's expected outputs (*.osv.json; the other files there are GitHub's REST format) and Red Hat's
+    const more = [
+      ...readdirSync(join(OSV, 'schema/tools/ghsa/testdata')).filter((f) => f.endsWith('.osv.json')).map((f) => join(OSV, 'schema/tools/ghsa/testdata', f)),
+      join(OSV, 'schema/tools/redhat/testdata/OSV'),
+    ];
+    for (const input of more) {
+      const r = await importAdvisories(db, input);
+      expect(r.issues.filter((i) => !i.code.endsWith('-warning'))).toEqual([]);
+      expect(r.counts.added + r.counts.withdrawn + r.counts.unchanged + r.counts.updated).toBeGreaterThan(0);
+    }
+    expect(advisoriesById(db, 'CVE-2021-23337').map((a) => a.id)).toEqual(['GHSA-35jh-r3h4-6jhm']);
+    db.close();
+  });
+
+  it('rejects the osv-linter cases that must be rejected, with a clear issue, and imports the rest', async () => {
+    const db = openVulnDb(':memory:');
+    const r = await importAdvisories(db, join(OSV, 'schema', 'tools', 'osv-linter', 'testdata'));
+    const rejected = r.issues.filter((i) => !i.code.endsWith('-warning')).map((i) => `${i.code} ${i.message} @${i.location ?? ''}`);
+    expect(rejected).toEqual([
+      `osv-lint OSV record RHSA-2022:0216 rejected: Invalid Affected: affected field cannot be null or empty @${join(OSV, 'schema/tools/osv-linter/testdata/RHSA-2022_0216.json')}`,
+      `osv-lint OSV record SUSE-FU-2022:0444-1 rejected: Invalid Affected: affected field cannot be null or empty @${join(OSV, 'schema/tools/osv-linter/testdata/SUSE-FU-2022_0444-1.json')}`,
+      `osv-schema OSV record CVE-2023-41045 fails the OSV schema: affected[0].ranges[0].events: missing 'introduced' object in events @${join(OSV, 'schema/tools/osv-linter/testdata/nointroduced-CVE-2023-41045.json')}`,
+    ]);
+    expect(r.issues.some((i) => i.code === 'osv-lint-warning' && i.message.includes('non-distinct events'))).toBe(true);
+    expect(r.counts.rejected).toBe(3);
+    expect(advisoriesById(db, 'MAL-2024-10238')).toHaveLength(1);
+    db.close();
+  });
+
+  it('updates incrementally by modified time and retires withdrawn records', async () => {
+    const dir = tmp();
+    const db = openVulnDb(':memory:');
+    writeFileSync(join(dir, 'a.json'), JSON.stringify(record('GHSA-aaaa-aaaa-aaaa', '2024-01-01T00:00:00Z')));
+    expect((await importAdvisories(db, join(dir, 'a.json'))).counts.added).toBe(1);
+    expect((await importAdvisories(db, join(dir, 'a.json'))).counts.unchanged).toBe(1);
+    const pkg = { ecosystem: 'npm', name: 'left-pad', version: '1.1.0' };
+    expect(matchPackages(db, [pkg]).findings).toHaveLength(1);
+    // older copy: ignored
+    writeFileSync(join(dir, 'a.json'), JSON.stringify(record('GHSA-aaaa-aaaa-aaaa', '2023-01-01T00:00:00Z', { summary: 'old' })));
+    expect((await importAdvisories(db, join(dir, 'a.json'))).counts.unchanged).toBe(1);
+    writeFileSync(join(dir, 'a.json'), JSON.stringify(record('GHSA-aaaa-aaaa-aaaa', '2024-02-01T00:00:00Z', { withdrawn: '2024-02-01T00:00:00Z' })));
+    const w = await importAdvisories(db, join(dir, 'a.json'));
+    expect(w.counts.withdrawn).toBe(1);
+    expect(matchPackages(db, [pkg]).findings).toEqual([]);
+    expect(advisoriesById(db, 'GHSA-aaaa-aaaa-aaaa')[0]?.withdrawn).toBe('2024-02-01T00:00:00Z');
+    db.close();
+  });
+
+  it('reports a record that fails the schema with its file and id, and imports the others', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'good.json'), JSON.stringify(record('GHSA-good-good-good', '2024-01-01T00:00:00Z')));
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify(record('GHSA-badd-badd-badd', 'yesterday')));
+    writeFileSync(join(dir, 'broken.json'), '{"id": "GHSA-');
+    const db = openVulnDb(':memory:');
+    const r = await importAdvisories(db, dir);
+    expect(r.counts.added).toBe(1);
+    expect(r.issues.map((i) => [i.code, i.message, i.location])).toEqual([
+      ['osv-schema', 'OSV record GHSA-badd-badd-badd fails the OSV schema: modified: expected an RFC 3339 UTC time such as 2024-01-31T12:00:00Z (+1 more)', join(dir, 'bad.json')],
+      ['osv-parse', expect.stringMatching(/^Cannot parse broken\.json: /), join(dir, 'broken.json')],
+    ]);
+    db.close();
+  });
+
+  it('reads an OSV all.zip, and refuses a truncated one whole, leaving the database as it was', async () => {
+    const dir = tmp();
+    const zip = makeZip([
+      { name: 'GHSA-zzzz-zzzz-zzz1.json', content: JSON.stringify(record('GHSA-zzzz-zzzz-zzz1', '2024-01-01T00:00:00Z')) },
+      { name: 'GHSA-zzzz-zzzz-zzz2.json', content: JSON.stringify(record('GHSA-zzzz-zzzz-zzz2', '2024-01-01T00:00:00Z')) },
+      { name: 'README.txt', content: 'not a record' },
+    ]);
+    writeFileSync(join(dir, 'all.zip'), zip);
+    const path = join(dir, 'rw.db');
+    const db = openVulnDb(path);
+    expect((await importAdvisories(db, join(dir, 'all.zip'))).counts.added).toBe(2);
+    writeFileSync(join(dir, 'truncated.zip'), zip.subarray(0, zip.length - 30));
+    await expect(importAdvisories(db, join(dir, 'truncated.zip'))).rejects.toThrow(InputError);
+    await expect(importAdvisories(db, join(dir, 'truncated.zip'))).rejects.toThrow(`Cannot read zip archive "${join(dir, 'truncated.zip')}": `);
+    expect(count(db)).toBe(2);
+    // a corrupt entry in the middle of an otherwise complete archive: nothing of it is kept
+    const corrupt = Buffer.from(makeZip([
+      { name: 'GHSA-cccc-cccc-ccc1.json', content: JSON.stringify(record('GHSA-cccc-cccc-ccc1', '2024-01-01T00:00:00Z')) },
+      { name: 'GHSA-cccc-cccc-ccc2.json', content: JSON.stringify(record('GHSA-cccc-cccc-ccc2', '2024-01-01T00:00:00Z')) },
+    ]));
+    const second = corrupt.indexOf('GHSA-cccc-cccc-ccc2.json') + 'GHSA-cccc-cccc-ccc2.json'.length;
+    corrupt.fill(0xff, second, second + 8);
+    writeFileSync(join(dir, 'corrupt.zip'), corrupt);
+    await expect(importAdvisories(db, join(dir, 'corrupt.zip'))).rejects.toThrow(InputError);
+    expect(count(db)).toBe(2);
+    expect(advisoriesById(db, 'GHSA-cccc-cccc-ccc1')).toEqual([]);
+    db.close();
+  });
+
+  it('leaves the previous database intact when the importing process is killed mid-import', async () => {
+    const dir = tmp();
+    const path = join(dir, 'rw.db');
+    const db = openVulnDb(path);
+    writeFileSync(join(dir, 'first.json'), JSON.stringify(record('GHSA-firs-tfir-stfi', '2024-01-01T00:00:00Z')));
+    await importAdvisories(db, join(dir, 'first.json'));
+    db.close();
+    const big = join(dir, 'big');
+    mkdirSync(big);
+    for (let i = 0; i < 6000; i++) writeFileSync(join(big, `r${i}.json`), JSON.stringify(record(`GHSA-kill-${String(i).padStart(4, '0')}-xxxx`, '2024-01-01T00:00:00Z')));
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'testdata', 'kill-child.ts'), path, big], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const killedAt = await new Promise<number>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        const m = /progress (\d+)/.exec(chunk.toString());
+        if (m !== null) {
+          child.kill('SIGKILL');
+          resolve(Number(m[1]));
+        } else if (chunk.toString().includes('done')) reject(new Error('the import finished before it could be killed'));
+      });
+      child.on('error', reject);
+    });
+    await new Promise((resolve) => child.on('close', resolve));
+    expect(killedAt).toBeGreaterThanOrEqual(1000);
+    const after = openVulnDb(path);
+    expect(storeStatus(after).advisories).toBe(1);
+    expect(matchPackages(after, [{ ecosystem: 'npm', name: 'left-pad', version: '1.0.0' }]).findings).toHaveLength(1);
+    // and the database still takes the next import
+    expect((await importAdvisories(after, big)).counts.added).toBe(6000);
+    after.close();
+  }, 60_000);
+});
+
+describe('importing from a URL (local HTTP server)', () => {
+  let server: Server;
+  let base = '';
+  const zip = makeZip([{ name: 'GHSA-http-http-http.json', content: JSON.stringify(record('GHSA-http-http-http', '2024-01-01T00:00:00Z')) }]);
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      if (req.url === '/npm/all.zip') {
+        if (req.headers['if-none-match'] === '"v1"') {
+          res.writeHead(304).end();
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/zip', 'content-length': zip.length, etag: '"v1"' }).end(zip);
+      } else if (req.url === '/broken/all.zip') {
+        res.writeHead(500, 'Internal Server Error').end('boom');
+      } else if (req.url === '/cut/all.zip') {
+        // promise the whole archive, send half, then drop the connection
+        res.writeHead(200, { 'content-type': 'application/zip', 'content-length': zip.length });
+        res.write(zip.subarray(0, zip.length >> 1), () => res.socket?.destroy());
+      } else res.writeHead(404, 'Not Found').end('no such feed');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('downloads and imports a zip, then skips it on 304 Not Modified', async () => {
+    const db = openVulnDb(':memory:');
+    const first = await importAdvisories(db, `${base}/npm/all.zip`, { conditional: true });
+    expect(first.counts.added).toBe(1);
+    expect(first.source).toBe('osv');
+    const again = await importAdvisories(db, `${base}/npm/all.zip`, { conditional: true });
+    expect(again.notModified).toBe(true);
+    db.close();
+  });
+
+  it('names the URL and status of a feed answering 404 or 500, and changes nothing', async () => {
+    const db = openVulnDb(':memory:');
+    await expect(importAdvisories(db, `${base}/missing/all.zip`)).rejects.toThrow(`Cannot download ${base}/missing/all.zip: the server answered 404 Not Found`);
+    await expect(importAdvisories(db, `${base}/broken/all.zip`)).rejects.toThrow(FeedError);
+    await expect(importAdvisories(db, `${base}/broken/all.zip`)).rejects.toThrow(`Cannot download ${base}/broken/all.zip: the server answered 500 Internal Server Error`);
+    expect(count(db)).toBe(0);
+    db.close();
+  });
+
+  it('keeps the old database when the download breaks off', async () => {
+    const db = openVulnDb(':memory:');
+    await importAdvisories(db, `${base}/npm/all.zip`);
+    await expect(importAdvisories(db, `${base}/cut/all.zip`)).rejects.toThrow(FeedError);
+    expect(count(db)).toBe(1);
+    db.close();
+  });
+});
+
+describe('source detection', () => {
+  it('picks the Debian tracker, Alpine secdb and OSV layouts without --source', async () => {
+    const db = openVulnDb(':memory:');
+    expect((await importAdvisories(db, join(OSV, 'trivy-db-fixtures/debian/testdata/happy/vuln-list-debian/tracker'))).source).toBe('debian-tracker');
+    expect((await importAdvisories(db, join(OSV, 'alpine-secdb-legacy/v3.10/main.yaml'))).source).toBe('alpine-secdb');
+    expect((await importAdvisories(db, join(OSV, 'npm-ghsa'))).source).toBe('osv');
+    expect(JSON.parse(readFileSync(join(OSV, 'npm-ghsa', 'GHSA-35jh-r3h4-6jhm.json'), 'utf8'))).toHaveProperty('id');
+    db.close();
+  });
+});

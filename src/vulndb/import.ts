@@ -1,0 +1,179 @@
+/**
+ * The import service behind `db import` and `db update`: fetch the input (a URL is downloaded whole to a
+ * temporary file first, so a broken download never reaches the database), pick the source plugin, and
+ * write every record in ONE transaction. A failure anywhere — a corrupt archive, a killed process, an
+ * abort — rolls the transaction back: the previous database stays intact and usable.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { AppError, errorMessage, type AppErrorOptions } from '../core/errors.js';
+import { issue, type Issue } from '../core/issue.js';
+import { detectSource, getSource } from './registry.js';
+import type { VulnSource } from './source.js';
+import { beginImport, readMeta, writeMeta, type Db, type ImportCounts, type SourceId } from './store/index.js';
+
+/** A feed URL that could not be downloaded (HTTP error, network failure, truncated body). */
+export class FeedError extends AppError {
+  readonly url: string;
+  readonly status: number | undefined;
+  constructor(url: string, message: string, options: AppErrorOptions & { status?: number | undefined } = {}) {
+    super('feed', message, options);
+    this.url = url;
+    this.status = options.status;
+  }
+}
+
+export interface ImportProgress {
+  phase: 'download' | 'import';
+  /** Bytes downloaded so far (download) or records read (import). */
+  done: number;
+  /** Bytes expected, when the server said (download). */
+  total?: number | undefined;
+}
+
+export interface ImportOptions {
+  /** Source id; detected from the input when left out. */
+  source?: SourceId | undefined;
+  signal?: AbortSignal | undefined;
+  /** Provenance time ("fetched at"); tests pin it. */
+  now?: Date | undefined;
+  onProgress?: ((progress: ImportProgress) => void) | undefined;
+  /** For URLs: send the stored ETag and skip the import on 304 Not Modified (`db update`). */
+  conditional?: boolean | undefined;
+}
+
+export interface ImportResult {
+  source: SourceId;
+  feed: string;
+  counts: ImportCounts;
+  issues: Issue[];
+  /** True when the server answered 304 and nothing was read. */
+  notModified: boolean;
+}
+
+export function isUrl(input: string): boolean {
+  return /^https?:\/\//i.test(input);
+}
+
+const META_PREFIX = 'vulndb.feed.etag:';
+
+interface Download {
+  path: string;
+  dir: string;
+  etag: string | undefined;
+  notModified: boolean;
+}
+
+/** Download `url` whole into a fresh temporary directory; throws FeedError naming the URL. */
+export async function download(url: string, options: { signal?: AbortSignal | undefined; etag?: string | undefined; onProgress?: ImportOptions['onProgress'] } = {}): Promise<Download> {
+  const dir = await mkdtemp(join(tmpdir(), 'runwarden-feed-'));
+  const name = basename(new URL(url).pathname) || 'feed';
+  const path = join(dir, name);
+  try {
+    let response: Response;
+    try {
+      response = await fetch(url, { signal: options.signal ?? null, headers: options.etag === undefined ? {} : { 'if-none-match': options.etag }, redirect: 'follow' });
+    } catch (error) {
+      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+      throw new FeedError(url, `Cannot download ${url}: ${errorMessage(error)}${cause}`, { hint: 'Check the mirror URL and the network (or proxy); the database was not changed.', cause: error });
+    }
+    if (response.status === 304) {
+      await response.body?.cancel();
+      return { path, dir, etag: options.etag, notModified: true };
+    }
+    if (!response.ok || response.body === null) {
+      await response.body?.cancel();
+      throw new FeedError(url, `Cannot download ${url}: the server answered ${response.status} ${response.statusText}`.trim(), {
+        status: response.status,
+        hint: response.status === 404 ? 'The feed is not at that URL; fix the mirror URL in the vulndb config.' : 'The mirror failed; try again later. The database was not changed.',
+      });
+    }
+    const expected = Number(response.headers.get('content-length') ?? Number.NaN);
+    let received = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        received += chunk.length;
+        options.onProgress?.({ phase: 'download', done: received, total: Number.isFinite(expected) ? expected : undefined });
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>), counter, createWriteStream(path), { signal: options.signal });
+    } catch (error) {
+      throw new FeedError(url, `Download of ${url} broke off after ${received} bytes: ${errorMessage(error)}`, { hint: 'The database was not changed; run the command again.', cause: error });
+    }
+    if (Number.isFinite(expected) && received !== expected) {
+      throw new FeedError(url, `Download of ${url} is truncated: ${received} of ${expected} bytes`, { hint: 'The database was not changed; run the command again.' });
+    }
+    const lastModified = Date.parse(response.headers.get('last-modified') ?? '');
+    if (!Number.isNaN(lastModified)) await utimes(path, lastModified / 1000, lastModified / 1000);
+    return { path, dir, etag: response.headers.get('etag') ?? undefined, notModified: false };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Import one input (path or URL) into the database, atomically. */
+export async function importAdvisories(db: Db, input: string, options: ImportOptions = {}): Promise<ImportResult> {
+  let fetched: Download | undefined;
+  const url = isUrl(input);
+  try {
+    let path = input;
+    if (url) {
+      const etag = options.conditional === true ? readMeta(db, `${META_PREFIX}${input}`) : undefined;
+      fetched = await download(input, { signal: options.signal, etag, onProgress: options.onProgress });
+      if (fetched.notModified) {
+        const source = options.source ?? 'osv';
+        return { source, feed: input, counts: { added: 0, updated: 0, unchanged: 0, withdrawn: 0, retired: 0, rejected: 0, issues: 0 }, issues: [], notModified: true };
+      }
+      path = fetched.path;
+    }
+    const plugin: VulnSource = options.source === undefined ? await detectSource(path) : getSource(options.source);
+    const issues: Issue[] = [];
+    const scopes = new Set<string>();
+    const session = beginImport(db, plugin.id, input, options.now);
+    try {
+      let read = 0;
+      for await (const parsed of plugin.read(
+        { path, display: input },
+        {
+          signal: options.signal,
+          issue: (i) => {
+            issues.push(i);
+            // every issue but a warning means a record or file was left out
+            if (!i.code.endsWith('-warning')) session.counts.rejected++;
+          },
+          completeScope: (scope) => scopes.add(scope),
+        },
+      )) {
+        options.signal?.throwIfAborted();
+        session.put(parsed.record, parsed.scope);
+        read++;
+        if (read % 1000 === 0) options.onProgress?.({ phase: 'import', done: read });
+      }
+      for (const scope of scopes) session.retireMissing(scope);
+      session.counts.issues = issues.length;
+      if (url && fetched?.etag !== undefined) writeMeta(db, `${META_PREFIX}${input}`, fetched.etag);
+      const counts = session.commit();
+      options.onProgress?.({ phase: 'import', done: read });
+      return { source: plugin.id, feed: input, counts, issues, notModified: false };
+    } catch (error) {
+      session.rollback();
+      throw error;
+    }
+  } finally {
+    if (fetched !== undefined) await rm(fetched.dir, { recursive: true, force: true });
+  }
+}
+
+/** An import failure as an issue (for `db update`, where one broken mirror must not stop the others). */
+export function importFailure(input: string, error: unknown): Issue {
+  const hint = error instanceof AppError ? error.hint : undefined;
+  return issue('feed', errorMessage(error), input, hint);
+}

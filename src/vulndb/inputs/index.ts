@@ -1,0 +1,144 @@
+/**
+ * Packages from documents people already have: CycloneDX JSON (1.2–1.6), SPDX JSON (2.2/2.3) and plain
+ * purl lists (one purl per line, `#` comments). Every package must carry a purl to be matched; those
+ * without one, and purls runwarden cannot map to an OSV ecosystem, become issues — the rest is matched.
+ */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { InputError, errorMessage } from '../../core/errors.js';
+import { issue, type Issue } from '../../core/issue.js';
+import type { Distro, Package } from '../../core/package.js';
+import { packageFromPurl } from './purl.js';
+
+export type PackageInputFormat = 'cyclonedx' | 'spdx' | 'purl-list';
+
+export interface PackageInput {
+  format: PackageInputFormat;
+  packages: Package[];
+  issues: Issue[];
+}
+
+const CdxComponent = z.looseObject({
+  type: z.string().optional(),
+  name: z.string().optional(),
+  version: z.string().optional(),
+  purl: z.string().optional(),
+  'bom-ref': z.string().optional(),
+  components: z.array(z.unknown()).optional(),
+});
+const CdxBom = z.looseObject({
+  bomFormat: z.literal('CycloneDX'),
+  specVersion: z.string().optional(),
+  metadata: z.looseObject({ component: z.unknown().optional() }).optional(),
+  components: z.array(z.unknown()).optional(),
+});
+
+const SpdxPackage = z.looseObject({
+  SPDXID: z.string().optional(),
+  name: z.string().optional(),
+  versionInfo: z.string().optional(),
+  externalRefs: z.array(z.looseObject({ referenceCategory: z.string().optional(), referenceType: z.string(), referenceLocator: z.string() })).optional(),
+});
+const SpdxDocument = z.looseObject({ spdxVersion: z.string().regex(/^SPDX-2\.\d$/), packages: z.array(z.unknown()).optional() });
+
+function add(out: PackageInput, purl: string, where: string, distro: Distro | undefined, foundBy: string): void {
+  const result = packageFromPurl(purl, distro, foundBy);
+  if (!result.ok) {
+    out.issues.push(issue('sbom-purl', `Skipped ${where}: purl "${purl.slice(0, 200)}" — ${result.error}`, where, 'Only packages with a versioned purl of a known ecosystem can be matched.'));
+    return;
+  }
+  result.pkg.locations = [{ path: where }];
+  out.packages.push(result.pkg);
+}
+
+function fromCycloneDx(bom: z.infer<typeof CdxBom>, file: string): PackageInput {
+  const out: PackageInput = { format: 'cyclonedx', packages: [], issues: [] };
+  // Trivy and Syft describe the OS as a component of type operating-system: the default distro for OS purls.
+  let distro: Distro | undefined;
+  const all: Array<{ c: z.infer<typeof CdxComponent>; where: string }> = [];
+  const visit = (raw: unknown, where: string): void => {
+    const c = CdxComponent.safeParse(raw);
+    if (!c.success) {
+      out.issues.push(issue('sbom-invalid', `Skipped ${where}: not a CycloneDX component`, file));
+      return;
+    }
+    all.push({ c: c.data, where });
+    (c.data.components ?? []).forEach((child, i) => visit(child, `${where}.components[${i}]`));
+  };
+  (bom.components ?? []).forEach((c, i) => visit(c, `${file}#components[${i}]`));
+  for (const { c } of all) {
+    if (c.type === 'operating-system' && c.name !== undefined && c.version !== undefined) distro = { id: c.name.toLowerCase(), release: c.version };
+  }
+  let withoutPurl = 0;
+  for (const { c, where } of all) {
+    if (c.type === 'operating-system') continue;
+    if (c.purl === undefined || c.purl === '') {
+      withoutPurl++;
+      continue;
+    }
+    add(out, c.purl, `${where} (${c.name ?? '?'})`, distro, 'cyclonedx');
+  }
+  if (withoutPurl > 0) out.issues.push(issue('sbom-no-purl', `${withoutPurl} component(s) in ${file} have no purl and were not matched`, file, 'Generate the SBOM with purls (Syft, Trivy and runwarden all write them).'));
+  return out;
+}
+
+function fromSpdx(doc: z.infer<typeof SpdxDocument>, file: string): PackageInput {
+  const out: PackageInput = { format: 'spdx', packages: [], issues: [] };
+  let withoutPurl = 0;
+  (doc.packages ?? []).forEach((raw, i) => {
+    const where = `${file}#packages[${i}]`;
+    const p = SpdxPackage.safeParse(raw);
+    if (!p.success) {
+      out.issues.push(issue('sbom-invalid', `Skipped ${where}: not an SPDX package`, file));
+      return;
+    }
+    const purls = (p.data.externalRefs ?? []).filter((r) => r.referenceType === 'purl');
+    if (purls.length === 0) {
+      withoutPurl++;
+      return;
+    }
+    for (const ref of purls) add(out, ref.referenceLocator, `${where} (${p.data.name ?? '?'})`, undefined, 'spdx');
+  });
+  if (withoutPurl > 0) out.issues.push(issue('sbom-no-purl', `${withoutPurl} package(s) in ${file} have no purl external reference and were not matched`, file));
+  return out;
+}
+
+function fromPurlList(text: string, file: string): PackageInput {
+  const out: PackageInput = { format: 'purl-list', packages: [], issues: [] };
+  text.split(/\r?\n/).forEach((line, i) => {
+    const t = line.trim();
+    if (t === '' || t.startsWith('#')) return;
+    add(out, t, `${file}:${i + 1}`, undefined, 'purl-list');
+  });
+  return out;
+}
+
+/** Parse a CycloneDX/SPDX JSON document or a purl list; throws InputError when it is none of them. */
+export function parsePackageInput(text: string, file: string): PackageInput {
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('{')) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new InputError(file, `"${file}" is not valid JSON: ${errorMessage(error)}`, { hint: 'Pass a CycloneDX or SPDX JSON SBOM, or a text file with one purl per line.' });
+    }
+    const cdx = CdxBom.safeParse(value);
+    if (cdx.success) return fromCycloneDx(cdx.data, file);
+    const spdx = SpdxDocument.safeParse(value);
+    if (spdx.success) return fromSpdx(spdx.data, file);
+    throw new InputError(file, `"${file}" is JSON but neither CycloneDX ("bomFormat": "CycloneDX") nor SPDX 2.x ("spdxVersion": "SPDX-2.3")`, { hint: 'Pass a CycloneDX or SPDX JSON SBOM, or a text file with one purl per line.' });
+  }
+  if (trimmed === '' || /^(#[^\n]*\n\s*)*pkg:/.test(trimmed)) return fromPurlList(text, file);
+  throw new InputError(file, `"${file}" is not an SBOM: expected CycloneDX/SPDX JSON or lines of "pkg:type/name@version"`, { hint: 'Check the file; e.g. "pkg:npm/lodash@4.17.15".' });
+}
+
+export async function readPackageInput(file: string): Promise<PackageInput> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new InputError(file, `Cannot read "${file}": ${errorMessage(error)}`, { hint: 'Check the path to the SBOM or purl list.' });
+  }
+  return parsePackageInput(text, file);
+}

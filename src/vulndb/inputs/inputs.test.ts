@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { parsePackageInput } from './index.js';
+import { packageFromPurl, purlMatches } from './purl.js';
+
+describe('package inputs', () => {
+  it('maps purls to ecosystems, distro releases, epochs and source packages', () => {
+    expect(packageFromPurl('pkg:deb/debian/libssl3@3.0.9-1?arch=amd64&distro=debian-12&upstream=openssl')).toEqual({
+      ok: true,
+      pkg: { ecosystem: 'Debian', name: 'libssl3', version: '3.0.9-1', purl: 'pkg:deb/debian/libssl3@3.0.9-1?arch=amd64&distro=debian-12&upstream=openssl', foundBy: 'purl', distro: { id: 'debian', release: '12' }, source: { name: 'openssl' } },
+    });
+    expect(packageFromPurl('pkg:deb/debian/zlib1g@1.2.13.dfsg-1?epoch=1&distro=debian-12.1')).toMatchObject({ ok: true, pkg: { version: '1:1.2.13.dfsg-1', distro: { release: '12.1' } } });
+    expect(packageFromPurl('pkg:apk/alpine/libcrypto3@3.1.0-r4?distro=alpine-3.18.4&upstream=openssl')).toMatchObject({ ok: true, pkg: { ecosystem: 'Alpine', source: { name: 'openssl' } } });
+    expect(packageFromPurl('pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1')).toMatchObject({ ok: true, pkg: { ecosystem: 'Maven', name: 'org.apache.logging.log4j:log4j-core' } });
+    expect(packageFromPurl('pkg:npm/%40babel/core@7.0.0')).toMatchObject({ ok: true, pkg: { ecosystem: 'npm', name: '@babel/core' } });
+    expect(packageFromPurl('pkg:golang/github.com/gin-gonic/gin@v1.9.0')).toMatchObject({ ok: true, pkg: { ecosystem: 'Go', name: 'github.com/gin-gonic/gin', version: 'v1.9.0' } });
+    expect(packageFromPurl('pkg:npm/lodash')).toEqual({ ok: false, error: 'no version (a purl needs "@version" to be matched)' });
+    expect(packageFromPurl('pkg:deb/mint/foo@1')).toEqual({ ok: false, error: 'unknown deb namespace "mint": expected one of debian, ubuntu' });
+    expect(packageFromPurl('lodash@1')).toMatchObject({ ok: false });
+    expect(purlMatches('pkg:npm/lodash', 'pkg:npm/lodash@4.17.15')).toBe(true);
+    expect(purlMatches('pkg:npm/lodash@4.17.21', 'pkg:npm/lodash@4.17.15')).toBe(false);
+  });
+
+  it('reads a purl list, with comments, reporting bad lines by number', () => {
+    const input = parsePackageInput('# app\npkg:npm/lodash@4.17.15\n\npkg:pypi/requests@2.25.0\nnot-a-purl\n', 'purls.txt');
+    expect(input.format).toBe('purl-list');
+    expect(input.packages.map((p) => `${p.ecosystem}/${p.name}@${p.version}@${p.locations?.[0]?.path ?? ''}`)).toEqual(['npm/lodash@4.17.15@purls.txt:2', 'PyPI/requests@2.25.0@purls.txt:4']);
+    expect(input.issues.map((i) => i.message)).toEqual(['Skipped purls.txt:5: purl "not-a-purl" — Invalid purl: missing required "pkg" scheme component']);
+    expect(parsePackageInput('', 'empty.txt').packages).toEqual([]);
+  });
+
+  it('reads CycloneDX (nested components, the OS component as distro) and SPDX 2.3', () => {
+    const cdx = parsePackageInput(
+      JSON.stringify({
+        bomFormat: 'CycloneDX',
+        specVersion: '1.6',
+        components: [
+          { type: 'operating-system', name: 'debian', version: '12.1' },
+          { type: 'library', name: 'libssl3', purl: 'pkg:deb/debian/libssl3@3.0.9-1?arch=amd64', components: [{ type: 'library', name: 'inner', purl: 'pkg:npm/inner@1.0.0' }] },
+          { type: 'library', name: 'nopurl', version: '1' },
+        ],
+      }),
+      'bom.json',
+    );
+    expect(cdx.packages.map((p) => [p.name, p.distro?.release])).toEqual([['libssl3', '12.1'], ['inner', undefined]]);
+    expect(cdx.issues.map((i) => i.message)).toEqual(['1 component(s) in bom.json have no purl and were not matched']);
+    const spdx = parsePackageInput(
+      JSON.stringify({ spdxVersion: 'SPDX-2.3', packages: [{ name: 'lodash', externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: 'pkg:npm/lodash@4.17.15' }] }, { name: 'x' }] }),
+      'sbom.spdx.json',
+    );
+    expect(spdx.packages.map((p) => p.name)).toEqual(['lodash']);
+    expect(spdx.issues).toHaveLength(1);
+  });
+
+  it('refuses what is not an SBOM with a one-line error', () => {
+    expect(() => parsePackageInput('{"hello": 1}', 'x.json')).toThrow('"x.json" is JSON but neither CycloneDX ("bomFormat": "CycloneDX") nor SPDX 2.x ("spdxVersion": "SPDX-2.3")');
+    expect(() => parsePackageInput('{"bomFormat": ', 'cut.json')).toThrow(/^"cut\.json" is not valid JSON: /);
+    expect(() => parsePackageInput('hello world', 'x.txt')).toThrow('"x.txt" is not an SBOM: expected CycloneDX/SPDX JSON or lines of "pkg:type/name@version"');
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * Package URLs → matcher packages (purl spec: https://github.com/package-url/purl-spec, PURL-TYPES.rst).
+ * The purl type names the ecosystem; for OS packages the namespace names the distro, the `distro`
+ * qualifier its release (`debian-12`, `alpine-3.18.4`), `epoch` the Debian/RPM epoch, and Syft's
+ * `upstream` qualifier the source package (`openssl` or `openssl@3.0.9-1`).
+ */
+import { PackageURL } from 'packageurl-js';
+import { errorMessage } from '../../core/errors.js';
+import type { Distro, Package } from '../../core/package.js';
+
+/** purl type → OSV ecosystem, for types whose namespace does not decide it. */
+const TYPE_ECOSYSTEM: Readonly<Record<string, string>> = {
+  npm: 'npm', pypi: 'PyPI', golang: 'Go', maven: 'Maven', gem: 'RubyGems', cargo: 'crates.io', nuget: 'NuGet', composer: 'Packagist',
+  hex: 'Hex', pub: 'Pub', hackage: 'Hackage', cran: 'CRAN', conan: 'ConanCenter', swift: 'SwiftURL', bitnami: 'Bitnami', julia: 'Julia',
+};
+
+/** OS purl (type, namespace) → OSV ecosystem. */
+const OS_ECOSYSTEM: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  deb: { debian: 'Debian', ubuntu: 'Ubuntu' },
+  apk: { alpine: 'Alpine', wolfi: 'Wolfi', chainguard: 'Chainguard', alpaquita: 'Alpaquita' },
+  rpm: { redhat: 'Red Hat', almalinux: 'AlmaLinux', rocky: 'Rocky Linux', suse: 'SUSE', opensuse: 'openSUSE', mariner: 'Mariner', azurelinux: 'Azure Linux', photon: 'Photon OS', openeuler: 'openEuler' },
+};
+
+export type PurlResult = { ok: true; pkg: Package } | { ok: false; error: string };
+
+/** `debian-12`, `alpine-3.18.4`, `ubuntu-22.04` → {id, release}. */
+function distroQualifier(value: string | undefined): Distro | undefined {
+  if (value === undefined || value === '') return undefined;
+  const m = /^([a-z][a-z0-9._]*?)-(.+)$/.exec(value);
+  return m === null ? undefined : { id: m[1] ?? '', release: m[2] ?? '' };
+}
+
+/**
+ * One purl → a Package. `defaultDistro` comes from the document (a CycloneDX operating-system component)
+ * for OS purls without a `distro` qualifier.
+ */
+export function packageFromPurl(purl: string, defaultDistro?: Distro, foundBy = 'purl'): PurlResult {
+  let p: PackageURL;
+  try {
+    p = PackageURL.fromString(purl.trim());
+  } catch (error) {
+    return { ok: false, error: errorMessage(error) };
+  }
+  const version = p.version ?? undefined;
+  if (version === undefined || version === '') return { ok: false, error: 'no version (a purl needs "@version" to be matched)' };
+  const qualifiers = (p.qualifiers ?? {}) as Record<string, string | undefined>;
+  const os = OS_ECOSYSTEM[p.type];
+  if (os !== undefined) {
+    const ecosystem = os[(p.namespace ?? '').toLowerCase()];
+    if (ecosystem === undefined) return { ok: false, error: `unknown ${p.type} namespace "${p.namespace ?? ''}": expected one of ${Object.keys(os).join(', ')}` };
+    const epoch = qualifiers['epoch'];
+    const fullVersion = epoch !== undefined && epoch !== '' && epoch !== '0' && !version.includes(':') ? `${epoch}:${version}` : version;
+    const distro = distroQualifier(qualifiers['distro']) ?? defaultDistro;
+    const pkg: Package = { ecosystem, name: p.name, version: fullVersion, purl: purl.trim(), foundBy };
+    if (distro !== undefined) pkg.distro = distro;
+    const upstream = qualifiers['upstream'] ?? qualifiers['origin'];
+    if (upstream !== undefined && upstream !== '') {
+      const at = upstream.indexOf('@');
+      pkg.source = at < 0 ? { name: upstream } : { name: upstream.slice(0, at), version: upstream.slice(at + 1) };
+    }
+    return { ok: true, pkg };
+  }
+  const ecosystem = TYPE_ECOSYSTEM[p.type];
+  if (ecosystem === undefined) return { ok: false, error: `purl type "${p.type}" has no OSV ecosystem runwarden matches` };
+  const ns = p.namespace ?? '';
+  let name = p.name;
+  if (ecosystem === 'Maven') name = `${ns}:${p.name}`;
+  else if (ns !== '') name = `${ns}/${p.name}`;
+  return { ok: true, pkg: { ecosystem, name, version, purl: purl.trim(), foundBy } };
+}
+
+/** A purl for a package that has none (matcher output, VEX matching). */
+export function purlOf(pkg: Package): string | undefined {
+  if (pkg.purl !== undefined) return pkg.purl;
+  const type = Object.entries(TYPE_ECOSYSTEM).find(([, e]) => e === pkg.ecosystem)?.[0];
+  if (type === undefined) return undefined;
+  try {
+    if (type === 'maven') {
+      const [group, artifact] = pkg.name.split(':');
+      return new PackageURL(type, group, artifact ?? '', pkg.version, undefined, undefined).toString();
+    }
+    const slash = pkg.name.lastIndexOf('/');
+    const ns = slash > 0 ? pkg.name.slice(0, slash) : undefined;
+    const name = slash > 0 ? pkg.name.slice(slash + 1) : pkg.name;
+    return new PackageURL(type, ns, name, pkg.version, undefined, undefined).toString();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a VEX product purl names `pkgPurl`: same type, namespace and name, and the same version when it gives one. */
+export function purlMatches(productPurl: string, pkgPurl: string): boolean {
+  let a: PackageURL;
+  let b: PackageURL;
+  try {
+    a = PackageURL.fromString(productPurl.trim());
+    b = PackageURL.fromString(pkgPurl.trim());
+  } catch {
+    return false;
+  }
+  if (a.type !== b.type || (a.namespace ?? '').toLowerCase() !== (b.namespace ?? '').toLowerCase() || a.name !== b.name) return false;
+  if (a.version === undefined || a.version === null || a.version === '') return true;
+  if (a.version !== b.version) return false;
+  // Qualifiers the product names must agree (arch, distro); others the package carries do not matter.
+  const qa = (a.qualifiers ?? {}) as Record<string, string>;
+  const qb = (b.qualifiers ?? {}) as Record<string, string>;
+  return Object.entries(qa).every(([k, v]) => qb[k] === undefined || qb[k] === v);
+}

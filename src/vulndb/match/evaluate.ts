@@ -1,0 +1,258 @@
+/**
+ * OSV range evaluation (https://ossf.github.io/osv-schema/#evaluation), pure. A version is affected when it
+ * is listed in `versions` or falls in one of the `ranges`. Within a range the events are sorted by the
+ * scheme's order ("0" first; on a tie introduced < last_affected < fixed < limit) and walked:
+ * `introduced` ≤ v opens, `fixed` ≤ v closes, `last_affected` < v closes; `limit` events cap the range
+ * (v must be below one). Unsorted events and several disjoint intervals in one range both work.
+ * ECOSYSTEM ranges use the ecosystem's scheme, SEMVER ranges SemVer (Go's own for Go), GIT ranges are
+ * skipped with a reason. A version or scheme that cannot be evaluated gives `unknown`, never "not affected".
+ */
+import { InvalidVersionError, UnknownSchemeError, errorMessage } from '../../core/errors.js';
+import { findEcosystem, schemeIdForEcosystem, type SchemeId } from '../../core/ecosystem.js';
+import { getScheme, type VersionScheme } from '../../versioning/index.js';
+import type { OsvRange } from '../schema.js';
+
+export type Verdict = 'affected' | 'not-affected' | 'unknown';
+
+export interface RangeEvaluation {
+  verdict: Verdict;
+  /** How the range reads: "introduced 0, fixed 4.17.21". */
+  range: string;
+  type: OsvRange['type'];
+  scheme?: SchemeId | undefined;
+  /** The first `fixed` above the version in this range, when affected. */
+  fixed?: string | undefined;
+  /** The `last_affected` that bounds the version's interval, when affected. */
+  lastAffected?: string | undefined;
+  /** Why the range was skipped or could not be evaluated. */
+  reason?: string | undefined;
+}
+
+export interface EntryEvaluation {
+  verdict: Verdict;
+  /** The version is listed in the entry's `versions`. */
+  listed: boolean;
+  ranges: RangeEvaluation[];
+  /** Reasons for `unknown` (unknown scheme, invalid version in the advisory or the package). */
+  problems: string[];
+}
+
+const KIND_ORDER = { introduced: 0, last_affected: 1, fixed: 2, limit: 3 } as const;
+type Kind = keyof typeof KIND_ORDER;
+
+interface Point {
+  kind: Kind;
+  value: string;
+  /** The value as the scheme reads it (Go's "v" added). */
+  scheme: string;
+}
+
+/** The scheme a range type uses for an ecosystem, and the prefix OSV leaves out (Go's "v"). */
+export function schemeForRange(ecosystem: string, type: 'SEMVER' | 'ECOSYSTEM'): { scheme: VersionScheme; prefix: string } {
+  if (type === 'SEMVER') {
+    // SEMVER ranges are SemVer 2.0.0 whatever the ecosystem; Go module versions are SemVer with Go's "v".
+    if (ecosystem.split(':')[0] === 'Go') return { scheme: getScheme('go'), prefix: 'v' };
+    return { scheme: getScheme('semver'), prefix: '' };
+  }
+  const entry = findEcosystem(ecosystem);
+  return { scheme: getScheme(schemeIdForEcosystem(ecosystem)), prefix: entry.versionPrefix ?? '' };
+}
+
+function withPrefix(value: string, prefix: string): string {
+  return prefix === '' || value.startsWith(prefix) ? value : `${prefix}${value}`;
+}
+
+export function describeRange(range: Pick<OsvRange, 'events'>): string {
+  return range.events
+    .map((e) => (e.introduced !== undefined ? `introduced ${e.introduced}` : e.fixed !== undefined ? `fixed ${e.fixed}` : e.last_affected !== undefined ? `last_affected ${e.last_affected}` : `limit ${e.limit ?? ''}`))
+    .join(', ');
+}
+
+/** A SEMVER/ECOSYSTEM range made ready once: its events validated and sorted in the scheme's order. */
+interface SortedRange {
+  scheme: VersionScheme;
+  prefix: string;
+  points: Point[];
+}
+
+/** Validate and sort a range's events; throws InvalidVersionError / UnknownSchemeError. */
+function sortRange(ecosystem: string, range: OsvRange): SortedRange {
+  if (range.type === 'GIT') throw new Error('GIT ranges are not sorted');
+  const { scheme, prefix } = schemeForRange(ecosystem, range.type);
+  const points: Point[] = [];
+  for (const e of range.events) {
+    for (const kind of ['introduced', 'fixed', 'last_affected', 'limit'] as const) {
+      const value = e[kind];
+      if (value !== undefined) points.push({ kind, value, scheme: kind === 'limit' && value === '*' ? '*' : withPrefix(value, prefix) });
+    }
+  }
+  // Validate every bound first, so a bad event is reported even when the walk would not reach it.
+  for (const p of points) {
+    if ((p.kind === 'introduced' && p.value === '0') || p.scheme === '*') continue;
+    if (!scheme.isValid(p.scheme)) scheme.compare(p.scheme, p.scheme);
+  }
+  points.sort((a, b) => {
+    const zeroA = a.kind === 'introduced' && a.value === '0';
+    const zeroB = b.kind === 'introduced' && b.value === '0';
+    if (zeroA || zeroB) return zeroA && zeroB ? 0 : zeroA ? -1 : 1;
+    if (a.scheme === '*' || b.scheme === '*') return a.scheme === b.scheme ? 0 : a.scheme === '*' ? 1 : -1;
+    return scheme.compare(a.scheme, b.scheme) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind];
+  });
+  return { scheme, prefix, points };
+}
+
+/** Walk a sorted range for `version` (already in the scheme's form). Throws InvalidVersionError. */
+function walkRange(version: string, sorted: SortedRange): Omit<RangeEvaluation, 'range' | 'type'> {
+  const { scheme, points } = sorted;
+  const cmp = (a: string, b: string): number => scheme.compare(a, b);
+  let affected = false;
+  let openedAt = -1;
+  points.forEach((p, i) => {
+    if (p.kind === 'introduced') {
+      if (p.value === '0' || cmp(version, p.scheme) >= 0) {
+        if (!affected) openedAt = i;
+        affected = true;
+      }
+    } else if (p.kind === 'fixed') {
+      if (cmp(version, p.scheme) >= 0) affected = false;
+    } else if (p.kind === 'last_affected') {
+      if (cmp(version, p.scheme) > 0) affected = false;
+    }
+  });
+  const limits = points.filter((p) => p.kind === 'limit');
+  if (affected && limits.length > 0) affected = limits.some((l) => l.scheme === '*' || cmp(version, l.scheme) < 0);
+  if (!affected) return { verdict: 'not-affected', scheme: scheme.id };
+  // The bound that closes the version's interval: the first fixed / last_affected after the opening event.
+  let fixed: string | undefined;
+  let lastAffected: string | undefined;
+  for (const p of points.slice(openedAt + 1)) {
+    if (p.kind === 'fixed' && cmp(version, p.scheme) < 0) {
+      fixed = p.value;
+      break;
+    }
+    if (p.kind === 'last_affected' && cmp(version, p.scheme) <= 0) {
+      lastAffected = p.value;
+      break;
+    }
+  }
+  return { verdict: 'affected', scheme: scheme.id, fixed, lastAffected };
+}
+
+function problemOf(error: unknown): string {
+  if (error instanceof InvalidVersionError || error instanceof UnknownSchemeError) return error.message;
+  return `cannot evaluate: ${errorMessage(error)}`;
+}
+
+/** The installed version in the form the scheme expects (Go: "v" prefix, "go1.21.5" → "v1.21.5"). */
+export function installedForm(ecosystem: string, version: string, prefix: string): string {
+  if (prefix === 'v' && ecosystem.split(':')[0] === 'Go') {
+    if (version.startsWith('go')) return `v${version.slice(2)}`;
+    return withPrefix(version, 'v');
+  }
+  return version;
+}
+
+/**
+ * An affected entry made ready for many lookups: its versions list as an exact-text set plus a copy sorted
+ * in the scheme's order (binary search finds "1.0" for an installed "1.0.0" under PEP 440).
+ */
+export interface PreparedEntry {
+  ranges: OsvRange[];
+  /** Per range: sorted events, or why the range cannot be evaluated (GIT ranges: undefined). */
+  sorted: Array<SortedRange | { problem: string } | undefined>;
+  exact: ReadonlySet<string>;
+  sortedVersions: readonly string[];
+  scheme: VersionScheme | undefined;
+  prefix: string;
+  /** Listed versions the scheme refuses: they can only match as exact text. */
+  invalidListed: readonly string[];
+}
+
+export function prepareEntry(ecosystem: string, entry: { ranges?: OsvRange[] | undefined; versions?: string[] | undefined }): PreparedEntry {
+  let scheme: VersionScheme | undefined;
+  let prefix = '';
+  try {
+    const s = schemeForRange(ecosystem, 'ECOSYSTEM');
+    scheme = s.scheme;
+    prefix = s.prefix;
+  } catch {
+    // an ecosystem without a scheme: versions lists still match exactly, ranges become unknown
+  }
+  const versions = entry.versions ?? [];
+  const valid: string[] = [];
+  const invalidListed: string[] = [];
+  for (const v of versions) {
+    const form = withPrefix(v, prefix);
+    if (scheme !== undefined && scheme.isValid(form)) valid.push(form);
+    else invalidListed.push(v);
+  }
+  if (scheme !== undefined) {
+    const s = scheme;
+    valid.sort((a, b) => s.compare(a, b));
+  }
+  const ranges = entry.ranges ?? [];
+  const sortedRanges = ranges.map((r) => {
+    if (r.type === 'GIT') return undefined;
+    try {
+      return sortRange(ecosystem, r);
+    } catch (error) {
+      return { problem: problemOf(error) };
+    }
+  });
+  return { ranges, sorted: sortedRanges, exact: new Set(versions), sortedVersions: valid, scheme, prefix, invalidListed };
+}
+
+function isListed(prepared: PreparedEntry, ecosystem: string, version: string): boolean {
+  if (prepared.exact.has(version)) return true;
+  const scheme = prepared.scheme;
+  if (scheme === undefined || prepared.sortedVersions.length === 0) return false;
+  const installed = installedForm(ecosystem, version, prepared.prefix);
+  if (!scheme.isValid(installed)) return false;
+  let lo = 0;
+  let hi = prepared.sortedVersions.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const c = scheme.compare(installed, prepared.sortedVersions[mid] ?? '');
+    if (c === 0) return true;
+    if (c < 0) hi = mid - 1;
+    else lo = mid + 1;
+  }
+  return false;
+}
+
+export function evaluateEntry(ecosystem: string, version: string, entry: PreparedEntry | { ranges?: OsvRange[] | undefined; versions?: string[] | undefined }): EntryEvaluation {
+  const prepared = 'exact' in entry ? entry : prepareEntry(ecosystem, entry);
+  const problems: string[] = [];
+  const ranges: RangeEvaluation[] = [];
+  const listed = isListed(prepared, ecosystem, version);
+  let anyAffected = listed;
+  let anyUnknown = false;
+  let evaluable = 0;
+  prepared.ranges.forEach((range, i) => {
+    const sorted = prepared.sorted[i];
+    if (range.type === 'GIT' || sorted === undefined) {
+      ranges.push({ verdict: 'not-affected', range: describeRange(range), type: 'GIT', reason: 'GIT range ignored: it is defined by commits, and installed packages are matched by version' });
+      return;
+    }
+    evaluable++;
+    try {
+      if ('problem' in sorted) throw new Error(sorted.problem);
+      const result = walkRange(installedForm(ecosystem, version, sorted.prefix), sorted);
+      // The range text is built only when someone will read it (affected or unknown).
+      ranges.push({ ...result, range: result.verdict === 'affected' ? describeRange(range) : '', type: range.type });
+      if (result.verdict === 'affected') anyAffected = true;
+    } catch (error) {
+      const problem = 'problem' in sorted ? sorted.problem : problemOf(error);
+      problems.push(problem);
+      anyUnknown = true;
+      ranges.push({ verdict: 'unknown', range: describeRange(range), type: range.type, reason: problem });
+    }
+  });
+  if (!anyAffected && evaluable === 0 && prepared.exact.size === 0 && prepared.ranges.length > 0) {
+    // Only commit ranges and no version list: there is nothing to compare the installed version with.
+    problems.push('the advisory gives only GIT (commit) ranges and no versions list');
+    anyUnknown = true;
+  }
+  const verdict: Verdict = anyAffected ? 'affected' : anyUnknown ? 'unknown' : 'not-affected';
+  return { verdict, listed, ranges, problems };
+}

@@ -1,0 +1,311 @@
+/**
+ * The matcher: packages in, `vulnerability` findings out (with issues for what could not be evaluated).
+ *
+ * - Language packages are looked up by (ecosystem, name); OS packages by their *source* package (Debian,
+ *   Ubuntu) or *origin* (Alpine) and only against advisories of their release ("Debian:12", "Alpine:v3.18").
+ * - Each affected entry is evaluated with the ecosystem's exact version scheme (evaluate.ts); distro
+ *   statuses (will_not_fix, end_of_life, …) ride along into the finding.
+ * - Advisories that share an id or alias (CVE ↔ GHSA ↔ PYSEC ↔ GO ↔ DSA) become ONE finding per package,
+ *   keeping every id and every "why it matched".
+ * - Anything that cannot be evaluated (unknown scheme, invalid version in the advisory or the package, a
+ *   missing distro release) is a finding of state `unknown` or an issue — never a silent "not affected".
+ */
+import { fingerprint, type Finding, type Subject } from '../../core/finding.js';
+import { issue, type Issue } from '../../core/issue.js';
+import { packageLabel, type Package } from '../../core/package.js';
+import type { Severity } from '../../core/severity.js';
+import { purlOf } from '../inputs/purl.js';
+import { advisoryHead, candidateRows, type AdvisoryHead, type AffectedData, type CandidateRow, type Db, type DistroStatus, type SourceId } from '../store/index.js';
+import { RELEASE_SCOPED, packageReleaseKey } from '../store/keys.js';
+import { applyVex, type VexStatement } from '../vex/index.js';
+import { describeRange, evaluateEntry, prepareEntry, type PreparedEntry, type RangeEvaluation } from './evaluate.js';
+import { resolveSeverity, type SeverityVerdict } from './severity.js';
+
+export const VULNERABILITY_RULE = 'vulnerable-package';
+
+export interface MatchOptions {
+  /** What the findings are about (an image, a workload's container, an SBOM); default `{ type: 'image' }`. */
+  subject?: Subject | undefined;
+  /** VEX statements (vex/readVex) applied to the findings. */
+  vex?: readonly VexStatement[] | undefined;
+}
+
+export interface MatchResult {
+  findings: Finding[];
+  issues: Issue[];
+}
+
+/** Why one advisory matched one package: shown on every finding. */
+export interface MatchReason {
+  advisory: string;
+  source: SourceId;
+  feed: string;
+  /** The advisory's affected package and ecosystem (with release suffix). */
+  ecosystem: string;
+  package: string;
+  /** Version compared: the installed (or source) version. */
+  version: string;
+  verdict: 'affected' | 'unknown';
+  /** `range` | `versions` (listed explicitly) | `distro-status`. */
+  matchedBy: 'range' | 'versions' | 'distro-status';
+  scheme?: string | undefined;
+  ranges: Array<{ type: string; range: string; verdict: string; reason?: string | undefined }>;
+  fixed?: string | undefined;
+  lastAffected?: string | undefined;
+  status?: DistroStatus | undefined;
+  note?: string | undefined;
+  problems?: string[] | undefined;
+}
+
+export type FixStatus = 'fixed' | 'affected' | 'will_not_fix' | 'fix_deferred' | 'end_of_life' | 'unknown';
+
+interface Lookup {
+  ecosystem: string;
+  /** Name and version compared: the source package for Debian/Ubuntu, the origin for Alpine. */
+  name: string;
+  version: string;
+  release: string | undefined;
+  viaSource: boolean;
+}
+
+interface Hit {
+  row: CandidateRow;
+  advisory: AdvisoryHead;
+  reason: MatchReason;
+  urgency?: string | undefined;
+}
+
+const FIX_PRIORITY: Record<FixStatus, number> = { fixed: 0, affected: 1, fix_deferred: 2, will_not_fix: 3, end_of_life: 4, unknown: 5 };
+
+function lookupOf(pkg: Package, issues: Issue[]): Lookup | undefined {
+  const osPackage = RELEASE_SCOPED.has(pkg.ecosystem);
+  const viaSource = osPackage && pkg.source !== undefined && pkg.source.name !== '';
+  const name = viaSource && pkg.source !== undefined ? pkg.source.name : pkg.name;
+  const version = viaSource && pkg.source?.version !== undefined && pkg.source.version !== '' ? pkg.source.version : pkg.version;
+  if (!osPackage) return { ecosystem: pkg.ecosystem, name, version, release: undefined, viaSource: false };
+  if (pkg.distro === undefined) {
+    issues.push(issue('vuln-no-distro', `${packageLabel(pkg)}: no distribution release known, so ${pkg.ecosystem} advisories (which are per release) cannot be matched`, pkg.locations?.[0]?.path, 'Give the package a distro (os-release), e.g. a purl qualifier "distro=debian-12".'));
+    return undefined;
+  }
+  const release = packageReleaseKey(pkg.ecosystem, pkg.distro.release, pkg.distro.codename);
+  if (release === undefined) {
+    issues.push(issue('vuln-no-distro', `${packageLabel(pkg)}: cannot read the ${pkg.ecosystem} release from "${pkg.distro.release}"`, pkg.locations?.[0]?.path, `Expected e.g. ${pkg.ecosystem === 'Alpine' ? '"3.18" or "v3.18"' : pkg.ecosystem === 'Ubuntu' ? '"22.04"' : '"12" or "bookworm"'}.`));
+    return undefined;
+  }
+  return { ecosystem: pkg.ecosystem, name, version, release, viaSource };
+}
+
+function primaryId(ids: Iterable<string>): string {
+  const all = [...ids];
+  return all.find((id) => id.startsWith('CVE-')) ?? all.find((id) => id.startsWith('GHSA-')) ?? [...all].sort()[0] ?? 'unknown';
+}
+
+/** Group hits whose advisories share an id or alias (union–find over ids). */
+function groupByAlias(hits: Hit[]): Hit[][] {
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    let root = x;
+    while (parent.get(root) !== root) root = parent.get(root) ?? root;
+    parent.set(x, root);
+    return root;
+  };
+  const union = (a: string, b: string): void => {
+    if (!parent.has(a)) parent.set(a, a);
+    if (!parent.has(b)) parent.set(b, b);
+    const ra = find(a);
+    const rb = find(b);
+    if (ra !== rb) parent.set(ra, rb);
+  };
+  const keysOf = (h: Hit): string[] => [h.advisory.id, ...(h.advisory.facts.aliases ?? [])].map((k) => k.toUpperCase());
+  for (const h of hits) {
+    const keys = keysOf(h);
+    const first = keys[0] ?? '';
+    if (!parent.has(first)) parent.set(first, first);
+    for (const k of keys.slice(1)) union(first, k);
+  }
+  const groups = new Map<string, Hit[]>();
+  for (const h of hits) {
+    const root = find(keysOf(h)[0] ?? '');
+    const list = groups.get(root) ?? [];
+    list.push(h);
+    groups.set(root, list);
+  }
+  return [...groups.values()];
+}
+
+function fixStatusOf(reasons: MatchReason[]): FixStatus {
+  const affected = reasons.filter((r) => r.verdict === 'affected');
+  if (affected.length === 0) return 'unknown';
+  if (affected.some((r) => r.fixed !== undefined)) return 'fixed';
+  const statuses: FixStatus[] = affected.map((r) => (r.status === undefined || r.status === 'fixed' || r.status === 'undetermined' ? 'affected' : r.status));
+  return statuses.sort((a, b) => FIX_PRIORITY[a] - FIX_PRIORITY[b])[0] ?? 'affected';
+}
+
+function remediationOf(pkg: Package, lookup: Lookup, state: 'affected' | 'unknown', fixStatus: FixStatus, fixed: string[]): string {
+  const what = lookup.viaSource ? `${pkg.name} (source package ${lookup.name})` : pkg.name;
+  if (state === 'unknown') return `runwarden could not decide whether ${what} ${pkg.version} is affected (see evidence.matches[].problems); check the advisory by hand or fix the version data.`;
+  if (fixStatus === 'fixed') return `Upgrade ${what} to ${fixed.join(' or ')} or later${RELEASE_SCOPED.has(pkg.ecosystem) ? ' from the distribution\'s security updates (rebuild the image on an updated base)' : ''}.`;
+  if (fixStatus === 'will_not_fix') return `The distribution will not fix ${what} in this release; remove the package, mitigate, or move to a newer release.`;
+  if (fixStatus === 'end_of_life') return `${what} is out of security support in this release; move to a supported release.`;
+  if (fixStatus === 'fix_deferred') return `A fix for ${what} is postponed by the distribution; watch for an update or mitigate.`;
+  return `No fixed version of ${what} is available yet; mitigate, remove it, or accept the risk with a VEX statement.`;
+}
+
+function rangeSummary(evaluations: RangeEvaluation[], ranges: PreparedEntry['ranges']): MatchReason['ranges'] {
+  return evaluations.map((e, i) => ({ type: e.type, range: e.range !== '' ? e.range : ranges[i] === undefined ? '' : describeRange(ranges[i]), verdict: e.verdict, ...(e.reason === undefined ? {} : { reason: e.reason }) }));
+}
+
+/** Deduplicate packages by identity, merging their locations. */
+function uniquePackages(packages: readonly Package[]): Package[] {
+  const byKey = new Map<string, Package>();
+  for (const p of packages) {
+    const key = [p.ecosystem, p.name, p.version, p.distro?.release ?? '', p.source?.name ?? '', p.source?.version ?? ''].join('\0');
+    const existing = byKey.get(key);
+    if (existing === undefined) byKey.set(key, { ...p, locations: [...(p.locations ?? [])] });
+    else existing.locations = [...(existing.locations ?? []), ...(p.locations ?? [])];
+  }
+  return [...byKey.values()];
+}
+
+/** Match packages against the advisory database. */
+export function matchPackages(db: Db, packages: readonly Package[], options: MatchOptions = {}): MatchResult {
+  const issues: Issue[] = [];
+  const findings: Finding[] = [];
+  const subject: Subject = options.subject ?? { type: 'image' };
+  const rowCache = new Map<string, CandidateRow[]>();
+  const prepared = new Map<string, { data: AffectedData; entry: PreparedEntry }>();
+  const advisories = new Map<number, AdvisoryHead | undefined>();
+  const seenIssues = new Set<string>();
+  const note = (i: Issue): void => {
+    const key = `${i.code}\0${i.message}`;
+    if (seenIssues.has(key)) return;
+    seenIssues.add(key);
+    issues.push(i);
+  };
+
+  for (const pkg of uniquePackages(packages)) {
+    const lookup = lookupOf(pkg, issues);
+    if (lookup === undefined) continue;
+    const groupKey = `${lookup.ecosystem}\0${lookup.name}`;
+    let rows = rowCache.get(groupKey);
+    if (rows === undefined) {
+      rows = candidateRows(db, lookup.ecosystem, lookup.name);
+      rowCache.set(groupKey, rows);
+    }
+    const hits: Hit[] = [];
+    for (const row of rows) {
+      if (lookup.release !== undefined && row.release !== '' && row.release !== lookup.release) continue;
+      let advisory = advisories.get(row.advisory);
+      if (!advisories.has(row.advisory)) {
+        advisory = advisoryHead(db, row.advisory);
+        advisories.set(row.advisory, advisory);
+      }
+      if (advisory === undefined || advisory.withdrawn !== null) continue;
+      const data0 = prepared.get(`${row.advisory}\0${row.entry}`)?.data ?? (JSON.parse(row.data) as AffectedData);
+      const ecosystem = data0.ecosystem ?? lookup.ecosystem;
+      const cacheKey = `${row.advisory}\0${row.entry}`;
+      let prep = prepared.get(cacheKey);
+      if (prep === undefined) {
+        const data = data0;
+        prep = { data, entry: prepareEntry(ecosystem, data) };
+        prepared.set(cacheKey, prep);
+      }
+      const { data, entry } = prep;
+      const evaluation = evaluateEntry(ecosystem, lookup.version, entry);
+      for (const bad of entry.invalidListed) {
+        note(issue('vuln-advisory-version', `${advisory.id} lists "${bad}", which is not a valid ${entry.scheme?.id ?? ecosystem} version; it is compared as text only`, advisory.feed));
+      }
+      let verdict = evaluation.verdict;
+      const problems = [...evaluation.problems];
+      if (data.status === 'undetermined') {
+        verdict = 'unknown';
+        problems.push('the distribution has not determined whether this release is affected');
+      }
+      if (verdict === 'not-affected') continue;
+      const affectedRange = evaluation.ranges.find((r) => r.verdict === 'affected');
+      const reason: MatchReason = {
+        advisory: advisory.id,
+        source: advisory.source,
+        feed: advisory.feed,
+        ecosystem,
+        package: data.package ?? lookup.name,
+        version: lookup.version,
+        verdict,
+        matchedBy: data.status !== undefined && data.status !== 'fixed' ? 'distro-status' : evaluation.listed ? 'versions' : 'range',
+        scheme: affectedRange?.scheme ?? entry.scheme?.id,
+        ranges: rangeSummary(evaluation.ranges, entry.ranges),
+      };
+      if (affectedRange?.fixed !== undefined) reason.fixed = affectedRange.fixed;
+      if (affectedRange?.lastAffected !== undefined) reason.lastAffected = affectedRange.lastAffected;
+      if (data.status !== undefined) reason.status = data.status;
+      if (data.note !== undefined) reason.note = data.note;
+      if (problems.length > 0) {
+        reason.problems = problems;
+        for (const p of problems) note(issue('vuln-unevaluable', `${advisory.id} for ${packageLabel(pkg)}: ${p}`, advisory.feed, 'The finding is reported with state "unknown"; it is never treated as "not affected".'));
+      }
+      hits.push({ row, advisory, reason, urgency: data.urgency });
+    }
+    for (const group of groupByAlias(hits)) findings.push(buildFinding(pkg, lookup, group, subject, issues));
+  }
+  const withVex = options.vex === undefined ? findings : applyVex(findings, options.vex);
+  return { findings: withVex, issues };
+}
+
+function buildFinding(pkg: Package, lookup: Lookup, group: Hit[], subject: Subject, issues: Issue[]): Finding {
+  const ids = new Set<string>();
+  const related = new Set<string>();
+  for (const h of group) {
+    ids.add(h.advisory.id);
+    for (const a of h.advisory.facts.aliases ?? []) ids.add(a);
+    for (const r of h.advisory.facts.related ?? []) related.add(r);
+  }
+  // Alpine records carry a release-qualified id ("ALPINE-CVE-…@v3.18/main"); the CVE alias names the vulnerability.
+  const primary = primaryId([...ids].filter((id) => !id.includes('@')));
+  const reasons = group.map((h) => h.reason);
+  const state: 'affected' | 'unknown' = reasons.some((r) => r.verdict === 'affected') ? 'affected' : 'unknown';
+  const fixStatus = fixStatusOf(reasons);
+  const fixed = [...new Set(reasons.filter((r) => r.verdict === 'affected' && r.fixed !== undefined).map((r) => r.fixed ?? ''))];
+  const severity: SeverityVerdict = resolveSeverity(
+    dedupeAdvisories(group).map((h) => ({ advisory: h.advisory, entries: group.filter((g) => g.advisory.rowid === h.advisory.rowid).map((g) => g.row.entry), labels: group.filter((g) => g.advisory.rowid === h.advisory.rowid && g.urgency !== undefined).map((g) => g.urgency ?? '') })),
+    issues,
+  );
+  const summary = group.map((h) => h.advisory.summary ?? undefined).find((s) => s !== undefined && s !== '');
+  const orderedIds = [primary, ...[...ids].filter((id) => id !== primary).sort()];
+  const purl = purlOf(pkg);
+  const pkgEvidence: Record<string, unknown> = { ecosystem: pkg.ecosystem, name: pkg.name, version: pkg.version };
+  if (purl !== undefined) pkgEvidence.purl = purl;
+  if (pkg.distro !== undefined) pkgEvidence.distro = `${pkg.distro.id} ${pkg.distro.release}`;
+  if (lookup.viaSource) pkgEvidence.source = { name: lookup.name, version: lookup.version };
+  if (pkg.locations !== undefined && pkg.locations.length > 0) pkgEvidence.locations = pkg.locations;
+  const evidence: Record<string, unknown> = {
+    state,
+    vulnerability: primary,
+    ids: orderedIds,
+    package: pkgEvidence,
+    installedVersion: pkg.version,
+    fixedVersions: fixed,
+    fixStatus,
+    severity: severity.basis === 'none' ? { basis: 'none' } : severity,
+    matches: reasons,
+  };
+  if (related.size > 0) evidence.related = [...related].sort();
+  if (summary !== undefined) evidence.summary = summary;
+  const sev: Severity = severity.severity;
+  const label = `${pkg.name} ${pkg.version}`;
+  const title = `${state === 'unknown' ? '[unknown] ' : ''}${primary}${summary === undefined ? '' : `: ${summary.slice(0, 120)}`} (${label})`;
+  return {
+    id: fingerprint(VULNERABILITY_RULE, subject, `${primary}\0${pkg.ecosystem}\0${pkg.name}\0${pkg.version}`),
+    rule: VULNERABILITY_RULE,
+    kind: 'vulnerability',
+    severity: sev,
+    title,
+    subject,
+    evidence,
+    remediation: remediationOf(pkg, lookup, state, fixStatus, fixed),
+  };
+}
+
+function dedupeAdvisories(group: Hit[]): Hit[] {
+  const seen = new Set<number>();
+  return group.filter((h) => (seen.has(h.advisory.rowid) ? false : (seen.add(h.advisory.rowid), true)));
+}

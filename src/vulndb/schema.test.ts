@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { OsvRecord, describeZodError } from './schema.js';
+
+const OSV = join(import.meta.dirname, '..', '..', 'testdata', 'upstream', 'osv');
+
+function rows(): Array<{ file: string; valid: boolean }> {
+  return readFileSync(join(OSV, 'schema-verdicts.tsv'), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => {
+      const [file = '', verdict = ''] = l.split('\t');
+      return { file, valid: verdict === 'valid' };
+    });
+}
+
+function load(file: string): unknown {
+  const m = /^(.*)\[(\d+)\]$/.exec(file);
+  if (m !== null) return (JSON.parse(readFileSync(join(OSV, m[1] ?? ''), 'utf8')) as unknown[])[Number(m[2])];
+  return JSON.parse(readFileSync(join(OSV, file), 'utf8')) as unknown;
+}
+
+describe('OSV zod schema against the OSV JSON Schema', () => {
+  const table = rows();
+
+  it('has the verdicts of every record in the dataset (JSON Schema computed with python-jsonschema)', () => {
+    expect(table.length).toBe(479);
+    expect(table.filter((r) => !r.valid).map((r) => r.file)).toEqual([
+      'schema/tools/osv-linter/testdata/nointroduced-CVE-2023-41045.json',
+      'trivy-db-fixtures/ghsa/testdata/happy/ghsa/advisories/github-reviewed/2022/02/GHSA-f5pg-7wfw-84q9/GHSA-f5pg-7wfw-84q9.json',
+      'trivy-db-fixtures/k8svulndb/testdata/happy-fixed/k8s-cve-feed/vulns/CVE-2023-2727.json',
+      'trivy-db-fixtures/k8svulndb/testdata/happy/k8s-cve-feed/vulns/CVE-2023-2728.json',
+      'trivy-db-fixtures/osv/testdata/happy/vuln-list/osv/python/PYSEC-2026-2.json',
+    ]);
+  });
+
+  it('gives the same verdict as the JSON Schema on every record', () => {
+    const disagreements = table.filter((r) => OsvRecord.safeParse(load(r.file)).success !== r.valid).map((r) => r.file);
+    expect(disagreements).toEqual([]);
+  });
+
+  it('names the failing field of an invalid record', () => {
+    const bad = OsvRecord.safeParse(load('schema/tools/osv-linter/testdata/nointroduced-CVE-2023-41045.json'));
+    expect(bad.success).toBe(false);
+    if (!bad.success) expect(describeZodError(bad.error)).toBe("affected[0].ranges[0].events: missing 'introduced' object in events");
+    const k8s = OsvRecord.safeParse(load('trivy-db-fixtures/k8svulndb/testdata/happy/k8s-cve-feed/vulns/CVE-2023-2728.json'));
+    if (!k8s.success) expect(describeZodError(k8s.error)).toMatch(/^affected\[0\]\.package\.ecosystem: not an OSV ecosystem name/);
+  });
+
+  it('accepts a minimal record and rejects unknown top-level fields, bad ids and bad timestamps', () => {
+    expect(OsvRecord.safeParse({ id: 'GHSA-xxxx-xxxx-xxxx', modified: '2024-01-01T00:00:00Z' }).success).toBe(true);
+    expect(OsvRecord.safeParse({ id: 'GHSA-x', modified: '2024-01-01T00:00:00Z', extra: 1 }).success).toBe(false);
+    expect(OsvRecord.safeParse({ id: 'FOO-1', modified: '2024-01-01T00:00:00Z' }).success).toBe(false);
+    expect(OsvRecord.safeParse({ id: 'CVE-2024-1', modified: '2024-01-01 00:00:00' }).success).toBe(false);
+    expect(OsvRecord.safeParse({ id: 'CVE-2024-1', modified: '2024-13-01T00:00:00Z' }).success).toBe(false);
+  });
+
+  it('enforces event shape, GIT hashes, fixed/last_affected exclusivity and severity patterns', () => {
+    const base = { id: 'CVE-2024-1', modified: '2024-01-01T00:00:00Z' };
+    const withRange = (range: unknown): boolean => OsvRecord.safeParse({ ...base, affected: [{ package: { ecosystem: 'npm', name: 'x' }, ranges: [range] }] }).success;
+    expect(withRange({ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.0.0' }] })).toBe(true);
+    expect(withRange({ type: 'SEMVER', events: [{ introduced: '0', fixed: '1.0.0' }] })).toBe(false);
+    expect(withRange({ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1' }, { last_affected: '2' }] })).toBe(false);
+    expect(withRange({ type: 'GIT', repo: 'https://x', events: [{ introduced: 'abc' }] })).toBe(false);
+    expect(withRange({ type: 'GIT', events: [{ introduced: '0' }] })).toBe(false);
+    expect(withRange({ type: 'SEMVER', events: [] })).toBe(false);
+    const sev = (s: unknown): boolean => OsvRecord.safeParse({ ...base, severity: [s] }).success;
+    expect(sev({ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' })).toBe(true);
+    expect(sev({ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/' })).toBe(false);
+    expect(sev({ type: 'Ubuntu', score: 'medium' })).toBe(true);
+    expect(sev({ type: 'Ubuntu', score: 'urgent' })).toBe(false);
+  });
+});

@@ -1,0 +1,41 @@
+/**
+ * The contract of a vulnerability source plugin (`sources/<id>/`): detect whether it reads an input, and
+ * turn the input into normalised OSV records. Sources never touch the database (the import service does,
+ * in one transaction) and never throw for one bad record: they report it as an issue and go on. They do
+ * throw InputError when the input as a whole is unreadable (a truncated zip), so nothing is replaced.
+ */
+import type { Issue } from '../core/issue.js';
+import type { OsvRecord } from './schema.js';
+import type { SourceId } from './store/index.js';
+
+export interface SourceInput {
+  /** Local file or directory (a URL has been downloaded to a temporary file already). */
+  path: string;
+  /** What the user named (path or URL), for messages and provenance. */
+  display: string;
+}
+
+export interface SourceContext {
+  signal?: AbortSignal | undefined;
+  issue(issue: Issue): void;
+  /** Declare that the input holds the complete set of this source's advisories for `scope` (distro release + repo). */
+  completeScope(scope: string): void;
+}
+
+export interface ParsedAdvisory {
+  record: OsvRecord;
+  /** File (and zip entry) the record came from. */
+  location: string;
+  /** Full-snapshot scope the record belongs to (see completeScope). */
+  scope?: string | undefined;
+}
+
+export interface VulnSource {
+  id: SourceId;
+  title: string;
+  /** Formats it reads, one line each, for `--help` and errors. */
+  formats: readonly string[];
+  /** Whether this source reads `path` (by layout or by the first bytes); must be cheap. */
+  detect(path: string): Promise<boolean>;
+  read(input: SourceInput, ctx: SourceContext): AsyncIterable<ParsedAdvisory>;
+}

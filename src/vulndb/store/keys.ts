@@ -1,0 +1,65 @@
+/**
+ * How advisories and packages meet in the index: (ecosystem, name key, release key). Both sides go through
+ * these functions, so an OSV record's "Alpine:v3.18" and an image's os-release "3.18.4" land on the same
+ * row, and a PyPI record's "PyYAML" and a wheel's "pyyaml" too. Pure; no I/O.
+ */
+
+/**
+ * Ecosystems whose advisories are per distribution release (the OSV ":<RELEASE>" suffix selects which
+ * release's packages are meant). For every other ecosystem the suffix is a registry or product qualifier
+ * (`Maven:https://maven.google.com`) that does not scope matching.
+ */
+export const RELEASE_SCOPED = new Set([
+  'Debian', 'Ubuntu', 'Alpine', 'AlmaLinux', 'Rocky Linux', 'Red Hat', 'SUSE', 'openSUSE', 'Mageia', 'Photon OS', 'openEuler', 'Azure Linux',
+  'Mariner', 'Alpaquita', 'BellSoft Hardened Containers', 'TuxCare', 'Echo',
+]);
+
+/** Debian codenames → release numbers (debian.csv of distro-info-data); `sid` stays `sid`. */
+export const DEBIAN_CODENAMES: Readonly<Record<string, string>> = {
+  buzz: '1.1', rex: '1.2', bo: '1.3', hamm: '2.0', slink: '2.1', potato: '2.2', woody: '3.0', sarge: '3.1', etch: '4.0', lenny: '5.0',
+  squeeze: '6.0', wheezy: '7', jessie: '8', stretch: '9', buster: '10', bullseye: '11', bookworm: '12', trixie: '13', forky: '14', duke: '15',
+  sid: 'sid', unstable: 'sid',
+};
+
+/** Split an OSV ecosystem string into its name and suffix: "Ubuntu:Pro:22.04:LTS" → ["Ubuntu", "Pro:22.04:LTS"]. */
+export function splitEcosystem(value: string): { ecosystem: string; suffix: string } {
+  const colon = value.indexOf(':');
+  return colon < 0 ? { ecosystem: value, suffix: '' } : { ecosystem: value.slice(0, colon), suffix: value.slice(colon + 1) };
+}
+
+/** The release key of an advisory's ecosystem suffix ("" when the ecosystem is not release-scoped). */
+export function advisoryReleaseKey(ecosystem: string, suffix: string): string {
+  if (!RELEASE_SCOPED.has(ecosystem) || suffix === '') return '';
+  if (ecosystem === 'Ubuntu') return suffix.replace(/:LTS$/, '');
+  if (ecosystem === 'Debian') return DEBIAN_CODENAMES[suffix] ?? suffix;
+  return suffix;
+}
+
+/**
+ * The release key of an installed package's distro: Debian "12.4"/"bookworm" → "12", Ubuntu "22.04" →
+ * "22.04", Alpine "3.18.4" → "v3.18". undefined when the release cannot be read.
+ */
+export function packageReleaseKey(ecosystem: string, release: string, codename?: string): string | undefined {
+  const r = release.trim();
+  if (ecosystem === 'Debian') {
+    if (/^\d+(\.\d+)*$/.test(r)) return r.split('.')[0];
+    const byName = DEBIAN_CODENAMES[(codename ?? r).toLowerCase()];
+    return byName;
+  }
+  if (ecosystem === 'Ubuntu') {
+    const m = /^(\d{2}\.\d{2})/.exec(r);
+    return m?.[1];
+  }
+  if (ecosystem === 'Alpine') {
+    if (r === 'edge') return 'edge';
+    const m = /^v?(\d+)\.(\d+)/.exec(r);
+    return m === null ? undefined : `v${m[1]}.${m[2]}`;
+  }
+  return r === '' ? undefined : r;
+}
+
+/** PEP 503 normalisation for PyPI names; every other ecosystem compares names exactly. */
+export function nameKey(ecosystem: string, name: string): string {
+  if (ecosystem === 'PyPI') return name.toLowerCase().replace(/[-_.]+/g, '-');
+  return name;
+}

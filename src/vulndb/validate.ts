@@ -1,0 +1,47 @@
+/**
+ * Admission of one OSV record: the JSON Schema (schema.ts), then the osv-linter rules a matcher cannot live
+ * with (ossf/osv-schema tools/osv-linter): a record that affects nothing is rejected, since it could only
+ * ever look like "not affected". Rules that leave the record usable become warnings.
+ */
+import { issue, type Issue } from '../core/issue.js';
+import { OsvRecord, describeZodError } from './schema.js';
+
+export type Admission = { record: OsvRecord; warnings: Issue[] } | { record: undefined; rejection: Issue };
+
+function idOf(raw: unknown): string {
+  if (typeof raw === 'object' && raw !== null && 'id' in raw && typeof raw.id === 'string') return raw.id.slice(0, 80);
+  return '(no id)';
+}
+
+/** Validate a parsed JSON/YAML value as an OSV record; `location` is the file (and entry) it came from. */
+export function admitRecord(raw: unknown, location: string): Admission {
+  const parsed = OsvRecord.safeParse(raw);
+  const id = idOf(raw);
+  if (!parsed.success) {
+    return {
+      record: undefined,
+      rejection: issue('osv-schema', `OSV record ${id} fails the OSV schema: ${describeZodError(parsed.error)}`, location, 'Fix the record at its source, or drop the file; the rest of the import went on.'),
+    };
+  }
+  const record = parsed.data;
+  const warnings: Issue[] = [];
+  if (record.withdrawn === undefined && (record.affected === undefined || record.affected === null || record.affected.length === 0)) {
+    return {
+      record: undefined,
+      rejection: issue('osv-lint', `OSV record ${record.id} rejected: Invalid Affected: affected field cannot be null or empty`, location, 'A record must list the packages it affects (osv-linter rule "has affected").'),
+    };
+  }
+  (record.affected ?? []).forEach((entry, i) => {
+    if (entry.package === undefined && record.withdrawn === undefined) {
+      warnings.push(issue('osv-lint-warning', `OSV record ${record.id}: affected[${i}] names no package; it cannot match anything`, location));
+    }
+    (entry.ranges ?? []).forEach((range, j) => {
+      const values = range.events.map((e) => e.introduced ?? e.fixed ?? e.last_affected ?? e.limit);
+      const distinct = new Set(values);
+      if (distinct.size !== values.length) {
+        warnings.push(issue('osv-lint-warning', `OSV record ${record.id}: affected[${i}].ranges[${j}] repeats a version across events (non-distinct events)`, location));
+      }
+    });
+  });
+  return { record, warnings };
+}

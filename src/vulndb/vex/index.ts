@@ -1,0 +1,277 @@
+/**
+ * VEX: statements that a vulnerability does (not) affect a product, from OpenVEX
+ * (https://github.com/openvex/spec, v0.2.0; v0.0.x string forms accepted) and CycloneDX VEX (the
+ * `vulnerabilities[].analysis` of CycloneDX 1.4–1.6). Applied to vulnerability findings:
+ * - `not_affected` and `fixed` suppress the finding — it stays in JSON/SARIF with `suppression` and
+ *   `evidence.vex` (status, justification, statement), and leaves the table and `--fail-on`;
+ * - `under_investigation` and `affected` only annotate `evidence.vex`.
+ * A statement applies when its vulnerability is one of the finding's ids (CVE, GHSA, … any alias) and one of
+ * its products (or their subcomponents) names the package's purl; the latest statement wins.
+ */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { InputError, errorMessage } from '../../core/errors.js';
+import type { Finding, Suppression } from '../../core/finding.js';
+import { issue, type Issue } from '../../core/issue.js';
+import { purlMatches } from '../inputs/purl.js';
+
+export const VEX_STATUSES = ['not_affected', 'affected', 'fixed', 'under_investigation'] as const;
+export type VexStatus = (typeof VEX_STATUSES)[number];
+
+export interface VexStatement {
+  vulnerability: string;
+  aliases: string[];
+  /** Product purls (and subcomponent purls); empty = every product. */
+  products: string[];
+  status: VexStatus;
+  justification?: string | undefined;
+  impactStatement?: string | undefined;
+  actionStatement?: string | undefined;
+  timestamp?: string | undefined;
+  /** `openvex.json statement 2`, `bom.cdx.json vulnerabilities[0]`. */
+  source: string;
+  format: 'openvex' | 'cyclonedx';
+}
+
+export interface VexEvidence {
+  status: VexStatus;
+  justification?: string | undefined;
+  impactStatement?: string | undefined;
+  actionStatement?: string | undefined;
+  statement: string;
+  format: VexStatement['format'];
+}
+
+// -- OpenVEX ------------------------------------------------------------------------------------------------
+
+const OpenVexProduct = z.union([
+  z.string(),
+  z.looseObject({
+    '@id': z.string().optional(),
+    identifiers: z.looseObject({ purl: z.string().optional() }).optional(),
+    subcomponents: z.array(z.union([z.string(), z.looseObject({ '@id': z.string().optional(), identifiers: z.looseObject({ purl: z.string().optional() }).optional() })])).optional(),
+  }),
+]);
+const OpenVexStatement = z.looseObject({
+  vulnerability: z.union([z.string(), z.looseObject({ name: z.string().optional(), '@id': z.string().optional(), aliases: z.array(z.string()).optional() })]),
+  products: z.array(OpenVexProduct).optional(),
+  subcomponents: z.array(z.union([z.string(), z.looseObject({ '@id': z.string().optional() })])).optional(),
+  status: z.enum(VEX_STATUSES),
+  justification: z.string().optional(),
+  impact_statement: z.string().optional(),
+  action_statement: z.string().optional(),
+  timestamp: z.string().optional(),
+});
+const OpenVexDocument = z.looseObject({
+  '@context': z.string().regex(/openvex/),
+  timestamp: z.string().optional(),
+  statements: z.array(z.unknown()),
+});
+
+function idOf(value: string | { '@id'?: string | undefined; identifiers?: { purl?: string | undefined } | undefined }): string | undefined {
+  if (typeof value === 'string') return value;
+  return value.identifiers?.purl ?? value['@id'];
+}
+
+function fromOpenVex(doc: z.infer<typeof OpenVexDocument>, file: string, issues: Issue[]): VexStatement[] {
+  const out: VexStatement[] = [];
+  doc.statements.forEach((raw, i) => {
+    const where = `${file} statement ${i + 1}`;
+    const parsed = OpenVexStatement.safeParse(raw);
+    if (!parsed.success) {
+      issues.push(issue('vex-invalid', `Skipped ${where}: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? 'invalid'}`.trim(), file, 'Statements need vulnerability, products and a status of not_affected, affected, fixed or under_investigation.'));
+      return;
+    }
+    const s = parsed.data;
+    const vulnerability = typeof s.vulnerability === 'string' ? s.vulnerability : (s.vulnerability.name ?? s.vulnerability['@id'] ?? '');
+    if (vulnerability === '') {
+      issues.push(issue('vex-invalid', `Skipped ${where}: the vulnerability has no name`, file));
+      return;
+    }
+    const products: string[] = [];
+    for (const p of s.products ?? []) {
+      const id = idOf(p);
+      if (id !== undefined) products.push(id);
+      if (typeof p !== 'string') for (const sub of p.subcomponents ?? []) {
+        const subId = idOf(sub);
+        if (subId !== undefined) products.push(subId);
+      }
+    }
+    for (const sub of s.subcomponents ?? []) {
+      const subId = idOf(sub);
+      if (subId !== undefined) products.push(subId);
+    }
+    if (s.status === 'not_affected' && s.justification === undefined && s.impact_statement === undefined) {
+      issues.push(issue('vex-warning', `${where}: not_affected without a justification or impact_statement (OpenVEX requires one); applied anyway`, file));
+    }
+    out.push({
+      vulnerability,
+      aliases: typeof s.vulnerability === 'string' ? [] : (s.vulnerability.aliases ?? []),
+      products,
+      status: s.status,
+      justification: s.justification,
+      impactStatement: s.impact_statement,
+      actionStatement: s.action_statement,
+      timestamp: s.timestamp ?? doc.timestamp,
+      source: where,
+      format: 'openvex',
+    });
+  });
+  return out;
+}
+
+// -- CycloneDX VEX ------------------------------------------------------------------------------------------
+
+const CDX_STATE: Readonly<Record<string, VexStatus>> = {
+  not_affected: 'not_affected',
+  false_positive: 'not_affected',
+  resolved: 'fixed',
+  resolved_with_pedigree: 'fixed',
+  in_triage: 'under_investigation',
+  exploitable: 'affected',
+};
+
+const CdxComponent: z.ZodType<{ 'bom-ref'?: string | undefined; purl?: string | undefined; components?: unknown[] | undefined }> = z.looseObject({
+  'bom-ref': z.string().optional(),
+  purl: z.string().optional(),
+  components: z.array(z.unknown()).optional(),
+});
+const CdxVulnerability = z.looseObject({
+  id: z.string(),
+  references: z.array(z.looseObject({ id: z.string() })).optional(),
+  analysis: z.looseObject({ state: z.string().optional(), justification: z.string().optional(), detail: z.string().optional(), response: z.array(z.string()).optional() }).optional(),
+  affects: z.array(z.looseObject({ ref: z.string() })).optional(),
+  updated: z.string().optional(),
+  published: z.string().optional(),
+});
+const CdxDocument = z.looseObject({
+  bomFormat: z.literal('CycloneDX'),
+  components: z.array(z.unknown()).optional(),
+  metadata: z.looseObject({ component: z.unknown().optional(), timestamp: z.string().optional() }).optional(),
+  vulnerabilities: z.array(z.unknown()).optional(),
+});
+
+function bomRefs(doc: z.infer<typeof CdxDocument>): Map<string, string> {
+  const refs = new Map<string, string>();
+  const visit = (raw: unknown): void => {
+    const c = CdxComponent.safeParse(raw);
+    if (!c.success) return;
+    if (c.data['bom-ref'] !== undefined && c.data.purl !== undefined) refs.set(c.data['bom-ref'], c.data.purl);
+    for (const child of c.data.components ?? []) visit(child);
+  };
+  for (const c of doc.components ?? []) visit(c);
+  if (doc.metadata?.component !== undefined) visit(doc.metadata.component);
+  return refs;
+}
+
+function fromCycloneDx(doc: z.infer<typeof CdxDocument>, file: string, issues: Issue[]): VexStatement[] {
+  const refs = bomRefs(doc);
+  const out: VexStatement[] = [];
+  (doc.vulnerabilities ?? []).forEach((raw, i) => {
+    const where = `${file} vulnerabilities[${i}]`;
+    const parsed = CdxVulnerability.safeParse(raw);
+    if (!parsed.success) {
+      issues.push(issue('vex-invalid', `Skipped ${where}: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? 'invalid'}`.trim(), file));
+      return;
+    }
+    const v = parsed.data;
+    const state = v.analysis?.state;
+    if (state === undefined) return; // a vulnerability listing without an analysis is not a VEX statement
+    const status = CDX_STATE[state];
+    if (status === undefined) {
+      issues.push(issue('vex-invalid', `Skipped ${where}: unknown analysis.state "${state}" (expected ${Object.keys(CDX_STATE).join(', ')})`, file));
+      return;
+    }
+    const products: string[] = [];
+    for (const a of v.affects ?? []) {
+      const fragment = a.ref.includes('#') ? a.ref.slice(a.ref.indexOf('#') + 1) : a.ref;
+      const purl = refs.get(a.ref) ?? refs.get(fragment) ?? (a.ref.startsWith('pkg:') ? a.ref : fragment.startsWith('pkg:') ? fragment : undefined);
+      if (purl === undefined) issues.push(issue('vex-warning', `${where}: affects ref "${a.ref}" names no component with a purl; ignored`, file));
+      else products.push(purl);
+    }
+    if (products.length === 0) {
+      issues.push(issue('vex-invalid', `Skipped ${where}: no affected component could be resolved to a purl`, file));
+      return;
+    }
+    out.push({
+      vulnerability: v.id,
+      aliases: (v.references ?? []).map((r) => r.id),
+      products,
+      status,
+      justification: v.analysis?.justification,
+      impactStatement: v.analysis?.detail,
+      actionStatement: v.analysis?.response?.join(', '),
+      timestamp: v.updated ?? v.published ?? doc.metadata?.timestamp,
+      source: where,
+      format: 'cyclonedx',
+    });
+  });
+  return out;
+}
+
+/** Parse one VEX document already read (`file` for messages). Throws InputError when it is neither format. */
+export function parseVex(value: unknown, file: string): { statements: VexStatement[]; issues: Issue[] } {
+  const issues: Issue[] = [];
+  const open = OpenVexDocument.safeParse(value);
+  if (open.success) return { statements: fromOpenVex(open.data, file, issues), issues };
+  const cdx = CdxDocument.safeParse(value);
+  if (cdx.success) return { statements: fromCycloneDx(cdx.data, file, issues), issues };
+  throw new InputError(file, `--vex "${file}" is neither an OpenVEX document ("@context" …openvex…, "statements") nor CycloneDX ("bomFormat": "CycloneDX", "vulnerabilities")`, {
+    hint: 'Pass an OpenVEX JSON document or a CycloneDX VEX/BOM JSON file.',
+  });
+}
+
+/** Read and parse a VEX file. */
+export async function readVex(file: string): Promise<{ statements: VexStatement[]; issues: Issue[] }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new InputError(file, `Cannot read --vex "${file}": ${errorMessage(error)}`, { hint: 'Check the path.' });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(file, `--vex "${file}" is not valid JSON: ${errorMessage(error)}`, { hint: 'VEX documents are JSON (OpenVEX or CycloneDX).' });
+  }
+  return parseVex(value, file);
+}
+
+function timeOf(t: string | undefined): number {
+  const n = t === undefined ? Number.NaN : Date.parse(t);
+  return Number.isNaN(n) ? Number.NEGATIVE_INFINITY : n;
+}
+
+/** `VEX` suppressions use the report's `external` kind ("config") until the finding model names VEX itself. */
+const VEX_SUPPRESSION_KIND: Suppression['kind'] = 'vex';
+
+/**
+ * Apply statements to vulnerability findings (`evidence.ids`, `evidence.package.purl`). Returns new
+ * findings; non-vulnerability findings pass through unchanged.
+ */
+export function applyVex(findings: readonly Finding[], statements: readonly VexStatement[]): Finding[] {
+  if (statements.length === 0) return [...findings];
+  return findings.map((f) => {
+    if (f.kind !== 'vulnerability') return f;
+    const ids = new Set(((f.evidence['ids'] as string[] | undefined) ?? []).map((id) => id.toUpperCase()));
+    const purl = (f.evidence['package'] as { purl?: string } | undefined)?.purl;
+    const applicable = statements
+      .map((s, index) => ({ s, index }))
+      .filter(({ s }) => [s.vulnerability, ...s.aliases].some((id) => ids.has(id.toUpperCase())))
+      .filter(({ s }) => s.products.length === 0 || (purl !== undefined && s.products.some((p) => purlMatches(p, purl))));
+    // The most recent statement wins (OpenVEX); on equal or missing times, the one given last.
+    const chosen = applicable.sort((a, b) => timeOf(a.s.timestamp) - timeOf(b.s.timestamp) || a.index - b.index).at(-1)?.s;
+    if (chosen === undefined) return f;
+    const vex: VexEvidence = { status: chosen.status, statement: chosen.source, format: chosen.format };
+    if (chosen.justification !== undefined) vex.justification = chosen.justification;
+    if (chosen.impactStatement !== undefined) vex.impactStatement = chosen.impactStatement;
+    if (chosen.actionStatement !== undefined) vex.actionStatement = chosen.actionStatement;
+    const out: Finding = { ...f, evidence: { ...f.evidence, vex } };
+    if (chosen.status === 'not_affected' || chosen.status === 'fixed') {
+      const detail = [chosen.justification, chosen.impactStatement].filter((x) => x !== undefined && x !== '').join(': ');
+      out.suppression = { kind: VEX_SUPPRESSION_KIND, reason: `VEX ${chosen.status}${detail === '' ? '' : ` (${detail})`}`, source: `VEX ${chosen.source}` };
+    }
+    return out;
+  });
+}
