@@ -43,6 +43,10 @@ export interface Package {
   /** Cataloger (or input reader) that produced it: `dpkg`, `apk`, `cyclonedx`, `purl-list`, … */
   foundBy?: string | undefined;
   locations?: PackageLocation[] | undefined;
+  /** Licences as SPDX ids where known (`MIT`, `GPL-2.0-only`), else as the package declares them. */
+  licenses?: string[] | undefined;
+  /** CPU architecture the package was built for (`amd64`, `x86_64`, `noarch`), when the database records it. */
+  arch?: string | undefined;
 }
 
 /** `pkg` for messages: `npm lodash@4.17.15`, `Debian 12 libssl3@3.0.9-1 (source openssl)`. */

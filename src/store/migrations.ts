@@ -90,8 +90,9 @@ CREATE TABLE vuln_imports (
   {
     // vulndb/store (bench/vulndb, issue 4 "Performance"): records kept whole in compressed blocks of 64
     // (vuln_records), a small `head` per advisory for findings, feed and fetch time once per import, and
-    // compact matching rows. vuln-001 data cannot be converted in SQL (per-record deflate) and shipped in no
-    // release: the tables are rebuilt empty, and the feed ETags dropped so the next `db update` refetches.
+    // compact matching rows with a digest of their data (the matcher prepares each distinct entry once).
+    // vuln-001 data cannot be converted in SQL (per-record deflate) and shipped in no release: the tables
+    // are rebuilt empty, and the feed ETags dropped so the next `db update` downloads everything again.
     id: 'vuln-002-compact',
     sql: `DROP TABLE vuln_affected;
 DROP TABLE vuln_aliases;
@@ -145,6 +146,7 @@ CREATE TABLE vuln_affected (
   release TEXT NOT NULL,
   advisory INTEGER NOT NULL,
   entry INTEGER NOT NULL,
+  digest TEXT NOT NULL,
   data TEXT NOT NULL
 );
 CREATE INDEX vuln_affected_package ON vuln_affected (ecosystem, name, release);

@@ -58,6 +58,28 @@ export function schemeForRange(ecosystem: string, type: 'SEMVER' | 'ECOSYSTEM'):
   return { scheme: getScheme(schemeIdForEcosystem(ecosystem)), prefix: entry.versionPrefix ?? '' };
 }
 
+/**
+ * `scheme.isValid`, remembered per string: advisories repeat the same bounds and listed versions across
+ * thousands of records, and a failed parse (which the schemes do not cache) costs as much as a good one.
+ */
+const validity = new Map<VersionScheme, Map<string, boolean>>();
+const VALIDITY_LIMIT = 100_000;
+
+export function isValidIn(scheme: VersionScheme, version: string): boolean {
+  let known = validity.get(scheme);
+  if (known === undefined) {
+    known = new Map();
+    validity.set(scheme, known);
+  }
+  let valid = known.get(version);
+  if (valid === undefined) {
+    valid = scheme.isValid(version);
+    if (known.size >= VALIDITY_LIMIT) known.clear();
+    known.set(version, valid);
+  }
+  return valid;
+}
+
 function withPrefix(value: string, prefix: string): string {
   return prefix === '' || value.startsWith(prefix) ? value : `${prefix}${value}`;
 }
@@ -89,7 +111,7 @@ function sortRange(ecosystem: string, range: OsvRange): SortedRange {
   // Validate every bound first, so a bad event is reported even when the walk would not reach it.
   for (const p of points) {
     if ((p.kind === 'introduced' && p.value === '0') || p.scheme === '*') continue;
-    if (!scheme.isValid(p.scheme)) scheme.compare(p.scheme, p.scheme);
+    if (!isValidIn(scheme, p.scheme)) scheme.compare(p.scheme, p.scheme);
   }
   points.sort((a, b) => {
     const zeroA = a.kind === 'introduced' && a.value === '0';
@@ -101,36 +123,56 @@ function sortRange(ecosystem: string, range: OsvRange): SortedRange {
   return { scheme, prefix, points };
 }
 
-/** Walk a sorted range for `version` (already in the scheme's form). Throws InvalidVersionError. */
-function walkRange(version: string, sorted: SortedRange): Omit<RangeEvaluation, 'range' | 'type'> {
+/**
+ * Where the version's affected interval opens (an index into the points), or -1 when the range does not
+ * affect it. Throws InvalidVersionError. Allocates nothing: most candidate rows end here, not affected.
+ */
+function openingOf(version: string, sorted: SortedRange): number {
   const { scheme, points } = sorted;
-  const cmp = (a: string, b: string): number => scheme.compare(a, b);
   let affected = false;
   let openedAt = -1;
-  points.forEach((p, i) => {
+  let limited = false;
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i] as Point;
     if (p.kind === 'introduced') {
-      if (p.value === '0' || cmp(version, p.scheme) >= 0) {
+      if (p.value === '0' || scheme.compare(version, p.scheme) >= 0) {
         if (!affected) openedAt = i;
         affected = true;
       }
     } else if (p.kind === 'fixed') {
-      if (cmp(version, p.scheme) >= 0) affected = false;
+      if (scheme.compare(version, p.scheme) >= 0) affected = false;
     } else if (p.kind === 'last_affected') {
-      if (cmp(version, p.scheme) > 0) affected = false;
+      if (scheme.compare(version, p.scheme) > 0) affected = false;
+    } else limited = true;
+  }
+  if (affected && limited) {
+    // `limit` events cap the range: the version must be below one of them
+    affected = false;
+    for (const l of points) {
+      if (l.kind === 'limit' && (l.scheme === '*' || scheme.compare(version, l.scheme) < 0)) {
+        affected = true;
+        break;
+      }
     }
-  });
-  const limits = points.filter((p) => p.kind === 'limit');
-  if (affected && limits.length > 0) affected = limits.some((l) => l.scheme === '*' || cmp(version, l.scheme) < 0);
-  if (!affected) return { verdict: 'not-affected', scheme: scheme.id };
+  }
+  return affected ? openedAt : -1;
+}
+
+/** Walk a sorted range for `version` (already in the scheme's form). Throws InvalidVersionError. */
+function walkRange(version: string, sorted: SortedRange): Omit<RangeEvaluation, 'range' | 'type'> {
+  const { scheme, points } = sorted;
+  const openedAt = openingOf(version, sorted);
+  if (openedAt < 0) return { verdict: 'not-affected', scheme: scheme.id };
   // The bound that closes the version's interval: the first fixed / last_affected after the opening event.
   let fixed: string | undefined;
   let lastAffected: string | undefined;
-  for (const p of points.slice(openedAt + 1)) {
-    if (p.kind === 'fixed' && cmp(version, p.scheme) < 0) {
+  for (let i = openedAt + 1; i < points.length; i++) {
+    const p = points[i] as Point;
+    if (p.kind === 'fixed' && scheme.compare(version, p.scheme) < 0) {
       fixed = p.value;
       break;
     }
-    if (p.kind === 'last_affected' && cmp(version, p.scheme) <= 0) {
+    if (p.kind === 'last_affected' && scheme.compare(version, p.scheme) <= 0) {
       lastAffected = p.value;
       break;
     }
@@ -183,7 +225,7 @@ export function prepareEntry(ecosystem: string, entry: { ranges?: OsvRange[] | u
   const invalidListed: string[] = [];
   for (const v of versions) {
     const form = withPrefix(v, prefix);
-    if (scheme !== undefined && scheme.isValid(form)) valid.push(form);
+    if (scheme !== undefined && isValidIn(scheme, form)) valid.push(form);
     else invalidListed.push(v);
   }
   if (scheme !== undefined) {
@@ -207,7 +249,7 @@ function isListed(prepared: PreparedEntry, ecosystem: string, version: string): 
   const scheme = prepared.scheme;
   if (scheme === undefined || prepared.sortedVersions.length === 0) return false;
   const installed = installedForm(ecosystem, version, prepared.prefix);
-  if (!scheme.isValid(installed)) return false;
+  if (!isValidIn(scheme, installed)) return false;
   let lo = 0;
   let hi = prepared.sortedVersions.length - 1;
   while (lo <= hi) {
@@ -228,26 +270,36 @@ export function evaluateEntry(ecosystem: string, version: string, entry: Prepare
   let anyAffected = listed;
   let anyUnknown = false;
   let evaluable = 0;
-  prepared.ranges.forEach((range, i) => {
+  for (let i = 0; i < prepared.ranges.length; i++) {
+    const range = prepared.ranges[i] as OsvRange;
     const sorted = prepared.sorted[i];
     if (range.type === 'GIT' || sorted === undefined) {
       ranges.push({ verdict: 'not-affected', range: describeRange(range), type: 'GIT', reason: 'GIT range ignored: it is defined by commits, and installed packages are matched by version' });
-      return;
+      continue;
     }
     evaluable++;
-    try {
-      if ('problem' in sorted) throw new Error(sorted.problem);
-      const result = walkRange(installedForm(ecosystem, version, sorted.prefix), sorted);
-      // The range text is built only when someone will read it (affected or unknown).
-      ranges.push({ ...result, range: result.verdict === 'affected' ? describeRange(range) : '', type: range.type });
-      if (result.verdict === 'affected') anyAffected = true;
-    } catch (error) {
-      const problem = 'problem' in sorted ? sorted.problem : problemOf(error);
-      problems.push(problem);
-      anyUnknown = true;
-      ranges.push({ verdict: 'unknown', range: describeRange(range), type: range.type, reason: problem });
+    let problem: string | undefined;
+    if ('problem' in sorted) problem = sorted.problem;
+    else {
+      const installed = installedForm(ecosystem, version, sorted.prefix);
+      let result: ReturnType<typeof walkRange> | undefined;
+      try {
+        result = walkRange(installed, sorted);
+      } catch (error) {
+        problem = problemOf(error);
+      }
+      if (result !== undefined) {
+        // The range text is built only when someone will read it (affected or unknown).
+        ranges.push({ ...result, range: result.verdict === 'affected' ? describeRange(range) : '', type: range.type });
+        if (result.verdict === 'affected') anyAffected = true;
+        continue;
+      }
     }
-  });
+    const reason = problem ?? 'cannot evaluate';
+    problems.push(reason);
+    anyUnknown = true;
+    ranges.push({ verdict: 'unknown', range: describeRange(range), type: range.type, reason });
+  }
   if (!anyAffected && evaluable === 0 && prepared.exact.size === 0 && prepared.ranges.length > 0) {
     // Only commit ranges and no version list: there is nothing to compare the installed version with.
     problems.push('the advisory gives only GIT (commit) ranges and no versions list');
@@ -255,4 +307,30 @@ export function evaluateEntry(ecosystem: string, version: string, entry: Prepare
   }
   const verdict: Verdict = anyAffected ? 'affected' : anyUnknown ? 'unknown' : 'not-affected';
   return { verdict, listed, ranges, problems };
+}
+
+/**
+ * The verdict `evaluateEntry` would give, without building its explanation: the matcher asks this first
+ * for every candidate row and explains only the rows that are affected or unknown.
+ */
+export function quickVerdict(ecosystem: string, version: string, prepared: PreparedEntry): Verdict {
+  if (isListed(prepared, ecosystem, version)) return 'affected';
+  let anyUnknown = false;
+  let evaluable = 0;
+  for (let i = 0; i < prepared.ranges.length; i++) {
+    const sorted = prepared.sorted[i];
+    if (prepared.ranges[i]?.type === 'GIT' || sorted === undefined) continue;
+    evaluable++;
+    if ('problem' in sorted) {
+      anyUnknown = true;
+      continue;
+    }
+    try {
+      if (openingOf(installedForm(ecosystem, version, sorted.prefix), sorted) >= 0) return 'affected';
+    } catch {
+      anyUnknown = true;
+    }
+  }
+  if (evaluable === 0 && prepared.exact.size === 0 && prepared.ranges.length > 0) anyUnknown = true;
+  return anyUnknown ? 'unknown' : 'not-affected';
 }

@@ -15,10 +15,10 @@ import { issue, type Issue } from '../../core/issue.js';
 import { packageLabel, type Package } from '../../core/package.js';
 import type { Severity } from '../../core/severity.js';
 import { purlOf } from '../inputs/purl.js';
-import { advisoryHead, candidateRows, type AdvisoryHead, type AffectedData, type CandidateRow, type Db, type DistroStatus, type SourceId } from '../store/index.js';
-import { RELEASE_SCOPED, packageReleaseKey } from '../store/keys.js';
+import { affectedDataText, headRow, importProvenance, matchRows, parseHead, type AdvisoryHead, type AffectedData, type Db, type DistroStatus, type MatchRow, type SourceId } from '../store/index.js';
+import { RELEASE_SCOPED, nameKey, packageReleaseKey } from '../store/keys.js';
 import { applyVex, type VexStatement } from '../vex/index.js';
-import { describeRange, evaluateEntry, prepareEntry, type PreparedEntry, type RangeEvaluation } from './evaluate.js';
+import { describeRange, evaluateEntry, prepareEntry, quickVerdict, type PreparedEntry, type RangeEvaluation } from './evaluate.js';
 import { resolveSeverity, type SeverityVerdict } from './severity.js';
 
 export const VULNERABILITY_RULE = 'vulnerable-package';
@@ -69,7 +69,8 @@ interface Lookup {
 }
 
 interface Hit {
-  row: CandidateRow;
+  /** Index of the matched entry in the advisory's `affected`. */
+  entry: number;
   advisory: AdvisoryHead;
   reason: MatchReason;
   urgency?: string | undefined;
@@ -102,6 +103,7 @@ function primaryId(ids: Iterable<string>): string {
 
 /** Group hits whose advisories share an id or alias (union–find over ids). */
 function groupByAlias(hits: Hit[]): Hit[][] {
+  if (hits.length === 1) return [hits];
   const parent = new Map<string, string>();
   const find = (x: string): string => {
     let root = x;
@@ -167,14 +169,78 @@ function uniquePackages(packages: readonly Package[]): Package[] {
   return [...byKey.values()];
 }
 
+/** Per-call caches: every advisory head, matching entry and package key is read and prepared once. */
+interface MatchContext {
+  db: Db;
+  /** Candidate rows by package key, dropped once the last package with that key is matched. */
+  rows: Map<string, MatchRow[]>;
+  heads: Map<number, AdvisoryHead>;
+  feeds: Map<number, string>;
+  /** Parsed and prepared `data` by ecosystem column and digest: identical entries (GHSA and PYSEC copies) share one. */
+  entries: Map<string, Map<string, EntryInfo>>;
+  /** (advisory, entry) pairs whose invalid listed versions were reported. */
+  reported: Set<string>;
+}
+
+/** Heads kept at once; an advisory usually matches one package, so this only bounds memory. */
+const HEAD_CACHE_LIMIT = 20_000;
+
+function headFor(ctx: MatchContext, advisory: number): AdvisoryHead {
+  let head = ctx.heads.get(advisory);
+  if (head === undefined) {
+    const [source, id, withdrawn, text, importId] = headRow(ctx.db, advisory);
+    let feed = ctx.feeds.get(importId);
+    if (feed === undefined) {
+      feed = importProvenance(ctx.db, importId)?.feed ?? '';
+      ctx.feeds.set(importId, feed);
+    }
+    head = parseHead(advisory, source, id, withdrawn, feed, text);
+    if (ctx.heads.size >= HEAD_CACHE_LIMIT) ctx.heads.clear();
+    ctx.heads.set(advisory, head);
+  }
+  return head;
+}
+
+interface EntryInfo {
+  data: AffectedData;
+  entry: PreparedEntry;
+  /** The entry's own ecosystem string (with release suffix). */
+  ecosystem: string;
+}
+
+/** The parsed and prepared entry of a row, by (ecosystem column, digest of data): `data` is read only for a new digest. */
+function entryFor(ctx: MatchContext, ecosystemColumn: string, row: MatchRow): EntryInfo {
+  let byDigest = ctx.entries.get(ecosystemColumn);
+  if (byDigest === undefined) {
+    byDigest = new Map();
+    ctx.entries.set(ecosystemColumn, byDigest);
+  }
+  let info = byDigest.get(row[4]);
+  if (info === undefined) {
+    const data = JSON.parse(affectedDataText(ctx.db, row[0])) as AffectedData;
+    const ecosystem = data.ecosystem ?? ecosystemColumn;
+    info = { data, entry: prepareEntry(ecosystem, data), ecosystem };
+    byDigest.set(row[4], info);
+  }
+  return info;
+}
+
+interface Planned {
+  pkg: Package;
+  lookup: Lookup | undefined;
+  /** Issues of the lookup itself, reported in package order. */
+  lookupIssues: Issue[];
+  /** Ecosystem + name key of the candidate rows. */
+  key: string;
+  groupKey: string;
+}
+
 /** Match packages against the advisory database. */
 export function matchPackages(db: Db, packages: readonly Package[], options: MatchOptions = {}): MatchResult {
   const issues: Issue[] = [];
   const findings: Finding[] = [];
   const subject: Subject = options.subject ?? { type: 'image' };
-  const rowCache = new Map<string, CandidateRow[]>();
-  const prepared = new Map<string, { data: AffectedData; entry: PreparedEntry }>();
-  const advisories = new Map<number, AdvisoryHead | undefined>();
+  const ctx: MatchContext = { db, rows: new Map(), heads: new Map(), feeds: new Map(), entries: new Map(), reported: new Set() };
   const seenIssues = new Set<string>();
   const note = (i: Issue): void => {
     const key = `${i.code}\0${i.message}`;
@@ -183,40 +249,47 @@ export function matchPackages(db: Db, packages: readonly Package[], options: Mat
     issues.push(i);
   };
 
-  for (const pkg of uniquePackages(packages)) {
-    const lookup = lookupOf(pkg, issues);
+  // Plan first, so each package key's rows are read once and let go after its last package.
+  const plan: Planned[] = uniquePackages(packages).map((pkg) => {
+    const lookupIssues: Issue[] = [];
+    const lookup = lookupOf(pkg, lookupIssues);
+    const key = lookup === undefined ? '' : nameKey(lookup.ecosystem, lookup.name);
+    return { pkg, lookup, lookupIssues, key, groupKey: lookup === undefined ? '' : `${lookup.ecosystem}\0${key}` };
+  });
+  const uses = new Map<string, number>();
+  for (const p of plan) if (p.lookup !== undefined) uses.set(p.groupKey, (uses.get(p.groupKey) ?? 0) + 1);
+
+  for (const { pkg, lookup, lookupIssues, key, groupKey } of plan) {
+    issues.push(...lookupIssues);
     if (lookup === undefined) continue;
-    const groupKey = `${lookup.ecosystem}\0${lookup.name}`;
-    let rows = rowCache.get(groupKey);
-    if (rows === undefined) {
-      rows = candidateRows(db, lookup.ecosystem, lookup.name);
-      rowCache.set(groupKey, rows);
-    }
+    let rows = ctx.rows.get(groupKey);
+    if (rows === undefined) rows = matchRows(db, lookup.ecosystem, key);
+    const left = (uses.get(groupKey) ?? 1) - 1;
+    uses.set(groupKey, left);
+    if (left > 0) ctx.rows.set(groupKey, rows);
+    else ctx.rows.delete(groupKey);
     const hits: Hit[] = [];
     for (const row of rows) {
-      if (lookup.release !== undefined && row.release !== '' && row.release !== lookup.release) continue;
-      let advisory = advisories.get(row.advisory);
-      if (!advisories.has(row.advisory)) {
-        advisory = advisoryHead(db, row.advisory);
-        advisories.set(row.advisory, advisory);
+      const release = row[2];
+      if (lookup.release !== undefined && release !== '' && release !== lookup.release) continue;
+      const { data, entry, ecosystem } = entryFor(ctx, lookup.ecosystem, row);
+      if (entry.invalidListed.length > 0 && !ctx.reported.has(`${row[1]}:${row[3]}`)) {
+        ctx.reported.add(`${row[1]}:${row[3]}`);
+        const advisory = headFor(ctx, row[1]);
+        if (advisory.withdrawn === null) {
+          for (const bad of entry.invalidListed) {
+            note(issue('vuln-advisory-version', `${advisory.id} lists "${bad}", which is not a valid ${entry.scheme?.id ?? ecosystem} version; it is compared as text only`, advisory.feed));
+          }
+        }
       }
-      if (advisory === undefined || advisory.withdrawn !== null) continue;
-      const data0 = prepared.get(`${row.advisory}\0${row.entry}`)?.data ?? (JSON.parse(row.data) as AffectedData);
-      const ecosystem = data0.ecosystem ?? lookup.ecosystem;
-      const cacheKey = `${row.advisory}\0${row.entry}`;
-      let prep = prepared.get(cacheKey);
-      if (prep === undefined) {
-        const data = data0;
-        prep = { data, entry: prepareEntry(ecosystem, data) };
-        prepared.set(cacheKey, prep);
-      }
-      const { data, entry } = prep;
+      // Most candidate rows are not affected: decide that without building the explanation.
+      if (data.status !== 'undetermined' && quickVerdict(ecosystem, lookup.version, entry) === 'not-affected') continue;
+      const advisory = headFor(ctx, row[1]);
+      // withdrawn advisories keep no affected rows; the check guards a database written by an older build
+      if (advisory.withdrawn !== null) continue;
       const evaluation = evaluateEntry(ecosystem, lookup.version, entry);
-      for (const bad of entry.invalidListed) {
-        note(issue('vuln-advisory-version', `${advisory.id} lists "${bad}", which is not a valid ${entry.scheme?.id ?? ecosystem} version; it is compared as text only`, advisory.feed));
-      }
       let verdict = evaluation.verdict;
-      const problems = [...evaluation.problems];
+      const problems = evaluation.problems;
       if (data.status === 'undetermined') {
         verdict = 'unknown';
         problems.push('the distribution has not determined whether this release is affected');
@@ -228,7 +301,7 @@ export function matchPackages(db: Db, packages: readonly Package[], options: Mat
         source: advisory.source,
         feed: advisory.feed,
         ecosystem,
-        package: data.package ?? lookup.name,
+        package: data.package ?? key,
         version: lookup.version,
         verdict,
         matchedBy: data.status !== undefined && data.status !== 'fixed' ? 'distro-status' : evaluation.listed ? 'versions' : 'range',
@@ -243,15 +316,32 @@ export function matchPackages(db: Db, packages: readonly Package[], options: Mat
         reason.problems = problems;
         for (const p of problems) note(issue('vuln-unevaluable', `${advisory.id} for ${packageLabel(pkg)}: ${p}`, advisory.feed, 'The finding is reported with state "unknown"; it is never treated as "not affected".'));
       }
-      hits.push({ row, advisory, reason, urgency: data.urgency });
+      hits.push({ entry: row[3], advisory, reason, urgency: data.urgency });
     }
-    for (const group of groupByAlias(hits)) findings.push(buildFinding(pkg, lookup, group, subject, issues));
+    if (hits.length === 0) continue;
+    const about = packageFacts(pkg, lookup);
+    for (const group of groupByAlias(hits)) findings.push(buildFinding(pkg, lookup, about, group, subject, issues));
   }
   const withVex = options.vex === undefined ? findings : applyVex(findings, options.vex);
   return { findings: withVex, issues };
 }
 
-function buildFinding(pkg: Package, lookup: Lookup, group: Hit[], subject: Subject, issues: Issue[]): Finding {
+/** What every finding of one package says about it, computed once per package. */
+interface PackageFacts {
+  evidence: Record<string, unknown>;
+}
+
+function packageFacts(pkg: Package, lookup: Lookup): PackageFacts {
+  const purl = purlOf(pkg);
+  const evidence: Record<string, unknown> = { ecosystem: pkg.ecosystem, name: pkg.name, version: pkg.version };
+  if (purl !== undefined) evidence.purl = purl;
+  if (pkg.distro !== undefined) evidence.distro = `${pkg.distro.id} ${pkg.distro.release}`;
+  if (lookup.viaSource) evidence.source = { name: lookup.name, version: lookup.version };
+  if (pkg.locations !== undefined && pkg.locations.length > 0) evidence.locations = pkg.locations;
+  return { evidence };
+}
+
+function buildFinding(pkg: Package, lookup: Lookup, about: PackageFacts, group: Hit[], subject: Subject, issues: Issue[]): Finding {
   const ids = new Set<string>();
   const related = new Set<string>();
   for (const h of group) {
@@ -266,22 +356,16 @@ function buildFinding(pkg: Package, lookup: Lookup, group: Hit[], subject: Subje
   const fixStatus = fixStatusOf(reasons);
   const fixed = [...new Set(reasons.filter((r) => r.verdict === 'affected' && r.fixed !== undefined).map((r) => r.fixed ?? ''))];
   const severity: SeverityVerdict = resolveSeverity(
-    dedupeAdvisories(group).map((h) => ({ advisory: h.advisory, entries: group.filter((g) => g.advisory.rowid === h.advisory.rowid).map((g) => g.row.entry), labels: group.filter((g) => g.advisory.rowid === h.advisory.rowid && g.urgency !== undefined).map((g) => g.urgency ?? '') })),
+    dedupeAdvisories(group).map((h) => ({ advisory: h.advisory, entries: group.filter((g) => g.advisory.rowid === h.advisory.rowid).map((g) => g.entry), labels: group.filter((g) => g.advisory.rowid === h.advisory.rowid && g.urgency !== undefined).map((g) => g.urgency ?? '') })),
     issues,
   );
   const summary = group.map((h) => h.advisory.summary ?? undefined).find((s) => s !== undefined && s !== '');
   const orderedIds = [primary, ...[...ids].filter((id) => id !== primary).sort()];
-  const purl = purlOf(pkg);
-  const pkgEvidence: Record<string, unknown> = { ecosystem: pkg.ecosystem, name: pkg.name, version: pkg.version };
-  if (purl !== undefined) pkgEvidence.purl = purl;
-  if (pkg.distro !== undefined) pkgEvidence.distro = `${pkg.distro.id} ${pkg.distro.release}`;
-  if (lookup.viaSource) pkgEvidence.source = { name: lookup.name, version: lookup.version };
-  if (pkg.locations !== undefined && pkg.locations.length > 0) pkgEvidence.locations = pkg.locations;
   const evidence: Record<string, unknown> = {
     state,
     vulnerability: primary,
     ids: orderedIds,
-    package: pkgEvidence,
+    package: { ...about.evidence },
     installedVersion: pkg.version,
     fixedVersions: fixed,
     fixStatus,

@@ -1,17 +1,23 @@
 /**
- * The advisory store: tables `vuln_*` of the embedded SQLite database (migration `vuln-001-advisories` in
- * src/store/migrations.ts). One row per (source, id) keeps the whole normalised OSV record (deflated JSON,
- * for `db show` and findings), and one row per affected package keeps what matching needs (ranges,
- * versions, distro status) under an index on (ecosystem, name, release).
+ * The advisory store: tables `vuln_*` of the embedded SQLite database (migrations `vuln-001-advisories`,
+ * `vuln-002-compact` in src/store/migrations.ts).
+ *
+ * - `vuln_advisories`: one row per (source, id) with what findings need (`head`: summary, aliases, related
+ *   ids, severity data) and where the whole normalised record lives (`block`, `slot` of `vuln_records`,
+ *   compressed blocks of 64 records: see blocks.ts). Feed and fetch time are stored once per import.
+ * - `vuln_affected`: one row per affected package, indexed by (ecosystem, name, release), holding only
+ *   what range evaluation needs (ranges, versions, distro status) as compact JSON.
+ * - `vuln_aliases`: alias → advisory, for `db show <alias>`.
  *
  * Imports are atomic: `beginImport` opens one write transaction that `commit` ends, and any failure (or a
  * killed process) rolls it back, so readers always see the previous complete database.
  */
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { createHash, hash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { errorMessage } from '../../core/errors.js';
 import { DbError, openDatabase, type Db } from '../../store/db.js';
 import type { OsvAffected, OsvRecord } from '../schema.js';
+import { BlockWriter, unpackBlock } from './blocks.js';
 import { advisoryReleaseKey, nameKey, splitEcosystem } from './keys.js';
 
 export type { Db } from '../../store/db.js';
@@ -24,7 +30,7 @@ export type SourceId = (typeof SOURCE_IDS)[number];
 export function openVulnDb(path: string, options: { readonly?: boolean } = {}): Db {
   const db = openDatabase(path, options.readonly === true ? { readonly: true } : {});
   if (options.readonly === true) {
-    const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'vuln_advisories'").get();
+    const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'vuln_records'").get();
     if (table === undefined) {
       db.close();
       throw new DbError(`Database "${path}" has no vulnerability tables`, { hint: 'Run "runwarden db import <path|url>" or "runwarden db update" first.' });
@@ -78,18 +84,7 @@ export interface ImportSession {
   rollback(): void;
 }
 
-/**
- * The stored copy of a record: ranges and versions of entries that have an affected row live only in that
- * row (`data`), so the long PyPI version lists are not stored twice; `restore` puts them back.
- */
-function deflate(record: OsvRecord): Buffer {
-  const stripped = record.withdrawn !== undefined || record.affected === undefined || record.affected === null
-    ? record
-    : { ...record, affected: record.affected.map((a) => (a.package === undefined ? a : { ...a, ranges: undefined, versions: undefined })) };
-  return deflateRawSync(Buffer.from(JSON.stringify(stripped)), { level: 1 });
-}
-
-/** Facts the matcher needs per advisory, kept uncompressed next to the record. */
+/** Facts the matcher needs per advisory, kept uncompressed next to the record (`head` column, with the summary). */
 export interface AdvisoryFacts {
   aliases?: string[];
   related?: string[];
@@ -100,20 +95,27 @@ export interface AdvisoryFacts {
   entrySeverity?: Record<number, NonNullable<OsvAffected['severity']>>;
 }
 
-function factsOf(record: OsvRecord): string {
-  const facts: AdvisoryFacts = {};
-  if (record.aliases !== undefined && record.aliases !== null && record.aliases.length > 0) facts.aliases = record.aliases;
-  if (record.related !== undefined && record.related.length > 0) facts.related = record.related;
-  if (record.severity !== undefined && record.severity !== null && record.severity.length > 0) facts.severity = record.severity;
-  const label = record.database_specific?.['severity'];
-  if (typeof label === 'string') facts.label = label;
-  (record.affected ?? []).forEach((a, i) => {
-    if (a.severity !== undefined && a.severity !== null && a.severity.length > 0) (facts.entrySeverity ??= {})[i] = a.severity;
-  });
-  return JSON.stringify(facts);
+interface StoredHead extends AdvisoryFacts {
+  summary?: string;
 }
 
-/** The matcher's view of an advisory: identity and facts, no record to inflate. */
+function headOf(record: OsvRecord): string {
+  const head: StoredHead = {};
+  if (record.summary !== undefined) head.summary = record.summary;
+  if (record.aliases !== undefined && record.aliases !== null && record.aliases.length > 0) head.aliases = record.aliases;
+  if (record.related !== undefined && record.related.length > 0) head.related = record.related;
+  if (record.severity !== undefined && record.severity !== null && record.severity.length > 0) head.severity = record.severity;
+  const label = record.database_specific?.['severity'];
+  if (typeof label === 'string') head.label = label;
+  const affected = record.affected ?? [];
+  for (let i = 0; i < affected.length; i++) {
+    const severity = affected[i]?.severity;
+    if (severity !== undefined && severity !== null && severity.length > 0) (head.entrySeverity ??= {})[i] = severity;
+  }
+  return JSON.stringify(head);
+}
+
+/** The matcher's view of an advisory: identity and facts, no record to unpack. */
 export interface AdvisoryHead {
   rowid: number;
   source: SourceId;
@@ -124,33 +126,10 @@ export interface AdvisoryHead {
   facts: AdvisoryFacts;
 }
 
-const headStatements = new WeakMap<Db, Database.Statement<[number], Omit<AdvisoryHead, 'facts'> & { facts: string }>>();
-
-export function advisoryHead(db: Db, rowid: number): AdvisoryHead | undefined {
-  let stmt = headStatements.get(db);
-  if (stmt === undefined) {
-    stmt = db.prepare<[number], Omit<AdvisoryHead, 'facts'> & { facts: string }>('SELECT rowid, source, id, withdrawn, summary, feed, facts FROM vuln_advisories WHERE rowid = ?');
-    headStatements.set(db, stmt);
-  }
-  const row = stmt.get(rowid);
-  return row === undefined ? undefined : { ...row, facts: JSON.parse(row.facts) as AdvisoryFacts };
-}
-
-export function inflateRecord(blob: Buffer): OsvRecord {
-  return JSON.parse(inflateRawSync(blob).toString('utf8')) as OsvRecord;
-}
-
-function restore(db: Db, rowid: number, record: OsvRecord): OsvRecord {
-  if (record.withdrawn !== undefined || record.affected === undefined || record.affected === null) return record;
-  const rows = db.prepare<[number], { entry: number; data: string }>('SELECT entry, data FROM vuln_affected WHERE advisory = ?').all(rowid);
-  for (const row of rows) {
-    const entry = record.affected[row.entry];
-    if (entry === undefined) continue;
-    const data = JSON.parse(row.data) as AffectedData;
-    if (data.ranges !== undefined) entry.ranges = data.ranges;
-    if (data.versions !== undefined) entry.versions = data.versions;
-  }
-  return record;
+/** Parse a `head` column into the matcher's view. */
+export function parseHead(rowid: number, source: SourceId, id: string, withdrawn: string | null, feed: string, head: string): AdvisoryHead {
+  const facts = JSON.parse(head) as StoredHead;
+  return { rowid, source, id, withdrawn, summary: facts.summary ?? null, feed, facts };
 }
 
 function timeOf(value: string | undefined | null): number {
@@ -159,12 +138,16 @@ function timeOf(value: string | undefined | null): number {
   return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
 }
 
-/** The matching data of one affected entry: only what range evaluation needs, compact. */
-export function affectedData(entry: OsvAffected): AffectedData {
+/**
+ * The matching data of one affected entry (`data` column): only what range evaluation needs. The
+ * ecosystem and package name are left out when the row's own columns already say them (no release suffix,
+ * name as written); `expandData` puts them back.
+ */
+export function affectedData(entry: OsvAffected, ecosystemColumn: string, nameColumn: string): string {
   const data: AffectedData = {};
   if (entry.package !== undefined) {
-    data.ecosystem = entry.package.ecosystem;
-    data.package = entry.package.name;
+    if (entry.package.ecosystem !== ecosystemColumn) data.ecosystem = entry.package.ecosystem;
+    if (entry.package.name !== nameColumn) data.package = entry.package.name;
   }
   if (entry.ranges !== undefined && entry.ranges.length > 0) data.ranges = entry.ranges.map((r) => ({ type: r.type, events: r.events, ...(r.repo === undefined ? {} : { repo: r.repo }) }));
   if (entry.versions !== undefined && entry.versions.length > 0) data.versions = entry.versions;
@@ -177,42 +160,139 @@ export function affectedData(entry: OsvAffected): AffectedData {
     const note = ds['note'];
     if (typeof note === 'string') data.note = note;
   }
-  return data;
+  return JSON.stringify(data);
+}
+
+/**
+ * The `digest` column: SHA-256 of the `data` text (base64url, 128 bits). Identical entries (a GHSA and a
+ * PYSEC record listing the same versions, a status repeated across Debian releases) share a digest, so the
+ * matcher parses and prepares each distinct entry once and reads `data` only for digests it has not seen.
+ */
+export function dataDigest(data: string): string {
+  // crypto.hash (Node >= 20.12) is the one-shot form, twice as fast as createHash for short inputs
+  const full = typeof hash === 'function' ? hash('sha256', data, 'base64url') : createHash('sha256').update(data).digest('base64url');
+  return full.slice(0, 22);
+}
+
+/** A stored `data` column as the whole AffectedData (ecosystem and package first, as `db query` prints it). */
+export function expandData(data: string, ecosystemColumn: string, nameColumn: string): AffectedData {
+  const parsed = JSON.parse(data) as AffectedData;
+  return { ecosystem: parsed.ecosystem ?? ecosystemColumn, package: parsed.package ?? nameColumn, ...parsed };
+}
+
+interface ExistingRow {
+  rowid: number;
+  modified: string;
+  withdrawn: string | null;
+  head: string;
+  block: number;
 }
 
 /** Start one atomic import. Throws DbError when another writer holds the database. */
 export function beginImport(db: Db, source: SourceId, feed: string, now: Date = new Date()): ImportSession {
   const fetchedAt = now.toISOString();
   const startedAt = new Date().toISOString();
-  const findExisting = db.prepare<[string, string], { rowid: number; modified: string; withdrawn: string | null }>('SELECT rowid, modified, withdrawn FROM vuln_advisories WHERE source = ? AND id = ?');
-  const insertAdvisory = db.prepare(
-    'INSERT INTO vuln_advisories (source, id, modified, published, withdrawn, summary, facts, feed, scope, fetched_at, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  const findExisting = db.prepare<[string, string], ExistingRow>('SELECT rowid, modified, withdrawn, head, block FROM vuln_advisories WHERE source = ? AND id = ?');
+  const insertAdvisory = db.prepare<[string, string, string, string | null, string | null, number, string, number, number]>(
+    'INSERT INTO vuln_advisories (source, id, modified, withdrawn, scope, import_id, head, block, slot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
-  const updateAdvisory = db.prepare('UPDATE vuln_advisories SET modified = ?, published = ?, withdrawn = ?, summary = ?, facts = ?, feed = ?, scope = ?, fetched_at = ?, record = ? WHERE rowid = ?');
-  const touchScope = db.prepare('UPDATE vuln_advisories SET scope = ?, feed = ?, fetched_at = ? WHERE rowid = ?');
-  const deleteAffected = db.prepare('DELETE FROM vuln_affected WHERE advisory = ?');
-  const deleteAliases = db.prepare('DELETE FROM vuln_aliases WHERE advisory = ?');
-  const insertAlias = db.prepare('INSERT OR IGNORE INTO vuln_aliases (alias, advisory) VALUES (?, ?)');
-  const insertAffected = db.prepare('INSERT INTO vuln_affected (ecosystem, name, release, advisory, entry, data) VALUES (?, ?, ?, ?, ?, ?)');
+  const updateAdvisory = db.prepare<[string, string | null, string | null, number, string, number, number, number]>(
+    'UPDATE vuln_advisories SET modified = ?, withdrawn = ?, scope = ?, import_id = ?, head = ?, block = ?, slot = ? WHERE rowid = ?',
+  );
+  const touchScope = db.prepare<[string, number, number]>('UPDATE vuln_advisories SET scope = ?, import_id = ? WHERE rowid = ?');
+  const deleteAdvisory = db.prepare<[number]>('DELETE FROM vuln_advisories WHERE rowid = ?');
+  const deleteAffected = db.prepare<[number]>('DELETE FROM vuln_affected WHERE advisory = ?');
+  const deleteAlias = db.prepare<[string, number]>('DELETE FROM vuln_aliases WHERE alias = ? AND advisory = ?');
+  const insertAlias = db.prepare<[string, number]>('INSERT OR IGNORE INTO vuln_aliases (alias, advisory) VALUES (?, ?)');
+  const insertAffected = db.prepare<[string, string, string, number, number, string, string]>(
+    'INSERT INTO vuln_affected (ecosystem, name, release, advisory, entry, digest, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const insertBlock = db.prepare<[number, Buffer, number, number]>('INSERT INTO vuln_records (rowid, data, slots, live) VALUES (?, ?, ?, ?)');
+  const releaseSlot = db.prepare<[number]>('UPDATE vuln_records SET live = live - 1 WHERE rowid = ?');
   const seen = new Set<number>();
+  /** Written blocks that lost a record in this import: dropped or repacked at commit. */
+  const thinned = new Set<number>();
   const counts: ImportCounts = { added: 0, updated: 0, unchanged: 0, withdrawn: 0, retired: 0, rejected: 0, issues: 0 };
-  // One transaction holds the whole import: give SQLite a page cache that fits the index B-trees (256 MiB).
-  db.pragma('cache_size = -262144');
+  // One transaction holds the whole import; a 64 MiB page cache keeps the index B-trees of a 200,000-record
+  // import in memory (bench/vulndb) without holding the whole file.
+  const previousCache = db.pragma('cache_size', { simple: true }) as number;
+  db.pragma('cache_size = -65536');
   try {
     db.exec('BEGIN IMMEDIATE');
   } catch (error) {
+    db.pragma(`cache_size = ${previousCache}`);
     throw new DbError(`Cannot start an import: ${errorMessage(error)}`, { hint: 'Another runwarden process may be importing into the same --db; wait for it to finish.', cause: error });
   }
   let open = true;
+  const importId = Number(db.prepare<[string, string, string, string]>('INSERT INTO vuln_imports (source, feed, fetched_at, started_at) VALUES (?, ?, ?, ?)').run(source, feed, fetchedAt, startedAt).lastInsertRowid);
+  const firstBlock = (db.prepare<[], { next: number }>('SELECT coalesce(max(rowid), 0) + 1 AS next FROM vuln_records').get()?.next ?? 1);
+  const writer = new BlockWriter(firstBlock, (id, data, slots, live) => insertBlock.run(id, data, slots, live));
+
+  function release(block: number): void {
+    if (writer.isPending(block)) {
+      writer.release();
+      return;
+    }
+    releaseSlot.run(block);
+    thinned.add(block);
+  }
+
+  function removeRows(rowid: number, head: string): void {
+    deleteAffected.run(rowid);
+    for (const alias of new Set((JSON.parse(head) as StoredHead).aliases ?? [])) deleteAlias.run(alias, rowid);
+  }
 
   function writeRows(rowid: number, record: OsvRecord): void {
     for (const alias of new Set(record.aliases ?? [])) if (alias !== record.id) insertAlias.run(alias, rowid);
     if (record.withdrawn !== undefined) return;
-    (record.affected ?? []).forEach((entry, index) => {
-      if (entry.package === undefined) return;
+    const affected = record.affected ?? [];
+    for (let index = 0; index < affected.length; index++) {
+      const entry = affected[index];
+      if (entry?.package === undefined) continue;
       const { ecosystem, suffix } = splitEcosystem(entry.package.ecosystem);
-      insertAffected.run(ecosystem, nameKey(ecosystem, entry.package.name), advisoryReleaseKey(ecosystem, suffix), rowid, index, JSON.stringify(affectedData(entry)));
-    });
+      const name = nameKey(ecosystem, entry.package.name);
+      const data = affectedData(entry, ecosystem, name);
+      insertAffected.run(ecosystem, name, advisoryReleaseKey(ecosystem, suffix), rowid, index, dataDigest(data), data);
+    }
+  }
+
+  /** Drop blocks no advisory uses any more, and rewrite those at most half used (records move to new blocks). */
+  function compact(): void {
+    writer.flush();
+    if (thinned.size === 0) return;
+    const state = db.prepare<[number], { slots: number; live: number }>('SELECT slots, live FROM vuln_records WHERE rowid = ?');
+    const dropBlock = db.prepare<[number]>('DELETE FROM vuln_records WHERE rowid = ?');
+    const sparse: number[] = [];
+    for (const block of thinned) {
+      const s = state.get(block);
+      if (s === undefined) continue;
+      if (s.live <= 0) dropBlock.run(block);
+      else if (s.live * 2 <= s.slots) sparse.push(block);
+    }
+    thinned.clear();
+    if (sparse.length === 0) return;
+    const moveTo = db.prepare<[number, number, number]>('UPDATE vuln_advisories SET block = ?, slot = ? WHERE rowid = ?');
+    const readBlock = db.prepare<[number], { data: Buffer }>('SELECT data FROM vuln_records WHERE rowid = ?');
+    for (let i = 0; i < sparse.length; i += 500) {
+      const chunk = sparse.slice(i, i + 500);
+      const members = db
+        .prepare<number[], { rowid: number; block: number; slot: number }>(`SELECT rowid, block, slot FROM vuln_advisories WHERE block IN (${chunk.map(() => '?').join(',')}) ORDER BY block, slot`)
+        .all(...chunk);
+      let texts: string[] = [];
+      let current = -1;
+      for (const m of members) {
+        if (m.block !== current) {
+          current = m.block;
+          texts = unpackBlock(readBlock.get(m.block)?.data ?? Buffer.alloc(0));
+        }
+        const text = texts[m.slot];
+        if (text === undefined) throw new DbError(`Advisory record ${m.block}/${m.slot} is missing from its block`, { hint: 'The database is damaged; re-import the feeds into a new --db.' });
+        const to = writer.add(text);
+        moveTo.run(to.block, to.slot, m.rowid);
+      }
+      for (const block of chunk) dropBlock.run(block);
+    }
+    writer.flush();
   }
 
   return {
@@ -225,13 +305,14 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
       if (existing !== undefined) {
         seen.add(existing.rowid);
         if (timeOf(existing.modified) >= timeOf(record.modified) && (existing.withdrawn !== null) === (withdrawn !== null)) {
-          if (scope !== undefined) touchScope.run(scope, feed, fetchedAt, existing.rowid);
+          if (scope !== undefined) touchScope.run(scope, importId, existing.rowid);
           counts.unchanged++;
           return 'unchanged';
         }
-        deleteAffected.run(existing.rowid);
-        deleteAliases.run(existing.rowid);
-        updateAdvisory.run(record.modified, record.published ?? null, withdrawn, record.summary ?? null, factsOf(record), feed, scope ?? null, fetchedAt, deflate(record), existing.rowid);
+        removeRows(existing.rowid, existing.head);
+        release(existing.block);
+        const at = writer.add(JSON.stringify(record));
+        updateAdvisory.run(record.modified, withdrawn, scope ?? null, importId, headOf(record), at.block, at.slot, existing.rowid);
         writeRows(existing.rowid, record);
         if (withdrawn !== null) {
           counts.withdrawn++;
@@ -240,8 +321,8 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
         counts.updated++;
         return 'updated';
       }
-      const info = insertAdvisory.run(source, record.id, record.modified, record.published ?? null, withdrawn, record.summary ?? null, factsOf(record), feed, scope ?? null, fetchedAt, deflate(record));
-      const rowid = Number(info.lastInsertRowid);
+      const at = writer.add(JSON.stringify(record));
+      const rowid = Number(insertAdvisory.run(source, record.id, record.modified, withdrawn, scope ?? null, importId, headOf(record), at.block, at.slot).lastInsertRowid);
       seen.add(rowid);
       writeRows(rowid, record);
       if (withdrawn !== null) {
@@ -252,12 +333,13 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
       return 'added';
     },
     retireMissing(scope) {
-      const rows = db.prepare<[string, string], { rowid: number }>('SELECT rowid FROM vuln_advisories WHERE source = ? AND scope = ?').all(source, scope);
-      const del = db.prepare('DELETE FROM vuln_advisories WHERE rowid = ?');
+      const rows = db.prepare<[string, string], { rowid: number; head: string; block: number }>('SELECT rowid, head, block FROM vuln_advisories WHERE source = ? AND scope = ?').all(source, scope);
       let n = 0;
       for (const row of rows) {
         if (seen.has(row.rowid)) continue;
-        del.run(row.rowid);
+        removeRows(row.rowid, row.head);
+        deleteAdvisory.run(row.rowid);
+        release(row.block);
         n++;
       }
       counts.retired += n;
@@ -265,43 +347,103 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
     },
     commit() {
       if (!open) return counts;
-      db.prepare(
-        'INSERT INTO vuln_imports (source, feed, started_at, finished_at, added, updated, unchanged, withdrawn, retired, rejected, issues) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ).run(source, feed, startedAt, new Date().toISOString(), counts.added, counts.updated, counts.unchanged, counts.withdrawn, counts.retired, counts.rejected, counts.issues);
+      compact();
+      db.prepare<[string, number, number, number, number, number, number, number, number]>(
+        'UPDATE vuln_imports SET finished_at = ?, added = ?, updated = ?, unchanged = ?, withdrawn = ?, retired = ?, rejected = ?, issues = ? WHERE rowid = ?',
+      ).run(new Date().toISOString(), counts.added, counts.updated, counts.unchanged, counts.withdrawn, counts.retired, counts.rejected, counts.issues, importId);
       db.exec('COMMIT');
       open = false;
+      db.pragma(`cache_size = ${previousCache}`);
       return counts;
     },
     rollback() {
       if (!open) return;
       open = false;
       if (db.inTransaction) db.exec('ROLLBACK');
+      db.pragma(`cache_size = ${previousCache}`);
     },
   };
 }
 
-/** One affected row joined with its advisory's identity. */
+/**
+ * One affected row as the matcher reads it: positional (no object per row), and with the digest of `data`
+ * instead of `data` (read with `affectedDataText` only for a digest not seen before).
+ */
+export type MatchRow = [rowid: number, advisory: number, release: string, entry: number, digest: string];
+
+/** An advisory's identity and head as the matcher reads it (for rows that matched). */
+export type HeadRow = [source: SourceId, id: string, withdrawn: string | null, head: string, importId: number];
+
+interface Statements {
+  rows: Database.Statement<[string, string], MatchRow>;
+  data: Database.Statement<[number], string>;
+  head: Database.Statement<[number], HeadRow>;
+  full: Database.Statement<[string, string], { advisory: number; source: SourceId; id: string; release: string; entry: number; data: string }>;
+}
+
+const statements = new WeakMap<Db, Statements>();
+
+function statementsOf(db: Db): Statements {
+  let s = statements.get(db);
+  if (s === undefined) {
+    s = {
+      rows: db.prepare<[string, string], MatchRow>('SELECT rowid, advisory, release, entry, digest FROM vuln_affected WHERE ecosystem = ? AND name = ? ORDER BY release, rowid').raw(true),
+      data: db.prepare<[number], string>('SELECT data FROM vuln_affected WHERE rowid = ?').pluck(true),
+      head: db.prepare<[number], HeadRow>('SELECT source, id, withdrawn, head, import_id FROM vuln_advisories WHERE rowid = ?').raw(true),
+      full: db.prepare(
+        `SELECT a.advisory AS advisory, v.source AS source, v.id AS id, a.release AS release, a.entry AS entry, a.data AS data
+         FROM vuln_affected a JOIN vuln_advisories v ON v.rowid = a.advisory
+         WHERE a.ecosystem = ? AND a.name = ? ORDER BY a.release, a.rowid`,
+      ),
+    };
+    statements.set(db, s);
+  }
+  return s;
+}
+
+/**
+ * Affected rows of one package (ecosystem and name key) in every release, in (release, insertion) order.
+ * The matcher filters by release. Withdrawn advisories have no affected rows.
+ */
+export function matchRows(db: Db, ecosystem: string, name: string): MatchRow[] {
+  return statementsOf(db).rows.all(ecosystem, name);
+}
+
+/** The `data` column of one affected row (MatchRow[0]). */
+export function affectedDataText(db: Db, rowid: number): string {
+  const data = statementsOf(db).data.get(rowid);
+  if (data === undefined) throw new DbError(`Affected row ${rowid} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
+  return data;
+}
+
+/** Identity and head of one advisory (MatchRow[1]). */
+export function headRow(db: Db, advisory: number): HeadRow {
+  const row = statementsOf(db).head.get(advisory);
+  if (row === undefined) throw new DbError(`Advisory ${advisory} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
+  return row;
+}
+
+/** Feed and fetch time of one import (the provenance of every advisory it wrote). */
+export function importProvenance(db: Db, importId: number): { feed: string; fetchedAt: string } | undefined {
+  const row = db.prepare<[number], { feed: string; fetched_at: string }>('SELECT feed, fetched_at FROM vuln_imports WHERE rowid = ?').get(importId);
+  return row === undefined ? undefined : { feed: row.feed, fetchedAt: row.fetched_at };
+}
+
+/** One affected row joined with its advisory's identity (`db query`). */
 export interface CandidateRow {
   advisory: number;
   source: SourceId;
   id: string;
   release: string;
   entry: number;
+  /** AffectedData as JSON, with the entry's ecosystem and package name. */
   data: string;
 }
 
-/** Affected rows for one package name of an ecosystem, in every release (the matcher filters by release). */
-const candidateStatements = new WeakMap<Db, Database.Statement<[string, string], CandidateRow>>();
-
+/** Affected rows for one package name of an ecosystem, in every release (callers filter by release). */
 export function candidateRows(db: Db, ecosystem: string, name: string): CandidateRow[] {
-  let stmt = candidateStatements.get(db);
-  if (stmt === undefined) {
-    stmt = db.prepare<[string, string], CandidateRow>(
-      'SELECT a.advisory AS advisory, v.source AS source, v.id AS id, a.release AS release, a.entry AS entry, a.data AS data FROM vuln_affected a JOIN vuln_advisories v ON v.rowid = a.advisory WHERE a.ecosystem = ? AND a.name = ?',
-    );
-    candidateStatements.set(db, stmt);
-  }
-  return stmt.all(ecosystem, nameKey(ecosystem, name));
+  const key = nameKey(ecosystem, name);
+  return statementsOf(db).full.all(ecosystem, key).map((r) => ({ ...r, data: JSON.stringify(expandData(r.data, ecosystem, key)) }));
 }
 
 export interface StoredAdvisory {
@@ -323,29 +465,8 @@ interface AdvisoryRow {
   withdrawn: string | null;
   feed: string;
   fetched_at: string;
-  record: Buffer;
-}
-
-function toStored(db: Db, row: AdvisoryRow): StoredAdvisory {
-  return { rowid: row.rowid, source: row.source, id: row.id, modified: row.modified, withdrawn: row.withdrawn, feed: row.feed, fetchedAt: row.fetched_at, record: restore(db, row.rowid, inflateRecord(row.record)) };
-}
-
-const byRowidStatements = new WeakMap<Db, Database.Statement<[number], AdvisoryRow>>();
-
-/**
- * Load an advisory by rowid (cached by the caller). `full: false` skips putting ranges and versions back
- * into the record (the matcher reads them from the affected rows).
- */
-export function advisoryByRowid(db: Db, rowid: number, options: { full?: boolean } = {}): StoredAdvisory | undefined {
-  let stmt = byRowidStatements.get(db);
-  if (stmt === undefined) {
-    stmt = db.prepare<[number], AdvisoryRow>('SELECT rowid, source, id, modified, withdrawn, feed, fetched_at, record FROM vuln_advisories WHERE rowid = ?');
-    byRowidStatements.set(db, stmt);
-  }
-  const row = stmt.get(rowid);
-  if (row === undefined) return undefined;
-  if (options.full === false) return { rowid: row.rowid, source: row.source, id: row.id, modified: row.modified, withdrawn: row.withdrawn, feed: row.feed, fetchedAt: row.fetched_at, record: inflateRecord(row.record) };
-  return toStored(db, row);
+  block: number;
+  slot: number;
 }
 
 /** Every advisory whose id or one of whose aliases is `id` (case-insensitive for the usual upper-case ids). */
@@ -353,12 +474,26 @@ export function advisoriesById(db: Db, id: string): StoredAdvisory[] {
   const wanted = id.trim();
   const rows = db
     .prepare<[string, string, string, string], AdvisoryRow>(
-      `SELECT rowid, source, id, modified, withdrawn, feed, fetched_at, record FROM vuln_advisories
-       WHERE id = ? OR id = ? OR rowid IN (SELECT advisory FROM vuln_aliases WHERE alias = ? OR alias = ?)
-       ORDER BY source, id`,
+      `SELECT v.rowid AS rowid, v.source AS source, v.id AS id, v.modified AS modified, v.withdrawn AS withdrawn, i.feed AS feed, i.fetched_at AS fetched_at, v.block AS block, v.slot AS slot
+       FROM vuln_advisories v JOIN vuln_imports i ON i.rowid = v.import_id
+       WHERE v.id = ? OR v.id = ? OR v.rowid IN (SELECT advisory FROM vuln_aliases WHERE alias = ? OR alias = ?)
+       ORDER BY v.source, v.id`,
     )
     .all(wanted, wanted.toUpperCase(), wanted, wanted.toUpperCase());
-  return rows.map((r) => toStored(db, r));
+  const readBlock = db.prepare<[number], { data: Buffer }>('SELECT data FROM vuln_records WHERE rowid = ?');
+  const blocks = new Map<number, string[]>();
+  return rows.map((row) => {
+    let texts = blocks.get(row.block);
+    if (texts === undefined) {
+      const stored = readBlock.get(row.block);
+      if (stored === undefined) throw new DbError(`Advisory ${row.id} has no stored record (block ${row.block})`, { hint: 'The database is damaged; re-import the feeds into a new --db.' });
+      texts = unpackBlock(stored.data);
+      blocks.set(row.block, texts);
+    }
+    const text = texts[row.slot];
+    if (text === undefined) throw new DbError(`Advisory ${row.id} has no stored record (block ${row.block}, slot ${row.slot})`, { hint: 'The database is damaged; re-import the feeds into a new --db.' });
+    return { rowid: row.rowid, source: row.source, id: row.id, modified: row.modified, withdrawn: row.withdrawn, feed: row.feed, fetchedAt: row.fetched_at, record: JSON.parse(text) as OsvRecord };
+  });
 }
 
 export interface StoreStatus {
@@ -377,11 +512,12 @@ export function storeStatus(db: Db): StoreStatus {
   const affected = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM vuln_affected').get() ?? { n: 0 };
   const bySource = db
     .prepare<[], { source: SourceId; advisories: number; withdrawn: number; feeds: number }>(
-      'SELECT source, count(*) AS advisories, count(withdrawn) AS withdrawn, count(DISTINCT feed) AS feeds FROM vuln_advisories GROUP BY source ORDER BY source',
+      `SELECT v.source AS source, count(*) AS advisories, count(v.withdrawn) AS withdrawn, count(DISTINCT i.feed) AS feeds
+       FROM vuln_advisories v JOIN vuln_imports i ON i.rowid = v.import_id GROUP BY v.source ORDER BY v.source`,
     )
     .all();
   const lastBySource = new Map(
-    db.prepare<[], { source: SourceId; last: string }>('SELECT source, max(finished_at) AS last FROM vuln_imports GROUP BY source').all().map((r) => [r.source, r.last]),
+    db.prepare<[], { source: SourceId; last: string }>('SELECT source, max(finished_at) AS last FROM vuln_imports WHERE finished_at IS NOT NULL GROUP BY source').all().map((r) => [r.source, r.last]),
   );
   const byEcosystem = db
     .prepare<[], { source: SourceId; ecosystem: string; advisories: number; packages: number }>(
@@ -392,7 +528,7 @@ export function storeStatus(db: Db): StoreStatus {
   const last = db.prepare<[], { last: string | null }>('SELECT max(finished_at) AS last FROM vuln_imports').get();
   const imports = db
     .prepare<[], { source: SourceId; feed: string; finished_at: string; added: number; updated: number; unchanged: number; withdrawn: number; retired: number; rejected: number; issues: number }>(
-      'SELECT source, feed, finished_at, added, updated, unchanged, withdrawn, retired, rejected, issues FROM vuln_imports ORDER BY rowid DESC LIMIT 10',
+      'SELECT source, feed, finished_at, added, updated, unchanged, withdrawn, retired, rejected, issues FROM vuln_imports WHERE finished_at IS NOT NULL ORDER BY rowid DESC LIMIT 10',
     )
     .all()
     .map((r) => ({ source: r.source, feed: r.feed, finishedAt: r.finished_at, added: r.added, updated: r.updated, unchanged: r.unchanged, withdrawn: r.withdrawn, retired: r.retired, rejected: r.rejected, issues: r.issues }));
