@@ -478,6 +478,51 @@ rbac.push(
 );
 writeFileSync(join(OUT, 'rbac.yaml'), `# kubectl get serviceaccounts,roles,rolebindings,clusterroles,clusterrolebindings -A -o yaml\n${stringify({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items: rbac }, { aliasDuplicateObjects: false })}`);
 
+// SBOMs of two running images, named after their running digest as OCI's referrers tag schema does
+// (demo/sboms/sha256-<hex>.cdx.json): `runwarden scan --demo` matches them against demo/advisories.
+const SBOM_OUT = join(process.cwd(), 'demo', 'sboms');
+rmSync(SBOM_OUT, { recursive: true, force: true });
+mkdirSync(SBOM_OUT, { recursive: true });
+const debianBase: Array<[string, string, string]> = [
+  ['base-files', '12.4+deb12u1', 'base-files'],
+  ['libc6', '2.36-9+deb12u1', 'glibc'],
+  ['libssl3', '3.0.9-1', 'openssl'],
+  ['zlib1g', '1:1.2.13.dfsg-1', 'zlib'],
+  ['ca-certificates', '20230311', 'ca-certificates'],
+];
+function debPurl(name: string, version: string, source: string): string {
+  const [epoch, rest] = version.includes(':') ? [version.split(':')[0], version.slice(version.indexOf(':') + 1)] : [undefined, version];
+  return `pkg:deb/debian/${name}@${encodeURIComponent(rest ?? version)}?arch=amd64&distro=debian-12${epoch === undefined ? '' : `&epoch=${epoch}`}${source === name ? '' : `&upstream=${source}`}`;
+}
+function writeSbom(image: string, language: Array<{ name: string; version: string; purl: string }>): void {
+  const digest = digestOf(withTag(image), '');
+  const components = [
+    ...debianBase.map(([name, version, source]) => ({ type: 'library', 'bom-ref': debPurl(name, version, source), name, version, purl: debPurl(name, version, source), properties: [{ name: 'syft:package:sourceName', value: source }] })),
+    ...language.map((l) => ({ type: 'library', 'bom-ref': l.purl, name: l.name, version: l.version, purl: l.purl })),
+  ];
+  const bom = {
+    bomFormat: 'CycloneDX',
+    specVersion: '1.6',
+    serialNumber: `urn:uuid:${uid(`sbom/${image}`)}`,
+    version: 1,
+    metadata: {
+      timestamp: '2026-10-01T12:00:00Z',
+      tools: { components: [{ type: 'application', name: 'acme-ci-sbom', version: '3.2.0' }] },
+      component: { type: 'container', 'bom-ref': `${repoOf(image)}@${digest}`, name: repoOf(image), version: digest, purl: `pkg:oci/${repoOf(image).split('/').pop() ?? ''}@${encodeURIComponent(digest)}?repository_url=${encodeURIComponent(repoOf(image))}` },
+    },
+    components: [{ type: 'operating-system', name: 'debian', version: '12.4', 'bom-ref': 'os:debian@12.4' }, ...components],
+  };
+  writeFileSync(join(SBOM_OUT, `sha256-${digest.slice('sha256:'.length)}.cdx.json`), `${JSON.stringify(bom, null, 2)}\n`);
+}
+writeSbom('ghcr.io/acme/storefront-web:2.4.1', [
+  { name: 'lodash', version: '4.17.15', purl: 'pkg:npm/lodash@4.17.15' },
+  { name: 'express', version: '4.19.2', purl: 'pkg:npm/express@4.19.2' },
+]);
+writeSbom('registry.acme.io/payments/fraud-scorer', [
+  { name: 'requests', version: '2.25.0', purl: 'pkg:pypi/requests@2.25.0' },
+  { name: 'numpy', version: '1.26.4', purl: 'pkg:pypi/numpy@1.26.4' },
+]);
+
 for (const [namespace, docs] of docsByNamespace) {
   const body = docs.map((d) => stringify(d, { aliasDuplicateObjects: false })).join('---\n');
   writeFileSync(join(OUT, `${namespace}.yaml`), `# kubectl get deploy,rs,sts,ds,cronjob,job,pod,svc,netpol -n ${namespace} -o yaml (one document per object)\n${body}`);

@@ -48,6 +48,17 @@ describe('bundled demo environment (npm start)', async () => {
     expect(unpinned.sort()).toEqual(['batch/db-backup/backup', 'batch/nightly-report/wait-for-db', 'default/debug-shell/shell', 'monitoring/grafana/grafana', 'payments/fraud-scorer/scorer', 'storefront/cart/cart']);
   });
 
+  it('matches the SBOMs of running images against the bundled advisories: real CVEs per workload container', () => {
+    const vulns = report.findings.filter((f) => f.kind === 'vulnerability');
+    expect(vulns.map((f) => [f.subject.namespace, f.subject.workload?.name, f.subject.container, f.title, f.severity]).sort()).toEqual([
+      ['payments', 'fraud-scorer', 'scorer', 'CVE-2023-32681 (requests 2.25.0)', 'unknown'],
+      ['storefront', 'web', 'web', 'CVE-2021-23337: Command Injection in lodash (lodash 4.17.15)', 'high'],
+    ]);
+    const lodash = vulns.find((f) => f.subject.workload?.name === 'web');
+    expect(lodash?.evidence.packagesFrom).toMatch(/demo\/sboms\/sha256-[a-f0-9]{64}\.cdx\.json$/);
+    expect(lodash?.rule).toBe('vulnerable-package');
+  });
+
   it('exercises mixed-versions on the cart Deployment', () => {
     expect(of('mixed-versions').map((f) => f.subject.workload)).toEqual([{ kind: 'Deployment', name: 'cart' }]);
   });
@@ -105,7 +116,7 @@ describe('bundled demo environment (npm start)', async () => {
   });
 
   it('maps every hardening finding to CIS / NSA-CISA / PSS in its evidence', () => {
-    const hardening = active.filter((f) => !/^(network|mtls|rbac)-/.test(f.rule) && !['stale-image', 'mixed-versions', 'unpinned-image', 'image-pull-policy', 'missing-resources', 'exposed-service', 'writable-root-filesystem', 'registry-allow-list', 'service-account-token'].includes(f.rule));
+    const hardening = active.filter((f) => f.kind !== 'vulnerability' && !/^(network|mtls|rbac)-/.test(f.rule) && !['stale-image', 'mixed-versions', 'unpinned-image', 'image-pull-policy', 'missing-resources', 'exposed-service', 'writable-root-filesystem', 'registry-allow-list', 'service-account-token'].includes(f.rule));
     expect(hardening.length).toBeGreaterThan(20);
     expect(hardening.every((f) => (f.evidence.mappings as { pss: string[] }).pss.length > 0)).toBe(true);
   });

@@ -17,6 +17,9 @@ import { CHECKS } from '../policy/registry.js';
 import { workloadSpecIssues } from '../policy/workload-specs.js';
 import { VERSION } from '../version.js';
 import { errorMessage } from '../core/errors.js';
+import type { Db } from '../vulndb/store/index.js';
+import { VULNERABILITY_RULE } from '../vulndb/match/index.js';
+import { readSbomDir, vulnerabilityFindings, type ImagePackages } from './vulnerabilities.js';
 
 export interface ScanOptions {
   source: InventorySource;
@@ -30,6 +33,8 @@ export interface ScanOptions {
   policy?: PolicySettings | undefined;
   /** Accepted findings (settings file `exceptions`); annotations on objects are always honoured. */
   exceptions?: readonly ExceptionRule[] | undefined;
+  /** Vulnerability matching: the advisory database and a directory of per-image SBOMs (see scan/vulnerabilities.ts). */
+  vulnerabilities?: { db: Db; sbomDir: string } | undefined;
   now?: Date | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((message: string) => void) | undefined;
@@ -48,7 +53,13 @@ export async function scan(options: ScanOptions): Promise<ScanOutcome> {
   });
   const inventory = buildInventory(raw);
   options.onProgress?.(`inventory: ${inventory.nodes.length} nodes, ${inventory.pods.length} pods`);
+  let vulnerabilities: ScanInventoryOptions['vulnerabilities'];
+  if (options.vulnerabilities !== undefined) {
+    const sboms = await readSbomDir(options.vulnerabilities.sbomDir);
+    vulnerabilities = { db: options.vulnerabilities.db, packagesByDigest: sboms.byDigest, issues: sboms.issues };
+  }
   const report = scanInventory(inventory, {
+    vulnerabilities,
     sandboxImages: [...DEFAULT_SANDBOX_IMAGES, ...(options.sandboxImages ?? [])],
     now: options.now ?? new Date(),
     rules: options.rules,
@@ -59,6 +70,8 @@ export async function scan(options: ScanOptions): Promise<ScanOutcome> {
 }
 
 export interface ScanInventoryOptions extends CheckContext {
+  /** Match the packages of running images (by digest) against the advisory database. */
+  vulnerabilities?: { db: Db; packagesByDigest: ReadonlyMap<string, ImagePackages>; issues?: Issue[] | undefined } | undefined;
   rules?: string[] | undefined;
   checks?: readonly Check[] | undefined;
   exceptions?: readonly ExceptionRule[] | undefined;
@@ -95,6 +108,16 @@ export function scanInventory(inventory: Inventory, options: ScanInventoryOption
     } catch (error) {
       // A broken check loses its own findings, not the scan.
       issues.push(issue('check-failed', `Check ${check.id} failed: ${errorMessage(error)}`));
+    }
+  }
+  if (options.vulnerabilities !== undefined && (options.rules === undefined || options.rules.includes(VULNERABILITY_RULE))) {
+    for (const i of options.vulnerabilities.issues ?? []) addIssue(i);
+    try {
+      const vulns = vulnerabilityFindings(inventory, options.vulnerabilities.db, options.vulnerabilities.packagesByDigest);
+      for (const f of vulns.findings) if (inScope === undefined || f.subject.namespace === undefined || inScope.has(f.subject.namespace)) findings.push(f);
+      for (const i of vulns.issues) addIssue(i);
+    } catch (error) {
+      issues.push(issue('vulnerabilities-failed', `Vulnerability matching failed: ${errorMessage(error)}`));
     }
   }
   const excepted = applyExceptions(findings, inventory, { exceptions: options.exceptions, knownRules: all.map((c) => c.id), now: options.now });

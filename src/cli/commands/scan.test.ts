@@ -15,7 +15,7 @@ describe('runwarden scan', () => {
     expect(run.stdout).not.toContain('\x1b[');
     expect(run.stdout).toContain('storefront / Deployment cart\n');
     expect(run.stdout).toMatch(/MEDIUM +mixed-versions +2 different digests of ghcr\.io\/acme\/cart:latest/);
-    expect(run.stdout).toContain('Findings: 163 (6 critical, 19 high, 99 medium, 39 low)');
+    expect(run.stdout).toContain('Findings: 165 (6 critical, 20 high, 99 medium, 39 low, 1 unknown)');
     expect(run.stdout).toContain('Suppressed: 5 finding(s) accepted by exceptions');
   });
 
@@ -41,10 +41,10 @@ describe('runwarden scan', () => {
     const sarif = JSON.parse(run.stdout) as { version: string; runs: Array<{ tool: { driver: { rules: Array<{ id: string }> } }; results: Array<{ ruleId: string; level: string; partialFingerprints: Record<string, string> }> }> };
     expect(sarif.version).toBe('2.1.0');
     const runOut = sarif.runs[0]!;
-    expect(runOut.tool.driver.rules.map((r) => r.id)).toEqual(CHECKS.map((c) => c.id));
+    expect(runOut.tool.driver.rules.map((r) => r.id)).toEqual([...CHECKS.map((c) => c.id), 'vulnerable-package']);
     // every finding, suppressed ones included (as SARIF suppressions)
-    expect(runOut.results).toHaveLength(168);
-    expect(runOut.results.filter((r) => r.level === 'error')).toHaveLength(6 + 19 + 2);
+    expect(runOut.results).toHaveLength(170);
+    expect(runOut.results.filter((r) => r.level === 'error')).toHaveLength(6 + 20 + 2);
     expect(runOut.results.every((r) => /^[a-f0-9]{16}$/.test(r.partialFingerprints['runwarden/v1'] ?? ''))).toBe(true);
   });
 
@@ -52,8 +52,8 @@ describe('runwarden scan', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'rw-out-')), 'report.json');
     const run = await cli(['scan', '--demo', '-f', 'json', '-o', out, ...NOW]);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toBe(`runwarden: wrote json report to ${out} (163 findings, 0 issues)\n`);
-    expect((JSON.parse(readFileSync(out, 'utf8')) as { findings: unknown[] }).findings).toHaveLength(168);
+    expect(run.stderr).toBe(`runwarden: wrote json report to ${out} (165 findings, 0 issues)\n`);
+    expect((JSON.parse(readFileSync(out, 'utf8')) as { findings: unknown[] }).findings).toHaveLength(170);
   });
 
   it('exits 1 when a finding is at or above --fail-on, 0 below it', async () => {
@@ -82,7 +82,7 @@ describe('runwarden scan', () => {
     const fromEnv = await cli(['scan', '--demo', '--config', join(dir, 'rw.yaml'), ...NOW], { env: { RUNWARDEN_FORMAT: 'json' } });
     expect(fromEnv.stdout).toContain('"schemaVersion": "1.0"');
     const fromFlag = await cli(['scan', '--demo', '--config', join(dir, 'rw.yaml'), '--format', 'table', '--fail-on', 'none', ...NOW], { env: { RUNWARDEN_FORMAT: 'json' } });
-    expect(fromFlag.stdout).toContain('Findings: 163');
+    expect(fromFlag.stdout).toContain('Findings: 165');
     expect(fromFlag.code).toBe(0);
   });
 });
@@ -92,7 +92,7 @@ describe('runwarden scan on bad input (exit 2, one line, no stack)', () => {
     ['an unknown format', ['--format', 'jsn'], 'runwarden: error: Unknown --format "jsn": expected one of table, json, sarif. Did you mean "json"?\n'],
     ['an unknown --fail-on', ['--fail-on', 'hihg'], 'runwarden: error: Unknown --fail-on "hihg": expected one of critical, high, medium, low, info, unknown, none. Did you mean "high"?\n'],
     ['an invalid namespace', ['-n', 'Kube_System'], 'runwarden: error: Invalid --namespace "Kube_System" (flag): must be a DNS-1123 label (lowercase letters, digits, "-"), e.g. "kube-system".\n'],
-    ['an unknown rule', ['--rules', 'stale-images'], `runwarden: error: Unknown --rules "stale-images": expected one of ${CHECKS.map((c) => c.id).join(', ')}. Did you mean "stale-image"?\n`],
+    ['an unknown rule', ['--rules', 'stale-images'], `runwarden: error: Unknown --rules "stale-images": expected one of ${[...CHECKS.map((c) => c.id), 'vulnerable-package'].join(', ')}. Did you mean "stale-image"?\n`],
     ['two sources', ['--snapshot', 'x'], 'runwarden: error: --demo and --snapshot cannot be combined: pick one source.\n'],
     ['a bad --now', ['--now', 'yesterday'], 'runwarden: error: Invalid --now "yesterday": expected an ISO 8601 time, e.g. "2026-01-31T12:00:00Z".\n'],
   ];
@@ -141,5 +141,32 @@ describe('runwarden scan on bad input (exit 2, one line, no stack)', () => {
     expect(plain.stderr.split('\n').filter((l) => l !== '')).toHaveLength(1);
     const debug = await cli(['scan', '--debug', '--snapshot', '/nonexistent']);
     expect(debug.stderr).toContain('    at ');
+  });
+});
+
+describe('runwarden scan --sbom-dir', () => {
+  it('names the missing vulnerability database with the command that creates it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-sbom-'));
+    const run = await cli(['scan', '--demo', '--sbom-dir', dir, '--db', join(dir, 'none.db')]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/^runwarden: error: Cannot open database ".*none\.db": .* Hint: Pass a writable path with --db, or set RUNWARDEN_DB\.\n$/);
+  });
+
+  it('refuses --db without --sbom-dir', async () => {
+    const run = await cli(['scan', '--demo', '--db', '/tmp/x.db']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe('runwarden: error: --db is used with --sbom-dir: give the directory of per-image SBOMs to match.\n');
+  });
+
+  it('reports SBOM files that are not named after an image digest, and still matches the others', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-sbom-'));
+    writeFileSync(join(dir, 'web.cdx.json'), '{}');
+    const dbFile = join(dir, 'vuln.db');
+    const imported = await cli(['db', 'import', join(process.cwd(), 'demo', 'advisories'), '--db', dbFile]);
+    expect(imported.code).toBe(0);
+    const run = await cli(['scan', '--demo', '--sbom-dir', dir, '--db', dbFile, '-f', 'json', ...NOW]);
+    const report = JSON.parse(run.stdout) as { issues: Array<{ code: string; message: string }> };
+    expect(report.issues.map((i) => i.code)).toEqual(['sbom-name']);
+    expect(report.issues[0]?.message).toContain('SBOM files are named after the image digest, e.g. sha256-<64 hex>.cdx.json');
   });
 });

@@ -7,7 +7,12 @@ import { UsageError, errorMessage, AppError } from '../../core/errors.js';
 import { atLeast } from '../../core/severity.js';
 import type { InventorySource } from '../../inventory/source.js';
 import { snapshotSource } from '../../inventory/sources/snapshot/index.js';
-import { demoSnapshotPath } from '../../paths.js';
+import { join } from 'node:path';
+import { demoSnapshotPath, packageRoot } from '../../paths.js';
+import { defaultDbPath } from '../../store/db.js';
+import { importAdvisories } from '../../vulndb/import.js';
+import { VULNERABILITY_RULE } from '../../vulndb/match/index.js';
+import { openVulnDb, type Db } from '../../vulndb/store/index.js';
 import { CHECKS } from '../../policy/registry.js';
 import { FORMATS, findFormat } from '../../report/registry.js';
 import { scan } from '../../scan/index.js';
@@ -30,6 +35,8 @@ interface ScanFlags extends PolicyFlags {
   color?: boolean;
   now?: string;
   debug?: boolean;
+  sbomDir?: string;
+  db?: string;
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...splitList(value)];
@@ -49,6 +56,8 @@ export function scanCommand(ctx: CliContext): Command {
     .option('--sandbox-image <glob>', 'extra pod sandbox (pause) image globs, in use by every pod', collect);
   return addPolicyOptions(command)
     .option('--rules <ids>', `only these rules (comma-separated): ${CHECKS.map((c) => c.id).join(', ')}`)
+    .option('--sbom-dir <dir>', 'match the running images against the vulnerability DB using their SBOMs: files named sha256-<hex>.cdx.json / .spdx.json')
+    .option('--db <file>', 'vulnerability database for --sbom-dir (default: $RUNWARDEN_DB or ~/.local/share/runwarden/runwarden.db)')
     .option('--config <file>', 'settings file (YAML/JSON); flags and RUNWARDEN_* variables override it')
     .option('--no-color', 'plain output even on a terminal')
     .addOption(new Option('--now <iso-time>', 'evaluate as of this time (reproducible reports)').hideHelp())
@@ -86,7 +95,7 @@ async function resolveSettings(flags: ScanFlags, ctx: CliContext): Promise<Setti
   applyPolicyFlags(flags, flagLayer);
   if (flags.rules !== undefined) {
     const rules = splitList(flags.rules);
-    const known = CHECKS.map((c) => c.id);
+    const known = [...CHECKS.map((c) => c.id), VULNERABILITY_RULE];
     for (const rule of rules) if (!known.includes(rule)) throw unknownValue('--rules', rule, known);
     flagLayer.rules = rules;
   }
@@ -125,7 +134,9 @@ async function runScan(settings: Settings, flags: ScanFlags, ctx: CliContext): P
     if (Number.isNaN(now.getTime())) throw new UsageError(`Invalid --now "${flags.now}": expected an ISO 8601 time, e.g. "2026-01-31T12:00:00Z".`);
   }
   try {
+    const vulnerabilities = await vulnerabilitySetup(settings, flags, ctx);
     const { report } = await scan({
+      vulnerabilities,
       source: await createSource(settings, ctx),
       namespaces: settings.namespaces,
       sandboxImages: settings.sandboxImages,
@@ -159,4 +170,17 @@ async function runScan(settings: Settings, flags: ScanFlags, ctx: CliContext): P
   } finally {
     process.removeListener('SIGINT', onSignal);
   }
+}
+
+/** The demo matches its bundled SBOMs against its bundled advisories (imported into memory, ~50 ms). */
+async function vulnerabilitySetup(settings: Settings, flags: ScanFlags, ctx: CliContext): Promise<{ db: Db; sbomDir: string } | undefined> {
+  if (flags.db !== undefined && flags.sbomDir === undefined) throw new UsageError('--db is used with --sbom-dir: give the directory of per-image SBOMs to match.');
+  if (settings.demo && flags.sbomDir === undefined) {
+    const db = openVulnDb(':memory:');
+    const imported = await importAdvisories(db, join(packageRoot(), 'demo', 'advisories'));
+    if (imported.issues.length > 0) throw new AppError('demo', `The bundled demo advisories did not import: ${imported.issues[0]?.message ?? ''}`);
+    return { db, sbomDir: join(packageRoot(), 'demo', 'sboms') };
+  }
+  if (flags.sbomDir === undefined) return undefined;
+  return { db: openVulnDb(flags.db ?? defaultDbPath(ctx.env), { readonly: true }), sbomDir: flags.sbomDir };
 }

@@ -8,6 +8,7 @@
 import { subjectPath, type Finding } from '../../core/finding.js';
 import type { ScanReport } from '../../core/report.js';
 import type { Severity } from '../../core/severity.js';
+import type { Check } from '../../policy/check.js';
 import { CHECKS } from '../../policy/registry.js';
 import type { ReportFormat } from '../format.js';
 
@@ -28,10 +29,24 @@ export const sarifFormat: ReportFormat = {
   render: (report) => `${JSON.stringify(toSarif(report), null, 2)}\n`,
 };
 
+/** Rules that are not policy checks (findings from the vulnerability matcher). */
+const OTHER_RULES: readonly Check[] = [
+  {
+    id: 'vulnerable-package',
+    kind: 'vulnerability',
+    title: 'Package with a known vulnerability in a running image',
+    severity: 'unknown',
+    description: 'A package in the image a container runs is inside the affected range of an advisory in the local vulnerability database (OSV, Debian Security Tracker, Alpine secdb). The finding lists every alias, the installed and fixed versions, and why it matched.',
+    remediation: 'Rebuild or update the image with the fixed version of the package, then roll the workload out.',
+    mappings: { cis: [], nsa: [], pss: [] },
+    run: () => ({ findings: [], issues: [] }),
+  },
+];
+
 export function toSarif(report: ScanReport): Record<string, unknown> {
   const ruleIds = [...new Set([...CHECKS.map((c) => c.id), ...report.findings.map((f) => f.rule)])];
   const rules = ruleIds.map((id) => {
-    const check = CHECKS.find((c) => c.id === id);
+    const check = CHECKS.find((c) => c.id === id) ?? OTHER_RULES.find((c) => c.id === id);
     const mappings = check?.mappings ?? { cis: [], nsa: [], pss: [] };
     const tags = ['security', check?.kind ?? 'other', ...mappings.cis.map((c) => `CIS-${c}`), ...mappings.pss.map((p) => `PSS-${p}`)];
     return {
