@@ -3,10 +3,11 @@ import type { CliContext } from '../context.js';
 import { checkCommand } from './check.js';
 import { cleanCommand } from './clean.js';
 import { dbCommand } from './db.js';
+import { imageCommand } from './image.js';
 import { nodeCommand } from './node.js';
 import { sbomCommand } from './sbom.js';
 import { scanCommand } from './scan.js';
 import { versionCommand } from './version.js';
 
 /** Every CLI command, one file each. Add a command here; there is no registration by import side effects. */
-export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [scanCommand, checkCommand, dbCommand, sbomCommand, nodeCommand, cleanCommand, versionCommand];
+export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [scanCommand, checkCommand, dbCommand, sbomCommand, imageCommand, nodeCommand, cleanCommand, versionCommand];

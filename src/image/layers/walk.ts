@@ -1,0 +1,294 @@
+/**
+ * One pass over one layer blob: decompressed once (compression.ts), parsed by tar-stream as it
+ * streams, never held in memory whole and never written to disk. Produces the layer's index and
+ * hands each regular file's content to the sink the caller returns for it.
+ *
+ * Untrusted input (OCI image-spec layer.md "Whiteouts", "Hardlinks"; tar(5)):
+ * - names are normalised (path.ts); a name that climbs above the root is skipped with an issue;
+ * - `.wh.<name>` deletes `<name>` from lower layers, `.wh..wh..opq` hides a folder's lower content;
+ *   a whiteout naming "", "." or ".." is invalid and ignored; other `.wh..wh.` names are AUFS
+ *   bookkeeping and ignored;
+ * - hard links must name a path inside the root; a symlink whose relative target climbs out of the
+ *   root is recorded (it resolves inside the root, as in the container);
+ * - a layer that ends inside an entry (the header declares more bytes than there are), a corrupt
+ *   or truncated gzip/zstd stream, or a layer over the size limits stops the pass with an issue;
+ *   the entries before stay (partial result) and the blob is still read to its end so its digest
+ *   is verified. A digest mismatch rejects the whole layer: `readLayer` throws.
+ */
+import type { Readable, Transform } from 'node:stream';
+import { extract, type Extract, type ExtractEvents, type Header } from 'tar-stream';
+
+type EntryStream = ExtractEvents['entry'][1];
+import { errorMessage } from '../../core/errors.js';
+import { issue, type Issue } from '../../core/issue.js';
+import { decompressor, sniffCompression, type Compression } from './compression.js';
+import { basenameOf, dirnameOf, joinPath, normalizeTarPath, symlinkTarget } from './path.js';
+import type { EntryType, LayerEntry, LayerIndex } from './types.js';
+
+export interface LayerLimits {
+  /** Uncompressed bytes of one layer; more stops the pass (decompression bombs). Default 64 GiB. */
+  maxLayerBytes: number;
+  /** Tar entries of one layer. Default 1,000,000. */
+  maxEntries: number;
+  /** Per-entry issues kept per layer; the rest are counted in one summary issue. Default 100. */
+  maxIssues: number;
+}
+
+export const DEFAULT_LAYER_LIMITS: LayerLimits = { maxLayerBytes: 64 * 1024 ** 3, maxEntries: 1_000_000, maxIssues: 100 };
+
+/** Receives one file's content. Must not throw: the analysis runner wraps analysers. */
+export interface FileSink {
+  write(chunk: Buffer): void | Promise<void>;
+  end(): void | Promise<void>;
+  /** The content could not be read to its end: whatever was received must be discarded. */
+  abort(reason: string): void;
+}
+
+export interface ReadLayerOptions {
+  /** For messages: `layer 2/5 (sha256:abcd…)`. */
+  label?: string;
+  signal?: AbortSignal | undefined;
+  limits?: Partial<LayerLimits> | undefined;
+  /** Called for each regular file; return a sink to receive its content, or undefined to skip it. */
+  onFile?: ((entry: LayerEntry) => FileSink | undefined) | undefined;
+  /** Called for each hard link (its content is its target's). */
+  onHardlink?: ((entry: LayerEntry) => void) | undefined;
+}
+
+const TYPES: Partial<Record<Header['type'], EntryType>> = {
+  file: 'file',
+  'contiguous-file': 'file',
+  directory: 'dir',
+  symlink: 'symlink',
+  link: 'hardlink',
+  'character-device': 'char',
+  'block-device': 'block',
+  fifo: 'fifo',
+};
+
+export interface LayerReadResult extends LayerIndex {
+  /** Compression found in the blob's first bytes. */
+  compression: Compression | undefined;
+}
+
+/** Read a layer blob (a verifying stream from an ImageHandle) to its index. */
+export function readLayer(blob: Readable, digest: string, options: ReadLayerOptions = {}): Promise<LayerReadResult> {
+  const limits: LayerLimits = { ...DEFAULT_LAYER_LIMITS, ...options.limits };
+  const label = options.label ?? `layer ${digest}`;
+  const result: LayerReadResult = { digest, entries: [], whiteouts: [], opaques: [], issues: [], stats: { entries: 0, bytes: 0, fileBytes: 0 }, complete: true, compression: undefined };
+  let suppressed = 0;
+  const addIssue = (i: Issue): void => {
+    if (result.issues.length < limits.maxIssues) result.issues.push(i);
+    else suppressed++;
+  };
+
+  return new Promise<LayerReadResult>((resolve, reject) => {
+    let settled = false;
+    let decomp: Transform | undefined;
+    let tar: Extract | undefined;
+    let parseDone = false;
+    let blobDone = false;
+    let absolute = 0;
+    let current: { path: string; declared: number; received: number; sink: FileSink | undefined } | undefined;
+
+    const onAbort = (): void => fail(options.signal?.reason instanceof Error ? options.signal.reason : new Error('aborted'));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    function cleanup(): void {
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+
+    function finish(): void {
+      if (settled || !parseDone || !blobDone) return;
+      settled = true;
+      cleanup();
+      if (absolute > 0) result.issues.push(issue('layer-absolute-paths', `${label}: ${absolute} entr${absolute === 1 ? 'y has an absolute name' : 'ies have absolute names'}; read relative to the image root`, label));
+      if (suppressed > 0) result.issues.push(issue('layer-issues-truncated', `${label}: ${suppressed} more issues of this layer were not listed`, label));
+      resolve(result);
+    }
+
+    function fail(error: unknown): void {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      current?.sink?.abort('the layer was rejected');
+      current = undefined;
+      tar?.destroy();
+      decomp?.destroy();
+      blob.destroy();
+      reject(error instanceof Error ? error : new Error(String(error)));
+    }
+
+    /** Stop parsing (partial result); keep reading the blob so its digest is still checked. */
+    function stop(i: Issue): void {
+      if (parseDone) return;
+      parseDone = true;
+      result.complete = false;
+      result.issues.push(i);
+      current?.sink?.abort(i.message);
+      current = undefined;
+      decomp?.unpipe();
+      decomp?.destroy();
+      tar?.destroy();
+      blob.resume();
+      finish();
+    }
+
+    function streamIssue(error: unknown): Issue {
+      const message = errorMessage(error);
+      const inside = current === undefined ? '' : ` inside "${current.path}" (its header declares ${current.declared} bytes, ${current.received} arrived)`;
+      if (/unexpected end of (data|file)|unexpected EOF|zstd: .*(5|EOF)/i.test(message)) {
+        return issue('layer-truncated', `${label} is truncated: the ${result.compression === 'none' ? 'tar' : `${result.compression ?? ''} stream`} ends early${inside}; files after that point are missing`, label, 'The image is damaged or was cut short in transfer: re-pull or rebuild it.');
+      }
+      if (/tar header|Header exceeds|Invalid header/i.test(message)) {
+        return issue('layer-corrupt', `${label} is not a valid tar after ${result.stats.entries} entries: ${message}`, label, 'The layer is corrupt or not a tar: rebuild the image.');
+      }
+      return issue('layer-corrupt', `${label} cannot be decompressed (${result.compression ?? 'unknown'}): ${message}${inside}`, label, 'The layer is corrupt: rebuild or re-pull the image.');
+    }
+
+    function onEntry(header: Header, stream: EntryStream, next: (error?: Error | null) => void): void {
+      stream.on('error', () => undefined); // failures arrive through the extractor
+      const skip = (): void => {
+        stream.on('end', () => next());
+        stream.resume();
+      };
+      result.stats.entries++;
+      if (result.stats.entries > limits.maxEntries) {
+        stop(issue('layer-too-many-entries', `${label} has more than ${limits.maxEntries} entries; the rest were not read`, label, 'Raise the entry limit if this image is legitimate.'));
+        return;
+      }
+      const name = normalizeTarPath(header.name);
+      if (name.escapes) {
+        addIssue(issue('layer-path-traversal', `${label}: entry "${header.name.slice(0, 300)}" climbs out of the image root with ".."; skipped`, label, 'A layer built to write outside the root is hostile: do not run this image.'));
+        skip();
+        return;
+      }
+      if (name.absolute) absolute++;
+      const path = name.path;
+      if (path === '') {
+        skip();
+        return;
+      }
+      const base = basenameOf(path);
+      if (base.startsWith('.wh.')) {
+        const dir = dirnameOf(path);
+        if (base === '.wh..wh..opq') result.opaques.push(dir);
+        else if (!base.startsWith('.wh..wh.')) {
+          const target = base.slice('.wh.'.length);
+          if (target === '' || target === '.' || target === '..') {
+            addIssue(issue('layer-whiteout-invalid', `${label}: whiteout "${path}" names "${target}", which would delete a parent folder; ignored`, label, 'A whiteout must name one file or folder inside its own folder.'));
+          } else {
+            result.whiteouts.push(joinPath(dir, target));
+          }
+        }
+        skip();
+        return;
+      }
+      const type = TYPES[header.type];
+      if (type === undefined) {
+        addIssue(issue('layer-entry-unsupported', `${label}: entry "${path}" has tar type "${String(header.type)}", which runwarden does not read; skipped`, label));
+        skip();
+        return;
+      }
+      const entry: LayerEntry = { path, type, size: type === 'file' ? header.size : 0, mode: header.mode, uid: header.uid, gid: header.gid, mtime: Math.floor(header.mtime.getTime() / 1000) };
+      if (type === 'hardlink' || type === 'symlink') {
+        const raw = header.linkname;
+        if (raw === '') {
+          addIssue(issue('layer-link-invalid', `${label}: ${type === 'hardlink' ? 'hard link' : 'symlink'} "${path}" has no target; skipped`, label));
+          skip();
+          return;
+        }
+        if (type === 'hardlink') {
+          const target = normalizeTarPath(raw);
+          if (target.escapes || target.path === '') {
+            addIssue(issue('layer-link-escape', `${label}: hard link "${path}" → "${raw.slice(0, 300)}" points outside the image root; skipped, never followed`, label, 'A layer built to reach outside the root is hostile: do not run this image.'));
+            skip();
+            return;
+          }
+          if (target.path === path) {
+            addIssue(issue('layer-link-invalid', `${label}: hard link "${path}" links to itself; skipped`, label));
+            skip();
+            return;
+          }
+          entry.linkname = target.path;
+        } else {
+          entry.linkname = raw;
+          if (symlinkTarget(path, raw).escapes) {
+            addIssue(issue('layer-link-escape', `${label}: symlink "${path}" → "${raw.slice(0, 300)}" climbs out of the image root; it is resolved inside the root, never outside`, label));
+          }
+        }
+      }
+      if (entry.size > limits.maxLayerBytes) {
+        stop(issue('layer-too-large', `${label}: entry "${path}" declares ${header.size} bytes, more than the ${limits.maxLayerBytes}-byte layer limit; the rest of the layer was not read`, label, 'A tar bomb, or a layer beyond the limit: raise it only for an image you trust.'));
+        return;
+      }
+      result.entries.push(entry);
+      let sink: FileSink | undefined;
+      if (type === 'file') {
+        result.stats.fileBytes += entry.size;
+        sink = options.onFile?.(entry);
+      } else if (type === 'hardlink') {
+        options.onHardlink?.(entry);
+      }
+      const here = { path, declared: header.size, received: 0, sink };
+      current = here;
+      stream.on('data', (data: unknown) => {
+        const chunk = data as Buffer; // tar-stream entry streams carry Buffers
+        here.received += chunk.length;
+        if (sink === undefined) return;
+        const pending = sink.write(chunk);
+        if (pending !== undefined) {
+          stream.pause();
+          pending.then(() => stream.resume(), fail);
+        }
+      });
+      stream.on('end', () => {
+        if (current === here) current = undefined;
+        const pending = sink?.end();
+        if (pending === undefined) next();
+        else pending.then(() => next(), fail);
+      });
+    }
+
+    blob.on('data', (chunk: Buffer) => {
+      if (parseDone || settled) return;
+      if (decomp === undefined) {
+        result.compression = sniffCompression(chunk);
+        decomp = decompressor(result.compression);
+        tar = extract();
+        tar.on('entry', onEntry);
+        tar.on('finish', () => {
+          if (parseDone) return;
+          parseDone = true;
+          finish();
+        });
+        tar.on('error', (error: unknown) => stop(streamIssue(error)));
+        decomp.on('error', (error: unknown) => stop(streamIssue(error)));
+        decomp.on('data', (out: Buffer) => {
+          result.stats.bytes += out.length;
+          if (result.stats.bytes > limits.maxLayerBytes) {
+            stop(issue('layer-too-large', `${label} decompresses to more than ${limits.maxLayerBytes} bytes; the rest was not read`, label, 'A decompression bomb, or a layer beyond the limit: raise it only for an image you trust.'));
+          }
+        });
+        decomp.pipe(tar);
+      }
+      if (!decomp.write(chunk)) {
+        blob.pause();
+        decomp.once('drain', () => blob.resume());
+      }
+    });
+    blob.on('end', () => {
+      blobDone = true;
+      if (!parseDone) {
+        if (decomp === undefined) {
+          stop(issue('layer-corrupt', `${label} is empty (0 bytes): not a tar`, label, 'Rebuild the image.'));
+          return;
+        }
+        decomp.end();
+      }
+      finish();
+    });
+    blob.on('error', fail);
+    if (options.signal?.aborted === true) onAbort();
+  });
+}
