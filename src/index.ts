@@ -51,3 +51,4 @@ export { fileDigests, noFiles, FileDigest } from './image/analysis/builtin.js';
 export type { FileResolver, FileInfo } from './image/layers/resolver.js';
 export { readLayer, DEFAULT_LAYER_LIMITS, type LayerLimits } from './image/layers/walk.js';
 export type { LayerIndex, LayerEntry, EntryType } from './image/layers/types.js';
+export { catalogers, catalogImage, catalogDirectory, CATALOGERS, osRelease, toPackage, type CatalogResult, type OsInfo, type Cataloger } from './catalog/index.js';

@@ -1,0 +1,120 @@
+/**
+ * bench/catalog (issue #6, "Performance"): catalog the image-access benchmark image (scripts/build-bench-image.sh:
+ * real Debian 12 packages, 6 layers, ~650 MB uncompressed, a dpkg status of 100 packages, Python, Perl, …)
+ * with every cataloger and OS detection, cold (no layer cache), against the Node gunzip baseline of bench/layers
+ * (`zlib.createGunzip({chunkSize: 256 KiB})` over the same blobs). Each step is a fresh `node` child
+ * (whole-process wall time and peak RSS), runs interleaved, medians reported.
+ * Targets: wall ≤ 1.4 × baseline, peak RSS < 200 MB.
+ */
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createGunzip } from 'node:zlib';
+
+const TARGET_RATIO = 1.4;
+const TARGET_RSS = 200 * 1024 * 1024;
+type Mode = 'gunzip' | 'catalog';
+interface Measurement { mode: Mode; ms: number; rss: number; packages: number; byCataloger: Record<string, number>; issues: number }
+
+async function layersOf(layout: string): Promise<Array<{ digest: string; size: number }>> {
+  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
+  const digest = index.manifests[0]?.digest ?? '';
+  return (JSON.parse(await readFile(join(layout, 'blobs', 'sha256', digest.slice(7)), 'utf8')) as { layers: Array<{ digest: string; size: number }> }).layers;
+}
+
+async function child(mode: Mode, layout: string): Promise<Measurement> {
+  const t0 = performance.now();
+  if (mode === 'gunzip') {
+    for (const l of await layersOf(layout)) {
+      await pipeline(createReadStream(join(layout, 'blobs', 'sha256', l.digest.slice(7)), { highWaterMark: 1024 * 1024 }), createGunzip({ chunkSize: 256 * 1024 }), new Writable({ write: (_c: Buffer, _e, cb) => cb() }));
+    }
+    return { mode, ms: performance.now() - t0, rss: process.resourceUsage().maxRSS * 1024, packages: 0, byCataloger: {}, issues: 0 };
+  }
+  const { openImage } = await import('../src/image/registry.js');
+  const { analyzeImage } = await import('../src/image/analysis/run.js');
+  const { catalogers, catalogImage } = await import('../src/catalog/index.js');
+  const analysis = await analyzeImage(await openImage(`oci:${layout}`), catalogers());
+  const got = catalogImage(analysis);
+  const byCataloger: Record<string, number> = {};
+  for (const p of got.packages) byCataloger[p.foundBy ?? '?'] = (byCataloger[p.foundBy ?? '?'] ?? 0) + 1;
+  return { mode, ms: performance.now() - t0, rss: process.resourceUsage().maxRSS * 1024, packages: got.packages.length, byCataloger, issues: got.issues.length + analysis.issues.length };
+}
+
+function runChild(mode: Mode, layout: string): Promise<Measurement & { processMs: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', mode, layout], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    c.stdout.setEncoding('utf8');
+    c.stdout.on('data', (s: string) => (out += s));
+    c.on('error', reject);
+    c.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${mode} child exited with code ${String(code)}`));
+      resolve({ ...(JSON.parse(out) as Measurement), processMs: performance.now() - started });
+    });
+  });
+}
+
+function buildBenchImage(cacheDir: string | undefined): Promise<string> {
+  const script = join(fileURLToPath(import.meta.url), '..', '..', '..', 'scripts', 'build-bench-image.sh');
+  return new Promise((resolve, reject) => {
+    const c = spawn('bash', [script, ...(cacheDir === undefined ? [] : [cacheDir])], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    c.stdout.setEncoding('utf8');
+    c.stdout.on('data', (s: string) => (out += s));
+    c.on('error', reject);
+    c.on('close', (code) => {
+      const layout = out.trim().split('\n').at(-1);
+      if (code !== 0 || layout === undefined || layout === '') reject(new Error(`${script} failed (exit ${String(code)})`));
+      else resolve(layout);
+    });
+  });
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
+};
+const mib = (b: number): string => `${(b / 1024 / 1024).toFixed(0)} MiB`;
+
+export async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--child') {
+    const [, mode, layout] = argv;
+    if ((mode !== 'gunzip' && mode !== 'catalog') || layout === undefined) throw new Error('usage: --child gunzip|catalog <layout>');
+    process.stdout.write(`${JSON.stringify(await child(mode, layout))}\n`);
+    return;
+  }
+  let runs = 3;
+  let cacheDir = process.env.RUNWARDEN_BENCH_CACHE;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--runs') {
+      runs = Number(argv[++i]);
+      if (!Number.isInteger(runs) || runs < 1) throw new Error(`Invalid --runs "${argv[i] ?? ''}": expected a positive integer, e.g. --runs 3`);
+    } else if (argv[i] === '--cache-dir') cacheDir = argv[++i];
+    else throw new Error(`Unknown argument "${argv[i] ?? ''}": expected --runs N or --cache-dir DIR`);
+  }
+  const layout = await buildBenchImage(cacheDir);
+  console.log(`bench/catalog: node ${process.version}, ${availableParallelism()} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${runs} run(s); image ${layout}`);
+  const results: Record<Mode, Array<Measurement & { processMs: number }>> = { gunzip: [], catalog: [] };
+  for (let r = 0; r < runs; r++) for (const mode of ['gunzip', 'catalog'] as const) results[mode].push(await runChild(mode, layout));
+  const base = median(results.gunzip.map((m) => m.processMs));
+  const cat = median(results.catalog.map((m) => m.processMs));
+  const rss = Math.max(...results.catalog.map((m) => m.rss));
+  const last = results.catalog.at(-1);
+  console.log(`baseline gunzip (256 KiB chunks): ${(base / 1000).toFixed(2)} s process wall, peak RSS ${mib(Math.max(...results.gunzip.map((m) => m.rss)))}`);
+  console.log(`catalog (OS + ${Object.keys(last?.byCataloger ?? {}).length} catalogers found packages): ${(cat / 1000).toFixed(2)} s process wall (in-process ${(median(results.catalog.map((m) => m.ms)) / 1000).toFixed(2)} s), peak RSS ${mib(rss)}`);
+  console.log(`packages: ${last?.packages ?? 0} ${JSON.stringify(last?.byCataloger ?? {})}, issues: ${last?.issues ?? 0}`);
+  const ratio = cat / base;
+  const ok = ratio <= TARGET_RATIO && rss < TARGET_RSS;
+  console.log(`ratio ×${ratio.toFixed(2)} (target ≤ ×${TARGET_RATIO}): ${ratio <= TARGET_RATIO ? 'met' : 'NOT met'}; peak RSS ${mib(rss)} (target < ${mib(TARGET_RSS)}): ${rss < TARGET_RSS ? 'met' : 'NOT met'}`);
+  if (!ok) process.exitCode = 1;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
