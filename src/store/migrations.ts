@@ -152,4 +152,33 @@ CREATE TABLE vuln_affected (
 CREATE INDEX vuln_affected_package ON vuln_affected (ecosystem, name, release);
 CREATE INDEX vuln_affected_advisory ON vuln_affected (advisory);`,
   },
+  {
+    // vulndb/store (bench/vulndb): matching rows clustered by package — a package's rows are neighbours on
+    // disk, one range read per package instead of one page per row — with their data moved to vuln_entries
+    // (read only for a digest the matcher has not seen). vuln-002's matching rows came in two shapes (with
+    // and without `digest`) that SQL cannot tell apart or re-digest, and no release shipped either: the
+    // advisory tables are emptied and the feed ETags dropped, so the next `db update` downloads everything.
+    id: 'vuln-003-clustered',
+    sql: `DROP TABLE vuln_affected;
+DELETE FROM vuln_aliases;
+DELETE FROM vuln_advisories;
+DELETE FROM vuln_records;
+DELETE FROM vuln_imports;
+DELETE FROM meta WHERE key LIKE 'vulndb.feed.etag:%';
+CREATE TABLE vuln_entries (
+  rowid INTEGER PRIMARY KEY,
+  data TEXT NOT NULL
+);
+CREATE TABLE vuln_affected (
+  ecosystem TEXT NOT NULL,
+  name TEXT NOT NULL,
+  release TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  advisory INTEGER NOT NULL,
+  entry INTEGER NOT NULL,
+  digest TEXT NOT NULL,
+  PRIMARY KEY (ecosystem, name, release, seq)
+) WITHOUT ROWID;
+CREATE INDEX vuln_affected_advisory ON vuln_affected (advisory);`,
+  },
 ];

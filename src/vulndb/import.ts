@@ -6,7 +6,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, utimes } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -45,6 +45,23 @@ export interface ImportOptions {
   onProgress?: ((progress: ImportProgress) => void) | undefined;
   /** For URLs: send the stored ETag and skip the import on 304 Not Modified (`db update`). */
   conditional?: boolean | undefined;
+  /**
+   * Worker threads that read and prepare the records of a large input while this thread writes them
+   * (sources with `readPrepared`); 0 reads in-thread. Default: defaultWorkers().
+   */
+  workers?: number | undefined;
+  /** Inputs below this many bytes are read in-thread (default: the source's own threshold). */
+  parallelMinBytes?: number | undefined;
+}
+
+/**
+ * One worker per CPU (at most 4), none on a single CPU. Measured on 2 CPUs (bench/vulndb, 200,000
+ * records): in-thread 21.1 s, 1 worker 15.7 s, 2 workers 12.7 s — the writer thread is idle while it
+ * waits, so two workers keep it busier than one.
+ */
+export function defaultWorkers(): number {
+  const cpus = availableParallelism();
+  return cpus < 2 ? 0 : Math.min(4, cpus);
 }
 
 export interface ImportResult {
@@ -140,22 +157,35 @@ export async function importAdvisories(db: Db, input: string, options: ImportOpt
     const session = beginImport(db, plugin.id, input, options.now);
     try {
       let read = 0;
-      for await (const parsed of plugin.read(
-        { path, display: input },
-        {
-          signal: options.signal,
-          issue: (i) => {
-            issues.push(i);
-            // every issue but a warning means a record or file was left out
-            if (!i.code.endsWith('-warning')) session.counts.rejected++;
-          },
-          completeScope: (scope) => scopes.add(scope),
-        },
-      )) {
-        options.signal?.throwIfAborted();
-        session.put(parsed.record, parsed.scope);
+      const counted = (): void => {
         read++;
         if (read % 1000 === 0) options.onProgress?.({ phase: 'import', done: read });
+      };
+      const source = { path, display: input };
+      const ctx = {
+        signal: options.signal,
+        issue: (i: Issue) => {
+          issues.push(i);
+          // every issue but a warning means a record or file was left out
+          if (!i.code.endsWith('-warning')) session.counts.rejected++;
+        },
+        completeScope: (scope: string) => scopes.add(scope),
+      };
+      const batches = plugin.readPrepared === undefined ? undefined : await plugin.readPrepared(source, ctx, { workers: options.workers ?? defaultWorkers(), minBytes: options.parallelMinBytes });
+      if (batches !== undefined) {
+        for await (const batch of batches) {
+          for (const prepared of batch) {
+            options.signal?.throwIfAborted();
+            session.putPrepared(prepared);
+            counted();
+          }
+        }
+      } else {
+        for await (const parsed of plugin.read(source, ctx)) {
+          options.signal?.throwIfAborted();
+          session.put(parsed.record, parsed.scope);
+          counted();
+        }
       }
       for (const scope of scopes) session.retireMissing(scope);
       session.counts.issues = issues.length;

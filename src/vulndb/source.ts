@@ -7,6 +7,7 @@
 import type { Issue } from '../core/issue.js';
 import type { OsvRecord } from './schema.js';
 import type { SourceId } from './store/index.js';
+import type { PreparedAdvisory } from './store/prepare.js';
 
 export interface SourceInput {
   /** Local file or directory (a URL has been downloaded to a temporary file already). */
@@ -30,6 +31,12 @@ export interface ParsedAdvisory {
   scope?: string | undefined;
 }
 
+export interface ParallelOptions {
+  workers: number;
+  /** Read smaller inputs in-thread; undefined: the source's own threshold. */
+  minBytes?: number | undefined;
+}
+
 export interface VulnSource {
   id: SourceId;
   title: string;
@@ -38,4 +45,10 @@ export interface VulnSource {
   /** Whether this source reads `path` (by layout or by the first bytes); must be cheap. */
   detect(path: string): Promise<boolean>;
   read(input: SourceInput, ctx: SourceContext): AsyncIterable<ParsedAdvisory>;
+  /**
+   * Optional, for large inputs: the same records already prepared for the store (store/prepare.ts) on
+   * worker threads, in batches and in input order, with the same issues as `read`. Returns undefined when
+   * the input is better read by `read` (no workers, smaller than `minBytes`, a layout it does not split).
+   */
+  readPrepared?(input: SourceInput, ctx: SourceContext, options: ParallelOptions): Promise<AsyncIterable<PreparedAdvisory[]> | undefined>;
 }

@@ -51,7 +51,7 @@ interface Point {
 export function schemeForRange(ecosystem: string, type: 'SEMVER' | 'ECOSYSTEM'): { scheme: VersionScheme; prefix: string } {
   if (type === 'SEMVER') {
     // SEMVER ranges are SemVer 2.0.0 whatever the ecosystem; Go module versions are SemVer with Go's "v".
-    if (ecosystem.split(':')[0] === 'Go') return { scheme: getScheme('go'), prefix: 'v' };
+    if (isGo(ecosystem)) return { scheme: getScheme('go'), prefix: 'v' };
     return { scheme: getScheme('semver'), prefix: '' };
   }
   const entry = findEcosystem(ecosystem);
@@ -80,14 +80,27 @@ export function isValidIn(scheme: VersionScheme, version: string): boolean {
   return valid;
 }
 
+/** "Go" or "Go:<suffix>", without splitting (this runs for every range of every candidate row). */
+function isGo(ecosystem: string): boolean {
+  return ecosystem.startsWith('Go') && (ecosystem.length === 2 || ecosystem.charCodeAt(2) === 58);
+}
+
 function withPrefix(value: string, prefix: string): string {
   return prefix === '' || value.startsWith(prefix) ? value : `${prefix}${value}`;
 }
 
+/** Descriptions by range object: a prepared entry's ranges are described once, however many findings quote them. */
+const descriptions = new WeakMap<object, string>();
+
 export function describeRange(range: Pick<OsvRange, 'events'>): string {
-  return range.events
-    .map((e) => (e.introduced !== undefined ? `introduced ${e.introduced}` : e.fixed !== undefined ? `fixed ${e.fixed}` : e.last_affected !== undefined ? `last_affected ${e.last_affected}` : `limit ${e.limit ?? ''}`))
-    .join(', ');
+  let text = descriptions.get(range);
+  if (text === undefined) {
+    text = range.events
+      .map((e) => (e.introduced !== undefined ? `introduced ${e.introduced}` : e.fixed !== undefined ? `fixed ${e.fixed}` : e.last_affected !== undefined ? `last_affected ${e.last_affected}` : `limit ${e.limit ?? ''}`))
+      .join(', ');
+    descriptions.set(range, text);
+  }
+  return text;
 }
 
 /** A SEMVER/ECOSYSTEM range made ready once: its events validated and sorted in the scheme's order. */
@@ -187,7 +200,7 @@ function problemOf(error: unknown): string {
 
 /** The installed version in the form the scheme expects (Go: "v" prefix, "go1.21.5" → "v1.21.5"). */
 export function installedForm(ecosystem: string, version: string, prefix: string): string {
-  if (prefix === 'v' && ecosystem.split(':')[0] === 'Go') {
+  if (prefix === 'v' && isGo(ecosystem)) {
     if (version.startsWith('go')) return `v${version.slice(2)}`;
     return withPrefix(version, 'v');
   }

@@ -15,7 +15,7 @@ import { issue, type Issue } from '../../core/issue.js';
 import { packageLabel, type Package } from '../../core/package.js';
 import type { Severity } from '../../core/severity.js';
 import { purlOf } from '../inputs/purl.js';
-import { affectedDataText, headRow, importProvenance, matchRows, parseHead, type AdvisoryHead, type AffectedData, type Db, type DistroStatus, type MatchRow, type SourceId } from '../store/index.js';
+import { DbError, affectedDataText, headRows, importProvenance, matchRows, parseHead, type AdvisoryHead, type AffectedData, type Db, type DistroStatus, type MatchRow, type SourceId } from '../store/index.js';
 import { RELEASE_SCOPED, nameKey, packageReleaseKey } from '../store/keys.js';
 import { applyVex, type VexStatement } from '../vex/index.js';
 import { describeRange, evaluateEntry, prepareEntry, quickVerdict, type PreparedEntry, type RangeEvaluation } from './evaluate.js';
@@ -68,10 +68,15 @@ interface Lookup {
   viaSource: boolean;
 }
 
+/** An advisory head with its ids upper-cased once, for alias grouping. */
+interface Head extends AdvisoryHead {
+  keys: string[];
+}
+
 interface Hit {
   /** Index of the matched entry in the advisory's `affected`. */
   entry: number;
-  advisory: AdvisoryHead;
+  advisory: Head;
   reason: MatchReason;
   urgency?: string | undefined;
 }
@@ -96,12 +101,22 @@ function lookupOf(pkg: Package, issues: Issue[]): Lookup | undefined {
   return { ecosystem: pkg.ecosystem, name, version, release, viaSource };
 }
 
-function primaryId(ids: Iterable<string>): string {
-  const all = [...ids];
-  return all.find((id) => id.startsWith('CVE-')) ?? all.find((id) => id.startsWith('GHSA-')) ?? [...all].sort()[0] ?? 'unknown';
+/** The id that names the vulnerability: the first CVE, else the first GHSA, else the smallest id. */
+function primaryId(ids: readonly string[]): string {
+  let cve: string | undefined;
+  let ghsa: string | undefined;
+  let smallest: string | undefined;
+  for (const id of ids) {
+    // Alpine records carry a release-qualified id ("ALPINE-CVE-…@v3.18/main"); the CVE alias names the vulnerability.
+    if (id.includes('@')) continue;
+    if (cve === undefined && id.startsWith('CVE-')) cve = id;
+    if (ghsa === undefined && id.startsWith('GHSA-')) ghsa = id;
+    if (smallest === undefined || id < smallest) smallest = id;
+  }
+  return cve ?? ghsa ?? smallest ?? 'unknown';
 }
 
-/** Group hits whose advisories share an id or alias (union–find over ids). */
+/** Group hits whose advisories share an id or alias (union–find over upper-cased ids). */
 function groupByAlias(hits: Hit[]): Hit[][] {
   if (hits.length === 1) return [hits];
   const parent = new Map<string, string>();
@@ -111,36 +126,37 @@ function groupByAlias(hits: Hit[]): Hit[][] {
     parent.set(x, root);
     return root;
   };
-  const union = (a: string, b: string): void => {
-    if (!parent.has(a)) parent.set(a, a);
-    if (!parent.has(b)) parent.set(b, b);
-    const ra = find(a);
-    const rb = find(b);
-    if (ra !== rb) parent.set(ra, rb);
-  };
-  const keysOf = (h: Hit): string[] => [h.advisory.id, ...(h.advisory.facts.aliases ?? [])].map((k) => k.toUpperCase());
   for (const h of hits) {
-    const keys = keysOf(h);
+    const keys = h.advisory.keys;
     const first = keys[0] ?? '';
     if (!parent.has(first)) parent.set(first, first);
-    for (const k of keys.slice(1)) union(first, k);
+    for (let i = 1; i < keys.length; i++) {
+      const k = keys[i] ?? '';
+      if (!parent.has(k)) parent.set(k, k);
+      const ra = find(first);
+      const rb = find(k);
+      if (ra !== rb) parent.set(ra, rb);
+    }
   }
   const groups = new Map<string, Hit[]>();
   for (const h of hits) {
-    const root = find(keysOf(h)[0] ?? '');
-    const list = groups.get(root) ?? [];
-    list.push(h);
-    groups.set(root, list);
+    const root = find(h.advisory.keys[0] ?? '');
+    const list = groups.get(root);
+    if (list === undefined) groups.set(root, [h]);
+    else list.push(h);
   }
   return [...groups.values()];
 }
 
-function fixStatusOf(reasons: MatchReason[]): FixStatus {
-  const affected = reasons.filter((r) => r.verdict === 'affected');
-  if (affected.length === 0) return 'unknown';
-  if (affected.some((r) => r.fixed !== undefined)) return 'fixed';
-  const statuses: FixStatus[] = affected.map((r) => (r.status === undefined || r.status === 'fixed' || r.status === 'undetermined' ? 'affected' : r.status));
-  return statuses.sort((a, b) => FIX_PRIORITY[a] - FIX_PRIORITY[b])[0] ?? 'affected';
+function fixStatusOf(reasons: readonly MatchReason[]): FixStatus {
+  let best: FixStatus | undefined;
+  for (const r of reasons) {
+    if (r.verdict !== 'affected') continue;
+    if (r.fixed !== undefined) return 'fixed';
+    const status: FixStatus = r.status === undefined || r.status === 'fixed' || r.status === 'undetermined' ? 'affected' : r.status;
+    if (best === undefined || FIX_PRIORITY[status] < FIX_PRIORITY[best]) best = status;
+  }
+  return best ?? 'unknown';
 }
 
 function remediationOf(pkg: Package, lookup: Lookup, state: 'affected' | 'unknown', fixStatus: FixStatus, fixed: string[]): string {
@@ -174,7 +190,7 @@ interface MatchContext {
   db: Db;
   /** Candidate rows by package key, dropped once the last package with that key is matched. */
   rows: Map<string, MatchRow[]>;
-  heads: Map<number, AdvisoryHead>;
+  heads: Map<number, Head>;
   feeds: Map<number, string>;
   /** Parsed and prepared `data` by ecosystem column and digest: identical entries (GHSA and PYSEC copies) share one. */
   entries: Map<string, Map<string, EntryInfo>>;
@@ -185,19 +201,31 @@ interface MatchContext {
 /** Heads kept at once; an advisory usually matches one package, so this only bounds memory. */
 const HEAD_CACHE_LIMIT = 20_000;
 
-function headFor(ctx: MatchContext, advisory: number): AdvisoryHead {
-  let head = ctx.heads.get(advisory);
-  if (head === undefined) {
-    const [source, id, withdrawn, text, importId] = headRow(ctx.db, advisory);
+/** Read the heads of `advisories` not cached yet, in one statement. */
+function loadHeads(ctx: MatchContext, advisories: readonly number[]): void {
+  let missing = advisories.filter((a) => !ctx.heads.has(a));
+  if (missing.length === 0) return;
+  if (ctx.heads.size + missing.length > HEAD_CACHE_LIMIT) {
+    // start over, keeping (re-reading) only what this package needs
+    ctx.heads.clear();
+    missing = [...new Set(advisories)];
+  }
+  for (const [rowid, source, id, withdrawn, text, importId] of headRows(ctx.db, missing)) {
     let feed = ctx.feeds.get(importId);
     if (feed === undefined) {
       feed = importProvenance(ctx.db, importId)?.feed ?? '';
       ctx.feeds.set(importId, feed);
     }
-    head = parseHead(advisory, source, id, withdrawn, feed, text);
-    if (ctx.heads.size >= HEAD_CACHE_LIMIT) ctx.heads.clear();
-    ctx.heads.set(advisory, head);
+    const head = parseHead(rowid, source, id, withdrawn, feed, text) as Head;
+    head.keys = [id.toUpperCase()];
+    for (const alias of head.facts.aliases ?? []) head.keys.push(alias.toUpperCase());
+    ctx.heads.set(rowid, head);
   }
+}
+
+function headFor(ctx: MatchContext, advisory: number): Head {
+  const head = ctx.heads.get(advisory);
+  if (head === undefined) throw new DbError(`Advisory ${advisory} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
   return head;
 }
 
@@ -237,10 +265,23 @@ interface Planned {
 
 /** Match packages against the advisory database. */
 export function matchPackages(db: Db, packages: readonly Package[], options: MatchOptions = {}): MatchResult {
+  const ctx: MatchContext = { db, rows: new Map(), heads: new Map(), feeds: new Map(), entries: new Map(), reported: new Set() };
+  // A large match touches advisory pages all over the file: with a 64 MiB page cache (better-sqlite3's
+  // default is ~16 MiB) each page is read once. Restored when done.
+  const previousCache = db.pragma('cache_size', { simple: true }) as number;
+  db.pragma('cache_size = -65536');
+  try {
+    return matchPlanned(ctx, packages, options);
+  } finally {
+    db.pragma(`cache_size = ${previousCache}`);
+  }
+}
+
+function matchPlanned(ctx: MatchContext, packages: readonly Package[], options: MatchOptions): MatchResult {
+  const db = ctx.db;
   const issues: Issue[] = [];
   const findings: Finding[] = [];
   const subject: Subject = options.subject ?? { type: 'image' };
-  const ctx: MatchContext = { db, rows: new Map(), heads: new Map(), feeds: new Map(), entries: new Map(), reported: new Set() };
   const seenIssues = new Set<string>();
   const note = (i: Issue): void => {
     const key = `${i.code}\0${i.message}`;
@@ -268,25 +309,34 @@ export function matchPackages(db: Db, packages: readonly Package[], options: Mat
     uses.set(groupKey, left);
     if (left > 0) ctx.rows.set(groupKey, rows);
     else ctx.rows.delete(groupKey);
-    const hits: Hit[] = [];
+    // First pass: the rows that need their advisory (affected or unknown, or listing invalid versions)…
+    const candidates: Array<{ row: MatchRow; info: EntryInfo; report: boolean; evaluate: boolean }> = [];
     for (const row of rows) {
       const release = row[2];
       if (lookup.release !== undefined && release !== '' && release !== lookup.release) continue;
-      const { data, entry, ecosystem } = entryFor(ctx, lookup.ecosystem, row);
-      if (entry.invalidListed.length > 0 && !ctx.reported.has(`${row[1]}:${row[3]}`)) {
+      const info = entryFor(ctx, lookup.ecosystem, row);
+      const report = info.entry.invalidListed.length > 0 && !ctx.reported.has(`${row[1]}:${row[3]}`);
+      // Most candidate rows are not affected: decide that without building the explanation.
+      const evaluate = info.data.status === 'undetermined' || quickVerdict(info.ecosystem, lookup.version, info.entry) !== 'not-affected';
+      if (report || evaluate) candidates.push({ row, info, report, evaluate });
+    }
+    if (candidates.length === 0) continue;
+    // …whose heads are read in one statement; second pass in row order, as findings and issues are ordered.
+    loadHeads(ctx, candidates.map((c) => c.row[1]));
+    const hits: Hit[] = [];
+    for (const { row, info, report, evaluate } of candidates) {
+      const { data, entry, ecosystem } = info;
+      const advisory = headFor(ctx, row[1]);
+      if (report) {
         ctx.reported.add(`${row[1]}:${row[3]}`);
-        const advisory = headFor(ctx, row[1]);
         if (advisory.withdrawn === null) {
           for (const bad of entry.invalidListed) {
             note(issue('vuln-advisory-version', `${advisory.id} lists "${bad}", which is not a valid ${entry.scheme?.id ?? ecosystem} version; it is compared as text only`, advisory.feed));
           }
         }
       }
-      // Most candidate rows are not affected: decide that without building the explanation.
-      if (data.status !== 'undetermined' && quickVerdict(ecosystem, lookup.version, entry) === 'not-affected') continue;
-      const advisory = headFor(ctx, row[1]);
       // withdrawn advisories keep no affected rows; the check guards a database written by an older build
-      if (advisory.withdrawn !== null) continue;
+      if (!evaluate || advisory.withdrawn !== null) continue;
       const evaluation = evaluateEntry(ecosystem, lookup.version, entry);
       let verdict = evaluation.verdict;
       const problems = evaluation.problems;
@@ -341,30 +391,38 @@ function packageFacts(pkg: Package, lookup: Lookup): PackageFacts {
   return { evidence };
 }
 
+function pushNew(list: string[], value: string): void {
+  if (!list.includes(value)) list.push(value);
+}
+
 function buildFinding(pkg: Package, lookup: Lookup, about: PackageFacts, group: Hit[], subject: Subject, issues: Issue[]): Finding {
-  const ids = new Set<string>();
-  const related = new Set<string>();
+  // ids and related ids in first-seen order, without repeats (a group holds a handful of advisories)
+  const ids: string[] = [];
+  const related: string[] = [];
+  const reasons: MatchReason[] = [];
+  let state: 'affected' | 'unknown' = 'unknown';
+  const fixed: string[] = [];
+  let summary: string | undefined;
   for (const h of group) {
-    ids.add(h.advisory.id);
-    for (const a of h.advisory.facts.aliases ?? []) ids.add(a);
-    for (const r of h.advisory.facts.related ?? []) related.add(r);
+    pushNew(ids, h.advisory.id);
+    for (const a of h.advisory.facts.aliases ?? []) pushNew(ids, a);
+    for (const r of h.advisory.facts.related ?? []) pushNew(related, r);
+    reasons.push(h.reason);
+    if (h.reason.verdict === 'affected') {
+      state = 'affected';
+      if (h.reason.fixed !== undefined) pushNew(fixed, h.reason.fixed);
+    }
+    if (summary === undefined && h.advisory.summary !== null && h.advisory.summary !== '') summary = h.advisory.summary;
   }
-  // Alpine records carry a release-qualified id ("ALPINE-CVE-…@v3.18/main"); the CVE alias names the vulnerability.
-  const primary = primaryId([...ids].filter((id) => !id.includes('@')));
-  const reasons = group.map((h) => h.reason);
-  const state: 'affected' | 'unknown' = reasons.some((r) => r.verdict === 'affected') ? 'affected' : 'unknown';
+  const primary = primaryId(ids);
   const fixStatus = fixStatusOf(reasons);
-  const fixed = [...new Set(reasons.filter((r) => r.verdict === 'affected' && r.fixed !== undefined).map((r) => r.fixed ?? ''))];
-  const severity: SeverityVerdict = resolveSeverity(
-    dedupeAdvisories(group).map((h) => ({ advisory: h.advisory, entries: group.filter((g) => g.advisory.rowid === h.advisory.rowid).map((g) => g.entry), labels: group.filter((g) => g.advisory.rowid === h.advisory.rowid && g.urgency !== undefined).map((g) => g.urgency ?? '') })),
-    issues,
-  );
-  const summary = group.map((h) => h.advisory.summary ?? undefined).find((s) => s !== undefined && s !== '');
-  const orderedIds = [primary, ...[...ids].filter((id) => id !== primary).sort()];
+  const severity: SeverityVerdict = resolveSeverity(severityInputs(group), issues);
+  const others = ids.filter((id) => id !== primary).sort();
+  others.unshift(primary);
   const evidence: Record<string, unknown> = {
     state,
     vulnerability: primary,
-    ids: orderedIds,
+    ids: others,
     package: { ...about.evidence },
     installedVersion: pkg.version,
     fixedVersions: fixed,
@@ -372,11 +430,10 @@ function buildFinding(pkg: Package, lookup: Lookup, about: PackageFacts, group: 
     severity: severity.basis === 'none' ? { basis: 'none' } : severity,
     matches: reasons,
   };
-  if (related.size > 0) evidence.related = [...related].sort();
+  if (related.length > 0) evidence.related = related.sort();
   if (summary !== undefined) evidence.summary = summary;
   const sev: Severity = severity.severity;
-  const label = `${pkg.name} ${pkg.version}`;
-  const title = `${state === 'unknown' ? '[unknown] ' : ''}${primary}${summary === undefined ? '' : `: ${summary.slice(0, 120)}`} (${label})`;
+  const title = `${state === 'unknown' ? '[unknown] ' : ''}${primary}${summary === undefined ? '' : `: ${summary.slice(0, 120)}`} (${pkg.name} ${pkg.version})`;
   return {
     id: fingerprint(VULNERABILITY_RULE, subject, `${primary}\0${pkg.ecosystem}\0${pkg.name}\0${pkg.version}`),
     rule: VULNERABILITY_RULE,
@@ -389,7 +446,21 @@ function buildFinding(pkg: Package, lookup: Lookup, about: PackageFacts, group: 
   };
 }
 
-function dedupeAdvisories(group: Hit[]): Hit[] {
-  const seen = new Set<number>();
-  return group.filter((h) => (seen.has(h.advisory.rowid) ? false : (seen.add(h.advisory.rowid), true)));
+/** Per distinct advisory of a group (first-seen order): its matched entries and the sources' labels. */
+function severityInputs(group: readonly Hit[]): Array<{ advisory: AdvisoryHead; entries: number[]; labels: string[] }> {
+  if (group.length === 1) {
+    const h = group[0] as Hit;
+    return [{ advisory: h.advisory, entries: [h.entry], labels: h.urgency === undefined ? [] : [h.urgency] }];
+  }
+  const out: Array<{ advisory: AdvisoryHead; entries: number[]; labels: string[] }> = [];
+  for (const h of group) {
+    let item = out.find((o) => o.advisory.rowid === h.advisory.rowid);
+    if (item === undefined) {
+      item = { advisory: h.advisory, entries: [], labels: [] };
+      out.push(item);
+    }
+    item.entries.push(h.entry);
+    if (h.urgency !== undefined) item.labels.push(h.urgency);
+  }
+  return out;
 }

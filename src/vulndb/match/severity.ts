@@ -35,42 +35,57 @@ interface Scored {
   from: string;
 }
 
+interface Labelled {
+  severity: Severity;
+  label: string;
+  from: string;
+}
+
+/** Keep the first of the highest base scores per CVSS generation, as a stable sort by score would. */
+function better(current: Scored | undefined, candidate: Scored): Scored {
+  return current === undefined || candidate.score.baseScore > current.score.baseScore ? candidate : current;
+}
+
 export function resolveSeverity(records: ReadonlyArray<{ advisory: AdvisoryHead; entries: readonly number[]; labels: readonly string[] }>, issues: Issue[]): SeverityVerdict {
-  const scored: Scored[] = [];
-  const labels: Array<{ severity: Severity; label: string; from: string }> = [];
+  let v4: Scored | undefined;
+  let v3: Scored | undefined;
+  let v2: Scored | undefined;
+  let label: Labelled | undefined;
+  const addLabel = (text: string, shown: string, from: string): void => {
+    const severity = labelSeverity(text);
+    // the first of the most severe labels, as a stable sort by severity would
+    if (severity !== undefined && (label === undefined || compareSeverity(severity, label.severity) < 0)) label = { severity, label: shown, from };
+  };
+  const addVector = (s: { type: string; score: string }, from: string): void => {
+    if (s.type === 'Ubuntu') {
+      addLabel(s.score, `Ubuntu priority ${s.score}`, from);
+      return;
+    }
+    let score: CvssScore;
+    try {
+      score = scoreVector(s.score);
+    } catch (error) {
+      if (error instanceof InvalidCvssError) {
+        issues.push(issue('cvss-invalid', `${from}: ${error.message}`, from, 'The vector is ignored; severity falls back to other data.'));
+        return;
+      }
+      throw error;
+    }
+    const scored = { score, from };
+    if (score.version === '4.0') v4 = better(v4, scored);
+    else if (score.version === '3.1' || score.version === '3.0') v3 = better(v3, scored);
+    else if (score.version === '2.0') v2 = better(v2, scored);
+  };
   for (const { advisory: record, entries, labels: extra } of records) {
-    const vectors = [...(record.facts.severity ?? [])];
-    for (const i of entries) vectors.push(...(record.facts.entrySeverity?.[i] ?? []));
-    for (const s of vectors) {
-      if (s.type === 'Ubuntu') {
-        const sev = labelSeverity(s.score);
-        if (sev !== undefined) labels.push({ severity: sev, label: `Ubuntu priority ${s.score}`, from: record.id });
-        continue;
-      }
-      try {
-        scored.push({ score: scoreVector(s.score), from: record.id });
-      } catch (error) {
-        if (error instanceof InvalidCvssError) issues.push(issue('cvss-invalid', `${record.id}: ${error.message}`, record.id, 'The vector is ignored; severity falls back to other data.'));
-        else throw error;
-      }
-    }
+    for (const s of record.facts.severity ?? []) addVector(s, record.id);
+    for (const i of entries) for (const s of record.facts.entrySeverity?.[i] ?? []) addVector(s, record.id);
     const ds = record.facts.label;
-    if (ds !== undefined) {
-      const sev = labelSeverity(ds);
-      if (sev !== undefined) labels.push({ severity: sev, label: ds, from: record.id });
-    }
-    for (const label of extra) {
-      const sev = labelSeverity(label);
-      if (sev !== undefined) labels.push({ severity: sev, label, from: record.id });
-    }
+    if (ds !== undefined) addLabel(ds, ds, record.id);
+    for (const text of extra) addLabel(text, text, record.id);
   }
-  const best = (versions: readonly string[]): Scored | undefined =>
-    scored.filter((s) => versions.includes(s.score.version)).sort((a, b) => b.score.baseScore - a.score.baseScore)[0];
-  const pick = best(['4.0']) ?? best(['3.1', '3.0']);
+  const pick = v4 ?? v3;
   if (pick !== undefined) return { severity: pick.score.rating, basis: `cvss-${pick.score.version}`, score: pick.score.baseScore, vector: pick.score.vector, from: pick.from };
-  const label = [...labels].sort((a, b) => compareSeverity(a.severity, b.severity))[0];
   if (label !== undefined) return { severity: label.severity, basis: 'label', label: label.label, from: label.from };
-  const v2 = best(['2.0']);
   if (v2 !== undefined) return { severity: v2.score.rating, basis: 'cvss-2.0', score: v2.score.baseScore, vector: v2.score.vector, from: v2.from };
   return { severity: 'unknown', basis: 'none' };
 }

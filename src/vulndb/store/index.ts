@@ -1,27 +1,30 @@
 /**
  * The advisory store: tables `vuln_*` of the embedded SQLite database (migrations `vuln-001-advisories`,
- * `vuln-002-compact` in src/store/migrations.ts).
+ * `vuln-002-compact`, `vuln-003-clustered` in src/store/migrations.ts).
  *
  * - `vuln_advisories`: one row per (source, id) with what findings need (`head`: summary, aliases, related
  *   ids, severity data) and where the whole normalised record lives (`block`, `slot` of `vuln_records`,
  *   compressed blocks of 64 records: see blocks.ts). Feed and fetch time are stored once per import.
- * - `vuln_affected`: one row per affected package, indexed by (ecosystem, name, release), holding only
- *   what range evaluation needs (ranges, versions, distro status) as compact JSON.
+ * - `vuln_affected`: one row per affected package, clustered by (ecosystem, name, release), with the
+ *   digest of its matching data; `vuln_entries` holds that data (ranges, versions, distro status) as
+ *   compact JSON, read only for digests the matcher has not prepared yet.
  * - `vuln_aliases`: alias → advisory, for `db show <alias>`.
  *
  * Imports are atomic: `beginImport` opens one write transaction that `commit` ends, and any failure (or a
  * killed process) rolls it back, so readers always see the previous complete database.
  */
-import { createHash, hash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { errorMessage } from '../../core/errors.js';
 import { DbError, openDatabase, type Db } from '../../store/db.js';
-import type { OsvAffected, OsvRecord } from '../schema.js';
+import type { OsvRecord } from '../schema.js';
 import { BlockWriter, unpackBlock } from './blocks.js';
-import { advisoryReleaseKey, nameKey, splitEcosystem } from './keys.js';
+import { nameKey } from './keys.js';
+import { expandData, prepareAdvisory, type AdvisoryFacts, type PreparedAdvisory, type StoredHead } from './prepare.js';
 
 export type { Db } from '../../store/db.js';
 export { DbError } from '../../store/db.js';
+export { DISTRO_STATUSES, affectedData, dataDigest, expandData, prepareAdvisory } from './prepare.js';
+export type { AdvisoryFacts, AffectedData, DistroStatus, PreparedAdvisory, PreparedAffected } from './prepare.js';
 
 export const SOURCE_IDS = ['osv', 'debian-tracker', 'alpine-secdb'] as const;
 export type SourceId = (typeof SOURCE_IDS)[number];
@@ -38,27 +41,6 @@ export function openVulnDb(path: string, options: { readonly?: boolean } = {}): 
   }
   return db;
 }
-
-/** What matching reads from an affected row (`data` column). */
-export interface AffectedData {
-  /** The entry's OSV ecosystem with suffix ("Debian:12") and package name as the advisory writes them. */
-  ecosystem?: string;
-  package?: string;
-  /** OSV ranges of this affected entry. */
-  ranges?: OsvAffected['ranges'];
-  /** Explicit affected versions. */
-  versions?: string[];
-  /** Distro status (debian-tracker, alpine-secdb): see vulndb/sources/*\/readme.md. */
-  status?: DistroStatus;
-  /** Debian tracker urgency / source severity label. */
-  urgency?: string;
-  /** Free-text note the source attached (no-dsa reason, pending fix). */
-  note?: string;
-}
-
-/** Fix state a distro feed states for a (package, release): Trivy's vocabulary for the same tracker statuses. */
-export const DISTRO_STATUSES = ['fixed', 'affected', 'will_not_fix', 'fix_deferred', 'end_of_life', 'undetermined'] as const;
-export type DistroStatus = (typeof DISTRO_STATUSES)[number];
 
 export type PutOutcome = 'added' | 'updated' | 'unchanged' | 'withdrawn';
 
@@ -77,42 +59,13 @@ export interface ImportSession {
   readonly feed: string;
   /** Insert or replace one advisory (skipped when the stored copy is as new: incremental by `modified`). */
   put(record: OsvRecord, scope?: string): PutOutcome;
+  /** `put` for a record prepared elsewhere (a worker thread: sources/osv/pool.ts). */
+  putPrepared(prepared: PreparedAdvisory, scope?: string): PutOutcome;
   /** After a complete snapshot of `scope`: delete this source's advisories of that scope not seen in this import. */
   retireMissing(scope: string): number;
   readonly counts: ImportCounts;
   commit(): ImportCounts;
   rollback(): void;
-}
-
-/** Facts the matcher needs per advisory, kept uncompressed next to the record (`head` column, with the summary). */
-export interface AdvisoryFacts {
-  aliases?: string[];
-  related?: string[];
-  severity?: OsvRecord['severity'];
-  /** database_specific.severity (GHSA's label). */
-  label?: string;
-  /** affected[i].severity by entry index, when entries carry their own. */
-  entrySeverity?: Record<number, NonNullable<OsvAffected['severity']>>;
-}
-
-interface StoredHead extends AdvisoryFacts {
-  summary?: string;
-}
-
-function headOf(record: OsvRecord): string {
-  const head: StoredHead = {};
-  if (record.summary !== undefined) head.summary = record.summary;
-  if (record.aliases !== undefined && record.aliases !== null && record.aliases.length > 0) head.aliases = record.aliases;
-  if (record.related !== undefined && record.related.length > 0) head.related = record.related;
-  if (record.severity !== undefined && record.severity !== null && record.severity.length > 0) head.severity = record.severity;
-  const label = record.database_specific?.['severity'];
-  if (typeof label === 'string') head.label = label;
-  const affected = record.affected ?? [];
-  for (let i = 0; i < affected.length; i++) {
-    const severity = affected[i]?.severity;
-    if (severity !== undefined && severity !== null && severity.length > 0) (head.entrySeverity ??= {})[i] = severity;
-  }
-  return JSON.stringify(head);
 }
 
 /** The matcher's view of an advisory: identity and facts, no record to unpack. */
@@ -138,48 +91,6 @@ function timeOf(value: string | undefined | null): number {
   return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
 }
 
-/**
- * The matching data of one affected entry (`data` column): only what range evaluation needs. The
- * ecosystem and package name are left out when the row's own columns already say them (no release suffix,
- * name as written); `expandData` puts them back.
- */
-export function affectedData(entry: OsvAffected, ecosystemColumn: string, nameColumn: string): string {
-  const data: AffectedData = {};
-  if (entry.package !== undefined) {
-    if (entry.package.ecosystem !== ecosystemColumn) data.ecosystem = entry.package.ecosystem;
-    if (entry.package.name !== nameColumn) data.package = entry.package.name;
-  }
-  if (entry.ranges !== undefined && entry.ranges.length > 0) data.ranges = entry.ranges.map((r) => ({ type: r.type, events: r.events, ...(r.repo === undefined ? {} : { repo: r.repo }) }));
-  if (entry.versions !== undefined && entry.versions.length > 0) data.versions = entry.versions;
-  const ds = entry.database_specific;
-  if (ds !== undefined) {
-    const status = ds['runwarden_status'];
-    if (typeof status === 'string' && (DISTRO_STATUSES as readonly string[]).includes(status)) data.status = status as DistroStatus;
-    const urgency = ds['urgency'];
-    if (typeof urgency === 'string') data.urgency = urgency;
-    const note = ds['note'];
-    if (typeof note === 'string') data.note = note;
-  }
-  return JSON.stringify(data);
-}
-
-/**
- * The `digest` column: SHA-256 of the `data` text (base64url, 128 bits). Identical entries (a GHSA and a
- * PYSEC record listing the same versions, a status repeated across Debian releases) share a digest, so the
- * matcher parses and prepares each distinct entry once and reads `data` only for digests it has not seen.
- */
-export function dataDigest(data: string): string {
-  // crypto.hash (Node >= 20.12) is the one-shot form, twice as fast as createHash for short inputs
-  const full = typeof hash === 'function' ? hash('sha256', data, 'base64url') : createHash('sha256').update(data).digest('base64url');
-  return full.slice(0, 22);
-}
-
-/** A stored `data` column as the whole AffectedData (ecosystem and package first, as `db query` prints it). */
-export function expandData(data: string, ecosystemColumn: string, nameColumn: string): AffectedData {
-  const parsed = JSON.parse(data) as AffectedData;
-  return { ecosystem: parsed.ecosystem ?? ecosystemColumn, package: parsed.package ?? nameColumn, ...parsed };
-}
-
 interface ExistingRow {
   rowid: number;
   modified: string;
@@ -194,18 +105,20 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
   const startedAt = new Date().toISOString();
   const findExisting = db.prepare<[string, string], ExistingRow>('SELECT rowid, modified, withdrawn, head, block FROM vuln_advisories WHERE source = ? AND id = ?');
   const insertAdvisory = db.prepare<[string, string, string, string | null, string | null, number, string, number, number]>(
-    'INSERT INTO vuln_advisories (source, id, modified, withdrawn, scope, import_id, head, block, slot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO vuln_advisories (source, id, modified, withdrawn, scope, import_id, head, block, slot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, id) DO NOTHING',
   );
   const updateAdvisory = db.prepare<[string, string | null, string | null, number, string, number, number, number]>(
     'UPDATE vuln_advisories SET modified = ?, withdrawn = ?, scope = ?, import_id = ?, head = ?, block = ?, slot = ? WHERE rowid = ?',
   );
   const touchScope = db.prepare<[string, number, number]>('UPDATE vuln_advisories SET scope = ?, import_id = ? WHERE rowid = ?');
   const deleteAdvisory = db.prepare<[number]>('DELETE FROM vuln_advisories WHERE rowid = ?');
+  const deleteEntries = db.prepare<[number]>('DELETE FROM vuln_entries WHERE rowid IN (SELECT seq FROM vuln_affected WHERE advisory = ?)');
   const deleteAffected = db.prepare<[number]>('DELETE FROM vuln_affected WHERE advisory = ?');
   const deleteAlias = db.prepare<[string, number]>('DELETE FROM vuln_aliases WHERE alias = ? AND advisory = ?');
   const insertAlias = db.prepare<[string, number]>('INSERT OR IGNORE INTO vuln_aliases (alias, advisory) VALUES (?, ?)');
-  const insertAffected = db.prepare<[string, string, string, number, number, string, string]>(
-    'INSERT INTO vuln_affected (ecosystem, name, release, advisory, entry, digest, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  const insertEntry = db.prepare<[string]>('INSERT INTO vuln_entries (data) VALUES (?)');
+  const insertAffected = db.prepare<[string, string, string, number, number, number, string]>(
+    'INSERT INTO vuln_affected (ecosystem, name, release, seq, advisory, entry, digest) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
   const insertBlock = db.prepare<[number, Buffer, number, number]>('INSERT INTO vuln_records (rowid, data, slots, live) VALUES (?, ?, ?, ?)');
   const releaseSlot = db.prepare<[number]>('UPDATE vuln_records SET live = live - 1 WHERE rowid = ?');
@@ -225,7 +138,9 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
   }
   let open = true;
   const importId = Number(db.prepare<[string, string, string, string]>('INSERT INTO vuln_imports (source, feed, fetched_at, started_at) VALUES (?, ?, ?, ?)').run(source, feed, fetchedAt, startedAt).lastInsertRowid);
-  const firstBlock = (db.prepare<[], { next: number }>('SELECT coalesce(max(rowid), 0) + 1 AS next FROM vuln_records').get()?.next ?? 1);
+  // Nothing of this source stored yet (a first import): insert straight away, look up only a repeated id.
+  const fresh = db.prepare<[string], number>('SELECT 1 FROM vuln_advisories WHERE source = ? LIMIT 1').pluck(true).get(source) === undefined;
+  const firstBlock = db.prepare<[], number>('SELECT coalesce(max(rowid), 0) + 1 FROM vuln_records').pluck(true).get() ?? 1;
   const writer = new BlockWriter(firstBlock, (id, data, slots, live) => insertBlock.run(id, data, slots, live));
 
   function release(block: number): void {
@@ -238,22 +153,66 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
   }
 
   function removeRows(rowid: number, head: string): void {
+    deleteEntries.run(rowid);
     deleteAffected.run(rowid);
     for (const alias of new Set((JSON.parse(head) as StoredHead).aliases ?? [])) deleteAlias.run(alias, rowid);
   }
 
-  function writeRows(rowid: number, record: OsvRecord): void {
-    for (const alias of new Set(record.aliases ?? [])) if (alias !== record.id) insertAlias.run(alias, rowid);
-    if (record.withdrawn !== undefined) return;
-    const affected = record.affected ?? [];
-    for (let index = 0; index < affected.length; index++) {
-      const entry = affected[index];
-      if (entry?.package === undefined) continue;
-      const { ecosystem, suffix } = splitEcosystem(entry.package.ecosystem);
-      const name = nameKey(ecosystem, entry.package.name);
-      const data = affectedData(entry, ecosystem, name);
-      insertAffected.run(ecosystem, name, advisoryReleaseKey(ecosystem, suffix), rowid, index, dataDigest(data), data);
+  function writeRows(rowid: number, prepared: PreparedAdvisory): void {
+    for (const alias of prepared.aliases) insertAlias.run(alias, rowid);
+    for (const [ecosystem, name, release, entry, digest, data] of prepared.affected) {
+      // the entry's rowid is the affected row's sequence: rows of a package come back in insertion order
+      const seq = Number(insertEntry.run(data).lastInsertRowid);
+      insertAffected.run(ecosystem, name, release, seq, rowid, entry, digest);
     }
+  }
+
+  function outcome(prepared: PreparedAdvisory, otherwise: 'added' | 'updated'): PutOutcome {
+    if (prepared.withdrawn !== null) {
+      counts.withdrawn++;
+      return 'withdrawn';
+    }
+    counts[otherwise]++;
+    return otherwise;
+  }
+
+  /** Store one advisory; `prepare` runs only when something is written (an unchanged record costs one lookup). */
+  function upsert(id: string, modified: string, withdrawn: string | null, scope: string | undefined, prepare: () => PreparedAdvisory): PutOutcome {
+    if (fresh) {
+      const prepared = prepare();
+      const at = writer.add(prepared.text);
+      const info = insertAdvisory.run(source, id, modified, withdrawn, scope ?? null, importId, prepared.head, at.block, at.slot);
+      if (info.changes === 1) {
+        const rowid = Number(info.lastInsertRowid);
+        seen.add(rowid);
+        writeRows(rowid, prepared);
+        return outcome(prepared, 'added');
+      }
+      // the same id twice in one input: the copy stored a moment ago decides below
+      writer.release();
+    }
+    const existing = findExisting.get(source, id);
+    if (existing !== undefined) {
+      seen.add(existing.rowid);
+      if (timeOf(existing.modified) >= timeOf(modified) && (existing.withdrawn !== null) === (withdrawn !== null)) {
+        if (scope !== undefined) touchScope.run(scope, importId, existing.rowid);
+        counts.unchanged++;
+        return 'unchanged';
+      }
+      const prepared = prepare();
+      removeRows(existing.rowid, existing.head);
+      release(existing.block);
+      const at = writer.add(prepared.text);
+      updateAdvisory.run(modified, withdrawn, scope ?? null, importId, prepared.head, at.block, at.slot, existing.rowid);
+      writeRows(existing.rowid, prepared);
+      return outcome(prepared, 'updated');
+    }
+    const prepared = prepare();
+    const at = writer.add(prepared.text);
+    const rowid = Number(insertAdvisory.run(source, id, modified, withdrawn, scope ?? null, importId, prepared.head, at.block, at.slot).lastInsertRowid);
+    seen.add(rowid);
+    writeRows(rowid, prepared);
+    return outcome(prepared, 'added');
   }
 
   /** Drop blocks no advisory uses any more, and rewrite those at most half used (records move to new blocks). */
@@ -272,7 +231,7 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
     thinned.clear();
     if (sparse.length === 0) return;
     const moveTo = db.prepare<[number, number, number]>('UPDATE vuln_advisories SET block = ?, slot = ? WHERE rowid = ?');
-    const readBlock = db.prepare<[number], { data: Buffer }>('SELECT data FROM vuln_records WHERE rowid = ?');
+    const readBlock = db.prepare<[number], Buffer>('SELECT data FROM vuln_records WHERE rowid = ?').pluck(true);
     for (let i = 0; i < sparse.length; i += 500) {
       const chunk = sparse.slice(i, i + 500);
       const members = db
@@ -283,7 +242,7 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
       for (const m of members) {
         if (m.block !== current) {
           current = m.block;
-          texts = unpackBlock(readBlock.get(m.block)?.data ?? Buffer.alloc(0));
+          texts = unpackBlock(readBlock.get(m.block) ?? Buffer.alloc(0));
         }
         const text = texts[m.slot];
         if (text === undefined) throw new DbError(`Advisory record ${m.block}/${m.slot} is missing from its block`, { hint: 'The database is damaged; re-import the feeds into a new --db.' });
@@ -300,37 +259,10 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
     feed,
     counts,
     put(record, scope) {
-      const existing = findExisting.get(source, record.id);
-      const withdrawn = record.withdrawn ?? null;
-      if (existing !== undefined) {
-        seen.add(existing.rowid);
-        if (timeOf(existing.modified) >= timeOf(record.modified) && (existing.withdrawn !== null) === (withdrawn !== null)) {
-          if (scope !== undefined) touchScope.run(scope, importId, existing.rowid);
-          counts.unchanged++;
-          return 'unchanged';
-        }
-        removeRows(existing.rowid, existing.head);
-        release(existing.block);
-        const at = writer.add(JSON.stringify(record));
-        updateAdvisory.run(record.modified, withdrawn, scope ?? null, importId, headOf(record), at.block, at.slot, existing.rowid);
-        writeRows(existing.rowid, record);
-        if (withdrawn !== null) {
-          counts.withdrawn++;
-          return 'withdrawn';
-        }
-        counts.updated++;
-        return 'updated';
-      }
-      const at = writer.add(JSON.stringify(record));
-      const rowid = Number(insertAdvisory.run(source, record.id, record.modified, withdrawn, scope ?? null, importId, headOf(record), at.block, at.slot).lastInsertRowid);
-      seen.add(rowid);
-      writeRows(rowid, record);
-      if (withdrawn !== null) {
-        counts.withdrawn++;
-        return 'withdrawn';
-      }
-      counts.added++;
-      return 'added';
+      return upsert(record.id, record.modified, record.withdrawn ?? null, scope, () => prepareAdvisory(record));
+    },
+    putPrepared(prepared, scope) {
+      return upsert(prepared.id, prepared.modified, prepared.withdrawn, scope, () => prepared);
     },
     retireMissing(scope) {
       const rows = db.prepare<[string, string], { rowid: number; head: string; block: number }>('SELECT rowid, head, block FROM vuln_advisories WHERE source = ? AND scope = ?').all(source, scope);
@@ -369,15 +301,15 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
  * One affected row as the matcher reads it: positional (no object per row), and with the digest of `data`
  * instead of `data` (read with `affectedDataText` only for a digest not seen before).
  */
-export type MatchRow = [rowid: number, advisory: number, release: string, entry: number, digest: string];
+export type MatchRow = [seq: number, advisory: number, release: string, entry: number, digest: string];
 
 /** An advisory's identity and head as the matcher reads it (for rows that matched). */
-export type HeadRow = [source: SourceId, id: string, withdrawn: string | null, head: string, importId: number];
+export type HeadRow = [rowid: number, source: SourceId, id: string, withdrawn: string | null, head: string, importId: number];
 
 interface Statements {
   rows: Database.Statement<[string, string], MatchRow>;
   data: Database.Statement<[number], string>;
-  head: Database.Statement<[number], HeadRow>;
+  heads: Database.Statement<[string], HeadRow>;
   full: Database.Statement<[string, string], { advisory: number; source: SourceId; id: string; release: string; entry: number; data: string }>;
 }
 
@@ -387,13 +319,13 @@ function statementsOf(db: Db): Statements {
   let s = statements.get(db);
   if (s === undefined) {
     s = {
-      rows: db.prepare<[string, string], MatchRow>('SELECT rowid, advisory, release, entry, digest FROM vuln_affected WHERE ecosystem = ? AND name = ? ORDER BY release, rowid').raw(true),
-      data: db.prepare<[number], string>('SELECT data FROM vuln_affected WHERE rowid = ?').pluck(true),
-      head: db.prepare<[number], HeadRow>('SELECT source, id, withdrawn, head, import_id FROM vuln_advisories WHERE rowid = ?').raw(true),
+      rows: db.prepare<[string, string], MatchRow>('SELECT seq, advisory, release, entry, digest FROM vuln_affected WHERE ecosystem = ? AND name = ? ORDER BY release, seq').raw(true),
+      data: db.prepare<[number], string>('SELECT data FROM vuln_entries WHERE rowid = ?').pluck(true),
+      heads: db.prepare<[string], HeadRow>('SELECT rowid, source, id, withdrawn, head, import_id FROM vuln_advisories WHERE rowid IN (SELECT value FROM json_each(?))').raw(true),
       full: db.prepare(
-        `SELECT a.advisory AS advisory, v.source AS source, v.id AS id, a.release AS release, a.entry AS entry, a.data AS data
-         FROM vuln_affected a JOIN vuln_advisories v ON v.rowid = a.advisory
-         WHERE a.ecosystem = ? AND a.name = ? ORDER BY a.release, a.rowid`,
+        `SELECT a.advisory AS advisory, v.source AS source, v.id AS id, a.release AS release, a.entry AS entry, e.data AS data
+         FROM vuln_affected a JOIN vuln_advisories v ON v.rowid = a.advisory JOIN vuln_entries e ON e.rowid = a.seq
+         WHERE a.ecosystem = ? AND a.name = ? ORDER BY a.release, a.seq`,
       ),
     };
     statements.set(db, s);
@@ -409,18 +341,16 @@ export function matchRows(db: Db, ecosystem: string, name: string): MatchRow[] {
   return statementsOf(db).rows.all(ecosystem, name);
 }
 
-/** The `data` column of one affected row (MatchRow[0]). */
+/** The matching data of one affected row (by MatchRow[0], its sequence). */
 export function affectedDataText(db: Db, rowid: number): string {
   const data = statementsOf(db).data.get(rowid);
   if (data === undefined) throw new DbError(`Affected row ${rowid} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
   return data;
 }
 
-/** Identity and head of one advisory (MatchRow[1]). */
-export function headRow(db: Db, advisory: number): HeadRow {
-  const row = statementsOf(db).head.get(advisory);
-  if (row === undefined) throw new DbError(`Advisory ${advisory} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
-  return row;
+/** Identity and head of advisories (MatchRow[1]), in one statement for all of a package's matches. */
+export function headRows(db: Db, advisories: readonly number[]): HeadRow[] {
+  return statementsOf(db).heads.all(JSON.stringify(advisories));
 }
 
 /** Feed and fetch time of one import (the provenance of every advisory it wrote). */

@@ -5,39 +5,18 @@
  * Incremental: the store skips a record whose stored copy has the same or a newer `modified`.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { extname, join } from 'node:path';
 import { InputError, errorMessage } from '../../../core/errors.js';
 import { issue } from '../../../core/issue.js';
-import { MAX_FILE_BYTES, isDirectory, isZip, parseText, walk, zipEntries } from '../../files.js';
-import type { ParsedAdvisory, SourceContext, SourceInput, VulnSource } from '../../source.js';
-import { admitRecord } from '../../validate.js';
-
-const RECORD_EXTENSIONS = ['.json', '.yaml', '.yml'];
-
-/** Records in one parsed file: an object is one record, an array is many. */
-function* recordsOf(value: unknown, location: string, ctx: SourceContext): Generator<ParsedAdvisory> {
-  const items = Array.isArray(value) ? value : [value];
-  let index = 0;
-  for (const item of items) {
-    const where = Array.isArray(value) ? `${location}[${index}]` : location;
-    index++;
-    const admitted = admitRecord(item, where);
-    if (admitted.record === undefined) {
-      ctx.issue(admitted.rejection);
-      continue;
-    }
-    for (const warning of admitted.warnings) ctx.issue(warning);
-    yield { record: admitted.record, location: where };
-  }
-}
+import { MAX_FILE_BYTES, isDirectory, isZip, walk, zipEntries } from '../../files.js';
+import type { ParallelOptions, ParsedAdvisory, SourceContext, SourceInput, VulnSource } from '../../source.js';
+import type { PreparedAdvisory } from '../../store/prepare.js';
+import { RECORD_EXTENSIONS, parseRecords as parseLocated } from './parse.js';
+import { ParsePool, ordered } from './pool.js';
+import type { JobItem } from './worker.js';
 
 function* parseRecords(text: string, name: string, location: string, ctx: SourceContext): Generator<ParsedAdvisory> {
-  const parsed = parseText(text, name);
-  if (!parsed.ok) {
-    ctx.issue(issue('osv-parse', `Cannot parse ${basename(name)}: ${parsed.error}`, location, 'The file is not valid JSON/YAML; the rest of the import went on.'));
-    return;
-  }
-  yield* recordsOf(parsed.value, location, ctx);
+  yield* parseLocated(text, name, location, (i) => ctx.issue(i));
 }
 
 async function* readOsv(input: SourceInput, ctx: SourceContext): AsyncGenerator<ParsedAdvisory> {
@@ -83,6 +62,89 @@ async function* readOsv(input: SourceInput, ctx: SourceContext): AsyncGenerator<
   yield* parseRecords(text, input.path, input.display, ctx);
 }
 
+/** Inputs smaller than this are read in-thread: starting workers would cost more than they save. */
+export const PARALLEL_MIN_BYTES = 8 * 1024 * 1024;
+/** Input bytes per worker job. */
+const JOB_BYTES = 1024 * 1024;
+
+/** Group items into jobs of about JOB_BYTES. */
+async function* jobsOf(items: AsyncIterable<{ item: JobItem; bytes: number }> | Iterable<{ item: JobItem; bytes: number }>): AsyncGenerator<JobItem[]> {
+  let job: JobItem[] = [];
+  let bytes = 0;
+  for await (const { item, bytes: size } of items) {
+    job.push(item);
+    bytes += size;
+    if (bytes >= JOB_BYTES) {
+      yield job;
+      job = [];
+      bytes = 0;
+    }
+  }
+  if (job.length > 0) yield job;
+}
+
+function* directoryItems(root: string, display: string, files: ReadonlyArray<{ file: string; size: number }>): Generator<{ item: JobItem; bytes: number }> {
+  for (const { file, size } of files) {
+    const location = join(display, file);
+    if (size > MAX_FILE_BYTES) yield { item: { kind: 'issue', issue: issue('osv-parse', `Skipped ${file}: ${size} bytes is more than the ${MAX_FILE_BYTES}-byte limit`, location) }, bytes: 0 };
+    else yield { item: { kind: 'file', path: join(root, file), name: file, location }, bytes: size };
+  }
+}
+
+async function* zipItems(input: SourceInput, signal: AbortSignal | undefined): AsyncGenerator<{ item: JobItem; bytes: number }> {
+  for await (const entry of zipEntries(input.path, input.display, signal)) {
+    if (!RECORD_EXTENSIONS.includes(extname(entry.name).toLowerCase())) continue;
+    const location = `${input.display}!${entry.name}`;
+    let bytes: Buffer;
+    try {
+      bytes = await entry.read();
+    } catch (error) {
+      if (error instanceof InputError) throw error;
+      yield { item: { kind: 'issue', issue: issue('osv-parse', `Skipped zip entry ${entry.name}: ${errorMessage(error)}`, location) }, bytes: 0 };
+      continue;
+    }
+    yield { item: { kind: 'bytes', bytes, name: entry.name, location }, bytes: bytes.length };
+  }
+}
+
+/**
+ * A directory or zip of at least `minBytes` (default PARALLEL_MIN_BYTES), read on `workers` threads:
+ * batches of prepared records in input order, with the same issues as `read`. undefined when the input is
+ * better read in-thread.
+ */
+async function readOsvPrepared(input: SourceInput, ctx: SourceContext, options: ParallelOptions): Promise<AsyncIterable<PreparedAdvisory[]> | undefined> {
+  const { workers } = options;
+  const minBytes = options.minBytes ?? PARALLEL_MIN_BYTES;
+  if (workers < 1) return undefined;
+  let items: AsyncIterable<{ item: JobItem; bytes: number }> | Iterable<{ item: JobItem; bytes: number }>;
+  if (await isDirectory(input.path)) {
+    const files: Array<{ file: string; size: number }> = [];
+    let total = 0;
+    for (const file of await walk(input.path, RECORD_EXTENSIONS, ctx.signal)) {
+      const size = (await stat(join(input.path, file))).size;
+      files.push({ file, size });
+      total += size;
+    }
+    if (total < minBytes) return undefined;
+    items = directoryItems(input.path, input.display, files);
+  } else if (await isZip(input.path)) {
+    // an OSV export compresses about 5:1
+    if ((await stat(input.path)).size * 4 < minBytes) return undefined;
+    items = zipItems(input, ctx.signal);
+  } else return undefined;
+  return (async function* batches(): AsyncGenerator<PreparedAdvisory[]> {
+    const pool = new ParsePool(workers);
+    try {
+      for await (const result of ordered(pool, jobsOf(items), workers * 2 + 1, ctx.signal)) {
+        for (const i of result.issues) ctx.issue(i);
+        yield result.advisories;
+      }
+    } finally {
+      await pool.close();
+    }
+  })();
+}
+
 export const osv: VulnSource = {
   id: 'osv',
   title: 'OSV records (osv.dev exports, GitHub/PyPA/Go advisory databases)',
@@ -90,4 +152,5 @@ export const osv: VulnSource = {
   // The fallback source: every JSON/YAML/zip input is tried as OSV when no other source claims it.
   detect: () => Promise.resolve(true),
   read: readOsv,
+  readPrepared: readOsvPrepared,
 };

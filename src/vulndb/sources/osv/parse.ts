@@ -1,0 +1,43 @@
+/**
+ * One OSV file's text → validated records plus issues. Shared by the in-thread reader (index.ts) and the
+ * worker threads (worker.ts), so both give the same records, issues and locations.
+ */
+import { basename } from 'node:path';
+import { issue, type Issue } from '../../../core/issue.js';
+import { parseText } from '../../files.js';
+import type { OsvRecord } from '../../schema.js';
+import { admitRecord } from '../../validate.js';
+
+export const RECORD_EXTENSIONS = ['.json', '.yaml', '.yml'];
+
+export interface Located {
+  record: OsvRecord;
+  /** File (and zip entry, and array index) the record came from. */
+  location: string;
+}
+
+/** Records in one parsed file: an object is one record, an array is many. */
+function* recordsOf(value: unknown, location: string, report: (issue: Issue) => void): Generator<Located> {
+  const items = Array.isArray(value) ? value : [value];
+  let index = 0;
+  for (const item of items) {
+    const where = Array.isArray(value) ? `${location}[${index}]` : location;
+    index++;
+    const admitted = admitRecord(item, where);
+    if (admitted.record === undefined) {
+      report(admitted.rejection);
+      continue;
+    }
+    for (const warning of admitted.warnings) report(warning);
+    yield { record: admitted.record, location: where };
+  }
+}
+
+export function* parseRecords(text: string, name: string, location: string, report: (issue: Issue) => void): Generator<Located> {
+  const parsed = parseText(text, name);
+  if (!parsed.ok) {
+    report(issue('osv-parse', `Cannot parse ${basename(name)}: ${parsed.error}`, location, 'The file is not valid JSON/YAML; the rest of the import went on.'));
+    return;
+  }
+  yield* recordsOf(parsed.value, location, report);
+}

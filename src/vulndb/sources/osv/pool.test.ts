@@ -1,0 +1,95 @@
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Issue } from '../../../core/issue.js';
+import { importAdvisories } from '../../import.js';
+import { matchPackages } from '../../match/index.js';
+import type { SourceContext } from '../../source.js';
+import { advisoriesById, openVulnDb, storeStatus } from '../../store/index.js';
+import { prepareAdvisory, type PreparedAdvisory } from '../../store/prepare.js';
+import { makeZip } from '../../testdata/zip.js';
+import { osv } from './index.js';
+import { ParsePool } from './pool.js';
+
+const OSV = join(import.meta.dirname, '..', '..', '..', '..', 'testdata', 'upstream', 'osv');
+
+/** Both ways through the source: in-thread `read` (then prepared here) and `readPrepared` on worker threads. */
+async function bothWays(path: string): Promise<{ inThread: { advisories: PreparedAdvisory[]; issues: Issue[] }; workers: { advisories: PreparedAdvisory[]; issues: Issue[] } }> {
+  const ctx = (issues: Issue[]): SourceContext => ({ issue: (i) => issues.push(i), completeScope: () => undefined });
+  const inThread = { advisories: [] as PreparedAdvisory[], issues: [] as Issue[] };
+  for await (const parsed of osv.read({ path, display: path }, ctx(inThread.issues))) inThread.advisories.push(prepareAdvisory(parsed.record));
+  const workers = { advisories: [] as PreparedAdvisory[], issues: [] as Issue[] };
+  const batches = await osv.readPrepared?.({ path, display: path }, ctx(workers.issues), { workers: 1, minBytes: 0 });
+  if (batches === undefined) throw new Error('expected the input to be read on workers');
+  for await (const batch of batches) workers.advisories.push(...batch);
+  return { inThread, workers };
+}
+
+describe('OSV reading on worker threads', () => {
+  it('gives the same prepared records and issues as reading in-thread, in the same order', async () => {
+    for (const dir of ['go-vulndb', 'schema/tools/osv-linter/testdata']) {
+      const { inThread, workers } = await bothWays(join(OSV, dir));
+      expect(workers.advisories.length, dir).toBe(inThread.advisories.length);
+      expect(workers).toEqual(inThread);
+    }
+  }, 60_000);
+
+  it('reads a zip export on workers, with an entry that does not parse reported in place', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-osv-pool-'));
+    const files = readdirSync(join(OSV, 'npm-ghsa')).filter((f) => f.endsWith('.json'));
+    const entries = files.map((f) => ({ name: `npm/${f}`, content: readFileSync(join(OSV, 'npm-ghsa', f)) }));
+    entries.splice(2, 0, { name: 'npm/broken.json', content: Buffer.from('{"id": "GHSA-') });
+    writeFileSync(join(dir, 'all.zip'), makeZip(entries));
+    const { inThread, workers } = await bothWays(join(dir, 'all.zip'));
+    expect(workers).toEqual(inThread);
+    expect(workers.issues.map((i) => [i.code, i.location])).toEqual([['osv-parse', `${join(dir, 'all.zip')}!npm/broken.json`]]);
+    expect(workers.advisories.map((a) => a.id)).toContain('GHSA-35jh-r3h4-6jhm');
+  }, 60_000);
+
+  it('reads small inputs in-thread (no workers started)', async () => {
+    const none = await osv.readPrepared?.({ path: join(OSV, 'npm-ghsa'), display: 'npm-ghsa' }, { issue: () => undefined, completeScope: () => undefined }, { workers: 2 });
+    expect(none).toBeUndefined();
+    const noWorkers = await osv.readPrepared?.({ path: join(OSV, 'npm-ghsa'), display: 'npm-ghsa' }, { issue: () => undefined, completeScope: () => undefined }, { workers: 0, minBytes: 0 });
+    expect(noWorkers).toBeUndefined();
+  });
+});
+
+describe('ParsePool', () => {
+  let pool: ParsePool;
+  beforeAll(() => {
+    pool = new ParsePool(1);
+  });
+  afterAll(async () => {
+    await pool.close();
+  });
+
+  it('fails the job of a file that cannot be read, naming it, and keeps serving others', async () => {
+    await expect(pool.run([{ kind: 'file', path: '/nonexistent/GHSA-x.json', name: 'GHSA-x.json', location: 'GHSA-x.json' }])).rejects.toThrow(/ENOENT.*\/nonexistent\/GHSA-x\.json/);
+    const ok = await pool.run([{ kind: 'bytes', bytes: readFileSync(join(OSV, 'npm-ghsa', 'GHSA-35jh-r3h4-6jhm.json')), name: 'a.json', location: 'a.json' }]);
+    expect(ok.advisories.map((a) => a.id)).toEqual(['GHSA-35jh-r3h4-6jhm']);
+  }, 30_000);
+});
+
+describe('importing on worker threads', () => {
+  it('writes the same database as an in-thread import, and matches the same', async () => {
+    const inThread = openVulnDb(':memory:');
+    const onWorkers = openVulnDb(':memory:');
+    const now = new Date('2026-01-01T00:00:00Z');
+    for (const dir of ['npm-ghsa', 'pypi-pypa/vulns']) {
+      const a = await importAdvisories(inThread, join(OSV, dir), { now, workers: 0 });
+      const b = await importAdvisories(onWorkers, join(OSV, dir), { now, workers: 2, parallelMinBytes: 0 });
+      expect(b).toEqual(a);
+    }
+    const status = (db: typeof inThread): unknown => ({ ...storeStatus(db), lastUpdate: null, imports: null, bySource: null });
+    expect(status(onWorkers)).toEqual(status(inThread));
+    expect(advisoriesById(onWorkers, 'CVE-2023-32681')).toEqual(advisoriesById(inThread, 'CVE-2023-32681'));
+    const packages = [
+      { ecosystem: 'PyPI', name: 'requests', version: '2.25.0' },
+      { ecosystem: 'npm', name: 'lodash', version: '4.17.15' },
+    ];
+    expect(matchPackages(onWorkers, packages)).toEqual(matchPackages(inThread, packages));
+    inThread.close();
+    onWorkers.close();
+  }, 60_000);
+});

@@ -1,0 +1,55 @@
+/**
+ * Worker thread of the OSV reader (pool.ts): reads, parses, validates and prepares (store/prepare.ts) the
+ * records of one job of files or zip entries, and answers with the prepared records and the issues, in
+ * input order. It never touches the database: the main thread writes, in one transaction.
+ */
+import { readFile } from 'node:fs/promises';
+import { parentPort } from 'node:worker_threads';
+import { errorMessage } from '../../../core/errors.js';
+import type { Issue } from '../../../core/issue.js';
+import { prepareAdvisory, type PreparedAdvisory } from '../../store/prepare.js';
+import { parseRecords } from './parse.js';
+
+export type JobItem =
+  | { kind: 'file'; path: string; name: string; location: string }
+  | { kind: 'bytes'; bytes: Uint8Array; name: string; location: string }
+  /** An issue the main thread found (a file too large, an unreadable zip entry), kept in input order. */
+  | { kind: 'issue'; issue: Issue };
+
+export interface JobRequest {
+  job: number;
+  items: JobItem[];
+}
+
+export type JobReply = { job: number; advisories: PreparedAdvisory[]; issues: Issue[]; records: number } | { job: number; error: string };
+
+/** Prepare one job; exported for the in-thread path and tests. */
+export async function runJob(items: readonly JobItem[]): Promise<{ advisories: PreparedAdvisory[]; issues: Issue[] }> {
+  const advisories: PreparedAdvisory[] = [];
+  const issues: Issue[] = [];
+  const report = (i: Issue): void => {
+    issues.push(i);
+  };
+  for (const item of items) {
+    if (item.kind === 'issue') {
+      issues.push(item.issue);
+      continue;
+    }
+    // one native UTF-8 decode of the whole file (readFile's 'utf8' decodes chunk by chunk, measurably slower)
+    const bytes = item.kind === 'file' ? await readFile(item.path) : Buffer.from(item.bytes.buffer, item.bytes.byteOffset, item.bytes.byteLength);
+    const text = bytes.toString('utf8');
+    for (const { record } of parseRecords(text, item.name, item.location, report)) advisories.push(prepareAdvisory(record));
+  }
+  return { advisories, issues };
+}
+
+const port = parentPort;
+if (port !== null) {
+  port.on('message', (request: JobRequest) => {
+    runJob(request.items).then(
+      ({ advisories, issues }) => port.postMessage({ job: request.job, advisories, issues, records: advisories.length } satisfies JobReply),
+      (error: unknown) => port.postMessage({ job: request.job, error: errorMessage(error) } satisfies JobReply),
+    );
+  });
+  port.postMessage('ready');
+}

@@ -1,0 +1,137 @@
+/**
+ * What the store writes for one validated record, computed without the database: the normalised JSON
+ * (kept whole in a block), the `head` findings need, the aliases, and one compact matching row per
+ * affected package. Pure, so the OSV source can prepare records on worker threads while the main thread
+ * writes (sources/osv/pool.ts).
+ */
+import { createHash, hash } from 'node:crypto';
+import type { OsvAffected, OsvRecord } from '../schema.js';
+import { advisoryReleaseKey, nameKey, splitEcosystem } from './keys.js';
+
+/** Fix state a distro feed states for a (package, release): Trivy's vocabulary for the same tracker statuses. */
+export const DISTRO_STATUSES = ['fixed', 'affected', 'will_not_fix', 'fix_deferred', 'end_of_life', 'undetermined'] as const;
+export type DistroStatus = (typeof DISTRO_STATUSES)[number];
+
+/** What matching reads from an affected row (`vuln_entries.data`). */
+export interface AffectedData {
+  /** The entry's OSV ecosystem with suffix ("Debian:12") and package name as the advisory writes them. */
+  ecosystem?: string;
+  package?: string;
+  /** OSV ranges of this affected entry. */
+  ranges?: OsvAffected['ranges'];
+  /** Explicit affected versions. */
+  versions?: string[];
+  /** Distro status (debian-tracker, alpine-secdb): see vulndb/sources/*\/readme.md. */
+  status?: DistroStatus;
+  /** Debian tracker urgency / source severity label. */
+  urgency?: string;
+  /** Free-text note the source attached (no-dsa reason, pending fix). */
+  note?: string;
+}
+
+/** Facts the matcher needs per advisory, kept uncompressed next to the record (`head` column, with the summary). */
+export interface AdvisoryFacts {
+  aliases?: string[];
+  related?: string[];
+  severity?: OsvRecord['severity'];
+  /** database_specific.severity (GHSA's label). */
+  label?: string;
+  /** affected[i].severity by entry index, when entries carry their own. */
+  entrySeverity?: Record<number, NonNullable<OsvAffected['severity']>>;
+}
+
+export interface StoredHead extends AdvisoryFacts {
+  summary?: string;
+}
+
+/** One matching row: where it is indexed, which entry of the record, and its data with the data's digest. */
+export type PreparedAffected = [ecosystem: string, name: string, release: string, entry: number, digest: string, data: string];
+
+export interface PreparedAdvisory {
+  id: string;
+  modified: string;
+  withdrawn: string | null;
+  /** Distinct aliases other than the id itself. */
+  aliases: string[];
+  head: string;
+  /** The normalised record (JSON.stringify of the validated record). */
+  text: string;
+  /** Empty for a withdrawn record: it is kept for `db show` but never matches. */
+  affected: PreparedAffected[];
+}
+
+export function headOf(record: OsvRecord): string {
+  const head: StoredHead = {};
+  if (record.summary !== undefined) head.summary = record.summary;
+  if (record.aliases !== undefined && record.aliases !== null && record.aliases.length > 0) head.aliases = record.aliases;
+  if (record.related !== undefined && record.related.length > 0) head.related = record.related;
+  if (record.severity !== undefined && record.severity !== null && record.severity.length > 0) head.severity = record.severity;
+  const label = record.database_specific?.['severity'];
+  if (typeof label === 'string') head.label = label;
+  const affected = record.affected ?? [];
+  for (let i = 0; i < affected.length; i++) {
+    const severity = affected[i]?.severity;
+    if (severity !== undefined && severity !== null && severity.length > 0) (head.entrySeverity ??= {})[i] = severity;
+  }
+  return JSON.stringify(head);
+}
+
+/**
+ * The matching data of one affected entry: only what range evaluation needs. The ecosystem and package
+ * name are left out when the row's own columns already say them (no release suffix, name as written);
+ * `expandData` puts them back.
+ */
+export function affectedData(entry: OsvAffected, ecosystemColumn: string, nameColumn: string): string {
+  const data: AffectedData = {};
+  if (entry.package !== undefined) {
+    if (entry.package.ecosystem !== ecosystemColumn) data.ecosystem = entry.package.ecosystem;
+    if (entry.package.name !== nameColumn) data.package = entry.package.name;
+  }
+  if (entry.ranges !== undefined && entry.ranges.length > 0) data.ranges = entry.ranges.map((r) => ({ type: r.type, events: r.events, ...(r.repo === undefined ? {} : { repo: r.repo }) }));
+  if (entry.versions !== undefined && entry.versions.length > 0) data.versions = entry.versions;
+  const ds = entry.database_specific;
+  if (ds !== undefined) {
+    const status = ds['runwarden_status'];
+    if (typeof status === 'string' && (DISTRO_STATUSES as readonly string[]).includes(status)) data.status = status as DistroStatus;
+    const urgency = ds['urgency'];
+    if (typeof urgency === 'string') data.urgency = urgency;
+    const note = ds['note'];
+    if (typeof note === 'string') data.note = note;
+  }
+  return JSON.stringify(data);
+}
+
+/**
+ * The `digest` column: SHA-256 of the data text (base64url, first 96 bits). Identical entries (a GHSA and a
+ * PYSEC record listing the same versions, a status repeated across Debian releases) share a digest, so the
+ * matcher parses and prepares each distinct entry once and reads the data only for digests it has not seen.
+ */
+export function dataDigest(data: string): string {
+  // crypto.hash (Node >= 20.12) is the one-shot form, twice as fast as createHash for short inputs
+  const full = typeof hash === 'function' ? hash('sha256', data, 'base64url') : createHash('sha256').update(data).digest('base64url');
+  return full.slice(0, 16);
+}
+
+/** Stored matching data as the whole AffectedData (ecosystem and package first, as `db query` prints it). */
+export function expandData(data: string, ecosystemColumn: string, nameColumn: string): AffectedData {
+  const parsed = JSON.parse(data) as AffectedData;
+  return { ecosystem: parsed.ecosystem ?? ecosystemColumn, package: parsed.package ?? nameColumn, ...parsed };
+}
+
+export function prepareAdvisory(record: OsvRecord): PreparedAdvisory {
+  const aliases: string[] = [];
+  for (const alias of new Set(record.aliases ?? [])) if (alias !== record.id) aliases.push(alias);
+  const affected: PreparedAffected[] = [];
+  if (record.withdrawn === undefined) {
+    const entries = record.affected ?? [];
+    for (let index = 0; index < entries.length; index++) {
+      const entry = entries[index];
+      if (entry?.package === undefined) continue;
+      const { ecosystem, suffix } = splitEcosystem(entry.package.ecosystem);
+      const name = nameKey(ecosystem, entry.package.name);
+      const data = affectedData(entry, ecosystem, name);
+      affected.push([ecosystem, name, advisoryReleaseKey(ecosystem, suffix), index, dataDigest(data), data]);
+    }
+  }
+  return { id: record.id, modified: record.modified, withdrawn: record.withdrawn ?? null, aliases, head: headOf(record), text: JSON.stringify(record), affected };
+}

@@ -1,0 +1,174 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../store/db.js';
+import { MIGRATIONS } from '../../store/migrations.js';
+import { matchPackages } from '../match/index.js';
+import type { OsvRecord } from '../schema.js';
+import { BLOCK_BYTES, BLOCK_RECORDS, BlockWriter, packBlock, unpackBlock } from './blocks.js';
+import { advisoriesById, beginImport, candidateRows, dataDigest, openVulnDb, storeStatus, writeMeta, readMeta, type Db } from './index.js';
+import { prepareAdvisory } from './prepare.js';
+
+function record(id: string, modified: string, extra: Partial<OsvRecord> = {}): OsvRecord {
+  return {
+    id,
+    modified,
+    summary: `summary of ${id}`,
+    details: `Line one of ${id}.\nLine two, with "quotes" and a \\ backslash.`,
+    affected: [{ package: { ecosystem: 'npm', name: `pkg-${id}` }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.3.0' }] }] }],
+    ...extra,
+  };
+}
+
+function importAll(db: Db, records: readonly OsvRecord[]): void {
+  const session = beginImport(db, 'osv', 'test-feed', new Date('2026-01-01T00:00:00Z'));
+  for (const r of records) session.put(r);
+  session.commit();
+}
+
+const blockCount = (db: Db): number => db.prepare<[], number>('SELECT count(*) FROM vuln_records').pluck(true).get() ?? 0;
+
+describe('record blocks', () => {
+  it('packs record texts and gives them back by slot, newlines inside strings included', () => {
+    const texts = [JSON.stringify({ a: 'x\ny' }), JSON.stringify({ b: 'é\u2028' }), '{}'];
+    expect(unpackBlock(packBlock(texts))).toEqual(texts);
+  });
+
+  it('closes a block at BLOCK_RECORDS records, or early when the next record would pass BLOCK_BYTES', () => {
+    const written: Array<{ id: number; slots: number; live: number }> = [];
+    const writer = new BlockWriter(7, (id, _data, slots, live) => written.push({ id, slots, live }));
+    for (let i = 0; i < BLOCK_RECORDS + 1; i++) expect(writer.add('{}')).toEqual({ block: i < BLOCK_RECORDS ? 7 : 8, slot: i % BLOCK_RECORDS });
+    writer.release();
+    writer.add('x'.repeat(BLOCK_BYTES));
+    writer.flush();
+    writer.flush();
+    expect(written).toEqual([
+      { id: 7, slots: BLOCK_RECORDS, live: BLOCK_RECORDS },
+      { id: 8, slots: 1, live: 0 },
+      { id: 9, slots: 1, live: 1 },
+    ]);
+  });
+});
+
+describe('advisory store', () => {
+  it('keeps each record whole: db show gets back exactly the normalised record', () => {
+    const db = openVulnDb(':memory:');
+    const records = Array.from({ length: 150 }, (_, i) => record(`GHSA-aaaa-bbbb-${String(i).padStart(4, '0')}`, '2024-01-01T00:00:00Z', { aliases: [`CVE-2024-${1000 + i}`], affected: [{ package: { ecosystem: 'PyPI', name: 'Some_Pkg' }, versions: [], ranges: [] }] }));
+    importAll(db, records);
+    expect(blockCount(db)).toBe(3);
+    for (const r of [records[0], records[64], records[149]]) {
+      const [stored] = advisoriesById(db, r?.aliases?.[0] ?? '');
+      expect(stored?.record).toEqual(r);
+      expect(stored).toMatchObject({ source: 'osv', feed: 'test-feed', fetchedAt: '2026-01-01T00:00:00.000Z', withdrawn: null });
+    }
+    db.close();
+  });
+
+  it('stores a repeated id of one input once, keeping the newer copy', () => {
+    const db = openVulnDb(':memory:');
+    const session = beginImport(db, 'osv', 'feed');
+    expect(session.put(record('GHSA-dupe-dupe-dupe', '2024-01-01T00:00:00Z', { summary: 'first' }))).toBe('added');
+    expect(session.put(record('GHSA-dupe-dupe-dupe', '2024-03-01T00:00:00Z', { summary: 'newer' }))).toBe('updated');
+    expect(session.put(record('GHSA-dupe-dupe-dupe', '2024-02-01T00:00:00Z', { summary: 'older' }))).toBe('unchanged');
+    session.commit();
+    expect(advisoriesById(db, 'GHSA-dupe-dupe-dupe').map((a) => a.record.summary)).toEqual(['newer']);
+    expect(storeStatus(db)).toMatchObject({ advisories: 1, affectedRows: 1 });
+    db.close();
+  });
+
+  it('drops blocks whose records were all replaced and repacks the half-empty ones', () => {
+    const db = openVulnDb(':memory:');
+    const ids = Array.from({ length: 3 * BLOCK_RECORDS }, (_, i) => `GHSA-blck-blck-${String(i).padStart(4, '0')}`);
+    importAll(db, ids.map((id) => record(id, '2024-01-01T00:00:00Z')));
+    expect(blockCount(db)).toBe(3);
+    // block 1: every record replaced; block 2: 40 of 64 replaced (more than half empty); block 3: untouched
+    const replaced = [...ids.slice(0, BLOCK_RECORDS), ...ids.slice(BLOCK_RECORDS, BLOCK_RECORDS + 40)];
+    importAll(db, replaced.map((id) => record(id, '2024-02-01T00:00:00Z', { summary: `new ${id}` })));
+    const blocks = db.prepare<[], { slots: number; live: number }>('SELECT slots, live FROM vuln_records ORDER BY rowid').all();
+    expect(blocks.reduce((n, b) => n + b.live, 0)).toBe(ids.length);
+    expect(blocks.every((b) => b.live === b.slots)).toBe(true);
+    expect(blocks.length).toBe(4);
+    for (const id of ids) {
+      const [stored] = advisoriesById(db, id);
+      expect(stored?.record.summary).toBe(replaced.includes(id) ? `new ${id}` : `summary of ${id}`);
+    }
+    db.close();
+  });
+
+  it('rolls back everything of a failed import, blocks included', () => {
+    const db = openVulnDb(':memory:');
+    const cache = db.pragma('cache_size', { simple: true }) as number;
+    importAll(db, [record('GHSA-keep-keep-keep', '2024-01-01T00:00:00Z')]);
+    const session = beginImport(db, 'osv', 'feed');
+    for (let i = 0; i < 100; i++) session.put(record(`GHSA-gone-gone-${String(i).padStart(4, '0')}`, '2024-01-01T00:00:00Z'));
+    session.rollback();
+    expect(storeStatus(db)).toMatchObject({ advisories: 1, affectedRows: 1 });
+    expect(blockCount(db)).toBe(1);
+    expect(db.pragma('cache_size', { simple: true })).toBe(cache);
+    db.close();
+  });
+
+  it('indexes each affected package with its data digest, and db query gets the whole entry back', () => {
+    const db = openVulnDb(':memory:');
+    importAll(db, [
+      record('GHSA-pypi-pypi-pypi', '2024-01-01T00:00:00Z', { affected: [{ package: { ecosystem: 'PyPI', name: 'PyYAML' }, versions: ['5.1', '5.2'] }] }),
+      record('DEBIAN-CVE-2024-0001', '2024-01-01T00:00:00Z', {
+        affected: [{ package: { ecosystem: 'Debian:bookworm', name: 'zlib' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }] }], database_specific: { runwarden_status: 'will_not_fix', urgency: 'low' } }],
+      }),
+    ]);
+    expect(candidateRows(db, 'PyPI', 'pyyaml').map((r) => [r.release, JSON.parse(r.data) as unknown])).toEqual([['', { ecosystem: 'PyPI', package: 'PyYAML', versions: ['5.1', '5.2'] }]]);
+    const [debian] = candidateRows(db, 'Debian', 'zlib');
+    expect(debian?.release).toBe('12');
+    expect(JSON.parse(debian?.data ?? '')).toEqual({ ecosystem: 'Debian:bookworm', package: 'zlib', ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }] }], status: 'will_not_fix', urgency: 'low' });
+    const prepared = prepareAdvisory(record('GHSA-pypi-pypi-pypi', '2024-01-01T00:00:00Z', { affected: [{ package: { ecosystem: 'PyPI', name: 'PyYAML' }, versions: ['5.1', '5.2'] }] }));
+    expect(prepared.affected).toEqual([['PyPI', 'pyyaml', '', 0, dataDigest('{"package":"PyYAML","versions":["5.1","5.2"]}'), '{"package":"PyYAML","versions":["5.1","5.2"]}']]);
+    expect(dataDigest('{}')).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    db.close();
+  });
+
+  it('leaves the page cache as it was after matching', () => {
+    const db = openVulnDb(':memory:');
+    importAll(db, [record('GHSA-cach-cach-cach', '2024-01-01T00:00:00Z')]);
+    db.pragma('cache_size = -4000');
+    expect(matchPackages(db, [{ ecosystem: 'npm', name: 'pkg-GHSA-cach-cach-cach', version: '1.0.0' }]).findings).toHaveLength(1);
+    expect(db.pragma('cache_size', { simple: true })).toBe(-4000);
+    db.close();
+  });
+});
+
+describe('migrations vuln-002-compact and vuln-003-clustered', () => {
+  it('rebuilds the vuln-001 tables empty and forgets the feed ETags, so the next update downloads again', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'rw-vuln002-')), 'rw.db');
+    const upTo001 = MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.id === 'vuln-001-advisories') + 1);
+    const old = openDatabase(path, { migrations: upTo001 });
+    old.prepare("INSERT INTO vuln_advisories (source, id, modified, facts, feed, fetched_at, record) VALUES ('osv', 'GHSA-x', '2024-01-01T00:00:00Z', '{}', 'f', 't', x'00')").run();
+    writeMeta(old, 'vulndb.feed.etag:https://example.test/all.zip', '"v1"');
+    writeMeta(old, 'other.key', 'kept');
+    old.close();
+    const db = openVulnDb(path);
+    expect(storeStatus(db)).toMatchObject({ advisories: 0, lastUpdate: null });
+    expect(readMeta(db, 'vulndb.feed.etag:https://example.test/all.zip')).toBeUndefined();
+    expect(readMeta(db, 'other.key')).toBe('kept');
+    importAll(db, [record('GHSA-migr-migr-migr', '2024-01-01T00:00:00Z')]);
+    expect(storeStatus(db).advisories).toBe(1);
+    db.close();
+  });
+
+  it('empties a vuln-002 database (either shape of its matching rows) and forgets the feed ETags', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'rw-vuln003-')), 'rw.db');
+    const upTo002 = MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.id === 'vuln-002-compact') + 1);
+    const old = openDatabase(path, { migrations: upTo002 });
+    old.prepare("INSERT INTO vuln_imports (source, feed, fetched_at, started_at, finished_at) VALUES ('osv', 'f', 't', 't', 't')").run();
+    old.prepare("INSERT INTO vuln_advisories (source, id, modified, import_id, head, block, slot) VALUES ('osv', 'GHSA-x', '2024-01-01T00:00:00Z', 1, '{}', 1, 0)").run();
+    old.prepare("INSERT INTO vuln_affected (ecosystem, name, release, advisory, entry, digest, data) VALUES ('npm', 'x', '', 1, 0, 'd', '{}')").run();
+    writeMeta(old, 'vulndb.feed.etag:https://example.test/all.zip', '"v1"');
+    old.close();
+    const db = openVulnDb(path);
+    expect(storeStatus(db)).toMatchObject({ advisories: 0, affectedRows: 0, lastUpdate: null });
+    expect(readMeta(db, 'vulndb.feed.etag:https://example.test/all.zip')).toBeUndefined();
+    importAll(db, [record('GHSA-migr-migr-migr', '2024-01-01T00:00:00Z')]);
+    expect(candidateRows(db, 'npm', 'pkg-GHSA-migr-migr-migr')).toHaveLength(1);
+    db.close();
+  });
+});
