@@ -3,7 +3,8 @@ import type { NodeImage, NodeRuntime } from '../core/node-runtime.js';
 import { auditRecord, planRecords } from './audit.js';
 import type { ExecutionResult } from './executor.js';
 import { planCleanup } from './planner.js';
-import { buildCleanupReport, formatBytes, renderCleanupJson, renderCleanupTable } from './report.js';
+import { formatBytes } from '../core/format.js';
+import { buildCleanupReport, renderCleanupJson, renderCleanupTable } from './report.js';
 import { CleanupReport } from './schema.js';
 
 const NOW = new Date('2026-11-28T12:00:00Z');

@@ -9,6 +9,7 @@ import { VERSION } from '../version.js';
 import type { ExecutionResult } from './executor.js';
 import { formatAge, type CleanupPlan } from './planner.js';
 import { CLEANUP_SCHEMA_VERSION, type AuditRecord, type CleanupReport } from './schema.js';
+import { formatBytes } from '../core/format.js';
 
 export interface ReportContext {
   run: string;
@@ -163,13 +164,3 @@ export function renderCleanupTable(report: CleanupReport, options: { color: bool
   return `${lines.join('\n')}\n`;
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit] ?? 'B'}`;
-}

@@ -30,16 +30,6 @@ export function tagKey(ref: ImageReference): string | undefined {
   return tag === undefined ? undefined : `${repositoryName(ref)}:${tag}`;
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
 
 /**
  * A registry allow-list entry: a registry host (`ghcr.io`, `registry.local:5000`), a repository

@@ -1,6 +1,6 @@
 /** The "op version, op version" constraint syntax several schemes share (deb, rpm, apk, rubygems). */
 import { InvalidRangeError } from '../core/errors.js';
-import { shown } from './shared.js';
+import { shown } from './common.js';
 
 /** Ranges longer than this are rejected before any parsing, so hostile input costs little. */
 export const MAX_RANGE_LENGTH = 4096;

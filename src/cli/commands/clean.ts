@@ -14,7 +14,8 @@ import { openAuditLog, auditRecord, planRecords, type AuditLog } from '../../cle
 import { DEFAULT_STOP_AFTER_FAILURES, executePlan, type ExecutionEvent } from '../../cleanup/executor.js';
 import { ONLY_FILTERS, checkGlob, parseDuration, parseExclusionFile, parsePositiveInt } from '../../cleanup/options.js';
 import { DEFAULT_SANDBOX_GLOBS, compileRules, planCleanup, type ExclusionRule, type PlanOptions } from '../../cleanup/planner.js';
-import { buildCleanupReport, formatBytes, renderCleanupJson, renderCleanupTable } from '../../cleanup/report.js';
+import { buildCleanupReport, renderCleanupJson, renderCleanupTable } from '../../cleanup/report.js';
+import { formatBytes } from '../../core/format.js';
 import type { AuditRecord } from '../../cleanup/schema.js';
 import type { CliContext } from '../context.js';
 import { addRuntimeOptions, nodeName, parseFormat, suggest, runtimeClient, useColor, withInterrupt, type NodeFormat, type RuntimeFlags } from './node.js';

@@ -16,6 +16,7 @@ import { formatPlatform, parsePlatform } from '../../registry/platform.js';
 import type { Descriptor } from '../../registry/schema.js';
 import type { CliContext } from '../context.js';
 import { unknownValue } from './scan.js';
+import { formatBytes } from '../../core/format.js';
 
 interface InspectFlags {
   format?: string;
@@ -250,13 +251,3 @@ function renderTable(v: Inspection, color: boolean): string {
   return `${lines.join('\n')}\n`;
 }
 
-function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit] ?? ''}`;
-}

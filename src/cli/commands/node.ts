@@ -11,7 +11,7 @@ import { containerLabel, imageDisplayName, imageUsage, shortImageId, type NodeRu
 import { connectCri, readNodeRuntime, type CriClient } from '../../inventory/sources/cri/index.js';
 import { formatAge } from '../../cleanup/planner.js';
 import { parseDuration } from '../../cleanup/options.js';
-import { formatBytes } from '../../cleanup/report.js';
+import { formatBytes } from '../../core/format.js';
 import type { CliContext } from '../context.js';
 
 export const NODE_FORMATS = ['table', 'json'] as const;

@@ -8,7 +8,7 @@ import pc from 'picocolors';
 import type { Finding } from '../../core/finding.js';
 import type { ScanReport } from '../../core/report.js';
 import { SEVERITIES, compareSeverity, severityRank, type Severity } from '../../core/severity.js';
-import { formatBytes } from '../../policy/images.js';
+import { formatBytes } from '../../core/format.js';
 import type { RenderOptions, ReportFormat } from '../format.js';
 
 export const tableFormat: ReportFormat = {

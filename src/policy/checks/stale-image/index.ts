@@ -3,7 +3,8 @@ import { formatImageReference } from '../../../core/image-ref.js';
 import type { Inventory, NodeInfo, PodInfo } from '../../../core/inventory.js';
 import { issue, type Issue } from '../../../core/issue.js';
 import { NSA, type Check, type CheckContext, type CheckResult } from '../../check.js';
-import { formatBytes, globToRegExp, matchesAny, tagKey } from '../../images.js';
+import { formatBytes } from '../../../core/format.js';
+import { globToRegExp, matchesAny, tagKey } from '../../images.js';
 
 export const staleImage: Check = {
   id: 'stale-image',

@@ -8,7 +8,7 @@
  */
 import { InvalidRangeError, InvalidVersionError } from '../../../core/errors.js';
 import { parseClauses, type Clause, type ClauseSyntax } from '../../constraints.js';
-import { compareDigits, isDigitCode, memoize, shown, stripZeros } from '../../shared.js';
+import { compareDigits, isDigitCode, memoize, shown, stripZeros } from '../../common.js';
 import type { Ordering, Pieces, VersionScheme } from '../../types.js';
 
 const HINT = 'An Alpine version is NUMBER{.NUMBER}[letter]{_suffix[NUMBER]}[~hash][-rNUMBER], e.g. "1.36.1-r15" or "2.0_rc3-r1".';

@@ -6,7 +6,7 @@
  */
 import { InvalidRangeError, InvalidVersionError } from '../../../core/errors.js';
 import { parseClauses, type Clause, type ClauseSyntax } from '../../constraints.js';
-import { compareDigits, isAsciiLetterCode, isCSpaceCode, isDigitCode, memoize, shown, trimWith } from '../../shared.js';
+import { compareDigits, isAsciiLetterCode, isCSpaceCode, isDigitCode, memoize, shown, trimWith } from '../../common.js';
 import type { Ordering, Pieces, VersionScheme } from '../../types.js';
 
 const HINT = 'A Debian version is [epoch:]upstream_version[-debian_revision], e.g. "1:2.36-9+deb12u4" (deb-version(7)).';

@@ -6,7 +6,7 @@
  * ordinary pre-releases and sort just above the version they were derived from.
  */
 import { InvalidVersionError } from '../../../core/errors.js';
-import { compareDigits, incrementDigits, isAsciiLetterCode, isDigitCode, memoize, shown } from '../../shared.js';
+import { compareDigits, incrementDigits, isAsciiLetterCode, isDigitCode, memoize, shown } from '../../common.js';
 import type { Ordering, Pieces, VersionScheme } from '../../types.js';
 
 const HINT = 'A Go module version is vMAJOR.MINOR.PATCH[-PRERELEASE][+BUILD], e.g. "v1.2.3" or "v0.0.0-20191109021931-daa7c04131f5"; OSV records leave out the "v".';

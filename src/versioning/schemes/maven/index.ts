@@ -10,7 +10,7 @@
  */
 import { InvalidRangeError, InvalidVersionError } from '../../../core/errors.js';
 import { MAX_RANGE_LENGTH } from '../../constraints.js';
-import { compareDigits, isDigitCode, memoize, shown, stripZeros } from '../../shared.js';
+import { compareDigits, isDigitCode, memoize, shown, stripZeros } from '../../common.js';
 import type { Ordering, Pieces, VersionScheme } from '../../types.js';
 
 const HINT = 'A Maven version is numbers and qualifiers separated by "." or "-", e.g. "2.17.1", "1.0-SNAPSHOT" or "5.3.0.RELEASE".';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InvalidRangeError, InvalidVersionError } from '../../../core/errors.js';
-import { shown } from '../../shared.js';
+import { shown } from '../../common.js';
 import { compareMaven, maven, satisfiesMaven } from './index.js';
 
 // Built from apache/maven's ComparableVersionTest (Maven 4, compat/maven-artifact) and the POM reference's

@@ -7,7 +7,7 @@
  */
 import { InvalidRangeError, InvalidVersionError } from '../../../core/errors.js';
 import { MAX_RANGE_LENGTH } from '../../constraints.js';
-import { compareDigits, isAsciiLetterCode, isDigitCode, memoize, shown, stripZeros } from '../../shared.js';
+import { compareDigits, isAsciiLetterCode, isDigitCode, memoize, shown, stripZeros } from '../../common.js';
 import type { Ordering, Pieces, VersionScheme } from '../../types.js';
 
 const HINT = 'A NuGet version is MAJOR.MINOR[.PATCH[.REVISION]][-PRERELEASE][+METADATA], e.g. "13.0.3", "6.0.0-preview.7" or "4.2.0.1".';

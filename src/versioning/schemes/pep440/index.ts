@@ -7,7 +7,7 @@
  */
 import { InvalidRangeError, InvalidVersionError } from '../../../core/errors.js';
 import { MAX_RANGE_LENGTH } from '../../constraints.js';
-import { compareDigits, isDigitCode, memoize, shown, stripZeros, trimWith } from '../../shared.js';
+import { compareDigits, isDigitCode, memoize, shown, stripZeros, trimWith } from '../../common.js';
 import type { Ordering, Pieces, RangeOptions, VersionScheme } from '../../types.js';
 
 const HINT = 'A PEP 440 version is [N!]N(.N)*[{a|b|rc}N][.postN][.devN][+local], e.g. "2.31.0", "1.0rc1" or "1!2.0.post1".';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InvalidRangeError, InvalidVersionError } from '../../../core/errors.js';
-import { shown } from '../../shared.js';
+import { shown } from '../../common.js';
 import { comparePep440, pep440, satisfiesPep440 } from './index.js';
 
 const VECTORS = new URL('../../../../testdata/upstream/version-vectors/pep440/', import.meta.url);

@@ -7,7 +7,7 @@
  */
 import { InvalidRangeError, InvalidVersionError } from '../../../core/errors.js';
 import { parseClauses, type Clause, type ClauseSyntax } from '../../constraints.js';
-import { compareDigits, isAsciiLetterCode, isDigitCode, memoize, shown, stripZeros } from '../../shared.js';
+import { compareDigits, isAsciiLetterCode, isDigitCode, memoize, shown, stripZeros } from '../../common.js';
 import type { Ordering, Pieces, VersionScheme } from '../../types.js';
 
 const HINT = 'An RPM version is [epoch:]version[-release], e.g. "1:3.0.7-27.el9", using letters, digits and . _ + ~ ^.';

@@ -8,7 +8,7 @@
  */
 import { InvalidRangeError, InvalidVersionError } from '../../../core/errors.js';
 import { parseClauses, type Clause, type ClauseSyntax } from '../../constraints.js';
-import { compareDigits, incrementDigits, isAsciiLetterCode, isCSpaceCode, isDigitCode, memoize, shown, stripZeros, trimWith } from '../../shared.js';
+import { compareDigits, incrementDigits, isAsciiLetterCode, isCSpaceCode, isDigitCode, memoize, shown, stripZeros, trimWith } from '../../common.js';
 import type { Ordering, Pieces, VersionScheme } from '../../types.js';
 
 const HINT = 'A RubyGems version is numbers and letters separated by dots, e.g. "7.1.3", "2.0.0.rc1" or "1.0.0-beta.1".';

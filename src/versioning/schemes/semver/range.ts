@@ -8,7 +8,7 @@
  */
 import { InvalidRangeError } from '../../../core/errors.js';
 import { MAX_RANGE_LENGTH } from '../../constraints.js';
-import { memoize, shown } from '../../shared.js';
+import { memoize, shown } from '../../common.js';
 import type { Ordering, RangeOptions } from '../../types.js';
 import { FULL_PLAIN, LOOSE_PLAIN, SRC, compareParsedSemver, parseSemver, tryParseSemver, type SemVer } from './version.js';
 

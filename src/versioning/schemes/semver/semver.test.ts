@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InvalidRangeError, InvalidVersionError } from '../../../core/errors.js';
-import { shown } from '../../shared.js';
+import { shown } from '../../common.js';
 import type { RangeOptions } from '../../types.js';
 import { compareSemver, gtr, intersects, ltr, satisfiesSemver, semver, tryParseSemver, validRange } from './index.js';
 

@@ -5,7 +5,7 @@
  * The grammar pieces are shared with range.ts; quantifiers are bounded like node-semver's "safe" regexes.
  */
 import { InvalidVersionError } from '../../../core/errors.js';
-import { memoize, shown } from '../../shared.js';
+import { memoize, shown } from '../../common.js';
 import type { Ordering } from '../../types.js';
 
 export const MAX_LENGTH = 256;
