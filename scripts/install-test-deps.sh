@@ -3,7 +3,7 @@
 # Keep this list equal to what tests actually start: each real component is added here by the
 # change that adds its tests (see test/components.ts).
 set -euo pipefail
-PACKAGES=(openssl ca-certificates containerd runc docker-registry skopeo apache2-utils busybox-static zstd rpm golang-go)
+PACKAGES=(openssl ca-certificates containerd runc docker-registry skopeo apache2-utils busybox-static zstd rpm golang-go clamav-daemon postgresql chromium jq rustc binutils)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

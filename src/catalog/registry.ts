@@ -14,5 +14,6 @@ import { ruby } from './catalogers/ruby/index.js';
 import { npm } from './catalogers/npm/index.js';
 import { python } from './catalogers/python/index.js';
 import { rpm } from './catalogers/rpm/index.js';
+import { rust } from './catalogers/rust/index.js';
 
-export const CATALOGERS: readonly Cataloger[] = [dpkg, apk, rpm, npm, python, go, java, ruby, dotnet, php];
+export const CATALOGERS: readonly Cataloger[] = [dpkg, apk, rpm, npm, python, go, rust, java, ruby, dotnet, php];

@@ -1,10 +1,14 @@
 /**
- * `runwarden sbom …`: software bills of materials. `sbom match <sbom.json|purls.txt>` matches a CycloneDX
- * or SPDX JSON SBOM, or a purl list, against the local vulnerability database and reports like `scan`.
- * (Export from images and `sbom diff` join this command as further subcommands.)
+ * `runwarden sbom …`: software bills of materials.
+ * - `sbom <image>` (= `sbom export <image>`): catalog an image from any source and write CycloneDX 1.6
+ *   or SPDX 2.3 JSON (src/sbom/export).
+ * - `sbom match <sbom.json|purls.txt>`: match a CycloneDX or SPDX JSON SBOM, or a purl list, against the
+ *   local vulnerability database and report like `scan`.
+ * - `sbom diff <a> [b]`: compare two SBOMs or images per ecosystem; `--attached` compares an image
+ *   with the SBOM attached to it as a referrer.
  */
-import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { FAIL_ON } from '../../config/schema.js';
 import { AppError, EXIT, UsageError, errorMessage } from '../../core/errors.js';
@@ -20,6 +24,18 @@ import { readVex, type VexStatement } from '../../vulndb/vex/index.js';
 import type { CliContext } from '../context.js';
 import { asSubcommand } from './db.js';
 import { unknownValue } from './scan.js';
+import { IMAGE_SOURCES, parseImageInput } from '../../image/registry.js';
+import type { ImageHandle } from '../../image/types.js';
+import { RegistryClient } from '../../registry/client.js';
+import { chainCredentials, dockerConfigCredentials, pullSecretCredentials, type CredentialStore } from '../../registry/credentials.js';
+import { parsePlatform } from '../../registry/platform.js';
+import type { Package } from '../../core/package.js';
+import { attachedSbomOfImage } from '../../sbom/attached.js';
+import { diffPackages, renderDiff } from '../../sbom/diff.js';
+import { renderSbom } from '../../sbom/export/index.js';
+import { imageSbom } from '../../sbom/image.js';
+import { SBOM_FORMATS, type SbomFormat } from '../../sbom/model.js';
+import { readSbomFile } from '../../sbom/read.js';
 
 interface MatchFlags {
   db?: string;
@@ -92,8 +108,244 @@ function matchCommand(ctx: CliContext): Command {
     });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Image access (the same flags as `image inspect`)
+
+interface ImageFlags {
+  platform?: string;
+  insecureRegistry?: string[];
+  dockerConfig?: string;
+  credentialHelpers?: boolean;
+  pullSecret?: string[];
+  registryMirror?: string[];
+  containerdAddress?: string;
+  containerdNamespace?: string;
+  containerdRoot?: string;
+}
+
+const collectList = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...value.split(',').map((s) => s.trim()).filter((s) => s !== '')];
+
+function withImageOptions(command: Command): Command {
+  return command
+    .option('--platform <os/arch[/variant]>', 'platform to choose from a multi-platform image (default: this machine)')
+    .option('--insecure-registry <host>', 'reach this registry host[:port] over plain HTTP (repeatable)', collectList)
+    .option('--docker-config <path>', 'docker config.json (or its folder) with registry credentials (default: $DOCKER_CONFIG, ~/.docker)')
+    .option('--credential-helpers', 'run docker-credential-* helpers named in the docker config (off by default)')
+    .option('--pull-secret <file>', 'a Kubernetes imagePullSecret as JSON ("kubectl get secret NAME -o json"; repeatable)', collectList)
+    .option('--registry-mirror <registry=mirror>', 'pull <registry> through <mirror> first (repeatable)', collectList)
+    .option('--containerd-address <socket>', 'containerd socket for containerd: images (default: /run/containerd/containerd.sock)')
+    .option('--containerd-namespace <name>', 'containerd namespace (default: k8s.io)')
+    .option('--containerd-root <dir>', 'read containerd blobs from this root instead of the content API');
+}
+
+async function registryClient(flags: ImageFlags, ctx: CliContext, issues: Issue[]): Promise<RegistryClient> {
+  for (const host of flags.insecureRegistry ?? []) {
+    if (!/^[a-zA-Z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:.]+\](:\d{1,5})?$/.test(host)) throw new UsageError(`Invalid --insecure-registry "${host}": expected host[:port], e.g. registry.local:5000 (no scheme, no path).`);
+  }
+  const mirrors: Record<string, string[]> = {};
+  for (const v of flags.registryMirror ?? []) {
+    const eq = v.indexOf('=');
+    const registry = v.slice(0, eq).trim();
+    const mirror = v.slice(eq + 1).trim();
+    if (eq <= 0 || mirror === '' || /\s|\//.test(mirror)) throw new UsageError(`Invalid --registry-mirror "${v}": expected <registry>=<mirror host[:port]>, e.g. docker.io=mirror.internal:5000.`);
+    (mirrors[registry] ??= []).push(mirror);
+  }
+  const docker = await dockerConfigCredentials({ path: flags.dockerConfig, env: ctx.env, credentialHelpers: flags.credentialHelpers === true });
+  issues.push(...docker.issues);
+  const stores: CredentialStore[] = [];
+  for (const file of flags.pullSecret ?? []) {
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(file, 'utf8'));
+    } catch (error) {
+      throw new UsageError(`Cannot read --pull-secret "${file}": ${errorMessage(error)}`, { hint: 'Pass the JSON of "kubectl get secret NAME -o json".' });
+    }
+    const items = typeof json === 'object' && json !== null && Array.isArray((json as { items?: unknown }).items) ? (json as { items: unknown[] }).items : [json];
+    const fromSecrets = pullSecretCredentials(items);
+    issues.push(...fromSecrets.issues);
+    stores.push(fromSecrets.store);
+  }
+  stores.push(docker.store);
+  return new RegistryClient({ credentials: chainCredentials(...stores), hosts: { insecure: flags.insecureRegistry ?? [], mirrors } });
+}
+
+/** Open an image from any source; the caller closes it. */
+async function openInput(input: string, flags: ImageFlags, client: RegistryClient | undefined, signal: AbortSignal): Promise<ImageHandle> {
+  const platform = flags.platform === undefined ? undefined : parsePlatform(flags.platform);
+  const { source, target } = parseImageInput(input);
+  return source.open(target, { platform, signal, registry: client, containerd: { address: flags.containerdAddress, namespace: flags.containerdNamespace, root: flags.containerdRoot } });
+}
+
+async function withSignal<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort(new UsageError('Interrupted'));
+  process.once('SIGINT', onSignal);
+  try {
+    return await fn(controller.signal);
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+  }
+}
+
+async function writeOutput(path: string, text: string): Promise<void> {
+  try {
+    await writeFile(path, text);
+  } catch (error) {
+    throw new UsageError(`Cannot write --output "${path}": ${errorMessage(error)}`, { hint: 'Check that the directory exists and is writable.' });
+  }
+}
+
+function warnIssues(ctx: CliContext, issues: readonly Issue[]): void {
+  for (const i of issues.slice(0, 20)) ctx.stderr.write(`runwarden: warning: ${i.code}: ${i.message}${i.location === undefined ? '' : ` (${i.location})`}\n`);
+  if (issues.length > 20) ctx.stderr.write(`runwarden: warning: … and ${issues.length - 20} more issues (they are listed in the SBOM)\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// sbom export <image>
+
+interface ExportFlags extends ImageFlags {
+  format?: string;
+  output?: string;
+  now?: string;
+}
+
+function parseNow(now: string | undefined): Date {
+  const date = now === undefined ? new Date() : new Date(now);
+  if (Number.isNaN(date.getTime())) throw new UsageError(`Invalid --now "${now ?? ''}": expected an ISO 8601 time, e.g. "2026-01-31T12:00:00Z".`);
+  return date;
+}
+
+function exportCommand(ctx: CliContext): Command {
+  return withImageOptions(
+    new Command('export')
+      .description('Catalog an image and write its SBOM as CycloneDX 1.6 or SPDX 2.3 JSON (the default: "sbom <image>")')
+      .argument('<image>', IMAGE_SOURCES.map((s) => s.syntax).join(' | '))
+      .option('-f, --format <format>', `SBOM format: ${SBOM_FORMATS.join(', ')}`, 'cyclonedx')
+      .option('-o, --output <file>', 'write the SBOM to a file instead of stdout'),
+  )
+    .addOption(new Option('--now <iso-time>', 'document time (reproducible SBOMs)').hideHelp())
+    .action(async (input: string, flags: ExportFlags) => {
+      const format = (flags.format ?? 'cyclonedx').toLowerCase();
+      if (!(SBOM_FORMATS as readonly string[]).includes(format)) throw unknownValue('--format', flags.format ?? '', SBOM_FORMATS);
+      const created = parseNow(flags.now);
+      const issues: Issue[] = [];
+      const client = parseImageInput(input).source.id === 'registry' ? await registryClient(flags, ctx, issues) : undefined;
+      const doc = await withSignal(async (signal) => {
+        const handle = await openInput(input, flags, client, signal);
+        try {
+          return await imageSbom(handle, { signal, created });
+        } finally {
+          await handle.close();
+        }
+      });
+      doc.issues.unshift(...issues);
+      const text = renderSbom(doc, format as SbomFormat);
+      if (flags.output !== undefined) {
+        await writeOutput(flags.output, text);
+        ctx.stderr.write(`runwarden: wrote ${format} SBOM of ${doc.subject.name ?? input} to ${flags.output} (${doc.packages.length} packages, ${doc.issues.length} issues${doc.complete ? '' : ', INCOMPLETE'})\n`);
+      } else {
+        ctx.stdout.write(text);
+      }
+      warnIssues(ctx, doc.issues);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// sbom diff <a> [b]
+
+interface DiffFlags extends ImageFlags {
+  attached?: boolean;
+  format?: string;
+  output?: string;
+  failOnDiff?: boolean;
+}
+
+const DIFF_FORMATS = ['table', 'json'] as const;
+
+/** A file that exists (and names no image source) is an SBOM; anything else is an image. */
+function isSbomFile(operand: string): boolean {
+  const prefixes = IMAGE_SOURCES.flatMap((s) => s.prefixes);
+  if (prefixes.some((p) => operand.startsWith(p))) return false;
+  try {
+    return statSync(operand).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function packagesOf(operand: string, flags: DiffFlags, ctx: CliContext, issues: Issue[]): Promise<{ label: string; packages: Package[] }> {
+  if (isSbomFile(operand)) {
+    const input = await readSbomFile(operand);
+    issues.push(...input.issues);
+    return { label: `${operand} (${input.format})`, packages: input.packages };
+  }
+  const client = parseImageInput(operand).source.id === 'registry' ? await registryClient(flags, ctx, issues) : undefined;
+  return withSignal(async (signal) => {
+    const handle = await openInput(operand, flags, client, signal);
+    try {
+      const doc = await imageSbom(handle, { signal });
+      issues.push(...doc.issues);
+      return { label: `${operand} (cataloged by runwarden)`, packages: doc.packages };
+    } finally {
+      await handle.close();
+    }
+  });
+}
+
+/** The image cataloged by runwarden, and the SBOM attached to it as a referrer. */
+async function imageAndAttached(operand: string, flags: DiffFlags, ctx: CliContext, issues: Issue[]): Promise<[{ label: string; packages: Package[] }, { label: string; packages: Package[] }]> {
+  if (parseImageInput(operand).source.id !== 'registry') {
+    throw new UsageError(`--attached needs an image in a registry, not "${operand}": attached SBOMs are found through the registry's referrers.`, { hint: 'Push the image (and its SBOM) to a registry, or compare two SBOM files.' });
+  }
+  const client = await registryClient(flags, ctx, issues);
+  return withSignal(async (signal) => {
+    const handle = await openInput(operand, flags, client, signal);
+    try {
+      const name = handle.name ?? operand;
+      const attached = await attachedSbomOfImage(client, handle, { signal });
+      issues.push(...attached.issues);
+      if (attached.sbom === undefined) {
+        throw new AppError('sbom-not-attached', `No readable SBOM is attached to ${name}@${handle.digest ?? ''} (${attached.candidates} SBOM referrers found)`, { hint: 'Attach one as a referrer with artifact type application/vnd.cyclonedx+json or application/spdx+json (e.g. "oras attach").' });
+      }
+      const doc = await imageSbom(handle, { signal });
+      issues.push(...doc.issues);
+      return [{ label: `${operand} (cataloged by runwarden)`, packages: doc.packages }, { label: attached.sbom.origin, packages: attached.sbom.packages }];
+    } finally {
+      await handle.close();
+    }
+  });
+}
+
+function diffCommand(ctx: CliContext): Command {
+  return withImageOptions(
+    new Command('diff')
+      .description('Compare two SBOMs (files, or images cataloged now) per ecosystem; --attached compares an image with its attached SBOM')
+      .argument('<a>', 'SBOM file (CycloneDX/SPDX JSON, purl list) or image')
+      .argument('[b]', 'SBOM file or image (omit with --attached)')
+      .option('--attached', 'compare image <a> with the SBOM attached to it as a referrer')
+      .option('-f, --format <format>', `output format: ${DIFF_FORMATS.join(', ')}`, 'table')
+      .option('-o, --output <file>', 'write the comparison to a file instead of stdout')
+      .option('--fail-on-diff', 'exit 1 when the two differ'),
+  ).action(async (a: string, b: string | undefined, flags: DiffFlags) => {
+    const format = (flags.format ?? 'table').toLowerCase();
+    if (!(DIFF_FORMATS as readonly string[]).includes(format)) throw unknownValue('--format', flags.format ?? '', DIFF_FORMATS);
+    if (flags.attached === true && b !== undefined) throw new UsageError(`sbom diff --attached takes one image, got "${a}" and "${b}".`, { hint: 'Drop --attached to compare two SBOMs or images.' });
+    if (flags.attached !== true && b === undefined) throw new UsageError('sbom diff needs two SBOMs or images, or one image with --attached.', { hint: 'e.g. runwarden sbom diff old.cdx.json new.cdx.json' });
+    const issues: Issue[] = [];
+    const [sa, sb] = flags.attached === true ? await imageAndAttached(a, flags, ctx, issues) : [await packagesOf(a, flags, ctx, issues), await packagesOf(b ?? '', flags, ctx, issues)];
+    const diff = diffPackages(sa, sb);
+    const text = format === 'json' ? `${JSON.stringify({ ...diff, issues }, null, 2)}\n` : renderDiff(diff);
+    if (flags.output !== undefined) await writeOutput(flags.output, text);
+    else ctx.stdout.write(text);
+    if (format !== 'json') warnIssues(ctx, issues);
+    if (flags.failOnDiff === true && !diff.identical) ctx.exitCode = EXIT.findings;
+  });
+}
+
 export function sbomCommand(ctx: CliContext): Command {
-  const sbom = new Command('sbom').description('Software bills of materials: match an SBOM or purl list against the vulnerability database');
+  const sbom = new Command('sbom').description('Software bills of materials: export an image\'s SBOM (CycloneDX, SPDX), match one against the vulnerability database, compare two');
+  sbom.addCommand(asSubcommand(exportCommand(ctx), ctx), { isDefault: true });
   sbom.addCommand(asSubcommand(matchCommand(ctx), ctx));
+  sbom.addCommand(asSubcommand(diffCommand(ctx), ctx));
   return sbom;
 }
