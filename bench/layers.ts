@@ -81,8 +81,8 @@ async function child(mode: Mode, layout: string, db: string | undefined): Promis
     const { openImage } = await import('../src/image/registry.js');
     const { analyzeImage } = await import('../src/image/analysis/run.js');
     const { fileDigests, noFiles } = await import('../src/image/analysis/builtin.js');
-    const { LayerCache } = await import('../src/image/analysis/cache.js');
-    const cache = db === undefined ? undefined : LayerCache.open(db);
+    // The cache module (SQLite, migrations) is loaded only by the steps that use it.
+    const cache = db === undefined ? undefined : (await import('../src/image/analysis/cache.js')).LayerCache.open(db);
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     const image = await openImage(`oci:${layout}`);

@@ -27,13 +27,25 @@
  * - registry-allow-list: payments (PCI scope) allows only registry.acme.io by namespace
  *   annotation; redis comes from Docker Hub. demo/cluster/.runwarden.yaml holds a cluster-wide
  *   allow-list and config exceptions (scan --demo --config demo/cluster/.runwarden.yaml).
+ * - vulnerabilities: every running container's imageID is the digest of an image in demo/images
+ *   (scripts/build-demo-images.ts: one OCI layout, ~60 KB) except fraud-scorer's, whose CI attached an
+ *   SBOM (demo/sboms/sha256-<hex>.cdx.json); `scan --demo` catalogs the images offline and matches
+ *   them and the SBOM against demo/advisories (real OSV and Alpine secdb records).
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { buildDemoImages, demoImageKey } from './build-demo-images.js';
 
 const OUT = join(process.cwd(), 'demo', 'cluster');
+/** The digests of the images in demo/images, by reference (and variant for a moved tag). */
+const IMAGE_DIGESTS = await buildDemoImages(join(process.cwd(), 'demo', 'images'));
+function builtDigest(image: string, variant = ''): string {
+  const digest = IMAGE_DIGESTS.get(demoImageKey(image, variant));
+  if (digest === undefined) throw new Error(`demo/images has no ${image}${variant === '' ? '' : ` (${variant})`}`);
+  return digest;
+}
 const T0 = '2026-10-02T08:14:00Z';
 
 function sha(text: string): string {
@@ -131,7 +143,7 @@ const W: WorkloadDef[] = [
   { namespace: 'kube-system', kind: 'Deployment', name: 'coredns', containers: [{ name: 'coredns', image: 'mcr.microsoft.com/oss/kubernetes/coredns:v1.11.3-1', ports: [53], secure: true }], replicas: [{ node: SYS }, { node: APPS1 }] },
   { namespace: 'kube-system', kind: 'Deployment', name: 'metrics-server', containers: [{ name: 'metrics-server', image: 'mcr.microsoft.com/oss/kubernetes/metrics-server:v0.7.2', ports: [4443], secure: true }], replicas: [{ node: SYS }] },
   // ingress
-  { namespace: 'ingress-nginx', kind: 'Deployment', name: 'ingress-nginx-controller', containers: [{ name: 'controller', image: 'registry.k8s.io/ingress-nginx/controller:v1.11.2@sha256:d5f8217feeac4887cb1ed21f27c2674e58be06bd8f5184cacea2a69abaf78dce', ports: [80, 443], securityContext: { runAsNonRoot: true, runAsUser: 101, allowPrivilegeEscalation: true, readOnlyRootFilesystem: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] }, seccompProfile: { type: 'RuntimeDefault' } } }], pod: { serviceAccountName: 'ingress-nginx' }, replicas: [{ node: APPS1 }, { node: APPS2 }] },
+  { namespace: 'ingress-nginx', kind: 'Deployment', name: 'ingress-nginx-controller', containers: [{ name: 'controller', image: `registry.k8s.io/ingress-nginx/controller:v1.11.2@${builtDigest('registry.k8s.io/ingress-nginx/controller:v1.11.2')}`, ports: [80, 443], securityContext: { runAsNonRoot: true, runAsUser: 101, allowPrivilegeEscalation: true, readOnlyRootFilesystem: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] }, seccompProfile: { type: 'RuntimeDefault' } } }], pod: { serviceAccountName: 'ingress-nginx' }, replicas: [{ node: APPS1 }, { node: APPS2 }] },
   // storefront
   { namespace: 'storefront', kind: 'Deployment', name: 'web', containers: [{ name: 'web', image: 'ghcr.io/acme/storefront-web:2.4.1', ports: [8080], secure: true }], replicas: [{ node: APPS1 }, { node: APPS2 }, { node: APPS2 }] },
   {
@@ -264,7 +276,8 @@ const nodeUse = new Map<NodeName, Map<string, { digest: string; tags: Set<string
 function cache(node: NodeName, image: string, variant: string, tagged: boolean): string {
   const repo = repoOf(image);
   const explicitDigest = image.includes('@') ? image.split('@')[1] : undefined;
-  const digest = explicitDigest ?? digestOf(withTag(image), variant);
+  // running images are in demo/images; leftovers and the sandbox image only need a digest
+  const digest = explicitDigest ?? IMAGE_DIGESTS.get(demoImageKey(image, variant)) ?? digestOf(withTag(image), variant);
   const images = nodeUse.get(node) ?? new Map<string, { digest: string; tags: Set<string> }>();
   nodeUse.set(node, images);
   const entry = images.get(`${repo}@${digest}`) ?? { digest, tags: new Set<string>() };
@@ -478,8 +491,9 @@ rbac.push(
 );
 writeFileSync(join(OUT, 'rbac.yaml'), `# kubectl get serviceaccounts,roles,rolebindings,clusterroles,clusterrolebindings -A -o yaml\n${stringify({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items: rbac }, { aliasDuplicateObjects: false })}`);
 
-// SBOMs of two running images, named after their running digest as OCI's referrers tag schema does
-// (demo/sboms/sha256-<hex>.cdx.json): `runwarden scan --demo` matches them against demo/advisories.
+// The SBOM fraud-scorer's CI attached, named after its running digest as OCI's referrers tag schema does
+// (demo/sboms/sha256-<hex>.cdx.json): `runwarden scan --demo` uses it instead of reading the image
+// (which demo/images does not hold) and matches it against demo/advisories.
 const SBOM_OUT = join(process.cwd(), 'demo', 'sboms');
 rmSync(SBOM_OUT, { recursive: true, force: true });
 mkdirSync(SBOM_OUT, { recursive: true });
@@ -514,10 +528,6 @@ function writeSbom(image: string, language: Array<{ name: string; version: strin
   };
   writeFileSync(join(SBOM_OUT, `sha256-${digest.slice('sha256:'.length)}.cdx.json`), `${JSON.stringify(bom, null, 2)}\n`);
 }
-writeSbom('ghcr.io/acme/storefront-web:2.4.1', [
-  { name: 'lodash', version: '4.17.15', purl: 'pkg:npm/lodash@4.17.15' },
-  { name: 'express', version: '4.19.2', purl: 'pkg:npm/express@4.19.2' },
-]);
 writeSbom('registry.acme.io/payments/fraud-scorer', [
   { name: 'requests', version: '2.25.0', purl: 'pkg:pypi/requests@2.25.0' },
   { name: 'numpy', version: '1.26.4', purl: 'pkg:pypi/numpy@1.26.4' },

@@ -6,9 +6,22 @@ import { demoSnapshotPath } from '../src/paths.js';
 import { parsePolicyVersion } from '../src/policy/pss/version.js';
 import { ScanReportJson } from '../src/report/json/schema.js';
 import { scan } from '../src/scan/index.js';
+import { DEMO_FEEDS } from '../src/cli/commands/scan.js';
+import { packageRoot } from '../src/paths.js';
+import { imageDirLocator } from '../src/scan/images/locate.js';
+import type { RunningImagesSettings } from '../src/scan/index.js';
+import { importAdvisories } from '../src/vulndb/import.js';
+import { openVulnDb } from '../src/vulndb/store/index.js';
 import { cli } from './cli.js';
 
 const NOW = '2026-11-28T12:00:00Z';
+
+/** What `scan --demo` sets up: the demo advisories in memory, demo/images and demo/sboms. */
+async function demoImages(): Promise<RunningImagesSettings> {
+  const db = openVulnDb(':memory:');
+  for (const feed of DEMO_FEEDS) await importAdvisories(db, join(packageRoot(), 'demo', 'advisories', feed), { workers: 0 });
+  return { db, sbomDir: join(packageRoot(), 'demo', 'sboms'), locators: [imageDirLocator(join(packageRoot(), 'demo', 'images'))] };
+}
 
 describe('bundled demo environment (npm start)', async () => {
   const run = await cli(['scan', '--demo', '--format', 'json', '--now', NOW]);
@@ -48,15 +61,79 @@ describe('bundled demo environment (npm start)', async () => {
     expect(unpinned.sort()).toEqual(['batch/db-backup/backup', 'batch/nightly-report/wait-for-db', 'default/debug-shell/shell', 'monitoring/grafana/grafana', 'payments/fraud-scorer/scorer', 'storefront/cart/cart']);
   });
 
-  it('matches the SBOMs of running images against the bundled advisories: real CVEs per workload container', () => {
+  it('catalogs every running image from demo/images once and reports real CVEs per workload container, with the layer that introduced the package', () => {
     const vulns = report.findings.filter((f) => f.kind === 'vulnerability');
-    expect(vulns.map((f) => [f.subject.namespace, f.subject.workload?.name, f.subject.container, f.title, f.severity]).sort()).toEqual([
-      ['payments', 'fraud-scorer', 'scorer', 'CVE-2023-32681 (requests 2.25.0)', 'unknown'],
-      ['storefront', 'web', 'web', 'CVE-2021-23337: Command Injection in lodash (lodash 4.17.15)', 'high'],
+    expect(vulns.map((f) => `${f.subject.namespace}/${f.subject.workload?.name}/${f.subject.container} ${String(f.evidence.vulnerability)} ${f.severity}`).sort()).toEqual([
+      'batch/nightly-report/report CVE-2019-1551 unknown',
+      'batch/nightly-report/report CVE-2019-1551 unknown',
+      'batch/nightly-report/report CVE-2019-19242 unknown',
+      'batch/nightly-report/report CVE-2019-20477 unknown',
+      'batch/nightly-report/report CVE-2020-14343 unknown',
+      'batch/nightly-report/report CVE-2020-1747 unknown',
+      'batch/nightly-report/report CVE-2020-26137 unknown',
+      'batch/nightly-report/report CVE-2020-28493 unknown',
+      'batch/nightly-report/report CVE-2020-7212 unknown',
+      'batch/nightly-report/report CVE-2021-33503 unknown',
+      'batch/nightly-report/report CVE-2023-32681 unknown',
+      'batch/nightly-report/report CVE-2023-43804 high',
+      'batch/nightly-report/report CVE-2023-45803 medium',
+      'payments/fraud-scorer/scorer CVE-2023-32681 unknown',
+      'payments/payments-api/api CVE-2023-23934 unknown',
+      'payments/payments-api/api CVE-2023-25577 unknown',
+      'payments/payments-api/api CVE-2023-45803 medium',
+      'payments/payments-api/api CVE-2023-46136 high',
+      'storefront/cart/cart CVE-2021-23337 high',
+      'storefront/cart/cart CVE-2022-25883 medium',
+      'storefront/cart/cart CVE-2024-45296 high',
+      'storefront/web/web CVE-2021-23337 high',
+      'storefront/web/web CVE-2021-44906 critical',
+      'storefront/web/web CVE-2022-25883 medium',
+      'storefront/web/web CVE-2024-37890 high',
+      'storefront/web/web CVE-2024-45296 high',
     ]);
-    const lodash = vulns.find((f) => f.subject.workload?.name === 'web');
-    expect(lodash?.evidence.packagesFrom).toMatch(/demo\/sboms\/sha256-[a-f0-9]{64}\.cdx\.json$/);
+    // lodash came with the app's `npm ci` layer, on top of the shared Debian base layer
+    const lodash = vulns.find((f) => f.subject.workload?.name === 'web' && f.evidence.vulnerability === 'CVE-2021-23337');
+    expect(lodash?.title).toBe('CVE-2021-23337: Command Injection in lodash (lodash 4.17.15)');
+    expect(lodash?.location).toMatchObject({ file: '/app/node_modules/lodash/package.json', field: expect.stringMatching(/^layer 2\/2 sha256:[a-f0-9]{12}$/) });
+    expect(lodash?.evidence.layer).toMatchObject({ index: 1, createdBy: 'RUN npm ci --omit=dev # buildkit' });
+    expect(lodash?.evidence.packagesFrom).toMatch(/^image-dir oci:.*demo\/images:sha256:[a-f0-9]{64}$/);
+    // the legacy Alpine 3.11 base brings OS CVEs from Alpine's secdb, credited to the base layer
+    const openssl = vulns.filter((f) => f.evidence.vulnerability === 'CVE-2019-1551').map((f) => [(f.evidence.package as { name: string }).name, (f.evidence.layer as { index: number }).index]);
+    expect(openssl).toEqual([['libcrypto1.1', 0], ['libssl1.1', 0]]);
+    // only the cart replica still on last week's digest has lodash 4.17.20: the finding names that digest
+    const cart = vulns.find((f) => f.subject.workload?.name === 'cart' && f.evidence.vulnerability === 'CVE-2021-23337');
+    expect(cart?.title).toBe('CVE-2021-23337: Command Injection in lodash (lodash 4.17.20)');
+    // fraud-scorer is matched from the SBOM its CI attached (demo/sboms), not twice
+    const scorer = vulns.filter((f) => f.subject.workload?.name === 'fraud-scorer');
+    expect(scorer.map((f) => String(f.evidence.packagesFrom).replace(/^.*demo\//, 'demo/'))).toEqual([expect.stringMatching(/^demo\/sboms\/sha256-[a-f0-9]{64}\.cdx\.json$/)]);
     expect(lodash?.rule).toBe('vulnerable-package');
+  });
+
+  it('resolves every running image: no image is left unscanned', async () => {
+    const { images } = await scan({
+      source: snapshotSource({ path: demoSnapshotPath(), type: 'demo', displayRoot: 'demo/cluster' }),
+      now: new Date(NOW),
+      images: await demoImages(),
+    });
+    expect(images.filter((i) => i.from === undefined)).toEqual([]);
+    expect(images.map((i) => i.from).filter((f) => f === 'sbom')).toHaveLength(1);
+    expect(images).toHaveLength(19);
+    // Docker Hub images are multi-platform: the pods report the index digest, the node's platform picks amd64
+    const redis = images.find((i) => i.want.repositories.includes('docker.io/library/redis'));
+    expect(redis?.scan?.image?.platform).toBe('linux/amd64');
+    expect(redis?.scan?.image?.digest).not.toBe(redis?.want.digest);
+  });
+
+  it('finds malware in the layers of running images: EICAR deleted by a later layer, a miner config by the bundled demo signature', () => {
+    const malware = active.filter((f) => f.kind === 'malware');
+    expect(malware.map((f) => `${f.subject.namespace}/${f.subject.workload?.name}/${f.subject.container} ${String(f.evidence.signature)} ${String(f.evidence.path)} present=${String(f.evidence.present)}`).sort()).toEqual([
+      'batch/nightly-report/report Eicar-Test-Signature /tmp/vendor-sdk/install.com present=false',
+      'default/debug-shell/shell Runwarden.Demo.Miner.StratumPool-1 /root/.config/xmrig/config.json present=true',
+    ]);
+    for (const f of malware) {
+      expect(f.severity).toBe('critical');
+      expect(String(f.evidence.layer)).toMatch(/^sha256:[a-f0-9]{64}$/);
+    }
   });
 
   it('exercises mixed-versions on the cart Deployment', () => {
@@ -116,7 +193,7 @@ describe('bundled demo environment (npm start)', async () => {
   });
 
   it('maps every hardening finding to CIS / NSA-CISA / PSS in its evidence', () => {
-    const hardening = active.filter((f) => f.kind !== 'vulnerability' && !/^(network|mtls|rbac)-/.test(f.rule) && !['stale-image', 'mixed-versions', 'unpinned-image', 'image-pull-policy', 'missing-resources', 'exposed-service', 'writable-root-filesystem', 'registry-allow-list', 'service-account-token'].includes(f.rule));
+    const hardening = active.filter((f) => f.kind !== 'vulnerability' && f.kind !== 'malware' && !/^(network|mtls|rbac)-/.test(f.rule) && !['stale-image', 'mixed-versions', 'unpinned-image', 'image-pull-policy', 'missing-resources', 'exposed-service', 'writable-root-filesystem', 'registry-allow-list', 'service-account-token'].includes(f.rule));
     expect(hardening.length).toBeGreaterThan(20);
     expect(hardening.every((f) => (f.evidence.mappings as { pss: string[] }).pss.length > 0)).toBe(true);
   });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { Severity } from './severity.js';
 
 export const FINDING_KINDS = ['vulnerability', 'malware', 'end-of-life', 'outdated', 'stale-image', 'misconfiguration', 'node'] as const;
@@ -72,5 +72,13 @@ export function subjectPath(subject: Subject): string {
 
 /** Fingerprint from the rule, the subject and a key that separates two findings of one rule on one subject. */
 export function fingerprint(rule: string, subject: Subject, key = ''): string {
-  return createHash('sha256').update(`${rule}\0${subjectPath(subject)}\0${key}`).digest('hex').slice(0, 16);
+  return sha256Hex(`${rule}\0${subjectPath(subject)}\0${key}`).slice(0, 16);
+}
+
+/**
+ * One-shot SHA-256 (`crypto.hash`, Node ≥ 20.12: no Hash object per call, 1.5–3× faster for short inputs;
+ * scans fingerprint tens of thousands of findings), else `createHash`. Same digest either way.
+ */
+function sha256Hex(text: string): string {
+  return typeof hash === 'function' ? hash('sha256', text, 'hex') : createHash('sha256').update(text).digest('hex');
 }

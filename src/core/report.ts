@@ -32,6 +32,63 @@ export interface ReportSummary {
   issues: number;
 }
 
+/** Version of the `nodeAgents` section (1.x additive field of the JSON report). */
+export const NODE_AGENTS_SCHEMA_VERSION = 1;
+
+/**
+ * Per node, the cleanup plan the scan computed from `Node.status.images` next to what the node
+ * agent reported over CRI (`src/agent/`): the agent sees the whole cache and every container, the
+ * API at most 50 images and only pods.
+ */
+export interface NodeAgentsSummary {
+  schemaVersion: typeof NODE_AGENTS_SCHEMA_VERSION;
+  /** Where the agents' reports were read (API list URL or snapshot path). */
+  location: string;
+  /** `unreadable`: the reports could not be listed (an issue says why). */
+  status: 'read' | 'unreadable';
+  /** Reports older than this are stale (the agents' interval doubled, at least 48 h, unless set). */
+  staleAfterHours: number;
+  nodes: NodeAgentRow[];
+}
+
+export type NodeReportState = 'fresh' | 'stale' | 'absent' | 'malformed' | 'unreadable' | 'none';
+
+export interface NodeAgentRow {
+  node: string;
+  /** The scan's plan from `status.images` (stale-image); null for a report of a node not in the inventory. */
+  statusImages: { cachedImages: number; cachedBytes: number; staleImages: number; reclaimableBytes: number } | null;
+  /** A runwarden node agent pod is scheduled on the node. */
+  agentPod: boolean;
+  /** fresh/stale: a report was read; absent: an agent runs but published none; none: no agent, no report. */
+  report: NodeReportState;
+  agent: NodeAgentResult | null;
+}
+
+export interface NodeAgentResult {
+  configMap: string;
+  publishedAt: string;
+  ageHours: number;
+  run: string;
+  mode: 'dry-run' | 'apply';
+  runtime: string;
+  images: number;
+  imageBytes: number;
+  unusedImages: number;
+  containers: number;
+  candidates: number;
+  reclaimableBytes: number;
+  /** Null in a dry run. */
+  removed: number | null;
+  removedBytes: number | null;
+  failed: number | null;
+  skipped: number | null;
+  fsReclaimedBytes: number | null;
+  imageFsUsedBytes: number | null;
+  /** The largest candidates, as the agent listed them (name, size, result). */
+  topCandidates: Array<{ name: string; sizeBytes: number; result: string }>;
+  issues: number;
+}
+
 export interface ScanReport {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
   tool: { name: 'runwarden'; version: string };
@@ -40,4 +97,6 @@ export interface ScanReport {
   summary: ReportSummary;
   findings: Finding[];
   issues: Issue[];
+  /** 1.x additive: the node agents' reports next to the status.images plan; absent when no agent is deployed. */
+  nodeAgents?: NodeAgentsSummary | undefined;
 }

@@ -3,7 +3,7 @@
  * top-level workload (ReplicaSet → Deployment, Job → CronJob), parses every image reference and
  * running digest, and reads each node's image cache. Pure: no I/O.
  */
-import { parseImageId, parseImageReference, tryParseImageReference, type ImageReference } from '../core/image-ref.js';
+import { parseImageId, parseImageReference, tryParseImageReference, type ImageReference, type RunningImage } from '../core/image-ref.js';
 import { errorMessage } from '../core/errors.js';
 import type { CachedImage, ContainerInfo, ContainerType, Inventory, NodeInfo, PodInfo, WorkloadInfo, WorkloadRef } from '../core/inventory.js';
 import { podKey, workloadKey } from '../core/inventory.js';
@@ -39,6 +39,7 @@ export function buildInventory(result: SourceResult): Inventory {
     workloads.set(workloadKey(ref), { ...ref, uid: obj.metadata.uid ?? undefined, labels: labels(obj.metadata), pods: [], template, origin, raw: obj });
   }
 
+  const images: ImageCache = { refs: new Map(), ids: new Map() };
   const pods: PodInfo[] = [];
   for (const pod of objects.Pod) {
     const namespace = ns(pod.metadata);
@@ -66,7 +67,7 @@ export function buildInventory(result: SourceResult): Inventory {
       automountServiceAccountToken: pod.spec.automountServiceAccountToken ?? undefined,
       hostNetwork: pod.spec.hostNetwork ?? false,
       workload,
-      containers: containersOf(pod, origin, issues),
+      containers: containersOf(pod, origin, issues, images),
       origin,
       raw: pod,
     });
@@ -144,7 +145,37 @@ function resolveWorkload(pod: Pod, owners: Map<string, GenericObject>): Workload
   return { kind: owner.kind, name: owner.name, namespace };
 }
 
-function containersOf(pod: Pod, origin: string | undefined, issues: Issue[]): ContainerInfo[] {
+/**
+ * Parsed container images and running digests, per distinct string: 30,000 pods run a few thousand
+ * images. The parsed values are shared between containers (the model is read-only).
+ */
+interface ImageCache {
+  refs: Map<string, ImageReference | { error: string }>;
+  ids: Map<string, RunningImage | undefined>;
+}
+
+function parseCached(image: string, cache: ImageCache): ImageReference | { error: string } {
+  let ref = cache.refs.get(image);
+  if (ref === undefined) {
+    try {
+      ref = parseImageReference(image);
+    } catch (error) {
+      ref = { error: errorMessage(error) };
+    }
+    cache.refs.set(image, ref);
+  }
+  return ref;
+}
+
+function runningCached(imageId: string | undefined, cache: ImageCache): RunningImage | undefined {
+  if (imageId === undefined) return undefined;
+  if (cache.ids.has(imageId)) return cache.ids.get(imageId);
+  const running = parseImageId(imageId);
+  cache.ids.set(imageId, running);
+  return running;
+}
+
+function containersOf(pod: Pod, origin: string | undefined, issues: Issue[], images: ImageCache): ContainerInfo[] {
   const status = pod.status;
   const groups: Array<[ContainerType, Pod['spec']['containers'] | null | undefined, ContainerStatus[] | null | undefined]> = [
     ['init', pod.spec.initContainers, status?.initContainerStatuses],
@@ -160,18 +191,16 @@ function containersOf(pod: Pod, origin: string | undefined, issues: Issue[]): Co
       if (image === '') {
         issues.push(issue('image-missing', `Container ${spec.name} of pod ${ns(pod.metadata)}/${pod.metadata.name} has no image`, origin));
       } else {
-        try {
-          ref = parseImageReference(image);
-        } catch (error) {
-          issues.push(issue('image-reference', `Pod ${ns(pod.metadata)}/${pod.metadata.name} container ${spec.name}: ${errorMessage(error)}`, origin));
-        }
+        const parsed = parseCached(image, images);
+        if ('error' in parsed) issues.push(issue('image-reference', `Pod ${ns(pod.metadata)}/${pod.metadata.name} container ${spec.name}: ${parsed.error}`, origin));
+        else ref = parsed;
       }
       out.push({
         name: spec.name,
         type,
         image,
         ref,
-        running: parseImageId(st?.imageID ?? undefined),
+        running: runningCached(st?.imageID ?? undefined, images),
         statusImage: st?.image ?? undefined,
         state: st?.state?.running !== undefined ? 'running' : st?.state?.terminated !== undefined ? 'terminated' : st?.state?.waiting !== undefined ? 'waiting' : 'unknown',
         restartCount: st?.restartCount ?? 0,

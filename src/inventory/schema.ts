@@ -4,9 +4,17 @@
  * can read the full spec. Timestamps may be strings (JSON/YAML) or Date objects (client-node).
  */
 import { z } from 'zod';
+import { identityWhen } from './identity.js';
 
 const timestamp = z.union([z.string(), z.date().transform((d) => d.toISOString())]);
-const stringMap = z.record(z.string(), z.string().nullable().transform((v) => v ?? ''));
+/** Label/annotation maps; `null` values read as `''` (a string value is kept as it is, which lets identity.ts keep the parsed JSON). */
+const stringMap = z.record(
+  z.string(),
+  identityWhen(
+    z.string().nullable().transform((v) => v ?? ''),
+    (v) => typeof v === 'string',
+  ),
+);
 
 export const OwnerReference = z.looseObject({
   apiVersion: z.string().optional(),
@@ -213,6 +221,29 @@ export const ServiceAccount = z.looseObject({
   automountServiceAccountToken: z.boolean().nullish(),
 });
 export type ServiceAccount = z.infer<typeof ServiceAccount>;
+
+// ---------------------------------------------------------------------------------------------
+// Node reports: the ConfigMaps the node agent publishes (one per node, `src/agent/`). Only these
+// ConfigMaps are read (by label, in the agent's namespace); their payload is parsed by `agent/`.
+
+export const NODE_REPORT_LABELS = { 'app.kubernetes.io/managed-by': 'runwarden', 'app.kubernetes.io/component': 'node-report' } as const;
+/** `app.kubernetes.io/managed-by=runwarden,app.kubernetes.io/component=node-report` */
+export const NODE_REPORT_SELECTOR = Object.entries(NODE_REPORT_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
+/** Where the agents publish unless told otherwise (deploy/node-agent). */
+export const DEFAULT_NODE_REPORT_NAMESPACE = 'runwarden-node';
+
+export const ConfigMap = z.looseObject({
+  kind: z.literal('ConfigMap').optional(),
+  metadata: ObjectMeta,
+  data: stringMap.nullish(),
+});
+export type ConfigMap = z.infer<typeof ConfigMap>;
+
+/** True for a ConfigMap labelled as a runwarden node report. */
+export function isNodeReportConfigMap(object: { metadata: { labels?: Record<string, string> | null | undefined } }): boolean {
+  const labels = object.metadata.labels ?? {};
+  return Object.entries(NODE_REPORT_LABELS).every(([k, v]) => labels[k] === v);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Istio PeerAuthentication (security.istio.io/v1 and v1beta1: the same schema)

@@ -1,6 +1,6 @@
 import type { ResourceKind, SourceInfo } from '../core/inventory.js';
 import type { Issue } from '../core/issue.js';
-import type { ClusterObjects } from './schema.js';
+import type { ClusterObjects, ConfigMap } from './schema.js';
 
 /** Raw objects read by a source, before the inventory model is built from them. */
 export interface SourceResult {
@@ -13,6 +13,23 @@ export interface SourceResult {
   /** Namespace filter in force; undefined = all namespaces. */
   namespaces: string[] | undefined;
   issues: Issue[];
+  /**
+   * The node agents' published reports (ConfigMaps labelled as node reports, `src/agent/`), when the
+   * source can hold them; undefined when it cannot (a manifest check). `agent/cluster.ts` parses them.
+   */
+  nodeReports?: NodeReportObjects | undefined;
+}
+
+export interface NodeReportObjects {
+  /** Where they were looked for: the API list URL, or the snapshot path. */
+  location: string;
+  /** `read`: listed (possibly none); `unreadable`: the list failed (forbidden, …), see `issue`. */
+  status: 'read' | 'unreadable';
+  configMaps: ConfigMap[];
+  /** `origin` per ConfigMap (API URL or file position). */
+  origins: WeakMap<object, string>;
+  /** Why the list failed; raised by the scan only where agents are deployed. */
+  issue?: Issue | undefined;
 }
 
 export interface LoadOptions {

@@ -25,6 +25,7 @@ import type {
   RoleInfo,
 } from '../core/inventory.js';
 import { issue, type Issue } from '../core/issue.js';
+import { identityCheck } from './identity.js';
 import {
   ContainerPort,
   NetworkPolicySpec,
@@ -38,6 +39,9 @@ import {
   type PeerAuthentication,
   type RbacObject,
 } from './schema.js';
+
+const isContainerPort = identityCheck(ContainerPort);
+const isPodTemplate = identityCheck(PodTemplate);
 
 /** `spec.ingress[0].from[1]`: a zod path in the spelling of `kubectl explain`. */
 export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
@@ -270,12 +274,17 @@ export function peerAuthentication(obj: PeerAuthentication, namespace: string, o
 export function containerPorts(ports: unknown[] | null | undefined, where: string, origin: string | undefined, issues: Issue[]): ContainerPortInfo[] {
   const out: ContainerPortInfo[] = [];
   for (const [i, raw] of (ports ?? []).entries()) {
-    const parsed = ContainerPort.safeParse(raw);
-    if (!parsed.success) {
-      issues.push(issue('container-port-invalid', `${where} ports[${i}]: ${firstProblem(parsed.error, '')}; the port is ignored`, origin));
-      continue;
+    let port: ContainerPort;
+    if (isContainerPort(raw)) port = raw as ContainerPort;
+    else {
+      const parsed = ContainerPort.safeParse(raw);
+      if (!parsed.success) {
+        issues.push(issue('container-port-invalid', `${where} ports[${i}]: ${firstProblem(parsed.error, '')}; the port is ignored`, origin));
+        continue;
+      }
+      port = parsed.data;
     }
-    out.push({ name: parsed.data.name ?? undefined, containerPort: parsed.data.containerPort, protocol: parsed.data.protocol ?? 'TCP' });
+    out.push({ name: port.name ?? undefined, containerPort: port.containerPort, protocol: port.protocol ?? 'TCP' });
   }
   return out;
 }
@@ -285,13 +294,19 @@ export function podTemplate(kind: string, obj: GenericObject, namespace: string,
   const spec = obj.spec;
   const raw = kind === 'CronJob' ? (spec?.jobTemplate as { spec?: { template?: unknown } } | undefined)?.spec?.template : spec?.template;
   if (raw === undefined || raw === null) return undefined;
-  const parsed = PodTemplate.safeParse(raw);
   const where = `${kind} ${namespace}/${obj.metadata.name}`;
-  if (!parsed.success) {
-    issues.push(issue('pod-template-invalid', `${where}: pod template ${firstProblem(parsed.error, '')}; the template is not evaluated`, origin));
-    return undefined;
+  let template: PodTemplate;
+  // The template as read when zod would return an equal copy (identity.ts): no copy of every template.
+  if (isPodTemplate(raw)) template = raw as PodTemplate;
+  else {
+    const parsed = PodTemplate.safeParse(raw);
+    if (!parsed.success) {
+      issues.push(issue('pod-template-invalid', `${where}: pod template ${firstProblem(parsed.error, '')}; the template is not evaluated`, origin));
+      return undefined;
+    }
+    template = parsed.data;
   }
-  const { metadata, spec: podSpec } = parsed.data;
+  const { metadata, spec: podSpec } = template;
   const containers: PodTemplateInfo['containers'] = [];
   const groups: Array<[ContainerType, typeof podSpec.containers]> = [
     ['init', podSpec.initContainers],

@@ -9,7 +9,8 @@ import { issue, type Issue } from '../core/issue.js';
 import { REPORT_SCHEMA_VERSION, type NodeSummary, type ScanReport } from '../core/report.js';
 import { SEVERITIES, compareSeverity, type Severity } from '../core/severity.js';
 import { buildInventory } from '../inventory/build.js';
-import type { InventorySource } from '../inventory/source.js';
+import type { InventorySource, NodeReportObjects } from '../inventory/source.js';
+import { nodeAgentsSummary } from '../agent/cluster.js';
 import type { Check, CheckContext, PolicySettings } from '../policy/check.js';
 import { applyExceptions, type ExceptionRule } from '../policy/exceptions/index.js';
 import { DEFAULT_SANDBOX_IMAGES } from '../policy/images.js';
@@ -17,9 +18,15 @@ import { CHECKS } from '../policy/registry.js';
 import { workloadSpecIssues } from '../policy/workload-specs.js';
 import { VERSION } from '../version.js';
 import { errorMessage } from '../core/errors.js';
+import type { LayerCache } from '../image/analysis/cache.js';
 import type { Db } from '../vulndb/store/index.js';
-import { VULNERABILITY_RULE } from '../vulndb/match/index.js';
-import { readSbomDir, vulnerabilityFindings, type ImagePackages } from './vulnerabilities.js';
+import type { ImageContributor, PackagesProvider } from './images/index.js';
+import type { ImageLocator } from './images/locate.js';
+import { contributorsFor } from './images/registry.js';
+import { scanRunningImages, type RunningImage } from './images/running.js';
+import { readSbomDir } from './vulnerabilities.js';
+
+export type { RunningImage } from './images/running.js';
 
 export interface ScanOptions {
   source: InventorySource;
@@ -33,16 +40,40 @@ export interface ScanOptions {
   policy?: PolicySettings | undefined;
   /** Accepted findings (settings file `exceptions`); annotations on objects are always honoured. */
   exceptions?: readonly ExceptionRule[] | undefined;
-  /** Vulnerability matching: the advisory database and a directory of per-image SBOMs (see scan/vulnerabilities.ts). */
-  vulnerabilities?: { db: Db; sbomDir: string } | undefined;
+  /** Findings about the running images (vulnerabilities; see scan/images/running.ts). */
+  images?: RunningImagesSettings | undefined;
   now?: Date | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((message: string) => void) | undefined;
+  /** Node agent reports older than this are stale (default: max(48 h, twice the agent's interval)). */
+  nodeReportStaleAfterMs?: number | undefined;
+}
+
+/** How the running images are read and matched. */
+export interface RunningImagesSettings {
+  /** The advisory database. */
+  db: Db;
+  /** A directory of per-image SBOMs named sha256-<hex>.cdx.json / .spdx.json (scan/vulnerabilities.ts). */
+  sbomDir?: string | undefined;
+  /** Where images are read from, in order (scan/images/locate.ts); none = SBOMs only. */
+  locators?: readonly ImageLocator[] | undefined;
+  /** Layer result cache (the runwarden DB). */
+  cache?: LayerCache | undefined;
+  /** Packages from trusted attached SBOMs instead of cataloging. */
+  packages?: PackagesProvider | undefined;
+  /** Images read at once (default 2). */
+  concurrency?: number | undefined;
+  /** Only the images of pods on these nodes (the node agent's own node); default every node. */
+  nodes?: readonly string[] | undefined;
+  /** The per-image contributors (default: scan/images/registry.ts; configured ones such as malware are added by the caller). */
+  contributors?: readonly ImageContributor[] | undefined;
 }
 
 export interface ScanOutcome {
   inventory: Inventory;
   report: ScanReport;
+  /** Each running image scanned (empty without `images`). */
+  images: RunningImage[];
 }
 
 export async function scan(options: ScanOptions): Promise<ScanOutcome> {
@@ -53,28 +84,55 @@ export async function scan(options: ScanOptions): Promise<ScanOutcome> {
   });
   const inventory = buildInventory(raw);
   options.onProgress?.(`inventory: ${inventory.nodes.length} nodes, ${inventory.pods.length} pods`);
-  let vulnerabilities: ScanInventoryOptions['vulnerabilities'];
-  if (options.vulnerabilities !== undefined) {
-    const sboms = await readSbomDir(options.vulnerabilities.sbomDir);
-    vulnerabilities = { db: options.vulnerabilities.db, packagesByDigest: sboms.byDigest, issues: sboms.issues };
+  let imageFindings: ScanInventoryOptions['images'];
+  let images: RunningImage[] = [];
+  const contributors = contributorsFor(options.rules, options.images?.contributors);
+  if (options.images !== undefined && contributors.length > 0) {
+    const settings = options.images;
+    const sboms = settings.sbomDir === undefined ? undefined : await readSbomDir(settings.sbomDir);
+    try {
+      const result = await scanRunningImages(inventory, {
+        db: settings.db,
+        sboms: sboms?.byDigest,
+        locators: settings.locators,
+        cache: settings.cache,
+        packages: settings.packages,
+        concurrency: settings.concurrency,
+        nodes: settings.nodes,
+        contributors,
+        now: options.now,
+        signal: options.signal,
+        onProgress: options.onProgress,
+      });
+      images = result.images;
+      imageFindings = { findings: result.findings, issues: [...(sboms?.issues ?? []), ...result.issues] };
+    } catch (error) {
+      if (options.signal?.aborted === true) throw error;
+      imageFindings = { findings: [], issues: [...(sboms?.issues ?? []), issue('images-failed', `Scanning the running images failed: ${errorMessage(error)}`)] };
+    }
   }
   const report = scanInventory(inventory, {
-    vulnerabilities,
+    images: imageFindings,
     sandboxImages: [...DEFAULT_SANDBOX_IMAGES, ...(options.sandboxImages ?? [])],
     now: options.now ?? new Date(),
     rules: options.rules,
     policy: options.policy,
     exceptions: options.exceptions,
+    nodeReports: raw.nodeReports,
+    nodeReportStaleAfterMs: options.nodeReportStaleAfterMs,
   });
-  return { inventory, report };
+  return { inventory, report, images };
 }
 
 export interface ScanInventoryOptions extends CheckContext {
-  /** Match the packages of running images (by digest) against the advisory database. */
-  vulnerabilities?: { db: Db; packagesByDigest: ReadonlyMap<string, ImagePackages>; issues?: Issue[] | undefined } | undefined;
+  /** Findings about the running images, already placed on containers (scan/images/running.ts). */
+  images?: { findings: readonly Finding[]; issues: readonly Issue[] } | undefined;
   rules?: string[] | undefined;
   checks?: readonly Check[] | undefined;
   exceptions?: readonly ExceptionRule[] | undefined;
+  /** The node agents' report ConfigMaps as the source read them (`agent/cluster.ts`). */
+  nodeReports?: NodeReportObjects | undefined;
+  nodeReportStaleAfterMs?: number | undefined;
 }
 
 /** Run checks over an inventory already built (pure). */
@@ -110,28 +168,30 @@ export function scanInventory(inventory: Inventory, options: ScanInventoryOption
       issues.push(issue('check-failed', `Check ${check.id} failed: ${errorMessage(error)}`));
     }
   }
-  if (options.vulnerabilities !== undefined && (options.rules === undefined || options.rules.includes(VULNERABILITY_RULE))) {
-    for (const i of options.vulnerabilities.issues ?? []) addIssue(i);
-    try {
-      const vulns = vulnerabilityFindings(inventory, options.vulnerabilities.db, options.vulnerabilities.packagesByDigest);
-      for (const f of vulns.findings) if (inScope === undefined || f.subject.namespace === undefined || inScope.has(f.subject.namespace)) findings.push(f);
-      for (const i of vulns.issues) addIssue(i);
-    } catch (error) {
-      issues.push(issue('vulnerabilities-failed', `Vulnerability matching failed: ${errorMessage(error)}`));
+  if (options.images !== undefined) {
+    for (const i of options.images.issues) addIssue(i);
+    for (const f of options.images.findings) {
+      if (options.rules !== undefined && !options.rules.includes(f.rule)) continue;
+      if (inScope === undefined || f.subject.namespace === undefined || inScope.has(f.subject.namespace)) findings.push(f);
     }
   }
   const excepted = applyExceptions(findings, inventory, { exceptions: options.exceptions, knownRules: all.map((c) => c.id), now: options.now });
   findings = excepted.findings;
   issues.push(...excepted.issues);
   findings = sortFindings(findings);
+  const summary = summarize(inventory, findings, issues);
+  const agents = nodeAgentsSummary(inventory, summary.nodeCaches, options.nodeReports, { now: options.now, staleAfterMs: options.nodeReportStaleAfterMs });
+  for (const i of agents.issues) addIssue(i);
+  summary.issues = issues.length;
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'runwarden', version: VERSION },
     generatedAt: options.now.toISOString(),
     source: inventory.source,
-    summary: summarize(inventory, findings, issues),
+    summary,
     findings,
     issues,
+    ...(agents.summary === undefined ? {} : { nodeAgents: agents.summary }),
   };
 }
 

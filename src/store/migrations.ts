@@ -1,3 +1,5 @@
+import { MALWARE_MIGRATION } from '../malware/store/migration.js';
+
 /**
  * Every schema migration of the embedded database, in order. Ids are `<area>-<nnn>-<what>`; a
  * migration is never edited once released — add a new one. Areas own their tables (prefixed by
@@ -181,4 +183,61 @@ CREATE TABLE vuln_affected (
 ) WITHOUT ROWID;
 CREATE INDEX vuln_affected_advisory ON vuln_affected (advisory);`,
   },
+  {
+    // serve/history (issue 11): scan history, one schema for SQLite and PostgreSQL (serve/history/postgres.ts applies the
+    // history-* migrations there), so portable SQL only. A finding is stored once per fingerprint; its open/fixed
+    // intervals are spans, so a scan writes only what changed; per-scan counts make trends a query.
+    id: 'history-001-scans',
+    sql: `CREATE TABLE history_scans (
+  id TEXT PRIMARY KEY,
+  started_at TEXT NOT NULL,
+  finished_at TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  source TEXT NOT NULL,
+  status TEXT NOT NULL,
+  error TEXT,
+  findings INTEGER NOT NULL,
+  opened INTEGER NOT NULL,
+  fixed INTEGER NOT NULL,
+  summary TEXT NOT NULL
+);
+CREATE INDEX history_scans_started ON history_scans (started_at);
+CREATE TABLE history_scan_counts (
+  scan_id TEXT NOT NULL REFERENCES history_scans (id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  namespace TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (scan_id, kind, severity, namespace)
+);
+CREATE TABLE history_findings (
+  fingerprint TEXT PRIMARY KEY,
+  rule TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  severity_rank INTEGER NOT NULL,
+  title TEXT NOT NULL,
+  namespace TEXT NOT NULL,
+  workload TEXT NOT NULL,
+  subject_path TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  detail_hash TEXT NOT NULL,
+  first_seen TEXT NOT NULL
+);
+CREATE INDEX history_findings_rank ON history_findings (severity_rank DESC, fingerprint);
+CREATE INDEX history_findings_namespace ON history_findings (namespace, severity_rank DESC, fingerprint);
+CREATE INDEX history_findings_workload ON history_findings (workload, severity_rank DESC, fingerprint);
+CREATE TABLE history_spans (
+  fingerprint TEXT NOT NULL REFERENCES history_findings (fingerprint) ON DELETE CASCADE,
+  opened_at TEXT NOT NULL,
+  opened_scan TEXT NOT NULL,
+  closed_at TEXT,
+  closed_scan TEXT,
+  PRIMARY KEY (fingerprint, opened_at)
+);
+CREATE INDEX history_spans_closed ON history_spans (closed_at);
+CREATE INDEX history_spans_opened ON history_spans (opened_at);`,
+  },
+  // malware/store: imported ClamAV signature files and CVDs (malware_databases).
+  MALWARE_MIGRATION,
 ];

@@ -12,13 +12,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireComponent } from '../../../test/components.js';
 import { startContainerd, type Containerd } from '../../../test/containerd.js';
 import { buildImage, buildTestImages, busyboxEntries, layerOf, type BuiltImage, type BuiltLayer } from '../../../test/images.js';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { parseExclusionFile } from '../../cleanup/options.js';
 import { AuditRecord, CleanupReport } from '../../cleanup/schema.js';
 import { packageRoot } from '../../paths.js';
 import { criClient, type CriClient } from '../../inventory/sources/cri/index.js';
 import { podRunner, runCommands, startCriProxy, waitForState, type PodRunner } from '../../inventory/sources/cri/testdata/harness.js';
 import { cleanCommand } from './clean.js';
+import { configMapStore, startKubeApi, status } from '../../../test/kube-api.js';
+import { decodeNodeReport } from '../../agent/configmap.js';
+import { ConfigMap } from '../../inventory/schema.js';
 
 const clean = (args: string[], options: { env?: NodeJS.ProcessEnv; tty?: boolean } = {}) => runCommands([cleanCommand], ['clean', ...args], options);
 
@@ -33,6 +36,10 @@ describe('runwarden clean: bad input (no runtime needed)', () => {
     [['--cri', 'unix:///x.sock', '--format', 'yaml'], 'runwarden: error: Unknown --format "yaml": expected one of table, json. Did you mean "table"?'],
     [['--cri', 'tcp://10.0.0.1:10010'], 'runwarden: error: Invalid --cri "tcp://10.0.0.1:10010": expected a unix socket address such as "unix:///run/containerd/containerd.sock" (or an absolute path). Hint: CRI runtimes on Linux listen on a unix socket; TCP and named pipes are not supported.'],
     [['--cri', 'unix:///x.sock', '--exclude', 'a b'], 'runwarden: error: Invalid exclusion "a b" (--exclude): contains whitespace, which no image name has. Hint: One glob per line (or per --exclude), e.g. "docker.io/library/nginx:*".'],
+    [['--cri', 'unix:///x.sock', '--report-namespace', 'ops'], 'runwarden: error: --report-namespace is used with --publish-report: add --publish-report to write the node report, or drop --report-namespace.'],
+    [['--cri', 'unix:///x.sock', '--kubeconfig', '/x/kubeconfig'], 'runwarden: error: --kubeconfig is used with --publish-report: add --publish-report to write the node report, or drop --kubeconfig.'],
+    [['--cri', 'unix:///x.sock', '--publish-report', '--report-namespace', 'Ops'], 'runwarden: error: Invalid --report-namespace "Ops": must be a namespace name (DNS-1123 label), e.g. "runwarden-node".'],
+    [['--cri', 'unix:///x.sock', '--publish-report', '--kubeconfig', '/nonexistent/kubeconfig'], 'runwarden: error: Kubeconfig file "/nonexistent/kubeconfig" (--kubeconfig) does not exist Hint: Check the path, or drop --kubeconfig to use KUBECONFIG or ~/.kube/config.'],
     [['--cri', 'unix:///x.sock', '--exclude-file', '/nonexistent/exclude.txt'], 'runwarden: error: Cannot read --exclude-file "/nonexistent/exclude.txt": ENOENT: no such file or directory, open \'/nonexistent/exclude.txt\'. Hint: Check the path; the file lists one image glob per line.'],
   ])('exits 2 with one actionable line for %j', async (args, line) => {
     const run = await clean(args);
@@ -92,23 +99,47 @@ describe('deploy/node-agent manifests', () => {
     swap('--cri', `unix://${tmp}/containerd.sock`);
     swap('--exclude-file', join(tmp, 'exclude.txt'));
     swap('--audit-log', join(tmp, 'audit.jsonl'));
+    // In the pod the in-cluster service account publishes the report; here a kubeconfig stands in.
+    expect(args).toContain('--publish-report');
+    await writeFile(join(tmp, 'kubeconfig'), 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
+    args.push('--kubeconfig', join(tmp, 'kubeconfig'));
     const run = await runCommands([cleanCommand], args);
     // Every flag was valid: the run got as far as the (absent) runtime.
     expect(run.stderr).toMatch(/^runwarden: error: CRI socket \S+containerd\.sock does not exist/);
     expect(run.code).toBe(3);
   });
 
-  it('mounts only the socket, read-only, with every capability dropped and no service account token', async () => {
+  it('mounts only the socket, read-only, with every capability dropped, and the token only to publish its report', async () => {
     const ds = await load<{ spec: { template: { spec: { automountServiceAccountToken: boolean; tolerations: unknown[]; containers: Container[]; volumes: Array<{ name: string; hostPath?: { path: string; type: string } }> } } } }>('daemonset.yaml');
     const pod = ds.spec.template.spec;
     const agent = pod.containers[0];
-    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(agent?.args).toContain('--publish-report');
+    expect(agent?.env.find((e) => e.name === 'POD_NAMESPACE')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.namespace');
     expect(pod.tolerations).toEqual([{ operator: 'Exists' }]);
     expect(agent?.securityContext).toEqual({ privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect(agent?.volumeMounts.find((m) => m.name === 'cri-socket')).toEqual({ name: 'cri-socket', mountPath: '/run/containerd/containerd.sock', readOnly: true });
     expect(pod.volumes.find((v) => v.name === 'cri-socket')?.hostPath).toEqual({ path: '/run/containerd/containerd.sock', type: 'Socket' });
     expect(agent?.env.find((e) => e.name === 'NODE_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe('spec.nodeName');
     expect(Object.keys(agent?.resources.limits ?? {}).sort()).toEqual(['cpu', 'memory']);
+  });
+
+  it('lets the agent create and update ConfigMaps in its namespace only, and the scanner read them there', async () => {
+    interface Doc { kind: string; metadata: { name: string; namespace?: string }; rules?: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>; roleRef?: { kind: string; name: string }; subjects?: Array<{ kind: string; name: string; namespace: string }> }
+    const docs = parseAllDocuments(await readFile(join(dir, 'rbac.yaml'), 'utf8')).map((d) => d.toJS() as Doc);
+    const grants = docs
+      .filter((d) => d.kind === 'RoleBinding')
+      .map((b) => {
+        const role = docs.find((d) => d.kind === 'Role' && d.metadata.name === b.roleRef?.name && d.metadata.namespace === b.metadata.namespace);
+        return { who: b.subjects?.map((x) => `${x.kind} ${x.namespace}/${x.name}`), where: b.metadata.namespace, rules: role?.rules };
+      });
+    expect(grants).toEqual([
+      { who: ['ServiceAccount runwarden-node/runwarden-node-agent'], where: 'runwarden-node', rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'update'] }] },
+      { who: ['ServiceAccount runwarden/runwarden'], where: 'runwarden-node', rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }] },
+    ]);
+    expect(docs.some((d) => d.kind === 'ClusterRole' || d.kind === 'ClusterRoleBinding')).toBe(false);
+    const policy = parseAllDocuments(await readFile(join(dir, 'optional', 'report-writer-policy.yaml'), 'utf8')).map((d) => d.toJS() as { kind: string });
+    expect(policy.map((d) => d.kind)).toEqual(['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
   });
 
   it('ships exclusions that parse and a kustomization that lists every manifest', async () => {
@@ -262,6 +293,68 @@ describe.skipIf(noContainerd !== undefined)(`runwarden clean against a real cont
     const json = CleanupReport.parse(JSON.parse((await clean([...cri, '--format', 'json'])).stdout));
     expect(json.summary.candidates).toBe(0);
   }, 60_000);
+
+  it('publishes the node report to a replayed API server: created, then replaced after --apply, matching the JSON report', async () => {
+    const api = await startKubeApi();
+    const store = configMapStore('runwarden-node');
+    api.handle(store.handler);
+    try {
+      const unused = await image('report-a');
+      const publish = ['--publish-report', '--kubeconfig', api.kubeconfig];
+      const dry = await clean([...cri, '--format', 'json', ...publish]);
+      expect(dry.code).toBe(0);
+      const url = `${api.url}/api/v1/namespaces/runwarden-node/configmaps`;
+      expect(dry.stderr).toMatch(new RegExp(`^runwarden: created the node report ${url.replace(/[.]/g, '\\.')}/runwarden-node-worker-1 \\(\\d+\\.\\d KiB\\)\\n$`));
+      const report = CleanupReport.parse(JSON.parse(dry.stdout));
+      expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['PUT /api/v1/namespaces/runwarden-node/configmaps/runwarden-node-worker-1', 'POST /api/v1/namespaces/runwarden-node/configmaps']);
+      const posted = decodeNodeReport(ConfigMap.parse(api.requests[1]?.body), url);
+      if (!posted.ok) throw new Error(posted.issue.message);
+      expect(posted.report).toMatchObject({
+        node: 'worker-1',
+        run: report.run,
+        mode: 'dry-run',
+        runtime: { name: 'containerd', address: containerd.address },
+        sandboxImage: 'localhost/rw/pause:1',
+        cache: { images: 4, containers: 2, containersByState: { running: 1, exited: 1 }, containersComplete: true, sandboxes: 1 },
+        plan: { candidates: 1, kept: 3, reclaimableBytes: report.summary.reclaimableBytes, keptBy: { 'in-use': 2, 'sandbox-image': 1 } },
+        execution: null,
+        results: { planned: 1, kept: 3 },
+      });
+      expect(posted.report.candidates.map((c) => [c.name, c.result])).toEqual([[unused.reference, 'planned']]);
+      expect(posted.report.cache.imageBytes).toBe(report.images.reduce((n, i) => n + i.sizeBytes, 0));
+
+      api.requests.length = 0;
+      const applied = await clean([...cri, '--apply', '--fs-wait', '0', '--format', 'json', ...publish]);
+      expect(applied.code).toBe(0);
+      expect(applied.stderr).toMatch(/^runwarden: updated the node report /);
+      expect(api.requests.map((r) => r.method)).toEqual(['PUT']);
+      const stored = decodeNodeReport(ConfigMap.parse(store.objects.get('runwarden-node-worker-1')), url);
+      if (!stored.ok) throw new Error(stored.issue.message);
+      expect(stored.report.run).toBe(CleanupReport.parse(JSON.parse(applied.stdout)).run);
+      expect(stored.report).toMatchObject({ mode: 'apply', execution: { removed: 1, failed: 0 }, results: { removed: 1, kept: 3 } });
+      expect(stored.report.candidates.map((c) => [c.name, c.result])).toEqual([[unused.reference, 'removed']]);
+      expect(await names()).not.toContain(unused.reference);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('exits 3 when the node report cannot be published, after the cleanup and its report', async () => {
+    const api = await startKubeApi();
+    api.handle(() => status(403, 'Forbidden', 'configmaps "runwarden-node-worker-1" is forbidden: User "system:serviceaccount:runwarden-node:runwarden-node-agent" cannot update resource "configmaps" in API group "" in the namespace "runwarden-node"'));
+    try {
+      const unused = await image('report-b');
+      const run = await clean([...cri, '--apply', '--fs-wait', '0', '--format', 'json', '--publish-report', '--kubeconfig', api.kubeconfig]);
+      expect(run.code).toBe(3);
+      expect(CleanupReport.parse(JSON.parse(run.stdout)).summary.removed).toBe(1);
+      expect(await names()).not.toContain(unused.reference);
+      expect(run.stderr).toBe(
+        `runwarden: error: could not publish the node report: Cannot replace the node report ${api.url}/api/v1/namespaces/runwarden-node/configmaps/runwarden-node-worker-1: the API server answered 403 Forbidden: configmaps "runwarden-node-worker-1" is forbidden: User "system:serviceaccount:runwarden-node:runwarden-node-agent" cannot update resource "configmaps" in API group "" in the namespace "runwarden-node". Hint: Let the agent's service account create and update configmaps in "runwarden-node" (the Role in deploy/node-agent/rbac.yaml); check with "kubectl auth can-i update configmaps -n runwarden-node --as=system:serviceaccount:runwarden-node:runwarden-node-agent".\n`,
+      );
+    } finally {
+      await api.close();
+    }
+  });
 
   it('reports progress on stderr only on a terminal', async () => {
     await image('progress-a');

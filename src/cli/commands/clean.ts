@@ -2,7 +2,8 @@
  * `runwarden clean`: remove images this node caches but no container uses, over CRI. A dry run (the
  * default) prints the plan — each image, why it goes or stays, its size, the total — and `--apply`
  * executes it with a re-check right before every removal. With `--interval` it runs as the node
- * agent's loop (deploy/node-agent).
+ * agent's loop (deploy/node-agent); `--publish-report` writes each run's summary to the node's
+ * report ConfigMap for `runwarden scan` (src/agent/).
  */
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -16,7 +17,12 @@ import { ONLY_FILTERS, checkGlob, parseDuration, parseExclusionFile, parsePositi
 import { DEFAULT_SANDBOX_GLOBS, compileRules, planCleanup, type ExclusionRule, type PlanOptions } from '../../cleanup/planner.js';
 import { buildCleanupReport, renderCleanupJson, renderCleanupTable } from '../../cleanup/report.js';
 import { formatBytes } from '../../core/format.js';
-import type { AuditRecord } from '../../cleanup/schema.js';
+import type { AuditRecord, CleanupReport } from '../../cleanup/schema.js';
+import { buildNodeReport, encodeNodeReport } from '../../agent/summary.js';
+import { NODE_REPORT_NAME_PREFIX, nodeReportConfigMap } from '../../agent/configmap.js';
+import type { NodeRuntime } from '../../core/node-runtime.js';
+import { DEFAULT_NODE_REPORT_NAMESPACE } from '../../inventory/schema.js';
+import type { NodeReportPublisher } from '../../inventory/sources/kubernetes/node-reports.js';
 import type { CliContext } from '../context.js';
 import { addRuntimeOptions, nodeName, parseFormat, suggest, runtimeClient, useColor, withInterrupt, type NodeFormat, type RuntimeFlags } from './node.js';
 
@@ -35,6 +41,9 @@ interface CleanFlags extends RuntimeFlags {
   fsWait?: string;
   interval?: string;
   now?: string;
+  publishReport?: boolean;
+  reportNamespace?: string;
+  kubeconfig?: string;
 }
 
 const repeat = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -61,6 +70,9 @@ export function cleanCommand(ctx: CliContext): Command {
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option('--fs-wait <duration>', 'with --apply, wait up to this long for image filesystem figures taken after the removals (default: 15s; 0 = do not wait)')
     .option('--interval <duration>', 'keep running: plan (and apply) again every interval, e.g. 24h (the node agent\'s loop)')
+    .option('--publish-report', `after each run, write a summary for "runwarden scan" to the ConfigMap ${NODE_REPORT_NAME_PREFIX}<node> through the Kubernetes API (in-cluster service account, or --kubeconfig)`)
+    .option('--report-namespace <ns>', `namespace of that ConfigMap (default: $POD_NAMESPACE, else ${DEFAULT_NODE_REPORT_NAMESPACE})`)
+    .option('--kubeconfig <file>', 'kubeconfig for --publish-report outside a pod (default: in-cluster, $KUBECONFIG, ~/.kube/config)')
     .addOption(new Option('--now <iso-time>', 'evaluate --older-than as of this time (reproducible plans)').hideHelp())
     .action(async (flags: CleanFlags) => {
       await clean(flags, ctx);
@@ -124,14 +136,22 @@ async function settingsOf(flags: CleanFlags): Promise<Settings> {
 async function clean(flags: CleanFlags, ctx: CliContext): Promise<void> {
   const settings = await settingsOf(flags);
   const node = nodeName(flags, ctx);
-  const client = runtimeClient(flags, ctx);
+  const publisher = await reportPublisher(flags, ctx);
+  let client: ReturnType<typeof runtimeClient>;
+  try {
+    client = runtimeClient(flags, ctx);
+  } catch (error) {
+    publisher?.close();
+    throw error;
+  }
   const audit = flags.auditLog === undefined ? undefined : await openAuditLog(flags.auditLog);
+  const targets: RunTargets = { client, node, audit, publisher };
   try {
     await withInterrupt(async (signal) => {
       for (let run = 1; ; run++) {
         let wait = settings.intervalMs;
         try {
-          ctx.exitCode = await runOnce(settings, flags, ctx, client, node, audit, signal);
+          ctx.exitCode = await runOnce(settings, flags, ctx, targets, signal);
         } catch (error) {
           // SIGTERM is how the agent is stopped: an interrupted read ends the loop quietly.
           if (settings.intervalMs !== undefined && signal.aborted) return;
@@ -152,11 +172,46 @@ async function clean(flags: CleanFlags, ctx: CliContext): Promise<void> {
     });
   } finally {
     client.close();
+    publisher?.close();
     await audit?.close();
   }
 }
 
-async function runOnce(settings: Settings, flags: CleanFlags, ctx: CliContext, client: ReturnType<typeof runtimeClient>, node: string, audit: AuditLog | undefined, signal: AbortSignal): Promise<number> {
+/** `--publish-report`: the Kubernetes configuration is resolved up front, so a bad one stops before any cleanup. */
+async function reportPublisher(flags: CleanFlags, ctx: CliContext): Promise<NodeReportPublisher | undefined> {
+  if (flags.publishReport !== true) {
+    const stray = flags.reportNamespace !== undefined ? '--report-namespace' : flags.kubeconfig !== undefined ? '--kubeconfig' : undefined;
+    if (stray !== undefined) throw new UsageError(`${stray} is used with --publish-report: add --publish-report to write the node report, or drop ${stray}.`);
+    return undefined;
+  }
+  const namespace = flags.reportNamespace ?? (ctx.env.POD_NAMESPACE === undefined || ctx.env.POD_NAMESPACE === '' ? DEFAULT_NODE_REPORT_NAMESPACE : ctx.env.POD_NAMESPACE);
+  const { nodeReportPublisher } = await import('../../inventory/sources/kubernetes/index.js');
+  return nodeReportPublisher({ namespace, kubeconfig: flags.kubeconfig, env: ctx.env });
+}
+
+/** Writes the run's node report; a failure is one line on stderr and exit code 3, the cleanup itself stands. */
+async function publishReport(publisher: NodeReportPublisher, report: CleanupReport, view: NodeRuntime, settings: Settings, ctx: CliContext, signal: AbortSignal): Promise<boolean> {
+  const encoded = encodeNodeReport(buildNodeReport(report, view, { publishedAt: new Date(), intervalMs: settings.intervalMs }));
+  const configMap = nodeReportConfigMap(report.node, encoded.text, publisher.namespace);
+  try {
+    const how = await publisher.publish(configMap, signal);
+    ctx.stderr.write(`runwarden: ${how === 'created' ? 'created' : 'updated'} the node report ${publisher.location}/${configMap.metadata.name} (${formatBytes(Buffer.byteLength(encoded.text))})\n`);
+    return true;
+  } catch (error) {
+    if (!isAppError(error) || signal.aborted) throw error;
+    ctx.stderr.write(`runwarden: error: could not publish the node report: ${error.message}${error.hint === undefined ? '' : `. Hint: ${error.hint}`}\n`);
+    return false;
+  }
+}
+
+interface RunTargets {
+  client: ReturnType<typeof runtimeClient>;
+  node: string;
+  audit: AuditLog | undefined;
+  publisher: NodeReportPublisher | undefined;
+}
+
+async function runOnce(settings: Settings, flags: CleanFlags, ctx: CliContext, { client, node, audit, publisher }: RunTargets, signal: AbortSignal): Promise<number> {
   const progress = ctx.stderr.isTTY === true;
   const status = (text: string): void => {
     if (progress) ctx.stderr.write(`\r\x1b[2K${text}`);
@@ -204,5 +259,6 @@ async function runOnce(settings: Settings, flags: CleanFlags, ctx: CliContext, c
   } else {
     ctx.stdout.write(text);
   }
-  return execution !== undefined && (execution.counts.failed > 0 || execution.stopped !== undefined) ? EXIT.runtime : EXIT.ok;
+  const published = publisher === undefined || (await publishReport(publisher, report, view, settings, ctx, signal));
+  return !published || (execution !== undefined && (execution.counts.failed > 0 || execution.stopped !== undefined)) ? EXIT.runtime : EXIT.ok;
 }

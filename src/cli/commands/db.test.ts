@@ -143,7 +143,7 @@ describe('runwarden sbom match', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rw-sbom-cli-'));
   const db = join(dir, 'rw.db');
   beforeAll(async () => {
-    await run(['db', 'import', join(ROOT, 'demo', 'advisories'), '--db', db]);
+    await run(['db', 'import', join(ROOT, 'demo', 'advisories', 'osv'), '--db', db]);
   });
 
   it('matches a purl list and reports in the scan formats, with --fail-on', async () => {

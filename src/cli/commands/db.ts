@@ -19,6 +19,8 @@ import { SOURCES, getSource } from '../../vulndb/registry.js';
 import { advisoriesById, candidateRows, knownEcosystems, openVulnDb, storeStatus, type AffectedData, type Db, type SourceId } from '../../vulndb/store/index.js';
 import { RELEASE_SCOPED, splitEcosystem } from '../../vulndb/store/keys.js';
 import type { CliContext } from '../context.js';
+import { importSignatures, signatureStatusLines } from './db-signatures.js';
+import { SIGNATURE_EXTENSIONS, isSignatureFile } from '../../malware/index.js';
 
 interface DbFlags {
   db?: string;
@@ -74,7 +76,7 @@ function sourceOption(value: string | undefined): SourceId | undefined {
 function importCommand(ctx: CliContext): Command {
   return new Command('import')
     .description('Import advisories from a file, directory, zip or URL (one transaction: on failure the database is unchanged)')
-    .argument('<path|url>', `input: ${SOURCES.flatMap((s) => s.formats).join('; ')}`)
+    .argument('<path|url>', `input: ${SOURCES.flatMap((s) => s.formats).join('; ')}; ClamAV signatures: ${SIGNATURE_EXTENSIONS.map((e) => `.${e}`).join(' ')}`)
     .option('--source <id>', `source format: ${SOURCES.map((s) => s.id).join(', ')} (default: detected)`)
     .option('--db <path>', 'database file (default: $RUNWARDEN_DB or ~/.local/share/runwarden/runwarden.db)')
     .option('-f, --format <format>', 'table or json', 'table')
@@ -83,6 +85,10 @@ function importCommand(ctx: CliContext): Command {
       const source = sourceOption(flags.source);
       const db = openVulnDb(dbPath(flags, ctx));
       try {
+        if (source === undefined && isSignatureFile(input)) {
+          await importSignatures(ctx, db, input, format);
+          return;
+        }
         const result = await importAdvisories(db, input, { source, onProgress: progressWriter(ctx, input) });
         clearProgress(ctx);
         if (format === 'json') ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -172,8 +178,9 @@ function statusCommand(ctx: CliContext): Command {
         const status = storeStatus(db);
         const ageHours = status.lastUpdate === null ? undefined : (now.getTime() - Date.parse(status.lastUpdate)) / 3_600_000;
         const stale = ageHours === undefined || ageHours > config.staleAfterHours;
+        const signatures = signatureStatusLines(db, now);
         if (format === 'json') {
-          ctx.stdout.write(`${JSON.stringify({ database: path, ...status, ageHours: ageHours ?? null, stale, staleAfterHours: config.staleAfterHours }, null, 2)}\n`);
+          ctx.stdout.write(`${JSON.stringify({ database: path, ...status, ageHours: ageHours ?? null, stale, staleAfterHours: config.staleAfterHours, malware: signatures.json }, null, 2)}\n`);
           return;
         }
         const out: string[] = [`Database: ${path}`, `Advisories: ${status.advisories} (${status.withdrawn} withdrawn), affected-package rows: ${status.affectedRows}`];
@@ -181,6 +188,7 @@ function statusCommand(ctx: CliContext): Command {
         for (const s of status.bySource) out.push(`${s.source.padEnd(16)} ${String(s.advisories).padStart(10)}  ${String(s.withdrawn).padStart(9)}  ${String(s.feeds).padStart(5)}  ${s.lastImport ?? '-'}`);
         out.push('', 'SOURCE           ECOSYSTEM             ADVISORIES  PACKAGES');
         for (const e of status.byEcosystem) out.push(`${e.source.padEnd(16)} ${e.ecosystem.padEnd(20)} ${String(e.advisories).padStart(10)}  ${String(e.packages).padStart(8)}`);
+        out.push(...signatures.lines);
         ctx.stdout.write(`${out.join('\n')}\n`);
         if (stale) {
           ctx.stderr.write(

@@ -158,3 +158,121 @@ describe('runwarden image inspect', () => {
     });
   });
 });
+
+describe('runwarden image scan', () => {
+  let dir: string;
+  let images: Awaited<ReturnType<typeof buildTestImages>>;
+  let db: string;
+  const NOW = ['--now', '2026-11-28T12:00:00Z'];
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rw-cli-image-scan-'));
+    images = await buildTestImages(dir);
+    db = join(dir, 'rw.db');
+    const stdout = new Sink();
+    const { runCli } = await import('../run.js');
+    expect(await runCli(['db', 'import', join(process.cwd(), 'demo', 'advisories', 'osv'), '--db', db], { stdout, stderr: new Sink(), env: {}, cwd: process.cwd(), exitCode: 0 })).toBe(0);
+  });
+
+  it('prints the OS, the packages and each vulnerability with the layer that introduced it, as a table', async () => {
+    const run = await image(['scan', `oci:${images['debian-app'].layout}`, '--db', db, ...NOW]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const upper = images['debian-app'].layers[1]!.digest;
+    expect(run.stdout.split('\n').slice(0, 5)).toEqual([
+      'Image     localhost/rw/debian-app:1  (oci-layout)',
+      `Digest    ${images['debian-app'].manifestDigest}`,
+      expect.stringMatching(/^Platform {2}linux\/amd64, 2 layers, [\d.]+ (KiB|MiB)$/),
+      'OS        debian 12 (bookworm)',
+      'Packages  7 (Debian 5, npm 1, PyPI 1)',
+    ]);
+    expect(run.stdout).toContain(`runwarden ${(await import('../../version.js')).VERSION} — image oci:${images['debian-app'].layout}\n`);
+    expect(run.stdout).toContain('HIGH     vulnerable-package  CVE-2021-23337: Command Injection in lodash (lodash 4.17.15)\n');
+    expect(run.stdout).toContain(`at /app/node_modules/lodash/package.json (layer 2/2 ${upper.slice(0, 19)})\n`);
+    expect(run.stdout).toContain('Findings: 2 (1 high, 1 unknown)');
+  });
+
+  it('writes the scan report formats: JSON that validates, and SARIF; --fail-on sets the exit code', async () => {
+    const { ScanReportJson } = await import('../../report/json/schema.js');
+    const run = await image(['scan', `oci:${images['debian-app'].layout}`, '--db', db, '-f', 'json', ...NOW]);
+    const report = ScanReportJson.parse(JSON.parse(run.stdout));
+    expect(report.source).toEqual({ type: 'image', location: `oci:${images['debian-app'].layout}` });
+    expect(report.findings.map((f) => [f.subject, f.evidence.vulnerability])).toEqual([
+      [{ type: 'image', image: 'localhost/rw/debian-app:1' }, 'CVE-2021-23337'],
+      [{ type: 'image', image: 'localhost/rw/debian-app:1' }, 'CVE-2023-32681'],
+    ]);
+    const sarif = JSON.parse((await image(['scan', `oci:${images['debian-app'].layout}`, '--db', db, '-f', 'sarif', ...NOW])).stdout) as { version: string; runs: Array<{ results: unknown[] }> };
+    expect([sarif.version, sarif.runs[0]?.results.length]).toEqual(['2.1.0', 2]);
+    expect((await image(['scan', `oci:${images['debian-app'].layout}`, '--db', db, '--fail-on', 'high'])).code).toBe(1);
+    expect((await image(['scan', `oci:${images['debian-app'].layout}`, '--db', db, '--fail-on', 'critical'])).code).toBe(0);
+    const out = join(dir, 'report.json');
+    const toFile = await image(['scan', `oci:${images['alpine-app'].layout}`, '--db', db, '-f', 'json', '-o', out]);
+    expect(toFile.stderr).toBe(`runwarden: wrote json report to ${out} (0 findings, 0 issues)\n`);
+  });
+
+  it('names the missing database and a bad --fail-on or --format in one line', async () => {
+    const missing = await image(['scan', `oci:${images.pause.layout}`, '--db', join(dir, 'none.db')]);
+    expect([missing.code, missing.stderr]).toEqual([3, `runwarden: error: No vulnerability database at "${join(dir, 'none.db')}" Hint: Run "runwarden db update" (or "runwarden db import <path|url>"), or pass --db PATH.\n`]);
+    const failOn = await image(['scan', `oci:${images.pause.layout}`, '--db', db, '--fail-on', 'hgh']);
+    expect([failOn.code, failOn.stderr]).toEqual([2, 'runwarden: error: Unknown --fail-on "hgh": expected one of critical, high, medium, low, info, unknown, none. Did you mean "high"?\n']);
+    const format = await image(['scan', `oci:${images.pause.layout}`, '--db', db, '-f', 'cyclonedx']);
+    expect(format.code).toBe(2);
+    expect(format.stderr).toMatch(/^runwarden: error: Unknown --format "cyclonedx": expected one of table, json, sarif/);
+  });
+
+  describe.skipIf(skip !== undefined)('from a registry and containerd', () => {
+    let registry: Registry;
+    let containerd: Containerd;
+    beforeAll(async () => {
+      registry = await startRegistry({ auth: 'basic' });
+      containerd = await startContainerd({ snapshotter: 'native' });
+      await skopeoCopy(`oci:${images['debian-app'].layout}:1`, `docker://${registry.host}/rw/debian-app:1`, ['--dest-tls-verify=false', `--dest-creds=${REGISTRY_USER}:${REGISTRY_PASSWORD}`]);
+      await writeFile(join(dir, 'docker-config.json'), JSON.stringify({ auths: { [registry.host]: { auth: Buffer.from(`${REGISTRY_USER}:${REGISTRY_PASSWORD}`).toString('base64') } } }));
+      await containerd.importImage(images['alpine-app'].layoutTar);
+    });
+    afterAll(async () => {
+      await registry?.stop();
+      await containerd?.stop();
+    });
+
+    it('scans an image in a registry with basic auth, reading the layers from the cache the second time', async () => {
+      const args = ['scan', `${registry.host}/rw/debian-app:1`, '--insecure-registry', registry.host, '--docker-config', join(dir, 'docker-config.json'), '--db', db, '-f', 'json', ...NOW];
+      const first = await image(args);
+      expect(first.stderr).toBe('');
+      const report = JSON.parse(first.stdout) as { source: unknown; findings: Array<{ subject: unknown; evidence: { vulnerability: string; layer: { digest: string } } }> };
+      expect(report.source).toEqual({ type: 'image', location: `${registry.host}/rw/debian-app:1` });
+      expect(report.findings.map((f) => [f.subject, f.evidence.vulnerability, f.evidence.layer.digest])).toEqual([
+        [{ type: 'image', image: `${registry.host}/rw/debian-app:1` }, 'CVE-2021-23337', images['debian-app'].layers[1]!.digest],
+        [{ type: 'image', image: `${registry.host}/rw/debian-app:1` }, 'CVE-2023-32681', images['debian-app'].layers[1]!.digest],
+      ]);
+      // the layer cache lives in the same database: the second scan reads no blob and says the same
+      const { LayerCache } = await import('../../image/analysis/cache.js');
+      const cache = LayerCache.open(db);
+      expect(cache.stats().layers).toBeGreaterThanOrEqual(2);
+      cache.close();
+      expect((await image(args)).stdout).toBe(first.stdout);
+    });
+
+    it('uses an SBOM attached to the image with --trust-attached-sbom instead of cataloging it', async () => {
+      const { RegistryClient } = await import('../../registry/client.js');
+      const { staticCredentials } = await import('../../registry/credentials.js');
+      const { attachSbom } = await import('../../sbom/attached.js');
+      const client = new RegistryClient({ hosts: { insecure: [registry.host] }, credentials: staticCredentials({ [registry.host]: { username: REGISTRY_USER, password: REGISTRY_PASSWORD } }) });
+      const sbom = Buffer.from(JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6', components: [{ type: 'library', name: 'minimist', purl: 'pkg:npm/minimist@1.2.5' }] }));
+      await attachSbom(client, { registry: registry.host, repository: 'rw/debian-app' }, images['debian-app'].manifestDigest, sbom, 'application/vnd.cyclonedx+json', { created: '2026-11-01T00:00:00Z' });
+      const run = await image(['scan', `${registry.host}/rw/debian-app:1`, '--insecure-registry', registry.host, '--docker-config', join(dir, 'docker-config.json'), '--db', db, '--trust-attached-sbom', '--no-layer-cache', ...NOW]);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toMatch(new RegExp(`^Packages  1 \\(npm 1\\), from ${registry.host.replace(/\./g, '\\.')}/rw/debian-app@sha256:[a-f0-9]{64} \\(application/vnd\\.cyclonedx\\+json referrer of ${images['debian-app'].manifestDigest}, via tag-schema\\)$`, 'm'));
+      expect(run.stdout).toContain('CVE-2021-44906: Prototype Pollution in minimist (minimist 1.2.5)');
+      expect(run.stdout).not.toContain('lodash');
+    });
+
+    it('scans an image in the node\'s containerd', async () => {
+      const run = await image(['scan', 'containerd:localhost/rw/alpine-app:1', '--containerd-address', containerd.address, '--db', db, ...NOW]);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toContain('Image     localhost/rw/alpine-app:1  (containerd)\n');
+      expect(run.stdout).toContain('OS        alpine 3.18.0\n');
+      expect(run.stdout).toContain('Packages  3 (Alpine 3)\n');
+      expect(run.stdout).toContain('No findings.');
+    });
+  });
+});

@@ -3,10 +3,21 @@
  * oci-archive:, docker-archive:, containerd:) and print its digest, platform, layers, config and
  * referrers — the same view every later analysis starts from.
  */
-import { readFile } from 'node:fs/promises';
-import { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
 import pc from 'picocolors';
-import { UsageError, errorMessage } from '../../core/errors.js';
+import { FAIL_ON } from '../../config/schema.js';
+import { AppError, EXIT, UsageError, errorMessage } from '../../core/errors.js';
+import { atLeast, type Severity } from '../../core/severity.js';
+import { LayerCache } from '../../image/analysis/cache.js';
+import { FORMATS as REPORT_FORMATS, findFormat } from '../../report/registry.js';
+import { attachedSbomPackages } from '../../sbom/attached.js';
+import { CONTRIBUTORS, scanImage, type PackagesProvider } from '../../scan/images/index.js';
+import { addMalwareOptions, malwareFromFlags, type MalwareFlags } from './malware-options.js';
+import { describeImageScan, imageScanReport } from '../../scan/images/report.js';
+import { defaultDbPath } from '../../store/db.js';
+import { openVulnDb } from '../../vulndb/store/index.js';
 import { issue, type Issue } from '../../core/issue.js';
 import { IMAGE_SOURCES, parseImageInput } from '../../image/registry.js';
 import type { ImageHandle, ReferrersResult } from '../../image/types.js';
@@ -18,9 +29,8 @@ import type { CliContext } from '../context.js';
 import { unknownValue } from './scan.js';
 import { formatBytes } from '../../core/format.js';
 
-interface InspectFlags {
-  format?: string;
-  platform?: string;
+/** How to reach images: the flags `image inspect`, `image scan` and `scan` share. */
+export interface ImageAccessFlags {
   insecureRegistry?: string[];
   dockerConfig?: string;
   credentialHelpers?: boolean;
@@ -29,6 +39,11 @@ interface InspectFlags {
   containerdAddress?: string;
   containerdNamespace?: string;
   containerdRoot?: string;
+}
+
+interface InspectFlags extends ImageAccessFlags {
+  format?: string;
+  platform?: string;
   referrers?: boolean;
   color?: boolean;
 }
@@ -37,20 +52,13 @@ const FORMATS = ['table', 'json'] as const;
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...value.split(',').map((s) => s.trim()).filter((s) => s !== '')];
 
 export function imageCommand(ctx: CliContext): Command {
-  const image = new Command('image').description('Read container images from a registry, an OCI layout or archive, a docker save archive, or a node\'s containerd');
-  const inspect = new Command('inspect')
+  const image = new Command('image').description('Inspect and scan container images from a registry, an OCI layout or archive, a docker save archive, or a node\'s containerd');
+  const inspect: Command = new Command('inspect')
     .description('Resolve an image and print its digest, platform, layers, config and referrers')
     .argument('<image>', `${IMAGE_SOURCES.map((s) => s.syntax).join(' | ')}`)
     .option('-f, --format <format>', `output format: ${FORMATS.join(', ')} (default: table)`)
-    .option('--platform <os/arch[/variant]>', 'platform to choose from a multi-platform image (default: this machine)')
-    .option('--insecure-registry <host>', 'reach this registry host[:port] over plain HTTP (repeatable)', collect)
-    .option('--docker-config <path>', 'docker config.json (or its folder) with registry credentials (default: $DOCKER_CONFIG, ~/.docker)')
-    .option('--credential-helpers', 'run docker-credential-* helpers named in the docker config (off by default)')
-    .option('--pull-secret <file>', 'a Kubernetes imagePullSecret as JSON ("kubectl get secret NAME -o json"; repeatable)', collect)
-    .option('--registry-mirror <registry=mirror>', 'pull <registry> through <mirror> first, e.g. docker.io=mirror.internal:5000 (repeatable)', collect)
-    .option('--containerd-address <socket>', 'containerd socket for containerd: images (default: /run/containerd/containerd.sock)')
-    .option('--containerd-namespace <name>', 'containerd namespace (default: k8s.io, where the kubelet keeps images)')
-    .option('--containerd-root <dir>', 'read containerd blobs from this root (e.g. /var/lib/containerd) instead of the content API')
+    .option('--platform <os/arch[/variant]>', 'platform to choose from a multi-platform image (default: this machine)');
+  addImageAccessOptions(inspect)
     .option('--no-referrers', 'do not look up referrers (signatures, SBOMs, attestations)')
     .option('--no-color', 'plain output even on a terminal')
     .action(async (input: string, flags: InspectFlags) => {
@@ -59,10 +67,156 @@ export function imageCommand(ctx: CliContext): Command {
   inspect.exitOverride();
   inspect.configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
   image.addCommand(inspect);
+  const scan = imageScanCommand(ctx);
+  scan.exitOverride();
+  scan.configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
+  image.addCommand(scan);
   return image;
 }
 
-async function credentialsFrom(flags: InspectFlags, ctx: CliContext): Promise<{ store: CredentialStore; issues: Issue[] }> {
+interface ImageScanFlags extends ImageAccessFlags, MalwareFlags {
+  db?: string;
+  format?: string;
+  output?: string;
+  failOn?: string;
+  platform?: string;
+  trustAttachedSbom?: boolean;
+  layerCache?: boolean;
+  color?: boolean;
+  now?: string;
+}
+
+function imageScanCommand(ctx: CliContext): Command {
+  const command = new Command('scan')
+    .description('Everything runwarden knows about one image: OS, packages and their vulnerabilities, malware, reported like "scan"')
+    .argument('<image>', `${IMAGE_SOURCES.map((s) => s.syntax).join(' | ')}`)
+    .option('--db <file>', 'vulnerability database, also the layer cache (default: $RUNWARDEN_DB or ~/.local/share/runwarden/runwarden.db)')
+    .option('-f, --format <format>', `report format: ${REPORT_FORMATS.map((f) => f.id).join(', ')} (default: table)`)
+    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .option('--fail-on <severity>', `exit 1 when an unsuppressed finding is at or above: ${FAIL_ON.join(', ')} (default: none)`)
+    .option('--platform <os/arch[/variant]>', 'platform to choose from a multi-platform image (default: this machine)');
+  addMalwareOptions(command);
+  return addImageAccessOptions(command)
+    .option('--trust-attached-sbom', 'use an SBOM attached to the image in its registry (OCI referrer) instead of cataloging its layers')
+    .option('--no-layer-cache', 'read every layer even when the layer cache has it')
+    .option('--no-color', 'plain output even on a terminal')
+    .addOption(new Option('--now <iso-time>', 'report time (reproducible reports)').hideHelp())
+    .action(async (input: string, flags: ImageScanFlags) => {
+      await scanOneImage(input, flags, ctx);
+    });
+}
+
+/** Packages from an SBOM attached to the image in its registry (src/sbom/attached.ts), when one is readable. */
+export function attachedSbomProvider(client: RegistryClient): PackagesProvider {
+  return async (image, signal) => {
+    const digests = [image.digest, image.index?.digest].filter((d): d is string => d !== undefined);
+    if (image.name === undefined || digests.length === 0) return { packages: undefined, issues: [] };
+    const got = await attachedSbomPackages(client, image.name, digests, { signal });
+    return { packages: got.sbom === undefined ? undefined : { packages: got.sbom.packages, kind: 'sbom', origin: got.sbom.origin }, issues: got.issues };
+  };
+}
+
+async function scanOneImage(input: string, flags: ImageScanFlags, ctx: CliContext): Promise<void> {
+  const format = findFormat((flags.format ?? 'table').toLowerCase());
+  if (format === undefined) throw unknownValue('--format', flags.format ?? '', REPORT_FORMATS.map((f) => f.id));
+  const failOn = (flags.failOn ?? 'none').toLowerCase();
+  if (!(FAIL_ON as readonly string[]).includes(failOn)) throw unknownValue('--fail-on', flags.failOn ?? '', FAIL_ON);
+  const now = flags.now === undefined ? new Date() : new Date(flags.now);
+  if (Number.isNaN(now.getTime())) throw new UsageError(`Invalid --now "${flags.now ?? ''}": expected an ISO 8601 time, e.g. "2026-01-31T12:00:00Z".`);
+  const platform = flags.platform === undefined ? undefined : parsePlatform(flags.platform);
+  validateImageAccess(flags);
+  const { source, target } = parseImageInput(input);
+  const issues: Issue[] = [];
+  let registry: RegistryClient | undefined;
+  if (source.id === 'registry' || flags.trustAttachedSbom === true) {
+    const got = await registryClientFrom(flags, ctx);
+    issues.push(...got.issues);
+    registry = got.client;
+  }
+  const dbPath = flags.db ?? defaultDbPath(ctx.env);
+  if (dbPath !== ':memory:' && !existsSync(dbPath)) {
+    throw new AppError('db-missing', `No vulnerability database at "${dbPath}"`, { hint: 'Run "runwarden db update" (or "runwarden db import <path|url>"), or pass --db PATH.' });
+  }
+  const db = openVulnDb(dbPath, { readonly: dbPath !== ':memory:' });
+  const malware = await malwareFromFlags(flags, db);
+  const contributors = malware === undefined ? undefined : [...CONTRIBUTORS, malware];
+  let cache: LayerCache | undefined;
+  if (flags.layerCache !== false) {
+    try {
+      cache = LayerCache.open(dbPath);
+    } catch (error) {
+      ctx.stderr.write(`runwarden: layer cache unavailable, reading every layer: ${errorMessage(error)}\n`);
+    }
+  }
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort(new AppError('interrupted', 'Image scan interrupted'));
+  process.once('SIGINT', onSignal);
+  try {
+    const handle = await source.open(target, { platform, signal: controller.signal, registry, containerd: containerdOptions(flags) });
+    let text: string;
+    let report;
+    try {
+      const scan = await scanImage(handle, { db, cache, now, signal: controller.signal, contributors, packages: flags.trustAttachedSbom === true && registry !== undefined ? attachedSbomProvider(registry) : undefined });
+      scan.issues.unshift(...issues);
+      report = imageScanReport(scan, { location: input, now });
+      const toFile = flags.output !== undefined;
+      const color = flags.color !== false && !toFile && ctx.stdout.isTTY === true && ctx.env.NO_COLOR === undefined;
+      text = format.render(report, { color });
+      if (format.id === 'table') text = `${describeImageScan(scan).join('\n')}\n\n${text}`;
+    } finally {
+      await handle.close();
+    }
+    if (flags.output !== undefined) {
+      try {
+        await writeFile(flags.output, text);
+      } catch (error) {
+        throw new UsageError(`Cannot write --output "${flags.output}": ${errorMessage(error)}`, { hint: 'Check that the directory exists and is writable.' });
+      }
+      ctx.stderr.write(`runwarden: wrote ${format.id} report to ${flags.output} (${report.summary.findings} findings, ${report.issues.length} issues)\n`);
+    } else {
+      ctx.stdout.write(text);
+    }
+    if (failOn !== 'none' && report.findings.some((f) => f.suppression === undefined && atLeast(f.severity, failOn as Severity))) ctx.exitCode = EXIT.findings;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    db.close();
+    cache?.close();
+  }
+}
+
+/** The registry and containerd flags (shared with `image scan` and `scan`). */
+export function addImageAccessOptions(command: Command, containerdFor = 'containerd: images'): Command {
+  return command
+    .option('--insecure-registry <host>', 'reach this registry host[:port] over plain HTTP (repeatable)', collect)
+    .option('--docker-config <path>', 'docker config.json (or its folder) with registry credentials (default: $DOCKER_CONFIG, ~/.docker)')
+    .option('--credential-helpers', 'run docker-credential-* helpers named in the docker config (off by default)')
+    .option('--pull-secret <file>', 'a Kubernetes imagePullSecret as JSON ("kubectl get secret NAME -o json"; repeatable)', collect)
+    .option('--registry-mirror <registry=mirror>', 'pull <registry> through <mirror> first, e.g. docker.io=mirror.internal:5000 (repeatable)', collect)
+    .option('--containerd-address <socket>', `containerd socket for ${containerdFor} (default: /run/containerd/containerd.sock)`)
+    .option('--containerd-namespace <name>', 'containerd namespace (default: k8s.io, where the kubelet keeps images)')
+    .option('--containerd-root <dir>', 'read containerd blobs from this root (e.g. /var/lib/containerd) instead of the content API');
+}
+
+/** The registry client the flags describe (credentials from the docker config and pull secrets), with credential issues. */
+export async function registryClientFrom(flags: ImageAccessFlags, ctx: CliContext): Promise<{ client: RegistryClient; issues: Issue[] }> {
+  const mirrors = validateImageAccess(flags);
+  const credentials = await credentialsFrom(flags, ctx);
+  return { client: new RegistryClient({ credentials: credentials.store, hosts: { insecure: flags.insecureRegistry ?? [], mirrors } }), issues: credentials.issues };
+}
+
+/** Check the registry flags whatever the source (a typo is an error even when no registry is used); returns the mirrors. */
+export function validateImageAccess(flags: ImageAccessFlags): Record<string, string[]> {
+  for (const host of flags.insecureRegistry ?? []) {
+    if (!/^[a-zA-Z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:.]+\](:\d{1,5})?$/.test(host)) throw new UsageError(`Invalid --insecure-registry "${host}": expected host[:port], e.g. registry.local:5000 (no scheme, no path).`);
+  }
+  return parseMirrors(flags.registryMirror);
+}
+
+export function containerdOptions(flags: ImageAccessFlags): { address: string | undefined; namespace: string | undefined; root: string | undefined } {
+  return { address: flags.containerdAddress, namespace: flags.containerdNamespace, root: flags.containerdRoot };
+}
+
+async function credentialsFrom(flags: ImageAccessFlags, ctx: CliContext): Promise<{ store: CredentialStore; issues: Issue[] }> {
   const docker = await dockerConfigCredentials({ path: flags.dockerConfig, env: ctx.env, credentialHelpers: flags.credentialHelpers === true });
   const issues = [...docker.issues];
   const stores: CredentialStore[] = [];
@@ -102,16 +256,14 @@ async function inspectImage(input: string, flags: InspectFlags, ctx: CliContext)
   const format = (flags.format ?? 'table').toLowerCase();
   if (!(FORMATS as readonly string[]).includes(format)) throw unknownValue('--format', flags.format ?? '', FORMATS);
   const platform = flags.platform === undefined ? undefined : parsePlatform(flags.platform);
-  for (const host of flags.insecureRegistry ?? []) {
-    if (!/^[a-zA-Z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:.]+\](:\d{1,5})?$/.test(host)) throw new UsageError(`Invalid --insecure-registry "${host}": expected host[:port], e.g. registry.local:5000 (no scheme, no path).`);
-  }
+  validateImageAccess(flags);
   const { source } = parseImageInput(input);
   const issues: Issue[] = [];
   let registry: RegistryClient | undefined;
   if (source.id === 'registry') {
-    const credentials = await credentialsFrom(flags, ctx);
-    issues.push(...credentials.issues);
-    registry = new RegistryClient({ credentials: credentials.store, hosts: { insecure: flags.insecureRegistry ?? [], mirrors: parseMirrors(flags.registryMirror) } });
+    const got = await registryClientFrom(flags, ctx);
+    issues.push(...got.issues);
+    registry = got.client;
   }
   const controller = new AbortController();
   const onSignal = (): void => controller.abort(new UsageError('Interrupted'));
@@ -121,7 +273,7 @@ async function inspectImage(input: string, flags: InspectFlags, ctx: CliContext)
       platform,
       signal: controller.signal,
       registry,
-      containerd: { address: flags.containerdAddress, namespace: flags.containerdNamespace, root: flags.containerdRoot },
+      containerd: containerdOptions(flags),
     });
     try {
       let referrers: ReferrersResult | undefined;

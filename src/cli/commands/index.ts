@@ -7,7 +7,8 @@ import { imageCommand } from './image.js';
 import { nodeCommand } from './node.js';
 import { sbomCommand } from './sbom.js';
 import { scanCommand } from './scan.js';
+import { serveCommand } from './serve.js';
 import { versionCommand } from './version.js';
 
 /** Every CLI command, one file each. Add a command here; there is no registration by import side effects. */
-export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [scanCommand, checkCommand, dbCommand, sbomCommand, imageCommand, nodeCommand, cleanCommand, versionCommand];
+export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [scanCommand, checkCommand, dbCommand, sbomCommand, imageCommand, nodeCommand, cleanCommand, serveCommand, versionCommand];

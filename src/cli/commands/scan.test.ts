@@ -15,7 +15,7 @@ describe('runwarden scan', () => {
     expect(run.stdout).not.toContain('\x1b[');
     expect(run.stdout).toContain('storefront / Deployment cart\n');
     expect(run.stdout).toMatch(/MEDIUM +mixed-versions +2 different digests of ghcr\.io\/acme\/cart:latest/);
-    expect(run.stdout).toContain('Findings: 165 (6 critical, 20 high, 99 medium, 39 low, 1 unknown)');
+    expect(run.stdout).toContain('Findings: 191 (9 critical, 26 high, 103 medium, 39 low, 14 unknown)');
     expect(run.stdout).toContain('Suppressed: 5 finding(s) accepted by exceptions');
   });
 
@@ -41,10 +41,10 @@ describe('runwarden scan', () => {
     const sarif = JSON.parse(run.stdout) as { version: string; runs: Array<{ tool: { driver: { rules: Array<{ id: string }> } }; results: Array<{ ruleId: string; level: string; partialFingerprints: Record<string, string> }> }> };
     expect(sarif.version).toBe('2.1.0');
     const runOut = sarif.runs[0]!;
-    expect(runOut.tool.driver.rules.map((r) => r.id)).toEqual([...CHECKS.map((c) => c.id), 'vulnerable-package']);
+    expect(runOut.tool.driver.rules.map((r) => r.id).sort()).toEqual([...CHECKS.map((c) => c.id), 'vulnerable-package', 'malware'].sort());
     // every finding, suppressed ones included (as SARIF suppressions)
-    expect(runOut.results).toHaveLength(170);
-    expect(runOut.results.filter((r) => r.level === 'error')).toHaveLength(6 + 20 + 2);
+    expect(runOut.results).toHaveLength(196);
+    expect(runOut.results.filter((r) => r.level === 'error')).toHaveLength(9 + 26 + 2);
     expect(runOut.results.every((r) => /^[a-f0-9]{16}$/.test(r.partialFingerprints['runwarden/v1'] ?? ''))).toBe(true);
   });
 
@@ -52,8 +52,8 @@ describe('runwarden scan', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'rw-out-')), 'report.json');
     const run = await cli(['scan', '--demo', '-f', 'json', '-o', out, ...NOW]);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toBe(`runwarden: wrote json report to ${out} (165 findings, 0 issues)\n`);
-    expect((JSON.parse(readFileSync(out, 'utf8')) as { findings: unknown[] }).findings).toHaveLength(170);
+    expect(run.stderr).toBe(`runwarden: wrote json report to ${out} (191 findings, 0 issues)\n`);
+    expect((JSON.parse(readFileSync(out, 'utf8')) as { findings: unknown[] }).findings).toHaveLength(196);
   });
 
   it('exits 1 when a finding is at or above --fail-on, 0 below it', async () => {
@@ -82,7 +82,7 @@ describe('runwarden scan', () => {
     const fromEnv = await cli(['scan', '--demo', '--config', join(dir, 'rw.yaml'), ...NOW], { env: { RUNWARDEN_FORMAT: 'json' } });
     expect(fromEnv.stdout).toContain('"schemaVersion": "1.0"');
     const fromFlag = await cli(['scan', '--demo', '--config', join(dir, 'rw.yaml'), '--format', 'table', '--fail-on', 'none', ...NOW], { env: { RUNWARDEN_FORMAT: 'json' } });
-    expect(fromFlag.stdout).toContain('Findings: 165');
+    expect(fromFlag.stdout).toContain('Findings: 191');
     expect(fromFlag.code).toBe(0);
   });
 });
@@ -92,7 +92,7 @@ describe('runwarden scan on bad input (exit 2, one line, no stack)', () => {
     ['an unknown format', ['--format', 'jsn'], 'runwarden: error: Unknown --format "jsn": expected one of table, json, sarif. Did you mean "json"?\n'],
     ['an unknown --fail-on', ['--fail-on', 'hihg'], 'runwarden: error: Unknown --fail-on "hihg": expected one of critical, high, medium, low, info, unknown, none. Did you mean "high"?\n'],
     ['an invalid namespace', ['-n', 'Kube_System'], 'runwarden: error: Invalid --namespace "Kube_System" (flag): must be a DNS-1123 label (lowercase letters, digits, "-"), e.g. "kube-system".\n'],
-    ['an unknown rule', ['--rules', 'stale-images'], `runwarden: error: Unknown --rules "stale-images": expected one of ${[...CHECKS.map((c) => c.id), 'vulnerable-package'].join(', ')}. Did you mean "stale-image"?\n`],
+    ['an unknown rule', ['--rules', 'stale-images'], `runwarden: error: Unknown --rules "stale-images": expected one of ${[...CHECKS.map((c) => c.id), 'vulnerable-package', 'malware'].join(', ')}. Did you mean "stale-image"?\n`],
     ['two sources', ['--snapshot', 'x'], 'runwarden: error: --demo and --snapshot cannot be combined: pick one source.\n'],
     ['a bad --now', ['--now', 'yesterday'], 'runwarden: error: Invalid --now "yesterday": expected an ISO 8601 time, e.g. "2026-01-31T12:00:00Z".\n'],
   ];
@@ -152,21 +152,91 @@ describe('runwarden scan --sbom-dir', () => {
     expect(run.stderr).toMatch(/^runwarden: error: Cannot open database ".*none\.db": .* Hint: Pass a writable path with --db, or set RUNWARDEN_DB\.\n$/);
   });
 
-  it('refuses --db without --sbom-dir', async () => {
-    const run = await cli(['scan', '--demo', '--db', '/tmp/x.db']);
+  it('refuses --db on a snapshot without a way to read the images', async () => {
+    const run = await cli(['scan', '--snapshot', join(process.cwd(), 'demo', 'cluster'), '--db', '/tmp/x.db']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe('runwarden: error: --db is used with --sbom-dir: give the directory of per-image SBOMs to match.\n');
+    expect(run.stderr).toBe('runwarden: error: --db needs a way to read the running images: --image-dir DIR (OCI layouts), --pull-images (registries), --containerd-root/--containerd-address (on a node), or --sbom-dir DIR.\n');
   });
 
   it('reports SBOM files that are not named after an image digest, and still matches the others', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-sbom-'));
     writeFileSync(join(dir, 'web.cdx.json'), '{}');
     const dbFile = join(dir, 'vuln.db');
-    const imported = await cli(['db', 'import', join(process.cwd(), 'demo', 'advisories'), '--db', dbFile]);
+    const imported = await cli(['db', 'import', join(process.cwd(), 'demo', 'advisories', 'osv'), '--db', dbFile]);
     expect(imported.code).toBe(0);
     const run = await cli(['scan', '--demo', '--sbom-dir', dir, '--db', dbFile, '-f', 'json', ...NOW]);
     const report = JSON.parse(run.stdout) as { issues: Array<{ code: string; message: string }> };
-    expect(report.issues.map((i) => i.code)).toEqual(['sbom-name']);
+    // the user's folder replaces demo/sboms, so fraud-scorer (not in demo/images) is unresolved
+    expect(report.issues.map((i) => i.code)).toEqual(['sbom-name', 'image-unresolved']);
     expect(report.issues[0]?.message).toContain('SBOM files are named after the image digest, e.g. sha256-<64 hex>.cdx.json');
+  });
+});
+
+describe('runwarden scan --image-dir (running images read from OCI layouts)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rw-scan-images-'));
+  const dbFile = join(dir, 'vuln.db');
+  const snapshot = join(process.cwd(), 'demo', 'cluster');
+  const images = join(process.cwd(), 'demo', 'images');
+  let imported: Promise<void> | undefined;
+  const withDb = (): Promise<void> =>
+    (imported ??= (async () => {
+      for (const feed of ['osv', 'alpine-secdb']) expect((await cli(['db', 'import', join(process.cwd(), 'demo', 'advisories', feed), '--db', dbFile])).code).toBe(0);
+    })());
+
+  it('catalogs each running digest once, reports vulnerabilities per workload container, and turns the image it cannot read into one issue', async () => {
+    await withDb();
+    const run = await cli(['scan', '--snapshot', snapshot, '--image-dir', images, '--db', dbFile, '--rules', 'vulnerable-package', '-f', 'json', ...NOW]);
+    expect(run.stderr).toBe('');
+    const report = JSON.parse(run.stdout) as { findings: Array<{ subject: { workload?: { name: string } }; evidence: Record<string, unknown> }>; issues: Array<{ code: string; message: string; hint?: string }> };
+    expect(new Set(report.findings.map((f) => f.subject.workload?.name))).toEqual(new Set(['web', 'cart', 'payments-api', 'nightly-report']));
+    // fraud-scorer's image is not in demo/images (the demo has its SBOM instead): one issue with the fix
+    expect(report.issues).toEqual([
+      {
+        code: 'image-unresolved',
+        message: expect.stringMatching(/^Image registry\.acme\.io\/payments\/fraud-scorer@sha256:[a-f0-9]{64} \(linux\/amd64\), run by payments\/fraud-scorer, could not be read, so it was not checked for vulnerabilities — image-dir: not in .*demo\/images$/),
+        location: expect.stringMatching(/^registry\.acme\.io\/payments\/fraud-scorer@sha256:/),
+        hint: `To scan it: add its OCI layout to ${images} (skopeo copy docker://<repo>@<digest> oci:${images}/<name>).`,
+      },
+    ]);
+  });
+
+  it('reads every layer once: a second scan finds them all in the layer cache of the same database', async () => {
+    await withDb();
+    const cacheDb = join(dir, 'cache.db');
+    expect((await cli(['db', 'import', join(process.cwd(), 'demo', 'advisories', 'osv'), '--db', cacheDb])).code).toBe(0);
+    const first = await cli(['scan', '--snapshot', snapshot, '--image-dir', images, '--db', cacheDb, '-f', 'json', ...NOW]);
+    const { LayerCache } = await import('../../image/analysis/cache.js');
+    const cache = LayerCache.open(cacheDb);
+    const layers = cache.stats().layers;
+    cache.close();
+    expect(layers).toBeGreaterThan(10);
+    const second = await cli(['scan', '--snapshot', snapshot, '--image-dir', images, '--db', cacheDb, '-f', 'json', ...NOW]);
+    expect(JSON.parse(second.stdout)).toEqual(JSON.parse(first.stdout));
+  });
+
+  it('reports an image directory that cannot be read as an issue, and every image as unresolved', async () => {
+    await withDb();
+    const run = await cli(['scan', '--snapshot', snapshot, '--image-dir', join(dir, 'missing'), '--db', dbFile, '--rules', 'vulnerable-package', '-f', 'json', ...NOW]);
+    const report = JSON.parse(run.stdout) as { findings: unknown[]; issues: Array<{ code: string }> };
+    expect(run.code).toBe(0);
+    expect(report.findings).toEqual([]);
+    expect(report.issues[0]?.code).toBe('image-dir');
+    expect(report.issues.filter((i) => i.code === 'image-unresolved')).toHaveLength(19);
+  });
+
+  it('scans only the images of pods on --image-node', async () => {
+    await withDb();
+    const run = await cli(['scan', '--snapshot', snapshot, '--image-dir', images, '--db', dbFile, '--rules', 'vulnerable-package', '--image-node', 'aks-system-31415926-vmss000000', '-f', 'json', ...NOW]);
+    const report = JSON.parse(run.stdout) as { findings: unknown[]; issues: unknown[] };
+    // the system node runs kube-proxy, coredns, metrics-server, node-exporter, prometheus and grafana: no CVE in the demo data
+    expect([run.code, report.findings, report.issues]).toEqual([0, [], []]);
+  });
+
+  it('exits 1 with --fail-on when a running image has a vulnerability at or above it', async () => {
+    await withDb();
+    const critical = await cli(['scan', '--snapshot', snapshot, '--image-dir', images, '--db', dbFile, '--rules', 'vulnerable-package', '--fail-on', 'critical', ...NOW]);
+    expect(critical.code).toBe(1);
+    expect(critical.stdout).toContain('CVE-2021-44906: Prototype Pollution in minimist (minimist 1.2.5)');
+    expect(critical.stdout).toMatch(/at \/app\/node_modules\/minimist\/package\.json \(layer 2\/2 sha256:[a-f0-9]{12}\)/);
   });
 });

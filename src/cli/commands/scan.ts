@@ -12,14 +12,21 @@ import { demoSnapshotPath, packageRoot } from '../../paths.js';
 import { defaultDbPath } from '../../store/db.js';
 import { importAdvisories } from '../../vulndb/import.js';
 import { VULNERABILITY_RULE } from '../../vulndb/match/index.js';
+import { MALWARE_RULE } from '../../malware/findings.js';
 import { openVulnDb, type Db } from '../../vulndb/store/index.js';
 import { CHECKS } from '../../policy/registry.js';
 import { FORMATS, findFormat } from '../../report/registry.js';
-import { scan } from '../../scan/index.js';
+import { LayerCache } from '../../image/analysis/cache.js';
+import type { RegistryClient } from '../../registry/client.js';
+import { containerdLocator, imageDirLocator, registryLocator, type ImageLocator } from '../../scan/images/locate.js';
+import { scan, type RunningImagesSettings } from '../../scan/index.js';
+import { CONTRIBUTORS as IMAGE_CONTRIBUTORS } from '../../scan/images/registry.js';
+import { addMalwareOptions, malwareFromFlags, type MalwareFlags } from './malware-options.js';
 import type { CliContext } from '../context.js';
 import { addPolicyOptions, applyPolicyFlags, policySettings, validateExceptionRules, type PolicyFlags } from './check.js';
+import { addImageAccessOptions, attachedSbomProvider, containerdOptions, registryClientFrom, validateImageAccess, type ImageAccessFlags } from './image.js';
 
-interface ScanFlags extends PolicyFlags {
+interface ScanFlags extends PolicyFlags, ImageAccessFlags, MalwareFlags {
   demo?: boolean;
   snapshot?: string;
   kubeconfig?: string;
@@ -37,6 +44,11 @@ interface ScanFlags extends PolicyFlags {
   debug?: boolean;
   sbomDir?: string;
   db?: string;
+  imageDir?: string;
+  pullImages?: boolean;
+  trustAttachedSbom?: boolean;
+  layerCache?: boolean;
+  imageNode?: string[];
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...splitList(value)];
@@ -54,10 +66,18 @@ export function scanCommand(ctx: CliContext): Command {
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option('--fail-on <severity>', `exit 1 when a finding is at or above: ${FAIL_ON.join(', ')} (default: none)`)
     .option('--sandbox-image <glob>', 'extra pod sandbox (pause) image globs, in use by every pod', collect);
-  return addPolicyOptions(command)
+  addPolicyOptions(command);
+  addMalwareOptions(command);
+  return addImageAccessOptions(command, 'the node agent: read running images from this node')
     .option('--rules <ids>', `only these rules (comma-separated): ${CHECKS.map((c) => c.id).join(', ')}`)
-    .option('--sbom-dir <dir>', 'match the running images against the vulnerability DB using their SBOMs: files named sha256-<hex>.cdx.json / .spdx.json')
-    .option('--db <file>', 'vulnerability database for --sbom-dir (default: $RUNWARDEN_DB or ~/.local/share/runwarden/runwarden.db)')
+    .option('--db <file>', 'match the running images against this vulnerability database, also the layer cache (default: $RUNWARDEN_DB or ~/.local/share/runwarden/runwarden.db)')
+    .option('--sbom-dir <dir>', 'SBOMs of running images, used instead of reading them: files named sha256-<hex>.cdx.json / .spdx.json')
+    .option('--image-dir <dir>', 'read running images from OCI layouts in this folder (offline; indexed by manifest, index and config digest)')
+    .option('--pull-images', 'read running images from their registries (default: on for a live cluster with --db, off for --snapshot/--demo)')
+    .option('--no-pull-images', 'never read images from registries')
+    .option('--trust-attached-sbom', 'use an SBOM attached to an image in its registry (OCI referrer) instead of cataloging its layers')
+    .option('--no-layer-cache', 'read every layer even when the layer cache has it')
+    .option('--image-node <name>', "scan only the images of pods on this node, e.g. the node agent's own with --containerd-root (repeatable)", collect)
     .option('--config <file>', 'settings file (YAML/JSON); flags and RUNWARDEN_* variables override it')
     .option('--no-color', 'plain output even on a terminal')
     .addOption(new Option('--now <iso-time>', 'evaluate as of this time (reproducible reports)').hideHelp())
@@ -95,7 +115,7 @@ async function resolveSettings(flags: ScanFlags, ctx: CliContext): Promise<Setti
   applyPolicyFlags(flags, flagLayer);
   if (flags.rules !== undefined) {
     const rules = splitList(flags.rules);
-    const known = [...CHECKS.map((c) => c.id), VULNERABILITY_RULE];
+    const known = [...CHECKS.map((c) => c.id), VULNERABILITY_RULE, MALWARE_RULE];
     for (const rule of rules) if (!known.includes(rule)) throw unknownValue('--rules', rule, known);
     flagLayer.rules = rules;
   }
@@ -133,10 +153,12 @@ async function runScan(settings: Settings, flags: ScanFlags, ctx: CliContext): P
     now = new Date(flags.now);
     if (Number.isNaN(now.getTime())) throw new UsageError(`Invalid --now "${flags.now}": expected an ISO 8601 time, e.g. "2026-01-31T12:00:00Z".`);
   }
+  const closers: Array<() => void> = [];
   try {
-    const vulnerabilities = await vulnerabilitySetup(settings, flags, ctx);
+    const images = await imagesSetup(settings, flags, ctx);
+    closers.push(...images.close);
     const { report } = await scan({
-      vulnerabilities,
+      images: images.settings,
       source: await createSource(settings, ctx),
       namespaces: settings.namespaces,
       sandboxImages: settings.sandboxImages,
@@ -169,18 +191,68 @@ async function runScan(settings: Settings, flags: ScanFlags, ctx: CliContext): P
     }
   } finally {
     process.removeListener('SIGINT', onSignal);
+    for (const close of closers) close();
   }
 }
 
-/** The demo matches its bundled SBOMs against its bundled advisories (imported into memory, ~50 ms). */
-async function vulnerabilitySetup(settings: Settings, flags: ScanFlags, ctx: CliContext): Promise<{ db: Db; sbomDir: string } | undefined> {
-  if (flags.db !== undefined && flags.sbomDir === undefined) throw new UsageError('--db is used with --sbom-dir: give the directory of per-image SBOMs to match.');
-  if (settings.demo && flags.sbomDir === undefined) {
-    const db = openVulnDb(':memory:');
-    const imported = await importAdvisories(db, join(packageRoot(), 'demo', 'advisories'));
-    if (imported.issues.length > 0) throw new AppError('demo', `The bundled demo advisories did not import: ${imported.issues[0]?.message ?? ''}`);
-    return { db, sbomDir: join(packageRoot(), 'demo', 'sboms') };
+/** The demo's advisory folders, one per source (demo/advisories/SOURCE.md). */
+export const DEMO_FEEDS = ['osv', 'alpine-secdb'] as const;
+
+/**
+ * How the running images are matched: the advisory DB, SBOMs by digest, and where images are read
+ * from (in order: --image-dir, the node's containerd, the registry). Off unless asked for (--db,
+ * --sbom-dir, --image-dir, containerd flags, --pull-images) or --demo, which matches its bundled
+ * images and SBOMs against its bundled advisories (imported into memory, ~50 ms), offline.
+ */
+async function imagesSetup(settings: Settings, flags: ScanFlags, ctx: CliContext): Promise<{ settings: RunningImagesSettings | undefined; close: Array<() => void> }> {
+  validateImageAccess(flags);
+  const containerd = flags.containerdAddress !== undefined || flags.containerdRoot !== undefined || flags.containerdNamespace !== undefined;
+  const live = !settings.demo && settings.snapshot === undefined;
+  const asked = flags.db !== undefined || flags.sbomDir !== undefined || flags.imageDir !== undefined || containerd || flags.pullImages === true || flags.trustAttachedSbom === true;
+  if (!asked && !settings.demo) return { settings: undefined, close: [] };
+  const close: Array<() => void> = [];
+  let db: Db;
+  let dbPath: string | undefined;
+  if (settings.demo && flags.db === undefined) {
+    db = openVulnDb(':memory:');
+    for (const feed of DEMO_FEEDS) {
+      const imported = await importAdvisories(db, join(packageRoot(), 'demo', 'advisories', feed), { workers: 0 });
+      if (imported.issues.length > 0) throw new AppError('demo', `The bundled demo advisories (${feed}) did not import: ${imported.issues[0]?.message ?? ''}`);
+    }
+  } else {
+    dbPath = flags.db ?? defaultDbPath(ctx.env);
+    db = openVulnDb(dbPath, { readonly: dbPath !== ':memory:' });
   }
-  if (flags.sbomDir === undefined) return undefined;
-  return { db: openVulnDb(flags.db ?? defaultDbPath(ctx.env), { readonly: true }), sbomDir: flags.sbomDir };
+  close.push(() => db.close());
+  const sbomDir = flags.sbomDir ?? (settings.demo ? join(packageRoot(), 'demo', 'sboms') : undefined);
+  const imageDir = flags.imageDir ?? (settings.demo ? join(packageRoot(), 'demo', 'images') : undefined);
+  const locators: ImageLocator[] = [];
+  if (imageDir !== undefined) locators.push(imageDirLocator(imageDir));
+  if (containerd) locators.push(containerdLocator(containerdOptions(flags)));
+  const pull = flags.pullImages ?? (live && flags.imageDir === undefined && !containerd);
+  let registry: RegistryClient | undefined;
+  if (pull || flags.trustAttachedSbom === true) {
+    const got = await registryClientFrom(flags, ctx);
+    for (const i of got.issues) ctx.stderr.write(`runwarden: ${i.message}${i.hint === undefined ? '' : ` (${i.hint})`}\n`);
+    registry = got.client;
+  }
+  if (pull && registry !== undefined) locators.push(registryLocator(registry));
+  if (locators.length === 0 && sbomDir === undefined) {
+    throw new UsageError('--db needs a way to read the running images: --image-dir DIR (OCI layouts), --pull-images (registries), --containerd-root/--containerd-address (on a node), or --sbom-dir DIR.');
+  }
+  let cache: LayerCache | undefined;
+  if (flags.layerCache !== false && dbPath !== undefined && locators.length > 0) {
+    try {
+      const opened = LayerCache.open(dbPath);
+      close.push(() => opened.close());
+      cache = opened;
+    } catch (error) {
+      ctx.stderr.write(`runwarden: layer cache unavailable, reading every layer: ${errorMessage(error)}\n`);
+    }
+  }
+  const packages = flags.trustAttachedSbom === true && registry !== undefined ? attachedSbomProvider(registry) : undefined;
+  // Malware rides on the same single pass over each image's layers (nothing to scan with SBOMs only).
+  const malware = locators.length === 0 ? undefined : await malwareFromFlags(flags, db, settings.demo ? [join(packageRoot(), 'demo', 'signatures', 'demo.ndb')] : []);
+  const contributors = malware === undefined ? undefined : [...IMAGE_CONTRIBUTORS, malware];
+  return { settings: { db, sbomDir, locators, cache, packages, nodes: flags.imageNode, contributors }, close };
 }

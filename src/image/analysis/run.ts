@@ -9,7 +9,6 @@
  * layer keeps what was read before the damage (not cached); a layer whose blob does not match its
  * digest is rejected whole — none of its data is used — and the analysis says it is incomplete.
  */
-import picomatch from 'picomatch';
 import { errorMessage } from '../../core/errors.js';
 import { layerCompression } from '../../registry/media-types.js';
 import { issue, type Issue } from '../../core/issue.js';
@@ -19,6 +18,7 @@ import type { LayerIndex } from '../layers/types.js';
 import { readLayer, type FileSink, type LayerLimits, type LayerReadResult } from '../layers/walk.js';
 import type { AnalyzedFile, Analyzer, FileCandidate, FileOutcome } from './analyzer.js';
 import type { LayerCache } from './cache.js';
+import { compileGlobs } from './globs.js';
 import { AnalyzerResults, type LayerValues } from './results.js';
 
 export interface AnalyzeOptions {
@@ -230,7 +230,7 @@ interface PassResult {
 
 /** The single pass over one layer for the analysers whose values are not cached. */
 async function passLayer(image: ImageHandle, layer: LayerRef, analyzers: readonly Analyzer[], label: string, options: AnalyzeOptions): Promise<PassResult & { index: LayerIndex }> {
-  const matchers: Matcher[] = analyzers.map((a) => ({ analyzer: a, glob: a.globs !== undefined && a.globs.length > 0 ? picomatch([...a.globs], { dot: true }) : undefined }));
+  const matchers: Matcher[] = analyzers.map((a) => ({ analyzer: a, glob: a.globs !== undefined && a.globs.length > 0 ? compileGlobs(a.globs) : undefined }));
   const state = new Map(analyzers.map((a) => [a.id, { values: new Map<string, unknown>(), issues: [] as Issue[], analysed: new Set<string>() }]));
   const files = new Map<string, FileCandidate & { mtime: number }>();
   const pending: Array<{ matcher: Matcher; link: AnalyzedFile; target: string }> = [];
@@ -325,10 +325,11 @@ async function passLayer(image: ImageHandle, layer: LayerRef, analyzers: readonl
       signal: options.signal,
       limits: options.limits,
       onFile: (entry) => {
-        const meta = { path: entry.path, size: entry.size, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime };
-        files.set(entry.path, meta);
-        const targets = matchers.filter((m) => wanted(m, meta));
-        return targets.length === 0 ? undefined : sinkFor(toFile(entry.path, meta), targets);
+        // The entry itself is the candidate (it has every FileCandidate field): no copy per file.
+        files.set(entry.path, entry);
+        let targets: Matcher[] | undefined;
+        for (const m of matchers) if (wanted(m, entry)) (targets ??= []).push(m);
+        return targets === undefined ? undefined : sinkFor(toFile(entry.path, entry), targets);
       },
       onHardlink: (entry) => {
         const target = entry.linkname ?? '';

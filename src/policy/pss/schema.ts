@@ -9,6 +9,7 @@
  * (`spec.containers[0].securityContext.privileged`, `metadata.annotations[key]`).
  */
 import { z } from 'zod';
+import { identityCheck } from '../../inventory/identity.js';
 
 const bool = z.boolean().nullish();
 const str = z.string().nullish();
@@ -256,6 +257,8 @@ function compact(record: Record<string, string | null> | null | undefined): Reco
  * undefined when the value as a whole is unusable (not an object).
  */
 export function parseLenient<T>(schema: z.ZodType<T>, value: unknown, basePath: string, issues: FieldIssue[]): T | undefined {
+  // Valid, and zod's copy would equal the value as read: keep it (inventory/identity.ts).
+  if (identityCheck(schema)(value)) return value as T;
   let current = value;
   let copied = false;
   for (let attempt = 0; attempt < 8; attempt++) {

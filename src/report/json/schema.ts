@@ -41,11 +41,52 @@ export const IssueJson = z.strictObject({
   hint: z.string().optional(),
 });
 
+const count = z.number().int().nonnegative();
+
+export const NodeAgentsJson = z.strictObject({
+  schemaVersion: z.literal(1),
+  location: z.string(),
+  status: z.enum(['read', 'unreadable']),
+  staleAfterHours: z.number().positive(),
+  nodes: z.array(
+    z.strictObject({
+      node: z.string(),
+      statusImages: z.strictObject({ cachedImages: count, cachedBytes: count, staleImages: count, reclaimableBytes: count }).nullable(),
+      agentPod: z.boolean(),
+      report: z.enum(['fresh', 'stale', 'absent', 'malformed', 'unreadable', 'none']),
+      agent: z
+        .strictObject({
+          configMap: z.string(),
+          publishedAt: z.iso.datetime(),
+          ageHours: z.number().nonnegative(),
+          run: z.string(),
+          mode: z.enum(['dry-run', 'apply']),
+          runtime: z.string(),
+          images: count,
+          imageBytes: count,
+          unusedImages: count,
+          containers: count,
+          candidates: count,
+          reclaimableBytes: count,
+          removed: count.nullable(),
+          removedBytes: count.nullable(),
+          failed: count.nullable(),
+          skipped: count.nullable(),
+          fsReclaimedBytes: z.number().int().nullable(),
+          imageFsUsedBytes: count.nullable(),
+          topCandidates: z.array(z.strictObject({ name: z.string(), sizeBytes: count, result: z.string() })),
+          issues: count,
+        })
+        .nullable(),
+    }),
+  ),
+});
+
 export const ScanReportJson = z.strictObject({
   schemaVersion: z.string().regex(/^1\.\d+$/),
   tool: z.strictObject({ name: z.literal('runwarden'), version: z.string() }),
   generatedAt: z.iso.datetime(),
-  source: z.strictObject({ type: z.enum(['kubernetes', 'snapshot', 'demo', 'manifests', 'sbom']), location: z.string(), context: z.string().optional() }),
+  source: z.strictObject({ type: z.enum(['kubernetes', 'snapshot', 'demo', 'manifests', 'sbom', 'image']), location: z.string(), context: z.string().optional() }),
   summary: z.strictObject({
     nodes: z.number().int(),
     namespaces: z.number().int(),
@@ -65,5 +106,7 @@ export const ScanReportJson = z.strictObject({
   }),
   findings: z.array(FindingJson),
   issues: z.array(IssueJson),
+  /** 1.x additive: per node, the status.images plan next to the node agent's report (src/agent/). */
+  nodeAgents: NodeAgentsJson.optional(),
 });
 export type ScanReportJson = z.infer<typeof ScanReportJson>;

@@ -29,7 +29,7 @@ export const sarifFormat: ReportFormat = {
   render: (report) => `${JSON.stringify(toSarif(report), null, 2)}\n`,
 };
 
-/** Rules that are not policy checks (findings from the vulnerability matcher). */
+/** Rules that are not policy checks (findings of the per-image contributors: vulnerabilities, malware). */
 const OTHER_RULES: readonly Check[] = [
   {
     id: 'vulnerable-package',
@@ -38,6 +38,16 @@ const OTHER_RULES: readonly Check[] = [
     severity: 'unknown',
     description: 'A package in the image a container runs is inside the affected range of an advisory in the local vulnerability database (OSV, Debian Security Tracker, Alpine secdb). The finding lists every alias, the installed and fixed versions, and why it matched.',
     remediation: 'Rebuild or update the image with the fixed version of the package, then roll the workload out.',
+    mappings: { cis: [], nsa: [], pss: [] },
+    run: () => ({ findings: [], issues: [] }),
+  },
+  {
+    id: 'malware',
+    kind: 'malware',
+    title: 'Malware in a running image',
+    severity: 'critical',
+    description: 'A file in a layer of the image a container runs matches a malware signature (ClamAV hash, body or logical signature, the EICAR test file, or clamd). A file deleted by a later layer is still in the image and still reported.',
+    remediation: 'Stop the workload, rebuild the image from a clean base and sources, and investigate how the file got in (build step and layer in the evidence).',
     mappings: { cis: [], nsa: [], pss: [] },
     run: () => ({ findings: [], issues: [] }),
   },

@@ -6,7 +6,7 @@
  */
 import pc from 'picocolors';
 import type { Finding } from '../../core/finding.js';
-import type { ScanReport } from '../../core/report.js';
+import type { NodeAgentsSummary, ScanReport } from '../../core/report.js';
 import { SEVERITIES, compareSeverity, severityRank, type Severity } from '../../core/severity.js';
 import { formatBytes } from '../../core/format.js';
 import type { RenderOptions, ReportFormat } from '../format.js';
@@ -39,6 +39,7 @@ function severityLabel(c: Colors, s: Severity): string {
 function groupOf(f: Finding): string {
   const s = f.subject;
   if (s.workload !== undefined) return `${s.namespace ?? ''} / ${s.workload.kind} ${s.workload.name}`;
+  if (s.type === 'image' && s.image !== undefined && s.node === undefined) return `image ${s.image}`;
   if (s.node !== undefined) return `node ${s.node}`;
   if (s.namespace !== undefined) return `namespace ${s.namespace}`;
   return 'cluster';
@@ -95,10 +96,31 @@ export function renderTable(report: ScanReport, options: RenderOptions): string 
     lines.push(`${c.bold('Reclaimable:')} ${formatBytes(s.reclaimableBytes)} in ${staleNodes.reduce((n, x) => n + x.staleImages, 0)} unused image(s) on ${staleNodes.length} node(s)`);
     for (const n of staleNodes) lines.push(c.dim(`  ${n.name}: ${formatBytes(n.reclaimableBytes)} of ${formatBytes(n.cachedBytes)} cached (${n.staleImages}/${n.cachedImages} images unused)`));
   }
+  if (report.nodeAgents !== undefined) lines.push(...nodeAgentLines(report.nodeAgents, c));
   if (report.issues.length > 0) {
     lines.push(c.yellow(`${c.bold('Issues:')} ${report.issues.length} (parts of the inventory that could not be read or evaluated)`));
     for (const i of report.issues.slice(0, 20)) lines.push(c.yellow(`  ! ${i.message}`) + (i.hint === undefined ? '' : c.dim(` — ${i.hint}`)));
     if (report.issues.length > 20) lines.push(c.dim(`  … ${report.issues.length - 20} more in the JSON report`));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Per node: the plan from status.images, then what the node agent reported (src/agent/). */
+function nodeAgentLines(agents: NodeAgentsSummary, c: Colors): string[] {
+  const lines = [`${c.bold('Node agents:')} ${c.dim(`status.images plan vs. agent reports (${agents.location}; stale after ${agents.staleAfterHours} h)`)}`];
+  const width = Math.max(...agents.nodes.map((n) => n.node.length));
+  for (const n of agents.nodes) {
+    const plan = n.statusImages === null ? 'not in the cluster' : `status.images ${n.statusImages.staleImages}/${n.statusImages.cachedImages} unused, ${formatBytes(n.statusImages.reclaimableBytes)}`;
+    let agent: string;
+    const a = n.agent;
+    if (a !== null) {
+      const done = a.removed === null ? 'dry run' : `removed ${a.removed} (${formatBytes(a.removedBytes ?? 0)})${a.failed !== null && a.failed > 0 ? c.red(`, ${a.failed} failed`) : ''}${a.skipped !== null && a.skipped > 0 ? `, ${a.skipped} skipped` : ''}`;
+      const text = `agent ${a.ageHours} h ago: ${a.candidates}/${a.images} to remove, ${formatBytes(a.reclaimableBytes)}; ${done}`;
+      agent = n.report === 'stale' ? c.yellow(`${text} (stale)`) : text;
+    } else {
+      agent = { none: c.dim('no agent'), absent: c.yellow('agent pod runs, no report'), malformed: c.yellow('report unreadable (malformed)'), unreadable: c.yellow('reports not readable'), fresh: '', stale: '' }[n.report];
+    }
+    lines.push(`  ${n.node.padEnd(width)}  ${plan} · ${agent}`);
+  }
+  return lines;
 }

@@ -423,7 +423,8 @@ function buildFinding(pkg: Package, lookup: Lookup, about: PackageFacts, group: 
     state,
     vulnerability: primary,
     ids: others,
-    package: { ...about.evidence },
+    // one object per package, shared by its findings (read-only; JSON output is the same)
+    package: about.evidence,
     installedVersion: pkg.version,
     fixedVersions: fixed,
     fixStatus,

@@ -153,16 +153,19 @@ function scanner(path: string): FileScan {
     write(chunk) {
       if (done) return;
       if (!elf) {
-        // The first 4 bytes decide: an ELF goes on, anything else is dropped at once.
-        head = Buffer.concat([head, chunk]);
-        if (head.length < 4) return;
-        elf = head.subarray(0, 4).equals(ELF);
+        // The first 4 bytes decide: an ELF goes on, anything else is dropped at once. (The first
+        // chunk is looked at in place; bytes are gathered only when it is shorter than 4.)
+        if (head.length > 0 || chunk.length < 4) {
+          head = Buffer.concat([head, chunk]);
+          if (head.length < 4) return;
+          chunk = head;
+          head = Buffer.alloc(0);
+        }
+        elf = chunk.subarray(0, 4).equals(ELF);
         if (!elf) {
           done = true;
           return;
         }
-        chunk = head;
-        head = Buffer.alloc(0);
       }
       if (candidate !== undefined) candidate = Buffer.concat([candidate, chunk]);
       else search(chunk);

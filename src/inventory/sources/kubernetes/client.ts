@@ -1,5 +1,5 @@
 /**
- * A minimal GET-JSON client for the Kubernetes API. Authentication, TLS and proxies come from
+ * A minimal JSON client for the Kubernetes API (GETs; one create-or-replace for the node agent's report). Authentication, TLS and proxies come from
  * client-node's `KubeConfig.applyToHTTPSOptions`; the replies stay plain JSON (as `kubectl get -o json`),
  * not client-node's model classes with `Date` fields. Transport failures become `KubeApiError`s
  * that name the server and the cause, here and nowhere else; tokens and headers never appear in them.
@@ -59,10 +59,19 @@ export class ApiClient {
   }
 
   async get(path: string, query: Record<string, string>, signal: AbortSignal | undefined): Promise<ApiReply> {
+    return this.send('GET', path, query, undefined, signal);
+  }
+
+  /** A write (`POST` create, `PUT` replace) with a JSON body; the node agent's report is the only one. */
+  async write(method: 'POST' | 'PUT', path: string, body: unknown, signal: AbortSignal | undefined): Promise<ApiReply> {
+    return this.send(method, path, {}, JSON.stringify(body), signal);
+  }
+
+  private async send(method: 'GET' | 'POST' | 'PUT', path: string, query: Record<string, string>, body: string | undefined, signal: AbortSignal | undefined): Promise<ApiReply> {
     const url = new URL(this.url(path));
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
     for (let attempt = 0; ; attempt++) {
-      const reply = await this.once(url, signal);
+      const reply = await this.once(method, url, body, signal);
       const retryAfter = retryAfterSeconds(reply);
       if (retryAfter === undefined || attempt >= MAX_RETRIES) return reply;
       await sleep(Math.min(retryAfter, MAX_RETRY_AFTER_S) * 1000, undefined, signal === undefined ? undefined : { signal });
@@ -74,12 +83,13 @@ export class ApiClient {
     this.agent = undefined;
   }
 
-  private async once(url: URL, signal: AbortSignal | undefined): Promise<ApiReply> {
+  private async once(method: 'GET' | 'POST' | 'PUT', url: URL, body: string | undefined, signal: AbortSignal | undefined): Promise<ApiReply> {
     const options = await this.requestOptions();
+    if (body !== undefined) options.headers = { ...options.headers, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) };
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
     try {
-      const response = await send(url, { ...options, method: 'GET', signal: combined });
+      const response = await send(url, { ...options, method, signal: combined }, body);
       const encoding = response.headers['content-encoding'];
       const stream = encoding === 'gzip' ? pipeline(response, createGunzip(), () => undefined) : response;
       const text = (await buffer(stream)).toString('utf8');
@@ -155,11 +165,11 @@ export class ApiClient {
   }
 }
 
-function send(url: URL, options: https.RequestOptions): Promise<IncomingMessage> {
+function send(url: URL, options: https.RequestOptions, body: string | undefined): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const request = (url.protocol === 'http:' ? http : https).request(url, options, resolve);
     request.on('error', reject);
-    request.end();
+    request.end(body);
   });
 }
 

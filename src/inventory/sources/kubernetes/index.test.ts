@@ -19,6 +19,7 @@ import { requireComponent } from '../../../../test/components.js';
 import { ConfigError, KubeApiError, UsageError } from '../../../core/errors.js';
 import { RESOURCE_KINDS } from '../../../core/inventory.js';
 import type { SourceResult } from '../../source.js';
+import { ScanReportJson } from '../../../report/json/schema.js';
 import { API_RESOURCES, kubernetesSource, loadKubernetes, type KubernetesSourceOptions } from './index.js';
 
 const run = promisify(execFile);
@@ -230,8 +231,9 @@ describe.skipIf(skipReason !== undefined)(`kubernetes source${skipReason === und
     expect(result.origins.get(deployment as object)).toBe(`${serverUrl}/apis/apps/v1/deployments (shop/web)`);
     // Survives a JSON round trip unchanged: no Date objects, no class instances.
     expect(JSON.parse(JSON.stringify(result.objects))).toEqual(result.objects);
-    // One request per kind with the default page size; every list sent limit=500.
-    expect(seen.map((r) => r.limit)).toEqual(Array<string>(19).fill('500'));
+    // One request per kind with the default page size, and one for the node reports; every list sent limit=500.
+    expect(seen.map((r) => r.limit)).toEqual(Array<string>(20).fill('500'));
+    expect(seen.at(-1)?.path).toBe('/api/v1/namespaces/runwarden-node/configmaps');
   });
 
   it('replayed API: a 403 on pods is an issue naming the verb and the ClusterRole, and the scan continues', async () => {
@@ -263,6 +265,62 @@ describe.skipIf(skipReason !== undefined)(`kubernetes source${skipReason === und
     expect(report.source).toEqual({ type: 'kubernetes', location: serverUrl, context: 'replay' });
     expect(report.summary).toMatchObject({ nodes: 2, pods: 0 });
     expect(report.issues.map((i) => i.code)).toEqual(['kube-forbidden', 'stale-image-skipped']);
+  });
+
+  it('replayed API: reads the node agents\u2019 report ConfigMaps in runwarden-node, and runwarden scan shows them next to the status.images plan', async () => {
+    const result = await load({});
+    expect(result.nodeReports?.status).toBe('read');
+    expect(result.nodeReports?.location).toBe(`${serverUrl}/api/v1/namespaces/runwarden-node/configmaps`);
+    expect(result.nodeReports?.configMaps.map((c) => c.metadata.name)).toEqual(['runwarden-node-worker-a']);
+    expect(result.nodeReports?.origins.get(result.nodeReports.configMaps[0] as object)).toBe(`${serverUrl}/api/v1/namespaces/runwarden-node/configmaps (runwarden-node/runwarden-node-worker-a)`);
+    expect(result.issues).toEqual([]);
+
+    const run = await cli(['scan', '--kubeconfig', kubeconfig, '--format', 'json', '--now', '2026-11-28T12:00:00Z']);
+    expect(run.code).toBe(0);
+    const report = ScanReportJson.parse(JSON.parse(run.stdout));
+    expect(report.nodeAgents?.location).toBe(`${serverUrl}/api/v1/namespaces/runwarden-node/configmaps`);
+    expect(report.nodeAgents?.nodes.map((n) => [n.node, n.report, n.statusImages?.cachedImages, n.agent?.images ?? null, n.agent?.removed ?? null])).toEqual([
+      ['worker-a', 'fresh', 4, 4, 2],
+      ['worker-b', 'none', 5, null, null],
+    ]);
+    expect(report.nodeAgents?.nodes[0]?.agent?.ageHours).toBe(2.5);
+    expect(report.issues.filter((i) => i.code.startsWith('node-report'))).toEqual([]);
+
+    const table = await cli(['scan', '--kubeconfig', kubeconfig, '--now', '2026-11-28T12:00:00Z']);
+    expect(table.stdout).toContain(`Node agents: status.images plan vs. agent reports (${serverUrl}/api/v1/namespaces/runwarden-node/configmaps; stale after 48 h)`);
+    expect(table.stdout).toMatch(/^ {2}worker-a {2}status\.images \d+\/4 unused, .+ · agent 2\.5 h ago: 2\/4 to remove, 305\.2 MiB; removed 2 \(305\.2 MiB\)$/m);
+    expect(table.stdout).toMatch(/^ {2}worker-b {2}status\.images \d+\/5 unused, .+ · no agent$/m);
+  });
+
+  it('replayed API: reports that may not be read are unreadable, and no issue in a scan of a cluster without agents', async () => {
+    overrides.set('GET /api/v1/namespaces/runwarden-node/configmaps', () => ({ status: 403, file: 'status/403-forbidden-list-configmaps.json' }));
+    const result = await load({});
+    expect(result.nodeReports?.status).toBe('unreadable');
+    expect(result.nodeReports?.issue).toEqual({
+      code: 'node-report-forbidden',
+      message:
+        `Cannot read the node agents' reports: Forbidden to list configmaps in namespace "runwarden-node" (403 Forbidden): configmaps is forbidden: User "system:serviceaccount:runwarden:runwarden" cannot list resource "configmaps" in API group "" in the namespace "runwarden-node"`,
+      location: `${serverUrl}/api/v1/namespaces/runwarden-node/configmaps`,
+      hint: 'Grant list on configmaps in namespace "runwarden-node" with the Role in deploy/node-agent/rbac.yaml (kubectl apply -k deploy/node-agent); check with "kubectl auth can-i list configmaps -n runwarden-node".',
+    });
+    expect(result.issues).toEqual([]);
+    expect(result.complete).toEqual([...RESOURCE_KINDS]);
+    const run = await cli(['scan', '--kubeconfig', kubeconfig, '--format', 'json', '--now', '2026-11-28T12:00:00Z']);
+    const report = ScanReportJson.parse(JSON.parse(run.stdout));
+    expect(report.nodeAgents).toBeUndefined();
+    expect(report.issues.filter((i) => i.code.startsWith('node-report'))).toEqual([]);
+  });
+
+  it('replayed API: nodeReportNamespace false reads no reports; another namespace is read instead', async () => {
+    const none = await load({ nodeReportNamespace: false });
+    expect(none.nodeReports).toBeUndefined();
+    expect(seen.some((r) => r.path.includes('configmaps'))).toBe(false);
+    seen = [];
+    const other = await load({ nodeReportNamespace: 'ops' });
+    expect(seen.at(-1)?.path).toBe('/api/v1/namespaces/ops/configmaps');
+    // Unrecorded: the replay server's 404, an unreadable list (a real server answers an empty list for a missing namespace).
+    expect(other.nodeReports?.status).toBe('unreadable');
+    await expect(load({ nodeReportNamespace: 'Ops' })).rejects.toThrow('Invalid node report namespace "Ops": must be a namespace name (DNS-1123 label), e.g. "runwarden-node".');
   });
 
   it('replayed API: runwarden scan exits 3 with one line naming the server for a 401', async () => {
@@ -427,6 +485,8 @@ describe.skipIf(skipReason !== undefined)(`kubernetes source${skipReason === und
       '/apis/rbac.authorization.k8s.io/v1/namespaces/shop/rolebindings',
       '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
       '/apis/security.istio.io/v1/namespaces/shop/peerauthentications',
+      // Node-level data, whatever the filter: the node agents' reports.
+      '/api/v1/namespaces/runwarden-node/configmaps',
     ]);
     expect(result.namespaces).toEqual(['shop']);
     expect(names(result.objects.Namespace)).toEqual(['shop']);

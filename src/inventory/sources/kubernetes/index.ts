@@ -3,21 +3,24 @@
  * NetworkPolicies, ServiceAccounts, RBAC roles and bindings and Istio PeerAuthentications from a
  * live API server (see readme.md). A kind that cannot be listed (403, 404, expired pagination)
  * becomes an issue and is left out of `complete`; the scan goes on. A CRD that is not installed
- * (PeerAuthentication without Istio) is not an issue: there are none. Credentials
+ * (PeerAuthentication without Istio) is not an issue: there are none. The node agents' report
+ * ConfigMaps are listed by label in their one namespace (`nodeReports`). Credentials
  * that are rejected (401) and a server that cannot be reached are fatal `KubeApiError`s.
  */
 import { UsageError } from '../../../core/errors.js';
 import type { ResourceKind } from '../../../core/inventory.js';
 import { issue, type Issue } from '../../../core/issue.js';
-import { OBJECT_SCHEMAS, emptyClusterObjects, type ClusterObjects } from '../../schema.js';
-import type { InventorySource, LoadOptions, SourceResult } from '../../source.js';
+import { DEFAULT_NODE_REPORT_NAMESPACE, OBJECT_SCHEMAS, emptyClusterObjects, type ClusterObjects } from '../../schema.js';
+import type { InventorySource, LoadOptions, NodeReportObjects, SourceResult } from '../../source.js';
 import { ApiClient } from './client.js';
 import { resolveKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
 import { getNamespace, listAll, type ListContext, type ListResult } from './list.js';
+import { checkReportNamespace, listNodeReports } from './node-reports.js';
 import { API_RESOURCES, apiVersion, type ApiResource } from './resources.js';
 
 export { IN_CLUSTER_CONTEXT, SERVICE_ACCOUNT_DIR, resolveKubeconfig, type KubeconfigOptions, type ResolvedKubeconfig } from './kubeconfig.js';
 export { API_RESOURCES, type ApiResource } from './resources.js';
+export { NODE_REPORT_RBAC_FILE, listNodeReports, nodeReportPublisher, type NodeReportPublisher, type PublishOptions } from './node-reports.js';
 
 export const DEFAULT_PAGE_SIZE = 500;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -27,6 +30,8 @@ export interface KubernetesSourceOptions extends KubeconfigOptions {
   pageSize?: number | undefined;
   /** Per request, including reading the reply (default 30 s). */
   requestTimeoutMs?: number | undefined;
+  /** Namespace of the node agents' report ConfigMaps (default `runwarden-node`); `false`: do not read them. */
+  nodeReportNamespace?: string | false | undefined;
 }
 
 /** DNS-1123 label: what a namespace name must be (and what makes it safe in a URL path). */
@@ -45,6 +50,7 @@ export async function loadKubernetes(options: KubernetesSourceOptions, loadOptio
   for (const ns of namespaces ?? []) {
     if (!DNS_LABEL.test(ns)) throw new UsageError(`Invalid namespace "${ns}": must be a DNS-1123 label (lower-case letters, digits and "-", at most 63), e.g. "kube-system"`);
   }
+  const reportNamespace = options.nodeReportNamespace === false ? undefined : checkReportNamespace(options.nodeReportNamespace ?? DEFAULT_NODE_REPORT_NAMESPACE, 'node report namespace');
   const signal = loadOptions.signal;
   signal?.throwIfAborted();
 
@@ -53,6 +59,7 @@ export async function loadKubernetes(options: KubernetesSourceOptions, loadOptio
   const ctx: ListContext = { client, pageSize, signal };
   const collector: Collector = { objects: emptyClusterObjects(), origins: new WeakMap(), issues: [], seen: new Set() };
   const complete: ResourceKind[] = [];
+  let nodeReports: NodeReportObjects | undefined;
   try {
     for (const resource of API_RESOURCES) {
       signal?.throwIfAborted();
@@ -69,6 +76,8 @@ export async function loadKubernetes(options: KubernetesSourceOptions, loadOptio
       if (ok) complete.push(resource.kind);
       loadOptions.onProgress?.({ kind: resource.kind, count: collector.objects[resource.kind].length });
     }
+    // Node-level data, read whatever the namespace filter: the agents' reports (src/agent/).
+    if (reportNamespace !== undefined) nodeReports = await listNodeReports(ctx, reportNamespace);
   } finally {
     client.close();
   }
@@ -79,6 +88,7 @@ export async function loadKubernetes(options: KubernetesSourceOptions, loadOptio
     complete,
     namespaces,
     issues: collector.issues,
+    nodeReports,
   };
 }
 

@@ -7,7 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import { KubeApiError } from '../../../core/errors.js';
 import { issue, type Issue } from '../../../core/issue.js';
 import type { ApiClient, ApiReply } from './client.js';
-import { apiVersion, listPath, rbacName, type ApiResource } from './resources.js';
+import { apiVersion, listPath, rbacName, type ResourcePath } from './resources.js';
 import { ObjectList, Status } from './schema.js';
 
 /** Re-lists after an expired `continue` token before giving up on the kind. */
@@ -30,7 +30,8 @@ export interface ListResult {
   issue?: Issue | undefined;
 }
 
-export async function listAll(ctx: ListContext, resource: ApiResource, namespace?: string): Promise<ListResult> {
+/** `selector`: a label selector (`labelSelector`), for the node reports; the inventory kinds are listed whole. */
+export async function listAll(ctx: ListContext, resource: ResourcePath, namespace?: string, selector?: string): Promise<ListResult> {
   const path = listPath(resource, namespace);
   const url = ctx.client.url(path);
   for (let pass = 0; ; pass++) {
@@ -39,6 +40,7 @@ export async function listAll(ctx: ListContext, resource: ApiResource, namespace
     let expired = false;
     do {
       const query: Record<string, string> = { limit: String(ctx.pageSize) };
+      if (selector !== undefined) query.labelSelector = selector;
       if (token !== undefined) query.continue = token;
       const reply = await ctx.client.get(path, query, ctx.signal);
       if (reply.status === 410 && token !== undefined) {
@@ -72,7 +74,7 @@ export async function listAll(ctx: ListContext, resource: ApiResource, namespace
 }
 
 /** One Namespace by name (the namespace filter's cluster-scoped counterpart of a list). */
-export async function getNamespace(ctx: ListContext, resource: ApiResource, name: string): Promise<ListResult> {
+export async function getNamespace(ctx: ListContext, resource: ResourcePath, name: string): Promise<ListResult> {
   const path = `${listPath(resource)}/${encodeURIComponent(name)}`;
   const url = ctx.client.url(path);
   const reply = await ctx.client.get(path, {}, ctx.signal);
@@ -85,7 +87,7 @@ export async function getNamespace(ctx: ListContext, resource: ApiResource, name
 }
 
 /** An error reply as an issue; 401 is fatal (no other request can succeed either). */
-function failure(client: ApiClient, reply: ApiReply, resource: ApiResource, verb: 'list' | 'get', namespace: string | undefined, url: string): Issue {
+function failure(client: ApiClient, reply: ApiReply, resource: ResourcePath, verb: 'list' | 'get', namespace: string | undefined, url: string): Issue {
   const status = Status.safeParse(reply.body);
   const serverMessage = status.success ? (status.data.message ?? '') : reply.text.trim();
   const said = `${reply.status} ${STATUS_CODES[reply.status] ?? ''}`.trim();

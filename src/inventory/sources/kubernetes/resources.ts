@@ -18,6 +18,12 @@ export interface ApiResource {
   optional?: true;
 }
 
+/** Where a resource lives in the API: enough to list it and name it in messages. */
+export type ResourcePath = Pick<ApiResource, 'group' | 'version' | 'plural' | 'namespaced'>;
+
+/** The node agents' reports (`src/agent/`): ConfigMaps, read by label in one namespace only. */
+export const CONFIGMAPS: ResourcePath = { group: '', version: 'v1', plural: 'configmaps', namespaced: true };
+
 /** The resources the inventory reads, in `RESOURCE_KINDS` order; `deploy/clusterrole.yaml` grants exactly these. */
 export const API_RESOURCES: readonly ApiResource[] = [
   { kind: 'Namespace', group: '', version: 'v1', plural: 'namespaces', namespaced: false },
@@ -41,17 +47,17 @@ export const API_RESOURCES: readonly ApiResource[] = [
 ];
 
 /** `v1` or `apps/v1`: the `apiVersion` of the objects. */
-export function apiVersion(resource: ApiResource): string {
+export function apiVersion(resource: ResourcePath): string {
   return resource.group === '' ? resource.version : `${resource.group}/${resource.version}`;
 }
 
 /** `/api/v1/pods`, `/apis/apps/v1/namespaces/shop/deployments` (namespace already validated as a DNS label). */
-export function listPath(resource: ApiResource, namespace?: string): string {
+export function listPath(resource: ResourcePath, namespace?: string): string {
   const base = resource.group === '' ? `/api/${resource.version}` : `/apis/${resource.group}/${resource.version}`;
   return namespace === undefined ? `${base}/${resource.plural}` : `${base}/namespaces/${encodeURIComponent(namespace)}/${resource.plural}`;
 }
 
 /** RBAC name as `kubectl auth can-i` spells it: `pods`, `deployments.apps`. */
-export function rbacName(resource: ApiResource): string {
+export function rbacName(resource: ResourcePath): string {
   return resource.group === '' ? resource.plural : `${resource.plural}.${resource.group}`;
 }

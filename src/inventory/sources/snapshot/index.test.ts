@@ -61,6 +61,23 @@ describe('snapshot source on the upstream cluster-state dumps', () => {
   });
 });
 
+describe('snapshot source: objects kept as read (inventory/identity.ts)', () => {
+  it('keeps a valid object as parsed, and copies one it must change instead of editing what it read', async () => {
+    const bare = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } };
+    const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n', namespace: 'ignored', labels: { zone: null } } };
+    const root = dir({
+      // the namespace-less pod twice (a List and its own file): still one object, no conflict
+      'list.json': JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [bare, pod('q', 'shop'), node] }),
+      'p.json': JSON.stringify(bare),
+    });
+    const result = await loadSnapshot({ path: root });
+    expect(result.objects.Pod.map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name}`)).toEqual(['default/p', 'shop/q']);
+    expect(result.issues.filter((i) => i.code === 'snapshot-conflict')).toEqual([]);
+    // zod's transforms still apply where the fast path steps aside (a null label reads as '')
+    expect(result.objects.Node[0]?.metadata).toEqual({ name: 'n', labels: { zone: '' } });
+  });
+});
+
 describe('snapshot source formats', () => {
   it('reads multi-document YAML, typed lists whose items have no kind, and nested directories', async () => {
     const root = dir({

@@ -12,8 +12,11 @@ import type { z } from 'zod';
 import { InputError, errorMessage } from '../../../core/errors.js';
 import { CLUSTER_SCOPED_KINDS, RESOURCE_KINDS, type ResourceKind } from '../../../core/inventory.js';
 import { issue, type Issue } from '../../../core/issue.js';
+import { identityCheck } from '../../identity.js';
 import { OBJECT_SCHEMAS, emptyClusterObjects, type ClusterObjects } from '../../schema.js';
 import type { InventorySource, LoadOptions, SourceResult } from '../../source.js';
+import { ConfigMap, isNodeReportConfigMap } from '../../schema.js';
+import type { NodeReportObjects } from '../../source.js';
 
 const EXTENSIONS = new Set(['.json', '.yaml', '.yml']);
 const KINDS = new Set<string>(RESOURCE_KINDS);
@@ -40,13 +43,15 @@ interface Collector {
   issues: Issue[];
   /**
    * kind/namespace/name → origins, to drop exact duplicates seen in two files. Objects are
-   * serialised only once a name repeats (`jsons`); until then `first` is the object as read (zod
-   * returns copies, so it is never mutated).
+   * serialised only once a name repeats (`jsons`); until then `first` is the object as read (never
+   * mutated: a kept object that needs a change is copied first).
    */
   seen: Map<string, { origins: string[]; first: Record<string, unknown>; jsons: Set<string> | undefined }>;
   kindsSeen: Set<ResourceKind>;
   ignored: Map<string, number>;
   namespaces: Set<string> | undefined;
+  /** The node agents' report ConfigMaps (src/agent/); undefined until one is seen. */
+  nodeReports?: NodeReportObjects | undefined;
 }
 
 export async function loadSnapshot(options: SnapshotOptions, loadOptions: LoadOptions = {}): Promise<SourceResult> {
@@ -93,6 +98,7 @@ export async function loadSnapshot(options: SnapshotOptions, loadOptions: LoadOp
     complete: RESOURCE_KINDS.filter((k) => collector.kindsSeen.has(k)),
     namespaces: loadOptions.namespaces,
     issues: collector.issues,
+    nodeReports: collector.nodeReports === undefined ? undefined : { ...collector.nodeReports, location: displayRoot },
   };
 }
 
@@ -191,6 +197,7 @@ function collectValue(value: unknown, path: Array<string | number>, locate: Loca
     collector.issues.push(issue('snapshot-invalid', `${locate(path)}: object has no "kind"`, locate(path), 'Each object needs "kind" (kubectl output always has it).'));
     return;
   }
+  if (kind === 'ConfigMap' && collectNodeReport(record, locate(path), collector)) return;
   if (!KINDS.has(kind)) {
     collector.ignored.set(kind, (collector.ignored.get(kind) ?? 0) + 1);
     return;
@@ -198,24 +205,34 @@ function collectValue(value: unknown, path: Array<string | number>, locate: Loca
   const resourceKind = kind as ResourceKind;
   collector.kindsSeen.add(resourceKind);
   const schema: z.ZodType = OBJECT_SCHEMAS[resourceKind];
-  const parsed = schema.safeParse(record);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    const issuePath = [...path, ...(first?.path ?? []).filter((p): p is string | number => typeof p !== 'symbol')];
-    const where = locate(issuePath);
-    const name = objectName(record);
-    collector.issues.push(issue('snapshot-invalid', `${where}: invalid ${kind}${name}: ${first?.message ?? 'does not match the schema'} at ${jsonPath(first?.path ?? [])}`, where, 'The object was skipped; fix or re-export it.'));
-    return;
+  type Envelope = { metadata: { name: string; namespace?: string | null | undefined } };
+  let object: Envelope;
+  if (identityCheck(schema)(record)) {
+    // Valid, and zod's copy would equal the object as read: keep it (see identity.ts).
+    object = record as Envelope;
+  } else {
+    const parsed = schema.safeParse(record);
+    if (!parsed.success) {
+      const first = parsed.error.issues[0];
+      const issuePath = [...path, ...(first?.path ?? []).filter((p): p is string | number => typeof p !== 'symbol')];
+      const where = locate(issuePath);
+      const name = objectName(record);
+      collector.issues.push(issue('snapshot-invalid', `${where}: invalid ${kind}${name}: ${first?.message ?? 'does not match the schema'} at ${jsonPath(first?.path ?? [])}`, where, 'The object was skipped; fix or re-export it.'));
+      return;
+    }
+    object = parsed.data as Envelope;
   }
-  const object = parsed.data as { metadata: { name: string; namespace?: string | null | undefined } };
   const clusterScoped = CLUSTER_SCOPED_KINDS.has(resourceKind);
+  // The object may be the record as read, which stays unchanged for duplicate detection: metadata
+  // is replaced by a changed copy, never edited in place.
   if (!clusterScoped && (object.metadata.namespace === undefined || object.metadata.namespace === null || object.metadata.namespace === '')) {
     // As kubectl apply does: a namespaced object without a namespace lives in "default".
-    object.metadata.namespace = 'default';
+    object = { ...object, metadata: { ...object.metadata, namespace: 'default' } };
   }
   if (clusterScoped && object.metadata.namespace !== undefined && object.metadata.namespace !== null && object.metadata.namespace !== '') {
     // kubectl ignores metadata.namespace on cluster-scoped objects; so does the inventory.
-    delete object.metadata.namespace;
+    const { namespace: _ignored, ...metadata } = object.metadata;
+    object = { ...object, metadata };
   }
   if (collector.namespaces !== undefined) {
     const ns = resourceKind === 'Namespace' ? object.metadata.name : object.metadata.namespace;
@@ -292,4 +309,21 @@ function jsonErrorPosition(text: string, error: unknown): string {
   const line = before.split('\n').length;
   const column = pos - before.lastIndexOf('\n');
   return `at line ${line} column ${column} (${message.replace(/ in JSON at position \d+.*$/, '').replace(/, ".*$/, '')})`;
+}
+
+/**
+ * A ConfigMap labelled as a node agent's report (`kubectl get cm -n runwarden-node -l
+ * app.kubernetes.io/component=node-report -o json`) goes to `nodeReports`; any other ConfigMap is
+ * not part of the inventory. Returns whether it was taken.
+ */
+function collectNodeReport(record: Record<string, unknown>, origin: string, collector: Collector): boolean {
+  const parsed = ConfigMap.safeParse(record);
+  if (!parsed.success || !isNodeReportConfigMap(parsed.data)) return false;
+  collector.nodeReports ??= { location: '', status: 'read', configMaps: [], origins: new WeakMap() };
+  const name = `${parsed.data.metadata.namespace ?? ''}/${parsed.data.metadata.name}`;
+  // The same report dumped twice (a List and a single file): keep the first.
+  if (collector.nodeReports.configMaps.some((c) => `${c.metadata.namespace ?? ''}/${c.metadata.name}` === name && JSON.stringify(c.data) === JSON.stringify(parsed.data.data))) return true;
+  collector.nodeReports.configMaps.push(parsed.data);
+  collector.nodeReports.origins.set(parsed.data, origin);
+  return true;
 }

@@ -1,5 +1,5 @@
 import { fingerprint, type Finding } from '../../../core/finding.js';
-import { formatImageReference } from '../../../core/image-ref.js';
+import { formatImageReference, type ImageReference } from '../../../core/image-ref.js';
 import { workloadKey, type Inventory, type WorkloadRef } from '../../../core/inventory.js';
 import { NSA, type Check, type CheckResult } from '../../check.js';
 
@@ -25,10 +25,16 @@ interface Group {
 
 function run(inventory: Inventory): CheckResult {
   const groups = new Map<string, Group>();
+  // Parsed references are shared by the containers that name the same image: format each once.
+  const formatted = new Map<ImageReference, string>();
   for (const pod of inventory.pods) {
     for (const c of pod.containers) {
       if (c.running === undefined || c.ref === undefined) continue;
-      const image = formatImageReference(c.ref);
+      let image = formatted.get(c.ref);
+      if (image === undefined) {
+        image = formatImageReference(c.ref);
+        formatted.set(c.ref, image);
+      }
       const key = `${workloadKey(pod.workload)}\0${c.name}\0${image}`;
       let group = groups.get(key);
       if (group === undefined) {

@@ -1,5 +1,5 @@
 import { fingerprint, type Finding } from '../../../core/finding.js';
-import { formatImageReference } from '../../../core/image-ref.js';
+import { formatImageReference, type ImageReference } from '../../../core/image-ref.js';
 import type { Inventory, NodeInfo, PodInfo } from '../../../core/inventory.js';
 import { issue, type Issue } from '../../../core/issue.js';
 import { NSA, type Check, type CheckContext, type CheckResult } from '../../check.js';
@@ -36,23 +36,33 @@ function run(inventory: Inventory, context: CheckContext): CheckResult {
     list.push(pod);
     podsByNode.set(pod.nodeName, list);
   }
-  // Nodes cache the same images: decide "sandbox image?" once per distinct list of names.
+  // Nodes cache the same images: decide "sandbox image?" once per distinct name (an image is one
+  // when any of its names is), and compute each parsed reference's tag key once.
   const sandboxed = new Map<string, boolean>();
   const isSandbox = (names: string[]): boolean => {
-    const key = names.join('\0');
-    let result = sandboxed.get(key);
-    if (result === undefined) {
-      result = matchesAny(names, sandbox);
-      sandboxed.set(key, result);
+    for (const name of names) {
+      let result = sandboxed.get(name);
+      if (result === undefined) {
+        result = matchesAny([name], sandbox);
+        sandboxed.set(name, result);
+      }
+      if (result) return true;
     }
-    return result;
+    return false;
+  };
+  const tagKeys = new Map<ImageReference, string | undefined>();
+  const keyOf = (ref: ImageReference): string | undefined => {
+    if (tagKeys.has(ref)) return tagKeys.get(ref);
+    const key = tagKey(ref);
+    tagKeys.set(ref, key);
+    return key;
   };
   const findings: Finding[] = [];
-  for (const node of inventory.nodes) findings.push(...staleOnNode(node, podsByNode.get(node.name) ?? [], isSandbox));
+  for (const node of inventory.nodes) findings.push(...staleOnNode(node, podsByNode.get(node.name) ?? [], isSandbox, keyOf));
   return { findings, issues };
 }
 
-function staleOnNode(node: NodeInfo, pods: PodInfo[], isSandbox: (names: string[]) => boolean): Finding[] {
+function staleOnNode(node: NodeInfo, pods: PodInfo[], isSandbox: (names: string[]) => boolean, keyOf: (ref: ImageReference) => string | undefined): Finding[] {
   const digests = new Set<string>();
   const tags = new Set<string>();
   for (const pod of pods) {
@@ -60,7 +70,7 @@ function staleOnNode(node: NodeInfo, pods: PodInfo[], isSandbox: (names: string[
       if (c.running !== undefined) digests.add(c.running.digest);
       if (c.ref !== undefined) {
         if (c.ref.digest !== undefined) digests.add(c.ref.digest);
-        const key = tagKey(c.ref);
+        const key = keyOf(c.ref);
         if (key !== undefined) tags.add(key);
       }
       if (c.statusImage !== undefined) {
@@ -71,7 +81,7 @@ function staleOnNode(node: NodeInfo, pods: PodInfo[], isSandbox: (names: string[
   const findings: Finding[] = [];
   for (const image of node.images) {
     if (isSandbox(image.names)) continue;
-    const used = image.digests.some((d) => digests.has(d)) || image.tags.some((t) => tags.has(tagKey(t) ?? ''));
+    const used = image.digests.some((d) => digests.has(d)) || image.tags.some((t) => tags.has(keyOf(t) ?? ''));
     if (used) continue;
     const display = image.tags[0] === undefined ? (image.names[0] ?? '<untagged>') : formatImageReference(image.tags[0]);
     const subject = { type: 'image' as const, node: node.name, image: display };

@@ -1,0 +1,219 @@
+/**
+ * bench/serve — issue 11 "Performance": the 30,000-pod snapshot of bench/inventory fed through the watch path,
+ * then 1,000 pod changes. The service is the real command (`runwarden serve --kubeconfig …` run by
+ * bench/serve/service.ts in a child process, so its memory is its own) watching a replaying HTTPS API server (test/k8s-watch.ts: paginated lists, then watch
+ * streams) run by this process, which also pushes the changes and generates the API load.
+ * Targets: steady-state RSS under 1 GiB; a change whose image was already analysed reflected in the API within
+ * 2 s; API p99 under 100 ms for a filtered findings page.
+ *
+ * Run: `npm run bench -- serve` (compiled) or `npx tsx bench/serve.ts`.
+ *
+ * Baselines measured in the same run: a one-shot `runwarden scan` of the same snapshot from files (a child, for
+ * its wall time and peak RSS) against the service's first scan through the watch path; `/healthz` (no work)
+ * against the findings page, under the same load generator (16 concurrent keep-alive clients).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startReplayApi, withVersion, type ReplayApi } from '../test/k8s-watch.js';
+import { API_RESOURCES } from '../src/inventory/sources/kubernetes/index.js';
+import { listPath } from '../src/inventory/sources/kubernetes/resources.js';
+import { loadSnapshot } from '../src/inventory/sources/snapshot/index.js';
+import { generate } from './inventory.js';
+
+const CHANGES = 1000;
+const TARGET_RSS = 1024 ** 3;
+const TARGET_REFLECT_MS = 2000;
+const TARGET_P99_MS = 100;
+const REQUESTS = 2000;
+const CONCURRENCY = 16;
+
+const mib = (b: number): string => `${(b / 1048576).toFixed(0)} MiB`;
+const ms = (m: number): string => (m >= 1000 ? `${(m / 1000).toFixed(2)} s` : `${m.toFixed(1)} ms`);
+
+/** A script next to this file: `.js` when compiled, `.ts` under tsx. */
+function script(relative: string): string {
+  const compiled = fileURLToPath(new URL(`${relative}.js`, import.meta.url));
+  return existsSync(compiled) ? compiled : fileURLToPath(new URL(`${relative}.ts`, import.meta.url));
+}
+
+/** VmRSS and VmHWM (peak) of a process, from /proc. */
+function memoryOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+function cpuOf(pid: number): number {
+  // utime + stime in clock ticks (100/s on Linux).
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+async function baselineScan(dir: string): Promise<{ ms: number; peak: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, script('../src/cli/main'), 'scan', '--snapshot', dir, '--format', 'json', '--output', join(dir, 'report.json')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let peak = 0;
+    const timer = setInterval(() => {
+      try {
+        peak = Math.max(peak, memoryOf(child.pid ?? 0).peak);
+      } catch {
+        // exited
+      }
+    }, 50);
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      if (code === 0) resolve({ ms: performance.now() - t0, peak });
+      else reject(new Error(`runwarden scan exited ${code}`));
+    });
+  });
+}
+
+/** p50/p99 of GETs to `url` with CONCURRENCY workers. */
+async function load(url: string): Promise<{ p50: number; p99: number; rps: number }> {
+  const times: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < REQUESTS) {
+        next++;
+        const s = performance.now();
+        const res = await fetch(url);
+        await res.arrayBuffer();
+        if (!res.ok) throw new Error(`${url}: ${res.status}`);
+        times.push(performance.now() - s);
+      }
+    }),
+  );
+  times.sort((a, b) => a - b);
+  return { p50: times[Math.floor(times.length * 0.5)] ?? 0, p99: times[Math.floor(times.length * 0.99)] ?? 0, rps: (times.length * 1000) / (performance.now() - t0) };
+}
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function json<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: ${res.status}`);
+  return (await res.json()) as T;
+}
+
+export async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'runwarden-bench-serve-'));
+  let api: ReplayApi | undefined;
+  let service: ChildProcess | undefined;
+  try {
+    await generate(dir);
+    const raw = await loadSnapshot({ path: dir });
+    console.log(`bench/serve: node ${process.version}, ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(`snapshot: ${raw.objects.Pod.length} pods, ${raw.objects.Node.length} nodes, ${raw.objects.Namespace.length} namespaces`);
+    const base = await baselineScan(dir);
+    console.log(`baseline: one-shot runwarden scan --snapshot (child): ${ms(base.ms)}, peak RSS ${mib(base.peak)}`);
+
+    api = await startReplayApi();
+    for (const r of API_RESOURCES) api.setList(listPath(r), raw.objects[r.kind].map((o) => withVersion(o as Record<string, unknown>, '1000')), '1000');
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [...process.execArgv, script('./serve/service'), '--kubeconfig', api.kubeconfig, '--port', '0', '--store', join(dir, 'history.db')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    service = child;
+    let log = '';
+    child.stderr?.on('data', (c: Buffer) => (log += c.toString()));
+    await until(() => /serving on (http\S+)/.test(log) || child.exitCode !== null, 120_000, 'the service to listen');
+    if (child.exitCode !== null) throw new Error(`the service exited ${child.exitCode}: ${log.slice(-500)}`);
+    const url = /serving on (http\S+)/.exec(log)?.[1] ?? '';
+    const pid = child.pid ?? 0;
+    await until(async () => (await fetch(`${url}/readyz`)).status === 200, 600_000, 'the first scan');
+    const firstMs = performance.now() - t0;
+    const summary = await json<{ summary: { pods: number; findings: number } }>(`${url}/api/v1/summary`);
+    if (summary.summary.pods !== raw.objects.Pod.length) throw new Error(`the watched inventory has ${summary.summary.pods} pods, the snapshot ${raw.objects.Pod.length}`);
+    console.log(`service: first scan through the watch path (paginated lists over HTTPS + scan + history) ready after ${ms(firstMs)}, CPU ${ms(cpuOf(pid))}, ${summary.summary.findings} findings; ratio to baseline ×${(firstMs / base.ms).toFixed(2)}`);
+
+    // 1,000 pod changes: each pod now runs the image (digest) of another pod, already analysed.
+    const pods = raw.objects.Pod as Array<Record<string, unknown>>;
+    const digestOf = (p: Record<string, unknown>): string | undefined => (p.status as { containerStatuses?: Array<{ imageID?: string }> } | undefined)?.containerStatuses?.[0]?.imageID;
+    const changed = (p: Record<string, unknown>, imageID: string, rv: number): Record<string, unknown> => {
+      const status = p.status as { containerStatuses?: Array<Record<string, unknown>> };
+      return withVersion({ ...p, status: { ...status, containerStatuses: (status.containerStatuses ?? []).map((c, i) => (i === 0 ? { ...c, imageID } : c)) } }, String(rv));
+    };
+    const scans = async (): Promise<number> => (await json<{ items: unknown[] }>(`${url}/api/v1/scans?limit=1000`)).items.length;
+    const scansBefore = await scans();
+    const t1 = performance.now();
+    for (let i = 0; i < CHANGES; i++) {
+      const p = pods[(i * 29) % pods.length] ?? {};
+      const other = digestOf(pods[(i * 29 + 7) % pods.length] ?? {});
+      if (other !== undefined) api.push('/api/v1/pods', { type: 'MODIFIED', object: changed(p, other, 2000 + i) });
+      if (i % 100 === 99) await new Promise((r) => setTimeout(r, 100));
+    }
+    // Settled: no new scan for 5 s after the last change's debounce.
+    let count = await scans();
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 5000));
+      const now = await scans();
+      if (now === count && now > scansBefore) break;
+      count = now;
+    }
+    const settleMs = performance.now() - t1;
+    const steady = memoryOf(pid);
+    console.log(`${CHANGES} pod changes → ${count - scansBefore} rescan(s) (debounced and coalesced), settled after ${ms(settleMs)}; service RSS ${mib(steady.rss)} (peak ${mib(steady.peak)})`);
+
+    // One more change, its image already analysed (it runs elsewhere) but new to this workload: until the
+    // workload page shows it.
+    const target = pods.find((p) => ((p.metadata as { ownerReferences?: unknown[] }).ownerReferences ?? []).length > 0) ?? pods[0] ?? {};
+    const meta = target.metadata as { name: string; namespace: string };
+    const ranked = await json<{ items: Array<{ workload: string }> }>(`${url}/api/v1/workloads?namespace=${encodeURIComponent(meta.namespace)}&limit=1000`);
+    let detailUrl = '';
+    let before = '';
+    for (const w of ranked.items) {
+      const candidate = `${url}/api/v1/workloads/${w.workload.split('/').map(encodeURIComponent).join('/')}`;
+      const detail = await json<{ pods: string[] }>(candidate);
+      if (detail.pods.includes(`${meta.namespace}/${meta.name}`)) {
+        detailUrl = candidate;
+        before = JSON.stringify(detail);
+      }
+    }
+    if (detailUrl === '') throw new Error(`no workload page lists pod ${meta.namespace}/${meta.name}`);
+    const bare = (d: string | undefined): string => (d === undefined ? '' : d.slice(d.lastIndexOf('sha256:')));
+    const newDigest = pods.map(digestOf).find((d) => d !== undefined && !before.includes(bare(d))) ?? '';
+    const wanted = bare(newDigest);
+    const t2 = performance.now();
+    api.push('/api/v1/pods', { type: 'MODIFIED', object: changed(target, newDigest, 9000) });
+    await until(async () => JSON.stringify(await json(detailUrl)).includes(wanted), 600_000, 'the change in the API');
+    const reflectMs = performance.now() - t2;
+    console.log(`one change with an already-analysed image reflected in the API after ${ms(reflectMs)} (2 s debounce + rescan of the in-memory inventory)`);
+
+    const ns = raw.objects.Namespace[3]?.metadata.name ?? 'default';
+    const health = await load(`${url}/healthz`);
+    const page = await load(`${url}/api/v1/findings?severity=medium&namespace=${encodeURIComponent(ns)}&limit=100`);
+    console.log(`API, ${CONCURRENCY} concurrent clients × ${REQUESTS} requests: /healthz p50 ${ms(health.p50)} p99 ${ms(health.p99)}; filtered findings page p50 ${ms(page.p50)} p99 ${ms(page.p99)} (${page.rps.toFixed(0)} req/s); p99 ratio ×${(page.p99 / health.p99).toFixed(2)}`);
+    const end = memoryOf(pid);
+    console.log(`service CPU ${ms(cpuOf(pid))}, RSS ${mib(end.rss)}, peak RSS ${mib(end.peak)}; load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    service = undefined;
+    console.log(`SIGTERM → exit ${code}${/stopped \(clean\)/.test(log) ? ', clean' : ''}`);
+    const results: Array<[boolean, string]> = [
+      [steady.rss < TARGET_RSS, `steady-state RSS ${mib(steady.rss)} < ${mib(TARGET_RSS)}`],
+      [reflectMs < TARGET_REFLECT_MS, `change reflected ${ms(reflectMs)} < ${ms(TARGET_REFLECT_MS)}`],
+      [page.p99 < TARGET_P99_MS, `findings page p99 ${ms(page.p99)} < ${ms(TARGET_P99_MS)}`],
+    ];
+    for (const [ok, text] of results) console.log(`${ok ? 'PASS' : 'FAIL'} ${text}`);
+    if (results.some(([ok]) => !ok)) process.exitCode = 1;
+  } finally {
+    service?.kill('SIGKILL');
+    await api?.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main();
+}

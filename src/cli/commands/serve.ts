@@ -1,0 +1,369 @@
+/**
+ * `runwarden serve`: the continuous monitoring service (src/serve/). Scans a snapshot, the demo or a live
+ * cluster on a schedule (and, for a cluster, on watched changes), keeps history in SQLite (default: the
+ * runwarden database) or PostgreSQL (`--store postgres://…`), notifies, and serves /metrics, /healthz,
+ * /readyz, the REST API and the dashboard. Stops cleanly on SIGTERM/SIGINT.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { envLayer, mergeSettings, readConfigFile, splitList, validateLayer } from '../../config/load.js';
+import { Namespace, type Settings, type SettingsLayer } from '../../config/schema.js';
+import { AppError, ConfigError, UsageError, errorMessage } from '../../core/errors.js';
+import { isSeverity, type Severity } from '../../core/severity.js';
+import type { InventorySource } from '../../inventory/source.js';
+import { snapshotSource } from '../../inventory/sources/snapshot/index.js';
+import { demoSnapshotPath, packageRoot } from '../../paths.js';
+import { CHECKS } from '../../policy/registry.js';
+import { LayerCache } from '../../image/analysis/cache.js';
+import { imageDirLocator } from '../../scan/images/locate.js';
+import { scan, type RunningImagesSettings } from '../../scan/index.js';
+import { defaultDbPath } from '../../store/db.js';
+import { importAdvisories } from '../../vulndb/import.js';
+import { VULNERABILITY_RULE } from '../../vulndb/match/index.js';
+import { MALWARE_RULE } from '../../malware/findings.js';
+import { openVulnDb } from '../../vulndb/store/index.js';
+import { seedDemoHistory } from '../../serve/demo.js';
+import { parseDuration } from '../../serve/duration.js';
+import { openPostgresHistory, redactUrl } from '../../serve/history/postgres.js';
+import { openSqliteHistory } from '../../serve/history/sqlite.js';
+import { HistoryStore } from '../../serve/history/store.js';
+import { startServe, type FreshnessGate, type Notifier, type ServeHandle } from '../../serve/index.js';
+import type { MonitorOptions } from '../../serve/monitor.js';
+import { jsonLogger, type Logger } from '../../serve/log.js';
+import { ServeMetrics } from '../../serve/metrics/index.js';
+import { kubeEventsNotifier } from '../../serve/notify/kube-events.js';
+import { webhookNotifier } from '../../serve/notify/webhook.js';
+import { ApiClient } from '../../inventory/sources/kubernetes/client.js';
+import { resolveKubeconfig } from '../../inventory/sources/kubernetes/index.js';
+import { readTokenFile, type TokenEntry } from '../../serve/server/auth.js';
+import { watchVulnDb, type DbWatch } from '../../serve/triggers.js';
+import { startWatch, type WatchHandle } from '../../serve/watch/index.js';
+import type { CliContext } from '../context.js';
+import { addPolicyOptions, applyPolicyFlags, policySettings, validateExceptionRules, type PolicyFlags } from './check.js';
+import { DEMO_FEEDS, unknownValue } from './scan.js';
+
+interface ServeFlags extends PolicyFlags {
+  demo?: boolean;
+  snapshot?: string;
+  kubeconfig?: string;
+  context?: string;
+  inCluster?: boolean;
+  namespace?: string[];
+  sandboxImage?: string[];
+  rules?: string;
+  config?: string;
+  sbomDir?: string;
+  imageDir?: string;
+  db?: string;
+  store?: string;
+  interval: string;
+  retain: string;
+  host: string;
+  port: string;
+  tokenFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  watch: boolean;
+  webhookUrl?: string;
+  webhookSecretFile?: string;
+  notifySeverity: string;
+  kubeEvents?: boolean;
+  notifyRate: string;
+  grace: string;
+  dbPoll: string;
+}
+
+/** What tests inject: a stop signal instead of process signals, and a hook once the service listens. */
+export interface ServeIo {
+  /** Aborting it stops the service as SIGTERM would. */
+  signal?: AbortSignal | undefined;
+  onListening?: ((info: { url: string; firstScan: Promise<void> }) => void) | undefined;
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...splitList(value)];
+type MonitorScanOptions = MonitorOptions['scan'];
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export function serveCommand(ctx: CliContext, io: ServeIo = {}): Command {
+  const command = new Command('serve')
+    .description('Run the monitoring service: scheduled and watched rescans, history, notifications, metrics, REST API and dashboard')
+    .option('--demo', 'serve the bundled demo cluster, with a synthetic history so trends show')
+    .option('--snapshot <path>', 'rescan a directory or file of "kubectl get … -o json|yaml" output')
+    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, in-cluster, ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context (default: the current context)')
+    .option('--in-cluster', 'use the pod service account (when running inside the cluster)')
+    .option('-n, --namespace <names>', 'only these namespaces (repeat or comma-separate); default: all', collect)
+    .option('--sandbox-image <glob>', 'extra pod sandbox (pause) image globs', collect);
+  return addPolicyOptions(command)
+    .option('--rules <ids>', `only these rules (comma-separated): ${CHECKS.map((c) => c.id).join(', ')}`)
+    .option('--db <file>', 'vulnerability database the running images are matched against; its updates trigger a re-match (default: $RUNWARDEN_DB)')
+    .option('--sbom-dir <dir>', 'SBOMs of the running images: files named sha256-<hex>.cdx.json / .spdx.json')
+    .option('--image-dir <dir>', 'read running images from OCI layouts in this folder (layer results cached in --db)')
+    .option('--config <file>', 'settings file (YAML/JSON); flags and RUNWARDEN_* variables override it')
+    .option('--store <path|url>', 'history store: a SQLite file (default: the runwarden database; the demo keeps it in memory) or postgres://user@host/db')
+    .option('--interval <duration>', 'scan schedule, e.g. 1h, 30m (with a watched cluster: the full rescan period)', '1h')
+    .option('--retain <duration>', 'drop history older than this, e.g. 90d', '90d')
+    .option('--host <address>', 'listen address', '127.0.0.1')
+    .option('--port <port>', 'listen port (0: any free port)', '8080')
+    .option('--token-file <file>', 'API bearer tokens, one "sha256:<hex> [name]" per line (required off loopback)')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM); needs --tls-key')
+    .option('--tls-key <file>', 'private key (PEM) of --tls-cert')
+    .option('--no-watch', 'with a live cluster: do not watch, rescan on --interval only')
+    .option('--webhook-url <url>', 'POST new/fixed findings and end-of-life containers here (JSON, HMAC-signed with --webhook-secret-file)')
+    .option('--webhook-secret-file <file>', 'HMAC-SHA256 key for the X-Runwarden-Signature header')
+    .option('--kube-events', 'also create a Kubernetes Event on the workload of each new or fixed finding (needs create on events: deploy/serve/rbac-events.yaml)')
+    .option('--notify-severity <severity>', 'notify about new findings at or above this severity', 'high')
+    .option('--notify-rate <n>', 'at most this many webhook deliveries per minute', '30')
+    .option('--grace <duration>', 'on SIGTERM, let a running scan finish this long before abandoning it', '30s')
+    .option('--db-poll <duration>', 'how often to look for vulnerability DB updates', '1m')
+    .option('--debug', 'show stack traces on errors')
+    .action(async (flags: ServeFlags) => {
+      await runServe(flags, ctx, io);
+    });
+}
+
+async function resolveSettings(flags: ServeFlags, ctx: CliContext): Promise<Settings> {
+  const fileLayer = flags.config === undefined ? {} : await readConfigFile(flags.config);
+  const flagLayer: SettingsLayer = {};
+  if (flags.namespace !== undefined) {
+    for (const ns of flags.namespace) if (!Namespace.safeParse(ns).success) throw new UsageError(`Invalid --namespace "${ns}" (flag): must be a DNS-1123 label (lowercase letters, digits, "-"), e.g. "kube-system".`);
+    flagLayer.namespaces = flags.namespace;
+  }
+  if (flags.kubeconfig !== undefined) flagLayer.kubeconfig = flags.kubeconfig;
+  if (flags.context !== undefined) flagLayer.context = flags.context;
+  if (flags.inCluster === true) flagLayer.inCluster = true;
+  if (flags.snapshot !== undefined) flagLayer.snapshot = flags.snapshot;
+  if (flags.demo === true) flagLayer.demo = true;
+  if (flags.sandboxImage !== undefined) flagLayer.sandboxImages = flags.sandboxImage;
+  applyPolicyFlags(flags, flagLayer);
+  if (flags.rules !== undefined) {
+    const known = [...CHECKS.map((c) => c.id), VULNERABILITY_RULE, MALWARE_RULE];
+    const rules = splitList(flags.rules);
+    for (const rule of rules) if (!known.includes(rule)) throw unknownValue('--rules', rule, known);
+    flagLayer.rules = rules;
+  }
+  const settings = mergeSettings(fileLayer, envLayer(ctx.env), validateLayer(flagLayer, 'flags'));
+  validateExceptionRules(settings, flags.config);
+  if (settings.demo && settings.snapshot !== undefined) throw new UsageError('--demo and --snapshot cannot be combined: pick one source.');
+  if ((settings.demo || settings.snapshot !== undefined) && (settings.kubeconfig !== undefined || settings.context !== undefined || settings.inCluster)) {
+    throw new UsageError(`${settings.demo ? '--demo' : '--snapshot'} reads files; --kubeconfig, --context and --in-cluster are for a live cluster. Drop one of them.`);
+  }
+  return settings;
+}
+
+interface Parsed {
+  intervalMs: number;
+  retainMs: number;
+  graceMs: number;
+  dbPollMs: number;
+  port: number;
+  notifySeverity: Severity;
+  notifyRate: number;
+}
+
+function parseFlags(flags: ServeFlags): Parsed {
+  const port = Number(flags.port);
+  if (!/^\d{1,5}$/.test(flags.port) || port > 65535) throw new UsageError(`Invalid --port "${flags.port}": expected 0–65535, e.g. 8080`);
+  const severity = flags.notifySeverity.toLowerCase();
+  if (!isSeverity(severity)) throw unknownValue('--notify-severity', flags.notifySeverity, ['critical', 'high', 'medium', 'low', 'info', 'unknown']);
+  const rate = Number(flags.notifyRate);
+  if (!/^\d{1,5}$/.test(flags.notifyRate) || rate < 1) throw new UsageError(`Invalid --notify-rate "${flags.notifyRate}": expected a positive whole number of deliveries per minute, e.g. 30`);
+  if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together: give both, or neither for plain HTTP.');
+  if (flags.kubeEvents === true && (flags.demo === true || flags.snapshot !== undefined)) throw new UsageError('--kube-events needs a live cluster: drop --demo/--snapshot, or drop --kube-events.');
+  if (flags.webhookSecretFile !== undefined && flags.webhookUrl === undefined) throw new UsageError('--webhook-secret-file is used with --webhook-url: give the URL to notify.');
+  return {
+    intervalMs: parseDuration(flags.interval, '--interval', { min: 10_000 }),
+    retainMs: parseDuration(flags.retain, '--retain', { min: 3_600_000 }),
+    graceMs: parseDuration(flags.grace, '--grace'),
+    dbPollMs: parseDuration(flags.dbPoll, '--db-poll', { min: 1000 }),
+    port,
+    notifySeverity: severity,
+    notifyRate: rate,
+  };
+}
+
+async function readSecretFile(path: string, flag: string): Promise<Buffer> {
+  try {
+    const data = await readFile(path);
+    // A Secret mounted from `kubectl create secret --from-literal` has no newline; one from a file often does.
+    const trimmed = Buffer.from(data.toString('utf8').replace(/\r?\n$/, ''), 'utf8');
+    if (trimmed.length === 0) throw new ConfigError(`${flag} "${path}" is empty`, { hint: 'Put the secret in the file (at least 16 random bytes).' });
+    return trimmed;
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw new ConfigError(`Cannot read ${flag} "${path}": ${errorMessage(error)}`, { hint: 'Check the path and that the Secret is mounted.' });
+  }
+}
+
+async function openHistory(store: string | undefined, settings: Settings, ctx: CliContext): Promise<HistoryStore> {
+  if (store !== undefined && /^postgres(ql)?:\/\//.test(store)) return new HistoryStore(await openPostgresHistory(store));
+  if (store !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(store)) throw new UsageError(`Unknown --store "${redactUrl(store)}": expected a SQLite file path or postgres://user@host:5432/db`);
+  return new HistoryStore(openSqliteHistory(store ?? (settings.demo ? ':memory:' : defaultDbPath(ctx.env))));
+}
+
+interface ImagesSetup {
+  settings: RunningImagesSettings;
+  /** The advisory DB is a file another process updates (`runwarden db update`): watch it for re-matches. */
+  watched: boolean;
+  close(): void;
+}
+
+/**
+ * The running images' findings, as `scan` sets them up: the demo matches its bundled images and SBOMs against
+ * its bundled advisories (in memory); otherwise --db with --sbom-dir (SBOMs by digest) and/or --image-dir (OCI
+ * layouts, layer results cached in the same DB). Re-matching after a DB update reads no image again.
+ */
+async function imagesSetup(settings: Settings, flags: ServeFlags, ctx: CliContext): Promise<ImagesSetup | undefined> {
+  if (settings.demo && flags.db === undefined && flags.sbomDir === undefined && flags.imageDir === undefined) {
+    const db = openVulnDb(':memory:');
+    for (const feed of DEMO_FEEDS) {
+      const imported = await importAdvisories(db, join(packageRoot(), 'demo', 'advisories', feed), { workers: 0 });
+      if (imported.issues.length > 0) throw new AppError('demo', `The bundled demo advisories (${feed}) did not import: ${imported.issues[0]?.message ?? ''}`);
+    }
+    const locators = [imageDirLocator(join(packageRoot(), 'demo', 'images'))];
+    return { settings: { db, sbomDir: join(packageRoot(), 'demo', 'sboms'), locators }, watched: false, close: () => db.close() };
+  }
+  if (flags.sbomDir === undefined && flags.imageDir === undefined) {
+    if (flags.db !== undefined) throw new UsageError('--db needs a way to read the running images: --sbom-dir DIR (SBOMs by digest) or --image-dir DIR (OCI layouts).');
+    return undefined;
+  }
+  const dbPath = flags.db ?? defaultDbPath(ctx.env);
+  const db = openVulnDb(dbPath, { readonly: true });
+  const closers: Array<() => void> = [() => db.close()];
+  let cache: LayerCache | undefined;
+  if (flags.imageDir !== undefined) {
+    const opened = LayerCache.open(dbPath);
+    closers.push(() => opened.close());
+    cache = opened;
+  }
+  return {
+    settings: { db, sbomDir: flags.sbomDir, locators: flags.imageDir === undefined ? [] : [imageDirLocator(flags.imageDir)], cache },
+    watched: true,
+    close: () => {
+      for (const c of closers) c();
+    },
+  };
+}
+
+async function runServe(flags: ServeFlags, ctx: CliContext, io: ServeIo): Promise<void> {
+  const settings = await resolveSettings(flags, ctx);
+  const parsed = parseFlags(flags);
+  let tokens: TokenEntry[] | undefined;
+  if (flags.tokenFile !== undefined) tokens = await readTokenFile(flags.tokenFile);
+  else if (!LOOPBACK.has(flags.host)) {
+    throw new UsageError(`--host ${flags.host} exposes the API beyond this machine: give --token-file with the hashes of the API tokens`, { hint: 'Or listen on 127.0.0.1 (the default) behind a proxy that authenticates.' });
+  }
+  const tls = flags.tlsCert === undefined || flags.tlsKey === undefined ? undefined : { cert: await readSecretFile(flags.tlsCert, '--tls-cert'), key: await readSecretFile(flags.tlsKey, '--tls-key') };
+  const log: Logger = jsonLogger(ctx.stderr);
+  const metrics = new ServeMetrics({ processMetrics: true });
+  const live = !settings.demo && settings.snapshot === undefined;
+
+  const history = await openHistory(flags.store, settings, ctx);
+  let images: ImagesSetup | undefined;
+  let watch: WatchHandle | undefined;
+  let dbWatch: DbWatch | undefined;
+  let eventsClient: ApiClient | undefined;
+  let handle: ServeHandle | undefined;
+  try {
+    images = await imagesSetup(settings, flags, ctx);
+    let source: InventorySource;
+    if (settings.demo) source = snapshotSource({ path: demoSnapshotPath(), type: 'demo', displayRoot: 'demo/cluster' });
+    else if (settings.snapshot !== undefined) source = snapshotSource({ path: settings.snapshot });
+    else if (flags.watch) {
+      watch = await startWatch({ kubeconfig: settings.kubeconfig, context: settings.context, inCluster: settings.inCluster ? true : undefined, env: ctx.env, namespaces: settings.namespaces, log, metrics });
+      source = watch.source;
+    } else {
+      const { kubernetesSource } = await import('../../inventory/sources/kubernetes/index.js');
+      source = kubernetesSource({ kubeconfig: settings.kubeconfig, context: settings.context, inCluster: settings.inCluster ? true : undefined, env: ctx.env });
+    }
+    const scanOptions = {
+      source,
+      namespaces: settings.namespaces,
+      sandboxImages: settings.sandboxImages,
+      rules: settings.rules,
+      policy: policySettings(settings),
+      exceptions: settings.exceptions,
+      images: images?.settings,
+    } satisfies MonitorScanOptions;
+    if (settings.demo) {
+      const { report } = await scan({ ...scanOptions, now: new Date() });
+      const seeded = await seedDemoHistory(history, report, new Date());
+      if (seeded > 0) log('info', 'demo history seeded', { scans: seeded });
+    }
+    const notifiers: Notifier[] = [];
+    if (flags.webhookUrl !== undefined) {
+      notifiers.push(
+        webhookNotifier({
+          url: flags.webhookUrl,
+          secret: flags.webhookSecretFile === undefined ? undefined : await readSecretFile(flags.webhookSecretFile, '--webhook-secret-file'),
+          minSeverity: parsed.notifySeverity,
+          perMinute: parsed.notifyRate,
+          metrics,
+          log,
+        }),
+      );
+    }
+    if (flags.kubeEvents === true) {
+      eventsClient = new ApiClient(await resolveKubeconfig({ kubeconfig: settings.kubeconfig, context: settings.context, inCluster: settings.inCluster ? true : undefined, env: ctx.env }), 10_000);
+      notifiers.push(kubeEventsNotifier({ client: eventsClient, minSeverity: parsed.notifySeverity, metrics, log }));
+    }
+    const freshness: FreshnessGate | undefined = watch;
+    handle = await startServe({
+      scan: scanOptions,
+      history,
+      host: flags.host,
+      port: parsed.port,
+      tls,
+      tokens,
+      intervalMs: parsed.intervalMs,
+      retainMs: parsed.retainMs,
+      notifiers,
+      freshness,
+      metrics,
+      log,
+      adapter: live ? 'kubernetes' : 'snapshot',
+    });
+    const monitor = handle.monitor;
+    watch?.onChange((reason) => void monitor.trigger(reason));
+    if (images?.watched === true) {
+      dbWatch = watchVulnDb(images.settings.db, { intervalMs: parsed.dbPollMs, metrics, log, onUpdate: (version) => void monitor.trigger(`db-update:${version}`) });
+    }
+    ctx.stderr.write(`runwarden: serving on ${handle.url} (dashboard /, API /api/v1/, metrics /metrics)\n`);
+    io.onListening?.({ url: handle.url, firstScan: handle.firstScan });
+    await waitForStop(io.signal);
+    log('info', 'shutting down', { graceMs: parsed.graceMs });
+    dbWatch?.stop();
+    watch?.stop();
+    const outcome = await handle.stop(parsed.graceMs);
+    handle = undefined;
+    ctx.stderr.write(`runwarden: stopped (${outcome === 'abandoned' ? 'a running scan was abandoned' : 'clean'})\n`);
+  } catch (error) {
+    dbWatch?.stop();
+    watch?.stop();
+    if (handle !== undefined) await handle.stop(0).catch(() => undefined);
+    else await history.close().catch(() => undefined);
+    throw error;
+  } finally {
+    eventsClient?.close();
+    images?.close();
+  }
+}
+
+/** Resolves on SIGTERM or SIGINT (or the injected signal in tests). */
+function waitForStop(injected: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.removeListener('SIGTERM', done);
+      process.removeListener('SIGINT', done);
+      resolve();
+    };
+    if (injected !== undefined) {
+      if (injected.aborted) return done();
+      injected.addEventListener('abort', done, { once: true });
+    } else {
+      process.once('SIGTERM', done);
+      process.once('SIGINT', done);
+    }
+  });
+}

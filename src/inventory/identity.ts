@@ -1,0 +1,222 @@
+/**
+ * A fast path for zod at the inventory's boundary. zod's `parse` returns a copy of every object it
+ * validates; for a 30,000-pod snapshot that copy (and the garbage it leaves) costs more than the
+ * rest of the inventory. `identityCheck(schema)` compiles a zod schema, from its own definition, into
+ * a predicate that answers `true` only when `schema.safeParse(value)` would succeed AND return a
+ * value equal to `value` (same keys, same values, nothing transformed), so the caller can keep the
+ * parsed JSON as it is. `false` means "not sure": the caller runs zod as before, which gives the
+ * result and the error message. zod stays the only definition of what is valid; this only skips
+ * the copy when the copy would change nothing.
+ *
+ * Conservative by construction: anything it does not model (defaults, lazies, refinements,
+ * transforms not declared below, checks that rewrite values, arrays with length checks, strict or
+ * stripping objects with keys they do not know) answers `false`.
+ */
+import type { z } from 'zod';
+
+type Guard = (value: unknown) => boolean;
+
+/**
+ * Transforms that return their input unchanged when `when` holds (e.g. `null → ''` is the identity
+ * on strings). Declared next to the transform, in schema.ts.
+ */
+const IDENTITY_WHEN = new WeakMap<z.ZodType, Guard>();
+
+export function identityWhen<T extends z.ZodType>(schema: T, when: Guard): T {
+  IDENTITY_WHEN.set(schema, when);
+  return schema;
+}
+
+const compiled = new WeakMap<z.ZodType, Guard>();
+
+/** The predicate for `schema` (compiled once per schema). */
+export function identityCheck(schema: z.ZodType): Guard {
+  let guard = compiled.get(schema);
+  if (guard === undefined) {
+    guard = compile(schema);
+    compiled.set(schema, guard);
+  }
+  return guard;
+}
+
+const never: Guard = () => false;
+const always: Guard = () => true;
+
+/** Checks that only accept or reject (never rewrite the value); evaluated by zod itself on the leaf. */
+const READ_ONLY_CHECKS = new Set(['min_length', 'max_length', 'length_equals', 'greater_than', 'less_than', 'number_format', 'string_format', 'multiple_of']);
+
+interface Internals {
+  def: { type: string; checks?: Array<{ _zod: { def: { check: string } } }> } & Record<string, unknown>;
+  optin?: 'optional' | 'defaulted' | undefined;
+  optout?: 'optional' | undefined;
+}
+function internals(schema: z.ZodType): Internals {
+  return (schema as unknown as { _zod: Internals })._zod;
+}
+
+function isPlain(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function compile(schema: z.ZodType): Guard {
+  const when = IDENTITY_WHEN.get(schema);
+  const zod = internals(schema);
+  const def = zod.def;
+  const checks = def.checks ?? [];
+  if (checks.some((c) => !READ_ONLY_CHECKS.has(c._zod.def.check))) return never;
+  const base = compileType(schema, def);
+  let checked = base;
+  if (checks.length > 0) {
+    // Cheap sufficient conditions for common checks; when one does not hold, zod decides on the value.
+    const quick = checks.map((c) => quickCheck(c._zod.def as unknown as CheckDef));
+    checked = (value) => base(value) && (quick.every((q) => q !== undefined && q(value)) || schema.safeParse(value).success);
+  }
+  return when === undefined ? checked : (value) => when(value) && checked(value);
+}
+
+interface CheckDef {
+  check: string;
+  when?: unknown;
+  value?: unknown;
+  inclusive?: boolean;
+  minimum?: number;
+  format?: string;
+}
+
+/** A predicate that implies the check passes (never the other way round), or undefined. */
+function quickCheck(def: CheckDef): Guard | undefined {
+  if (def.when !== undefined && def.check !== 'min_length') return undefined;
+  switch (def.check) {
+    case 'min_length': {
+      // A code point is one or two UTF-16 units: twice the floor in units always clears it.
+      const min = def.minimum;
+      return typeof min === 'number' ? (v) => typeof v === 'string' && v.length >= 2 * min : undefined;
+    }
+    case 'greater_than': {
+      const bound = def.value;
+      if (typeof bound !== 'number') return undefined;
+      return def.inclusive === true ? (v) => typeof v === 'number' && v >= bound : (v) => typeof v === 'number' && v > bound;
+    }
+    case 'less_than': {
+      const bound = def.value;
+      if (typeof bound !== 'number') return undefined;
+      return def.inclusive === true ? (v) => typeof v === 'number' && v <= bound : (v) => typeof v === 'number' && v < bound;
+    }
+    case 'number_format':
+      return def.format === 'safeint' ? (v) => Number.isSafeInteger(v) : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function compileType(schema: z.ZodType, def: Internals['def']): Guard {
+  switch (def.type) {
+    case 'string':
+      return (v) => typeof v === 'string';
+    case 'number':
+      return (v) => typeof v === 'number' && Number.isFinite(v);
+    case 'boolean':
+      return (v) => typeof v === 'boolean';
+    case 'null':
+      return (v) => v === null;
+    case 'unknown':
+    case 'any':
+      return always;
+    case 'literal': {
+      const values = def.values as unknown[];
+      return (v) => values.includes(v);
+    }
+    case 'enum': {
+      const values = new Set(Object.values(def.entries as Record<string, unknown>));
+      return (v) => values.has(v);
+    }
+    case 'optional': {
+      const inner = internals(def.innerType as z.ZodType);
+      if (inner.optin === 'defaulted') return never;
+      const innerDef = inner.def;
+      if (innerDef.type === 'nullable' && IDENTITY_WHEN.get(def.innerType as z.ZodType) === undefined && (innerDef.checks?.length ?? 0) === 0) {
+        // `.nullish()`: one test instead of two nested guards.
+        const guard = identityCheck(innerDef.innerType as z.ZodType);
+        return (v) => v === undefined || v === null || guard(v);
+      }
+      const guard = identityCheck(def.innerType as z.ZodType);
+      return (v) => v === undefined || guard(v);
+    }
+    case 'nullable': {
+      const guard = identityCheck(def.innerType as z.ZodType);
+      return (v) => v === null || guard(v);
+    }
+    case 'union': {
+      // zod returns the first option that succeeds: the value is kept only when that is the first option.
+      const options = def.options as z.ZodType[];
+      const first = options[0];
+      return first === undefined ? never : identityCheck(first);
+    }
+    case 'pipe':
+      // A pipe whose transform is declared the identity (identityWhen) on the values it lets through.
+      return IDENTITY_WHEN.has(schema) ? identityCheck(def.in as z.ZodType) : never;
+    case 'array':
+      return compileArray(def);
+    case 'record':
+      return compileRecord(def);
+    case 'object':
+      return compileObject(def);
+    default:
+      return never;
+  }
+}
+
+function compileArray(def: Internals['def']): Guard {
+  // Length checks are on the array, not the element: evaluated by `compile` through zod.
+  const element = identityCheck(def.element as z.ZodType);
+  return (v) => {
+    if (!Array.isArray(v)) return false;
+    for (let i = 0; i < v.length; i++) if (!element(v[i])) return false;
+    return true;
+  };
+}
+
+function compileRecord(def: Internals['def']): Guard {
+  const key = def.keyType as z.ZodType;
+  const keyDef = internals(key).def;
+  // Only records keyed by any string: enumerated keys and key checks change which keys survive.
+  if (keyDef.type !== 'string' || (keyDef.checks?.length ?? 0) > 0) return never;
+  const value = identityCheck(def.valueType as z.ZodType);
+  return (v) => {
+    if (!isPlain(v)) return false;
+    // Own enumerable string keys, as zod's record reads them.
+    for (const k of Object.keys(v)) {
+      if (k === '__proto__' || !value(v[k])) return false;
+    }
+    return true;
+  };
+}
+
+function compileObject(def: Internals['def']): Guard {
+  const shape = def.shape as Record<string, z.ZodType>;
+  const keys = Object.keys(shape);
+  const keySet = new Set(keys);
+  const fields = Object.entries(shape).map(([key, schema]) => {
+    const field = internals(schema);
+    return { key, guard: identityCheck(schema), absentOk: field.optin === 'optional' && field.optout === 'optional' };
+  });
+  const catchall = def.catchall === undefined ? undefined : internals(def.catchall as z.ZodType).def.type;
+  // looseObject (catchall unknown) keeps every other key as it is; z.object strips them and strictObject rejects them.
+  const loose = catchall === 'unknown' || catchall === 'any';
+  return (v) => {
+    if (!isPlain(v)) return false;
+    for (const field of fields) {
+      const value = v[field.key];
+      if (value === undefined && !(field.key in v)) {
+        if (!field.absentOk) return false;
+      } else if (!field.guard(value)) return false;
+    }
+    if (Object.prototype.hasOwnProperty.call(v, '__proto__')) return false;
+    if (!loose) {
+      for (const k in v) if (!keySet.has(k)) return false;
+    }
+    return true;
+  };
+}

@@ -1,0 +1,184 @@
+/**
+ * The images that run, scanned once each: every running container's digest (pod status `imageID`)
+ * is resolved to its image (locate.ts: OCI layouts directory, the node's containerd, the registry),
+ * scanned ONCE per unique digest and platform (index.ts: catalogers + contributors, layer cache), a
+ * few images at a time, and each finding is placed on every workload container that runs the image.
+ *
+ * An SBOM given for a digest (`--sbom-dir`) is used instead of reading the image: the same digest is
+ * never reported twice. An image no locator can read becomes one issue with the reasons and the fix.
+ */
+import { errorMessage } from '../../core/errors.js';
+import { fingerprint, type Finding, type Subject } from '../../core/finding.js';
+import { formatImageReference, repositoryName } from '../../core/image-ref.js';
+import type { Inventory } from '../../core/inventory.js';
+import { issue, type Issue } from '../../core/issue.js';
+import type { LayerCache } from '../../image/analysis/cache.js';
+import { formatPlatform } from '../../registry/platform.js';
+import type { Platform } from '../../registry/schema.js';
+import type { Db } from '../../vulndb/store/index.js';
+import type { ImageContributor, ImagePackages } from './contributor.js';
+import { scanImage, scanPackages, type ImageScan, type PackagesProvider } from './index.js';
+import { wantLabel, type ImageLocator, type RunningImageWant } from './locate.js';
+
+export interface RunningImagesOptions {
+  db: Db | undefined;
+  /** Packages by manifest digest from SBOM files (`--sbom-dir`): used instead of reading the image. */
+  sboms?: ReadonlyMap<string, ImagePackages> | undefined;
+  /** Tried in order for each digest without an SBOM; none = only SBOMs are matched. */
+  locators?: readonly ImageLocator[] | undefined;
+  cache?: LayerCache | undefined;
+  contributors?: readonly ImageContributor[] | undefined;
+  /** Packages from a trusted attached SBOM instead of cataloging (see index.ts). */
+  packages?: PackagesProvider | undefined;
+  /** Only the images of pods on these nodes (a node agent scans its own node's images); default every node. */
+  nodes?: readonly string[] | undefined;
+  /** Images read at once (default 2: each one already reads 3 layers at once). */
+  concurrency?: number | undefined;
+  now?: Date | undefined;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((message: string) => void) | undefined;
+}
+
+export interface RunningImage {
+  want: RunningImageWant;
+  /** Where its packages came from: `sbom`, a locator id, or undefined when it could not be read. */
+  from: 'sbom' | ImageLocator['id'] | undefined;
+  scan: ImageScan | undefined;
+  /** Workload containers running it. */
+  containers: number;
+}
+
+export interface RunningImagesResult {
+  findings: Finding[];
+  issues: Issue[];
+  images: RunningImage[];
+}
+
+interface Placement {
+  subject: Subject;
+  digest: string;
+}
+
+/** Scan every running image once and place its findings on the workload containers that run it. */
+export async function scanRunningImages(inventory: Inventory, options: RunningImagesOptions): Promise<RunningImagesResult> {
+  const wants = new Map<string, { want: RunningImageWant; placements: Placement[]; placed: Set<string> }>();
+  const platforms = new Map(inventory.nodes.map((n) => [n.name, n.architecture === undefined ? undefined : ({ os: n.operatingSystem ?? 'linux', architecture: n.architecture } satisfies Platform)]));
+  for (const pod of inventory.pods) {
+    if (options.nodes !== undefined && (pod.nodeName === undefined || !options.nodes.includes(pod.nodeName))) continue;
+    const platform = pod.nodeName === undefined ? undefined : platforms.get(pod.nodeName);
+    for (const c of pod.containers) {
+      if (c.running === undefined) continue;
+      const key = `${c.running.digest}\0${platform === undefined ? '' : formatPlatform(platform)}`;
+      let entry = wants.get(key);
+      if (entry === undefined) {
+        entry = { want: { digest: c.running.digest, kind: c.running.kind, repositories: [], platform }, placements: [], placed: new Set() };
+        wants.set(key, entry);
+      }
+      const repository = c.running.repository ?? (c.ref === undefined ? undefined : repositoryName(c.ref));
+      if (repository !== undefined && !entry.want.repositories.includes(repository)) entry.want.repositories.push(repository);
+      // one finding per workload container, not per replica
+      const placedKey = `${pod.namespace}\0${pod.workload.kind}\0${pod.workload.name}\0${c.name}`;
+      if (entry.placed.has(placedKey)) continue;
+      entry.placed.add(placedKey);
+      entry.placements.push({
+        digest: c.running.digest,
+        subject: { type: 'container', namespace: pod.namespace, workload: { kind: pod.workload.kind, name: pod.workload.name }, container: c.name, image: c.ref === undefined ? c.image : formatImageReference(c.ref) },
+      });
+    }
+  }
+
+  const locators = options.locators ?? [];
+  const list = [...wants.values()];
+  const results = new Array<RunningImage | undefined>(list.length);
+  const issuesOf = new Array<Issue[]>(list.length);
+  let next = 0;
+  let done = 0;
+  const one = async (i: number): Promise<void> => {
+    const entry = list[i];
+    if (entry === undefined) return;
+    const { want } = entry;
+    const label = wantLabel(want);
+    const own: Issue[] = [];
+    issuesOf[i] = own;
+    const imageSubject: Subject = { type: 'image', image: label };
+    const sbom = options.sboms?.get(want.digest);
+    if (sbom !== undefined) {
+      const scan = await scanPackages(sbom, { db: options.db, contributors: options.contributors, now: options.now, signal: options.signal, subject: imageSubject });
+      own.push(...scan.issues.map((x) => about(x, label)));
+      results[i] = { want, from: 'sbom', scan, containers: entry.placements.length };
+      return;
+    }
+    if (locators.length === 0) {
+      results[i] = { want, from: undefined, scan: undefined, containers: entry.placements.length };
+      return;
+    }
+    const reasons: string[] = [];
+    for (const locator of locators) {
+      options.signal?.throwIfAborted();
+      let handle;
+      try {
+        handle = await locator.open(want, options.signal);
+      } catch (error) {
+        if (options.signal?.aborted === true) throw error;
+        reasons.push(`${locator.id}: ${errorMessage(error)}`);
+        continue;
+      }
+      try {
+        const scan = await scanImage(handle, { db: options.db, cache: options.cache, contributors: options.contributors, packages: options.packages, now: options.now, signal: options.signal, subject: imageSubject });
+        own.push(...scan.issues.map((x) => about(x, label)));
+        results[i] = { want, from: locator.id, scan, containers: entry.placements.length };
+      } catch (error) {
+        if (options.signal?.aborted === true) throw error;
+        own.push(issue('image-scan-failed', `${label} was found (${locator.id}) but could not be scanned: ${errorMessage(error)}`, label));
+        results[i] = { want, from: undefined, scan: undefined, containers: entry.placements.length };
+      } finally {
+        await handle.close();
+      }
+      return;
+    }
+    const who = entry.placements.slice(0, 3).map((p) => `${p.subject.namespace ?? ''}/${p.subject.workload?.name ?? ''}`).join(', ') + (entry.placements.length > 3 ? ` and ${entry.placements.length - 3} more` : '');
+    own.push(issue('image-unresolved', `Image ${label}${want.platform === undefined ? '' : ` (${formatPlatform(want.platform)})`}, run by ${who}, could not be read, so it was not checked for vulnerabilities — ${reasons.join('; ')}`, label, `To scan it: ${locators.map((l) => l.hint).join('; or ')}.`));
+    results[i] = { want, from: undefined, scan: undefined, containers: entry.placements.length };
+  };
+  const workers = Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, list.length)) }, async () => {
+    while (next < list.length) {
+      const i = next++;
+      await one(i);
+      done++;
+      options.onProgress?.(`images: ${done}/${list.length} scanned`);
+    }
+  });
+  await Promise.all(workers);
+
+  const findings: Finding[] = [];
+  // Two digests of one workload container (a tag that moved between replicas) may share a finding:
+  // it is reported once, naming every digest.
+  const byId = new Map<string, Finding>();
+  const issues: Issue[] = locators.flatMap((l) => l.issues());
+  list.forEach((entry, i) => {
+    issues.push(...(issuesOf[i] ?? []));
+    const result = results[i];
+    if (result?.scan === undefined) return;
+    const packagesFrom = result.from === 'sbom' ? result.scan.packages.origin : `${result.from ?? ''} ${result.scan.image?.input ?? ''}`.trim();
+    for (const p of entry.placements) {
+      for (const { finding, key } of result.scan.findings) {
+        const id = fingerprint(finding.rule, p.subject, key);
+        const seen = byId.get(id);
+        if (seen !== undefined) {
+          const others = (seen.evidence.otherImageDigests ??= []) as string[];
+          if (seen.evidence.imageDigest !== p.digest && !others.includes(p.digest)) others.push(p.digest);
+          continue;
+        }
+        const placed: Finding = { ...finding, id, subject: p.subject, evidence: { ...finding.evidence, imageDigest: p.digest, packagesFrom } };
+        byId.set(id, placed);
+        findings.push(placed);
+      }
+    }
+  });
+  return { findings, issues, images: results.filter((r): r is RunningImage => r !== undefined) };
+}
+
+/** An issue of one image's scan, saying which image. */
+function about(i: Issue, label: string): Issue {
+  return { ...i, message: `${label}: ${i.message}`, location: i.location === undefined ? label : `${label} ${i.location}` };
+}

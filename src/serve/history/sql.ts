@@ -1,0 +1,32 @@
+/**
+ * The few SQL operations the history store needs, over SQLite (better-sqlite3, synchronous) and PostgreSQL
+ * (pg, a pool) alike. Statements are written once with `?` placeholders in the portable subset of SQL both
+ * accept (ON CONFLICT upserts, TEXT/INTEGER columns, ISO-8601 text times that sort as strings).
+ */
+export type SqlValue = string | number | null;
+
+export interface SqlExecutor {
+  readonly dialect: 'sqlite' | 'postgres';
+  all<T extends object>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** Returns the number of rows changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  /** Runs `fn` in one transaction on one connection; a throw rolls it back. */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Insert rows in multi-row statements (one round trip per chunk on PostgreSQL, well under both bind limits). */
+export async function insertMany(sql: SqlExecutor, head: string, columns: number, rows: readonly SqlValue[][], tail = ''): Promise<void> {
+  const perChunk = Math.max(1, Math.floor(30_000 / columns));
+  const tuple = `(${new Array<string>(columns).fill('?').join(', ')})`;
+  for (let i = 0; i < rows.length; i += perChunk) {
+    const chunk = rows.slice(i, i + perChunk);
+    await sql.run(`${head} VALUES ${chunk.map(() => tuple).join(', ')}${tail === '' ? '' : ` ${tail}`}`, chunk.flat());
+  }
+}
+
+/** `?` → `$1, $2, …` for PostgreSQL (history statements contain no other question marks). */
+export function numberPlaceholders(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}

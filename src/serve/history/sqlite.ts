@@ -1,0 +1,45 @@
+/**
+ * History in the embedded SQLite database (the same file as the vulnerability DB and layer cache, opened and
+ * migrated by store/db.ts). better-sqlite3 is synchronous: a transaction's awaits only yield microtasks, so no
+ * HTTP request can interleave with it on the shared connection.
+ */
+import { openDatabase, type Db } from '../../store/db.js';
+import type { SqlExecutor, SqlValue } from './sql.js';
+
+export function sqliteExecutor(db: Db, options: { closeDb?: boolean } = {}): SqlExecutor {
+  let depth = 0;
+  const executor: SqlExecutor = {
+    dialect: 'sqlite',
+    all<T extends object>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+      return Promise.resolve(db.prepare(sql).all(...params) as T[]);
+    },
+    run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+      return Promise.resolve(db.prepare(sql).run(...params).changes);
+    },
+    async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+      if (depth > 0) return fn(executor);
+      depth++;
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(executor);
+        db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        db.exec('ROLLBACK');
+        throw error;
+      } finally {
+        depth--;
+      }
+    },
+    close(): Promise<void> {
+      if (options.closeDb === true) db.close();
+      return Promise.resolve();
+    },
+  };
+  return executor;
+}
+
+/** Open (and migrate) the database file for history. */
+export function openSqliteHistory(path: string): SqlExecutor {
+  return sqliteExecutor(openDatabase(path), { closeDb: true });
+}

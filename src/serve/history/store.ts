@@ -1,0 +1,475 @@
+/**
+ * Scan history (issue 11 "History store"): each scan is one row plus what changed. A finding is stored once,
+ * keyed by its stable fingerprint (core/finding.ts); the times it was open are spans (opened → fixed), so a
+ * scan that changes nothing writes one row, and "new since", "fixed", "time to fix" and trends are queries.
+ * Only active findings are tracked: a suppressed finding is an accepted one, and its span closes.
+ * The same code runs on SQLite and PostgreSQL through `SqlExecutor`.
+ */
+import { createHash } from 'node:crypto';
+import { subjectPath, type Finding, type FindingKind } from '../../core/finding.js';
+import { UsageError } from '../../core/errors.js';
+import type { ScanReport } from '../../core/report.js';
+import { SEVERITIES, severityRank, type Severity } from '../../core/severity.js';
+import { insertMany, type SqlExecutor, type SqlValue } from './sql.js';
+
+export interface ScanRecord {
+  id: string;
+  startedAt: string;
+  finishedAt: string;
+  reason: string;
+  source: string;
+  status: 'ok' | 'failed';
+  error: string | null;
+  findings: number;
+  opened: number;
+  fixed: number;
+  summary: ScanReport['summary'] | null;
+}
+
+/** A finding as stored, with the span that answers the query (open: closedAt null). */
+export interface StoredFinding {
+  fingerprint: string;
+  rule: string;
+  kind: FindingKind;
+  severity: Severity;
+  title: string;
+  namespace: string;
+  workload: string;
+  subjectPath: string;
+  firstSeen: string;
+  openedAt: string;
+  closedAt: string | null;
+  finding: Finding;
+}
+
+export interface ScanDiff {
+  scan: ScanRecord;
+  /** Findings open now that were not open in the previous scan (first seen, or back after a fix). */
+  opened: Finding[];
+  /** Findings open in the previous scan and gone now. */
+  fixed: StoredFinding[];
+}
+
+export interface FindingQuery {
+  state?: 'open' | 'fixed' | 'all' | undefined;
+  /** At or above this severity. */
+  severity?: Severity | undefined;
+  kind?: FindingKind | undefined;
+  namespace?: string | undefined;
+  rule?: string | undefined;
+  /** `namespace/Kind/name`. */
+  workload?: string | undefined;
+  /** Case-insensitive substring of the subject path or title. */
+  text?: string | undefined;
+  /** Spans opened after this time ("new since yesterday"). */
+  openedAfter?: string | undefined;
+  /** Spans closed after this time ("fixed since"). */
+  closedAfter?: string | undefined;
+  limit?: number | undefined;
+  /** Opaque cursor from the previous page's `next`. */
+  cursor?: string | undefined;
+}
+
+export interface FindingPage {
+  items: StoredFinding[];
+  next: string | undefined;
+}
+
+export interface TrendPoint {
+  scan: string;
+  at: string;
+  total: number;
+  bySeverity: Record<Severity, number>;
+  byKind: Partial<Record<FindingKind, number>>;
+}
+
+export interface TimeToFix {
+  severity: Severity;
+  fixed: number;
+  meanSeconds: number;
+  medianSeconds: number;
+  maxSeconds: number;
+}
+
+export interface WorkloadRisk {
+  namespace: string;
+  workload: string;
+  score: number;
+  findings: number;
+  bySeverity: Partial<Record<Severity, number>>;
+}
+
+export interface PruneResult {
+  scans: number;
+  spans: number;
+  findings: number;
+}
+
+/** Risk weights of a workload's open findings: one critical outweighs three highs. */
+export const RISK_WEIGHT: Record<Severity, number> = { critical: 100, high: 30, medium: 10, low: 3, unknown: 2, info: 0 };
+
+export const MAX_PAGE = 1000;
+
+interface FindingRow {
+  fingerprint: string;
+  rule: string;
+  kind: string;
+  severity: string;
+  severity_rank: number | string;
+  title: string;
+  namespace: string;
+  workload: string;
+  subject_path: string;
+  detail: string;
+  first_seen: string;
+  opened_at: string;
+  closed_at: string | null;
+}
+
+interface ScanRow {
+  id: string;
+  started_at: string;
+  finished_at: string;
+  reason: string;
+  source: string;
+  status: string;
+  error: string | null;
+  findings: number | string;
+  opened: number | string;
+  fixed: number | string;
+  summary: string;
+}
+
+const FINDING_COLUMNS = 'f.fingerprint, f.rule, f.kind, f.severity, f.severity_rank, f.title, f.namespace, f.workload, f.subject_path, f.detail, f.first_seen, s.opened_at, s.closed_at';
+
+export class HistoryStore {
+  readonly sql: SqlExecutor;
+
+  constructor(sql: SqlExecutor) {
+    this.sql = sql;
+  }
+
+  /** Store a finished scan and return what changed since the previous one. */
+  async recordScan(input: { id: string; startedAt: Date; finishedAt: Date; reason: string; report: ScanReport }): Promise<ScanDiff> {
+    const at = input.finishedAt.toISOString();
+    const active = input.report.findings.filter((f) => f.suppression === undefined);
+    const current = new Map<string, { finding: Finding; detail: string; hash: string }>();
+    for (const f of active) {
+      if (current.has(f.id)) continue;
+      const detail = JSON.stringify(f);
+      current.set(f.id, { finding: f, detail, hash: createHash('sha256').update(detail).digest('hex').slice(0, 16) });
+    }
+    return this.sql.transaction(async (tx) => {
+      const open = await tx.all<FindingRow & { detail_hash: string }>(
+        `SELECT ${FINDING_COLUMNS}, f.detail_hash FROM history_spans s JOIN history_findings f ON f.fingerprint = s.fingerprint WHERE s.closed_at IS NULL`,
+      );
+      const openByFp = new Map(open.map((r) => [r.fingerprint, r]));
+      const opened: Finding[] = [];
+      const upserts: SqlValue[][] = [];
+      const spans: SqlValue[][] = [];
+      for (const [fp, c] of current) {
+        const was = openByFp.get(fp);
+        if (was === undefined) {
+          opened.push(c.finding);
+          spans.push([fp, at, input.id]);
+        }
+        if (was === undefined || was.detail_hash !== c.hash) upserts.push(findingRow(c.finding, c.detail, c.hash, at));
+      }
+      const fixed = open.filter((r) => !current.has(r.fingerprint)).map((r) => toStored({ ...r, closed_at: at }));
+      const summary = input.report.summary;
+      await tx.run('INSERT INTO history_scans (id, started_at, finished_at, reason, source, status, error, findings, opened, fixed, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+        input.id,
+        input.startedAt.toISOString(),
+        at,
+        input.reason,
+        input.report.source.location,
+        'ok',
+        null,
+        current.size,
+        opened.length,
+        fixed.length,
+        JSON.stringify(summary),
+      ]);
+      await insertMany(
+        tx,
+        'INSERT INTO history_findings (fingerprint, rule, kind, severity, severity_rank, title, namespace, workload, subject_path, detail, detail_hash, first_seen)',
+        12,
+        upserts,
+        // first_seen stays the first sighting ever; everything else is the finding as last seen.
+        'ON CONFLICT (fingerprint) DO UPDATE SET rule = excluded.rule, kind = excluded.kind, severity = excluded.severity, severity_rank = excluded.severity_rank, title = excluded.title, namespace = excluded.namespace, workload = excluded.workload, subject_path = excluded.subject_path, detail = excluded.detail, detail_hash = excluded.detail_hash',
+      );
+      await insertMany(tx, 'INSERT INTO history_spans (fingerprint, opened_at, opened_scan)', 3, spans, 'ON CONFLICT (fingerprint, opened_at) DO NOTHING');
+      for (let i = 0; i < fixed.length; i += 500) {
+        const chunk = fixed.slice(i, i + 500).map((f) => f.fingerprint);
+        await tx.run(`UPDATE history_spans SET closed_at = ?, closed_scan = ? WHERE closed_at IS NULL AND fingerprint IN (${chunk.map(() => '?').join(', ')})`, [at, input.id, ...chunk]);
+      }
+      await insertMany(tx, 'INSERT INTO history_scan_counts (scan_id, kind, severity, namespace, count)', 5, countRows(input.id, [...current.values()].map((c) => c.finding)));
+      const scan: ScanRecord = {
+        id: input.id,
+        startedAt: input.startedAt.toISOString(),
+        finishedAt: at,
+        reason: input.reason,
+        source: input.report.source.location,
+        status: 'ok',
+        error: null,
+        findings: current.size,
+        opened: opened.length,
+        fixed: fixed.length,
+        summary,
+      };
+      return { scan, opened, fixed };
+    });
+  }
+
+  /** A scan that failed: kept so the API and metrics show it; open findings are left as they were. */
+  async recordFailure(input: { id: string; startedAt: Date; finishedAt: Date; reason: string; source: string; error: string }): Promise<void> {
+    await this.sql.run('INSERT INTO history_scans (id, started_at, finished_at, reason, source, status, error, findings, opened, fixed, summary) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?)', [
+      input.id,
+      input.startedAt.toISOString(),
+      input.finishedAt.toISOString(),
+      input.reason,
+      input.source,
+      'failed',
+      input.error,
+      'null',
+    ]);
+  }
+
+  async scans(options: { limit?: number; before?: string | undefined; status?: 'ok' | 'failed' | undefined } = {}): Promise<ScanRecord[]> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (options.before !== undefined) {
+      where.push('started_at < ?');
+      params.push(options.before);
+    }
+    if (options.status !== undefined) {
+      where.push('status = ?');
+      params.push(options.status);
+    }
+    const rows = await this.sql.all<ScanRow>(
+      `SELECT * FROM history_scans ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT ?`,
+      [...params, clampLimit(options.limit ?? 50)],
+    );
+    return rows.map(toScan);
+  }
+
+  async latestScan(): Promise<ScanRecord | undefined> {
+    return (await this.scans({ limit: 1, status: 'ok' }))[0];
+  }
+
+  /** Findings by state and filters, worst first, paginated by an opaque keyset cursor. */
+  async findings(query: FindingQuery = {}): Promise<FindingPage> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    const state = query.state ?? 'open';
+    if (state === 'open') where.push('s.closed_at IS NULL');
+    if (state === 'fixed') where.push('s.closed_at IS NOT NULL');
+    const add = (clause: string, value: SqlValue): void => {
+      where.push(clause);
+      params.push(value);
+    };
+    if (query.severity !== undefined) add('f.severity_rank >= ?', severityRank(query.severity));
+    if (query.kind !== undefined) add('f.kind = ?', query.kind);
+    if (query.namespace !== undefined) add('f.namespace = ?', query.namespace);
+    if (query.rule !== undefined) add('f.rule = ?', query.rule);
+    if (query.workload !== undefined) add('f.workload = ?', query.workload);
+    if (query.openedAfter !== undefined) add('s.opened_at > ?', query.openedAfter);
+    if (query.closedAfter !== undefined) add('s.closed_at > ?', query.closedAfter);
+    if (query.text !== undefined && query.text !== '') {
+      const pattern = `%${query.text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      where.push("(LOWER(f.subject_path) LIKE ? ESCAPE '\\' OR LOWER(f.title) LIKE ? ESCAPE '\\')");
+      params.push(pattern, pattern);
+    }
+    const cursor = decodeCursor(query.cursor);
+    if (cursor !== undefined) {
+      where.push('(f.severity_rank < ? OR (f.severity_rank = ? AND (f.fingerprint > ? OR (f.fingerprint = ? AND s.opened_at > ?))))');
+      params.push(cursor.rank, cursor.rank, cursor.fingerprint, cursor.fingerprint, cursor.openedAt);
+    }
+    const limit = clampLimit(query.limit ?? 100);
+    // Findings drive the join (CROSS JOIN: SQLite keeps this order, PostgreSQL plans freely), so the page is read
+    // in index order (severity_rank DESC, fingerprint) and stops at the limit instead of sorting every open span.
+    where.unshift('f.fingerprint = s.fingerprint');
+    const rows = await this.sql.all<FindingRow>(
+      `SELECT ${FINDING_COLUMNS} FROM history_findings f CROSS JOIN history_spans s
+       WHERE ${where.join(' AND ')}
+       ORDER BY f.severity_rank DESC, f.fingerprint ASC, s.opened_at ASC LIMIT ?`,
+      [...params, limit + 1],
+    );
+    const items = rows.slice(0, limit).map(toStored);
+    const last = rows.length > limit ? rows[limit - 1] : undefined;
+    return { items, next: last === undefined ? undefined : encodeCursor(Number(last.severity_rank), last.fingerprint, last.opened_at) };
+  }
+
+  /** Counts per successful scan (oldest first), from the per-scan count rows. */
+  async trends(options: { since?: string | undefined; namespace?: string | undefined } = {}): Promise<TrendPoint[]> {
+    const params: SqlValue[] = [];
+    let where = "sc.status = 'ok'";
+    if (options.since !== undefined) {
+      where += ' AND sc.started_at >= ?';
+      params.push(options.since);
+    }
+    const nsJoin = options.namespace === undefined ? '' : ' AND c.namespace = ?';
+    if (options.namespace !== undefined) params.unshift(options.namespace);
+    const rows = await this.sql.all<{ id: string; at: string; kind: string | null; severity: string | null; n: number | string | null }>(
+      `SELECT sc.id AS id, sc.started_at AS at, c.kind AS kind, c.severity AS severity, SUM(c.count) AS n
+       FROM history_scans sc LEFT JOIN history_scan_counts c ON c.scan_id = sc.id${nsJoin}
+       WHERE ${where} GROUP BY sc.id, sc.started_at, c.kind, c.severity ORDER BY sc.started_at ASC, sc.id ASC`,
+      params,
+    );
+    const points = new Map<string, TrendPoint>();
+    for (const r of rows) {
+      let point = points.get(r.id);
+      if (point === undefined) {
+        point = { scan: r.id, at: r.at, total: 0, bySeverity: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>, byKind: {} };
+        points.set(r.id, point);
+      }
+      if (r.kind === null || r.severity === null) continue;
+      const n = Number(r.n ?? 0);
+      point.total += n;
+      point.bySeverity[r.severity as Severity] += n;
+      point.byKind[r.kind as FindingKind] = (point.byKind[r.kind as FindingKind] ?? 0) + n;
+    }
+    return [...points.values()];
+  }
+
+  /** Time from opening to fix, per severity, over spans fixed after `since`. */
+  async timeToFix(options: { since?: string | undefined } = {}): Promise<TimeToFix[]> {
+    const rows = await this.sql.all<{ severity: string; opened_at: string; closed_at: string }>(
+      `SELECT f.severity, s.opened_at, s.closed_at FROM history_spans s JOIN history_findings f ON f.fingerprint = s.fingerprint
+       WHERE s.closed_at IS NOT NULL${options.since === undefined ? '' : ' AND s.closed_at > ?'}`,
+      options.since === undefined ? [] : [options.since],
+    );
+    const bySeverity = new Map<Severity, number[]>();
+    for (const r of rows) {
+      const seconds = (Date.parse(r.closed_at) - Date.parse(r.opened_at)) / 1000;
+      const list = bySeverity.get(r.severity as Severity) ?? [];
+      list.push(seconds);
+      bySeverity.set(r.severity as Severity, list);
+    }
+    return SEVERITIES.filter((s) => bySeverity.has(s)).map((severity) => {
+      const list = (bySeverity.get(severity) ?? []).sort((a, b) => a - b);
+      const mid = Math.floor(list.length / 2);
+      const median = list.length % 2 === 1 ? (list[mid] ?? 0) : ((list[mid - 1] ?? 0) + (list[mid] ?? 0)) / 2;
+      return { severity, fixed: list.length, meanSeconds: list.reduce((a, b) => a + b, 0) / list.length, medianSeconds: median, maxSeconds: list[list.length - 1] ?? 0 };
+    });
+  }
+
+  /** Workloads by the weighted severity of their open findings, worst first. */
+  async workloadRisk(options: { namespace?: string | undefined; limit?: number } = {}): Promise<WorkloadRisk[]> {
+    const rows = await this.sql.all<{ namespace: string; workload: string; severity: string; n: number | string }>(
+      `SELECT f.namespace, f.workload, f.severity, COUNT(*) AS n FROM history_spans s JOIN history_findings f ON f.fingerprint = s.fingerprint
+       WHERE s.closed_at IS NULL AND f.workload <> ''${options.namespace === undefined ? '' : ' AND f.namespace = ?'}
+       GROUP BY f.namespace, f.workload, f.severity`,
+      options.namespace === undefined ? [] : [options.namespace],
+    );
+    const byWorkload = new Map<string, WorkloadRisk>();
+    for (const r of rows) {
+      const entry = byWorkload.get(r.workload) ?? { namespace: r.namespace, workload: r.workload, score: 0, findings: 0, bySeverity: {} };
+      const n = Number(r.n);
+      const severity = r.severity as Severity;
+      entry.bySeverity[severity] = (entry.bySeverity[severity] ?? 0) + n;
+      entry.findings += n;
+      entry.score += n * RISK_WEIGHT[severity];
+      byWorkload.set(r.workload, entry);
+    }
+    return [...byWorkload.values()].sort((a, b) => b.score - a.score || b.findings - a.findings || a.workload.localeCompare(b.workload)).slice(0, clampLimit(options.limit ?? 100));
+  }
+
+  /** Retention: drop scans started before `cutoff`, spans fixed before it, and findings left with no span. */
+  async prune(cutoff: Date): Promise<PruneResult> {
+    const at = cutoff.toISOString();
+    return this.sql.transaction(async (tx) => {
+      await tx.run('DELETE FROM history_scan_counts WHERE scan_id IN (SELECT id FROM history_scans WHERE started_at < ?)', [at]);
+      const scans = await tx.run('DELETE FROM history_scans WHERE started_at < ?', [at]);
+      const spans = await tx.run('DELETE FROM history_spans WHERE closed_at IS NOT NULL AND closed_at < ?', [at]);
+      const findings = await tx.run('DELETE FROM history_findings WHERE NOT EXISTS (SELECT 1 FROM history_spans s WHERE s.fingerprint = history_findings.fingerprint)');
+      return { scans, spans, findings };
+    });
+  }
+
+  close(): Promise<void> {
+    return this.sql.close();
+  }
+}
+
+function findingRow(f: Finding, detail: string, hash: string, at: string): SqlValue[] {
+  return [f.id, f.rule, f.kind, f.severity, severityRank(f.severity), f.title, f.subject.namespace ?? '', workloadOf(f), subjectPath(f.subject), detail, hash, at];
+}
+
+/** `namespace/Kind/name` of a finding's workload, '' when it has none. */
+export function workloadOf(f: Finding): string {
+  const w = f.subject.workload;
+  return w === undefined ? '' : `${f.subject.namespace ?? ''}/${w.kind}/${w.name}`;
+}
+
+function countRows(scanId: string, findings: Finding[]): SqlValue[][] {
+  const counts = new Map<string, number>();
+  for (const f of findings) {
+    const key = `${f.kind}\0${f.severity}\0${f.subject.namespace ?? ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([key, n]) => {
+    const [kind = '', severity = '', namespace = ''] = key.split('\0');
+    return [scanId, kind, severity, namespace, n];
+  });
+}
+
+function toStored(r: FindingRow): StoredFinding {
+  return {
+    fingerprint: r.fingerprint,
+    rule: r.rule,
+    kind: r.kind as FindingKind,
+    severity: r.severity as Severity,
+    title: r.title,
+    namespace: r.namespace,
+    workload: r.workload,
+    subjectPath: r.subject_path,
+    firstSeen: r.first_seen,
+    openedAt: r.opened_at,
+    closedAt: r.closed_at,
+    finding: JSON.parse(r.detail) as Finding,
+  };
+}
+
+function toScan(r: ScanRow): ScanRecord {
+  return {
+    id: r.id,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    reason: r.reason,
+    source: r.source,
+    status: r.status === 'failed' ? 'failed' : 'ok',
+    error: r.error,
+    findings: Number(r.findings),
+    opened: Number(r.opened),
+    fixed: Number(r.fixed),
+    summary: JSON.parse(r.summary) as ScanReport['summary'] | null,
+  };
+}
+
+function clampLimit(n: number): number {
+  return Math.max(1, Math.min(MAX_PAGE, Math.floor(n)));
+}
+
+function encodeCursor(rank: number, fingerprint: string, openedAt: string): string {
+  return Buffer.from(JSON.stringify([rank, fingerprint, openedAt])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): { rank: number; fingerprint: string; openedAt: string } | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError(cursor);
+  }
+  if (!Array.isArray(value) || value.length !== 3 || typeof value[0] !== 'number' || typeof value[1] !== 'string' || typeof value[2] !== 'string') throw new InvalidCursorError(cursor);
+  return { rank: value[0], fingerprint: value[1], openedAt: value[2] };
+}
+
+/** A `cursor` that is not a `next` value of this API: a usage error (HTTP 400). */
+export class InvalidCursorError extends UsageError {
+  constructor(cursor: string) {
+    super(`Invalid cursor "${cursor.slice(0, 40)}": pass the "next" value of the previous page unchanged`);
+  }
+}

@@ -1,0 +1,66 @@
+/** The monitor's failure path and retention, over the real scan pipeline and the embedded history. */
+import { describe, expect, it } from 'vitest';
+import { fingerprint } from '../core/finding.js';
+import type { ScanReport } from '../core/report.js';
+import { AppError } from '../core/errors.js';
+import { snapshotSource } from '../inventory/sources/snapshot/index.js';
+import { demoSnapshotPath } from '../paths.js';
+import { openDatabase } from '../store/db.js';
+import { sqliteExecutor } from './history/sqlite.js';
+import { HistoryStore } from './history/store.js';
+import { ServeMetrics } from './metrics/index.js';
+import { Monitor, scanId } from './monitor.js';
+
+function history(): HistoryStore {
+  return new HistoryStore(sqliteExecutor(openDatabase(':memory:'), { closeDb: true }));
+}
+
+describe('Monitor', () => {
+  it('records a failed scan with its error, counts it, and keeps serving the previous one', async () => {
+    const store = history();
+    const metrics = new ServeMetrics();
+    let fail = false;
+    const demo = snapshotSource({ path: demoSnapshotPath(), type: 'demo' });
+    const monitor = new Monitor({
+      scan: { source: { id: 'snapshot', load: (o) => (fail ? Promise.reject(new AppError('input', 'snapshot vanished')) : demo.load(o)) } },
+      history: store,
+      metrics,
+      adapter: 'snapshot',
+    });
+    await monitor.trigger('first');
+    fail = true;
+    await monitor.trigger('second');
+    expect(monitor.lastError).toBe('snapshot vanished');
+    expect(monitor.latest?.report.findings.length).toBeGreaterThan(0);
+    expect((await store.scans()).map((s) => [s.reason, s.status, s.error])).toEqual([
+      ['second', 'failed', 'snapshot vanished'],
+      ['first', 'ok', null],
+    ]);
+    const text = await metrics.render();
+    expect(text).toContain('runwarden_errors_total{adapter="snapshot"} 1');
+    expect(text).toContain('runwarden_scan_duration_seconds_count{reason="second",outcome="failed"} 1');
+    // Open findings are untouched by a failed scan.
+    expect((await store.findings({ limit: 1000 })).items.length).toBe(monitor.latest?.report.findings.filter((f) => f.suppression === undefined).length);
+    await store.close();
+  });
+
+  it('prunes history older than the retention after a scan', async () => {
+    const store = history();
+    const now = new Date('2026-11-28T12:00:00Z');
+    const old = new Date('2026-08-01T12:00:00Z');
+    const subject = { type: 'cluster' as const };
+    const gone = { id: fingerprint('x', subject), rule: 'x', kind: 'misconfiguration' as const, severity: 'low' as const, title: 'x', subject, evidence: {}, remediation: '' };
+    const report = { source: { type: 'snapshot', location: 'old' }, summary: {}, findings: [gone], issues: [] } as unknown as ScanReport;
+    await store.recordScan({ id: scanId(old), startedAt: old, finishedAt: old, reason: 'old', report });
+    await store.recordScan({ id: scanId(new Date(old.getTime() + 1000)), startedAt: new Date(old.getTime() + 1000), finishedAt: new Date(old.getTime() + 1000), reason: 'old', report: { ...report, findings: [] } });
+    const monitor = new Monitor({ scan: { source: snapshotSource({ path: demoSnapshotPath(), type: 'demo' }) }, history: store, retainMs: 90 * 86_400_000, now: () => now });
+    await monitor.trigger('interval');
+    expect((await store.scans()).map((s) => s.reason)).toEqual(['interval']);
+    expect((await store.findings({ state: 'fixed' })).items).toEqual([]);
+    await store.close();
+  });
+
+  it('makes sortable scan ids', () => {
+    expect(scanId(new Date('2026-11-28T19:30:00.123Z'))).toMatch(/^20261128T193000Z-[0-9a-f]{6}$/);
+  });
+});

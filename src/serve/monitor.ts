@@ -1,0 +1,195 @@
+/**
+ * The continuous loop of `runwarden serve`: run the scan service (`scan()` from scan/, never a copy of its
+ * logic) whenever something asks — the schedule, a watched change, a vulnerability DB update — store the
+ * result in the history, notify about what changed, and keep the latest inventory and report for the API.
+ *
+ * One scan at a time: triggers that arrive while a scan runs are coalesced into the single next scan (the
+ * queue depth is bounded by the number of distinct reasons). Stopping lets a running scan finish within the
+ * grace period, then aborts it; nothing is half-written (each scan is one history transaction).
+ */
+import { randomBytes } from 'node:crypto';
+import { AppError, errorMessage } from '../core/errors.js';
+import type { Inventory } from '../core/inventory.js';
+import type { ScanReport } from '../core/report.js';
+import { scan, type ScanOptions } from '../scan/index.js';
+import type { HistoryStore, ScanDiff } from './history/store.js';
+import type { Logger } from './log.js';
+import { silentLogger } from './log.js';
+import type { Adapter, ServeMetrics } from './metrics/index.js';
+
+export interface Latest {
+  scanId: string;
+  finishedAt: Date;
+  inventory: Inventory;
+  report: ScanReport;
+}
+
+export interface MonitorOptions {
+  /** Everything `scan()` takes but the signal (owned by the monitor). */
+  scan: Omit<ScanOptions, 'signal' | 'now'>;
+  history: HistoryStore;
+  metrics?: ServeMetrics | undefined;
+  /** Called after each stored scan with what changed (notifications). Failures are logged, never fatal. */
+  onDiff?: ((diff: ScanDiff, latest: Latest) => Promise<void>) | undefined;
+  /** Drop history older than this (ms); undefined keeps everything. */
+  retainMs?: number | undefined;
+  now?: (() => Date) | undefined;
+  log?: Logger | undefined;
+  /** The adapter a failed scan is counted against (runwarden_errors_total). */
+  adapter?: Adapter | undefined;
+}
+
+export class Monitor {
+  private readonly options: MonitorOptions;
+  private readonly now: () => Date;
+  private readonly log: Logger;
+  private running: Promise<void> | undefined;
+  private readonly pending = new Set<string>();
+  private controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private lastPrune = 0;
+  latest: Latest | undefined;
+  lastError: string | undefined;
+  scansRun = 0;
+
+  constructor(options: MonitorOptions) {
+    this.options = options;
+    this.now = options.now ?? (() => new Date());
+    this.log = options.log ?? silentLogger;
+  }
+
+  /** Ask for a scan. Returns once the scan that covers this trigger has finished. */
+  trigger(reason: string): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running === undefined) {
+      this.running = this.loop(reason);
+      return this.running;
+    }
+    this.pending.add(reason);
+    this.options.metrics?.queueDepth.set(this.pending.size);
+    return this.running;
+  }
+
+  /** Scan now, then every `intervalMs`. */
+  start(intervalMs: number): Promise<void> {
+    const first = this.trigger('startup');
+    this.timer = setInterval(() => void this.trigger('interval'), intervalMs);
+    this.timer.unref();
+    return first;
+  }
+
+  /** Stop scheduling; let the running scan finish within `graceMs`, then abort it. */
+  async stop(graceMs: number): Promise<'idle' | 'finished' | 'abandoned'> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.pending.clear();
+    const running = this.running;
+    if (running === undefined) return 'idle';
+    let timeout: NodeJS.Timeout | undefined;
+    const expired = new Promise<'abandoned'>((resolve) => {
+      timeout = setTimeout(() => resolve('abandoned'), graceMs);
+    });
+    const outcome = await Promise.race([running.then(() => 'finished' as const), expired]);
+    clearTimeout(timeout);
+    if (outcome === 'abandoned') {
+      this.controller.abort(new AppError('shutdown', 'Scan abandoned at shutdown'));
+      await running;
+    }
+    return outcome;
+  }
+
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  private async loop(first: string): Promise<void> {
+    let reasons = [first];
+    try {
+      for (;;) {
+        await this.runOnce(reasons.join(','));
+        if (this.pending.size === 0 || this.stopped) break;
+        reasons = [...this.pending];
+        this.pending.clear();
+        this.options.metrics?.queueDepth.set(0);
+      }
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private async runOnce(reason: string): Promise<void> {
+    const startedAt = this.now();
+    const id = scanId(startedAt);
+    const metrics = this.options.metrics;
+    const timer = performance.now();
+    if (this.controller.signal.aborted) this.controller = new AbortController();
+    this.log('info', 'scan started', { scan: id, reason });
+    let outcome: Awaited<ReturnType<typeof scan>>;
+    try {
+      outcome = await scan({ ...this.options.scan, now: startedAt, signal: this.controller.signal });
+    } catch (error) {
+      const finishedAt = this.now();
+      this.lastError = errorMessage(error);
+      metrics?.scanDuration.observe({ reason: primaryReason(reason), outcome: 'failed' }, (performance.now() - timer) / 1000);
+      metrics?.errors.inc({ adapter: this.options.adapter ?? 'scan' });
+      this.log('error', 'scan failed', { scan: id, reason, error: this.lastError, hint: error instanceof AppError ? error.hint : undefined });
+      await this.options.history
+        .recordFailure({ id, startedAt, finishedAt, reason, source: this.options.scan.source.id, error: this.lastError })
+        .catch((e: unknown) => this.historyFailed(e));
+      return;
+    }
+    const finishedAt = this.now();
+    let diff: ScanDiff;
+    try {
+      diff = await this.options.history.recordScan({ id, startedAt, finishedAt, reason, report: outcome.report });
+    } catch (error) {
+      this.lastError = errorMessage(error);
+      metrics?.scanDuration.observe({ reason: primaryReason(reason), outcome: 'failed' }, (performance.now() - timer) / 1000);
+      this.historyFailed(error);
+      return;
+    }
+    this.lastError = undefined;
+    this.scansRun++;
+    this.latest = { scanId: id, finishedAt, inventory: outcome.inventory, report: outcome.report };
+    metrics?.scanDuration.observe({ reason: primaryReason(reason), outcome: 'ok' }, (performance.now() - timer) / 1000);
+    metrics?.updateFromScan(outcome.report, outcome.inventory, finishedAt);
+    this.log('info', 'scan finished', { scan: id, reason, findings: diff.scan.findings, opened: diff.opened.length, fixed: diff.fixed.length, issues: outcome.report.issues.length });
+    if (this.options.onDiff !== undefined) {
+      try {
+        await this.options.onDiff(diff, this.latest);
+      } catch (error) {
+        this.log('warn', 'notification failed', { scan: id, error: errorMessage(error) });
+      }
+    }
+    await this.pruneIfDue(finishedAt);
+  }
+
+  private async pruneIfDue(now: Date): Promise<void> {
+    const retain = this.options.retainMs;
+    // At most hourly: a retention of days needs no per-scan sweep.
+    if (retain === undefined || now.getTime() - this.lastPrune < 3_600_000) return;
+    this.lastPrune = now.getTime();
+    try {
+      const pruned = await this.options.history.prune(new Date(now.getTime() - retain));
+      if (pruned.scans + pruned.spans + pruned.findings > 0) this.log('info', 'history pruned', { ...pruned });
+    } catch (error) {
+      this.historyFailed(error);
+    }
+  }
+
+  private historyFailed(error: unknown): void {
+    this.options.metrics?.errors.inc({ adapter: 'history' });
+    this.log('error', 'history write failed', { error: errorMessage(error) });
+  }
+}
+
+/** Sortable and unique: `20261128T193000Z-3fa2c1`. */
+export function scanId(at: Date): string {
+  return `${at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')}-${randomBytes(3).toString('hex')}`;
+}
+
+/** The metric label of a coalesced reason list: its first reason's kind (`pod-change: shop/web` → `pod-change`). */
+function primaryReason(reason: string): string {
+  return (reason.split(',')[0] ?? reason).split(':')[0] ?? reason;
+}

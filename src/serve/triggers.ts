@@ -1,0 +1,48 @@
+/**
+ * Rescan triggers besides the schedule: a vulnerability DB update (another process ran `runwarden db update` on
+ * the same file, or a sidecar refreshed it). The finish time of the latest import is polled; when it moves, the
+ * stored SBOMs are matched again by a rescan (no image is read again). The DB age feeds the metrics.
+ */
+import type { Db } from '../store/db.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from './log.js';
+import type { ServeMetrics } from './metrics/index.js';
+
+/** Finish time of the latest completed import (vulndb/store's `vuln_imports`), or undefined for an empty DB. */
+export function vulnDbVersion(db: Db): string | undefined {
+  const row = db.prepare<[], { last: string | null }>('SELECT max(finished_at) AS last FROM vuln_imports WHERE finished_at IS NOT NULL').get();
+  return row?.last ?? undefined;
+}
+
+export interface DbWatch {
+  /** Poll once now (tests; the timer calls it too). */
+  check(): void;
+  stop(): void;
+}
+
+export function watchVulnDb(db: Db, options: { intervalMs: number; onUpdate: (version: string) => void; metrics?: ServeMetrics | undefined; log: Logger; now?: () => Date }): DbWatch {
+  const now = options.now ?? (() => new Date());
+  let known: string | undefined;
+  let first = true;
+  const check = (): void => {
+    let version: string | undefined;
+    try {
+      version = vulnDbVersion(db);
+    } catch (error) {
+      options.metrics?.errors.inc({ adapter: 'vulndb' });
+      options.log('warn', 'vulnerability database unreadable', { error: errorMessage(error) });
+      return;
+    }
+    if (version !== undefined) options.metrics?.dbAge.set(Math.max(0, (now().getTime() - Date.parse(version)) / 1000));
+    if (!first && version !== undefined && version !== known) {
+      options.log('info', 'vulnerability database updated', { version });
+      options.onUpdate(version);
+    }
+    first = false;
+    known = version;
+  };
+  check();
+  const timer = setInterval(check, options.intervalMs);
+  timer.unref();
+  return { check, stop: () => clearInterval(timer) };
+}

@@ -1,0 +1,161 @@
+/**
+ * Informers against a replayed API server with watch streams (test/k8s-watch.ts): list + watch with
+ * resourceVersion, ADDED/MODIFIED/DELETED, BOOKMARK, 410 Gone, a dropped connection, backoff and readiness.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { digest, pod } from '../../../test/k8s.js';
+import { bookmark, replaySkipReason, startReplayApi, statusObject, withVersion, type ReplayApi } from '../../../test/k8s-watch.js';
+import { silentLogger } from '../log.js';
+import { startWatch, type WatchHandle, type WatchOptions } from './index.js';
+
+const PODS = '/api/v1/pods';
+const skipReason = replaySkipReason();
+let api: ReplayApi;
+let watch: WatchHandle | undefined;
+
+beforeEach(async () => {
+  if (skipReason === undefined) api = await startReplayApi();
+});
+afterEach(async () => {
+  watch?.stop();
+  watch = undefined;
+  if (skipReason === undefined) await api.close();
+});
+
+const web = (rv: string, image = 'nginx:1.27', id = 'a'): Record<string, unknown> =>
+  withVersion(pod('web-1', { ns: 'shop', node: 'n1', owner: ['ReplicaSet', 'web-5d9'], containers: [{ name: 'web', image, imageID: `docker.io/library/nginx@${digest(id)}` }] }), rv);
+const api2 = (rv: string): Record<string, unknown> => withVersion(pod('api-1', { ns: 'shop', node: 'n1', containers: [{ name: 'api', image: 'api:2', imageID: `docker.io/library/api@${digest('b')}` }] }), rv);
+
+async function start(options: Partial<WatchOptions> = {}): Promise<WatchHandle> {
+  watch = await startWatch({ kubeconfig: api.kubeconfig, env: {}, log: silentLogger, backoff: { initialMs: 10, maxMs: 50 }, debounceMs: 20, ...options });
+  await watch.initialSync;
+  return watch;
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function pods(): string[] {
+  return [...(watch?.informers.find((i) => i.options.resource.kind === 'Pod')?.store.keys() ?? [])].sort();
+}
+
+describe.skipIf(skipReason !== undefined)(`watched inventory (replayed API server)${skipReason === undefined ? '' : ` (${skipReason})`}`, () => {
+  it('replayed: lists, then watches from the list resourceVersion applying ADDED, MODIFIED, DELETED and BOOKMARK', async () => {
+    api.setList(PODS, [web('100')], '100');
+    api.script(PODS, { events: [{ type: 'ADDED', object: api2('101') }, { type: 'MODIFIED', object: web('102', 'nginx:1.28', 'c') }, { type: 'DELETED', object: api2('103') }, bookmark('Pod', '150')], then: 'end' });
+    const w = await start();
+    await until('the second watch', () => api.watchRequests(PODS).length >= 2);
+    const [first, second] = api.watchRequests(PODS);
+    expect(first?.query).toMatchObject({ watch: '1', resourceVersion: '100', allowWatchBookmarks: 'true' });
+    expect(second?.query.resourceVersion).toBe('150');
+    expect(api.listRequests(PODS)).toHaveLength(1);
+    const result = await w.source.load({});
+    expect(result.objects.Pod.map((p) => [p.metadata.name, p.spec?.containers?.[0]?.image])).toEqual([['web-1', 'nginx:1.28']]);
+    expect(result.complete).toContain('Pod');
+    expect(result.source).toEqual({ type: 'kubernetes', location: api.url, context: 'replay' });
+  });
+
+  it('replayed: lists in pages of the page size, following continue tokens', async () => {
+    api.setList(PODS, [web('100'), api2('100'), withVersion(pod('db-0', { ns: 'data', containers: [{ name: 'db', image: 'postgres:16' }] }), '100')], '100');
+    await start({ pageSize: 2 });
+    const lists = api.listRequests(PODS);
+    expect(lists.map((r) => [r.query.limit, r.query.continue !== undefined])).toEqual([
+      ['2', false],
+      ['2', true],
+    ]);
+    expect(pods()).toEqual(['data/db-0', 'shop/api-1', 'shop/web-1']);
+  });
+
+  it('replayed: re-lists after a 410 Gone ERROR event and after a 410 watch reply', async () => {
+    api.setList(PODS, [web('100')], '100');
+    api.script(PODS, { events: [{ type: 'ERROR', object: statusObject(410, 'Expired', 'too old resource version: 100 (200)') }], then: 'hang' });
+    const w = await start();
+    api.setList(PODS, [web('300'), api2('300')], '300');
+    api.script(PODS, { status: 410 });
+    await until('the third list', () => api.listRequests(PODS).length >= 3);
+    await until('a watch from 300', () => api.watchRequests(PODS).some((r) => r.query.resourceVersion === '300'));
+    expect(pods()).toEqual(['shop/api-1', 'shop/web-1']);
+    expect(w.stale()).toBeUndefined();
+  });
+
+  it('replayed: re-watches from the last resourceVersion after a dropped connection, without a re-list', async () => {
+    api.setList(PODS, [web('100')], '100');
+    api.script(PODS, { events: [{ type: 'ADDED', object: api2('120') }], then: 'drop' });
+    await start();
+    await until('a watch from 120', () => api.watchRequests(PODS).some((r) => r.query.resourceVersion === '120'));
+    expect(api.listRequests(PODS)).toHaveLength(1);
+    expect(pods()).toEqual(['shop/api-1', 'shop/web-1']);
+  });
+
+  it('replayed: readiness drops while a watch stays down past the grace period and returns after reconnecting', async () => {
+    api.setList(PODS, [web('100')], '100');
+    const failing = Array.from({ length: 12 }, () => ({ status: 500 }));
+    api.script(PODS, ...failing);
+    const w = await start({ staleAfterMs: 300 });
+    const othersOpen = (): boolean => w.informers.every((i) => i.label === 'pods' || i.disconnectedSince === undefined);
+    await until('the other watches to open and the pods watch to count as stale', () => othersOpen() && w.stale()?.includes('pods') === true, 10_000);
+    expect(w.stale()).toMatch(/^inventory stale: watch of pods down for \d+s$/);
+    // Backoff: the failed watches are spaced out, not a hot loop.
+    const times = api.watchRequests(PODS).length;
+    expect(times).toBeLessThan(12);
+    await until('the scripted failures to run out and a watch to open', () => api.watchRequests(PODS).length > 12, 10_000);
+    api.push(PODS, { type: 'MODIFIED', object: web('130') });
+    await until('fresh again', () => w.stale() === undefined);
+    const loaded = await w.source.load({});
+    expect(loaded.issues).toEqual([]);
+  });
+
+  it('replayed: triggers a rescan for a new image digest, not for a status-only change', async () => {
+    api.setList(PODS, [web('100')], '100');
+    const w = await start();
+    const reasons: string[] = [];
+    w.onChange((r) => reasons.push(r));
+    await until('the watch', () => api.watchRequests(PODS).length >= 1);
+    await new Promise((r) => setTimeout(r, 50));
+    const statusOnly = web('101');
+    (statusOnly.status as Record<string, unknown>).conditions = [{ type: 'Ready', status: 'False' }];
+    api.push(PODS, { type: 'MODIFIED', object: statusOnly });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(reasons).toEqual([]);
+    api.push(PODS, { type: 'MODIFIED', object: web('102', 'nginx:1.28', 'd') });
+    await until('a trigger', () => reasons.length > 0);
+    expect(reasons).toEqual([`new-digest: shop/web-1 ${digest('d')}`]);
+    api.push(PODS, { type: 'DELETED', object: web('103', 'nginx:1.28', 'd') });
+    await until('a second trigger', () => reasons.length > 1);
+    expect(reasons[1]).toBe('pod-deleted: shop/web-1');
+  });
+
+  it('replayed: a forbidden kind becomes an issue and is left out of the complete kinds', async () => {
+    api.setListStatus('/apis/rbac.authorization.k8s.io/v1/roles', 403, 'roles.rbac.authorization.k8s.io is forbidden: User "watcher" cannot list resource "roles"');
+    const w = await start();
+    const result = await w.source.load({});
+    expect(result.complete).not.toContain('Role');
+    expect(result.complete).toContain('Pod');
+    expect(result.issues.map((i) => i.code)).toEqual(['kube-forbidden']);
+    expect(result.issues[0]?.message).toMatch(/^Forbidden to list roles.rbac.authorization.k8s.io \(403 Forbidden\): roles.rbac/);
+    expect(w.stale()).toBeUndefined();
+  });
+
+  it('replayed: an invalid object is an issue, the others are kept', async () => {
+    api.setList(PODS, [web('100'), { metadata: { name: 'broken', namespace: 'shop' }, spec: { containers: 'nope' } }], '100');
+    const w = await start();
+    const result = await w.source.load({});
+    expect(result.objects.Pod.map((p) => p.metadata.name)).toEqual(['web-1']);
+    expect(result.issues.map((i) => i.code)).toEqual(['kube-invalid-object']);
+  });
+
+  it('replayed: watches only the given namespaces', async () => {
+    const shop = '/api/v1/namespaces/shop/pods';
+    api.setList(shop, [web('100')], '100');
+    const w = await start({ namespaces: ['shop'] });
+    await until('a namespaced watch', () => api.watchRequests(shop).length >= 1);
+    expect(api.requests.some((r) => r.path === PODS)).toBe(false);
+    expect(api.requests.find((r) => r.path === '/api/v1/namespaces')?.query.fieldSelector).toBe('metadata.name=shop');
+    expect((await w.source.load({})).objects.Pod).toHaveLength(1);
+  });
+});

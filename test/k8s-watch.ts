@@ -1,0 +1,188 @@
+/**
+ * A replaying Kubernetes API server with watch streams, for informer tests (the pattern of the replayed list
+ * server in inventory/sources/kubernetes, plus `?watch=1`): HTTPS on 127.0.0.1 with a throwaway CA made by
+ * openssl (`replaySkipReason()` says when it is missing) and a bearer token.
+ * Lists answer from `setList` (default: an empty list at resourceVersion "1"), in pages of `limit` items with a
+ * `continue` token; each watch request takes the
+ * next scripted stream for its path — events, then `end` (clean close), `drop` (socket destroyed mid-stream)
+ * or `hang` (kept open; `push` sends more) — or answers a status; with no script left it hangs.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
+import { requireComponent } from './components.js';
+
+const run = promisify(execFile);
+
+export function replaySkipReason(): string | undefined {
+  return requireComponent('openssl', ['openssl']);
+}
+
+/** A CA and a server certificate for 127.0.0.1, valid two days. */
+async function makeCertificates(dir: string): Promise<{ ca: Buffer; key: Buffer; cert: Buffer }> {
+  const openssl = (...args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  await openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=replay-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  await openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=kube-apiserver');
+  await writeFile(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n');
+  await openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext');
+  return { ca: await readFile(join(dir, 'ca.crt')), key: await readFile(join(dir, 'server.key')), cert: await readFile(join(dir, 'server.crt')) };
+}
+
+export const WATCH_TOKEN = 'rw-watch-token-5d1e0c9a';
+
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: Record<string, unknown>;
+}
+
+export type WatchScript = { events?: WatchEvent[]; then: 'end' | 'drop' | 'hang' } | { status: number; body?: unknown };
+
+export interface SeenRequest {
+  path: string;
+  query: Record<string, string>;
+}
+
+export interface ReplayApi {
+  url: string;
+  /** POST/PUT requests with their JSON bodies (answered 201 with the body, or `writeStatus`). */
+  writes: Array<{ method: string; path: string; body: unknown }>;
+  writeStatus: number;
+  kubeconfig: string;
+  requests: SeenRequest[];
+  setList(path: string, items: Array<Record<string, unknown>>, resourceVersion: string): void;
+  setListStatus(path: string, status: number, message: string): void;
+  script(path: string, ...streams: WatchScript[]): void;
+  /** Send an event on every open watch of `path`. */
+  push(path: string, event: WatchEvent): void;
+  watchRequests(path: string): SeenRequest[];
+  listRequests(path: string): SeenRequest[];
+  close(): Promise<void>;
+}
+
+export function statusObject(code: number, reason: string, message: string): Record<string, unknown> {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+}
+
+/** `{type: 'BOOKMARK', object: {kind, metadata: {resourceVersion}}}` as the API server sends it. */
+export function bookmark(kind: string, resourceVersion: string): WatchEvent {
+  return { type: 'BOOKMARK', object: { kind, apiVersion: 'v1', metadata: { resourceVersion } } };
+}
+
+export function withVersion(object: Record<string, unknown>, resourceVersion: string): Record<string, unknown> {
+  return { ...object, metadata: { ...(object.metadata as Record<string, unknown>), resourceVersion } };
+}
+
+export async function startReplayApi(): Promise<ReplayApi> {
+  const dir = await mkdtemp(join(tmpdir(), 'rw-watch-'));
+  const lists = new Map<string, { status: number; body: unknown }>();
+  const scripts = new Map<string, WatchScript[]>();
+  const open = new Map<string, Set<ServerResponse>>();
+  const requests: SeenRequest[] = [];
+  const writes: ReplayApi['writes'] = [];
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = new URL(req.url ?? '/', 'http://replay');
+    const query = Object.fromEntries(url.searchParams);
+    requests.push({ path: url.pathname, query });
+    if (req.headers.authorization !== `Bearer ${WATCH_TOKEN}`) {
+      res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify(statusObject(401, 'Unauthorized', 'Unauthorized')));
+      return;
+    }
+    if (req.method === 'POST' || req.method === 'PUT') {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+        writes.push({ method: req.method ?? '', path: url.pathname, body });
+        res.writeHead(replay.writeStatus, { 'Content-Type': 'application/json' }).end(JSON.stringify(replay.writeStatus === 201 ? body : statusObject(replay.writeStatus, 'Forbidden', 'events is forbidden')));
+      });
+      return;
+    }
+    if (query.watch !== '1') {
+      const reply = lists.get(url.pathname) ?? { status: 200, body: { kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: [] } };
+      // Pages of `limit` items with an opaque `continue` token (the offset), as the API server chunks lists.
+      const body = reply.body as { metadata?: Record<string, unknown>; items?: unknown[] };
+      const limit = Number(query.limit ?? '0');
+      if (reply.status === 200 && Array.isArray(body.items) && limit > 0) {
+        const offset = query.continue === undefined ? 0 : Number(Buffer.from(query.continue, 'base64url').toString('utf8'));
+        const items = body.items.slice(offset, offset + limit);
+        const more = offset + limit < body.items.length;
+        const page = { ...body, metadata: { ...body.metadata, ...(more ? { continue: Buffer.from(String(offset + limit)).toString('base64url') } : {}) }, items };
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(page));
+        return;
+      }
+      res.writeHead(reply.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(reply.body));
+      return;
+    }
+    const script = scripts.get(url.pathname)?.shift();
+    if (script !== undefined && 'status' in script) {
+      res.writeHead(script.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(script.body ?? statusObject(script.status, 'Error', `scripted ${script.status}`)));
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders();
+    for (const e of script?.events ?? []) res.write(`${JSON.stringify(e)}\n`);
+    const then = script?.then ?? 'hang';
+    if (then === 'end') res.end();
+    else if (then === 'drop') setTimeout(() => res.socket?.destroy(), 10);
+    else {
+      const set = open.get(url.pathname) ?? new Set<ServerResponse>();
+      set.add(res);
+      open.set(url.pathname, set);
+      res.on('close', () => set.delete(res));
+    }
+  };
+
+  const certs = await makeCertificates(dir);
+  const server: Server = createServer({ key: certs.key, cert: certs.cert }, handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const kubeconfig = join(dir, 'kubeconfig');
+  await writeFile(
+    kubeconfig,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'replay', cluster: { server: url, 'certificate-authority-data': certs.ca.toString('base64') } }],
+      users: [{ name: 'watcher', user: { token: WATCH_TOKEN } }],
+      contexts: [{ name: 'replay', context: { cluster: 'replay', user: 'watcher' } }],
+      'current-context': 'replay',
+    }),
+  );
+
+  const replay: ReplayApi = {
+    url,
+    kubeconfig,
+    writes,
+    writeStatus: 201,
+    requests,
+    setList(path, items, resourceVersion) {
+      lists.set(path, { status: 200, body: { kind: 'List', apiVersion: 'v1', metadata: { resourceVersion }, items } });
+    },
+    setListStatus(path, status, message) {
+      lists.set(path, { status, body: statusObject(status, status === 403 ? 'Forbidden' : 'Error', message) });
+    },
+    script(path, ...streams) {
+      scripts.set(path, [...(scripts.get(path) ?? []), ...streams]);
+    },
+    push(path, event) {
+      for (const res of open.get(path) ?? []) res.write(`${JSON.stringify(event)}\n`);
+    },
+    watchRequests: (path) => requests.filter((r) => r.path === path && r.query.watch === '1'),
+    listRequests: (path) => requests.filter((r) => r.path === path && r.query.watch !== '1'),
+    async close() {
+      for (const set of open.values()) for (const res of set) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return replay;
+}
