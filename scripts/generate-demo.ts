@@ -440,7 +440,7 @@ const nodeDocs = NODES.map((n, i) => {
       addresses: [{ type: 'InternalIP', address: `10.224.0.${i + 4}` }, { type: 'Hostname', address: n.name }],
       capacity: { cpu: '4', memory: '16374584Ki', pods: '110', 'ephemeral-storage': '129886128Ki' },
       allocatable: { cpu: '3860m', memory: '12880184Ki', pods: '110', 'ephemeral-storage': '119703055367' },
-      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: '2026-11-28T09:00:00Z', lastTransitionTime: n.created }],
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: '2026-11-28T09:00:00Z', lastTransitionTime: n.created }, ...(n.name === APPS2 ? [{ type: 'DiskPressure', status: 'True', reason: 'KubeletHasDiskPressure', message: 'ephemeral-storage available 8% < 10%', lastHeartbeatTime: '2026-11-28T09:00:00Z', lastTransitionTime: '2026-11-27T22:14:03Z' }] : [])],
       nodeInfo: {
         architecture: 'amd64',
         bootID: uid(`boot/${n.name}`),

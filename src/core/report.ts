@@ -89,6 +89,34 @@ export interface NodeAgentResult {
   issues: number;
 }
 
+/** Version of the `lifecycle` section (1.x additive field of the JSON report). */
+export const LIFECYCLE_SECTION_VERSION = 1;
+
+export type LifecycleVerdict = 'fresh' | 'outdated' | 'end-of-life' | 'unknown';
+
+/** One verdict per running container (src/lifecycle): why, and the smallest image change that fixes it. */
+export interface ContainerLifecycleRow {
+  namespace: string;
+  pod: string;
+  workload: { kind: string; name: string };
+  container: string;
+  image: string;
+  digest: string | undefined;
+  verdict: LifecycleVerdict;
+  reasons: string[];
+  fix: string | undefined;
+}
+
+export interface LifecycleSummary {
+  schemaVersion: typeof LIFECYCLE_SECTION_VERSION;
+  /** Where the end-of-life data came from and when it was fetched (`` for the bundled snapshot). */
+  data: { source: string; fetchedAt: string };
+  eolLookaheadDays: number;
+  registry: 'consulted' | 'not-consulted';
+  verdicts: Record<LifecycleVerdict, number>;
+  containers: ContainerLifecycleRow[];
+}
+
 export interface ScanReport {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
   tool: { name: 'runwarden'; version: string };
@@ -99,4 +127,6 @@ export interface ScanReport {
   issues: Issue[];
   /** 1.x additive: the node agents' reports next to the status.images plan; absent when no agent is deployed. */
   nodeAgents?: NodeAgentsSummary | undefined;
+  /** 1.x additive: one freshness verdict per running container (src/lifecycle). */
+  lifecycle?: LifecycleSummary | undefined;
 }

@@ -25,6 +25,7 @@ import type { ImageLocator } from './images/locate.js';
 import { contributorsFor } from './images/registry.js';
 import { scanRunningImages, type RunningImage } from './images/running.js';
 import { readSbomDir } from './vulnerabilities.js';
+import { ALL_LIFECYCLE_RULES, lifecycleScan, type LifecycleScanOptions } from '../lifecycle/scan.js';
 
 export type { RunningImage } from './images/running.js';
 
@@ -47,6 +48,8 @@ export interface ScanOptions {
   onProgress?: ((message: string) => void) | undefined;
   /** Node agent reports older than this are stale (default: max(48 h, twice the agent's interval)). */
   nodeReportStaleAfterMs?: number | undefined;
+  /** End of life and freshness (src/lifecycle): data, look-ahead, node age, control plane, registry probe; undefined = off. */
+  lifecycle?: Omit<LifecycleScanOptions, 'now' | 'imageFindings' | 'namespaces' | 'rules'> | undefined;
 }
 
 /** How the running images are read and matched. */
@@ -111,6 +114,17 @@ export async function scan(options: ScanOptions): Promise<ScanOutcome> {
       imageFindings = { findings: [], issues: [...(sboms?.issues ?? []), issue('images-failed', `Scanning the running images failed: ${errorMessage(error)}`)] };
     }
   }
+  let lifecycleSection: ScanReport['lifecycle'];
+  if (options.lifecycle !== undefined) {
+    try {
+      const lc = await lifecycleScan(inventory, { ...options.lifecycle, now: options.now ?? new Date(), imageFindings: imageFindings?.findings, namespaces: options.namespaces, rules: options.rules });
+      lifecycleSection = lc.section;
+      imageFindings = { findings: [...(imageFindings?.findings ?? []), ...lc.findings], issues: [...(imageFindings?.issues ?? []), ...lc.issues] };
+    } catch (error) {
+      if (options.signal?.aborted === true) throw error;
+      imageFindings = { findings: imageFindings?.findings ?? [], issues: [...(imageFindings?.issues ?? []), issue('lifecycle-failed', `End-of-life and freshness checks failed: ${errorMessage(error)}`)] };
+    }
+  }
   const report = scanInventory(inventory, {
     images: imageFindings,
     sandboxImages: [...DEFAULT_SANDBOX_IMAGES, ...(options.sandboxImages ?? [])],
@@ -121,6 +135,7 @@ export async function scan(options: ScanOptions): Promise<ScanOutcome> {
     nodeReports: raw.nodeReports,
     nodeReportStaleAfterMs: options.nodeReportStaleAfterMs,
   });
+  if (lifecycleSection !== undefined) report.lifecycle = lifecycleSection;
   return { inventory, report, images };
 }
 
@@ -175,7 +190,7 @@ export function scanInventory(inventory: Inventory, options: ScanInventoryOption
       if (inScope === undefined || f.subject.namespace === undefined || inScope.has(f.subject.namespace)) findings.push(f);
     }
   }
-  const excepted = applyExceptions(findings, inventory, { exceptions: options.exceptions, knownRules: all.map((c) => c.id), now: options.now });
+  const excepted = applyExceptions(findings, inventory, { exceptions: options.exceptions, knownRules: [...all.map((c) => c.id), ...ALL_LIFECYCLE_RULES], now: options.now });
   findings = excepted.findings;
   issues.push(...excepted.issues);
   findings = sortFindings(findings);

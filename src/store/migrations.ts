@@ -1,3 +1,4 @@
+import { LIFECYCLE_MIGRATION } from '../lifecycle/data/migration.js';
 import { MALWARE_MIGRATION } from '../malware/store/migration.js';
 
 /**
@@ -238,6 +239,8 @@ CREATE TABLE history_spans (
 CREATE INDEX history_spans_closed ON history_spans (closed_at);
 CREATE INDEX history_spans_opened ON history_spans (opened_at);`,
   },
+  // lifecycle/data: endoflife.date products and release cycles (lifecycle_products).
+  LIFECYCLE_MIGRATION,
   // malware/store: imported ClamAV signature files and CVDs (malware_databases).
   MALWARE_MIGRATION,
 ];

@@ -107,6 +107,8 @@ describe('runwarden db', () => {
         } else if (req.url === '/cut/all.zip') {
           res.writeHead(200, { 'content-length': npm.length });
           res.write(npm.subarray(0, 100), () => res.socket?.destroy());
+        } else if (req.url === '/eol/nodejs.json') {
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify([{ cycle: '16', releaseDate: '2021-04-20', eol: '2023-09-11', latest: '16.20.2' }]));
         } else res.writeHead(404, 'Not Found').end();
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -118,15 +120,25 @@ describe('runwarden db', () => {
       const updDb = join(dir, 'update.db');
       const config = join(dir, 'vulndb.yaml');
       writeFileSync(config, `mirrors:\n  - {source: osv, url: ${base}/npm/all.zip, name: npm}\n  - {source: osv, url: ${base}/gone/all.zip, name: gone}\n  - {source: osv, url: ${base}/cut/all.zip, name: cut}\n`);
-      const first = await run(['db', 'update', '--config', config, '--db', updDb]);
+      const first = await run(['db', 'update', '--config', config, '--db', updDb, '--no-lifecycle']);
       expect(first.code).toBe(3);
       expect(first.stdout).toBe(`${base}/npm/all.zip (osv): 1 added, 0 updated, 0 unchanged, 0 withdrawn, 0 retired, 0 rejected\n`);
       expect(first.stderr).toContain(`runwarden: gone: Cannot download ${base}/gone/all.zip: the server answered 404 Not Found Hint: The feed is not at that URL; fix the mirror URL in the vulndb config.\n`);
       expect(first.stderr).toContain(`runwarden: cut: Download of ${base}/cut/all.zip broke off after 100 bytes`);
       expect(first.stderr).toContain('runwarden: 2 of 3 mirror(s) failed; the database keeps their previous data.\n');
-      const second = await run(['db', 'update', '--db', updDb], { RUNWARDEN_VULNDB_CONFIG: config });
+      const second = await run(['db', 'update', '--db', updDb, '--no-lifecycle'], { RUNWARDEN_VULNDB_CONFIG: config });
       expect(second.stdout).toBe(`${base}/npm/all.zip: not modified since the last update\n`);
       expect((await run(['db', 'query', 'npm', 'lodash', '4.17.15', '--db', updDb])).stdout).toContain('CVE-2021-23337');
+    });
+
+    it('also refreshes the end-of-life data from the lifecycle URL, keeping the stored cycles of a product that fails', async () => {
+      const config = join(dir, 'vulndb-eol.yaml');
+      writeFileSync(config, `mirrors:\n  - {source: osv, url: ${base}/npm/all.zip, name: npm}\n`);
+      const r = await run(['db', 'update', '--config', config, '--db', join(dir, 'eol.db')], { RUNWARDEN_LIFECYCLE_URL: `${base}/eol` });
+      expect(r.stdout.split('\n')[0]).toBe(`end-of-life data ${base}/eol: 1 product(s) updated, 36 failed`);
+      expect(r.stderr).toContain(`lifecycle-update-failed: debian: Lifecycle data ${base}/eol/debian.json answered HTTP 404; the stored cycles are kept`);
+      expect(r.stderr).toContain('runwarden: end-of-life data: 36 product(s) failed to update; their stored cycles are kept.\n');
+      expect(r.code).toBe(3);
     });
 
     it('names the file and field of a bad config', async () => {

@@ -19,6 +19,7 @@ import { SOURCES, getSource } from '../../vulndb/registry.js';
 import { advisoriesById, candidateRows, knownEcosystems, openVulnDb, storeStatus, type AffectedData, type Db, type SourceId } from '../../vulndb/store/index.js';
 import { RELEASE_SCOPED, splitEcosystem } from '../../vulndb/store/keys.js';
 import type { CliContext } from '../context.js';
+import { updateLifecycle, type UpdateResult } from '../../lifecycle/data/update.js';
 import { importSignatures, signatureStatusLines } from './db-signatures.js';
 import { SIGNATURE_EXTENSIONS, isSignatureFile } from '../../malware/index.js';
 
@@ -111,9 +112,11 @@ function updateCommand(ctx: CliContext): Command {
     .description('Fetch every configured mirror (conditional on ETag) and import what changed')
     .option('--config <file>', 'vulndb config (YAML/JSON with "mirrors"); default: $RUNWARDEN_VULNDB_CONFIG or the public feeds')
     .option('--source <id>', 'only mirrors of this source')
+    .option('--lifecycle-url <url>', 'end-of-life data URL (default: $RUNWARDEN_LIFECYCLE_URL or the endoflife.date API; see "runwarden lifecycle update")')
+    .option('--no-lifecycle', 'do not refresh the end-of-life data')
     .option('--db <path>', 'database file')
     .option('-f, --format <format>', 'table or json', 'table')
-    .action(async (flags: DbFlags & { config?: string; source?: string }) => {
+    .action(async (flags: DbFlags & { config?: string; source?: string; lifecycle?: boolean; lifecycleUrl?: string }) => {
       const format = checkFormat(flags.format);
       const config = await loadVulnDbConfig(flags.config ?? (ctx.env.RUNWARDEN_VULNDB_CONFIG === '' ? undefined : ctx.env.RUNWARDEN_VULNDB_CONFIG));
       const only = sourceOption(flags.source);
@@ -122,7 +125,13 @@ function updateCommand(ctx: CliContext): Command {
       const db = openVulnDb(dbPath(flags, ctx));
       const results: ImportResult[] = [];
       const failures: Issue[] = [];
+      let lifecycle: UpdateResult | undefined;
       try {
+        // The end-of-life data lives in the same database (lifecycle_products); --source narrows to advisories.
+        if (flags.lifecycle !== false && only === undefined) {
+          lifecycle = await updateLifecycle(db, { url: flags.lifecycleUrl ?? (ctx.env.RUNWARDEN_LIFECYCLE_URL === '' ? undefined : ctx.env.RUNWARDEN_LIFECYCLE_URL) });
+          if (format === 'table') ctx.stdout.write(`end-of-life data ${lifecycle.url}: ${lifecycle.updated.length} product(s) updated, ${lifecycle.failed.length} failed\n`);
+        }
         for (const mirror of mirrors) {
           try {
             const result = await importAdvisories(db, mirror.url, { source: mirror.source, conditional: true, onProgress: progressWriter(ctx, mirror.name ?? mirror.url) });
@@ -139,7 +148,7 @@ function updateCommand(ctx: CliContext): Command {
       } finally {
         db.close();
       }
-      if (format === 'json') ctx.stdout.write(`${JSON.stringify({ results, failures }, null, 2)}\n`);
+      if (format === 'json') ctx.stdout.write(`${JSON.stringify({ results, lifecycle, failures }, null, 2)}\n`);
       else {
         const issues = results.flatMap((r) => r.issues);
         if (issues.length > 0) {
@@ -149,6 +158,11 @@ function updateCommand(ctx: CliContext): Command {
       }
       if (failures.length > 0) {
         ctx.stderr.write(`runwarden: ${failures.length} of ${mirrors.length} mirror(s) failed; the database keeps their previous data.\n`);
+        ctx.exitCode = EXIT.runtime;
+      }
+      if (lifecycle !== undefined && lifecycle.failed.length > 0) {
+        if (format === 'table') writeIssues(ctx, lifecycle.issues);
+        ctx.stderr.write(`runwarden: end-of-life data: ${lifecycle.failed.length} product(s) failed to update; their stored cycles are kept.\n`);
         ctx.exitCode = EXIT.runtime;
       }
     });

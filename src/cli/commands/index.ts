@@ -4,6 +4,7 @@ import { checkCommand } from './check.js';
 import { cleanCommand } from './clean.js';
 import { dbCommand } from './db.js';
 import { imageCommand } from './image.js';
+import { lifecycleCommand } from './lifecycle.js';
 import { nodeCommand } from './node.js';
 import { sbomCommand } from './sbom.js';
 import { scanCommand } from './scan.js';
@@ -11,4 +12,4 @@ import { serveCommand } from './serve.js';
 import { versionCommand } from './version.js';
 
 /** Every CLI command, one file each. Add a command here; there is no registration by import side effects. */
-export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [scanCommand, checkCommand, dbCommand, sbomCommand, imageCommand, nodeCommand, cleanCommand, serveCommand, versionCommand];
+export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [scanCommand, checkCommand, dbCommand, lifecycleCommand, sbomCommand, imageCommand, nodeCommand, cleanCommand, serveCommand, versionCommand];

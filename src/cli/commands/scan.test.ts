@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { ALL_LIFECYCLE_RULES } from '../../lifecycle/scan.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,7 +16,7 @@ describe('runwarden scan', () => {
     expect(run.stdout).not.toContain('\x1b[');
     expect(run.stdout).toContain('storefront / Deployment cart\n');
     expect(run.stdout).toMatch(/MEDIUM +mixed-versions +2 different digests of ghcr\.io\/acme\/cart:latest/);
-    expect(run.stdout).toContain('Findings: 191 (9 critical, 26 high, 103 medium, 39 low, 14 unknown)');
+    expect(run.stdout).toContain('Findings: 215 (9 critical, 37 high, 113 medium, 42 low, 14 unknown)');
     expect(run.stdout).toContain('Suppressed: 5 finding(s) accepted by exceptions');
   });
 
@@ -41,10 +42,11 @@ describe('runwarden scan', () => {
     const sarif = JSON.parse(run.stdout) as { version: string; runs: Array<{ tool: { driver: { rules: Array<{ id: string }> } }; results: Array<{ ruleId: string; level: string; partialFingerprints: Record<string, string> }> }> };
     expect(sarif.version).toBe('2.1.0');
     const runOut = sarif.runs[0]!;
-    expect(runOut.tool.driver.rules.map((r) => r.id).sort()).toEqual([...CHECKS.map((c) => c.id), 'vulnerable-package', 'malware'].sort());
+    expect(runOut.tool.driver.rules.map((r) => r.id).sort()).toEqual([...new Set([...CHECKS.map((c) => c.id), ...runOut.results.map((r) => r.ruleId)])].sort());
+    expect(runOut.tool.driver.rules.map((r) => r.id)).toEqual(expect.arrayContaining(['vulnerable-package', 'malware', 'end-of-life', 'node-kubelet-eol']));
     // every finding, suppressed ones included (as SARIF suppressions)
-    expect(runOut.results).toHaveLength(196);
-    expect(runOut.results.filter((r) => r.level === 'error')).toHaveLength(9 + 26 + 2);
+    expect(runOut.results).toHaveLength(220);
+    expect(runOut.results.filter((r) => r.level === 'error')).toHaveLength(9 + 37 + 2);
     expect(runOut.results.every((r) => /^[a-f0-9]{16}$/.test(r.partialFingerprints['runwarden/v1'] ?? ''))).toBe(true);
   });
 
@@ -52,8 +54,8 @@ describe('runwarden scan', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'rw-out-')), 'report.json');
     const run = await cli(['scan', '--demo', '-f', 'json', '-o', out, ...NOW]);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toBe(`runwarden: wrote json report to ${out} (191 findings, 0 issues)\n`);
-    expect((JSON.parse(readFileSync(out, 'utf8')) as { findings: unknown[] }).findings).toHaveLength(196);
+    expect(run.stderr).toBe(`runwarden: wrote json report to ${out} (215 findings, 0 issues)\n`);
+    expect((JSON.parse(readFileSync(out, 'utf8')) as { findings: unknown[] }).findings).toHaveLength(220);
   });
 
   it('exits 1 when a finding is at or above --fail-on, 0 below it', async () => {
@@ -82,7 +84,7 @@ describe('runwarden scan', () => {
     const fromEnv = await cli(['scan', '--demo', '--config', join(dir, 'rw.yaml'), ...NOW], { env: { RUNWARDEN_FORMAT: 'json' } });
     expect(fromEnv.stdout).toContain('"schemaVersion": "1.0"');
     const fromFlag = await cli(['scan', '--demo', '--config', join(dir, 'rw.yaml'), '--format', 'table', '--fail-on', 'none', ...NOW], { env: { RUNWARDEN_FORMAT: 'json' } });
-    expect(fromFlag.stdout).toContain('Findings: 191');
+    expect(fromFlag.stdout).toContain('Findings: 215');
     expect(fromFlag.code).toBe(0);
   });
 });
@@ -92,7 +94,7 @@ describe('runwarden scan on bad input (exit 2, one line, no stack)', () => {
     ['an unknown format', ['--format', 'jsn'], 'runwarden: error: Unknown --format "jsn": expected one of table, json, sarif. Did you mean "json"?\n'],
     ['an unknown --fail-on', ['--fail-on', 'hihg'], 'runwarden: error: Unknown --fail-on "hihg": expected one of critical, high, medium, low, info, unknown, none. Did you mean "high"?\n'],
     ['an invalid namespace', ['-n', 'Kube_System'], 'runwarden: error: Invalid --namespace "Kube_System" (flag): must be a DNS-1123 label (lowercase letters, digits, "-"), e.g. "kube-system".\n'],
-    ['an unknown rule', ['--rules', 'stale-images'], `runwarden: error: Unknown --rules "stale-images": expected one of ${[...CHECKS.map((c) => c.id), 'vulnerable-package', 'malware'].join(', ')}. Did you mean "stale-image"?\n`],
+    ['an unknown rule', ['--rules', 'stale-images'], `runwarden: error: Unknown --rules "stale-images": expected one of ${[...CHECKS.map((c) => c.id), 'vulnerable-package', 'malware', ...ALL_LIFECYCLE_RULES].join(', ')}. Did you mean "stale-image"?\n`],
     ['two sources', ['--snapshot', 'x'], 'runwarden: error: --demo and --snapshot cannot be combined: pick one source.\n'],
     ['a bad --now', ['--now', 'yesterday'], 'runwarden: error: Invalid --now "yesterday": expected an ISO 8601 time, e.g. "2026-01-31T12:00:00Z".\n'],
   ];

@@ -23,6 +23,10 @@ import { scan, type RunningImagesSettings } from '../../scan/index.js';
 import { CONTRIBUTORS as IMAGE_CONTRIBUTORS } from '../../scan/images/registry.js';
 import { addMalwareOptions, malwareFromFlags, type MalwareFlags } from './malware-options.js';
 import type { CliContext } from '../context.js';
+import { parseDays } from './lifecycle.js';
+import { RegistryProbe } from '../../lifecycle/freshness/probe.js';
+import { layoutProbeClient } from '../../lifecycle/freshness/layout-client.js';
+import { ALL_LIFECYCLE_RULES } from '../../lifecycle/scan.js';
 import { addPolicyOptions, applyPolicyFlags, policySettings, validateExceptionRules, type PolicyFlags } from './check.js';
 import { addImageAccessOptions, attachedSbomProvider, containerdOptions, registryClientFrom, validateImageAccess, type ImageAccessFlags } from './image.js';
 
@@ -48,6 +52,10 @@ interface ScanFlags extends PolicyFlags, ImageAccessFlags, MalwareFlags {
   pullImages?: boolean;
   trustAttachedSbom?: boolean;
   layerCache?: boolean;
+  lifecycle?: boolean;
+  eolLookahead?: string;
+  maxNodeAge?: string;
+  controlPlaneVersion?: string;
   imageNode?: string[];
 }
 
@@ -77,6 +85,10 @@ export function scanCommand(ctx: CliContext): Command {
     .option('--no-pull-images', 'never read images from registries')
     .option('--trust-attached-sbom', 'use an SBOM attached to an image in its registry (OCI referrer) instead of cataloging its layers')
     .option('--no-layer-cache', 'read every layer even when the layer cache has it')
+    .option('--eol-lookahead <days>', 'warn this long before an end of life, e.g. 90d (default 90d)')
+    .option('--max-node-age <days>', 'report nodes older than this for recycling, e.g. 30d (default 30d)')
+    .option('--control-plane-version <version>', 'Kubernetes version of the control plane, for kubelet version skew (e.g. v1.31.2)')
+    .option('--no-lifecycle', 'skip end-of-life, freshness and node hygiene')
     .option('--image-node <name>', "scan only the images of pods on this node, e.g. the node agent's own with --containerd-root (repeatable)", collect)
     .option('--config <file>', 'settings file (YAML/JSON); flags and RUNWARDEN_* variables override it')
     .option('--no-color', 'plain output even on a terminal')
@@ -115,7 +127,7 @@ async function resolveSettings(flags: ScanFlags, ctx: CliContext): Promise<Setti
   applyPolicyFlags(flags, flagLayer);
   if (flags.rules !== undefined) {
     const rules = splitList(flags.rules);
-    const known = [...CHECKS.map((c) => c.id), VULNERABILITY_RULE, MALWARE_RULE];
+    const known = [...CHECKS.map((c) => c.id), VULNERABILITY_RULE, MALWARE_RULE, ...ALL_LIFECYCLE_RULES];
     for (const rule of rules) if (!known.includes(rule)) throw unknownValue('--rules', rule, known);
     flagLayer.rules = rules;
   }
@@ -157,8 +169,19 @@ async function runScan(settings: Settings, flags: ScanFlags, ctx: CliContext): P
   try {
     const images = await imagesSetup(settings, flags, ctx);
     closers.push(...images.close);
+    const lifecycle = flags.lifecycle === false ? undefined : {
+      // The runwarden database holds the end-of-life data when one is open (else the bundled snapshot).
+      db: images.settings?.db,
+      eolLookaheadDays: flags.eolLookahead === undefined ? undefined : parseDays(flags.eolLookahead, '--eol-lookahead'),
+      maxNodeAgeDays: flags.maxNodeAge === undefined ? undefined : parseDays(flags.maxNodeAge, '--max-node-age'),
+      controlPlaneVersion: flags.controlPlaneVersion,
+      // Registries when images are pulled; else an --image-dir layout (the demo's) stands in for them
+      // (a folder without one index.json at its root is no layout: freshness stays unknown).
+      probe: images.registry !== undefined ? new RegistryProbe(images.registry) : images.layout !== undefined ? await layoutProbeClient(images.layout).then((c) => new RegistryProbe(c), () => undefined) : undefined,
+    };
     const { report } = await scan({
       images: images.settings,
+      lifecycle,
       source: await createSource(settings, ctx),
       namespaces: settings.namespaces,
       sandboxImages: settings.sandboxImages,
@@ -204,7 +227,7 @@ export const DEMO_FEEDS = ['osv', 'alpine-secdb'] as const;
  * --sbom-dir, --image-dir, containerd flags, --pull-images) or --demo, which matches its bundled
  * images and SBOMs against its bundled advisories (imported into memory, ~50 ms), offline.
  */
-async function imagesSetup(settings: Settings, flags: ScanFlags, ctx: CliContext): Promise<{ settings: RunningImagesSettings | undefined; close: Array<() => void> }> {
+async function imagesSetup(settings: Settings, flags: ScanFlags, ctx: CliContext): Promise<{ settings: RunningImagesSettings | undefined; close: Array<() => void>; registry?: RegistryClient | undefined; layout?: string | undefined }> {
   validateImageAccess(flags);
   const containerd = flags.containerdAddress !== undefined || flags.containerdRoot !== undefined || flags.containerdNamespace !== undefined;
   const live = !settings.demo && settings.snapshot === undefined;
@@ -254,5 +277,5 @@ async function imagesSetup(settings: Settings, flags: ScanFlags, ctx: CliContext
   // Malware rides on the same single pass over each image's layers (nothing to scan with SBOMs only).
   const malware = locators.length === 0 ? undefined : await malwareFromFlags(flags, db, settings.demo ? [join(packageRoot(), 'demo', 'signatures', 'demo.ndb')] : []);
   const contributors = malware === undefined ? undefined : [...IMAGE_CONTRIBUTORS, malware];
-  return { settings: { db, sbomDir, locators, cache, packages, nodes: flags.imageNode, contributors }, close };
+  return { registry: pull ? registry : undefined, layout: imageDir, settings: { db, sbomDir, locators, cache, packages, nodes: flags.imageNode, contributors }, close };
 }

@@ -22,6 +22,7 @@ import { defaultDbPath } from '../../store/db.js';
 import { importAdvisories } from '../../vulndb/import.js';
 import { VULNERABILITY_RULE } from '../../vulndb/match/index.js';
 import { MALWARE_RULE } from '../../malware/findings.js';
+import { ALL_LIFECYCLE_RULES } from '../../lifecycle/scan.js';
 import { openVulnDb } from '../../vulndb/store/index.js';
 import { seedDemoHistory } from '../../serve/demo.js';
 import { parseDuration } from '../../serve/duration.js';
@@ -138,7 +139,7 @@ async function resolveSettings(flags: ServeFlags, ctx: CliContext): Promise<Sett
   if (flags.sandboxImage !== undefined) flagLayer.sandboxImages = flags.sandboxImage;
   applyPolicyFlags(flags, flagLayer);
   if (flags.rules !== undefined) {
-    const known = [...CHECKS.map((c) => c.id), VULNERABILITY_RULE, MALWARE_RULE];
+    const known = [...CHECKS.map((c) => c.id), VULNERABILITY_RULE, MALWARE_RULE, ...ALL_LIFECYCLE_RULES];
     const rules = splitList(flags.rules);
     for (const rule of rules) if (!known.includes(rule)) throw unknownValue('--rules', rule, known);
     flagLayer.rules = rules;

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { FINDING_KINDS, SUBJECT_TYPES } from '../../core/finding.js';
 import { SEVERITIES } from '../../core/severity.js';
+import { LifecycleSectionJson } from '../../lifecycle/scan.js';
 
 const Severity = z.enum(SEVERITIES);
 const Kind = z.enum(FINDING_KINDS);
@@ -108,5 +109,7 @@ export const ScanReportJson = z.strictObject({
   issues: z.array(IssueJson),
   /** 1.x additive: per node, the status.images plan next to the node agent's report (src/agent/). */
   nodeAgents: NodeAgentsJson.optional(),
+  /** 1.x additive: one freshness verdict per running container (src/lifecycle). */
+  lifecycle: LifecycleSectionJson.optional(),
 });
 export type ScanReportJson = z.infer<typeof ScanReportJson>;

@@ -51,7 +51,27 @@ const OTHER_RULES: readonly Check[] = [
     mappings: { cis: [], nsa: [], pss: [] },
     run: () => ({ findings: [], issues: [] }),
   },
+  ...lifecycleRules(),
 ];
+
+/** The lifecycle rules (src/lifecycle): end of life and freshness of images, node hygiene. */
+function lifecycleRules(): Check[] {
+  const rule = (id: string, kind: Check['kind'], severity: Check['severity'], title: string, description: string, remediation: string): Check => ({ id, kind, title, severity, description, remediation, mappings: { cis: [], nsa: [], pss: [] }, run: () => ({ findings: [], issues: [] }) });
+  return [
+    rule('end-of-life', 'end-of-life', 'high', 'Running software past (or near) its end of life', 'An OS, runtime or server detected in the running image (os-release, packages, image environment or reference) is past its end of life per endoflife.date, or reaches it within the look-ahead.', 'Move the image to a supported release cycle (the finding names the smallest step), rebuild and roll out.'),
+    rule('vendor-end-of-life', 'end-of-life', 'high', 'Image past the end-of-life date its vendor attached', 'A lifecycle referrer (application/vnd.microsoft.artifact.lifecycle) of the running digest sets an end-of-life date that has passed or is near.', 'Move to the image version the vendor supports, rebuild and roll out.'),
+    rule('digest-drift', 'outdated', 'medium', 'Running digest differs from what the tag points to now', 'The tag the workload references has moved on in its registry: the containers run an older build.', 'Restart the workload (or pin and roll out the new digest) to run the current build.'),
+    rule('newer-tag', 'outdated', 'low', 'Newer version tags exist', 'The registry holds newer patch, minor or major tags of the same suffix family.', 'Update to the newest patch of the release line you run.'),
+    rule('image-age', 'outdated', 'low', 'Old image build', "The image config's created time is older than the configured maximum age.", 'Rebuild the image regularly so base-image fixes reach it.'),
+    rule('node-kubelet-eol', 'node', 'high', 'Kubelet release past its end of life', 'The node runs a Kubernetes minor release that no longer gets patches.', 'Upgrade the node pool to a supported Kubernetes release.'),
+    rule('node-version-skew', 'node', 'medium', 'Kubelet version skew beyond the supported policy', 'The kubelet is more minor versions behind the control plane than Kubernetes supports.', 'Upgrade the node pool to a minor release within the supported skew.'),
+    rule('node-os-eol', 'node', 'high', 'Node OS past its end of life', "The node's OS image is past its end of life.", 'Upgrade the node image.'),
+    rule('node-runtime-eol', 'node', 'high', 'Container runtime past its end of life', "The node's container runtime release is past its end of life.", 'Upgrade the node image or the runtime.'),
+    rule('node-age', 'node', 'low', 'Node older than the maximum age', 'The node has not been replaced for longer than the configured maximum; nodes that are never recycled miss node-image fixes.', 'Roll the node pool (node image upgrade).'),
+    rule('node-not-ready', 'node', 'high', 'Node not Ready', 'The node reports Ready=False or Unknown.', 'Investigate the kubelet and the node; drain and replace it.'),
+    rule('node-pressure', 'node', 'medium', 'Node under memory, disk or PID pressure', 'The node reports a pressure condition, so the kubelet evicts pods.', 'Free resources on the node (e.g. "runwarden clean" for image caches) or resize the pool.'),
+  ];
+}
 
 export function toSarif(report: ScanReport): Record<string, unknown> {
   const ruleIds = [...new Set([...CHECKS.map((c) => c.id), ...report.findings.map((f) => f.rule)])];

@@ -9,6 +9,7 @@ import type { Finding } from '../../core/finding.js';
 import type { NodeAgentsSummary, ScanReport } from '../../core/report.js';
 import { SEVERITIES, compareSeverity, severityRank, type Severity } from '../../core/severity.js';
 import { formatBytes } from '../../core/format.js';
+import { lifecycleTableLines } from '../../lifecycle/scan.js';
 import type { RenderOptions, ReportFormat } from '../format.js';
 
 export const tableFormat: ReportFormat = {
@@ -97,6 +98,7 @@ export function renderTable(report: ScanReport, options: RenderOptions): string 
     for (const n of staleNodes) lines.push(c.dim(`  ${n.name}: ${formatBytes(n.reclaimableBytes)} of ${formatBytes(n.cachedBytes)} cached (${n.staleImages}/${n.cachedImages} images unused)`));
   }
   if (report.nodeAgents !== undefined) lines.push(...nodeAgentLines(report.nodeAgents, c));
+  if (report.lifecycle !== undefined) lines.push(...lifecycleTableLines(report.lifecycle).map((l, i) => (i === 0 ? c.bold(l) : l)));
   if (report.issues.length > 0) {
     lines.push(c.yellow(`${c.bold('Issues:')} ${report.issues.length} (parts of the inventory that could not be read or evaluated)`));
     for (const i of report.issues.slice(0, 20)) lines.push(c.yellow(`  ! ${i.message}`) + (i.hint === undefined ? '' : c.dim(` — ${i.hint}`)));

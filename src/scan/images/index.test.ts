@@ -35,7 +35,7 @@ describe('scanImage', () => {
 
   it('reports the OS, every package and the vulnerabilities of an OCI layout, each with the layer that introduced it', async () => {
     const image = await openImage(`oci:${images['debian-app'].layout}`);
-    const scan = await scanImage(image, { db, now: NOW });
+    const scan = await scanImage(image, { db, now: NOW, contributors: [vulnerabilities] });
     expect(scan.os).toMatchObject({ id: 'debian', release: '12', codename: 'bookworm' });
     expect(scan.packages.kind).toBe('catalog');
     expect(scan.packages.packages.map((p) => `${p.ecosystem} ${p.name}@${p.version}`).sort()).toEqual([
@@ -62,7 +62,7 @@ describe('scanImage', () => {
   it('gives the same finding ids as matching the packages directly for the same subject', async () => {
     const image = await openImage(`oci:${images['debian-app'].layout}`);
     const subject = { type: 'container' as const, namespace: 'shop', workload: { kind: 'Deployment', name: 'web' }, container: 'web', image: 'x' };
-    const scan = await scanImage(image, { db, now: NOW, subject });
+    const scan = await scanImage(image, { db, now: NOW, subject, contributors: [vulnerabilities] });
     const direct = matchPackages(db, scan.packages.packages, { subject });
     expect(scan.findings.map((f) => f.finding.id).sort()).toEqual(direct.findings.map((f) => f.id).sort());
     await image.close();

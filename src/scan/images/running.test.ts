@@ -21,6 +21,11 @@ import { openVulnDb, type Db } from '../../vulndb/store/index.js';
 import { readSbomDir } from '../vulnerabilities.js';
 import { containerdLocator, imageDirLocator, registryLocator } from './locate.js';
 import { scanRunningImages } from './running.js';
+import { vulnerabilities } from './contributors/vulnerabilities/index.js';
+
+// These tests are about finding, reading and placing images: the vulnerability contributor only
+// (lifecycle and malware have their own tests).
+const contributors = [vulnerabilities];
 
 const NOW = new Date('2026-11-28T12:00:00Z');
 
@@ -49,7 +54,7 @@ describe('scanRunningImages', () => {
     const debian = images['debian-app'].manifestDigest;
     const inventory = cluster(`ghcr.io/acme/web@${debian}`, images['alpine-app'].configDigest);
     const cache = LayerCache.open(':memory:');
-    const result = await scanRunningImages(inventory, { db, locators: [imageDirLocator(join(dir, 'oci'))], cache, now: NOW });
+    const result = await scanRunningImages(inventory, { db, contributors, locators: [imageDirLocator(join(dir, 'oci'))], cache, now: NOW });
     expect(result.issues).toEqual([]);
     expect(result.images.map((i) => [i.want.digest, i.from, i.containers, i.scan?.packages.packages.length])).toEqual([
       [debian, 'image-dir', 2, 7],
@@ -72,7 +77,7 @@ describe('scanRunningImages', () => {
       pod('api-a', { ns: 'shop', node: 'n1', containers: [{ name: 'api', image: 'ghcr.io/acme/api:1', imageID: `ghcr.io/acme/api@${missing}` }] }),
       pod('api-b', { ns: 'shop', node: 'n1', containers: [{ name: 'api', image: 'ghcr.io/acme/api:1', imageID: `ghcr.io/acme/api@${missing}` }] }),
     ]);
-    const result = await scanRunningImages(inventory, { db, locators: [imageDirLocator(join(dir, 'oci')), registryLocator(new RegistryClient({ transport: { retry: { retries: 0 } }, hosts: { rewrites: [{ from: 'ghcr.io', to: '127.0.0.1:9' }], insecure: ['127.0.0.1:9'] } }))], now: NOW });
+    const result = await scanRunningImages(inventory, { db, contributors, locators: [imageDirLocator(join(dir, 'oci')), registryLocator(new RegistryClient({ transport: { retry: { retries: 0 } }, hosts: { rewrites: [{ from: 'ghcr.io', to: '127.0.0.1:9' }], insecure: ['127.0.0.1:9'] } }))], now: NOW });
     expect(result.issues).toHaveLength(1);
     const [unresolved] = result.issues;
     expect(unresolved?.code).toBe('image-unresolved');
@@ -88,7 +93,7 @@ describe('scanRunningImages', () => {
     await writeFile(join(sbomDir, `sha256-${debian.slice(7)}.cdx.json`), JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6', version: 1, components: [{ type: 'library', name: 'lodash', version: '4.17.15', purl: 'pkg:npm/lodash@4.17.15' }] }));
     const sboms = await readSbomDir(sbomDir);
     const inventory = cluster(`ghcr.io/acme/web@${debian}`, images['alpine-app'].configDigest);
-    const result = await scanRunningImages(inventory, { db, sboms: sboms.byDigest, locators: [imageDirLocator(join(dir, 'oci'))], now: NOW });
+    const result = await scanRunningImages(inventory, { db, contributors, sboms: sboms.byDigest, locators: [imageDirLocator(join(dir, 'oci'))], now: NOW });
     expect(result.images.map((i) => i.from)).toEqual(['sbom', 'image-dir']);
     const rows = result.findings.map((f) => `${f.subject.workload?.name}/${f.subject.container} ${String(f.evidence.vulnerability)} ${String(f.evidence.packagesFrom).endsWith('.cdx.json') ? 'sbom' : 'image'}`).sort();
     expect(rows).toEqual(['web/web CVE-2021-23337 sbom', 'worker/main CVE-2021-23337 sbom']);
@@ -102,7 +107,7 @@ describe('scanRunningImages', () => {
       // the same image reported by its ID on another node: two wants, one workload container
       pod('web-1-b', { ns: 'shop', node: 'n1', owner: ['ReplicaSet', 'web-1'], containers: [{ name: 'web', image: 'ghcr.io/acme/web:2', imageID: built.configDigest }] }),
     ]);
-    const result = await scanRunningImages(inventory, { db, locators: [imageDirLocator(join(dir, 'oci'))], now: NOW });
+    const result = await scanRunningImages(inventory, { db, contributors, locators: [imageDirLocator(join(dir, 'oci'))], now: NOW });
     expect(result.images).toHaveLength(2);
     expect(result.findings.map((f) => [f.evidence.vulnerability, f.evidence.imageDigest, f.evidence.otherImageDigests])).toEqual([
       ['CVE-2021-23337', built.manifestDigest, [built.configDigest]],
@@ -114,23 +119,23 @@ describe('scanRunningImages', () => {
     const inventory = cluster(`ghcr.io/acme/web@${images['debian-app'].manifestDigest}`, images['alpine-app'].configDigest, [
       pod('elsewhere', { ns: 'shop', node: 'n2', containers: [{ name: 'api', image: 'ghcr.io/acme/api:1', imageID: `ghcr.io/acme/api@${digest('8')}` }] }),
     ]);
-    const mine = await scanRunningImages(inventory, { db, locators: [imageDirLocator(join(dir, 'oci'))], nodes: ['n1'], now: NOW });
+    const mine = await scanRunningImages(inventory, { db, contributors, locators: [imageDirLocator(join(dir, 'oci'))], nodes: ['n1'], now: NOW });
     expect([mine.images.length, mine.issues]).toEqual([2, []]);
-    const theirs = await scanRunningImages(inventory, { db, locators: [imageDirLocator(join(dir, 'oci'))], nodes: ['n2'], now: NOW });
+    const theirs = await scanRunningImages(inventory, { db, contributors, locators: [imageDirLocator(join(dir, 'oci'))], nodes: ['n2'], now: NOW });
     expect(theirs.images.map((i) => i.want.digest)).toEqual([digest('8')]);
     expect(theirs.issues.map((i) => i.code)).toEqual(['image-unresolved']);
   });
 
   it('matches only SBOMs, silently, when no locator is configured', async () => {
     const inventory = cluster(`ghcr.io/acme/web@${images['debian-app'].manifestDigest}`, images['alpine-app'].configDigest);
-    const result = await scanRunningImages(inventory, { db, now: NOW });
+    const result = await scanRunningImages(inventory, { db, contributors, now: NOW });
     expect(result).toMatchObject({ findings: [], issues: [] });
     expect(result.images.map((i) => i.from)).toEqual([undefined, undefined]);
   });
 
   it('reports an unreadable image directory once', async () => {
     const inventory = cluster(`ghcr.io/acme/web@${images['debian-app'].manifestDigest}`, images['alpine-app'].configDigest);
-    const result = await scanRunningImages(inventory, { db, locators: [imageDirLocator(join(dir, 'nope'))], now: NOW });
+    const result = await scanRunningImages(inventory, { db, contributors, locators: [imageDirLocator(join(dir, 'nope'))], now: NOW });
     expect(result.issues.map((i) => i.code)).toEqual(['image-dir', 'image-unresolved', 'image-unresolved']);
     expect(result.issues[0]?.message).toMatch(/^Cannot read the image directory ".*nope": ENOENT/);
   });
@@ -153,7 +158,7 @@ describe('scanRunningImages', () => {
     it('reads a repo digest from its registry and an image ID from the node\'s containerd', async () => {
       const inventory = cluster(`${registry.host}/rw/debian-app@${images['debian-app'].manifestDigest}`, images['alpine-app'].configDigest);
       const locators = [containerdLocator({ address: containerd.address }), registryLocator(new RegistryClient({ hosts: { insecure: [registry.host] } }))];
-      const result = await scanRunningImages(inventory, { db, locators, now: NOW });
+      const result = await scanRunningImages(inventory, { db, contributors, locators, now: NOW });
       expect(result.issues).toEqual([]);
       expect(result.images.map((i) => [i.from, i.scan?.image?.source, i.scan?.os?.id])).toEqual([
         ['registry', 'registry', 'debian'],
