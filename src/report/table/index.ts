@@ -84,6 +84,10 @@ export function renderTable(report: ScanReport, options: RenderOptions): string 
     lines.push('');
   }
   if (active.length === 0) lines.push(c.green('No findings.'), '');
+  // Per-node agent reports and per-container lifecycle verdicts come before the summary, so a
+  // terminal ends on the counts.
+  if (report.nodeAgents !== undefined) lines.push(...nodeAgentLines(report.nodeAgents, c), '');
+  if (report.lifecycle !== undefined) lines.push(...lifecycleTableLines(report.lifecycle).map((l, i) => (i === 0 ? c.bold(l) : l)), '');
 
   const counts = SEVERITIES.filter((sev) => s.bySeverity[sev] > 0).map((sev) => `${s.bySeverity[sev]} ${sev}`);
   lines.push(`${c.bold('Findings:')} ${s.findings}${counts.length > 0 ? ` (${counts.join(', ')})` : ''}`);
@@ -97,8 +101,6 @@ export function renderTable(report: ScanReport, options: RenderOptions): string 
     lines.push(`${c.bold('Reclaimable:')} ${formatBytes(s.reclaimableBytes)} in ${staleNodes.reduce((n, x) => n + x.staleImages, 0)} unused image(s) on ${staleNodes.length} node(s)`);
     for (const n of staleNodes) lines.push(c.dim(`  ${n.name}: ${formatBytes(n.reclaimableBytes)} of ${formatBytes(n.cachedBytes)} cached (${n.staleImages}/${n.cachedImages} images unused)`));
   }
-  if (report.nodeAgents !== undefined) lines.push(...nodeAgentLines(report.nodeAgents, c));
-  if (report.lifecycle !== undefined) lines.push(...lifecycleTableLines(report.lifecycle).map((l, i) => (i === 0 ? c.bold(l) : l)));
   if (report.issues.length > 0) {
     lines.push(c.yellow(`${c.bold('Issues:')} ${report.issues.length} (parts of the inventory that could not be read or evaluated)`));
     for (const i of report.issues.slice(0, 20)) lines.push(c.yellow(`  ! ${i.message}`) + (i.hint === undefined ? '' : c.dim(` — ${i.hint}`)));
