@@ -12,6 +12,8 @@ import { buildInventory } from '../inventory/build.js';
 import type { InventorySource, NodeReportObjects } from '../inventory/source.js';
 import { nodeAgentsSummary } from '../agent/cluster.js';
 import type { Check, CheckContext, PolicySettings } from '../policy/check.js';
+import { MALWARE_RULE } from '../malware/findings.js';
+import { VULNERABILITY_RULE } from '../vulndb/match/index.js';
 import { applyExceptions, type ExceptionRule } from '../policy/exceptions/index.js';
 import { DEFAULT_SANDBOX_IMAGES } from '../policy/images.js';
 import { CHECKS } from '../policy/registry.js';
@@ -190,7 +192,7 @@ export function scanInventory(inventory: Inventory, options: ScanInventoryOption
       if (inScope === undefined || f.subject.namespace === undefined || inScope.has(f.subject.namespace)) findings.push(f);
     }
   }
-  const excepted = applyExceptions(findings, inventory, { exceptions: options.exceptions, knownRules: [...all.map((c) => c.id), ...ALL_LIFECYCLE_RULES], now: options.now });
+  const excepted = applyExceptions(findings, inventory, { exceptions: options.exceptions, knownRules: [...all.map((c) => c.id), VULNERABILITY_RULE, MALWARE_RULE, ...ALL_LIFECYCLE_RULES], now: options.now });
   findings = excepted.findings;
   issues.push(...excepted.issues);
   findings = sortFindings(findings);

@@ -145,7 +145,7 @@ describe('runwarden check on bad input (one line, exit code, the fix)', () => {
     writeFileSync(join(dir, 'rw.yaml'), 'exceptions:\n  - rules: [hostpath]\n    reason: legacy\n');
     const run = await check([APP, '--config', join(dir, 'rw.yaml')]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/^runwarden: error: Unknown check "hostpath" in exceptions\[0\]\.rules \(config file .*rw\.yaml\); did you mean "host-path"\? Hint: Check ids: /);
+    expect(run.stderr).toMatch(/^runwarden: error: Unknown rule "hostpath" in exceptions\[0\]\.rules \(config file .*rw\.yaml\); did you mean "host-path"\? Hint: Rule ids: /);
   });
 
   it('names an exception without a reason in the config file', async () => {

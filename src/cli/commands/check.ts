@@ -125,11 +125,12 @@ export function applyPolicyFlags(flags: PolicyFlags, flagLayer: SettingsLayer): 
 }
 
 /** Exceptions naming a check that does not exist are a configuration error, with the closest id. */
-export function validateExceptionRules(settings: Settings, configPath: string | undefined): void {
-  const known = new Set(CHECKS.map((c) => c.id));
+/** `extraRules`: rules of findings that are not policy checks (vulnerabilities, malware, lifecycle) where the command reports them. */
+export function validateExceptionRules(settings: Settings, configPath: string | undefined, extraRules: readonly string[] = []): void {
+  const known = new Set([...CHECKS.map((c) => c.id), ...extraRules]);
   (settings.exceptions ?? []).forEach((exception, i) => {
     for (const rule of exception.rules) {
-      if (!known.has(rule)) throw new ConfigError(`Unknown check "${rule}" in exceptions[${i}].rules (${configPath === undefined ? 'settings' : `config file ${configPath}`})${suggestion(rule, known)}`, { hint: `Check ids: ${[...known].join(', ')}.` });
+      if (!known.has(rule)) throw new ConfigError(`Unknown rule "${rule}" in exceptions[${i}].rules (${configPath === undefined ? 'settings' : `config file ${configPath}`})${suggestion(rule, known)}`, { hint: `Rule ids: ${[...known].join(', ')}.` });
     }
   });
 }

@@ -134,7 +134,7 @@ async function resolveSettings(flags: ScanFlags, ctx: CliContext): Promise<Setti
   if (flags.color === false) flagLayer.color = 'never';
   const settings = mergeSettings(fileLayer, envLayer(ctx.env), validateLayer(flagLayer, 'flags'));
   if (findFormat(settings.format) === undefined) throw unknownValue('--format', settings.format, FORMATS.map((f) => f.id));
-  validateExceptionRules(settings, flags.config);
+  validateExceptionRules(settings, flags.config, [VULNERABILITY_RULE, MALWARE_RULE, ...ALL_LIFECYCLE_RULES]);
   const sources = [settings.demo ? '--demo' : undefined, settings.snapshot !== undefined ? '--snapshot' : undefined].filter((s) => s !== undefined);
   if (sources.length > 1) throw new UsageError('--demo and --snapshot cannot be combined: pick one source.');
   if (sources.length === 1 && (settings.kubeconfig !== undefined || settings.context !== undefined || settings.inCluster)) {

@@ -145,7 +145,7 @@ async function resolveSettings(flags: ServeFlags, ctx: CliContext): Promise<Sett
     flagLayer.rules = rules;
   }
   const settings = mergeSettings(fileLayer, envLayer(ctx.env), validateLayer(flagLayer, 'flags'));
-  validateExceptionRules(settings, flags.config);
+  validateExceptionRules(settings, flags.config, [VULNERABILITY_RULE, MALWARE_RULE, ...ALL_LIFECYCLE_RULES]);
   if (settings.demo && settings.snapshot !== undefined) throw new UsageError('--demo and --snapshot cannot be combined: pick one source.');
   if ((settings.demo || settings.snapshot !== undefined) && (settings.kubeconfig !== undefined || settings.context !== undefined || settings.inCluster)) {
     throw new UsageError(`${settings.demo ? '--demo' : '--snapshot'} reads files; --kubeconfig, --context and --in-cluster are for a live cluster. Drop one of them.`);
