@@ -29,6 +29,14 @@ import { scanRunningImages, type RunningImage } from './images/running.js';
 import { readSbomDir } from './vulnerabilities.js';
 import { ALL_LIFECYCLE_RULES, lifecycleScan, type LifecycleScanOptions } from '../lifecycle/scan.js';
 
+/** Rules of findings that are not policy checks: the per-image contributors and lifecycle. */
+export const NON_CHECK_RULES: readonly string[] = [VULNERABILITY_RULE, MALWARE_RULE, ...ALL_LIFECYCLE_RULES];
+
+/** Every rule id a scan can report (for `--rules`, exceptions and annotations). */
+export function ruleIds(checks: readonly Check[] = CHECKS): string[] {
+  return [...checks.map((c) => c.id), ...NON_CHECK_RULES];
+}
+
 export type { RunningImage } from './images/running.js';
 
 export interface ScanOptions {
@@ -192,7 +200,7 @@ export function scanInventory(inventory: Inventory, options: ScanInventoryOption
       if (inScope === undefined || f.subject.namespace === undefined || inScope.has(f.subject.namespace)) findings.push(f);
     }
   }
-  const excepted = applyExceptions(findings, inventory, { exceptions: options.exceptions, knownRules: [...all.map((c) => c.id), VULNERABILITY_RULE, MALWARE_RULE, ...ALL_LIFECYCLE_RULES], now: options.now });
+  const excepted = applyExceptions(findings, inventory, { exceptions: options.exceptions, knownRules: ruleIds(all), now: options.now });
   findings = excepted.findings;
   issues.push(...excepted.issues);
   findings = sortFindings(findings);

@@ -8,7 +8,7 @@
  *   with the SBOM attached to it as a referrer.
  */
 import { existsSync, statSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { FAIL_ON } from '../../config/schema.js';
 import { AppError, EXIT, UsageError, errorMessage } from '../../core/errors.js';
@@ -22,12 +22,12 @@ import { vulnerabilityReport } from '../../vulndb/report.js';
 import { openVulnDb } from '../../vulndb/store/index.js';
 import { readVex, type VexStatement } from '../../vulndb/vex/index.js';
 import type { CliContext } from '../context.js';
+import { addImageAccessOptions, containerdOptions, registryClientFrom, type ImageAccessFlags } from './image.js';
 import { asSubcommand } from './db.js';
 import { unknownValue } from './scan.js';
 import { IMAGE_SOURCES, parseImageInput } from '../../image/registry.js';
 import type { ImageHandle } from '../../image/types.js';
-import { RegistryClient } from '../../registry/client.js';
-import { chainCredentials, dockerConfigCredentials, pullSecretCredentials, type CredentialStore } from '../../registry/credentials.js';
+import type { RegistryClient } from '../../registry/client.js';
 import { parsePlatform } from '../../registry/platform.js';
 import type { Package } from '../../core/package.js';
 import { attachedSbomOfImage } from '../../sbom/attached.js';
@@ -111,69 +111,25 @@ function matchCommand(ctx: CliContext): Command {
 // ---------------------------------------------------------------------------------------------
 // Image access (the same flags as `image inspect`)
 
-interface ImageFlags {
+interface ImageFlags extends ImageAccessFlags {
   platform?: string;
-  insecureRegistry?: string[];
-  dockerConfig?: string;
-  credentialHelpers?: boolean;
-  pullSecret?: string[];
-  registryMirror?: string[];
-  containerdAddress?: string;
-  containerdNamespace?: string;
-  containerdRoot?: string;
 }
 
-const collectList = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...value.split(',').map((s) => s.trim()).filter((s) => s !== '')];
-
 function withImageOptions(command: Command): Command {
-  return command
-    .option('--platform <os/arch[/variant]>', 'platform to choose from a multi-platform image (default: this machine)')
-    .option('--insecure-registry <host>', 'reach this registry host[:port] over plain HTTP (repeatable)', collectList)
-    .option('--docker-config <path>', 'docker config.json (or its folder) with registry credentials (default: $DOCKER_CONFIG, ~/.docker)')
-    .option('--credential-helpers', 'run docker-credential-* helpers named in the docker config (off by default)')
-    .option('--pull-secret <file>', 'a Kubernetes imagePullSecret as JSON ("kubectl get secret NAME -o json"; repeatable)', collectList)
-    .option('--registry-mirror <registry=mirror>', 'pull <registry> through <mirror> first (repeatable)', collectList)
-    .option('--containerd-address <socket>', 'containerd socket for containerd: images (default: /run/containerd/containerd.sock)')
-    .option('--containerd-namespace <name>', 'containerd namespace (default: k8s.io)')
-    .option('--containerd-root <dir>', 'read containerd blobs from this root instead of the content API');
+  return addImageAccessOptions(command.option('--platform <os/arch[/variant]>', 'platform to choose from a multi-platform image (default: this machine)'));
 }
 
 async function registryClient(flags: ImageFlags, ctx: CliContext, issues: Issue[]): Promise<RegistryClient> {
-  for (const host of flags.insecureRegistry ?? []) {
-    if (!/^[a-zA-Z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:.]+\](:\d{1,5})?$/.test(host)) throw new UsageError(`Invalid --insecure-registry "${host}": expected host[:port], e.g. registry.local:5000 (no scheme, no path).`);
-  }
-  const mirrors: Record<string, string[]> = {};
-  for (const v of flags.registryMirror ?? []) {
-    const eq = v.indexOf('=');
-    const registry = v.slice(0, eq).trim();
-    const mirror = v.slice(eq + 1).trim();
-    if (eq <= 0 || mirror === '' || /\s|\//.test(mirror)) throw new UsageError(`Invalid --registry-mirror "${v}": expected <registry>=<mirror host[:port]>, e.g. docker.io=mirror.internal:5000.`);
-    (mirrors[registry] ??= []).push(mirror);
-  }
-  const docker = await dockerConfigCredentials({ path: flags.dockerConfig, env: ctx.env, credentialHelpers: flags.credentialHelpers === true });
-  issues.push(...docker.issues);
-  const stores: CredentialStore[] = [];
-  for (const file of flags.pullSecret ?? []) {
-    let json: unknown;
-    try {
-      json = JSON.parse(await readFile(file, 'utf8'));
-    } catch (error) {
-      throw new UsageError(`Cannot read --pull-secret "${file}": ${errorMessage(error)}`, { hint: 'Pass the JSON of "kubectl get secret NAME -o json".' });
-    }
-    const items = typeof json === 'object' && json !== null && Array.isArray((json as { items?: unknown }).items) ? (json as { items: unknown[] }).items : [json];
-    const fromSecrets = pullSecretCredentials(items);
-    issues.push(...fromSecrets.issues);
-    stores.push(fromSecrets.store);
-  }
-  stores.push(docker.store);
-  return new RegistryClient({ credentials: chainCredentials(...stores), hosts: { insecure: flags.insecureRegistry ?? [], mirrors } });
+  const got = await registryClientFrom(flags, ctx);
+  issues.push(...got.issues);
+  return got.client;
 }
 
 /** Open an image from any source; the caller closes it. */
 async function openInput(input: string, flags: ImageFlags, client: RegistryClient | undefined, signal: AbortSignal): Promise<ImageHandle> {
   const platform = flags.platform === undefined ? undefined : parsePlatform(flags.platform);
   const { source, target } = parseImageInput(input);
-  return source.open(target, { platform, signal, registry: client, containerd: { address: flags.containerdAddress, namespace: flags.containerdNamespace, root: flags.containerdRoot } });
+  return source.open(target, { platform, signal, registry: client, containerd: containerdOptions(flags) });
 }
 
 async function withSignal<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {

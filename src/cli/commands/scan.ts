@@ -11,22 +11,19 @@ import { join } from 'node:path';
 import { demoSnapshotPath, packageRoot } from '../../paths.js';
 import { defaultDbPath } from '../../store/db.js';
 import { importAdvisories } from '../../vulndb/import.js';
-import { VULNERABILITY_RULE } from '../../vulndb/match/index.js';
-import { MALWARE_RULE } from '../../malware/findings.js';
 import { openVulnDb, type Db } from '../../vulndb/store/index.js';
 import { CHECKS } from '../../policy/registry.js';
 import { FORMATS, findFormat } from '../../report/registry.js';
 import { LayerCache } from '../../image/analysis/cache.js';
 import type { RegistryClient } from '../../registry/client.js';
 import { containerdLocator, imageDirLocator, registryLocator, type ImageLocator } from '../../scan/images/locate.js';
-import { scan, type RunningImagesSettings } from '../../scan/index.js';
+import { NON_CHECK_RULES, ruleIds, scan, type RunningImagesSettings } from '../../scan/index.js';
 import { CONTRIBUTORS as IMAGE_CONTRIBUTORS } from '../../scan/images/registry.js';
 import { addMalwareOptions, malwareFromFlags, type MalwareFlags } from './malware-options.js';
 import type { CliContext } from '../context.js';
 import { parseDays } from './lifecycle.js';
 import { RegistryProbe } from '../../lifecycle/freshness/probe.js';
 import { layoutProbeClient } from '../../lifecycle/freshness/layout-client.js';
-import { ALL_LIFECYCLE_RULES } from '../../lifecycle/scan.js';
 import { addPolicyOptions, applyPolicyFlags, policySettings, validateExceptionRules, type PolicyFlags } from './check.js';
 import { addImageAccessOptions, attachedSbomProvider, containerdOptions, registryClientFrom, validateImageAccess, type ImageAccessFlags } from './image.js';
 
@@ -127,14 +124,14 @@ async function resolveSettings(flags: ScanFlags, ctx: CliContext): Promise<Setti
   applyPolicyFlags(flags, flagLayer);
   if (flags.rules !== undefined) {
     const rules = splitList(flags.rules);
-    const known = [...CHECKS.map((c) => c.id), VULNERABILITY_RULE, MALWARE_RULE, ...ALL_LIFECYCLE_RULES];
+    const known = ruleIds();
     for (const rule of rules) if (!known.includes(rule)) throw unknownValue('--rules', rule, known);
     flagLayer.rules = rules;
   }
   if (flags.color === false) flagLayer.color = 'never';
   const settings = mergeSettings(fileLayer, envLayer(ctx.env), validateLayer(flagLayer, 'flags'));
   if (findFormat(settings.format) === undefined) throw unknownValue('--format', settings.format, FORMATS.map((f) => f.id));
-  validateExceptionRules(settings, flags.config, [VULNERABILITY_RULE, MALWARE_RULE, ...ALL_LIFECYCLE_RULES]);
+  validateExceptionRules(settings, flags.config, NON_CHECK_RULES);
   const sources = [settings.demo ? '--demo' : undefined, settings.snapshot !== undefined ? '--snapshot' : undefined].filter((s) => s !== undefined);
   if (sources.length > 1) throw new UsageError('--demo and --snapshot cannot be combined: pick one source.');
   if (sources.length === 1 && (settings.kubeconfig !== undefined || settings.context !== undefined || settings.inCluster)) {

@@ -17,12 +17,9 @@ import { demoSnapshotPath, packageRoot } from '../../paths.js';
 import { CHECKS } from '../../policy/registry.js';
 import { LayerCache } from '../../image/analysis/cache.js';
 import { imageDirLocator } from '../../scan/images/locate.js';
-import { scan, type RunningImagesSettings } from '../../scan/index.js';
+import { NON_CHECK_RULES, ruleIds, scan, type RunningImagesSettings } from '../../scan/index.js';
 import { defaultDbPath } from '../../store/db.js';
 import { importAdvisories } from '../../vulndb/import.js';
-import { VULNERABILITY_RULE } from '../../vulndb/match/index.js';
-import { MALWARE_RULE } from '../../malware/findings.js';
-import { ALL_LIFECYCLE_RULES } from '../../lifecycle/scan.js';
 import { openVulnDb } from '../../vulndb/store/index.js';
 import { seedDemoHistory } from '../../serve/demo.js';
 import { parseDuration } from '../../serve/duration.js';
@@ -139,13 +136,13 @@ async function resolveSettings(flags: ServeFlags, ctx: CliContext): Promise<Sett
   if (flags.sandboxImage !== undefined) flagLayer.sandboxImages = flags.sandboxImage;
   applyPolicyFlags(flags, flagLayer);
   if (flags.rules !== undefined) {
-    const known = [...CHECKS.map((c) => c.id), VULNERABILITY_RULE, MALWARE_RULE, ...ALL_LIFECYCLE_RULES];
+    const known = ruleIds();
     const rules = splitList(flags.rules);
     for (const rule of rules) if (!known.includes(rule)) throw unknownValue('--rules', rule, known);
     flagLayer.rules = rules;
   }
   const settings = mergeSettings(fileLayer, envLayer(ctx.env), validateLayer(flagLayer, 'flags'));
-  validateExceptionRules(settings, flags.config, [VULNERABILITY_RULE, MALWARE_RULE, ...ALL_LIFECYCLE_RULES]);
+  validateExceptionRules(settings, flags.config, NON_CHECK_RULES);
   if (settings.demo && settings.snapshot !== undefined) throw new UsageError('--demo and --snapshot cannot be combined: pick one source.');
   if ((settings.demo || settings.snapshot !== undefined) && (settings.kubeconfig !== undefined || settings.context !== undefined || settings.inCluster)) {
     throw new UsageError(`${settings.demo ? '--demo' : '--snapshot'} reads files; --kubeconfig, --context and --in-cluster are for a live cluster. Drop one of them.`);
