@@ -12,6 +12,12 @@
  * several images), so the whole layout stays around 60 KB. Multi-platform images (Docker Hub's
  * official images) are indexes with an amd64 and an arm64 manifest, as registries serve them; the pods
  * report the index digest, as the kubelet does.
+ *
+ * Lifecycle cases: CBL-Mariner's busybox carries a vendor lifecycle referrer (artifact type
+ * `application/vnd.microsoft.artifact.lifecycle`, as MCR attaches them per Microsoft's CSSC guidance)
+ * stored the way `oras attach --oci-layout` stores it — a manifest in index.json whose `subject` is the
+ * image — and the layout also holds a newer Prometheus release than the one running (v2.55.1, run by
+ * no pod), so freshness finds a newer tag offline.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -124,6 +130,8 @@ interface DemoImage {
   cmd: string[];
   /** Also build an arm64 manifest and put both under an index (Docker Hub official images). */
   multiPlatform?: boolean;
+  /** Attach a vendor lifecycle referrer: the end-of-life date and when the publisher attached it. */
+  lifecycle?: { endOfLife: string; created: string };
 }
 
 const BASES: Record<string, () => LayerEntry[]> = {
@@ -197,6 +205,8 @@ export const DEMO_IMAGES: DemoImage[] = [
   },
   { ref: 'quay.io/prometheus/node-exporter:v1.8.2', layers: [base('busybox', 'ADD busybox rootfs (quay.io/prometheus/busybox)')], cmd: ['/bin/node_exporter'] },
   { ref: 'quay.io/prometheus/prometheus:v2.54.1', layers: [base('busybox', 'ADD busybox rootfs (quay.io/prometheus/busybox)'), own({ 'etc/prometheus/prometheus.yml': 'global:\n  scrape_interval: 15s\n' }, 'COPY prometheus.yml /etc/prometheus/')], cmd: ['/bin/prometheus'] },
+  // A newer minor release in the same repository, run by no pod: the running v2.54.1 has a newer tag.
+  { ref: 'quay.io/prometheus/prometheus:v2.55.1', layers: [base('busybox', 'ADD busybox rootfs (quay.io/prometheus/busybox)'), own({ 'etc/prometheus/prometheus.yml': 'global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\n' }, 'COPY prometheus.yml /etc/prometheus/')], cmd: ['/bin/prometheus'] },
   {
     ref: 'grafana/grafana:latest',
     layers: [base('alpine320', 'ADD alpine-minirootfs-3.20.3-x86_64.tar.gz /'), own({ 'lib/apk/db/installed': apkInstalled([...ALPINE_320, ['bash', '5.2.26-r0', 'bash', 'GPL-3.0-or-later'], ['tzdata', '2024b-r0', 'tzdata', 'Public-Domain']]) }, 'RUN apk add --no-cache bash tzdata')],
@@ -223,7 +233,8 @@ export const DEMO_IMAGES: DemoImage[] = [
       own({ 'root/.config/xmrig/config.json': '{\n  "pools": [{ "url": "stratum+tcp://pool.example.net:3333", "user": "4A..." }],\n  "cpu": { "max-threads-hint": 100 }\n}\n' }, 'COPY .config /root/.config')],
     cmd: ['zsh'],
   },
-  { ref: 'mcr.microsoft.com/cbl-mariner/busybox:2.0', layers: [base('busybox', 'ADD busybox rootfs')], cmd: ['sh'] },
+  // CBL-Mariner 2.0 reached end of life in July 2025; its images say so in a lifecycle referrer.
+  { ref: 'mcr.microsoft.com/cbl-mariner/busybox:2.0', layers: [base('busybox', 'ADD busybox rootfs')], cmd: ['sh'], lifecycle: { endOfLife: '2025-07-31', created: '2025-06-02T00:00:00Z' } },
   {
     ref: 'moby/buildkit:v0.16.0',
     layers: [base('alpine320', 'ADD alpine-minirootfs-3.20.3-x86_64.tar.gz /'), own({ 'lib/apk/db/installed': apkInstalled([...ALPINE_320, ['git', '2.45.2-r0', 'git', 'GPL-2.0-or-later'], ['openssh-client-default', '9.7_p1-r4', 'openssh', 'SSH-OpenSSH'], ['pigz', '2.8-r0', 'pigz', 'Zlib']]) }, 'RUN apk add --no-cache git openssh-client pigz')],
@@ -300,6 +311,25 @@ export async function buildDemoImages(outDir: string): Promise<DemoDigests> {
     } else {
       index.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...amd64, platform: { architecture: 'amd64', os: 'linux' }, annotations });
       digests.set(demoImageKey(image.ref, image.variant), amd64.digest);
+    }
+    if (image.lifecycle !== undefined) {
+      // The referrer as `oras attach --artifact-type application/vnd.microsoft.artifact.lifecycle --annotation
+      // vnd.microsoft.artifact.lifecycle.end-of-life.date=… --oci-layout` writes it: an empty-config artifact
+      // manifest whose subject is the running manifest, listed in index.json without a ref name.
+      const empty = put(Buffer.from('{}'));
+      const emptyDescriptor = { mediaType: 'application/vnd.oci.empty.v1+json', ...empty };
+      const subject = image.multiPlatform === true ? undefined : amd64;
+      if (subject === undefined) throw new Error(`${image.ref}: lifecycle referrers are attached to single-platform demo images only`);
+      const referrer = put(Buffer.from(JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        artifactType: 'application/vnd.microsoft.artifact.lifecycle',
+        config: emptyDescriptor,
+        layers: [emptyDescriptor],
+        subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...subject },
+        annotations: { 'vnd.microsoft.artifact.lifecycle.end-of-life.date': image.lifecycle.endOfLife, 'org.opencontainers.image.created': image.lifecycle.created },
+      })));
+      index.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...referrer, artifactType: 'application/vnd.microsoft.artifact.lifecycle' });
     }
   }
   writeFileSync(join(outDir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}\n');

@@ -31,6 +31,11 @@
  *   (scripts/build-demo-images.ts: one OCI layout, ~60 KB) except fraud-scorer's, whose CI attached an
  *   SBOM (demo/sboms/sha256-<hex>.cdx.json); `scan --demo` catalogs the images offline and matches
  *   them and the SBOM against demo/advisories (real OSV and Alpine secdb records).
+ * - lifecycle: end of life of the OS inside images (Alpine 3.11, Debian 12 …), of kubelets and
+ *   containerd on the nodes; digest drift (the cart replica on last week's build); a newer tag
+ *   (prometheus v2.54.1 while demo/images holds v2.55.1: "outdated"); the vendor lifecycle referrer
+ *   of CBL-Mariner's busybox (end of life 2025-07-31, attached as MCR does: "end-of-life" with the
+ *   publisher's date), all offline against demo/images.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -458,6 +463,13 @@ const nodeDocs = NODES.map((n, i) => {
   };
 });
 writeFileSync(join(OUT, 'nodes.json'), `${JSON.stringify({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items: nodeDocs }, null, 2)}\n`);
+// The control plane's version, as `kubectl version -o json` prints it: the snapshot reader hands it to
+// the lifecycle checks (control-plane end of life, kubelet skew). Same minor as the kubelets.
+writeFileSync(join(OUT, 'version.json'), `${JSON.stringify({
+  clientVersion: { major: '1', minor: '30', gitVersion: 'v1.30.4', platform: 'linux/amd64' },
+  kustomizeVersion: 'v5.0.4-0.20230601165947-6ce0bf390ce3',
+  serverVersion: { major: '1', minor: '30', gitVersion: 'v1.30.6', gitCommit: '00f20d443ba0cd8ee5e2b4b2aa0b1d1a44d3e00d', gitTreeState: 'clean', buildDate: '2024-10-22T20:28:14Z', goVersion: 'go1.22.8', compiler: 'gc', platform: 'linux/amd64' },
+}, null, 2)}\n`);
 
 // RBAC: service accounts, the bootstrap cluster-admin binding (not a finding) and three real mistakes:
 // batch's default SA bound to cluster-admin (the nightly CronJob mounts its token), payments' default SA

@@ -56,6 +56,8 @@ export { imageSbom, sbomOfAnalysis } from './sbom/image.js';
 export { renderSbom, toCycloneDx, toSpdx } from './sbom/export/index.js';
 export { attachedSbomPackages, attachedSbomOfImage, attachSbom } from './sbom/attached.js';
 export { diffPackages } from './sbom/diff.js';
+export type { PackageDependencies } from './catalog/index.js';
+export type { SbomInput } from './sbom/read.js';
 export { NodeReport, buildNodeReport, encodeNodeReport, decodeNodeReport, nodeReportConfigMap, nodeAgentsSummary } from './agent/index.js';
 export { scanImage, scanPackages, imageFacts, CONTRIBUTORS as IMAGE_CONTRIBUTORS, contributorsFor, type ImageScan, type ImageScanOptions, type ImageFacts as ImageScanFacts, type ImageContributor, type ImageContext, type ImageFinding, type ImagePackages, type ContributorResult, type PackagesProvider } from './scan/images/index.js';
 export { scanRunningImages, type RunningImage, type RunningImagesOptions, type RunningImagesResult } from './scan/images/running.js';

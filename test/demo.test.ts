@@ -136,6 +136,29 @@ describe('bundled demo environment (npm start)', async () => {
     }
   });
 
+  it('shows each lifecycle case offline: end of life inside images and on nodes, drift, a newer tag (outdated) and a vendor lifecycle referrer', () => {
+    const lifecycle = report.lifecycle;
+    expect(lifecycle?.registry).toBe('consulted');
+    expect(lifecycle?.verdicts).toEqual({ 'end-of-life': 24, outdated: 1, unknown: 1, fresh: 4 });
+    const verdict = (image: string): { verdict: string; reasons: string[]; fix?: string | undefined } | undefined => lifecycle?.containers.find((c) => c.image === image);
+    // outdated: prometheus runs v2.54.1 while demo/images (standing in for quay.io) holds v2.55.1
+    expect(verdict('quay.io/prometheus/prometheus:v2.54.1')).toMatchObject({ verdict: 'outdated', reasons: ['newer minor v2.55.1'], fix: 'v2.54.1 → v2.55.1' });
+    expect(of('newer-tag').map((f) => [f.subject.workload?.name, f.evidence.current, f.evidence.newestMinor])).toEqual([['prometheus', 'v2.54.1', 'v2.55.1']]);
+    // end-of-life from the publisher: CBL-Mariner's lifecycle referrer, stored in the layout with the image as subject
+    expect(verdict('mcr.microsoft.com/cbl-mariner/busybox:2.0')).toMatchObject({ verdict: 'end-of-life', reasons: ['the publisher declared end of life on 2025-07-31'] });
+    const vendor = of('vendor-end-of-life');
+    expect(vendor.map((f) => [f.subject.workload?.name, f.severity, f.evidence.annotation, f.evidence.lifecycleReferrers])).toEqual([['node-debugger-aks-apps-27182818-vmss000002-7xk2p', 'high', '2025-07-31', 1]]);
+    expect(String(vendor[0]?.evidence.referrer)).toMatch(/^sha256:[a-f0-9]{64}$/);
+    // end-of-life of the OS inside an image, with the smallest fix; drift on the cart replica still on last week's build
+    expect(verdict('ghcr.io/acme/reports:1.2.0')).toMatchObject({ verdict: 'end-of-life', reasons: [expect.stringMatching(/^Alpine Linux 3\.11 reached end of life on 2021-11-01/)] });
+    expect(of('digest-drift').map((f) => [f.subject.workload?.name, f.evidence.tag])).toEqual([['cart', 'latest']]);
+    expect(lifecycle?.containers.filter((c) => c.verdict === 'fresh').map((c) => c.image).sort()).toEqual(['docker.io/library/busybox:latest', 'quay.io/prometheus/node-exporter:v1.8.2', 'quay.io/prometheus/node-exporter:v1.8.2', 'quay.io/prometheus/node-exporter:v1.8.2']);
+    // node hygiene on every node; the control plane's release comes from the snapshot's version.json
+    expect(new Set(of('node-kubelet-eol').map((f) => f.subject.node)).size).toBe(3);
+    expect(lifecycle?.controlPlane?.verdict).toBe('end-of-life');
+    expect(of('control-plane-eol').map((f) => [f.severity, f.title])).toEqual([['high', expect.stringMatching(/^Control plane v1\.30\.6: Kubernetes 1\.30 reached end of life on /)]]);
+  });
+
   it('exercises mixed-versions on the cart Deployment', () => {
     expect(of('mixed-versions').map((f) => f.subject.workload)).toEqual([{ kind: 'Deployment', name: 'cart' }]);
   });

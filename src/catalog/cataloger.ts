@@ -7,6 +7,7 @@
  */
 import type { Issue } from '../core/issue.js';
 import type { AnalyzedFile, BufferAnalyzer, FinalizeInput, MaybePromise, StreamAnalyzer } from '../image/analysis/analyzer.js';
+import type { Linker } from './links.js';
 import { FileValue, type PackageRecord } from './schema.js';
 
 export type CatalogerKind = 'os' | 'language';
@@ -31,6 +32,8 @@ export interface BufferCataloger extends BufferAnalyzer<FileValue, CatalogerOutp
   kind: CatalogerKind;
   /** Parse one file's content outside the runner (tests, SBOM-less directories). */
   parse(path: string, content: Buffer): MaybePromise<ParseResult>;
+  /** Resolves the records' `dependsOn` to other records of this cataloger in the same image (links.ts). */
+  link?: Linker | undefined;
 }
 
 /** A scan over a file's chunks in order, for big files (binaries) where only a small part matters. */
@@ -44,6 +47,7 @@ export interface StreamCataloger extends StreamAnalyzer<FileValue, CatalogerOutp
   scan(path: string): FileScan;
   /** The whole content at once (tests): one chunk through `scan`. */
   parse(path: string, content: Buffer): ParseResult;
+  link?: Linker | undefined;
 }
 
 export type Cataloger = BufferCataloger | StreamCataloger;
@@ -57,6 +61,7 @@ export interface CatalogerSpec {
   maxBytes: number;
   wants?: BufferAnalyzer<FileValue, CatalogerOutput>['wants'];
   parse(path: string, content: Buffer): MaybePromise<ParseResult>;
+  link?: Linker;
 }
 
 function key(r: PackageRecord): string {
@@ -80,6 +85,7 @@ export function defineCataloger(spec: CatalogerSpec): BufferCataloger {
     finalize: finalizeRecords,
   };
   if (spec.wants !== undefined) cataloger.wants = spec.wants;
+  if (spec.link !== undefined) cataloger.link = spec.link;
   return cataloger;
 }
 
@@ -90,6 +96,7 @@ export interface StreamCatalogerSpec {
   globs?: readonly string[];
   wants: NonNullable<StreamAnalyzer<FileValue, CatalogerOutput>['wants']>;
   scan(path: string): FileScan;
+  link?: Linker;
 }
 
 export function defineStreamCataloger(spec: StreamCatalogerSpec): StreamCataloger {
@@ -119,6 +126,7 @@ export function defineStreamCataloger(spec: StreamCatalogerSpec): StreamCataloge
     finalize: finalizeRecords,
   };
   if (spec.globs !== undefined) cataloger.globs = spec.globs;
+  if (spec.link !== undefined) cataloger.link = spec.link;
   return cataloger;
 }
 

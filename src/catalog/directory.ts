@@ -9,6 +9,7 @@ import picomatch from 'picomatch';
 import { issue, type Issue } from '../core/issue.js';
 import type { Package } from '../core/package.js';
 import type { Cataloger } from './cataloger.js';
+import { dependencyGraph, linkRecords, type PackageDependencies } from './links.js';
 import { packageMerger, toPackage } from './to-package.js';
 import { detectOsFromFiles, OS_FILES, type OsInfo } from './os/index.js';
 import { CATALOGERS } from './registry.js';
@@ -17,6 +18,8 @@ import type { PackageRecord } from './schema.js';
 export interface DirectoryCatalog {
   os: OsInfo | undefined;
   packages: Package[];
+  /** As `CatalogResult.dependencies`. */
+  dependencies: PackageDependencies[];
   issues: Issue[];
 }
 
@@ -65,13 +68,22 @@ export async function catalogDirectory(root: string, list: readonly Cataloger[] 
   const detection = detectOsFromFiles(osFiles);
   issues.push(...detection.issues);
   const merger = packageMerger();
-  for (const { c, path, records } of found) {
-    for (const record of records) {
-      const where = { record, path, layer: { index: 0, digest: '' } };
-      const pkg = toPackage(where, c.id, detection.os);
-      pkg.locations = (pkg.locations ?? []).map((l) => ({ path: l.path }));
-      merger.add(pkg, where);
+  const graph = dependencyGraph();
+  // Cataloger by cataloger (in the list's order, as catalogImage): a linker sees all records of its cataloger.
+  for (const c of list) {
+    const nodes: Array<{ record: PackageRecord; path: string }> = [];
+    const index: number[] = [];
+    for (const f of found) {
+      if (f.c !== c) continue;
+      for (const record of f.records) {
+        const where = { record, path: f.path, layer: { index: 0, digest: '' } };
+        const pkg = toPackage(where, c.id, detection.os);
+        pkg.locations = (pkg.locations ?? []).map((l) => ({ path: l.path }));
+        index.push(merger.add(pkg, where));
+        nodes.push({ record, path: f.path });
+      }
     }
+    if (c.link !== undefined) for (const l of linkRecords(c.link, nodes)) graph.add(index[l.from] ?? -1, l.to.map((t) => index[t] ?? -1), l.unresolved);
   }
-  return { os: detection.os, packages: merger.packages(), issues };
+  return { os: detection.os, packages: merger.packages(), dependencies: graph.edges(), issues };
 }

@@ -30,6 +30,13 @@ export const PackageRecord = z.object({
   qualifiers: z.record(z.string(), z.string()).optional(),
   /** Inside the file: a nested archive path (`app.war!/WEB-INF/lib/x.jar`) or a lock-file entry. */
   inner: z.string().optional(),
+  /**
+   * What the package depends on, as its database says, in the cataloger's own reference syntax (its
+   * `link` resolves them within the image: links.ts). Absent: the source does not say (unknown); `[]`:
+   * it says there are none. A reference starting with `?` is optional (an edge only when the target is
+   * installed, never reported unresolved).
+   */
+  dependsOn: z.array(z.string()).optional(),
 });
 export type PackageRecord = z.infer<typeof PackageRecord>;
 

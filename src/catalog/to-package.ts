@@ -105,20 +105,25 @@ function groupOf(found: FoundRecord): string {
   return nm !== -1 ? path.slice(0, nm) : path.slice(0, path.lastIndexOf('/'));
 }
 
-/** Collects packages, merging the same package listed twice in one install (node_modules and the app's lock file) into one with both locations. */
-export function packageMerger(): { add(pkg: Package, found: FoundRecord): void; packages(): Package[] } {
-  const byKey = new Map<string, Package>();
+/** Collects packages, merging the same package listed twice in one install (node_modules and the app's lock file) into one with both locations. `add` returns the package's index. */
+export function packageMerger(): { add(pkg: Package, found: FoundRecord): number; packages(): Package[] } {
+  const byKey = new Map<string, number>();
+  const list: Package[] = [];
   return {
     add(pkg, found) {
       const k = [pkg.ecosystem, pkg.name, pkg.version, pkg.arch ?? '', groupOf(found)].join('\u0000');
-      const seen = byKey.get(k);
-      if (seen === undefined) byKey.set(k, pkg);
-      else {
-        seen.locations = [...(seen.locations ?? []), ...(pkg.locations ?? [])];
-        // A lock file may not record the licence its package.json declares.
-        if (seen.licenses === undefined && pkg.licenses !== undefined) seen.licenses = pkg.licenses;
+      const at = byKey.get(k);
+      const seen = at === undefined ? undefined : list[at];
+      if (at === undefined || seen === undefined) {
+        byKey.set(k, list.length);
+        list.push(pkg);
+        return list.length - 1;
       }
+      seen.locations = [...(seen.locations ?? []), ...(pkg.locations ?? [])];
+      // A lock file may not record the licence its package.json declares.
+      if (seen.licenses === undefined && pkg.licenses !== undefined) seen.licenses = pkg.licenses;
+      return at;
     },
-    packages: () => [...byKey.values()],
+    packages: () => list,
   };
 }

@@ -18,6 +18,20 @@ export interface SourceResult {
    * source can hold them; undefined when it cannot (a manifest check). `agent/cluster.ts` parses them.
    */
   nodeReports?: NodeReportObjects | undefined;
+  /**
+   * The control plane's version: the API server's `GET /version`, or a snapshot's `version.json`
+   * (`kubectl version -o json`). undefined when the source cannot know (a manifest check, a snapshot
+   * without one); `issue` says why a source that should know does not.
+   */
+  controlPlane?: ControlPlaneVersion | undefined;
+}
+
+export interface ControlPlaneVersion {
+  /** `v1.29.4-eks-036c24b`; undefined when it could not be read (see `issue`). */
+  gitVersion?: string | undefined;
+  /** Where it was read: the /version URL or the snapshot file. */
+  location: string;
+  issue?: Issue | undefined;
 }
 
 export interface NodeReportObjects {

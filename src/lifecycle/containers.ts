@@ -35,6 +35,9 @@ function subjectKey(s: Subject): string {
 
 /** Fold end-of-life findings found inside the image into a container's verdict. */
 function withImageFindings(v: ReturnType<typeof verdictOf>, found: readonly Finding[]): ReturnType<typeof verdictOf> {
+  // The publisher's date, when the probe read the same referrer, is already a reason: not twice.
+  const vendorKnown = v.reasons.some((r) => r.startsWith('the publisher declare'));
+  found = found.filter((f) => !(vendorKnown && f.rule === 'vendor-end-of-life'));
   const past = found.filter((f) => f.evidence.state === 'eol');
   const soon = found.filter((f) => f.evidence.state === 'eol-soon');
   if (past.length > 0) {

@@ -13,19 +13,39 @@ import type { Finding, Subject } from '../core/finding.js';
 import { tryParseImageReference } from '../core/image-ref.js';
 import { issue, type Issue } from '../core/issue.js';
 import type { Package } from '../core/package.js';
+import type { ImageAnalysis } from '../image/analysis/run.js';
 import type { ImageHandle } from '../image/types.js';
 import type { Db } from '../store/db.js';
 import type { LifecycleData } from './data/schema.js';
 import { loadLifecycle } from './data/store.js';
-import type { ImageFacts, OsFacts, ReferrerFacts } from './detect/types.js';
+import { runtimeFilesAnalyzer } from './detect/runtime-files.js';
+import type { ImageFacts, OsFacts, ReferrerFacts, RuntimeFileFacts } from './detect/types.js';
 import { LIFECYCLE_ARTIFACT_TYPE } from './referrers/index.js';
 import { lifecycleFindings } from './verdict/findings.js';
 import { DEFAULT_EOL_LOOKAHEAD_DAYS, imageLifecycle } from './verdict/image.js';
 
 export const IMAGE_LIFECYCLE_RULES = ['end-of-life', 'vendor-end-of-life'] as const;
 
+/** The analysers lifecycle needs in the single pass over an image's layers (well-known runtime files). */
+export const IMAGE_LIFECYCLE_ANALYZERS = [runtimeFilesAnalyzer] as const;
+
+/** The runtime files the running container sees (a file a later layer deleted does not count). */
+export function runtimeFilesOf(analysis: Pick<ImageAnalysis, 'of'> | undefined): RuntimeFileFacts[] | undefined {
+  if (analysis === undefined) return undefined;
+  let found;
+  try {
+    found = analysis.of(runtimeFilesAnalyzer).results.visible();
+  } catch {
+    // The analyser was not part of this pass (a caller that did not ask for it): nothing to say.
+    return undefined;
+  }
+  return found.map((f) => ({ path: f.path.replace(/^\/+/, ''), ...f.value }));
+}
+
 export interface ImageLifecycleContext {
   image: Pick<ImageHandle, 'input' | 'name' | 'digest' | 'config' | 'referrers'> | undefined;
+  /** The single pass over the layers, when it ran with IMAGE_LIFECYCLE_ANALYZERS. */
+  analysis?: Pick<ImageAnalysis, 'of'> | undefined;
   packages: { packages: readonly Package[]; os?: OsFacts | undefined };
   db: Db | undefined;
   now: Date;
@@ -71,6 +91,7 @@ export async function imageLifecycleFindings(ctx: ImageLifecycleContext): Promis
     env: ctx.image?.config.config?.Env ?? undefined,
     created: ctx.image?.config.created,
     referrers,
+    files: runtimeFilesOf(ctx.analysis),
   };
   const image = imageLifecycle(facts, { data, now: ctx.now, eolLookaheadDays: ctx.eolLookaheadDays ?? DEFAULT_EOL_LOOKAHEAD_DAYS }, name);
   issues.push(...image.issues);

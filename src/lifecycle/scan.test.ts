@@ -38,9 +38,41 @@ describe('lifecycleScan', () => {
     expect(LifecycleSectionJson.safeParse(JSON.parse(JSON.stringify(r.section))).success).toBe(true);
     expect(lifecycleTableLines(r.section)).toEqual([
       'Lifecycle: 3 container(s): 1 end-of-life, 1 outdated, 1 unknown, 0 fresh (registries not consulted: drift and newer tags unknown)',
+      '  Control plane (version unknown): UNKNOWN, the control plane\'s version is not known (a snapshot without version.json): pass --control-plane-version, or add "kubectl version -o json" output as version.json',
       '  END-OF-LIFE storefront/checkout-1/checkout docker.io/library/node:16-alpine: Node.js 16 reached end of life on 2023-09-11 → fix: node:16-alpine → node:22-alpine',
       '  OUTDATED    storefront/admin-1/admin docker.io/library/php:8.2-fpm-alpine: PHP 8.2 reaches end of life on 2026-12-31 (in 33 days) → fix: php:8.2-fpm-alpine → php:8.3-fpm-alpine',
     ]);
+  });
+
+  it('judges the control plane from the source\'s /version: end of life with a finding, the flag winning, unknown (never fresh) when it could not be read', async () => {
+    const fromApi = await lifecycleScan(cluster(), { data, now: NOW, controlPlane: { gitVersion: 'v1.29.4-eks-036c24b', location: 'https://10.0.0.1:6443/version' } });
+    expect(fromApi.findings.filter((f) => f.rule === 'control-plane-eol').map((f) => [f.severity, f.title, f.subject, f.evidence.nextSupportedCycle, f.remediation])).toEqual([
+      ['high', 'Control plane v1.29.4-eks-036c24b: Kubernetes 1.29 reached end of life on 2025-02-28', { type: 'cluster' }, '1.35', 'Upgrade the control plane to Kubernetes 1.35 (one minor release at a time; managed offerings such as AKS/EKS/GKE publish their own support windows), then the node pools.'],
+    ]);
+    expect(fromApi.section.controlPlane).toEqual({ version: 'v1.29.4-eks-036c24b', from: 'https://10.0.0.1:6443/version', cycle: '1.29', verdict: 'end-of-life', reason: 'Kubernetes 1.29 reached end of life on 2025-02-28', next: '1.35' });
+    // the kubelet (1.30) is newer than this control plane: skew, from the API's version
+    expect(fromApi.findings.filter((f) => f.rule === 'node-version-skew').map((f) => f.title)).toEqual(['Node aks-apps-1: kubelet v1.30.4 is newer than the control plane v1.29.4-eks-036c24b']);
+    expect(LifecycleSectionJson.safeParse(JSON.parse(JSON.stringify(fromApi.section))).success).toBe(true);
+    expect(lifecycleTableLines(fromApi.section)[1]).toBe('  Control plane v1.29.4-eks-036c24b: END-OF-LIFE, Kubernetes 1.29 reached end of life on 2025-02-28 → fix: upgrade to Kubernetes 1.35');
+
+    const flag = await lifecycleScan(cluster(), { data, now: NOW, controlPlaneVersion: 'v1.35.1', controlPlane: { location: 'https://10.0.0.1:6443/version', issue: { code: 'kube-version-unreadable', message: 'forbidden' } } });
+    expect(flag.section.controlPlane).toEqual({ version: 'v1.35.1', from: '--control-plane-version', cycle: '1.35', verdict: 'fresh', reason: 'Kubernetes 1.35 is supported until 2027-02-28' });
+    expect(flag.issues.map((i) => i.code)).not.toContain('kube-version-unreadable');
+    expect(flag.findings.some((f) => f.rule === 'control-plane-eol')).toBe(false);
+
+    const soon = await lifecycleScan(cluster(), { data, now: NOW, controlPlane: { gitVersion: 'v1.32.0', location: 'version.json' }, eolLookaheadDays: 0 });
+    expect(soon.section.controlPlane?.verdict).toBe('end-of-life');
+    const nearly = await lifecycleScan(cluster(), { data, now: new Date('2026-12-01T00:00:00Z'), controlPlane: { gitVersion: 'v1.35.0', location: 'version.json' }, eolLookaheadDays: 30 });
+    expect(nearly.section.controlPlane).toMatchObject({ verdict: 'fresh' });
+    const within = await lifecycleScan(cluster(), { data, now: new Date('2027-01-15T00:00:00Z'), controlPlane: { gitVersion: 'v1.35.0', location: 'version.json' }, eolLookaheadDays: 90 });
+    expect(within.section.controlPlane).toMatchObject({ verdict: 'outdated', reason: 'Kubernetes 1.35 reaches end of life on 2027-02-28' });
+    expect(within.findings.find((f) => f.rule === 'control-plane-eol')?.severity).toBe('low');
+
+    const forbidden = { code: 'kube-version-unreadable', message: 'Cannot read the control plane\'s version from https://10.0.0.1:6443/version: the API server answered 403 Forbidden', location: 'https://10.0.0.1:6443/version' };
+    const failed = await lifecycleScan(cluster(), { data, now: NOW, controlPlane: { location: 'https://10.0.0.1:6443/version', issue: forbidden } });
+    expect(failed.section.controlPlane).toEqual({ verdict: 'unknown', reason: forbidden.message, from: 'https://10.0.0.1:6443/version' });
+    expect(failed.issues).toContainEqual(forbidden);
+    expect(failed.findings.some((f) => f.rule === 'control-plane-eol' || f.rule === 'node-version-skew')).toBe(false);
   });
 
   it('runs only the rules asked for, in the namespaces asked for', async () => {

@@ -12,12 +12,13 @@ import { containerLifecycle } from './containers.js';
 import type { LifecycleData } from './data/schema.js';
 import { loadLifecycle } from './data/store.js';
 import type { RegistryProbe } from './freshness/probe.js';
+import { CONTROL_PLANE_RULES, controlPlaneLifecycle, type ControlPlaneFacts, type ControlPlaneStatus } from './node/control-plane.js';
 import { NODE_RULES, nodeHygiene } from './node/index.js';
 import { LIFECYCLE_RULES, type ContainerVerdict, type Verdict } from './verdict/findings.js';
 import { DEFAULT_EOL_LOOKAHEAD_DAYS } from './verdict/image.js';
 
 /** Every rule id lifecycle findings carry (for `--rules` and exceptions). */
-export const ALL_LIFECYCLE_RULES: readonly string[] = [...LIFECYCLE_RULES, ...NODE_RULES];
+export const ALL_LIFECYCLE_RULES: readonly string[] = [...LIFECYCLE_RULES, ...NODE_RULES, ...CONTROL_PLANE_RULES];
 
 export interface LifecycleScanOptions {
   /** The runwarden database holding the end-of-life data (seeded from the bundled snapshot); else the snapshot. */
@@ -31,8 +32,10 @@ export interface LifecycleScanOptions {
   maxNodeAgeDays?: number | undefined;
   /** Report images built longer ago (days); undefined = not checked. */
   maxImageAgeDays?: number | undefined;
-  /** API server `/version` gitVersion or `--control-plane-version`. */
+  /** `--control-plane-version`: wins over what the source read. */
   controlPlaneVersion?: string | undefined;
+  /** What the inventory source read (`SourceResult.controlPlane`: the API server's /version, a snapshot's version.json). */
+  controlPlane?: ControlPlaneFacts | undefined;
   /** Registries to ask (drift, newer tags, lifecycle referrers); undefined = offline, freshness unknown. */
   probe?: RegistryProbe | undefined;
   /** end-of-life findings the image pipeline placed on containers. */
@@ -52,6 +55,8 @@ export interface LifecycleSection {
   registry: 'consulted' | 'not-consulted';
   verdicts: Record<Verdict, number>;
   containers: ContainerVerdict[];
+  /** The control plane's release: its verdict and why (unknown when its version could not be read). */
+  controlPlane?: ControlPlaneStatus | undefined;
 }
 
 export async function lifecycleScan(inventory: Inventory, options: LifecycleScanOptions): Promise<{ findings: Finding[]; issues: Issue[]; section: LifecycleSection }> {
@@ -61,8 +66,13 @@ export async function lifecycleScan(inventory: Inventory, options: LifecycleScan
   const wanted = (rule: string): boolean => options.rules === undefined || options.rules.includes(rule);
   const findings: Finding[] = [];
   const issues: Issue[] = [...loaded.issues];
+  // The flag wins over the source; the source's failure is an issue only when the flag does not answer it.
+  const plane: ControlPlaneFacts | undefined = options.controlPlaneVersion !== undefined ? { gitVersion: options.controlPlaneVersion, location: '--control-plane-version' } : options.controlPlane;
+  const controlPlane = controlPlaneLifecycle(plane, { data, now: options.now, eolLookaheadDays });
+  findings.push(...controlPlane.findings.filter((f) => wanted(f.rule)));
+  issues.push(...controlPlane.issues);
   if (NODE_RULES.some(wanted)) {
-    const nodes = nodeHygiene(inventory, { data, now: options.now, eolLookaheadDays, maxNodeAgeDays: options.maxNodeAgeDays, controlPlaneVersion: options.controlPlaneVersion });
+    const nodes = nodeHygiene(inventory, { data, now: options.now, eolLookaheadDays, maxNodeAgeDays: options.maxNodeAgeDays, controlPlaneVersion: plane?.gitVersion });
     findings.push(...nodes.findings.filter((f) => wanted(f.rule)));
     issues.push(...nodes.issues);
   }
@@ -86,6 +96,7 @@ export async function lifecycleScan(inventory: Inventory, options: LifecycleScan
       registry: options.probe === undefined ? 'not-consulted' : 'consulted',
       verdicts,
       containers: containers.verdicts,
+      controlPlane: controlPlane.status,
     },
   };
 }
@@ -110,6 +121,16 @@ export const LifecycleSectionJson = z.strictObject({
       fix: z.string().optional(),
     }),
   ),
+  controlPlane: z
+    .strictObject({
+      version: z.string().optional(),
+      from: z.string().optional(),
+      cycle: z.string().optional(),
+      verdict: z.enum(['fresh', 'outdated', 'end-of-life', 'unknown']),
+      reason: z.string(),
+      next: z.string().optional(),
+    })
+    .optional(),
 });
 
 /** Table lines: the verdict counts, then one line per container that is not fresh (worst first). */
@@ -117,6 +138,8 @@ export function lifecycleTableLines(section: LifecycleSection, limit = 30): stri
   const v = section.verdicts;
   const total = v['end-of-life'] + v.outdated + v.unknown + v.fresh;
   const lines = [`Lifecycle: ${total} container(s): ${v['end-of-life']} end-of-life, ${v.outdated} outdated, ${v.unknown} unknown, ${v.fresh} fresh${section.registry === 'not-consulted' ? ' (registries not consulted: drift and newer tags unknown)' : ''}`];
+  const cp = section.controlPlane;
+  if (cp !== undefined) lines.push(`  Control plane ${cp.version ?? '(version unknown)'}: ${cp.verdict.toUpperCase()}, ${cp.reason}${cp.next === undefined ? '' : ` → fix: upgrade to Kubernetes ${cp.next}`}`);
   const order: Record<Verdict, number> = { 'end-of-life': 0, outdated: 1, unknown: 2, fresh: 3 };
   const rows = section.containers.filter((c) => c.verdict !== 'fresh' && !(c.verdict === 'unknown' && section.registry === 'not-consulted')).sort((a, b) => order[a.verdict] - order[b.verdict]);
   for (const c of rows.slice(0, limit)) {

@@ -13,6 +13,8 @@ import { startRegistry, type Registry } from '../../test/registry.js';
 import { RegistryClient } from '../registry/client.js';
 import { openImage } from '../image/registry.js';
 import { attachSbom, attachedSbomOfImage, attachedSbomPackages } from './attached.js';
+import { renderSbom } from './export/index.js';
+import { imageSbom } from './image.js';
 
 const skip = requireComponent('docker-registry + skopeo', ['docker-registry', 'skopeo']);
 
@@ -106,5 +108,18 @@ describe.skipIf(skip !== undefined)('attachedSbomPackages (real registry, referr
     expect(down.sbom).toBeUndefined();
     expect(down.issues.map((i) => i.code)).toEqual(['sbom-referrers-unavailable']);
     expect(down.issues[0]?.message).toMatch(/^Referrers of 127\.0\.0\.1:9\/rw\/x@sha256:[a-f0-9]{64} could not be listed: /);
+  });
+
+  it('reads the dependency edges of an attached SBOM (runwarden\'s own CycloneDX of the image, round trip through the registry)', async () => {
+    const repo = { registry: registry.host, repository: 'rw/third' };
+    await skopeoCopy(`oci:${images['debian-app'].layout}:1`, `docker://${registry.host}/rw/third:1`, ['--dest-tls-verify=false']);
+    const local = await openImage(`oci:${images['debian-app'].layout}`);
+    const doc = await imageSbom(local, { created: new Date('2026-11-28T12:00:00Z') }).finally(() => local.close());
+    expect(doc.dependencies.some((d) => d.to.length > 0)).toBe(true);
+    await attachSbom(client, repo, images['debian-app'].manifestDigest, Buffer.from(renderSbom(doc, 'cyclonedx')), 'application/vnd.cyclonedx+json');
+    const got = await attachedSbomPackages(client, repo, images['debian-app'].manifestDigest);
+    expect(got.issues).toEqual([]);
+    expect(got.sbom?.packages.map((p) => p.name)).toEqual(doc.packages.map((p) => p.name));
+    expect(got.sbom?.dependencies).toEqual(doc.dependencies);
   });
 });

@@ -18,6 +18,7 @@ import type { Descriptor } from '../registry/schema.js';
 import type { ImageHandle } from '../image/types.js';
 import { digestOf, parseDigest } from '../registry/digest.js';
 import { MEDIA } from '../registry/media-types.js';
+import type { PackageDependencies } from '../catalog/index.js';
 import { readSbomText } from './read.js';
 
 /** Artifact (and layer) media types of SBOMs runwarden reads → their format. */
@@ -44,6 +45,8 @@ export interface AttachedSbomOrigin {
 
 export interface AttachedSbom {
   packages: Package[];
+  /** The edges the SBOM states between its packages (indexes into `packages`), as read.ts reads them. */
+  dependencies: PackageDependencies[];
   /** One line for reports: `registry/repo@sha256:… (application/spdx+json referrer of sha256:…)`. */
   origin: string;
   referrer: AttachedSbomOrigin;
@@ -104,7 +107,7 @@ export async function attachedSbomPackages(
         issues.push(...result.issues);
         const referrer: AttachedSbomOrigin = { artifact: d.digest, artifactType: baseType(d.artifactType) ?? '', format: result.format, subject, via: found.via, blob: result.blob, created };
         const packages = result.packages.map((p) => ({ ...p, foundBy: `attached-${result.format}` }));
-        return { sbom: { packages, origin: `${where} (${referrer.artifactType} referrer of ${subject}, via ${found.via})`, referrer }, candidates, issues };
+        return { sbom: { packages, dependencies: result.dependencies, origin: `${where} (${referrer.artifactType} referrer of ${subject}, via ${found.via})`, referrer }, candidates, issues };
       } catch (error) {
         options.signal?.throwIfAborted();
         issues.push(issue('sbom-attached-unreadable', `Attached SBOM ${where} (${d.artifactType ?? ''}) could not be read: ${errorMessage(error)}`, where, 'The next attached SBOM, if any, is tried; otherwise the image is cataloged.'));
@@ -121,7 +124,7 @@ async function readReferrer(
   format: 'cyclonedx' | 'spdx',
   where: string,
   options: { signal?: AbortSignal | undefined; maxBytes?: number | undefined },
-): Promise<{ packages: Package[]; issues: Issue[]; blob: string; format: 'cyclonedx' | 'spdx' }> {
+): Promise<{ packages: Package[]; dependencies: PackageDependencies[]; issues: Issue[]; blob: string; format: 'cyclonedx' | 'spdx' }> {
   const manifest = await client.getManifest(repo, d.digest, { signal: options.signal });
   if (manifest.kind !== 'manifest') throw new Error('the referrer is an index, not an artifact manifest');
   const type = baseType(d.artifactType);
@@ -134,7 +137,7 @@ async function readReferrer(
   if (input.format === 'purl-list') throw new Error(`its ${format} layer ${layer.digest} is not a ${format} JSON document`);
   const issues = [...input.issues];
   if (input.format !== format) issues.push(issue('sbom-attached-format', `Attached SBOM ${where} is declared ${type ?? ''} but holds ${input.format}; read as ${input.format}`, where));
-  return { packages: input.packages, issues, blob: layer.digest, format: input.format };
+  return { packages: input.packages, dependencies: input.dependencies, issues, blob: layer.digest, format: input.format };
 }
 
 /**

@@ -28,4 +28,17 @@ describe('diffPackages', () => {
     expect(d).toEqual({ schemaVersion: '1', a: { label: 'x', packages: 0 }, b: { label: 'y', packages: 0 }, identical: true, ecosystems: [], onlyInA: [], onlyInB: [], changed: [] });
     expect(renderDiff(d)).toBe('a: x (0 packages)\nb: y (0 packages)\n\nECOSYSTEM  A  B  SAME  ONLY A  ONLY B  CHANGED\n\nNo differences.\n');
   });
+
+  it('compares dependency edges by package identity when both sides state some (not part of identical: that is the package sets)', () => {
+    const packages = [pkg('npm', 'express', '4.17.1'), pkg('npm', 'debug', '2.6.9'), pkg('PyPI', 'Foo_Bar', '1.0'), pkg('npm', 'ms', '2.0.0')];
+    const other = [pkg('npm', 'express', '4.17.1'), pkg('npm', 'debug', '2.6.9'), pkg('pypi', 'foo-bar', '1.0'), pkg('npm', 'ms', '2.0.0')];
+    const d = diffPackages(
+      { label: 'a', packages, dependencies: [{ from: 0, to: [1, 2] }, { from: 1, to: [] }] },
+      { label: 'b', packages: other, dependencies: [{ from: 0, to: [2, 0] }, { from: 1, to: [3] }] },
+    );
+    expect(d.identical).toBe(true);
+    expect(d.dependencies).toEqual({ a: 2, b: 2, onlyInA: ['npm express -> npm debug'], onlyInB: ['npm debug -> npm ms'] });
+    expect(renderDiff(d)).toContain('Dependency edges: a 2, b 2; only in a 1, only in b 1\n\nDependency edges only in a (1)\n  npm express -> npm debug\n\nDependency edges only in b (1)\n  npm debug -> npm ms\n');
+    expect(diffPackages({ label: 'a', packages, dependencies: [{ from: 0, to: [1] }] }, { label: 'b', packages: other }).dependencies).toBeUndefined();
+  });
 });

@@ -4,12 +4,25 @@
  * ecosystems compared case-insensitively; its versions are a set (an app may vendor two versions of
  * one npm package). Pure: the CLI reads the SBOMs or catalogs the images.
  */
+import type { PackageDependencies } from '../catalog/index.js';
 import type { Package } from '../core/package.js';
 
 export interface DiffSide {
   /** What was compared: a file, an image, an attached SBOM. */
   label: string;
   packages: readonly Package[];
+  /** Dependency edges between `packages` (SBOM read back, or cataloged); compared when both sides give some. */
+  dependencies?: readonly PackageDependencies[] | undefined;
+}
+
+/** Dependency edges compared by package identity (`ecosystem name`, ecosystem lower-cased, PyPI names PEP 503; versions aside: version changes are in `changed`). */
+export interface DependencyDiff {
+  /** Distinct edges on each side. */
+  a: number;
+  b: number;
+  /** `npm express -> npm debug`. */
+  onlyInA: string[];
+  onlyInB: string[];
 }
 
 export interface DiffPackage {
@@ -46,6 +59,8 @@ export interface SbomDiff {
   onlyInA: DiffPackage[];
   onlyInB: DiffPackage[];
   changed: DiffChange[];
+  /** Present when both sides state dependency edges. Not part of `identical` (which is about the package sets). */
+  dependencies?: DependencyDiff | undefined;
 }
 
 function normalName(ecosystem: string, name: string): string {
@@ -67,6 +82,30 @@ function index(packages: readonly Package[]): Map<string, Entry> {
 
 const byName = (x: { ecosystem: string; name: string }, y: { ecosystem: string; name: string }): number => x.ecosystem.localeCompare(y.ecosystem) || x.name.localeCompare(y.name);
 const sorted = (s: Set<string>): string[] => [...s].sort((x, y) => x.localeCompare(y, 'en', { numeric: true }));
+
+function edges(side: DiffSide): Set<string> {
+  const label = (i: number): string | undefined => {
+    const p = side.packages[i];
+    return p === undefined ? undefined : `${p.ecosystem.toLowerCase()} ${normalName(p.ecosystem, p.name)}`;
+  };
+  const out = new Set<string>();
+  for (const d of side.dependencies ?? []) {
+    const from = label(d.from);
+    for (const t of d.to) {
+      const to = label(t);
+      if (from !== undefined && to !== undefined && from !== to) out.add(`${from} -> ${to}`);
+    }
+  }
+  return out;
+}
+
+function diffDependencies(a: DiffSide, b: DiffSide): DependencyDiff | undefined {
+  const ea = edges(a);
+  const eb = edges(b);
+  if (ea.size === 0 || eb.size === 0) return undefined;
+  const sort = (x: string[]): string[] => x.sort((p, q) => p.localeCompare(q));
+  return { a: ea.size, b: eb.size, onlyInA: sort([...ea].filter((e) => !eb.has(e))), onlyInB: sort([...eb].filter((e) => !ea.has(e))) };
+}
 
 export function diffPackages(a: DiffSide, b: DiffSide): SbomDiff {
   const ia = index(a.packages);
@@ -103,7 +142,7 @@ export function diffPackages(a: DiffSide, b: DiffSide): SbomDiff {
       onlyInB.push({ ecosystem: eb.ecosystem, name: eb.name, versions: sorted(eb.versions) });
     }
   }
-  return {
+  const out: SbomDiff = {
     schemaVersion: '1',
     a: { label: a.label, packages: a.packages.length },
     b: { label: b.label, packages: b.packages.length },
@@ -113,6 +152,9 @@ export function diffPackages(a: DiffSide, b: DiffSide): SbomDiff {
     onlyInB: onlyInB.sort(byName),
     changed: changed.sort(byName),
   };
+  const deps = diffDependencies(a, b);
+  if (deps !== undefined) out.dependencies = deps;
+  return out;
 }
 
 /** The diff for people: a per-ecosystem table, then the differences. */
@@ -123,7 +165,9 @@ export function renderDiff(d: SbomDiff): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const fmt = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
   lines.push(fmt(head), ...rows.map(fmt));
-  if (d.identical) {
+  const deps = d.dependencies;
+  if (deps !== undefined) lines.push('', `Dependency edges: a ${deps.a}, b ${deps.b}; only in a ${deps.onlyInA.length}, only in b ${deps.onlyInB.length}`);
+  if (d.identical && (deps === undefined || (deps.onlyInA.length === 0 && deps.onlyInB.length === 0))) {
     lines.push('', 'No differences.');
     return `${lines.join('\n')}\n`;
   }
@@ -134,5 +178,7 @@ export function renderDiff(d: SbomDiff): string {
   section('Only in a', d.onlyInA.map((p) => `${p.ecosystem}  ${p.name}  ${p.versions.join(', ')}`));
   section('Only in b', d.onlyInB.map((p) => `${p.ecosystem}  ${p.name}  ${p.versions.join(', ')}`));
   section('Other versions', d.changed.map((c) => `${c.ecosystem}  ${c.name}  ${c.a.join(', ')} -> ${c.b.join(', ')}`));
+  section('Dependency edges only in a', deps?.onlyInA ?? []);
+  section('Dependency edges only in b', deps?.onlyInB ?? []);
   return `${lines.join('\n')}\n`;
 }

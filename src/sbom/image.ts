@@ -36,7 +36,7 @@ export function sbomOfAnalysis(analysis: ImageAnalysis, catalog: CatalogResult =
     subject: subjectOf(analysis.image),
     os: catalog.os,
     packages: catalog.packages,
-    dependencies: [],
+    dependencies: catalog.dependencies,
     issues,
     complete: analysis.complete,
     created,

@@ -5,7 +5,7 @@
  */
 import type { Issue } from '../core/issue.js';
 import type { Package } from '../core/package.js';
-import type { OsInfo } from '../catalog/index.js';
+import type { OsInfo, PackageDependencies } from '../catalog/index.js';
 
 export interface SbomSubject {
   /** What the user gave (`oci:/images/app:1`, `nginx:1.27`). */
@@ -28,8 +28,12 @@ export interface SbomDocument {
   subject: SbomSubject;
   os: OsInfo | undefined;
   packages: Package[];
-  /** Dependency edges between packages (indexes into `packages`), where known. */
-  dependencies: Array<{ from: number; to: number[] }>;
+  /**
+   * Dependency edges between packages (indexes into `packages`): one entry per package whose
+   * dependencies are known (an empty `to` says it has none), with the names it depends on that are not
+   * installed. A package without an entry has unknown dependencies.
+   */
+  dependencies: PackageDependencies[];
   issues: Issue[];
   /** false when a layer could not be read whole: the SBOM may miss packages. */
   complete: boolean;

@@ -127,7 +127,7 @@ export async function scan(options: ScanOptions): Promise<ScanOutcome> {
   let lifecycleSection: ScanReport['lifecycle'];
   if (options.lifecycle !== undefined) {
     try {
-      const lc = await lifecycleScan(inventory, { ...options.lifecycle, now: options.now ?? new Date(), imageFindings: imageFindings?.findings, namespaces: options.namespaces, rules: options.rules });
+      const lc = await lifecycleScan(inventory, { ...options.lifecycle, controlPlane: options.lifecycle.controlPlane ?? raw.controlPlane, now: options.now ?? new Date(), imageFindings: imageFindings?.findings, namespaces: options.namespaces, rules: options.rules });
       lifecycleSection = lc.section;
       imageFindings = { findings: [...(imageFindings?.findings ?? []), ...lc.findings], issues: [...(imageFindings?.issues ?? []), ...lc.issues] };
     } catch (error) {

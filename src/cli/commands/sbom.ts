@@ -29,9 +29,8 @@ import { IMAGE_SOURCES, parseImageInput } from '../../image/registry.js';
 import type { ImageHandle } from '../../image/types.js';
 import type { RegistryClient } from '../../registry/client.js';
 import { parsePlatform } from '../../registry/platform.js';
-import type { Package } from '../../core/package.js';
 import { attachedSbomOfImage } from '../../sbom/attached.js';
-import { diffPackages, renderDiff } from '../../sbom/diff.js';
+import { diffPackages, renderDiff, type DiffSide } from '../../sbom/diff.js';
 import { renderSbom } from '../../sbom/export/index.js';
 import { imageSbom } from '../../sbom/image.js';
 import { SBOM_FORMATS, type SbomFormat } from '../../sbom/model.js';
@@ -229,11 +228,11 @@ function isSbomFile(operand: string): boolean {
   }
 }
 
-async function packagesOf(operand: string, flags: DiffFlags, ctx: CliContext, issues: Issue[]): Promise<{ label: string; packages: Package[] }> {
+async function packagesOf(operand: string, flags: DiffFlags, ctx: CliContext, issues: Issue[]): Promise<DiffSide> {
   if (isSbomFile(operand)) {
     const input = await readSbomFile(operand);
     issues.push(...input.issues);
-    return { label: `${operand} (${input.format})`, packages: input.packages };
+    return { label: `${operand} (${input.format})`, packages: input.packages, dependencies: input.dependencies };
   }
   const client = parseImageInput(operand).source.id === 'registry' ? await registryClient(flags, ctx, issues) : undefined;
   return withSignal(async (signal) => {
@@ -241,7 +240,7 @@ async function packagesOf(operand: string, flags: DiffFlags, ctx: CliContext, is
     try {
       const doc = await imageSbom(handle, { signal });
       issues.push(...doc.issues);
-      return { label: `${operand} (cataloged by runwarden)`, packages: doc.packages };
+      return { label: `${operand} (cataloged by runwarden)`, packages: doc.packages, dependencies: doc.dependencies };
     } finally {
       await handle.close();
     }
@@ -249,7 +248,7 @@ async function packagesOf(operand: string, flags: DiffFlags, ctx: CliContext, is
 }
 
 /** The image cataloged by runwarden, and the SBOM attached to it as a referrer. */
-async function imageAndAttached(operand: string, flags: DiffFlags, ctx: CliContext, issues: Issue[]): Promise<[{ label: string; packages: Package[] }, { label: string; packages: Package[] }]> {
+async function imageAndAttached(operand: string, flags: DiffFlags, ctx: CliContext, issues: Issue[]): Promise<[DiffSide, DiffSide]> {
   if (parseImageInput(operand).source.id !== 'registry') {
     throw new UsageError(`--attached needs an image in a registry, not "${operand}": attached SBOMs are found through the registry's referrers.`, { hint: 'Push the image (and its SBOM) to a registry, or compare two SBOM files.' });
   }
@@ -265,7 +264,7 @@ async function imageAndAttached(operand: string, flags: DiffFlags, ctx: CliConte
       }
       const doc = await imageSbom(handle, { signal });
       issues.push(...doc.issues);
-      return [{ label: `${operand} (cataloged by runwarden)`, packages: doc.packages }, { label: attached.sbom.origin, packages: attached.sbom.packages }];
+      return [{ label: `${operand} (cataloged by runwarden)`, packages: doc.packages, dependencies: doc.dependencies }, { label: attached.sbom.origin, packages: attached.sbom.packages, dependencies: attached.sbom.dependencies }];
     } finally {
       await handle.close();
     }

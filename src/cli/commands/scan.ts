@@ -84,7 +84,7 @@ export function scanCommand(ctx: CliContext): Command {
     .option('--no-layer-cache', 'read every layer even when the layer cache has it')
     .option('--eol-lookahead <days>', 'warn this long before an end of life, e.g. 90d (default 90d)')
     .option('--max-node-age <days>', 'report nodes older than this for recycling, e.g. 30d (default 30d)')
-    .option('--control-plane-version <version>', 'Kubernetes version of the control plane, for kubelet version skew (e.g. v1.31.2)')
+    .option('--control-plane-version <version>', "Kubernetes version of the control plane (default: the API server's /version, or version.json in a snapshot), for its end of life and kubelet version skew (e.g. v1.31.2)")
     .option('--no-lifecycle', 'skip end-of-life, freshness and node hygiene')
     .option('--image-node <name>', "scan only the images of pods on this node, e.g. the node agent's own with --containerd-root (repeatable)", collect)
     .option('--config <file>', 'settings file (YAML/JSON); flags and RUNWARDEN_* variables override it')

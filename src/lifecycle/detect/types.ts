@@ -36,9 +36,22 @@ export interface ImageFacts {
   created?: string | undefined;
   /** Referrers of `digest` (any artifact type; lifecycle ones are picked out). */
   referrers?: readonly ReferrerFacts[] | undefined;
+  /** Runtimes found by well-known paths and binaries in the single layer pass (runtime-files.ts). */
+  files?: readonly RuntimeFileFacts[] | undefined;
 }
 
-export const DETECTION_METHODS = ['os-release', 'package', 'env', 'image-reference'] as const;
+/** One file the runtime-files analyser recognised, as the running container sees it. */
+export interface RuntimeFileFacts {
+  /** Path in the squashed view (no leading slash). */
+  path: string;
+  product?: string | undefined;
+  version?: string | undefined;
+  /** How the version was read (`binary marker "nginx/1.25.3"`, `path`). */
+  marker: string;
+  untracked?: string | undefined;
+}
+
+export const DETECTION_METHODS = ['os-release', 'package', 'file', 'env', 'image-reference'] as const;
 export type DetectionMethod = (typeof DETECTION_METHODS)[number];
 
 export interface Detection {
@@ -53,7 +66,17 @@ export interface Detection {
   how: Array<{ method: DetectionMethod; evidence: string }>;
 }
 
+export interface DetectorResult {
+  detections: Detection[];
+  issues: Issue[];
+  /**
+   * Products seen without a readable version (a binary with no marker): reported only when no
+   * detector found the product otherwise (a distribution's /usr/bin/node is versioned by its package).
+   */
+  unversioned?: Array<{ product: string; issue: Issue }> | undefined;
+}
+
 export interface Detector {
   id: DetectionMethod;
-  detect(facts: ImageFacts, data: LifecycleData): { detections: Detection[]; issues: Issue[] };
+  detect(facts: ImageFacts, data: LifecycleData): DetectorResult;
 }

@@ -51,7 +51,8 @@ export function verdictOf(image: ImageLifecycle, freshness: Freshness): { verdic
   reasons.push(...freshness.reasons, ...soon.map(productLine));
   if (image.vendorState === 'eol-soon') reasons.push(`the publisher declares end of life on ${vendorDay ?? '?'}`);
   if (reasons.length > 0) {
-    fix = freshness.drift !== undefined ? `re-pull ${freshness.drift.tag} to ${freshness.drift.current}` : freshness.newer?.patch ?? freshness.newer?.minor ?? soon.find((p) => p.fix !== undefined)?.fix;
+    const newer = freshness.newer?.patch ?? freshness.newer?.minor;
+    fix = freshness.drift !== undefined ? `re-pull ${freshness.drift.tag} to ${freshness.drift.current}` : newer !== undefined && freshness.newer !== undefined ? `${freshness.newer.current.tag} → ${newer}` : soon.find((p) => p.fix !== undefined)?.fix;
     return { verdict: 'outdated', reasons, fix };
   }
   if (freshness.unknown.length > 0) return { verdict: 'unknown', reasons: [...freshness.unknown], fix: undefined };

@@ -1,6 +1,7 @@
 /** Helpers both formats share: stable ids, a document UUID derived from its content, timestamps. */
 import { createHash } from 'node:crypto';
 import type { Package } from '../../core/package.js';
+import type { PackageDependencies } from '../../catalog/index.js';
 import type { SbomDocument } from '../model.js';
 
 /** RFC 4122 version-4-shaped UUID from the document's content: the same image and time give the same id. */
@@ -29,4 +30,48 @@ export function provenance(pkg: Package): string {
 /** A package's ecosystem-qualified label for ids: `npm/lodash@4.17.21`. */
 export function packageKey(pkg: Package): string {
   return `${pkg.ecosystem}/${pkg.name}@${pkg.version}`;
+}
+
+/**
+ * The packages the image itself depends on in a dependency graph: those no other package depends on,
+ * plus one package of each cycle nothing outside reaches (the lowest index), so every package is
+ * reachable from the image (CycloneDX: the graph starts at `metadata.component`). Sorted by index.
+ */
+export function topLevel(count: number, dependencies: readonly PackageDependencies[]): number[] {
+  const out = new Map<number, number[]>();
+  const indegree = new Array<number>(count).fill(0);
+  for (const d of dependencies) {
+    if (d.from < 0 || d.from >= count) continue;
+    const to = d.to.filter((t) => t >= 0 && t < count && t !== d.from);
+    out.set(d.from, to);
+    for (const t of to) indegree[t] = (indegree[t] ?? 0) + 1;
+  }
+  const reached = new Array<boolean>(count).fill(false);
+  const roots: number[] = [];
+  const visit = (start: number): void => {
+    const stack = [start];
+    reached[start] = true;
+    while (stack.length > 0) {
+      const i = stack.pop() ?? 0;
+      for (const t of out.get(i) ?? []) {
+        if (!reached[t]) {
+          reached[t] = true;
+          stack.push(t);
+        }
+      }
+    }
+  };
+  for (let i = 0; i < count; i++) {
+    if (indegree[i] === 0) {
+      roots.push(i);
+      visit(i);
+    }
+  }
+  for (let i = 0; i < count; i++) {
+    if (!reached[i]) {
+      roots.push(i);
+      visit(i);
+    }
+  }
+  return roots.sort((a, b) => a - b);
 }

@@ -4,12 +4,14 @@
  * component, every package a `library` component with purl, licences and provenance. Provenance is
  * written twice: as `runwarden:*` properties (foundBy, each location's path and layer, ecosystem,
  * source package, distro) and as CycloneDX 1.6 `evidence.occurrences` (the path). `dependencies`
- * says the image contains every component, plus the package edges a cataloger knows.
+ * is the graph from the image: the image depends on the OS and the top-level packages (those no other
+ * package depends on), each package with known dependencies lists them (names not installed are
+ * `runwarden:dependency:unresolved` properties of its component).
  */
 import type { Package } from '../../core/package.js';
 import { classifyLicense } from '../licenses.js';
 import { imagePurl, repositoryOf, subjectName, type SbomDocument } from '../model.js';
-import { documentUuid, packageKey } from './common.js';
+import { documentUuid, packageKey, topLevel } from './common.js';
 
 type Property = { name: string; value: string };
 type CdxLicense = { license: { id: string } | { name: string } } | { expression: string };
@@ -102,16 +104,17 @@ export function toCycloneDx(doc: SbomDocument): CdxBom {
   ];
 
   const components: CdxComponent[] = [];
-  const topLevel: string[] = [];
+  const roots: string[] = [];
   if (doc.os !== undefined) {
     const os: CdxComponent = { type: 'operating-system', 'bom-ref': `os:${doc.os.id}-${doc.os.release}`, name: doc.os.id, version: doc.os.release };
     if (doc.os.prettyName !== undefined) os.description = doc.os.prettyName;
     os.properties = doc.os.from.map((f, i) => ({ name: `runwarden:location:${i}:path`, value: f }));
     if (doc.os.codename !== undefined) os.properties.push({ name: 'runwarden:os:codename', value: doc.os.codename });
     components.push(os);
-    topLevel.push(os['bom-ref']);
+    roots.push(os['bom-ref']);
   }
   const refs = bomRefs(doc.packages);
+  const unresolved = new Map(doc.dependencies.map((d) => [d.from, d.unresolved ?? []]));
   doc.packages.forEach((p, i) => {
     const ref = refs[i] ?? '';
     const c: CdxComponent = { type: 'library', 'bom-ref': ref, name: p.name, version: p.version };
@@ -121,14 +124,21 @@ export function toCycloneDx(doc: SbomDocument): CdxBom {
     const locations = p.locations ?? [];
     if (locations.length > 0) c.evidence = { occurrences: locations.map((l) => (l.layer === undefined ? { location: l.path } : { location: l.path, additionalContext: `layer ${l.layer}` })) };
     c.properties = packageProperties(p);
+    for (const name of unresolved.get(i) ?? []) c.properties.push({ name: 'runwarden:dependency:unresolved', value: name });
     components.push(c);
-    topLevel.push(ref);
   });
-  const dependencies = [{ ref: imageRef, dependsOn: topLevel }];
-  for (const d of doc.dependencies) {
+  // The image depends on the OS and on the packages nothing else depends on; each package whose
+  // dependencies are known has its own entry (empty when it has none); unknown ones have none
+  // (CycloneDX 1.6: "components that do not have their own dependencies MUST be declared as empty
+  // elements"; components not represented "MAY have unknown dependencies").
+  for (const i of topLevel(doc.packages.length, doc.dependencies)) roots.push(refs[i] ?? '');
+  const dependencies = [{ ref: imageRef, dependsOn: roots }];
+  const listed = new Set<string>();
+  for (const d of [...doc.dependencies].sort((a, b) => a.from - b.from)) {
     const from = refs[d.from];
-    if (from === undefined) continue;
-    dependencies.push({ ref: from, dependsOn: [...new Set(d.to.map((t) => refs[t]).filter((r): r is string => r !== undefined))] });
+    if (from === undefined || listed.has(from)) continue;
+    listed.add(from);
+    dependencies.push({ ref: from, dependsOn: [...new Set(d.to.map((t) => refs[t]).filter((r): r is string => r !== undefined && r !== from))] });
   }
   const metaProps: Property[] = [{ name: 'runwarden:complete', value: String(doc.complete) }];
   doc.issues.forEach((is, i) => metaProps.push({ name: `runwarden:issue:${i}`, value: `${is.code}: ${is.message}${is.location === undefined ? '' : ` (${is.location})`}` }));

@@ -64,7 +64,20 @@ describe('SBOM export (CycloneDX 1.6, SPDX 2.3) of real images', () => {
     expect(lodash?.evidence).toEqual({ occurrences: [{ location: '/app/node_modules/lodash/package.json', additionalContext: `layer ${layer}` }] });
     const libssl = bom.components.find((c) => c.name === 'libssl3');
     expect(libssl?.properties).toContainEqual({ name: 'runwarden:package:sourceName', value: 'openssl' });
-    expect(bom.dependencies).toEqual([{ ref: bom.metadata.component['bom-ref'], dependsOn: bom.components.map((c) => c['bom-ref']) }]);
+    // The graph starts at the image: it depends on the OS and the packages no other package depends on
+    // (libc6 is reached through libssl3 and zlib1g, from their dpkg Depends); every package whose
+    // database states its dependencies has its own entry, once.
+    const ref = (name: string): string => bom.components.find((c) => c.name === name)?.['bom-ref'] ?? '?';
+    expect(bom.dependencies).toEqual([
+      { ref: bom.metadata.component['bom-ref'], dependsOn: ['os:debian-12', ...['base-files', 'libssl3', 'zlib1g', 'bash', 'lodash', 'requests'].map(ref)] },
+      { ref: ref('base-files'), dependsOn: [] },
+      { ref: ref('libssl3'), dependsOn: [ref('libc6')] },
+      { ref: ref('zlib1g'), dependsOn: [ref('libc6')] },
+      { ref: ref('libc6'), dependsOn: [] },
+      { ref: ref('bash'), dependsOn: [] },
+      { ref: ref('lodash'), dependsOn: [] },
+      { ref: ref('requests'), dependsOn: [] },
+    ]);
   });
 
   it('writes SPDX 2.3 that validates against spdx-schema.json: the document DESCRIBES the image, which CONTAINS every package', () => {
@@ -85,15 +98,23 @@ describe('SBOM export (CycloneDX 1.6, SPDX 2.3) of real images', () => {
     ]);
     expect(pkgs[5]?.sourceInfo).toBe(`found by npm in /app/node_modules/lodash/package.json (layer ${images['debian-app'].layers[1]?.digest ?? ''})`);
     expect(doc.relationships[0]).toEqual({ spdxElementId: 'SPDXRef-DOCUMENT', relatedSpdxElement: image?.SPDXID, relationshipType: 'DESCRIBES' });
-    expect(doc.relationships.slice(1).map((r) => [r.spdxElementId, r.relationshipType, r.relatedSpdxElement])).toEqual([os, ...pkgs].map((p) => [image?.SPDXID, 'CONTAINS', p?.SPDXID]));
+    expect(doc.relationships.slice(1).map((r) => [r.spdxElementId, r.relationshipType, r.relatedSpdxElement])).toEqual([
+      ...[os, ...pkgs].map((p) => [image?.SPDXID, 'CONTAINS', p?.SPDXID]),
+      ['SPDXRef-Package-Debian-libssl3-1', 'DEPENDS_ON', 'SPDXRef-Package-Debian-libc6-3'],
+      ['SPDXRef-Package-Debian-zlib1g-2', 'DEPENDS_ON', 'SPDXRef-Package-Debian-libc6-3'],
+    ]);
     expect(new Set(doc.packages.map((p) => p.SPDXID)).size).toBe(doc.packages.length);
   });
 
-  it('writes documents runwarden\'s own SBOM reader reads back to the same packages (purl, distro, source)', () => {
+  it('writes documents runwarden\'s own SBOM reader reads back to the same packages (purl, distro, source) and dependency edges', () => {
+    expect(debian.dependencies.some((d) => d.to.length > 0)).toBe(true);
     for (const format of ['cyclonedx', 'spdx'] as const) {
       const back = readSbomText(renderSbom(debian, format), `x.${format}.json`);
       expect(back.issues).toEqual([]);
       expect(back.packages.map((p) => [p.ecosystem, p.name, p.version, p.distro?.release ?? null])).toEqual(debian.packages.map((p) => [p.ecosystem, p.name, p.version, p.distro?.release ?? null]));
+      // SPDX has no "known, none" statement: only packages with edges (or unresolved names) come back.
+      const want = format === 'cyclonedx' ? debian.dependencies : debian.dependencies.filter((d) => d.to.length > 0 || d.unresolved !== undefined);
+      expect([format, back.dependencies]).toEqual([format, want]);
     }
   });
 
@@ -147,6 +168,44 @@ describe('SBOM export (CycloneDX 1.6, SPDX 2.3) of real images', () => {
       ['SPDXRef-Package-npm-a-0', 'SPDXRef-Package-Go-local-3'],
     ]);
     expect(spdx.comment).toBe('INCOMPLETE: a layer could not be read whole, packages may be missing. Issues: layer-truncated: layer 2/2 ends early (sha256:abc)');
+  });
+
+  it('dependency graph: the image reaches every package (cycles nothing else reaches get an entry point), unknown dependencies have no entry, self-edges dropped, unresolved names kept; still validates', () => {
+    const pkg = (name: string): SbomDocument['packages'][number] => ({ ecosystem: 'npm', name, version: '1.0.0', purl: `pkg:npm/${name}@1.0.0`, foundBy: 'npm' });
+    const doc: SbomDocument = {
+      ...debian,
+      packages: ['app', 'x', 'y', 'c1', 'c2', 'unknown', 'selfish'].map(pkg),
+      dependencies: [
+        { from: 0, to: [1], unresolved: ['left-pad'] },
+        { from: 1, to: [2] },
+        { from: 2, to: [1] },
+        { from: 3, to: [4] },
+        { from: 4, to: [3] },
+        { from: 6, to: [6] },
+      ],
+    };
+    const bom = toCycloneDx(doc);
+    expect(cycloneDxErrors(bom)).toEqual([]);
+    expect(bom.dependencies).toEqual([
+      { ref: bom.metadata.component['bom-ref'], dependsOn: ['os:debian-12', 'pkg:npm/app@1.0.0', 'pkg:npm/c1@1.0.0', 'pkg:npm/unknown@1.0.0', 'pkg:npm/selfish@1.0.0'] },
+      { ref: 'pkg:npm/app@1.0.0', dependsOn: ['pkg:npm/x@1.0.0'] },
+      { ref: 'pkg:npm/x@1.0.0', dependsOn: ['pkg:npm/y@1.0.0'] },
+      { ref: 'pkg:npm/y@1.0.0', dependsOn: ['pkg:npm/x@1.0.0'] },
+      { ref: 'pkg:npm/c1@1.0.0', dependsOn: ['pkg:npm/c2@1.0.0'] },
+      { ref: 'pkg:npm/c2@1.0.0', dependsOn: ['pkg:npm/c1@1.0.0'] },
+      { ref: 'pkg:npm/selfish@1.0.0', dependsOn: [] },
+    ]);
+    expect(bom.components.find((c) => c.name === 'app')?.properties).toContainEqual({ name: 'runwarden:dependency:unresolved', value: 'left-pad' });
+    const spdx = toSpdx(doc);
+    expect(spdxErrors(spdx)).toEqual([]);
+    expect(spdx.relationships.filter((r) => r.relationshipType === 'DEPENDS_ON').map((r) => `${r.spdxElementId} ${r.relatedSpdxElement}`)).toEqual([
+      'SPDXRef-Package-npm-app-0 SPDXRef-Package-npm-x-1',
+      'SPDXRef-Package-npm-x-1 SPDXRef-Package-npm-y-2',
+      'SPDXRef-Package-npm-y-2 SPDXRef-Package-npm-x-1',
+      'SPDXRef-Package-npm-c1-3 SPDXRef-Package-npm-c2-4',
+      'SPDXRef-Package-npm-c2-4 SPDXRef-Package-npm-c1-3',
+    ]);
+    expect(spdx.packages.find((p) => p.name === 'app')?.comment).toBe('ecosystem npm; depends on, not installed: left-pad');
   });
 
   it('gives the same document id for the same image and time, and another for another time', () => {

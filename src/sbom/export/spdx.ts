@@ -98,6 +98,7 @@ export function toSpdx(doc: SbomDocument): SpdxDocument {
     relationships.push({ spdxElementId: imageId, relatedSpdxElement: osId, relationshipType: 'CONTAINS' });
   }
   const ids = doc.packages.map((p, i) => `SPDXRef-Package-${idPart(p.ecosystem)}-${idPart(p.name)}-${i}`);
+  const unresolved = new Map(doc.dependencies.map((d) => [d.from, d.unresolved ?? []]));
   doc.packages.forEach((p: Package, i) => {
     const id = ids[i] ?? '';
     const sp: SpdxPackage = { SPDXID: id, name: p.name, versionInfo: p.version, downloadLocation: NOASSERTION, filesAnalyzed: false, primaryPackagePurpose: 'LIBRARY', licenseConcluded: NOASSERTION, licenseDeclared: declared(p.licenses), copyrightText: NOASSERTION, sourceInfo: provenance(p) };
@@ -106,6 +107,8 @@ export function toSpdx(doc: SbomDocument): SpdxDocument {
     if (p.source !== undefined) notes.push(`source package ${p.source.name}${p.source.version === undefined ? '' : ` ${p.source.version}`}`);
     if (p.distro !== undefined) notes.push(`distro ${p.distro.id}-${p.distro.release}`);
     if (p.arch !== undefined) notes.push(`arch ${p.arch}`);
+    const missing = unresolved.get(i) ?? [];
+    if (missing.length > 0) notes.push(`depends on, not installed: ${missing.join(', ')}`);
     sp.comment = notes.join('; ');
     packages.push(sp);
     relationships.push({ spdxElementId: imageId, relatedSpdxElement: id, relationshipType: 'CONTAINS' });
@@ -115,7 +118,7 @@ export function toSpdx(doc: SbomDocument): SpdxDocument {
     if (from === undefined) continue;
     for (const t of new Set(d.to)) {
       const to = ids[t];
-      if (to !== undefined) relationships.push({ spdxElementId: from, relatedSpdxElement: to, relationshipType: 'DEPENDS_ON' });
+      if (to !== undefined && t !== d.from) relationships.push({ spdxElementId: from, relatedSpdxElement: to, relationshipType: 'DEPENDS_ON' });
     }
   }
   const out: SpdxDocument = {

@@ -60,7 +60,11 @@ export interface ImageContributor {
   description: string;
   /** Rules of its findings (`--rules` runs a contributor only when one of them is asked for). */
   rules: readonly string[];
-  /** Analysers it needs in the single pass (besides the catalogers, which always run). */
+  /**
+   * Analysers it needs in the single pass (besides the catalogers, which always run). When the
+   * packages come from an SBOM, the layers are read only if a contributor with `needsImage` asks for
+   * them: the analysers of the others are then skipped, and their `analysis` is undefined.
+   */
   analyzers?: readonly Analyzer[] | undefined;
   /** Whether it has anything to say when only an SBOM is known (no layers were read). */
   needsImage: boolean;

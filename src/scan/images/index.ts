@@ -90,7 +90,12 @@ export async function scanImage(image: ImageHandle, options: ImageScanOptions = 
     }
   }
   const analyzers: Analyzer[] = supplied === undefined ? catalogers() : [];
-  for (const c of contributors) for (const a of c.analyzers ?? []) if (!analyzers.some((x) => x.id === a.id)) analyzers.push(a);
+  // With packages from an SBOM, the layers are read only for contributors that need the image
+  // (malware); the others' analysers (lifecycle's runtime files) ride along only on a pass made anyway.
+  for (const c of contributors) {
+    if (supplied !== undefined && !c.needsImage) continue;
+    for (const a of c.analyzers ?? []) if (!analyzers.some((x) => x.id === a.id)) analyzers.push(a);
+  }
   let analysis: ImageAnalysis | undefined;
   if (analyzers.length > 0) {
     analysis = await analyzeImage(image, analyzers, { cache: options.cache, signal: options.signal, onProgress: options.onProgress });

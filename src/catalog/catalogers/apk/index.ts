@@ -5,6 +5,7 @@
  */
 import { issue, type Issue } from '../../../core/issue.js';
 import { defineCataloger, type ParseResult } from '../../cataloger.js';
+import { nameLinker } from '../../links.js';
 import { spdxList } from '../../licenses.js';
 import type { PackageRecord } from '../../schema.js';
 
@@ -19,6 +20,17 @@ export function apkChecksum(value: string): string {
   return value;
 }
 
+/**
+ * One `D:` token → the name it needs: `so:libc.musl-x86_64.so.1`, `cmd:sh`, `pc:zlib`, `musl>=1.2`
+ * (version constraints `=`, `<`, `>`, `~` and repository tags `@edge` dropped); conflicts (`!name`) are
+ * not dependencies.
+ */
+export function apkDependency(token: string): string | undefined {
+  if (token.startsWith('!')) return undefined;
+  const name = /^[^<>=~@]+/.exec(token)?.[0];
+  return name === undefined || name === '' ? undefined : name;
+}
+
 export function parseApkInstalled(path: string, content: Buffer): ParseResult {
   const issues: Issue[] = [];
   const packages: PackageRecord[] = [];
@@ -26,6 +38,7 @@ export function parseApkInstalled(path: string, content: Buffer): ParseResult {
   if (text.includes('\u0000')) issues.push(issue('apk-binary-garbage', `"${path}" holds binary data (NUL bytes); packages that still parse are kept`, undefined, 'The package database is damaged; rebuild the image from a clean base.'));
   let fields = new Map<string, string>();
   let provides: string[] = [];
+  let depends: string[] = [];
   let start = 1;
   let garbage = 0;
   const flush = (): void => {
@@ -44,11 +57,13 @@ export function parseApkInstalled(path: string, content: Buffer): ParseResult {
       const checksum = fields.get('C');
       if (checksum !== undefined) record.checksum = apkChecksum(checksum);
       if (provides.length > 0) record.provides = provides;
+      record.dependsOn = [...new Set(depends.map(apkDependency).filter((d): d is string => d !== undefined))];
       if (garbage > 0) issues.push(issue('apk-entry-damaged', `Package "${name}" at ${where}: ${garbage} line(s) are not "X:value"; kept`, where));
       packages.push(record);
     }
     fields = new Map();
     provides = [];
+    depends = [];
     garbage = 0;
   };
   const lines = text.split('\n');
@@ -66,6 +81,7 @@ export function parseApkInstalled(path: string, content: Buffer): ParseResult {
     const k = line[0] ?? '';
     const v = line.slice(2);
     if (k === 'p') provides.push(...v.split(/\s+/).filter((p) => p !== ''));
+    else if (k === 'D') depends.push(...v.split(/\s+/).filter((p) => p !== ''));
     else if (!fields.has(k)) fields.set(k, v);
     else if (k === 'P' || k === 'V') {
       // Two names or versions in one entry: a missing blank line (truncated write). Close the first.
@@ -80,10 +96,12 @@ export function parseApkInstalled(path: string, content: Buffer): ParseResult {
 
 export const apk = defineCataloger({
   id: 'apk',
-  version: '1',
+  version: '2',
   kind: 'os',
   globs: ['lib/apk/db/installed'],
   // Lists every installed file; a large Alpine image's DB is a few MB.
   maxBytes: 64 * 1024 * 1024,
   parse: parseApkInstalled,
+  // D: names within the image: a package name, else a `p:` provide (`so:`, `cmd:`, `pc:` names; `=version` dropped).
+  link: nameLinker({ scope: () => '', names: (r) => [r.name], provides: (r) => (r.provides ?? []).map((p) => apkDependency(p) ?? p) }),
 });

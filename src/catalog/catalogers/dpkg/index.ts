@@ -5,6 +5,7 @@
  */
 import { issue, type Issue } from '../../../core/issue.js';
 import { defineCataloger, type ParseResult } from '../../cataloger.js';
+import { nameLinker } from '../../links.js';
 import type { PackageRecord } from '../../schema.js';
 
 interface Stanza {
@@ -49,6 +50,22 @@ export function parseStanzas(text: string): Stanza[] {
 }
 
 const VERSION = /^(?:(\d+):)?[0-9][A-Za-z0-9.+~:-]*$/;
+
+/**
+ * A relationship field (deb-control(5) / Debian Policy 7.1: `a (>= 1), b:any | c [amd64] <!nocheck>`)
+ * → one reference per comma group, its alternatives as bare names joined by ` | `: version constraints,
+ * architecture qualifiers (`:any`, `:native`, `:amd64`), architecture lists and build profiles dropped.
+ * Installed packages satisfy their constraints already (dpkg enforces them), so the name decides.
+ */
+export function relationNames(value: string | undefined): string[] {
+  if (value === undefined || value === '') return [];
+  const out: string[] = [];
+  for (const group of value.split(',')) {
+    const alts = group.split('|').map((a) => a.replace(/\([^)]*\)|\[[^\]]*\]|<[^>]*>/g, '').trim().split(/\s+/)[0]?.split(':')[0] ?? '').filter((a) => a !== '');
+    if (alts.length > 0) out.push(alts.join(' | '));
+  }
+  return out;
+}
 const SOURCE = /^(\S+)(?:\s+\((\S+)\))?$/;
 
 export function parseDpkgStatus(path: string, content: Buffer): ParseResult {
@@ -96,6 +113,9 @@ export function parseDpkgStatus(path: string, content: Buffer): ParseResult {
       else issues.push(issue('dpkg-stanza-damaged', `Package "${name}" at ${where}: Source "${src.slice(0, 60)}" is not "name (version)"; the binary name is used for advisories`, where));
     }
     record.source ??= { name, version };
+    const provides = relationNames(s.fields.get('provides'));
+    if (provides.length > 0) record.provides = provides;
+    record.dependsOn = [...new Set([...relationNames(s.fields.get('pre-depends')), ...relationNames(s.fields.get('depends'))])];
     packages.push(record);
   }
   return { packages, issues };
@@ -103,10 +123,13 @@ export function parseDpkgStatus(path: string, content: Buffer): ParseResult {
 
 export const dpkg = defineCataloger({
   id: 'dpkg',
-  version: '1',
+  version: '2',
   kind: 'os',
   globs: ['var/lib/dpkg/status', 'var/lib/dpkg/status.d/*'],
   // A big Debian image's status file is 2–4 MB; 64 MB is far beyond any real one.
   maxBytes: 64 * 1024 * 1024,
   parse: parseDpkgStatus,
+  // Depends/Pre-Depends within the image (status and status.d together): the first alternative that is
+  // installed, by package name, else by a package that Provides it (virtual packages).
+  link: nameLinker({ scope: () => '', names: (r) => [r.name], alternatives: (ref) => ref.split(' | ') }),
 });

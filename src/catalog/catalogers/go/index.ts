@@ -9,6 +9,7 @@
  */
 import { issue, type Issue } from '../../../core/issue.js';
 import { defineStreamCataloger, type FileScan } from '../../cataloger.js';
+import { nameLinker } from '../../links.js';
 import type { PackageRecord } from '../../schema.js';
 
 const MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
@@ -93,7 +94,14 @@ export function buildInfoPackages(info: BuildInfo): PackageRecord[] {
   const std = stdlibVersion(info.goVersion);
   if (std !== undefined) out.push({ name: 'stdlib', version: std, type: 'golang', ecosystem: 'Go' });
   // `(devel)` is what a main module built from a checkout says: no version to match.
-  if (info.main !== undefined && /^v\d/.test(info.main.version)) out.push(moduleRecord(info.main.path, info.main.version));
+  if (info.main !== undefined && /^v\d/.test(info.main.version)) {
+    // Build info lists every module linked into the binary, flat: the main module depends on all of
+    // them (and on the toolchain's standard library); how the modules depend on each other is not
+    // recorded, so theirs stay unknown.
+    const main = moduleRecord(info.main.path, info.main.version);
+    main.dependsOn = [...new Set([...out.map((r) => `${r.name}@${r.version}`), ...info.deps.map((d) => `${d.path}@${d.version}`)])];
+    out.push(main);
+  }
   for (const d of info.deps) out.push(moduleRecord(d.path, d.version));
   return out;
 }
@@ -182,9 +190,11 @@ function scanner(path: string): FileScan {
 
 export const go = defineStreamCataloger({
   id: 'go',
-  version: '1',
+  version: '2',
   kind: 'language',
   // Executables only (any owner's x bit), and not tiny scripts; the scan stops at once when the file is not ELF.
   wants: (file) => (file.mode & 0o111) !== 0 && file.size >= 4096 && file.size <= 1024 * 1024 * 1024,
   scan: scanner,
+  // The main module → `path@version` of every module (and stdlib) of the same binary.
+  link: nameLinker(),
 });

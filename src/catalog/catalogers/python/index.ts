@@ -5,6 +5,7 @@
  */
 import { issue, type Issue } from '../../../core/issue.js';
 import { defineCataloger, type ParseResult } from '../../cataloger.js';
+import { nameLinker } from '../../links.js';
 import { spdxList } from '../../licenses.js';
 import type { PackageRecord } from '../../schema.js';
 
@@ -31,6 +32,26 @@ function headers(text: string): Map<string, string[]> {
   return out;
 }
 
+/**
+ * `Requires-Dist` values (PEP 508: `name [extras] (constraints) ; marker`) → PEP 503 names; a
+ * requirement under an environment marker (`extra == "socks"`, `python_version < "3.8"`) is optional
+ * (`?`): an edge when that package is installed, never reported missing.
+ */
+export function requiresDist(values: readonly string[]): string[] {
+  const required = new Map<string, boolean>();
+  for (const v of values) {
+    const name = /^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)/.exec(v)?.[1];
+    if (name !== undefined) required.set(pep503(name), (required.get(pep503(name)) ?? false) || !v.includes(';'));
+  }
+  return [...required].map(([name, req]) => (req ? name : `?${name}`));
+}
+
+/** The folder an installed distribution lives in (site-packages): where its requirements are looked up. */
+export function environmentOf(path: string): string {
+  const m = /^(.*?)\/?[^/]+\.(?:dist-info|egg-info)(?:\/[^/]+)?$/.exec(path);
+  return m?.[1] ?? path.slice(0, path.lastIndexOf('/'));
+}
+
 export function parsePythonMetadata(path: string, content: Buffer): ParseResult {
   const issues: Issue[] = [];
   // The header is all we read: a huge description body (or a 100 MB file) costs nothing past it.
@@ -51,15 +72,20 @@ export function parsePythonMetadata(path: string, content: Buffer): ParseResult 
   const classifiers = (h.get('classifier') ?? []).filter((c) => c.startsWith('License :: ')).map((c) => c.split(' :: ').at(-1) ?? c);
   const licenses = expression !== undefined ? [expression] : licence !== undefined && licence !== '' && licence !== 'UNKNOWN' ? spdxList(licence) : classifiers.length > 0 ? classifiers.flatMap((c) => spdxList(c) ?? []) : undefined;
   if (licenses !== undefined && licenses.length > 0) record.licenses = licenses;
+  // METADATA always lists Requires-Dist when there are any; an egg's PKG-INFO keeps them in requires.txt (not read): unknown.
+  const requires = h.get('requires-dist');
+  if (requires !== undefined || path.endsWith('/METADATA')) record.dependsOn = requiresDist(requires ?? []);
   return { packages: [record], issues };
 }
 
 export const python = defineCataloger({
   id: 'python',
-  version: '1',
+  version: '2',
   kind: 'language',
   globs: ['**/*.dist-info/METADATA', '**/*.egg-info/PKG-INFO', '**/*.egg-info'],
   // METADATA carries the README as its body; real ones reach a few hundred KB. Bigger is an issue.
   maxBytes: 8 * 1024 * 1024,
   parse: parsePythonMetadata,
+  // Requirements resolve to distributions installed in the same folder (one site-packages, one venv).
+  link: nameLinker({ scope: environmentOf, names: (r) => [r.name], normalize: pep503 }),
 });

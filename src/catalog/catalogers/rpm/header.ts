@@ -65,3 +65,49 @@ export function parseHeaderBlob(blob: Buffer): RpmHeader {
     size: typeof size === 'number' ? size : undefined,
   };
 }
+
+/** Dependency and file-list tags (rpm's rpmtag.h). */
+export const DEP_TAG = { oldFilenames: 1027, provideName: 1047, requireFlags: 1048, requireName: 1049, dirIndexes: 1116, baseNames: 1117, dirNames: 1118 } as const;
+/** RPMSENSE_RPMLIB: a requirement on a feature of rpm itself (`rpmlib(...)`), not on a package. */
+export const RPMSENSE_RPMLIB = 1 << 24;
+
+/**
+ * The string-array and int32-array values of `tags` in one header blob (bounds-checked like
+ * parseHeaderBlob; a value running past the data throws).
+ */
+export function readHeaderArrays(blob: Buffer, tags: readonly number[]): Map<number, string[] | number[]> {
+  const out = new Map<number, string[] | number[]>();
+  if (blob.length < 8) throw new RpmHeaderError(`header blob of ${blob.length} bytes is shorter than its 8-byte preamble`);
+  const il = blob.readUInt32BE(0);
+  const dl = blob.readUInt32BE(4);
+  const dataStart = 8 + il * 16;
+  if (il > 0xffff || dataStart + dl > blob.length) throw new RpmHeaderError(`header claims ${il} entries and ${dl} data bytes, more than its ${blob.length} bytes`);
+  const wanted = new Set(tags);
+  const end = dataStart + dl;
+  for (let i = 0; i < il; i++) {
+    const at = 8 + i * 16;
+    const tag = blob.readInt32BE(at);
+    if (!wanted.has(tag)) continue;
+    const type = blob.readUInt32BE(at + 4);
+    const offset = blob.readInt32BE(at + 8);
+    const count = blob.readUInt32BE(at + 12);
+    if (offset < 0 || offset >= dl) throw new RpmHeaderError(`tag ${tag} points at offset ${offset}, outside the ${dl} data bytes`);
+    let pos = dataStart + offset;
+    if (type === TYPE.int32) {
+      if (pos + count * 4 > end) throw new RpmHeaderError(`tag ${tag} (int32 array of ${count}) runs past the data`);
+      const values: number[] = [];
+      for (let k = 0; k < count; k++) values.push(blob.readInt32BE(pos + k * 4));
+      out.set(tag, values);
+    } else if (type === TYPE.stringArray || type === TYPE.string) {
+      const values: string[] = [];
+      for (let k = 0; k < count; k++) {
+        const nul = blob.indexOf(0, pos);
+        if (nul === -1 || nul >= end) throw new RpmHeaderError(`tag ${tag} (string array) is not NUL-terminated inside the data`);
+        values.push(blob.toString('utf8', pos, nul));
+        pos = nul + 1;
+      }
+      out.set(tag, values);
+    }
+  }
+  return out;
+}

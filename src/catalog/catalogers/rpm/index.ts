@@ -10,7 +10,8 @@ import { defineCataloger, type ParseResult } from '../../cataloger.js';
 import { spdxList } from '../../licenses.js';
 import type { PackageRecord } from '../../schema.js';
 import { isBerkeleyHash, readHashValues } from './bdb.js';
-import { parseHeaderBlob, type RpmHeader } from './header.js';
+import { nameLinker } from '../../links.js';
+import { DEP_TAG, parseHeaderBlob, readHeaderArrays, RPMSENSE_RPMLIB, type RpmHeader } from './header.js';
 
 /** `openssl-3.0.7-16.el9.src.rpm` → `{ name: 'openssl', version: '3.0.7-16.el9' }`. */
 export function parseSourceRpm(value: string): { name: string; version: string } | undefined {
@@ -35,19 +36,115 @@ function toRecord(h: RpmHeader): PackageRecord {
   return r;
 }
 
-function fromBlobs(path: string, blobs: Iterable<Buffer>, issues: Issue[]): PackageRecord[] {
+const strings = (m: Map<number, string[] | number[]>, tag: number): string[] => (m.get(tag) ?? []).filter((v): v is string => typeof v === 'string');
+const ints = (m: Map<number, string[] | number[]>, tag: number): number[] => (m.get(tag) ?? []).filter((v): v is number => typeof v === 'number');
+
+/** A header's requirements, less rpm's own features (`rpmlib(...)`), and what it provides. */
+function headerDeps(blob: Buffer): { requires: string[]; provides: string[] } {
+  const a = readHeaderArrays(blob, [DEP_TAG.provideName, DEP_TAG.requireFlags, DEP_TAG.requireName]);
+  const flags = ints(a, DEP_TAG.requireFlags);
+  const requires = strings(a, DEP_TAG.requireName).filter((n, i) => !n.startsWith('rpmlib(') && ((flags[i] ?? 0) & RPMSENSE_RPMLIB) === 0);
+  return { requires: [...new Set(requires)], provides: strings(a, DEP_TAG.provideName) };
+}
+
+/** A header's file list: dirnames[dirindexes[i]] + basenames[i] (or the old flat list). */
+function headerFiles(blob: Buffer): string[] {
+  const a = readHeaderArrays(blob, [DEP_TAG.baseNames, DEP_TAG.dirNames, DEP_TAG.dirIndexes, DEP_TAG.oldFilenames]);
+  const base = strings(a, DEP_TAG.baseNames);
+  if (base.length === 0) return strings(a, DEP_TAG.oldFilenames);
+  const dirs = strings(a, DEP_TAG.dirNames);
+  const idx = ints(a, DEP_TAG.dirIndexes);
+  return base.map((b, i) => `${dirs[idx[i] ?? -1] ?? ''}${b}`);
+}
+
+/**
+ * A requirement → the names that satisfy it, in order: itself, or the alternatives of a rich
+ * dependency made only of `or` (`(a or b)`). Other rich dependencies (`if`, `with`, `and`, `unless`)
+ * are conditions on the transaction, not one package: undefined (left out).
+ */
+export function requirementAlternatives(requirement: string): string[] | undefined {
+  if (!requirement.startsWith('(')) return [requirement];
+  const inner = /^\((.*)\)$/.exec(requirement)?.[1];
+  if (inner === undefined || /[()]|\s(?:and|if|else|with|without|unless)\s/.test(inner)) return undefined;
+  return inner.split(/\s+or\s+/).map((a) => a.trim().split(/\s+/)[0] ?? '').filter((a) => a !== '');
+}
+
+/**
+ * Package records of the headers, with `dependsOn` resolved inside this database: every requirement
+ * (less rpmlib() features) → the name of the installed package that has that name, provides it, or —
+ * for a file requirement (`/bin/sh`) not provided explicitly — ships that file (the file lists are read
+ * in a second pass, only when some file requirement is still open). What nothing satisfies is kept as
+ * written (unresolved).
+ */
+function fromBlobs(path: string, blobs: () => Iterable<Buffer>, issues: Issue[]): PackageRecord[] {
   const packages: PackageRecord[] = [];
+  const requires: Array<string[] | undefined> = [];
+  /** Blob number → index in packages (gpg-pubkey and damaged headers have none). */
+  const recordOf = new Map<number, number>();
   let n = 0;
-  for (const blob of blobs) {
+  for (const blob of blobs()) {
     n++;
     try {
       const h = parseHeaderBlob(blob);
       // gpg-pubkey "packages" are imported signing keys, not software.
-      if (h.name !== 'gpg-pubkey') packages.push(toRecord(h));
+      if (h.name === 'gpg-pubkey') continue;
+      const r = toRecord(h);
+      try {
+        const d = headerDeps(blob);
+        if (d.provides.length > 0) r.provides = d.provides;
+        requires.push(d.requires);
+      } catch (error) {
+        requires.push(undefined);
+        issues.push(issue('rpm-header-damaged', `Package header #${n} (${h.name}) in "${path}": its dependency tags are damaged (${error instanceof Error ? error.message : String(error)}); the package is kept, its dependencies unknown`));
+      }
+      recordOf.set(n, packages.length);
+      packages.push(r);
     } catch (error) {
       issues.push(issue('rpm-header-invalid', `Package header #${n} in "${path}" is damaged (${error instanceof Error ? error.message : String(error)}); skipped`));
     }
   }
+  const names = new Set(packages.map((p) => p.name));
+  const providers = new Map<string, string[]>();
+  for (const p of packages) for (const v of new Set(p.provides ?? [])) providers.set(v, [...(providers.get(v) ?? []), p.name]);
+  const open = new Set<string>();
+  const satisfy = (alt: string): string[] | undefined => (names.has(alt) ? [alt] : providers.get(alt));
+  for (const list of requires) {
+    for (const req of list ?? []) {
+      const alts = requirementAlternatives(req);
+      if (alts !== undefined && !alts.some((a) => satisfy(a) !== undefined)) for (const a of alts) if (a.startsWith('/')) open.add(a);
+    }
+  }
+  const owners = new Map<string, string[]>();
+  if (open.size > 0) {
+    let k = 0;
+    for (const blob of blobs()) {
+      k++;
+      const at = recordOf.get(k);
+      const owner = at === undefined ? undefined : packages[at]?.name;
+      if (owner === undefined) continue;
+      try {
+        for (const f of headerFiles(blob)) if (open.has(f)) owners.set(f, [...(owners.get(f) ?? []), owner]);
+      } catch {
+        // Its dependency tags were read; a damaged file list only means its files cannot satisfy others.
+      }
+    }
+  }
+  packages.forEach((p, i) => {
+    const list = requires[i];
+    if (list === undefined) return;
+    const out = new Set<string>();
+    for (const req of list) {
+      const alts = requirementAlternatives(req);
+      if (alts === undefined) continue;
+      let got: string[] | undefined;
+      for (const a of alts) {
+        got = satisfy(a) ?? owners.get(a);
+        if (got !== undefined) break;
+      }
+      for (const name of got ?? [req]) out.add(name);
+    }
+    p.dependsOn = [...out];
+  });
   return packages;
 }
 
@@ -63,10 +160,10 @@ function parseSqlite(path: string, content: Buffer, issues: Issue[]): PackageRec
       bytes[19] = 1;
     }
     db = new Database(bytes, { readonly: true });
-    const rows = db.prepare('SELECT blob FROM Packages ORDER BY hnum').raw().iterate() as IterableIterator<[unknown]>;
-    const blobs = (function* () {
-      for (const [blob] of rows) if (Buffer.isBuffer(blob)) yield blob;
-    })();
+    const query = db.prepare('SELECT blob FROM Packages ORDER BY hnum').raw();
+    const blobs = function* (): Generator<Buffer> {
+      for (const [blob] of query.iterate() as IterableIterator<[unknown]>) if (Buffer.isBuffer(blob)) yield blob;
+    };
     return fromBlobs(path, blobs, issues);
   } catch (error) {
     issues.push(issue('rpm-db-invalid', `"${path}" is not a readable rpm SQLite database (${error instanceof Error ? error.message : String(error)}); no packages read from it`, undefined, 'rpm ≥ 4.16 writes rpmdb.sqlite with a Packages(hnum, blob) table; a WAL not checkpointed into the file is not seen.'));
@@ -84,7 +181,7 @@ function parseBdb(path: string, content: Buffer, issues: Issue[]): PackageRecord
   try {
     const { values, errors } = readHashValues(content);
     for (const e of errors) issues.push(issue('rpm-db-damaged', `"${path}": ${e}; the other packages are kept`));
-    return fromBlobs(path, values, issues);
+    return fromBlobs(path, () => values, issues);
   } catch (error) {
     issues.push(issue('rpm-db-invalid', `"${path}" is damaged (${error instanceof Error ? error.message : String(error)}); no packages read from it`));
     return [];
@@ -126,7 +223,7 @@ export function parseRpm(path: string, content: Buffer): ParseResult {
 
 export const rpm = defineCataloger({
   id: 'rpm',
-  version: '1',
+  version: '2',
   kind: 'os',
   globs: [
     'var/lib/rpm/Packages', 'var/lib/rpm/rpmdb.sqlite',
@@ -136,4 +233,6 @@ export const rpm = defineCataloger({
   // A full RHEL/Fedora rpmdb is 10–100 MB (headers carry file lists); parsed whole in memory.
   maxBytes: 160 * 1024 * 1024,
   parse: parseRpm,
+  // Requirements are resolved to package names inside the database (fromBlobs); names within the same file.
+  link: nameLinker({ names: (r) => [r.name], provides: () => [] }),
 });

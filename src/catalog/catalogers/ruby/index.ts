@@ -7,9 +7,30 @@
 import { issue } from '../../../core/issue.js';
 import { defineCataloger, type ParseResult } from '../../cataloger.js';
 import { spdxList } from '../../licenses.js';
+import { nameLinker } from '../../links.js';
 import type { PackageRecord } from '../../schema.js';
 
 const str = (text: string, field: string): string | undefined => new RegExp(`\\.${field}\\s*=\\s*["']([^"']+)["']`).exec(text)?.[1];
+
+/**
+ * Runtime dependencies as RubyGems writes them: `s.add_runtime_dependency(%q<rack>.freeze, [...])` or
+ * `s.add_dependency(...)` (both branches of the generated `respond_to?` block name the same gems);
+ * `add_development_dependency` is not installed with the gem and is left out.
+ */
+export function gemDependencies(text: string): string[] {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/\.add_(?:runtime_)?dependency\s*\(?\s*(?:%q<([^>]+)>|["']([^"']+)["'])/g)) {
+    const name = m[1] ?? m[2];
+    if (name !== undefined && /^[A-Za-z0-9._-]+$/.test(name)) out.add(name);
+  }
+  return [...out];
+}
+
+/** Gems resolve within one gem home: its `specifications/` folder (default gems in `specifications/default/` included). */
+export function gemHomeOf(path: string): string {
+  const at = path.lastIndexOf('/specifications/');
+  return at === -1 ? path.slice(0, path.lastIndexOf('/')) : path.slice(0, at);
+}
 
 export function parseGemspec(path: string, content: Buffer): ParseResult {
   const text = content.toString('utf8');
@@ -23,14 +44,16 @@ export function parseGemspec(path: string, content: Buffer): ParseResult {
   const list = /\.licenses\s*=\s*\[([^\]]*)\]/.exec(text)?.[1];
   const licenses = list === undefined ? spdxList(str(text, 'license')) : [...list.matchAll(/["']([^"']+)["']/g)].flatMap((m) => spdxList(m[1]) ?? []);
   if (licenses !== undefined && licenses.length > 0) record.licenses = licenses;
+  record.dependsOn = gemDependencies(text);
   return { packages: [record] };
 }
 
 export const ruby = defineCataloger({
   id: 'ruby',
-  version: '1',
+  version: '2',
   kind: 'language',
   globs: ['**/specifications/*.gemspec', '**/specifications/default/*.gemspec'],
   maxBytes: 1024 * 1024,
   parse: parseGemspec,
+  link: nameLinker({ scope: gemHomeOf, names: (r) => [r.name] }),
 });

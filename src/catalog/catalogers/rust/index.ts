@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { errorMessage } from '../../../core/errors.js';
 import { issue } from '../../../core/issue.js';
 import { defineStreamCataloger, type FileScan, type ParseResult } from '../../cataloger.js';
+import { nameLinker } from '../../links.js';
 import type { PackageRecord } from '../../schema.js';
 import { inflatePrefix } from './deflate-prefix.js';
 
@@ -60,8 +61,20 @@ export function parseAuditJson(text: string): VersionInfo {
   return parsed.data;
 }
 
+/**
+ * Runtime crates, each with the crates its `dependencies` indexes name (`name@version`, resolved within
+ * the same binary). Build-time crates are not in the binary: neither packages nor dependency targets.
+ * An index outside the list is kept as the unresolved reference `#<index>`.
+ */
 export function auditPackages(info: VersionInfo): PackageRecord[] {
-  return info.packages.filter((p) => p.kind !== 'build').map((p) => ({ name: p.name, version: p.version, type: 'cargo', ecosystem: 'crates.io' }));
+  const list = info.packages;
+  return list.filter((p) => p.kind !== 'build').map((p) => ({
+    name: p.name, version: p.version, type: 'cargo', ecosystem: 'crates.io',
+    dependsOn: [...new Set((p.dependencies ?? []).flatMap((i) => {
+      const d = list[i];
+      return d === undefined ? [`#${i}`] : d.kind === 'build' ? [] : [`${d.name}@${d.version}`];
+    }))],
+  }));
 }
 
 interface ElfHeader { is64: boolean; le: boolean; phoff: number; phentsize: number; phnum: number; shoff: number; shentsize: number; shnum: number; shstrndx: number }
@@ -323,9 +336,11 @@ function scanner(path: string): FileScan {
 
 export const rust = defineStreamCataloger({
   id: 'rust',
-  version: '1',
+  version: '2',
   kind: 'language',
   // Executables only (any x bit), not tiny scripts; non-ELF files are dropped after 4 bytes.
   wants: (file) => (file.mode & 0o111) !== 0 && file.size >= 4096 && file.size <= 1024 * 1024 * 1024,
   scan: scanner,
+  // `name@version` references to crates of the same binary.
+  link: nameLinker(),
 });

@@ -232,8 +232,34 @@ describe.skipIf(skipReason !== undefined)(`kubernetes source${skipReason === und
     // Survives a JSON round trip unchanged: no Date objects, no class instances.
     expect(JSON.parse(JSON.stringify(result.objects))).toEqual(result.objects);
     // One request per kind with the default page size, and one for the node reports; every list sent limit=500.
-    expect(seen.map((r) => r.limit)).toEqual(Array<string>(20).fill('500'));
-    expect(seen.at(-1)?.path).toBe('/api/v1/namespaces/runwarden-node/configmaps');
+    const lists = seen.filter((r) => r.path !== '/version');
+    expect(lists.map((r) => r.limit)).toEqual(Array<string>(20).fill('500'));
+    expect(lists.at(-1)?.path).toBe('/api/v1/namespaces/runwarden-node/configmaps');
+    // Then the control plane's version, once, without a limit.
+    expect(seen.at(-1)).toEqual({ path: '/version', limit: null, continue: null });
+    expect(result.controlPlane).toEqual({ gitVersion: 'v1.29.4', location: `${serverUrl}/version` });
+  });
+
+  it('replayed API: GET /version forbidden (403) or failing is an issue on controlPlane, never fatal and never a guessed version', async () => {
+    overrides.set('GET /version', () => ({ status: 403, file: 'status/403-forbidden-get-version.json' }));
+    const forbidden = await load({});
+    expect(forbidden.controlPlane?.gitVersion).toBeUndefined();
+    expect(forbidden.controlPlane?.issue).toEqual({
+      code: 'kube-version-unreadable',
+      message: `Cannot read the control plane's version from ${serverUrl}/version: the API server answered 403 Forbidden: forbidden: User "system:serviceaccount:runwarden:scanner" cannot get path "/version"; control-plane end of life and kubelet skew are unknown`,
+      location: `${serverUrl}/version`,
+      hint: 'Kubernetes grants "get /version" to everyone through the ClusterRole system:public-info-viewer; restore that binding, grant nonResourceURLs ["/version"] get, or pass --control-plane-version v1.x.y.',
+    });
+    // The inventory is all there.
+    expect(names(forbidden.objects.Node)).toEqual(['worker-a', 'worker-b']);
+    expect(forbidden.issues.some((i) => i.code === 'kube-version-unreadable')).toBe(false);
+    overrides.set('GET /version', () => ({ status: 200, file: 'api/v1/nodes.json' }));
+    expect((await load({})).controlPlane?.issue?.message).toBe(`Cannot read the control plane's version from ${serverUrl}/version: the reply is not a version.Info object (gitVersion: Invalid input: expected string, received undefined); control-plane end of life and kubelet skew are unknown`);
+    overrides.set('GET /version', () => ({ status: 200, hang: true }));
+    const slow = await load({ requestTimeoutMs: 300 }).catch((e: unknown) => e);
+    // A hang on the lists themselves is fatal (earlier test); here every list answered first, so only /version timed out.
+    expect(slow).not.toBeInstanceOf(Error);
+    expect((slow as SourceResult).controlPlane?.issue?.message).toMatch(/^Cannot read the control plane's version from .*\/version: .*timeout/);
   });
 
   it('replayed API: a 403 on pods is an issue naming the verb and the ClusterRole, and the scan continues', async () => {
@@ -317,7 +343,7 @@ describe.skipIf(skipReason !== undefined)(`kubernetes source${skipReason === und
     expect(seen.some((r) => r.path.includes('configmaps'))).toBe(false);
     seen = [];
     const other = await load({ nodeReportNamespace: 'ops' });
-    expect(seen.at(-1)?.path).toBe('/api/v1/namespaces/ops/configmaps');
+    expect(seen.filter((r) => r.path !== '/version').at(-1)?.path).toBe('/api/v1/namespaces/ops/configmaps');
     // Unrecorded: the replay server's 404, an unreadable list (a real server answers an empty list for a missing namespace).
     expect(other.nodeReports?.status).toBe('unreadable');
     await expect(load({ nodeReportNamespace: 'Ops' })).rejects.toThrow('Invalid node report namespace "Ops": must be a namespace name (DNS-1123 label), e.g. "runwarden-node".');
@@ -485,8 +511,9 @@ describe.skipIf(skipReason !== undefined)(`kubernetes source${skipReason === und
       '/apis/rbac.authorization.k8s.io/v1/namespaces/shop/rolebindings',
       '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
       '/apis/security.istio.io/v1/namespaces/shop/peerauthentications',
-      // Node-level data, whatever the filter: the node agents' reports.
+      // Node-level data, whatever the filter: the node agents' reports, the control plane's version.
       '/api/v1/namespaces/runwarden-node/configmaps',
+      '/version',
     ]);
     expect(result.namespaces).toEqual(['shop']);
     expect(names(result.objects.Namespace)).toEqual(['shop']);

@@ -4,19 +4,21 @@
  * live API server (see readme.md). A kind that cannot be listed (403, 404, expired pagination)
  * becomes an issue and is left out of `complete`; the scan goes on. A CRD that is not installed
  * (PeerAuthentication without Istio) is not an issue: there are none. The node agents' report
- * ConfigMaps are listed by label in their one namespace (`nodeReports`). Credentials
+ * ConfigMaps are listed by label in their one namespace (`nodeReports`), and the control plane's
+ * version is read from `GET /version` (`controlPlane`; a failure is an issue there). Credentials
  * that are rejected (401) and a server that cannot be reached are fatal `KubeApiError`s.
  */
 import { UsageError } from '../../../core/errors.js';
 import type { ResourceKind } from '../../../core/inventory.js';
 import { issue, type Issue } from '../../../core/issue.js';
 import { DEFAULT_NODE_REPORT_NAMESPACE, OBJECT_SCHEMAS, emptyClusterObjects, type ClusterObjects } from '../../schema.js';
-import type { InventorySource, LoadOptions, NodeReportObjects, SourceResult } from '../../source.js';
+import type { ControlPlaneVersion, InventorySource, LoadOptions, NodeReportObjects, SourceResult } from '../../source.js';
 import { ApiClient } from './client.js';
 import { resolveKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
 import { getNamespace, listAll, type ListContext, type ListResult } from './list.js';
 import { checkReportNamespace, listNodeReports } from './node-reports.js';
 import { API_RESOURCES, apiVersion, type ApiResource } from './resources.js';
+import { readServerVersion } from './version.js';
 
 export { IN_CLUSTER_CONTEXT, SERVICE_ACCOUNT_DIR, resolveKubeconfig, type KubeconfigOptions, type ResolvedKubeconfig } from './kubeconfig.js';
 export { API_RESOURCES, type ApiResource } from './resources.js';
@@ -60,6 +62,7 @@ export async function loadKubernetes(options: KubernetesSourceOptions, loadOptio
   const collector: Collector = { objects: emptyClusterObjects(), origins: new WeakMap(), issues: [], seen: new Set() };
   const complete: ResourceKind[] = [];
   let nodeReports: NodeReportObjects | undefined;
+  let controlPlane: ControlPlaneVersion | undefined;
   try {
     for (const resource of API_RESOURCES) {
       signal?.throwIfAborted();
@@ -78,6 +81,8 @@ export async function loadKubernetes(options: KubernetesSourceOptions, loadOptio
     }
     // Node-level data, read whatever the namespace filter: the agents' reports (src/agent/).
     if (reportNamespace !== undefined) nodeReports = await listNodeReports(ctx, reportNamespace);
+    // The control plane's version (lifecycle: its end of life, kubelet skew); a failure is an issue there.
+    controlPlane = await readServerVersion(client, signal);
   } finally {
     client.close();
   }
@@ -89,6 +94,7 @@ export async function loadKubernetes(options: KubernetesSourceOptions, loadOptio
     namespaces,
     issues: collector.issues,
     nodeReports,
+    controlPlane,
   };
 }
 

@@ -17,6 +17,7 @@ import { OBJECT_SCHEMAS, emptyClusterObjects, type ClusterObjects } from '../../
 import type { InventorySource, LoadOptions, SourceResult } from '../../source.js';
 import { ConfigMap, isNodeReportConfigMap } from '../../schema.js';
 import type { NodeReportObjects } from '../../source.js';
+import { readSnapshotVersion, SNAPSHOT_VERSION_FILE } from './version.js';
 
 const EXTENSIONS = new Set(['.json', '.yaml', '.yml']);
 const KINDS = new Set<string>(RESOURCE_KINDS);
@@ -99,6 +100,7 @@ export async function loadSnapshot(options: SnapshotOptions, loadOptions: LoadOp
     namespaces: loadOptions.namespaces,
     issues: collector.issues,
     nodeReports: collector.nodeReports === undefined ? undefined : { ...collector.nodeReports, location: displayRoot },
+    controlPlane: await readSnapshotVersion(options.path, displayRoot),
   };
 }
 
@@ -119,6 +121,7 @@ async function listFiles(path: string): Promise<string[]> {
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const entry of entries) {
       if (entry.name.startsWith('.')) continue;
+      if (dir === path && entry.name === SNAPSHOT_VERSION_FILE) continue;
       const full = join(dir, entry.name);
       if (entry.isDirectory()) await walk(full);
       else if (entry.isFile() && EXTENSIONS.has(extname(entry.name).toLowerCase())) out.push(full);
