@@ -3,7 +3,7 @@
 # Keep this list equal to what tests actually start: each real component is added here by the
 # change that adds its tests (see test/components.ts).
 set -euo pipefail
-PACKAGES=(openssl ca-certificates containerd runc docker-registry skopeo apache2-utils busybox-static zstd rpm golang-go clamav clamav-daemon clamav-testfiles postgresql chromium jq rustc binutils time)
+PACKAGES=(openssl ca-certificates containerd runc docker-registry skopeo apache2-utils busybox-static zstd rpm golang-go clamav clamav-daemon clamav-testfiles postgresql chromium jq rustc binutils time golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev golang-gopkg-yaml.v2-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -5,13 +5,19 @@
  */
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { requireComponent } from '../../../test/components.js';
+import { buildTestImages, skopeoCopy } from '../../../test/images.js';
 import { digest, pod } from '../../../test/k8s.js';
 import { replaySkipReason, startReplayApi, withVersion } from '../../../test/k8s-watch.js';
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../../../test/postgres.js';
-import { demoSnapshotPath } from '../../paths.js';
+import { startRegistry } from '../../../test/registry.js';
+import { demoSnapshotPath, packageRoot } from '../../paths.js';
+import { importAdvisories } from '../../vulndb/import.js';
+import { openVulnDb } from '../../vulndb/store/index.js';
 import { hashToken } from '../../serve/server/auth.js';
 import type { CliContext } from '../context.js';
 import { reportError } from '../run.js';
@@ -78,6 +84,11 @@ describe('runwarden serve', () => {
     expect(new Set(trends.items.map((t) => t.total)).size).toBeGreaterThan(3);
     const ttf = await getJson<{ items: Array<{ fixed: number }> }>(`${s.url}/api/v1/time-to-fix`);
     expect(ttf.items.reduce((n, r) => n + r.fixed, 0)).toBeGreaterThan(0);
+    // End of life and freshness are served as `scan` has them (the demo's layout stands in for the registries)
+    const eol = await getJson<{ items: Array<{ rule: string }> }>(`${s.url}/api/v1/findings?rule=vendor-end-of-life`);
+    expect(eol.items.map((f) => f.rule)).toEqual(['vendor-end-of-life']);
+    const outdated = await getJson<{ items: Array<{ rule: string }> }>(`${s.url}/api/v1/findings?rule=newer-tag`);
+    expect(outdated.items).toHaveLength(1);
     const page = await fetch(`${s.url}/`);
     expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(await page.text()).toContain('<title>runwarden</title>');
@@ -115,6 +126,12 @@ describe('runwarden serve', () => {
     [['--demo', '--snapshot', 'x'], '--demo and --snapshot cannot be combined'],
     [['--demo', '--kube-events'], '--kube-events needs a live cluster: drop --demo/--snapshot, or drop --kube-events.'],
     [['--demo', '--token-file', '/nonexistent/tokens'], 'Cannot read --token-file "/nonexistent/tokens"'],
+    [['--demo', '--tls-cert', '/nonexistent/tls.crt', '--tls-key', '/nonexistent/tls.key'], 'Cannot read --tls-cert "/nonexistent/tls.crt": ENOENT'],
+    [['--demo', '--leader-elect'], '--leader-elect coordinates replicas watching a live cluster: drop --demo/--snapshot, or drop --leader-elect.'],
+    [['--leader-election-namespace', 'ops'], '--leader-election-namespace is used with --leader-elect'],
+    [['--leader-elect', '--leader-election-renew-deadline', '20s'], '--leader-election-lease-duration (15s) must be longer than --leader-election-renew-deadline (20s)'],
+    [['--leader-elect', '--leader-election-name', 'Runwarden_Serve'], 'Invalid --leader-election-name "Runwarden_Serve": must be a DNS-1123 subdomain'],
+    [['--demo', '--insecure-registry', 'http://registry.local'], 'Invalid --insecure-registry "http://registry.local": expected host[:port]'],
   ])('exits 2 with one line for %j', async (args, message) => {
     const run = invoke(args);
     expect(await run.done).toBe(2);
@@ -190,6 +207,120 @@ describe.skipIf(replaySkip !== undefined)(`runwarden serve on a watched cluster$
       expect(await s.stop()).toBe(0);
     } finally {
       await api.close();
+    }
+  });
+
+  it('replayed API: --leader-elect takes the Lease named by the flags (identity from POD_NAME), scans as the leader and releases it on stop', async () => {
+    const api = await startReplayApi();
+    try {
+      const lease = '/apis/coordination.k8s.io/v1/namespaces/ops/leases/runwarden-serve';
+      api.setListStatus(lease, 404, 'leases.coordination.k8s.io "runwarden-serve" not found');
+      const s = await serve(['--kubeconfig', api.kubeconfig, '--port', '0', '--store', join(dir, 'h.db'), '--leader-elect'], { POD_NAMESPACE: 'ops', POD_NAME: 'runwarden-5c7d9-x2k4q' });
+      await s.firstScan;
+      const created = api.writes.find((w) => w.method === 'POST' && w.path === '/apis/coordination.k8s.io/v1/namespaces/ops/leases');
+      expect(created?.body).toMatchObject({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'runwarden-serve', namespace: 'ops' }, spec: { leaseDurationSeconds: 15, leaseTransitions: 0 } });
+      expect((created?.body as { spec: { holderIdentity: string } }).spec.holderIdentity).toMatch(/^runwarden-5c7d9-x2k4q_[0-9a-f]{8}$/);
+      expect(await (await fetch(`${s.url}/metrics`)).text()).toMatch(/^runwarden_leader 1$/m);
+      const scans = await getJson<{ items: Array<{ reason: string }> }>(`${s.url}/api/v1/scans`);
+      expect(scans.items.map((i) => i.reason)).toEqual(['startup']);
+      expect(await s.stop()).toBe(0);
+      expect(s.stderr.text).toContain('"msg":"leading: this replica scans, writes history and notifies"');
+      expect(api.writes.at(-1)).toMatchObject({ method: 'PUT', path: '/apis/coordination.k8s.io/v1/namespaces/ops/leases/runwarden-serve', body: { spec: { holderIdentity: null, leaseDurationSeconds: 1 } } });
+      expect(s.stderr.text).toContain('"msg":"leader lease released"');
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('replayed API: --leader-elect without RBAC on leases exits 3 with one line naming the rule', async () => {
+    const api = await startReplayApi();
+    try {
+      api.setListStatus('/apis/coordination.k8s.io/v1/namespaces/ops/leases/runwarden-serve', 403, 'leases.coordination.k8s.io "runwarden-serve" is forbidden: User "system:serviceaccount:ops:runwarden" cannot get resource "leases" in API group "coordination.k8s.io" in the namespace "ops"');
+      const run = invoke(['--kubeconfig', api.kubeconfig, '--port', '0', '--store', join(dir, 'h.db'), '--leader-elect', '--leader-election-namespace', 'ops']);
+      expect(await run.done).toBe(3);
+      const lines = run.stderr.text.split('\n').filter((l) => l.startsWith('runwarden: error'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^runwarden: error: Leader election: forbidden to get Lease "runwarden-serve" in namespace "ops": .*cannot get resource "leases"/);
+      expect(run.stderr.text).toContain('get, create and update on leases.coordination.k8s.io');
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+/** A throwaway CA-less self-signed certificate for 127.0.0.1 (openssl, as the replay API servers make theirs). */
+async function selfSigned(at: string, name: string): Promise<{ cert: string; key: string }> {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const cert = join(at, `${name}.crt`);
+  const key = join(at, `${name}.key`);
+  await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=runwarden-test', '-addext', 'subjectAltName=IP:127.0.0.1']);
+  return { cert, key };
+}
+
+const opensslSkip = requireComponent('openssl', ['openssl']);
+describe.skipIf(opensslSkip !== undefined)(`runwarden serve --tls-cert/--tls-key${opensslSkip === undefined ? '' : ` (${opensslSkip})`}`, () => {
+  it('serves HTTPS with the certificate: a real TLS request that trusts it succeeds, plain HTTP does not', async () => {
+    const { cert, key } = await selfSigned(dir, 'tls');
+    const s = await serve(['--demo', '--port', '0', '--tls-cert', cert, '--tls-key', key]);
+    expect(s.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    await s.firstScan;
+    const https = await import('node:https');
+    const { readFile } = await import('node:fs/promises');
+    const ca = await readFile(cert);
+    const reply = await new Promise<{ status: number; body: string; protocol: string; peer: string }>((resolve, reject) => {
+      const req = https.get(`${s.url}/readyz`, { ca, agent: false }, (res) => {
+        const socket = res.socket as TLSSocket;
+        const protocol = socket.getProtocol() ?? '';
+        const peer = String(socket.getPeerCertificate().subject?.CN);
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, protocol, peer }));
+      });
+      req.on('error', reject);
+    });
+    expect(reply).toEqual({ status: 200, body: 'ok\n', protocol: expect.stringMatching(/^TLSv1\.[23]$/), peer: 'runwarden-test' });
+    // Without trusting the certificate, verification fails (it is the one we gave, not a default).
+    await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
+    await expect(fetch(s.url.replace('https:', 'http:') + '/healthz').then((r) => r.status)).rejects.toThrow();
+    expect(await s.stop()).toBe(0);
+  });
+
+  it.each([
+    ['a file that is not PEM', async () => ({ cert: join(dir, 'cluster', 'payments.yaml'), key: (await selfSigned(dir, 'k')).key }), /^runwarden: error: --tls-cert ".*payments\.yaml" with --tls-key ".*k\.key" is not a usable certificate and key: .*(no start line|PEM)/],
+    ['a key of another certificate', async () => ({ cert: (await selfSigned(dir, 'a')).cert, key: (await selfSigned(dir, 'b')).key }), /^runwarden: error: --tls-cert ".*a\.crt" with --tls-key ".*b\.key" is not a usable certificate and key: .*key values mismatch/],
+  ])('exits 2 with one line for %s', async (_what, make, message) => {
+    const { cert, key } = await make();
+    const run = invoke(['--demo', '--port', '0', '--tls-cert', cert, '--tls-key', key]);
+    expect(await run.done).toBe(2);
+    expect(run.stderr.text).toMatch(message);
+    expect(run.stderr.text.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+const registrySkip = requireComponent('docker-registry + skopeo', ['docker-registry', 'skopeo']);
+describe.skipIf(registrySkip !== undefined)(`runwarden serve reading images from a registry${registrySkip === undefined ? '' : ` (${registrySkip})`}`, () => {
+  it('pulls a running image from a real registry (the same flags as scan) and stores its vulnerable-package findings', async () => {
+    const registry = await startRegistry();
+    try {
+      const images = await buildTestImages(join(dir, 'images'));
+      const debian = images['debian-app'];
+      await skopeoCopy(`oci:${debian.layout}:1`, `docker://${registry.host}/rw/debian-app:1`, ['--dest-tls-verify=false']);
+      const db = join(dir, 'runwarden.db');
+      const vulnDb = openVulnDb(db);
+      await importAdvisories(vulnDb, join(packageRoot(), 'demo', 'advisories', 'osv'), { workers: 0 });
+      vulnDb.close();
+      const snapshot = join(dir, 'pods.json');
+      await writeFile(snapshot, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [pod('web-1', { ns: 'shop', node: 'n1', containers: [{ name: 'web', image: `${registry.host}/rw/debian-app:1`, imageID: `${registry.host}/rw/debian-app@${debian.manifestDigest}` }] })] }));
+      const s = await serve(['--snapshot', snapshot, '--db', db, '--pull-images', '--insecure-registry', registry.host, '--store', join(dir, 'h.db'), '--port', '0']);
+      await s.firstScan;
+      const found = await getJson<{ items: Array<{ rule: string; namespace: string; evidence: { vulnerability?: string; imageDigest?: string; packagesFrom?: string } }> }>(`${s.url}/api/v1/findings?rule=vulnerable-package&limit=100`);
+      expect(found.items.map((f) => f.evidence.vulnerability).sort()).toEqual(['CVE-2021-23337', 'CVE-2023-32681']);
+      expect(found.items.every((f) => f.namespace === 'shop' && f.evidence.imageDigest === debian.manifestDigest)).toBe(true);
+      expect(found.items[0]?.evidence.packagesFrom).toMatch(/^registry /);
+      expect(await s.stop()).toBe(0);
+    } finally {
+      await registry.stop();
     }
   });
 });

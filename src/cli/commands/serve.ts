@@ -5,28 +5,25 @@
  * /readyz, the REST API and the dashboard. Stops cleanly on SIGTERM/SIGINT.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { Command } from 'commander';
-import { envLayer, mergeSettings, readConfigFile, splitList, validateLayer } from '../../config/load.js';
-import { Namespace, type Settings, type SettingsLayer } from '../../config/schema.js';
+import { splitList } from '../../config/load.js';
+import type { Settings } from '../../config/schema.js';
 import { AppError, ConfigError, UsageError, errorMessage } from '../../core/errors.js';
 import { isSeverity, type Severity } from '../../core/severity.js';
 import type { InventorySource } from '../../inventory/source.js';
 import { snapshotSource } from '../../inventory/sources/snapshot/index.js';
-import { demoSnapshotPath, packageRoot } from '../../paths.js';
+import { demoSnapshotPath } from '../../paths.js';
 import { CHECKS } from '../../policy/registry.js';
-import { LayerCache } from '../../image/analysis/cache.js';
-import { imageDirLocator } from '../../scan/images/locate.js';
-import { NON_CHECK_RULES, ruleIds, scan, type RunningImagesSettings } from '../../scan/index.js';
+import { scan } from '../../scan/index.js';
 import { defaultDbPath } from '../../store/db.js';
-import { importAdvisories } from '../../vulndb/import.js';
-import { openVulnDb } from '../../vulndb/store/index.js';
 import { seedDemoHistory } from '../../serve/demo.js';
 import { parseDuration } from '../../serve/duration.js';
 import { openPostgresHistory, redactUrl } from '../../serve/history/postgres.js';
 import { openSqliteHistory } from '../../serve/history/sqlite.js';
 import { HistoryStore } from '../../serve/history/store.js';
 import { startServe, type FreshnessGate, type Notifier, type ServeHandle } from '../../serve/index.js';
+import { DEFAULT_LEASE_NAME, DEFAULT_TIMINGS, LeaderElector, electionDefaults, validateTimings } from '../../serve/leader/index.js';
 import type { MonitorOptions } from '../../serve/monitor.js';
 import { jsonLogger, type Logger } from '../../serve/log.js';
 import { ServeMetrics } from '../../serve/metrics/index.js';
@@ -38,22 +35,13 @@ import { readTokenFile, type TokenEntry } from '../../serve/server/auth.js';
 import { watchVulnDb, type DbWatch } from '../../serve/triggers.js';
 import { startWatch, type WatchHandle } from '../../serve/watch/index.js';
 import type { CliContext } from '../context.js';
-import { addPolicyOptions, applyPolicyFlags, policySettings, validateExceptionRules, type PolicyFlags } from './check.js';
-import { DEMO_FEEDS, unknownValue } from './scan.js';
+import { addPolicyOptions, policySettings } from './check.js';
+import { addImageAccessOptions } from './image.js';
+import { addMalwareOptions } from './malware-options.js';
+import { addLifecycleOptions, lifecycleSetup, resolveScanSettings, runningImagesSetup, unknownValue, type LifecycleFlags, type RunningImagesFlags, type RunningImagesSetup, type ScanSourceFlags } from './scan-setup.js';
 
-interface ServeFlags extends PolicyFlags {
-  demo?: boolean;
-  snapshot?: string;
-  kubeconfig?: string;
-  context?: string;
-  inCluster?: boolean;
-  namespace?: string[];
-  sandboxImage?: string[];
-  rules?: string;
-  config?: string;
-  sbomDir?: string;
-  imageDir?: string;
-  db?: string;
+interface ServeFlags extends ScanSourceFlags, RunningImagesFlags, LifecycleFlags {
+  freshnessTtl: string;
   store?: string;
   interval: string;
   retain: string;
@@ -70,6 +58,12 @@ interface ServeFlags extends PolicyFlags {
   notifyRate: string;
   grace: string;
   dbPoll: string;
+  leaderElect?: boolean;
+  leaderElectionNamespace?: string;
+  leaderElectionName: string;
+  leaderElectionLeaseDuration: string;
+  leaderElectionRenewDeadline: string;
+  leaderElectionRetryPeriod: string;
 }
 
 /** What tests inject: a stop signal instead of process signals, and a hook once the service listens. */
@@ -93,11 +87,18 @@ export function serveCommand(ctx: CliContext, io: ServeIo = {}): Command {
     .option('--in-cluster', 'use the pod service account (when running inside the cluster)')
     .option('-n, --namespace <names>', 'only these namespaces (repeat or comma-separate); default: all', collect)
     .option('--sandbox-image <glob>', 'extra pod sandbox (pause) image globs', collect);
-  return addPolicyOptions(command)
+  addPolicyOptions(command);
+  addMalwareOptions(command);
+  addLifecycleOptions(command);
+  return addImageAccessOptions(command, 'a service on the node: read running images from its containerd')
     .option('--rules <ids>', `only these rules (comma-separated): ${CHECKS.map((c) => c.id).join(', ')}`)
-    .option('--db <file>', 'vulnerability database the running images are matched against; its updates trigger a re-match (default: $RUNWARDEN_DB)')
+    .option('--db <file>', 'vulnerability database the running images are matched against, also the layer cache; its updates trigger a re-match (default: $RUNWARDEN_DB)')
     .option('--sbom-dir <dir>', 'SBOMs of the running images: files named sha256-<hex>.cdx.json / .spdx.json')
     .option('--image-dir <dir>', 'read running images from OCI layouts in this folder (layer results cached in --db)')
+    .option('--pull-images', 'read running images from their registries (default: on for a live cluster with --db, off for --snapshot/--demo)')
+    .option('--no-pull-images', 'never read images from registries')
+    .option('--trust-attached-sbom', 'use an SBOM attached to an image in its registry (OCI referrer) instead of cataloging its layers')
+    .option('--no-layer-cache', 'read every layer even when the layer cache has it')
     .option('--config <file>', 'settings file (YAML/JSON); flags and RUNWARDEN_* variables override it')
     .option('--store <path|url>', 'history store: a SQLite file (default: the runwarden database; the demo keeps it in memory) or postgres://user@host/db')
     .option('--interval <duration>', 'scan schedule, e.g. 1h, 30m (with a watched cluster: the full rescan period)', '1h')
@@ -115,39 +116,17 @@ export function serveCommand(ctx: CliContext, io: ServeIo = {}): Command {
     .option('--notify-rate <n>', 'at most this many webhook deliveries per minute', '30')
     .option('--grace <duration>', 'on SIGTERM, let a running scan finish this long before abandoning it', '30s')
     .option('--db-poll <duration>', 'how often to look for vulnerability DB updates', '1m')
+    .option('--freshness-ttl <duration>', 'reuse registry answers (tag digests, tag lists, lifecycle referrers) this long before asking again', '15m')
+    .option('--leader-elect', 'run several replicas: only the holder of a coordination.k8s.io Lease scans, writes history and notifies (needs get, create, update on leases)')
+    .option('--leader-election-namespace <ns>', 'namespace of the Lease (default: $POD_NAMESPACE, else the pod\'s own namespace, else the kubeconfig context\'s)')
+    .option('--leader-election-name <name>', 'name of the Lease', DEFAULT_LEASE_NAME)
+    .option('--leader-election-lease-duration <duration>', 'followers take over a Lease not renewed for this long', `${DEFAULT_TIMINGS.leaseDurationMs / 1000}s`)
+    .option('--leader-election-renew-deadline <duration>', 'the leader stops scanning when it could not renew for this long', `${DEFAULT_TIMINGS.renewDeadlineMs / 1000}s`)
+    .option('--leader-election-retry-period <duration>', 'how often to renew, and to try to acquire', `${DEFAULT_TIMINGS.retryPeriodMs / 1000}s`)
     .option('--debug', 'show stack traces on errors')
     .action(async (flags: ServeFlags) => {
       await runServe(flags, ctx, io);
     });
-}
-
-async function resolveSettings(flags: ServeFlags, ctx: CliContext): Promise<Settings> {
-  const fileLayer = flags.config === undefined ? {} : await readConfigFile(flags.config);
-  const flagLayer: SettingsLayer = {};
-  if (flags.namespace !== undefined) {
-    for (const ns of flags.namespace) if (!Namespace.safeParse(ns).success) throw new UsageError(`Invalid --namespace "${ns}" (flag): must be a DNS-1123 label (lowercase letters, digits, "-"), e.g. "kube-system".`);
-    flagLayer.namespaces = flags.namespace;
-  }
-  if (flags.kubeconfig !== undefined) flagLayer.kubeconfig = flags.kubeconfig;
-  if (flags.context !== undefined) flagLayer.context = flags.context;
-  if (flags.inCluster === true) flagLayer.inCluster = true;
-  if (flags.snapshot !== undefined) flagLayer.snapshot = flags.snapshot;
-  if (flags.demo === true) flagLayer.demo = true;
-  if (flags.sandboxImage !== undefined) flagLayer.sandboxImages = flags.sandboxImage;
-  applyPolicyFlags(flags, flagLayer);
-  if (flags.rules !== undefined) {
-    const known = ruleIds();
-    const rules = splitList(flags.rules);
-    for (const rule of rules) if (!known.includes(rule)) throw unknownValue('--rules', rule, known);
-    flagLayer.rules = rules;
-  }
-  const settings = mergeSettings(fileLayer, envLayer(ctx.env), validateLayer(flagLayer, 'flags'));
-  validateExceptionRules(settings, flags.config, NON_CHECK_RULES);
-  if (settings.demo && settings.snapshot !== undefined) throw new UsageError('--demo and --snapshot cannot be combined: pick one source.');
-  if ((settings.demo || settings.snapshot !== undefined) && (settings.kubeconfig !== undefined || settings.context !== undefined || settings.inCluster)) {
-    throw new UsageError(`${settings.demo ? '--demo' : '--snapshot'} reads files; --kubeconfig, --context and --in-cluster are for a live cluster. Drop one of them.`);
-  }
-  return settings;
 }
 
 interface Parsed {
@@ -155,9 +134,11 @@ interface Parsed {
   retainMs: number;
   graceMs: number;
   dbPollMs: number;
+  freshnessTtlMs: number;
   port: number;
   notifySeverity: Severity;
   notifyRate: number;
+  election: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number } | undefined;
 }
 
 function parseFlags(flags: ServeFlags): Parsed {
@@ -170,15 +151,43 @@ function parseFlags(flags: ServeFlags): Parsed {
   if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together: give both, or neither for plain HTTP.');
   if (flags.kubeEvents === true && (flags.demo === true || flags.snapshot !== undefined)) throw new UsageError('--kube-events needs a live cluster: drop --demo/--snapshot, or drop --kube-events.');
   if (flags.webhookSecretFile !== undefined && flags.webhookUrl === undefined) throw new UsageError('--webhook-secret-file is used with --webhook-url: give the URL to notify.');
+  if (flags.leaderElect === true && (flags.demo === true || flags.snapshot !== undefined)) throw new UsageError('--leader-elect coordinates replicas watching a live cluster: drop --demo/--snapshot, or drop --leader-elect.');
+  if (flags.leaderElect !== true && flags.leaderElectionNamespace !== undefined) throw new UsageError('--leader-election-namespace is used with --leader-elect: add it, or drop the namespace.');
+  let election: Parsed['election'];
+  if (flags.leaderElect === true) {
+    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(flags.leaderElectionName)) throw new UsageError(`Invalid --leader-election-name "${flags.leaderElectionName}": must be a DNS-1123 subdomain, e.g. "runwarden-serve"`);
+    election = {
+      leaseDurationMs: parseDuration(flags.leaderElectionLeaseDuration, '--leader-election-lease-duration', { min: 1000 }),
+      renewDeadlineMs: parseDuration(flags.leaderElectionRenewDeadline, '--leader-election-renew-deadline', { min: 100 }),
+      retryPeriodMs: parseDuration(flags.leaderElectionRetryPeriod, '--leader-election-retry-period', { min: 50 }),
+    };
+    validateTimings(election);
+  }
   return {
     intervalMs: parseDuration(flags.interval, '--interval', { min: 10_000 }),
     retainMs: parseDuration(flags.retain, '--retain', { min: 3_600_000 }),
     graceMs: parseDuration(flags.grace, '--grace'),
     dbPollMs: parseDuration(flags.dbPoll, '--db-poll', { min: 1000 }),
+    freshnessTtlMs: parseDuration(flags.freshnessTtl, '--freshness-ttl', { min: 1000 }),
     port,
     notifySeverity: severity,
     notifyRate: rate,
+    election,
   };
+}
+
+/** The certificate and key, checked together now (a wrong file is a one-line error at start, not a failed handshake later). */
+async function readTls(certFile: string, keyFile: string): Promise<{ cert: Buffer; key: Buffer }> {
+  const tls = { cert: await readSecretFile(certFile, '--tls-cert'), key: await readSecretFile(keyFile, '--tls-key') };
+  try {
+    createSecureContext(tls);
+  } catch (error) {
+    const reason = errorMessage(error).replace(/^error:[0-9A-F]+:/, '');
+    throw new ConfigError(`--tls-cert "${certFile}" with --tls-key "${keyFile}" is not a usable certificate and key: ${reason}`, {
+      hint: 'Give the PEM certificate (chain) and the PEM private key that belongs to it, e.g. tls.crt and tls.key of a kubernetes.io/tls Secret.',
+    });
+  }
+  return tls;
 }
 
 async function readSecretFile(path: string, flag: string): Promise<Buffer> {
@@ -194,71 +203,49 @@ async function readSecretFile(path: string, flag: string): Promise<Buffer> {
   }
 }
 
+function isPostgres(store: string | undefined): boolean {
+  return store !== undefined && /^postgres(ql)?:\/\//.test(store);
+}
+
 async function openHistory(store: string | undefined, settings: Settings, ctx: CliContext): Promise<HistoryStore> {
   if (store !== undefined && /^postgres(ql)?:\/\//.test(store)) return new HistoryStore(await openPostgresHistory(store));
   if (store !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(store)) throw new UsageError(`Unknown --store "${redactUrl(store)}": expected a SQLite file path or postgres://user@host:5432/db`);
   return new HistoryStore(openSqliteHistory(store ?? (settings.demo ? ':memory:' : defaultDbPath(ctx.env))));
 }
 
-interface ImagesSetup {
-  settings: RunningImagesSettings;
-  /** The advisory DB is a file another process updates (`runwarden db update`): watch it for re-matches. */
-  watched: boolean;
-  close(): void;
-}
-
 /**
- * The running images' findings, as `scan` sets them up: the demo matches its bundled images and SBOMs against
- * its bundled advisories (in memory); otherwise --db with --sbom-dir (SBOMs by digest) and/or --image-dir (OCI
- * layouts, layer results cached in the same DB). Re-matching after a DB update reads no image again.
+ * The running images' findings, set up as `scan` sets them up (scan-setup.ts: --db, --sbom-dir, --image-dir,
+ * containerd, registries, layer cache, malware; the demo's bundled advisories, SBOMs and images). An advisory
+ * DB file another process updates (`runwarden db update`) is watched: a re-match reads no image again.
  */
-async function imagesSetup(settings: Settings, flags: ServeFlags, ctx: CliContext): Promise<ImagesSetup | undefined> {
-  if (settings.demo && flags.db === undefined && flags.sbomDir === undefined && flags.imageDir === undefined) {
-    const db = openVulnDb(':memory:');
-    for (const feed of DEMO_FEEDS) {
-      const imported = await importAdvisories(db, join(packageRoot(), 'demo', 'advisories', feed), { workers: 0 });
-      if (imported.issues.length > 0) throw new AppError('demo', `The bundled demo advisories (${feed}) did not import: ${imported.issues[0]?.message ?? ''}`);
-    }
-    const locators = [imageDirLocator(join(packageRoot(), 'demo', 'images'))];
-    return { settings: { db, sbomDir: join(packageRoot(), 'demo', 'sboms'), locators }, watched: false, close: () => db.close() };
-  }
-  if (flags.sbomDir === undefined && flags.imageDir === undefined) {
-    if (flags.db !== undefined) throw new UsageError('--db needs a way to read the running images: --sbom-dir DIR (SBOMs by digest) or --image-dir DIR (OCI layouts).');
-    return undefined;
-  }
-  const dbPath = flags.db ?? defaultDbPath(ctx.env);
-  const db = openVulnDb(dbPath, { readonly: true });
-  const closers: Array<() => void> = [() => db.close()];
-  let cache: LayerCache | undefined;
-  if (flags.imageDir !== undefined) {
-    const opened = LayerCache.open(dbPath);
-    closers.push(() => opened.close());
-    cache = opened;
-  }
+async function imagesSetup(settings: Settings, flags: ServeFlags, ctx: CliContext): Promise<{ setup: RunningImagesSetup; watched: boolean; close: () => void }> {
+  const setup = await runningImagesSetup(settings, flags, ctx);
   return {
-    settings: { db, sbomDir: flags.sbomDir, locators: flags.imageDir === undefined ? [] : [imageDirLocator(flags.imageDir)], cache },
-    watched: true,
+    setup,
+    watched: setup.settings !== undefined && setup.dbPath !== undefined && setup.dbPath !== ':memory:',
     close: () => {
-      for (const c of closers) c();
+      for (const c of setup.close) c();
     },
   };
 }
 
 async function runServe(flags: ServeFlags, ctx: CliContext, io: ServeIo): Promise<void> {
-  const settings = await resolveSettings(flags, ctx);
+  const settings = await resolveScanSettings(flags, ctx);
   const parsed = parseFlags(flags);
   let tokens: TokenEntry[] | undefined;
   if (flags.tokenFile !== undefined) tokens = await readTokenFile(flags.tokenFile);
   else if (!LOOPBACK.has(flags.host)) {
     throw new UsageError(`--host ${flags.host} exposes the API beyond this machine: give --token-file with the hashes of the API tokens`, { hint: 'Or listen on 127.0.0.1 (the default) behind a proxy that authenticates.' });
   }
-  const tls = flags.tlsCert === undefined || flags.tlsKey === undefined ? undefined : { cert: await readSecretFile(flags.tlsCert, '--tls-cert'), key: await readSecretFile(flags.tlsKey, '--tls-key') };
+  const tls = flags.tlsCert === undefined || flags.tlsKey === undefined ? undefined : await readTls(flags.tlsCert, flags.tlsKey);
   const log: Logger = jsonLogger(ctx.stderr);
   const metrics = new ServeMetrics({ processMetrics: true });
   const live = !settings.demo && settings.snapshot === undefined;
 
   const history = await openHistory(flags.store, settings, ctx);
-  let images: ImagesSetup | undefined;
+  let images: Awaited<ReturnType<typeof imagesSetup>> | undefined;
+  let elector: LeaderElector | undefined;
+  let electionClient: ApiClient | undefined;
   let watch: WatchHandle | undefined;
   let dbWatch: DbWatch | undefined;
   let eventsClient: ApiClient | undefined;
@@ -282,7 +269,9 @@ async function runServe(flags: ServeFlags, ctx: CliContext, io: ServeIo): Promis
       rules: settings.rules,
       policy: policySettings(settings),
       exceptions: settings.exceptions,
-      images: images?.settings,
+      images: images.setup.settings,
+      // End of life, freshness and node hygiene as `scan` has them; registry answers are asked again after --freshness-ttl.
+      lifecycle: await lifecycleSetup(flags, images.setup, { probeTtlMs: parsed.freshnessTtlMs }),
     } satisfies MonitorScanOptions;
     if (settings.demo) {
       const { report } = await scan({ ...scanOptions, now: new Date() });
@@ -306,6 +295,15 @@ async function runServe(flags: ServeFlags, ctx: CliContext, io: ServeIo): Promis
       eventsClient = new ApiClient(await resolveKubeconfig({ kubeconfig: settings.kubeconfig, context: settings.context, inCluster: settings.inCluster ? true : undefined, env: ctx.env }), 10_000);
       notifiers.push(kubeEventsNotifier({ client: eventsClient, minSeverity: parsed.notifySeverity, metrics, log }));
     }
+    if (parsed.election !== undefined) {
+      const resolved = await resolveKubeconfig({ kubeconfig: settings.kubeconfig, context: settings.context, inCluster: settings.inCluster ? true : undefined, env: ctx.env });
+      const { namespace, identity } = await electionDefaults(flags.leaderElectionNamespace, ctx.env, resolved);
+      electionClient = new ApiClient(resolved, parsed.election.renewDeadlineMs);
+      elector = new LeaderElector({ client: electionClient, namespace, name: flags.leaderElectionName, identity, ...parsed.election, log, metrics });
+      // Fails here, before listening, when the Lease cannot be used at all (RBAC, namespace).
+      await elector.start();
+      if (!elector.leading) log('info', 'following: another replica leads; serving its history', { lease: `${namespace}/${flags.leaderElectionName}`, leader: elector.holder, identity });
+    }
     const freshness: FreshnessGate | undefined = watch;
     handle = await startServe({
       scan: scanOptions,
@@ -321,11 +319,14 @@ async function runServe(flags: ServeFlags, ctx: CliContext, io: ServeIo): Promis
       metrics,
       log,
       adapter: live ? 'kubernetes' : 'snapshot',
+      leader: elector,
+      sharedStore: isPostgres(flags.store),
     });
-    const monitor = handle.monitor;
-    watch?.onChange((reason) => void monitor.trigger(reason));
-    if (images?.watched === true) {
-      dbWatch = watchVulnDb(images.settings.db, { intervalMs: parsed.dbPollMs, metrics, log, onUpdate: (version) => void monitor.trigger(`db-update:${version}`) });
+    const served = handle;
+    // While a follower, triggers are dropped: the leader rescans (its own informers saw the same change).
+    watch?.onChange((reason) => served.trigger(reason));
+    if (images.watched && images.setup.settings !== undefined) {
+      dbWatch = watchVulnDb(images.setup.settings.db, { intervalMs: parsed.dbPollMs, metrics, log, onUpdate: (version) => served.trigger(`db-update:${version}`) });
     }
     ctx.stderr.write(`runwarden: serving on ${handle.url} (dashboard /, API /api/v1/, metrics /metrics)\n`);
     io.onListening?.({ url: handle.url, firstScan: handle.firstScan });
@@ -335,15 +336,20 @@ async function runServe(flags: ServeFlags, ctx: CliContext, io: ServeIo): Promis
     watch?.stop();
     const outcome = await handle.stop(parsed.graceMs);
     handle = undefined;
+    // After the last scan is stored: clear the holder so a follower takes over at once.
+    await elector?.stop();
+    elector = undefined;
     ctx.stderr.write(`runwarden: stopped (${outcome === 'abandoned' ? 'a running scan was abandoned' : 'clean'})\n`);
   } catch (error) {
     dbWatch?.stop();
     watch?.stop();
     if (handle !== undefined) await handle.stop(0).catch(() => undefined);
     else await history.close().catch(() => undefined);
+    await elector?.stop().catch(() => undefined);
     throw error;
   } finally {
     eventsClient?.close();
+    electionClient?.close();
     images?.close();
   }
 }

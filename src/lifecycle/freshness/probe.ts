@@ -15,6 +15,8 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false; reason: string; h
 
 type Signal = { signal?: AbortSignal | undefined };
 type Repo = { registry: string; repository: string };
+/** An answer and when it was asked (for `ttlMs`). */
+type Cached<T> = { at: number; outcome: Promise<Outcome<T>> };
 type ReferrerDescriptor = { digest: string; artifactType?: string | undefined; annotations?: Record<string, string> | undefined };
 
 /**
@@ -33,6 +35,13 @@ export interface ProbeOptions {
   /** Requests in flight per registry (default 16). */
   concurrency?: number | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * How long an answer (or a failure) is reused; undefined = for the probe's lifetime, which is one
+   * `scan`. A long-lived service (`serve`) sets it so tags that move on are seen again.
+   */
+  ttlMs?: number | undefined;
+  /** The clock for `ttlMs` (tests). */
+  now?: (() => number) | undefined;
 }
 
 class Limiter {
@@ -61,10 +70,10 @@ export interface ProbeStats {
 export class RegistryProbe {
   readonly stats: ProbeStats = { heads: 0, tagLists: 0, referrers: 0, configs: 0 };
   private readonly limiters = new Map<string, Limiter>();
-  private readonly digests = new Map<string, Promise<Outcome<string>>>();
-  private readonly tagLists = new Map<string, Promise<Outcome<string[]>>>();
-  private readonly created = new Map<string, Promise<Outcome<string | undefined>>>();
-  private readonly lifecycle = new Map<string, Promise<Outcome<ReferrerFacts[]>>>();
+  private readonly digests = new Map<string, Cached<string>>();
+  private readonly tagLists = new Map<string, Cached<string[]>>();
+  private readonly created = new Map<string, Cached<string | undefined>>();
+  private readonly lifecycle = new Map<string, Cached<ReferrerFacts[]>>();
   private readonly concurrency: number;
   /** Registries that answered a referrers query through the tag schema: they have no referrers API. */
   private readonly noReferrersApi = new Set<string>();
@@ -82,18 +91,19 @@ export class RegistryProbe {
     return l.run(fn);
   }
 
-  private cached<T>(map: Map<string, Promise<Outcome<T>>>, key: string, registry: string, fn: () => Promise<T>): Promise<Outcome<T>> {
-    let p = map.get(key);
-    if (p === undefined) {
-      p = this.limited(registry, fn).then(
-        (value): Outcome<T> => ({ ok: true, value }),
-        (error: unknown): Outcome<T> => {
-          if (this.options.signal?.aborted === true) throw error;
-          return { ok: false, reason: errorMessage(error), hint: error instanceof AppError ? error.hint : undefined };
-        },
-      );
-      map.set(key, p);
-    }
+  private cached<T>(map: Map<string, Cached<T>>, key: string, registry: string, fn: () => Promise<T>): Promise<Outcome<T>> {
+    const ttl = this.options.ttlMs;
+    const now = ttl === undefined ? 0 : (this.options.now ?? Date.now)();
+    const hit = map.get(key);
+    if (hit !== undefined && (ttl === undefined || now - hit.at < ttl)) return hit.outcome;
+    const p = this.limited(registry, fn).then(
+      (value): Outcome<T> => ({ ok: true, value }),
+      (error: unknown): Outcome<T> => {
+        if (this.options.signal?.aborted === true) throw error;
+        return { ok: false, reason: errorMessage(error), hint: error instanceof AppError ? error.hint : undefined };
+      },
+    );
+    map.set(key, { at: now, outcome: p });
     return p;
   }
 

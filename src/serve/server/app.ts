@@ -19,6 +19,8 @@ export interface Readiness {
   ready: boolean;
   /** Why not ready (empty when ready). */
   reasons: string[];
+  /** Shown when ready, e.g. "follower; leader: runwarden-7f9c_1a2b" (leader election). */
+  note?: string | undefined;
 }
 
 export interface AppDeps extends ApiDeps {
@@ -63,7 +65,7 @@ async function handle(deps: AppDeps, page: string, req: http.IncomingMessage, re
   }
   if (path === '/readyz') {
     const r = deps.readiness();
-    sendText(res, r.ready ? 200 : 503, r.ready ? 'ok\n' : `not ready: ${r.reasons.join('; ')}\n`);
+    sendText(res, r.ready ? 200 : 503, r.ready ? (r.note === undefined ? 'ok\n' : `ok (${r.note})\n`) : `not ready: ${r.reasons.join('; ')}\n`);
     return;
   }
   if (path === '/metrics') {

@@ -1,10 +1,14 @@
 /**
  * Informers against a replayed API server with watch streams (test/k8s-watch.ts): list + watch with
- * resourceVersion, ADDED/MODIFIED/DELETED, BOOKMARK, 410 Gone, a dropped connection, backoff and readiness.
+ * resourceVersion, ADDED/MODIFIED/DELETED, BOOKMARK, 410 Gone, a dropped connection, backoff and readiness,
+ * and the node agents' report ConfigMaps (by label, in the agents' namespace).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { digest, pod } from '../../../test/k8s.js';
 import { bookmark, replaySkipReason, startReplayApi, statusObject, withVersion, type ReplayApi } from '../../../test/k8s-watch.js';
+import { encodeNodeReport, nodeReportConfigMap } from '../../agent/index.js';
+import { sampleReport } from '../../agent/testdata/reports.js';
+import { scan } from '../../scan/index.js';
 import { silentLogger } from '../log.js';
 import { startWatch, type WatchHandle, type WatchOptions } from './index.js';
 
@@ -157,5 +161,55 @@ describe.skipIf(skipReason !== undefined)(`watched inventory (replayed API serve
     expect(api.requests.some((r) => r.path === PODS)).toBe(false);
     expect(api.requests.find((r) => r.path === '/api/v1/namespaces')?.query.fieldSelector).toBe('metadata.name=shop');
     expect((await w.source.load({})).objects.Pod).toHaveLength(1);
+  });
+
+  it('replayed: watches the node agents\' report ConfigMaps by label in their namespace; the scans show them and a changed report triggers a rescan', async () => {
+    const REPORTS = '/api/v1/namespaces/runwarden-node/configmaps';
+    const published = '2026-11-28T10:00:00.000Z';
+    const report = (rv: string, at: string): Record<string, unknown> => withVersion(nodeReportConfigMap('n1', encodeNodeReport(sampleReport('n1', at)).text, 'runwarden-node'), rv);
+    // A server that ignores the selector must not smuggle in other ConfigMaps.
+    const other = withVersion({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt', namespace: 'runwarden-node' }, data: { 'ca.crt': 'x' } }, '40');
+    api.setList(REPORTS, [report('41', published), other], '41');
+    api.setList('/api/v1/nodes', [{ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', resourceVersion: '7' }, status: { nodeInfo: { kubeletVersion: 'v1.30.4' } } }], '7');
+    const w = await start({ namespaces: ['shop'] });
+    expect(api.listRequests(REPORTS)[0]?.query.labelSelector).toBe('app.kubernetes.io/managed-by=runwarden,app.kubernetes.io/component=node-report');
+    expect(api.requests.some((r) => r.path === '/api/v1/configmaps')).toBe(false);
+    const loaded = await w.source.load({});
+    expect(loaded.nodeReports?.status).toBe('read');
+    expect(loaded.nodeReports?.configMaps.map((c) => c.metadata.name)).toEqual(['runwarden-node-n1']);
+    const { report: scanned } = await scan({ source: w.source, now: new Date('2026-11-28T12:00:00Z') });
+    expect(scanned.nodeAgents?.nodes.map((n) => [n.node, n.report, n.agent?.configMap])).toEqual([['n1', 'fresh', 'runwarden-node/runwarden-node-n1']]);
+
+    const reasons: string[] = [];
+    w.onChange((r) => reasons.push(r));
+    await until('the reports watch', () => api.watchRequests(REPORTS).length >= 1);
+    expect(api.watchRequests(REPORTS)[0]?.query).toMatchObject({ labelSelector: 'app.kubernetes.io/managed-by=runwarden,app.kubernetes.io/component=node-report', resourceVersion: '41' });
+    // Rewritten with the same content (a new resourceVersion only): nothing to rescan.
+    api.push(REPORTS, { type: 'MODIFIED', object: report('42', published) });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(reasons).toEqual([]);
+    const later = '2026-11-28T11:00:00.000Z';
+    api.push(REPORTS, { type: 'MODIFIED', object: report('43', later) });
+    await until('a trigger', () => reasons.length > 0);
+    expect(reasons).toEqual(['node-report-modified: runwarden-node/runwarden-node-n1']);
+    const rescanned = await scan({ source: w.source, now: new Date('2026-11-28T12:00:00Z') });
+    expect(rescanned.report.nodeAgents?.nodes[0]?.agent?.publishedAt).toBe(later);
+  });
+
+  it('replayed: forbidden node reports are an issue naming the Role, not a readiness failure', async () => {
+    api.setListStatus('/api/v1/namespaces/runwarden-node/configmaps', 403, 'configmaps is forbidden: User "watcher" cannot list resource "configmaps" in API group "" in the namespace "runwarden-node"');
+    const w = await start();
+    const loaded = await w.source.load({});
+    expect(loaded.nodeReports?.status).toBe('unreadable');
+    expect(loaded.nodeReports?.issue?.code).toBe('node-report-forbidden');
+    expect(loaded.nodeReports?.issue?.hint).toContain('deploy/node-agent/rbac.yaml');
+    expect(loaded.issues).toEqual([]);
+    expect(w.stale()).toBeUndefined();
+  });
+
+  it('replayed: no report informer with nodeReportNamespace false', async () => {
+    const w = await start({ nodeReportNamespace: false });
+    expect(w.informers.some((i) => i.options.resource.kind === 'ConfigMap')).toBe(false);
+    expect((await w.source.load({})).nodeReports).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 /**
- * The watched inventory: one informer per resource the inventory reads (per namespace with a namespace filter),
+ * The watched inventory: one informer per resource the inventory reads (per namespace with a namespace filter)
+ * plus one for the node agents' report ConfigMaps (by label, in the agents' namespace only),
  * an `InventorySource` that hands their stores to `scan()` (so a rescan reads memory, not the API), change
  * triggers (debounced; only changes that can change a finding: a pod added, removed or running another image
  * digest, a spec change, a node's image cache, RBAC and policy objects) and a freshness gate for /readyz.
@@ -7,18 +8,21 @@
 import { setMaxListeners } from 'node:events';
 import { errorMessage, UsageError } from '../../core/errors.js';
 import type { ResourceKind } from '../../core/inventory.js';
-import type { Issue } from '../../core/issue.js';
-import { emptyClusterObjects } from '../../inventory/schema.js';
-import type { InventorySource, SourceResult } from '../../inventory/source.js';
+import { issue, type Issue } from '../../core/issue.js';
+import { DEFAULT_NODE_REPORT_NAMESPACE, NODE_REPORT_SELECTOR, emptyClusterObjects, type ConfigMap } from '../../inventory/schema.js';
+import type { InventorySource, NodeReportObjects, SourceResult } from '../../inventory/source.js';
 import { ApiClient } from '../../inventory/sources/kubernetes/client.js';
-import { API_RESOURCES, DEFAULT_REQUEST_TIMEOUT_MS, resolveKubeconfig, type KubeconfigOptions } from '../../inventory/sources/kubernetes/index.js';
+import { API_RESOURCES, DEFAULT_REQUEST_TIMEOUT_MS, NODE_REPORT_RBAC_FILE, resolveKubeconfig, type KubeconfigOptions } from '../../inventory/sources/kubernetes/index.js';
+import { CONFIGMAPS } from '../../inventory/sources/kubernetes/resources.js';
 import type { Logger } from '../log.js';
 import type { ServeMetrics } from '../metrics/index.js';
-import { Informer, isRecord, type InformerEvent } from './informer.js';
+import { Informer, isRecord, type InformerEvent, type WatchedResource } from './informer.js';
 import { StreamClient } from './stream.js';
 
 export interface WatchOptions extends KubeconfigOptions {
   namespaces?: string[] | undefined;
+  /** Namespace of the node agents' report ConfigMaps, watched by label there only (default `runwarden-node`, as `scan`); false: none. */
+  nodeReportNamespace?: string | false | undefined;
   pageSize?: number | undefined;
   watchTimeoutSeconds?: number | undefined;
   backoff?: { initialMs: number; maxMs: number } | undefined;
@@ -46,6 +50,8 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export async function startWatch(options: WatchOptions): Promise<WatchHandle> {
   for (const ns of options.namespaces ?? []) if (!DNS_LABEL.test(ns)) throw new UsageError(`Invalid namespace "${ns}": must be a DNS-1123 label, e.g. "kube-system"`);
+  const reportNamespace = options.nodeReportNamespace === false ? undefined : (options.nodeReportNamespace ?? DEFAULT_NODE_REPORT_NAMESPACE);
+  if (reportNamespace !== undefined && !DNS_LABEL.test(reportNamespace)) throw new UsageError(`Invalid node report namespace "${reportNamespace}": must be a DNS-1123 label, e.g. "runwarden-node"`);
   const resolved = await resolveKubeconfig(options);
   const client = new ApiClient(resolved, DEFAULT_REQUEST_TIMEOUT_MS);
   const streams = new StreamClient(resolved);
@@ -85,14 +91,23 @@ export async function startWatch(options: WatchOptions): Promise<WatchHandle> {
       return;
     }
     if (!synced) return;
+    if (e.resource.kind === 'ConfigMap') {
+      // A node agent published a new report (the same report rewritten changes nothing).
+      if (e.type !== 'MODIFIED' || JSON.stringify(e.object.data) !== JSON.stringify(e.previous?.data)) emit(`node-report-${e.type.toLowerCase()}: ${e.key}`);
+      return;
+    }
     if (relevant(e)) emit(`${e.resource.kind.toLowerCase()}-${e.type.toLowerCase()}: ${e.key}`);
   };
 
   const informers: Informer[] = [];
   const namespaces = options.namespaces === undefined ? undefined : [...new Set(options.namespaces)];
-  for (const resource of API_RESOURCES) {
-    const scopes: Array<{ namespace?: string; fieldSelector?: string }> =
-      namespaces === undefined ? [{}] : resource.kind === 'Namespace' ? namespaces.map((ns) => ({ fieldSelector: `metadata.name=${ns}` })) : resource.namespaced ? namespaces.map((ns) => ({ namespace: ns })) : [{}];
+  const watched: Array<{ resource: WatchedResource; scopes: Array<{ namespace?: string; fieldSelector?: string; labelSelector?: string }> }> = API_RESOURCES.map((resource) => ({
+    resource,
+    scopes: namespaces === undefined ? [{}] : resource.kind === 'Namespace' ? namespaces.map((ns) => ({ fieldSelector: `metadata.name=${ns}` })) : resource.namespaced ? namespaces.map((ns) => ({ namespace: ns })) : [{}],
+  }));
+  // The node agents' reports, as `scan` reads them: by label, in the agents' one namespace (a Role there), whatever the namespace filter.
+  if (reportNamespace !== undefined) watched.push({ resource: { ...CONFIGMAPS, kind: 'ConfigMap' }, scopes: [{ namespace: reportNamespace, labelSelector: NODE_REPORT_SELECTOR }] });
+  for (const { resource, scopes } of watched) {
     for (const scope of scopes) {
       informers.push(
         new Informer({
@@ -165,8 +180,14 @@ function snapshot(informers: readonly Informer[], source: SourceResult['source']
   const origins = new WeakMap<object, string>();
   const issues: Issue[] = [];
   const incomplete = new Set<ResourceKind>();
+  let nodeReports: NodeReportObjects | undefined;
   for (const informer of informers) {
     const kind = informer.options.resource.kind;
+    if (kind === 'ConfigMap') {
+      nodeReports = nodeReportsOf(informer);
+      if (informer.synced && informer.problem !== undefined) issues.push(informer.problem);
+      continue;
+    }
     for (const { object, origin } of informer.store.values()) {
       (objects[kind] as object[]).push(object);
       origins.set(object, origin);
@@ -176,7 +197,28 @@ function snapshot(informers: readonly Informer[], source: SourceResult['source']
     if (informer.problem !== undefined) issues.push(informer.problem);
   }
   const complete = API_RESOURCES.map((r) => r.kind).filter((k) => !incomplete.has(k));
-  return { source, objects, origins, complete, namespaces, issues };
+  return { source, objects, origins, complete, namespaces, issues, nodeReports };
+}
+
+/** The report ConfigMaps as `listNodeReports` gives them to the scan: `read` once listed, else `unreadable` with why. */
+function nodeReportsOf(informer: Informer): NodeReportObjects {
+  const configMaps: ConfigMap[] = [];
+  const origins = new WeakMap<object, string>();
+  for (const { object, origin } of informer.store.values()) {
+    configMaps.push(object as ConfigMap);
+    origins.set(object, origin);
+  }
+  const namespace = informer.options.namespace ?? '';
+  const location = informer.options.client.url(`/api/v1/namespaces/${namespace}/configmaps`);
+  if (informer.synced) return { location, status: 'read', configMaps, origins };
+  const problem = informer.problem;
+  const why =
+    problem === undefined
+      ? issue('node-report-unreadable', "Cannot read the node agents' reports: not listed yet", location, 'The watch is starting; the next scan has them.')
+      : problem.code === 'kube-forbidden'
+        ? issue('node-report-forbidden', `Cannot read the node agents' reports: ${problem.message}`, location, `Grant list and watch on configmaps in namespace "${namespace}" with the Role in ${NODE_REPORT_RBAC_FILE}; check with "kubectl auth can-i watch configmaps -n ${namespace}".`)
+        : { ...problem, code: 'node-report-unreadable', message: `Cannot read the node agents' reports: ${problem.message}` };
+  return { location, status: 'unreadable', configMaps, origins, issue: why };
 }
 
 function runningDigests(pod: Record<string, unknown>): string[] {

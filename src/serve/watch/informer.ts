@@ -13,14 +13,18 @@ import { issue, type Issue } from '../../core/issue.js';
 import type { ApiClient } from '../../inventory/sources/kubernetes/client.js';
 import { apiVersion, listPath, rbacName, type ApiResource } from '../../inventory/sources/kubernetes/resources.js';
 import { ObjectList, Status } from '../../inventory/sources/kubernetes/schema.js';
-import { OBJECT_SCHEMAS } from '../../inventory/schema.js';
+import type { ResourceKind } from '../../core/inventory.js';
+import { ConfigMap, OBJECT_SCHEMAS, isNodeReportConfigMap } from '../../inventory/schema.js';
 import type { StreamClient } from './stream.js';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
+/** A resource of the inventory, or the node agents' report ConfigMaps (one namespace, by label). */
+export type WatchedResource = Omit<ApiResource, 'kind'> & { kind: ResourceKind | 'ConfigMap' };
+
 export interface InformerEvent {
   type: EventType;
-  resource: ApiResource;
+  resource: WatchedResource;
   key: string;
   object: Record<string, unknown>;
   previous: Record<string, unknown> | undefined;
@@ -32,9 +36,11 @@ export interface StoredObject {
 }
 
 export interface InformerOptions {
-  resource: ApiResource;
+  resource: WatchedResource;
   namespace?: string | undefined;
   fieldSelector?: string | undefined;
+  /** Node reports: `NODE_REPORT_SELECTOR`; objects without those labels are left out even if the server sends them. */
+  labelSelector?: string | undefined;
   client: ApiClient;
   streams: StreamClient;
   pageSize: number;
@@ -73,7 +79,7 @@ export class Informer {
   disconnectedSince: number | undefined;
   lists = 0;
   watches = 0;
-  private served: ApiResource;
+  private served: WatchedResource;
   private readonly now: () => number;
 
   constructor(options: InformerOptions) {
@@ -159,6 +165,7 @@ export class Informer {
         const query: Record<string, string> = { limit: String(this.options.pageSize) };
         if (token !== undefined) query.continue = token;
         if (this.options.fieldSelector !== undefined) query.fieldSelector = this.options.fieldSelector;
+        if (this.options.labelSelector !== undefined) query.labelSelector = this.options.labelSelector;
         const reply = await this.options.client.get(path, query, signal);
         if (reply.status === 410 && token !== undefined && pass < 3) {
           expired = true;
@@ -204,7 +211,13 @@ export class Informer {
   private accept(into: Map<string, StoredObject>, invalid: Map<string, Issue>, raw: unknown, url: string, index: number): string | undefined {
     const record = isRecord(raw) ? { apiVersion: apiVersion(this.served), kind: this.options.resource.kind, ...raw } : raw;
     const key = objectKey(raw) ?? `items[${index}]`;
-    const parsed = OBJECT_SCHEMAS[this.options.resource.kind].safeParse(record);
+    const kind = this.options.resource.kind;
+    const parsed = kind === 'ConfigMap' ? ConfigMap.safeParse(record) : OBJECT_SCHEMAS[kind].safeParse(record);
+    if (parsed.success && kind === 'ConfigMap' && !isNodeReportConfigMap(parsed.data)) {
+      // A server (or proxy) that ignored the label selector must not smuggle other ConfigMaps in.
+      into.delete(key);
+      return undefined;
+    }
     if (!parsed.success) {
       const first = parsed.error.issues[0];
       const at = (first?.path ?? []).map(String).join('.');
@@ -227,6 +240,7 @@ export class Informer {
     };
     if (this.resourceVersion !== undefined) query.resourceVersion = this.resourceVersion;
     if (this.options.fieldSelector !== undefined) query.fieldSelector = this.options.fieldSelector;
+    if (this.options.labelSelector !== undefined) query.labelSelector = this.options.labelSelector;
     let expired = false;
     let failure: Error | undefined;
     this.watches++;
