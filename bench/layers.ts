@@ -11,7 +11,10 @@
  *   (digest verification, decompression, tar parsing, index, squashed view), with the default of
  *   three layers at once, and `none-serial` one layer at a time;
  * - runwarden `hash`: the same with `file-digests` (sha256 of every regular file, as malware scanning);
- * - runwarden `cached`: a second scan with the layer cache filled by a first run (not timed);
+ * - runwarden `cached`: a second scan with the layer cache filled by a first run (not timed), from
+ *   opening the cache database to the analysis (module loading and Node start-up excluded: the
+ *   process wall time with them is printed too); the squashed view, which this analyser set never
+ *   uses, is then built by a first lookup and timed apart;
  * - runwarden `none` over the first layer only: peak RSS must not grow with the image.
  * Targets: `none` process wall ≤ 1.3 × baseline; peak RSS < 200 MB; cached scan < 100 ms.
  *
@@ -40,6 +43,9 @@ interface Measurement {
   ms: number;
   /** CPU time of the measured work (steadier than wall time on a shared machine). */
   workCpuMs: number;
+  /** Building the squashed view afterwards, on first use (runwarden steps). */
+  viewMs?: number;
+  viewCpuMs?: number;
   maxRssBytes: number;
   cpuMs: number;
   bytes: number;
@@ -81,10 +87,12 @@ async function child(mode: Mode, layout: string, db: string | undefined): Promis
     const { openImage } = await import('../src/image/registry.js');
     const { analyzeImage } = await import('../src/image/analysis/run.js');
     const { fileDigests, noFiles } = await import('../src/image/analysis/builtin.js');
-    // The cache module (SQLite, migrations) is loaded only by the steps that use it.
-    const cache = db === undefined ? undefined : (await import('../src/image/analysis/cache.js')).LayerCache.open(db);
+    // The cache module (SQLite, migrations) is loaded only by the steps that use it; opening the
+    // database is part of the measured scan.
+    const cacheModule = db === undefined ? undefined : await import('../src/image/analysis/cache.js');
     const t0 = performance.now();
     const c0 = process.cpuUsage();
+    const cache = db === undefined ? undefined : cacheModule?.LayerCache.open(db);
     const image = await openImage(`oci:${layout}`);
     if (mode === 'none-1-layer') image.layers = image.layers.slice(0, 1);
     const analysis = await analyzeImage(image, mode === 'hash' ? [fileDigests] : [noFiles], { cache, concurrency: mode === 'none-serial' ? 1 : undefined });
@@ -95,9 +103,21 @@ async function child(mode: Mode, layout: string, db: string | undefined): Promis
     if (!analysis.complete || analysis.issues.length > 0) throw new Error(`analysis incomplete: ${analysis.issues.map((i) => i.message).join('; ')}`);
     const ms = performance.now() - t0;
     const work = process.cpuUsage(c0);
+    // The squashed view is built on first use; this analyser set never uses it. What a scan whose
+    // analysers do (every cataloger) pays on top, measured apart: the first lookup builds it.
+    let viewMs: number | undefined;
+    let viewCpuMs: number | undefined;
+    if (mode === 'cached') {
+      const t1 = performance.now();
+      const c1 = process.cpuUsage();
+      if (analysis.resolver.stat('var/lib/dpkg/status') === undefined) throw new Error('no var/lib/dpkg/status in the squashed view');
+      viewMs = performance.now() - t1;
+      const viewWork = process.cpuUsage(c1);
+      viewCpuMs = (viewWork.user + viewWork.system) / 1000;
+    }
     cache?.close();
     const cpu = process.cpuUsage(cpu0);
-    return { mode, ms, workCpuMs: (work.user + work.system) / 1000, maxRssBytes: process.resourceUsage().maxRSS * 1024, cpuMs: (cpu.user + cpu.system) / 1000, bytes, files, blobsRead };
+    return { mode, ms, workCpuMs: (work.user + work.system) / 1000, viewMs, viewCpuMs, maxRssBytes: process.resourceUsage().maxRSS * 1024, cpuMs: (cpu.user + cpu.system) / 1000, bytes, files, blobsRead };
   }
   const cpu = process.cpuUsage(cpu0);
   return { mode, ms: performance.now() - started, workCpuMs: (cpu.user + cpu.system) / 1000, maxRssBytes: process.resourceUsage().maxRSS * 1024, cpuMs: (cpu.user + cpu.system) / 1000, bytes, files, blobsRead };
@@ -233,6 +253,7 @@ export async function main(): Promise<void> {
     const hash = summary('hash');
     const cached = summary('cached');
     const one = summary('none-1-layer');
+    const cachedView = { ms: median((results.get('cached') ?? []).map((r) => r.viewMs ?? 0)), cpu: median((results.get('cached') ?? []).map((r) => r.viewCpuMs ?? 0)) };
     const uncompressed = none.last.bytes;
     console.log(`uncompressed: ${mib(uncompressed)} of tar (${(uncompressed / 1e6).toFixed(0)} MB), ${none.last.files} entries, ${hash.last.files} regular files hashed\n`);
     const row = (name: string, s: ReturnType<typeof summary>): string[] => [name, sec(s.processMs), sec(s.ms), sec(s.cpuMs), mib(s.rss), `×${(s.processMs / base.processMs).toFixed(2)}`];
@@ -254,7 +275,7 @@ export async function main(): Promise<void> {
       [none.processMs <= TARGET_RATIO * base.processMs, `no-analyser pass ${sec(none.processMs)} ≤ ${TARGET_RATIO} × baseline ${sec(base.processMs)} (×${(none.processMs / base.processMs).toFixed(2)})`],
       [hash.processMs <= TARGET_RATIO * base.processMs, `hash-every-file pass ${sec(hash.processMs)} ≤ ${TARGET_RATIO} × baseline (×${(hash.processMs / base.processMs).toFixed(2)})`],
       [Math.max(none.rss, hash.rss) < TARGET_RSS, `peak RSS ${mib(Math.max(none.rss, hash.rss))} < ${mib(TARGET_RSS)} (first layer only: ${mib(one.rss)}; baseline ${mib(base.rss)})`],
-      [cached.ms < TARGET_CACHED_MS && cached.last.blobsRead === 0, `cached second scan ${cached.ms.toFixed(0)} ms < ${TARGET_CACHED_MS} ms in-process (CPU ${cached.workCpuMs.toFixed(0)} ms), ${cached.last.blobsRead} blobs read (process wall with start-up ${sec(cached.processMs)})`],
+      [cached.ms < TARGET_CACHED_MS && cached.last.blobsRead === 0, `cached second scan ${cached.ms.toFixed(0)} ms < ${TARGET_CACHED_MS} ms in-process (CPU ${cached.workCpuMs.toFixed(0)} ms; open the cache and the image, six cached indexes, squash issues), ${cached.last.blobsRead} blobs read (process wall with Node start-up and module loading ${sec(cached.processMs)}; building the squashed view on first use, as catalogers do, adds ${cachedView.ms.toFixed(0)} ms / CPU ${cachedView.cpu.toFixed(0)} ms)`],
     ];
     for (const [ok, text] of checks) console.log(`${ok ? 'PASS' : 'FAIL'} ${text}`);
     if (checks.some(([ok]) => !ok)) process.exitCode = 1;

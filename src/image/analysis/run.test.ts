@@ -147,6 +147,35 @@ describe('analyzeImage', () => {
     expect(cache.stats()).toMatchObject({ layers: 2, results: 8 });
   });
 
+  it('reports the squash issues of a cached scan identically, from the cache, and builds the squashed view only when asked', async () => {
+    const hostile = await buildImage(dir, {
+      name: 'squash-issues',
+      layers: [
+        await layerOf([{ path: 'etc/' }, { path: 'lnk', type: 'symlink', linkname: 'etc' }]),
+        await layerOf([{ path: 'lnk/x.txt', content: 'a\nb\n' }, { path: 'bin/orphan', type: 'link', linkname: 'bin/nothing' }]),
+      ],
+    });
+    const cache = LayerCache.open(':memory:');
+    const first = await analyzeImage((await counted(hostile.layout)).image, [lines], { cache });
+    const codes = first.issues.map((i) => i.code);
+    expect(codes).toContain('layer-path-through-symlink');
+    const digests = hostile.layers.map((l) => l.digest);
+    expect(cache.getSquashIssues(digests)?.map((i) => i.code)).toContain('layer-path-through-symlink');
+    const second = await analyzeImage((await counted(hostile.layout)).image, [lines], { cache });
+    expect(second.blobsRead).toBe(0);
+    expect(second.issues).toEqual(first.issues);
+    expect(second.resolver.layers).toEqual(first.resolver.layers);
+    expect(second.resolver.stat('etc/x.txt')?.layerPath).toBe('lnk/x.txt');
+    expect(second.of(lines).results.visible().map((x) => [x.path, x.value])).toEqual([['etc/x.txt', 2]]);
+    // Without the stored squash issues the view is built to find them again: the same issues.
+    cache.db.prepare("DELETE FROM layer_results WHERE analyzer = '@squash'").run();
+    const third = await analyzeImage((await counted(hostile.layout)).image, [lines], { cache });
+    expect(third.blobsRead).toBe(0);
+    expect(third.issues).toEqual(first.issues);
+    // Another order of the same layers is another image: its issues are not taken from the first.
+    expect(cache.getSquashIssues([...digests].reverse())).toBeUndefined();
+  });
+
   it('rejects a layer whose blob was tampered with: none of its data is used and the analysis says it is incomplete', async () => {
     const copy = await mkdtemp(join(tmpdir(), 'rw-analyze-tamper-'));
     const tampered = await buildImage(copy, { name: 'analyze', layers: image.layers });

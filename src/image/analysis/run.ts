@@ -13,7 +13,7 @@ import { errorMessage } from '../../core/errors.js';
 import { layerCompression } from '../../registry/media-types.js';
 import { issue, type Issue } from '../../core/issue.js';
 import type { ImageHandle, LayerRef } from '../types.js';
-import { layerResolver, squashedResolver, type ContentReader, type FileResolver } from '../layers/resolver.js';
+import { lazyResolver, layerResolver, squashedResolver, type ContentReader, type FileResolver } from '../layers/resolver.js';
 import type { LayerIndex } from '../layers/types.js';
 import { readLayer, type FileSink, type LayerLimits, type LayerReadResult } from '../layers/walk.js';
 import type { AnalyzedFile, Analyzer, FileCandidate, FileOutcome } from './analyzer.js';
@@ -169,23 +169,34 @@ export async function analyzeImage(image: ImageHandle, analyzers: readonly Analy
   }
 
   // The squashed view over the layers that were accepted (a rejected layer contributes nothing).
+  // It is built on first use: an analyser set that never looks at it (and whose squash issues are
+  // cached for this exact list of layers) does not pay for it on a cached scan.
   const reader = contentReader(image, options);
   const accepted = outcomes.filter((o): o is LayerOutcome & { index: LayerIndex } => o.index !== undefined);
   const emptyIndex = (digest: string): LayerIndex => ({ digest, entries: [], whiteouts: [], opaques: [], issues: [], stats: { entries: 0, bytes: 0, fileBytes: 0 }, complete: false });
-  const { resolver, tree } = squashedResolver(
-    outcomes.map((o) => o.index ?? emptyIndex(o.layer.digest)),
-    { reader, labels: outcomes.map((o) => layerLabel(o.layer, total)) },
-  );
+  const indexes = outcomes.map((o) => o.index ?? emptyIndex(o.layer.digest));
+  let squashed: ReturnType<typeof squashedResolver> | undefined;
+  const view = (): ReturnType<typeof squashedResolver> => (squashed ??= squashedResolver(indexes, { reader, labels: outcomes.map((o) => layerLabel(o.layer, total)) }));
+  const resolver = lazyResolver(indexes, () => view().resolver);
   let visibility: Map<string, string> | undefined;
   const visibleAt = (layer: number, layerPath: string): string | undefined => {
     if (visibility === undefined) {
       visibility = new Map();
-      for (const e of tree.walk()) if (!e.implicit) visibility.set(`${e.layer}\u0000${e.layerPath}`, e.path);
+      for (const e of view().tree.walk()) if (!e.implicit) visibility.set(`${e.layer}\u0000${e.layerPath}`, e.path);
     }
     return visibility.get(`${layer}\u0000${layerPath}`);
   };
+  // The squash issues (link escapes through parents, hard links to nothing, …) depend only on the
+  // ordered layers: cached per list of layer digests when every layer was read to its end.
+  const allComplete = accepted.length === outcomes.length && accepted.every((o) => o.index.complete);
+  const squashKey = allComplete ? outcomes.map((o) => o.layer.digest) : undefined;
+  let squashIssues = squashKey === undefined ? undefined : options.cache?.getSquashIssues(squashKey);
+  if (squashIssues === undefined) {
+    squashIssues = view().tree.issues;
+    if (squashKey !== undefined) options.cache?.putSquashIssues(squashKey, squashIssues);
+  }
 
-  const issues: Issue[] = [...outcomes.flatMap((o) => o.issues), ...tree.issues];
+  const issues: Issue[] = [...outcomes.flatMap((o) => o.issues), ...squashIssues];
   const outputs = new Map<string, AnalyzerOutcome<unknown, unknown>>();
   for (const a of analyzers) {
     const results = new AnalyzerResults<unknown>(values.get(a.id) ?? [], resolver, visibleAt);
@@ -209,7 +220,7 @@ export async function analyzeImage(image: ImageHandle, analyzers: readonly Analy
     layerView: (i) => {
       const o = outcomes[i];
       if (o === undefined) throw new RangeError(`No layer ${i}: the image has ${outcomes.length}`);
-      return layerResolver(o.index ?? emptyIndex(o.layer.digest), i, { reader });
+      return layerResolver(indexes[i] ?? emptyIndex(o.layer.digest), i, { reader });
     },
     of<T, R>(analyzer: Analyzer<T, R>): AnalyzerOutcome<T, R> {
       const got = outputs.get(analyzer.id);
@@ -217,7 +228,7 @@ export async function analyzeImage(image: ImageHandle, analyzers: readonly Analy
       return got as AnalyzerOutcome<T, R>;
     },
     issues,
-    complete: accepted.length === outcomes.length && accepted.every((o) => o.index.complete),
+    complete: allComplete,
     blobsRead,
   };
 }

@@ -152,3 +152,22 @@ export function layerResolver(index: LayerIndex, layer: number, options: { reade
   const tree = squash([index], [`layer ${layer + 1}`]);
   return new TreeResolver(tree, [{ index: layer, digest: index.digest }], layer, options.reader);
 }
+
+/**
+ * A resolver over the given layers whose view is built on the first call (the squashed view of a
+ * cached scan costs tens of milliseconds; analyser sets that never look at it do not pay).
+ */
+export function lazyResolver(indexes: ReadonlyArray<LayerIndex>, build: () => FileResolver): FileResolver {
+  let built: FileResolver | undefined;
+  const get = (): FileResolver => (built ??= build());
+  return {
+    layers: indexes.map((l, index) => ({ index, digest: l.digest })),
+    stat: (path) => get().stat(path),
+    lstat: (path) => get().lstat(path),
+    realpath: (path) => get().realpath(path),
+    list: (dir) => get().list(dir),
+    glob: (patterns, options) => get().glob(patterns, options),
+    files: () => get().files(),
+    read: (path, options) => get().read(path, options),
+  };
+}

@@ -18,7 +18,7 @@ import { purlOf } from '../inputs/purl.js';
 import { DbError, affectedDataText, headRows, importProvenance, matchRows, parseHead, type AdvisoryHead, type AffectedData, type Db, type DistroStatus, type MatchRow, type SourceId } from '../store/index.js';
 import { RELEASE_SCOPED, nameKey, packageReleaseKey } from '../store/keys.js';
 import { applyVex, type VexStatement } from '../vex/index.js';
-import { describeRange, evaluateEntry, prepareEntry, quickVerdict, type PreparedEntry, type RangeEvaluation } from './evaluate.js';
+import { describeRange, evaluateEntry, prepareEntry, quickVerdict, type EntryEvaluation, type PreparedEntry, type RangeEvaluation, type Verdict } from './evaluate.js';
 import { resolveSeverity, type SeverityVerdict } from './severity.js';
 
 export const VULNERABILITY_RULE = 'vulnerable-package';
@@ -159,14 +159,22 @@ function fixStatusOf(reasons: readonly MatchReason[]): FixStatus {
   return best ?? 'unknown';
 }
 
+/**
+ * A string built from parts as one flat string: a template literal leaves a tree of concatenations (one
+ * heap object per `+`), and findings keep their title and remediation for as long as the report lives.
+ */
+function joined(...parts: string[]): string {
+  return parts.join('');
+}
+
 function remediationOf(pkg: Package, lookup: Lookup, state: 'affected' | 'unknown', fixStatus: FixStatus, fixed: string[]): string {
   const what = lookup.viaSource ? `${pkg.name} (source package ${lookup.name})` : pkg.name;
-  if (state === 'unknown') return `runwarden could not decide whether ${what} ${pkg.version} is affected (see evidence.matches[].problems); check the advisory by hand or fix the version data.`;
-  if (fixStatus === 'fixed') return `Upgrade ${what} to ${fixed.join(' or ')} or later${RELEASE_SCOPED.has(pkg.ecosystem) ? ' from the distribution\'s security updates (rebuild the image on an updated base)' : ''}.`;
-  if (fixStatus === 'will_not_fix') return `The distribution will not fix ${what} in this release; remove the package, mitigate, or move to a newer release.`;
-  if (fixStatus === 'end_of_life') return `${what} is out of security support in this release; move to a supported release.`;
-  if (fixStatus === 'fix_deferred') return `A fix for ${what} is postponed by the distribution; watch for an update or mitigate.`;
-  return `No fixed version of ${what} is available yet; mitigate, remove it, or accept the risk with a VEX statement.`;
+  if (state === 'unknown') return joined('runwarden could not decide whether ', what, ' ', pkg.version, ' is affected (see evidence.matches[].problems); check the advisory by hand or fix the version data.');
+  if (fixStatus === 'fixed') return joined('Upgrade ', what, ' to ', fixed.join(' or '), ' or later', RELEASE_SCOPED.has(pkg.ecosystem) ? ' from the distribution\'s security updates (rebuild the image on an updated base)' : '', '.');
+  if (fixStatus === 'will_not_fix') return joined('The distribution will not fix ', what, ' in this release; remove the package, mitigate, or move to a newer release.');
+  if (fixStatus === 'end_of_life') return joined(what, ' is out of security support in this release; move to a supported release.');
+  if (fixStatus === 'fix_deferred') return joined('A fix for ', what, ' is postponed by the distribution; watch for an update or mitigate.');
+  return joined('No fixed version of ', what, ' is available yet; mitigate, remove it, or accept the risk with a VEX statement.');
 }
 
 function rangeSummary(evaluations: RangeEvaluation[], ranges: PreparedEntry['ranges']): MatchReason['ranges'] {
@@ -188,7 +196,7 @@ function uniquePackages(packages: readonly Package[]): Package[] {
 /** Per-call caches: every advisory head, matching entry and package key is read and prepared once. */
 interface MatchContext {
   db: Db;
-  /** Candidate rows by package key, dropped once the last package with that key is matched. */
+  /** Candidate rows by group key (ecosystem + name key) for the packages of the current round. */
   rows: Map<string, MatchRow[]>;
   heads: Map<number, Head>;
   feeds: Map<number, string>;
@@ -199,28 +207,53 @@ interface MatchContext {
 }
 
 /** Heads kept at once; an advisory usually matches one package, so this only bounds memory. */
-const HEAD_CACHE_LIMIT = 20_000;
+const HEAD_CACHE_LIMIT = 50_000;
+/** Packages matched per round: their rows and heads are read together, in key order. */
+const ROUND = 1024;
+/** Advisory ids per statement (one JSON array parameter). */
+const BATCH = 1000;
 
-/** Read the heads of `advisories` not cached yet, in one statement. */
-function loadHeads(ctx: MatchContext, advisories: readonly number[]): void {
-  let missing = advisories.filter((a) => !ctx.heads.has(a));
+const EMPTY_ROWS: MatchRow[] = [];
+
+/** Read the heads of `advisories` not cached yet, in rowid order, a batch per statement. */
+function loadHeads(ctx: MatchContext, advisories: Iterable<number>): void {
+  let missing: number[] = [];
+  for (const a of advisories) if (!ctx.heads.has(a)) missing.push(a);
   if (missing.length === 0) return;
   if (ctx.heads.size + missing.length > HEAD_CACHE_LIMIT) {
-    // start over, keeping (re-reading) only what this package needs
+    // start over, keeping (re-reading) only what this round needs
     ctx.heads.clear();
     missing = [...new Set(advisories)];
   }
-  for (const [rowid, source, id, withdrawn, text, importId] of headRows(ctx.db, missing)) {
-    let feed = ctx.feeds.get(importId);
-    if (feed === undefined) {
-      feed = importProvenance(ctx.db, importId)?.feed ?? '';
-      ctx.feeds.set(importId, feed);
+  missing.sort((a, b) => a - b);
+  for (let i = 0; i < missing.length; i += BATCH) {
+    for (const [rowid, source, id, withdrawn, text, importId] of headRows(ctx.db, missing.slice(i, i + BATCH))) {
+      let feed = ctx.feeds.get(importId);
+      if (feed === undefined) {
+        feed = importProvenance(ctx.db, importId)?.feed ?? '';
+        ctx.feeds.set(importId, feed);
+      }
+      const head = parseHead(rowid, source, id, withdrawn, feed, text) as Head;
+      head.keys = [id.toUpperCase()];
+      for (const alias of head.facts.aliases ?? []) head.keys.push(alias.toUpperCase());
+      ctx.heads.set(rowid, head);
     }
-    const head = parseHead(rowid, source, id, withdrawn, feed, text) as Head;
-    head.keys = [id.toUpperCase()];
-    for (const alias of head.facts.aliases ?? []) head.keys.push(alias.toUpperCase());
-    ctx.heads.set(rowid, head);
   }
+}
+
+/**
+ * Read the rows of every package key of a round not read yet, keys sorted: the clustered index is walked
+ * forward instead of sought at random (one statement per key measured a little cheaper than IN lists).
+ */
+function loadRows(ctx: MatchContext, round: readonly Planned[]): void {
+  const wanted: Array<{ groupKey: string; ecosystem: string; key: string }> = [];
+  for (const p of round) {
+    if (p.lookup === undefined || ctx.rows.has(p.groupKey)) continue;
+    ctx.rows.set(p.groupKey, EMPTY_ROWS);
+    wanted.push({ groupKey: p.groupKey, ecosystem: p.lookup.ecosystem, key: p.key });
+  }
+  wanted.sort((a, b) => (a.groupKey < b.groupKey ? -1 : a.groupKey > b.groupKey ? 1 : 0));
+  for (const w of wanted) ctx.rows.set(w.groupKey, matchRows(ctx.db, w.ecosystem, w.key));
 }
 
 function headFor(ctx: MatchContext, advisory: number): Head {
@@ -229,11 +262,46 @@ function headFor(ctx: MatchContext, advisory: number): Head {
   return head;
 }
 
+/** What explaining one entry for one version gives, shared by every row with that entry and version. */
+interface Explained {
+  evaluation: EntryEvaluation;
+  affectedRange: RangeEvaluation | undefined;
+  /** `reason.ranges`: read-only, shared by the findings that quote it (their JSON is the same). */
+  ranges: MatchReason['ranges'];
+}
+
 interface EntryInfo {
   data: AffectedData;
   entry: PreparedEntry;
   /** The entry's own ecosystem string (with release suffix). */
   ecosystem: string;
+  /** quickVerdict and evaluateEntry by installed version: packages of one scan share versions. */
+  verdicts: Map<string, Verdict>;
+  explained: Map<string, Explained>;
+}
+
+/** Versions remembered per entry; only bounds memory. */
+const VERSION_CACHE_LIMIT = 4096;
+
+function verdictOf(info: EntryInfo, version: string): Verdict {
+  let verdict = info.verdicts.get(version);
+  if (verdict === undefined) {
+    verdict = quickVerdict(info.ecosystem, version, info.entry);
+    if (info.verdicts.size >= VERSION_CACHE_LIMIT) info.verdicts.clear();
+    info.verdicts.set(version, verdict);
+  }
+  return verdict;
+}
+
+function explain(info: EntryInfo, version: string): Explained {
+  let explained = info.explained.get(version);
+  if (explained === undefined) {
+    const evaluation = evaluateEntry(info.ecosystem, version, info.entry);
+    explained = { evaluation, affectedRange: evaluation.ranges.find((r) => r.verdict === 'affected'), ranges: rangeSummary(evaluation.ranges, info.entry.ranges) };
+    if (info.explained.size >= VERSION_CACHE_LIMIT) info.explained.clear();
+    info.explained.set(version, explained);
+  }
+  return explained;
 }
 
 /** The parsed and prepared entry of a row, by (ecosystem column, digest of data): `data` is read only for a new digest. */
@@ -247,7 +315,7 @@ function entryFor(ctx: MatchContext, ecosystemColumn: string, row: MatchRow): En
   if (info === undefined) {
     const data = JSON.parse(affectedDataText(ctx.db, row[0])) as AffectedData;
     const ecosystem = data.ecosystem ?? ecosystemColumn;
-    info = { data, entry: prepareEntry(ecosystem, data), ecosystem };
+    info = { data, entry: prepareEntry(ecosystem, data), ecosystem, verdicts: new Map(), explained: new Map() };
     byDigest.set(row[4], info);
   }
   return info;
@@ -261,6 +329,14 @@ interface Planned {
   /** Ecosystem + name key of the candidate rows. */
   key: string;
   groupKey: string;
+}
+
+/** A row that needs its advisory: affected or unknown (`evaluate`), or listing invalid versions not reported yet. */
+interface Candidate {
+  row: MatchRow;
+  info: EntryInfo;
+  report: boolean;
+  evaluate: boolean;
 }
 
 /** Match packages against the advisory database. */
@@ -277,8 +353,22 @@ export function matchPackages(db: Db, packages: readonly Package[], options: Mat
   }
 }
 
+/** First pass over a package's rows: decide each without building anything, keep those that need their advisory. */
+function candidatesOf(ctx: MatchContext, lookup: Lookup, rows: readonly MatchRow[]): Candidate[] | undefined {
+  let out: Candidate[] | undefined;
+  for (const row of rows) {
+    const release = row[2];
+    if (lookup.release !== undefined && release !== '' && release !== lookup.release) continue;
+    const info = entryFor(ctx, lookup.ecosystem, row);
+    const report = info.entry.invalidListed.length > 0 && !ctx.reported.has(`${row[1]}:${row[3]}`);
+    // Most candidate rows are not affected: decide that without building the explanation.
+    const evaluate = info.data.status === 'undetermined' || verdictOf(info, lookup.version) !== 'not-affected';
+    if (report || evaluate) (out ??= []).push({ row, info, report, evaluate });
+  }
+  return out;
+}
+
 function matchPlanned(ctx: MatchContext, packages: readonly Package[], options: MatchOptions): MatchResult {
-  const db = ctx.db;
   const issues: Issue[] = [];
   const findings: Finding[] = [];
   const subject: Subject = options.subject ?? { type: 'image' };
@@ -290,90 +380,89 @@ function matchPlanned(ctx: MatchContext, packages: readonly Package[], options: 
     issues.push(i);
   };
 
-  // Plan first, so each package key's rows are read once and let go after its last package.
   const plan: Planned[] = uniquePackages(packages).map((pkg) => {
     const lookupIssues: Issue[] = [];
     const lookup = lookupOf(pkg, lookupIssues);
     const key = lookup === undefined ? '' : nameKey(lookup.ecosystem, lookup.name);
     return { pkg, lookup, lookupIssues, key, groupKey: lookup === undefined ? '' : `${lookup.ecosystem}\0${key}` };
   });
-  const uses = new Map<string, number>();
-  for (const p of plan) if (p.lookup !== undefined) uses.set(p.groupKey, (uses.get(p.groupKey) ?? 0) + 1);
 
-  for (const { pkg, lookup, lookupIssues, key, groupKey } of plan) {
-    issues.push(...lookupIssues);
-    if (lookup === undefined) continue;
-    let rows = ctx.rows.get(groupKey);
-    if (rows === undefined) rows = matchRows(db, lookup.ecosystem, key);
-    const left = (uses.get(groupKey) ?? 1) - 1;
-    uses.set(groupKey, left);
-    if (left > 0) ctx.rows.set(groupKey, rows);
-    else ctx.rows.delete(groupKey);
-    // First pass: the rows that need their advisory (affected or unknown, or listing invalid versions)…
-    const candidates: Array<{ row: MatchRow; info: EntryInfo; report: boolean; evaluate: boolean }> = [];
-    for (const row of rows) {
-      const release = row[2];
-      if (lookup.release !== undefined && release !== '' && release !== lookup.release) continue;
-      const info = entryFor(ctx, lookup.ecosystem, row);
-      const report = info.entry.invalidListed.length > 0 && !ctx.reported.has(`${row[1]}:${row[3]}`);
-      // Most candidate rows are not affected: decide that without building the explanation.
-      const evaluate = info.data.status === 'undetermined' || quickVerdict(info.ecosystem, lookup.version, info.entry) !== 'not-affected';
-      if (report || evaluate) candidates.push({ row, info, report, evaluate });
+  // Rounds of packages: read their rows (names in key order), decide every row, read the heads the
+  // remaining rows need (rowid order), then explain and build findings in package order, as before.
+  for (let start = 0; start < plan.length; start += ROUND) {
+    const round = plan.slice(start, start + ROUND);
+    loadRows(ctx, round);
+    const pending: Array<Candidate[] | undefined> = [];
+    const advisories = new Set<number>();
+    for (const p of round) {
+      const candidates = p.lookup === undefined ? undefined : candidatesOf(ctx, p.lookup, ctx.rows.get(p.groupKey) ?? EMPTY_ROWS);
+      pending.push(candidates);
+      if (candidates !== undefined) for (const c of candidates) advisories.add(c.row[1]);
     }
-    if (candidates.length === 0) continue;
-    // …whose heads are read in one statement; second pass in row order, as findings and issues are ordered.
-    loadHeads(ctx, candidates.map((c) => c.row[1]));
-    const hits: Hit[] = [];
-    for (const { row, info, report, evaluate } of candidates) {
-      const { data, entry, ecosystem } = info;
-      const advisory = headFor(ctx, row[1]);
-      if (report) {
-        ctx.reported.add(`${row[1]}:${row[3]}`);
-        if (advisory.withdrawn === null) {
-          for (const bad of entry.invalidListed) {
-            note(issue('vuln-advisory-version', `${advisory.id} lists "${bad}", which is not a valid ${entry.scheme?.id ?? ecosystem} version; it is compared as text only`, advisory.feed));
-          }
-        }
-      }
-      // withdrawn advisories keep no affected rows; the check guards a database written by an older build
-      if (!evaluate || advisory.withdrawn !== null) continue;
-      const evaluation = evaluateEntry(ecosystem, lookup.version, entry);
-      let verdict = evaluation.verdict;
-      const problems = evaluation.problems;
-      if (data.status === 'undetermined') {
-        verdict = 'unknown';
-        problems.push('the distribution has not determined whether this release is affected');
-      }
-      if (verdict === 'not-affected') continue;
-      const affectedRange = evaluation.ranges.find((r) => r.verdict === 'affected');
-      const reason: MatchReason = {
-        advisory: advisory.id,
-        source: advisory.source,
-        feed: advisory.feed,
-        ecosystem,
-        package: data.package ?? key,
-        version: lookup.version,
-        verdict,
-        matchedBy: data.status !== undefined && data.status !== 'fixed' ? 'distro-status' : evaluation.listed ? 'versions' : 'range',
-        scheme: affectedRange?.scheme ?? entry.scheme?.id,
-        ranges: rangeSummary(evaluation.ranges, entry.ranges),
-      };
-      if (affectedRange?.fixed !== undefined) reason.fixed = affectedRange.fixed;
-      if (affectedRange?.lastAffected !== undefined) reason.lastAffected = affectedRange.lastAffected;
-      if (data.status !== undefined) reason.status = data.status;
-      if (data.note !== undefined) reason.note = data.note;
-      if (problems.length > 0) {
-        reason.problems = problems;
-        for (const p of problems) note(issue('vuln-unevaluable', `${advisory.id} for ${packageLabel(pkg)}: ${p}`, advisory.feed, 'The finding is reported with state "unknown"; it is never treated as "not affected".'));
-      }
-      hits.push({ entry: row[3], advisory, reason, urgency: data.urgency });
+    ctx.rows.clear();
+    loadHeads(ctx, advisories);
+    for (let i = 0; i < round.length; i++) {
+      const { pkg, lookup, lookupIssues, key } = round[i] as Planned;
+      issues.push(...lookupIssues);
+      const candidates = pending[i];
+      if (lookup === undefined || candidates === undefined) continue;
+      const hits = explainCandidates(ctx, pkg, lookup, key, candidates, note);
+      if (hits.length === 0) continue;
+      const about = packageFacts(pkg, lookup);
+      for (const group of groupByAlias(hits)) findings.push(buildFinding(pkg, lookup, about, group, subject, issues));
     }
-    if (hits.length === 0) continue;
-    const about = packageFacts(pkg, lookup);
-    for (const group of groupByAlias(hits)) findings.push(buildFinding(pkg, lookup, about, group, subject, issues));
   }
   const withVex = options.vex === undefined ? findings : applyVex(findings, options.vex);
   return { findings: withVex, issues };
+}
+
+/** Second pass, in row order (as findings and issues are ordered): report invalid listed versions, explain hits. */
+function explainCandidates(ctx: MatchContext, pkg: Package, lookup: Lookup, key: string, candidates: readonly Candidate[], note: (i: Issue) => void): Hit[] {
+  const hits: Hit[] = [];
+  for (const { row, info, report, evaluate } of candidates) {
+    const { data, entry, ecosystem } = info;
+    const advisory = headFor(ctx, row[1]);
+    if (report && !ctx.reported.has(`${row[1]}:${row[3]}`)) {
+      ctx.reported.add(`${row[1]}:${row[3]}`);
+      if (advisory.withdrawn === null) {
+        for (const bad of entry.invalidListed) {
+          note(issue('vuln-advisory-version', `${advisory.id} lists "${bad}", which is not a valid ${entry.scheme?.id ?? ecosystem} version; it is compared as text only`, advisory.feed));
+        }
+      }
+    }
+    // withdrawn advisories keep no affected rows; the check guards a database written by an older build
+    if (!evaluate || advisory.withdrawn !== null) continue;
+    const { evaluation, affectedRange, ranges } = explain(info, lookup.version);
+    let verdict = evaluation.verdict;
+    let problems = evaluation.problems;
+    if (data.status === 'undetermined') {
+      verdict = 'unknown';
+      problems = [...problems, 'the distribution has not determined whether this release is affected'];
+    }
+    if (verdict === 'not-affected') continue;
+    const reason: MatchReason = {
+      advisory: advisory.id,
+      source: advisory.source,
+      feed: advisory.feed,
+      ecosystem,
+      package: data.package ?? key,
+      version: lookup.version,
+      verdict,
+      matchedBy: data.status !== undefined && data.status !== 'fixed' ? 'distro-status' : evaluation.listed ? 'versions' : 'range',
+      scheme: affectedRange?.scheme ?? entry.scheme?.id,
+      ranges,
+    };
+    if (affectedRange?.fixed !== undefined) reason.fixed = affectedRange.fixed;
+    if (affectedRange?.lastAffected !== undefined) reason.lastAffected = affectedRange.lastAffected;
+    if (data.status !== undefined) reason.status = data.status;
+    if (data.note !== undefined) reason.note = data.note;
+    if (problems.length > 0) {
+      reason.problems = [...problems];
+      for (const p of problems) note(issue('vuln-unevaluable', `${advisory.id} for ${packageLabel(pkg)}: ${p}`, advisory.feed, 'The finding is reported with state "unknown"; it is never treated as "not affected".'));
+    }
+    hits.push({ entry: row[3], advisory, reason, urgency: data.urgency });
+  }
+  return hits;
 }
 
 /** What every finding of one package says about it, computed once per package. */
@@ -395,11 +484,16 @@ function pushNew(list: string[], value: string): void {
   if (!list.includes(value)) list.push(value);
 }
 
+/** `evidence.severity` without any severity data: one object shared by those findings (read-only). */
+const NO_SEVERITY: Readonly<{ basis: 'none' }> = Object.freeze({ basis: 'none' });
+
 function buildFinding(pkg: Package, lookup: Lookup, about: PackageFacts, group: Hit[], subject: Subject, issues: Issue[]): Finding {
   // ids and related ids in first-seen order, without repeats (a group holds a handful of advisories)
   const ids: string[] = [];
   const related: string[] = [];
-  const reasons: MatchReason[] = [];
+  // arrays the finding keeps are made at their exact size (concat, map, slice): a grown array keeps spare
+  // capacity, and 100,000 findings keep several each
+  const reasons: MatchReason[] = group.length === 1 ? [(group[0] as Hit).reason] : group.map((h) => h.reason);
   let state: 'affected' | 'unknown' = 'unknown';
   const fixed: string[] = [];
   let summary: string | undefined;
@@ -407,7 +501,6 @@ function buildFinding(pkg: Package, lookup: Lookup, about: PackageFacts, group: 
     pushNew(ids, h.advisory.id);
     for (const a of h.advisory.facts.aliases ?? []) pushNew(ids, a);
     for (const r of h.advisory.facts.related ?? []) pushNew(related, r);
-    reasons.push(h.reason);
     if (h.reason.verdict === 'affected') {
       state = 'affected';
       if (h.reason.fixed !== undefined) pushNew(fixed, h.reason.fixed);
@@ -417,8 +510,7 @@ function buildFinding(pkg: Package, lookup: Lookup, about: PackageFacts, group: 
   const primary = primaryId(ids);
   const fixStatus = fixStatusOf(reasons);
   const severity: SeverityVerdict = resolveSeverity(severityInputs(group), issues);
-  const others = ids.filter((id) => id !== primary).sort();
-  others.unshift(primary);
+  const others = ids.length === 1 ? [primary] : [primary].concat(ids.filter((id) => id !== primary).sort());
   const evidence: Record<string, unknown> = {
     state,
     vulnerability: primary,
@@ -426,15 +518,15 @@ function buildFinding(pkg: Package, lookup: Lookup, about: PackageFacts, group: 
     // one object per package, shared by its findings (read-only; JSON output is the same)
     package: about.evidence,
     installedVersion: pkg.version,
-    fixedVersions: fixed,
+    fixedVersions: fixed.slice(),
     fixStatus,
-    severity: severity.basis === 'none' ? { basis: 'none' } : severity,
+    severity: severity.basis === 'none' ? NO_SEVERITY : severity,
     matches: reasons,
   };
-  if (related.length > 0) evidence.related = related.sort();
+  if (related.length > 0) evidence.related = related.sort().slice();
   if (summary !== undefined) evidence.summary = summary;
   const sev: Severity = severity.severity;
-  const title = `${state === 'unknown' ? '[unknown] ' : ''}${primary}${summary === undefined ? '' : `: ${summary.slice(0, 120)}`} (${pkg.name} ${pkg.version})`;
+  const title = joined(state === 'unknown' ? '[unknown] ' : '', primary, summary === undefined ? '' : ': ', summary === undefined ? '' : summary.slice(0, 120), ' (', pkg.name, ' ', pkg.version, ')');
   return {
     id: fingerprint(VULNERABILITY_RULE, subject, `${primary}\0${pkg.ecosystem}\0${pkg.name}\0${pkg.version}`),
     rule: VULNERABILITY_RULE,

@@ -87,6 +87,37 @@ describe('matchPackages', () => {
     expect(a?.subject).toEqual(subject);
   });
 
+  it('matches thousands of packages (several rounds, names repeated across them) exactly as it matches each alone', () => {
+    const rows = db.prepare("SELECT DISTINCT ecosystem, name, release FROM vuln_affected ORDER BY name DESC, ecosystem, release").all() as Array<{ ecosystem: string; name: string; release: string }>;
+    const byIdentity = new Map<string, Package>();
+    const add = (p: Package): void => {
+      byIdentity.set(JSON.stringify(p), p);
+    };
+    const versions = ['0.0.1', '99.0.0'];
+    for (let major = 0; major < 6; major++) for (const minor of [0, 5, 10, 17]) for (const patch of [0, 1]) versions.push(`${major}.${minor}.${patch}`);
+    for (const version of versions) {
+      for (const { ecosystem, name, release } of rows) {
+        if (ecosystem === 'Alpine') add({ ecosystem, name, version: `${version}-r0`, distro: { id: 'alpine', release: release === '' ? '3.18' : release.slice(1) } });
+        else add({ ecosystem, name, version: ecosystem === 'Go' ? `v${version}` : version });
+      }
+    }
+    const packages = [...byIdentity.values()];
+    // more than one round (1,024 packages) of the matcher, with each name in several rounds
+    expect(packages.length).toBeGreaterThan(3 * 1024);
+    const together = matchPackages(db, packages);
+    const findings = [];
+    const issues = new Map<string, unknown>();
+    for (const p of packages) {
+      const alone = matchPackages(db, [p]);
+      findings.push(...alone.findings);
+      for (const i of alone.issues) if (!issues.has(`${i.code}\0${i.message}`)) issues.set(`${i.code}\0${i.message}`, i);
+    }
+    expect(together.findings.length).toBeGreaterThan(1000);
+    expect(together.findings.some((f) => f.evidence['state'] === 'unknown')).toBe(true);
+    expect(together.findings).toEqual(findings);
+    expect(together.issues).toEqual([...issues.values()]);
+  });
+
   it('applies VEX: not_affected suppresses with the justification, under_investigation only annotates', () => {
     const { statements } = parseVex(
       {
