@@ -798,6 +798,8 @@ export async function main(): Promise<void> {
       console.log(`  findings: ${summary.last.findings} (${Object.entries(summary.last.findingsByRule).map(([r, n]) => `${r} ${n}`).join(', ')}), issues: ${summary.last.issues}, JSON report ${mib(summary.last.reportBytes)}`);
     }
     console.log(`inventory: ${rw.last.objects} objects (nodes + pods + workloads + namespaces + services + network policies); baseline parsed ${base.last.objects} items`);
+    // Wall times swing with other work on the machine: the load at the end too, next to the one at the start.
+    console.log(`load average after the runs: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${availableParallelism()} CPUs)`);
 
     const timeOk = rw.ms < TARGET_MS;
     const rssOk = rw.maxRssBytes < TARGET_RSS_BYTES;

@@ -204,7 +204,7 @@ function containersOf(pod: Pod, origin: string | undefined, issues: Issue[], ima
         statusImage: st?.image ?? undefined,
         state: st?.state?.running !== undefined ? 'running' : st?.state?.terminated !== undefined ? 'terminated' : st?.state?.waiting !== undefined ? 'waiting' : 'unknown',
         restartCount: st?.restartCount ?? 0,
-        ports: containerPorts(spec.ports, `Pod ${ns(pod.metadata)}/${pod.metadata.name} container ${spec.name}`, origin, issues),
+        ports: spec.ports === undefined || spec.ports === null || spec.ports.length === 0 ? [] : containerPorts(spec.ports, `Pod ${ns(pod.metadata)}/${pod.metadata.name} container ${spec.name}`, origin, issues),
         restartPolicy: spec.restartPolicy ?? undefined,
       });
     }
@@ -228,5 +228,5 @@ function cachedImage(names: string[], sizeBytes: number, parsed: ImageNames): Ca
     if (ref.digest !== undefined) digests.push(ref.digest);
     else if (ref.tag !== undefined) tags.push(ref);
   }
-  return { names, digests: [...new Set(digests)], tags, sizeBytes };
+  return { names, digests: digests.length > 1 ? [...new Set(digests)] : digests, tags, sizeBytes };
 }

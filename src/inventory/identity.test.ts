@@ -109,6 +109,15 @@ describe('identityCheck', () => {
     expect(expectSound(z.string().refine((s) => s !== 'no'), 'x')).toBe(false);
   });
 
+  it('generates sound code for keys that are not identifiers and for nested arrays of objects', () => {
+    const odd = z.looseObject({ 'a-b': z.string(), 'it"s\\': z.number().optional(), nested: z.array(z.looseObject({ 'x.y': z.boolean(), deeper: z.array(z.array(z.string())).nullish() })).nullish() });
+    expect(expectSound(odd, { 'a-b': 'x', 'it"s\\': 1, nested: [{ 'x.y': true, deeper: [['a'], []] }] })).toBe(true);
+    expect(expectSound(odd, { 'a-b': 'x', nested: [{ 'x.y': 'no' }] })).toBe(false);
+    expect(expectSound(odd, { 'a-b': 'x', nested: [{ 'x.y': true, deeper: [['a', 1]] }] })).toBe(false);
+    expect(expectSound(odd, { 'it"s\\': 1 })).toBe(false);
+    expect(expectSound(odd, { 'a-b': 'x', 'it"s\\': '1' })).toBe(false);
+  });
+
   it('decides checks as zod does: quick sufficient conditions, zod itself otherwise', () => {
     const name = z.string().min(2);
     expect(expectSound(name, 'ab')).toBe(true);

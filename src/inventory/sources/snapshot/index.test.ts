@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -205,6 +205,21 @@ describe('snapshot source on bad input', () => {
   it('throws InputError for a directory without snapshot files', async () => {
     const root = dir({ 'readme.txt': 'x' });
     await expect(loadSnapshot({ path: root })).rejects.toThrow(/No \.json, \.yaml or \.yml files/);
+  });
+
+  it('reads files in order as readFile decodes them: UTF-8, invalid bytes, files larger and smaller than the one before', async () => {
+    const big = { ...pod('b'), metadata: { name: 'b', namespace: 'default', labels: { owner: 'café ✓ 漢字', padding: 'x'.repeat(200_000) } } };
+    const root = dir({ 'a.json': JSON.stringify(pod('a')), 'b.json': JSON.stringify(big), 'c.json': JSON.stringify(pod('c')), 'd.yaml': 'kind: Pod\nmetadata: {name: d}\nspec: {containers: [{name: c, image: nginx}]}\n' });
+    // A label value with a byte that is not UTF-8: decoded to U+FFFD, as readFile(…, 'utf8') does.
+    const [head, tail] = JSON.stringify({ ...pod('e'), metadata: { name: 'e', labels: { v: '@' } } }).split('@');
+    writeFileSync(join(root, 'e.json'), Buffer.concat([Buffer.from(head ?? ''), Buffer.from([0xff]), Buffer.from(tail ?? '')]));
+    const result = await loadSnapshot({ path: root, displayRoot: 'snap' });
+    expect(result.issues).toEqual([]);
+    expect(result.objects.Pod.map((p) => p.metadata.name)).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(result.objects.Pod[1]?.metadata.labels?.owner).toBe('café ✓ 漢字');
+    expect(result.objects.Pod[4]?.metadata.labels?.v).toBe((JSON.parse(readFileSync(join(root, 'e.json'), 'utf8')) as { metadata: { labels: { v: string } } }).metadata.labels.v);
+    expect(result.objects.Pod[4]?.metadata.labels?.v).toBe('\ufffd');
+    expect(result.objects.Pod.map((p) => result.origins.get(p))).toEqual(['snap/a.json $', 'snap/b.json $', 'snap/c.json $', 'snap/d.yaml:1', 'snap/e.json $']);
   });
 
   it('stops at the abort signal', async () => {

@@ -1,6 +1,6 @@
 import { fingerprint, type Finding } from '../../../core/finding.js';
 import { formatImageReference, type ImageReference } from '../../../core/image-ref.js';
-import type { Inventory, NodeInfo, PodInfo } from '../../../core/inventory.js';
+import type { Inventory, NodeInfo } from '../../../core/inventory.js';
 import { issue, type Issue } from '../../../core/issue.js';
 import { NSA, type Check, type CheckContext, type CheckResult } from '../../check.js';
 import { formatBytes } from '../../../core/format.js';
@@ -29,15 +29,37 @@ function run(inventory: Inventory, context: CheckContext): CheckResult {
     return { findings: [], issues };
   }
   const sandbox = context.sandboxImages.map(globToRegExp);
-  const podsByNode = new Map<string, PodInfo[]>();
+  // One pass over the containers: what each node uses (digests and tag keys), and its pod count.
+  const tagKeys = new Map<ImageReference, string | undefined>();
+  const keyOf = (ref: ImageReference): string | undefined => {
+    let key = tagKeys.get(ref);
+    if (key === undefined && !tagKeys.has(ref)) {
+      key = tagKey(ref);
+      tagKeys.set(ref, key);
+    }
+    return key;
+  };
+  const usedOn = new Map<string, NodeUse>();
   for (const pod of inventory.pods) {
     if (pod.nodeName === undefined) continue;
-    const list = podsByNode.get(pod.nodeName) ?? [];
-    list.push(pod);
-    podsByNode.set(pod.nodeName, list);
+    let use = usedOn.get(pod.nodeName);
+    if (use === undefined) {
+      use = { digests: new Set(), tags: new Set(), pods: 0 };
+      usedOn.set(pod.nodeName, use);
+    }
+    use.pods++;
+    for (const c of pod.containers) {
+      if (c.running !== undefined) use.digests.add(c.running.digest);
+      if (c.ref !== undefined) {
+        if (c.ref.digest !== undefined) use.digests.add(c.ref.digest);
+        const key = keyOf(c.ref);
+        if (key !== undefined) use.tags.add(key);
+      }
+      if (c.statusImage?.startsWith('sha256:') === true) use.digests.add(c.statusImage);
+    }
   }
   // Nodes cache the same images: decide "sandbox image?" once per distinct name (an image is one
-  // when any of its names is), and compute each parsed reference's tag key once.
+  // when any of its names is), and format each shared parsed reference once.
   const sandboxed = new Map<string, boolean>();
   const isSandbox = (names: string[]): boolean => {
     for (const name of names) {
@@ -50,40 +72,43 @@ function run(inventory: Inventory, context: CheckContext): CheckResult {
     }
     return false;
   };
-  const tagKeys = new Map<ImageReference, string | undefined>();
-  const keyOf = (ref: ImageReference): string | undefined => {
-    if (tagKeys.has(ref)) return tagKeys.get(ref);
-    const key = tagKey(ref);
-    tagKeys.set(ref, key);
-    return key;
+  const displays = new Map<ImageReference, string>();
+  const displayOf = (ref: ImageReference): string => {
+    let display = displays.get(ref);
+    if (display === undefined) {
+      display = formatImageReference(ref);
+      displays.set(ref, display);
+    }
+    return display;
   };
+  const none: NodeUse = { digests: new Set(), tags: new Set(), pods: 0 };
   const findings: Finding[] = [];
-  for (const node of inventory.nodes) findings.push(...staleOnNode(node, podsByNode.get(node.name) ?? [], isSandbox, keyOf));
+  for (const node of inventory.nodes) staleOnNode(node, usedOn.get(node.name) ?? none, { isSandbox, keyOf, displayOf }, findings);
   return { findings, issues };
 }
 
-function staleOnNode(node: NodeInfo, pods: PodInfo[], isSandbox: (names: string[]) => boolean, keyOf: (ref: ImageReference) => string | undefined): Finding[] {
-  const digests = new Set<string>();
-  const tags = new Set<string>();
-  for (const pod of pods) {
-    for (const c of pod.containers) {
-      if (c.running !== undefined) digests.add(c.running.digest);
-      if (c.ref !== undefined) {
-        if (c.ref.digest !== undefined) digests.add(c.ref.digest);
-        const key = keyOf(c.ref);
-        if (key !== undefined) tags.add(key);
-      }
-      if (c.statusImage !== undefined) {
-        if (c.statusImage.startsWith('sha256:')) digests.add(c.statusImage);
-      }
-    }
-  }
-  const findings: Finding[] = [];
+interface NodeUse {
+  digests: Set<string>;
+  tags: Set<string>;
+  pods: number;
+}
+
+interface Lookups {
+  isSandbox: (names: string[]) => boolean;
+  keyOf: (ref: ImageReference) => string | undefined;
+  displayOf: (ref: ImageReference) => string;
+}
+
+function isUsed(image: NodeInfo['images'][number], use: NodeUse, keyOf: Lookups['keyOf']): boolean {
+  for (const d of image.digests) if (use.digests.has(d)) return true;
+  for (const t of image.tags) if (use.tags.has(keyOf(t) ?? '')) return true;
+  return false;
+}
+
+function staleOnNode(node: NodeInfo, use: NodeUse, { isSandbox, keyOf, displayOf }: Lookups, findings: Finding[]): void {
   for (const image of node.images) {
-    if (isSandbox(image.names)) continue;
-    const used = image.digests.some((d) => digests.has(d)) || image.tags.some((t) => tags.has(keyOf(t) ?? ''));
-    if (used) continue;
-    const display = image.tags[0] === undefined ? (image.names[0] ?? '<untagged>') : formatImageReference(image.tags[0]);
+    if (isSandbox(image.names) || isUsed(image, use, keyOf)) continue;
+    const display = image.tags[0] === undefined ? (image.names[0] ?? '<untagged>') : displayOf(image.tags[0]);
     const subject = { type: 'image' as const, node: node.name, image: display };
     findings.push({
       id: fingerprint('stale-image', subject, image.digests[0] ?? image.names.join(',')),
@@ -97,10 +122,9 @@ function staleOnNode(node: NodeInfo, pods: PodInfo[], isSandbox: (names: string[
         names: image.names,
         digests: image.digests,
         sizeBytes: image.sizeBytes,
-        podsOnNode: pods.length,
+        podsOnNode: use.pods,
       },
       remediation: `Remove it from the node's image cache: "runwarden clean" on the node, or "crictl rmi ${display}".`,
     });
   }
-  return findings;
 }
