@@ -10,9 +10,13 @@
  *
  * Baselines measured in the same run: a one-shot `runwarden scan` of the same snapshot from files (a child, for
  * its wall time and peak RSS) against the service's first scan through the watch path; `/healthz` (no work)
- * against the findings page, under the same load generator (16 concurrent keep-alive clients).
+ * against the findings page, under the same load generator (16 concurrent keep-alive clients, node:http).
+ * The rescans' mode (incremental or full, and why) and wall time come from the service's `scan finished` log
+ * lines; the findings page is measured while the service is idle and again during a full rescan (a Node
+ * relabelled), and both are printed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Agent, request } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -73,25 +77,59 @@ async function baselineScan(dir: string): Promise<{ ms: number; peak: number }> 
   });
 }
 
-/** p50/p99 of GETs to `url` with CONCURRENCY workers. */
-async function load(url: string): Promise<{ p50: number; p99: number; rps: number }> {
+/**
+ * p50/p99 of GETs to `url` with CONCURRENCY workers over keep-alive connections (node:http, as autocannon
+ * does: fetch costs the load generator several times the server's CPU per request on these shared cores).
+ */
+async function load(url: string, requests = REQUESTS): Promise<{ p50: number; p99: number; rps: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const get = (): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const s = performance.now();
+      request(url, { agent }, (res) => {
+        res.on('data', () => undefined);
+        res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - s) : reject(new Error(`${url}: ${res.statusCode}`))));
+      })
+        .on('error', reject)
+        .end();
+    });
   const times: number[] = [];
   let next = 0;
   const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < REQUESTS) {
-        next++;
-        const s = performance.now();
-        const res = await fetch(url);
-        await res.arrayBuffer();
-        if (!res.ok) throw new Error(`${url}: ${res.status}`);
-        times.push(performance.now() - s);
-      }
-    }),
-  );
+  try {
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < requests) {
+          next++;
+          times.push(await get());
+        }
+      }),
+    );
+  } finally {
+    agent.destroy();
+  }
   times.sort((a, b) => a - b);
   return { p50: times[Math.floor(times.length * 0.5)] ?? 0, p99: times[Math.floor(times.length * 0.99)] ?? 0, rps: (times.length * 1000) / (performance.now() - t0) };
+}
+
+/** The service's `scan finished` log lines (JSON) from `offset` on. */
+function scansLogged(log: string, offset = 0): Array<{ mode?: string; ms?: number; why?: string; namespaces?: number; reason?: string }> {
+  return log
+    .slice(offset)
+    .split('\n')
+    .filter((l) => l.includes('"scan finished"'))
+    .map((l) => {
+      try {
+        return JSON.parse(l) as { mode?: string; ms?: number };
+      } catch {
+        return {};
+      }
+    });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -184,16 +222,37 @@ export async function main(): Promise<void> {
     const bare = (d: string | undefined): string => (d === undefined ? '' : d.slice(d.lastIndexOf('sha256:')));
     const newDigest = pods.map(digestOf).find((d) => d !== undefined && !before.includes(bare(d))) ?? '';
     const wanted = bare(newDigest);
+    const changesScans = scansLogged(log);
+    const incremental = changesScans.filter((l) => l.mode === 'incremental');
+    console.log(`rescans so far: ${changesScans.length} (${incremental.length} incremental, median ${ms(median(incremental.map((l) => l.ms ?? 0)))}; full: ${changesScans.filter((l) => l.mode === 'full').map((l) => `${l.why ?? '?'} ${ms(l.ms ?? 0)}`).join(', ')})`);
+    const logAt = log.length;
+    const cpuBefore = cpuOf(pid);
     const t2 = performance.now();
     api.push('/api/v1/pods', { type: 'MODIFIED', object: changed(target, newDigest, 9000) });
     await until(async () => JSON.stringify(await json(detailUrl)).includes(wanted), 600_000, 'the change in the API');
     const reflectMs = performance.now() - t2;
-    console.log(`one change with an already-analysed image reflected in the API after ${ms(reflectMs)} (2 s debounce + rescan of the in-memory inventory)`);
+    const reflectScan = scansLogged(log, logAt)[0];
+    console.log(
+      `one change with an already-analysed image reflected in the API after ${ms(reflectMs)} (watch debounce + ${reflectScan?.mode ?? '?'} rescan of ${ms(reflectScan?.ms ?? 0)} wall, service CPU ${ms(cpuOf(pid) - cpuBefore)}); load average ${loadavg()[0]?.toFixed(2)}`,
+    );
 
     const ns = raw.objects.Namespace[3]?.metadata.name ?? 'default';
     const health = await load(`${url}/healthz`);
     const page = await load(`${url}/api/v1/findings?severity=medium&namespace=${encodeURIComponent(ns)}&limit=100`);
-    console.log(`API, ${CONCURRENCY} concurrent clients × ${REQUESTS} requests: /healthz p50 ${ms(health.p50)} p99 ${ms(health.p99)}; filtered findings page p50 ${ms(page.p50)} p99 ${ms(page.p99)} (${page.rps.toFixed(0)} req/s); p99 ratio ×${(page.p99 / health.p99).toFixed(2)}`);
+    console.log(`API while idle, ${CONCURRENCY} concurrent clients × ${REQUESTS} requests: /healthz p50 ${ms(health.p50)} p99 ${ms(health.p99)}; filtered findings page p50 ${ms(page.p50)} p99 ${ms(page.p99)} (${page.rps.toFixed(0)} req/s); p99 ratio ×${(page.p99 / health.p99).toFixed(2)}; load average ${loadavg()[0]?.toFixed(2)}`);
+
+    // The same page while a full rescan runs (a Node's labels change: cluster-scoped, so not incremental).
+    const node = raw.objects.Node[0] as unknown as Record<string, unknown> & { metadata: Record<string, unknown> };
+    const fullAt = log.length;
+    api.push('/api/v1/nodes', { type: 'MODIFIED', object: withVersion({ ...node, metadata: { ...node.metadata, labels: { ...(node.metadata.labels as Record<string, string>), 'bench/relabel': 'x' } } }, '9001') });
+    await until(() => log.slice(fullAt).includes('"scan started"'), 60_000, 'the full rescan to start');
+    const during = await load(`${url}/api/v1/findings?severity=medium&namespace=${encodeURIComponent(ns)}&limit=100`, REQUESTS / 2);
+    const overlapped = !log.slice(fullAt).includes('"scan finished"');
+    await until(() => log.slice(fullAt).includes('"scan finished"'), 600_000, 'the full rescan to finish');
+    const fullScan = scansLogged(log, fullAt)[0];
+    console.log(
+      `API during a full rescan (${fullScan?.mode ?? '?'}, ${ms(fullScan?.ms ?? 0)}${overlapped ? ', still running when the load ended' : ', finished before the load ended'}): findings page × ${REQUESTS / 2} p50 ${ms(during.p50)} p99 ${ms(during.p99)} (${during.rps.toFixed(0)} req/s)`,
+    );
     const end = memoryOf(pid);
     console.log(`service CPU ${ms(cpuOf(pid))}, RSS ${mib(end.rss)}, peak RSS ${mib(end.peak)}; load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     child.kill('SIGTERM');

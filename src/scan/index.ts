@@ -47,6 +47,8 @@ export interface ScanOptions {
   sandboxImages?: string[] | undefined;
   /** Rule ids to run; undefined = all. */
   rules?: string[] | undefined;
+  /** The policy checks (default: policy/registry.ts); the incremental rescan (incremental.ts) wraps them. */
+  checks?: readonly Check[] | undefined;
   /** Registry allow-list, Pod Security version/level. */
   policy?: PolicySettings | undefined;
   /** Accepted findings (settings file `exceptions`); annotations on objects are always honoured. */
@@ -140,6 +142,7 @@ export async function scan(options: ScanOptions): Promise<ScanOutcome> {
     sandboxImages: [...DEFAULT_SANDBOX_IMAGES, ...(options.sandboxImages ?? [])],
     now: options.now ?? new Date(),
     rules: options.rules,
+    checks: options.checks,
     policy: options.policy,
     exceptions: options.exceptions,
     nodeReports: raw.nodeReports,
@@ -222,9 +225,20 @@ export function scanInventory(inventory: Inventory, options: ScanInventoryOption
 
 /** Worst first, then by rule and subject; the subject path is computed once per finding, not per comparison. */
 function sortFindings(findings: Finding[]): Finding[] {
-  const keyed = findings.map((f) => ({ f, path: subjectPath(f.subject) }));
+  const keyed = findings.map((f) => ({ f, path: pathOf(f.subject) }));
   keyed.sort((a, b) => compareSeverity(a.f.severity, b.f.severity) || collator.compare(a.f.rule, b.f.rule) || collator.compare(a.path, b.path));
   return keyed.map((k) => k.f);
+}
+
+/** Subject paths per subject object: a service's incremental rescan (incremental.ts) sorts mostly the same findings again. */
+const paths = new WeakMap<Finding['subject'], string>();
+function pathOf(subject: Finding['subject']): string {
+  let path = paths.get(subject);
+  if (path === undefined) {
+    path = subjectPath(subject);
+    paths.set(subject, path);
+  }
+  return path;
 }
 
 /** localeCompare's order, without building a collator per comparison. */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { fingerprint } from '../core/finding.js';
 import type { ScanReport } from '../core/report.js';
 import { AppError } from '../core/errors.js';
-import { snapshotSource } from '../inventory/sources/snapshot/index.js';
+import { loadSnapshot, snapshotSource } from '../inventory/sources/snapshot/index.js';
 import { demoSnapshotPath } from '../paths.js';
 import { openDatabase } from '../store/db.js';
 import { sqliteExecutor } from './history/sqlite.js';
@@ -58,6 +58,41 @@ describe('Monitor', () => {
     expect((await store.scans()).map((s) => s.reason)).toEqual(['interval']);
     expect((await store.findings({ state: 'fixed' })).items).toEqual([]);
     await store.close();
+  });
+
+  it('rescans a watched change incrementally, and the history of it equals that of a full rescan', async () => {
+    const raw = await loadSnapshot({ path: demoSnapshotPath() });
+    const deployments = [...raw.objects.Deployment];
+    // An informer-like source: unchanged objects keep their identity.
+    const source = { id: 'kubernetes', load: () => Promise.resolve({ ...raw, objects: { ...raw.objects, Deployment: [...deployments] } }) };
+    const lines: Array<Record<string, unknown>> = [];
+    const run = async (reason: string, store: HistoryStore): Promise<Monitor> => {
+      const monitor = new Monitor({ scan: { source }, history: store, log: (_level, message, fields) => lines.push({ message, ...fields }) });
+      await monitor.trigger('startup');
+      // The Deployment's pod template turns privileged (a MODIFIED event replaces the object).
+      const at = deployments.findIndex((d) => d.metadata.namespace === 'storefront');
+      const original = deployments[at];
+      const copy = structuredClone(original) as unknown as { spec: { template: { spec: { containers: Array<{ securityContext?: unknown }> } } } };
+      for (const c of copy.spec.template.spec.containers) c.securityContext = { privileged: true };
+      deployments[at] = copy as unknown as (typeof deployments)[number];
+      await monitor.trigger(reason);
+      if (original !== undefined) deployments[at] = original;
+      return monitor;
+    };
+    const incremental = history();
+    await run('pod-modified: storefront/x', incremental);
+    expect(lines.filter((l) => l.message === 'scan finished').map((l) => l.mode)).toEqual(['full', 'incremental']);
+    const full = history();
+    await run('interval', full);
+    expect(lines.filter((l) => l.message === 'scan finished').map((l) => l.mode)).toEqual(['full', 'incremental', 'full', 'full']);
+    const open = async (store: HistoryStore): Promise<string[]> => (await store.findings({ limit: 1000 })).items.map((f) => `${f.fingerprint} ${JSON.stringify(f.finding)}`).sort();
+    expect(await open(incremental)).toEqual(await open(full));
+    const [a] = await incremental.scans({ limit: 1 });
+    const [b] = await full.scans({ limit: 1 });
+    expect(a?.opened).toBeGreaterThan(0);
+    expect([a?.opened, a?.fixed, a?.findings, a?.summary]).toEqual([b?.opened, b?.fixed, b?.findings, b?.summary]);
+    await incremental.close();
+    await full.close();
   });
 
   it('makes sortable scan ids', () => {

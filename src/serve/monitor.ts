@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { AppError, errorMessage } from '../core/errors.js';
 import type { Inventory } from '../core/inventory.js';
 import type { ScanReport } from '../core/report.js';
-import { scan, type ScanOptions } from '../scan/index.js';
+import { IncrementalScanner } from '../scan/incremental.js';
+import type { ScanOptions } from '../scan/index.js';
 import type { HistoryStore, ScanDiff } from './history/store.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
@@ -49,6 +50,7 @@ export class Monitor {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private lastPrune = 0;
+  private readonly scanner: IncrementalScanner;
   latest: Latest | undefined;
   lastError: string | undefined;
   scansRun = 0;
@@ -57,6 +59,7 @@ export class Monitor {
     this.options = options;
     this.now = options.now ?? (() => new Date());
     this.log = options.log ?? silentLogger;
+    this.scanner = new IncrementalScanner(options.scan);
   }
 
   /** Ask for a scan. Returns once the scan that covers this trigger has finished. */
@@ -125,10 +128,13 @@ export class Monitor {
     const timer = performance.now();
     if (this.controller.signal.aborted) this.controller = new AbortController();
     this.log('info', 'scan started', { scan: id, reason });
-    let outcome: Awaited<ReturnType<typeof scan>>;
+    let outcome: Awaited<ReturnType<IncrementalScanner['scan']>>;
     try {
-      outcome = await scan({ ...this.options.scan, now: startedAt, signal: this.controller.signal });
+      // A watched change may be rescanned incrementally (scan/incremental.ts: the same report, recomputing what
+      // the change can affect); the schedule, startup and DB updates are full scans.
+      outcome = await this.scanner.scan({ now: startedAt, signal: this.controller.signal, full: reason.split(',').every(isWatchedChange) ? undefined : primaryReason(reason) });
     } catch (error) {
+      this.scanner.reset();
       const finishedAt = this.now();
       this.lastError = errorMessage(error);
       metrics?.scanDuration.observe({ reason: primaryReason(reason), outcome: 'failed' }, (performance.now() - timer) / 1000);
@@ -144,6 +150,8 @@ export class Monitor {
     try {
       diff = await this.options.history.recordScan({ id, startedAt, finishedAt, reason, report: outcome.report });
     } catch (error) {
+      // The history did not take this scan: the next one is full, so its diff is against what is stored.
+      this.scanner.reset();
       this.lastError = errorMessage(error);
       metrics?.scanDuration.observe({ reason: primaryReason(reason), outcome: 'failed' }, (performance.now() - timer) / 1000);
       this.historyFailed(error);
@@ -154,7 +162,8 @@ export class Monitor {
     this.latest = { scanId: id, finishedAt, inventory: outcome.inventory, report: outcome.report };
     metrics?.scanDuration.observe({ reason: primaryReason(reason), outcome: 'ok' }, (performance.now() - timer) / 1000);
     metrics?.updateFromScan(outcome.report, outcome.inventory, finishedAt);
-    this.log('info', 'scan finished', { scan: id, reason, findings: diff.scan.findings, opened: diff.opened.length, fixed: diff.fixed.length, issues: outcome.report.issues.length });
+    const plan = outcome.plan.mode === 'full' ? { mode: 'full', why: outcome.plan.why } : { mode: 'incremental', namespaces: outcome.plan.namespaces.length };
+    this.log('info', 'scan finished', { scan: id, reason, ...plan, ms: Math.round(performance.now() - timer), findings: diff.scan.findings, opened: diff.opened.length, fixed: diff.fixed.length, issues: outcome.report.issues.length });
     if (this.options.onDiff !== undefined) {
       try {
         await this.options.onDiff(diff, this.latest);
@@ -187,6 +196,11 @@ export class Monitor {
 /** Sortable and unique: `20261128T193000Z-3fa2c1`. */
 export function scanId(at: Date): string {
   return `${at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')}-${randomBytes(3).toString('hex')}`;
+}
+
+/** A watch trigger (`new-digest: …`, `pod-modified: ns/name`, `networkpolicy-added: …`), as opposed to startup, the schedule or a DB update. */
+function isWatchedChange(reason: string): boolean {
+  return /^(new-digest|[a-z]+-(added|modified|deleted)):/.test(reason.trim());
 }
 
 /** The metric label of a coalesced reason list: its first reason's kind (`pod-change: shop/web` → `pod-change`). */

@@ -152,20 +152,17 @@ export class HistoryStore {
   /** Store a finished scan and return what changed since the previous one. */
   async recordScan(input: { id: string; startedAt: Date; finishedAt: Date; reason: string; report: ScanReport }): Promise<ScanDiff> {
     const at = input.finishedAt.toISOString();
-    const active = input.report.findings.filter((f) => f.suppression === undefined);
-    const current = new Map<string, { finding: Finding; detail: string; hash: string }>();
-    for (const f of active) {
-      if (current.has(f.id)) continue;
-      const detail = JSON.stringify(f);
-      current.set(f.id, { finding: f, detail, hash: createHash('sha256').update(detail).digest('hex').slice(0, 16) });
+    const current = new Map<string, { finding: Finding; hash: string }>();
+    for (const f of input.report.findings) {
+      if (f.suppression !== undefined || current.has(f.id)) continue;
+      current.set(f.id, { finding: f, hash: detailHash(f) });
     }
     return this.sql.transaction(async (tx) => {
-      const open = await tx.all<FindingRow & { detail_hash: string }>(
-        `SELECT ${FINDING_COLUMNS}, f.detail_hash FROM history_spans s JOIN history_findings f ON f.fingerprint = s.fingerprint WHERE s.closed_at IS NULL`,
-      );
-      const openByFp = new Map(open.map((r) => [r.fingerprint, r]));
+      // Only the keys of the open findings: the full rows are read for the ones fixed now.
+      const open = await tx.all<{ fingerprint: string; detail_hash: string }>('SELECT s.fingerprint, f.detail_hash FROM history_spans s JOIN history_findings f ON f.fingerprint = s.fingerprint WHERE s.closed_at IS NULL');
+      const openByFp = new Map(open.map((r) => [r.fingerprint, r.detail_hash]));
       const opened: Finding[] = [];
-      const upserts: SqlValue[][] = [];
+      const upserts: Array<{ finding: Finding; hash: string }> = [];
       const spans: SqlValue[][] = [];
       for (const [fp, c] of current) {
         const was = openByFp.get(fp);
@@ -173,9 +170,18 @@ export class HistoryStore {
           opened.push(c.finding);
           spans.push([fp, at, input.id]);
         }
-        if (was === undefined || was.detail_hash !== c.hash) upserts.push(findingRow(c.finding, c.detail, c.hash, at));
+        if (was === undefined || was !== c.hash) upserts.push(c);
       }
-      const fixed = open.filter((r) => !current.has(r.fingerprint)).map((r) => toStored({ ...r, closed_at: at }));
+      const gone = open.filter((r) => !current.has(r.fingerprint)).map((r) => r.fingerprint);
+      const fixed: StoredFinding[] = [];
+      for (let i = 0; i < gone.length; i += 500) {
+        const chunk = gone.slice(i, i + 500);
+        const rows = await tx.all<FindingRow>(
+          `SELECT ${FINDING_COLUMNS} FROM history_spans s JOIN history_findings f ON f.fingerprint = s.fingerprint WHERE s.closed_at IS NULL AND s.fingerprint IN (${chunk.map(() => '?').join(', ')})`,
+          chunk,
+        );
+        for (const r of rows) fixed.push(toStored({ ...r, closed_at: at }));
+      }
       const summary = input.report.summary;
       await tx.run('INSERT INTO history_scans (id, started_at, finished_at, reason, source, status, error, findings, opened, fixed, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
         input.id,
@@ -190,14 +196,17 @@ export class HistoryStore {
         fixed.length,
         JSON.stringify(summary),
       ]);
-      await insertMany(
-        tx,
-        'INSERT INTO history_findings (fingerprint, rule, kind, severity, severity_rank, title, namespace, workload, subject_path, detail, detail_hash, first_seen)',
-        12,
-        upserts,
-        // first_seen stays the first sighting ever; everything else is the finding as last seen.
-        'ON CONFLICT (fingerprint) DO UPDATE SET rule = excluded.rule, kind = excluded.kind, severity = excluded.severity, severity_rank = excluded.severity_rank, title = excluded.title, namespace = excluded.namespace, workload = excluded.workload, subject_path = excluded.subject_path, detail = excluded.detail, detail_hash = excluded.detail_hash',
-      );
+      // Serialised a batch at a time: a first scan of 30,000 findings would otherwise hold every detail at once.
+      for (let i = 0; i < upserts.length; i += 2000) {
+        await insertMany(
+          tx,
+          'INSERT INTO history_findings (fingerprint, rule, kind, severity, severity_rank, title, namespace, workload, subject_path, detail, detail_hash, first_seen)',
+          12,
+          upserts.slice(i, i + 2000).map((c) => findingRow(c.finding, JSON.stringify(c.finding), c.hash, at)),
+          // first_seen stays the first sighting ever; everything else is the finding as last seen.
+          'ON CONFLICT (fingerprint) DO UPDATE SET rule = excluded.rule, kind = excluded.kind, severity = excluded.severity, severity_rank = excluded.severity_rank, title = excluded.title, namespace = excluded.namespace, workload = excluded.workload, subject_path = excluded.subject_path, detail = excluded.detail, detail_hash = excluded.detail_hash',
+        );
+      }
       await insertMany(tx, 'INSERT INTO history_spans (fingerprint, opened_at, opened_scan)', 3, spans, 'ON CONFLICT (fingerprint, opened_at) DO NOTHING');
       for (let i = 0; i < fixed.length; i += 500) {
         const chunk = fixed.slice(i, i + 500).map((f) => f.fingerprint);
@@ -390,6 +399,21 @@ export class HistoryStore {
   close(): Promise<void> {
     return this.sql.close();
   }
+}
+
+/**
+ * The detail hash of a finding (what decides whether its stored row is rewritten), memoised per finding object:
+ * an incremental rescan hands the unchanged findings back as the same objects, so they are not serialised again.
+ * Findings are not mutated once in a report.
+ */
+const hashes = new WeakMap<Finding, string>();
+function detailHash(f: Finding): string {
+  let hash = hashes.get(f);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(JSON.stringify(f)).digest('hex').slice(0, 16);
+    hashes.set(f, hash);
+  }
+  return hash;
 }
 
 function findingRow(f: Finding, detail: string, hash: string, at: string): SqlValue[] {

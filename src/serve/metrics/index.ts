@@ -90,7 +90,22 @@ export class ServeMetrics {
 /** Image reference → the worst lifecycle verdict any finding on it gives. */
 export function imageVerdicts(report: ScanReport, inventory: Inventory): Map<string, 'end-of-life' | 'outdated' | 'unflagged'> {
   const out = new Map<string, 'end-of-life' | 'outdated' | 'unflagged'>();
-  for (const pod of inventory.pods) for (const c of pod.containers) out.set(c.ref === undefined ? c.image : formatImageReference(c.ref), 'unflagged');
+  // Containers share parsed references (one per distinct image string): format each once.
+  const formatted = new Map<object, string>();
+  for (const pod of inventory.pods) {
+    for (const c of pod.containers) {
+      if (c.ref === undefined) {
+        out.set(c.image, 'unflagged');
+        continue;
+      }
+      let name = formatted.get(c.ref);
+      if (name === undefined) {
+        name = formatImageReference(c.ref);
+        formatted.set(c.ref, name);
+      }
+      out.set(name, 'unflagged');
+    }
+  }
   for (const f of report.findings) {
     if (f.suppression !== undefined || f.subject.image === undefined || !out.has(f.subject.image)) continue;
     if (f.kind === 'end-of-life') out.set(f.subject.image, 'end-of-life');

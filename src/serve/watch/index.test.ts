@@ -134,6 +134,27 @@ describe.skipIf(skipReason !== undefined)(`watched inventory (replayed API serve
     expect(reasons[1]).toBe('pod-deleted: shop/web-1');
   });
 
+  it('replayed: a lone change fires after the short quiet debounce; changes soon after wait the full debounce and make one trigger', async () => {
+    api.setList(PODS, [web('100')], '100');
+    const w = await start({ debounceMs: 1500, quietDebounceMs: 20 });
+    const fired: Array<{ reason: string; at: number }> = [];
+    w.onChange((reason) => fired.push({ reason, at: Date.now() }));
+    await until('the watch', () => api.watchRequests(PODS).length >= 1);
+    const t0 = Date.now();
+    api.push(PODS, { type: 'MODIFIED', object: web('101', 'nginx:1.28', 'd') });
+    await until('the first trigger', () => fired.length > 0);
+    expect(fired[0]!.at - t0).toBeLessThan(1000);
+    // a burst right after: one trigger for both, after the full window
+    const t1 = Date.now();
+    api.push(PODS, { type: 'MODIFIED', object: web('102', 'nginx:1.29', 'e') });
+    api.push(PODS, { type: 'ADDED', object: api2('103') });
+    await until('the burst trigger', () => fired.length > 1);
+    expect(fired[1]!.at - t1).toBeGreaterThanOrEqual(1400);
+    expect(fired[1]!.reason).toBe(`new-digest: shop/web-1 ${digest('e')} (+1 more)`);
+    await new Promise((r) => setTimeout(r, 1600));
+    expect(fired).toHaveLength(2);
+  });
+
   it('replayed: a forbidden kind becomes an issue and is left out of the complete kinds', async () => {
     api.setListStatus('/apis/rbac.authorization.k8s.io/v1/roles', 403, 'roles.rbac.authorization.k8s.io is forbidden: User "watcher" cannot list resource "roles"');
     const w = await start();

@@ -30,6 +30,11 @@ export interface WatchOptions extends KubeconfigOptions {
   staleAfterMs?: number | undefined;
   /** Changes within this window make one trigger (default 2 s). */
   debounceMs?: number | undefined;
+  /**
+   * A change after a quiet period (no trigger within `debounceMs`) fires after this long (default 200 ms),
+   * so a lone change shows quickly; a burst (a rollout) still waits `debounceMs` per trigger.
+   */
+  quietDebounceMs?: number | undefined;
   log: Logger;
   metrics?: ServeMetrics | undefined;
   now?: (() => number) | undefined;
@@ -61,6 +66,8 @@ export async function startWatch(options: WatchOptions): Promise<WatchHandle> {
   const now = options.now ?? Date.now;
   const staleAfter = options.staleAfterMs ?? 60_000;
   const debounceMs = options.debounceMs ?? 2000;
+  const quietMs = Math.min(options.quietDebounceMs ?? 200, debounceMs);
+  let lastFired = -Infinity;
   const listeners: Array<(reason: string) => void> = [];
   let pendingReasons: string[] = [];
   let debounce: NodeJS.Timeout | undefined;
@@ -69,14 +76,16 @@ export async function startWatch(options: WatchOptions): Promise<WatchHandle> {
   const emit = (reason: string): void => {
     pendingReasons.push(reason);
     if (debounce !== undefined) return;
+    const wait = now() - lastFired < debounceMs ? debounceMs : quietMs;
     debounce = setTimeout(() => {
       debounce = undefined;
+      lastFired = now();
       const reasons = pendingReasons;
       pendingReasons = [];
       const digest = reasons.find((r) => r.startsWith('new-digest'));
       const summary = `${digest ?? reasons[0] ?? 'change'}${reasons.length > 1 ? ` (+${reasons.length - 1} more)` : ''}`;
       for (const l of listeners) l(summary);
-    }, debounceMs);
+    }, wait);
     debounce.unref();
   };
 

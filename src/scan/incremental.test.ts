@@ -1,0 +1,218 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ResourceKind } from '../core/inventory.js';
+import type { ScanReport } from '../core/report.js';
+import type { ClusterObjects } from '../inventory/schema.js';
+import type { InventorySource, SourceResult } from '../inventory/source.js';
+import { loadSnapshot } from '../inventory/sources/snapshot/index.js';
+import { demoSnapshotPath } from '../paths.js';
+import { IncrementalScanner, CHECK_SCOPES } from './incremental.js';
+import { scan } from './index.js';
+import { CHECKS } from '../policy/registry.js';
+
+type Obj = Record<string, unknown> & { metadata: { name: string; namespace?: string } };
+
+/** An informer-like source: unchanged objects keep their identity between loads. */
+class MutableSource implements InventorySource {
+  readonly id = 'kubernetes';
+  objects: ClusterObjects;
+  constructor(private readonly base: SourceResult) {
+    this.objects = Object.fromEntries(Object.entries(base.objects).map(([k, v]) => [k, [...(v as object[])]])) as unknown as ClusterObjects;
+  }
+  load(): Promise<SourceResult> {
+    const objects = Object.fromEntries(Object.entries(this.objects).map(([k, v]) => [k, [...(v as object[])]])) as unknown as ClusterObjects;
+    return Promise.resolve({ ...this.base, objects, issues: [...this.base.issues] });
+  }
+  list(kind: ResourceKind): Obj[] {
+    return this.objects[kind] as unknown as Obj[];
+  }
+  /** Replace an object by a modified deep copy (as a watch MODIFIED event does). */
+  modify(kind: ResourceKind, name: string, edit: (o: Obj) => void): void {
+    const list = this.list(kind);
+    const at = list.findIndex((o) => o.metadata.name === name);
+    if (at === -1) throw new Error(`no ${kind} ${name}`);
+    const copy = structuredClone(list[at]) as Obj;
+    edit(copy);
+    list[at] = copy;
+  }
+}
+
+/** The report with order-free lists: findings by id, issues by text. */
+function normal(report: ScanReport): unknown {
+  return {
+    summary: { ...report.summary, nodeCaches: [...report.summary.nodeCaches].sort((a, b) => a.name.localeCompare(b.name)) },
+    findings: [...report.findings].map((f) => JSON.stringify(f)).sort(),
+    issues: report.issues.map((i) => JSON.stringify(i)).sort(),
+    nodeAgents: report.nodeAgents,
+  };
+}
+
+const NOW = new Date('2026-12-01T00:00:00Z');
+let base: SourceResult;
+
+beforeAll(async () => {
+  base = await loadSnapshot({ path: demoSnapshotPath() });
+});
+
+async function setup(options: { lifecycle?: boolean } = {}): Promise<{ source: MutableSource; scanner: IncrementalScanner; first: ScanReport }> {
+  const source = new MutableSource(base);
+  const scanner = new IncrementalScanner({ source, lifecycle: options.lifecycle === true ? {} : undefined });
+  scanner.maxShare = 0.5;
+  const first = await scanner.scan({ now: NOW });
+  expect(first.plan.mode).toBe('full');
+  return { source, scanner, first: first.report };
+}
+
+/** Rescan incrementally and compare with a full scan of the same objects. */
+async function equivalent(source: MutableSource, scanner: IncrementalScanner, expectMode: 'incremental' | 'full', lifecycle = false): Promise<{ report: ScanReport; namespaces: string[] }> {
+  const later = new Date(NOW.getTime() + 60_000);
+  const inc = await scanner.scan({ now: later });
+  expect(inc.plan.mode).toBe(expectMode);
+  const full = await scan({ source, now: later, lifecycle: lifecycle ? {} : undefined });
+  expect(normal(inc.report)).toEqual(normal(full.report));
+  expect(inc.report.lifecycle).toEqual(full.report.lifecycle);
+  expect(inc.inventory.pods.map((p) => `${p.namespace}/${p.name}`).sort()).toEqual(full.inventory.pods.map((p) => `${p.namespace}/${p.name}`).sort());
+  expect(inc.inventory.workloads.map((w) => `${w.namespace}/${w.kind}/${w.name}:${w.pods.join(',')}`).sort()).toEqual(full.inventory.workloads.map((w) => `${w.namespace}/${w.kind}/${w.name}:${w.pods.join(',')}`).sort());
+  return { report: inc.report, namespaces: inc.plan.mode === 'incremental' ? inc.plan.namespaces : [] };
+}
+
+const ids = (r: ScanReport): string[] => r.findings.map((f) => f.id).sort();
+
+describe('IncrementalScanner: an incremental rescan equals a full scan', () => {
+  it('with no change: nothing recomputed, the same report', async () => {
+    const { source, scanner, first } = await setup();
+    const { report, namespaces } = await equivalent(source, scanner, 'incremental');
+    expect(namespaces).toEqual([]);
+    expect(ids(report)).toEqual(ids(first));
+  });
+
+  it('pod added: a privileged bare pod on another node', async () => {
+    const { source, scanner, first } = await setup();
+    const pod = structuredClone(source.list('Pod').find((p) => p.metadata.namespace === 'storefront')) as Obj & { spec: { nodeName: string; containers: Array<Record<string, unknown>> } };
+    pod.metadata = { name: 'debug-shell', namespace: 'storefront' };
+    pod.spec.containers = [{ name: 'sh', image: 'busybox:latest', securityContext: { privileged: true } }];
+    pod.spec.nodeName = (source.list('Node')[2] ?? source.list('Node')[0])?.metadata.name ?? '';
+    delete (pod as Record<string, unknown>).status;
+    source.list('Pod').push(pod);
+    const { report, namespaces } = await equivalent(source, scanner, 'incremental');
+    expect(namespaces).toEqual(['storefront']);
+    expect(report.findings.some((f) => f.rule === 'privileged-container' && f.subject.workload?.name === 'debug-shell')).toBe(true);
+    expect(ids(report)).not.toEqual(ids(first));
+  });
+
+  it('image changed: a pod runs another digest (mixed versions, stale images on its node)', async () => {
+    const { source, scanner, first } = await setup();
+    const pods = source.list('Pod') as Array<Obj & { status?: { containerStatuses?: Array<{ imageID?: string }> }; spec: { nodeName?: string } }>;
+    const target = pods.find((p) => p.metadata.namespace === 'storefront' && (p.metadata as { ownerReferences?: unknown[] }).ownerReferences !== undefined && (p.status?.containerStatuses?.length ?? 0) > 0);
+    expect(target).toBeDefined();
+    source.modify('Pod', target?.metadata.name ?? '', (p) => {
+      const status = p.status as { containerStatuses: Array<{ imageID: string }> };
+      const first0 = status.containerStatuses[0];
+      if (first0 !== undefined) first0.imageID = `${first0.imageID.slice(0, first0.imageID.lastIndexOf('sha256:'))}sha256:${'e'.repeat(64)}`;
+    });
+    const { report, namespaces } = await equivalent(source, scanner, 'incremental');
+    expect(namespaces).toEqual(['storefront']);
+    expect(ids(report)).not.toEqual(ids(first));
+  });
+
+  it('pod moved to another node: the stale images of both nodes are recomputed', async () => {
+    const { source, scanner } = await setup();
+    const nodes = source.list('Node').map((n) => n.metadata.name);
+    const pod = source.list('Pod').find((p) => p.metadata.namespace === 'payments') as Obj & { spec: { nodeName: string } };
+    const other = nodes.find((n) => n !== pod.spec.nodeName) ?? '';
+    source.modify('Pod', pod.metadata.name, (p) => {
+      (p.spec as { nodeName: string }).nodeName = other;
+    });
+    const { namespaces } = await equivalent(source, scanner, 'incremental');
+    expect(namespaces).toEqual(['payments']);
+  });
+
+  it('pod deleted, then a Deployment template made privileged, then a Service added', async () => {
+    const { source, scanner, first } = await setup();
+    const pods = source.list('Pod');
+    const victim = pods.findIndex((p) => p.metadata.namespace === 'monitoring');
+    pods.splice(victim, 1);
+    const deleted = await equivalent(source, scanner, 'incremental');
+    expect(deleted.namespaces).toEqual(['monitoring']);
+    expect(deleted.report.summary.pods).toBe(first.summary.pods - 1);
+
+    const deployment = source.list('Deployment').find((d) => d.metadata.namespace === 'storefront') as Obj;
+    source.modify('Deployment', deployment.metadata.name, (d) => {
+      const containers = (d.spec as { template: { spec: { containers: Array<Record<string, unknown>> } } }).template.spec.containers;
+      for (const c of containers) c.securityContext = { privileged: true };
+    });
+    const privileged = await equivalent(source, scanner, 'incremental');
+    expect(privileged.report.findings.some((f) => f.rule === 'privileged-container' && f.subject.workload?.name === deployment.metadata.name)).toBe(true);
+
+    const service = structuredClone(source.list('Service').find((s) => s.metadata.namespace === 'storefront')) as Obj & { spec: Record<string, unknown> };
+    service.metadata = { name: 'public', namespace: 'storefront' };
+    service.spec = { type: 'LoadBalancer', selector: (deployment.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels, ports: [{ port: 80 }] };
+    source.list('Service').push(service);
+    await equivalent(source, scanner, 'incremental');
+  });
+
+  it('with lifecycle configured: a Deployment image changed, rescanned incrementally, lifecycle recomputed', async () => {
+    const { source, scanner } = await setup({ lifecycle: true });
+    const deployment = source.list('Deployment').find((d) => d.metadata.namespace === 'storefront') as Obj;
+    source.modify('Deployment', deployment.metadata.name, (d) => {
+      const containers = (d.spec as { template: { spec: { containers: Array<Record<string, unknown>> } } }).template.spec.containers;
+      for (const c of containers) c.image = 'python:3.7-slim';
+    });
+    const { report } = await equivalent(source, scanner, 'incremental', true);
+    expect(report.lifecycle).toBeDefined();
+    // Node and control-plane lifecycle findings (time-dependent) come from the recomputed lifecycle scan.
+    expect(report.findings.some((f) => f.rule === 'node-age' || f.rule === 'control-plane-eol')).toBe(true);
+  });
+
+  it('NetworkPolicy changed: the namespace is recomputed (ingress/egress/default-deny)', async () => {
+    const { source, scanner, first } = await setup();
+    const policy = source.list('NetworkPolicy').find((p) => p.metadata.namespace === 'payments') as Obj;
+    source.modify('NetworkPolicy', policy.metadata.name, (p) => {
+      p.spec = { podSelector: {}, policyTypes: ['Ingress'], ingress: [{}] };
+    });
+    const { report, namespaces } = await equivalent(source, scanner, 'incremental');
+    expect(namespaces).toEqual(['payments']);
+    expect(ids(report)).not.toEqual(ids(first));
+  });
+
+  it('RoleBinding, Namespace or Node changed: a full rescan', async () => {
+    const { source, scanner } = await setup();
+    const binding = source.list('RoleBinding')[0] as Obj;
+    source.modify('RoleBinding', binding.metadata.name, (b) => {
+      b.subjects = [{ kind: 'ServiceAccount', name: 'default', namespace: 'storefront' }];
+    });
+    await equivalent(source, scanner, 'full');
+    const ns = source.list('Namespace')[0] as Obj;
+    source.modify('Namespace', ns.metadata.name, (n) => {
+      (n.metadata as { labels?: Record<string, string> }).labels = { 'pod-security.kubernetes.io/enforce': 'restricted' };
+    });
+    await equivalent(source, scanner, 'full');
+  });
+
+  it('changes in more namespaces than the share allows, or a scheduled rescan: full', async () => {
+    const { source, scanner } = await setup();
+    scanner.maxShare = 0.1;
+    for (const ns of ['storefront', 'payments']) {
+      const pods = source.list('Pod');
+      pods.splice(
+        pods.findIndex((p) => p.metadata.namespace === ns),
+        1,
+      );
+    }
+    await equivalent(source, scanner, 'full');
+    const scheduled = await scanner.scan({ now: NOW, full: 'interval' });
+    expect(scheduled.plan).toEqual({ mode: 'full', why: 'interval' });
+  });
+
+  it('a snapshot read from files (new objects on every load) is always rescanned in full', async () => {
+    const { snapshotSource } = await import('../inventory/sources/snapshot/index.js');
+    const scanner = new IncrementalScanner({ source: snapshotSource({ path: demoSnapshotPath() }) });
+    await scanner.scan({ now: NOW });
+    const again = await scanner.scan({ now: NOW });
+    expect(again.plan.mode).toBe('full');
+  });
+
+  it('every registered check has a scope, or is global by default', () => {
+    for (const c of CHECKS) expect(['namespace', 'node', 'global', undefined]).toContain(CHECK_SCOPES[c.id]);
+    expect(CHECK_SCOPES['stale-image']).toBe('node');
+  });
+});
