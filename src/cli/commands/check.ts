@@ -66,13 +66,7 @@ export function checkCommand(ctx: CliContext, io: CheckIo = {}): Command {
 async function resolveSettings(flags: CheckFlags, ctx: CliContext): Promise<Settings> {
   const fileLayer = flags.config === undefined ? {} : await readConfigFile(flags.config);
   const flagLayer: SettingsLayer = {};
-  if (flags.format !== undefined) flagLayer.format = flags.format;
-  if (flags.output !== undefined) flagLayer.output = flags.output;
-  if (flags.failOn !== undefined) {
-    const value = flags.failOn.toLowerCase();
-    if (!(FAIL_ON as readonly string[]).includes(value)) throw unknownValue('--fail-on', flags.failOn, FAIL_ON);
-    flagLayer.failOn = value as Settings['failOn'];
-  }
+  applyReportFlags(flags, flagLayer);
   applyPolicyFlags(flags, flagLayer);
   if (flags.rules !== undefined) {
     const rules = splitList(flags.rules);
@@ -103,6 +97,17 @@ export function addPolicyOptions(command: Command): Command {
     .option('--pss-version <version>', 'Pod Security policy version for every namespace: latest or v1.<minor> (default: the namespace\'s label, else latest)')
     .option('--pss-level <level>', `Pod Security level for namespaces without pod-security labels: ${PSS_LEVELS.join(', ')} (default: baseline)`)
     .option('--allowed-registry <registries>', 'registry allow-list entries, e.g. ghcr.io/acme (repeat or comma-separate)', collect);
+}
+
+/** `--format`, `--output` and `--fail-on` (checked, one-line error) into the flag layer; `scan` and `check` alike. */
+export function applyReportFlags(flags: { format?: string | undefined; output?: string | undefined; failOn?: string | undefined }, flagLayer: SettingsLayer): void {
+  if (flags.format !== undefined) flagLayer.format = flags.format;
+  if (flags.output !== undefined) flagLayer.output = flags.output;
+  if (flags.failOn !== undefined) {
+    const value = flags.failOn.toLowerCase();
+    if (!(FAIL_ON as readonly string[]).includes(value)) throw unknownValue('--fail-on', flags.failOn, FAIL_ON);
+    flagLayer.failOn = value as Settings['failOn'];
+  }
 }
 
 /** Validates the policy flags into the flag settings layer; one actionable line per mistake. */

@@ -12,7 +12,7 @@ import { FORMATS, findFormat } from '../../report/registry.js';
 import { scan } from '../../scan/index.js';
 import { addMalwareOptions } from './malware-options.js';
 import type { CliContext } from '../context.js';
-import { addPolicyOptions, policySettings } from './check.js';
+import { addPolicyOptions, applyReportFlags, policySettings } from './check.js';
 import { addImageAccessOptions } from './image.js';
 import { addLifecycleOptions, lifecycleSetup, resolveScanSettings, runningImagesSetup, unknownValue, type LifecycleFlags, type RunningImagesFlags, type ScanSourceFlags } from './scan-setup.js';
 
@@ -85,13 +85,7 @@ export function scanCommand(ctx: CliContext): Command {
 
 async function resolveSettings(flags: ScanFlags, ctx: CliContext): Promise<Settings> {
   const settings = await resolveScanSettings(flags, ctx, (flagLayer) => {
-    if (flags.format !== undefined) flagLayer.format = flags.format;
-    if (flags.output !== undefined) flagLayer.output = flags.output;
-    if (flags.failOn !== undefined) {
-      const value = flags.failOn.toLowerCase();
-      if (!(FAIL_ON as readonly string[]).includes(value)) throw unknownValue('--fail-on', flags.failOn, FAIL_ON);
-      flagLayer.failOn = value as Settings['failOn'];
-    }
+    applyReportFlags(flags, flagLayer);
     if (flags.color === false) flagLayer.color = 'never';
   });
   if (findFormat(settings.format) === undefined) throw unknownValue('--format', settings.format, FORMATS.map((f) => f.id));

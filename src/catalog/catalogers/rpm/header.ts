@@ -21,33 +21,47 @@ export interface RpmHeader {
 
 export class RpmHeaderError extends Error {}
 
-/** Tag → value for the tags we use, from one header blob. */
-export function parseHeaderBlob(blob: Buffer): RpmHeader {
+const WANTED = new Set<number>(Object.values(TAG));
+
+/** One index entry of a wanted tag: its type, element count, and where its data starts; `end` bounds the data. */
+interface Entry {
+  tag: number;
+  type: number;
+  count: number;
+  start: number;
+  end: number;
+}
+
+/** Walks the index entries of a header blob (bounds-checked preamble and offsets), calling `fn` for wanted tags. */
+function forEachEntry(blob: Buffer, wanted: ReadonlySet<number>, fn: (entry: Entry) => void): void {
   if (blob.length < 8) throw new RpmHeaderError(`header blob of ${blob.length} bytes is shorter than its 8-byte preamble`);
   const il = blob.readUInt32BE(0);
   const dl = blob.readUInt32BE(4);
   const dataStart = 8 + il * 16;
   if (il > 0xffff || dl > 256 * 1024 * 1024 || dataStart + dl > blob.length) throw new RpmHeaderError(`header claims ${il} entries and ${dl} data bytes, more than its ${blob.length} bytes`);
-  const wanted = new Set<number>(Object.values(TAG));
-  const values = new Map<number, string | number>();
   for (let i = 0; i < il; i++) {
     const at = 8 + i * 16;
     const tag = blob.readInt32BE(at);
     if (!wanted.has(tag)) continue;
-    const type = blob.readUInt32BE(at + 4);
     const offset = blob.readInt32BE(at + 8);
-    const count = blob.readUInt32BE(at + 12);
     if (offset < 0 || offset >= dl) throw new RpmHeaderError(`tag ${tag} points at offset ${offset}, outside the ${dl} data bytes`);
-    const start = dataStart + offset;
-    if (type === TYPE.int32) {
-      if (count < 1 || offset + 4 > dl) throw new RpmHeaderError(`tag ${tag} (int32) runs past the data`);
-      values.set(tag, blob.readInt32BE(start));
-    } else if (type === TYPE.string || type === TYPE.i18n || type === TYPE.stringArray) {
-      const end = blob.indexOf(0, start);
-      if (end === -1 || end > dataStart + dl) throw new RpmHeaderError(`tag ${tag} (string) is not NUL-terminated inside the data`);
-      values.set(tag, blob.toString('utf8', start, end));
-    }
+    fn({ tag, type: blob.readUInt32BE(at + 4), count: blob.readUInt32BE(at + 12), start: dataStart + offset, end: dataStart + dl });
   }
+}
+
+/** Tag → value for the tags we use, from one header blob. */
+export function parseHeaderBlob(blob: Buffer): RpmHeader {
+  const values = new Map<number, string | number>();
+  forEachEntry(blob, WANTED, (e) => {
+    if (e.type === TYPE.int32) {
+      if (e.count < 1 || e.start + 4 > e.end) throw new RpmHeaderError(`tag ${e.tag} (int32) runs past the data`);
+      values.set(e.tag, blob.readInt32BE(e.start));
+    } else if (e.type === TYPE.string || e.type === TYPE.i18n || e.type === TYPE.stringArray) {
+      const nul = blob.indexOf(0, e.start);
+      if (nul === -1 || nul > e.end) throw new RpmHeaderError(`tag ${e.tag} (string) is not NUL-terminated inside the data`);
+      values.set(e.tag, blob.toString('utf8', e.start, nul));
+    }
+  });
   const str = (tag: number): string | undefined => {
     const v = values.get(tag);
     return typeof v === 'string' ? v : undefined;
@@ -77,37 +91,23 @@ export const RPMSENSE_RPMLIB = 1 << 24;
  */
 export function readHeaderArrays(blob: Buffer, tags: readonly number[]): Map<number, string[] | number[]> {
   const out = new Map<number, string[] | number[]>();
-  if (blob.length < 8) throw new RpmHeaderError(`header blob of ${blob.length} bytes is shorter than its 8-byte preamble`);
-  const il = blob.readUInt32BE(0);
-  const dl = blob.readUInt32BE(4);
-  const dataStart = 8 + il * 16;
-  if (il > 0xffff || dataStart + dl > blob.length) throw new RpmHeaderError(`header claims ${il} entries and ${dl} data bytes, more than its ${blob.length} bytes`);
-  const wanted = new Set(tags);
-  const end = dataStart + dl;
-  for (let i = 0; i < il; i++) {
-    const at = 8 + i * 16;
-    const tag = blob.readInt32BE(at);
-    if (!wanted.has(tag)) continue;
-    const type = blob.readUInt32BE(at + 4);
-    const offset = blob.readInt32BE(at + 8);
-    const count = blob.readUInt32BE(at + 12);
-    if (offset < 0 || offset >= dl) throw new RpmHeaderError(`tag ${tag} points at offset ${offset}, outside the ${dl} data bytes`);
-    let pos = dataStart + offset;
-    if (type === TYPE.int32) {
-      if (pos + count * 4 > end) throw new RpmHeaderError(`tag ${tag} (int32 array of ${count}) runs past the data`);
+  forEachEntry(blob, new Set(tags), (e) => {
+    let pos = e.start;
+    if (e.type === TYPE.int32) {
+      if (pos + e.count * 4 > e.end) throw new RpmHeaderError(`tag ${e.tag} (int32 array of ${e.count}) runs past the data`);
       const values: number[] = [];
-      for (let k = 0; k < count; k++) values.push(blob.readInt32BE(pos + k * 4));
-      out.set(tag, values);
-    } else if (type === TYPE.stringArray || type === TYPE.string) {
+      for (let k = 0; k < e.count; k++) values.push(blob.readInt32BE(pos + k * 4));
+      out.set(e.tag, values);
+    } else if (e.type === TYPE.stringArray || e.type === TYPE.string) {
       const values: string[] = [];
-      for (let k = 0; k < count; k++) {
+      for (let k = 0; k < e.count; k++) {
         const nul = blob.indexOf(0, pos);
-        if (nul === -1 || nul >= end) throw new RpmHeaderError(`tag ${tag} (string array) is not NUL-terminated inside the data`);
+        if (nul === -1 || nul >= e.end) throw new RpmHeaderError(`tag ${e.tag} (string array) is not NUL-terminated inside the data`);
         values.push(blob.toString('utf8', pos, nul));
         pos = nul + 1;
       }
-      out.set(tag, values);
+      out.set(e.tag, values);
     }
-  }
+  });
   return out;
 }
