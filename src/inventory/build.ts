@@ -41,10 +41,37 @@ export function buildInventory(result: SourceResult): Inventory {
 
   const images: ImageCache = { refs: new Map(), ids: new Map() };
   const pods: PodInfo[] = [];
+  // Pods of one owner (ReplicaSet, Job, StatefulSet, …) resolve alike: resolved once per owner and the
+  // workload reference shared by its pods (the model is read-only), keyed namespace → kind → name.
+  const resolved = new Map<string, Map<string, Map<string, { workload: WorkloadRef; key: string }>>>();
   for (const pod of objects.Pod) {
     const namespace = ns(pod.metadata);
-    const workload = resolveWorkload(pod, owners);
-    const key = workloadKey(workload);
+    const owner = controllerOf(pod.metadata);
+    let workload: WorkloadRef;
+    let key: string;
+    if (owner === undefined || owner.kind === 'Node') {
+      workload = resolveWorkload(pod, owner, owners);
+      key = workloadKey(workload);
+    } else {
+      let byKind = resolved.get(namespace);
+      if (byKind === undefined) {
+        byKind = new Map<string, Map<string, { workload: WorkloadRef; key: string }>>();
+        resolved.set(namespace, byKind);
+      }
+      let byName = byKind.get(owner.kind);
+      if (byName === undefined) {
+        byName = new Map<string, { workload: WorkloadRef; key: string }>();
+        byKind.set(owner.kind, byName);
+      }
+      let hit = byName.get(owner.name);
+      if (hit === undefined) {
+        const ref = resolveWorkload(pod, owner, owners);
+        hit = { workload: ref, key: workloadKey(ref) };
+        byName.set(owner.name, hit);
+      }
+      workload = hit.workload;
+      key = hit.key;
+    }
     let info = workloads.get(key);
     if (info === undefined) {
       // The owner was not in the inventory (bare pod, or its controller was not listed): the pod's
@@ -127,13 +154,14 @@ function labels(meta: ObjectMeta): Record<string, string> {
 }
 
 function controllerOf(meta: ObjectMeta): OwnerReference | undefined {
-  const refs = meta.ownerReferences ?? [];
-  return refs.find((r) => r.controller === true) ?? (refs.length === 1 ? refs[0] : undefined);
+  const refs = meta.ownerReferences;
+  if (refs === null || refs === undefined) return undefined;
+  for (const r of refs) if (r.controller === true) return r;
+  return refs.length === 1 ? refs[0] : undefined;
 }
 
-function resolveWorkload(pod: Pod, owners: Map<string, GenericObject>): WorkloadRef {
+function resolveWorkload(pod: Pod, owner: OwnerReference | undefined, owners: Map<string, GenericObject>): WorkloadRef {
   const namespace = ns(pod.metadata);
-  const owner = controllerOf(pod.metadata);
   // Static (mirror) pods are owned by their Node: the pod is its own workload.
   if (owner === undefined || owner.kind === 'Node') return { kind: 'Pod', name: pod.metadata.name, namespace };
   const parentKind = ROLL_UP[owner.kind];
@@ -177,39 +205,64 @@ function runningCached(imageId: string | undefined, cache: ImageCache): RunningI
 
 function containersOf(pod: Pod, origin: string | undefined, issues: Issue[], images: ImageCache): ContainerInfo[] {
   const status = pod.status;
-  const groups: Array<[ContainerType, Pod['spec']['containers'] | null | undefined, ContainerStatus[] | null | undefined]> = [
-    ['init', pod.spec.initContainers, status?.initContainerStatuses],
-    ['regular', pod.spec.containers, status?.containerStatuses],
-    ['ephemeral', pod.spec.ephemeralContainers, status?.ephemeralContainerStatuses],
-  ];
   const out: ContainerInfo[] = [];
-  for (const [type, specs, statuses] of groups) {
-    for (const spec of specs ?? []) {
-      const st = statuses?.find((s) => s.name === spec.name);
-      const image = spec.image ?? '';
-      let ref: ImageReference | undefined;
-      if (image === '') {
-        issues.push(issue('image-missing', `Container ${spec.name} of pod ${ns(pod.metadata)}/${pod.metadata.name} has no image`, origin));
-      } else {
-        const parsed = parseCached(image, images);
-        if ('error' in parsed) issues.push(issue('image-reference', `Pod ${ns(pod.metadata)}/${pod.metadata.name} container ${spec.name}: ${parsed.error}`, origin));
-        else ref = parsed;
-      }
-      out.push({
-        name: spec.name,
-        type,
-        image,
-        ref,
-        running: runningCached(st?.imageID ?? undefined, images),
-        statusImage: st?.image ?? undefined,
-        state: st?.state?.running !== undefined ? 'running' : st?.state?.terminated !== undefined ? 'terminated' : st?.state?.waiting !== undefined ? 'waiting' : 'unknown',
-        restartCount: st?.restartCount ?? 0,
-        ports: spec.ports === undefined || spec.ports === null || spec.ports.length === 0 ? [] : containerPorts(spec.ports, `Pod ${ns(pod.metadata)}/${pod.metadata.name} container ${spec.name}`, origin, issues),
-        restartPolicy: spec.restartPolicy ?? undefined,
-      });
-    }
-  }
+  addContainers(out, 'init', pod, pod.spec.initContainers, status?.initContainerStatuses, origin, issues, images);
+  addContainers(out, 'regular', pod, pod.spec.containers, status?.containerStatuses, origin, issues, images);
+  addContainers(out, 'ephemeral', pod, pod.spec.ephemeralContainers, status?.ephemeralContainerStatuses, origin, issues, images);
   return out;
+}
+
+/** The status of the container `name`: statuses list the containers in spec order, so index `i` is tried first. */
+function statusOf(statuses: ContainerStatus[] | null | undefined, name: string, i: number): ContainerStatus | undefined {
+  if (statuses === null || statuses === undefined) return undefined;
+  const guess = statuses[i];
+  if (guess !== undefined && guess.name === name) {
+    // `find` returns the first match: a duplicated name earlier in the list wins, as before.
+    for (let j = 0; j < i; j++) if (statuses[j]?.name === name) return statuses[j];
+    return guess;
+  }
+  for (const s of statuses) if (s.name === name) return s;
+  return undefined;
+}
+
+function addContainers(
+  out: ContainerInfo[],
+  type: ContainerType,
+  pod: Pod,
+  specs: Pod['spec']['containers'] | null | undefined,
+  statuses: ContainerStatus[] | null | undefined,
+  origin: string | undefined,
+  issues: Issue[],
+  images: ImageCache,
+): void {
+  if (specs === null || specs === undefined) return;
+  for (let i = 0; i < specs.length; i++) {
+    const spec = specs[i];
+    if (spec === undefined) continue;
+    const st = statusOf(statuses, spec.name, i);
+    const image = spec.image ?? '';
+    let ref: ImageReference | undefined;
+    if (image === '') {
+      issues.push(issue('image-missing', `Container ${spec.name} of pod ${ns(pod.metadata)}/${pod.metadata.name} has no image`, origin));
+    } else {
+      const parsed = parseCached(image, images);
+      if ('error' in parsed) issues.push(issue('image-reference', `Pod ${ns(pod.metadata)}/${pod.metadata.name} container ${spec.name}: ${parsed.error}`, origin));
+      else ref = parsed;
+    }
+    const state = st?.state;
+    out.push({
+      name: spec.name,
+      type,
+      image,
+      ref,
+      running: runningCached(st?.imageID ?? undefined, images),
+      statusImage: st?.image ?? undefined,
+      state: state?.running !== undefined ? 'running' : state?.terminated !== undefined ? 'terminated' : state?.waiting !== undefined ? 'waiting' : 'unknown',
+      restartCount: st?.restartCount ?? 0,
+      ports: spec.ports === undefined || spec.ports === null || spec.ports.length === 0 ? [] : containerPorts(spec.ports, () => `Pod ${ns(pod.metadata)}/${pod.metadata.name} container ${spec.name}`, origin, issues),
+      restartPolicy: spec.restartPolicy ?? undefined,
+    });
+  }
 }
 
 /** Parsed node image names: 1,000 nodes cache mostly the same images, so each name is parsed once per build. */

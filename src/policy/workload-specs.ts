@@ -30,14 +30,15 @@ export interface WorkloadSpec {
   origin: string | undefined;
 }
 
-const TEMPLATE_PATHS: Record<string, [string, string] | undefined> = {
-  Deployment: ['spec.template.spec', 'spec.template.metadata'],
-  StatefulSet: ['spec.template.spec', 'spec.template.metadata'],
-  DaemonSet: ['spec.template.spec', 'spec.template.metadata'],
-  ReplicaSet: ['spec.template.spec', 'spec.template.metadata'],
-  ReplicationController: ['spec.template.spec', 'spec.template.metadata'],
-  Job: ['spec.template.spec', 'spec.template.metadata'],
-  CronJob: ['spec.jobTemplate.spec.template.spec', 'spec.jobTemplate.spec.template.metadata'],
+/** Spec prefix, metadata prefix, and the path to the pod template. */
+const TEMPLATE_PATHS: Record<string, [string, string, string[]] | undefined> = {
+  Deployment: ['spec.template.spec', 'spec.template.metadata', ['spec', 'template']],
+  StatefulSet: ['spec.template.spec', 'spec.template.metadata', ['spec', 'template']],
+  DaemonSet: ['spec.template.spec', 'spec.template.metadata', ['spec', 'template']],
+  ReplicaSet: ['spec.template.spec', 'spec.template.metadata', ['spec', 'template']],
+  ReplicationController: ['spec.template.spec', 'spec.template.metadata', ['spec', 'template']],
+  Job: ['spec.template.spec', 'spec.template.metadata', ['spec', 'template']],
+  CronJob: ['spec.jobTemplate.spec.template.spec', 'spec.jobTemplate.spec.template.metadata', ['spec', 'jobTemplate', 'spec', 'template']],
 };
 
 const memo = new WeakMap<Inventory, WorkloadSpec[]>();
@@ -46,15 +47,15 @@ const memo = new WeakMap<Inventory, WorkloadSpec[]>();
 export function workloadSpecs(inventory: Inventory): WorkloadSpec[] {
   const cached = memo.get(inventory);
   if (cached !== undefined) return cached;
-  const podsByKey = new Map<string, PodInfo>();
-  for (const pod of inventory.pods) podsByKey.set(podKey(pod), pod);
+  // Only workloads without a readable controller object need their pods: the index is built on first use.
+  let podsByKey: Map<string, PodInfo> | undefined;
   const out: WorkloadSpec[] = [];
   for (const w of inventory.workloads) {
     const paths = TEMPLATE_PATHS[w.kind];
     const raw = w.raw as Record<string, unknown> | undefined;
     const meta = metadataOf(raw);
     if (paths !== undefined && raw !== undefined) {
-      const template = valueAt(raw, paths[0].split('.').slice(0, -1));
+      const template = valueAt(raw, paths[2]);
       const t = template as { metadata?: unknown; spec?: unknown } | undefined;
       out.push({
         namespace: w.namespace,
@@ -71,7 +72,12 @@ export function workloadSpecs(inventory: Inventory): WorkloadSpec[] {
       continue;
     }
     // A bare pod, or a workload whose controller object was not read: the (first) pod stands for it.
-    const first = w.pods.map((k) => podsByKey.get(k)).find((p) => p !== undefined);
+    if (podsByKey === undefined) {
+      podsByKey = new Map();
+      for (const pod of inventory.pods) podsByKey.set(podKey(pod), pod);
+    }
+    const index = podsByKey;
+    const first = w.pods.map((k) => index.get(k)).find((p) => p !== undefined);
     if (first === undefined) continue;
     const podRaw = first.raw as { metadata?: unknown; spec?: unknown } | undefined;
     const podMeta = metadataOf(first.raw);
@@ -174,7 +180,11 @@ function metadataOf(raw: unknown): { labels: Record<string, string>; annotations
 function stringRecord(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (value === null || typeof value !== 'object') return out;
-  for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v;
+  for (const k in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, k)) continue;
+    const v = (value as Record<string, unknown>)[k];
+    if (typeof v === 'string') out[k] = v;
+  }
   return out;
 }
 

@@ -3,7 +3,7 @@
  * This is the library API behind `runwarden scan` (and `import { scan } from 'runwarden'`).
  */
 import { FINDING_KINDS, subjectPath, type Finding, type FindingKind } from '../core/finding.js';
-import { formatImageReference } from '../core/image-ref.js';
+import { formatImageReference, type ImageReference } from '../core/image-ref.js';
 import type { Inventory } from '../core/inventory.js';
 import { issue, type Issue } from '../core/issue.js';
 import { REPORT_SCHEMA_VERSION, type NodeSummary, type ScanReport } from '../core/report.js';
@@ -226,7 +226,7 @@ export function scanInventory(inventory: Inventory, options: ScanInventoryOption
 /** Worst first, then by rule and subject; the subject path is computed once per finding, not per comparison. */
 function sortFindings(findings: Finding[]): Finding[] {
   const keyed = findings.map((f) => ({ f, path: pathOf(f.subject) }));
-  keyed.sort((a, b) => compareSeverity(a.f.severity, b.f.severity) || collator.compare(a.f.rule, b.f.rule) || collator.compare(a.path, b.path));
+  keyed.sort((a, b) => compareSeverity(a.f.severity, b.f.severity) || (a.f.rule === b.f.rule ? 0 : collator.compare(a.f.rule, b.f.rule)) || (a.path === b.path ? 0 : collator.compare(a.path, b.path)));
   return keyed.map((k) => k.f);
 }
 
@@ -278,17 +278,24 @@ function summarize(inventory: Inventory, findings: Finding[], issues: Issue[]): 
     cacheByName.set(n.name, row);
   }
   const nodeCaches = [...cacheByName.values()];
+  // Containers share parsed references: each distinct one is formatted once.
+  const refs = new Set<ImageReference>();
   const images = new Set<string>();
+  const namespaces = new Set<string>();
+  for (const n of inventory.namespaces) namespaces.add(n.name);
   let containers = 0;
   for (const pod of inventory.pods) {
+    namespaces.add(pod.namespace);
     for (const c of pod.containers) {
       containers++;
-      images.add(c.ref === undefined ? c.image : formatImageReference(c.ref));
+      if (c.ref === undefined) images.add(c.image);
+      else refs.add(c.ref);
     }
   }
+  for (const ref of refs) images.add(formatImageReference(ref));
   return {
     nodes: inventory.nodes.length,
-    namespaces: new Set([...inventory.namespaces.map((n) => n.name), ...inventory.pods.map((p) => p.namespace)]).size,
+    namespaces: namespaces.size,
     workloads: inventory.workloads.length,
     pods: inventory.pods.length,
     containers,

@@ -24,10 +24,13 @@ interface Group {
 }
 
 function run(inventory: Inventory): CheckResult {
-  const groups = new Map<string, Group>();
+  // workload key → container → image → group, and the groups in the order they were first seen.
+  const index = new Map<string, Map<string, Map<string, Group>>>();
+  const groups: Group[] = [];
   // Parsed references are shared by the containers that name the same image: format each once.
   const formatted = new Map<ImageReference, string>();
   for (const pod of inventory.pods) {
+    let byContainer: Map<string, Map<string, Group>> | undefined;
     for (const c of pod.containers) {
       if (c.running === undefined || c.ref === undefined) continue;
       let image = formatted.get(c.ref);
@@ -35,24 +38,37 @@ function run(inventory: Inventory): CheckResult {
         image = formatImageReference(c.ref);
         formatted.set(c.ref, image);
       }
-      const key = `${workloadKey(pod.workload)}\0${c.name}\0${image}`;
-      let group = groups.get(key);
+      if (byContainer === undefined) {
+        const key = workloadKey(pod.workload);
+        byContainer = index.get(key);
+        if (byContainer === undefined) {
+          byContainer = new Map<string, Map<string, Group>>();
+          index.set(key, byContainer);
+        }
+      }
+      let byImage = byContainer.get(c.name);
+      if (byImage === undefined) {
+        byImage = new Map<string, Group>();
+        byContainer.set(c.name, byImage);
+      }
+      let group = byImage.get(image);
       if (group === undefined) {
         group = { workload: pod.workload, container: c.name, image, byKind: new Map() };
-        groups.set(key, group);
+        byImage.set(image, group);
+        groups.push(group);
       }
       let digests = group.byKind.get(c.running.kind);
       if (digests === undefined) {
         digests = new Map();
         group.byKind.set(c.running.kind, digests);
       }
-      const pods = digests.get(c.running.digest) ?? [];
-      pods.push(pod.name);
-      digests.set(c.running.digest, pods);
+      const pods = digests.get(c.running.digest);
+      if (pods === undefined) digests.set(c.running.digest, [pod.name]);
+      else pods.push(pod.name);
     }
   }
   const findings: Finding[] = [];
-  for (const group of groups.values()) {
+  for (const group of groups) {
     for (const [kind, digests] of group.byKind) {
       if (digests.size < 2) continue;
       const subject = { type: 'container' as const, namespace: group.workload.namespace, workload: { kind: group.workload.kind, name: group.workload.name }, container: group.container, image: group.image };

@@ -107,7 +107,8 @@ function isUsed(image: NodeInfo['images'][number], use: NodeUse, keyOf: Lookups[
 
 function staleOnNode(node: NodeInfo, use: NodeUse, { isSandbox, keyOf, displayOf }: Lookups, findings: Finding[]): void {
   for (const image of node.images) {
-    if (isSandbox(image.names) || isUsed(image, use, keyOf)) continue;
+    // Set look-ups first: the sandbox globs only for images no container uses.
+    if (isUsed(image, use, keyOf) || isSandbox(image.names)) continue;
     const display = image.tags[0] === undefined ? (image.names[0] ?? '<untagged>') : displayOf(image.tags[0]);
     const subject = { type: 'image' as const, node: node.name, image: display };
     findings.push({

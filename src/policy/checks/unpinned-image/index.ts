@@ -29,11 +29,14 @@ interface Occurrence {
   fields: string[];
 }
 
+/** `:latest` or no tag, and no digest. */
+function unpinned(ref: ImageReference | undefined): ref is ImageReference {
+  return ref !== undefined && ref.digest === undefined && (ref.tag === undefined || ref.tag === 'latest');
+}
+
 function run(inventory: Inventory): CheckResult {
   const occurrences = new Map<string, Occurrence>();
-  const note = (namespace: string, workload: { kind: string; name: string }, container: string, image: string, ref: ImageReference | undefined): Occurrence | undefined => {
-    if (ref === undefined || ref.digest !== undefined) return undefined;
-    if (ref.tag !== undefined && ref.tag !== 'latest') return undefined;
+  const note = (namespace: string, workload: { kind: string; name: string }, container: string, image: string, ref: ImageReference): Occurrence => {
     const key = `${workloadKey({ ...workload, namespace })}\0${container}\0${image}`;
     let occ = occurrences.get(key);
     if (occ === undefined) {
@@ -44,8 +47,9 @@ function run(inventory: Inventory): CheckResult {
   };
   for (const pod of inventory.pods) {
     for (const c of pod.containers) {
+      // Most containers are pinned: nothing is allocated for them.
+      if (!unpinned(c.ref)) continue;
       const occ = note(pod.namespace, { kind: pod.workload.kind, name: pod.workload.name }, c.name, c.image, c.ref);
-      if (occ === undefined) continue;
       occ.pods.push(pod.name);
       if (c.running?.kind === 'repo-digest') occ.runningDigests.add(c.running.digest);
     }
@@ -56,8 +60,9 @@ function run(inventory: Inventory): CheckResult {
   for (const ws of workloadSpecs(inventory)) {
     for (const c of ws.pod.containers) {
       const image = c.spec.image ?? '';
-      const occ = note(ws.namespace, ws.workload, c.name, image, parse(image));
-      if (occ === undefined) continue;
+      const ref = parse(image);
+      if (!unpinned(ref)) continue;
+      const occ = note(ws.namespace, ws.workload, c.name, image, ref);
       const field = containerField(ws, c, 'image');
       if (!occ.fields.includes(field)) occ.fields.push(field);
     }
