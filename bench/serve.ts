@@ -127,6 +127,22 @@ function scansLogged(log: string, offset = 0): Array<{ mode?: string; ms?: numbe
     });
 }
 
+/** The service's `bench memory` lines (process.memoryUsage() each second): the last one and the largest committed heap. */
+function memoryLogged(log: string): { last: { heapUsed: number; heapTotal: number; external: number } | undefined; maxTotal: number } {
+  let last: { heapUsed: number; heapTotal: number; external: number } | undefined;
+  let maxTotal = 0;
+  for (const l of log.split('\n')) {
+    if (!l.includes('"bench memory"')) continue;
+    try {
+      last = JSON.parse(l) as { heapUsed: number; heapTotal: number; external: number };
+      maxTotal = Math.max(maxTotal, last.heapTotal);
+    } catch {
+      // a line cut by the pipe
+    }
+  }
+  return { last, maxTotal };
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
@@ -161,7 +177,11 @@ export async function main(): Promise<void> {
     api = await startReplayApi();
     for (const r of API_RESOURCES) api.setList(listPath(r), raw.objects[r.kind].map((o) => withVersion(o as Record<string, unknown>, '1000')), '1000');
     const t0 = performance.now();
-    const child = spawn(process.execPath, [...process.execArgv, script('./serve/service'), '--kubeconfig', api.kubeconfig, '--port', '0', '--store', join(dir, 'history.db')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // RUNWARDEN_BENCH_SERVICE_HEAP_MB: run the service with that V8 old-space limit (what a Deployment's NODE_OPTIONS would set).
+    const heapMb = process.env.RUNWARDEN_BENCH_SERVICE_HEAP_MB;
+    const heapArgs = heapMb === undefined || heapMb === '' ? [] : [`--max-old-space-size=${heapMb}`];
+    if (heapArgs.length > 0) console.log(`service run with ${heapArgs.join(' ')}`);
+    const child = spawn(process.execPath, [...process.execArgv, ...heapArgs, script('./serve/service'), '--kubeconfig', api.kubeconfig, '--port', '0', '--store', join(dir, 'history.db')], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RUNWARDEN_BENCH_MEMORY: '1' } });
     service = child;
     let log = '';
     child.stderr?.on('data', (c: Buffer) => (log += c.toString()));
@@ -201,7 +221,8 @@ export async function main(): Promise<void> {
     }
     const settleMs = performance.now() - t1;
     const steady = memoryOf(pid);
-    console.log(`${CHANGES} pod changes → ${count - scansBefore} rescan(s) (debounced and coalesced), settled after ${ms(settleMs)}; service RSS ${mib(steady.rss)} (peak ${mib(steady.peak)})`);
+    const heap = memoryLogged(log);
+    console.log(`${CHANGES} pod changes → ${count - scansBefore} rescan(s) (debounced and coalesced), settled after ${ms(settleMs)}; service RSS ${mib(steady.rss)} (peak ${mib(steady.peak)}); V8 heap used ${mib(heap.last?.heapUsed ?? 0)} of ${mib(heap.last?.heapTotal ?? 0)} committed (largest committed ${mib(heap.maxTotal)}), external ${mib(heap.last?.external ?? 0)}`);
 
     // One more change, its image already analysed (it runs elsewhere) but new to this workload: until the
     // workload page shows it.

@@ -8,6 +8,7 @@ import type { Finding, Subject } from '../core/finding.js';
 import { formatImageReference } from '../core/image-ref.js';
 import type { Inventory } from '../core/inventory.js';
 import type { Issue } from '../core/issue.js';
+import { isoDay } from './data/cycles.js';
 import type { ImageFacts } from './detect/types.js';
 import { observeFreshness, type Freshness, type RegistryProbe } from './freshness/index.js';
 import { imageLifecycle, type ImageLifecycle, type LifecycleSettings } from './verdict/image.js';
@@ -27,6 +28,20 @@ export interface ContainerLifecycleOptions {
    * of the same id is not reported twice.
    */
   imageFindings?: readonly Finding[] | undefined;
+  /**
+   * Image evaluations kept across scans by a long-running caller (src/scan/incremental.ts), used only offline
+   * (no probe, no per-image facts): an evaluation is then a function of the container's image and running
+   * digest, the lifecycle data, the settings and the UTC day, which make the memo's key. Only the entries of
+   * the images still running are kept.
+   */
+  memo?: ContainerLifecycleMemo | undefined;
+}
+
+type Evaluation = { image: ImageLifecycle; freshness: Freshness; probeIssues: Issue[] };
+
+export interface ContainerLifecycleMemo {
+  key?: string;
+  images?: Map<string, Evaluation>;
 }
 
 function subjectKey(s: Subject): string {
@@ -68,7 +83,12 @@ export async function containerLifecycle(inventory: Inventory, options: Containe
       issues.push(i);
     }
   };
-  const jobs: Array<Promise<() => void>> = [];
+  // One evaluation per image (promise), then one synchronous step per container: no promise per container.
+  const jobs: Array<{ key: string; apply: (evaluated: Evaluation) => void }> = [];
+  const memo = probe === undefined && options.facts === undefined ? options.memo : undefined;
+  const memoKey = JSON.stringify([isoDay(settings.now), settings.data.source, settings.data.fetchedAt, settings.eolLookaheadDays, settings.maxImageAgeDays]);
+  const known = memo !== undefined && memo.key === memoKey ? memo.images : undefined;
+  const used = new Map<string, Promise<Evaluation>>();
   const verdicts: ContainerVerdict[] = [];
   const findings: Finding[] = [];
   const seen = new Set<string>();
@@ -87,6 +107,14 @@ export async function containerLifecycle(inventory: Inventory, options: Containe
       const digest = c.running?.kind === 'repo-digest' ? c.running.digest : undefined;
       const key = `${name}\0${c.running?.digest ?? ''}`;
       let evaluation = images.get(key);
+      const firstOfKey = evaluation === undefined;
+      // The same inputs as below (reference, running image, settings): the previous scan's answer.
+      const exact = memo === undefined ? undefined : `${key}\0${c.image}\0${JSON.stringify(c.running ?? null)}`;
+      const before = evaluation === undefined && exact !== undefined ? known?.get(exact) : undefined;
+      if (evaluation === undefined && before !== undefined) {
+        evaluation = Promise.resolve(before);
+        images.set(key, evaluation);
+      }
       if (evaluation === undefined) {
         const given = digest === undefined ? undefined : options.facts?.get(digest);
         const facts: ImageFacts = { ...given, reference: c.ref, digest: digest ?? given?.digest };
@@ -104,6 +132,7 @@ export async function containerLifecycle(inventory: Inventory, options: Containe
         })();
         images.set(key, evaluation);
       }
+      if (exact !== undefined && firstOfKey) used.set(exact, evaluation);
       const subject: Subject = { type: 'container', namespace: pod.namespace, workload: { kind: pod.workload.kind, name: pod.workload.name }, container: c.name, image: name };
       const findingKey = `${pod.namespace}\0${pod.workload.kind}\0${pod.workload.name}\0${c.name}\0${key}`;
       const first = !seen.has(findingKey);
@@ -111,8 +140,9 @@ export async function containerLifecycle(inventory: Inventory, options: Containe
       const row: ContainerVerdict = { namespace: pod.namespace, pod: pod.name, workload: { kind: pod.workload.kind, name: pod.workload.name }, container: c.name, image: name, digest: c.running?.digest, verdict: 'unknown', reasons: [], fix: undefined };
       verdicts.push(row);
       const digestSeen = c.running?.digest;
-      jobs.push(
-        evaluation.then(({ image, freshness, probeIssues }) => () => {
+      jobs.push({
+        key,
+        apply: ({ image, freshness, probeIssues }) => {
           const v = withImageFindings(verdictOf(image, freshness), fromImages.get(subjectKey(subject)) ?? []);
           row.verdict = v.verdict;
           row.reasons = v.reasons;
@@ -121,11 +151,22 @@ export async function containerLifecycle(inventory: Inventory, options: Containe
           for (const i of probeIssues) addIssue(i);
           for (const i of image.issues) addIssue({ ...i, location: i.location ?? name });
           for (const f of lifecycleFindings(subject, image, freshness, digestSeen)) if (!knownIds.has(f.id)) findings.push(f);
-        }),
-      );
+        },
+      });
     }
   }
   // Applied in inventory order, whatever order the registry answered in: the same inventory gives the same report.
-  for (const apply of await Promise.all(jobs)) apply();
+  const evaluated = new Map<string, Evaluation>();
+  await Promise.all([...images].map(async ([key, evaluation]) => evaluated.set(key, await evaluation)));
+  for (const { key, apply } of jobs) {
+    const e = evaluated.get(key);
+    if (e !== undefined) apply(e);
+  }
+  if (memo !== undefined) {
+    const next = new Map<string, Evaluation>();
+    for (const [k, evaluation] of used) next.set(k, await evaluation);
+    memo.key = memoKey;
+    memo.images = next;
+  }
   return { findings, verdicts, issues };
 }

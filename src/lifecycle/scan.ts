@@ -8,7 +8,8 @@ import type { Finding } from '../core/finding.js';
 import type { Inventory } from '../core/inventory.js';
 import type { Issue } from '../core/issue.js';
 import type { Db } from '../store/db.js';
-import { containerLifecycle } from './containers.js';
+import { containerLifecycle, type ContainerLifecycleMemo } from './containers.js';
+import { isoDay } from './data/cycles.js';
 import type { LifecycleData } from './data/schema.js';
 import { loadLifecycle } from './data/store.js';
 import type { RegistryProbe } from './freshness/probe.js';
@@ -43,6 +44,14 @@ export interface LifecycleScanOptions {
   namespaces?: readonly string[] | undefined;
   /** Only these rules (`--rules`); undefined = all. */
   rules?: readonly string[] | undefined;
+  /**
+   * Node hygiene results kept across scans by a caller whose nodes did not change since the memo was filled
+   * (src/scan/incremental.ts: a Node change is a full rescan, which starts a new memo). Keyed by what else
+   * they depend on: the UTC day of `now`, the lifecycle data, the settings and the control plane version.
+   */
+  nodeMemo?: Map<string, { findings: Finding[]; issues: Issue[] }> | undefined;
+  /** Per-image evaluations kept across scans (offline only): see `ContainerLifecycleOptions.memo`. */
+  containerMemo?: ContainerLifecycleMemo | undefined;
 }
 
 export const LIFECYCLE_SECTION_VERSION = 1;
@@ -72,7 +81,13 @@ export async function lifecycleScan(inventory: Inventory, options: LifecycleScan
   findings.push(...controlPlane.findings.filter((f) => wanted(f.rule)));
   issues.push(...controlPlane.issues);
   if (NODE_RULES.some(wanted)) {
-    const nodes = nodeHygiene(inventory, { data, now: options.now, eolLookaheadDays, maxNodeAgeDays: options.maxNodeAgeDays, controlPlaneVersion: plane?.gitVersion });
+    const key = JSON.stringify([isoDay(options.now), data.source, data.fetchedAt, eolLookaheadDays, options.maxNodeAgeDays, plane?.gitVersion]);
+    let nodes = options.nodeMemo?.get(key);
+    if (nodes === undefined) {
+      nodes = nodeHygiene(inventory, { data, now: options.now, eolLookaheadDays, maxNodeAgeDays: options.maxNodeAgeDays, controlPlaneVersion: plane?.gitVersion });
+      options.nodeMemo?.clear();
+      options.nodeMemo?.set(key, nodes);
+    }
     findings.push(...nodes.findings.filter((f) => wanted(f.rule)));
     issues.push(...nodes.issues);
   }
@@ -81,6 +96,7 @@ export async function lifecycleScan(inventory: Inventory, options: LifecycleScan
     probe: options.probe,
     imageFindings: options.imageFindings,
     namespaces: options.namespaces === undefined ? undefined : new Set(options.namespaces),
+    memo: options.containerMemo,
   });
   findings.push(...containers.findings.filter((f) => wanted(f.rule)));
   issues.push(...containers.issues);

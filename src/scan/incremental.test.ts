@@ -63,8 +63,7 @@ async function setup(options: { lifecycle?: boolean } = {}): Promise<{ source: M
 }
 
 /** Rescan incrementally and compare with a full scan of the same objects. */
-async function equivalent(source: MutableSource, scanner: IncrementalScanner, expectMode: 'incremental' | 'full', lifecycle = false): Promise<{ report: ScanReport; namespaces: string[] }> {
-  const later = new Date(NOW.getTime() + 60_000);
+async function equivalent(source: MutableSource, scanner: IncrementalScanner, expectMode: 'incremental' | 'full', lifecycle = false, later = new Date(NOW.getTime() + 60_000)): Promise<{ report: ScanReport; namespaces: string[] }> {
   const inc = await scanner.scan({ now: later });
   expect(inc.plan.mode).toBe(expectMode);
   const full = await scan({ source, now: later, lifecycle: lifecycle ? {} : undefined });
@@ -161,6 +160,35 @@ describe('IncrementalScanner: an incremental rescan equals a full scan', () => {
     expect(report.lifecycle).toBeDefined();
     // Node and control-plane lifecycle findings (time-dependent) come from the recomputed lifecycle scan.
     expect(report.findings.some((f) => f.rule === 'node-age' || f.rule === 'control-plane-eol')).toBe(true);
+  });
+
+  it('with lifecycle: successive rescans reuse node hygiene and per-image verdicts yet equal a full scan (new image, pod gone, days later)', async () => {
+    const { source, scanner } = await setup({ lifecycle: true });
+    const at = (minutes: number): Date => new Date(NOW.getTime() + minutes * 60_000);
+    // 1. Nothing changed: the memos are filled.
+    await equivalent(source, scanner, 'incremental', true, at(1));
+    // 2. A pod now runs an old image (and another digest): evaluated anew, the other images come from the memo.
+    const pods = source.list('Pod') as Array<Obj & { spec: { containers: Array<{ image?: string }> }; status?: { containerStatuses?: Array<{ image?: string; imageID?: string }> } }>;
+    const target = pods.find((p) => p.metadata.namespace === 'storefront' && (p.status?.containerStatuses?.length ?? 0) > 0);
+    expect(target).toBeDefined();
+    source.modify('Pod', target?.metadata.name ?? '', (p) => {
+      const pod = p as unknown as { spec: { containers: Array<{ image?: string }> }; status: { containerStatuses: Array<{ image?: string; imageID?: string }> } };
+      const c0 = pod.spec.containers[0];
+      if (c0 !== undefined) c0.image = 'python:3.7-slim';
+      const s0 = pod.status.containerStatuses[0];
+      if (s0 !== undefined) {
+        s0.image = 'docker.io/library/python:3.7-slim';
+        s0.imageID = `docker.io/library/python@sha256:${'7'.repeat(64)}`;
+      }
+    });
+    const second = await equivalent(source, scanner, 'incremental', true, at(2));
+    expect(second.report.lifecycle?.containers.some((c) => c.image.includes('python:3.7-slim') && c.verdict === 'end-of-life')).toBe(true);
+    // 3. The pod is gone again, and another one of the namespace too.
+    source.objects.Pod = source.list('Pod').filter((p) => p.metadata.name !== target?.metadata.name) as unknown as ClusterObjects['Pod'];
+    await equivalent(source, scanner, 'incremental', true, at(3));
+    // 4. 400 days later, nothing changed: end-of-life dates and node ages moved on (a new day: nothing reused).
+    const later = await equivalent(source, scanner, 'incremental', true, at(400 * 24 * 60));
+    expect(JSON.stringify(later.report.lifecycle?.verdicts)).not.toBe(JSON.stringify(second.report.lifecycle?.verdicts));
   });
 
   it('NetworkPolicy changed: the namespace is recomputed (ingress/egress/default-deny)', async () => {

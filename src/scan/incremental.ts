@@ -28,6 +28,7 @@ import type { Inventory, ResourceKind } from '../core/inventory.js';
 import { issue, type Issue } from '../core/issue.js';
 import type { ScanReport } from '../core/report.js';
 import { errorMessage } from '../core/errors.js';
+import type { ContainerLifecycleMemo } from '../lifecycle/containers.js';
 import { lifecycleScan } from '../lifecycle/scan.js';
 import { buildInventory } from '../inventory/build.js';
 import { emptyClusterObjects } from '../inventory/schema.js';
@@ -88,6 +89,10 @@ interface State {
   byNamespace: Grouped;
   inventory: Inventory;
   results: Map<string, CheckResult>;
+  /** Node hygiene by day (lifecycle): nodes do not change between incremental rescans. */
+  nodeMemo: Map<string, { findings: Finding[]; issues: Issue[] }>;
+  /** Lifecycle's per-image evaluations (offline): only new images are evaluated again. */
+  containerMemo: ContainerLifecycleMemo;
 }
 
 /**
@@ -140,7 +145,7 @@ export class IncrementalScanner {
     // A shallow copy: the checks' analyses are memoised per inventory object (policy/*/analysis.ts), ~20 MB
     // for 30,000 pods that a long-running service need not keep.
     const inventory = { ...outcome.inventory };
-    if (raw !== undefined) this.state = { raw, byNamespace: groupByNamespace(raw), inventory, results };
+    if (raw !== undefined) this.state = { raw, byNamespace: groupByNamespace(raw), inventory, results, nodeMemo: new Map(), containerMemo: {} };
     return { ...outcome, inventory, plan: { mode: 'full', why } };
   }
 
@@ -184,7 +189,7 @@ export class IncrementalScanner {
     let lifecycle: { findings: Finding[]; issues: Issue[]; section: ScanReport['lifecycle'] } | undefined;
     if (this.options.lifecycle !== undefined) {
       try {
-        lifecycle = await lifecycleScan(inventory, { ...this.options.lifecycle, controlPlane: this.options.lifecycle.controlPlane ?? raw.controlPlane, now, imageFindings: undefined, namespaces: this.options.namespaces, rules: this.options.rules });
+        lifecycle = await lifecycleScan(inventory, { ...this.options.lifecycle, controlPlane: this.options.lifecycle.controlPlane ?? raw.controlPlane, now, imageFindings: undefined, namespaces: this.options.namespaces, rules: this.options.rules, nodeMemo: prev.nodeMemo, containerMemo: prev.containerMemo });
       } catch (error) {
         if (signal?.aborted === true) throw error;
         lifecycle = { findings: [], issues: [issue('lifecycle-failed', `End-of-life and freshness checks failed: ${errorMessage(error)}`)], section: undefined };
@@ -203,7 +208,7 @@ export class IncrementalScanner {
     });
     if (lifecycle?.section !== undefined) report.lifecycle = lifecycle.section;
     const kept = { ...inventory };
-    this.state = { raw, byNamespace, inventory: kept, results };
+    this.state = { raw, byNamespace, inventory: kept, results, nodeMemo: prev.nodeMemo, containerMemo: prev.containerMemo };
     return { inventory: kept, report, images: [], plan: { mode: 'incremental', namespaces: [...dirty].sort() } };
   }
 }

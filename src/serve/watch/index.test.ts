@@ -64,6 +64,26 @@ describe.skipIf(skipReason !== undefined)(`watched inventory (replayed API serve
     expect(result.source).toEqual({ type: 'kubernetes', location: api.url, context: 'replay' });
   });
 
+  it('replayed: keeps objects trimmed (managedFields, last-applied, pod conditions) from list pages and watch events', async () => {
+    const heavy = (o: Record<string, unknown>): Record<string, unknown> => {
+      const meta = o.metadata as Record<string, unknown>;
+      const status = o.status as Record<string, unknown>;
+      return { ...o, metadata: { ...meta, managedFields: [{ manager: 'kubectl', fieldsV1: { 'f:spec': {} } }], annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', team: 'shop' } }, status: { ...status, conditions: [{ type: 'Ready', status: 'True' }] } };
+    };
+    api.setList(PODS, [heavy(web('100'))], '100');
+    api.script(PODS, { events: [{ type: 'ADDED', object: heavy(api2('101')) }], then: 'hang' });
+    const w = await start();
+    await until('the watched pod', () => pods().length === 2);
+    const result = await w.source.load({});
+    expect(result.objects.Pod).toHaveLength(2);
+    for (const p of result.objects.Pod) {
+      expect(p.metadata).not.toHaveProperty('managedFields');
+      expect(p.metadata.annotations).toEqual({ team: 'shop' });
+      expect(p.status).not.toHaveProperty('conditions');
+      expect(p.status?.containerStatuses?.[0]?.imageID).toMatch(/@sha256:/);
+    }
+  });
+
   it('replayed: lists in pages of the page size, following continue tokens', async () => {
     api.setList(PODS, [web('100'), api2('100'), withVersion(pod('db-0', { ns: 'data', containers: [{ name: 'db', image: 'postgres:16' }] }), '100')], '100');
     await start({ pageSize: 2 });

@@ -18,6 +18,7 @@ import type { Logger } from '../log.js';
 import type { ServeMetrics } from '../metrics/index.js';
 import { Informer, isRecord, type InformerEvent, type WatchedResource } from './informer.js';
 import { StreamClient } from './stream.js';
+import { StringPool } from './trim.js';
 
 export interface WatchOptions extends KubeconfigOptions {
   namespaces?: string[] | undefined;
@@ -109,6 +110,8 @@ export async function startWatch(options: WatchOptions): Promise<WatchHandle> {
   };
 
   const informers: Informer[] = [];
+  // Repeated string values (images, labels, node names…) kept once across every informer's objects.
+  const strings = new StringPool();
   const namespaces = options.namespaces === undefined ? undefined : [...new Set(options.namespaces)];
   const watched: Array<{ resource: WatchedResource; scopes: Array<{ namespace?: string; fieldSelector?: string; labelSelector?: string }> }> = API_RESOURCES.map((resource) => ({
     resource,
@@ -125,6 +128,7 @@ export async function startWatch(options: WatchOptions): Promise<WatchHandle> {
           client,
           streams,
           pageSize: options.pageSize ?? 500,
+          strings,
           watchTimeoutSeconds: options.watchTimeoutSeconds ?? 300,
           backoff: options.backoff ?? { initialMs: 500, maxMs: 30_000 },
           onEvent,

@@ -16,6 +16,7 @@ import { ObjectList, Status } from '../../inventory/sources/kubernetes/schema.js
 import type { ResourceKind } from '../../core/inventory.js';
 import { ConfigMap, OBJECT_SCHEMAS, isNodeReportConfigMap } from '../../inventory/schema.js';
 import type { StreamClient } from './stream.js';
+import { trimObject, type StringPool } from './trim.js';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -50,6 +51,8 @@ export interface InformerOptions {
   onEvent: (event: InformerEvent) => void;
   onError: (message: string) => void;
   now?: () => number;
+  /** Repeated string values shared across the stored objects (one pool for all informers). */
+  strings?: StringPool | undefined;
 }
 
 class WatchExpired extends Error {}
@@ -209,6 +212,9 @@ export class Informer {
   }
 
   private accept(into: Map<string, StoredObject>, invalid: Map<string, Issue>, raw: unknown, url: string, index: number): string | undefined {
+    // Drop what no reader needs (managedFields, last-applied, heartbeat status: trim.ts) before it is stored.
+    trimObject(raw, this.options.resource.kind);
+    this.options.strings?.intern(raw);
     const record = isRecord(raw) ? { apiVersion: apiVersion(this.served), kind: this.options.resource.kind, ...raw } : raw;
     const key = objectKey(raw) ?? `items[${index}]`;
     const kind = this.options.resource.kind;
