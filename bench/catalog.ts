@@ -24,6 +24,7 @@ import { createGunzip } from 'node:zlib';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { findTrivy, OFFLINE_SBOM, startupOf, type PeerRun } from './peers/trivy.js';
+import { buildBenchImage, median } from './lib/bench-image.js';
 
 const TARGET_RATIO = 1.4;
 const TARGET_RSS = 200 * 1024 * 1024;
@@ -76,27 +77,7 @@ function runChild(mode: Mode, layout: string): Promise<Measurement & { processMs
   });
 }
 
-function buildBenchImage(cacheDir: string | undefined): Promise<string> {
-  const script = join(fileURLToPath(import.meta.url), '..', '..', '..', 'scripts', 'build-bench-image.sh');
-  return new Promise((resolve, reject) => {
-    const c = spawn('bash', [script, ...(cacheDir === undefined ? [] : [cacheDir])], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    c.stdout.setEncoding('utf8');
-    c.stdout.on('data', (s: string) => (out += s));
-    c.on('error', reject);
-    c.on('close', (code) => {
-      const layout = out.trim().split('\n').at(-1);
-      if (code !== 0 || layout === undefined || layout === '') reject(new Error(`${script} failed (exit ${String(code)})`));
-      else resolve(layout);
-    });
-  });
-}
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-};
 const mib = (b: number): string => `${(b / 1024 / 1024).toFixed(0)} MiB`;
 
 export async function main(): Promise<void> {

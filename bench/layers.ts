@@ -30,6 +30,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createGunzip } from 'node:zlib';
+import { buildBenchImage, median } from './lib/bench-image.js';
 
 const TARGET_RATIO = 1.3;
 const TARGET_RSS = 200 * 1024 * 1024;
@@ -155,29 +156,8 @@ function runGzip(layout: string, layers: Layout['layers']): Promise<number> {
   });
 }
 
-function buildImage(cacheDir: string | undefined): Promise<string> {
-  const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
-  const script = join(root, 'scripts', 'build-bench-image.sh');
-  return new Promise((resolve, reject) => {
-    const c = spawn('bash', [script, ...(cacheDir === undefined ? [] : [cacheDir])], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    c.stdout.setEncoding('utf8');
-    c.stdout.on('data', (s: string) => (out += s));
-    c.on('error', reject);
-    c.on('close', (code) => {
-      const layout = out.trim().split('\n').at(-1);
-      if (code !== 0 || layout === undefined || layout === '') reject(new Error(`${script} failed (exit ${code})`));
-      else resolve(layout);
-    });
-  });
-}
 
 const MB = 1024 * 1024;
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-};
 const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const mib = (b: number): string => `${(b / MB).toFixed(0)} MiB`;
 
@@ -212,7 +192,7 @@ export async function main(): Promise<void> {
   }
   const { runs, cacheDir } = parseArgs(argv);
   const buildStart = performance.now();
-  const layout = await buildImage(cacheDir);
+  const layout = await buildBenchImage(cacheDir);
   const layers = await layersOf(layout);
   const compressed = layers.reduce((n, l) => n + l.size, 0);
   console.log(`bench/layers: node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${runs} run(s) per step`);

@@ -14,6 +14,7 @@ import { LayerCache } from '../../image/analysis/cache.js';
 import { layoutProbeClient } from '../../lifecycle/freshness/layout-client.js';
 import { RegistryProbe } from '../../lifecycle/freshness/probe.js';
 import { packageRoot } from '../../paths.js';
+import { CHECKS } from '../../policy/registry.js';
 import type { RegistryClient } from '../../registry/client.js';
 import { containerdLocator, imageDirLocator, registryLocator, type ImageLocator } from '../../scan/images/locate.js';
 import { CONTRIBUTORS as IMAGE_CONTRIBUTORS } from '../../scan/images/registry.js';
@@ -181,6 +182,23 @@ export interface LifecycleFlags {
   eolLookahead?: string | undefined;
   maxNodeAge?: string | undefined;
   controlPlaneVersion?: string | undefined;
+}
+
+/**
+ * How `scan` and `serve` read the running images: `--rules`, `--db`, `--sbom-dir`, `--image-dir`,
+ * `--pull-images`, `--trust-attached-sbom`, `--no-layer-cache` (registry and containerd flags come from
+ * `addImageAccessOptions`). `dbHelp` says what the database does for the command.
+ */
+export function addRunningImageOptions(command: Command, dbHelp: string): Command {
+  return command
+    .option('--rules <ids>', `only these rules (comma-separated): ${CHECKS.map((c) => c.id).join(', ')}`)
+    .option('--db <file>', dbHelp)
+    .option('--sbom-dir <dir>', 'SBOMs of running images, used instead of reading them: files named sha256-<hex>.cdx.json / .spdx.json')
+    .option('--image-dir <dir>', 'read running images from OCI layouts in this folder (offline; indexed by manifest, index and config digest; layer results cached in --db)')
+    .option('--pull-images', 'read running images from their registries (default: on for a live cluster with --db, off for --snapshot/--demo)')
+    .option('--no-pull-images', 'never read images from registries')
+    .option('--trust-attached-sbom', 'use an SBOM attached to an image in its registry (OCI referrer) instead of cataloging its layers')
+    .option('--no-layer-cache', 'read every layer even when the layer cache has it');
 }
 
 /** The end-of-life, freshness and node-hygiene flags of `scan` and `serve`. */

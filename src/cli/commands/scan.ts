@@ -7,14 +7,13 @@ import { atLeast } from '../../core/severity.js';
 import type { InventorySource } from '../../inventory/source.js';
 import { snapshotSource } from '../../inventory/sources/snapshot/index.js';
 import { demoSnapshotPath } from '../../paths.js';
-import { CHECKS } from '../../policy/registry.js';
 import { FORMATS, findFormat } from '../../report/registry.js';
 import { scan } from '../../scan/index.js';
 import { addMalwareOptions } from './malware-options.js';
 import type { CliContext } from '../context.js';
 import { addPolicyOptions, applyReportFlags, policySettings } from './check.js';
 import { addImageAccessOptions } from './image.js';
-import { addLifecycleOptions, lifecycleSetup, resolveScanSettings, runningImagesSetup, unknownValue, type LifecycleFlags, type RunningImagesFlags, type ScanSourceFlags } from './scan-setup.js';
+import { addLifecycleOptions, addRunningImageOptions, lifecycleSetup, resolveScanSettings, runningImagesSetup, unknownValue, type LifecycleFlags, type RunningImagesFlags, type ScanSourceFlags } from './scan-setup.js';
 
 interface ScanFlags extends ScanSourceFlags, RunningImagesFlags, LifecycleFlags {
   demo?: boolean;
@@ -63,15 +62,8 @@ export function scanCommand(ctx: CliContext): Command {
   addPolicyOptions(command);
   addMalwareOptions(command);
   addLifecycleOptions(command);
-  return addImageAccessOptions(command, 'the node agent: read running images from this node')
-    .option('--rules <ids>', `only these rules (comma-separated): ${CHECKS.map((c) => c.id).join(', ')}`)
-    .option('--db <file>', 'match the running images against this vulnerability database, also the layer cache (default: $RUNWARDEN_DB or ~/.local/share/runwarden/runwarden.db)')
-    .option('--sbom-dir <dir>', 'SBOMs of running images, used instead of reading them: files named sha256-<hex>.cdx.json / .spdx.json')
-    .option('--image-dir <dir>', 'read running images from OCI layouts in this folder (offline; indexed by manifest, index and config digest)')
-    .option('--pull-images', 'read running images from their registries (default: on for a live cluster with --db, off for --snapshot/--demo)')
-    .option('--no-pull-images', 'never read images from registries')
-    .option('--trust-attached-sbom', 'use an SBOM attached to an image in its registry (OCI referrer) instead of cataloging its layers')
-    .option('--no-layer-cache', 'read every layer even when the layer cache has it')
+  addImageAccessOptions(command, 'the node agent: read running images from this node');
+  return addRunningImageOptions(command, 'match the running images against this vulnerability database, also the layer cache (default: $RUNWARDEN_DB or ~/.local/share/runwarden/runwarden.db)')
     .option('--image-node <name>', "scan only the images of pods on this node, e.g. the node agent's own with --containerd-root (repeatable)", collect)
     .option('--config <file>', 'settings file (YAML/JSON); flags and RUNWARDEN_* variables override it')
     .option('--no-color', 'plain output even on a terminal')

@@ -14,7 +14,6 @@ import { isSeverity, type Severity } from '../../core/severity.js';
 import type { InventorySource } from '../../inventory/source.js';
 import { snapshotSource } from '../../inventory/sources/snapshot/index.js';
 import { demoSnapshotPath } from '../../paths.js';
-import { CHECKS } from '../../policy/registry.js';
 import { scan } from '../../scan/index.js';
 import { defaultDbPath } from '../../store/db.js';
 import { seedDemoHistory } from '../../serve/demo.js';
@@ -38,7 +37,7 @@ import type { CliContext } from '../context.js';
 import { addPolicyOptions, policySettings } from './check.js';
 import { addImageAccessOptions } from './image.js';
 import { addMalwareOptions } from './malware-options.js';
-import { addLifecycleOptions, lifecycleSetup, resolveScanSettings, runningImagesSetup, unknownValue, type LifecycleFlags, type RunningImagesFlags, type RunningImagesSetup, type ScanSourceFlags } from './scan-setup.js';
+import { addLifecycleOptions, addRunningImageOptions, lifecycleSetup, resolveScanSettings, runningImagesSetup, unknownValue, type LifecycleFlags, type RunningImagesFlags, type RunningImagesSetup, type ScanSourceFlags } from './scan-setup.js';
 
 interface ServeFlags extends ScanSourceFlags, RunningImagesFlags, LifecycleFlags {
   freshnessTtl: string;
@@ -90,15 +89,8 @@ export function serveCommand(ctx: CliContext, io: ServeIo = {}): Command {
   addPolicyOptions(command);
   addMalwareOptions(command);
   addLifecycleOptions(command);
-  return addImageAccessOptions(command, 'a service on the node: read running images from its containerd')
-    .option('--rules <ids>', `only these rules (comma-separated): ${CHECKS.map((c) => c.id).join(', ')}`)
-    .option('--db <file>', 'vulnerability database the running images are matched against, also the layer cache; its updates trigger a re-match (default: $RUNWARDEN_DB)')
-    .option('--sbom-dir <dir>', 'SBOMs of the running images: files named sha256-<hex>.cdx.json / .spdx.json')
-    .option('--image-dir <dir>', 'read running images from OCI layouts in this folder (layer results cached in --db)')
-    .option('--pull-images', 'read running images from their registries (default: on for a live cluster with --db, off for --snapshot/--demo)')
-    .option('--no-pull-images', 'never read images from registries')
-    .option('--trust-attached-sbom', 'use an SBOM attached to an image in its registry (OCI referrer) instead of cataloging its layers')
-    .option('--no-layer-cache', 'read every layer even when the layer cache has it')
+  addImageAccessOptions(command, 'a service on the node: read running images from its containerd');
+  return addRunningImageOptions(command, 'vulnerability database the running images are matched against, also the layer cache; its updates trigger a re-match (default: $RUNWARDEN_DB)')
     .option('--config <file>', 'settings file (YAML/JSON); flags and RUNWARDEN_* variables override it')
     .option('--store <path|url>', 'history store: a SQLite file (default: the runwarden database; the demo keeps it in memory) or postgres://user@host/db')
     .option('--interval <duration>', 'scan schedule, e.g. 1h, 30m (with a watched cluster: the full rescan period)', '1h')
