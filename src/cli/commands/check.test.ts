@@ -1,43 +1,16 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import { Command, CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { ScanReportJson } from '../../report/json/schema.js';
-import type { CliContext } from '../context.js';
-import { reportError } from '../run.js';
-import { checkCommand } from './check.js';
+import { cli } from '../../../test/cli.js';
 
 const TESTDATA = join(process.cwd(), 'src', 'manifests', 'testdata');
 const APP = join(TESTDATA, 'app');
 const NOW = ['--now', '2026-11-28T12:00:00Z'];
 
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-/** Runs `runwarden check …` in-process, mapping errors to exit codes as the CLI does. */
-async function check(args: string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Sink();
-  const stderr = new Sink();
-  const ctx: CliContext = { stdout, stderr, env: opts.env ?? {}, cwd: process.cwd(), exitCode: 0 };
-  const command = checkCommand(ctx, { stdin: Readable.from([opts.stdin ?? '']) }).exitOverride();
-  command.configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) });
-  const program = new Command().exitOverride().addCommand(command);
-  let code: number;
-  try {
-    await program.parseAsync(['check', ...args], { from: 'user' });
-    code = ctx.exitCode;
-  } catch (error) {
-    code = error instanceof CommanderError ? 2 : reportError(error, ctx, false);
-  }
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+/** Runs `runwarden check …` in-process, as the CLI does. */
+const check = (args: string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}) => cli(['check', ...args], { ...opts, stdin: opts.stdin ?? '' });
 
 const json = (text: string): ScanReportJson => ScanReportJson.parse(JSON.parse(text));
 

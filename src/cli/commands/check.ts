@@ -36,14 +36,9 @@ interface CheckFlags extends PolicyFlags {
   debug?: boolean;
 }
 
-export interface CheckIo {
-  /** Where `-` reads from (process.stdin by default). */
-  stdin?: NodeJS.ReadableStream | undefined;
-}
-
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...splitList(value)];
 
-export function checkCommand(ctx: CliContext, io: CheckIo = {}): Command {
+export function checkCommand(ctx: CliContext): Command {
   const command = new Command('check')
     .description('Check Kubernetes manifests before deploy: Pod Security Standards and run-stage hardening, with file and line for each finding')
     .argument('<paths...>', 'manifest files or directories (.yaml, .yml, .json), or "-" for stdin (helm template … | runwarden check -)')
@@ -59,7 +54,7 @@ export function checkCommand(ctx: CliContext, io: CheckIo = {}): Command {
     .option('--debug', 'show stack traces on errors')
     .action(async (paths: string[], flags: CheckFlags) => {
       const settings = await resolveSettings(flags, ctx);
-      await runCheck(paths, settings, flags, ctx, io);
+      await runCheck(paths, settings, flags, ctx);
     });
 }
 
@@ -145,14 +140,14 @@ export function policySettings(settings: Settings): PolicySettings {
   return { allowedRegistries: settings.allowedRegistries, pssVersion: settings.pssVersion === undefined ? undefined : parsePolicyVersion(settings.pssVersion), pssLevel: settings.pssLevel };
 }
 
-async function runCheck(paths: string[], settings: Settings, flags: CheckFlags, ctx: CliContext, io: CheckIo): Promise<void> {
+async function runCheck(paths: string[], settings: Settings, flags: CheckFlags, ctx: CliContext): Promise<void> {
   let now = new Date();
   if (flags.now !== undefined) {
     now = new Date(flags.now);
     if (Number.isNaN(now.getTime())) throw new UsageError(`Invalid --now "${flags.now}": expected an ISO 8601 time, e.g. "2026-01-31T12:00:00Z".`);
   }
   if (paths.filter((p) => p === STDIN).length > 1) throw new UsageError('"-" (stdin) can be given only once.');
-  const manifests = await readManifests(paths, { stdin: io.stdin, namespace: flags.namespace });
+  const manifests = await readManifests(paths, { stdin: ctx.stdin, namespace: flags.namespace });
   if (manifests.objects === 0 && manifests.failures === 0) {
     throw new InputError(paths.join(', '), `No Kubernetes objects to check in ${paths.map((p) => (p === STDIN ? 'stdin' : `"${p}"`)).join(', ')}`, {
       hint: 'Give manifests of workloads (Deployment, StatefulSet, DaemonSet, Job, CronJob, Pod) or Services; an empty pipe usually means the render step (helm template, kustomize build) failed.',

@@ -17,13 +17,13 @@ import { parseExclusionFile } from '../../cleanup/options.js';
 import { AuditRecord, CleanupReport } from '../../cleanup/schema.js';
 import { packageRoot } from '../../paths.js';
 import { criClient, type CriClient } from '../../inventory/sources/cri/index.js';
-import { podRunner, runCommands, startCriProxy, waitForState, type PodRunner } from '../../inventory/sources/cri/testdata/harness.js';
-import { cleanCommand } from './clean.js';
+import { podRunner, startCriProxy, waitForState, type PodRunner } from '../../inventory/sources/cri/testdata/harness.js';
+import { cli, type CliOptions } from '../../../test/cli.js';
 import { configMapStore, startKubeApi, status } from '../../../test/kube-api.js';
 import { decodeNodeReport } from '../../agent/configmap.js';
 import { ConfigMap } from '../../inventory/schema.js';
 
-const clean = (args: string[], options: { env?: NodeJS.ProcessEnv; tty?: boolean } = {}) => runCommands([cleanCommand], ['clean', ...args], options);
+const clean = (args: string[], options: CliOptions = {}) => cli(['clean', ...args], options);
 
 describe('runwarden clean: bad input (no runtime needed)', () => {
   it.each([
@@ -103,7 +103,7 @@ describe('deploy/node-agent manifests', () => {
     expect(args).toContain('--publish-report');
     await writeFile(join(tmp, 'kubeconfig'), 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
     args.push('--kubeconfig', join(tmp, 'kubeconfig'));
-    const run = await runCommands([cleanCommand], args);
+    const run = await cli(args);
     // Every flag was valid: the run got as far as the (absent) runtime.
     expect(run.stderr).toMatch(/^runwarden: error: CRI socket \S+containerd\.sock does not exist/);
     expect(run.code).toBe(3);
@@ -358,7 +358,7 @@ describe.skipIf(noContainerd !== undefined)(`runwarden clean against a real cont
 
   it('reports progress on stderr only on a terminal', async () => {
     await image('progress-a');
-    const run = await clean([...cri, '--apply', '--fs-wait', '0'], { tty: true });
+    const run = await clean([...cri, '--apply', '--fs-wait', '0'], { stderrTty: true });
     expect(run.stderr).toContain('[1/1] checking and removing localhost/rw/progress-a:1');
     expect(run.stderr).toContain('\r\x1b[2K');
   });

@@ -1,46 +1,15 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeZip } from '../../vulndb/testdata/zip.js';
-import type { CliContext } from '../context.js';
-import { reportError } from '../run.js';
-import { dbCommand } from './db.js';
-import { sbomCommand } from './sbom.js';
+import { cli } from '../../../test/cli.js';
+import { serveHttp, type TestHttpServer } from '../../../test/http.js';
+
+const run = (args: string[], env: NodeJS.ProcessEnv = {}) => cli(args, { env });
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const OSV = join(ROOT, 'testdata', 'upstream', 'osv');
-
-class Sink extends Writable {
-  text = '';
-  isTTY = false;
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-/** Run `db …` / `sbom …` in-process the way runCli does (the lead registers them in commands/index.ts). */
-async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Sink();
-  const stderr = new Sink();
-  const ctx: CliContext = { stdout, stderr, env, cwd: process.cwd(), exitCode: 0 };
-  const program = new Command('runwarden').exitOverride().configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) });
-  program.addCommand(dbCommand(ctx).exitOverride());
-  program.addCommand(sbomCommand(ctx).exitOverride());
-  let code: number;
-  try {
-    await program.parseAsync(args, { from: 'user' });
-    code = ctx.exitCode;
-  } catch (error) {
-    code = error instanceof CommanderError ? (error.exitCode === 0 ? 0 : 2) : reportError(error, ctx, false);
-  }
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 describe('runwarden db', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rw-db-cli-'));
@@ -96,11 +65,11 @@ describe('runwarden db', () => {
   });
 
   describe('db update against a local mirror', () => {
-    let server: Server;
+    let server: TestHttpServer;
     let base = '';
     const npm = makeZip([{ name: 'GHSA-35jh-r3h4-6jhm.json', content: readFileSync(join(OSV, 'npm-ghsa/GHSA-35jh-r3h4-6jhm.json')) }]);
     beforeAll(async () => {
-      server = createServer((req, res) => {
+      server = await serveHttp((req, res) => {
         if (req.url === '/npm/all.zip') {
           if (req.headers['if-none-match'] === '"npm-1"') res.writeHead(304).end();
           else res.writeHead(200, { etag: '"npm-1"', 'content-length': npm.length }).end(npm);
@@ -111,10 +80,9 @@ describe('runwarden db', () => {
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify([{ cycle: '16', releaseDate: '2021-04-20', eol: '2023-09-11', latest: '16.20.2' }]));
         } else res.writeHead(404, 'Not Found').end();
       });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      base = server.base;
     });
-    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    afterAll(() => server.close());
 
     it('fetches the configured mirrors, skips unchanged ones, and reports a broken mirror while keeping the others', async () => {
       const updDb = join(dir, 'update.db');

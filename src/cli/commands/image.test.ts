@@ -6,40 +6,15 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireComponent } from '../../../test/components.js';
 import { startContainerd, type Containerd } from '../../../test/containerd.js';
 import { buildTestImages, skopeoCopy } from '../../../test/images.js';
 import { REGISTRY_PASSWORD, REGISTRY_USER, startRegistry, type Registry } from '../../../test/registry.js';
-import type { CliContext } from '../context.js';
-import { reportError } from '../run.js';
-import { imageCommand, type Inspection } from './image.js';
+import { cli } from '../../../test/cli.js';
+import type { Inspection } from './image.js';
 
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-async function image(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Sink();
-  const stderr = new Sink();
-  const ctx: CliContext = { stdout, stderr, env, cwd: process.cwd(), exitCode: 0 };
-  const program = new Command('runwarden').exitOverride().configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) });
-  program.addCommand(imageCommand(ctx));
-  let code: number;
-  try {
-    await program.parseAsync(['image', ...args], { from: 'user' });
-    code = ctx.exitCode;
-  } catch (error) {
-    code = error instanceof CommanderError ? 2 : reportError(error, ctx, false);
-  }
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const image = (args: string[], env: NodeJS.ProcessEnv = {}) => cli(['image', ...args], { env });
 
 const json = (text: string): Inspection => JSON.parse(text) as Inspection;
 const skip = requireComponent('docker-registry + skopeo + containerd', ['docker-registry', 'skopeo', 'htpasswd', 'containerd', 'ctr']);
@@ -168,9 +143,7 @@ describe('runwarden image scan', () => {
     dir = await mkdtemp(join(tmpdir(), 'rw-cli-image-scan-'));
     images = await buildTestImages(dir);
     db = join(dir, 'rw.db');
-    const stdout = new Sink();
-    const { runCli } = await import('../run.js');
-    expect(await runCli(['db', 'import', join(process.cwd(), 'demo', 'advisories', 'osv'), '--db', db], { stdout, stderr: new Sink(), env: {}, cwd: process.cwd(), exitCode: 0 })).toBe(0);
+    expect((await cli(['db', 'import', join(process.cwd(), 'demo', 'advisories', 'osv'), '--db', db])).code).toBe(0);
   });
 
   it('prints the OS, the packages and each vulnerability with the layer that introduced it, as a table', async () => {

@@ -1,49 +1,21 @@
 import { mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireComponent } from '../../../test/components.js';
 import { startRegistry, type Registry } from '../../../test/registry.js';
 import { RegistryClient } from '../../registry/client.js';
 import { MEDIA } from '../../registry/media-types.js';
-import type { CliContext } from '../context.js';
-import { reportError } from '../run.js';
-import { lifecycleCommand, parseDays } from './lifecycle.js';
+import { cli } from '../../../test/cli.js';
+import { serveHttp, type TestHttpServer } from '../../../test/http.js';
+import { parseDays } from './lifecycle.js';
 
-class Sink extends Writable {
-  text = '';
-  isTTY = false;
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
+const run = (args: string[], env: NodeJS.ProcessEnv = {}) => cli(args, { env });
 
-/** Run `lifecycle …` in-process the way runCli does (the lead registers it in commands/index.ts). */
-async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Sink();
-  const stderr = new Sink();
-  const ctx: CliContext = { stdout, stderr, env, cwd: process.cwd(), exitCode: 0 };
-  const program = new Command('runwarden').exitOverride().configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) });
-  program.addCommand(lifecycleCommand(ctx).exitOverride());
-  let code: number;
-  try {
-    await program.parseAsync(args, { from: 'user' });
-    code = ctx.exitCode;
-  } catch (error) {
-    code = error instanceof CommanderError ? (error.exitCode === 0 ? 0 : 2) : reportError(error, ctx, false);
-  }
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
-
-let server: Server;
+let server: TestHttpServer;
 let base: string;
 beforeAll(async () => {
-  server = createServer((req, res) => {
+  server = await serveHttp((req, res) => {
     if (req.url === '/api/nodejs.json') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify([{ cycle: '16', releaseDate: '2021-04-20', eol: '2030-01-01', latest: '16.99.0' }]));
@@ -52,12 +24,9 @@ beforeAll(async () => {
       res.end();
     }
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = server.base;
 });
-afterAll(async () => {
-  await new Promise<void>((r) => server.close(() => r()));
-});
+afterAll(() => server.close());
 
 const dbFile = (): string => join(mkdtempSync(join(tmpdir(), 'rw-lifecycle-')), 'rw.db');
 

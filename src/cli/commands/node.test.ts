@@ -7,10 +7,10 @@ import { requireComponent } from '../../../test/components.js';
 import { startContainerd, type Containerd } from '../../../test/containerd.js';
 import { buildTestImages, type BuiltImage } from '../../../test/images.js';
 import { criClient, type CriClient } from '../../inventory/sources/cri/index.js';
-import { podRunner, runCommands, waitForState, type PodRunner } from '../../inventory/sources/cri/testdata/harness.js';
-import { nodeCommand } from './node.js';
+import { podRunner, waitForState, type PodRunner } from '../../inventory/sources/cri/testdata/harness.js';
+import { cli } from '../../../test/cli.js';
 
-const node = (args: string[], env: NodeJS.ProcessEnv = {}) => runCommands([nodeCommand], ['node', ...args], { env });
+const node = (args: string[], env: NodeJS.ProcessEnv = {}) => cli(['node', ...args], { env });
 
 describe('runwarden node: bad input', () => {
   it('exits 3 naming the socket when no runtime is there', async () => {

@@ -7,8 +7,6 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireComponent } from '../../../test/components.js';
 import { buildImage, buildTestImages, layerOf, skopeoCopy } from '../../../test/images.js';
@@ -18,34 +16,9 @@ import { cycloneDxErrors, spdxErrors } from '../../../test/sbom-schemas.js';
 import { RegistryClient } from '../../registry/client.js';
 import { attachSbom } from '../../sbom/attached.js';
 import type { SbomDiff } from '../../sbom/diff.js';
-import type { CliContext } from '../context.js';
-import { reportError } from '../run.js';
-import { sbomCommand } from './sbom.js';
+import { cli } from '../../../test/cli.js';
 
-class Sink extends Writable {
-  text = '';
-  isTTY = false;
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-async function sbom(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Sink();
-  const stderr = new Sink();
-  const ctx: CliContext = { stdout, stderr, env, cwd: process.cwd(), exitCode: 0 };
-  const program = new Command('runwarden').exitOverride().configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) });
-  program.addCommand(sbomCommand(ctx).exitOverride());
-  let code: number;
-  try {
-    await program.parseAsync(['sbom', ...args], { from: 'user' });
-    code = ctx.exitCode;
-  } catch (error) {
-    code = error instanceof CommanderError ? (error.exitCode === 0 ? 0 : 2) : reportError(error, ctx, false);
-  }
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const sbom = (args: string[], env: NodeJS.ProcessEnv = {}) => cli(['sbom', ...args], { env });
 
 interface Bom { metadata: { component: { name: string; version: string } }; components: Array<{ name: string; version: string; type: string }> }
 const NOW = '2026-11-28T12:00:00Z';

@@ -7,7 +7,6 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { requireComponent } from '../../../test/components.js';
 import { buildTestImages, skopeoCopy } from '../../../test/images.js';
@@ -19,17 +18,9 @@ import { demoSnapshotPath, packageRoot } from '../../paths.js';
 import { importAdvisories } from '../../vulndb/import.js';
 import { openVulnDb } from '../../vulndb/store/index.js';
 import { hashToken } from '../../serve/server/auth.js';
-import type { CliContext } from '../context.js';
+import { cliContext, type Sink } from '../../../test/cli.js';
 import { reportError } from '../run.js';
 import { serveCommand } from './serve.js';
-
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
 
 interface Running {
   url: string;
@@ -39,8 +30,8 @@ interface Running {
 }
 
 function invoke(args: string[], env: NodeJS.ProcessEnv = {}): { listening: Promise<Running>; done: Promise<number>; stderr: Sink } {
-  const stderr = new Sink();
-  const ctx: CliContext = { stdout: new Sink(), stderr, env, cwd: process.cwd(), exitCode: 0 };
+  const ctx = cliContext({ env });
+  const stderr = ctx.stderr;
   const controller = new AbortController();
   let resolveListening!: (r: Running) => void;
   const listening = new Promise<Running>((resolve) => {

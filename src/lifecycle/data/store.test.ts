@@ -1,9 +1,8 @@
 import { mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveHttp, type TestHttpServer } from '../../../test/http.js';
 import { AppError } from '../../core/errors.js';
 import { openDatabase, type Db } from '../../store/db.js';
 import { MIGRATIONS } from '../../store/migrations.js';
@@ -12,24 +11,21 @@ import { loadLifecycle, parseSnapshot, readLifecycle } from './store.js';
 import { updateLifecycle } from './update.js';
 
 /** A local stand-in for the endoflife.date API: routes → [status, body]. */
-let server: Server;
+let server: TestHttpServer;
 let base: string;
 const routes = new Map<string, [number, string]>();
 const hits: string[] = [];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
+  server = await serveHttp((req, res) => {
     hits.push(req.url ?? '');
     const [status, body] = routes.get(req.url ?? '') ?? [404, '{"message":"not found"}'];
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(body);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = server.base;
 });
-afterAll(async () => {
-  await new Promise<void>((r) => server.close(() => r()));
-});
+afterAll(() => server.close());
 
 function db(): Db {
   return openDatabase(':memory:');

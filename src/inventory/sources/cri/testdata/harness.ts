@@ -10,12 +10,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { Command, CommanderError } from 'commander';
-import type { CliContext } from '../../../../cli/context.js';
-import { reportError } from '../../../../cli/run.js';
 import type { NodeContainerState } from '../../../../core/node-runtime.js';
 import type { CriClient } from '../client.js';
 
@@ -154,49 +150,6 @@ export async function startCriProxy(upstream: string, options: { methods?: reado
   };
 }
 
-export interface CommandRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-class Sink extends Writable {
-  text = '';
-  isTTY: boolean;
-  constructor(tty: boolean) {
-    super();
-    this.isTTY = tty;
-  }
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-/**
- * Runs node-agent commands in-process through a program built like cli/run.ts (errors mapped by its
- * `reportError`), for tests written before the commands are listed in cli/commands/index.ts.
- */
-export async function runCommands(makers: Array<(ctx: CliContext) => Command>, args: string[], options: { env?: NodeJS.ProcessEnv; tty?: boolean } = {}): Promise<CommandRun> {
-  const stdout = new Sink(options.tty ?? false);
-  const stderr = new Sink(options.tty ?? false);
-  const ctx: CliContext = { stdout, stderr, env: options.env ?? {}, cwd: process.cwd(), exitCode: 0 };
-  const program = new Command('runwarden').exitOverride().configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
-  for (const make of makers) {
-    const command = make(ctx);
-    command.exitOverride();
-    command.configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
-    program.addCommand(command);
-  }
-  let code: number;
-  try {
-    await program.parseAsync(args, { from: 'user' });
-    code = ctx.exitCode;
-  } catch (error) {
-    code = error instanceof CommanderError ? (error.exitCode === 0 ? 0 : 2) : reportError(error, ctx, false);
-  }
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 /** Waits (up to 5 s) until CRI reports the container in `state`, e.g. a one-shot container has exited. */
 export async function waitForState(client: CriClient, containerId: string, state: NodeContainerState): Promise<void> {
