@@ -5,11 +5,10 @@
  * line of the offending field. Exit codes: 0 ok, 1 findings at/above --fail-on, 2 usage/config
  * error, 3 when a file or document could not be read or parsed (the report still shows the rest).
  */
-import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { envLayer, mergeSettings, readConfigFile, splitList, validateLayer } from '../../config/load.js';
 import { FAIL_ON, Namespace, type Settings, type SettingsLayer } from '../../config/schema.js';
-import { ConfigError, EXIT, InputError, UsageError, errorMessage } from '../../core/errors.js';
+import { ConfigError, EXIT, InputError, UsageError } from '../../core/errors.js';
 import type { Finding } from '../../core/finding.js';
 import { atLeast } from '../../core/severity.js';
 import { buildInventory } from '../../inventory/build.js';
@@ -22,6 +21,7 @@ import { CHECKS } from '../../policy/registry.js';
 import { FORMATS, findFormat } from '../../report/registry.js';
 import { scanInventory } from '../../scan/index.js';
 import type { CliContext } from '../context.js';
+import { emitReport, wantsColor } from '../output.js';
 import { unknownValue } from './scan.js';
 
 interface CheckFlags extends PolicyFlags {
@@ -160,19 +160,8 @@ async function runCheck(paths: string[], settings: Settings, flags: CheckFlags, 
 
   const format = findFormat(settings.format);
   if (format === undefined) throw unknownValue('--format', settings.format, FORMATS.map((f) => f.id));
-  const toFile = settings.output !== undefined;
-  const color = settings.color === 'always' || (settings.color === 'auto' && !toFile && ctx.stdout.isTTY === true && ctx.env.NO_COLOR === undefined);
-  const text = format.render(report, { color });
-  if (settings.output !== undefined) {
-    try {
-      await writeFile(settings.output, text);
-    } catch (error) {
-      throw new UsageError(`Cannot write --output "${settings.output}": ${errorMessage(error)}`, { hint: 'Check that the directory exists and is writable.' });
-    }
-    ctx.stderr.write(`runwarden: wrote ${format.id} report to ${settings.output} (${report.summary.findings} findings, ${report.issues.length} issues)\n`);
-  } else {
-    ctx.stdout.write(text);
-  }
+  const text = format.render(report, { color: wantsColor(ctx, settings.color, settings.output !== undefined) });
+  await emitReport(ctx, { output: settings.output, format: format.id, text, counts: `${report.summary.findings} findings, ${report.issues.length} issues` });
   if (manifests.failures > 0) {
     // A manifest that cannot be parsed is never a pass: the gate fails closed.
     ctx.stderr.write(`runwarden: ${manifests.failures} file(s) or document(s) could not be read or parsed and were not checked (see the issues)\n`);

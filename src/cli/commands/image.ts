@@ -4,7 +4,7 @@
  * referrers — the same view every later analysis starts from.
  */
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import pc from 'picocolors';
 import { FAIL_ON } from '../../config/schema.js';
@@ -26,6 +26,7 @@ import { chainCredentials, dockerConfigCredentials, pullSecretCredentials, type 
 import { formatPlatform, parsePlatform } from '../../registry/platform.js';
 import type { Descriptor } from '../../registry/schema.js';
 import type { CliContext } from '../context.js';
+import { emitReport, wantsColor } from '../output.js';
 import { unknownValue } from './scan.js';
 import { formatBytes } from '../../core/format.js';
 
@@ -159,23 +160,12 @@ async function scanOneImage(input: string, flags: ImageScanFlags, ctx: CliContex
       const scan = await scanImage(handle, { db, cache, now, signal: controller.signal, contributors, packages: flags.trustAttachedSbom === true && registry !== undefined ? attachedSbomProvider(registry) : undefined });
       scan.issues.unshift(...issues);
       report = imageScanReport(scan, { location: input, now });
-      const toFile = flags.output !== undefined;
-      const color = flags.color !== false && !toFile && ctx.stdout.isTTY === true && ctx.env.NO_COLOR === undefined;
-      text = format.render(report, { color });
+      text = format.render(report, { color: wantsColor(ctx, flags.color, flags.output !== undefined) });
       if (format.id === 'table') text = `${describeImageScan(scan).join('\n')}\n\n${text}`;
     } finally {
       await handle.close();
     }
-    if (flags.output !== undefined) {
-      try {
-        await writeFile(flags.output, text);
-      } catch (error) {
-        throw new UsageError(`Cannot write --output "${flags.output}": ${errorMessage(error)}`, { hint: 'Check that the directory exists and is writable.' });
-      }
-      ctx.stderr.write(`runwarden: wrote ${format.id} report to ${flags.output} (${report.summary.findings} findings, ${report.issues.length} issues)\n`);
-    } else {
-      ctx.stdout.write(text);
-    }
+    await emitReport(ctx, { output: flags.output, format: format.id, text, counts: `${report.summary.findings} findings, ${report.issues.length} issues` });
     if (failOn !== 'none' && report.findings.some((f) => f.suppression === undefined && atLeast(f.severity, failOn as Severity))) ctx.exitCode = EXIT.findings;
   } finally {
     process.removeListener('SIGINT', onSignal);
@@ -286,7 +276,7 @@ async function inspectImage(input: string, flags: InspectFlags, ctx: CliContext)
       }
       const view = inspection(handle, referrers, issues);
       if (format === 'json') ctx.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
-      else ctx.stdout.write(renderTable(view, flags.color !== false && ctx.stdout.isTTY === true && ctx.env.NO_COLOR === undefined));
+      else ctx.stdout.write(renderTable(view, wantsColor(ctx, flags.color)));
     } finally {
       await handle.close();
     }

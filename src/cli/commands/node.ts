@@ -13,6 +13,7 @@ import { formatAge } from '../../cleanup/planner.js';
 import { parseDuration } from '../../cleanup/options.js';
 import { formatBytes } from '../../core/format.js';
 import type { CliContext } from '../context.js';
+import { wantsColor } from '../output.js';
 
 export const NODE_FORMATS = ['table', 'json'] as const;
 export type NodeFormat = (typeof NODE_FORMATS)[number];
@@ -68,9 +69,7 @@ export function nodeName(flags: RuntimeFlags, ctx: CliContext): string {
 }
 
 export function useColor(flags: RuntimeFlags, ctx: CliContext): boolean {
-  if (flags.color === false || ctx.env.NO_COLOR !== undefined) return false;
-  if (ctx.env.FORCE_COLOR !== undefined && ctx.env.FORCE_COLOR !== '0') return true;
-  return ctx.stdout.isTTY === true;
+  return wantsColor(ctx, flags.color);
 }
 
 /** Run `body` with an AbortSignal tied to SIGINT/SIGTERM. */

@@ -22,6 +22,7 @@ import { vulnerabilityReport } from '../../vulndb/report.js';
 import { openVulnDb } from '../../vulndb/store/index.js';
 import { readVex, type VexStatement } from '../../vulndb/vex/index.js';
 import type { CliContext } from '../context.js';
+import { emitReport, wantsColor } from '../output.js';
 import { addImageAccessOptions, containerdOptions, registryClientFrom, type ImageAccessFlags } from './image.js';
 import { asSubcommand } from './db.js';
 import { unknownValue } from './scan.js';
@@ -87,19 +88,8 @@ function matchCommand(ctx: CliContext): Command {
       }
       issues.push(...result.issues);
       const report = vulnerabilityReport(result.findings, issues, { type: 'snapshot', location: file }, now);
-      const toFile = flags.output !== undefined;
-      const color = flags.color !== false && !toFile && ctx.stdout.isTTY === true && ctx.env.NO_COLOR === undefined;
-      const text = format.render(report, { color });
-      if (flags.output !== undefined) {
-        try {
-          await writeFile(flags.output, text);
-        } catch (error) {
-          throw new UsageError(`Cannot write --output "${flags.output}": ${errorMessage(error)}`, { hint: 'Check that the directory exists and is writable.' });
-        }
-        ctx.stderr.write(`runwarden: wrote ${format.id} report to ${flags.output} (${input.packages.length} packages, ${report.summary.findings} findings, ${report.issues.length} issues)\n`);
-      } else {
-        ctx.stdout.write(text);
-      }
+      const text = format.render(report, { color: wantsColor(ctx, flags.color, flags.output !== undefined) });
+      await emitReport(ctx, { output: flags.output, format: format.id, text, counts: `${input.packages.length} packages, ${report.summary.findings} findings, ${report.issues.length} issues` });
       if (failOn !== 'none') {
         const threshold = failOn as Severity;
         if (report.findings.some((f) => f.suppression === undefined && atLeast(f.severity, threshold))) ctx.exitCode = EXIT.findings;

@@ -127,18 +127,6 @@ export async function runningImagesSetup(settings: Settings, flags: RunningImage
   try {
     let db: Db;
     let dbPath: string | undefined;
-    if (settings.demo && flags.db === undefined) {
-      db = openVulnDb(':memory:');
-      close.push(() => db.close());
-      for (const feed of DEMO_FEEDS) {
-        const imported = await importAdvisories(db, join(packageRoot(), 'demo', 'advisories', feed), { workers: 0 });
-        if (imported.issues.length > 0) throw new AppError('demo', `The bundled demo advisories (${feed}) did not import: ${imported.issues[0]?.message ?? ''}`);
-      }
-    } else {
-      dbPath = flags.db ?? defaultDbPath(ctx.env);
-      db = openVulnDb(dbPath, { readonly: dbPath !== ':memory:' });
-      close.push(() => db.close());
-    }
     const sbomDir = flags.sbomDir ?? (settings.demo ? join(packageRoot(), 'demo', 'sboms') : undefined);
     const imageDir = flags.imageDir ?? (settings.demo ? join(packageRoot(), 'demo', 'images') : undefined);
     const locators: ImageLocator[] = [];
@@ -154,6 +142,19 @@ export async function runningImagesSetup(settings: Settings, flags: RunningImage
     if (pull && registry !== undefined) locators.push(registryLocator(registry));
     if (locators.length === 0 && sbomDir === undefined) {
       throw new UsageError('--db needs a way to read the running images: --image-dir DIR (OCI layouts), --pull-images (registries), --containerd-root/--containerd-address (on a node), or --sbom-dir DIR.');
+    }
+    // The flags are checked before the database is opened: a usage error changes nothing on disk.
+    if (settings.demo && flags.db === undefined) {
+      db = openVulnDb(':memory:');
+      close.push(() => db.close());
+      for (const feed of DEMO_FEEDS) {
+        const imported = await importAdvisories(db, join(packageRoot(), 'demo', 'advisories', feed), { workers: 0 });
+        if (imported.issues.length > 0) throw new AppError('demo', `The bundled demo advisories (${feed}) did not import: ${imported.issues[0]?.message ?? ''}`);
+      }
+    } else {
+      dbPath = flags.db ?? defaultDbPath(ctx.env);
+      db = openVulnDb(dbPath, { readonly: dbPath !== ':memory:' });
+      close.push(() => db.close());
     }
     let cache: LayerCache | undefined;
     if (flags.layerCache !== false && dbPath !== undefined && locators.length > 0) {

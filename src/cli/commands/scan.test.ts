@@ -155,7 +155,7 @@ describe('runwarden scan --sbom-dir', () => {
   });
 
   it('refuses --db on a snapshot without a way to read the images', async () => {
-    const run = await cli(['scan', '--snapshot', join(process.cwd(), 'demo', 'cluster'), '--db', '/tmp/x.db']);
+    const run = await cli(['scan', '--snapshot', join(process.cwd(), 'demo', 'cluster'), '--db', join(mkdtempSync(join(tmpdir(), 'rw-scan-db-')), 'x.db')]);
     expect(run.code).toBe(2);
     expect(run.stderr).toBe('runwarden: error: --db needs a way to read the running images: --image-dir DIR (OCI layouts), --pull-images (registries), --containerd-root/--containerd-address (on a node), or --sbom-dir DIR.\n');
   });

@@ -1,8 +1,7 @@
-import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { splitList } from '../../config/load.js';
 import { FAIL_ON, type Settings } from '../../config/schema.js';
-import { UsageError, errorMessage, AppError } from '../../core/errors.js';
+import { UsageError, AppError } from '../../core/errors.js';
 import { atLeast } from '../../core/severity.js';
 import type { InventorySource } from '../../inventory/source.js';
 import { snapshotSource } from '../../inventory/sources/snapshot/index.js';
@@ -11,6 +10,7 @@ import { FORMATS, findFormat } from '../../report/registry.js';
 import { scan } from '../../scan/index.js';
 import { addMalwareOptions } from './malware-options.js';
 import type { CliContext } from '../context.js';
+import { emitReport, wantsColor } from '../output.js';
 import { addPolicyOptions, applyReportFlags, policySettings } from './check.js';
 import { addImageAccessOptions } from './image.js';
 import { addLifecycleOptions, addRunningImageOptions, lifecycleSetup, resolveScanSettings, runningImagesSetup, unknownValue, type LifecycleFlags, type RunningImagesFlags, type ScanSourceFlags } from './scan-setup.js';
@@ -124,19 +124,8 @@ async function runScan(settings: Settings, flags: ScanFlags, ctx: CliContext): P
     if (progress) ctx.stderr.write('\r\x1b[2K');
     const format = findFormat(settings.format);
     if (format === undefined) throw unknownValue('--format', settings.format, FORMATS.map((f) => f.id));
-    const toFile = settings.output !== undefined;
-    const color = settings.color === 'always' || (settings.color === 'auto' && !toFile && ctx.stdout.isTTY === true && ctx.env.NO_COLOR === undefined) || (settings.color === 'auto' && ctx.env.FORCE_COLOR !== undefined && ctx.env.FORCE_COLOR !== '0' && !toFile);
-    const text = format.render(report, { color });
-    if (settings.output !== undefined) {
-      try {
-        await writeFile(settings.output, text);
-      } catch (error) {
-        throw new UsageError(`Cannot write --output "${settings.output}": ${errorMessage(error)}`, { hint: 'Check that the directory exists and is writable.' });
-      }
-      ctx.stderr.write(`runwarden: wrote ${format.id} report to ${settings.output} (${report.summary.findings} findings, ${report.issues.length} issues)\n`);
-    } else {
-      ctx.stdout.write(text);
-    }
+    const text = format.render(report, { color: wantsColor(ctx, settings.color, settings.output !== undefined) });
+    await emitReport(ctx, { output: settings.output, format: format.id, text, counts: `${report.summary.findings} findings, ${report.issues.length} issues` });
     if (settings.failOn !== 'none') {
       const threshold = settings.failOn;
       if (report.findings.some((f) => f.suppression === undefined && atLeast(f.severity, threshold))) ctx.exitCode = 1;

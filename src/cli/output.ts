@@ -1,0 +1,44 @@
+/**
+ * How every command writes its report: colour only where a person reads it, and `--output FILE`
+ * instead of stdout with one confirmation line on stderr.
+ */
+import { writeFile } from 'node:fs/promises';
+import { errorMessage, UsageError } from '../core/errors.js';
+import type { CliContext } from './context.js';
+
+/** `--color auto|always|never` from settings, or commander's `--no-color` (false) on the older commands. */
+export type ColorSetting = 'auto' | 'always' | 'never' | boolean | undefined;
+
+/**
+ * Colour when asked for (`always`), never when refused (`never`, `--no-color`, `NO_COLOR`) or writing to a
+ * file; otherwise when `FORCE_COLOR` is set (not `0`) or stdout is a terminal.
+ */
+export function wantsColor(ctx: CliContext, setting: ColorSetting, toFile = false): boolean {
+  if (setting === 'always') return true;
+  if (setting === 'never' || setting === false || toFile || ctx.env.NO_COLOR !== undefined) return false;
+  if (ctx.env.FORCE_COLOR !== undefined && ctx.env.FORCE_COLOR !== '0') return true;
+  return ctx.stdout.isTTY === true;
+}
+
+export interface ReportOutput {
+  /** `--output FILE`; stdout when absent. */
+  output: string | undefined;
+  format: string;
+  text: string;
+  /** What the stderr confirmation counts, e.g. "12 findings, 0 issues". */
+  counts: string;
+}
+
+/** Write a rendered report to `--output` (saying so on stderr) or to stdout. */
+export async function emitReport(ctx: CliContext, report: ReportOutput): Promise<void> {
+  if (report.output === undefined) {
+    ctx.stdout.write(report.text);
+    return;
+  }
+  try {
+    await writeFile(report.output, report.text);
+  } catch (error) {
+    throw new UsageError(`Cannot write --output "${report.output}": ${errorMessage(error)}`, { hint: 'Check that the directory exists and is writable.' });
+  }
+  ctx.stderr.write(`runwarden: wrote ${report.format} report to ${report.output} (${report.counts})\n`);
+}
