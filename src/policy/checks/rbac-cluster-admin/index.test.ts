@@ -1,24 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { inventoryOf } from '../../../../test/k8s.js';
 import { rbacClusterAdmin } from './index.js';
-
-type Json = Record<string, unknown>;
-const ctx = { sandboxImages: [], now: new Date('2026-11-28T00:00:00Z') };
-const RBAC = 'rbac.authorization.k8s.io/v1';
-const rule = (verbs: string[], apiGroups: string[], resources: string[], resourceNames?: string[]): Json => ({ verbs, apiGroups, resources, ...(resourceNames === undefined ? {} : { resourceNames }) });
-const clusterRole = (name: string, rules: Json[]): Json => ({ apiVersion: RBAC, kind: 'ClusterRole', metadata: { name }, rules });
-const crb = (name: string, roleName: string, subjects: Json[]): Json => ({ apiVersion: RBAC, kind: 'ClusterRoleBinding', metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleName }, subjects });
-const rb = (ns: string, name: string, kind: string, roleName: string, subjects: Json[]): Json => ({ apiVersion: RBAC, kind: 'RoleBinding', metadata: { name, namespace: ns }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind, name: roleName }, subjects });
-const sa = (ns: string, name: string): Json => ({ kind: 'ServiceAccount', name, namespace: ns });
-const user = (name: string): Json => ({ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name });
-const group = (name: string): Json => ({ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name });
-const pod = (ns: string, name: string, serviceAccountName?: string, automount?: boolean): Json => ({
-  apiVersion: 'v1',
-  kind: 'Pod',
-  metadata: { name, namespace: ns },
-  spec: { ...(serviceAccountName === undefined ? {} : { serviceAccountName }), ...(automount === undefined ? {} : { automountServiceAccountToken: automount }), containers: [{ name: 'app', image: 'a:1' }] },
-  status: { phase: 'Running' },
-});
+import { CTX as ctx, rule, clusterRole, crb, rb, sa, user, group, pod } from '../../rbac/testdata/objects.js';
 
 describe('rbac-cluster-admin', () => {
   it('reports a user bound cluster-wide (critical) and a group bound in one namespace (high)', () => {
