@@ -17,11 +17,11 @@
  * - all rules: the same with every check of `policy/registry.ts`.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { digestOf, nameSuffix as suffix, prng, repoOf, sha, uid, withTag } from './lib/synthetic.js';
 
 const NODES = 1000;
 const PODS = 30_000;
@@ -44,17 +44,6 @@ const FOUNDATION_RULES = ['stale-image', 'unpinned-image', 'mixed-versions'];
 // ---------------------------------------------------------------------------------------------
 // Deterministic generator helpers (same conventions as scripts/generate-demo.ts)
 
-/** mulberry32: small, fast, seedable; enough for a benchmark fixture. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 let random = prng(SEED);
 function int(min: number, max: number): number {
   return min + Math.floor(random() * (max - min + 1));
@@ -66,39 +55,6 @@ function pick<T>(items: readonly T[]): T {
   return items[Math.floor(random() * items.length)]!;
 }
 
-function sha(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-function digestOf(image: string, variant = ''): string {
-  return `sha256:${sha(`${image}#${variant}`)}`;
-}
-function uid(text: string): string {
-  const h = sha(`uid:${text}`);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-function suffix(text: string, n: number): string {
-  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
-  const h = sha(text);
-  let out = '';
-  for (let i = 0; i < n; i++) out += alphabet[parseInt(h.slice(i * 2, i * 2 + 2), 16) % alphabet.length];
-  return out;
-}
-/** Normalised repository, as runtimes report it in imageID. */
-function repoOf(image: string): string {
-  const noDigest = image.split('@')[0] ?? image;
-  const lastColon = noDigest.lastIndexOf(':');
-  const repo = lastColon > noDigest.lastIndexOf('/') ? noDigest.slice(0, lastColon) : noDigest;
-  const first = repo.split('/')[0] ?? '';
-  if (!repo.includes('/')) return `docker.io/library/${repo}`;
-  if (!first.includes('.') && !first.includes(':') && first !== 'localhost') return `docker.io/${repo}`;
-  return repo;
-}
-function withTag(image: string): string {
-  const noDigest = image.split('@')[0] ?? image;
-  const lastColon = noDigest.lastIndexOf(':');
-  const tag = lastColon > noDigest.lastIndexOf('/') ? noDigest.slice(lastColon + 1) : 'latest';
-  return `${repoOf(image)}:${tag}`;
-}
 function sizeOf(image: string): number {
   if (image.startsWith(`${withTag(PAUSE)}#`)) return 321_520;
   return 15_000_000 + (parseInt(sha(`size:${image}`).slice(0, 8), 16) % 900_000_000);

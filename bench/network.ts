@@ -17,6 +17,7 @@
 import { spawn } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { prng } from './lib/synthetic.js';
 
 const PODS = 30_000;
 const NAMESPACES = 200;
@@ -27,17 +28,6 @@ const SEED = 0x7e7_2026;
 const TARGET_MS = 3000;
 
 type Json = Record<string, unknown>;
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TEAMS = ['payments', 'search', 'checkout', 'catalog', 'identity', 'ledger', 'mail', 'media', 'ml', 'risk'];
 const APPS = ['api', 'worker', 'web', 'gateway', 'consumer', 'scheduler', 'indexer', 'frontend', 'grpc', 'sync', 'exporter', 'cache'];

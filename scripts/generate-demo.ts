@@ -37,10 +37,10 @@
  *   of CBL-Mariner's busybox (end of life 2025-07-31, attached as MCR does: "end-of-life" with the
  *   publisher's date), all offline against demo/images.
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { digestOf, nameSuffix as hash, repoOf, sha, uid, withTag } from '../bench/lib/synthetic.js';
 import { buildDemoImages, demoImageKey } from './build-demo-images.js';
 
 const OUT = join(process.cwd(), 'demo', 'cluster');
@@ -52,41 +52,6 @@ function builtDigest(image: string, variant = ''): string {
   return digest;
 }
 const T0 = '2026-10-02T08:14:00Z';
-
-function sha(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-function digestOf(image: string, variant = ''): string {
-  return `sha256:${sha(`${image}#${variant}`)}`;
-}
-function uid(text: string): string {
-  const h = sha(`uid:${text}`);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-function hash(text: string, n = 10): string {
-  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
-  const h = sha(text);
-  let out = '';
-  for (let i = 0; i < n; i++) out += alphabet[parseInt(h.slice(i * 2, i * 2 + 2), 16) % alphabet.length];
-  return out;
-}
-
-/** Normalised repository of a short Docker Hub name, as runtimes report it in imageID. */
-function repoOf(image: string): string {
-  const noDigest = image.split('@')[0] ?? image;
-  const lastColon = noDigest.lastIndexOf(':');
-  const repo = lastColon > noDigest.lastIndexOf('/') ? noDigest.slice(0, lastColon) : noDigest;
-  const first = repo.split('/')[0] ?? '';
-  if (!repo.includes('/')) return `docker.io/library/${repo}`;
-  if (!first.includes('.') && !first.includes(':') && first !== 'localhost') return `docker.io/${repo}`;
-  return repo;
-}
-function withTag(image: string): string {
-  const noDigest = image.split('@')[0] ?? image;
-  const lastColon = noDigest.lastIndexOf(':');
-  const tag = lastColon > noDigest.lastIndexOf('/') ? noDigest.slice(lastColon + 1) : 'latest';
-  return `${repoOf(image)}:${tag}`;
-}
 
 const NODES = [
   { name: 'aks-system-31415926-vmss000000', zone: 'westeurope-1', created: '2026-06-11T09:02:11Z' },
