@@ -180,6 +180,9 @@ export async function main(): Promise<void> {
     // RUNWARDEN_BENCH_SERVICE_HEAP_MB: run the service with that V8 old-space limit (what a Deployment's NODE_OPTIONS would set).
     const heapMb = process.env.RUNWARDEN_BENCH_SERVICE_HEAP_MB;
     const heapArgs = heapMb === undefined || heapMb === '' ? [] : [`--max-old-space-size=${heapMb}`];
+    // RUNWARDEN_BENCH_SERVICE_CPU_PROF=<dir>: a CPU profile of the service process, written there when it exits (SIGTERM).
+    const profDir = process.env.RUNWARDEN_BENCH_SERVICE_CPU_PROF;
+    if (profDir !== undefined && profDir !== '') heapArgs.push('--cpu-prof', `--cpu-prof-dir=${profDir}`);
     if (heapArgs.length > 0) console.log(`service run with ${heapArgs.join(' ')}`);
     const child = spawn(process.execPath, [...process.execArgv, ...heapArgs, script('./serve/service'), '--kubeconfig', api.kubeconfig, '--port', '0', '--store', join(dir, 'history.db')], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RUNWARDEN_BENCH_MEMORY: '1' } });
     service = child;
@@ -189,7 +192,14 @@ export async function main(): Promise<void> {
     if (child.exitCode !== null) throw new Error(`the service exited ${child.exitCode}: ${log.slice(-500)}`);
     const url = /serving on (http\S+)/.exec(log)?.[1] ?? '';
     const pid = child.pid ?? 0;
-    await until(async () => (await fetch(`${url}/readyz`)).status === 200, 600_000, 'the first scan');
+    await until(
+      async () => {
+        if (log.includes('"scan failed"')) throw new Error(`the service's first scan failed: ${/"scan failed".*$/m.exec(log)?.[0] ?? ''}`);
+        return (await fetch(`${url}/readyz`)).status === 200;
+      },
+      600_000,
+      'the first scan',
+    );
     const firstMs = performance.now() - t0;
     const summary = await json<{ summary: { pods: number; findings: number } }>(`${url}/api/v1/summary`);
     if (summary.summary.pods !== raw.objects.Pod.length) throw new Error(`the watched inventory has ${summary.summary.pods} pods, the snapshot ${raw.objects.Pod.length}`);
@@ -211,13 +221,18 @@ export async function main(): Promise<void> {
       if (other !== undefined) api.push('/api/v1/pods', { type: 'MODIFIED', object: changed(p, other, 2000 + i) });
       if (i % 100 === 99) await new Promise((r) => setTimeout(r, 100));
     }
-    // Settled: no new scan for 5 s after the last change's debounce.
+    // Settled: every scan started has finished, and none started for 5 s after the last change's debounce
+    // (a rescan still running when the next change arrives would be measured with it).
+    const started = (): number => log.split('"scan started"').length - 1;
+    const ended = (): number => log.split('"scan finished"').length + log.split('"scan failed"').length - 2;
     let count = await scans();
+    let begun = started();
     for (;;) {
       await new Promise((r) => setTimeout(r, 5000));
       const now = await scans();
-      if (now === count && now > scansBefore) break;
+      if (now === count && now > scansBefore && started() === begun && started() === ended()) break;
       count = now;
+      begun = started();
     }
     const settleMs = performance.now() - t1;
     const steady = memoryOf(pid);
@@ -254,7 +269,7 @@ export async function main(): Promise<void> {
     const reflectMs = performance.now() - t2;
     const reflectScan = scansLogged(log, logAt)[0];
     console.log(
-      `one change with an already-analysed image reflected in the API after ${ms(reflectMs)} (watch debounce + ${reflectScan?.mode ?? '?'} rescan of ${ms(reflectScan?.ms ?? 0)} wall, service CPU ${ms(cpuOf(pid) - cpuBefore)}); load average ${loadavg()[0]?.toFixed(2)}`,
+      `one change with an already-analysed image reflected in the API after ${ms(reflectMs)} (watch debounce + ${reflectScan?.mode ?? '?'}${reflectScan?.why === undefined ? '' : ` (${reflectScan.why})`} rescan of ${ms(reflectScan?.ms ?? 0)} wall, service CPU ${ms(cpuOf(pid) - cpuBefore)}); load average ${loadavg()[0]?.toFixed(2)}`,
     );
 
     const ns = raw.objects.Namespace[3]?.metadata.name ?? 'default';

@@ -43,6 +43,20 @@ const TEMPLATE_PATHS: Record<string, [string, string, string[]] | undefined> = {
 
 const memo = new WeakMap<Inventory, WorkloadSpec[]>();
 
+/**
+ * `readPod` per pod spec object (and its metadata object): a long-running service builds inventories that share
+ * most workloads' objects (src/scan/incremental.ts), which are not mutated once read.
+ */
+const readPods = new WeakMap<object, { metadata: unknown; view: PodSpecView }>();
+function readPodOnce(metadata: unknown, spec: unknown): PodSpecView {
+  if (typeof spec !== 'object' || spec === null) return readPod(metadata, spec);
+  const was = readPods.get(spec);
+  if (was !== undefined && was.metadata === metadata) return was.view;
+  const view = readPod(metadata, spec);
+  readPods.set(spec, { metadata, view });
+  return view;
+}
+
 /** One evaluable pod spec per workload, in inventory order. */
 export function workloadSpecs(inventory: Inventory): WorkloadSpec[] {
   const cached = memo.get(inventory);
@@ -63,7 +77,7 @@ export function workloadSpecs(inventory: Inventory): WorkloadSpec[] {
         from: 'template',
         specPrefix: paths[0],
         metadataPrefix: paths[1],
-        pod: readPod(t?.metadata, t?.spec),
+        pod: readPodOnce(t?.metadata, t?.spec),
         pods: w.pods.length,
         labels: meta.labels,
         annotations: meta.annotations,
@@ -87,7 +101,7 @@ export function workloadSpecs(inventory: Inventory): WorkloadSpec[] {
       from: 'pod',
       specPrefix: 'spec',
       metadataPrefix: 'metadata',
-      pod: readPod(podRaw?.metadata, podRaw?.spec),
+      pod: readPodOnce(podRaw?.metadata, podRaw?.spec),
       pods: w.pods.length,
       labels: w.kind === 'Pod' ? podMeta.labels : w.labels,
       annotations: w.kind === 'Pod' ? podMeta.annotations : {},

@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ResourceKind } from '../core/inventory.js';
+import { subjectPath, type Finding } from '../core/finding.js';
 import type { ScanReport } from '../core/report.js';
+import { compareSeverity } from '../core/severity.js';
 import type { ClusterObjects } from '../inventory/schema.js';
 import type { InventorySource, SourceResult } from '../inventory/source.js';
 import { loadSnapshot } from '../inventory/sources/snapshot/index.js';
@@ -59,6 +61,10 @@ async function setup(options: { lifecycle?: boolean } = {}): Promise<{ source: M
   scanner.maxShare = 0.5;
   const first = await scanner.scan({ now: NOW });
   expect(first.plan.mode).toBe('full');
+  // The scanner's own full scan (checks one at a time, lifecycle per namespace) is scan()'s report.
+  const reference = await scan({ source, now: NOW, lifecycle: options.lifecycle === true ? {} : undefined });
+  expect(normal(first.report)).toEqual(normal(reference.report));
+  expect(first.report.lifecycle).toEqual(reference.report.lifecycle);
   return { source, scanner, first: first.report };
 }
 
@@ -68,6 +74,10 @@ async function equivalent(source: MutableSource, scanner: IncrementalScanner, ex
   expect(inc.plan.mode).toBe(expectMode);
   const full = await scan({ source, now: later, lifecycle: lifecycle ? {} : undefined });
   expect(normal(inc.report)).toEqual(normal(full.report));
+  // Worst first, then by rule and subject, as scan() orders them (its sort reuses the previous order).
+  const order = (a: Finding, b: Finding): number => compareSeverity(a.severity, b.severity) || a.rule.localeCompare(b.rule) || subjectPath(a.subject).localeCompare(subjectPath(b.subject));
+  const unsorted = inc.report.findings.findIndex((f, i) => i > 0 && order(inc.report.findings[i - 1] as Finding, f) > 0);
+  expect(unsorted, `finding ${unsorted} out of order`).toBe(-1);
   expect(inc.report.lifecycle).toEqual(full.report.lifecycle);
   expect(inc.inventory.pods.map((p) => `${p.namespace}/${p.name}`).sort()).toEqual(full.inventory.pods.map((p) => `${p.namespace}/${p.name}`).sort());
   expect(inc.inventory.workloads.map((w) => `${w.namespace}/${w.kind}/${w.name}:${w.pods.join(',')}`).sort()).toEqual(full.inventory.workloads.map((w) => `${w.namespace}/${w.kind}/${w.name}:${w.pods.join(',')}`).sort());
@@ -189,6 +199,40 @@ describe('IncrementalScanner: an incremental rescan equals a full scan', () => {
     // 4. 400 days later, nothing changed: end-of-life dates and node ages moved on (a new day: nothing reused).
     const later = await equivalent(source, scanner, 'incremental', true, at(400 * 24 * 60));
     expect(JSON.stringify(later.report.lifecycle?.verdicts)).not.toBe(JSON.stringify(second.report.lifecycle?.verdicts));
+  });
+
+  it('with lifecycle: containers of unchanged namespaces keep their results (the same objects), the changed namespace is evaluated anew', async () => {
+    const { source, scanner } = await setup({ lifecycle: true });
+    const at = (minutes: number): Date => new Date(NOW.getTime() + minutes * 60_000);
+    const before = await equivalent(source, scanner, 'incremental', true, at(1));
+    const pods = source.list('Pod') as Array<Obj & { status?: { containerStatuses?: unknown[] } }>;
+    const target = pods.find((p) => p.metadata.namespace === 'storefront' && (p.status?.containerStatuses?.length ?? 0) > 0);
+    source.modify('Pod', target?.metadata.name ?? '', (p) => {
+      const c0 = (p.spec as { containers: Array<{ image?: string }> }).containers[0];
+      if (c0 !== undefined) c0.image = 'node:14-alpine';
+    });
+    const after = await equivalent(source, scanner, 'incremental', true, at(2));
+    expect(after.namespaces).toEqual(['storefront']);
+    const rows = (r: ScanReport, inside: boolean): unknown[] => (r.lifecycle?.containers ?? []).filter((c) => (c.namespace === 'storefront') === inside);
+    expect(rows(after.report, false).length).toBeGreaterThan(0);
+    rows(after.report, false).forEach((row, i) => expect(row).toBe(rows(before.report, false)[i]));
+    expect(rows(after.report, true).some((row, i) => row !== rows(before.report, true)[i])).toBe(true);
+    expect(after.report.lifecycle?.containers.some((c) => c.namespace === 'storefront' && c.image.includes('node:14-alpine') && c.verdict === 'end-of-life')).toBe(true);
+  });
+
+  it('an unreadable workload field appears, then is fixed: its issue comes and goes as in a full scan', async () => {
+    const { source, scanner } = await setup();
+    const deployment = source.list('Deployment').find((d) => d.metadata.namespace === 'payments') as Obj;
+    const edit = (value: unknown) => (d: Obj): void => {
+      const c0 = (d.spec as { template: { spec: { containers: Array<Record<string, unknown>> } } }).template.spec.containers[0];
+      if (c0 !== undefined) c0.securityContext = { runAsUser: value };
+    };
+    source.modify('Deployment', deployment.metadata.name, edit('root'));
+    const broken = await equivalent(source, scanner, 'incremental');
+    expect(broken.report.issues.filter((i) => i.code === 'workload-field-invalid' && i.message.startsWith(`payments/Deployment/${deployment.metadata.name}:`))).toHaveLength(1);
+    source.modify('Deployment', deployment.metadata.name, edit(1000));
+    const fixed = await equivalent(source, scanner, 'incremental');
+    expect(fixed.report.issues.some((i) => i.code === 'workload-field-invalid' && i.message.startsWith(`payments/Deployment/${deployment.metadata.name}:`))).toBe(false);
   });
 
   it('NetworkPolicy changed: the namespace is recomputed (ingress/egress/default-deny)', async () => {

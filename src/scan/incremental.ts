@@ -1,7 +1,9 @@
 /**
  * Incremental rescans for a long-running service (`runwarden serve` over a watched cluster): the same report
  * `scan()` would produce, recomputing only what a change can affect. The first scan, and any change the
- * incremental path cannot prove local, is an ordinary `scan()`.
+ * incremental path cannot prove local, is a full scan: `scan()` itself when per-image findings are configured,
+ * else the same steps computed here (`fullHere`: checks one at a time and lifecycle a namespace at a time, giving
+ * the event loop back in between so the service's API keeps answering, and keeping what the next rescan reuses).
  *
  * How a change is found: the source hands back the same object (by identity) for an object that did not
  * change (the watch's informer stores do; a snapshot read from files never does, so every rescan of it is
@@ -16,9 +18,14 @@
  *     differ between before and after, the rescan is full instead;
  *   - `node` checks (stale-image: a node's findings depend on the node and the pods on it) run on the nodes
  *     that the changed pods ran on before or run on now, with every pod on those nodes;
- *   - `global` checks (RBAC, mTLS — and any check not in the table) run on the whole new inventory.
- *   - lifecycle (end of life, freshness, node age: time-dependent) runs on the whole new inventory, as in scan();
- *   Then exceptions, sorting, the summary and the node-agent summary are the ordinary `scanInventory` steps.
+ *   - `global` checks (RBAC, mTLS — and any check not in the table) run on the whole new inventory (the mesh
+ *     analysis memoises each pod's enrolment by object identity, policy/mesh/analysis.ts);
+ *   - lifecycle (end of life, freshness, node age: time-dependent): offline (no registry probe), the container
+ *     part is kept per namespace for the UTC day, data and settings, and computed again for D only; node
+ *     hygiene is memoised by day (nodes cannot change here); with a probe, lifecycleScan on the whole inventory;
+ *   - the workload-spec issues are D's swapped for the new ones; the findings are sorted by merging the new
+ *     ones into the previous report's order (`scanInventory`'s `sortedBefore`).
+ *   Then exceptions, the summary and the node-agent summary are the ordinary `scanInventory` steps.
  * - Anything else is a full scan: a cluster-scoped object (Namespace, Node, ClusterRole, ClusterRoleBinding),
  *   a Role, RoleBinding or PeerAuthentication, the source's issues, coverage or control-plane version, more than a
  *   quarter of the namespaces, or per-image findings being configured (their per-digest caches are the image code's).
@@ -28,13 +35,18 @@ import type { Inventory, ResourceKind } from '../core/inventory.js';
 import { issue, type Issue } from '../core/issue.js';
 import type { ScanReport } from '../core/report.js';
 import { errorMessage } from '../core/errors.js';
-import type { ContainerLifecycleMemo } from '../lifecycle/containers.js';
+import { containerLifecycle, type ContainerLifecycleMemo, type ContainerLifecycleResult } from '../lifecycle/containers.js';
+import { isoDay } from '../lifecycle/data/cycles.js';
+import { loadLifecycle } from '../lifecycle/data/store.js';
 import { lifecycleScan } from '../lifecycle/scan.js';
+import type { ContainerVerdict, Verdict } from '../lifecycle/verdict/findings.js';
+import { DEFAULT_EOL_LOOKAHEAD_DAYS } from '../lifecycle/verdict/image.js';
 import { buildInventory } from '../inventory/build.js';
 import { emptyClusterObjects } from '../inventory/schema.js';
 import type { SourceResult } from '../inventory/source.js';
 import type { Check, CheckContext, CheckResult } from '../policy/check.js';
 import { DEFAULT_SANDBOX_IMAGES } from '../policy/images.js';
+import { workloadSpecIssues } from '../policy/workload-specs.js';
 import { CHECKS } from '../policy/registry.js';
 import { scan, scanInventory, type ScanOptions, type ScanOutcome } from './index.js';
 
@@ -93,7 +105,18 @@ interface State {
   nodeMemo: Map<string, { findings: Finding[]; issues: Issue[] }>;
   /** Lifecycle's per-image evaluations (offline): only new images are evaluated again. */
   containerMemo: ContainerLifecycleMemo;
+  /**
+   * Lifecycle's container results per namespace (offline only), under the key of what else they depend on
+   * (UTC day, data, settings): a namespace that did not change keeps its findings, verdicts and issues.
+   */
+  containersByNamespace: { key: string; namespaces: Map<string, ContainerLifecycleResult> } | undefined;
+  /** `workloadSpecIssues` of the inventory (per workload: an incremental rescan swaps the changed namespaces' ones). */
+  specIssues: Issue[];
+  /** The report's findings, in order: the next report sorts only what is new. */
+  findings: Finding[];
 }
+
+type LifecycleOutcome = { findings: Finding[]; issues: Issue[]; section: ScanReport['lifecycle'] };
 
 /**
  * Keeps the previous scan's raw objects, inventory and per-check results. `scan({ full: true })` is always a
@@ -132,6 +155,7 @@ export class IncrementalScanner {
 
   private async full(input: { now: Date; signal?: AbortSignal | undefined }, why: string, loaded?: SourceResult): Promise<IncrementalOutcome> {
     this.state = undefined;
+    if (this.options.images === undefined) return this.fullHere(input, why, loaded);
     let raw = loaded;
     const results = new Map<string, CheckResult>();
     const outcome = await scan({
@@ -145,7 +169,7 @@ export class IncrementalScanner {
     // A shallow copy: the checks' analyses are memoised per inventory object (policy/*/analysis.ts), ~20 MB
     // for 30,000 pods that a long-running service need not keep.
     const inventory = { ...outcome.inventory };
-    if (raw !== undefined) this.state = { raw, byNamespace: groupByNamespace(raw), inventory, results, nodeMemo: new Map(), containerMemo: {} };
+    if (raw !== undefined) this.state = { raw, byNamespace: groupByNamespace(raw), inventory, results, nodeMemo: new Map(), containerMemo: {}, containersByNamespace: undefined, specIssues: workloadSpecIssues(outcome.inventory), findings: outcome.report.findings };
     return { ...outcome, inventory, plan: { mode: 'full', why } };
   }
 
@@ -183,21 +207,60 @@ export class IncrementalScanner {
       if (is.findings.some((f) => f.subject.node === undefined) || old.findings.some((f) => f.subject.node === undefined)) return undefined;
       results.set(check.id, { findings: [...old.findings.filter((f) => !onNodes(f)), ...is.findings], issues: old.issues });
     }
+    const specIssues = replaceIssues(prev.specIssues, workloadSpecIssues(before), workloadSpecIssues(after));
+    return this.finish({ raw, byNamespace, inventory, results, specIssues, sortedBefore: prev.findings, memos: prev, dirty, now, signal, plan: { mode: 'incremental', namespaces: [...dirty].sort() } });
+  }
+
+  /**
+   * A full scan without per-image findings, computed here rather than by `scan()`: the same steps (inventory,
+   * checks, lifecycle, `scanInventory`) with the event loop given back between checks and between namespaces
+   * of the lifecycle (the service's HTTP API shares it), and lifecycle's per-namespace results kept for the
+   * incremental rescans that follow. Tests beside this file hold it equal to `scan()`.
+   */
+  private async fullHere(input: { now: Date; signal?: AbortSignal | undefined }, why: string, loaded: SourceResult | undefined): Promise<IncrementalOutcome> {
+    const raw = loaded ?? (await this.options.source.load({ signal: input.signal, namespaces: this.options.namespaces }));
     await yieldToLoop();
+    input.signal?.throwIfAborted();
+    const inventory = buildInventory(raw);
+    const context: CheckContext = { sandboxImages: [...DEFAULT_SANDBOX_IMAGES, ...(this.options.sandboxImages ?? [])], now: input.now, policy: this.options.policy };
+    const results = new Map<string, CheckResult>();
+    for (const check of this.checks) {
+      await yieldToLoop();
+      input.signal?.throwIfAborted();
+      results.set(check.id, safeRun(check, inventory, context));
+    }
+    const memos = { nodeMemo: new Map(), containerMemo: {}, containersByNamespace: undefined };
+    return this.finish({ raw, byNamespace: groupByNamespace(raw), inventory, results, specIssues: workloadSpecIssues(inventory), memos, dirty: undefined, now: input.now, signal: input.signal, plan: { mode: 'full', why } });
+  }
+
+  /** Lifecycle, then `scanInventory` replaying the checks' results; the state for the next rescan. `dirty` undefined: every namespace. */
+  private async finish(input: { raw: SourceResult; byNamespace: Grouped; inventory: Inventory; results: Map<string, CheckResult>; specIssues: Issue[]; sortedBefore?: readonly Finding[] | undefined; memos: Pick<State, 'nodeMemo' | 'containerMemo' | 'containersByNamespace'>; dirty: ReadonlySet<string> | undefined; now: Date; signal: AbortSignal | undefined; plan: RescanPlan }): Promise<IncrementalOutcome> {
+    const { raw, inventory, results, memos, dirty, now, signal } = input;
+    await yieldToLoop();
+    signal?.throwIfAborted();
     // Lifecycle (end of life, freshness, node age: time-dependent and cluster-wide) runs on the whole new
-    // inventory, exactly as scan() runs it when per-image findings are off.
-    let lifecycle: { findings: Finding[]; issues: Issue[]; section: ScanReport['lifecycle'] } | undefined;
+    // inventory, as scan() runs it when per-image findings are off.
+    let lifecycle: LifecycleOutcome | undefined;
+    let containersByNamespace: State['containersByNamespace'];
     if (this.options.lifecycle !== undefined) {
       try {
-        lifecycle = await lifecycleScan(inventory, { ...this.options.lifecycle, controlPlane: this.options.lifecycle.controlPlane ?? raw.controlPlane, now, imageFindings: undefined, namespaces: this.options.namespaces, rules: this.options.rules, nodeMemo: prev.nodeMemo, containerMemo: prev.containerMemo });
+        if (this.options.lifecycle.probe === undefined) {
+          const out = await this.lifecycleByNamespace(memos, inventory, raw, dirty, now, signal);
+          lifecycle = out.lifecycle;
+          containersByNamespace = out.byNamespace;
+        } else {
+          lifecycle = await lifecycleScan(inventory, { ...this.options.lifecycle, controlPlane: this.options.lifecycle.controlPlane ?? raw.controlPlane, now, imageFindings: undefined, namespaces: this.options.namespaces, rules: this.options.rules, nodeMemo: memos.nodeMemo, containerMemo: memos.containerMemo });
+        }
       } catch (error) {
         if (signal?.aborted === true) throw error;
         lifecycle = { findings: [], issues: [issue('lifecycle-failed', `End-of-life and freshness checks failed: ${errorMessage(error)}`)], section: undefined };
       }
+      await yieldToLoop();
+      signal?.throwIfAborted();
     }
     const report = scanInventory(inventory, {
       images: lifecycle === undefined ? undefined : { findings: lifecycle.findings, issues: lifecycle.issues },
-      sandboxImages: context.sandboxImages,
+      sandboxImages: [...DEFAULT_SANDBOX_IMAGES, ...(this.options.sandboxImages ?? [])],
       now,
       rules: this.options.rules,
       policy: this.options.policy,
@@ -205,11 +268,92 @@ export class IncrementalScanner {
       nodeReports: raw.nodeReports,
       nodeReportStaleAfterMs: this.options.nodeReportStaleAfterMs,
       checks: this.checks.map((c) => replaying(c, results)),
+      workloadSpecIssues: input.specIssues,
+      sortedBefore: input.sortedBefore,
     });
     if (lifecycle?.section !== undefined) report.lifecycle = lifecycle.section;
+    // A shallow copy: the checks' analyses are memoised per inventory object (policy/*/analysis.ts), ~20 MB
+    // for 30,000 pods that a long-running service need not keep.
     const kept = { ...inventory };
-    this.state = { raw, byNamespace, inventory: kept, results, nodeMemo: prev.nodeMemo, containerMemo: prev.containerMemo };
-    return { inventory: kept, report, images: [], plan: { mode: 'incremental', namespaces: [...dirty].sort() } };
+    this.state = { raw, byNamespace: input.byNamespace, inventory: kept, results, nodeMemo: memos.nodeMemo, containerMemo: memos.containerMemo, containersByNamespace, specIssues: input.specIssues, findings: report.findings };
+    return { inventory: kept, report, images: [], plan: input.plan };
+  }
+
+  /**
+   * `lifecycleScan` of the whole inventory, offline, with the container part computed per namespace and only
+   * for the changed namespaces (or all of them after a full scan or on a new UTC day): a container's lifecycle
+   * findings, verdict and issues depend on its own image and running digest, the data, the settings and the day
+   * only (`containerLifecycle` with no probe and no per-image facts). Node hygiene, the control plane and the
+   * section's header come from `lifecycleScan` itself, run on the inventory without pods.
+   */
+  private async lifecycleByNamespace(prev: Pick<State, 'nodeMemo' | 'containerMemo' | 'containersByNamespace'>, inventory: Inventory, raw: SourceResult, dirty: ReadonlySet<string> | undefined, now: Date, signal: AbortSignal | undefined): Promise<{ lifecycle: LifecycleOutcome; byNamespace: NonNullable<State['containersByNamespace']> }> {
+    const options = this.options.lifecycle ?? {};
+    const loaded = options.data === undefined ? await loadLifecycle(options.db) : { data: options.data, issues: [] };
+    const data = loaded.data;
+    const eolLookaheadDays = options.eolLookaheadDays ?? DEFAULT_EOL_LOOKAHEAD_DAYS;
+    const rest = await lifecycleScan({ ...inventory, pods: [] }, { ...options, data, controlPlane: options.controlPlane ?? raw.controlPlane, now, imageFindings: undefined, namespaces: this.options.namespaces, rules: this.options.rules, nodeMemo: prev.nodeMemo });
+    const settings = { data, now, eolLookaheadDays, maxImageAgeDays: options.maxImageAgeDays };
+    const key = JSON.stringify([isoDay(now), data.source, data.fetchedAt, eolLookaheadDays, options.maxImageAgeDays]);
+    const cached = prev.containersByNamespace?.key === key ? prev.containersByNamespace.namespaces : undefined;
+    // One image evaluation memo shared by the per-namespace calls (each call hands back only its own images).
+    const memo = prev.containerMemo;
+    if (memo.key !== key) {
+      memo.key = key;
+      memo.images = new Map();
+    }
+    const filter = this.options.namespaces === undefined ? undefined : new Set(this.options.namespaces);
+    const podsByNamespace = new Map<string, Inventory['pods']>();
+    for (const pod of inventory.pods) {
+      if (filter !== undefined && !filter.has(pod.namespace)) continue;
+      const list = podsByNamespace.get(pod.namespace);
+      if (list === undefined) podsByNamespace.set(pod.namespace, [pod]);
+      else list.push(pod);
+    }
+    const namespaces = new Map<string, ContainerLifecycleResult>();
+    for (const [ns, pods] of podsByNamespace) {
+      let result = dirty === undefined || dirty.has(ns) ? undefined : cached?.get(ns);
+      if (result === undefined) {
+        // Between namespaces evaluated anew (all of them after a full scan), let the HTTP API answer.
+        await yieldToLoop();
+        signal?.throwIfAborted();
+        const shared: ContainerLifecycleMemo = { key, images: memo.images };
+        result = await containerLifecycle({ ...inventory, pods }, { settings, probe: undefined, memo: shared });
+        if (shared.images !== undefined && shared.images !== memo.images) for (const [k, v] of shared.images) memo.images?.set(k, v);
+      }
+      namespaces.set(ns, result);
+    }
+    // Assembled as containerLifecycle assembles one call over the whole inventory: verdicts in inventory order,
+    // issues once each in order of first appearance.
+    const wanted = (rule: string): boolean => this.options.rules === undefined || this.options.rules.includes(rule);
+    const findings = [...rest.findings];
+    const issues = [...loaded.issues, ...rest.issues];
+    const issueKeys = new Set<string>();
+    const next = new Map<string, number>();
+    const containers: ContainerVerdict[] = [];
+    const verdicts: Record<Verdict, number> = { 'end-of-life': 0, outdated: 0, unknown: 0, fresh: 0 };
+    for (const pod of inventory.pods) {
+      const result = namespaces.get(pod.namespace);
+      if (result === undefined) continue;
+      let at = next.get(pod.namespace);
+      if (at === undefined) {
+        at = 0;
+        for (const f of result.findings) if (wanted(f.rule)) findings.push(f);
+        for (const i of result.issues) {
+          if (issueKeys.has(issueKey(i))) continue;
+          issueKeys.add(issueKey(i));
+          issues.push(i);
+        }
+      }
+      for (let n = 0; n < pod.containers.length; n++) {
+        const row = result.verdicts[at + n];
+        if (row === undefined) throw new Error(`lifecycle: no verdict for a container of pod ${pod.namespace}/${pod.name}`);
+        containers.push(row);
+        verdicts[row.verdict]++;
+      }
+      next.set(pod.namespace, at + pod.containers.length);
+    }
+    const section = rest.section === undefined ? undefined : { ...rest.section, verdicts, containers };
+    return { lifecycle: { findings, issues, section }, byNamespace: { key, namespaces } };
   }
 }
 
@@ -302,16 +446,21 @@ function merge(prev: Inventory, before: Inventory, after: Inventory, raw: Source
     (inventory[field] as Array<{ namespace: string }>) = [...(prev[field] as Array<{ namespace: string }>).filter((x) => !dirty.has(x.namespace)), ...(after[field] as Array<{ namespace: string }>)];
   }
   // Issues the inventory build raised about D's objects: the old ones out, the new ones in.
+  inventory.issues = replaceIssues(prev.issues, before.issues, after.issues);
+  return inventory;
+}
+
+/** `all` without (one occurrence each of) `out`, then `into`: issues about D's objects swapped for the new ones. */
+function replaceIssues(all: readonly Issue[], out: readonly Issue[], into: readonly Issue[]): Issue[] {
   const gone = new Map<string, number>();
-  for (const i of before.issues) gone.set(issueKey(i), (gone.get(issueKey(i)) ?? 0) + 1);
+  for (const i of out) gone.set(issueKey(i), (gone.get(issueKey(i)) ?? 0) + 1);
   const issues: Issue[] = [];
-  for (const i of prev.issues) {
+  for (const i of all) {
     const n = gone.get(issueKey(i)) ?? 0;
     if (n > 0) gone.set(issueKey(i), n - 1);
     else issues.push(i);
   }
-  inventory.issues = [...issues, ...after.issues];
-  return inventory;
+  return [...issues, ...into];
 }
 
 function safeRun(check: Check, inventory: Inventory, context: CheckContext): CheckResult {

@@ -161,6 +161,10 @@ export interface ScanInventoryOptions extends CheckContext {
   /** The node agents' report ConfigMaps as the source read them (`agent/cluster.ts`). */
   nodeReports?: NodeReportObjects | undefined;
   nodeReportStaleAfterMs?: number | undefined;
+  /** `workloadSpecIssues(inventory)`, when the caller has them already (an incremental rescan: scan/incremental.ts). */
+  workloadSpecIssues?: readonly Issue[] | undefined;
+  /** The previous report's findings (sorted), when most are the same objects again (an incremental rescan): sorts less. */
+  sortedBefore?: readonly Finding[] | undefined;
 }
 
 /** Run checks over an inventory already built (pure). */
@@ -168,7 +172,7 @@ export function scanInventory(inventory: Inventory, options: ScanInventoryOption
   const all = options.checks ?? CHECKS;
   const checks = all.filter((c) => options.rules === undefined || options.rules.includes(c.id));
   let findings: Finding[] = [];
-  const issues: Issue[] = [...inventory.issues, ...workloadSpecIssues(inventory)];
+  const issues: Issue[] = [...inventory.issues, ...(options.workloadSpecIssues ?? workloadSpecIssues(inventory))];
   const seen = new Set(issues.map(issueKey));
   const addIssue = (i: Issue): void => {
     const key = issueKey(i);
@@ -206,7 +210,7 @@ export function scanInventory(inventory: Inventory, options: ScanInventoryOption
   const excepted = applyExceptions(findings, inventory, { exceptions: options.exceptions, knownRules: ruleIds(all), now: options.now });
   findings = excepted.findings;
   issues.push(...excepted.issues);
-  findings = sortFindings(findings);
+  findings = sortFindings(findings, options.sortedBefore);
   const summary = summarize(inventory, findings, issues);
   const agents = nodeAgentsSummary(inventory, summary.nodeCaches, options.nodeReports, { now: options.now, staleAfterMs: options.nodeReportStaleAfterMs });
   for (const i of agents.issues) addIssue(i);
@@ -223,11 +227,40 @@ export function scanInventory(inventory: Inventory, options: ScanInventoryOption
   };
 }
 
-/** Worst first, then by rule and subject; the subject path is computed once per finding, not per comparison. */
-function sortFindings(findings: Finding[]): Finding[] {
-  const keyed = findings.map((f) => ({ f, path: pathOf(f.subject) }));
-  keyed.sort((a, b) => compareSeverity(a.f.severity, b.f.severity) || (a.f.rule === b.f.rule ? 0 : collator.compare(a.f.rule, b.f.rule)) || (a.path === b.path ? 0 : collator.compare(a.path, b.path)));
-  return keyed.map((k) => k.f);
+/**
+ * Worst first, then by rule and subject; the subject path is computed once per finding, not per comparison.
+ * `previous`: findings already in this order (the previous report's, for a service's incremental rescan:
+ * incremental.ts), mostly the same objects as `findings`. Those keep their relative order (a finding's severity,
+ * rule and subject never change), so only the others are sorted, then merged in.
+ */
+function sortFindings(findings: Finding[], previous: readonly Finding[] | undefined): Finding[] {
+  const lastSorted = new Map<Finding, number>();
+  if (previous !== undefined) for (const [at, f] of previous.entries()) lastSorted.set(f, at);
+  type Keyed = { f: Finding; path: string; at: number };
+  const compare = (a: Keyed, b: Keyed): number => compareSeverity(a.f.severity, b.f.severity) || (a.f.rule === b.f.rule ? 0 : collator.compare(a.f.rule, b.f.rule)) || (a.path === b.path ? 0 : collator.compare(a.path, b.path));
+  const known: Keyed[] = [];
+  const fresh: Keyed[] = [];
+  for (const f of findings) {
+    const at = lastSorted.get(f);
+    (at === undefined ? fresh : known).push({ f, path: pathOf(f.subject), at: at ?? 0 });
+  }
+  known.sort((a, b) => a.at - b.at);
+  fresh.sort(compare);
+  const out: Finding[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < known.length || j < fresh.length) {
+    const k = known[i];
+    const n = fresh[j];
+    if (n === undefined || (k !== undefined && compare(k, n) <= 0)) {
+      if (k !== undefined) out.push(k.f);
+      i++;
+    } else {
+      out.push(n.f);
+      j++;
+    }
+  }
+  return out;
 }
 
 /** Subject paths per subject object: a service's incremental rescan (incremental.ts) sorts mostly the same findings again. */

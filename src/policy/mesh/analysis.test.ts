@@ -231,3 +231,21 @@ describe('mesh coverage gaps', () => {
     expect(analyzeMesh(inv).verdicts[0]?.state).toBe('permissive');
   });
 });
+
+describe('analyzeMesh across inventories that share objects (a service\'s incremental rescans)', () => {
+  it('a pod whose labels, annotations or namespace changed is judged again, the others keep their verdicts', () => {
+    const first = inventoryOf([ns('shop'), pod('shop', 'web', { proxy: 'istio' }), pod('shop', 'db'), pa('mesh', 'istio-system', strict)]);
+    const stateOf = (inv: typeof first, name: string): string | undefined => analyzeMesh(inv).verdicts.find((v) => v.view.pod === name)?.state;
+    expect(stateOf(first, 'web')).toBe('strict');
+    expect(stateOf(first, 'db')).toBe('not-enrolled');
+    // The same pod objects (containers included), new labels on one: an inventory built from a changed object.
+    const relabelled = { ...first, pods: first.pods.map((p) => (p.name === 'db' ? { ...p, labels: { ...p.labels, 'istio.io/dataplane-mode': 'ambient' }, annotations: { 'ambient.istio.io/redirection': 'enabled' } } : p)) };
+    expect(stateOf(relabelled, 'db')).toBe('strict');
+    expect(analyzeMesh(relabelled).verdicts.find((v) => v.view.pod === 'db')?.mesh).toBe('istio-ambient');
+    expect(stateOf(relabelled, 'web')).toBe('strict');
+    // The namespace object changed (sidecar injection asked for): the pod without a proxy must be restarted.
+    const injected = { ...first, namespaces: first.namespaces.map((n) => (n.name === 'shop' ? { ...n, labels: { ...n.labels, 'istio-injection': 'enabled' } } : n)) };
+    expect(analyzeMesh(injected).verdicts.find((v) => v.view.pod === 'db')?.why).toMatch(/restart it/);
+    expect(analyzeMesh(first).verdicts.find((v) => v.view.pod === 'db')?.why).not.toMatch(/restart it/);
+  });
+});

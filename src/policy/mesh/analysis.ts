@@ -120,6 +120,44 @@ export function analyzeMesh(inventory: Inventory, options: MeshOptions = {}): Me
   return analysis;
 }
 
+/**
+ * A view's enrolment and the key of its shape (everything the verdict reads of the view), memoised per view by
+ * the identity of what they are computed from: a long-running service analyses inventories that share most pods'
+ * objects (src/scan/incremental.ts), and inventory objects are not mutated.
+ */
+interface Shaped {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  ns: NamespaceInfo | undefined;
+  namespace: string;
+  running: boolean;
+  hostNetwork: boolean;
+  enrolment: Enrolment;
+  key: string;
+}
+const shapedViews = new WeakMap<object, Shaped>();
+/** Replicas share a shape key: kept once (bounded: emptied when it holds more keys than a large cluster has shapes). */
+const shapeKeys = new Map<string, string>();
+const MAX_SHAPE_KEYS = 50_000;
+
+function shapeOf(view: PodView, ns: NamespaceInfo | undefined): Shaped {
+  const was = shapedViews.get(view.containers);
+  const running = view.pod !== undefined;
+  if (was !== undefined && was.labels === view.labels && was.annotations === view.annotations && was.ns === ns && was.namespace === view.namespace && was.running === running && was.hostNetwork === view.hostNetwork) return was;
+  const e = enrolment(view, ns);
+  let key = `${view.namespace}\u0002${!running}\u0002${view.hostNetwork}\u0002${e.mesh}\u0002${e.how}\u0002${e.missing ?? ''}\u0002${e.unknown ?? ''}\u0002${labelsKey(view.labels)}\u0002${appPorts(view).join(',')}`;
+  for (const a of ANNOTATIONS) key += `\u0002${view.annotations[a] ?? '\u0003'}`;
+  const pooled = shapeKeys.get(key);
+  if (pooled !== undefined) key = pooled;
+  else {
+    if (shapeKeys.size >= MAX_SHAPE_KEYS) shapeKeys.clear();
+    shapeKeys.set(key, key);
+  }
+  const shaped: Shaped = { labels: view.labels, annotations: view.annotations, ns, namespace: view.namespace, running, hostNetwork: view.hostNetwork, enrolment: e, key };
+  shapedViews.set(view.containers, shaped);
+  return shaped;
+}
+
 function hasContainer(view: PodView, name: string): boolean {
   return view.containers.some((c) => c.name === name && (c.type === 'regular' || (c.type === 'init' && c.restartPolicy === 'Always')));
 }
@@ -279,7 +317,8 @@ function compute(inventory: Inventory, options: MeshOptions): MeshAnalysis {
     byNamespace.set(ns, { namespacePolicy: oldest(here.filter((p) => !isWorkloadPolicy(p))), workload: here.filter(isWorkloadPolicy) });
   }
 
-  const enrolments = views.map((v) => enrolment(v, namespaces.get(v.namespace)));
+  const shaped = views.map((v) => shapeOf(v, namespaces.get(v.namespace)));
+  const enrolments = shaped.map((s) => s.enrolment);
   const meshInUse = enrolments.some((e) => e.mesh !== 'none' || e.missing !== undefined) || inventory.peerAuthentications.length > 0;
   const unknownNamespaces = [...new Set(views.filter((v, i) => enrolments[i]?.unknown !== undefined).map((v) => v.namespace))].sort();
   if (unknownNamespaces.length > 0) {
@@ -319,8 +358,7 @@ function compute(inventory: Inventory, options: MeshOptions): MeshAnalysis {
   const shapes = new Map<string, Omit<MeshVerdict, 'view'>>();
   const verdicts: MeshVerdict[] = views.map((view, i) => {
     const e = enrolments[i] ?? { mesh: 'none', how: '' };
-    let key = `${view.namespace}\u0002${view.pod === undefined}\u0002${view.hostNetwork}\u0002${e.mesh}\u0002${e.how}\u0002${e.missing ?? ''}\u0002${e.unknown ?? ''}\u0002${labelsKey(view.labels)}\u0002${appPorts(view).join(',')}`;
-    for (const a of ANNOTATIONS) key += `\u0002${view.annotations[a] ?? '\u0003'}`;
+    const key = shaped[i]?.key ?? '';
     let shape = shapes.get(key);
     if (shape === undefined) {
       const { view: _view, ...rest } = judge(view, e);

@@ -93,6 +93,25 @@ for (const backend of backends) {
       });
     });
 
+    it('another writer in between (a second replica on the same database): the next diff is against what is stored, not what this store last wrote', async () => {
+      await withStore(async (store) => {
+        const other = new HistoryStore(store.sql);
+        await record(store, 's1', 1, [A, B]);
+        // This store remembers A and B open; the other one fixes B and opens C, then a rescan here sees A, B, C.
+        await record(other, 's2', 2, [A, C]);
+        const third = await record(store, 's3', 3, [A, B, C]);
+        expect(third.opened.map((f) => f.id)).toEqual([B.id]);
+        expect(third.fixed).toEqual([]);
+        // A failed write (a duplicate scan id) leaves the database, and what this store remembers, as they were.
+        await expect(record(store, 's3', 4, [A])).rejects.toThrow();
+        const fourth = await record(store, 's4', 5, [A]);
+        expect(fourth.fixed.map((f) => f.fingerprint).sort()).toEqual([B.id, C.id].sort());
+        // Unchanged: nothing new, nothing fixed (from memory or not, the same answer).
+        const fifth = await record(store, 's5', 6, [A]);
+        expect([fifth.opened, fifth.fixed]).toEqual([[], []]);
+      });
+    });
+
     it('reopens a finding that comes back after a fix, keeping its first sighting', async () => {
       await withStore(async (store) => {
         await record(store, 's1', 1, [A]);

@@ -142,8 +142,15 @@ interface ScanRow {
 
 const FINDING_COLUMNS = 'f.fingerprint, f.rule, f.kind, f.severity, f.severity_rank, f.title, f.namespace, f.workload, f.subject_path, f.detail, f.first_seen, s.opened_at, s.closed_at';
 
+/** The spans a scan left open (fingerprint → detail hash), as the store that wrote that scan knows them. */
+interface OpenSpans {
+  lastScan: string;
+  byFp: Map<string, string>;
+}
+
 export class HistoryStore {
   readonly sql: SqlExecutor;
+  private openCache: OpenSpans | undefined;
 
   constructor(sql: SqlExecutor) {
     this.sql = sql;
@@ -153,14 +160,18 @@ export class HistoryStore {
   async recordScan(input: { id: string; startedAt: Date; finishedAt: Date; reason: string; report: ScanReport }): Promise<ScanDiff> {
     const at = input.finishedAt.toISOString();
     const current = new Map<string, { finding: Finding; hash: string }>();
-    for (const f of input.report.findings) {
+    for (const [i, f] of input.report.findings.entries()) {
+      // A full rescan hashes every finding anew (new objects): let the API answer in between.
+      if (i % 2000 === 1999) await new Promise((resolve) => setImmediate(resolve));
       if (f.suppression !== undefined || current.has(f.id)) continue;
       current.set(f.id, { finding: f, hash: detailHash(f) });
     }
-    return this.sql.transaction(async (tx) => {
-      // Only the keys of the open findings: the full rows are read for the ones fixed now.
-      const open = await tx.all<{ fingerprint: string; detail_hash: string }>('SELECT s.fingerprint, f.detail_hash FROM history_spans s JOIN history_findings f ON f.fingerprint = s.fingerprint WHERE s.closed_at IS NULL');
-      const openByFp = new Map(open.map((r) => [r.fingerprint, r.detail_hash]));
+    let pending: OpenSpans | undefined;
+    const cached = this.openCache;
+    // Dropped until this transaction commits: a failed write leaves the database as it was, not as cached.
+    this.openCache = undefined;
+    const diff = await this.sql.transaction(async (tx) => {
+      const openByFp = await this.openSpans(tx, cached);
       const opened: Finding[] = [];
       const upserts: Array<{ finding: Finding; hash: string }> = [];
       const spans: SqlValue[][] = [];
@@ -172,7 +183,8 @@ export class HistoryStore {
         }
         if (was === undefined || was !== c.hash) upserts.push(c);
       }
-      const gone = open.filter((r) => !current.has(r.fingerprint)).map((r) => r.fingerprint);
+      const gone: string[] = [];
+      for (const fp of openByFp.keys()) if (!current.has(fp)) gone.push(fp);
       const fixed: StoredFinding[] = [];
       for (let i = 0; i < gone.length; i += 500) {
         const chunk = gone.slice(i, i + 500);
@@ -213,6 +225,10 @@ export class HistoryStore {
         await tx.run(`UPDATE history_spans SET closed_at = ?, closed_scan = ? WHERE closed_at IS NULL AND fingerprint IN (${chunk.map(() => '?').join(', ')})`, [at, input.id, ...chunk]);
       }
       await insertMany(tx, 'INSERT INTO history_scan_counts (scan_id, kind, severity, namespace, count)', 5, countRows(input.id, [...current.values()].map((c) => c.finding)));
+      // What is open now, for the next scan of this store (kept once the transaction commits).
+      const nowOpen = new Map<string, string>();
+      for (const [fp, c] of current) nowOpen.set(fp, c.hash);
+      pending = { lastScan: input.id, byFp: nowOpen };
       const scan: ScanRecord = {
         id: input.id,
         startedAt: input.startedAt.toISOString(),
@@ -228,6 +244,23 @@ export class HistoryStore {
       };
       return { scan, opened, fixed };
     });
+    this.openCache = pending;
+    return diff;
+  }
+
+  /**
+   * The open findings' fingerprints and detail hashes (only the keys: the full rows are read for the ones fixed
+   * now). Kept in memory from this store's previous scan while that scan is still the latest one and as many
+   * spans are open (no other writer — another replica, a prune, a demo seed — came in between); else read.
+   */
+  private async openSpans(tx: SqlExecutor, cached: OpenSpans | undefined): Promise<Map<string, string>> {
+    if (cached !== undefined) {
+      const [last] = await tx.all<{ id: string }>('SELECT id FROM history_scans ORDER BY started_at DESC, id DESC LIMIT 1');
+      const [open] = await tx.all<{ n: number | string }>('SELECT COUNT(*) AS n FROM history_spans WHERE closed_at IS NULL');
+      if (last?.id === cached.lastScan && Number(open?.n) === cached.byFp.size) return cached.byFp;
+    }
+    const rows = await tx.all<{ fingerprint: string; detail_hash: string }>('SELECT s.fingerprint, f.detail_hash FROM history_spans s JOIN history_findings f ON f.fingerprint = s.fingerprint WHERE s.closed_at IS NULL');
+    return new Map(rows.map((r) => [r.fingerprint, r.detail_hash]));
   }
 
   /** A scan that failed: kept so the API and metrics show it; open findings are left as they were. */

@@ -154,6 +154,27 @@ describe.skipIf(skipReason !== undefined)(`watched inventory (replayed API serve
     expect(reasons[1]).toBe('pod-deleted: shop/web-1');
   });
 
+  it('replayed: a node condition or version change triggers a rescan; a heartbeat alone does not', async () => {
+    const NODES = '/api/v1/nodes';
+    const node = (rv: string, pressure: 'True' | 'False', heartbeat: string, kubelet = 'v1.30.4'): Record<string, unknown> =>
+      withVersion({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, status: { nodeInfo: { kubeletVersion: kubelet }, conditions: [{ type: 'DiskPressure', status: pressure, lastHeartbeatTime: heartbeat, lastTransitionTime: '2026-11-01T00:00:00Z' }] } }, rv);
+    api.setList(NODES, [node('7', 'False', '2026-11-29T00:00:00Z')], '7');
+    const w = await start({ debounceMs: 30, quietDebounceMs: 10 });
+    const reasons: string[] = [];
+    w.onChange((r) => reasons.push(r));
+    await until('the watch', () => api.watchRequests(NODES).length >= 1);
+    await new Promise((r) => setTimeout(r, 50));
+    api.push(NODES, { type: 'MODIFIED', object: node('8', 'False', '2026-11-29T00:00:10Z') });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(reasons).toEqual([]);
+    api.push(NODES, { type: 'MODIFIED', object: node('9', 'True', '2026-11-29T00:00:20Z') });
+    await until('a trigger', () => reasons.length > 0);
+    expect(reasons).toEqual(['node-modified: n1']);
+    api.push(NODES, { type: 'MODIFIED', object: node('10', 'True', '2026-11-29T00:00:30Z', 'v1.31.0') });
+    await until('a second trigger', () => reasons.length > 1);
+    expect(reasons[1]).toBe('node-modified: n1');
+  });
+
   it('replayed: a lone change fires after the short quiet debounce; changes soon after wait the full debounce and make one trigger', async () => {
     api.setList(PODS, [web('100')], '100');
     const w = await start({ debounceMs: 1500, quietDebounceMs: 20 });

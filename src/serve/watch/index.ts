@@ -258,14 +258,19 @@ function imageState(pod: Record<string, unknown> | undefined): string {
   return JSON.stringify([images, runningDigests(pod).sort(), isRecord(pod.metadata) ? pod.metadata.labels : undefined]);
 }
 
-/** Non-pod changes worth a rescan: any add/delete; a modification of the spec (generation), a node's images, or any change of objects without status. */
+/** Non-pod changes worth a rescan: any add/delete; a modification of the spec (generation), a node's images, versions or conditions, or any change of objects without status. */
 function relevant(e: InformerEvent): boolean {
   if (e.type !== 'MODIFIED') return true;
   const meta = isRecord(e.object.metadata) ? e.object.metadata : {};
   const before = e.previous !== undefined && isRecord(e.previous.metadata) ? e.previous.metadata : {};
   if (e.resource.kind === 'Node') {
-    const images = (o: Record<string, unknown> | undefined): string => JSON.stringify(o !== undefined && isRecord(o.status) ? o.status.images : undefined);
-    return images(e.object) !== images(e.previous) || JSON.stringify(meta.labels) !== JSON.stringify(before.labels);
+    // The image cache (stale-image), the versions (node lifecycle) and the conditions (node pressure), which
+    // arrive without their heartbeat times (trim.ts): a kubelet's status heartbeat alone changes none of them.
+    const status = (o: Record<string, unknown> | undefined): string => {
+      const s = o !== undefined && isRecord(o.status) ? o.status : {};
+      return JSON.stringify([s.images, s.nodeInfo, s.conditions]);
+    };
+    return status(e.object) !== status(e.previous) || JSON.stringify(meta.labels) !== JSON.stringify(before.labels);
   }
   if (typeof meta.generation === 'number') return meta.generation !== before.generation || JSON.stringify(meta.labels) !== JSON.stringify(before.labels) || JSON.stringify(meta.annotations) !== JSON.stringify(before.annotations);
   return true;

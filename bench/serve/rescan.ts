@@ -1,0 +1,111 @@
+/**
+ * bench/serve/rescan — the cost of one watched change in the service, in-process and by CPU time (the
+ * figure bench/serve's "change reflected in the API" is made of, without the HTTP, watch and child process):
+ * the 30,000-pod snapshot of bench/inventory in an informer-like source (unchanged objects keep their
+ * identity), the service's Monitor with a SQLite history and the Prometheus metrics, as `runwarden serve` wires
+ * them; a first (full) scan, then ROUNDS rescans each after one pod starts running another pod's image digest
+ * (already analysed). Prints, per rescan, the mode, wall and CPU time of the monitor's work (scan + history +
+ * metrics) and of the workload page the bench polls; then the median.
+ *
+ * Run: `node --import tsx bench/serve/rescan.ts` (add `--cpu-prof --cpu-prof-dir=<dir>` for a profile; set
+ * RUNWARDEN_BENCH_PROFILE_FROM=1 to profile only the rescans, written to ./rescan.cpuprofile).
+ */
+import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ClusterObjects } from '../../src/inventory/schema.js';
+import type { InventorySource, SourceResult } from '../../src/inventory/source.js';
+import { loadSnapshot } from '../../src/inventory/sources/snapshot/index.js';
+import { openSqliteHistory } from '../../src/serve/history/sqlite.js';
+import { HistoryStore } from '../../src/serve/history/store.js';
+import { ServeMetrics } from '../../src/serve/metrics/index.js';
+import { Monitor } from '../../src/serve/monitor.js';
+import { handleApi } from '../../src/serve/server/api.js';
+import { generate } from '../inventory.js';
+
+const ROUNDS = Number(process.env.RUNWARDEN_BENCH_ROUNDS ?? 7);
+
+type Pod = Record<string, unknown> & { metadata: { name: string; namespace: string; ownerReferences?: unknown[] }; status?: { containerStatuses?: Array<Record<string, unknown>> } };
+
+/** The informers' stores as the watch source hands them out: unchanged objects keep their identity. */
+class StoreSource implements InventorySource {
+  readonly id = 'kubernetes';
+  readonly objects: ClusterObjects;
+  constructor(private readonly base: SourceResult) {
+    this.objects = Object.fromEntries(Object.entries(base.objects).map(([k, v]) => [k, [...(v as object[])]])) as unknown as ClusterObjects;
+  }
+  load(): Promise<SourceResult> {
+    const objects = Object.fromEntries(Object.entries(this.objects).map(([k, v]) => [k, [...(v as object[])]])) as unknown as ClusterObjects;
+    return Promise.resolve({ ...this.base, source: { type: 'kubernetes', location: 'https://bench' }, objects, issues: [] });
+  }
+}
+
+const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
+
+export async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'runwarden-bench-rescan-'));
+  try {
+    await generate(dir);
+    const raw = await loadSnapshot({ path: dir });
+    const source = new StoreSource(raw);
+    const history = new HistoryStore(openSqliteHistory(join(dir, 'history.db')));
+    const metrics = new ServeMetrics({ processMetrics: false });
+    let last: { mode?: string; why?: string } = {};
+    const monitor = new Monitor({ scan: { source, lifecycle: {} }, history, metrics, log: (_level, msg, fields) => {
+      if (msg === 'scan finished' || msg === 'scan failed') last = { mode: typeof fields?.mode === 'string' ? fields.mode : 'failed', why: typeof fields?.why === 'string' ? fields.why : undefined };
+    } });
+    const pods = source.objects.Pod as unknown as Pod[];
+    console.log(`bench/serve/rescan: ${pods.length} pods; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    let t = performance.now();
+    let c = process.cpuUsage();
+    await monitor.trigger('startup');
+    console.log(`first scan (full): ${(performance.now() - t).toFixed(0)} ms wall, ${cpuMs(process.cpuUsage(c)).toFixed(0)} ms CPU`);
+    const digestOf = (p: Pod | undefined): string | undefined => p?.status?.containerStatuses?.[0]?.imageID as string | undefined;
+    const session = process.env.RUNWARDEN_BENCH_PROFILE_FROM === '1' ? new Session() : undefined;
+    if (session !== undefined) {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 200 });
+      await session.post('Profiler.start');
+    }
+    const rows: Array<{ scan: number; scanCpu: number; page: number; pageCpu: number }> = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const at = (round * 4099 + 17) % pods.length;
+      const target = pods[at];
+      const other = digestOf(pods[(at + 7) % pods.length]);
+      if (target === undefined || other === undefined) throw new Error('the snapshot has no pod with a running digest');
+      const status = target.status ?? {};
+      pods[at] = { ...target, status: { ...status, containerStatuses: (status.containerStatuses ?? []).map((s, i) => (i === 0 ? { ...s, imageID: other } : s)) } };
+      t = performance.now();
+      c = process.cpuUsage();
+      await monitor.trigger(`pod-modified: ${target.metadata.namespace}/${target.metadata.name}`);
+      const scan = performance.now() - t;
+      const scanCpu = cpuMs(process.cpuUsage(c));
+      // The page bench/serve polls: the workload of the changed pod.
+      const workload = monitor.latest?.inventory.workloads.find((w) => w.pods.includes(`${target.metadata.namespace}/${target.metadata.name}`));
+      t = performance.now();
+      c = process.cpuUsage();
+      if (workload !== undefined) {
+        const detail = JSON.stringify(await handleApi({ history, monitor }, `workloads/${workload.namespace}/${workload.kind}/${workload.name}`, new URLSearchParams()));
+        if (!detail.includes(other.slice(other.lastIndexOf('sha256:')))) throw new Error('the workload page does not show the change');
+      }
+      const row = { scan, scanCpu, page: performance.now() - t, pageCpu: cpuMs(process.cpuUsage(c)) };
+      rows.push(row);
+      console.log(`rescan ${round + 1}: ${last.mode ?? '?'}${last.why === undefined ? '' : ` (${last.why})`} ${row.scan.toFixed(0)} ms wall, ${row.scanCpu.toFixed(0)} ms CPU; workload page ${row.page.toFixed(1)} ms wall, ${row.pageCpu.toFixed(1)} ms CPU`);
+    }
+    if (session !== undefined) {
+      const { profile } = await session.post('Profiler.stop');
+      await writeFile('rescan.cpuprofile', JSON.stringify(profile));
+      session.disconnect();
+    }
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+    console.log(`median of ${rows.length}: rescan ${median(rows.map((r) => r.scan)).toFixed(0)} ms wall, ${median(rows.map((r) => r.scanCpu)).toFixed(0)} ms CPU; workload page ${median(rows.map((r) => r.pageCpu)).toFixed(1)} ms CPU; load average ${loadavg()[0]?.toFixed(2)}`);
+    await history.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
