@@ -1,5 +1,6 @@
 import { LIFECYCLE_MIGRATION } from '../lifecycle/data/migration.js';
 import { MALWARE_MIGRATION } from '../malware/store/migration.js';
+import { VULN_SHARED_ENTRIES_MIGRATION } from '../vulndb/store/migration.js';
 
 /**
  * Every schema migration of the embedded database, in order. Ids are `<area>-<nnn>-<what>`; a
@@ -243,4 +244,6 @@ CREATE INDEX history_spans_opened ON history_spans (opened_at);`,
   LIFECYCLE_MIGRATION,
   // malware/store: imported ClamAV signature files and CVDs (malware_databases).
   MALWARE_MIGRATION,
+  // vulndb/store: matching entries stored once per distinct content (vulndb/store/migration.ts).
+  VULN_SHARED_ENTRIES_MIGRATION,
 ];

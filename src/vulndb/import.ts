@@ -173,13 +173,11 @@ export async function importAdvisories(db: Db, input: string, options: ImportOpt
       };
       const batches = plugin.readPrepared === undefined ? undefined : await plugin.readPrepared(source, ctx, { workers: options.workers ?? defaultWorkers(), minBytes: options.parallelMinBytes });
       if (batches !== undefined) {
-        for await (const batch of batches) {
-          for (const prepared of batch) {
-            options.signal?.throwIfAborted();
-            session.putPrepared(prepared);
-            counted();
-          }
-        }
+        const before = (): void => {
+          options.signal?.throwIfAborted();
+          counted();
+        };
+        for await (const batch of batches) session.putBatch(batch, before);
       } else {
         for await (const parsed of plugin.read(source, ctx)) {
           options.signal?.throwIfAborted();

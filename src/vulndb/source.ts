@@ -7,7 +7,7 @@
 import type { Issue } from '../core/issue.js';
 import type { OsvRecord } from './schema.js';
 import type { SourceId } from './store/index.js';
-import type { PreparedAdvisory } from './store/prepare.js';
+import type { PreparedBatch } from './store/prepare.js';
 
 export interface SourceInput {
   /** Local file or directory (a URL has been downloaded to a temporary file already). */
@@ -46,9 +46,10 @@ export interface VulnSource {
   detect(path: string): Promise<boolean>;
   read(input: SourceInput, ctx: SourceContext): AsyncIterable<ParsedAdvisory>;
   /**
-   * Optional, for large inputs: the same records already prepared for the store (store/prepare.ts) on
-   * worker threads, in batches and in input order, with the same issues as `read`. Returns undefined when
+   * Optional, for large inputs: the same records already prepared for the store (store/prepare.ts) and
+   * packed into compressed blocks (store/blocks.ts packBatch) on worker threads, in batches and in input
+   * order, with the same issues as `read`. Returns undefined when
    * the input is better read by `read` (no workers, smaller than `minBytes`, a layout it does not split).
    */
-  readPrepared?(input: SourceInput, ctx: SourceContext, options: ParallelOptions): Promise<AsyncIterable<PreparedAdvisory[]> | undefined>;
+  readPrepared?(input: SourceInput, ctx: SourceContext, options: ParallelOptions): Promise<AsyncIterable<PreparedBatch> | undefined>;
 }

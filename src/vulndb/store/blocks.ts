@@ -6,6 +6,7 @@
  * `db show` reads a record back (~0.2 ms to unpack a block); matching never does.
  */
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
+import type { PreparedAdvisory, PreparedBatch } from './prepare.js';
 
 /** Records per block, and the text size at which a block is closed early (one large record fills its own). */
 export const BLOCK_RECORDS = 64;
@@ -64,6 +65,12 @@ export class BlockWriter {
     this.released++;
   }
 
+  /** Write the pending block (if any) and take the next block id for a block packed elsewhere (putBatch). */
+  reserve(): number {
+    this.flush();
+    return this.id++;
+  }
+
   /** The text of a slot of the pending block. */
   pendingText(slot: number): string | undefined {
     return this.texts[slot];
@@ -77,4 +84,42 @@ export class BlockWriter {
     this.bytes = 0;
     this.released = 0;
   }
+}
+
+/**
+ * Pack prepared records into blocks where they were prepared (a worker thread: sources/osv/worker.ts), with
+ * the same limits as BlockWriter: the writer thread then stores ready blocks instead of compressing, and the
+ * record texts never cross threads. Each record's `text` is emptied and `packed` says its block and slot.
+ */
+export function packBatch(advisories: PreparedAdvisory[]): PreparedBatch {
+  const blocks: Uint8Array[] = [];
+  const slots: number[] = [];
+  let texts: string[] = [];
+  let bytes = 0;
+  const close = (): void => {
+    if (texts.length === 0) return;
+    // a copy with an ArrayBuffer of its own (zlib's output may share one, or Node's buffer pool): transferable
+    blocks.push(new Uint8Array(packBlock(texts)));
+    slots.push(texts.length);
+    texts = [];
+    bytes = 0;
+  };
+  for (const prepared of advisories) {
+    if (texts.length >= BLOCK_RECORDS || (texts.length > 0 && bytes + prepared.text.length > BLOCK_BYTES)) close();
+    texts.push(prepared.text);
+    bytes += prepared.text.length + 1;
+    prepared.packed = [blocks.length, texts.length - 1];
+    prepared.text = '';
+  }
+  close();
+  return { advisories, blocks, slots };
+}
+
+/** The inverse of packBatch (tests): every record's text back in place, `packed` removed. */
+export function unpackBatch(batch: PreparedBatch): PreparedAdvisory[] {
+  const texts = batch.blocks.map((b) => unpackBlock(Buffer.from(b.buffer, b.byteOffset, b.byteLength)));
+  return batch.advisories.map((a) => {
+    const { packed, ...rest } = a;
+    return packed === undefined ? rest : { ...rest, text: texts[packed[0]]?.[packed[1]] ?? '' };
+  });
 }

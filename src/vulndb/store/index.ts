@@ -5,9 +5,10 @@
  * - `vuln_advisories`: one row per (source, id) with what findings need (`head`: summary, aliases, related
  *   ids, severity data) and where the whole normalised record lives (`block`, `slot` of `vuln_records`,
  *   compressed blocks of 64 records: see blocks.ts). Feed and fetch time are stored once per import.
- * - `vuln_affected`: one row per affected package, clustered by (ecosystem, name, release), with the
- *   digest of its matching data; `vuln_entries` holds that data (ranges, versions, distro status) as
- *   compact JSON, read only for digests the matcher has not prepared yet.
+ * - `vuln_affected`: one row per affected package, clustered by (ecosystem, name, release), pointing at
+ *   its matching data in `vuln_entries` (ranges, versions, distro status as compact JSON), which holds each
+ *   distinct content once (by digest; migration `vuln-004-shared-entries`) and is read only for entries
+ *   the matcher has not prepared yet.
  * - `vuln_aliases`: alias → advisory, for `db show <alias>`.
  *
  * Imports are atomic: `beginImport` opens one write transaction that `commit` ends, and any failure (or a
@@ -15,16 +16,17 @@
  */
 import type Database from 'better-sqlite3';
 import { errorMessage } from '../../core/errors.js';
-import { DbError, openDatabase, type Db } from '../../store/db.js';
+import { DbError, migrate, openDatabase, type Db } from '../../store/db.js';
 import type { OsvRecord } from '../schema.js';
-import { BlockWriter, unpackBlock } from './blocks.js';
+import { BlockWriter, unpackBlock, type BlockSlot } from './blocks.js';
+import { VULN_MIGRATIONS, VULN_SHARED_ENTRIES_MIGRATION } from './migration.js';
 import { nameKey } from './keys.js';
-import { expandData, prepareAdvisory, type AdvisoryFacts, type PreparedAdvisory, type StoredHead } from './prepare.js';
+import { dataDigest, expandData, prepareAdvisory, type AdvisoryFacts, type PreparedAdvisory, type PreparedBatch, type StoredHead } from './prepare.js';
 
 export type { Db } from '../../store/db.js';
 export { DbError } from '../../store/db.js';
 export { DISTRO_STATUSES, affectedData, dataDigest, expandData, prepareAdvisory } from './prepare.js';
-export type { AdvisoryFacts, AffectedData, DistroStatus, PreparedAdvisory, PreparedAffected } from './prepare.js';
+export type { AdvisoryFacts, AffectedData, DistroStatus, PreparedAdvisory, PreparedAffected, PreparedBatch } from './prepare.js';
 
 export const SOURCE_IDS = ['osv', 'debian-tracker', 'alpine-secdb'] as const;
 export type SourceId = (typeof SOURCE_IDS)[number];
@@ -38,9 +40,29 @@ export function openVulnDb(path: string, options: { readonly?: boolean } = {}): 
       db.close();
       throw new DbError(`Database "${path}" has no vulnerability tables`, { hint: 'Run "runwarden db import <path|url>" or "runwarden db update" first.' });
     }
+    const current = db.prepare<[string], number>('SELECT 1 FROM schema_migrations WHERE id = ?').pluck(true).get(VULN_SHARED_ENTRIES_MIGRATION.id);
+    if (current === undefined) {
+      // An older layout: upgrade it in place once (a few seconds, in one transaction per migration), then read.
+      db.close();
+      try {
+        openVulnDb(path).close();
+      } catch (error) {
+        throw new DbError(`Database "${path}" holds advisories in an older layout and cannot be upgraded: ${errorMessage(error)}`, {
+          hint: `Run "runwarden db status --db ${path}" once as a user who can write the file (no re-import needed).`,
+          cause: error,
+        });
+      }
+      return openVulnDb(path, options);
+    }
+  } else {
+    // store/migrations.ts lists these too; applied here as well so a database opened for advisories is current
+    migrate(db, VULN_MIGRATIONS);
   }
   return db;
 }
+
+/** Distinct entry texts an import remembers (memory bound). */
+const ENTRY_CACHE_LIMIT = 100_000;
 
 export type PutOutcome = 'added' | 'updated' | 'unchanged' | 'withdrawn';
 
@@ -61,6 +83,11 @@ export interface ImportSession {
   put(record: OsvRecord, scope?: string): PutOutcome;
   /** `put` for a record prepared elsewhere (a worker thread: sources/osv/pool.ts). */
   putPrepared(prepared: PreparedAdvisory, scope?: string): PutOutcome;
+  /**
+   * Store a batch prepared and packed on a worker (its records already in compressed blocks: blocks.ts
+   * packBatch). `before` runs before each record (abort checks, progress).
+   */
+  putBatch(batch: PreparedBatch, before?: () => void): void;
   /** After a complete snapshot of `scope`: delete this source's advisories of that scope not seen in this import. */
   retireMissing(scope: string): number;
   readonly counts: ImportCounts;
@@ -112,13 +139,13 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
   );
   const touchScope = db.prepare<[string, number, number]>('UPDATE vuln_advisories SET scope = ?, import_id = ? WHERE rowid = ?');
   const deleteAdvisory = db.prepare<[number]>('DELETE FROM vuln_advisories WHERE rowid = ?');
-  const deleteEntries = db.prepare<[number]>('DELETE FROM vuln_entries WHERE rowid IN (SELECT seq FROM vuln_affected WHERE advisory = ?)');
   const deleteAffected = db.prepare<[number]>('DELETE FROM vuln_affected WHERE advisory = ?');
   const deleteAlias = db.prepare<[string, number]>('DELETE FROM vuln_aliases WHERE alias = ? AND advisory = ?');
   const insertAlias = db.prepare<[string, number]>('INSERT OR IGNORE INTO vuln_aliases (alias, advisory) VALUES (?, ?)');
-  const insertEntry = db.prepare<[string]>('INSERT INTO vuln_entries (data) VALUES (?)');
-  const insertAffected = db.prepare<[string, string, string, number, number, number, string]>(
-    'INSERT INTO vuln_affected (ecosystem, name, release, seq, advisory, entry, digest) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  const findEntry = db.prepare<[string], number>('SELECT rowid FROM vuln_entries WHERE digest = ?').pluck(true);
+  const insertEntry = db.prepare<[string, string]>('INSERT INTO vuln_entries (digest, data) VALUES (?, ?)');
+  const insertAffected = db.prepare<[string, string, string, number, number, number, number]>(
+    'INSERT INTO vuln_affected (ecosystem, name, release, seq, advisory, entry, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
   const insertBlock = db.prepare<[number, Buffer, number, number]>('INSERT INTO vuln_records (rowid, data, slots, live) VALUES (?, ?, ?, ?)');
   const releaseSlot = db.prepare<[number]>('UPDATE vuln_records SET live = live - 1 WHERE rowid = ?');
@@ -142,10 +169,23 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
   const fresh = db.prepare<[string], number>('SELECT 1 FROM vuln_advisories WHERE source = ? LIMIT 1').pluck(true).get(source) === undefined;
   const firstBlock = db.prepare<[], number>('SELECT coalesce(max(rowid), 0) + 1 FROM vuln_records').pluck(true).get() ?? 1;
   const writer = new BlockWriter(firstBlock, (id, data, slots, live) => insertBlock.run(id, data, slots, live));
+  // affected rows of a package come back in insertion order: `seq` counts up across imports
+  let nextSeq = db.prepare<[], number>('SELECT coalesce(max(seq), 0) + 1 FROM vuln_affected').pluck(true).get() ?? 1;
+  /** Entry rowid by data text, for this import (the only writer): each distinct entry is digested and looked up once. */
+  const entryIds = new Map<string, number>();
+  /** Affected rows were deleted: entries nobody points at any more are dropped at commit. */
+  let orphans = false;
+  /** Blocks of the batch being stored (putBatch), not written yet: block id → live records so far. */
+  const batchLive = new Map<number, number>();
 
   function release(block: number): void {
     if (writer.isPending(block)) {
       writer.release();
+      return;
+    }
+    const live = batchLive.get(block);
+    if (live !== undefined) {
+      batchLive.set(block, live - 1);
       return;
     }
     releaseSlot.run(block);
@@ -153,19 +193,39 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
   }
 
   function removeRows(rowid: number, head: string): void {
-    deleteEntries.run(rowid);
     deleteAffected.run(rowid);
+    orphans = true;
     for (const alias of new Set((JSON.parse(head) as StoredHead).aliases ?? [])) deleteAlias.run(alias, rowid);
+  }
+
+  function entryId(data: string): number {
+    let id = entryIds.get(data);
+    if (id === undefined) {
+      const digest = dataDigest(data);
+      id = findEntry.get(digest) ?? Number(insertEntry.run(digest, data).lastInsertRowid);
+      // bounded: past the limit an entry costs a digest and an index lookup again
+      if (entryIds.size >= ENTRY_CACHE_LIMIT) entryIds.clear();
+      entryIds.set(data, id);
+    }
+    return id;
   }
 
   function writeRows(rowid: number, prepared: PreparedAdvisory): void {
     for (const alias of prepared.aliases) insertAlias.run(alias, rowid);
-    for (const [ecosystem, name, release, entry, digest, data] of prepared.affected) {
-      // the entry's rowid is the affected row's sequence: rows of a package come back in insertion order
-      const seq = Number(insertEntry.run(data).lastInsertRowid);
-      insertAffected.run(ecosystem, name, release, seq, rowid, entry, digest);
-    }
+    for (const [ecosystem, name, release, entry, data] of prepared.affected) insertAffected.run(ecosystem, name, release, nextSeq++, rowid, entry, entryId(data));
   }
+
+  /** Where a record goes: the in-thread block writer, or its slot in a block packed on a worker (putBatch). */
+  interface Placement {
+    place(prepared: PreparedAdvisory): BlockSlot;
+    /** The record just placed was not stored after all (its id came twice in one input). */
+    unplace(at: BlockSlot): void;
+  }
+
+  const inThread: Placement = {
+    place: (prepared) => writer.add(prepared.text),
+    unplace: () => writer.release(),
+  };
 
   function outcome(prepared: PreparedAdvisory, otherwise: 'added' | 'updated'): PutOutcome {
     if (prepared.withdrawn !== null) {
@@ -177,10 +237,10 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
   }
 
   /** Store one advisory; `prepare` runs only when something is written (an unchanged record costs one lookup). */
-  function upsert(id: string, modified: string, withdrawn: string | null, scope: string | undefined, prepare: () => PreparedAdvisory): PutOutcome {
+  function upsert(id: string, modified: string, withdrawn: string | null, scope: string | undefined, prepare: () => PreparedAdvisory, placement: Placement): PutOutcome {
     if (fresh) {
       const prepared = prepare();
-      const at = writer.add(prepared.text);
+      const at = placement.place(prepared);
       const info = insertAdvisory.run(source, id, modified, withdrawn, scope ?? null, importId, prepared.head, at.block, at.slot);
       if (info.changes === 1) {
         const rowid = Number(info.lastInsertRowid);
@@ -189,7 +249,7 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
         return outcome(prepared, 'added');
       }
       // the same id twice in one input: the copy stored a moment ago decides below
-      writer.release();
+      placement.unplace(at);
     }
     const existing = findExisting.get(source, id);
     if (existing !== undefined) {
@@ -202,13 +262,13 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
       const prepared = prepare();
       removeRows(existing.rowid, existing.head);
       release(existing.block);
-      const at = writer.add(prepared.text);
+      const at = placement.place(prepared);
       updateAdvisory.run(modified, withdrawn, scope ?? null, importId, prepared.head, at.block, at.slot, existing.rowid);
       writeRows(existing.rowid, prepared);
       return outcome(prepared, 'updated');
     }
     const prepared = prepare();
-    const at = writer.add(prepared.text);
+    const at = placement.place(prepared);
     const rowid = Number(insertAdvisory.run(source, id, modified, withdrawn, scope ?? null, importId, prepared.head, at.block, at.slot).lastInsertRowid);
     seen.add(rowid);
     writeRows(rowid, prepared);
@@ -259,10 +319,47 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
     feed,
     counts,
     put(record, scope) {
-      return upsert(record.id, record.modified, record.withdrawn ?? null, scope, () => prepareAdvisory(record));
+      return upsert(record.id, record.modified, record.withdrawn ?? null, scope, () => prepareAdvisory(record), inThread);
     },
     putPrepared(prepared, scope) {
-      return upsert(prepared.id, prepared.modified, prepared.withdrawn, scope, () => prepared);
+      return upsert(prepared.id, prepared.modified, prepared.withdrawn, scope, () => prepared, inThread);
+    },
+    putBatch(batch, before) {
+      // block ids are taken when a block gets its first stored record; a block nobody is stored in is never written
+      const ids: Array<number | undefined> = new Array<number | undefined>(batch.blocks.length);
+      const placement: Placement = {
+        place(prepared) {
+          const packed = prepared.packed;
+          if (packed === undefined) throw new Error(`internal: advisory ${prepared.id} of a packed batch has no block`);
+          const [index, slot] = packed;
+          let block = ids[index];
+          if (block === undefined) {
+            block = writer.reserve();
+            ids[index] = block;
+            batchLive.set(block, 0);
+          }
+          batchLive.set(block, (batchLive.get(block) ?? 0) + 1);
+          return { block, slot };
+        },
+        unplace: (at) => release(at.block),
+      };
+      // an error leaves the batch half stored: the caller rolls the import back
+      for (const prepared of batch.advisories) {
+        before?.();
+        upsert(prepared.id, prepared.modified, prepared.withdrawn, undefined, () => prepared, placement);
+      }
+      for (let i = 0; i < ids.length; i++) {
+        const block = ids[i];
+        if (block === undefined) continue;
+        const live = batchLive.get(block) ?? 0;
+        batchLive.delete(block);
+        const slots = batch.slots[i] ?? 0;
+        const data = batch.blocks[i];
+        if (live <= 0 || data === undefined) continue;
+        insertBlock.run(block, Buffer.from(data.buffer, data.byteOffset, data.byteLength), slots, live);
+        // records skipped as unchanged leave dead slots: a block at most half live is repacked at commit
+        if (live * 2 <= slots) thinned.add(block);
+      }
     },
     retireMissing(scope) {
       const rows = db.prepare<[string, string], { rowid: number; head: string; block: number }>('SELECT rowid, head, block FROM vuln_advisories WHERE source = ? AND scope = ?').all(source, scope);
@@ -280,6 +377,7 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
     commit() {
       if (!open) return counts;
       compact();
+      if (orphans) db.exec('DELETE FROM vuln_entries WHERE rowid NOT IN (SELECT data FROM vuln_affected)');
       db.prepare<[string, number, number, number, number, number, number, number, number]>(
         'UPDATE vuln_imports SET finished_at = ?, added = ?, updated = ?, unchanged = ?, withdrawn = ?, retired = ?, rejected = ?, issues = ? WHERE rowid = ?',
       ).run(new Date().toISOString(), counts.added, counts.updated, counts.unchanged, counts.withdrawn, counts.retired, counts.rejected, counts.issues, importId);
@@ -298,10 +396,10 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
 }
 
 /**
- * One affected row as the matcher reads it: positional (no object per row), and with the digest of `data`
- * instead of `data` (read with `affectedDataText` only for a digest not seen before).
+ * One affected row as the matcher reads it: positional (no object per row), and with the rowid of its
+ * matching data instead of the data (read with `affectedDataText` only for an entry not seen before).
  */
-export type MatchRow = [seq: number, advisory: number, release: string, entry: number, digest: string];
+export type MatchRow = [advisory: number, release: string, entry: number, data: number];
 
 /** An advisory's identity and head as the matcher reads it (for rows that matched). */
 export type HeadRow = [rowid: number, source: SourceId, id: string, withdrawn: string | null, head: string, importId: number];
@@ -319,12 +417,12 @@ function statementsOf(db: Db): Statements {
   let s = statements.get(db);
   if (s === undefined) {
     s = {
-      rows: db.prepare<[string, string], MatchRow>('SELECT seq, advisory, release, entry, digest FROM vuln_affected WHERE ecosystem = ? AND name = ? ORDER BY release, seq').raw(true),
+      rows: db.prepare<[string, string], MatchRow>('SELECT advisory, release, entry, data FROM vuln_affected WHERE ecosystem = ? AND name = ? ORDER BY release, seq').raw(true),
       data: db.prepare<[number], string>('SELECT data FROM vuln_entries WHERE rowid = ?').pluck(true),
       heads: db.prepare<[string], HeadRow>('SELECT rowid, source, id, withdrawn, head, import_id FROM vuln_advisories WHERE rowid IN (SELECT value FROM json_each(?))').raw(true),
       full: db.prepare(
         `SELECT a.advisory AS advisory, v.source AS source, v.id AS id, a.release AS release, a.entry AS entry, e.data AS data
-         FROM vuln_affected a JOIN vuln_advisories v ON v.rowid = a.advisory JOIN vuln_entries e ON e.rowid = a.seq
+         FROM vuln_affected a JOIN vuln_advisories v ON v.rowid = a.advisory JOIN vuln_entries e ON e.rowid = a.data
          WHERE a.ecosystem = ? AND a.name = ? ORDER BY a.release, a.seq`,
       ),
     };
@@ -341,14 +439,14 @@ export function matchRows(db: Db, ecosystem: string, name: string): MatchRow[] {
   return statementsOf(db).rows.all(ecosystem, name);
 }
 
-/** The matching data of one affected row (by MatchRow[0], its sequence). */
+/** The matching data of an affected row (by MatchRow[3], the rowid of its entry). */
 export function affectedDataText(db: Db, rowid: number): string {
   const data = statementsOf(db).data.get(rowid);
-  if (data === undefined) throw new DbError(`Affected row ${rowid} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
+  if (data === undefined) throw new DbError(`Affected entry ${rowid} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
   return data;
 }
 
-/** Identity and head of advisories (MatchRow[1]), in one statement for all of a package's matches. */
+/** Identity and head of advisories (MatchRow[0]), in one statement for all of a package's matches. */
 export function headRows(db: Db, advisories: readonly number[]): HeadRow[] {
   return statementsOf(db).heads.all(JSON.stringify(advisories));
 }

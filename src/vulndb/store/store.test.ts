@@ -6,8 +6,9 @@ import { openDatabase } from '../../store/db.js';
 import { MIGRATIONS } from '../../store/migrations.js';
 import { matchPackages } from '../match/index.js';
 import type { OsvRecord } from '../schema.js';
-import { BLOCK_BYTES, BLOCK_RECORDS, BlockWriter, packBlock, unpackBlock } from './blocks.js';
+import { BLOCK_BYTES, BLOCK_RECORDS, BlockWriter, packBatch, packBlock, unpackBlock } from './blocks.js';
 import { advisoriesById, beginImport, candidateRows, dataDigest, openVulnDb, storeStatus, writeMeta, readMeta, type Db } from './index.js';
+import { nameKey } from './keys.js';
 import { prepareAdvisory } from './prepare.js';
 
 function record(id: string, modified: string, extra: Partial<OsvRecord> = {}): OsvRecord {
@@ -122,7 +123,7 @@ describe('advisory store', () => {
     expect(debian?.release).toBe('12');
     expect(JSON.parse(debian?.data ?? '')).toEqual({ ecosystem: 'Debian:bookworm', package: 'zlib', ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }] }], status: 'will_not_fix', urgency: 'low' });
     const prepared = prepareAdvisory(record('GHSA-pypi-pypi-pypi', '2024-01-01T00:00:00Z', { affected: [{ package: { ecosystem: 'PyPI', name: 'PyYAML' }, versions: ['5.1', '5.2'] }] }));
-    expect(prepared.affected).toEqual([['PyPI', 'pyyaml', '', 0, dataDigest('{"package":"PyYAML","versions":["5.1","5.2"]}'), '{"package":"PyYAML","versions":["5.1","5.2"]}']]);
+    expect(prepared.affected).toEqual([['PyPI', 'pyyaml', '', 0, '{"package":"PyYAML","versions":["5.1","5.2"]}']]);
     expect(dataDigest('{}')).toMatch(/^[A-Za-z0-9_-]{16}$/);
     db.close();
   });
@@ -131,8 +132,10 @@ describe('advisory store', () => {
     const db = openVulnDb(':memory:');
     importAll(db, [record('GHSA-cach-cach-cach', '2024-01-01T00:00:00Z')]);
     db.pragma('cache_size = -4000');
+    const mmap = db.pragma('mmap_size', { simple: true }) as number;
     expect(matchPackages(db, [{ ecosystem: 'npm', name: 'pkg-GHSA-cach-cach-cach', version: '1.0.0' }]).findings).toHaveLength(1);
     expect(db.pragma('cache_size', { simple: true })).toBe(-4000);
+    expect(db.pragma('mmap_size', { simple: true })).toBe(mmap);
     db.close();
   });
 });
@@ -170,5 +173,122 @@ describe('migrations vuln-002-compact and vuln-003-clustered', () => {
     importAll(db, [record('GHSA-migr-migr-migr', '2024-01-01T00:00:00Z')]);
     expect(candidateRows(db, 'npm', 'pkg-GHSA-migr-migr-migr')).toHaveLength(1);
     db.close();
+  });
+});
+
+const entryCount = (db: Db): number => db.prepare<[], number>('SELECT count(*) FROM vuln_entries').pluck(true).get() ?? 0;
+
+describe('shared matching entries', () => {
+  const fixedAt = (version: string) => ({ ranges: [{ type: 'SEMVER' as const, events: [{ introduced: '0' }, { fixed: version }] }] });
+  const rec = (id: string, modified: string, version: string): OsvRecord => record(id, modified, { affected: [{ package: { ecosystem: 'npm', name: `pkg-${id}` }, ...fixedAt(version) }] });
+
+  it('stores identical entries once, keeps them while a row uses them, and drops them when none does', () => {
+    const db = openVulnDb(':memory:');
+    importAll(db, [rec('GHSA-aaaa-aaaa-aaaa', '2024-01-01T00:00:00Z', '1.3.0'), rec('GHSA-bbbb-bbbb-bbbb', '2024-01-01T00:00:00Z', '1.3.0')]);
+    expect(storeStatus(db).affectedRows).toBe(2);
+    expect(entryCount(db)).toBe(1);
+    // a has a new fix: its new entry is stored, the old one stays (b uses it)
+    importAll(db, [rec('GHSA-aaaa-aaaa-aaaa', '2024-02-01T00:00:00Z', '2.0.0')]);
+    expect(entryCount(db)).toBe(2);
+    // b now says the same as a: the old entry is used by nobody and goes
+    importAll(db, [rec('GHSA-bbbb-bbbb-bbbb', '2024-02-01T00:00:00Z', '2.0.0')]);
+    expect(entryCount(db)).toBe(1);
+    const found = matchPackages(db, [
+      { ecosystem: 'npm', name: 'pkg-GHSA-aaaa-aaaa-aaaa', version: '1.5.0' },
+      { ecosystem: 'npm', name: 'pkg-GHSA-bbbb-bbbb-bbbb', version: '1.5.0' },
+      { ecosystem: 'npm', name: 'pkg-GHSA-bbbb-bbbb-bbbb', version: '2.0.0' },
+    ]).findings;
+    expect(found.map((f) => [(f.evidence['package'] as { name: string }).name, f.evidence['fixedVersions']])).toEqual([
+      ['pkg-GHSA-aaaa-aaaa-aaaa', ['2.0.0']],
+      ['pkg-GHSA-bbbb-bbbb-bbbb', ['2.0.0']],
+    ]);
+    db.close();
+  });
+
+  it('stores a batch packed elsewhere: unchanged records leave no block behind, a repeated id keeps the newer copy', () => {
+    const db = openVulnDb(':memory:');
+    const first = [rec('GHSA-aaaa-aaaa-aaaa', '2024-01-01T00:00:00Z', '1.3.0'), rec('GHSA-bbbb-bbbb-bbbb', '2024-01-01T00:00:00Z', '1.3.0')];
+    let session = beginImport(db, 'osv', 'feed');
+    session.putBatch(packBatch(first.map(prepareAdvisory)));
+    expect(session.commit()).toMatchObject({ added: 2 });
+    expect(blockCount(db)).toBe(1);
+    // the same records again: nothing stored, no block written
+    session = beginImport(db, 'osv', 'feed');
+    session.putBatch(packBatch(first.map(prepareAdvisory)));
+    expect(session.commit()).toMatchObject({ added: 0, unchanged: 2 });
+    expect(blockCount(db)).toBe(1);
+    // one record twice in one batch, the second newer; and one unchanged record
+    session = beginImport(db, 'osv', 'feed');
+    session.putBatch(packBatch([rec('GHSA-cccc-cccc-cccc', '2024-01-01T00:00:00Z', '1.0.0'), rec('GHSA-cccc-cccc-cccc', '2024-03-01T00:00:00Z', '3.0.0'), first[0] as OsvRecord].map(prepareAdvisory)));
+    expect(session.commit()).toMatchObject({ added: 1, updated: 1, unchanged: 1 });
+    const [c] = advisoriesById(db, 'GHSA-cccc-cccc-cccc');
+    expect(c?.modified).toBe('2024-03-01T00:00:00Z');
+    expect(c?.record.affected?.[0]?.ranges?.[0]?.events).toEqual([{ introduced: '0' }, { fixed: '3.0.0' }]);
+    expect(advisoriesById(db, 'GHSA-aaaa-aaaa-aaaa')[0]?.record.id).toBe('GHSA-aaaa-aaaa-aaaa');
+    // the batch's block kept one live record of three: repacked at commit
+    const live = db.prepare<[], { slots: number; live: number }>('SELECT slots, live FROM vuln_records ORDER BY rowid').all();
+    expect(live.every((b) => b.live * 2 > b.slots)).toBe(true);
+    db.close();
+  });
+});
+
+describe('migration vuln-004-shared-entries', () => {
+  function vuln003Database(): string {
+    const path = join(mkdtempSync(join(tmpdir(), 'rw-vuln004-')), 'rw.db');
+    const upTo003 = MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.id === 'vuln-003-clustered') + 1);
+    const old = openDatabase(path, { migrations: upTo003 });
+    old.prepare("INSERT INTO vuln_imports (source, feed, fetched_at, started_at, finished_at) VALUES ('osv', 'f', '2026-01-01T00:00:00Z', 't', 't')").run();
+    const a = record('GHSA-aaaa-aaaa-aaaa', '2024-01-01T00:00:00Z');
+    const b = record('GHSA-bbbb-bbbb-bbbb', '2024-01-01T00:00:00Z');
+    old.prepare('INSERT INTO vuln_records (rowid, data, slots, live) VALUES (1, ?, 2, 2)').run(packBlock([JSON.stringify(a), JSON.stringify(b)]));
+    const data = '{"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.3.0"}]}]}';
+    [a, b].forEach((r, i) => {
+      old.prepare("INSERT INTO vuln_advisories (rowid, source, id, modified, import_id, head, block, slot) VALUES (?, 'osv', ?, ?, 1, '{}', 1, ?)").run(i + 1, r.id, r.modified, i);
+      // vuln-003: one entry per affected row (its rowid is the row's seq), with the digest on the row
+      old.prepare('INSERT INTO vuln_entries (rowid, data) VALUES (?, ?)').run(i + 1, data);
+      old.prepare("INSERT INTO vuln_affected (ecosystem, name, release, seq, advisory, entry, digest) VALUES ('npm', ?, '', ?, ?, 0, ?)").run(nameKey('npm', `pkg-${r.id}`), i + 1, i + 1, dataDigest(data));
+    });
+    writeMeta(old, 'vulndb.feed.etag:https://example.test/all.zip', '"v1"');
+    old.close();
+    return path;
+  }
+
+  it('upgrades an older layout in place when it is opened read-only (a scan after an upgrade just works)', () => {
+    const path = vuln003Database();
+    const db = openVulnDb(path, { readonly: true });
+    expect(db.readonly).toBe(true);
+    expect(entryCount(db)).toBe(1);
+    expect(storeStatus(db)).toMatchObject({ advisories: 2, affectedRows: 2 });
+    db.close();
+  });
+
+  it('names the file and the fix when an older layout cannot be upgraded (another process holds the write lock)', () => {
+    const path = vuln003Database();
+    const other = openDatabase(path, { migrations: [] });
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      expect(() => openVulnDb(path, { readonly: true })).toThrow(new RegExp(`^Database "${path}" holds advisories in an older layout and cannot be upgraded: .*locked`));
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+  }, 20_000);
+
+  it('converts a vuln-003 database in place: entries stored once, rows pointing at them, nothing to re-import', () => {
+    const path = vuln003Database();
+    const db = openVulnDb(path);
+    expect(entryCount(db)).toBe(1);
+    expect(storeStatus(db)).toMatchObject({ advisories: 2, affectedRows: 2 });
+    expect(readMeta(db, 'vulndb.feed.etag:https://example.test/all.zip')).toBe('"v1"');
+    expect(candidateRows(db, 'npm', 'pkg-GHSA-bbbb-bbbb-bbbb').map((r) => JSON.parse(r.data) as unknown)).toEqual([
+      { ecosystem: 'npm', package: nameKey('npm', 'pkg-GHSA-bbbb-bbbb-bbbb'), ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.3.0' }] }] },
+    ]);
+    expect(matchPackages(db, [{ ecosystem: 'npm', name: 'pkg-GHSA-aaaa-aaaa-aaaa', version: '1.0.0' }]).findings.map((f) => f.evidence['vulnerability'])).toEqual(['GHSA-aaaa-aaaa-aaaa']);
+    // later imports go on from the converted rows
+    importAll(db, [record('GHSA-cccc-cccc-cccc', '2024-01-01T00:00:00Z')]);
+    expect(entryCount(db)).toBe(1);
+    expect(storeStatus(db).affectedRows).toBe(3);
+    db.close();
+    expect(openVulnDb(path, { readonly: true }).close()).toBeDefined();
   });
 });

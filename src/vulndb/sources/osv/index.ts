@@ -10,7 +10,7 @@ import { InputError, errorMessage } from '../../../core/errors.js';
 import { issue } from '../../../core/issue.js';
 import { MAX_FILE_BYTES, isDirectory, isZip, walk, zipEntries } from '../../files.js';
 import type { ParallelOptions, ParsedAdvisory, SourceContext, SourceInput, VulnSource } from '../../source.js';
-import type { PreparedAdvisory } from '../../store/prepare.js';
+import type { PreparedBatch } from '../../store/prepare.js';
 import { RECORD_EXTENSIONS, parseRecords as parseLocated } from './parse.js';
 import { ParsePool, ordered } from './pool.js';
 import type { JobItem } from './worker.js';
@@ -112,7 +112,7 @@ async function* zipItems(input: SourceInput, signal: AbortSignal | undefined): A
  * batches of prepared records in input order, with the same issues as `read`. undefined when the input is
  * better read in-thread.
  */
-async function readOsvPrepared(input: SourceInput, ctx: SourceContext, options: ParallelOptions): Promise<AsyncIterable<PreparedAdvisory[]> | undefined> {
+async function readOsvPrepared(input: SourceInput, ctx: SourceContext, options: ParallelOptions): Promise<AsyncIterable<PreparedBatch> | undefined> {
   const { workers } = options;
   const minBytes = options.minBytes ?? PARALLEL_MIN_BYTES;
   if (workers < 1) return undefined;
@@ -132,12 +132,12 @@ async function readOsvPrepared(input: SourceInput, ctx: SourceContext, options: 
     if ((await stat(input.path)).size * 4 < minBytes) return undefined;
     items = zipItems(input, ctx.signal);
   } else return undefined;
-  return (async function* batches(): AsyncGenerator<PreparedAdvisory[]> {
+  return (async function* batches(): AsyncGenerator<PreparedBatch> {
     const pool = new ParsePool(workers);
     try {
       for await (const result of ordered(pool, jobsOf(items), workers * 2 + 1, ctx.signal)) {
         for (const i of result.issues) ctx.issue(i);
-        yield result.advisories;
+        yield result.batch;
       }
     } finally {
       await pool.close();

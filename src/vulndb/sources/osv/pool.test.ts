@@ -7,6 +7,7 @@ import { importAdvisories } from '../../import.js';
 import { matchPackages } from '../../match/index.js';
 import type { SourceContext } from '../../source.js';
 import { advisoriesById, openVulnDb, storeStatus } from '../../store/index.js';
+import { unpackBatch } from '../../store/blocks.js';
 import { prepareAdvisory, type PreparedAdvisory } from '../../store/prepare.js';
 import { makeZip } from '../../testdata/zip.js';
 import { osv } from './index.js';
@@ -14,7 +15,10 @@ import { ParsePool } from './pool.js';
 
 const OSV = join(import.meta.dirname, '..', '..', '..', '..', 'testdata', 'upstream', 'osv');
 
-/** Both ways through the source: in-thread `read` (then prepared here) and `readPrepared` on worker threads. */
+/**
+ * Both ways through the source: in-thread `read` (then prepared here) and `readPrepared` on worker threads
+ * (whose record texts come back packed in blocks: unpacked here, so both must be equal).
+ */
 async function bothWays(path: string): Promise<{ inThread: { advisories: PreparedAdvisory[]; issues: Issue[] }; workers: { advisories: PreparedAdvisory[]; issues: Issue[] } }> {
   const ctx = (issues: Issue[]): SourceContext => ({ issue: (i) => issues.push(i), completeScope: () => undefined });
   const inThread = { advisories: [] as PreparedAdvisory[], issues: [] as Issue[] };
@@ -22,7 +26,11 @@ async function bothWays(path: string): Promise<{ inThread: { advisories: Prepare
   const workers = { advisories: [] as PreparedAdvisory[], issues: [] as Issue[] };
   const batches = await osv.readPrepared?.({ path, display: path }, ctx(workers.issues), { workers: 1, minBytes: 0 });
   if (batches === undefined) throw new Error('expected the input to be read on workers');
-  for await (const batch of batches) workers.advisories.push(...batch);
+  for await (const batch of batches) {
+    expect(batch.advisories.every((a) => a.text === '' && a.packed !== undefined)).toBe(true);
+    expect(batch.slots.reduce((n, s) => n + s, 0)).toBe(batch.advisories.length);
+    workers.advisories.push(...unpackBatch(batch));
+  }
   return { inThread, workers };
 }
 
@@ -67,7 +75,7 @@ describe('ParsePool', () => {
   it('fails the job of a file that cannot be read, naming it, and keeps serving others', async () => {
     await expect(pool.run([{ kind: 'file', path: '/nonexistent/GHSA-x.json', name: 'GHSA-x.json', location: 'GHSA-x.json' }])).rejects.toThrow(/ENOENT.*\/nonexistent\/GHSA-x\.json/);
     const ok = await pool.run([{ kind: 'bytes', bytes: readFileSync(join(OSV, 'npm-ghsa', 'GHSA-35jh-r3h4-6jhm.json')), name: 'a.json', location: 'a.json' }]);
-    expect(ok.advisories.map((a) => a.id)).toEqual(['GHSA-35jh-r3h4-6jhm']);
+    expect(ok.batch.advisories.map((a) => a.id)).toEqual(['GHSA-35jh-r3h4-6jhm']);
   }, 30_000);
 });
 
@@ -81,6 +89,13 @@ describe('importing on worker threads', () => {
       const b = await importAdvisories(onWorkers, join(OSV, dir), { now, workers: 2, parallelMinBytes: 0 });
       expect(b).toEqual(a);
     }
+    // again: every record unchanged both ways (the workers' packed blocks are not written)
+    const blocks = (db: typeof inThread): number => db.prepare<[], number>('SELECT count(*) FROM vuln_records').pluck(true).get() ?? 0;
+    const before = blocks(onWorkers);
+    const again = await importAdvisories(onWorkers, join(OSV, 'npm-ghsa'), { now, workers: 2, parallelMinBytes: 0 });
+    expect(again.counts).toMatchObject({ added: 0, updated: 0 });
+    expect(again.counts).toEqual((await importAdvisories(inThread, join(OSV, 'npm-ghsa'), { now, workers: 0 })).counts);
+    expect(blocks(onWorkers)).toBe(before);
     const status = (db: typeof inThread): unknown => ({ ...storeStatus(db), lastUpdate: null, imports: null, bySource: null });
     expect(status(onWorkers)).toEqual(status(inThread));
     expect(advisoriesById(onWorkers, 'CVE-2023-32681')).toEqual(advisoriesById(inThread, 'CVE-2023-32681'));

@@ -10,11 +10,11 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Issue } from '../../../core/issue.js';
-import type { PreparedAdvisory } from '../../store/prepare.js';
+import type { PreparedBatch } from '../../store/prepare.js';
 import type { JobItem, JobReply, JobRequest } from './worker.js';
 
 export interface JobResult {
-  advisories: PreparedAdvisory[];
+  batch: PreparedBatch;
   issues: Issue[];
 }
 
@@ -24,14 +24,22 @@ interface Pending {
 }
 
 /**
+ * A worker's young generation: 96 MiB (32 MiB semi-spaces) instead of V8's 48. Parsing, validating and
+ * stringifying a job allocate ~10 MiB of short-lived objects per MiB of input; measured on 60 bench/vulndb files
+ * in one thread (`--max-semi-space-size`), GC pauses went from ~1.4 s to ~1.0 s (16 → 32 MiB semi-spaces) for
+ * ~50 MiB more memory per worker.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 96 };
+
+/**
  * Start the worker of this folder. Built JavaScript runs `worker.js` next to this file; when the sources
  * run as TypeScript (tests, `tsx`), the worker registers tsx first so it can load `worker.ts`.
  */
 function startWorker(): Worker {
   const typescript = import.meta.url.endsWith('.ts');
   const url = new URL(typescript ? './worker.ts' : './worker.js', import.meta.url);
-  if (!typescript) return new Worker(url);
-  return new Worker(`import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true });
+  if (!typescript) return new Worker(url, { resourceLimits: WORKER_LIMITS });
+  return new Worker(`import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, resourceLimits: WORKER_LIMITS });
 }
 
 export class ParsePool {
@@ -67,7 +75,7 @@ export class ParsePool {
     if (pending === undefined) return;
     this.pending.delete(reply.job);
     if ('error' in reply) pending.reject(new Error(reply.error));
-    else pending.resolve({ advisories: reply.advisories, issues: reply.issues });
+    else pending.resolve({ batch: reply.batch, issues: reply.issues });
   }
 
   private fail(error: Error): void {

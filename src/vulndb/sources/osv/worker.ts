@@ -1,13 +1,15 @@
 /**
  * Worker thread of the OSV reader (pool.ts): reads, parses, validates and prepares (store/prepare.ts) the
- * records of one job of files or zip entries, and answers with the prepared records and the issues, in
- * input order. It never touches the database: the main thread writes, in one transaction.
+ * records of one job of files or zip entries, packs their texts into compressed blocks (store/blocks.ts
+ * packBatch), and answers with the prepared records, the blocks and the issues, in input order. It never
+ * touches the database: the main thread writes, in one transaction.
  */
 import { readFile } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
 import { errorMessage } from '../../../core/errors.js';
 import type { Issue } from '../../../core/issue.js';
-import { prepareAdvisory, type PreparedAdvisory } from '../../store/prepare.js';
+import { packBatch } from '../../store/blocks.js';
+import { prepareAdvisory, type PreparedAdvisory, type PreparedBatch } from '../../store/prepare.js';
 import { parseRecords } from './parse.js';
 
 export type JobItem =
@@ -21,7 +23,7 @@ export interface JobRequest {
   items: JobItem[];
 }
 
-export type JobReply = { job: number; advisories: PreparedAdvisory[]; issues: Issue[]; records: number } | { job: number; error: string };
+export type JobReply = { job: number; batch: PreparedBatch; issues: Issue[] } | { job: number; error: string };
 
 /** Prepare one job; exported for the in-thread path and tests. */
 export async function runJob(items: readonly JobItem[]): Promise<{ advisories: PreparedAdvisory[]; issues: Issue[] }> {
@@ -47,7 +49,11 @@ const port = parentPort;
 if (port !== null) {
   port.on('message', (request: JobRequest) => {
     runJob(request.items).then(
-      ({ advisories, issues }) => port.postMessage({ job: request.job, advisories, issues, records: advisories.length } satisfies JobReply),
+      ({ advisories, issues }) => {
+        const batch = packBatch(advisories);
+        // the blocks are fresh buffers of their own: moved, not copied
+        port.postMessage({ job: request.job, batch, issues } satisfies JobReply, batch.blocks.map((b) => b.buffer as ArrayBuffer));
+      },
       (error: unknown) => port.postMessage({ job: request.job, error: errorMessage(error) } satisfies JobReply),
     );
   });

@@ -1,0 +1,43 @@
+/**
+ * The vulndb area's newest migration (listed in store/migrations.ts after `vuln-003-clustered`; openVulnDb
+ * applies it too, so a database opened for advisories is always current).
+ *
+ * `vuln-004-shared-entries`: matching data stored once per distinct content. Many affected entries are
+ * identical (a GHSA and a PYSEC record listing the same versions, one Debian status for several releases;
+ * bench/vulndb: 225,896 rows, 315 distinct entries), so `vuln_entries` becomes content-addressed (one row
+ * per digest) and each `vuln_affected` row points at its entry by rowid (`data`) instead of carrying the
+ * digest text. Existing data is converted in SQL (the digest was already stored per row), so nothing has
+ * to be re-imported; the feed ETags stay.
+ */
+import type { Migration } from '../../store/migrations.js';
+
+export const VULN_SHARED_ENTRIES_MIGRATION: Migration = {
+  id: 'vuln-004-shared-entries',
+  sql: `CREATE TABLE vuln_entry_data (
+  rowid INTEGER PRIMARY KEY,
+  digest TEXT NOT NULL UNIQUE,
+  data TEXT NOT NULL
+);
+INSERT INTO vuln_entry_data (digest, data)
+  SELECT a.digest, min(e.data) FROM vuln_affected a JOIN vuln_entries e ON e.rowid = a.seq GROUP BY a.digest ORDER BY min(a.seq);
+CREATE TABLE vuln_affected_shared (
+  ecosystem TEXT NOT NULL,
+  name TEXT NOT NULL,
+  release TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  advisory INTEGER NOT NULL,
+  entry INTEGER NOT NULL,
+  data INTEGER NOT NULL,
+  PRIMARY KEY (ecosystem, name, release, seq)
+) WITHOUT ROWID;
+INSERT INTO vuln_affected_shared (ecosystem, name, release, seq, advisory, entry, data)
+  SELECT a.ecosystem, a.name, a.release, a.seq, a.advisory, a.entry, d.rowid FROM vuln_affected a JOIN vuln_entry_data d ON d.digest = a.digest;
+DROP TABLE vuln_affected;
+DROP TABLE vuln_entries;
+ALTER TABLE vuln_entry_data RENAME TO vuln_entries;
+ALTER TABLE vuln_affected_shared RENAME TO vuln_affected;
+CREATE INDEX vuln_affected_advisory ON vuln_affected (advisory);`,
+};
+
+/** The vulndb migrations openVulnDb makes sure of (store/migrations.ts lists them for every other opener). */
+export const VULN_MIGRATIONS = [VULN_SHARED_ENTRIES_MIGRATION] as const;
