@@ -5,7 +5,7 @@
  *
  * Steps, each in its own child process (whole-process wall time and peak RSS):
  * - baseline: Node `zlib.createGunzip()` of the same layer blobs into nothing — default 16 KiB output
- *   chunks and 256 KiB chunks; the faster of the two is THE baseline (the fastest plain decompression);
+ *   chunks, 256 KiB and 1 MiB chunks (the pass's own size since session 4); the fastest is THE baseline;
  * - `gzip -dc` of the same blobs, for reference;
  * - runwarden `none`: openImage('oci:…') + analyzeImage with an analyser set that wants nothing
  *   (digest verification, decompression, tar parsing, index, squashed view), with the default of
@@ -36,7 +36,7 @@ const TARGET_RATIO = 1.3;
 const TARGET_RSS = 200 * 1024 * 1024;
 const TARGET_CACHED_MS = 100;
 
-type Mode = 'gunzip-16k' | 'gunzip-256k' | 'none' | 'none-serial' | 'hash' | 'cached' | 'none-1-layer';
+type Mode = 'gunzip-16k' | 'gunzip-256k' | 'gunzip-1m' | 'none' | 'none-serial' | 'hash' | 'cached' | 'none-1-layer';
 
 interface Measurement {
   mode: Mode;
@@ -71,11 +71,11 @@ async function child(mode: Mode, layout: string, db: string | undefined): Promis
   let bytes = 0;
   let files = 0;
   let blobsRead = 0;
-  if (mode === 'gunzip-16k' || mode === 'gunzip-256k') {
+  if (mode === 'gunzip-16k' || mode === 'gunzip-256k' || mode === 'gunzip-1m') {
     for (const l of await layersOf(layout)) {
       await pipeline(
         createReadStream(join(layout, 'blobs', 'sha256', l.digest.slice(7)), { highWaterMark: 1024 * 1024 }),
-        mode === 'gunzip-16k' ? createGunzip() : createGunzip({ chunkSize: 256 * 1024 }),
+        mode === 'gunzip-16k' ? createGunzip() : createGunzip({ chunkSize: (mode === 'gunzip-1m' ? 1024 : 256) * 1024 }),
         new Writable({
           write(chunk: Buffer, _e, cb) {
             bytes += chunk.length;
@@ -211,6 +211,7 @@ export async function main(): Promise<void> {
       // Interleaved, so drift in the machine's load hits every step alike.
       add(await runChild('gunzip-16k', layout));
       add(await runChild('gunzip-256k', layout));
+      add(await runChild('gunzip-1m', layout));
       add(await runChild('none', layout));
       add(await runChild('none-serial', layout));
       add(await runChild('hash', layout));
@@ -226,8 +227,8 @@ export async function main(): Promise<void> {
     };
     const g16 = summary('gunzip-16k');
     const g256 = summary('gunzip-256k');
-    const base = g16.processMs <= g256.processMs ? g16 : g256;
-    const baseName = base === g16 ? 'gunzip-16k' : 'gunzip-256k';
+    const g1m = summary('gunzip-1m');
+    const [baseName, base] = ([['gunzip-16k', g16], ['gunzip-256k', g256], ['gunzip-1m', g1m]] as const).reduce((a, b) => (b[1].processMs < a[1].processMs ? b : a));
     const none = summary('none');
     const serial = summary('none-serial');
     const hash = summary('hash');
@@ -242,6 +243,7 @@ export async function main(): Promise<void> {
         ['step (median)', 'process wall', 'in-process', 'CPU', 'peak RSS', 'vs baseline'],
         row('baseline zlib.createGunzip() 16 KiB chunks', g16),
         row('baseline zlib.createGunzip() 256 KiB chunks', g256),
+        row('baseline zlib.createGunzip() 1 MiB chunks', g1m),
         ['gzip -dc (reference)', sec(median(gzip)), '', '', '', `×${(median(gzip) / base.processMs).toFixed(2)}`],
         row('runwarden, no analyser (3 layers at once, default)', none),
         row('runwarden, no analyser, one layer at a time', serial),

@@ -13,7 +13,12 @@ import type { Issue } from '../../core/issue.js';
 import { openDatabase, type Db } from '../../store/db.js';
 import type { EntryType, LayerEntry, LayerIndex } from '../layers/types.js';
 
-const FORMAT = 3;
+/**
+ * Index row format. 4: indexes read by layers/tar.ts (links, folders and devices carry no body, nothing
+ * after the end marker is parsed, pax uid/gid/mtime apply). Format-3 rows came from tar-stream and can
+ * differ on hostile layers, so they are ignored and the layer is read again once; the encoding is the same.
+ */
+const FORMAT = 4;
 const TYPE_CODES: Record<EntryType, number> = { file: 0, dir: 1, symlink: 2, hardlink: 3, char: 4, block: 5, fifo: 6 };
 const CODE_TYPES: readonly EntryType[] = ['file', 'dir', 'symlink', 'hardlink', 'char', 'block', 'fifo'];
 /** size, mode, uid, gid, mtime per entry. */

@@ -1,9 +1,9 @@
 /**
  * The analysis runner: ONE pass per layer. Each layer blob is decompressed once and streamed
- * through tar-stream (layers/walk.ts); every regular file is matched against the globs and `wants`
- * of the analysers, and its content goes to all that asked for it at once (a buffer for `buffer`
- * analysers, chunks for `stream` ones). Layers whose index and values are in the layer cache are
- * not read at all. Then the squashed view is built and each analyser's `finalize` runs over it.
+ * through the tar parser (layers/walk.ts, layers/tar.ts); every regular file is matched against the
+ * globs and `wants` of the analysers, and its content goes to all that asked for it at once (a buffer
+ * for `buffer` analysers, chunks for `stream` ones). Layers whose index and values are in the layer
+ * cache are not read at all. Then the squashed view is built and each analyser's `finalize` runs over it.
  *
  * Failure handling: an analyser that throws becomes an issue for that file; a truncated or corrupt
  * layer keeps what was read before the damage (not cached); a layer whose blob does not match its
@@ -145,13 +145,15 @@ export async function analyzeImage(image: ImageHandle, analyzers: readonly Analy
     return { outcome: { layer, cached: false, index, issues: index.issues }, values };
   };
 
-  // Layers are independent until the squash: read up to `concurrency` at once, keeping results in
-  // layer order.
+  // Layers are independent until the squash: read up to `concurrency` at once, largest blob first (the
+  // pass ends with the small ones running beside the big one, not with one big layer alone), keeping
+  // results in layer order.
   const done = new Array<Awaited<ReturnType<typeof processLayer>> | undefined>(total);
+  const order = image.layers.map((_, i) => i).sort((a, b) => (image.layers[b]?.size ?? 0) - (image.layers[a]?.size ?? 0) || a - b);
   let next = 0;
   const workers = Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 3, total)) }, async () => {
     while (next < total) {
-      const i = next++;
+      const i = order[next++] ?? 0;
       const layer = image.layers[i];
       if (layer !== undefined) done[i] = await processLayer(layer);
     }

@@ -95,6 +95,33 @@ describe('readLayer', () => {
     }
   });
 
+  it('gives every byte to sinks that make the pass wait, gzip or uncompressed, in small pieces', async () => {
+    const many = Array.from({ length: 50 }, (_, i) => ({ path: `f${i}`, content: Buffer.alloc(10_000 + i * 997, i) }));
+    const tar = await tarOf(many);
+    for (const blob of [tar, gzipSync(tar)]) {
+      const got = new Map<string, number>();
+      const index = await readLayer(blobStream(blob, digestOf(blob), 3000), digestOf(blob), {
+        onFile: (e) => {
+          let n = 0;
+          const tick = (): Promise<void> => new Promise<void>((ok) => setImmediate(ok));
+          return {
+            write: (c) => {
+              n += c.length;
+              return tick();
+            },
+            end: async () => {
+              await tick();
+              got.set(e.path, n);
+            },
+            abort: () => undefined,
+          };
+        },
+      });
+      expect(index.complete).toBe(true);
+      expect([...got]).toEqual(many.map((f) => [f.path, f.content.length]));
+    }
+  });
+
   it('rejects the whole layer when the blob does not match its digest (the data is never used)', async () => {
     const layer = await layerOf(files);
     const error = await readLayer(blobStream(layer.blob, digestOf('something else')), layer.digest).catch((e: unknown) => e);

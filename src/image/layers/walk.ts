@@ -1,6 +1,7 @@
 /**
- * One pass over one layer blob: decompressed once (compression.ts), parsed by tar-stream as it
- * streams, never held in memory whole and never written to disk. Produces the layer's index and
+ * One pass over one layer blob: decompressed once (compression.ts), parsed as it streams by our
+ * push parser (tar.ts: headers decoded in place, bodies handed on as sub-arrays of the decompressed
+ * chunks, unwanted bodies skipped), never held in memory whole and never written to disk. Produces the layer's index and
  * hands each regular file's content to the sink the caller returns for it.
  *
  * Untrusted input (OCI image-spec layer.md "Whiteouts", "Hardlinks"; tar(5)):
@@ -16,13 +17,11 @@
  *   is verified. A digest mismatch rejects the whole layer: `readLayer` throws.
  */
 import type { Readable, Transform } from 'node:stream';
-import { extract, type Extract, type ExtractEvents, type Header } from 'tar-stream';
-
-type EntryStream = ExtractEvents['entry'][1];
 import { errorMessage } from '../../core/errors.js';
 import { issue, type Issue } from '../../core/issue.js';
 import { decompressor, sniffCompression, type Compression } from './compression.js';
 import { basenameOf, dirnameOf, joinPath, normalizeTarPath, symlinkTarget } from './path.js';
+import { TarError, TarParser, type TarHeader } from './tar.js';
 import type { EntryType, LayerEntry, LayerIndex } from './types.js';
 
 export interface LayerLimits {
@@ -55,16 +54,8 @@ export interface ReadLayerOptions {
   onHardlink?: ((entry: LayerEntry) => void) | undefined;
 }
 
-const TYPES: Partial<Record<Header['type'], EntryType>> = {
-  file: 'file',
-  'contiguous-file': 'file',
-  directory: 'dir',
-  symlink: 'symlink',
-  link: 'hardlink',
-  'character-device': 'char',
-  'block-device': 'block',
-  fifo: 'fifo',
-};
+/** Tar typeflags (tar.ts gives NUL as '0'); '7' is a contiguous file, read as a regular one. */
+const TYPES: Partial<Record<string, EntryType>> = { '0': 'file', '7': 'file', '5': 'dir', '2': 'symlink', '1': 'hardlink', '3': 'char', '4': 'block', '6': 'fifo' };
 
 export interface LayerReadResult extends LayerIndex {
   /** Compression found in the blob's first bytes. */
@@ -85,9 +76,14 @@ export function readLayer(blob: Readable, digest: string, options: ReadLayerOpti
   return new Promise<LayerReadResult>((resolve, reject) => {
     let settled = false;
     let decomp: Transform | undefined;
-    let tar: Extract | undefined;
+    /** What the parser is fed from: the decompressor, or the blob itself for an uncompressed tar. */
+    let source: Readable | undefined;
     let parseDone = false;
     let blobDone = false;
+    let inputEnded = false;
+    /** The parser holds on a sink's promise; decompressed chunks that still arrive wait here. */
+    let waiting = false;
+    const queued: Buffer[] = [];
     let absolute = 0;
     let current: { path: string; declared: number; received: number; sink: FileSink | undefined } | undefined;
 
@@ -113,7 +109,7 @@ export function readLayer(blob: Readable, digest: string, options: ReadLayerOpti
       cleanup();
       current?.sink?.abort('the layer was rejected');
       current = undefined;
-      tar?.destroy();
+      parser.stop();
       decomp?.destroy();
       blob.destroy();
       reject(error instanceof Error ? error : new Error(String(error)));
@@ -127,9 +123,9 @@ export function readLayer(blob: Readable, digest: string, options: ReadLayerOpti
       result.issues.push(i);
       current?.sink?.abort(i.message);
       current = undefined;
-      decomp?.unpipe();
+      parser.stop();
+      queued.length = 0;
       decomp?.destroy();
-      tar?.destroy();
       blob.resume();
       finish();
     }
@@ -137,27 +133,27 @@ export function readLayer(blob: Readable, digest: string, options: ReadLayerOpti
     function streamIssue(error: unknown): Issue {
       const message = errorMessage(error);
       const inside = current === undefined ? '' : ` inside "${current.path}" (its header declares ${current.declared} bytes, ${current.received} arrived)`;
-      if (/unexpected end of (data|file)|unexpected EOF|zstd: .*(5|EOF)/i.test(message)) {
+      if ((error instanceof TarError && error.kind === 'truncated') || /unexpected end of (data|file)|unexpected EOF|zstd: .*(5|EOF)/i.test(message)) {
         return issue('layer-truncated', `${label} is truncated: the ${result.compression === 'none' ? 'tar' : `${result.compression ?? ''} stream`} ends early${inside}; files after that point are missing`, label, 'The image is damaged or was cut short in transfer: re-pull or rebuild it.');
       }
-      if (/tar header|Header exceeds|Invalid header/i.test(message)) {
+      if (error instanceof TarError) {
         return issue('layer-corrupt', `${label} is not a valid tar after ${result.stats.entries} entries: ${message}`, label, 'The layer is corrupt or not a tar: rebuild the image.');
       }
       return issue('layer-corrupt', `${label} cannot be decompressed (${result.compression ?? 'unknown'}): ${message}${inside}`, label, 'The layer is corrupt: rebuild or re-pull the image.');
     }
 
-    function onEntry(header: Header, stream: EntryStream, next: (error?: Error | null) => void): void {
-      stream.on('error', () => undefined); // failures arrive through the extractor
-      const skip = (): void => {
-        stream.on('end', () => next());
-        stream.resume();
-      };
+    function onHeader(header: TarHeader): void {
+      current = undefined;
       result.stats.entries++;
       if (result.stats.entries > limits.maxEntries) {
         stop(issue('layer-too-many-entries', `${label} has more than ${limits.maxEntries} entries; the rest were not read`, label, 'Raise the entry limit if this image is legitimate.'));
         return;
       }
       const name = normalizeTarPath(header.name);
+      // Every entry with a body is tracked, so a truncation inside it is reported with its name.
+      const skip = (): void => {
+        if (header.size > 0) current = { path: name.path === '' ? header.name.slice(0, 300) : name.path, declared: header.size, received: 0, sink: undefined };
+      };
       if (name.escapes) {
         addIssue(issue('layer-path-traversal', `${label}: entry "${header.name.slice(0, 300)}" climbs out of the image root with ".."; skipped`, label, 'A layer built to write outside the root is hostile: do not run this image.'));
         skip();
@@ -184,30 +180,27 @@ export function readLayer(blob: Readable, digest: string, options: ReadLayerOpti
         skip();
         return;
       }
-      const type = TYPES[header.type];
+      const type = TYPES[header.flag];
       if (type === undefined) {
-        addIssue(issue('layer-entry-unsupported', `${label}: entry "${path}" has tar type "${String(header.type)}", which runwarden does not read; skipped`, label));
+        addIssue(issue('layer-entry-unsupported', `${label}: entry "${path}" has tar type "${header.flag}", which runwarden does not read; skipped`, label));
         skip();
         return;
       }
-      const entry: LayerEntry = { path, type, size: type === 'file' ? header.size : 0, mode: header.mode, uid: header.uid, gid: header.gid, mtime: Math.floor(header.mtime.getTime() / 1000) };
+      const entry: LayerEntry = { path, type, size: type === 'file' ? header.size : 0, mode: header.mode, uid: header.uid, gid: header.gid, mtime: header.mtime };
       if (type === 'hardlink' || type === 'symlink') {
         const raw = header.linkname;
         if (raw === '') {
           addIssue(issue('layer-link-invalid', `${label}: ${type === 'hardlink' ? 'hard link' : 'symlink'} "${path}" has no target; skipped`, label));
-          skip();
           return;
         }
         if (type === 'hardlink') {
           const target = normalizeTarPath(raw);
           if (target.escapes || target.path === '') {
             addIssue(issue('layer-link-escape', `${label}: hard link "${path}" → "${raw.slice(0, 300)}" points outside the image root; skipped, never followed`, label, 'A layer built to reach outside the root is hostile: do not run this image.'));
-            skip();
             return;
           }
           if (target.path === path) {
             addIssue(issue('layer-link-invalid', `${label}: hard link "${path}" links to itself; skipped`, label));
-            skip();
             return;
           }
           entry.linkname = target.path;
@@ -218,8 +211,8 @@ export function readLayer(blob: Readable, digest: string, options: ReadLayerOpti
           }
         }
       }
-      if (entry.size > limits.maxLayerBytes) {
-        stop(issue('layer-too-large', `${label}: entry "${path}" declares ${header.size} bytes, more than the ${limits.maxLayerBytes}-byte layer limit; the rest of the layer was not read`, label, 'A tar bomb, or a layer beyond the limit: raise it only for an image you trust.'));
+      if (header.declared > limits.maxLayerBytes) {
+        stop(issue('layer-too-large', `${label}: entry "${path}" declares ${header.declared} bytes, more than the ${limits.maxLayerBytes}-byte layer limit; the rest of the layer was not read`, label, 'A tar bomb, or a layer beyond the limit: raise it only for an image you trust.'));
         return;
       }
       result.entries.push(entry);
@@ -230,47 +223,95 @@ export function readLayer(blob: Readable, digest: string, options: ReadLayerOpti
       } else if (type === 'hardlink') {
         options.onHardlink?.(entry);
       }
-      const here = { path, declared: header.size, received: 0, sink };
-      current = here;
-      stream.on('data', (data: unknown) => {
-        const chunk = data as Buffer; // tar-stream entry streams carry Buffers
+      current = { path, declared: header.size, received: 0, sink };
+    }
+
+    const parser = new TarParser({
+      header: onHeader,
+      data(chunk) {
+        const here = current;
+        if (here === undefined) return undefined;
         here.received += chunk.length;
-        if (sink === undefined) return;
-        const pending = sink.write(chunk);
-        if (pending !== undefined) {
-          stream.pause();
-          pending.then(() => stream.resume(), fail);
-        }
-      });
-      stream.on('end', () => {
-        if (current === here) current = undefined;
-        const pending = sink?.end();
-        if (pending === undefined) next();
-        else pending.then(() => next(), fail);
-      });
+        return here.sink?.write(chunk);
+      },
+      end() {
+        const here = current;
+        current = undefined;
+        return here?.sink?.end();
+      },
+    });
+
+    /** One decompressed chunk into the parser, holding the source while a sink makes it wait. */
+    function feed(out: Buffer): void {
+      if (parseDone || settled) return;
+      if (waiting) {
+        queued.push(out);
+        return;
+      }
+      result.stats.bytes += out.length;
+      if (result.stats.bytes > limits.maxLayerBytes) {
+        stop(issue('layer-too-large', `${label} decompresses to more than ${limits.maxLayerBytes} bytes; the rest was not read`, label, 'A decompression bomb, or a layer beyond the limit: raise it only for an image you trust.'));
+        return;
+      }
+      let wait: Promise<void> | undefined;
+      try {
+        wait = parser.write(out);
+      } catch (error) {
+        stop(streamIssue(error));
+        return;
+      }
+      if (wait === undefined) return;
+      waiting = true;
+      source?.pause();
+      wait.then(
+        () => {
+          waiting = false;
+          if (parseDone || settled) return;
+          while (queued.length > 0 && !waiting && !parseDone) feed(queued.shift() as Buffer);
+          if (waiting || parseDone) return;
+          if (inputEnded) inputEnd();
+          else source?.resume();
+        },
+        (error: unknown) => {
+          waiting = false;
+          if (error instanceof TarError) stop(streamIssue(error));
+          else fail(error);
+        },
+      );
+    }
+
+    /** The decompressed input ended: the tar must be complete. */
+    function inputEnd(): void {
+      inputEnded = true;
+      if (waiting || parseDone || settled) return;
+      try {
+        parser.end();
+      } catch (error) {
+        stop(streamIssue(error));
+        return;
+      }
+      parseDone = true;
+      finish();
     }
 
     blob.on('data', (chunk: Buffer) => {
       if (parseDone || settled) return;
-      if (decomp === undefined) {
+      if (source === undefined) {
         result.compression = sniffCompression(chunk);
-        decomp = decompressor(result.compression);
-        tar = extract();
-        tar.on('entry', onEntry);
-        tar.on('finish', () => {
-          if (parseDone) return;
-          parseDone = true;
-          finish();
-        });
-        tar.on('error', (error: unknown) => stop(streamIssue(error)));
-        decomp.on('error', (error: unknown) => stop(streamIssue(error)));
-        decomp.on('data', (out: Buffer) => {
-          result.stats.bytes += out.length;
-          if (result.stats.bytes > limits.maxLayerBytes) {
-            stop(issue('layer-too-large', `${label} decompresses to more than ${limits.maxLayerBytes} bytes; the rest was not read`, label, 'A decompression bomb, or a layer beyond the limit: raise it only for an image you trust.'));
-          }
-        });
-        decomp.pipe(tar);
+        if (result.compression === 'none') {
+          source = blob;
+        } else {
+          const d = decompressor(result.compression);
+          decomp = d;
+          source = d;
+          d.on('error', (error: unknown) => stop(streamIssue(error)));
+          d.on('data', feed);
+          d.on('end', inputEnd);
+        }
+      }
+      if (decomp === undefined) {
+        feed(chunk);
+        return;
       }
       if (!decomp.write(chunk)) {
         blob.pause();
@@ -280,11 +321,12 @@ export function readLayer(blob: Readable, digest: string, options: ReadLayerOpti
     blob.on('end', () => {
       blobDone = true;
       if (!parseDone) {
-        if (decomp === undefined) {
+        if (source === undefined) {
           stop(issue('layer-corrupt', `${label} is empty (0 bytes): not a tar`, label, 'Rebuild the image.'));
           return;
         }
-        decomp.end();
+        if (decomp === undefined) inputEnd();
+        else decomp.end();
       }
       finish();
     });

@@ -7,7 +7,7 @@
  * a size over the limits or a compression ratio of a zip bomb is recorded as an issue, never inflated.
  */
 import type { Readable } from 'node:stream';
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 import { issue, type Issue } from '../../../core/issue.js';
 import { defineCataloger, type ParseResult } from '../../cataloger.js';
 import { spdxList } from '../../licenses.js';
@@ -96,7 +96,7 @@ async function walk(path: string, inner: string, content: Buffer, depth: number,
   const where = inner === '' ? path : `${path}!/${inner}`;
   let zip: yauzl.ZipFile;
   try {
-    zip = await yauzl.fromBufferPromise(content, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false });
+    zip = await (await import('yauzl')).default.fromBufferPromise(content, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false });
   } catch (error) {
     issues.push(issue('java-archive-invalid', `"${where}" is not a readable zip archive (${error instanceof Error ? error.message : String(error)}); no packages read from it`));
     return;

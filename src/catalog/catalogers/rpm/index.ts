@@ -4,7 +4,8 @@
  * blobs parsed natively (header.ts, bdb.ts), and the Azure Linux / CBL-Mariner distroless manifest
  * `container-manifest-2` (tab-separated, one package per line).
  */
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
 import { issue, type Issue } from '../../../core/issue.js';
 import { defineCataloger, type ParseResult } from '../../cataloger.js';
 import { spdxList } from '../../licenses.js';
@@ -12,6 +13,10 @@ import type { PackageRecord } from '../../schema.js';
 import { isBerkeleyHash, readHashValues } from './bdb.js';
 import { nameLinker } from '../../links.js';
 import { DEP_TAG, parseHeaderBlob, readHeaderArrays, RPMSENSE_RPMLIB, type RpmHeader } from './header.js';
+
+/** better-sqlite3 is loaded on the first rpmdb.sqlite: most images have none, and start-up stays shorter. */
+let sqlite: typeof BetterSqlite3 | undefined;
+const Database = (): typeof BetterSqlite3 => (sqlite ??= createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3);
 
 /** `openssl-3.0.7-16.el9.src.rpm` → `{ name: 'openssl', version: '3.0.7-16.el9' }`. */
 export function parseSourceRpm(value: string): { name: string; version: string } | undefined {
@@ -149,7 +154,7 @@ function fromBlobs(path: string, blobs: () => Iterable<Buffer>, issues: Issue[])
 }
 
 function parseSqlite(path: string, content: Buffer, issues: Issue[]): PackageRecord[] {
-  let db: Database.Database | undefined;
+  let db: BetterSqlite3.Database | undefined;
   try {
     // Deserialised into memory: nothing is written to disk and nothing outside this buffer is read.
     // rpm keeps the file in WAL mode (header bytes 18–19 = 2), which SQLite cannot open from memory;
@@ -159,7 +164,7 @@ function parseSqlite(path: string, content: Buffer, issues: Issue[]): PackageRec
       bytes[18] = 1;
       bytes[19] = 1;
     }
-    db = new Database(bytes, { readonly: true });
+    db = new (Database())(bytes, { readonly: true });
     const query = db.prepare('SELECT blob FROM Packages ORDER BY hnum').raw();
     const blobs = function* (): Generator<Buffer> {
       for (const [blob] of query.iterate() as IterableIterator<[unknown]>) if (Buffer.isBuffer(blob)) yield blob;

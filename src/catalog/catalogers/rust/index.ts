@@ -151,7 +151,7 @@ const BEFORE_TABLE = 64 * 1024;
 const HEAD = 64 * 1024;
 
 function scanner(path: string): FileScan {
-  let head = Buffer.alloc(0);
+  let head: Buffer = Buffer.alloc(0);
   let header: ElfHeader | undefined;
   let done = false;
   let notElf = false;
@@ -290,31 +290,38 @@ function scanner(path: string): FileScan {
     write(chunk) {
       if (done) return;
       if (header === undefined) {
-        head = Buffer.concat([head, chunk]);
-        if (head.length < 4) return;
-        if (head[0] !== 0x7f || head.toString('latin1', 1, 4) !== 'ELF') {
+        // The first chunk is looked at in place; bytes are gathered (copied) only while the ELF and
+        // program headers are incomplete, so an executable's first chunk is not copied whole.
+        const buf = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+        const keep = (): void => {
+          head = buf === chunk ? Buffer.from(buf) : buf;
+        };
+        if (buf.length < 4) return keep();
+        if (buf[0] !== 0x7f || buf.toString('latin1', 1, 4) !== 'ELF') {
           done = true;
           notElf = true;
+          head = Buffer.alloc(0);
           return;
         }
-        if (head.length < 64) return;
-        const h = elfHeader(head);
+        if (buf.length < 64) return keep();
+        const h = elfHeader(buf);
         if (h === undefined) {
           done = true;
           notElf = true;
+          head = Buffer.alloc(0);
           return;
         }
         // Wait for the program headers when they are near the start (they are, in every linker's output).
         const phEnd = h.phoff + h.phnum * h.phentsize;
-        if (phEnd <= HEAD && head.length < phEnd) return;
+        if (phEnd <= HEAD && buf.length < phEnd) return keep();
         header = h;
-        if (phEnd <= head.length) skip = codeRanges(h, head);
+        if (phEnd <= buf.length) skip = codeRanges(h, buf);
         const size = h.shnum * h.shentsize;
         if (h.shoff > 0 && size > 0 && size <= MAX_SECTION_TABLE) {
           endAt = Math.max(0, h.shoff - BEFORE_TABLE);
           end = Buffer.alloc(h.shoff + size - endAt);
         }
-        chunk = head;
+        chunk = buf;
         head = Buffer.alloc(0);
       }
       feed(chunk);
