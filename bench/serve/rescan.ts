@@ -7,8 +7,9 @@
  * (already analysed). Prints, per rescan, the mode, wall and CPU time of the monitor's work (scan + history +
  * metrics) and of the workload page the bench polls; then the median.
  *
- * Run: `node --import tsx bench/serve/rescan.ts` (add `--cpu-prof --cpu-prof-dir=<dir>` for a profile; set
- * RUNWARDEN_BENCH_PROFILE_FROM=1 to profile only the rescans, written to ./rescan.cpuprofile).
+ * Run: `node --import tsx bench/serve/rescan.ts` (RUNWARDEN_BENCH_FULL_BEFORE=4 runs a full rescan before the 4th
+ * change, as the schedule does: the first change after a full rescan; add `--cpu-prof --cpu-prof-dir=<dir>` for a profile; set
+ * RUNWARDEN_BENCH_PROFILE_FROM=1 to profile each rescan alone, the monitor's work only, written to ./rescan-<n>.cpuprofile).
  */
 import { writeFile } from 'node:fs/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -26,6 +27,8 @@ import { handleApi } from '../../src/serve/server/api.js';
 import { generate } from '../inventory.js';
 
 const ROUNDS = Number(process.env.RUNWARDEN_BENCH_ROUNDS ?? 7);
+/** Before these rescans (1-based, comma-separated), a full rescan as the schedule runs one (`interval`). */
+const FULL_BEFORE = new Set((process.env.RUNWARDEN_BENCH_FULL_BEFORE ?? '').split(',').filter((x) => x !== '').map(Number));
 
 type Pod = Record<string, unknown> & { metadata: { name: string; namespace: string; ownerReferences?: unknown[] }; status?: { containerStatuses?: Array<Record<string, unknown>> } };
 
@@ -68,21 +71,32 @@ export async function main(): Promise<void> {
       session.connect();
       await session.post('Profiler.enable');
       await session.post('Profiler.setSamplingInterval', { interval: 200 });
-      await session.post('Profiler.start');
     }
     const rows: Array<{ scan: number; scanCpu: number; page: number; pageCpu: number }> = [];
     for (let round = 0; round < ROUNDS; round++) {
+      if (FULL_BEFORE.has(round + 1)) {
+        t = performance.now();
+        c = process.cpuUsage();
+        await monitor.trigger('interval');
+        console.log(`full rescan (${last.mode ?? '?'}): ${(performance.now() - t).toFixed(0)} ms wall, ${cpuMs(process.cpuUsage(c)).toFixed(0)} ms CPU`);
+      }
       const at = (round * 4099 + 17) % pods.length;
       const target = pods[at];
       const other = digestOf(pods[(at + 7) % pods.length]);
       if (target === undefined || other === undefined) throw new Error('the snapshot has no pod with a running digest');
       const status = target.status ?? {};
       pods[at] = { ...target, status: { ...status, containerStatuses: (status.containerStatuses ?? []).map((s, i) => (i === 0 ? { ...s, imageID: other } : s)) } };
+      if (session !== undefined) await session.post('Profiler.start');
       t = performance.now();
       c = process.cpuUsage();
       await monitor.trigger(`pod-modified: ${target.metadata.namespace}/${target.metadata.name}`);
       const scan = performance.now() - t;
       const scanCpu = cpuMs(process.cpuUsage(c));
+      if (session !== undefined) {
+        // One profile per rescan (the first one after a full scan is not like the others).
+        const { profile } = await session.post('Profiler.stop');
+        await writeFile(`rescan-${round + 1}.cpuprofile`, JSON.stringify(profile));
+      }
       // The page bench/serve polls: the workload of the changed pod.
       const workload = monitor.latest?.inventory.workloads.find((w) => w.pods.includes(`${target.metadata.namespace}/${target.metadata.name}`));
       t = performance.now();
@@ -95,11 +109,7 @@ export async function main(): Promise<void> {
       rows.push(row);
       console.log(`rescan ${round + 1}: ${last.mode ?? '?'}${last.why === undefined ? '' : ` (${last.why})`} ${row.scan.toFixed(0)} ms wall, ${row.scanCpu.toFixed(0)} ms CPU; workload page ${row.page.toFixed(1)} ms wall, ${row.pageCpu.toFixed(1)} ms CPU`);
     }
-    if (session !== undefined) {
-      const { profile } = await session.post('Profiler.stop');
-      await writeFile('rescan.cpuprofile', JSON.stringify(profile));
-      session.disconnect();
-    }
+    session?.disconnect();
     const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
     console.log(`median of ${rows.length}: rescan ${median(rows.map((r) => r.scan)).toFixed(0)} ms wall, ${median(rows.map((r) => r.scanCpu)).toFixed(0)} ms CPU; workload page ${median(rows.map((r) => r.pageCpu)).toFixed(1)} ms CPU; load average ${loadavg()[0]?.toFixed(2)}`);
     await history.close();
