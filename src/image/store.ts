@@ -3,13 +3,13 @@
  * containerd content store): root descriptor → index (platform choice) → manifest → config →
  * layers. Shared by the local sources; every blob read is verified against its digest.
  */
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { InputError, RegistryError } from '../core/errors.js';
 import { parseDigest, verified, verifyContent } from '../registry/digest.js';
 import type { TarArchive } from './archive.js';
+import { FileBlobStream } from './file-blob.js';
 import { parseConfig, parseManifest } from '../registry/client.js';
 import { MEDIA } from '../registry/media-types.js';
 import { assertPlatform, defaultPlatform, selectPlatform } from '../registry/platform.js';
@@ -109,12 +109,14 @@ export function folderStore(dir: string, label: string): BlobStore {
     },
     async open(d, signal) {
       const path = pathOf(d.digest);
-      const file = createReadStream(path, { highWaterMark: 1024 * 1024, signal });
-      await new Promise<void>((ok, fail) => {
-        file.once('open', () => ok());
-        file.once('error', (error) => fail((error as NodeJS.ErrnoException).code === 'ENOENT' ? missing(d.digest) : error));
-      });
-      return verified(file, d, `blob ${d.digest} in ${label}`);
+      signal?.throwIfAborted();
+      let fh;
+      try {
+        fh = await open(path, 'r');
+      } catch (error) {
+        throw (error as NodeJS.ErrnoException).code === 'ENOENT' ? missing(d.digest) : error;
+      }
+      return new FileBlobStream(fh, d, `blob ${d.digest} in ${label}`, signal);
     },
   };
 }

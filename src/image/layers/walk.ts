@@ -21,6 +21,7 @@ import { errorMessage } from '../../core/errors.js';
 import { issue, type Issue } from '../../core/issue.js';
 import { decompressor, sniffCompression, type Compression } from './compression.js';
 import { basenameOf, dirnameOf, joinPath, normalizeTarPath, symlinkTarget } from './path.js';
+import { FileBlobStream } from '../file-blob.js';
 import { TarError, TarParser, type TarHeader } from './tar.js';
 import type { EntryType, LayerEntry, LayerIndex } from './types.js';
 
@@ -81,6 +82,10 @@ export function readLayer(blob: Readable, digest: string, options: ReadLayerOpti
     let parseDone = false;
     let blobDone = false;
     let inputEnded = false;
+    /** A blob file read into one reused buffer (file-blob.ts) rather than as a stream. */
+    const pooled = blob instanceof FileBlobStream ? blob : undefined;
+    /** Pooled reading of a plain tar waits here while a sink holds the parser. */
+    let resumePooled: (() => void) | undefined;
     /** The parser holds on a sink's promise; decompressed chunks that still arrive wait here. */
     let waiting = false;
     const queued: Buffer[] = [];
@@ -126,7 +131,7 @@ export function readLayer(blob: Readable, digest: string, options: ReadLayerOpti
       parser.stop();
       queued.length = 0;
       decomp?.destroy();
-      blob.resume();
+      if (pooled === undefined) blob.resume();
       finish();
     }
 
@@ -270,6 +275,7 @@ export function readLayer(blob: Readable, digest: string, options: ReadLayerOpti
           while (queued.length > 0 && !waiting && !parseDone) feed(queued.shift() as Buffer);
           if (waiting || parseDone) return;
           if (inputEnded) inputEnd();
+          else if (resumePooled !== undefined) resumePooled();
           else source?.resume();
         },
         (error: unknown) => {
@@ -294,31 +300,22 @@ export function readLayer(blob: Readable, digest: string, options: ReadLayerOpti
       finish();
     }
 
-    blob.on('data', (chunk: Buffer) => {
-      if (parseDone || settled) return;
-      if (source === undefined) {
-        result.compression = sniffCompression(chunk);
-        if (result.compression === 'none') {
-          source = blob;
-        } else {
-          const d = decompressor(result.compression);
-          decomp = d;
-          source = d;
-          d.on('error', (error: unknown) => stop(streamIssue(error)));
-          d.on('data', feed);
-          d.on('end', inputEnd);
-        }
-      }
-      if (decomp === undefined) {
-        feed(chunk);
+    /** The first bytes of the blob: choose the decompressor. */
+    function start(chunk: Buffer): void {
+      result.compression = sniffCompression(chunk);
+      if (result.compression === 'none') {
+        source = blob;
         return;
       }
-      if (!decomp.write(chunk)) {
-        blob.pause();
-        decomp.once('drain', () => blob.resume());
-      }
-    });
-    blob.on('end', () => {
+      const d = decompressor(result.compression);
+      decomp = d;
+      source = d;
+      d.on('error', (error: unknown) => stop(streamIssue(error)));
+      d.on('data', feed);
+      d.on('end', inputEnd);
+    }
+
+    function blobEnded(): void {
       blobDone = true;
       if (!parseDone) {
         if (source === undefined) {
@@ -329,8 +326,63 @@ export function readLayer(blob: Readable, digest: string, options: ReadLayerOpti
         else decomp.end();
       }
       finish();
-    });
-    blob.on('error', fail);
+    }
+
+    /**
+     * Pooled reading: the read buffer is reused, so only gzip (node:zlib is done with its input when
+     * the write callback runs) gets it as is; a plain tar's bytes reach the sinks, which may keep
+     * them, and fzstd may keep input across pushes: those get copies.
+     */
+    async function pump(file: FileBlobStream): Promise<void> {
+      try {
+        for await (const chunk of file.pooledChunks()) {
+          if (settled) return;
+          if (parseDone) continue; // read to the end all the same: the digest is checked there
+          if (source === undefined) start(chunk);
+          if (decomp === undefined) {
+            feed(Buffer.from(chunk));
+            if (waiting) await new Promise<void>((resolve) => (resumePooled = resolve));
+            resumePooled = undefined;
+          } else {
+            await written(decomp, result.compression === 'gzip' ? chunk : Buffer.from(chunk));
+          }
+        }
+        if (!settled) blobEnded();
+      } catch (error) {
+        fail(error);
+      }
+    }
+
+    if (pooled !== undefined) {
+      void pump(pooled);
+    } else {
+      blob.on('data', (chunk: Buffer) => {
+        if (parseDone || settled) return;
+        if (source === undefined) start(chunk);
+        if (decomp === undefined) {
+          feed(chunk);
+          return;
+        }
+        if (!decomp.write(chunk)) {
+          blob.pause();
+          decomp.once('drain', () => blob.resume());
+        }
+      });
+      blob.on('end', blobEnded);
+      blob.on('error', fail);
+    }
     if (options.signal?.aborted === true) onAbort();
+  });
+}
+
+/** Write one chunk; resolves when the decompressor is done with it (or was closed). */
+function written(d: Transform, chunk: Buffer): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      d.off('close', done);
+      resolve();
+    };
+    d.once('close', done);
+    d.write(chunk, done);
   });
 }
