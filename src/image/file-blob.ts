@@ -10,30 +10,25 @@
  * mark-compact every ~20 MB of layer (array-buffer memory grown since the last full GC counts against
  * the old-generation limit; bench/catalog, docs/PERFORMANCE.md).
  */
-import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { RegistryError } from '../core/errors.js';
-import { parseDigest } from '../registry/digest.js';
+import { DigestCheck } from '../registry/digest.js';
 
 const CHUNK = 1024 * 1024;
 
 export class FileBlobStream extends Readable {
-  private readonly hash: Hash;
-  private readonly algorithm: string;
-  private position = 0;
+  private readonly check: DigestCheck;
   private started = false;
   private readonly onAbort: () => void;
 
   constructor(
     private readonly fh: FileHandle,
-    private readonly expected: { digest: string; size?: number | undefined },
+    expected: { digest: string; size?: number | undefined },
     private readonly what: string,
     private readonly signal?: AbortSignal,
   ) {
     super({ highWaterMark: CHUNK });
-    this.algorithm = parseDigest(expected.digest, `digest of ${what}`).algorithm;
-    this.hash = createHash(this.algorithm);
+    this.check = new DigestCheck(expected, what);
     this.onAbort = () => this.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
     signal?.addEventListener('abort', this.onAbort, { once: true });
     if (signal?.aborted === true) queueMicrotask(this.onAbort);
@@ -41,13 +36,13 @@ export class FileBlobStream extends Readable {
 
   /** Bytes read so far. */
   get received(): number {
-    return this.position;
+    return this.check.received;
   }
 
   override _read(): void {
     this.started = true;
     const buf = Buffer.allocUnsafe(CHUNK);
-    this.fh.read(buf, 0, CHUNK, this.position).then(
+    this.fh.read(buf, 0, CHUNK, this.check.received).then(
       ({ bytesRead }) => {
         if (this.destroyed) return;
         try {
@@ -74,7 +69,7 @@ export class FileBlobStream extends Readable {
       for (;;) {
         if (this.signal?.aborted === true) throw this.signal.reason instanceof Error ? this.signal.reason : new Error('aborted');
         if (this.destroyed) throw new Error(`${this.what}: the blob stream was closed`);
-        const { bytesRead } = await this.fh.read(buf, 0, CHUNK, this.position);
+        const { bytesRead } = await this.fh.read(buf, 0, CHUNK, this.check.received);
         const chunk = this.account(buf, bytesRead);
         if (chunk === undefined) return;
         yield chunk;
@@ -87,32 +82,12 @@ export class FileBlobStream extends Readable {
   /** Account for `n` bytes read into `buf`; undefined at the (verified) end. */
   private account(buf: Buffer, n: number): Buffer | undefined {
     if (n === 0) {
-      this.verify();
+      this.check.finish();
       return undefined;
     }
-    this.position += n;
-    if (this.expected.size !== undefined && this.position > this.expected.size) {
-      throw new RegistryError('size-mismatch', `${this.what} is longer than the ${this.expected.size} bytes its descriptor says; the content was rejected`, {
-        hint: 'The source serves different content than its manifest describes: it may be corrupt or tampered with.',
-      });
-    }
     const chunk = n === buf.length ? buf : buf.subarray(0, n);
-    this.hash.update(chunk);
+    this.check.update(chunk);
     return chunk;
-  }
-
-  private verify(): void {
-    if (this.expected.size !== undefined && this.position !== this.expected.size) {
-      throw new RegistryError('size-mismatch', `${this.what} ended after ${this.position} of the ${this.expected.size} bytes its descriptor says; the content was rejected`, {
-        hint: 'The transfer was cut short or the stored blob is truncated. Retry; if it persists, re-push the image.',
-      });
-    }
-    const actual = `${this.algorithm}:${this.hash.digest('hex')}`;
-    if (actual !== this.expected.digest) {
-      throw new RegistryError('digest-mismatch', `${this.what} does not match its digest: expected ${this.expected.digest}, got ${actual}; the content was rejected`, {
-        hint: 'The registry or image store holds corrupt or tampered content. Re-push or re-pull the image; never trust this copy.',
-      });
-    }
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

@@ -57,45 +57,81 @@ function mismatch(what: string, expected: string, actual: string): RegistryError
 }
 
 /**
- * A pass-through stream that hashes what flows through it and fails at the end when the digest or
- * size differs from the descriptor (and as soon as more than `size` bytes arrive).
+ * Incremental check of content against its descriptor: `update` each chunk in order (throws as soon as
+ * more than `size` bytes arrive), then `finish` (throws unless size and digest match). Shared by the
+ * pass-through VerifyingStream and the file blob reader (image/file-blob.ts).
  */
-export class VerifyingStream extends Transform {
+export class DigestCheck {
   private readonly hash: Hash;
+  private readonly algorithm: string;
   private bytes = 0;
   constructor(
     private readonly expected: { digest: string; size?: number | undefined },
     private readonly what: string,
   ) {
-    super();
-    this.hash = createHash(parseDigest(expected.digest, `digest of ${what}`).algorithm);
+    this.algorithm = parseDigest(expected.digest, `digest of ${what}`).algorithm;
+    this.hash = createHash(this.algorithm);
   }
 
+  /** Bytes seen so far. */
   get received(): number {
     return this.bytes;
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+  update(chunk: Uint8Array): void {
     this.bytes += chunk.length;
     if (this.expected.size !== undefined && this.bytes > this.expected.size) {
-      callback(
-        new RegistryError('size-mismatch', `${this.what} is longer than the ${this.expected.size} bytes its descriptor says; the content was rejected`, {
-          hint: 'The source serves different content than its manifest describes: it may be corrupt or tampered with.',
-        }),
-      );
-      return;
+      throw new RegistryError('size-mismatch', `${this.what} is longer than the ${this.expected.size} bytes its descriptor says; the content was rejected`, {
+        hint: 'The source serves different content than its manifest describes: it may be corrupt or tampered with.',
+      });
     }
     this.hash.update(chunk);
+  }
+
+  finish(): void {
+    if (this.expected.size !== undefined && this.bytes !== this.expected.size) {
+      throw new RegistryError('size-mismatch', `${this.what} ended after ${this.bytes} of the ${this.expected.size} bytes its descriptor says; the content was rejected`, {
+        hint: 'The transfer was cut short or the stored blob is truncated. Retry; if it persists, re-push the image.',
+      });
+    }
+    const actual = `${this.algorithm}:${this.hash.digest('hex')}`;
+    if (actual !== this.expected.digest) throw mismatch(this.what, this.expected.digest, actual);
+  }
+}
+
+/**
+ * A pass-through stream that hashes what flows through it and fails at the end when the digest or
+ * size differs from the descriptor (and as soon as more than `size` bytes arrive).
+ */
+export class VerifyingStream extends Transform {
+  private readonly check: DigestCheck;
+  constructor(expected: { digest: string; size?: number | undefined }, what: string) {
+    super();
+    this.check = new DigestCheck(expected, what);
+  }
+
+  get received(): number {
+    return this.check.received;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    try {
+      this.check.update(chunk);
+    } catch (error) {
+      callback(error as Error);
+      return;
+    }
     callback(null, chunk);
   }
 
   override _flush(callback: TransformCallback): void {
-    if (this.expected.size !== undefined && this.bytes !== this.expected.size) {
-      callback(new RegistryError('size-mismatch', `${this.what} ended after ${this.bytes} of the ${this.expected.size} bytes its descriptor says; the content was rejected`, { hint: 'The transfer was cut short or the stored blob is truncated. Retry; if it persists, re-push the image.' }));
+    try {
+      this.check.finish();
+    } catch (error) {
+      callback(error as Error);
       return;
     }
-    const actual = `${parseDigest(this.expected.digest).algorithm}:${this.hash.digest('hex')}`;
-    callback(actual === this.expected.digest ? null : mismatch(this.what, this.expected.digest, actual));
+    callback(null);
   }
 }
 
