@@ -52,7 +52,7 @@ export function openVulnDb(path: string, options: { readonly?: boolean } = {}): 
           cause: error,
         });
       }
-      return openVulnDb(path, options);
+      return openDatabase(path, { readonly: true });
     }
   } else {
     // store/migrations.ts lists these too; applied here as well so a database opened for advisories is current
