@@ -94,12 +94,18 @@ const cache = new Map<string, CvssScore>();
 
 /** Parse and score a CVSS vector (2.0 without prefix, `CVSS:3.0/`, `CVSS:3.1/`, `CVSS:4.0/`); throws InvalidCvssError. */
 export function scoreVector(vector: string): CvssScore {
-  const hit = cache.get(vector);
-  if (hit !== undefined) return { ...hit };
-  const score = computeScore(vector);
-  if (cache.size >= 10_000) cache.clear();
-  cache.set(vector, score);
-  return { ...score };
+  return { ...sharedScore(vector) };
+}
+
+/** `scoreVector` without the copy: the cached score itself, read-only (the matcher reads one per finding). */
+export function sharedScore(vector: string): Readonly<CvssScore> {
+  let score = cache.get(vector);
+  if (score === undefined) {
+    score = computeScore(vector);
+    if (cache.size >= 10_000) cache.clear();
+    cache.set(vector, score);
+  }
+  return score;
 }
 
 function computeScore(vector: string): CvssScore {

@@ -10,12 +10,13 @@
  * - Anything that cannot be evaluated (unknown scheme, invalid version in the advisory or the package, a
  *   missing distro release) is a finding of state `unknown` or an issue — never a silent "not affected".
  */
-import { fingerprint, type Finding, type Subject } from '../../core/finding.js';
+import { fingerprints, type Finding, type Subject } from '../../core/finding.js';
 import { issue, type Issue } from '../../core/issue.js';
 import { packageLabel, type Package } from '../../core/package.js';
 import type { Severity } from '../../core/severity.js';
 import { purlOf } from '../inputs/purl.js';
-import { DbError, affectedDataText, headRows, importProvenance, matchRows, parseHead, type AdvisoryHead, type AffectedData, type Db, type DistroStatus, type MatchRow, type SourceId } from '../store/index.js';
+import { DbError, type AffectedData, type Db, type DistroStatus, type SourceId } from '../store/index.js';
+import { affectedDataText, headTexts, importProvenance, matchRows, parseHeadText, type AdvisoryHead } from '../store/read.js';
 import { RELEASE_SCOPED, nameKey, packageReleaseKey } from '../store/keys.js';
 import { applyVex, type VexStatement } from '../vex/index.js';
 import { describeRange, evaluateEntry, prepareEntry, quickVerdict, type EntryEvaluation, type PreparedEntry, type RangeEvaluation, type Verdict } from './evaluate.js';
@@ -68,9 +69,18 @@ interface Lookup {
   viaSource: boolean;
 }
 
-/** An advisory head with its ids upper-cased once, for alias grouping. */
+/** An advisory head, with its ids upper-cased (for alias grouping) when a package has more than one hit. */
 interface Head extends AdvisoryHead {
-  keys: string[];
+  keys?: string[] | undefined;
+}
+
+function keysOf(head: Head): string[] {
+  if (head.keys === undefined) {
+    const keys = [head.id.toUpperCase()];
+    for (const alias of head.facts.aliases ?? []) keys.push(alias.toUpperCase());
+    head.keys = keys;
+  }
+  return head.keys;
 }
 
 interface Hit {
@@ -116,36 +126,60 @@ function primaryId(ids: readonly string[]): string {
   return cve ?? ghsa ?? smallest ?? 'unknown';
 }
 
-/** Group hits whose advisories share an id or alias (union–find over upper-cased ids). */
+/**
+ * Group hits whose advisories share an id or alias (union–find over the hits; a key's first hit stands for
+ * it). Groups come in the order of their first hit, each with its hits in order.
+ */
 function groupByAlias(hits: Hit[]): Hit[][] {
   if (hits.length === 1) return [hits];
-  const parent = new Map<string, string>();
-  const find = (x: string): string => {
-    let root = x;
-    while (parent.get(root) !== root) root = parent.get(root) ?? root;
-    parent.set(x, root);
+  // plain arrays: a typed array costs a buffer object and a backing store, per package
+  const parent: number[] = [];
+  const find = (i: number): number => {
+    let root = i;
+    while (parent[root] !== root) root = parent[root] as number;
+    parent[i] = root;
     return root;
   };
-  for (const h of hits) {
-    const keys = h.advisory.keys;
-    const first = keys[0] ?? '';
-    if (!parent.has(first)) parent.set(first, first);
-    for (let i = 1; i < keys.length; i++) {
-      const k = keys[i] ?? '';
-      if (!parent.has(k)) parent.set(k, k);
-      const ra = find(first);
-      const rb = find(k);
-      if (ra !== rb) parent.set(ra, rb);
+  const owner = new Map<string, number>();
+  const groupOf: number[] = [];
+  for (let i = 0; i < hits.length; i++) {
+    parent.push(i);
+    groupOf.push(-1);
+    for (const key of keysOf((hits[i] as Hit).advisory)) {
+      const o = owner.get(key);
+      if (o === undefined) owner.set(key, i);
+      else {
+        const ra = find(o);
+        const rb = find(i);
+        if (ra !== rb) parent[rb] = ra;
+      }
     }
   }
-  const groups = new Map<string, Hit[]>();
-  for (const h of hits) {
-    const root = find(h.advisory.keys[0] ?? '');
-    const list = groups.get(root);
-    if (list === undefined) groups.set(root, [h]);
-    else list.push(h);
+  const groups: Hit[][] = [];
+  for (let i = 0; i < hits.length; i++) {
+    const root = find(i);
+    const at = groupOf[root] as number;
+    if (at < 0) {
+      groupOf[root] = groups.length;
+      groups.push([hits[i] as Hit]);
+    } else (groups[at] as Hit[]).push(hits[i] as Hit);
   }
-  return [...groups.values()];
+  return groups;
+}
+
+/**
+ * Array.prototype.sort's order for the few strings of a finding (ids, related ids), in place: V8's sort
+ * copies its input into temporaries first, ~500 bytes per call over 100,000 findings.
+ */
+function sortStrings(list: string[]): string[] {
+  if (list.length > 16) return list.sort();
+  for (let i = 1; i < list.length; i++) {
+    const value = list[i] as string;
+    let j = i - 1;
+    for (; j >= 0 && (list[j] as string) > value; j--) list[j + 1] = list[j] as string;
+    list[j + 1] = value;
+  }
+  return list;
 }
 
 function fixStatusOf(reasons: readonly MatchReason[]): FixStatus {
@@ -167,7 +201,7 @@ function joined(...parts: string[]): string {
   return parts.join('');
 }
 
-function remediationOf(pkg: Package, lookup: Lookup, state: 'affected' | 'unknown', fixStatus: FixStatus, fixed: string[]): string {
+function remediationOf(pkg: Package, lookup: Lookup, state: 'affected' | 'unknown', fixStatus: FixStatus, fixed: readonly string[]): string {
   const what = lookup.viaSource ? `${pkg.name} (source package ${lookup.name})` : pkg.name;
   if (state === 'unknown') return joined('runwarden could not decide whether ', what, ' ', pkg.version, ' is affected (see evidence.matches[].problems); check the advisory by hand or fix the version data.');
   if (fixStatus === 'fixed') return joined('Upgrade ', what, ' to ', fixed.join(' or '), ' or later', RELEASE_SCOPED.has(pkg.ecosystem) ? ' from the distribution\'s security updates (rebuild the image on an updated base)' : '', '.');
@@ -196,9 +230,8 @@ function uniquePackages(packages: readonly Package[]): Package[] {
 /** Per-call caches: every advisory head, matching entry and package key is read and prepared once. */
 interface MatchContext {
   db: Db;
-  /** Candidate rows by group key (ecosystem + name key) for the packages of the current round. */
-  rows: Map<string, MatchRow[]>;
-  heads: Map<number, Head>;
+  /** Head texts (store/read.ts headTexts) by advisory rowid, parsed only when a finding is built. */
+  heads: Map<number, string>;
   feeds: Map<number, string>;
   /** Parsed and prepared `data` by ecosystem column and entry rowid: identical entries (GHSA and PYSEC copies) are one row. */
   entries: Map<string, Map<number, EntryInfo>>;
@@ -206,61 +239,48 @@ interface MatchContext {
   reported: Set<string>;
 }
 
-/** Heads kept at once; an advisory usually matches one package, so this only bounds memory. */
+/** Head texts kept at once; an advisory usually matches one package, so this only bounds memory. */
 const HEAD_CACHE_LIMIT = 50_000;
 /** Bytes of the database file memory-mapped while matching (SQLite caps it at its compile-time maximum). */
 const MATCH_MMAP_BYTES = 256 * 1024 * 1024;
-/** Packages matched per round: their rows and heads are read together, in key order. */
+/** Packages matched per round: their heads are read together, in rowid order. */
 const ROUND = 1024;
 /** Advisory ids per statement (one JSON array parameter). */
 const BATCH = 1000;
 
-const EMPTY_ROWS: MatchRow[] = [];
-
-/** Read the heads of `advisories` not cached yet, in rowid order, a batch per statement. */
-function loadHeads(ctx: MatchContext, advisories: Iterable<number>): void {
+/** Read the head texts of `advisories` not cached yet, in rowid order, a batch per statement. */
+function loadHeads(ctx: MatchContext, advisories: Set<number>): void {
   let missing: number[] = [];
   for (const a of advisories) if (!ctx.heads.has(a)) missing.push(a);
   if (missing.length === 0) return;
   if (ctx.heads.size + missing.length > HEAD_CACHE_LIMIT) {
     // start over, keeping (re-reading) only what this round needs
     ctx.heads.clear();
-    missing = [...new Set(advisories)];
+    missing = [...advisories];
   }
   missing.sort((a, b) => a - b);
   for (let i = 0; i < missing.length; i += BATCH) {
-    for (const [rowid, source, id, withdrawn, text, importId] of headRows(ctx.db, missing.slice(i, i + BATCH))) {
-      let feed = ctx.feeds.get(importId);
-      if (feed === undefined) {
-        feed = importProvenance(ctx.db, importId)?.feed ?? '';
-        ctx.feeds.set(importId, feed);
-      }
-      const head = parseHead(rowid, source, id, withdrawn, feed, text) as Head;
-      head.keys = [id.toUpperCase()];
-      for (const alias of head.facts.aliases ?? []) head.keys.push(alias.toUpperCase());
-      ctx.heads.set(rowid, head);
-    }
+    for (const [rowid, text] of headTexts(ctx.db, missing.slice(i, i + BATCH))) ctx.heads.set(rowid, text);
   }
 }
 
-/**
- * Read the rows of every package key of a round not read yet, keys sorted: the clustered index is walked
- * forward instead of sought at random (one statement per key measured a little cheaper than IN lists).
- */
-function loadRows(ctx: MatchContext, round: readonly Planned[]): void {
-  const wanted: Array<{ groupKey: string; ecosystem: string; key: string }> = [];
-  for (const p of round) {
-    if (p.lookup === undefined || ctx.rows.has(p.groupKey)) continue;
-    ctx.rows.set(p.groupKey, EMPTY_ROWS);
-    wanted.push({ groupKey: p.groupKey, ecosystem: p.lookup.ecosystem, key: p.key });
+function feedOf(ctx: MatchContext, importId: number): string {
+  let feed = ctx.feeds.get(importId);
+  if (feed === undefined) {
+    feed = importProvenance(ctx.db, importId)?.feed ?? '';
+    ctx.feeds.set(importId, feed);
   }
-  wanted.sort((a, b) => (a.groupKey < b.groupKey ? -1 : a.groupKey > b.groupKey ? 1 : 0));
-  for (const w of wanted) ctx.rows.set(w.groupKey, matchRows(ctx.db, w.ecosystem, w.key));
+  return feed;
 }
 
-function headFor(ctx: MatchContext, advisory: number): Head {
-  const head = ctx.heads.get(advisory);
-  if (head === undefined) throw new DbError(`Advisory ${advisory} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
+/** The head of `advisory`, parsed once per package (`parsed`): heads live no longer than the findings built from them. */
+function headFor(ctx: MatchContext, advisory: number, parsed: Map<number, Head>): Head {
+  let head: Head | undefined = parsed.get(advisory);
+  if (head !== undefined) return head;
+  const text = ctx.heads.get(advisory);
+  if (text === undefined) throw new DbError(`Advisory ${advisory} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
+  head = parseHeadText(advisory, text, (importId) => feedOf(ctx, importId));
+  parsed.set(advisory, head);
   return head;
 }
 
@@ -307,18 +327,18 @@ function explain(info: EntryInfo, version: string): Explained {
 }
 
 /** The parsed and prepared entry of a row, by (ecosystem column, entry rowid): `data` is read only for a new entry. */
-function entryFor(ctx: MatchContext, ecosystemColumn: string, row: MatchRow): EntryInfo {
+function entryFor(ctx: MatchContext, ecosystemColumn: string, dataId: number): EntryInfo {
   let byEntry = ctx.entries.get(ecosystemColumn);
   if (byEntry === undefined) {
     byEntry = new Map();
     ctx.entries.set(ecosystemColumn, byEntry);
   }
-  let info = byEntry.get(row[3]);
+  let info = byEntry.get(dataId);
   if (info === undefined) {
-    const data = JSON.parse(affectedDataText(ctx.db, row[3])) as AffectedData;
+    const data = JSON.parse(affectedDataText(ctx.db, dataId)) as AffectedData;
     const ecosystem = data.ecosystem ?? ecosystemColumn;
     info = { data, entry: prepareEntry(ecosystem, data), ecosystem, verdicts: new Map(), explained: new Map() };
-    byEntry.set(row[3], info);
+    byEntry.set(dataId, info);
   }
   return info;
 }
@@ -333,17 +353,40 @@ interface Planned {
   groupKey: string;
 }
 
-/** A row that needs its advisory: affected or unknown (`evaluate`), or listing invalid versions not reported yet. */
-interface Candidate {
-  row: MatchRow;
-  info: EntryInfo;
-  report: boolean;
-  evaluate: boolean;
+/**
+ * The rows of a round that need their advisory (affected or unknown: `evaluate`; or listing invalid versions
+ * not reported yet: `report`), as parallel arrays: no object per row or candidate lives through the round.
+ */
+interface Candidates {
+  advisory: number[];
+  entry: number[];
+  info: EntryInfo[];
+  report: boolean[];
+  evaluate: boolean[];
+}
+
+/** First pass over a package's rows (matchRows' numbers): decide each without building anything, keep those that need their advisory. */
+function collectCandidates(ctx: MatchContext, lookup: Lookup, rows: readonly number[], out: Candidates, advisories: Set<number>): void {
+  for (let r = 0; r < rows.length; r += 3) {
+    const advisory = rows[r] as number;
+    const index = rows[r + 1] as number;
+    const info = entryFor(ctx, lookup.ecosystem, rows[r + 2] as number);
+    const report = info.entry.invalidListed.length > 0 && !ctx.reported.has(`${advisory}:${index}`);
+    // Most candidate rows are not affected: decide that without building the explanation.
+    const evaluate = info.data.status === 'undetermined' || verdictOf(info, lookup.version) !== 'not-affected';
+    if (!report && !evaluate) continue;
+    out.advisory.push(advisory);
+    out.entry.push(index);
+    out.info.push(info);
+    out.report.push(report);
+    out.evaluate.push(evaluate);
+    advisories.add(advisory);
+  }
 }
 
 /** Match packages against the advisory database. */
 export function matchPackages(db: Db, packages: readonly Package[], options: MatchOptions = {}): MatchResult {
-  const ctx: MatchContext = { db, rows: new Map(), heads: new Map(), feeds: new Map(), entries: new Map(), reported: new Set() };
+  const ctx: MatchContext = { db, heads: new Map(), feeds: new Map(), entries: new Map(), reported: new Set() };
   // A large match touches advisory pages all over the file: with a 64 MiB page cache (better-sqlite3's
   // default is ~16 MiB) each page is read once, and memory-mapped reads spare a read() and a copy per page
   // (bench/vulndb: ~10 % of the matcher's CPU). Both restored when done.
@@ -359,19 +402,12 @@ export function matchPackages(db: Db, packages: readonly Package[], options: Mat
   }
 }
 
-/** First pass over a package's rows: decide each without building anything, keep those that need their advisory. */
-function candidatesOf(ctx: MatchContext, lookup: Lookup, rows: readonly MatchRow[]): Candidate[] | undefined {
-  let out: Candidate[] | undefined;
-  for (const row of rows) {
-    const release = row[1];
-    if (lookup.release !== undefined && release !== '' && release !== lookup.release) continue;
-    const info = entryFor(ctx, lookup.ecosystem, row);
-    const report = info.entry.invalidListed.length > 0 && !ctx.reported.has(`${row[0]}:${row[2]}`);
-    // Most candidate rows are not affected: decide that without building the explanation.
-    const evaluate = info.data.status === 'undetermined' || verdictOf(info, lookup.version) !== 'not-affected';
-    if (report || evaluate) (out ??= []).push({ row, info, report, evaluate });
-  }
-  return out;
+function byGroupKey(plan: readonly Planned[]): (a: number, b: number) => number {
+  return (a, b) => {
+    const ka = (plan[a] as Planned).groupKey;
+    const kb = (plan[b] as Planned).groupKey;
+    return ka < kb ? -1 : ka > kb ? 1 : a - b;
+  };
 }
 
 function matchPlanned(ctx: MatchContext, packages: readonly Package[], options: MatchOptions): MatchResult {
@@ -393,29 +429,50 @@ function matchPlanned(ctx: MatchContext, packages: readonly Package[], options: 
     return { pkg, lookup, lookupIssues, key, groupKey: lookup === undefined ? '' : `${lookup.ecosystem}\0${key}` };
   });
 
-  // Rounds of packages: read their rows (names in key order), decide every row, read the heads the
-  // remaining rows need (rowid order), then explain and build findings in package order, as before.
+  // Rounds of packages: decide every row of every package (names in key order, so the clustered index is
+  // walked forward and a repeated name is read once), read the heads the remaining rows need (rowid order),
+  // then explain and build findings in package order.
+  const candidates: Candidates = { advisory: [], entry: [], info: [], report: [], evaluate: [] };
+  const fingerprintOf = fingerprints(VULNERABILITY_RULE, subject);
   for (let start = 0; start < plan.length; start += ROUND) {
-    const round = plan.slice(start, start + ROUND);
-    loadRows(ctx, round);
-    const pending: Array<Candidate[] | undefined> = [];
+    const end = Math.min(plan.length, start + ROUND);
+    const order: number[] = [];
+    for (let i = start; i < end; i++) if ((plan[i] as Planned).lookup !== undefined) order.push(i);
+    order.sort(byGroupKey(plan));
+    candidates.advisory.length = 0;
+    candidates.entry.length = 0;
+    candidates.info.length = 0;
+    candidates.report.length = 0;
+    candidates.evaluate.length = 0;
+    const from = new Array<number>(end - start).fill(0);
+    const to = new Array<number>(end - start).fill(0);
     const advisories = new Set<number>();
-    for (const p of round) {
-      const candidates = p.lookup === undefined ? undefined : candidatesOf(ctx, p.lookup, ctx.rows.get(p.groupKey) ?? EMPTY_ROWS);
-      pending.push(candidates);
-      if (candidates !== undefined) for (const c of candidates) advisories.add(c.row[0]);
+    let lastKey: string | undefined;
+    const rows: number[] = [];
+    for (const i of order) {
+      const { lookup, key, groupKey } = plan[i] as Planned;
+      if (lookup === undefined) continue;
+      // rows are read per release: two releases of one source package share a name, not rows
+      const rowsKey = lookup.release === undefined ? groupKey : `${groupKey}\0${lookup.release}`;
+      if (rowsKey !== lastKey) {
+        matchRows(ctx.db, lookup.ecosystem, key, lookup.release, rows);
+        lastKey = rowsKey;
+      }
+      from[i - start] = candidates.advisory.length;
+      collectCandidates(ctx, lookup, rows, candidates, advisories);
+      to[i - start] = candidates.advisory.length;
     }
-    ctx.rows.clear();
     loadHeads(ctx, advisories);
-    for (let i = 0; i < round.length; i++) {
-      const { pkg, lookup, lookupIssues, key } = round[i] as Planned;
+    for (let i = start; i < end; i++) {
+      const { pkg, lookup, lookupIssues, key } = plan[i] as Planned;
       issues.push(...lookupIssues);
-      const candidates = pending[i];
-      if (lookup === undefined || candidates === undefined) continue;
-      const hits = explainCandidates(ctx, pkg, lookup, key, candidates, note);
+      const first = from[i - start] as number;
+      const last = to[i - start] as number;
+      if (lookup === undefined || first === last) continue;
+      const hits = explainCandidates(ctx, pkg, lookup, key, candidates, first, last, note);
       if (hits.length === 0) continue;
       const about = packageFacts(pkg, lookup);
-      for (const group of groupByAlias(hits)) findings.push(buildFinding(pkg, lookup, about, group, subject, issues));
+      for (const group of groupByAlias(hits)) findings.push(buildFinding(pkg, lookup, about, group, fingerprintOf, subject, issues));
     }
   }
   const withVex = options.vex === undefined ? findings : applyVex(findings, options.vex);
@@ -423,13 +480,17 @@ function matchPlanned(ctx: MatchContext, packages: readonly Package[], options: 
 }
 
 /** Second pass, in row order (as findings and issues are ordered): report invalid listed versions, explain hits. */
-function explainCandidates(ctx: MatchContext, pkg: Package, lookup: Lookup, key: string, candidates: readonly Candidate[], note: (i: Issue) => void): Hit[] {
+function explainCandidates(ctx: MatchContext, pkg: Package, lookup: Lookup, key: string, candidates: Candidates, first: number, last: number, note: (i: Issue) => void): Hit[] {
   const hits: Hit[] = [];
-  for (const { row, info, report, evaluate } of candidates) {
+  const parsed = new Map<number, Head>();
+  for (let c = first; c < last; c++) {
+    const info = candidates.info[c] as EntryInfo;
     const { data, entry, ecosystem } = info;
-    const advisory = headFor(ctx, row[0]);
-    if (report && !ctx.reported.has(`${row[0]}:${row[2]}`)) {
-      ctx.reported.add(`${row[0]}:${row[2]}`);
+    const rowid = candidates.advisory[c] as number;
+    const index = candidates.entry[c] as number;
+    const advisory = headFor(ctx, rowid, parsed);
+    if (candidates.report[c] === true && !ctx.reported.has(`${rowid}:${index}`)) {
+      ctx.reported.add(`${rowid}:${index}`);
       if (advisory.withdrawn === null) {
         for (const bad of entry.invalidListed) {
           note(issue('vuln-advisory-version', `${advisory.id} lists "${bad}", which is not a valid ${entry.scheme?.id ?? ecosystem} version; it is compared as text only`, advisory.feed));
@@ -437,7 +498,7 @@ function explainCandidates(ctx: MatchContext, pkg: Package, lookup: Lookup, key:
       }
     }
     // withdrawn advisories keep no affected rows; the check guards a database written by an older build
-    if (!evaluate || advisory.withdrawn !== null) continue;
+    if (candidates.evaluate[c] !== true || advisory.withdrawn !== null) continue;
     const { evaluation, affectedRange, ranges } = explain(info, lookup.version);
     let verdict = evaluation.verdict;
     let problems = evaluation.problems;
@@ -446,19 +507,15 @@ function explainCandidates(ctx: MatchContext, pkg: Package, lookup: Lookup, key:
       problems = [...problems, 'the distribution has not determined whether this release is affected'];
     }
     if (verdict === 'not-affected') continue;
-    const reason: MatchReason = {
-      advisory: advisory.id,
-      source: advisory.source,
-      feed: advisory.feed,
-      ecosystem,
-      package: data.package ?? key,
-      version: lookup.version,
-      verdict,
-      matchedBy: data.status !== undefined && data.status !== 'fixed' ? 'distro-status' : evaluation.listed ? 'versions' : 'range',
-      scheme: affectedRange?.scheme ?? entry.scheme?.id,
-      ranges,
-    };
-    if (affectedRange?.fixed !== undefined) reason.fixed = affectedRange.fixed;
+    const matchedBy = data.status !== undefined && data.status !== 'fixed' ? 'distro-status' : evaluation.listed ? 'versions' : 'range';
+    const scheme = affectedRange?.scheme ?? entry.scheme?.id;
+    const fixed = affectedRange?.fixed;
+    // `fixed`, the usual extra, written in the literal: the object keeps its fields inline (no separate
+    // property store per finding); the rare extras below are added
+    const reason: MatchReason =
+      fixed === undefined
+        ? { advisory: advisory.id, source: advisory.source, feed: advisory.feed, ecosystem, package: data.package ?? key, version: lookup.version, verdict, matchedBy, scheme, ranges }
+        : { advisory: advisory.id, source: advisory.source, feed: advisory.feed, ecosystem, package: data.package ?? key, version: lookup.version, verdict, matchedBy, scheme, ranges, fixed };
     if (affectedRange?.lastAffected !== undefined) reason.lastAffected = affectedRange.lastAffected;
     if (data.status !== undefined) reason.status = data.status;
     if (data.note !== undefined) reason.note = data.note;
@@ -466,7 +523,7 @@ function explainCandidates(ctx: MatchContext, pkg: Package, lookup: Lookup, key:
       reason.problems = [...problems];
       for (const p of problems) note(issue('vuln-unevaluable', `${advisory.id} for ${packageLabel(pkg)}: ${p}`, advisory.feed, 'The finding is reported with state "unknown"; it is never treated as "not affected".'));
     }
-    hits.push({ entry: row[2], advisory, reason, urgency: data.urgency });
+    hits.push({ entry: index, advisory, reason, urgency: data.urgency });
   }
   return hits;
 }
@@ -474,6 +531,8 @@ function explainCandidates(ctx: MatchContext, pkg: Package, lookup: Lookup, key:
 /** What every finding of one package says about it, computed once per package. */
 interface PackageFacts {
   evidence: Record<string, unknown>;
+  /** Remediation texts by state, fix status and fixed versions: a package's findings share them. */
+  remediations: Map<string, string>;
 }
 
 function packageFacts(pkg: Package, lookup: Lookup): PackageFacts {
@@ -483,7 +542,7 @@ function packageFacts(pkg: Package, lookup: Lookup): PackageFacts {
   if (pkg.distro !== undefined) evidence.distro = `${pkg.distro.id} ${pkg.distro.release}`;
   if (lookup.viaSource) evidence.source = { name: lookup.name, version: lookup.version };
   if (pkg.locations !== undefined && pkg.locations.length > 0) evidence.locations = pkg.locations;
-  return { evidence };
+  return { evidence, remediations: new Map() };
 }
 
 function pushNew(list: string[], value: string): void {
@@ -493,15 +552,21 @@ function pushNew(list: string[], value: string): void {
 /** `evidence.severity` without any severity data: one object shared by those findings (read-only). */
 const NO_SEVERITY: Readonly<{ basis: 'none' }> = Object.freeze({ basis: 'none' });
 
-function buildFinding(pkg: Package, lookup: Lookup, about: PackageFacts, group: Hit[], subject: Subject, issues: Issue[]): Finding {
+/**
+ * Working lists of buildFinding, reused from finding to finding (it is not re-entered): what a finding
+ * keeps is copied out at its exact size, so 100,000 findings leave no grown temporaries behind.
+ */
+const scratch = { ids: [] as string[], others: [] as string[], related: [] as string[], fixed: [] as string[] };
+
+function buildFinding(pkg: Package, lookup: Lookup, about: PackageFacts, group: Hit[], fingerprintOf: (key: string) => string, subject: Subject, issues: Issue[]): Finding {
   // ids and related ids in first-seen order, without repeats (a group holds a handful of advisories)
-  const ids: string[] = [];
-  const related: string[] = [];
-  // arrays the finding keeps are made at their exact size (concat, map, slice): a grown array keeps spare
-  // capacity, and 100,000 findings keep several each
+  const { ids, others, related, fixed } = scratch;
+  ids.length = 0;
+  others.length = 0;
+  related.length = 0;
+  fixed.length = 0;
   const reasons: MatchReason[] = group.length === 1 ? [(group[0] as Hit).reason] : group.map((h) => h.reason);
   let state: 'affected' | 'unknown' = 'unknown';
-  const fixed: string[] = [];
   let summary: string | undefined;
   for (const h of group) {
     pushNew(ids, h.advisory.id);
@@ -516,40 +581,85 @@ function buildFinding(pkg: Package, lookup: Lookup, about: PackageFacts, group: 
   const primary = primaryId(ids);
   const fixStatus = fixStatusOf(reasons);
   const severity: SeverityVerdict = resolveSeverity(severityInputs(group), issues);
-  const others = ids.length === 1 ? [primary] : [primary].concat(ids.filter((id) => id !== primary).sort());
-  const evidence: Record<string, unknown> = {
+  for (const id of ids) if (id !== primary) others.push(id);
+  sortStrings(others);
+  const evidence = evidenceOf(
     state,
-    vulnerability: primary,
-    ids: others,
-    // one object per package, shared by its findings (read-only; JSON output is the same)
-    package: about.evidence,
-    installedVersion: pkg.version,
-    fixedVersions: fixed.slice(),
+    primary,
+    [primary].concat(others),
+    about.evidence,
+    pkg.version,
+    fixed.slice(),
     fixStatus,
-    severity: severity.basis === 'none' ? NO_SEVERITY : severity,
-    matches: reasons,
-  };
-  if (related.length > 0) evidence.related = related.sort().slice();
-  if (summary !== undefined) evidence.summary = summary;
+    severity.basis === 'none' ? NO_SEVERITY : severity,
+    reasons,
+    related.length > 0 ? sortStrings(related).slice() : undefined,
+    summary,
+  );
   const sev: Severity = severity.severity;
   const title = joined(state === 'unknown' ? '[unknown] ' : '', primary, summary === undefined ? '' : ': ', summary === undefined ? '' : summary.slice(0, 120), ' (', pkg.name, ' ', pkg.version, ')');
   return {
-    id: fingerprint(VULNERABILITY_RULE, subject, `${primary}\0${pkg.ecosystem}\0${pkg.name}\0${pkg.version}`),
+    id: fingerprintOf(joined(primary, '\0', pkg.ecosystem, '\0', pkg.name, '\0', pkg.version)),
     rule: VULNERABILITY_RULE,
     kind: 'vulnerability',
     severity: sev,
     title,
     subject,
     evidence,
-    remediation: remediationOf(pkg, lookup, state, fixStatus, fixed),
+    remediation: remediationFor(pkg, lookup, about, state, fixStatus, fixed),
   };
 }
+
+/**
+ * A finding's evidence, in one literal per shape (with or without `related` and `summary`), so the object
+ * keeps every field inline instead of growing a separate property store; the key order is the same.
+ * `package` is one object per package, shared by its findings (read-only; the JSON output is the same).
+ */
+function evidenceOf(
+  state: 'affected' | 'unknown',
+  vulnerability: string,
+  ids: string[],
+  about: Record<string, unknown>,
+  installedVersion: string,
+  fixedVersions: string[],
+  fixStatus: FixStatus,
+  severity: unknown,
+  matches: MatchReason[],
+  related: string[] | undefined,
+  summary: string | undefined,
+): Record<string, unknown> {
+  if (related === undefined) {
+    if (summary === undefined) return { state, vulnerability, ids, package: about, installedVersion, fixedVersions, fixStatus, severity, matches };
+    return { state, vulnerability, ids, package: about, installedVersion, fixedVersions, fixStatus, severity, matches, summary };
+  }
+  if (summary === undefined) return { state, vulnerability, ids, package: about, installedVersion, fixedVersions, fixStatus, severity, matches, related };
+  return { state, vulnerability, ids, package: about, installedVersion, fixedVersions, fixStatus, severity, matches, related, summary };
+}
+
+/** remediationOf, shared by the findings of a package that say the same. */
+function remediationFor(pkg: Package, lookup: Lookup, about: PackageFacts, state: 'affected' | 'unknown', fixStatus: FixStatus, fixed: readonly string[]): string {
+  const key = joined(state, '\0', fixStatus, '\0', fixed.join('\0'));
+  let text = about.remediations.get(key);
+  if (text === undefined) {
+    text = remediationOf(pkg, lookup, state, fixStatus, fixed);
+    about.remediations.set(key, text);
+  }
+  return text;
+}
+
+/** One input of resolveSeverity for a group of one hit, refilled per finding (resolveSeverity only reads it). */
+const single = { advisory: undefined as unknown as AdvisoryHead, entries: [0], labels: [] as string[] };
+const singleInputs = [single];
 
 /** Per distinct advisory of a group (first-seen order): its matched entries and the sources' labels. */
 function severityInputs(group: readonly Hit[]): Array<{ advisory: AdvisoryHead; entries: number[]; labels: string[] }> {
   if (group.length === 1) {
     const h = group[0] as Hit;
-    return [{ advisory: h.advisory, entries: [h.entry], labels: h.urgency === undefined ? [] : [h.urgency] }];
+    single.advisory = h.advisory;
+    single.entries[0] = h.entry;
+    single.labels.length = 0;
+    if (h.urgency !== undefined) single.labels.push(h.urgency);
+    return singleInputs;
   }
   const out: Array<{ advisory: AdvisoryHead; entries: number[]; labels: string[] }> = [];
   for (const h of group) {

@@ -6,7 +6,7 @@
  */
 import { issue, type Issue } from '../../core/issue.js';
 import { compareSeverity, type Severity } from '../../core/severity.js';
-import { InvalidCvssError, scoreVector, type CvssScore } from '../cvss/index.js';
+import { InvalidCvssError, sharedScore, type CvssScore } from '../cvss/index.js';
 import type { AdvisoryHead } from '../store/index.js';
 
 export interface SeverityVerdict {
@@ -31,7 +31,7 @@ export function labelSeverity(label: string): Severity | undefined {
 }
 
 interface Scored {
-  score: CvssScore;
+  score: Readonly<CvssScore>;
   from: string;
 }
 
@@ -41,50 +41,62 @@ interface Labelled {
   from: string;
 }
 
-/** Keep the first of the highest base scores per CVSS generation, as a stable sort by score would. */
-function better(current: Scored | undefined, candidate: Scored): Scored {
-  return current === undefined || candidate.score.baseScore > current.score.baseScore ? candidate : current;
+/** The best of each kind seen so far (one object per call: no closures per finding). */
+interface Best {
+  v4: Scored | undefined;
+  v3: Scored | undefined;
+  v2: Scored | undefined;
+  label: Labelled | undefined;
 }
 
-export function resolveSeverity(records: ReadonlyArray<{ advisory: AdvisoryHead; entries: readonly number[]; labels: readonly string[] }>, issues: Issue[]): SeverityVerdict {
-  let v4: Scored | undefined;
-  let v3: Scored | undefined;
-  let v2: Scored | undefined;
-  let label: Labelled | undefined;
-  const addLabel = (text: string, shown: string, from: string): void => {
-    const severity = labelSeverity(text);
-    // the first of the most severe labels, as a stable sort by severity would
-    if (severity !== undefined && (label === undefined || compareSeverity(severity, label.severity) < 0)) label = { severity, label: shown, from };
-  };
-  const addVector = (s: { type: string; score: string }, from: string): void => {
-    if (s.type === 'Ubuntu') {
-      addLabel(s.score, `Ubuntu priority ${s.score}`, from);
+function addLabel(best: Best, text: string, shown: string, from: string): void {
+  const severity = labelSeverity(text);
+  // the first of the most severe labels, as a stable sort by severity would
+  if (severity !== undefined && (best.label === undefined || compareSeverity(severity, best.label.severity) < 0)) best.label = { severity, label: shown, from };
+}
+
+/** Keep the first of the highest base scores per CVSS generation, as a stable sort by score would. */
+function addVector(best: Best, s: { type: string; score: string }, from: string, issues: Issue[]): void {
+  if (s.type === 'Ubuntu') {
+    addLabel(best, s.score, `Ubuntu priority ${s.score}`, from);
+    return;
+  }
+  let score: Readonly<CvssScore>;
+  try {
+    score = sharedScore(s.score);
+  } catch (error) {
+    if (error instanceof InvalidCvssError) {
+      issues.push(issue('cvss-invalid', `${from}: ${error.message}`, from, 'The vector is ignored; severity falls back to other data.'));
       return;
     }
-    let score: CvssScore;
-    try {
-      score = scoreVector(s.score);
-    } catch (error) {
-      if (error instanceof InvalidCvssError) {
-        issues.push(issue('cvss-invalid', `${from}: ${error.message}`, from, 'The vector is ignored; severity falls back to other data.'));
-        return;
-      }
-      throw error;
-    }
-    const scored = { score, from };
-    if (score.version === '4.0') v4 = better(v4, scored);
-    else if (score.version === '3.1' || score.version === '3.0') v3 = better(v3, scored);
-    else if (score.version === '2.0') v2 = better(v2, scored);
-  };
-  for (const { advisory: record, entries, labels: extra } of records) {
-    for (const s of record.facts.severity ?? []) addVector(s, record.id);
-    for (const i of entries) for (const s of record.facts.entrySeverity?.[i] ?? []) addVector(s, record.id);
-    const ds = record.facts.label;
-    if (ds !== undefined) addLabel(ds, ds, record.id);
-    for (const text of extra) addLabel(text, text, record.id);
+    throw error;
   }
+  if (score.version === '4.0') {
+    if (beats(score, best.v4)) best.v4 = { score, from };
+  } else if (score.version === '3.1' || score.version === '3.0') {
+    if (beats(score, best.v3)) best.v3 = { score, from };
+  } else if (score.version === '2.0' && beats(score, best.v2)) best.v2 = { score, from };
+}
+
+function beats(score: Readonly<CvssScore>, current: Scored | undefined): boolean {
+  return current === undefined || score.baseScore > current.score.baseScore;
+}
+
+/** `basis` by CVSS version: one string each, not one per finding. */
+const BASIS: Readonly<Record<CvssScore['version'], string>> = { '2.0': 'cvss-2.0', '3.0': 'cvss-3.0', '3.1': 'cvss-3.1', '4.0': 'cvss-4.0' };
+
+export function resolveSeverity(records: ReadonlyArray<{ advisory: AdvisoryHead; entries: readonly number[]; labels: readonly string[] }>, issues: Issue[]): SeverityVerdict {
+  const best: Best = { v4: undefined, v3: undefined, v2: undefined, label: undefined };
+  for (const { advisory: record, entries, labels: extra } of records) {
+    for (const s of record.facts.severity ?? []) addVector(best, s, record.id, issues);
+    for (const i of entries) for (const s of record.facts.entrySeverity?.[i] ?? []) addVector(best, s, record.id, issues);
+    const ds = record.facts.label;
+    if (ds !== undefined) addLabel(best, ds, ds, record.id);
+    for (const text of extra) addLabel(best, text, text, record.id);
+  }
+  const { v4, v3, v2, label } = best;
   const pick = v4 ?? v3;
-  if (pick !== undefined) return { severity: pick.score.rating, basis: `cvss-${pick.score.version}`, score: pick.score.baseScore, vector: pick.score.vector, from: pick.from };
+  if (pick !== undefined) return { severity: pick.score.rating, basis: BASIS[pick.score.version], score: pick.score.baseScore, vector: pick.score.vector, from: pick.from };
   if (label !== undefined) return { severity: label.severity, basis: 'label', label: label.label, from: label.from };
   if (v2 !== undefined) return { severity: v2.score.rating, basis: 'cvss-2.0', score: v2.score.baseScore, vector: v2.score.vector, from: v2.from };
   return { severity: 'unknown', basis: 'none' };
