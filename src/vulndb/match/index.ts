@@ -76,11 +76,20 @@ interface Head extends AdvisoryHead {
 
 function keysOf(head: Head): string[] {
   if (head.keys === undefined) {
-    const keys = [head.id.toUpperCase()];
-    for (const alias of head.facts.aliases ?? []) keys.push(alias.toUpperCase());
+    const keys = [upper(head.id)];
+    for (const alias of head.facts.aliases ?? []) keys.push(upper(alias));
     head.keys = keys;
   }
   return head.keys;
+}
+
+/** `toUpperCase` that keeps a string without lower-case letters as it is (CVE, PYSEC and GO ids: no copy). */
+function upper(id: string): string {
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || c > 127) return id.toUpperCase();
+  }
+  return id;
 }
 
 interface Hit {
@@ -531,8 +540,9 @@ function explainCandidates(ctx: MatchContext, pkg: Package, lookup: Lookup, key:
 /** What every finding of one package says about it, computed once per package. */
 interface PackageFacts {
   evidence: Record<string, unknown>;
-  /** Remediation texts by state, fix status and fixed versions: a package's findings share them. */
+  /** Remediation texts by fixed versions, and by state or fix status when nothing is fixed: a package's findings share them. */
   remediations: Map<string, string>;
+  statusRemediations: Map<string, string>;
 }
 
 function packageFacts(pkg: Package, lookup: Lookup): PackageFacts {
@@ -542,7 +552,7 @@ function packageFacts(pkg: Package, lookup: Lookup): PackageFacts {
   if (pkg.distro !== undefined) evidence.distro = `${pkg.distro.id} ${pkg.distro.release}`;
   if (lookup.viaSource) evidence.source = { name: lookup.name, version: lookup.version };
   if (pkg.locations !== undefined && pkg.locations.length > 0) evidence.locations = pkg.locations;
-  return { evidence, remediations: new Map() };
+  return { evidence, remediations: new Map(), statusRemediations: new Map() };
 }
 
 function pushNew(list: string[], value: string): void {
@@ -638,11 +648,14 @@ function evidenceOf(
 
 /** remediationOf, shared by the findings of a package that say the same. */
 function remediationFor(pkg: Package, lookup: Lookup, about: PackageFacts, state: 'affected' | 'unknown', fixStatus: FixStatus, fixed: readonly string[]): string {
-  const key = joined(state, '\0', fixStatus, '\0', fixed.join('\0'));
-  let text = about.remediations.get(key);
+  // the text depends on the fixed versions when there are some, else only on the state or the fix status
+  const byFix = state === 'affected' && fixStatus === 'fixed';
+  const texts = byFix ? about.remediations : about.statusRemediations;
+  const key = !byFix ? (state === 'unknown' ? 'unknown' : fixStatus) : fixed.length === 1 ? (fixed[0] as string) : fixed.join('\0');
+  let text = texts.get(key);
   if (text === undefined) {
     text = remediationOf(pkg, lookup, state, fixStatus, fixed);
-    about.remediations.set(key, text);
+    texts.set(key, text);
   }
   return text;
 }
