@@ -16,7 +16,7 @@ import { packageLabel, type Package } from '../../core/package.js';
 import type { Severity } from '../../core/severity.js';
 import { purlOf } from '../inputs/purl.js';
 import { DbError, type AffectedData, type Db, type DistroStatus, type SourceId } from '../store/index.js';
-import { affectedDataText, headTexts, importProvenance, matchRows, parseHeadText, type AdvisoryHead } from '../store/read.js';
+import { affectedDataText, headTexts, importProvenance, matchRows, parseHeadText, withdrawnAdvisories, type AdvisoryHead, type HeadText, type ImportOrigin } from '../store/read.js';
 import { RELEASE_SCOPED, nameKey, packageReleaseKey } from '../store/keys.js';
 import { applyVex, type VexStatement } from '../vex/index.js';
 import { describeRange, evaluateEntry, prepareEntry, quickVerdict, type EntryEvaluation, type PreparedEntry, type RangeEvaluation, type Verdict } from './evaluate.js';
@@ -239,9 +239,9 @@ function uniquePackages(packages: readonly Package[]): Package[] {
 /** Per-call caches: every advisory head, matching entry and package key is read and prepared once. */
 interface MatchContext {
   db: Db;
-  /** Head texts (store/read.ts headTexts) by advisory rowid, parsed only when a finding is built. */
-  heads: Map<number, string>;
-  feeds: Map<number, string>;
+  /** Head rows (store/read.ts headTexts) by advisory rowid, parsed only when a finding is built; null: withdrawn. */
+  heads: Map<number, HeadText | null>;
+  origins: Map<number, ImportOrigin>;
   /** Parsed and prepared `data` by ecosystem column and entry rowid: identical entries (GHSA and PYSEC copies) are one row. */
   entries: Map<string, Map<number, EntryInfo>>;
   /** (advisory, entry) pairs whose invalid listed versions were reported. */
@@ -269,26 +269,37 @@ function loadHeads(ctx: MatchContext, advisories: Set<number>): void {
   }
   missing.sort((a, b) => a - b);
   for (let i = 0; i < missing.length; i += BATCH) {
-    for (const [rowid, text] of headTexts(ctx.db, missing.slice(i, i + BATCH))) ctx.heads.set(rowid, text);
+    const batch = missing.slice(i, i + BATCH);
+    const rows = headTexts(ctx.db, batch);
+    for (const row of rows) ctx.heads.set(row[0], row);
+    // withdrawn advisories keep no affected rows; this guards a database written by an older build
+    if (rows.length < batch.length) for (const rowid of withdrawnAdvisories(ctx.db, batch)) ctx.heads.set(rowid, null);
   }
 }
 
-function feedOf(ctx: MatchContext, importId: number): string {
-  let feed = ctx.feeds.get(importId);
-  if (feed === undefined) {
-    feed = importProvenance(ctx.db, importId)?.feed ?? '';
-    ctx.feeds.set(importId, feed);
+function originOf(ctx: MatchContext, importId: number): ImportOrigin {
+  let origin = ctx.origins.get(importId);
+  if (origin === undefined) {
+    const provenance = importProvenance(ctx.db, importId);
+    if (provenance === undefined) throw new DbError(`Import ${importId} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
+    origin = { source: provenance.source, feed: provenance.feed };
+    ctx.origins.set(importId, origin);
   }
-  return feed;
+  return origin;
+}
+
+/** What the matcher knows of a withdrawn advisory: that it is withdrawn (its rows are skipped, without issues). */
+function withdrawnHead(rowid: number): Head {
+  return { rowid, source: 'osv', id: '', withdrawn: 'withdrawn', summary: null, feed: '', facts: {} };
 }
 
 /** The head of `advisory`, parsed once per package (`parsed`): heads live no longer than the findings built from them. */
 function headFor(ctx: MatchContext, advisory: number, parsed: Map<number, Head>): Head {
   let head: Head | undefined = parsed.get(advisory);
   if (head !== undefined) return head;
-  const text = ctx.heads.get(advisory);
-  if (text === undefined) throw new DbError(`Advisory ${advisory} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
-  head = parseHeadText(advisory, text, (importId) => feedOf(ctx, importId));
+  const row = ctx.heads.get(advisory);
+  if (row === undefined) throw new DbError(`Advisory ${advisory} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
+  head = row === null ? withdrawnHead(advisory) : parseHeadText(row, (importId) => originOf(ctx, importId));
   parsed.set(advisory, head);
   return head;
 }
@@ -395,7 +406,7 @@ function collectCandidates(ctx: MatchContext, lookup: Lookup, rows: readonly num
 
 /** Match packages against the advisory database. */
 export function matchPackages(db: Db, packages: readonly Package[], options: MatchOptions = {}): MatchResult {
-  const ctx: MatchContext = { db, heads: new Map(), feeds: new Map(), entries: new Map(), reported: new Set() };
+  const ctx: MatchContext = { db, heads: new Map(), origins: new Map(), entries: new Map(), reported: new Set() };
   // A large match touches advisory pages all over the file: with a 64 MiB page cache (better-sqlite3's
   // default is ~16 MiB) each page is read once, and memory-mapped reads spare a read() and a copy per page
   // (bench/vulndb: ~10 % of the matcher's CPU). Both restored when done.

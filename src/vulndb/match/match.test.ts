@@ -55,6 +55,31 @@ describe('matchPackages', () => {
     expect(findings.every((f) => f.evidence['state'] === 'affected')).toBe(true);
   });
 
+  it('skips rows that point at a withdrawn advisory (a database written by an older build) and reports a vanished one', () => {
+    const scratch = openVulnDb(':memory:');
+    try {
+      // a copy of lodash's advisories and rows in a database of its own
+      const copy = (sql: string): void => {
+        for (const row of db.prepare(sql).raw(true).all() as unknown[][]) scratch.prepare(`INSERT INTO ${sql.split(' FROM ')[1]?.split(' ')[0] ?? ''} VALUES (${row.map(() => '?').join(', ')})`).run(...row);
+      };
+      copy('SELECT * FROM vuln_imports');
+      copy('SELECT * FROM vuln_entries');
+      copy("SELECT v.* FROM vuln_advisories v WHERE v.rowid IN (SELECT advisory FROM vuln_affected WHERE ecosystem = 'npm' AND name = 'lodash')");
+      copy("SELECT * FROM vuln_affected WHERE ecosystem = 'npm' AND name = 'lodash'");
+      const lodash: Package = { ecosystem: 'npm', name: 'lodash', version: '4.17.15' };
+      const before = matchPackages(scratch, [lodash]).findings.map((f) => f.evidence['vulnerability']);
+      expect(before.length).toBeGreaterThan(0);
+      const withdrawn = scratch.prepare("SELECT rowid FROM vuln_advisories WHERE id = 'GHSA-35jh-r3h4-6jhm'").pluck(true).get() as number;
+      scratch.prepare("UPDATE vuln_advisories SET withdrawn = '2024-01-01T00:00:00Z' WHERE rowid = ?").run(withdrawn);
+      const after = matchPackages(scratch, [lodash]);
+      expect(after.findings.map((f) => f.evidence['vulnerability'])).toEqual(before.filter((v) => v !== 'CVE-2021-23337'));
+      scratch.prepare('DELETE FROM vuln_advisories WHERE rowid = ?').run(withdrawn);
+      expect(() => matchPackages(scratch, [lodash])).toThrow(/disappeared while matching/);
+    } finally {
+      scratch.close();
+    }
+  });
+
   it('matches Alpine packages on the origin and the release only', () => {
     const base: Package = { ecosystem: 'Alpine', name: 'ansible-core', version: '2.9.2-r0', source: { name: 'ansible' }, distro: { id: 'alpine', release: '3.12.4' } };
     const { findings } = matchPackages(db, [base]);

@@ -21,16 +21,23 @@ export interface AdvisoryHead {
 }
 
 /**
- * An advisory's identity and head in one JSON text (`headTexts`): `[source, id, withdrawn, import id, head]`.
- * One string per advisory crosses from SQLite instead of six values (better-sqlite3 spends more on each
- * value than SQLite on finding the row), and the matcher parses it only when it builds a finding.
+ * An advisory's identity and head as the matcher reads them (`headTexts`): rowid, id, import id and the
+ * head JSON; the source and feed come from the import. The matcher parses a head only when it builds a
+ * finding from it.
  */
-export type HeadText = [rowid: number, text: string];
+export type HeadText = [rowid: number, id: string, importId: number, head: string];
 
-/** Parse a `headTexts` text into the matcher's view; `feedOf` turns the import id into its feed. */
-export function parseHeadText(rowid: number, text: string, feedOf: (importId: number) => string): AdvisoryHead {
-  const [source, id, withdrawn, importId, facts] = JSON.parse(text) as [SourceId, string, string | null, number, StoredHead];
-  return { rowid, source, id, withdrawn, summary: facts.summary ?? null, feed: feedOf(importId), facts };
+/** Where an import came from: its source and feed (both shared by every advisory it wrote). */
+export interface ImportOrigin {
+  source: SourceId;
+  feed: string;
+}
+
+/** Parse a `headTexts` row into the matcher's view; `originOf` gives the import's source and feed. */
+export function parseHeadText(row: HeadText, originOf: (importId: number) => ImportOrigin): AdvisoryHead {
+  const facts = JSON.parse(row[3]) as StoredHead;
+  const origin = originOf(row[2]);
+  return { rowid: row[0], source: origin.source, id: row[1], withdrawn: null, summary: facts.summary ?? null, feed: origin.feed, facts };
 }
 
 interface Statements {
@@ -38,6 +45,7 @@ interface Statements {
   releaseRows: Database.Statement<[string, string, string], string | null>;
   data: Database.Statement<[number], string>;
   heads: Database.Statement<[string], HeadText>;
+  withdrawn: Database.Statement<[string], number>;
   full: Database.Statement<[string, string], { advisory: number; source: SourceId; id: string; release: string; entry: number; data: string }>;
 }
 
@@ -53,11 +61,9 @@ function statementsOf(db: Db): Statements {
       rows: db.prepare<[string, string], string | null>(`SELECT ${ROW_NUMBERS} FROM vuln_affected WHERE ecosystem = ? AND name = ?`).pluck(true),
       releaseRows: db.prepare<[string, string, string], string | null>(`SELECT ${ROW_NUMBERS} FROM vuln_affected WHERE ecosystem = ? AND name = ? AND release IN ('', ?)`).pluck(true),
       data: db.prepare<[number], string>('SELECT data FROM vuln_entries WHERE rowid = ?').pluck(true),
-      heads: db
-        .prepare<[string], HeadText>(
-          "SELECT rowid, '[' || json_quote(source) || ',' || json_quote(id) || ',' || json_quote(withdrawn) || ',' || import_id || ',' || head || ']' FROM vuln_advisories WHERE rowid IN (SELECT value FROM json_each(?))",
-        )
-        .raw(true),
+      // four plain columns cost less than one text assembled by SQL (json_quote and || per row)
+      heads: db.prepare<[string], HeadText>('SELECT rowid, id, import_id, head FROM vuln_advisories WHERE rowid IN (SELECT value FROM json_each(?)) AND withdrawn IS NULL').raw(true),
+      withdrawn: db.prepare<[string], number>('SELECT rowid FROM vuln_advisories WHERE rowid IN (SELECT value FROM json_each(?)) AND withdrawn IS NOT NULL').pluck(true),
       full: db.prepare(
         `SELECT a.advisory AS advisory, v.source AS source, v.id AS id, a.release AS release, a.entry AS entry, e.data AS data
          FROM vuln_affected a JOIN vuln_advisories v ON v.rowid = a.advisory JOIN vuln_entries e ON e.rowid = a.data
@@ -103,15 +109,20 @@ export function affectedDataText(db: Db, rowid: number): string {
   return data;
 }
 
-/** Identity and head of advisories (matchRows' first numbers) as texts for parseHeadText, in one statement for a batch. */
+/** Identity and head of advisories (matchRows' first numbers), in one statement for a batch; withdrawn ones are left out. */
 export function headTexts(db: Db, advisories: readonly number[]): HeadText[] {
   return statementsOf(db).heads.all(JSON.stringify(advisories));
 }
 
-/** Feed and fetch time of one import (the provenance of every advisory it wrote). */
-export function importProvenance(db: Db, importId: number): { feed: string; fetchedAt: string } | undefined {
-  const row = db.prepare<[number], { feed: string; fetched_at: string }>('SELECT feed, fetched_at FROM vuln_imports WHERE rowid = ?').get(importId);
-  return row === undefined ? undefined : { feed: row.feed, fetchedAt: row.fetched_at };
+/** Which of `advisories` are withdrawn (kept for `db show`, never matched). */
+export function withdrawnAdvisories(db: Db, advisories: readonly number[]): number[] {
+  return statementsOf(db).withdrawn.all(JSON.stringify(advisories));
+}
+
+/** Source, feed and fetch time of one import (the provenance of every advisory it wrote). */
+export function importProvenance(db: Db, importId: number): { source: SourceId; feed: string; fetchedAt: string } | undefined {
+  const row = db.prepare<[number], { source: SourceId; feed: string; fetched_at: string }>('SELECT source, feed, fetched_at FROM vuln_imports WHERE rowid = ?').get(importId);
+  return row === undefined ? undefined : { source: row.source, feed: row.feed, fetchedAt: row.fetched_at };
 }
 
 /** One affected row joined with its advisory's identity (`db query`). */
