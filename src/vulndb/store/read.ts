@@ -51,15 +51,22 @@ interface Statements {
 
 const statements = new WeakMap<Db, Statements>();
 
-/** A package's affected rows as one text: advisory, entry index, entry data rowid, … (see matchRows). */
-const ROW_NUMBERS = "group_concat(advisory || ',' || entry || ',' || data, ',' ORDER BY release, seq)";
+/**
+ * A package's affected rows as one text: advisory, entry index, entry data rowid, … (see matchRows), in
+ * (release, seq) order. The rows come from the primary key in that order, so the ordered subquery is read
+ * as it is; `ORDER BY` inside group_concat made SQLite sort every package's rows again (a temporary
+ * B-tree, ~30 % of the statement). read.test.ts checks the order against a plain ordered SELECT.
+ */
+function rowNumbers(where: string): string {
+  return `SELECT group_concat(advisory || ',' || entry || ',' || data, ',') FROM (SELECT advisory, entry, data FROM vuln_affected WHERE ${where} ORDER BY release, seq)`;
+}
 
 function statementsOf(db: Db): Statements {
   let s = statements.get(db);
   if (s === undefined) {
     s = {
-      rows: db.prepare<[string, string], string | null>(`SELECT ${ROW_NUMBERS} FROM vuln_affected WHERE ecosystem = ? AND name = ?`).pluck(true),
-      releaseRows: db.prepare<[string, string, string], string | null>(`SELECT ${ROW_NUMBERS} FROM vuln_affected WHERE ecosystem = ? AND name = ? AND release IN ('', ?)`).pluck(true),
+      rows: db.prepare<[string, string], string | null>(rowNumbers('ecosystem = ? AND name = ?')).pluck(true),
+      releaseRows: db.prepare<[string, string, string], string | null>(rowNumbers("ecosystem = ? AND name = ? AND release IN ('', ?)")).pluck(true),
       data: db.prepare<[number], string>('SELECT data FROM vuln_entries WHERE rowid = ?').pluck(true),
       // four plain columns cost less than one text assembled by SQL (json_quote and || per row)
       heads: db.prepare<[string], HeadText>('SELECT rowid, id, import_id, head FROM vuln_advisories WHERE rowid IN (SELECT value FROM json_each(?)) AND withdrawn IS NULL').raw(true),

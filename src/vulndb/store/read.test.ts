@@ -1,0 +1,58 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importAdvisories } from '../import.js';
+import type { OsvRecord } from '../schema.js';
+import { beginImport, openVulnDb, type Db } from './index.js';
+import { matchRows } from './read.js';
+
+const OSV = join(import.meta.dirname, '..', '..', '..', 'testdata', 'upstream', 'osv');
+
+/** Debian advisories whose rows interleave releases: a source package's rows in several releases, inserted out of order. */
+function debianRecords(): OsvRecord[] {
+  const out: OsvRecord[] = [];
+  const releases = ['Debian:12', 'Debian:11', 'Debian:13', 'Debian'];
+  for (let i = 0; i < 24; i++) {
+    const affected: NonNullable<OsvRecord['affected']> = [];
+    for (let j = 0; j <= i % 3; j++) {
+      affected.push({ package: { ecosystem: releases[(i + j) % releases.length] as string, name: i % 2 === 0 ? 'openssl' : 'curl' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: `1.${i}.${j}-1` }] }] });
+    }
+    out.push({ id: `DEBIAN-CVE-2024-${1000 + i}`, modified: '2024-01-01T00:00:00Z', affected });
+  }
+  return out;
+}
+
+describe('matchRows', () => {
+  let db: Db;
+  beforeAll(async () => {
+    db = openVulnDb(':memory:');
+    for (const p of ['npm-ghsa', 'pypi-pypa/vulns', 'go-vulndb', 'trivy-db-fixtures/alpine/testdata/happy/vuln-list/alpine']) await importAdvisories(db, join(OSV, p));
+    const session = beginImport(db, 'osv', 'debian-test');
+    for (const r of debianRecords()) session.put(r);
+    session.commit();
+  });
+  afterAll(() => db.close());
+
+  it('gives every package the rows of a plain ordered SELECT, in (release, seq) order, filtered by release', () => {
+    const keys = db.prepare('SELECT DISTINCT ecosystem, name FROM vuln_affected').all() as Array<{ ecosystem: string; name: string }>;
+    const releases = db.prepare("SELECT DISTINCT release FROM vuln_affected WHERE release <> ''").pluck(true).all() as string[];
+    expect(keys.length).toBeGreaterThan(40);
+    expect(releases.length).toBeGreaterThan(3);
+    const plain = db.prepare('SELECT advisory, entry, data, release FROM vuln_affected WHERE ecosystem = ? AND name = ? ORDER BY release, seq').raw(true);
+    const out: number[] = [];
+    let interleaved = 0;
+    for (const { ecosystem, name } of keys) {
+      const rows = plain.all(ecosystem, name) as Array<[number, number, number, string]>;
+      // rows whose release order differs from insertion order: what the ordering is for
+      if (rows.some((r, i) => i > 0 && r[0] < (rows[i - 1]?.[0] ?? 0))) interleaved++;
+      matchRows(db, ecosystem, name, undefined, out);
+      expect(out).toEqual(rows.flatMap((r) => [r[0], r[1], r[2]]));
+      for (const release of releases) {
+        matchRows(db, ecosystem, name, release, out);
+        expect(out).toEqual(rows.filter((r) => r[3] === '' || r[3] === release).flatMap((r) => [r[0], r[1], r[2]]));
+      }
+    }
+    expect(interleaved).toBeGreaterThanOrEqual(2);
+    matchRows(db, 'npm', 'no-such-package', undefined, out);
+    expect(out).toEqual([]);
+  });
+});
