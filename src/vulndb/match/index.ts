@@ -69,19 +69,7 @@ interface Lookup {
   viaSource: boolean;
 }
 
-/** An advisory head, with its ids upper-cased (for alias grouping) when a package has more than one hit. */
-interface Head extends AdvisoryHead {
-  keys?: string[] | undefined;
-}
-
-function keysOf(head: Head): string[] {
-  if (head.keys === undefined) {
-    const keys = [upper(head.id)];
-    for (const alias of head.facts.aliases ?? []) keys.push(upper(alias));
-    head.keys = keys;
-  }
-  return head.keys;
-}
+type Head = AdvisoryHead;
 
 /** `toUpperCase` that keeps a string without lower-case letters as it is (CVE, PYSEC and GO ids: no copy). */
 function upper(id: string): string {
@@ -136,44 +124,70 @@ function primaryId(ids: readonly string[]): string {
 }
 
 /**
- * Group hits whose advisories share an id or alias (union–find over the hits; a key's first hit stands for
- * it). Groups come in the order of their first hit, each with its hits in order.
+ * Alias groups of one package's hits: hits whose advisories share an id or alias (upper-cased) are one
+ * group. Groups are numbered in the order of their first hit, and `groupMembers` gives a group's hits in
+ * order. The working lists are reused from package to package (a package has a few dozen hits, and the
+ * matcher is not re-entered), so grouping allocates nothing per package but a sort's temporaries: the
+ * (key, hit) pairs are sorted by key, equal keys become neighbours, and neighbours are joined (union–find).
  */
-function groupByAlias(hits: Hit[]): Hit[][] {
-  if (hits.length === 1) return [hits];
-  // plain arrays: a typed array costs a buffer object and a backing store, per package
-  const parent: number[] = [];
-  const find = (i: number): number => {
-    let root = i;
-    while (parent[root] !== root) root = parent[root] as number;
-    parent[i] = root;
-    return root;
-  };
-  const owner = new Map<string, number>();
-  const groupOf: number[] = [];
+const grouping = { keys: [] as string[], owners: [] as number[], order: [] as number[], parent: [] as number[], rootGroup: [] as number[], of: [] as number[], members: [] as Hit[] };
+
+function rootOf(parent: number[], i: number): number {
+  let root = i;
+  while (parent[root] !== root) root = parent[root] as number;
+  parent[i] = root;
+  return root;
+}
+
+/** Number the alias groups of `hits` (at least two); `grouping.of[i]` is hit i's group. */
+function aliasGroups(hits: readonly Hit[]): number {
+  const { keys, owners, order, parent, rootGroup, of } = grouping;
+  keys.length = 0;
+  owners.length = 0;
+  order.length = 0;
+  parent.length = 0;
+  rootGroup.length = 0;
+  of.length = 0;
   for (let i = 0; i < hits.length; i++) {
+    const head = (hits[i] as Hit).advisory;
     parent.push(i);
-    groupOf.push(-1);
-    for (const key of keysOf((hits[i] as Hit).advisory)) {
-      const o = owner.get(key);
-      if (o === undefined) owner.set(key, i);
-      else {
-        const ra = find(o);
-        const rb = find(i);
-        if (ra !== rb) parent[rb] = ra;
-      }
+    rootGroup.push(-1);
+    keys.push(upper(head.id));
+    owners.push(i);
+    for (const alias of head.facts.aliases ?? []) {
+      keys.push(upper(alias));
+      owners.push(i);
     }
   }
-  const groups: Hit[][] = [];
-  for (let i = 0; i < hits.length; i++) {
-    const root = find(i);
-    const at = groupOf[root] as number;
-    if (at < 0) {
-      groupOf[root] = groups.length;
-      groups.push([hits[i] as Hit]);
-    } else (groups[at] as Hit[]).push(hits[i] as Hit);
+  for (let k = 0; k < keys.length; k++) order.push(k);
+  order.sort((a, b) => {
+    const ka = keys[a] as string;
+    const kb = keys[b] as string;
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+  for (let j = 1; j < order.length; j++) {
+    const here = order[j] as number;
+    const before = order[j - 1] as number;
+    if (keys[here] !== keys[before]) continue;
+    const ra = rootOf(parent, owners[before] as number);
+    const rb = rootOf(parent, owners[here] as number);
+    if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
   }
-  return groups;
+  let count = 0;
+  for (let i = 0; i < hits.length; i++) {
+    const root = rootOf(parent, i);
+    if ((rootGroup[root] as number) < 0) rootGroup[root] = count++;
+    of.push(rootGroup[root] as number);
+  }
+  return count;
+}
+
+/** The hits of group `g` of the last aliasGroups call, in order (a reused list: read it before the next call). */
+function groupMembers(hits: readonly Hit[], g: number): Hit[] {
+  const { of, members } = grouping;
+  members.length = 0;
+  for (let i = 0; i < hits.length; i++) if (of[i] === g) members.push(hits[i] as Hit);
+  return members;
 }
 
 /**
@@ -492,7 +506,11 @@ function matchPlanned(ctx: MatchContext, packages: readonly Package[], options: 
       const hits = explainCandidates(ctx, pkg, lookup, key, candidates, first, last, note);
       if (hits.length === 0) continue;
       const about = packageFacts(pkg, lookup);
-      for (const group of groupByAlias(hits)) findings.push(buildFinding(pkg, lookup, about, group, fingerprintOf, subject, issues));
+      if (hits.length === 1) findings.push(buildFinding(pkg, lookup, about, hits, fingerprintOf, subject, issues));
+      else {
+        const groups = aliasGroups(hits);
+        for (let g = 0; g < groups; g++) findings.push(buildFinding(pkg, lookup, about, groupMembers(hits, g), fingerprintOf, subject, issues));
+      }
     }
   }
   const withVex = options.vex === undefined ? findings : applyVex(findings, options.vex);
