@@ -3,6 +3,7 @@
  * entry, bounded), and parse JSON or YAML text. Parsing failures are returned, not thrown: one bad file
  * becomes an issue. An unreadable archive throws InputError so the import replaces nothing.
  */
+import { isAscii } from 'node:buffer';
 import { open as openFile, readdir, stat } from 'node:fs/promises';
 import { extname, join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -24,6 +25,76 @@ export function parseText(text: string, name: string): Parsed {
   } catch (error) {
     return { ok: false, error: errorMessage(error).split('\n')[0] ?? 'unparseable' };
   }
+}
+
+/**
+ * Parse a file's bytes like `parseText(bytes.toString('utf8'), name)` (same values, same error messages), but
+ * JSON with few non-ASCII characters is handed to JSON.parse as a one-byte string: those characters, which
+ * valid JSON has only inside strings, are written as `\uXXXX` escapes. One non-ASCII character anywhere
+ * makes the UTF-8 decode produce a two-byte string, and V8 decodes and parses those measurably slower
+ * (bench/vulndb: every 1 MB file has a few dozen; ~40,000 fewer instructions per record, docs/PERFORMANCE.md).
+ */
+export function parseBytes(bytes: Buffer, name: string): Parsed {
+  const ext = extname(name).toLowerCase();
+  if (ext === '.yaml' || ext === '.yml') return parseText(bytes.toString('utf8'), name);
+  const text = asciiJson(bytes);
+  if (text === undefined) return parseText(bytes.toString('utf8'), name);
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    // the error message (and its position) of the text as written
+    return parseText(bytes.toString('utf8'), name);
+  }
+}
+
+/** Runs of non-ASCII bytes allowed per byte of input before asciiJson gives up (mostly non-Latin text). */
+const NON_ASCII_RUNS_PER_BYTE = 1 / 256;
+/** Below this many bytes, asciiJson looks at each byte instead of halving further. */
+const SCAN_BYTES = 256;
+
+/**
+ * JSON bytes as an ASCII string with every non-ASCII character escaped; undefined when that would not give
+ * the same value: a non-ASCII character right after an odd number of backslashes (an invalid escape that
+ * would turn into a valid one), or too many non-ASCII runs to be worth it.
+ */
+export function asciiJson(bytes: Buffer): string | undefined {
+  if (isAscii(bytes)) return bytes.toString('latin1');
+  // [start, end) of each run, found by halving with the native (vectorised) isAscii
+  const runs: number[] = [];
+  const limit = Math.max(16, bytes.length * NON_ASCII_RUNS_PER_BYTE);
+  const visit = (start: number, end: number): boolean => {
+    if (isAscii(bytes.subarray(start, end))) return true;
+    if (end - start > SCAN_BYTES) {
+      const middle = (start + end) >>> 1;
+      return visit(start, middle) && visit(middle, end);
+    }
+    for (let i = start; i < end; i++) {
+      if ((bytes[i] ?? 0) < 0x80) continue;
+      // a character split across two halves continues the run before it
+      if (runs.length > 0 && runs[runs.length - 1] === i) runs[runs.length - 1] = i + 1;
+      else runs.push(i, i + 1);
+    }
+    return runs.length <= limit * 2;
+  };
+  if (!visit(0, bytes.length)) return undefined;
+  const parts: string[] = [];
+  let at = 0;
+  for (let r = 0; r < runs.length; r += 2) {
+    const start = runs[r] ?? 0;
+    const end = runs[r + 1] ?? 0;
+    let backslashes = 0;
+    while (start - backslashes - 1 >= 0 && bytes[start - backslashes - 1] === 0x5c) backslashes++;
+    if (backslashes % 2 === 1) return undefined;
+    parts.push(bytes.toString('latin1', at, start));
+    // decoded on its own, a run gives the same characters (U+FFFD for a broken sequence) as in the whole text
+    const chars = bytes.toString('utf8', start, end);
+    let escaped = '';
+    for (let i = 0; i < chars.length; i++) escaped += `\\u${chars.charCodeAt(i).toString(16).padStart(4, '0')}`;
+    parts.push(escaped);
+    at = end;
+  }
+  parts.push(bytes.toString('latin1', at));
+  return parts.join('');
 }
 
 export async function isDirectory(path: string): Promise<boolean> {

@@ -56,6 +56,15 @@ describe('OSV zod schema against the OSV JSON Schema', () => {
     expect(OsvRecord.safeParse({ id: 'CVE-2024-1', modified: '2024-13-01T00:00:00Z' }).success).toBe(false);
   });
 
+  it('gives every timestamp the verdict of the full check (pattern, RFC 3339, Date.parse)', () => {
+    const full = (t: string): boolean =>
+      /[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z/.test(t) && /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(t) && !Number.isNaN(Date.parse(t));
+    const times = ['2024-01-28T23:59:59Z', '2024-02-29T00:00:00Z', '2024-02-30T00:00:00Z', '2024-04-31T12:00:00Z', '2024-01-32T00:00:00Z', '2024-13-01T00:00:00Z', '2024-00-10T00:00:00Z', '2024-01-00T00:00:00Z'];
+    times.push('2024-01-01T24:00:00Z', '2024-01-01T23:60:00Z', '2024-01-01T23:59:60Z', '2024-01-01t00:00:00Z', '2024-01-01T00:00:00z', '2024-01-01T00:00:00.5Z', '2024-01-01 00:00:00Z', '2024-01-01T00:00:00+00:00');
+    times.push('0000-01-01T00:00:00Z', '9999-12-28T23:59:59Z', '2024-1-01T00:00:00Z', '２024-01-01T00:00:00Z', 'x2024-01-01T00:00:00Z', '2024-01-01T00:00:00ZZ', '');
+    for (const t of times) expect(OsvRecord.safeParse({ id: 'CVE-2024-1', modified: t }).success, t).toBe(full(t));
+  });
+
   it('enforces event shape, GIT hashes, fixed/last_affected exclusivity and severity patterns', () => {
     const base = { id: 'CVE-2024-1', modified: '2024-01-01T00:00:00Z' };
     const withRange = (range: unknown): boolean => OsvRecord.safeParse({ ...base, affected: [{ package: { ecosystem: 'npm', name: 'x' }, ranges: [range] }] }).success;

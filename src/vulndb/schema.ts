@@ -28,6 +28,30 @@ const Timestamp = z
   .regex(TIMESTAMP, { message: 'expected an RFC 3339 UTC time such as 2024-01-31T12:00:00Z' })
   .refine((s) => RFC3339.test(s) && !Number.isNaN(Date.parse(s)), { message: 'not a valid RFC 3339 date-time' });
 
+/**
+ * Two shapes that make up much of a record and whose items need no zod run each (bench/vulndb records list
+ * ~18 `versions` each; zod runs, allocates and copies per item): checked by one predicate, kept as given.
+ * Same verdicts as the JSON Schema's `{"type": "array", "items": {"type": "string"}}` and `{"type": "object"}`.
+ */
+function kindOf(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+function firstNonString(value: readonly unknown[]): number {
+  for (let i = 0; i < value.length; i++) if (typeof value[i] !== 'string') return i;
+  return -1;
+}
+const StringArray = z.custom<string[]>((value) => Array.isArray(value) && firstNonString(value) < 0, {
+  error: (iss) => {
+    const value = iss.input;
+    if (!Array.isArray(value)) return `expected an array of strings, got ${kindOf(value)}`;
+    const at = firstNonString(value);
+    return `item [${at}] is ${kindOf(value[at])}, expected a string`;
+  },
+});
+const FreeObject = z.custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), {
+  error: (iss) => `expected an object, got ${kindOf(iss.input)}`,
+});
+
 /** `$defs/severity` item patterns. */
 const CVSS_V2 =
   /^((AV:[NAL]|AC:[LMH]|Au:[MSN]|[CIA]:[NPC]|E:(U|POC|F|H|ND)|RL:(OF|TF|W|U|ND)|RC:(UC|UR|C|ND)|CDP:(N|L|LM|MH|H|ND)|TD:(N|L|M|H|ND)|[CIA]R:(L|M|H|ND))\/)*(AV:[NAL]|AC:[LMH]|Au:[MSN]|[CIA]:[NPC]|E:(U|POC|F|H|ND)|RL:(OF|TF|W|U|ND)|RC:(UC|UR|C|ND)|CDP:(N|L|LM|MH|H|ND)|TD:(N|L|M|H|ND)|[CIA]R:(L|M|H|ND))$/;
@@ -58,8 +82,11 @@ export type EventKind = (typeof EVENT_KEYS)[number];
 const Event = z
   .looseObject({ introduced: z.string().optional(), fixed: z.string().optional(), last_affected: z.string().optional(), limit: z.string().optional() })
   .superRefine((event, ctx) => {
+    // counted without allocating (one call per event); the message lists them only when it is needed
+    const count = (event.introduced === undefined ? 0 : 1) + (event.fixed === undefined ? 0 : 1) + (event.last_affected === undefined ? 0 : 1) + (event.limit === undefined ? 0 : 1);
+    if (count === 1) return;
     const present = EVENT_KEYS.filter((k) => event[k] !== undefined);
-    if (present.length !== 1) ctx.addIssue({ code: 'custom', message: `an event must have exactly one of introduced, fixed, last_affected, limit (has ${present.length === 0 ? 'none' : present.join(', ')})` });
+    ctx.addIssue({ code: 'custom', message: `an event must have exactly one of introduced, fixed, last_affected, limit (has ${present.length === 0 ? 'none' : present.join(', ')})` });
   });
 export type OsvEvent = z.infer<typeof Event>;
 
@@ -70,7 +97,7 @@ const Range = z
     type: z.enum(['GIT', 'SEMVER', 'ECOSYSTEM']),
     repo: z.string().optional(),
     events: z.array(Event).min(1),
-    database_specific: z.record(z.string(), z.unknown()).optional(),
+    database_specific: FreeObject.optional(),
   })
   .superRefine((range, ctx) => {
     // "events must contain an introduced object"
@@ -98,9 +125,9 @@ const Affected = z.looseObject({
     .optional(),
   severity: SeverityList.optional(),
   ranges: z.array(Range).optional(),
-  versions: z.array(z.string()).optional(),
-  ecosystem_specific: z.record(z.string(), z.unknown()).optional(),
-  database_specific: z.record(z.string(), z.unknown()).optional(),
+  versions: StringArray.optional(),
+  ecosystem_specific: FreeObject.optional(),
+  database_specific: FreeObject.optional(),
 });
 export type OsvAffected = z.infer<typeof Affected>;
 
@@ -112,7 +139,7 @@ const Reference = z.looseObject({
 
 const Credit = z.looseObject({
   name: z.string(),
-  contact: z.array(z.string()).optional(),
+  contact: StringArray.optional(),
   type: z.enum(['FINDER', 'REPORTER', 'ANALYST', 'COORDINATOR', 'REMEDIATION_DEVELOPER', 'REMEDIATION_REVIEWER', 'REMEDIATION_VERIFIER', 'TOOL', 'SPONSOR', 'OTHER']).optional(),
 });
 
@@ -124,16 +151,16 @@ export const OsvRecord = z
     modified: Timestamp,
     published: Timestamp.optional(),
     withdrawn: Timestamp.optional(),
-    aliases: z.array(z.string()).nullable().optional(),
-    related: z.array(z.string()).optional(),
-    upstream: z.array(z.string()).optional(),
+    aliases: StringArray.nullable().optional(),
+    related: StringArray.optional(),
+    upstream: StringArray.optional(),
     summary: z.string().optional(),
     details: z.string().optional(),
     severity: SeverityList.optional(),
     affected: z.array(Affected).nullable().optional(),
     references: z.array(Reference).nullable().optional(),
     credits: z.array(Credit).optional(),
-    database_specific: z.record(z.string(), z.unknown()).optional(),
+    database_specific: FreeObject.optional(),
   })
   .superRefine((record, ctx) => {
     // allOf[0]: with a top-level severity, affected[].severity must be null (or absent)

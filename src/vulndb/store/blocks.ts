@@ -1,23 +1,47 @@
 /**
  * Whole advisory records (the normalised OSV JSON that `db show` prints) are stored in compressed blocks
  * of up to BLOCK_RECORDS records, one record per line. Measured on the real OSV records (bench/vulndb):
- * brotli at quality 1 over a block of 64 records costs ~5 µs and ~310 bytes per record; deflating each
+ * brotli at quality 1 over a block of 64 records costs ~5 µs and ~310 bytes per record (quality 0, used
+ * since session 5: ~4 µs and ~330 bytes); deflating each
  * ~1.5 KB record on its own cost ~40 µs (zlib sets up a new stream per call) and kept ~610 bytes. Only
  * `db show` reads a record back (~0.2 ms to unpack a block); matching never does.
  */
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
-import type { PreparedAdvisory, PreparedBatch } from './prepare.js';
+import type { PreparedAdvisory, PreparedAffected, PreparedBatch } from './prepare.js';
 
 /** Records per block, and the text size at which a block is closed early (one large record fills its own). */
 export const BLOCK_RECORDS = 64;
 export const BLOCK_BYTES = 256 * 1024;
 
-/** Compress record texts (JSON.stringify output: never a raw newline) into one block. */
+/** Scratch space the texts of a block are written into before compression (reused: packBlock is synchronous). */
+let scratch = Buffer.allocUnsafe(0);
+const SCRATCH_LIMIT = 4 * BLOCK_BYTES;
+
+/**
+ * Compress record texts (JSON.stringify output: never a raw newline) into one block. The texts are written
+ * straight into one buffer (joining them first and encoding the joined string cost ~5 times more: ~30 ms
+ * per 10,000 bench/vulndb records), then compressed with brotli at quality 0 (docs/PERFORMANCE.md, "Import
+ * (session 5)": ~15 % less CPU than quality 1 for ~20 more bytes per record).
+ */
 export function packBlock(texts: readonly string[]): Buffer {
-  const text = Buffer.from(texts.join('\n'));
+  // at most 3 UTF-8 bytes per UTF-16 code unit, plus the newlines
+  let capacity = texts.length;
+  for (const text of texts) capacity += text.length * 3;
+  // an unusually large block gets a buffer of its own, so the scratch space stays small
+  let raw = scratch;
+  if (raw.length < capacity) {
+    raw = Buffer.allocUnsafe(capacity);
+    if (capacity <= SCRATCH_LIMIT) scratch = raw;
+  }
+  let length = 0;
+  for (let i = 0; i < texts.length; i++) {
+    if (i > 0) raw[length++] = 0x0a;
+    length += raw.write(texts[i] ?? '', length, 'utf8');
+  }
+  const text = raw.subarray(0, length);
   // A 256 KiB window covers a whole block; brotli's default 4 MiB window costs more to set up than to use.
   return brotliCompressSync(text, {
-    params: { [constants.BROTLI_PARAM_QUALITY]: 1, [constants.BROTLI_PARAM_LGWIN]: 18, [constants.BROTLI_PARAM_SIZE_HINT]: text.length },
+    params: { [constants.BROTLI_PARAM_QUALITY]: 0, [constants.BROTLI_PARAM_LGWIN]: 18, [constants.BROTLI_PARAM_SIZE_HINT]: length },
   });
 }
 
@@ -87,39 +111,93 @@ export class BlockWriter {
 }
 
 /**
- * Pack prepared records into blocks where they were prepared (a worker thread: sources/osv/worker.ts), with
- * the same limits as BlockWriter: the writer thread then stores ready blocks instead of compressing, and the
- * record texts never cross threads. Each record's `text` is emptied and `packed` says its block and slot.
+ * Packs prepared records into blocks where they were prepared (a worker thread: sources/osv/worker.ts), with
+ * the same limits as BlockWriter, and lays the rest out in the columns of a PreparedBatch: the writer thread
+ * then stores ready blocks instead of compressing, and the record texts never cross threads. Records are
+ * added one by one and each block is compressed as soon as it is full, so a job's texts do not all stay
+ * alive until its end (fewer objects for the garbage collector to copy).
  */
-export function packBatch(advisories: PreparedAdvisory[]): PreparedBatch {
-  const blocks: Uint8Array[] = [];
-  const slots: number[] = [];
-  let texts: string[] = [];
-  let bytes = 0;
-  const close = (): void => {
-    if (texts.length === 0) return;
-    // a copy with an ArrayBuffer of its own (zlib's output may share one, or Node's buffer pool): transferable
-    blocks.push(new Uint8Array(packBlock(texts)));
-    slots.push(texts.length);
-    texts = [];
-    bytes = 0;
+export class BatchPacker {
+  private readonly batch: PreparedBatch = {
+    ids: [], modified: [], withdrawn: [], heads: [], block: [], slot: [], aliases: [], aliasEnd: [], affectedEnd: [],
+    rowEcosystem: [], rowName: [], rowRelease: [], rowEntry: [], rowData: [], strings: [], blocks: [], slots: [],
   };
-  for (const prepared of advisories) {
-    if (texts.length >= BLOCK_RECORDS || (texts.length > 0 && bytes + prepared.text.length > BLOCK_BYTES)) close();
-    texts.push(prepared.text);
-    bytes += prepared.text.length + 1;
-    prepared.packed = [blocks.length, texts.length - 1];
-    prepared.text = '';
+  private readonly interned = new Map<string, number>();
+  private texts: string[] = [];
+  private bytes = 0;
+
+  private intern(value: string): number {
+    let index = this.interned.get(value);
+    if (index === undefined) {
+      index = this.batch.strings.push(value) - 1;
+      this.interned.set(value, index);
+    }
+    return index;
   }
-  close();
-  return { advisories, blocks, slots };
+
+  private close(): void {
+    if (this.texts.length === 0) return;
+    // a copy with an ArrayBuffer of its own (zlib's output may share one, or Node's buffer pool): transferable
+    this.batch.blocks.push(new Uint8Array(packBlock(this.texts)));
+    this.batch.slots.push(this.texts.length);
+    this.texts = [];
+    this.bytes = 0;
+  }
+
+  add(prepared: PreparedAdvisory): void {
+    const batch = this.batch;
+    if (this.texts.length >= BLOCK_RECORDS || (this.texts.length > 0 && this.bytes + prepared.text.length > BLOCK_BYTES)) this.close();
+    this.texts.push(prepared.text);
+    this.bytes += prepared.text.length + 1;
+    batch.ids.push(prepared.id);
+    batch.modified.push(prepared.modified);
+    batch.withdrawn.push(prepared.withdrawn);
+    batch.heads.push(prepared.head);
+    batch.block.push(batch.blocks.length);
+    batch.slot.push(this.texts.length - 1);
+    for (const alias of prepared.aliases) batch.aliases.push(alias);
+    batch.aliasEnd.push(batch.aliases.length);
+    for (const [ecosystem, name, release, entry, data] of prepared.affected) {
+      batch.rowEcosystem.push(this.intern(ecosystem));
+      batch.rowName.push(name);
+      batch.rowRelease.push(this.intern(release));
+      batch.rowEntry.push(entry);
+      batch.rowData.push(this.intern(data));
+    }
+    batch.affectedEnd.push(batch.rowName.length);
+  }
+
+  /** The batch, its last block closed. */
+  finish(): PreparedBatch {
+    this.close();
+    return this.batch;
+  }
 }
 
-/** The inverse of packBatch (tests): every record's text back in place, `packed` removed. */
+/** Pack prepared records into one batch (BatchPacker). */
+export function packBatch(advisories: readonly PreparedAdvisory[]): PreparedBatch {
+  const packer = new BatchPacker();
+  for (const prepared of advisories) packer.add(prepared);
+  return packer.finish();
+}
+
+/** The inverse of packBatch (tests): the prepared records, texts unpacked. */
 export function unpackBatch(batch: PreparedBatch): PreparedAdvisory[] {
   const texts = batch.blocks.map((b) => unpackBlock(Buffer.from(b.buffer, b.byteOffset, b.byteLength)));
-  return batch.advisories.map((a) => {
-    const { packed, ...rest } = a;
-    return packed === undefined ? rest : { ...rest, text: texts[packed[0]]?.[packed[1]] ?? '' };
+  const text = (index: number): string => batch.strings[index] ?? '';
+  return batch.ids.map((id, i) => {
+    const affected: PreparedAffected[] = [];
+    for (let r = batch.affectedEnd[i - 1] ?? 0; r < (batch.affectedEnd[i] ?? 0); r++) {
+      affected.push([text(batch.rowEcosystem[r] ?? -1), batch.rowName[r] ?? '', text(batch.rowRelease[r] ?? -1), batch.rowEntry[r] ?? 0, text(batch.rowData[r] ?? -1)]);
+    }
+    return {
+      id,
+      modified: batch.modified[i] ?? '',
+      withdrawn: batch.withdrawn[i] ?? null,
+      aliases: batch.aliases.slice(batch.aliasEnd[i - 1] ?? 0, batch.aliasEnd[i]),
+      head: batch.heads[i] ?? '',
+      text: texts[batch.block[i] ?? -1]?.[batch.slot[i] ?? -1] ?? '',
+      affected,
+    };
   });
 }

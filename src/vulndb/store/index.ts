@@ -63,6 +63,13 @@ export function openVulnDb(path: string, options: { readonly?: boolean } = {}): 
   return db;
 }
 
+/**
+ * Alias rows per INSERT statement. bench/vulndb writes ~336,000 alias rows; one statement per row cost
+ * ~0.95 s of CPU, 32 rows per statement ~0.35 s (docs/PERFORMANCE.md, "Import (session 5)"). Affected rows
+ * gained nothing from the same (their cost is the B-tree, not the statement).
+ */
+const ALIAS_ROWS = 32;
+
 /** Distinct entry texts an import remembers (memory bound). */
 const ENTRY_CACHE_LIMIT = 100_000;
 
@@ -127,6 +134,7 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
   const deleteAffected = db.prepare<[number]>('DELETE FROM vuln_affected WHERE advisory = ?');
   const deleteAlias = db.prepare<[string, number]>('DELETE FROM vuln_aliases WHERE alias = ? AND advisory = ?');
   const insertAlias = db.prepare<[string, number]>('INSERT OR IGNORE INTO vuln_aliases (alias, advisory) VALUES (?, ?)');
+  const insertAliases = db.prepare<Array<string | number>>(`INSERT OR IGNORE INTO vuln_aliases (alias, advisory) VALUES ${Array.from({ length: ALIAS_ROWS }, () => '(?, ?)').join(', ')}`);
   const findEntry = db.prepare<[string], number>('SELECT rowid FROM vuln_entries WHERE digest = ?').pluck(true);
   const insertEntry = db.prepare<[string, string]>('INSERT INTO vuln_entries (digest, data) VALUES (?, ?)');
   const insertAffected = db.prepare<[string, string, string, number, number, number, number]>(
@@ -177,7 +185,27 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
     thinned.add(block);
   }
 
+  /**
+   * Alias rows not inserted yet, as (alias, advisory) pairs: written ALIAS_ROWS at a time by one statement,
+   * and always before anything deletes aliases (removeRows) and at commit.
+   */
+  let pendingAliases: Array<string | number> = [];
+
+  function addAlias(alias: string, rowid: number): void {
+    pendingAliases.push(alias, rowid);
+    if (pendingAliases.length === ALIAS_ROWS * 2) {
+      insertAliases.run(...pendingAliases);
+      pendingAliases = [];
+    }
+  }
+
+  function flushAliases(): void {
+    for (let i = 0; i < pendingAliases.length; i += 2) insertAlias.run(pendingAliases[i] as string, pendingAliases[i + 1] as number);
+    pendingAliases = [];
+  }
+
   function removeRows(rowid: number, head: string): void {
+    flushAliases();
     deleteAffected.run(rowid);
     orphans = true;
     for (const alias of new Set((JSON.parse(head) as StoredHead).aliases ?? [])) deleteAlias.run(alias, rowid);
@@ -196,24 +224,32 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
   }
 
   function writeRows(rowid: number, prepared: PreparedAdvisory): void {
-    for (const alias of prepared.aliases) insertAlias.run(alias, rowid);
+    for (const alias of prepared.aliases) addAlias(alias, rowid);
     for (const [ecosystem, name, release, entry, data] of prepared.affected) insertAffected.run(ecosystem, name, release, nextSeq++, rowid, entry, entryId(data));
   }
 
-  /** Where a record goes: the in-thread block writer, or its slot in a block packed on a worker (putBatch). */
-  interface Placement {
-    place(prepared: PreparedAdvisory): BlockSlot;
+  /** What upsert stores for one advisory, prepared in this thread or in a worker's batch (putBatch). */
+  interface Incoming {
+    readonly head: string;
+    /** Where the record's text goes. */
+    place(): BlockSlot;
     /** The record just placed was not stored after all (its id came twice in one input). */
     unplace(at: BlockSlot): void;
+    /** The advisory's aliases and affected rows. */
+    writeRows(rowid: number): void;
   }
 
-  const inThread: Placement = {
-    place: (prepared) => writer.add(prepared.text),
-    unplace: () => writer.release(),
-  };
+  function inThread(prepared: PreparedAdvisory): Incoming {
+    return {
+      head: prepared.head,
+      place: () => writer.add(prepared.text),
+      unplace: () => writer.release(),
+      writeRows: (rowid) => writeRows(rowid, prepared),
+    };
+  }
 
-  function outcome(prepared: PreparedAdvisory, otherwise: 'added' | 'updated'): PutOutcome {
-    if (prepared.withdrawn !== null) {
+  function outcome(withdrawn: string | null, otherwise: 'added' | 'updated'): PutOutcome {
+    if (withdrawn !== null) {
       counts.withdrawn++;
       return 'withdrawn';
     }
@@ -222,19 +258,19 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
   }
 
   /** Store one advisory; `prepare` runs only when something is written (an unchanged record costs one lookup). */
-  function upsert(id: string, modified: string, withdrawn: string | null, scope: string | undefined, prepare: () => PreparedAdvisory, placement: Placement): PutOutcome {
+  function upsert(id: string, modified: string, withdrawn: string | null, scope: string | undefined, prepare: () => Incoming): PutOutcome {
     if (fresh) {
-      const prepared = prepare();
-      const at = placement.place(prepared);
-      const info = insertAdvisory.run(source, id, modified, withdrawn, scope ?? null, importId, prepared.head, at.block, at.slot);
+      const incoming = prepare();
+      const at = incoming.place();
+      const info = insertAdvisory.run(source, id, modified, withdrawn, scope ?? null, importId, incoming.head, at.block, at.slot);
       if (info.changes === 1) {
         const rowid = Number(info.lastInsertRowid);
         seen.add(rowid);
-        writeRows(rowid, prepared);
-        return outcome(prepared, 'added');
+        incoming.writeRows(rowid);
+        return outcome(withdrawn, 'added');
       }
       // the same id twice in one input: the copy stored a moment ago decides below
-      placement.unplace(at);
+      incoming.unplace(at);
     }
     const existing = findExisting.get(source, id);
     if (existing !== undefined) {
@@ -244,20 +280,20 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
         counts.unchanged++;
         return 'unchanged';
       }
-      const prepared = prepare();
+      const incoming = prepare();
       removeRows(existing.rowid, existing.head);
       release(existing.block);
-      const at = placement.place(prepared);
-      updateAdvisory.run(modified, withdrawn, scope ?? null, importId, prepared.head, at.block, at.slot, existing.rowid);
-      writeRows(existing.rowid, prepared);
-      return outcome(prepared, 'updated');
+      const at = incoming.place();
+      updateAdvisory.run(modified, withdrawn, scope ?? null, importId, incoming.head, at.block, at.slot, existing.rowid);
+      incoming.writeRows(existing.rowid);
+      return outcome(withdrawn, 'updated');
     }
-    const prepared = prepare();
-    const at = placement.place(prepared);
-    const rowid = Number(insertAdvisory.run(source, id, modified, withdrawn, scope ?? null, importId, prepared.head, at.block, at.slot).lastInsertRowid);
+    const incoming = prepare();
+    const at = incoming.place();
+    const rowid = Number(insertAdvisory.run(source, id, modified, withdrawn, scope ?? null, importId, incoming.head, at.block, at.slot).lastInsertRowid);
     seen.add(rowid);
-    writeRows(rowid, prepared);
-    return outcome(prepared, 'added');
+    incoming.writeRows(rowid);
+    return outcome(withdrawn, 'added');
   }
 
   /** Drop blocks no advisory uses any more, and rewrite those at most half used (records move to new blocks). */
@@ -304,19 +340,31 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
     feed,
     counts,
     put(record, scope) {
-      return upsert(record.id, record.modified, record.withdrawn ?? null, scope, () => prepareAdvisory(record), inThread);
+      return upsert(record.id, record.modified, record.withdrawn ?? null, scope, () => inThread(prepareAdvisory(record)));
     },
     putPrepared(prepared, scope) {
-      return upsert(prepared.id, prepared.modified, prepared.withdrawn, scope, () => prepared, inThread);
+      return upsert(prepared.id, prepared.modified, prepared.withdrawn, scope, () => inThread(prepared));
     },
     putBatch(batch, before) {
       // block ids are taken when a block gets its first stored record; a block nobody is stored in is never written
       const ids: Array<number | undefined> = new Array<number | undefined>(batch.blocks.length);
-      const placement: Placement = {
-        place(prepared) {
-          const packed = prepared.packed;
-          if (packed === undefined) throw new Error(`internal: advisory ${prepared.id} of a packed batch has no block`);
-          const [index, slot] = packed;
+      /** vuln_entries rowid of each of the batch's strings used as matching data, looked up once per batch. */
+      const entries: Array<number | undefined> = new Array<number | undefined>(batch.strings.length);
+      const text = (index: number | undefined): string => {
+        const value = index === undefined ? undefined : batch.strings[index];
+        if (value === undefined) throw new Error('internal: a prepared batch refers to a string it does not hold');
+        return value;
+      };
+      // one cursor for the whole batch: upsert uses it synchronously, record by record
+      let i = 0;
+      const cursor: Incoming = {
+        get head() {
+          return batch.heads[i] ?? '';
+        },
+        place() {
+          const index = batch.block[i] ?? -1;
+          const slot = batch.slot[i] ?? -1;
+          if (index < 0 || index >= ids.length) throw new Error(`internal: advisory ${batch.ids[i]} of a packed batch has no block`);
           let block = ids[index];
           if (block === undefined) {
             block = writer.reserve();
@@ -327,19 +375,32 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
           return { block, slot };
         },
         unplace: (at) => release(at.block),
+        writeRows(rowid) {
+          for (let a = batch.aliasEnd[i - 1] ?? 0, end = batch.aliasEnd[i] ?? 0; a < end; a++) addAlias(batch.aliases[a] ?? '', rowid);
+          for (let r = batch.affectedEnd[i - 1] ?? 0, end = batch.affectedEnd[i] ?? 0; r < end; r++) {
+            const data = batch.rowData[r] ?? -1;
+            let entry = entries[data];
+            if (entry === undefined) {
+              entry = entryId(text(data));
+              entries[data] = entry;
+            }
+            insertAffected.run(text(batch.rowEcosystem[r]), batch.rowName[r] ?? '', text(batch.rowRelease[r]), nextSeq++, rowid, batch.rowEntry[r] ?? 0, entry);
+          }
+        },
       };
+      const prepare = (): Incoming => cursor;
       // an error leaves the batch half stored: the caller rolls the import back
-      for (const prepared of batch.advisories) {
+      for (i = 0; i < batch.ids.length; i++) {
         before?.();
-        upsert(prepared.id, prepared.modified, prepared.withdrawn, undefined, () => prepared, placement);
+        upsert(batch.ids[i] ?? '', batch.modified[i] ?? '', batch.withdrawn[i] ?? null, undefined, prepare);
       }
-      for (let i = 0; i < ids.length; i++) {
-        const block = ids[i];
+      for (let b = 0; b < ids.length; b++) {
+        const block = ids[b];
         if (block === undefined) continue;
         const live = batchLive.get(block) ?? 0;
         batchLive.delete(block);
-        const slots = batch.slots[i] ?? 0;
-        const data = batch.blocks[i];
+        const slots = batch.slots[b] ?? 0;
+        const data = batch.blocks[b];
         if (live <= 0 || data === undefined) continue;
         insertBlock.run(block, Buffer.from(data.buffer, data.byteOffset, data.byteLength), slots, live);
         // records skipped as unchanged leave dead slots: a block at most half live is repacked at commit
@@ -361,6 +422,7 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
     },
     commit() {
       if (!open) return counts;
+      flushAliases();
       compact();
       if (orphans) db.exec('DELETE FROM vuln_entries WHERE rowid NOT IN (SELECT data FROM vuln_affected)');
       db.prepare<[string, number, number, number, number, number, number, number, number]>(

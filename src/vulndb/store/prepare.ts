@@ -54,17 +54,37 @@ export interface PreparedAdvisory {
   /** Distinct aliases other than the id itself. */
   aliases: string[];
   head: string;
-  /** The normalised record (JSON.stringify of the validated record); '' once packed into a block. */
+  /** The normalised record (JSON.stringify of the validated record). */
   text: string;
-  /** Set by blocks.ts packBatch: the record's block (index in the batch) and slot. */
-  packed?: [block: number, slot: number];
   /** Empty for a withdrawn record: it is kept for `db show` but never matches. */
   affected: PreparedAffected[];
 }
 
-/** Prepared records with their texts already packed into compressed blocks (blocks.ts packBatch). */
+/**
+ * The prepared records of one worker job as they cross to the writer thread (blocks.ts packBatch): their
+ * texts already packed into compressed blocks, everything else in columns (structured clone copies a few
+ * long arrays much faster than one object per record, per alias and per affected row), and each distinct
+ * ecosystem, release key and matching-data text once per batch (`strings`). Advisory `i` owns
+ * `aliases[aliasEnd[i - 1] ?? 0 .. aliasEnd[i])` and affected rows `affectedEnd[i - 1] ?? 0 .. affectedEnd[i]`.
+ */
 export interface PreparedBatch {
-  advisories: PreparedAdvisory[];
+  ids: string[];
+  modified: string[];
+  withdrawn: Array<string | null>;
+  heads: string[];
+  /** Each record's block (index in `blocks`) and slot in it. */
+  block: number[];
+  slot: number[];
+  aliases: string[];
+  aliasEnd: number[];
+  affectedEnd: number[];
+  /** Per affected row: ecosystem (index in `strings`), name key, release key (index in `strings`), entry index, matching data (index in `strings`). */
+  rowEcosystem: number[];
+  rowName: string[];
+  rowRelease: number[];
+  rowEntry: number[];
+  rowData: number[];
+  strings: string[];
   /** Compressed blocks (packBlock), in order. */
   blocks: Uint8Array[];
   /** Records per block. */
@@ -98,7 +118,14 @@ export function affectedData(entry: OsvAffected, ecosystemColumn: string, nameCo
     if (entry.package.ecosystem !== ecosystemColumn) data.ecosystem = entry.package.ecosystem;
     if (entry.package.name !== nameColumn) data.package = entry.package.name;
   }
-  if (entry.ranges !== undefined && entry.ranges.length > 0) data.ranges = entry.ranges.map((r) => ({ type: r.type, events: r.events, ...(r.repo === undefined ? {} : { repo: r.repo }) }));
+  if (entry.ranges !== undefined && entry.ranges.length > 0) {
+    // built key by key (type, events, repo): a spread per range cost more than the rest of this function
+    data.ranges = entry.ranges.map((r) => {
+      const range: NonNullable<AffectedData['ranges']>[number] = { type: r.type, events: r.events };
+      if (r.repo !== undefined) range.repo = r.repo;
+      return range;
+    });
+  }
   if (entry.versions !== undefined && entry.versions.length > 0) data.versions = entry.versions;
   const ds = entry.database_specific;
   if (ds !== undefined) {
@@ -132,7 +159,11 @@ export function expandData(data: string, ecosystemColumn: string, nameColumn: st
 
 export function prepareAdvisory(record: OsvRecord): PreparedAdvisory {
   const aliases: string[] = [];
-  for (const alias of new Set(record.aliases ?? [])) if (alias !== record.id) aliases.push(alias);
+  const listed = record.aliases ?? [];
+  if (listed.length <= 16) {
+    // the usual few: deduplicated in place (a Set per record cost more)
+    for (const alias of listed) if (alias !== record.id && !aliases.includes(alias)) aliases.push(alias);
+  } else for (const alias of new Set(listed)) if (alias !== record.id) aliases.push(alias);
   const affected: PreparedAffected[] = [];
   if (record.withdrawn === undefined) {
     const entries = record.affected ?? [];

@@ -6,7 +6,7 @@ import { openDatabase } from '../../store/db.js';
 import { MIGRATIONS } from '../../store/migrations.js';
 import { matchPackages } from '../match/index.js';
 import type { OsvRecord } from '../schema.js';
-import { BLOCK_BYTES, BLOCK_RECORDS, BlockWriter, packBatch, packBlock, unpackBlock } from './blocks.js';
+import { BLOCK_BYTES, BLOCK_RECORDS, BlockWriter, packBatch, packBlock, unpackBatch, unpackBlock } from './blocks.js';
 import { advisoriesById, beginImport, candidateRows, dataDigest, openVulnDb, storeStatus, writeMeta, readMeta, type Db } from './index.js';
 import { nameKey } from './keys.js';
 import { prepareAdvisory } from './prepare.js';
@@ -75,6 +75,26 @@ describe('advisory store', () => {
     session.commit();
     expect(advisoriesById(db, 'GHSA-dupe-dupe-dupe').map((a) => a.record.summary)).toEqual(['newer']);
     expect(storeStatus(db)).toMatchObject({ advisories: 1, affectedRows: 1 });
+    db.close();
+  });
+
+  it('writes aliases in groups, and a record replaced within one import keeps only its newer aliases', () => {
+    const db = openVulnDb(':memory:');
+    const aliasRows = (): Array<[string, string]> =>
+      db.prepare<[], [string, string]>('SELECT l.alias, v.id FROM vuln_aliases l JOIN vuln_advisories v ON v.rowid = l.advisory ORDER BY l.alias').raw(true).all();
+    const many = Array.from({ length: 70 }, (_, i) => record(`GHSA-many-many-${String(i).padStart(4, '0')}`, '2024-01-01T00:00:00Z', { aliases: [`CVE-2024-${2000 + i}`] }));
+    const session = beginImport(db, 'osv', 'feed');
+    for (const r of many) session.put(r);
+    // 70 aliases pending or written in groups of 32 when the repeated id replaces its first copy
+    session.put(record('GHSA-dupe-dupe-dupe', '2024-01-01T00:00:00Z', { aliases: ['CVE-2024-0001', 'CVE-2024-0002'] }));
+    session.put(record('GHSA-dupe-dupe-dupe', '2024-03-01T00:00:00Z', { aliases: ['CVE-2024-0002', 'CVE-2024-0003'] }));
+    session.putBatch(packBatch([record('GHSA-dupe-dupe-dupe', '2024-04-01T00:00:00Z', { aliases: ['CVE-2024-0004'] })].map(prepareAdvisory)));
+    session.commit();
+    const rows = aliasRows();
+    expect(rows).toHaveLength(71);
+    expect(rows.filter(([, id]) => id === 'GHSA-dupe-dupe-dupe')).toEqual([['CVE-2024-0004', 'GHSA-dupe-dupe-dupe']]);
+    expect(advisoriesById(db, 'CVE-2024-2069').map((a) => a.id)).toEqual(['GHSA-many-many-0069']);
+    expect(advisoriesById(db, 'CVE-2024-0002')).toEqual([]);
     db.close();
   });
 
@@ -203,6 +223,24 @@ describe('shared matching entries', () => {
       ['pkg-GHSA-bbbb-bbbb-bbbb', ['2.0.0']],
     ]);
     db.close();
+  });
+
+  it('packs a batch in columns with each repeated text once, and unpacks it to the same prepared records', () => {
+    const records = [
+      rec('GHSA-aaaa-aaaa-aaaa', '2024-01-01T00:00:00Z', '1.3.0'),
+      rec('GHSA-bbbb-bbbb-bbbb', '2024-01-01T00:00:00Z', '1.3.0'),
+      record('GHSA-cccc-cccc-cccc', '2024-01-01T00:00:00Z', { aliases: ['CVE-2024-1', 'GHSA-cccc-cccc-cccc', 'CVE-2024-1', 'CVE-2024-2'], withdrawn: '2024-02-01T00:00:00Z' }),
+    ];
+    const prepared = records.map(prepareAdvisory);
+    expect(prepared[2]?.aliases).toEqual(['CVE-2024-1', 'CVE-2024-2']);
+    const batch = packBatch(prepared);
+    expect(batch.ids).toEqual(['GHSA-aaaa-aaaa-aaaa', 'GHSA-bbbb-bbbb-bbbb', 'GHSA-cccc-cccc-cccc']);
+    expect(batch.aliasEnd).toEqual([0, 0, 2]);
+    // two rows with the same ecosystem, release key ('') and matching data: three strings, not six
+    expect(batch.affectedEnd).toEqual([1, 2, 2]);
+    expect(batch.strings).toHaveLength(3);
+    expect(batch.rowData[0]).toBe(batch.rowData[1]);
+    expect(unpackBatch(batch)).toEqual(prepared);
   });
 
   it('stores a batch packed elsewhere: unchanged records leave no block behind, a repeated id keeps the newer copy', () => {
