@@ -69,8 +69,6 @@ interface Lookup {
   viaSource: boolean;
 }
 
-type Head = AdvisoryHead;
-
 /** `toUpperCase` that keeps a string without lower-case letters as it is (CVE, PYSEC and GO ids: no copy). */
 function upper(id: string): string {
   for (let i = 0; i < id.length; i++) {
@@ -83,7 +81,7 @@ function upper(id: string): string {
 interface Hit {
   /** Index of the matched entry in the advisory's `affected`. */
   entry: number;
-  advisory: Head;
+  advisory: AdvisoryHead;
   reason: MatchReason;
   urgency?: string | undefined;
 }
@@ -262,7 +260,7 @@ interface MatchContext {
   reported: Set<string>;
 }
 
-/** Head texts kept at once; an advisory usually matches one package, so this only bounds memory. */
+/** Head rows kept at once; an advisory usually matches one package, so this only bounds memory. */
 const HEAD_CACHE_LIMIT = 50_000;
 /** Bytes of the database file memory-mapped while matching (SQLite caps it at its compile-time maximum). */
 const MATCH_MMAP_BYTES = 256 * 1024 * 1024;
@@ -303,13 +301,13 @@ function originOf(ctx: MatchContext, importId: number): ImportOrigin {
 }
 
 /** What the matcher knows of a withdrawn advisory: that it is withdrawn (its rows are skipped, without issues). */
-function withdrawnHead(rowid: number): Head {
+function withdrawnHead(rowid: number): AdvisoryHead {
   return { rowid, source: 'osv', id: '', withdrawn: 'withdrawn', summary: null, feed: '', facts: {} };
 }
 
 /** The head of `advisory`, parsed once per package (`parsed`): heads live no longer than the findings built from them. */
-function headFor(ctx: MatchContext, advisory: number, parsed: Map<number, Head>): Head {
-  let head: Head | undefined = parsed.get(advisory);
+function headFor(ctx: MatchContext, advisory: number, parsed: Map<number, AdvisoryHead>): AdvisoryHead {
+  let head: AdvisoryHead | undefined = parsed.get(advisory);
   if (head !== undefined) return head;
   const row = ctx.heads.get(advisory);
   if (row === undefined) throw new DbError(`Advisory ${advisory} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
@@ -433,7 +431,14 @@ export function matchPackages(db: Db, packages: readonly Package[], options: Mat
   } finally {
     db.pragma(`cache_size = ${previousCache}`);
     db.pragma(`mmap_size = ${previousMmap}`);
+    releaseWorkingLists();
   }
+}
+
+/** Empty the reused working lists, so nothing of a finished call stays reachable through them. */
+function releaseWorkingLists(): void {
+  for (const list of [scratch.ids, scratch.others, scratch.related, scratch.fixed, grouping.keys, grouping.owners, grouping.order, grouping.parent, grouping.rootGroup, grouping.of, grouping.members, single.labels]) list.length = 0;
+  single.advisory = NO_ADVISORY;
 }
 
 function byGroupKey(plan: readonly Planned[]): (a: number, b: number) => number {
@@ -520,7 +525,7 @@ function matchPlanned(ctx: MatchContext, packages: readonly Package[], options: 
 /** Second pass, in row order (as findings and issues are ordered): report invalid listed versions, explain hits. */
 function explainCandidates(ctx: MatchContext, pkg: Package, lookup: Lookup, key: string, candidates: Candidates, first: number, last: number, note: (i: Issue) => void): Hit[] {
   const hits: Hit[] = [];
-  const parsed = new Map<number, Head>();
+  const parsed = new Map<number, AdvisoryHead>();
   for (let c = first; c < last; c++) {
     const info = candidates.info[c] as EntryInfo;
     const { data, entry, ecosystem } = info;
@@ -690,7 +695,9 @@ function remediationFor(pkg: Package, lookup: Lookup, about: PackageFacts, state
 }
 
 /** One input of resolveSeverity for a group of one hit, refilled per finding (resolveSeverity only reads it). */
-const single = { advisory: undefined as unknown as AdvisoryHead, entries: [0], labels: [] as string[] };
+/** What `single` holds between calls: no advisory of a finished match. */
+const NO_ADVISORY: AdvisoryHead = Object.freeze({ rowid: 0, source: 'osv', id: '', withdrawn: null, summary: null, feed: '', facts: {} });
+const single = { advisory: NO_ADVISORY, entries: [0], labels: [] as string[] };
 const singleInputs = [single];
 
 /** Per distinct advisory of a group (first-seen order): its matched entries and the sources' labels. */
