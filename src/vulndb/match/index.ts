@@ -125,7 +125,7 @@ function primaryId(ids: readonly string[]): string {
  * Alias groups of one package's hits: hits whose advisories share an id or alias (upper-cased) are one
  * group. Groups are numbered in the order of their first hit, and `groupMembers` gives a group's hits in
  * order. The working lists are reused from package to package (a package has a few dozen hits, and the
- * matcher is not re-entered), so grouping allocates nothing per package but a sort's temporaries: the
+ * matcher is not re-entered), so grouping allocates nothing per package but a sort's temporaries (a map of all keys measured slower): the
  * (key, hit) pairs are sorted by key, equal keys become neighbours, and neighbours are joined (union–find).
  */
 const grouping = { keys: [] as string[], owners: [] as number[], order: [] as number[], parent: [] as number[], rootGroup: [] as number[], of: [] as number[], members: [] as Hit[] };
@@ -140,12 +140,12 @@ function rootOf(parent: number[], i: number): number {
 /** Number the alias groups of `hits` (at least two); `grouping.of[i]` is hit i's group. */
 function aliasGroups(hits: readonly Hit[]): number {
   const { keys, owners, order, parent, rootGroup, of } = grouping;
-  keys.length = 0;
-  owners.length = 0;
-  order.length = 0;
-  parent.length = 0;
-  rootGroup.length = 0;
-  of.length = 0;
+  empty(keys);
+  empty(owners);
+  empty(order);
+  empty(parent);
+  empty(rootGroup);
+  empty(of);
   for (let i = 0; i < hits.length; i++) {
     const head = (hits[i] as Hit).advisory;
     parent.push(i);
@@ -183,9 +183,14 @@ function aliasGroups(hits: readonly Hit[]): number {
 /** The hits of group `g` of the last aliasGroups call, in order (a reused list: read it before the next call). */
 function groupMembers(hits: readonly Hit[], g: number): Hit[] {
   const { of, members } = grouping;
-  members.length = 0;
+  empty(members);
   for (let i = 0; i < hits.length; i++) if (of[i] === g) members.push(hits[i] as Hit);
   return members;
+}
+
+/** Empty a short reused list: `pop` is inlined, setting `length` goes through the runtime. */
+function empty(list: unknown[]): void {
+  while (list.length > 0) list.pop();
 }
 
 /**
@@ -254,6 +259,8 @@ interface MatchContext {
   /** Head rows (store/read.ts headTexts) by advisory rowid, parsed only when a finding is built; null: withdrawn. */
   heads: Map<number, HeadText | null>;
   origins: Map<number, ImportOrigin>;
+  /** originOf bound to this context (one function per call, not one per head). */
+  originOf: (importId: number) => ImportOrigin;
   /** Parsed and prepared `data` by ecosystem column and entry rowid: identical entries (GHSA and PYSEC copies) are one row. */
   entries: Map<string, Map<number, EntryInfo>>;
   /** (advisory, entry) pairs whose invalid listed versions were reported. */
@@ -289,6 +296,8 @@ function loadHeads(ctx: MatchContext, advisories: Set<number>): void {
   }
 }
 
+const NO_ORIGIN: ImportOrigin = Object.freeze({ source: 'osv', feed: '' });
+
 function originOf(ctx: MatchContext, importId: number): ImportOrigin {
   let origin = ctx.origins.get(importId);
   if (origin === undefined) {
@@ -305,14 +314,37 @@ function withdrawnHead(rowid: number): AdvisoryHead {
   return { rowid, source: 'osv', id: '', withdrawn: 'withdrawn', summary: null, feed: '', facts: {} };
 }
 
-/** The head of `advisory`, parsed once per package (`parsed`): heads live no longer than the findings built from them. */
-function headFor(ctx: MatchContext, advisory: number, parsed: Map<number, AdvisoryHead>): AdvisoryHead {
-  let head: AdvisoryHead | undefined = parsed.get(advisory);
+/**
+ * Heads parsed for the package being explained, so an advisory with several rows in it is parsed once: a
+ * short list searched in order (reused from package to package), and a map for a package with many rows.
+ */
+const parsedHeads = { rowids: [] as number[], heads: [] as AdvisoryHead[], byRowid: undefined as Map<number, AdvisoryHead> | undefined };
+/** Parsed heads of one package the list holds before a map takes over. */
+const PARSED_LIST_LIMIT = 32;
+
+function forgetParsedHeads(): void {
+  empty(parsedHeads.rowids);
+  empty(parsedHeads.heads);
+  parsedHeads.byRowid = undefined;
+}
+
+/** The head of `advisory`, parsed once per package: heads live no longer than the findings built from them. */
+function headFor(ctx: MatchContext, advisory: number): AdvisoryHead {
+  const { rowids, heads } = parsedHeads;
+  let head = parsedHeads.byRowid?.get(advisory);
   if (head !== undefined) return head;
+  if (parsedHeads.byRowid === undefined) for (let i = 0; i < rowids.length; i++) if (rowids[i] === advisory) return heads[i] as AdvisoryHead;
   const row = ctx.heads.get(advisory);
   if (row === undefined) throw new DbError(`Advisory ${advisory} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
-  head = row === null ? withdrawnHead(advisory) : parseHeadText(row, (importId) => originOf(ctx, importId));
-  parsed.set(advisory, head);
+  head = row === null ? withdrawnHead(advisory) : parseHeadText(row, ctx.originOf);
+  if (parsedHeads.byRowid !== undefined) parsedHeads.byRowid.set(advisory, head);
+  else if (rowids.length < PARSED_LIST_LIMIT) {
+    rowids.push(advisory);
+    heads.push(head);
+  } else {
+    parsedHeads.byRowid = new Map(rowids.map((r, i) => [r, heads[i] as AdvisoryHead]));
+    parsedHeads.byRowid.set(advisory, head);
+  }
   return head;
 }
 
@@ -418,7 +450,8 @@ function collectCandidates(ctx: MatchContext, lookup: Lookup, rows: readonly num
 
 /** Match packages against the advisory database. */
 export function matchPackages(db: Db, packages: readonly Package[], options: MatchOptions = {}): MatchResult {
-  const ctx: MatchContext = { db, heads: new Map(), origins: new Map(), entries: new Map(), reported: new Set() };
+  const ctx: MatchContext = { db, heads: new Map(), origins: new Map(), originOf: () => NO_ORIGIN, entries: new Map(), reported: new Set() };
+  ctx.originOf = (importId) => originOf(ctx, importId);
   // A large match touches advisory pages all over the file: with a 64 MiB page cache (better-sqlite3's
   // default is ~16 MiB) each page is read once, and memory-mapped reads spare a read() and a copy per page
   // (bench/vulndb: ~10 % of the matcher's CPU). Both restored when done.
@@ -438,6 +471,7 @@ export function matchPackages(db: Db, packages: readonly Package[], options: Mat
 /** Empty the reused working lists, so nothing of a finished call stays reachable through them. */
 function releaseWorkingLists(): void {
   for (const list of [scratch.ids, scratch.others, scratch.related, scratch.fixed, grouping.keys, grouping.owners, grouping.order, grouping.parent, grouping.rootGroup, grouping.of, grouping.members, single.labels]) list.length = 0;
+  forgetParsedHeads();
   single.advisory = NO_ADVISORY;
 }
 
@@ -504,7 +538,7 @@ function matchPlanned(ctx: MatchContext, packages: readonly Package[], options: 
     loadHeads(ctx, advisories);
     for (let i = start; i < end; i++) {
       const { pkg, lookup, lookupIssues, key } = plan[i] as Planned;
-      issues.push(...lookupIssues);
+      if (lookupIssues.length > 0) issues.push(...lookupIssues);
       const first = from[i - start] as number;
       const last = to[i - start] as number;
       if (lookup === undefined || first === last) continue;
@@ -525,13 +559,13 @@ function matchPlanned(ctx: MatchContext, packages: readonly Package[], options: 
 /** Second pass, in row order (as findings and issues are ordered): report invalid listed versions, explain hits. */
 function explainCandidates(ctx: MatchContext, pkg: Package, lookup: Lookup, key: string, candidates: Candidates, first: number, last: number, note: (i: Issue) => void): Hit[] {
   const hits: Hit[] = [];
-  const parsed = new Map<number, AdvisoryHead>();
+  forgetParsedHeads();
   for (let c = first; c < last; c++) {
     const info = candidates.info[c] as EntryInfo;
     const { data, entry, ecosystem } = info;
     const rowid = candidates.advisory[c] as number;
     const index = candidates.entry[c] as number;
-    const advisory = headFor(ctx, rowid, parsed);
+    const advisory = headFor(ctx, rowid);
     if (candidates.report[c] === true && !ctx.reported.has(`${rowid}:${index}`)) {
       ctx.reported.add(`${rowid}:${index}`);
       if (advisory.withdrawn === null) {
@@ -605,10 +639,10 @@ const scratch = { ids: [] as string[], others: [] as string[], related: [] as st
 function buildFinding(pkg: Package, lookup: Lookup, about: PackageFacts, group: Hit[], fingerprintOf: (key: string) => string, subject: Subject, issues: Issue[]): Finding {
   // ids and related ids in first-seen order, without repeats (a group holds a handful of advisories)
   const { ids, others, related, fixed } = scratch;
-  ids.length = 0;
-  others.length = 0;
-  related.length = 0;
-  fixed.length = 0;
+  empty(ids);
+  empty(others);
+  empty(related);
+  empty(fixed);
   const reasons: MatchReason[] = group.length === 1 ? [(group[0] as Hit).reason] : group.map((h) => h.reason);
   let state: 'affected' | 'unknown' = 'unknown';
   let summary: string | undefined;
@@ -706,7 +740,7 @@ function severityInputs(group: readonly Hit[]): Array<{ advisory: AdvisoryHead; 
     const h = group[0] as Hit;
     single.advisory = h.advisory;
     single.entries[0] = h.entry;
-    single.labels.length = 0;
+    empty(single.labels);
     if (h.urgency !== undefined) single.labels.push(h.urgency);
     return singleInputs;
   }
