@@ -14,6 +14,9 @@ const TYPE_ECOSYSTEM: Readonly<Record<string, string>> = {
   hex: 'Hex', pub: 'Pub', hackage: 'Hackage', cran: 'CRAN', conan: 'ConanCenter', swift: 'SwiftURL', bitnami: 'Bitnami', julia: 'Julia',
 };
 
+/** purl type by OSV ecosystem (the first type that names it), for `purlOf`. */
+const ECOSYSTEM_TYPE: ReadonlyMap<string, string> = new Map(Object.entries(TYPE_ECOSYSTEM).reverse().map(([type, ecosystem]) => [ecosystem, type]));
+
 /** OS purl (type, namespace) → OSV ecosystem. */
 const OS_ECOSYSTEM: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   deb: { debian: 'Debian', ubuntu: 'Ubuntu' },
@@ -72,7 +75,7 @@ export function packageFromPurl(purl: string, defaultDistro?: Distro, foundBy = 
 /** A purl for a package that has none (matcher output, VEX matching). */
 export function purlOf(pkg: Package): string | undefined {
   if (pkg.purl !== undefined) return pkg.purl;
-  const type = Object.entries(TYPE_ECOSYSTEM).find(([, e]) => e === pkg.ecosystem)?.[0];
+  const type = ECOSYSTEM_TYPE.get(pkg.ecosystem);
   if (type === undefined) return undefined;
   try {
     if (type === 'maven') {

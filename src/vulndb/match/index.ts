@@ -611,6 +611,8 @@ interface PackageFacts {
   /** Remediation texts by fixed versions, and by state or fix status when nothing is fixed: a package's findings share them. */
   remediations: Map<string, string>;
   statusRemediations: Map<string, string>;
+  /** What follows the vulnerability id in the fingerprint key: `\0ecosystem\0name\0version`. */
+  keySuffix: string;
 }
 
 function packageFacts(pkg: Package, lookup: Lookup): PackageFacts {
@@ -620,7 +622,7 @@ function packageFacts(pkg: Package, lookup: Lookup): PackageFacts {
   if (pkg.distro !== undefined) evidence.distro = `${pkg.distro.id} ${pkg.distro.release}`;
   if (lookup.viaSource) evidence.source = { name: lookup.name, version: lookup.version };
   if (pkg.locations !== undefined && pkg.locations.length > 0) evidence.locations = pkg.locations;
-  return { evidence, remediations: new Map(), statusRemediations: new Map() };
+  return { evidence, remediations: new Map(), statusRemediations: new Map(), keySuffix: joined('\0', pkg.ecosystem, '\0', pkg.name, '\0', pkg.version) };
 }
 
 function pushNew(list: string[], value: string): void {
@@ -677,7 +679,7 @@ function buildFinding(pkg: Package, lookup: Lookup, about: PackageFacts, group: 
   const sev: Severity = severity.severity;
   const title = joined(state === 'unknown' ? '[unknown] ' : '', primary, summary === undefined ? '' : ': ', summary === undefined ? '' : summary.slice(0, 120), ' (', pkg.name, ' ', pkg.version, ')');
   return {
-    id: fingerprintOf(joined(primary, '\0', pkg.ecosystem, '\0', pkg.name, '\0', pkg.version)),
+    id: fingerprintOf(primary + about.keySuffix),
     rule: VULNERABILITY_RULE,
     kind: 'vulnerability',
     severity: sev,
