@@ -271,8 +271,13 @@ interface MatchContext {
 const HEAD_CACHE_LIMIT = 50_000;
 /** Bytes of the database file memory-mapped while matching (SQLite caps it at its compile-time maximum). */
 const MATCH_MMAP_BYTES = 256 * 1024 * 1024;
-/** Packages matched per round: their heads are read together, in rowid order. */
-const ROUND = 1024;
+/**
+ * Packages matched per round: their heads are read together, in rowid order. A round's candidates and head
+ * rows stay alive until its findings are built, so smaller rounds leave less for the young-generation
+ * collections to copy: 256 measured ~7 % less main-thread CPU than 1,024 on bench/vulndb (12 alternated
+ * pairs; the heads are still read 1,000 to a statement when a round needs that many).
+ */
+const ROUND = 256;
 /** Advisory ids per statement (one JSON array parameter). */
 const BATCH = 1000;
 

@@ -127,7 +127,7 @@ describe('matchPackages', () => {
       }
     }
     const packages = [...byIdentity.values()];
-    // more than one round (1,024 packages) of the matcher, with each name in several rounds
+    // many rounds (256 packages each) of the matcher, with each name in several rounds
     expect(packages.length).toBeGreaterThan(3 * 1024);
     const together = matchPackages(db, packages);
     const findings = [];
