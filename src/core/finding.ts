@@ -72,7 +72,7 @@ export function subjectPath(subject: Subject): string {
 
 /** Fingerprint from the rule, the subject and a key that separates two findings of one rule on one subject. */
 export function fingerprint(rule: string, subject: Subject, key = ''): string {
-  return first16(sha256Hex(`${rule}\0${subjectPath(subject)}\0${key}`));
+  return fingerprints(rule, subject)(key);
 }
 
 /** `fingerprint(rule, subject, key)` for many keys of one rule and subject: the subject's path is built once. */

@@ -16,7 +16,7 @@ import { packageLabel, type Package } from '../../core/package.js';
 import type { Severity } from '../../core/severity.js';
 import { purlOf } from '../inputs/purl.js';
 import { DbError, type AffectedData, type Db, type DistroStatus, type SourceId } from '../store/index.js';
-import { affectedDataText, headTexts, importProvenance, matchRows, parseHeadText, withdrawnAdvisories, type AdvisoryHead, type HeadText, type ImportOrigin } from '../store/read.js';
+import { affectedDataText, headRows, importProvenance, matchRows, parseHead, withdrawnAdvisories, type AdvisoryHead, type HeadRow, type ImportOrigin } from '../store/read.js';
 import { RELEASE_SCOPED, nameKey, packageReleaseKey } from '../store/keys.js';
 import { applyVex, type VexStatement } from '../vex/index.js';
 import { describeRange, evaluateEntry, prepareEntry, quickVerdict, type EntryEvaluation, type PreparedEntry, type RangeEvaluation, type Verdict } from './evaluate.js';
@@ -256,11 +256,9 @@ function uniquePackages(packages: readonly Package[]): Package[] {
 /** Per-call caches: every advisory head, matching entry and package key is read and prepared once. */
 interface MatchContext {
   db: Db;
-  /** Head rows (store/read.ts headTexts) by advisory rowid, parsed only when a finding is built; null: withdrawn. */
-  heads: Map<number, HeadText | null>;
+  /** Head rows (store/read.ts headRows) by advisory rowid, parsed only when a finding is built; null: withdrawn. */
+  heads: Map<number, HeadRow | null>;
   origins: Map<number, ImportOrigin>;
-  /** originOf bound to this context (one function per call, not one per head). */
-  originOf: (importId: number) => ImportOrigin;
   /** Parsed and prepared `data` by ecosystem column and entry rowid: identical entries (GHSA and PYSEC copies) are one row. */
   entries: Map<string, Map<number, EntryInfo>>;
   /** (advisory, entry) pairs whose invalid listed versions were reported. */
@@ -294,14 +292,12 @@ function loadHeads(ctx: MatchContext, advisories: Set<number>): void {
   missing.sort((a, b) => a - b);
   for (let i = 0; i < missing.length; i += BATCH) {
     const batch = missing.slice(i, i + BATCH);
-    const rows = headTexts(ctx.db, batch);
+    const rows = headRows(ctx.db, batch);
     for (const row of rows) ctx.heads.set(row[0], row);
     // withdrawn advisories keep no affected rows; this guards a database written by an older build
     if (rows.length < batch.length) for (const rowid of withdrawnAdvisories(ctx.db, batch)) ctx.heads.set(rowid, null);
   }
 }
-
-const NO_ORIGIN: ImportOrigin = Object.freeze({ source: 'osv', feed: '' });
 
 function originOf(ctx: MatchContext, importId: number): ImportOrigin {
   let origin = ctx.origins.get(importId);
@@ -341,7 +337,7 @@ function headFor(ctx: MatchContext, advisory: number): AdvisoryHead {
   if (parsedHeads.byRowid === undefined) for (let i = 0; i < rowids.length; i++) if (rowids[i] === advisory) return heads[i] as AdvisoryHead;
   const row = ctx.heads.get(advisory);
   if (row === undefined) throw new DbError(`Advisory ${advisory} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
-  head = row === null ? withdrawnHead(advisory) : parseHeadText(row, ctx.originOf);
+  head = row === null ? withdrawnHead(advisory) : parseHead(row, originOf(ctx, row[2]));
   if (parsedHeads.byRowid !== undefined) parsedHeads.byRowid.set(advisory, head);
   else if (rowids.length < PARSED_LIST_LIMIT) {
     rowids.push(advisory);
@@ -455,8 +451,7 @@ function collectCandidates(ctx: MatchContext, lookup: Lookup, rows: readonly num
 
 /** Match packages against the advisory database. */
 export function matchPackages(db: Db, packages: readonly Package[], options: MatchOptions = {}): MatchResult {
-  const ctx: MatchContext = { db, heads: new Map(), origins: new Map(), originOf: () => NO_ORIGIN, entries: new Map(), reported: new Set() };
-  ctx.originOf = (importId) => originOf(ctx, importId);
+  const ctx: MatchContext = { db, heads: new Map(), origins: new Map(), entries: new Map(), reported: new Set() };
   // A large match touches advisory pages all over the file: with a 64 MiB page cache (better-sqlite3's
   // default is ~16 MiB) each page is read once, and memory-mapped reads spare a read() and a copy per page
   // (bench/vulndb: ~10 % of the matcher's CPU). Both restored when done.

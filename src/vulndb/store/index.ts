@@ -27,8 +27,8 @@ export type { Db } from '../../store/db.js';
 export { DbError } from '../../store/db.js';
 export { DISTRO_STATUSES, affectedData, dataDigest, expandData, prepareAdvisory } from './prepare.js';
 export type { AdvisoryFacts, AffectedData, DistroStatus, PreparedAdvisory, PreparedAffected, PreparedBatch } from './prepare.js';
-export { affectedDataText, candidateRows, headTexts, importProvenance, matchRows, parseHeadText } from './read.js';
-export type { AdvisoryHead, CandidateRow, HeadText } from './read.js';
+export { candidateRows } from './read.js';
+export type { AdvisoryHead, CandidateRow } from './read.js';
 
 export const SOURCE_IDS = ['osv', 'debian-tracker', 'alpine-secdb'] as const;
 export type SourceId = (typeof SOURCE_IDS)[number];

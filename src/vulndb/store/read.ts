@@ -21,11 +21,11 @@ export interface AdvisoryHead {
 }
 
 /**
- * An advisory's identity and head as the matcher reads them (`headTexts`): rowid, id, import id and the
+ * An advisory's identity and head as the matcher reads them (`headRows`): rowid, id, import id and the
  * head JSON; the source and feed come from the import. The matcher parses a head only when it builds a
  * finding from it.
  */
-export type HeadText = [rowid: number, id: string, importId: number, head: string];
+export type HeadRow = [rowid: number, id: string, importId: number, head: string];
 
 /** Where an import came from: its source and feed (both shared by every advisory it wrote). */
 export interface ImportOrigin {
@@ -33,10 +33,9 @@ export interface ImportOrigin {
   feed: string;
 }
 
-/** Parse a `headTexts` row into the matcher's view; `originOf` gives the import's source and feed. */
-export function parseHeadText(row: HeadText, originOf: (importId: number) => ImportOrigin): AdvisoryHead {
+/** Parse a `headRows` row into the matcher's view, with the source and feed of the import that wrote it. */
+export function parseHead(row: HeadRow, origin: ImportOrigin): AdvisoryHead {
   const facts = JSON.parse(row[3]) as StoredHead;
-  const origin = originOf(row[2]);
   return { rowid: row[0], source: origin.source, id: row[1], withdrawn: null, summary: facts.summary ?? null, feed: origin.feed, facts };
 }
 
@@ -44,7 +43,7 @@ interface Statements {
   rows: Database.Statement<[string, string], string | null>;
   releaseRows: Database.Statement<[string, string, string], string | null>;
   data: Database.Statement<[number], string>;
-  heads: Database.Statement<[string], HeadText>;
+  heads: Database.Statement<[string], HeadRow>;
   withdrawn: Database.Statement<[string], number>;
   full: Database.Statement<[string, string], { advisory: number; source: SourceId; id: string; release: string; entry: number; data: string }>;
 }
@@ -69,7 +68,7 @@ function statementsOf(db: Db): Statements {
       releaseRows: db.prepare<[string, string, string], string | null>(rowNumbers("ecosystem = ? AND name = ? AND release IN ('', ?)")).pluck(true),
       data: db.prepare<[number], string>('SELECT data FROM vuln_entries WHERE rowid = ?').pluck(true),
       // four plain columns cost less than one text assembled by SQL (json_quote and || per row)
-      heads: db.prepare<[string], HeadText>('SELECT rowid, id, import_id, head FROM vuln_advisories WHERE rowid IN (SELECT value FROM json_each(?)) AND withdrawn IS NULL').raw(true),
+      heads: db.prepare<[string], HeadRow>('SELECT rowid, id, import_id, head FROM vuln_advisories WHERE rowid IN (SELECT value FROM json_each(?)) AND withdrawn IS NULL').raw(true),
       withdrawn: db.prepare<[string], number>('SELECT rowid FROM vuln_advisories WHERE rowid IN (SELECT value FROM json_each(?)) AND withdrawn IS NOT NULL').pluck(true),
       full: db.prepare(
         `SELECT a.advisory AS advisory, v.source AS source, v.id AS id, a.release AS release, a.entry AS entry, e.data AS data
@@ -117,7 +116,7 @@ export function affectedDataText(db: Db, rowid: number): string {
 }
 
 /** Identity and head of advisories (matchRows' first numbers), in one statement for a batch; withdrawn ones are left out. */
-export function headTexts(db: Db, advisories: readonly number[]): HeadText[] {
+export function headRows(db: Db, advisories: readonly number[]): HeadRow[] {
   return statementsOf(db).heads.all(JSON.stringify(advisories));
 }
 
