@@ -16,7 +16,7 @@ import { packageLabel, type Package } from '../../core/package.js';
 import type { Severity } from '../../core/severity.js';
 import { purlOf } from '../inputs/purl.js';
 import { DbError, type AffectedData, type Db, type DistroStatus, type SourceId } from '../store/index.js';
-import { affectedDataText, headRows, importProvenance, matchRows, parseHead, withdrawnAdvisories, type AdvisoryHead, type HeadRow, type ImportOrigin } from '../store/read.js';
+import { affectedDataText, headImport, headTexts, importProvenance, matchRows, parseHead, type AdvisoryHead, type HeadText, type ImportOrigin } from '../store/read.js';
 import { RELEASE_SCOPED, nameKey, packageReleaseKey } from '../store/keys.js';
 import { applyVex, type VexStatement } from '../vex/index.js';
 import { describeRange, evaluateEntry, prepareEntry, quickVerdict, type EntryEvaluation, type PreparedEntry, type RangeEvaluation, type Verdict } from './evaluate.js';
@@ -256,8 +256,8 @@ function uniquePackages(packages: readonly Package[]): Package[] {
 /** Per-call caches: every advisory head, matching entry and package key is read and prepared once. */
 interface MatchContext {
   db: Db;
-  /** Head rows (store/read.ts headRows) by advisory rowid, parsed only when a finding is built; null: withdrawn. */
-  heads: Map<number, HeadRow | null>;
+  /** The round's head texts (store/read.ts headTexts) by advisory rowid, parsed only when a finding is built; null: withdrawn. */
+  heads: Map<number, HeadText | null>;
   origins: Map<number, ImportOrigin>;
   /** Parsed and prepared `data` by ecosystem column and entry rowid: identical entries (GHSA and PYSEC copies) are one row. */
   entries: Map<string, Map<number, EntryInfo>>;
@@ -265,37 +265,32 @@ interface MatchContext {
   reported: Set<string>;
 }
 
-/** Head rows kept at once; an advisory usually matches one package, so this only bounds memory. */
-const HEAD_CACHE_LIMIT = 50_000;
 /** Bytes of the database file memory-mapped while matching (SQLite caps it at its compile-time maximum). */
 const MATCH_MMAP_BYTES = 256 * 1024 * 1024;
 /**
- * Packages matched per round: their heads are read together, in rowid order. A round's candidates and head
- * rows stay alive until its findings are built, so smaller rounds leave less for the young-generation
- * collections to copy: 256 measured ~7 % less main-thread CPU than 1,024 on bench/vulndb (12 alternated
- * pairs; the heads are still read 1,000 to a statement when a round needs that many).
+ * Packages matched per round: their heads are read together, in rowid order, and forgotten when the round
+ * is done (re-reading the odd head a later round needs again costs less than the young-generation
+ * collections copying every head kept for later). A round's candidates and head texts stay alive until its
+ * findings are built, so smaller rounds leave less for those collections to copy: 256 measured ~7 % less
+ * main-thread CPU than 1,024 on bench/vulndb (12 alternated pairs; the heads are still read 1,000 to a
+ * statement when a round needs that many).
  */
 const ROUND = 256;
 /** Advisory ids per statement (one JSON array parameter). */
 const BATCH = 1000;
 
-/** Read the head texts of `advisories` not cached yet, in rowid order, a batch per statement. */
+/** Read the head texts of a round's `advisories`, in rowid order, a batch per statement (the previous round's are dropped). */
 function loadHeads(ctx: MatchContext, advisories: Set<number>): void {
-  let missing: number[] = [];
-  for (const a of advisories) if (!ctx.heads.has(a)) missing.push(a);
-  if (missing.length === 0) return;
-  if (ctx.heads.size + missing.length > HEAD_CACHE_LIMIT) {
-    // start over, keeping (re-reading) only what this round needs
-    ctx.heads.clear();
-    missing = [...advisories];
-  }
-  missing.sort((a, b) => a - b);
-  for (let i = 0; i < missing.length; i += BATCH) {
-    const batch = missing.slice(i, i + BATCH);
-    const rows = headRows(ctx.db, batch);
-    for (const row of rows) ctx.heads.set(row[0], row);
-    // withdrawn advisories keep no affected rows; this guards a database written by an older build
-    if (rows.length < batch.length) for (const rowid of withdrawnAdvisories(ctx.db, batch)) ctx.heads.set(rowid, null);
+  ctx.heads.clear();
+  const sorted = [...advisories].sort((a, b) => a - b);
+  for (let i = 0; i < sorted.length; i += BATCH) {
+    const batch = sorted.slice(i, i + BATCH);
+    const texts = headTexts(ctx.db, batch);
+    for (let j = 0; j < batch.length; j++) {
+      const text = texts[j];
+      // an advisory that is gone stays out of the map: headFor reports it if a finding needs it
+      if (text !== undefined) ctx.heads.set(batch[j] as number, text);
+    }
   }
 }
 
@@ -335,9 +330,9 @@ function headFor(ctx: MatchContext, advisory: number): AdvisoryHead {
   let head = parsedHeads.byRowid?.get(advisory);
   if (head !== undefined) return head;
   if (parsedHeads.byRowid === undefined) for (let i = 0; i < rowids.length; i++) if (rowids[i] === advisory) return heads[i] as AdvisoryHead;
-  const row = ctx.heads.get(advisory);
-  if (row === undefined) throw new DbError(`Advisory ${advisory} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
-  head = row === null ? withdrawnHead(advisory) : parseHead(row, originOf(ctx, row[2]));
+  const text = ctx.heads.get(advisory);
+  if (text === undefined) throw new DbError(`Advisory ${advisory} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
+  head = text === null ? withdrawnHead(advisory) : parseHead(advisory, text, originOf(ctx, headImport(text)));
   if (parsedHeads.byRowid !== undefined) parsedHeads.byRowid.set(advisory, head);
   else if (rowids.length < PARSED_LIST_LIMIT) {
     rowids.push(advisory);

@@ -59,13 +59,14 @@ describe('matchPackages', () => {
     const scratch = openVulnDb(':memory:');
     try {
       // a copy of lodash's advisories and rows in a database of its own
-      const copy = (sql: string): void => {
-        for (const row of db.prepare(sql).raw(true).all() as unknown[][]) scratch.prepare(`INSERT INTO ${sql.split(' FROM ')[1]?.split(' ')[0] ?? ''} VALUES (${row.map(() => '?').join(', ')})`).run(...row);
+      const copy = (sql: string, columns = ''): void => {
+        for (const row of db.prepare(sql).raw(true).all() as unknown[][]) scratch.prepare(`INSERT INTO ${sql.split(' FROM ')[1]?.split(' ')[0] ?? ''}${columns} VALUES (${row.map(() => '?').join(', ')})`).run(...row);
       };
       copy('SELECT * FROM vuln_imports');
       copy('SELECT * FROM vuln_entries');
       copy("SELECT v.* FROM vuln_advisories v WHERE v.rowid IN (SELECT advisory FROM vuln_affected WHERE ecosystem = 'npm' AND name = 'lodash')");
-      copy("SELECT * FROM vuln_affected WHERE ecosystem = 'npm' AND name = 'lodash'");
+      // (`ref` is generated from the other columns)
+      copy("SELECT ecosystem, name, release, seq, advisory, entry, data FROM vuln_affected WHERE ecosystem = 'npm' AND name = 'lodash'", ' (ecosystem, name, release, seq, advisory, entry, data)');
       const lodash: Package = { ecosystem: 'npm', name: 'lodash', version: '4.17.15' };
       const before = matchPackages(scratch, [lodash]).findings.map((f) => f.evidence['vulnerability']);
       expect(before.length).toBeGreaterThan(0);

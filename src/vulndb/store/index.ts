@@ -2,13 +2,14 @@
  * The advisory store: tables `vuln_*` of the embedded SQLite database (migrations `vuln-001-advisories`,
  * `vuln-002-compact`, `vuln-003-clustered` in src/store/migrations.ts).
  *
- * - `vuln_advisories`: one row per (source, id) with what findings need (`head`: summary, aliases, related
- *   ids, severity data) and where the whole normalised record lives (`block`, `slot` of `vuln_records`,
+ * - `vuln_advisories`: one row per (source, id) with what findings need (`head`: the id again, summary,
+ *   aliases, related ids, severity data; migration `vuln-005-match-texts`) and where the whole normalised record lives (`block`, `slot` of `vuln_records`,
  *   compressed blocks of 64 records: see blocks.ts). Feed and fetch time are stored once per import.
  * - `vuln_affected`: one row per affected package, clustered by (ecosystem, name, release), pointing at
  *   its matching data in `vuln_entries` (ranges, versions, distro status as compact JSON), which holds each
  *   distinct content once (by digest; migration `vuln-004-shared-entries`) and is read only for entries
- *   the matcher has not prepared yet.
+ *   the matcher has not prepared yet. `ref` repeats the row's three integers as one text (a stored
+ *   generated column, `vuln-005-match-texts`), which is what the matcher reads.
  * - `vuln_aliases`: alias → advisory, for `db show <alias>`.
  *
  * The matcher's reads (and `db query`'s) are in read.ts; this file writes.
@@ -20,7 +21,7 @@ import { errorMessage } from '../../core/errors.js';
 import { DbError, migrate, openDatabase, type Db } from '../../store/db.js';
 import type { OsvRecord } from '../schema.js';
 import { BlockWriter, unpackBlock, type BlockSlot } from './blocks.js';
-import { VULN_MIGRATIONS, VULN_SHARED_ENTRIES_MIGRATION } from './migration.js';
+import { VULN_LATEST_MIGRATION, VULN_MIGRATIONS } from './migration.js';
 import { dataDigest, prepareAdvisory, type PreparedAdvisory, type PreparedBatch, type StoredHead } from './prepare.js';
 
 export type { Db } from '../../store/db.js';
@@ -42,7 +43,7 @@ export function openVulnDb(path: string, options: { readonly?: boolean } = {}): 
       db.close();
       throw new DbError(`Database "${path}" has no vulnerability tables`, { hint: 'Run "runwarden db import <path|url>" or "runwarden db update" first.' });
     }
-    const current = db.prepare<[string], number>('SELECT 1 FROM schema_migrations WHERE id = ?').pluck(true).get(VULN_SHARED_ENTRIES_MIGRATION.id);
+    const current = db.prepare<[string], number>('SELECT 1 FROM schema_migrations WHERE id = ?').pluck(true).get(VULN_LATEST_MIGRATION.id);
     if (current === undefined) {
       // An older layout: upgrade it in place once (a few seconds, in one transaction per migration), then read.
       db.close();

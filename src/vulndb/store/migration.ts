@@ -1,6 +1,6 @@
 /**
- * The vulndb area's newest migration (listed in store/migrations.ts after `vuln-003-clustered`; openVulnDb
- * applies it too, so a database opened for advisories is always current).
+ * The vulndb area's newest migrations (listed in store/migrations.ts after `vuln-003-clustered`; openVulnDb
+ * applies them too, so a database opened for advisories is always current).
  *
  * `vuln-004-shared-entries`: matching data stored once per distinct content. Many affected entries are
  * identical (a GHSA and a PYSEC record listing the same versions, one Debian status for several releases;
@@ -39,5 +39,41 @@ ALTER TABLE vuln_affected_shared RENAME TO vuln_affected;
 CREATE INDEX vuln_affected_advisory ON vuln_affected (advisory);`,
 };
 
+/**
+ * `vuln-005-match-texts`: what the matcher reads comes out of SQLite as one text per advisory and one per
+ * affected row, because better-sqlite3 spends more on each value it hands over than SQLite spends on the
+ * row (bench/vulndb, docs/PERFORMANCE.md "Matching (session 6)"):
+ * - each advisory's `head` starts with its id (`{"id":"GHSA-…",…}`), so the matcher reads `import_id || head`
+ *   instead of four columns (~0.6 µs less per advisory);
+ * - each affected row carries `ref`, the text `advisory,entry,data`, computed by SQLite (a stored generated
+ *   column, so it cannot disagree with the three integers), so a package's rows are one `group_concat`
+ *   of stored texts instead of three number-to-text conversions and two concatenations per row.
+ * Existing data is converted in SQL; nothing has to be re-imported.
+ */
+export const VULN_MATCH_TEXTS_MIGRATION: Migration = {
+  id: 'vuln-005-match-texts',
+  sql: `UPDATE vuln_advisories SET head = '{"id":' || json_quote(id) || CASE WHEN head = '{}' THEN '}' ELSE ',' || substr(head, 2) END
+  WHERE head NOT LIKE '{"id":%';
+CREATE TABLE vuln_affected_ref (
+  ecosystem TEXT NOT NULL,
+  name TEXT NOT NULL,
+  release TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  advisory INTEGER NOT NULL,
+  entry INTEGER NOT NULL,
+  data INTEGER NOT NULL,
+  ref TEXT GENERATED ALWAYS AS (advisory || ',' || entry || ',' || data) STORED,
+  PRIMARY KEY (ecosystem, name, release, seq)
+) WITHOUT ROWID;
+INSERT INTO vuln_affected_ref (ecosystem, name, release, seq, advisory, entry, data)
+  SELECT ecosystem, name, release, seq, advisory, entry, data FROM vuln_affected ORDER BY ecosystem, name, release, seq;
+DROP TABLE vuln_affected;
+ALTER TABLE vuln_affected_ref RENAME TO vuln_affected;
+CREATE INDEX vuln_affected_advisory ON vuln_affected (advisory);`,
+};
+
 /** The vulndb migrations openVulnDb makes sure of (store/migrations.ts lists them for every other opener). */
-export const VULN_MIGRATIONS = [VULN_SHARED_ENTRIES_MIGRATION] as const;
+export const VULN_MIGRATIONS = [VULN_SHARED_ENTRIES_MIGRATION, VULN_MATCH_TEXTS_MIGRATION] as const;
+
+/** The newest of them: a read-only opener upgrades a database that lacks it. */
+export const VULN_LATEST_MIGRATION = VULN_MATCH_TEXTS_MIGRATION;

@@ -40,7 +40,9 @@ export interface AdvisoryFacts {
   entrySeverity?: Record<number, NonNullable<OsvAffected['severity']>>;
 }
 
+/** The `head` column: the advisory's id first (the matcher reads it from here, store/read.ts), then the facts. */
 export interface StoredHead extends AdvisoryFacts {
+  id: string;
   summary?: string;
 }
 
@@ -92,7 +94,7 @@ export interface PreparedBatch {
 }
 
 export function headOf(record: OsvRecord): string {
-  const head: StoredHead = {};
+  const head: StoredHead = { id: record.id };
   if (record.summary !== undefined) head.summary = record.summary;
   if (record.aliases !== undefined && record.aliases !== null && record.aliases.length > 0) head.aliases = record.aliases;
   if (record.related !== undefined && record.related.length > 0) head.related = record.related;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importAdvisories } from '../import.js';
 import type { OsvRecord } from '../schema.js';
 import { beginImport, openVulnDb, type Db } from './index.js';
-import { matchRows } from './read.js';
+import { headImport, headTexts, matchRows, parseHead } from './read.js';
 
 const OSV = join(import.meta.dirname, '..', '..', '..', 'testdata', 'upstream', 'osv');
 
@@ -54,5 +54,32 @@ describe('matchRows', () => {
     expect(interleaved).toBeGreaterThanOrEqual(2);
     matchRows(db, 'npm', 'no-such-package', undefined, out);
     expect(out).toEqual([]);
+  });
+
+  it('gives head texts in the order asked, null for a withdrawn advisory and undefined for a vanished one', () => {
+    const rows = db.prepare('SELECT rowid, id, import_id, head FROM vuln_advisories ORDER BY rowid LIMIT 5').raw(true).all() as Array<[number, string, number, string]>;
+    const asked = rows.map((r) => r[0]);
+    const texts = headTexts(db, asked);
+    expect(texts.map((t) => (t === null || t === undefined ? t : headImport(t)))).toEqual(rows.map((r) => r[2]));
+    const origin = { source: 'osv' as const, feed: 'f' };
+    expect(texts.map((t, i) => (typeof t === 'string' ? parseHead(asked[i] as number, t, origin) : t))).toEqual(
+      rows.map((r) => ({ rowid: r[0], source: 'osv', id: r[1], withdrawn: null, summary: (JSON.parse(r[3]) as { summary?: string }).summary ?? null, feed: 'f', facts: JSON.parse(r[3]) as unknown })),
+    );
+    // every stored head starts with its own id (vuln-005-match-texts)
+    expect(rows.every((r) => r[3].startsWith(`{"id":${JSON.stringify(r[1])}`))).toBe(true);
+    db.exec('SAVEPOINT t');
+    try {
+      db.prepare("UPDATE vuln_advisories SET withdrawn = '2024-01-01T00:00:00Z' WHERE rowid = ?").run(asked[1]);
+      db.prepare('DELETE FROM vuln_advisories WHERE rowid = ?').run(asked[3]);
+      const after = headTexts(db, [...asked, 1e9]);
+      expect(after.map((t) => (t === null ? 'withdrawn' : t === undefined ? 'gone' : headImport(t)))).toEqual([rows[0]?.[2], 'withdrawn', rows[2]?.[2], 'gone', rows[4]?.[2], 'gone']);
+    } finally {
+      db.exec('ROLLBACK TO t');
+      db.exec('RELEASE t');
+    }
+  });
+
+  it('reports a head without an id as a damaged database', () => {
+    expect(() => parseHead(7, '1{"summary":"s"}', { source: 'osv', feed: 'f' })).toThrow('Advisory 7 has no id in its head');
   });
 });

@@ -21,11 +21,12 @@ export interface AdvisoryHead {
 }
 
 /**
- * An advisory's identity and head as the matcher reads them (`headRows`): rowid, id, import id and the
- * head JSON; the source and feed come from the import. The matcher parses a head only when it builds a
- * finding from it.
+ * An advisory as the matcher reads it (`headTexts`): the import id's digits, then the head JSON
+ * (`{"id":…,"summary":…}`, prepare.ts StoredHead). One text per advisory: better-sqlite3 hands over one
+ * value for less than it charges for a row of four (docs/PERFORMANCE.md, "Matching (session 6)"). The
+ * matcher parses a head only when it builds a finding from it; the source and feed come from the import.
  */
-export type HeadRow = [rowid: number, id: string, importId: number, head: string];
+export type HeadText = string;
 
 /** Where an import came from: its source and feed (both shared by every advisory it wrote). */
 export interface ImportOrigin {
@@ -33,18 +34,38 @@ export interface ImportOrigin {
   feed: string;
 }
 
-/** Parse a `headRows` row into the matcher's view, with the source and feed of the import that wrote it. */
-export function parseHead(row: HeadRow, origin: ImportOrigin): AdvisoryHead {
-  const facts = JSON.parse(row[3]) as StoredHead;
-  return { rowid: row[0], source: origin.source, id: row[1], withdrawn: null, summary: facts.summary ?? null, feed: origin.feed, facts };
+/** Length of the import id's digits at the start of a head text (the JSON starts after them). */
+function digitsOf(text: HeadText): number {
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    i++;
+  }
+  return i;
+}
+
+/** The id of the import that wrote the advisory of a head text. */
+export function headImport(text: HeadText): number {
+  const end = digitsOf(text);
+  let value = 0;
+  for (let i = 0; i < end; i++) value = value * 10 + (text.charCodeAt(i) - 48);
+  return value;
+}
+
+/** Parse a head text into the matcher's view, with the source and feed of the import that wrote it. */
+export function parseHead(rowid: number, text: HeadText, origin: ImportOrigin): AdvisoryHead {
+  const facts = JSON.parse(text.slice(digitsOf(text))) as StoredHead;
+  if (typeof facts.id !== 'string') throw new DbError(`Advisory ${rowid} has no id in its head`, { hint: 'The database is damaged; re-import the feeds into a new --db.' });
+  return { rowid, source: origin.source, id: facts.id, withdrawn: null, summary: facts.summary ?? null, feed: origin.feed, facts };
 }
 
 interface Statements {
   rows: Database.Statement<[string, string], string | null>;
   releaseRows: Database.Statement<[string, string, string], string | null>;
   data: Database.Statement<[number], string>;
-  heads: Database.Statement<[string], HeadRow>;
-  withdrawn: Database.Statement<[string], number>;
+  heads: Database.Statement<[string], HeadText | null>;
+  headsByRowid: Database.Statement<[string], [number, HeadText | null]>;
   full: Database.Statement<[string, string], { advisory: number; source: SourceId; id: string; release: string; entry: number; data: string }>;
 }
 
@@ -52,13 +73,17 @@ const statements = new WeakMap<Db, Statements>();
 
 /**
  * A package's affected rows as one text: advisory, entry index, entry data rowid, … (see matchRows), in
- * (release, seq) order. The rows come from the primary key in that order, so the ordered subquery is read
- * as it is; `ORDER BY` inside group_concat made SQLite sort every package's rows again (a temporary
- * B-tree, ~30 % of the statement). read.test.ts checks the order against a plain ordered SELECT.
+ * (release, seq) order: the rows' stored `ref` texts joined (vuln-005-match-texts; building them here took
+ * ~40 % longer). The rows come from the primary key in that order, so the ordered subquery is read as it
+ * is; `ORDER BY` inside group_concat made SQLite sort every package's rows again (a temporary B-tree, ~30 %
+ * of the statement). read.test.ts checks the order against a plain ordered SELECT.
  */
 function rowNumbers(where: string): string {
-  return `SELECT group_concat(advisory || ',' || entry || ',' || data, ',') FROM (SELECT advisory, entry, data FROM vuln_affected WHERE ${where} ORDER BY release, seq)`;
+  return `SELECT group_concat(ref, ',') FROM (SELECT ref FROM vuln_affected WHERE ${where} ORDER BY release, seq)`;
 }
+
+/** Head texts of a batch of advisories (a JSON array of rowids, ascending); withdrawn ones give NULL. */
+const HEADS = "SELECT iif(withdrawn IS NULL, import_id || head, NULL) FROM vuln_advisories WHERE rowid IN (SELECT value FROM json_each(?)) ORDER BY rowid";
 
 function statementsOf(db: Db): Statements {
   let s = statements.get(db);
@@ -67,9 +92,8 @@ function statementsOf(db: Db): Statements {
       rows: db.prepare<[string, string], string | null>(rowNumbers('ecosystem = ? AND name = ?')).pluck(true),
       releaseRows: db.prepare<[string, string, string], string | null>(rowNumbers("ecosystem = ? AND name = ? AND release IN ('', ?)")).pluck(true),
       data: db.prepare<[number], string>('SELECT data FROM vuln_entries WHERE rowid = ?').pluck(true),
-      // four plain columns cost less than one text assembled by SQL (json_quote and || per row)
-      heads: db.prepare<[string], HeadRow>('SELECT rowid, id, import_id, head FROM vuln_advisories WHERE rowid IN (SELECT value FROM json_each(?)) AND withdrawn IS NULL').raw(true),
-      withdrawn: db.prepare<[string], number>('SELECT rowid FROM vuln_advisories WHERE rowid IN (SELECT value FROM json_each(?)) AND withdrawn IS NOT NULL').pluck(true),
+      heads: db.prepare<[string], HeadText | null>(HEADS).pluck(true),
+      headsByRowid: db.prepare<[string], [number, HeadText | null]>(HEADS.replace('SELECT ', 'SELECT rowid, ')).raw(true),
       full: db.prepare(
         `SELECT a.advisory AS advisory, v.source AS source, v.id AS id, a.release AS release, a.entry AS entry, e.data AS data
          FROM vuln_affected a JOIN vuln_advisories v ON v.rowid = a.advisory JOIN vuln_entries e ON e.rowid = a.data
@@ -115,14 +139,19 @@ export function affectedDataText(db: Db, rowid: number): string {
   return data;
 }
 
-/** Identity and head of advisories (matchRows' first numbers), in one statement for a batch; withdrawn ones are left out. */
-export function headRows(db: Db, advisories: readonly number[]): HeadRow[] {
-  return statementsOf(db).heads.all(JSON.stringify(advisories));
-}
-
-/** Which of `advisories` are withdrawn (kept for `db show`, never matched). */
-export function withdrawnAdvisories(db: Db, advisories: readonly number[]): number[] {
-  return statementsOf(db).withdrawn.all(JSON.stringify(advisories));
+/**
+ * Head texts of `advisories` (matchRows' first numbers: distinct, ascending), in the same order: null for
+ * a withdrawn advisory (withdrawn ones keep no affected rows; this guards a database written by an older
+ * build), undefined for one that no longer exists (an import replaced it while matching).
+ */
+export function headTexts(db: Db, advisories: readonly number[]): Array<HeadText | null | undefined> {
+  const s = statementsOf(db);
+  const param = JSON.stringify(advisories);
+  const texts: Array<HeadText | null | undefined> = s.heads.all(param);
+  if (texts.length === advisories.length) return texts;
+  // some are gone: align by rowid (rare, so the plain texts above stay one value per row)
+  const byRowid = new Map(s.headsByRowid.all(param));
+  return advisories.map((rowid) => byRowid.get(rowid));
 }
 
 /** Source, feed and fetch time of one import (the provenance of every advisory it wrote). */

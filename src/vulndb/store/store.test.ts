@@ -330,3 +330,45 @@ describe('migration vuln-004-shared-entries', () => {
     expect(openVulnDb(path, { readonly: true }).close()).toBeDefined();
   });
 });
+
+describe('migration vuln-005-match-texts', () => {
+  it('puts each advisory id into its head and gives every affected row its ref text; matching gives the same findings', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'rw-vuln005-')), 'rw.db');
+    const upTo004 = MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.id === 'vuln-004-shared-entries') + 1);
+    const old = openDatabase(path, { migrations: upTo004 });
+    old.prepare("INSERT INTO vuln_imports (source, feed, fetched_at, started_at, finished_at) VALUES ('osv', 'f', '2026-01-01T00:00:00Z', 't', 't')").run();
+    const data = '{"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.3.0"}]}]}';
+    old.prepare('INSERT INTO vuln_entries (rowid, digest, data) VALUES (1, ?, ?)').run(dataDigest(data), data);
+    // heads as vuln-004 wrote them: without the id; one of them empty, one with a quote in its id
+    const heads: Array<[string, string]> = [
+      ['GHSA-aaaa-aaaa-aaaa', '{"summary":"a \\"quoted\\" summary","aliases":["CVE-2024-1"]}'],
+      ['GHSA-bbbb-bbbb-bbbb', '{}'],
+      ['ODD-"ID"', '{"summary":"odd"}'],
+    ];
+    const records = heads.map(([id]) => record(id, '2024-01-01T00:00:00Z'));
+    old.prepare('INSERT INTO vuln_records (rowid, data, slots, live) VALUES (1, ?, 3, 3)').run(packBlock(records.map((r) => JSON.stringify(r))));
+    heads.forEach(([id, head], i) => {
+      old.prepare("INSERT INTO vuln_advisories (rowid, source, id, modified, import_id, head, block, slot) VALUES (?, 'osv', ?, '2024-01-01T00:00:00Z', 1, ?, 1, ?)").run(i + 1, id, head, i);
+      old.prepare("INSERT INTO vuln_affected (ecosystem, name, release, seq, advisory, entry, data) VALUES ('npm', 'shared', '', ?, ?, 0, 1)").run(i + 1, i + 1);
+    });
+    old.close();
+    const db = openVulnDb(path);
+    const converted = db.prepare('SELECT id, head FROM vuln_advisories ORDER BY rowid').all() as Array<{ id: string; head: string }>;
+    expect(converted.map((r) => JSON.parse(r.head) as unknown)).toEqual([
+      { id: 'GHSA-aaaa-aaaa-aaaa', summary: 'a "quoted" summary', aliases: ['CVE-2024-1'] },
+      { id: 'GHSA-bbbb-bbbb-bbbb' },
+      { id: 'ODD-"ID"', summary: 'odd' },
+    ]);
+    expect(db.prepare('SELECT ref FROM vuln_affected ORDER BY seq').pluck(true).all()).toEqual(['1,0,1', '2,0,1', '3,0,1']);
+    const findings = matchPackages(db, [{ ecosystem: 'npm', name: 'shared', version: '1.0.0' }]).findings;
+    expect(findings.map((f) => [f.evidence['vulnerability'], f.evidence['ids'], f.evidence['summary']])).toEqual([
+      ['CVE-2024-1', ['CVE-2024-1', 'GHSA-aaaa-aaaa-aaaa'], 'a "quoted" summary'],
+      ['GHSA-bbbb-bbbb-bbbb', ['GHSA-bbbb-bbbb-bbbb'], undefined],
+      ['ODD-"ID"', ['ODD-"ID"'], 'odd'],
+    ]);
+    // rows written after the conversion get their ref too
+    importAll(db, [record('GHSA-cccc-cccc-cccc', '2024-01-01T00:00:00Z')]);
+    expect(db.prepare("SELECT ref FROM vuln_affected WHERE name = ?").pluck(true).get(nameKey('npm', 'pkg-GHSA-cccc-cccc-cccc'))).toBe('4,0,1');
+    db.close();
+  });
+});
