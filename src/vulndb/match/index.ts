@@ -124,11 +124,14 @@ function primaryId(ids: readonly string[]): string {
 /**
  * Alias groups of one package's hits: hits whose advisories share an id or alias (upper-cased) are one
  * group. Groups are numbered in the order of their first hit, and `groupMembers` gives a group's hits in
- * order. The working lists are reused from package to package (a package has a few dozen hits, and the
- * matcher is not re-entered), so grouping allocates nothing per package but a sort's temporaries (a map of all keys measured slower): the
- * (key, hit) pairs are sorted by key, equal keys become neighbours, and neighbours are joined (union–find).
+ * order. Each key remembers the first hit that had it (a map emptied per package); a hit that finds its key
+ * taken is joined with that hit (union–find). The working lists are reused from package to package (a
+ * package has a few dozen hits, and the matcher is not re-entered). Sorting the (key, hit) pairs, as
+ * before, gives the same groups: on bench/vulndb's 4,834 packages with several hits the map took ~15 % less
+ * time alone and the same within the whole match, with less code; one map of every key of the whole call
+ * was slower (it grew to hundreds of thousands of keys).
  */
-const grouping = { keys: [] as string[], owners: [] as number[], order: [] as number[], parent: [] as number[], rootGroup: [] as number[], of: [] as number[], members: [] as Hit[] };
+const grouping = { firstHit: new Map<string, number>(), parent: [] as number[], rootGroup: [] as number[], of: [] as number[], members: [] as Hit[] };
 
 function rootOf(parent: number[], i: number): number {
   let root = i;
@@ -137,12 +140,23 @@ function rootOf(parent: number[], i: number): number {
   return root;
 }
 
+/** Join hit `i` with the first hit that had `key` (or make it that hit). */
+function claim(key: string, i: number): void {
+  const { firstHit, parent } = grouping;
+  const first = firstHit.get(key);
+  if (first === undefined) {
+    firstHit.set(key, i);
+    return;
+  }
+  const ra = rootOf(parent, first);
+  const rb = rootOf(parent, i);
+  if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
+}
+
 /** Number the alias groups of `hits` (at least two); `grouping.of[i]` is hit i's group. */
 function aliasGroups(hits: readonly Hit[]): number {
-  const { keys, owners, order, parent, rootGroup, of } = grouping;
-  empty(keys);
-  empty(owners);
-  empty(order);
+  const { firstHit, parent, rootGroup, of } = grouping;
+  firstHit.clear();
   empty(parent);
   empty(rootGroup);
   empty(of);
@@ -150,26 +164,8 @@ function aliasGroups(hits: readonly Hit[]): number {
     const head = (hits[i] as Hit).advisory;
     parent.push(i);
     rootGroup.push(-1);
-    keys.push(upper(head.id));
-    owners.push(i);
-    for (const alias of head.facts.aliases ?? []) {
-      keys.push(upper(alias));
-      owners.push(i);
-    }
-  }
-  for (let k = 0; k < keys.length; k++) order.push(k);
-  order.sort((a, b) => {
-    const ka = keys[a] as string;
-    const kb = keys[b] as string;
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  });
-  for (let j = 1; j < order.length; j++) {
-    const here = order[j] as number;
-    const before = order[j - 1] as number;
-    if (keys[here] !== keys[before]) continue;
-    const ra = rootOf(parent, owners[before] as number);
-    const rb = rootOf(parent, owners[here] as number);
-    if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
+    claim(upper(head.id), i);
+    for (const alias of head.facts.aliases ?? []) claim(upper(alias), i);
   }
   let count = 0;
   for (let i = 0; i < hits.length; i++) {
@@ -465,7 +461,8 @@ export function matchPackages(db: Db, packages: readonly Package[], options: Mat
 
 /** Empty the reused working lists, so nothing of a finished call stays reachable through them. */
 function releaseWorkingLists(): void {
-  for (const list of [scratch.ids, scratch.others, scratch.related, scratch.fixed, grouping.keys, grouping.owners, grouping.order, grouping.parent, grouping.rootGroup, grouping.of, grouping.members, single.labels]) list.length = 0;
+  for (const list of [scratch.ids, scratch.others, scratch.related, scratch.fixed, grouping.parent, grouping.rootGroup, grouping.of, grouping.members, single.labels]) list.length = 0;
+  grouping.firstHit.clear();
   forgetParsedHeads();
   single.advisory = NO_ADVISORY;
 }
