@@ -19,6 +19,7 @@ import { DbError, type AffectedData, type Db, type DistroStatus, type SourceId }
 import { affectedDataText, headImport, headTexts, importProvenance, matchRows, parseHead, type AdvisoryHead, type HeadText, type ImportOrigin } from '../store/read.js';
 import { RELEASE_SCOPED, nameKey, packageReleaseKey } from '../store/keys.js';
 import { applyVex, type VexStatement } from '../vex/index.js';
+import { aliasGroups, groupMembers, releaseGroups } from './groups.js';
 import { describeRange, evaluateEntry, prepareEntry, quickVerdict, type EntryEvaluation, type PreparedEntry, type RangeEvaluation, type Verdict } from './evaluate.js';
 import { resolveSeverity, type SeverityVerdict } from './severity.js';
 
@@ -69,15 +70,6 @@ interface Lookup {
   viaSource: boolean;
 }
 
-/** `toUpperCase` that keeps a string without lower-case letters as it is (CVE, PYSEC and GO ids: no copy). */
-function upper(id: string): string {
-  for (let i = 0; i < id.length; i++) {
-    const c = id.charCodeAt(i);
-    if ((c >= 97 && c <= 122) || c > 127) return id.toUpperCase();
-  }
-  return id;
-}
-
 interface Hit {
   /** Index of the matched entry in the advisory's `affected`. */
   entry: number;
@@ -119,69 +111,6 @@ function primaryId(ids: readonly string[]): string {
     if (smallest === undefined || id < smallest) smallest = id;
   }
   return cve ?? ghsa ?? smallest ?? 'unknown';
-}
-
-/**
- * Alias groups of one package's hits: hits whose advisories share an id or alias (upper-cased) are one
- * group. Groups are numbered in the order of their first hit, and `groupMembers` gives a group's hits in
- * order. Each key remembers the first hit that had it (a map emptied per package); a hit that finds its key
- * taken is joined with that hit (union–find). The working lists are reused from package to package (a
- * package has a few dozen hits, and the matcher is not re-entered). Sorting the (key, hit) pairs, as
- * before, gives the same groups: on bench/vulndb's 4,834 packages with several hits the map took ~15 % less
- * time alone and the same within the whole match, with less code; one map of every key of the whole call
- * was slower (it grew to hundreds of thousands of keys).
- */
-const grouping = { firstHit: new Map<string, number>(), parent: [] as number[], rootGroup: [] as number[], of: [] as number[], members: [] as Hit[] };
-
-function rootOf(parent: number[], i: number): number {
-  let root = i;
-  while (parent[root] !== root) root = parent[root] as number;
-  parent[i] = root;
-  return root;
-}
-
-/** Join hit `i` with the first hit that had `key` (or make it that hit). */
-function claim(key: string, i: number): void {
-  const { firstHit, parent } = grouping;
-  const first = firstHit.get(key);
-  if (first === undefined) {
-    firstHit.set(key, i);
-    return;
-  }
-  const ra = rootOf(parent, first);
-  const rb = rootOf(parent, i);
-  if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
-}
-
-/** Number the alias groups of `hits` (at least two); `grouping.of[i]` is hit i's group. */
-function aliasGroups(hits: readonly Hit[]): number {
-  const { firstHit, parent, rootGroup, of } = grouping;
-  firstHit.clear();
-  empty(parent);
-  empty(rootGroup);
-  empty(of);
-  for (let i = 0; i < hits.length; i++) {
-    const head = (hits[i] as Hit).advisory;
-    parent.push(i);
-    rootGroup.push(-1);
-    claim(upper(head.id), i);
-    for (const alias of head.facts.aliases ?? []) claim(upper(alias), i);
-  }
-  let count = 0;
-  for (let i = 0; i < hits.length; i++) {
-    const root = rootOf(parent, i);
-    if ((rootGroup[root] as number) < 0) rootGroup[root] = count++;
-    of.push(rootGroup[root] as number);
-  }
-  return count;
-}
-
-/** The hits of group `g` of the last aliasGroups call, in order (a reused list: read it before the next call). */
-function groupMembers(hits: readonly Hit[], g: number): Hit[] {
-  const { of, members } = grouping;
-  empty(members);
-  for (let i = 0; i < hits.length; i++) if (of[i] === g) members.push(hits[i] as Hit);
-  return members;
 }
 
 /** Empty a short reused list: `pop` is inlined, setting `length` goes through the runtime. */
@@ -461,8 +390,8 @@ export function matchPackages(db: Db, packages: readonly Package[], options: Mat
 
 /** Empty the reused working lists, so nothing of a finished call stays reachable through them. */
 function releaseWorkingLists(): void {
-  for (const list of [scratch.ids, scratch.others, scratch.related, scratch.fixed, grouping.parent, grouping.rootGroup, grouping.of, grouping.members, single.labels]) list.length = 0;
-  grouping.firstHit.clear();
+  for (const list of [scratch.ids, scratch.others, scratch.related, scratch.fixed, single.labels]) list.length = 0;
+  releaseGroups();
   forgetParsedHeads();
   single.advisory = NO_ADVISORY;
 }

@@ -1,0 +1,158 @@
+/**
+ * Alias groups: which of one package's hits are the same vulnerability. Hits whose advisories share an id or
+ * an alias (compared upper-cased: `ghsa-…` and `GHSA-…` are one id) are one group, transitively. Groups are
+ * numbered in the order of their first hit; `groupMembers` gives a group's hits in order.
+ *
+ * Each key goes into a small open-addressing table of its upper-cased FNV-1a hash (typed arrays, stamped per
+ * package, so nothing is cleared or allocated per package); a key that finds its own text already there
+ * joins its hit with the hit that put it there (union–find). Why not a `Map`: a package has a few dozen keys,
+ * and bench/vulndb groups ~250,000 keys in ~4,800 packages: a map emptied per package took ~60 ms (most of it
+ * growing the map again for each package and hashing fresh strings), sorting the (key, hit) pairs about the
+ * same, this table ~20 ms (docs/PERFORMANCE.md, "Matching (session 6)"). The key's hash is computed on its
+ * upper-cased characters without making the upper-cased string, so only ids with lower-case letters that
+ * collide or repeat are upper-cased.
+ *
+ * The matcher is not re-entered, so the working lists are module state, reused from package to package;
+ * `releaseGroups` drops what they still reference when a match is done.
+ */
+
+/** What grouping reads of a hit: its advisory's id and aliases. */
+export interface GroupedHit {
+  advisory: { id: string; facts: { aliases?: string[] | undefined } };
+}
+
+/** `toUpperCase` that keeps a string without lower-case letters as it is (CVE, PYSEC and GO ids: no copy). */
+export function upper(id: string): string {
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || c > 127) return id.toUpperCase();
+  }
+  return id;
+}
+
+/** FNV-1a (32 bits) of `upper(key)`'s characters; ASCII keys are hashed as they are read, without a copy. */
+function upperHash(key: string): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = 0; i < key.length; i++) {
+    let c = key.charCodeAt(i);
+    if (c > 127) return textHash(key.toUpperCase());
+    if (c >= 97 && c <= 122) c -= 32;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  return h;
+}
+
+function textHash(text: string): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+function sameKey(a: string, b: string): boolean {
+  return a === b || upper(a) === upper(b);
+}
+
+/** Slots of the key table: a power of two, at least twice a package's keys (grown for a package with more). */
+const INITIAL_SLOTS = 1024;
+
+const table = {
+  /** A slot is taken for the current package when its stamp is the package's. */
+  stamp: new Int32Array(INITIAL_SLOTS),
+  hit: new Int32Array(INITIAL_SLOTS),
+  key: new Array<string>(INITIAL_SLOTS).fill(''),
+  current: 0,
+};
+
+const lists = { parent: [] as number[], rootGroup: [] as number[], of: [] as number[], members: [] as unknown[] };
+
+/** Empty a short reused list: `pop` is inlined, setting `length` goes through the runtime. */
+function empty(list: unknown[]): void {
+  while (list.length > 0) list.pop();
+}
+
+function rootOf(parent: number[], i: number): number {
+  let root = i;
+  while (parent[root] !== root) root = parent[root] as number;
+  parent[i] = root;
+  return root;
+}
+
+/** A table with room for `keys` keys (at most half full), stamped for a new package. */
+function prepareTable(keys: number): void {
+  let size = table.stamp.length;
+  if (keys * 2 > size) {
+    while (keys * 2 > size) size *= 2;
+    table.stamp = new Int32Array(size);
+    table.hit = new Int32Array(size);
+    table.key = new Array<string>(size).fill('');
+    table.current = 0;
+  }
+  table.current++;
+  if (table.current === 0x7fffffff) {
+    table.stamp.fill(0);
+    table.current = 1;
+  }
+}
+
+/** Put `key` of hit `i` into the table, or join hit `i` with the hit that put the same key there first. */
+function claim(key: string, i: number): void {
+  const { stamp, hit, current } = table;
+  const mask = stamp.length - 1;
+  let slot = upperHash(key) & mask;
+  for (;;) {
+    if (stamp[slot] !== current) {
+      stamp[slot] = current;
+      hit[slot] = i;
+      table.key[slot] = key;
+      return;
+    }
+    if (sameKey(table.key[slot] as string, key)) {
+      const { parent } = lists;
+      const ra = rootOf(parent, hit[slot] as number);
+      const rb = rootOf(parent, i);
+      if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
+      return;
+    }
+    slot = (slot + 1) & mask;
+  }
+}
+
+/** Number the alias groups of `hits` (read them with `groupMembers` before the next call). */
+export function aliasGroups(hits: readonly GroupedHit[]): number {
+  const { parent, rootGroup, of } = lists;
+  empty(parent);
+  empty(rootGroup);
+  empty(of);
+  let keys = 0;
+  for (const h of hits) keys += 1 + (h.advisory.facts.aliases?.length ?? 0);
+  prepareTable(keys);
+  for (let i = 0; i < hits.length; i++) {
+    const { id, facts } = (hits[i] as GroupedHit).advisory;
+    parent.push(i);
+    rootGroup.push(-1);
+    claim(id, i);
+    const aliases = facts.aliases;
+    if (aliases !== undefined) for (const alias of aliases) claim(alias, i);
+  }
+  let count = 0;
+  for (let i = 0; i < hits.length; i++) {
+    const root = rootOf(parent, i);
+    if ((rootGroup[root] as number) < 0) rootGroup[root] = count++;
+    of.push(rootGroup[root] as number);
+  }
+  return count;
+}
+
+/** The hits of group `g` of the last aliasGroups call, in order (a reused list: read it before the next call). */
+export function groupMembers<T extends GroupedHit>(hits: readonly T[], g: number): T[] {
+  const members = lists.members as T[];
+  empty(members);
+  for (let i = 0; i < hits.length; i++) if (lists.of[i] === g) members.push(hits[i] as T);
+  return members;
+}
+
+/** Drop what the working lists and the key table still reference (after a match). */
+export function releaseGroups(): void {
+  for (const list of [lists.parent, lists.rootGroup, lists.of, lists.members]) list.length = 0;
+  table.key.fill('');
+}
