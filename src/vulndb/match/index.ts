@@ -119,15 +119,19 @@ function empty(list: unknown[]): void {
 }
 
 /**
- * Array.prototype.sort's order for the few strings of a finding (ids, related ids), in place: V8's sort
- * copies its input into temporaries first, ~500 bytes per call over 100,000 findings.
+ * Array.prototype.sort's order for the few strings of a finding (ids, related ids), in place, from index
+ * `from` on: V8's sort copies its input into temporaries first, ~500 bytes per call over 100,000 findings.
  */
-function sortStrings(list: string[]): string[] {
-  if (list.length > 16) return list.sort();
-  for (let i = 1; i < list.length; i++) {
+function sortStrings(list: string[], from = 0): string[] {
+  if (list.length - from > 16) {
+    const tail = list.splice(from).sort();
+    for (const value of tail) list.push(value);
+    return list;
+  }
+  for (let i = from + 1; i < list.length; i++) {
     const value = list[i] as string;
     let j = i - 1;
-    for (; j >= 0 && (list[j] as string) > value; j--) list[j + 1] = list[j] as string;
+    for (; j >= from && (list[j] as string) > value; j--) list[j + 1] = list[j] as string;
     list[j + 1] = value;
   }
   return list;
@@ -582,12 +586,14 @@ function buildFinding(pkg: Package, lookup: Lookup, about: PackageFacts, group: 
   const primary = primaryId(ids);
   const fixStatus = fixStatusOf(reasons);
   const severity: SeverityVerdict = resolveSeverity(severityInputs(group), issues);
+  // the primary id, then the others sorted, copied out at their exact size (`concat` took longer)
+  others.push(primary);
   for (const id of ids) if (id !== primary) others.push(id);
-  sortStrings(others);
+  sortStrings(others, 1);
   const evidence = evidenceOf(
     state,
     primary,
-    [primary].concat(others),
+    others.slice(),
     about.evidence,
     pkg.version,
     fixed.slice(),
