@@ -16,6 +16,8 @@
  * `releaseGroups` drops what they still reference when a match is done.
  */
 
+import { empty } from './lists.js';
+
 /** What grouping reads of a hit: its advisory's id and aliases. */
 export interface GroupedHit {
   advisory: { id: string; facts: { aliases?: string[] | undefined } };
@@ -64,11 +66,6 @@ const table = {
 };
 
 const lists = { parent: [] as number[], rootGroup: [] as number[], of: [] as number[], members: [] as unknown[] };
-
-/** Empty a short reused list: `pop` is inlined, setting `length` goes through the runtime. */
-function empty(list: unknown[]): void {
-  while (list.length > 0) list.pop();
-}
 
 function rootOf(parent: number[], i: number): number {
   let root = i;
