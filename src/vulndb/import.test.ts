@@ -9,7 +9,7 @@ import { InputError } from '../core/errors.js';
 import { FeedError, importAdvisories } from './import.js';
 import { matchPackages } from './match/index.js';
 import { advisoriesById, openVulnDb, storeStatus, type Db } from './store/index.js';
-import { makeZip } from './testdata/zip.js';
+import { makeZip } from '../../test/zip.js';
 
 const OSV = join(import.meta.dirname, '..', '..', 'testdata', 'upstream', 'osv');
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'rw-vulndb-'));

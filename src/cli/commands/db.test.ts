@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeZip } from '../../vulndb/testdata/zip.js';
+import { makeZip } from '../../../test/zip.js';
 import { cli } from '../../../test/cli.js';
 import { serveHttp, type TestHttpServer } from '../../../test/http.js';
 

@@ -9,7 +9,7 @@ import type { SourceContext } from '../../source.js';
 import { advisoriesById, openVulnDb, storeStatus } from '../../store/index.js';
 import { unpackBatch } from '../../store/blocks.js';
 import { prepareAdvisory, type PreparedAdvisory } from '../../store/prepare.js';
-import { makeZip } from '../../testdata/zip.js';
+import { makeZip } from '../../../../test/zip.js';
 import { osv } from './index.js';
 import { ParsePool } from './pool.js';
 

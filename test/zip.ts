@@ -1,4 +1,7 @@
-/** A minimal ZIP writer for tests (deflate, no zip64): builds OSV all.zip-style archives in memory. */
+/**
+ * A minimal ZIP writer for tests (deflate, no zip64), in memory: OSV all.zip-style feeds (vulndb), archives
+ * inside images and zip bombs (malware). Written by hand so a test can build any archive.
+ */
 import { crc32, deflateRawSync } from 'node:zlib';
 
 export function makeZip(entries: ReadonlyArray<{ name: string; content: string | Buffer }>): Buffer {
