@@ -79,7 +79,18 @@ describe('matchRows', () => {
     }
   });
 
-  it('reports a head without an id as a damaged database', () => {
-    expect(() => parseHead(7, '1{"summary":"s"}', { source: 'osv', feed: 'f' })).toThrow('Advisory 7 has no id in its head');
+  it('reports a damaged head with the advisory and the fix, never a bare SyntaxError', () => {
+    const origin = { source: 'osv' as const, feed: 'f' };
+    expect(() => parseHead(7, '1{"summary":"s"}', origin)).toThrow('Advisory 7 has no import or no id in its head');
+    expect(() => parseHead(7, '{"id":"X"}', origin)).toThrow('Advisory 7 has no import or no id in its head');
+    expect(() => parseHead(7, '1null', origin)).toThrow('Advisory 7 has no import or no id in its head');
+    expect(() => parseHead(7, '1{"id":"X",', origin)).toThrow(/^Advisory 7 has a damaged head: /);
+    let caught: unknown;
+    try {
+      parseHead(7, '1{"id":', origin);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toMatchObject({ hint: 'The database is damaged; re-import the feeds into a new --db.' });
   });
 });

@@ -53,10 +53,18 @@ export function headImport(text: HeadText): number {
   return value;
 }
 
+const DAMAGED = 'The database is damaged; re-import the feeds into a new --db.';
+
 /** Parse a head text into the matcher's view, with the source and feed of the import that wrote it. */
 export function parseHead(rowid: number, text: HeadText, origin: ImportOrigin): AdvisoryHead {
-  const facts = JSON.parse(text.slice(digitsOf(text))) as StoredHead;
-  if (typeof facts.id !== 'string') throw new DbError(`Advisory ${rowid} has no id in its head`, { hint: 'The database is damaged; re-import the feeds into a new --db.' });
+  const digits = digitsOf(text);
+  let facts: StoredHead | null;
+  try {
+    facts = digits === 0 ? null : (JSON.parse(text.slice(digits)) as StoredHead | null);
+  } catch (error) {
+    throw new DbError(`Advisory ${rowid} has a damaged head: ${error instanceof Error ? error.message : String(error)}`, { hint: DAMAGED, cause: error });
+  }
+  if (facts === null || typeof facts !== 'object' || typeof facts.id !== 'string') throw new DbError(`Advisory ${rowid} has no import or no id in its head`, { hint: DAMAGED });
   return { rowid, source: origin.source, id: facts.id, withdrawn: null, summary: facts.summary ?? null, feed: origin.feed, facts };
 }
 
@@ -126,10 +134,10 @@ export function matchRows(db: Db, ecosystem: string, name: string, release: stri
       out.push(value);
       value = 0;
     } else if (c >= 48 && c <= 57) value = value * 10 + (c - 48);
-    else throw new DbError(`Unexpected affected-row text for ${ecosystem} ${name}`, { hint: 'The database is damaged; re-import the feeds into a new --db.' });
+    else throw new DbError(`Unexpected affected-row text for ${ecosystem} ${name}`, { hint: DAMAGED });
   }
   out.push(value);
-  if (out.length % 3 !== 0) throw new DbError(`Unexpected affected-row text for ${ecosystem} ${name}`, { hint: 'The database is damaged; re-import the feeds into a new --db.' });
+  if (out.length % 3 !== 0) throw new DbError(`Unexpected affected-row text for ${ecosystem} ${name}`, { hint: DAMAGED });
 }
 
 /** The matching data of an affected row (by its entry data rowid, the third number of matchRows). */
