@@ -16,7 +16,7 @@ import { packageLabel, type Package } from '../../core/package.js';
 import type { Severity } from '../../core/severity.js';
 import { purlOf } from '../inputs/purl.js';
 import { DbError, type AffectedData, type Db, type DistroStatus, type SourceId } from '../store/index.js';
-import { affectedDataText, headImport, headTexts, importProvenance, matchRows, parseHead, type AdvisoryHead, type HeadText, type ImportOrigin } from '../store/read.js';
+import { affectedData, headImport, headTexts, importProvenance, matchRows, parseHead, type AdvisoryHead, type HeadText, type ImportOrigin } from '../store/read.js';
 import { RELEASE_SCOPED, nameKey, packageReleaseKey } from '../store/keys.js';
 import { applyVex, type VexStatement } from '../vex/index.js';
 import { aliasGroups, groupMembers, releaseGroups } from './groups.js';
@@ -320,7 +320,7 @@ function entryFor(ctx: MatchContext, ecosystemColumn: string, dataId: number): E
   }
   let info = byEntry.get(dataId);
   if (info === undefined) {
-    const data = JSON.parse(affectedDataText(ctx.db, dataId)) as AffectedData;
+    const data = affectedData(ctx.db, dataId);
     const ecosystem = data.ecosystem ?? ecosystemColumn;
     info = { data, entry: prepareEntry(ecosystem, data), ecosystem, verdicts: new Map(), explained: new Map() };
     byEntry.set(dataId, info);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importAdvisories } from '../import.js';
 import type { OsvRecord } from '../schema.js';
 import { beginImport, openVulnDb, type Db } from './index.js';
-import { headImport, headTexts, matchRows, parseHead } from './read.js';
+import { affectedData, headImport, headTexts, matchRows, parseHead } from './read.js';
 
 const OSV = join(import.meta.dirname, '..', '..', '..', 'testdata', 'upstream', 'osv');
 
@@ -92,5 +92,21 @@ describe('matchRows', () => {
       caught = error;
     }
     expect(caught).toMatchObject({ hint: 'The database is damaged; re-import the feeds into a new --db.' });
+  });
+
+  it('reports damaged entry data with the entry and the fix', () => {
+    const rowid = db.prepare('SELECT min(rowid) FROM vuln_entries').pluck(true).get() as number;
+    expect(affectedData(db, rowid)).toBeTypeOf('object');
+    db.exec('SAVEPOINT d');
+    try {
+      db.prepare("UPDATE vuln_entries SET data = '{\"ranges\":[' WHERE rowid = ?").run(rowid);
+      expect(() => affectedData(db, rowid)).toThrow(new RegExp(`^Affected entry ${rowid} has damaged data: `));
+      db.prepare("UPDATE vuln_entries SET data = '[]' WHERE rowid = ?").run(rowid);
+      expect(() => affectedData(db, rowid)).toThrow(`Affected entry ${rowid} has damaged data: not an object`);
+    } finally {
+      db.exec('ROLLBACK TO d');
+      db.exec('RELEASE d');
+    }
+    expect(() => affectedData(db, 1e9)).toThrow('Affected entry 1000000000 disappeared while matching');
   });
 });

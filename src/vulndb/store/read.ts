@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { DbError, type Db } from '../../store/db.js';
 import type { SourceId } from './index.js';
 import { nameKey } from './keys.js';
-import { expandData, type AdvisoryFacts, type StoredHead } from './prepare.js';
+import { expandData, type AdvisoryFacts, type AffectedData, type StoredHead } from './prepare.js';
 
 /** The matcher's view of an advisory: identity and facts, no record to unpack. */
 export interface AdvisoryHead {
@@ -140,10 +140,17 @@ export function matchRows(db: Db, ecosystem: string, name: string, release: stri
   if (out.length % 3 !== 0) throw new DbError(`Unexpected affected-row text for ${ecosystem} ${name}`, { hint: DAMAGED });
 }
 
-/** The matching data of an affected row (by its entry data rowid, the third number of matchRows). */
-export function affectedDataText(db: Db, rowid: number): string {
-  const data = statementsOf(db).data.get(rowid);
-  if (data === undefined) throw new DbError(`Affected entry ${rowid} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
+/** The matching data of an affected row (by its entry data rowid, the third number of matchRows), parsed. */
+export function affectedData(db: Db, rowid: number): AffectedData {
+  const text = statementsOf(db).data.get(rowid);
+  if (text === undefined) throw new DbError(`Affected entry ${rowid} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new DbError(`Affected entry ${rowid} has damaged data: ${error instanceof Error ? error.message : String(error)}`, { hint: DAMAGED, cause: error });
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new DbError(`Affected entry ${rowid} has damaged data: not an object`, { hint: DAMAGED });
   return data;
 }
 
