@@ -257,7 +257,7 @@ function headFor(ctx: MatchContext, advisory: number): AdvisoryHead {
   if (parsedHeads.byRowid === undefined) for (let i = 0; i < rowids.length; i++) if (rowids[i] === advisory) return heads[i] as AdvisoryHead;
   const text = ctx.heads.get(advisory);
   if (text === undefined) throw new DbError(`Advisory ${advisory} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
-  head = text === null ? withdrawnHead(advisory) : parseHead(advisory, text, originOf(ctx, headImport(text)));
+  head = text === null ? withdrawnHead(advisory) : parseHead(advisory, text, originOf(ctx, headImport(advisory, text)));
   if (parsedHeads.byRowid !== undefined) parsedHeads.byRowid.set(advisory, head);
   else if (rowids.length < PARSED_LIST_LIMIT) {
     rowids.push(advisory);

@@ -3,8 +3,9 @@
  * `vuln-002-compact`, `vuln-003-clustered` in src/store/migrations.ts).
  *
  * - `vuln_advisories`: one row per (source, id) with what findings need (`head`: the id again, summary,
- *   aliases, related ids, severity data; migration `vuln-005-match-texts`) and where the whole normalised record lives (`block`, `slot` of `vuln_records`,
- *   compressed blocks of 64 records: see blocks.ts). Feed and fetch time are stored once per import.
+ *   aliases, related ids, severity data; migration `vuln-005-match-texts`) and where the whole normalised
+ *   record lives (`block`, `slot` of `vuln_records`, compressed blocks of 64 records: see blocks.ts). Feed
+ *   and fetch time are stored once per import.
  * - `vuln_affected`: one row per affected package, clustered by (ecosystem, name, release), pointing at
  *   its matching data in `vuln_entries` (ranges, versions, distro status as compact JSON), which holds each
  *   distinct content once (by digest; migration `vuln-004-shared-entries`) and is read only for entries

@@ -60,7 +60,7 @@ describe('matchRows', () => {
     const rows = db.prepare('SELECT rowid, id, import_id, head FROM vuln_advisories ORDER BY rowid LIMIT 5').raw(true).all() as Array<[number, string, number, string]>;
     const asked = rows.map((r) => r[0]);
     const texts = headTexts(db, asked);
-    expect(texts.map((t) => (t === null || t === undefined ? t : headImport(t)))).toEqual(rows.map((r) => r[2]));
+    expect(texts.map((t) => (t === null || t === undefined ? t : headImport(0, t)))).toEqual(rows.map((r) => r[2]));
     const origin = { source: 'osv' as const, feed: 'f' };
     expect(texts.map((t, i) => (typeof t === 'string' ? parseHead(asked[i] as number, t, origin) : t))).toEqual(
       rows.map((r) => ({ rowid: r[0], source: 'osv', id: r[1], withdrawn: null, summary: (JSON.parse(r[3]) as { summary?: string }).summary ?? null, feed: 'f', facts: JSON.parse(r[3]) as unknown })),
@@ -72,7 +72,7 @@ describe('matchRows', () => {
       db.prepare("UPDATE vuln_advisories SET withdrawn = '2024-01-01T00:00:00Z' WHERE rowid = ?").run(asked[1]);
       db.prepare('DELETE FROM vuln_advisories WHERE rowid = ?').run(asked[3]);
       const after = headTexts(db, [...asked, 1e9]);
-      expect(after.map((t) => (t === null ? 'withdrawn' : t === undefined ? 'gone' : headImport(t)))).toEqual([rows[0]?.[2], 'withdrawn', rows[2]?.[2], 'gone', rows[4]?.[2], 'gone']);
+      expect(after.map((t) => (t === null ? 'withdrawn' : t === undefined ? 'gone' : headImport(0, t)))).toEqual([rows[0]?.[2], 'withdrawn', rows[2]?.[2], 'gone', rows[4]?.[2], 'gone']);
     } finally {
       db.exec('ROLLBACK TO t');
       db.exec('RELEASE t');
@@ -83,6 +83,7 @@ describe('matchRows', () => {
     const origin = { source: 'osv' as const, feed: 'f' };
     expect(() => parseHead(7, '1{"summary":"s"}', origin)).toThrow('Advisory 7 has no import or no id in its head');
     expect(() => parseHead(7, '{"id":"X"}', origin)).toThrow('Advisory 7 has no import or no id in its head');
+    expect(() => headImport(7, '{"id":"X"}')).toThrow('Advisory 7 has no import or no id in its head');
     expect(() => parseHead(7, '1null', origin)).toThrow('Advisory 7 has no import or no id in its head');
     expect(() => parseHead(7, '1{"id":"X",', origin)).toThrow(/^Advisory 7 has a damaged head: /);
     let caught: unknown;

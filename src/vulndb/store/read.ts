@@ -34,6 +34,8 @@ export interface ImportOrigin {
   feed: string;
 }
 
+const DAMAGED = 'The database is damaged; re-import the feeds into a new --db.';
+
 /** Length of the import id's digits at the start of a head text (the JSON starts after them). */
 function digitsOf(text: HeadText): number {
   let i = 0;
@@ -45,15 +47,14 @@ function digitsOf(text: HeadText): number {
   return i;
 }
 
-/** The id of the import that wrote the advisory of a head text. */
-export function headImport(text: HeadText): number {
+/** The id of the import that wrote advisory `rowid`, from its head text. */
+export function headImport(rowid: number, text: HeadText): number {
   const end = digitsOf(text);
+  if (end === 0) throw new DbError(`Advisory ${rowid} has no import or no id in its head`, { hint: DAMAGED });
   let value = 0;
   for (let i = 0; i < end; i++) value = value * 10 + (text.charCodeAt(i) - 48);
   return value;
 }
-
-const DAMAGED = 'The database is damaged; re-import the feeds into a new --db.';
 
 /** Parse a head text into the matcher's view, with the source and feed of the import that wrote it. */
 export function parseHead(rowid: number, text: HeadText, origin: ImportOrigin): AdvisoryHead {
