@@ -236,37 +236,24 @@ function withdrawnHead(rowid: number): AdvisoryHead {
 }
 
 /**
- * Heads parsed for the package being explained, so an advisory with several rows in it is parsed once: a
- * short list searched in order (reused from package to package), and a map for a package with many rows.
+ * The head parsed last for the package being explained: an advisory's rows in a package are neighbours (its
+ * affected entries are inserted together, and rows come in (release, insertion) order), so this parses each
+ * head once. An advisory whose rows are apart (a release-less row and a release's) is parsed once per run of
+ * rows, which gives the same finding: heads are compared by rowid and their ids by value, never by identity.
  */
-const parsedHeads = { rowids: [] as number[], heads: [] as AdvisoryHead[], byRowid: undefined as Map<number, AdvisoryHead> | undefined };
-/** Parsed heads of one package the list holds before a map takes over. */
-const PARSED_LIST_LIMIT = 32;
+let lastHead: AdvisoryHead | undefined;
 
 function forgetParsedHeads(): void {
-  empty(parsedHeads.rowids);
-  empty(parsedHeads.heads);
-  parsedHeads.byRowid = undefined;
+  lastHead = undefined;
 }
 
-/** The head of `advisory`, parsed once per package: heads live no longer than the findings built from them. */
+/** The head of `advisory`, parsed when a finding needs it: heads live no longer than the findings built from them. */
 function headFor(ctx: MatchContext, advisory: number): AdvisoryHead {
-  const { rowids, heads } = parsedHeads;
-  let head = parsedHeads.byRowid?.get(advisory);
-  if (head !== undefined) return head;
-  if (parsedHeads.byRowid === undefined) for (let i = 0; i < rowids.length; i++) if (rowids[i] === advisory) return heads[i] as AdvisoryHead;
+  if (lastHead !== undefined && lastHead.rowid === advisory) return lastHead;
   const text = ctx.heads.get(advisory);
   if (text === undefined) throw new DbError(`Advisory ${advisory} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
-  head = text === null ? withdrawnHead(advisory) : parseHead(advisory, text, originOf(ctx, headImport(advisory, text)));
-  if (parsedHeads.byRowid !== undefined) parsedHeads.byRowid.set(advisory, head);
-  else if (rowids.length < PARSED_LIST_LIMIT) {
-    rowids.push(advisory);
-    heads.push(head);
-  } else {
-    parsedHeads.byRowid = new Map(rowids.map((r, i) => [r, heads[i] as AdvisoryHead]));
-    parsedHeads.byRowid.set(advisory, head);
-  }
-  return head;
+  lastHead = text === null ? withdrawnHead(advisory) : parseHead(advisory, text, originOf(ctx, headImport(advisory, text)));
+  return lastHead;
 }
 
 /** What explaining one entry for one version gives, shared by every row with that entry and version. */
