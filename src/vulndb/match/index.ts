@@ -195,10 +195,10 @@ const MATCH_MMAP_BYTES = 256 * 1024 * 1024;
 /**
  * Packages matched per round: their heads are read together, in rowid order, and forgotten when the round
  * is done (kept for later rounds, up to 50,000 of them survived collections and were promoted; dropping
- * them measured ~5 % faster at best of 5 processes, and a later round re-reads the odd head it needs). A round's candidates and head texts stay alive until its
- * findings are built, so smaller rounds leave less for those collections to copy: 256 measured ~7 % less
- * main-thread CPU than 1,024 on bench/vulndb (12 alternated pairs; the heads are still read 1,000 to a
- * statement when a round needs that many).
+ * them measured ~5 % faster at best of 5 processes, and a later round re-reads the odd head it needs). A
+ * round's candidates and head texts stay alive until its findings are built, so smaller rounds leave less
+ * for those collections to copy: 256 measured ~7 % less main-thread CPU than 1,024 on bench/vulndb (12
+ * alternated pairs; the heads are still read 1,000 to a statement when a round needs that many).
  */
 const ROUND = 256;
 /** Advisory ids per statement (one JSON array parameter). */
