@@ -516,12 +516,12 @@ function explainCandidates(ctx: MatchContext, pkg: Package, lookup: Lookup, key:
 /** What every finding of one package says about it, computed once per package. */
 interface PackageFacts {
   evidence: Record<string, unknown>;
-  /** Remediation texts by fixed versions, and by state or fix status when nothing is fixed: a package's findings share them. */
+  /** Remediation texts by the one fixed version, and by state or fix status when nothing is fixed: a package's findings share them. */
   remediations: Map<string, string>;
   statusRemediations: Map<string, string>;
   /** What follows the vulnerability id in the fingerprint key: `\0ecosystem\0name\0version`. */
   keySuffix: string;
-  /** `fixedVersions` lists by fixed versions, and the empty one (fixedList). */
+  /** `fixedVersions` lists of one fixed version by that version, and the empty one (fixedList). */
   fixedLists: Map<string, string[]>;
   noFix: string[] | undefined;
 }
@@ -612,14 +612,16 @@ function summaryIn(title: string, summary: string, from: number): string {
   return summary.length <= 120 ? title.slice(from, from + summary.length) : summary;
 }
 
-/** `fixedVersions`: one read-only list per package and set of fixed versions, shared by the findings that say the same. */
+/** `fixedVersions`: one read-only list per package for none and for each single fixed version, shared by the findings that say the same. */
 function fixedList(about: PackageFacts, fixed: readonly string[]): string[] {
   if (fixed.length === 0) return (about.noFix ??= Object.freeze([]) as unknown as string[]);
-  const key = fixed.length === 1 ? (fixed[0] as string) : fixed.join('\0');
-  let list = about.fixedLists.get(key);
+  // one fixed version, the usual case, is the key as it is; several (rare) are not shared, so no joined key can be ambiguous
+  if (fixed.length > 1) return fixed.slice();
+  const version = fixed[0] as string;
+  let list = about.fixedLists.get(version);
   if (list === undefined) {
-    list = Object.freeze(fixed.slice()) as unknown as string[];
-    about.fixedLists.set(key, list);
+    list = Object.freeze([version]) as unknown as string[];
+    about.fixedLists.set(version, list);
   }
   return list;
 }
@@ -654,8 +656,10 @@ function evidenceOf(
 function remediationFor(pkg: Package, lookup: Lookup, about: PackageFacts, state: 'affected' | 'unknown', fixStatus: FixStatus, fixed: readonly string[]): string {
   // the text depends on the fixed versions when there are some, else only on the state or the fix status
   const byFix = state === 'affected' && fixStatus === 'fixed';
+  // several fixed versions (rare) are not cached: a key joined from them could be ambiguous
+  if (byFix && fixed.length !== 1) return remediationOf(pkg, lookup, state, fixStatus, fixed);
   const texts = byFix ? about.remediations : about.statusRemediations;
-  const key = !byFix ? (state === 'unknown' ? 'unknown' : fixStatus) : fixed.length === 1 ? (fixed[0] as string) : fixed.join('\0');
+  const key = byFix ? (fixed[0] as string) : state === 'unknown' ? 'unknown' : fixStatus;
   let text = texts.get(key);
   if (text === undefined) {
     text = remediationOf(pkg, lookup, state, fixStatus, fixed);
@@ -664,9 +668,9 @@ function remediationFor(pkg: Package, lookup: Lookup, about: PackageFacts, state
   return text;
 }
 
-/** One input of resolveSeverity for a group of one hit, refilled per finding (resolveSeverity only reads it). */
 /** What `single` holds between calls: no advisory of a finished match. */
 const NO_ADVISORY: AdvisoryHead = Object.freeze({ rowid: 0, source: 'osv', id: '', withdrawn: null, summary: null, feed: '', facts: {} });
+/** One input of resolveSeverity for a group of one hit, refilled per finding (resolveSeverity only reads it). */
 const single = { advisory: NO_ADVISORY, entries: [0], labels: [] as string[] };
 const singleInputs = [single];
 
