@@ -576,7 +576,8 @@ function buildFinding(pkg: Package, lookup: Lookup, about: PackageFacts, group: 
   others.push(primary);
   for (const id of ids) if (id !== primary) others.push(id);
   sortStrings(others, 1);
-  const title = joined(state === 'unknown' ? '[unknown] ' : '', primary, summary === undefined ? '' : ': ', summary === undefined ? '' : summary.slice(0, 120), ' (', pkg.name, ' ', pkg.version, ')');
+  const lead = state === 'unknown' ? UNKNOWN_MARK : '';
+  const title = joined(lead, primary, summary === undefined ? '' : ': ', summary === undefined ? '' : summary.slice(0, TITLE_SUMMARY), ' (', pkg.name, ' ', pkg.version, ')');
   const evidence = evidenceOf(
     state,
     primary,
@@ -588,7 +589,7 @@ function buildFinding(pkg: Package, lookup: Lookup, about: PackageFacts, group: 
     severity.basis === 'none' ? NO_SEVERITY : severity,
     reasons,
     related.length > 0 ? sortStrings(related).slice() : undefined,
-    summary === undefined ? undefined : summaryIn(title, summary, (state === 'unknown' ? 10 : 0) + primary.length + 2),
+    summary === undefined ? undefined : summaryIn(title, summary, lead.length + primary.length + 2),
   );
   const sev: Severity = severity.severity;
   return {
@@ -603,13 +604,18 @@ function buildFinding(pkg: Package, lookup: Lookup, about: PackageFacts, group: 
   };
 }
 
+/** A title starts with this when the finding's state is `unknown`. */
+const UNKNOWN_MARK = '[unknown] ';
+/** Characters of the summary a title quotes. */
+const TITLE_SUMMARY = 120;
+
 /**
  * The summary as a slice of the title that quotes it whole (at `from`): one short string object that shares
  * the title's characters instead of a second copy of them (~50 bytes less per finding kept; the value is the
- * same). A summary the title cuts at 120 characters is kept as it is.
+ * same). A summary the title cuts is kept as it is.
  */
 function summaryIn(title: string, summary: string, from: number): string {
-  return summary.length <= 120 ? title.slice(from, from + summary.length) : summary;
+  return summary.length <= TITLE_SUMMARY ? title.slice(from, from + summary.length) : summary;
 }
 
 /** `fixedVersions`: one read-only list per package for none and for each single fixed version, shared by the findings that say the same. */

@@ -4,6 +4,7 @@
  * per connection. The writes (imports) are in index.ts.
  */
 import type Database from 'better-sqlite3';
+import { errorMessage } from '../../core/errors.js';
 import { DbError, type Db } from '../../store/db.js';
 import type { SourceId } from './index.js';
 import { nameKey } from './keys.js';
@@ -63,7 +64,7 @@ export function parseHead(rowid: number, text: HeadText, origin: ImportOrigin): 
   try {
     facts = digits === 0 ? null : (JSON.parse(text.slice(digits)) as StoredHead | null);
   } catch (error) {
-    throw new DbError(`Advisory ${rowid} has a damaged head: ${error instanceof Error ? error.message : String(error)}`, { hint: DAMAGED, cause: error });
+    throw new DbError(`Advisory ${rowid} has a damaged head: ${errorMessage(error)}`, { hint: DAMAGED, cause: error });
   }
   if (facts === null || typeof facts !== 'object' || typeof facts.id !== 'string') throw new DbError(`Advisory ${rowid} has no import or no id in its head`, { hint: DAMAGED });
   return { rowid, source: origin.source, id: facts.id, withdrawn: null, summary: facts.summary ?? null, feed: origin.feed, facts };
@@ -149,7 +150,7 @@ export function affectedData(db: Db, rowid: number): AffectedData {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new DbError(`Affected entry ${rowid} has damaged data: ${error instanceof Error ? error.message : String(error)}`, { hint: DAMAGED, cause: error });
+    throw new DbError(`Affected entry ${rowid} has damaged data: ${errorMessage(error)}`, { hint: DAMAGED, cause: error });
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new DbError(`Affected entry ${rowid} has damaged data: not an object`, { hint: DAMAGED });
   return data;
