@@ -19,12 +19,13 @@ import type { CliContext } from '../src/cli/context.js';
 import { packageRoot } from '../src/paths.js';
 import { cli } from './cli.js';
 import { findExecutable, requireComponent, requireComponentsInCi } from './components.js';
+import { lastingTmpdir } from './tmp-root.js';
 
 const ROOT = packageRoot();
 const CHART = join(ROOT, 'deploy', 'helm', 'runwarden');
 const SCRIPT = join(ROOT, 'scripts', 'helm-template.sh');
 /** Where scripts/helm-template.sh keeps the compiled renderer between runs. */
-const CACHE = join(tmpdir(), 'runwarden-helm-template-cache');
+const CACHE = join(lastingTmpdir(), 'runwarden-helm-template-cache');
 const GO_PACKAGES = ['github.com/Masterminds/sprig', 'github.com/Masterminds/semver', 'gopkg.in/yaml.v3', 'gopkg.in/yaml.v2'];
 const DEBIAN_PACKAGES = 'golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev golang-gopkg-yaml.v2-dev';
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireComponent } from '../../../test/components.js';
+import { lastingTmpdir } from '../../../test/tmp-root.js';
 import { snapshotSource } from '../../inventory/sources/snapshot/index.js';
 import { demoSnapshotPath } from '../../paths.js';
 import { scan } from '../../scan/index.js';
@@ -25,7 +26,8 @@ import { hashToken, parseTokenFile } from '../server/auth.js';
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const TOKEN = 'dashboard-test-token-41c7';
-const ARTIFACTS = process.env.RUNWARDEN_TEST_ARTIFACTS ?? join(tmpdir(), 'runwarden-test-artifacts');
+/** Screenshots for a person to look at after the run: outside the run's temporary directory (test/tmp-root.ts). */
+const ARTIFACTS = process.env.RUNWARDEN_TEST_ARTIFACTS ?? join(lastingTmpdir(), 'runwarden-test-artifacts');
 const skipReason = requireComponent('chromium', [CHROMIUM]);
 
 describe.skipIf(skipReason !== undefined)(`dashboard in headless Chromium${skipReason === undefined ? '' : ` (${skipReason})`}`, () => {
