@@ -62,7 +62,7 @@ function fixFor(d: Detection, next: ReleaseCycle | undefined, image: string | un
     if (to !== undefined) return `${image} → ${to}`;
   }
   const method = d.how[0]?.method;
-  if (method === 'os-release') return `rebuild on a ${d.title} ${next.cycle} base image`;
+  if (method === 'os-release') return `rebuild on the ${d.title} ${next.cycle} base image`;
   return `upgrade ${d.title} to ${next.cycle}${method === 'package' ? ' (or a base image that ships it)' : ''}`;
 }
 

@@ -30,6 +30,11 @@ describe('imageLifecycle and verdictOf', () => {
     expect(lifecycleFindings(subject, buster, fresh, undefined).map((f) => f.severity)).toEqual(['high']);
   });
 
+  it('tells an image known by its os-release to rebuild on the next release of that distribution', () => {
+    const image = imageLifecycle({ reference: parseImageReference('ghcr.io/acme/tool:1.0'), os: { id: 'alpine', release: '3.20.3' } }, settings('2026-11-28T00:00:00Z'), 'ghcr.io/acme/tool:1.0');
+    expect(image.products.map((p) => [p.detection.title, p.next?.cycle, p.fix])).toEqual([['Alpine Linux', '3.22', 'rebuild on the Alpine Linux 3.22 base image']]);
+  });
+
   it('keeps a fresh verdict when only a newer major exists', () => {
     const f: Freshness = { ...fresh, newer: newerTags('1.2.3', ['1.2.3', '2.0.0']) };
     const image = imageLifecycle({ reference: parseImageReference('ghcr.io/acme/app:1.2.3') }, settings('2026-11-28T00:00:00Z'));
