@@ -10,7 +10,7 @@
  * - What must outlive a run (scripts/helm-template.sh's compiled renderer, screenshots for a person to
  *   look at) goes under `lastingTmpdir()`, the machine's temporary directory.
  */
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -64,11 +64,14 @@ export function remove(dir: string): void {
   }
 }
 
-/** Remove the directories of earlier runs whose process is gone (killed before their teardown). */
+/** Remove this user's directories of earlier runs whose process is gone (killed before their teardown). */
 export function sweep(base: string): void {
+  const uid = process.getuid?.();
   for (const name of readdirSync(base)) {
     if (!name.startsWith(PREFIX)) continue;
     const dir = join(base, name);
+    // another user's run (a shared /tmp) is theirs to clean
+    if (uid !== undefined && statSync(dir, { throwIfNoEntry: false })?.uid !== uid) continue;
     let pid: number;
     try {
       pid = Number(readFileSync(join(dir, OWNER), 'utf8'));
