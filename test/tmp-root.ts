@@ -13,6 +13,7 @@
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { errorMessage } from '../src/core/errors.js';
 
 export const PREFIX = 'rw-test-run-';
 /** The file in a run's directory that names the process that owns it. */
@@ -52,6 +53,7 @@ export function mountsUnder(dir: string, mountinfo = existsSync(MOUNTINFO) ? rea
  * are printed, never thrown: a leftover directory must not fail a run whose tests passed.
  */
 export function remove(dir: string): void {
+  if (!existsSync(dir)) return;
   const mounts = mountsUnder(realpathSync(dir));
   if (mounts.length > 0) {
     process.stderr.write(`runwarden tests: left ${dir} in place: still mounted there: ${mounts.join(', ')} (unmount, then remove it)\n`);
@@ -60,7 +62,7 @@ export function remove(dir: string): void {
   try {
     rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
   } catch (error) {
-    process.stderr.write(`runwarden tests: could not remove ${dir}: ${(error as Error).message}\n`);
+    process.stderr.write(`runwarden tests: could not remove ${dir}: ${errorMessage(error)}\n`);
   }
 }
 
