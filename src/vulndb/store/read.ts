@@ -71,6 +71,7 @@ export function parseHead(rowid: number, text: HeadText, origin: ImportOrigin): 
 }
 
 interface Statements {
+  changes: Database.Statement<[], number>;
   rows: Database.Statement<[string, string], string | null>;
   releaseRows: Database.Statement<[string, string, string], string | null>;
   data: Database.Statement<[number], string>;
@@ -99,6 +100,7 @@ function statementsOf(db: Db): Statements {
   let s = statements.get(db);
   if (s === undefined) {
     s = {
+      changes: db.prepare<[], number>('SELECT total_changes()').pluck(true),
       rows: db.prepare<[string, string], string | null>(rowNumbers('ecosystem = ? AND name = ?')).pluck(true),
       releaseRows: db.prepare<[string, string, string], string | null>(rowNumbers("ecosystem = ? AND name = ? AND release IN ('', ?)")).pluck(true),
       data: db.prepare<[number], string>('SELECT data FROM vuln_entries WHERE rowid = ?').pluck(true),
@@ -169,6 +171,15 @@ export function headTexts(db: Db, advisories: readonly number[]): Array<HeadText
   // some are gone: align by rowid (rare, so the plain texts above stay one value per row)
   const byRowid = new Map(s.headsByRowid.all(param));
   return advisories.map((rowid) => byRowid.get(rowid));
+}
+
+/**
+ * Where the connection's view of the database stands: `PRAGMA data_version` changes when another connection
+ * commits, SQLite's `total_changes()` when this one writes (any table). While both stay the same, what was read
+ * through this connection is still what is stored (the matcher keeps prepared entries between calls on it).
+ */
+export function connectionState(db: Db): string {
+  return `${String(db.pragma('data_version', { simple: true }))}:${statementsOf(db).changes.get() ?? 0}`;
 }
 
 /** Source, feed and fetch time of one import (the provenance of every advisory it wrote). */
