@@ -28,13 +28,21 @@ describe('matching between calls on one connection', () => {
     path = join(dir, 'rw.db');
   });
 
-  it('sees an import made on the same connection between two calls', async () => {
+  it('sees an import made on the same connection between two calls, the package rows it kept included', async () => {
     const db = openVulnDb(path);
     try {
       await importAdvisories(db, feed(dir, '2024-01-01T00:00:00Z', '1.3.0'));
+      // twice: a key read a second time has its rows kept (rowsOf)
       expect(fixedOf(db)).toEqual(['1.3.0']);
+      expect(fixedOf(db)).toEqual(['1.3.0']);
+      // a second advisory for the same package: new rows under a kept key
+      const second = join(dir, 'second.json');
+      writeFileSync(second, JSON.stringify({ id: 'GHSA-cach-demo-0003', modified: '2024-01-15T00:00:00Z', summary: 'cache demo 3', affected: [{ package: { ecosystem: 'npm', name: 'cache-demo' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '1.0.0' }, { fixed: '1.4.0' }] }] }] }));
+      await importAdvisories(db, second);
+      expect(fixedOf(db).sort()).toEqual(['1.3.0', '1.4.0']);
+      expect(fixedOf(db).sort()).toEqual(['1.3.0', '1.4.0']);
       await importAdvisories(db, feed(dir, '2024-02-01T00:00:00Z', '1.2.1'));
-      expect(fixedOf(db)).toEqual([]);
+      expect(fixedOf(db)).toEqual(['1.4.0']);
     } finally {
       db.close();
     }
@@ -48,6 +56,8 @@ describe('matching between calls on one connection', () => {
     const entryRowids = (): number[] => writer.prepare<[], number>('SELECT rowid FROM vuln_entries ORDER BY rowid').pluck(true).all();
     await importAdvisories(writer, feed(dir, '2024-01-01T00:00:00Z', '1.3.0'));
     const [first] = entryRowids();
+    // twice: the package's rows are kept as well as its entry
+    expect(fixedOf(reader)).toEqual(['1.3.0']);
     expect(fixedOf(reader)).toEqual(['1.3.0']);
     const withdrawn = join(dir, 'withdrawn.json');
     writeFileSync(withdrawn, JSON.stringify({ id: 'GHSA-cach-demo-0001', modified: '2024-02-01T00:00:00Z', withdrawn: '2024-02-01T00:00:00Z', summary: 'cache demo', affected: [] }));

@@ -208,18 +208,25 @@ interface ConnectionCache {
   origins: Map<number, ImportOrigin>;
   /** Entries held, over all ecosystems. */
   size: number;
+  /** Rows of the package keys read more than once (rowsOf), the keys read once, and the numbers held. */
+  rows: Map<string, number[]>;
+  seen: Set<string>;
+  rowNumbers: number;
 }
 
 const connectionCaches = new WeakMap<Db, ConnectionCache>();
 /** Entries a connection keeps between calls; a call that starts above it starts afresh (only bounds memory). */
 const ENTRY_CACHE_LIMIT = 20_000;
+/** Row numbers (three per affected row) and keys read once that a connection keeps (only bounds memory: ~16 MB, ~10 MB). */
+const KEPT_ROW_NUMBERS_LIMIT = 2_000_000;
+const SEEN_KEYS_LIMIT = 200_000;
 
 /** The connection's cache, emptied when the database changed since it was filled, or when it grew too large. */
 function connectionCache(db: Db): ConnectionCache {
   const state = connectionState(db);
   let cache = connectionCaches.get(db);
   if (cache === undefined || cache.state !== state || cache.size > ENTRY_CACHE_LIMIT) {
-    cache = { state, entries: new Map(), origins: new Map(), size: 0 };
+    cache = { state, entries: new Map(), origins: new Map(), size: 0, rows: new Map(), seen: new Set(), rowNumbers: 0 };
     connectionCaches.set(db, cache);
   }
   return cache;
@@ -331,6 +338,34 @@ function explain(info: EntryInfo, version: string): Explained {
     info.explained.set(version, explained);
   }
   return explained;
+}
+
+/** Where matchRows writes a package's rows when they are not kept (reused from package to package). */
+const scratchRows: number[] = [];
+
+/**
+ * A package's rows (matchRows' numbers), kept by the connection once its key was read a second time: images
+ * of a cluster repeat the same packages, one call each, while within a call a key is read once (so a single
+ * large call keeps nothing but the keys it has seen).
+ */
+function rowsOf(ctx: MatchContext, lookup: Lookup, key: string, rowsKey: string): readonly number[] {
+  const { cache } = ctx;
+  const kept = cache.rows.get(rowsKey);
+  if (kept !== undefined) return kept;
+  matchRows(ctx.db, lookup.ecosystem, key, lookup.release, scratchRows);
+  if (!cache.seen.has(rowsKey)) {
+    if (cache.seen.size >= SEEN_KEYS_LIMIT) cache.seen.clear();
+    cache.seen.add(rowsKey);
+    return scratchRows;
+  }
+  if (cache.rowNumbers + scratchRows.length > KEPT_ROW_NUMBERS_LIMIT) {
+    cache.rows.clear();
+    cache.rowNumbers = 0;
+  }
+  const copy = scratchRows.slice();
+  cache.rows.set(rowsKey, copy);
+  cache.rowNumbers += copy.length;
+  return copy;
 }
 
 /** The parsed and prepared entry of a row, by (ecosystem column, entry rowid): `data` is read only for a new entry. */
@@ -472,14 +507,14 @@ function matchPlanned(ctx: MatchContext, packages: readonly Package[], options: 
     const to = new Array<number>(end - start).fill(0);
     const advisories = new Set<number>();
     let lastKey: string | undefined;
-    const rows: number[] = [];
+    let rows: readonly number[] = scratchRows;
     for (const i of order) {
       const { lookup, key, groupKey } = plan[i] as Planned;
       if (lookup === undefined) continue;
       // rows are read per release: two releases of one source package share a name, not rows
       const rowsKey = lookup.release === undefined ? groupKey : `${groupKey}\0${lookup.release}`;
       if (rowsKey !== lastKey) {
-        matchRows(ctx.db, lookup.ecosystem, key, lookup.release, rows);
+        rows = rowsOf(ctx, lookup, key, rowsKey);
         lastKey = rowsKey;
       }
       from[i - start] = candidates.advisory.length;
