@@ -93,6 +93,26 @@ describe('matching between calls on one connection', () => {
     }
   });
 
+  it('keeps nothing read inside a transaction, which may be rolled back', async () => {
+    const db = openVulnDb(path);
+    try {
+      await importAdvisories(db, feed(dir, '2024-01-01T00:00:00Z', '1.3.0'));
+      expect(fixedOf(db)).toEqual(['1.3.0']);
+      const changed = JSON.stringify({ package: 'cache-demo', ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '9.9.9' }] }] });
+      const attempt = db.transaction(() => {
+        db.prepare('UPDATE vuln_entries SET data = ?').run(changed);
+        // read twice, so rows would be kept too
+        expect(fixedOf(db)).toEqual(['9.9.9']);
+        expect(fixedOf(db)).toEqual(['9.9.9']);
+        throw new Error('roll back');
+      });
+      expect(() => attempt()).toThrow('roll back');
+      expect(fixedOf(db)).toEqual(['1.3.0']);
+    } finally {
+      db.close();
+    }
+  });
+
   it('gives every call the same findings, its own issues, and frozen range summaries that calls share', async () => {
     const db = openVulnDb(path);
     try {

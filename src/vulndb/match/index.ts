@@ -221,15 +221,24 @@ const ENTRY_CACHE_LIMIT = 20_000;
 const KEPT_ROW_NUMBERS_LIMIT = 2_000_000;
 const SEEN_KEYS_LIMIT = 200_000;
 
-/** The connection's cache, emptied when the database changed since it was filled, or when it grew too large. */
+/**
+ * The connection's cache, emptied when the database changed since it was filled, or when it grew too large.
+ * Inside a transaction a call gets a cache of its own that is not kept: what it reads may yet be rolled back,
+ * and a rollback leaves `total_changes()` where the writes took it.
+ */
 function connectionCache(db: Db): ConnectionCache {
   const state = connectionState(db);
+  if (db.inTransaction) return emptyCache(state);
   let cache = connectionCaches.get(db);
   if (cache === undefined || cache.state !== state || cache.size > ENTRY_CACHE_LIMIT) {
-    cache = { state, entries: new Map(), origins: new Map(), size: 0, rows: new Map(), seen: new Set(), rowNumbers: 0 };
+    cache = emptyCache(state);
     connectionCaches.set(db, cache);
   }
   return cache;
+}
+
+function emptyCache(state: string): ConnectionCache {
+  return { state, entries: new Map(), origins: new Map(), size: 0, rows: new Map(), seen: new Set(), rowNumbers: 0 };
 }
 
 /** Bytes of the database file memory-mapped while matching (SQLite caps it at its compile-time maximum). */
