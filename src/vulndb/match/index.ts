@@ -189,9 +189,6 @@ interface MatchContext {
   db: Db;
   /** The round's head texts (store/read.ts headTexts) by advisory rowid, parsed only when a finding is built; null: withdrawn. */
   heads: Map<number, HeadText | null>;
-  origins: Map<number, ImportOrigin>;
-  /** Parsed and prepared `data` by ecosystem column and entry rowid: identical entries (GHSA and PYSEC copies) are one row. */
-  entries: Map<string, Map<number, EntryInfo>>;
   cache: ConnectionCache;
   /** (advisory, entry) pairs whose invalid listed versions were reported (per call: every report lists its issues). */
   reported: Set<string>;
@@ -206,6 +203,7 @@ interface MatchContext {
  */
 interface ConnectionCache {
   state: string;
+  /** Parsed and prepared `data` by ecosystem column and entry rowid: identical entries (GHSA and PYSEC copies) are one row. */
   entries: Map<string, Map<number, EntryInfo>>;
   origins: Map<number, ImportOrigin>;
   /** Entries held, over all ecosystems. */
@@ -273,12 +271,12 @@ function loadHeads(ctx: MatchContext, advisories: Set<number>): void {
 }
 
 function originOf(ctx: MatchContext, importId: number): ImportOrigin {
-  let origin = ctx.origins.get(importId);
+  let origin = ctx.cache.origins.get(importId);
   if (origin === undefined) {
     const provenance = importProvenance(ctx.db, importId);
     if (provenance === undefined) throw new DbError(`Import ${importId} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
     origin = { source: provenance.source, feed: provenance.feed };
-    ctx.origins.set(importId, origin);
+    ctx.cache.origins.set(importId, origin);
   }
   return origin;
 }
@@ -381,10 +379,10 @@ function rowsOf(ctx: MatchContext, lookup: Lookup, key: string, rowsKey: string)
 
 /** The parsed and prepared entry of a row, by (ecosystem column, entry rowid): `data` is read only for a new entry. */
 function entryFor(ctx: MatchContext, ecosystemColumn: string, dataId: number): EntryInfo {
-  let byEntry = ctx.entries.get(ecosystemColumn);
+  let byEntry = ctx.cache.entries.get(ecosystemColumn);
   if (byEntry === undefined) {
     byEntry = new Map();
-    ctx.entries.set(ecosystemColumn, byEntry);
+    ctx.cache.entries.set(ecosystemColumn, byEntry);
   }
   let info = byEntry.get(dataId);
   if (info === undefined) {
@@ -440,8 +438,7 @@ function collectCandidates(ctx: MatchContext, lookup: Lookup, rows: readonly num
 
 /** Match packages against the advisory database. */
 export function matchPackages(db: Db, packages: readonly Package[], options: MatchOptions = {}): MatchResult {
-  const cache = connectionCache(db);
-  const ctx: MatchContext = { db, heads: new Map(), origins: cache.origins, entries: cache.entries, cache, reported: new Set() };
+  const ctx: MatchContext = { db, heads: new Map(), cache: connectionCache(db), reported: new Set() };
   // A large match touches advisory pages all over the file: with a 64 MiB page cache (better-sqlite3's
   // default is ~16 MiB) each page is read once (restored when done), and memory-mapped reads spare a read()
   // and a copy per page (bench/vulndb: ~10 % of the matcher's CPU). The mapping is set once per connection

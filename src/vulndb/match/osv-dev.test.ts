@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Package } from '../../core/package.js';
 import { importAdvisories } from '../import.js';
-import { nameKey } from '../store/keys.js';
 import { openVulnDb, type Db } from '../store/index.js';
+import { candidateRows } from '../store/read.js';
 import { matchPackages, type MatchReason } from './index.js';
 
 const OSV = join(import.meta.dirname, '..', '..', '..', 'testdata', 'upstream', 'osv');
@@ -59,10 +59,10 @@ describe('agreement with osv.dev (recorded querybatch answers of osv-scanner cas
   beforeAll(async () => {
     db = openVulnDb(':memory:');
     for (const p of ['npm-ghsa', 'pypi-pypa/vulns', 'go-vulndb']) await importAdvisories(db, join(OSV, p));
-    const held = db.prepare<[string, string], string>('SELECT DISTINCT v.id FROM vuln_affected a JOIN vuln_advisories v ON v.rowid = a.advisory WHERE a.ecosystem = ? AND a.name = ?').pluck(true);
     for (const query of all) {
       if (!['PyPI', 'Go', 'npm'].includes(query.ecosystem) || query.version === '' || query.version === '(devel)') continue;
-      const ours = new Set(held.all(query.ecosystem, nameKey(query.ecosystem, query.name)));
+      // the advisories we hold for the package (db query's reading: every release, PEP 503 names)
+      const ours = new Set(candidateRows(db, query.ecosystem, query.name).map((r) => r.id));
       if (ours.size === 0) continue;
       const pkg: Package = { ecosystem: query.ecosystem, name: query.name, version: query.version };
       const affected = new Set<string>();
