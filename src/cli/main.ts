@@ -1,5 +1,9 @@
 #!/usr/bin/env node
+import { tolerateClosedReader } from './pipe.js';
 import { runCli } from './run.js';
+
+tolerateClosedReader(process.stdout);
+tolerateClosedReader(process.stderr);
 
 process.exitCode = await runCli(process.argv.slice(2), {
   stdout: process.stdout,

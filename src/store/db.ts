@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { AppError, errorMessage } from '../core/errors.js';
+import { AppError, UsageError, errorMessage } from '../core/errors.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 
 export type Db = Database.Database;
@@ -24,6 +24,16 @@ export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.RUNWARDEN_DB !== undefined && env.RUNWARDEN_DB !== '') return env.RUNWARDEN_DB;
   const base = env.XDG_DATA_HOME !== undefined && env.XDG_DATA_HOME !== '' ? env.XDG_DATA_HOME : join(env.HOME ?? homedir(), '.local', 'share');
   return join(base, 'runwarden', 'runwarden.db');
+}
+
+/**
+ * The database a command uses: `--db` (or `--store`) when given, else defaultDbPath. An empty value is refused
+ * (`--db ""`, e.g. from an unset shell variable), not looked up as a file named "".
+ */
+export function chosenDbPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, name = '--db'): string {
+  if (flag === undefined) return defaultDbPath(env);
+  if (flag.trim() === '') throw new UsageError(`${name} is empty: expected the path of a database file`, { hint: `Pass ${name} PATH, or leave it out for ${defaultDbPath(env)}.` });
+  return flag;
 }
 
 export interface OpenOptions {

@@ -56,6 +56,10 @@ describe('runwarden db', () => {
   it('explains a missing database, a bad --source and a corrupt archive in one line', async () => {
     const none = await run(['db', 'status', '--db', join(dir, 'nope.db')]);
     expect(none).toMatchObject({ code: 3, stderr: `runwarden: error: No vulnerability database at "${join(dir, 'nope.db')}" Hint: Run "runwarden db update" (or "runwarden db import <path|url>"), or pass --db PATH.\n` });
+    // an unset shell variable (`--db "$DB"`) names no file: a usage error, for every command that takes --db
+    const empty = { code: 2, stderr: `runwarden: error: --db is empty: expected the path of a database file Hint: Pass --db PATH, or leave it out for ${join(dir, 'home', '.local', 'share', 'runwarden', 'runwarden.db')}.\n` };
+    expect(await run(['db', 'status', '--db', ''], { HOME: join(dir, 'home') })).toMatchObject(empty);
+    expect(await run(['sbom', 'match', join(dir, 'nope.txt'), '--db', ' '], { HOME: join(dir, 'home') })).toMatchObject(empty);
     const src = await run(['db', 'import', dir, '--source', 'nvd', '--db', db]);
     expect(src).toMatchObject({ code: 2, stderr: 'runwarden: error: Unknown --source "nvd": expected one of debian-tracker, alpine-secdb, osv Hint: Leave --source out to detect the format from the input.\n' });
     writeFileSync(join(dir, 'cut.zip'), makeZip([{ name: 'a.json', content: '{}' }]).subarray(0, 40));

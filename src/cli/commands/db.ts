@@ -10,7 +10,7 @@ import { AppError, EXIT, UsageError } from '../../core/errors.js';
 import { ECOSYSTEMS } from '../../core/ecosystem.js';
 import type { Issue } from '../../core/issue.js';
 import type { Package } from '../../core/package.js';
-import { defaultDbPath } from '../../store/db.js';
+import { chosenDbPath } from '../../store/db.js';
 import { loadVulnDbConfig } from '../../vulndb/config.js';
 import { importAdvisories, importFailure, type ImportProgress, type ImportResult } from '../../vulndb/import.js';
 import { describeRange } from '../../vulndb/match/evaluate.js';
@@ -29,7 +29,7 @@ interface DbFlags {
 }
 
 function dbPath(flags: DbFlags, ctx: CliContext): string {
-  return flags.db ?? defaultDbPath(ctx.env);
+  return chosenDbPath(flags.db, ctx.env);
 }
 
 /** Open an existing database for reading; a missing file is a clear error, not an empty answer. */

@@ -16,7 +16,7 @@ import { attachedSbomPackages } from '../../sbom/attached.js';
 import { CONTRIBUTORS, scanImage, type PackagesProvider } from '../../scan/images/index.js';
 import { addMalwareOptions, malwareFromFlags, type MalwareFlags } from './malware-options.js';
 import { describeImageScan, imageScanReport } from '../../scan/images/report.js';
-import { defaultDbPath } from '../../store/db.js';
+import { chosenDbPath } from '../../store/db.js';
 import { openVulnDb } from '../../vulndb/store/index.js';
 import { issue, type Issue } from '../../core/issue.js';
 import { IMAGE_SOURCES, parseImageInput } from '../../image/registry.js';
@@ -134,7 +134,7 @@ async function scanOneImage(input: string, flags: ImageScanFlags, ctx: CliContex
     issues.push(...got.issues);
     registry = got.client;
   }
-  const dbPath = flags.db ?? defaultDbPath(ctx.env);
+  const dbPath = chosenDbPath(flags.db, ctx.env);
   if (dbPath !== ':memory:' && !existsSync(dbPath)) {
     throw new AppError('db-missing', `No vulnerability database at "${dbPath}"`, { hint: 'Run "runwarden db update" (or "runwarden db import <path|url>"), or pass --db PATH.' });
   }

@@ -13,7 +13,7 @@ import { loadLifecycle, readLifecycle } from '../../lifecycle/data/store.js';
 import { observeFreshness, RegistryProbe } from '../../lifecycle/freshness/index.js';
 import { DEFAULT_EOL_LOOKAHEAD_DAYS, imageLifecycle } from '../../lifecycle/verdict/image.js';
 import { verdictOf } from '../../lifecycle/verdict/findings.js';
-import { defaultDbPath, openDatabase } from '../../store/db.js';
+import { chosenDbPath, openDatabase } from '../../store/db.js';
 import type { CliContext } from '../context.js';
 import { asSubcommand } from './db.js';
 import { registryClientFrom, type ImageAccessFlags } from './image.js';
@@ -56,7 +56,7 @@ function updateCommand(ctx: CliContext): Command {
       const format = checkFormat(flags.format);
       const url = flags.url ?? (ctx.env.RUNWARDEN_LIFECYCLE_URL === '' ? undefined : ctx.env.RUNWARDEN_LIFECYCLE_URL);
       if (url !== undefined && !/^https?:\/\//.test(url)) throw new UsageError(`Invalid --url "${url}": expected an http(s) URL, e.g. ${DEFAULT_LIFECYCLE_URL}`);
-      const db = openDatabase(flags.db ?? defaultDbPath(ctx.env));
+      const db = openDatabase(chosenDbPath(flags.db, ctx.env));
       try {
         const result = await updateLifecycle(db, { url, products: flags.product });
         if (format === 'json') ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -81,7 +81,7 @@ function statusCommand(ctx: CliContext): Command {
     .option('-f, --format <format>', 'table or json', 'table')
     .action(async (flags: { db?: string; format?: string }) => {
       const format = checkFormat(flags.format);
-      const db = openDatabase(flags.db ?? defaultDbPath(ctx.env));
+      const db = openDatabase(chosenDbPath(flags.db, ctx.env));
       try {
         const seeded = readLifecycle(db) === undefined;
         const { data, issues } = await loadLifecycle(db);
@@ -124,7 +124,7 @@ function checkCommand(ctx: CliContext): Command {
       const now = parseNow(flags.now);
       const lookahead = flags.eolLookahead === undefined ? DEFAULT_EOL_LOOKAHEAD_DAYS : parseDays(flags.eolLookahead, '--eol-lookahead');
       const refs = images.map((i) => parseImageReference(i));
-      const db = openDatabase(flags.db ?? defaultDbPath(ctx.env));
+      const db = openDatabase(chosenDbPath(flags.db, ctx.env));
       let loaded: Awaited<ReturnType<typeof loadLifecycle>>;
       try {
         loaded = await loadLifecycle(db);

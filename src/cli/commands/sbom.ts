@@ -15,7 +15,7 @@ import { AppError, EXIT, UsageError, errorMessage } from '../../core/errors.js';
 import type { Issue } from '../../core/issue.js';
 import { atLeast, type Severity } from '../../core/severity.js';
 import { FORMATS, findFormat } from '../../report/registry.js';
-import { defaultDbPath } from '../../store/db.js';
+import { chosenDbPath } from '../../store/db.js';
 import { readPackageInput } from '../../vulndb/inputs/index.js';
 import { matchPackages } from '../../vulndb/match/index.js';
 import { vulnerabilityReport } from '../../vulndb/report.js';
@@ -67,6 +67,7 @@ function matchCommand(ctx: CliContext): Command {
       if (!(FAIL_ON as readonly string[]).includes(failOn)) throw unknownValue('--fail-on', flags.failOn ?? '', FAIL_ON);
       const now = flags.now === undefined ? new Date() : new Date(flags.now);
       if (Number.isNaN(now.getTime())) throw new UsageError(`Invalid --now "${flags.now ?? ''}": expected an ISO 8601 time, e.g. "2026-01-31T12:00:00Z".`);
+      const path = chosenDbPath(flags.db, ctx.env);
       const input = await readPackageInput(file);
       const statements: VexStatement[] = [];
       const issues: Issue[] = [...input.issues];
@@ -75,7 +76,6 @@ function matchCommand(ctx: CliContext): Command {
         statements.push(...vex.statements);
         issues.push(...vex.issues);
       }
-      const path = flags.db ?? defaultDbPath(ctx.env);
       if (path !== ':memory:' && !existsSync(path)) {
         throw new AppError('db-missing', `No vulnerability database at "${path}"`, { hint: 'Run "runwarden db update" (or "runwarden db import <path|url>"), or pass --db PATH.' });
       }

@@ -19,7 +19,7 @@ import type { RegistryClient } from '../../registry/client.js';
 import { containerdLocator, imageDirLocator, registryLocator, type ImageLocator } from '../../scan/images/locate.js';
 import { CONTRIBUTORS as IMAGE_CONTRIBUTORS } from '../../scan/images/registry.js';
 import { NON_CHECK_RULES, ruleIds, type RunningImagesSettings, type ScanOptions } from '../../scan/index.js';
-import { defaultDbPath } from '../../store/db.js';
+import { chosenDbPath } from '../../store/db.js';
 import { importAdvisories } from '../../vulndb/import.js';
 import { openVulnDb, type Db } from '../../vulndb/store/index.js';
 import type { CliContext } from '../context.js';
@@ -152,7 +152,7 @@ export async function runningImagesSetup(settings: Settings, flags: RunningImage
         if (imported.issues.length > 0) throw new AppError('demo', `The bundled demo advisories (${feed}) did not import: ${imported.issues[0]?.message ?? ''}`);
       }
     } else {
-      dbPath = flags.db ?? defaultDbPath(ctx.env);
+      dbPath = chosenDbPath(flags.db, ctx.env);
       db = openVulnDb(dbPath, { readonly: dbPath !== ':memory:' });
       close.push(() => db.close());
     }

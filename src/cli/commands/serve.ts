@@ -15,7 +15,7 @@ import type { InventorySource } from '../../inventory/source.js';
 import { snapshotSource } from '../../inventory/sources/snapshot/index.js';
 import { demoSnapshotPath } from '../../paths.js';
 import { scan } from '../../scan/index.js';
-import { defaultDbPath } from '../../store/db.js';
+import { chosenDbPath } from '../../store/db.js';
 import { seedDemoHistory } from '../../serve/demo.js';
 import { parseDuration } from '../../serve/duration.js';
 import { openPostgresHistory, redactUrl } from '../../serve/history/postgres.js';
@@ -202,7 +202,7 @@ function isPostgres(store: string | undefined): boolean {
 async function openHistory(store: string | undefined, settings: Settings, ctx: CliContext): Promise<HistoryStore> {
   if (store !== undefined && /^postgres(ql)?:\/\//.test(store)) return new HistoryStore(await openPostgresHistory(store));
   if (store !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(store)) throw new UsageError(`Unknown --store "${redactUrl(store)}": expected a SQLite file path or postgres://user@host:5432/db`);
-  return new HistoryStore(openSqliteHistory(store ?? (settings.demo ? ':memory:' : defaultDbPath(ctx.env))));
+  return new HistoryStore(openSqliteHistory(store === undefined && settings.demo ? ':memory:' : chosenDbPath(store, ctx.env, '--store')));
 }
 
 /**
