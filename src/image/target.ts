@@ -12,10 +12,10 @@ export async function splitPathRef(target: string, kind: string, want: 'file' | 
   };
   if (target === '') throw new InputError(target, `Missing path after "${kind}:"`, { hint: `Write ${kind}:<${want === 'dir' ? 'folder' : 'file'}>[:<reference>].` });
   if (await isWanted(target)) return { path: target, ref: undefined };
-  // "sha256:<hex>" refs contain a colon too: try the split that leaves a digest whole first.
-  const digestAt = target.search(/:sha(256|512):[a-f0-9]+$/);
-  if (digestAt > 0 && (await isWanted(target.slice(0, digestAt)))) return { path: target.slice(0, digestAt), ref: target.slice(digestAt + 1) };
-  const colon = target.lastIndexOf(':');
-  if (colon > 0 && (await isWanted(target.slice(0, colon)))) return { path: target.slice(0, colon), ref: target.slice(colon + 1) || undefined };
+  // A reference holds colons of its own ("redis:7.2.5", "localhost:5000/app:1", "sha256:<hex>"): the path is the
+  // longest prefix before a colon that exists, as skopeo's oci:<path>:<reference> reads it.
+  for (let colon = target.lastIndexOf(':'); colon > 0; colon = target.lastIndexOf(':', colon - 1)) {
+    if (await isWanted(target.slice(0, colon))) return { path: target.slice(0, colon), ref: target.slice(colon + 1) || undefined };
+  }
   throw new InputError(target, `${kind} ${want === 'dir' ? 'folder' : 'file'} "${target}" not found`, { hint: `Give an existing ${want === 'dir' ? 'folder' : 'file'}: ${kind}:<path>[:<reference>].` });
 }

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +36,18 @@ describe('oci-layout source', () => {
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).message).toBe(`OCI layout ${images.pause.layout} has no image "2"; it has "1"`);
     expect((error as InputError).hint).toBe('Use oci:<path>:1');
+  });
+
+  it('reads a reference that has colons of its own (a tag, a registry port), as the "say which one" hint writes it', async () => {
+    const copy = join(dir, 'named');
+    await cp(images.pause.layout, copy, { recursive: true });
+    const index = JSON.parse(await readFile(join(copy, 'index.json'), 'utf8')) as { manifests: Array<{ annotations?: Record<string, string> }> };
+    for (const m of index.manifests) m.annotations = { 'org.opencontainers.image.ref.name': 'localhost:5000/rw/pause:3.9' };
+    await writeFile(join(copy, 'index.json'), JSON.stringify(index));
+    expect((await ociLayout.open(`${copy}:localhost:5000/rw/pause:3.9`, {})).digest).toBe(images.pause.manifestDigest);
+    expect((await ociLayout.open(`${copy}:${images.pause.manifestDigest}`, {})).digest).toBe(images.pause.manifestDigest);
+    const error = await ociLayout.open(`${copy}:localhost:5000/rw/pause:4`, {}).catch((e: unknown) => e);
+    expect((error as InputError).message).toBe(`OCI layout ${copy} has no image "localhost:5000/rw/pause:4"; it has "localhost:5000/rw/pause:3.9"`);
   });
 
   it('asks which image when a layout holds several (skopeo wrote two tags)', async () => {
