@@ -35,6 +35,8 @@ describe('runwarden check', () => {
     expect(report.findings.find((f) => f.rule === 'unpinned-image')).toMatchObject({ subject: { workload: { kind: 'CronJob', name: 'backup' } }, location: { file: join(APP, 'list.json'), line: 13 } });
     // no NetworkPolicies or Namespaces among the manifests: isolation and mesh enrolment are reported as unknown
     expect(report.issues.map((i) => i.code)).toEqual(['manifest-unknown-kind', 'network-policies-unknown', 'mesh-namespace-unknown']);
+    // said for manifests, not for a cluster read (no kubectl get of a whole cluster, no RBAC grant to ask for)
+    expect(report.issues[1]).toMatchObject({ message: 'No NetworkPolicies among the manifests, so pod isolation cannot be evaluated: the network-* checks are skipped', hint: expect.stringMatching(/^Check the NetworkPolicy manifests of these namespaces together with the workloads/) });
   });
 
   it('prints the table with the location under each finding and exits 1 at --fail-on', async () => {

@@ -271,12 +271,16 @@ function compute(inventory: Inventory): NetworkAnalysis {
   const issues: Issue[] = [];
   const available = inventory.coverage.complete.includes('NetworkPolicy');
   if (!available) {
+    // Running pods: a cluster read (or snapshot) missed them. Templates only: a manifest check given no policies.
+    const cluster = inventory.pods.length > 0;
     issues.push(
       issue(
         'network-policies-unknown',
-        'NetworkPolicies were not read, so pod isolation cannot be evaluated: the network-* checks are skipped',
+        cluster ? 'NetworkPolicies were not read, so pod isolation cannot be evaluated: the network-* checks are skipped' : 'No NetworkPolicies among the manifests, so pod isolation cannot be evaluated: the network-* checks are skipped',
         inventory.source.location,
-        'Include NetworkPolicies in the snapshot ("kubectl get networkpolicies -A -o json") or grant list on networkpolicies.networking.k8s.io (deploy/clusterrole.yaml).',
+        cluster
+          ? 'Include NetworkPolicies in the snapshot ("kubectl get networkpolicies -A -o json") or grant list on networkpolicies.networking.k8s.io (deploy/clusterrole.yaml).'
+          : 'Check the NetworkPolicy manifests of these namespaces together with the workloads (or "kubectl get networkpolicies -n <namespace> -o yaml" of the cluster they go to).',
       ),
     );
   }
