@@ -43,6 +43,9 @@ describe('runwarden db', () => {
     expect((await run(['db', 'query', 'npm', 'lodash', '--db', db])).stdout).toMatch(/^GHSA-35jh-r3h4-6jhm\s+osv\s+ECOSYSTEM: introduced 0, fixed 4.17.21\n$/);
     const deb = await run(['db', 'query', 'Debian:10', 'dacs', '1.4.38a-2', '--db', db]);
     expect(deb.stdout).toBe('LOW      CVE-2021-29629  affected; will_not_fix\n');
+    // a release the database has nothing for: not checked, which is not "no known vulnerability"
+    const none = await run(['db', 'query', 'Debian:13', 'dacs', '1.4.38a-2', '--db', db]);
+    expect([none.stdout, none.stderr]).toEqual(['Debian:13 dacs 1.4.38a-2: not checked (see below).\n', expect.stringContaining('vuln-no-advisories: The database holds no advisories for Debian 13: 1 Debian 13 package was not checked for vulnerabilities')]);
   });
 
   it('lists the known ecosystems and the closest one for an unknown ecosystem', async () => {

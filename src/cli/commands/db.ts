@@ -14,7 +14,7 @@ import { chosenDbPath } from '../../store/db.js';
 import { loadVulnDbConfig } from '../../vulndb/config.js';
 import { importAdvisories, importFailure, type ImportProgress, type ImportResult } from '../../vulndb/import.js';
 import { describeRange } from '../../vulndb/match/evaluate.js';
-import { matchPackages } from '../../vulndb/match/index.js';
+import { NO_ADVISORIES, matchPackages } from '../../vulndb/match/index.js';
 import { SOURCES, getSource } from '../../vulndb/registry.js';
 import { advisoriesById, candidateRows, knownEcosystems, openVulnDb, storeStatus, type AffectedData, type Db, type SourceId } from '../../vulndb/store/index.js';
 import { RELEASE_SCOPED, splitEcosystem } from '../../vulndb/store/keys.js';
@@ -311,7 +311,9 @@ function queryCommand(ctx: CliContext): Command {
           ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
           return;
         }
-        if (result.findings.length === 0) ctx.stdout.write(`${ecosystemArg} ${name} ${version}: no known vulnerability.\n`);
+        // no advisory of the ecosystem (release) at all: "not vulnerable" would be a guess
+        const unchecked = result.issues.some((i) => i.code === NO_ADVISORIES);
+        if (result.findings.length === 0) ctx.stdout.write(`${ecosystemArg} ${name} ${version}: ${unchecked ? 'not checked (see below)' : 'no known vulnerability'}.\n`);
         for (const f of result.findings) {
           const e = f.evidence as { state: string; ids: string[]; fixedVersions: string[]; fixStatus: string };
           ctx.stdout.write(`${f.severity.toUpperCase().padEnd(8)} ${e.ids.join(', ')}  ${e.state}; ${e.fixedVersions.length > 0 ? `fixed in ${e.fixedVersions.join(', ')}` : e.fixStatus}\n`);

@@ -3,6 +3,7 @@
  * archive (written by the real skopeo), a real registry (distribution 2.8, basic auth through a docker
  * config) and a real containerd.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -181,8 +182,9 @@ describe('runwarden image scan', () => {
     expect((await image(['scan', `oci:${images['debian-app'].layout}`, '--db', db, '--fail-on', 'critical'])).code).toBe(0);
     const out = join(dir, 'report.json');
     const toFile = await image(['scan', `oci:${images['alpine-app'].layout}`, '--db', db, '-f', 'json', '-o', out]);
-    // Alpine 3.18 has no vulnerability in the test DB; its end of life is the one finding
-    expect(toFile.stderr).toBe(`runwarden: wrote json report to ${out} (1 findings, 0 issues)\n`);
+    // the test DB has no Alpine 3.18 advisories (the one issue says so); its end of life is the one finding
+    expect(toFile.stderr).toBe(`runwarden: wrote json report to ${out} (1 findings, 1 issues)\n`);
+    expect((JSON.parse(readFileSync(out, 'utf8')) as { issues: Array<{ code: string; location: string }> }).issues).toMatchObject([{ code: 'vuln-no-advisories', location: 'Alpine:v3.18' }]);
   });
 
   it('names the missing database and a bad --fail-on or --format in one line', async () => {

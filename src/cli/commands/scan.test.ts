@@ -54,7 +54,8 @@ describe('runwarden scan', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'rw-out-')), 'report.json');
     const run = await cli(['scan', '--demo', '-f', 'json', '-o', out, ...NOW]);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toBe(`runwarden: wrote json report to ${out} (218 findings, 0 issues)\n`);
+    // the two issues: the demo's advisories hold no Debian 12 nor Alpine v3.20 (test/demo.test.ts)
+    expect(run.stderr).toBe(`runwarden: wrote json report to ${out} (218 findings, 2 issues)\n`);
     expect((JSON.parse(readFileSync(out, 'utf8')) as { findings: unknown[] }).findings).toHaveLength(223);
   });
 
@@ -67,12 +68,12 @@ describe('runwarden scan', () => {
 
   it('limits the scan to --namespace and says why stale-image was skipped', async () => {
     const run = await cli(['scan', '--demo', '-n', 'storefront,payments', '-f', 'json', ...NOW]);
-    const report = JSON.parse(run.stdout) as { summary: { pods: number }; issues: Array<{ code: string }>; findings: Array<{ subject: { namespace?: string } }> };
+    const report = JSON.parse(run.stdout) as { summary: { pods: number }; issues: Array<{ code: string; location?: string }>; findings: Array<{ subject: { namespace?: string } }> };
     expect(report.summary.pods).toBe(10);
     // cluster-level findings (a group allowed to exec anywhere) have no namespace and stay
     expect(report.findings.every((f) => f.subject.namespace === undefined || ['storefront', 'payments'].includes(f.subject.namespace))).toBe(true);
     expect(report.findings.some((f) => f.subject.namespace === 'batch')).toBe(false);
-    expect(report.issues.map((i) => i.code)).toEqual(['stale-image-skipped']);
+    expect(report.issues.map((i) => [i.code, i.code === 'vuln-no-advisories' ? i.location : ''])).toEqual([['stale-image-skipped', ''], ['vuln-no-advisories', 'Debian:12']]);
   });
 
   it('takes settings from RUNWARDEN_* variables and a --config file, flags winning', async () => {
@@ -169,7 +170,7 @@ describe('runwarden scan --sbom-dir', () => {
     const run = await cli(['scan', '--demo', '--sbom-dir', dir, '--db', dbFile, '-f', 'json', ...NOW]);
     const report = JSON.parse(run.stdout) as { issues: Array<{ code: string; message: string }> };
     // the user's folder replaces demo/sboms, so fraud-scorer (not in demo/images) is unresolved
-    expect(report.issues.map((i) => i.code)).toEqual(['sbom-name', 'image-unresolved']);
+    expect(report.issues.map((i) => i.code).filter((c) => c !== 'vuln-no-advisories')).toEqual(['sbom-name', 'image-unresolved']);
     expect(report.issues[0]?.message).toContain('SBOM files are named after the image digest, e.g. sha256-<64 hex>.cdx.json');
   });
 });
@@ -191,8 +192,13 @@ describe('runwarden scan --image-dir (running images read from OCI layouts)', ()
     expect(run.stderr).toBe('');
     const report = JSON.parse(run.stdout) as { findings: Array<{ subject: { workload?: { name: string } }; evidence: Record<string, unknown> }>; issues: Array<{ code: string; message: string; hint?: string }> };
     expect(new Set(report.findings.map((f) => f.subject.workload?.name))).toEqual(new Set(['web', 'cart', 'payments-api', 'nightly-report']));
-    // fraud-scorer's image is not in demo/images (the demo has its SBOM instead): one issue with the fix
-    expect(report.issues).toEqual([
+    // fraud-scorer's image is not in demo/images (the demo has its SBOM instead): one issue with the fix;
+    // and one per release the demo advisories do not cover, naming its images
+    expect(report.issues.map((i) => [i.code, i.message.replace(/ \(.*\)/, '')]).slice(1)).toEqual([
+      ['vuln-no-advisories', 'The database holds no advisories for Alpine v3.20: the Alpine v3.20 packages of 4 images were not checked for vulnerabilities'],
+      ['vuln-no-advisories', 'The database holds no advisories for Debian 12: the Debian 12 packages of 9 images were not checked for vulnerabilities'],
+    ]);
+    expect(report.issues.slice(0, 1)).toEqual([
       {
         code: 'image-unresolved',
         message: expect.stringMatching(/^Image registry\.acme\.io\/payments\/fraud-scorer@sha256:[a-f0-9]{64} \(linux\/amd64\), run by payments\/fraud-scorer, could not be read, so it was not checked for vulnerabilities — image-dir: not in .*demo\/images$/),
@@ -230,8 +236,9 @@ describe('runwarden scan --image-dir (running images read from OCI layouts)', ()
     await withDb();
     const run = await cli(['scan', '--snapshot', snapshot, '--image-dir', images, '--db', dbFile, '--rules', 'vulnerable-package', '--image-node', 'aks-system-31415926-vmss000000', '-f', 'json', ...NOW]);
     const report = JSON.parse(run.stdout) as { findings: unknown[]; issues: unknown[] };
-    // the system node runs kube-proxy, coredns, metrics-server, node-exporter, prometheus and grafana: no CVE in the demo data
-    expect([run.code, report.findings, report.issues]).toEqual([0, [], []]);
+    // the system node runs kube-proxy, coredns, metrics-server, node-exporter, prometheus and grafana: no CVE in the
+    // demo data, whose advisories do not cover their Debian 12 and Alpine v3.20 packages (and say so)
+    expect([run.code, report.findings, (report.issues as Array<{ location: string }>).map((i) => i.location)]).toEqual([0, [], ['Alpine:v3.20', 'Debian:12']]);
   });
 
   it('exits 1 with --fail-on when a running image has a vulnerability at or above it', async () => {

@@ -15,6 +15,7 @@ import { issue, type Issue } from '../../core/issue.js';
 import type { LayerCache } from '../../image/analysis/cache.js';
 import { formatPlatform } from '../../registry/platform.js';
 import type { Platform } from '../../registry/schema.js';
+import { NO_ADVISORIES, noAdvisoriesIssue, scopeLabel } from '../../vulndb/match/index.js';
 import type { Db } from '../../vulndb/store/index.js';
 import type { ImageContributor, ImagePackages } from './contributor.js';
 import { scanImage, scanPackages, type ImageScan, type PackagesProvider } from './index.js';
@@ -91,6 +92,17 @@ export async function scanRunningImages(inventory: Inventory, options: RunningIm
   const list = [...wants.values()];
   const results = new Array<RunningImage | undefined>(list.length);
   const issuesOf = new Array<Issue[]>(list.length);
+  /** Images whose packages of a scope (NO_ADVISORIES' location) the database has no advisories for: one issue each scope. */
+  const uncovered = new Map<string, string[]>();
+  const keep = (own: Issue[], found: readonly Issue[], label: string): void => {
+    for (const x of found) {
+      if (x.code === NO_ADVISORIES && x.location !== undefined) {
+        const images = uncovered.get(x.location);
+        if (images === undefined) uncovered.set(x.location, [label]);
+        else images.push(label);
+      } else own.push(about(x, label));
+    }
+  };
   let next = 0;
   let done = 0;
   const one = async (i: number): Promise<void> => {
@@ -104,7 +116,7 @@ export async function scanRunningImages(inventory: Inventory, options: RunningIm
     const sbom = options.sboms?.get(want.digest);
     if (sbom !== undefined) {
       const scan = await scanPackages(sbom, { db: options.db, contributors: options.contributors, now: options.now, signal: options.signal, subject: imageSubject });
-      own.push(...scan.issues.map((x) => about(x, label)));
+      keep(own, scan.issues, label);
       results[i] = { want, from: 'sbom', scan, containers: entry.placements.length };
       return;
     }
@@ -125,7 +137,7 @@ export async function scanRunningImages(inventory: Inventory, options: RunningIm
       }
       try {
         const scan = await scanImage(handle, { db: options.db, cache: options.cache, contributors: options.contributors, packages: options.packages, now: options.now, signal: options.signal, subject: imageSubject });
-        own.push(...scan.issues.map((x) => about(x, label)));
+        keep(own, scan.issues, label);
         results[i] = { want, from: locator.id, scan, containers: entry.placements.length };
       } catch (error) {
         if (options.signal?.aborted === true) throw error;
@@ -175,6 +187,12 @@ export async function scanRunningImages(inventory: Inventory, options: RunningIm
       }
     }
   });
+  // images are scanned a few at a time, so the order they finish in varies: scopes and images sorted (stable reports)
+  for (const [scope, images] of [...uncovered].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    images.sort();
+    const named = images.slice(0, 3).join(', ') + (images.length > 3 ? ` and ${images.length - 3} more` : '');
+    issues.push(noAdvisoriesIssue(scope, `the ${scopeLabel(scope)} packages of ${images.length === 1 ? `image ${named}` : `${images.length} images (${named})`} were`));
+  }
   return { findings, issues, images: results.filter((r): r is RunningImage => r !== undefined) };
 }
 

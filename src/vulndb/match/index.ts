@@ -16,8 +16,9 @@ import { packageLabel, type Package } from '../../core/package.js';
 import type { Severity } from '../../core/severity.js';
 import { purlOf } from '../inputs/purl.js';
 import { DbError, type AffectedData, type Db, type DistroStatus, type SourceId } from '../store/index.js';
-import { affectedData, connectionState, headImport, headTexts, importProvenance, matchRows, parseHead, type AdvisoryHead, type HeadText, type ImportOrigin } from '../store/read.js';
-import { RELEASE_SCOPED, nameKey, packageReleaseKey } from '../store/keys.js';
+import { OSV_EXPORT } from '../config.js';
+import { affectedData, connectionState, hasAdvisories, headImport, headTexts, importProvenance, matchRows, parseHead, type AdvisoryHead, type HeadText, type ImportOrigin } from '../store/read.js';
+import { RELEASE_SCOPED, nameKey, packageReleaseKey, splitEcosystem } from '../store/keys.js';
 import { applyVex, type VexStatement } from '../vex/index.js';
 import { aliasGroups, groupMembers, releaseGroups } from './groups.js';
 import { empty } from './lists.js';
@@ -212,6 +213,8 @@ interface ConnectionCache {
   rows: Map<string, number[]>;
   seen: Set<string>;
   rowNumbers: number;
+  /** Whether the database has any advisory for an (ecosystem, release) (coverageKey), as far as asked. */
+  covered: Map<string, boolean>;
 }
 
 const connectionCaches = new WeakMap<Db, ConnectionCache>();
@@ -238,7 +241,7 @@ function connectionCache(db: Db): ConnectionCache {
 }
 
 function emptyCache(state: string): ConnectionCache {
-  return { state, entries: new Map(), origins: new Map(), size: 0, rows: new Map(), seen: new Set(), rowNumbers: 0 };
+  return { state, entries: new Map(), origins: new Map(), size: 0, rows: new Map(), seen: new Set(), rowNumbers: 0, covered: new Map() };
 }
 
 /** Bytes of the database file memory-mapped while matching (SQLite caps it at its compile-time maximum). */
@@ -403,6 +406,8 @@ interface Planned {
   /** Ecosystem + name key of the candidate rows. */
   key: string;
   groupKey: string;
+  /** The (ecosystem, release) whose advisories the package is matched against (coverageKey). */
+  coverage: string;
 }
 
 /**
@@ -493,8 +498,10 @@ function matchPlanned(ctx: MatchContext, packages: readonly Package[], options: 
     const lookupIssues: Issue[] = [];
     const lookup = lookupOf(pkg, lookupIssues);
     const key = lookup === undefined ? '' : nameKey(lookup.ecosystem, lookup.name);
-    return { pkg, lookup, lookupIssues, key, groupKey: lookup === undefined ? '' : `${lookup.ecosystem}\0${key}` };
+    return { pkg, lookup, lookupIssues, key, groupKey: lookup === undefined ? '' : `${lookup.ecosystem}\0${key}`, coverage: lookup === undefined ? '' : coverageKey(lookup) };
   });
+  /** Per (ecosystem, release): the packages matched against it and whether any of them had an affected row. */
+  const coverage = new Map<string, { lookup: Lookup; packages: number; rows: boolean }>();
 
   // Rounds of packages: decide every row of every package (names in key order, so the clustered index is
   // walked forward and a repeated name is read once), read the heads the remaining rows need (rowid order),
@@ -525,6 +532,12 @@ function matchPlanned(ctx: MatchContext, packages: readonly Package[], options: 
         rows = rowsOf(ctx, lookup, key, rowsKey);
         lastKey = rowsKey;
       }
+      const covered = coverage.get((plan[i] as Planned).coverage);
+      if (covered === undefined) coverage.set((plan[i] as Planned).coverage, { lookup, packages: 1, rows: rows.length > 0 });
+      else {
+        covered.packages++;
+        if (rows.length > 0) covered.rows = true;
+      }
       from[i - start] = candidates.advisory.length;
       collectCandidates(ctx, lookup, rows, candidates, advisories);
       to[i - start] = candidates.advisory.length;
@@ -546,8 +559,58 @@ function matchPlanned(ctx: MatchContext, packages: readonly Package[], options: 
       }
     }
   }
+  issues.push(...uncovered(ctx, coverage));
   const withVex = options.vex === undefined ? findings : applyVex(findings, options.vex);
   return { findings: withVex, issues };
+}
+
+function coverageKey(lookup: Lookup): string {
+  return lookup.release === undefined ? lookup.ecosystem : `${lookup.ecosystem}\0${lookup.release}`;
+}
+
+/**
+ * One issue per (ecosystem, release) that none of the database's advisories name, when packages were matched
+ * against it: "no findings" would otherwise read as "not vulnerable" (a Rocky Linux image against a database of
+ * the default feeds). Asked only where none of the call's packages had a row, and kept per connection state.
+ */
+function uncovered(ctx: MatchContext, coverage: ReadonlyMap<string, { lookup: Lookup; packages: number; rows: boolean }>): Issue[] {
+  const out: Issue[] = [];
+  for (const [key, { lookup, packages, rows }] of coverage) {
+    if (rows) continue;
+    let has = ctx.cache.covered.get(key);
+    if (has === undefined) {
+      has = hasAdvisories(ctx.db, lookup.ecosystem, lookup.release);
+      ctx.cache.covered.set(key, has);
+    }
+    if (has) continue;
+    const scope = lookup.release === undefined ? lookup.ecosystem : `${lookup.ecosystem}:${lookup.release}`;
+    out.push(noAdvisoriesIssue(scope, `${packages} ${scopeLabel(scope)} package${packages === 1 ? ' was' : 's were'}`));
+  }
+  return out;
+}
+
+/** The code of noAdvisoriesIssue: a scan merges these issues of its images into one per scope. */
+export const NO_ADVISORIES = 'vuln-no-advisories';
+
+/** "Alpine:v3.20" → "Alpine v3.20"; "npm" stays. */
+export function scopeLabel(scope: string): string {
+  const colon = scope.indexOf(':');
+  return colon < 0 ? scope : `${scope.slice(0, colon)} ${scope.slice(colon + 1)}`;
+}
+
+/**
+ * Packages of `scope` (an OSV ecosystem string with the release key: "Alpine:v3.20", "Rocky Linux:8", "npm"; the
+ * issue's location) were not checked because the database holds no advisory for it; `what` names them ("11
+ * Alpine v3.20 packages were").
+ */
+export function noAdvisoriesIssue(scope: string, what: string): Issue {
+  const { ecosystem } = splitEcosystem(scope);
+  return issue(
+    NO_ADVISORIES,
+    `The database holds no advisories for ${scopeLabel(scope)}: ${what} not checked for vulnerabilities`,
+    scope,
+    `Import that ecosystem's advisories, e.g. "runwarden db import ${OSV_EXPORT}/${encodeURIComponent(ecosystem)}/all.zip", or add the feed to the mirrors of "runwarden db update".`,
+  );
 }
 
 /** Second pass, in row order (as findings and issues are ordered): report invalid listed versions, explain hits. */

@@ -14,6 +14,19 @@ export const RELEASE_SCOPED = new Set([
   'Mariner', 'Alpaquita', 'BellSoft Hardened Containers', 'TuxCare', 'Echo',
 ]);
 
+/**
+ * Release-scoped ecosystems whose OSV records name the major release only ("AlmaLinux:9", "Rocky Linux:8",
+ * "Azure Linux:3"), while an image's os-release says "9.4", "8.10", "3.0": both sides are keyed by the major
+ * number, or a Rocky 8.10 image would meet none of the advisories of its release.
+ */
+export const MAJOR_RELEASE_ONLY = new Set(['AlmaLinux', 'Rocky Linux', 'Azure Linux']);
+
+/** "9.4" → "9"; a release that does not start with a number stays as it is. */
+function majorOf(release: string): string {
+  const m = /^(\d+)(?:\.\d+)*$/.exec(release);
+  return m?.[1] ?? release;
+}
+
 /** Debian codenames → release numbers (debian.csv of distro-info-data); `sid` stays `sid`. */
 export const DEBIAN_CODENAMES: Readonly<Record<string, string>> = {
   buzz: '1.1', rex: '1.2', bo: '1.3', hamm: '2.0', slink: '2.1', potato: '2.2', woody: '3.0', sarge: '3.1', etch: '4.0', lenny: '5.0',
@@ -32,12 +45,13 @@ export function advisoryReleaseKey(ecosystem: string, suffix: string): string {
   if (!RELEASE_SCOPED.has(ecosystem) || suffix === '') return '';
   if (ecosystem === 'Ubuntu') return suffix.replace(/:LTS$/, '');
   if (ecosystem === 'Debian') return DEBIAN_CODENAMES[suffix] ?? suffix;
+  if (MAJOR_RELEASE_ONLY.has(ecosystem)) return majorOf(suffix);
   return suffix;
 }
 
 /**
  * The release key of an installed package's distro: Debian "12.4"/"bookworm" → "12", Ubuntu "22.04" →
- * "22.04", Alpine "3.18.4" → "v3.18". undefined when the release cannot be read.
+ * "22.04", Alpine "3.18.4" → "v3.18", Rocky Linux "8.10" → "8". undefined when the release cannot be read.
  */
 export function packageReleaseKey(ecosystem: string, release: string, codename?: string): string | undefined {
   const r = release.trim();
@@ -55,6 +69,7 @@ export function packageReleaseKey(ecosystem: string, release: string, codename?:
     const m = /^v?(\d+)\.(\d+)/.exec(r);
     return m === null ? undefined : `v${m[1]}.${m[2]}`;
   }
+  if (MAJOR_RELEASE_ONLY.has(ecosystem)) return r === '' ? undefined : majorOf(r);
   return r === '' ? undefined : r;
 }
 

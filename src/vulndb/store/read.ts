@@ -78,6 +78,8 @@ interface Statements {
   heads: Database.Statement<[string], HeadText | null>;
   headsByRowid: Database.Statement<[string], [number, HeadText | null]>;
   full: Database.Statement<[string, string], { advisory: number; source: SourceId; id: string; release: string; entry: number; data: string }>;
+  anyRow: Database.Statement<[string], number>;
+  anyReleaseRow: Database.Statement<[string, string], number>;
 }
 
 const statements = new WeakMap<Db, Statements>();
@@ -111,6 +113,8 @@ function statementsOf(db: Db): Statements {
          FROM vuln_affected a JOIN vuln_advisories v ON v.rowid = a.advisory JOIN vuln_entries e ON e.rowid = a.data
          WHERE a.ecosystem = ? AND a.name = ? ORDER BY a.release, a.seq`,
       ),
+      anyRow: db.prepare<[string], number>('SELECT 1 FROM vuln_affected WHERE ecosystem = ? LIMIT 1').pluck(true),
+      anyReleaseRow: db.prepare<[string, string], number>("SELECT 1 FROM vuln_affected WHERE ecosystem = ? AND release IN ('', ?) LIMIT 1").pluck(true),
     };
     statements.set(db, s);
   }
@@ -142,6 +146,17 @@ export function matchRows(db: Db, ecosystem: string, name: string, release: stri
   }
   out.push(value);
   if (out.length % 3 !== 0) throw new DbError(`Unexpected affected-row text for ${ecosystem} ${name}`, { hint: DAMAGED });
+}
+
+/**
+ * Whether any advisory names a package of `ecosystem` (of `release`, or of every release, for a release-scoped
+ * one): when none does, a package of it cannot be found vulnerable, and the matcher says so instead of
+ * reporting nothing. Absent, a release costs a walk over the ecosystem's rows; the matcher asks only when
+ * none of its packages had a row, and once per connection state.
+ */
+export function hasAdvisories(db: Db, ecosystem: string, release: string | undefined): boolean {
+  const s = statementsOf(db);
+  return (release === undefined ? s.anyRow.get(ecosystem) : s.anyReleaseRow.get(ecosystem, release)) !== undefined;
 }
 
 /** The matching data of an affected row (by its entry data rowid, the third number of matchRows), parsed. */

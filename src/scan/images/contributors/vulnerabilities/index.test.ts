@@ -31,8 +31,8 @@ describe('vulnerabilities contributor', () => {
     const ctx = { image: undefined, analysis: undefined, packages: { packages: [{ ecosystem: 'npm', name: 'lodash', version: '4.17.15' }], kind: 'sbom' as const, origin: 'x' }, now: new Date(), subject: { type: 'image' as const, image: 'x' } };
     expect(vulnerabilities.contribute({ ...ctx, db: undefined })).toEqual({ findings: [], issues: [] });
     const db = openVulnDb(':memory:');
-    // an empty database: nothing matches, nothing fails
-    expect(vulnerabilities.contribute({ ...ctx, db })).toEqual({ findings: [], issues: [] });
+    // an empty database: nothing matches, nothing fails, and the package is said to be unchecked
+    expect(vulnerabilities.contribute({ ...ctx, db })).toEqual({ findings: [], issues: [expect.objectContaining({ code: 'vuln-no-advisories', location: 'npm', message: 'The database holds no advisories for npm: 1 npm package was not checked for vulnerabilities' })] });
     db.close();
   });
 });

@@ -1,0 +1,106 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Package } from '../../core/package.js';
+import { importAdvisories } from '../import.js';
+import { openVulnDb, type Db } from '../store/index.js';
+import { advisoryReleaseKey, packageReleaseKey } from '../store/keys.js';
+import { matchPackages } from './index.js';
+
+/**
+ * Records shaped as osv.dev's AlmaLinux (ALSA) and Rocky Linux (RLSA) exports are: the ecosystem names the
+ * major release only ("AlmaLinux:8", "Rocky Linux:9"), the package is the source RPM's name, versions carry
+ * the epoch. The ids and versions are those of real advisories for openssl; the records are cut to what matching reads.
+ */
+function record(id: string, ecosystem: string, name: string, fixed: string): Record<string, unknown> {
+  return {
+    schema_version: '1.6.0',
+    id,
+    modified: '2024-01-02T00:00:00Z',
+    published: '2024-01-01T00:00:00Z',
+    related: ['CVE-2023-5678'],
+    summary: `Moderate: ${name} security update`,
+    affected: [{ package: { ecosystem, name }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }] }],
+  };
+}
+
+/** An RPM package of an image as the catalogers give it: binary name and version, source RPM with the binary's epoch. */
+function rpm(ecosystem: string, distro: string, release: string, name: string, source: string, version: string): Package {
+  return { ecosystem, name, version, distro: { id: distro, release }, source: { name: source, version } };
+}
+
+async function importRecords(db: Db, records: Array<Record<string, unknown>>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'rw-coverage-'));
+  records.forEach((r, i) => writeFileSync(join(dir, `${i}.json`), JSON.stringify(r)));
+  const result = await importAdvisories(db, dir);
+  expect(result.issues).toEqual([]);
+}
+
+describe('distributions whose advisories name the major release only', () => {
+  it('keys AlmaLinux, Rocky Linux and Azure Linux by the major release on both sides', () => {
+    expect([packageReleaseKey('Rocky Linux', '8.10'), packageReleaseKey('AlmaLinux', '9.4'), packageReleaseKey('Azure Linux', '3.0'), packageReleaseKey('Rocky Linux', '')]).toEqual(['8', '9', '3', undefined]);
+    expect([advisoryReleaseKey('Rocky Linux', '9'), advisoryReleaseKey('AlmaLinux', '8.6'), advisoryReleaseKey('Azure Linux', '3')]).toEqual(['9', '8', '3']);
+    // the others keep their release as it is
+    expect([packageReleaseKey('Photon OS', '5.0'), packageReleaseKey('Debian', '12.4'), packageReleaseKey('Alpine', '3.20.1')]).toEqual(['5.0', '12', 'v3.20']);
+  });
+
+  it('matches a Rocky Linux 9.3 and an AlmaLinux 8.10 image\'s packages against the advisories of release 9 and 8', async () => {
+    const db = openVulnDb(':memory:');
+    await importRecords(db, [record('RLSA-2024:0310', 'Rocky Linux:9', 'openssl', '1:3.0.7-25.el9_3'), record('ALSA-2024:0311', 'AlmaLinux:8', 'openssl', '1:1.1.1k-12.el8_9')]);
+    const { findings, issues } = matchPackages(db, [
+      rpm('Rocky Linux', 'rocky', '9.3', 'openssl-libs', 'openssl', '1:3.0.7-24.el9'),
+      rpm('AlmaLinux', 'almalinux', '8.10', 'openssl-libs', 'openssl', '1:1.1.1k-9.el8_7'),
+      // fixed already: the epoch on both sides
+      rpm('Rocky Linux', 'rocky', '9.4', 'openssl', 'openssl', '1:3.0.7-27.el9'),
+    ]);
+    expect(findings.map((f) => [f.evidence['ids'], (f.evidence['package'] as { name: string }).name, f.evidence['fixedVersions']])).toEqual([
+      [['RLSA-2024:0310'], 'openssl-libs', ['1:3.0.7-25.el9_3']],
+      [['ALSA-2024:0311'], 'openssl-libs', ['1:1.1.1k-12.el8_9']],
+    ]);
+    expect(issues).toEqual([]);
+    db.close();
+  });
+});
+
+describe('packages of an ecosystem or release the database holds no advisories for', () => {
+  let db: Db;
+  beforeAll(async () => {
+    db = openVulnDb(':memory:');
+    await importRecords(db, [record('RLSA-2024:0310', 'Rocky Linux:9', 'openssl', '1:3.0.7-25.el9_3')]);
+  });
+
+  it('are said to be unchecked, once per ecosystem and release, with the feed to import', () => {
+    const { findings, issues } = matchPackages(db, [
+      rpm('Rocky Linux', 'rocky', '8.10', 'bash', 'bash', '4.4.20-4.el8_6'),
+      rpm('Rocky Linux', 'rocky', '8.10', 'zlib', 'zlib', '1.2.11-25.el8'),
+      { ecosystem: 'Maven', name: 'org.apache.logging.log4j:log4j-core', version: '2.14.1' },
+      // release 9 has advisories, just none for zlib: nothing to say
+      rpm('Rocky Linux', 'rocky', '9.3', 'zlib', 'zlib', '1.2.11-40.el9'),
+    ]);
+    expect(findings).toEqual([]);
+    // in the order the packages' names are read (ecosystem, then name)
+    expect(issues).toEqual([
+      {
+        code: 'vuln-no-advisories',
+        message: 'The database holds no advisories for Maven: 1 Maven package was not checked for vulnerabilities',
+        location: 'Maven',
+        hint: 'Import that ecosystem\'s advisories, e.g. "runwarden db import https://osv-vulnerabilities.storage.googleapis.com/Maven/all.zip", or add the feed to the mirrors of "runwarden db update".',
+      },
+      {
+        code: 'vuln-no-advisories',
+        message: 'The database holds no advisories for Rocky Linux 8: 2 Rocky Linux 8 packages were not checked for vulnerabilities',
+        location: 'Rocky Linux:8',
+        hint: 'Import that ecosystem\'s advisories, e.g. "runwarden db import https://osv-vulnerabilities.storage.googleapis.com/Rocky%20Linux/all.zip", or add the feed to the mirrors of "runwarden db update".',
+      },
+    ]);
+  });
+
+  it('are matched once an import brings their advisories (the answer kept for the connection is dropped with it)', async () => {
+    const bash = rpm('Rocky Linux', 'rocky', '8.10', 'bash', 'bash', '4.4.20-4.el8_6');
+    expect(matchPackages(db, [bash]).issues.map((i) => i.location)).toEqual(['Rocky Linux:8']);
+    await importRecords(db, [record('RLSA-2024:0500', 'Rocky Linux:8', 'bash', '4.4.20-5.el8')]);
+    const after = matchPackages(db, [bash]);
+    expect([after.issues, after.findings.map((f) => f.evidence['ids'])]).toEqual([[], [['RLSA-2024:0500']]]);
+  });
+});
