@@ -93,13 +93,13 @@ export async function scanRunningImages(inventory: Inventory, options: RunningIm
   const results = new Array<RunningImage | undefined>(list.length);
   const issuesOf = new Array<Issue[]>(list.length);
   /** Images whose packages of a scope (NO_ADVISORIES' location) the database has no advisories for: one issue each scope. */
-  const uncovered = new Map<string, string[]>();
+  const uncovered = new Map<string, { images: string[]; hint: string | undefined }>();
   const keep = (own: Issue[], found: readonly Issue[], label: string): void => {
     for (const x of found) {
       if (x.code === NO_ADVISORIES && x.location !== undefined) {
-        const images = uncovered.get(x.location);
-        if (images === undefined) uncovered.set(x.location, [label]);
-        else images.push(label);
+        const seen = uncovered.get(x.location);
+        if (seen === undefined) uncovered.set(x.location, { images: [label], hint: x.hint });
+        else seen.images.push(label);
       } else own.push(about(x, label));
     }
   };
@@ -188,10 +188,11 @@ export async function scanRunningImages(inventory: Inventory, options: RunningIm
     }
   });
   // images are scanned a few at a time, so the order they finish in varies: scopes and images sorted (stable reports)
-  for (const [scope, images] of [...uncovered].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [scope, { images, hint }] of [...uncovered].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     images.sort();
     const named = images.slice(0, 3).join(', ') + (images.length > 3 ? ` and ${images.length - 3} more` : '');
-    issues.push(noAdvisoriesIssue(scope, `the ${scopeLabel(scope)} packages of ${images.length === 1 ? `image ${named}` : `${images.length} images (${named})`} were`));
+    // the hint (which releases the database does hold) is the same for every image of the scope
+    issues.push({ ...noAdvisoriesIssue(scope, `the ${scopeLabel(scope)} packages of ${images.length === 1 ? `image ${named}` : `${images.length} images (${named})`} were`), hint });
   }
   return { findings, issues, images: results.filter((r): r is RunningImage => r !== undefined) };
 }

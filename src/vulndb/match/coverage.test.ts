@@ -91,7 +91,8 @@ describe('packages of an ecosystem or release the database holds no advisories f
         code: 'vuln-no-advisories',
         message: 'The database holds no advisories for Rocky Linux 8: 2 Rocky Linux 8 packages were not checked for vulnerabilities',
         location: 'Rocky Linux:8',
-        hint: 'Import that ecosystem\'s advisories, e.g. "runwarden db import https://osv-vulnerabilities.storage.googleapis.com/Rocky%20Linux/all.zip", or add the feed to the mirrors of "runwarden db update".',
+        // the releases it does hold: one of them could be this one under a name runwarden reads wrongly
+        hint: 'The database\'s Rocky Linux advisories are for release 9 only. Import those of this release, e.g. "runwarden db import https://osv-vulnerabilities.storage.googleapis.com/Rocky%20Linux/all.zip", or add the feed to the mirrors of "runwarden db update"; if one of those is this release under another name, please report it.',
       },
     ]);
   });

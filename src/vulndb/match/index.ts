@@ -17,7 +17,7 @@ import type { Severity } from '../../core/severity.js';
 import { purlOf } from '../inputs/purl.js';
 import { DbError, type AffectedData, type Db, type DistroStatus, type SourceId } from '../store/index.js';
 import { OSV_EXPORT } from '../config.js';
-import { affectedData, connectionState, hasAdvisories, headImport, headTexts, importProvenance, matchRows, parseHead, type AdvisoryHead, type HeadText, type ImportOrigin } from '../store/read.js';
+import { advisoryReleases, affectedData, connectionState, hasAdvisories, headImport, headTexts, importProvenance, matchRows, parseHead, type AdvisoryHead, type HeadText, type ImportOrigin } from '../store/read.js';
 import { RELEASE_SCOPED, nameKey, packageReleaseKey, splitEcosystem } from '../store/keys.js';
 import { applyVex, type VexStatement } from '../vex/index.js';
 import { aliasGroups, groupMembers, releaseGroups } from './groups.js';
@@ -213,8 +213,11 @@ interface ConnectionCache {
   rows: Map<string, number[]>;
   seen: Set<string>;
   rowNumbers: number;
-  /** Whether the database has any advisory for an (ecosystem, release) (coverageKey), as far as asked. */
-  covered: Map<string, boolean>;
+  /**
+   * Per (ecosystem, release) (coverageKey), as far as asked: true when the database has an advisory for it, else
+   * the releases it has advisories of in that ecosystem (none for an ecosystem it does not hold at all).
+   */
+  covered: Map<string, true | string[]>;
 }
 
 const connectionCaches = new WeakMap<Db, ConnectionCache>();
@@ -579,12 +582,12 @@ function uncovered(ctx: MatchContext, coverage: ReadonlyMap<string, { lookup: Lo
     if (rows) continue;
     let has = ctx.cache.covered.get(key);
     if (has === undefined) {
-      has = hasAdvisories(ctx.db, lookup.ecosystem, lookup.release);
+      has = hasAdvisories(ctx.db, lookup.ecosystem, lookup.release) ? true : lookup.release === undefined ? [] : advisoryReleases(ctx.db, lookup.ecosystem);
       ctx.cache.covered.set(key, has);
     }
-    if (has) continue;
+    if (has === true) continue;
     const scope = lookup.release === undefined ? lookup.ecosystem : `${lookup.ecosystem}:${lookup.release}`;
-    out.push(noAdvisoriesIssue(scope, `${packages} ${scopeLabel(scope)} package${packages === 1 ? ' was' : 's were'}`));
+    out.push(noAdvisoriesIssue(scope, `${packages} ${scopeLabel(scope)} package${packages === 1 ? ' was' : 's were'}`, has));
   }
   return out;
 }
@@ -598,18 +601,26 @@ export function scopeLabel(scope: string): string {
   return colon < 0 ? scope : `${scope.slice(0, colon)} ${scope.slice(colon + 1)}`;
 }
 
+/** Releases named in the issue's hint when the database holds other releases of the ecosystem. */
+const RELEASES_SHOWN = 12;
+
 /**
  * Packages of `scope` (an OSV ecosystem string with the release key: "Alpine:v3.20", "Rocky Linux:8", "npm"; the
  * issue's location) were not checked because the database holds no advisory for it; `what` names them ("11
- * Alpine v3.20 packages were").
+ * Alpine v3.20 packages were"). `others`, the releases of the ecosystem it does hold advisories for, go into
+ * the hint: one of them may be this release under another name (a release runwarden reads wrongly).
  */
-export function noAdvisoriesIssue(scope: string, what: string): Issue {
+export function noAdvisoriesIssue(scope: string, what: string, others: readonly string[] = []): Issue {
   const { ecosystem } = splitEcosystem(scope);
+  const held = others.slice(0, RELEASES_SHOWN).join(', ') + (others.length > RELEASES_SHOWN ? ` and ${others.length - RELEASES_SHOWN} more` : '');
+  const importIt = `e.g. "runwarden db import ${OSV_EXPORT}/${encodeURIComponent(ecosystem)}/all.zip", or add the feed to the mirrors of "runwarden db update"`;
   return issue(
     NO_ADVISORIES,
     `The database holds no advisories for ${scopeLabel(scope)}: ${what} not checked for vulnerabilities`,
     scope,
-    `Import that ecosystem's advisories, e.g. "runwarden db import ${OSV_EXPORT}/${encodeURIComponent(ecosystem)}/all.zip", or add the feed to the mirrors of "runwarden db update".`,
+    others.length === 0
+      ? `Import that ecosystem's advisories, ${importIt}.`
+      : `The database's ${ecosystem} advisories are for release${others.length === 1 ? '' : 's'} ${held} only. Import those of this release, ${importIt}; if one of those is this release under another name, please report it.`,
   );
 }
 

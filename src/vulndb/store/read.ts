@@ -80,6 +80,7 @@ interface Statements {
   full: Database.Statement<[string, string], { advisory: number; source: SourceId; id: string; release: string; entry: number; data: string }>;
   anyRow: Database.Statement<[string], number>;
   anyReleaseRow: Database.Statement<[string, string], number>;
+  releases: Database.Statement<[string], string>;
 }
 
 const statements = new WeakMap<Db, Statements>();
@@ -115,6 +116,7 @@ function statementsOf(db: Db): Statements {
       ),
       anyRow: db.prepare<[string], number>('SELECT 1 FROM vuln_affected WHERE ecosystem = ? LIMIT 1').pluck(true),
       anyReleaseRow: db.prepare<[string, string], number>("SELECT 1 FROM vuln_affected WHERE ecosystem = ? AND release IN ('', ?) LIMIT 1").pluck(true),
+      releases: db.prepare<[string], string>("SELECT DISTINCT release FROM vuln_affected WHERE ecosystem = ? AND release <> '' ORDER BY release").pluck(true),
     };
     statements.set(db, s);
   }
@@ -157,6 +159,11 @@ export function matchRows(db: Db, ecosystem: string, name: string, release: stri
 export function hasAdvisories(db: Db, ecosystem: string, release: string | undefined): boolean {
   const s = statementsOf(db);
   return (release === undefined ? s.anyRow.get(ecosystem) : s.anyReleaseRow.get(ecosystem, release)) !== undefined;
+}
+
+/** The release keys the advisories of a release-scoped ecosystem name (a walk over its rows: asked when a release has none). */
+export function advisoryReleases(db: Db, ecosystem: string): string[] {
+  return statementsOf(db).releases.all(ecosystem);
 }
 
 /** The matching data of an affected row (by its entry data rowid, the third number of matchRows), parsed. */
