@@ -190,7 +190,8 @@ export async function scanRunningImages(inventory: Inventory, options: RunningIm
   // images are scanned a few at a time, so the order they finish in varies: scopes and images sorted (stable reports)
   for (const [scope, { images, hint }] of [...uncovered].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     images.sort();
-    const named = images.slice(0, 3).join(', ') + (images.length > 3 ? ` and ${images.length - 3} more` : '');
+    // digests cut to 12 hex digits, as `docker images` shows them: the line names images, the report lists every one elsewhere
+    const named = images.slice(0, 3).map((l) => l.replace(/@(sha256:[0-9a-f]{12})[0-9a-f]{52}$/, '@$1…')).join(', ') + (images.length > 3 ? ` and ${images.length - 3} more` : '');
     // the hint (which releases the database does hold) is the same for every image of the scope
     issues.push({ ...noAdvisoriesIssue(scope, `the ${scopeLabel(scope)} packages of ${images.length === 1 ? `image ${named}` : `${images.length} images (${named})`} were`), hint });
   }
