@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OsInfo } from './os/index.js';
+import { packageFromPurl } from '../vulndb/inputs/purl.js';
 import { toPackage } from './to-package.js';
 
 const at = { index: 0, digest: 'sha256:aa' };
@@ -9,6 +10,9 @@ describe('toPackage', () => {
   it('rpm: epoch as a purl qualifier, version without it; distro from the OS', () => {
     const pkg = toPackage({ record: { name: 'vim', version: '2:9.0-1.el9', type: 'rpm', epoch: 2, arch: 'x86_64', qualifiers: { upstream: 'vim-9.0-1.el9.src.rpm' } }, path: 'var/lib/rpm/rpmdb.sqlite', layer: at }, 'rpm', os('rhel', '9.2', ['fedora']));
     expect(pkg).toMatchObject({ ecosystem: 'Red Hat', version: '2:9.0-1.el9', distro: { id: 'rhel', release: '9.2' }, purl: 'pkg:rpm/redhat/vim@9.0-1.el9?arch=x86_64&distro=rhel-9.2&epoch=2&upstream=vim-9.0-1.el9.src.rpm', locations: [{ layer: 'sha256:aa', path: '/var/lib/rpm/rpmdb.sqlite' }] });
+    // the SBOM's purl gives back what matching reads: ecosystem, epoch version, distro, source package (sbom match)
+    const back = packageFromPurl(pkg.purl ?? '');
+    expect(back).toMatchObject({ ok: true, pkg: { ecosystem: 'Red Hat', version: '2:9.0-1.el9', distro: { id: 'rhel', release: '9.2' }, source: { name: 'vim', version: '2:9.0-1.el9' } } });
   });
 
   it('a distribution without an advisory source (Fedora): no distro, never a guessed one', () => {

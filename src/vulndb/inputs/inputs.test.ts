@@ -10,6 +10,12 @@ describe('package inputs', () => {
     });
     expect(packageFromPurl('pkg:deb/debian/zlib1g@1.2.13.dfsg-1?epoch=1&distro=debian-12.1')).toMatchObject({ ok: true, pkg: { version: '1:1.2.13.dfsg-1', distro: { release: '12.1' } } });
     expect(packageFromPurl('pkg:apk/alpine/libcrypto3@3.1.0-r4?distro=alpine-3.18.4&upstream=openssl')).toMatchObject({ ok: true, pkg: { ecosystem: 'Alpine', source: { name: 'openssl' } } });
+    // rpm: the upstream is the source RPM's file name (syft, and runwarden's own SBOMs); its version takes the binary's epoch
+    expect(packageFromPurl('pkg:rpm/rocky/openssl-libs@3.0.7-24.el9?arch=x86_64&distro=rocky-9.3&epoch=1&upstream=openssl-3.0.7-24.el9.src.rpm')).toMatchObject({
+      ok: true,
+      pkg: { ecosystem: 'Rocky Linux', name: 'openssl-libs', version: '1:3.0.7-24.el9', distro: { id: 'rocky', release: '9.3' }, source: { name: 'openssl', version: '1:3.0.7-24.el9' } },
+    });
+    expect(packageFromPurl('pkg:rpm/redhat/bash@5.1.8-6.el9?upstream=bash-5.1.8-6.el9.src.rpm&distro=rhel-9.3')).toMatchObject({ ok: true, pkg: { source: { name: 'bash', version: '5.1.8-6.el9' } } });
     expect(packageFromPurl('pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1')).toMatchObject({ ok: true, pkg: { ecosystem: 'Maven', name: 'org.apache.logging.log4j:log4j-core' } });
     expect(packageFromPurl('pkg:npm/%40babel/core@7.0.0')).toMatchObject({ ok: true, pkg: { ecosystem: 'npm', name: '@babel/core' } });
     expect(packageFromPurl('pkg:golang/github.com/gin-gonic/gin@v1.9.0')).toMatchObject({ ok: true, pkg: { ecosystem: 'Go', name: 'github.com/gin-gonic/gin', version: 'v1.9.0' } });

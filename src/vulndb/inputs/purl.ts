@@ -5,6 +5,7 @@
  * `upstream` qualifier the source package (`openssl` or `openssl@3.0.9-1`).
  */
 import { PackageURL } from 'packageurl-js';
+import { parseSourceRpm } from '../../catalog/catalogers/rpm/index.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Distro, Package } from '../../core/package.js';
 
@@ -58,8 +59,12 @@ export function packageFromPurl(purl: string, defaultDistro?: Distro, foundBy = 
     if (distro !== undefined) pkg.distro = distro;
     const upstream = qualifiers['upstream'] ?? qualifiers['origin'];
     if (upstream !== undefined && upstream !== '') {
+      // rpm: the source RPM's file name (syft, and runwarden's own SBOMs: "openssl-3.0.7-24.el9.src.rpm"); its
+      // version takes the binary's epoch, as the rpm cataloger gives it
+      const rpm = p.type === 'rpm' ? parseSourceRpm(upstream) : undefined;
       const at = upstream.indexOf('@');
-      pkg.source = at < 0 ? { name: upstream } : { name: upstream.slice(0, at), version: upstream.slice(at + 1) };
+      if (rpm !== undefined) pkg.source = { name: rpm.name, version: fullVersion.includes(':') ? `${fullVersion.slice(0, fullVersion.indexOf(':'))}:${rpm.version}` : rpm.version };
+      else pkg.source = at < 0 ? { name: upstream } : { name: upstream.slice(0, at), version: upstream.slice(at + 1) };
     }
     return { ok: true, pkg };
   }
