@@ -13,7 +13,12 @@ import { SOURCE_IDS } from './store/index.js';
 
 /** osv.dev's per-ecosystem exports (https://google.github.io/osv.dev/data/#data-dumps). */
 export const OSV_EXPORT = 'https://osv-vulnerabilities.storage.googleapis.com';
-export const DEFAULT_OSV_ECOSYSTEMS = ['Debian', 'Ubuntu', 'Alpine', 'npm', 'PyPI', 'Go', 'Maven', 'crates.io', 'RubyGems', 'NuGet'] as const;
+/**
+ * The OSV exports `db update` fetches by default: every ecosystem the catalogers give packages of and the matcher
+ * reads correctly (Composer packages are Packagist; AlmaLinux and Rocky Linux by major release). Not by default:
+ * Red Hat (its advisories are per product stream, which an image's os-release does not say), SUSE, Wolfi, Chainguard.
+ */
+export const DEFAULT_OSV_ECOSYSTEMS = ['Debian', 'Ubuntu', 'Alpine', 'AlmaLinux', 'Rocky Linux', 'npm', 'PyPI', 'Go', 'Maven', 'crates.io', 'RubyGems', 'NuGet', 'Packagist'] as const;
 export const DEFAULT_ALPINE_RELEASES = ['v3.18', 'v3.19', 'v3.20', 'v3.21'] as const;
 
 export const Mirror = z.strictObject({
