@@ -37,6 +37,8 @@ const SpdxPackage = z.looseObject({
   SPDXID: z.string().optional(),
   name: z.string().optional(),
   versionInfo: z.string().optional(),
+  /** SPDX 2.3: CONTAINER for the image an SBOM describes, OPERATING_SYSTEM for its OS (Syft, Trivy, runwarden). */
+  primaryPackagePurpose: z.string().optional(),
   externalRefs: z.array(z.looseObject({ referenceCategory: z.string().optional(), referenceType: z.string(), referenceLocator: z.string() })).optional(),
 });
 const SpdxDocument = z.looseObject({ spdxVersion: z.string().regex(/^SPDX-2\.\d$/), packages: z.array(z.unknown()).optional() });
@@ -71,7 +73,8 @@ function fromCycloneDx(bom: z.infer<typeof CdxBom>, file: string): PackageInput 
   }
   let withoutPurl = 0;
   for (const { c, where } of all) {
-    if (c.type === 'operating-system') continue;
+    // the OS gave the distro; a container is the image itself (its purl, pkg:oci, names no package to match)
+    if (c.type === 'operating-system' || c.type === 'container') continue;
     if (c.purl === undefined || c.purl === '') {
       withoutPurl++;
       continue;
@@ -85,20 +88,28 @@ function fromCycloneDx(bom: z.infer<typeof CdxBom>, file: string): PackageInput 
 function fromSpdx(doc: z.infer<typeof SpdxDocument>, file: string): PackageInput {
   const out: PackageInput = { format: 'spdx', packages: [], issues: [] };
   let withoutPurl = 0;
+  const all: Array<{ p: z.infer<typeof SpdxPackage>; where: string }> = [];
   (doc.packages ?? []).forEach((raw, i) => {
     const where = `${file}#packages[${i}]`;
     const p = SpdxPackage.safeParse(raw);
-    if (!p.success) {
-      out.issues.push(issue('sbom-invalid', `Skipped ${where}: not an SPDX package`, file));
-      return;
-    }
-    const purls = (p.data.externalRefs ?? []).filter((r) => r.referenceType === 'purl');
+    if (!p.success) out.issues.push(issue('sbom-invalid', `Skipped ${where}: not an SPDX package`, file));
+    else all.push({ p: p.data, where });
+  });
+  // As in CycloneDX: the OS package is the default distro of OS purls without one; it and the image itself
+  // (CONTAINER: its purl, pkg:oci, names no package to match) are not matched.
+  let distro: Distro | undefined;
+  for (const { p } of all) {
+    if (p.primaryPackagePurpose === 'OPERATING_SYSTEM' && p.name !== undefined && p.versionInfo !== undefined) distro = { id: p.name.toLowerCase(), release: p.versionInfo };
+  }
+  for (const { p, where } of all) {
+    if (p.primaryPackagePurpose === 'OPERATING_SYSTEM' || p.primaryPackagePurpose === 'CONTAINER') continue;
+    const purls = (p.externalRefs ?? []).filter((r) => r.referenceType === 'purl');
     if (purls.length === 0) {
       withoutPurl++;
-      return;
+      continue;
     }
-    for (const ref of purls) add(out, ref.referenceLocator, `${where} (${p.data.name ?? '?'})`, undefined, 'spdx');
-  });
+    for (const ref of purls) add(out, ref.referenceLocator, `${where} (${p.name ?? '?'})`, distro, 'spdx');
+  }
   if (withoutPurl > 0) out.issues.push(issue('sbom-no-purl', `${withoutPurl} package(s) in ${file} have no purl external reference and were not matched`, file));
   return out;
 }

@@ -55,6 +55,20 @@ describe('package inputs', () => {
     );
     expect(spdx.packages.map((p) => p.name)).toEqual(['lodash']);
     expect(spdx.issues).toHaveLength(1);
+    // as runwarden, Syft and Trivy write it: the image (CONTAINER, a pkg:oci purl) and its OS are not packages to
+    // match, and the OS is the distro of OS purls that name none
+    const image = parsePackageInput(
+      JSON.stringify({
+        spdxVersion: 'SPDX-2.3',
+        packages: [
+          { name: 'redis', primaryPackagePurpose: 'CONTAINER', externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: 'pkg:oci/redis@sha256%3Ad5f169e6cb1f15fc2052efcbc95a4baf0063667062901d73fbbd220509db8f20' }] },
+          { name: 'libssl3', externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: 'pkg:deb/debian/libssl3@3.0.11-1~deb12u2?upstream=openssl' }] },
+          { name: 'debian', versionInfo: '12', primaryPackagePurpose: 'OPERATING_SYSTEM' },
+        ],
+      }),
+      'image.spdx.json',
+    );
+    expect([image.issues, image.packages.map((p) => [p.name, p.distro, p.locations?.[0]?.path])]).toEqual([[], [['libssl3', { id: 'debian', release: '12' }, 'image.spdx.json#packages[1] (libssl3)']]]);
   });
 
   it('refuses what is not an SBOM with a one-line error', () => {
