@@ -97,12 +97,14 @@ function fromSpdx(doc: z.infer<typeof SpdxDocument>, file: string): PackageInput
   });
   // As in CycloneDX: the OS package is the default distro of OS purls without one; it and the image itself
   // (CONTAINER: its purl, pkg:oci, names no package to match) are not matched.
+  // Trivy (0.44) writes "OPERATING-SYSTEM"
+  const purpose = (p: z.infer<typeof SpdxPackage>): string | undefined => p.primaryPackagePurpose?.replace('-', '_');
   let distro: Distro | undefined;
   for (const { p } of all) {
-    if (p.primaryPackagePurpose === 'OPERATING_SYSTEM' && p.name !== undefined && p.versionInfo !== undefined) distro = { id: p.name.toLowerCase(), release: p.versionInfo };
+    if (purpose(p) === 'OPERATING_SYSTEM' && p.name !== undefined && p.versionInfo !== undefined) distro = { id: p.name.toLowerCase(), release: p.versionInfo };
   }
   for (const { p, where } of all) {
-    if (p.primaryPackagePurpose === 'OPERATING_SYSTEM' || p.primaryPackagePurpose === 'CONTAINER') continue;
+    if (purpose(p) === 'OPERATING_SYSTEM' || purpose(p) === 'CONTAINER') continue;
     const purls = (p.externalRefs ?? []).filter((r) => r.referenceType === 'purl');
     if (purls.length === 0) {
       withoutPurl++;

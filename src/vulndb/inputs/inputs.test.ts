@@ -69,6 +69,9 @@ describe('package inputs', () => {
       'image.spdx.json',
     );
     expect([image.issues, image.packages.map((p) => [p.name, p.distro, p.locations?.[0]?.path])]).toEqual([[], [['libssl3', { id: 'debian', release: '12' }, 'image.spdx.json#packages[1] (libssl3)']]]);
+    // Trivy 0.44 spells the purpose OPERATING-SYSTEM
+    const trivy = parsePackageInput(JSON.stringify({ spdxVersion: 'SPDX-2.3', packages: [{ name: 'debian', versionInfo: '12.7', primaryPackagePurpose: 'OPERATING-SYSTEM' }, { name: 'libssl3', externalRefs: [{ referenceType: 'purl', referenceLocator: 'pkg:deb/debian/libssl3@3.0.11-1~deb12u2' }] }] }), 'trivy.spdx.json');
+    expect([trivy.issues, trivy.packages.map((p) => p.distro)]).toEqual([[], [{ id: 'debian', release: '12.7' }]]);
   });
 
   it('refuses what is not an SBOM with a one-line error', () => {
