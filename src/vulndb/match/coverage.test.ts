@@ -105,3 +105,18 @@ describe('packages of an ecosystem or release the database holds no advisories f
     expect([after.issues, after.findings.map((f) => f.evidence['ids'])]).toEqual([[], [['RLSA-2024:0500']]]);
   });
 });
+
+describe('rolling apk distributions (Wolfi, Chainguard)', () => {
+  it('match a subpackage on its origin, as their advisories are kept per package build (libcrypto3 under openssl)', async () => {
+    const db = openVulnDb(':memory:');
+    // shaped as Chainguard's OSV records are: no release suffix, the origin package's name
+    await importRecords(db, [record('CGA-2023-0001', 'Wolfi', 'openssl', '3.1.4-r0')]);
+    const libcrypto = (version: string): Package => ({ ecosystem: 'Wolfi', name: 'libcrypto3', version, source: { name: 'openssl', version } });
+    const { findings, issues } = matchPackages(db, [libcrypto('3.1.3-r0'), libcrypto('3.1.4-r0')]);
+    expect(findings.map((f) => [f.evidence['vulnerability'], (f.evidence['package'] as { name: string; version: string }).version, f.remediation])).toEqual([
+      ['CGA-2023-0001', '3.1.3-r0', 'Upgrade libcrypto3 (source package openssl) to 3.1.4-r0 or later from the distribution\'s security updates (rebuild the image on an updated base).'],
+    ]);
+    expect(issues).toEqual([]);
+    db.close();
+  });
+});

@@ -82,12 +82,19 @@ interface Hit {
 
 const FIX_PRIORITY: Record<FixStatus, number> = { fixed: 0, affected: 1, fix_deferred: 2, will_not_fix: 3, end_of_life: 4, unknown: 5 };
 
+/**
+ * Ecosystems whose advisories name the source package (Debian, Ubuntu, the RPM distributions) or the origin
+ * (Alpine; Wolfi and Chainguard, whose advisories are kept per package build config, so `libcrypto3` is
+ * found under `openssl`): the release-scoped ones and the rolling apk distributions.
+ */
+const SOURCE_NAMED = new Set([...RELEASE_SCOPED, 'Wolfi', 'Chainguard']);
+
 function lookupOf(pkg: Package, issues: Issue[]): Lookup | undefined {
   const osPackage = RELEASE_SCOPED.has(pkg.ecosystem);
-  const viaSource = osPackage && pkg.source !== undefined && pkg.source.name !== '';
+  const viaSource = SOURCE_NAMED.has(pkg.ecosystem) && pkg.source !== undefined && pkg.source.name !== '';
   const name = viaSource && pkg.source !== undefined ? pkg.source.name : pkg.name;
   const version = viaSource && pkg.source?.version !== undefined && pkg.source.version !== '' ? pkg.source.version : pkg.version;
-  if (!osPackage) return { ecosystem: pkg.ecosystem, name, version, release: undefined, viaSource: false };
+  if (!osPackage) return { ecosystem: pkg.ecosystem, name, version, release: undefined, viaSource };
   if (pkg.distro === undefined) {
     issues.push(issue('vuln-no-distro', `${packageLabel(pkg)}: no distribution release known, so ${pkg.ecosystem} advisories (which are per release) cannot be matched`, pkg.locations?.[0]?.path, 'Give the package a distro (os-release), e.g. a purl qualifier "distro=debian-12".'));
     return undefined;
@@ -156,7 +163,7 @@ function joined(...parts: string[]): string {
 function remediationOf(pkg: Package, lookup: Lookup, state: 'affected' | 'unknown', fixStatus: FixStatus, fixed: readonly string[]): string {
   const what = lookup.viaSource ? `${pkg.name} (source package ${lookup.name})` : pkg.name;
   if (state === 'unknown') return joined('runwarden could not decide whether ', what, ' ', pkg.version, ' is affected (see evidence.matches[].problems); check the advisory by hand or fix the version data.');
-  if (fixStatus === 'fixed') return joined('Upgrade ', what, ' to ', fixed.join(' or '), ' or later', RELEASE_SCOPED.has(pkg.ecosystem) ? ' from the distribution\'s security updates (rebuild the image on an updated base)' : '', '.');
+  if (fixStatus === 'fixed') return joined('Upgrade ', what, ' to ', fixed.join(' or '), ' or later', SOURCE_NAMED.has(pkg.ecosystem) ? ' from the distribution\'s security updates (rebuild the image on an updated base)' : '', '.');
   if (fixStatus === 'will_not_fix') return joined('The distribution will not fix ', what, ' in this release; remove the package, mitigate, or move to a newer release.');
   if (fixStatus === 'end_of_life') return joined(what, ' is out of security support in this release; move to a supported release.');
   if (fixStatus === 'fix_deferred') return joined('A fix for ', what, ' is postponed by the distribution; watch for an update or mitigate.');
