@@ -10,7 +10,7 @@ describe('default feeds of db update', () => {
 
   it('cover the distributions the matcher reads releases of, and leave out those it cannot key yet', () => {
     const distros = new Set(Object.values(DISTROS).map((d) => d.ecosystem));
-    for (const ecosystem of ['Debian', 'Ubuntu', 'Alpine', 'AlmaLinux', 'Rocky Linux']) {
+    for (const ecosystem of ['Debian', 'Ubuntu', 'Alpine', 'AlmaLinux', 'Rocky Linux', 'Wolfi', 'Chainguard']) {
       expect(distros.has(ecosystem)).toBe(true);
       expect(DEFAULT_OSV_ECOSYSTEMS).toContain(ecosystem);
     }
