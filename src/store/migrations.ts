@@ -1,6 +1,6 @@
 import { LIFECYCLE_MIGRATION } from '../lifecycle/data/migration.js';
 import { MALWARE_MIGRATION } from '../malware/store/migration.js';
-import { VULN_MATCH_TEXTS_MIGRATION, VULN_SHARED_ENTRIES_MIGRATION } from '../vulndb/store/migration.js';
+import { VULN_MATCH_TEXTS_MIGRATION, VULN_RED_HAT_STREAMS_MIGRATION, VULN_SHARED_ENTRIES_MIGRATION } from '../vulndb/store/migration.js';
 
 /**
  * Every schema migration of the embedded database, in order. Ids are `<area>-<nnn>-<what>`; a
@@ -248,4 +248,6 @@ CREATE INDEX history_spans_opened ON history_spans (opened_at);`,
   VULN_SHARED_ENTRIES_MIGRATION,
   // vulndb/store: advisory ids inside heads and one text per affected row, for the matcher's reads.
   VULN_MATCH_TEXTS_MIGRATION,
+  // vulndb/store: Red Hat's main streams keyed by major release.
+  VULN_RED_HAT_STREAMS_MIGRATION,
 ];

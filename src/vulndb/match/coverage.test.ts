@@ -120,3 +120,26 @@ describe('rolling apk distributions (Wolfi, Chainguard)', () => {
     db.close();
   });
 });
+
+describe('Red Hat (advisories per product stream, listing binary packages)', () => {
+  it('matches an image of release 9.x against the main streams of RHEL 9 by binary package, and not against extended-support streams', async () => {
+    expect([advisoryReleaseKey('Red Hat', 'enterprise_linux:9::appstream'), advisoryReleaseKey('Red Hat', 'enterprise_linux:8::baseos'), advisoryReleaseKey('Red Hat', 'rhel_aus:8.6::appstream'), packageReleaseKey('Red Hat', '9.4')]).toEqual(['9', '8', 'rhel_aus:8.6::appstream', '9']);
+    const db = openVulnDb(':memory:');
+    // a real Red Hat OSV record (git-lfs, RHSA-2024:4546): extended-support streams of 8.6 only
+    const rhsa = join(import.meta.dirname, '..', '..', '..', 'testdata', 'upstream', 'osv', 'schema', 'tools', 'redhat', 'testdata', 'OSV', 'RHSA-2024_4546.json');
+    expect((await importAdvisories(db, rhsa)).issues).toEqual([]);
+    // and one shaped as its main-stream records are: every binary package of the update, by name
+    await importRecords(db, [
+      { ...record('RHSA-2024:0310', 'Red Hat:enterprise_linux:9::baseos', 'openssl-libs', '1:3.0.7-25.el9_3'), affected: ['openssl', 'openssl-libs'].map((name) => ({ package: { ecosystem: 'Red Hat:enterprise_linux:9::baseos', name }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1:3.0.7-25.el9_3' }] }] })) },
+    ]);
+    const ubi = rpm('Red Hat', 'rhel', '9.4', 'openssl-libs', 'openssl', '1:3.0.7-24.el9');
+    const rhel8 = rpm('Red Hat', 'rhel', '8.10', 'git-lfs', 'git-lfs', '2.13.3-3.el8_6');
+    const { findings, issues } = matchPackages(db, [ubi, rhel8]);
+    expect(findings.map((f) => [f.evidence['vulnerability'], (f.evidence['package'] as { name: string }).name, f.remediation])).toEqual([
+      ['RHSA-2024:0310', 'openssl-libs', 'Upgrade openssl-libs to 1:3.0.7-25.el9_3 or later from the distribution\'s security updates (rebuild the image on an updated base).'],
+    ]);
+    // RHEL 8 has only the 8.6 extended-support streams here: said, with the streams it does hold
+    expect(issues).toEqual([expect.objectContaining({ code: 'vuln-no-advisories', location: 'Red Hat:8', hint: expect.stringMatching(/^The database's Red Hat advisories are for releases 9, rhel_aus:8\.6::appstream, rhel_e4s:8\.6::appstream, rhel_tus:8\.6::appstream only\./) })]);
+    db.close();
+  });
+});

@@ -83,11 +83,14 @@ interface Hit {
 const FIX_PRIORITY: Record<FixStatus, number> = { fixed: 0, affected: 1, fix_deferred: 2, will_not_fix: 3, end_of_life: 4, unknown: 5 };
 
 /**
- * Ecosystems whose advisories name the source package (Debian, Ubuntu, the RPM distributions) or the origin
+ * Ecosystems whose advisories name the source package (Debian, Ubuntu, the RPM rebuilds) or the origin
  * (Alpine; Wolfi and Chainguard, whose advisories are kept per package build config, so `libcrypto3` is
- * found under `openssl`): the release-scoped ones and the rolling apk distributions.
+ * found under `openssl`): the release-scoped ones but Red Hat, whose advisories list every binary package
+ * (`openssl-libs`, `openssl-devel`), and the rolling apk distributions.
  */
-const SOURCE_NAMED = new Set([...RELEASE_SCOPED, 'Wolfi', 'Chainguard']);
+const SOURCE_NAMED = new Set([...RELEASE_SCOPED, 'Wolfi', 'Chainguard'].filter((e) => e !== 'Red Hat'));
+/** OS packages: their remediation is the distribution's update (rebuild on an updated base). */
+const OS_ECOSYSTEMS = new Set([...RELEASE_SCOPED, 'Wolfi', 'Chainguard']);
 
 function lookupOf(pkg: Package, issues: Issue[]): Lookup | undefined {
   const osPackage = RELEASE_SCOPED.has(pkg.ecosystem);
@@ -163,7 +166,7 @@ function joined(...parts: string[]): string {
 function remediationOf(pkg: Package, lookup: Lookup, state: 'affected' | 'unknown', fixStatus: FixStatus, fixed: readonly string[]): string {
   const what = lookup.viaSource ? `${pkg.name} (source package ${lookup.name})` : pkg.name;
   if (state === 'unknown') return joined('runwarden could not decide whether ', what, ' ', pkg.version, ' is affected (see evidence.matches[].problems); check the advisory by hand or fix the version data.');
-  if (fixStatus === 'fixed') return joined('Upgrade ', what, ' to ', fixed.join(' or '), ' or later', SOURCE_NAMED.has(pkg.ecosystem) ? ' from the distribution\'s security updates (rebuild the image on an updated base)' : '', '.');
+  if (fixStatus === 'fixed') return joined('Upgrade ', what, ' to ', fixed.join(' or '), ' or later', OS_ECOSYSTEMS.has(pkg.ecosystem) ? ' from the distribution\'s security updates (rebuild the image on an updated base)' : '', '.');
   if (fixStatus === 'will_not_fix') return joined('The distribution will not fix ', what, ' in this release; remove the package, mitigate, or move to a newer release.');
   if (fixStatus === 'end_of_life') return joined(what, ' is out of security support in this release; move to a supported release.');
   if (fixStatus === 'fix_deferred') return joined('A fix for ', what, ' is postponed by the distribution; watch for an update or mitigate.');

@@ -19,7 +19,16 @@ export const RELEASE_SCOPED = new Set([
  * "Azure Linux:3"), while an image's os-release says "9.4", "8.10", "3.0": both sides are keyed by the major
  * number, or a Rocky 8.10 image would meet none of the advisories of its release.
  */
-export const MAJOR_RELEASE_ONLY = new Set(['AlmaLinux', 'Rocky Linux', 'Azure Linux']);
+export const MAJOR_RELEASE_ONLY = new Set(['AlmaLinux', 'Rocky Linux', 'Azure Linux', 'Red Hat']);
+
+/**
+ * Red Hat's advisories name a product stream by CPE ("Red Hat:enterprise_linux:9::appstream", "…:9::baseos",
+ * "Red Hat:rhel_eus:9.2::baseos"). An image says only its release (UBI 9.4's os-release: "9.4"), not which
+ * repositories its packages came from, so it is matched against the main streams of its major release
+ * (enterprise_linux:9, every repository), which is what a UBI image tracks; the extended-support streams
+ * (rhel_eus, rhel_aus, rhel_e4s, rhel_tus: fixes for an old minor release) and other products keep their own key.
+ */
+const RED_HAT_MAIN_STREAM = /^enterprise_linux:(\d+)(?:\.\d+)?::[a-z0-9_]+$/;
 
 /** "9.4" → "9"; a release that does not start with a number stays as it is. */
 function majorOf(release: string): string {
@@ -45,6 +54,7 @@ export function advisoryReleaseKey(ecosystem: string, suffix: string): string {
   if (!RELEASE_SCOPED.has(ecosystem) || suffix === '') return '';
   if (ecosystem === 'Ubuntu') return suffix.replace(/:LTS$/, '');
   if (ecosystem === 'Debian') return DEBIAN_CODENAMES[suffix] ?? suffix;
+  if (ecosystem === 'Red Hat') return RED_HAT_MAIN_STREAM.exec(suffix)?.[1] ?? suffix;
   if (MAJOR_RELEASE_ONLY.has(ecosystem)) return majorOf(suffix);
   return suffix;
 }

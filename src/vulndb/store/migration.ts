@@ -72,8 +72,29 @@ ALTER TABLE vuln_affected_ref RENAME TO vuln_affected;
 CREATE INDEX vuln_affected_advisory ON vuln_affected (advisory);`,
 };
 
+/**
+ * `vuln-006-red-hat-main-streams`: the affected rows of Red Hat's main streams are keyed by the major release
+ * ("enterprise_linux:9::appstream" → "9", keys.ts `advisoryReleaseKey`), as an image's release is; they were keyed
+ * by the whole stream, which no image's release ever equalled. Re-importing would not re-key them (an unchanged
+ * record is skipped), so the rows are re-keyed here: the same rule in SQL (digits and dots before "::", a
+ * repository of lower-case letters, digits and "_" after).
+ */
+export const VULN_RED_HAT_STREAMS_MIGRATION: Migration = {
+  id: 'vuln-006-red-hat-main-streams',
+  sql: `UPDATE vuln_affected SET release = (
+    WITH parts(version) AS (SELECT substr(release, 18, instr(substr(release, 18), '::') - 1))
+    SELECT CASE WHEN instr(version, '.') > 0 THEN substr(version, 1, instr(version, '.') - 1) ELSE version END FROM parts
+  )
+  WHERE ecosystem = 'Red Hat'
+    AND release GLOB 'enterprise_linux:[0-9]*::?*'
+    AND substr(release, 18, instr(substr(release, 18), '::') - 1) NOT GLOB '*[^0-9.]*'
+    AND substr(release, 18, instr(substr(release, 18), '::') - 1) NOT GLOB '*.*.*'
+    AND substr(release, 18, instr(substr(release, 18), '::') - 1) NOT GLOB '*.'
+    AND substr(release, instr(release, '::') + 2) NOT GLOB '*[^a-z0-9_]*';`,
+};
+
 /** The vulndb migrations openVulnDb makes sure of (store/migrations.ts lists them for every other opener). */
-export const VULN_MIGRATIONS = [VULN_SHARED_ENTRIES_MIGRATION, VULN_MATCH_TEXTS_MIGRATION] as const;
+export const VULN_MIGRATIONS = [VULN_SHARED_ENTRIES_MIGRATION, VULN_MATCH_TEXTS_MIGRATION, VULN_RED_HAT_STREAMS_MIGRATION] as const;
 
 /** The newest of them: a read-only opener upgrades a database that lacks it. */
-export const VULN_LATEST_MIGRATION = VULN_MATCH_TEXTS_MIGRATION;
+export const VULN_LATEST_MIGRATION = VULN_RED_HAT_STREAMS_MIGRATION;

@@ -8,7 +8,7 @@ import { matchPackages } from '../match/index.js';
 import type { OsvRecord } from '../schema.js';
 import { BLOCK_BYTES, BLOCK_RECORDS, BlockWriter, packBatch, packBlock, unpackBatch, unpackBlock } from './blocks.js';
 import { advisoriesById, beginImport, candidateRows, dataDigest, openVulnDb, storeStatus, writeMeta, readMeta, type Db } from './index.js';
-import { nameKey } from './keys.js';
+import { advisoryReleaseKey, nameKey } from './keys.js';
 import { prepareAdvisory } from './prepare.js';
 
 function record(id: string, modified: string, extra: Partial<OsvRecord> = {}): OsvRecord {
@@ -371,6 +371,32 @@ describe('migration vuln-005-match-texts', () => {
     // rows written after the conversion get their ref too
     importAll(db, [record('GHSA-cccc-cccc-cccc', '2024-01-01T00:00:00Z')]);
     expect(db.prepare("SELECT ref FROM vuln_affected WHERE name = ?").pluck(true).get(nameKey('npm', 'pkg-GHSA-cccc-cccc-cccc'))).toBe('4,0,1');
+    db.close();
+  });
+});
+
+describe('migration vuln-006-red-hat-main-streams', () => {
+  it('re-keys the rows of Red Hat\'s main streams by major release, as an import now keys them, and leaves every other key alone', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'rw-vuln006-')), 'rw.db');
+    const upTo005 = MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.id === 'vuln-005-match-texts') + 1);
+    const old = openDatabase(path, { migrations: upTo005 });
+    const releases: Array<[string, string]> = [
+      ['Red Hat', 'enterprise_linux:9::appstream'],
+      ['Red Hat', 'enterprise_linux:8::baseos'],
+      ['Red Hat', 'enterprise_linux:9.2::crb'],
+      ['Red Hat', 'rhel_eus:9.2::baseos'],
+      ['Red Hat', 'enterprise_linux:9::Weird-Repo'],
+      ['Red Hat', 'enterprise_linux:x9::appstream'],
+      ['Red Hat', 'enterprise_linux:9.2.1::baseos'],
+      ['Debian', 'enterprise_linux:9::appstream'],
+    ];
+    releases.forEach(([ecosystem, release], i) => old.prepare('INSERT INTO vuln_affected (ecosystem, name, release, seq, advisory, entry, data) VALUES (?, ?, ?, ?, 1, 0, 1)').run(ecosystem, 'openssl', release, i + 1));
+    old.close();
+    const db = openVulnDb(path);
+    const after = db.prepare('SELECT release FROM vuln_affected ORDER BY seq').pluck(true).all() as string[];
+    // the same keys advisoryReleaseKey gives
+    expect(after).toEqual(releases.map(([ecosystem, release]) => advisoryReleaseKey(ecosystem, release)));
+    expect(after).toEqual(['9', '8', '9', 'rhel_eus:9.2::baseos', 'enterprise_linux:9::Weird-Repo', 'enterprise_linux:x9::appstream', 'enterprise_linux:9.2.1::baseos', 'enterprise_linux:9::appstream']);
     db.close();
   });
 });
