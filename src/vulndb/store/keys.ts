@@ -17,7 +17,8 @@ export const RELEASE_SCOPED = new Set([
 /**
  * Release-scoped ecosystems whose OSV records name the major release only ("AlmaLinux:9", "Rocky Linux:8",
  * "Azure Linux:3"), while an image's os-release says "9.4", "8.10", "3.0": both sides are keyed by the major
- * number, or a Rocky 8.10 image would meet none of the advisories of its release.
+ * number, or a Rocky 8.10 image would meet none of the advisories of its release. Red Hat's images too; its
+ * advisories' key is the major release of a main stream (RED_HAT_MAIN_STREAM).
  */
 export const MAJOR_RELEASE_ONLY = new Set(['AlmaLinux', 'Rocky Linux', 'Azure Linux', 'Red Hat']);
 
