@@ -17,8 +17,8 @@ export const OSV_EXPORT = 'https://osv-vulnerabilities.storage.googleapis.com';
  * The OSV exports `db update` fetches by default: every ecosystem the catalogers give packages of and the matcher
  * reads correctly (Composer packages are Packagist; AlmaLinux and Rocky Linux by major release; Wolfi and
  * Chainguard by origin). Not by default: Red Hat (its export is large, and an image is matched against the main
- * streams of its major release only: `db import` it where RHEL/UBI images run) and SUSE/openSUSE (releases named
- * as products, which runwarden does not read yet).
+ * streams of its major release only: `db import` it where RHEL/UBI images run), openSUSE (`db import` it where
+ * its images run) and SUSE (releases named as products, which runwarden does not read yet).
  */
 export const DEFAULT_OSV_ECOSYSTEMS = ['Debian', 'Ubuntu', 'Alpine', 'AlmaLinux', 'Rocky Linux', 'Wolfi', 'Chainguard', 'npm', 'PyPI', 'Go', 'Maven', 'crates.io', 'RubyGems', 'NuGet', 'Packagist'] as const;
 export const DEFAULT_ALPINE_RELEASES = ['v3.18', 'v3.19', 'v3.20', 'v3.21'] as const;

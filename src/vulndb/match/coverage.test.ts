@@ -143,3 +143,18 @@ describe('Red Hat (advisories per product stream, listing binary packages)', () 
     db.close();
   });
 });
+
+describe('openSUSE (releases named as the distribution names itself)', () => {
+  it('keys Leap by "Leap <version>" and Tumbleweed by name, from os-release and from a purl\'s distro', async () => {
+    expect([packageReleaseKey('openSUSE', '15.5'), packageReleaseKey('openSUSE', 'leap-15.5'), packageReleaseKey('openSUSE', '20240101'), packageReleaseKey('openSUSE', 'tumbleweed-20240101')]).toEqual(['Leap 15.5', 'Leap 15.5', 'Tumbleweed', 'Tumbleweed']);
+    const db = openVulnDb(':memory:');
+    // shaped as SUSE's OSV records for openSUSE are ("openSUSE:Leap 15.5", the source RPM's name)
+    await importRecords(db, [record('SUSE-SU-2024:0001-1', 'openSUSE:Leap 15.5', 'curl', '8.0.1-150400.5.41.1'), record('openSUSE-SU-2024:0002-1', 'openSUSE:Tumbleweed', 'curl', '8.6.0-1.1')]);
+    const { findings, issues } = matchPackages(db, [
+      rpm('openSUSE', 'opensuse-leap', '15.5', 'libcurl4', 'curl', '8.0.1-150400.5.38.1'),
+      rpm('openSUSE', 'opensuse-tumbleweed', '20240101', 'libcurl4', 'curl', '8.5.0-1.1'),
+    ]);
+    expect([findings.map((f) => f.evidence['vulnerability']), issues]).toEqual([['SUSE-SU-2024:0001-1', 'openSUSE-SU-2024:0002-1'], []]);
+    db.close();
+  });
+});

@@ -31,6 +31,19 @@ export const MAJOR_RELEASE_ONLY = new Set(['AlmaLinux', 'Rocky Linux', 'Azure Li
  */
 const RED_HAT_MAIN_STREAM = /^enterprise_linux:(\d+)(?:\.\d+)?::[a-z0-9_]+$/;
 
+/**
+ * openSUSE's advisories name the distribution as its os-release PRETTY_NAME does, without the vendor word
+ * ("openSUSE:Leap 15.5", "openSUSE:Tumbleweed"); an image says VERSION_ID "15.5" (Leap) or a date (Tumbleweed),
+ * a purl "opensuse-leap-15.5". (SUSE's own releases are left as given: how their advisories spell them is not
+ * verified here.)
+ */
+function openSuseRelease(release: string): string | undefined {
+  if (release === '') return undefined;
+  if (/tumbleweed/i.test(release) || /^\d{8}$/.test(release)) return 'Tumbleweed';
+  const m = /^(?:leap[- ])?(\d+\.\d+)$/i.exec(release);
+  return m === null ? release : `Leap ${m[1] ?? ''}`;
+}
+
 /** "9.4" → "9"; a release that does not start with a number stays as it is. */
 function majorOf(release: string): string {
   const m = /^(\d+)(?:\.\d+)*$/.exec(release);
@@ -80,6 +93,7 @@ export function packageReleaseKey(ecosystem: string, release: string, codename?:
     const m = /^v?(\d+)\.(\d+)/.exec(r);
     return m === null ? undefined : `v${m[1]}.${m[2]}`;
   }
+  if (ecosystem === 'openSUSE') return openSuseRelease(r);
   if (MAJOR_RELEASE_ONLY.has(ecosystem)) return r === '' ? undefined : majorOf(r);
   return r === '' ? undefined : r;
 }
