@@ -24,11 +24,14 @@ describe('runwarden db', () => {
     const status = await run(['db', 'status', '--db', db]);
     expect(status.code).toBe(0);
     expect(status.stdout).toContain('osv                       6          0      1');
-    expect(status.stdout).toMatch(/debian-tracker\s+Debian\s+6\s+6/);
+    // the releases held, in version order: an image of another release is not checked
+    expect(status.stdout).toMatch(/debian-tracker\s+Debian\s+6\s+6 {2}8, 9, 10, 11, 12\n/);
+    expect(status.stdout).toMatch(/osv\s+npm\s+6\s+\d+\n/);
     expect(status.stderr).toBe('');
     const stale = await run(['db', 'status', '--db', db, '--now', '2099-01-01T00:00:00Z']);
     expect(stale.stderr).toMatch(/^runwarden: warning: the vulnerability data is [\d.]+ days old \(more than 24 h\); new CVEs may be missing\. Run "runwarden db update"\.\n$/);
-    const json = JSON.parse((await run(['db', 'status', '--db', db, '-f', 'json'])).stdout) as { advisories: number; stale: boolean };
+    const json = JSON.parse((await run(['db', 'status', '--db', db, '-f', 'json'])).stdout) as { advisories: number; stale: boolean; byEcosystem: Array<{ ecosystem: string; releases: string[] }> };
+    expect(json.byEcosystem.map((e) => [e.ecosystem, e.releases])).toEqual([['Debian', ['8', '9', '10', '11', '12']], ['npm', []]]);
     expect(json).toMatchObject({ advisories: 12, stale: false });
 
     const show = await run(['db', 'show', 'CVE-2021-23337', '--db', db]);

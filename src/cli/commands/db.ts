@@ -23,6 +23,11 @@ import { updateLifecycle, type UpdateResult } from '../../lifecycle/data/update.
 import { importSignatures, signatureStatusLines } from './db-signatures.js';
 import { SIGNATURE_EXTENSIONS, isSignatureFile } from '../../malware/index.js';
 
+/** Release keys shown in the status table: the newest 8 (version order) and how many older ones. */
+function releasesShown(releases: readonly string[]): string {
+  return releases.length <= 8 ? releases.join(', ') : `${releases.length - 8} older, ${releases.slice(-8).join(', ')}`;
+}
+
 interface DbFlags {
   db?: string;
   format?: string;
@@ -200,8 +205,9 @@ function statusCommand(ctx: CliContext): Command {
         const out: string[] = [`Database: ${path}`, `Advisories: ${status.advisories} (${status.withdrawn} withdrawn), affected-package rows: ${status.affectedRows}`];
         out.push(`Last update: ${status.lastUpdate ?? 'never'}${ageHours === undefined ? '' : ` (${ageText(ageHours)} ago)`}`, '', 'SOURCE           ADVISORIES  WITHDRAWN  FEEDS  LAST IMPORT');
         for (const s of status.bySource) out.push(`${s.source.padEnd(16)} ${String(s.advisories).padStart(10)}  ${String(s.withdrawn).padStart(9)}  ${String(s.feeds).padStart(5)}  ${s.lastImport ?? '-'}`);
-        out.push('', 'SOURCE           ECOSYSTEM             ADVISORIES  PACKAGES');
-        for (const e of status.byEcosystem) out.push(`${e.source.padEnd(16)} ${e.ecosystem.padEnd(20)} ${String(e.advisories).padStart(10)}  ${String(e.packages).padStart(8)}`);
+        // the releases held: an image of another release is not checked (scans say so, as vuln-no-advisories)
+        out.push('', 'SOURCE           ECOSYSTEM             ADVISORIES  PACKAGES  RELEASES');
+        for (const e of status.byEcosystem) out.push(`${e.source.padEnd(16)} ${e.ecosystem.padEnd(20)} ${String(e.advisories).padStart(10)}  ${String(e.packages).padStart(8)}  ${releasesShown(e.releases)}`.trimEnd());
         out.push(...signatures.lines);
         ctx.stdout.write(`${out.join('\n')}\n`);
         if (stale) {

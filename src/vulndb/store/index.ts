@@ -499,7 +499,8 @@ export interface StoreStatus {
   withdrawn: number;
   affectedRows: number;
   bySource: Array<{ source: SourceId; advisories: number; withdrawn: number; lastImport: string | null; feeds: number }>;
-  byEcosystem: Array<{ source: SourceId; ecosystem: string; advisories: number; packages: number }>;
+  /** `releases`: the release keys (keys.ts) of a release-scoped ecosystem's advisories, in version order; none for the others. */
+  byEcosystem: Array<{ source: SourceId; ecosystem: string; advisories: number; packages: number; releases: string[] }>;
   /** Finish time of the latest import, any source. */
   lastUpdate: string | null;
   imports: Array<{ source: SourceId; feed: string; finishedAt: string; added: number; updated: number; unchanged: number; withdrawn: number; retired: number; rejected: number; issues: number }>;
@@ -518,11 +519,14 @@ export function storeStatus(db: Db): StoreStatus {
     db.prepare<[], { source: SourceId; last: string }>('SELECT source, max(finished_at) AS last FROM vuln_imports WHERE finished_at IS NOT NULL GROUP BY source').all().map((r) => [r.source, r.last]),
   );
   const byEcosystem = db
-    .prepare<[], { source: SourceId; ecosystem: string; advisories: number; packages: number }>(
-      `SELECT v.source AS source, a.ecosystem AS ecosystem, count(DISTINCT a.advisory) AS advisories, count(DISTINCT a.name) AS packages
+    .prepare<[], { source: SourceId; ecosystem: string; advisories: number; packages: number; releases: string | null }>(
+      `SELECT v.source AS source, a.ecosystem AS ecosystem, count(DISTINCT a.advisory) AS advisories, count(DISTINCT a.name) AS packages,
+         group_concat(DISTINCT nullif(a.release, '')) AS releases
        FROM vuln_affected a JOIN vuln_advisories v ON v.rowid = a.advisory GROUP BY v.source, a.ecosystem ORDER BY v.source, a.ecosystem`,
     )
-    .all();
+    .all()
+    // release keys hold no comma (keys.ts), so group_concat's separator splits them back
+    .map((e) => ({ ...e, releases: e.releases === null ? [] : e.releases.split(',').sort((x, y) => x.localeCompare(y, 'en', { numeric: true })) }));
   const last = db.prepare<[], { last: string | null }>('SELECT max(finished_at) AS last FROM vuln_imports').get();
   const imports = db
     .prepare<[], { source: SourceId; feed: string; finished_at: string; added: number; updated: number; unchanged: number; withdrawn: number; retired: number; rejected: number; issues: number }>(
