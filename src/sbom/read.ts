@@ -90,16 +90,12 @@ function spdxDependencies(value: Record<string, unknown>, where: string, input: 
 
 /** Parse SBOM text (CycloneDX/SPDX JSON or a purl list) into packages and their dependency edges; `where` names it in issues. */
 export function readSbomText(text: string, where: string): SbomInput {
-  const input = readPackages(text, where);
+  // vulndb/inputs reads CycloneDX, SPDX (skipping the image and its OS, which gives OS purls their distro) and purl lists
+  const input = parsePackageInput(text, where);
   if (input.format === 'purl-list') return { ...input, dependencies: [] };
   const value = JSON.parse(text) as unknown;
   if (!isRecord(value)) return { ...input, dependencies: [] };
   return { ...input, dependencies: input.format === 'cyclonedx' ? cycloneDxDependencies(value, where, input) : spdxDependencies(value, where, input) };
-}
-
-/** The packages: vulndb/inputs reads CycloneDX, SPDX (skipping the image and its OS, which gives OS purls their distro) and purl lists. */
-function readPackages(text: string, where: string): PackageInput {
-  return parsePackageInput(text, where);
 }
 
 export async function readSbomFile(file: string): Promise<SbomInput> {

@@ -49,6 +49,8 @@ describe('runwarden db', () => {
     // a release the database has nothing for: not checked, which is not "no known vulnerability"
     const none = await run(['db', 'query', 'Debian:13', 'dacs', '1.4.38a-2', '--db', db]);
     expect([none.stdout, none.stderr]).toEqual(['Debian:13 dacs 1.4.38a-2: not checked (see below).\n', expect.stringContaining('vuln-no-advisories: The database holds no advisories for Debian 13: 1 Debian 13 package was not checked for vulnerabilities')]);
+    // the releases it does hold, in version order as db status lists them
+    expect(none.stderr).toContain("The database's Debian advisories are for releases 8, 9, 10, 11, 12 only.");
   });
 
   it('lists the known ecosystems and the closest one for an unknown ecosystem', async () => {

@@ -70,7 +70,8 @@ function summaryLine(r: ImportResult): string {
 }
 
 function writeIssues(ctx: CliContext, issues: readonly Issue[], limit = 20): void {
-  for (const i of issues.slice(0, limit)) ctx.stderr.write(`  ${i.code}: ${i.message}${i.location === undefined ? '' : ` [${i.location}]`}\n`);
+  // with the hint, as the report formats show it: the issue says what is missing, the hint how to close the gap
+  for (const i of issues.slice(0, limit)) ctx.stderr.write(`  ${i.code}: ${i.message}${i.location === undefined ? '' : ` [${i.location}]`}${i.hint === undefined ? '' : ` — ${i.hint}`}\n`);
   if (issues.length > limit) ctx.stderr.write(`  … and ${issues.length - limit} more (use --format json for all)\n`);
 }
 

@@ -96,8 +96,7 @@ function fromSpdx(doc: z.infer<typeof SpdxDocument>, file: string): PackageInput
     else all.push({ p: p.data, where });
   });
   // As in CycloneDX: the OS package is the default distro of OS purls without one; it and the image itself
-  // (CONTAINER: its purl, pkg:oci, names no package to match) are not matched.
-  // Trivy (0.44) writes "OPERATING-SYSTEM"
+  // (CONTAINER: its purl, pkg:oci, names no package to match) are not matched. Trivy 0.44 writes "OPERATING-SYSTEM".
   const purpose = (p: z.infer<typeof SpdxPackage>): string | undefined => p.primaryPackagePurpose?.replace('-', '_');
   let distro: Distro | undefined;
   for (const { p } of all) {

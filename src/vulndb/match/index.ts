@@ -82,15 +82,14 @@ interface Hit {
 
 const FIX_PRIORITY: Record<FixStatus, number> = { fixed: 0, affected: 1, fix_deferred: 2, will_not_fix: 3, end_of_life: 4, unknown: 5 };
 
-/**
- * Ecosystems whose advisories name the source package (Debian, Ubuntu, the RPM rebuilds) or the origin
- * (Alpine; Wolfi and Chainguard, whose advisories are kept per package build config, so `libcrypto3` is
- * found under `openssl`): the release-scoped ones but Red Hat, whose advisories list every binary package
- * (`openssl-libs`, `openssl-devel`), and the rolling apk distributions.
- */
-const SOURCE_NAMED = new Set([...RELEASE_SCOPED, 'Wolfi', 'Chainguard'].filter((e) => e !== 'Red Hat'));
-/** OS packages: their remediation is the distribution's update (rebuild on an updated base). */
+/** OS packages: the release-scoped distributions and the rolling apk ones; their fix is the distribution's update. */
 const OS_ECOSYSTEMS = new Set([...RELEASE_SCOPED, 'Wolfi', 'Chainguard']);
+/**
+ * OS ecosystems whose advisories name the source package (Debian, Ubuntu, the RPM rebuilds) or the origin
+ * (Alpine; Wolfi and Chainguard, whose advisories are kept per package build config, so `libcrypto3` is
+ * found under `openssl`): all but Red Hat, whose advisories list every binary package (`openssl-libs`, `openssl-devel`).
+ */
+const SOURCE_NAMED = new Set([...OS_ECOSYSTEMS].filter((e) => e !== 'Red Hat'));
 
 function lookupOf(pkg: Package, issues: Issue[]): Lookup | undefined {
   const osPackage = RELEASE_SCOPED.has(pkg.ecosystem);
@@ -224,7 +223,7 @@ interface ConnectionCache {
   seen: Set<string>;
   rowNumbers: number;
   /**
-   * Per (ecosystem, release) (coverageKey), as far as asked: true when the database has an advisory for it, else
+   * Per (ecosystem, release) (scopeOf), as far as asked: true when the database has an advisory for it, else
    * the releases it has advisories of in that ecosystem (none for an ecosystem it does not hold at all).
    */
   covered: Map<string, true | string[]>;
@@ -419,7 +418,7 @@ interface Planned {
   /** Ecosystem + name key of the candidate rows. */
   key: string;
   groupKey: string;
-  /** The (ecosystem, release) whose advisories the package is matched against (coverageKey). */
+  /** The (ecosystem, release) whose advisories the package is matched against (scopeOf). */
   coverage: string;
 }
 
@@ -511,7 +510,7 @@ function matchPlanned(ctx: MatchContext, packages: readonly Package[], options: 
     const lookupIssues: Issue[] = [];
     const lookup = lookupOf(pkg, lookupIssues);
     const key = lookup === undefined ? '' : nameKey(lookup.ecosystem, lookup.name);
-    return { pkg, lookup, lookupIssues, key, groupKey: lookup === undefined ? '' : `${lookup.ecosystem}\0${key}`, coverage: lookup === undefined ? '' : coverageKey(lookup) };
+    return { pkg, lookup, lookupIssues, key, groupKey: lookup === undefined ? '' : `${lookup.ecosystem}\0${key}`, coverage: lookup === undefined ? '' : scopeOf(lookup) };
   });
   /** Per (ecosystem, release): the packages matched against it and whether any of them had an affected row. */
   const coverage = new Map<string, { lookup: Lookup; packages: number; rows: boolean }>();
@@ -577,8 +576,9 @@ function matchPlanned(ctx: MatchContext, packages: readonly Package[], options: 
   return { findings: withVex, issues };
 }
 
-function coverageKey(lookup: Lookup): string {
-  return lookup.release === undefined ? lookup.ecosystem : `${lookup.ecosystem}\0${lookup.release}`;
+/** The OSV ecosystem string of a lookup's advisories, with the release key: "Alpine:v3.20", "Rocky Linux:8", "npm". */
+function scopeOf(lookup: Lookup): string {
+  return lookup.release === undefined ? lookup.ecosystem : `${lookup.ecosystem}:${lookup.release}`;
 }
 
 /**
@@ -588,15 +588,14 @@ function coverageKey(lookup: Lookup): string {
  */
 function uncovered(ctx: MatchContext, coverage: ReadonlyMap<string, { lookup: Lookup; packages: number; rows: boolean }>): Issue[] {
   const out: Issue[] = [];
-  for (const [key, { lookup, packages, rows }] of coverage) {
+  for (const [scope, { lookup, packages, rows }] of coverage) {
     if (rows) continue;
-    let has = ctx.cache.covered.get(key);
+    let has = ctx.cache.covered.get(scope);
     if (has === undefined) {
       has = hasAdvisories(ctx.db, lookup.ecosystem, lookup.release) ? true : lookup.release === undefined ? [] : advisoryReleases(ctx.db, lookup.ecosystem);
-      ctx.cache.covered.set(key, has);
+      ctx.cache.covered.set(scope, has);
     }
     if (has === true) continue;
-    const scope = lookup.release === undefined ? lookup.ecosystem : `${lookup.ecosystem}:${lookup.release}`;
     out.push(noAdvisoriesIssue(scope, `${packages} ${scopeLabel(scope)} package${packages === 1 ? ' was' : 's were'}`, has));
   }
   return out;

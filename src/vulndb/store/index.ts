@@ -22,6 +22,7 @@ import { errorMessage } from '../../core/errors.js';
 import { DbError, migrate, openDatabase, type Db } from '../../store/db.js';
 import type { OsvRecord } from '../schema.js';
 import { BlockWriter, unpackBlock, type BlockSlot } from './blocks.js';
+import { byRelease } from './keys.js';
 import { VULN_LATEST_MIGRATION, VULN_MIGRATIONS } from './migration.js';
 import { dataDigest, prepareAdvisory, type PreparedAdvisory, type PreparedBatch, type StoredHead } from './prepare.js';
 
@@ -526,7 +527,7 @@ export function storeStatus(db: Db): StoreStatus {
     )
     .all()
     // release keys hold no comma (keys.ts), so group_concat's separator splits them back
-    .map((e) => ({ ...e, releases: e.releases === null ? [] : e.releases.split(',').sort((x, y) => x.localeCompare(y, 'en', { numeric: true })) }));
+    .map((e) => ({ ...e, releases: e.releases === null ? [] : e.releases.split(',').sort(byRelease) }));
   const last = db.prepare<[], { last: string | null }>('SELECT max(finished_at) AS last FROM vuln_imports').get();
   const imports = db
     .prepare<[], { source: SourceId; feed: string; finished_at: string; added: number; updated: number; unchanged: number; withdrawn: number; retired: number; rejected: number; issues: number }>(

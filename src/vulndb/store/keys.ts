@@ -50,6 +50,11 @@ function majorOf(release: string): string {
   return m?.[1] ?? release;
 }
 
+/** The order release keys are listed in: by version where they are numbers ("8" before "10"), else as text. */
+export function byRelease(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
 /** Debian codenames → release numbers (debian.csv of distro-info-data); `sid` stays `sid`. */
 export const DEBIAN_CODENAMES: Readonly<Record<string, string>> = {
   buzz: '1.1', rex: '1.2', bo: '1.3', hamm: '2.0', slink: '2.1', potato: '2.2', woody: '3.0', sarge: '3.1', etch: '4.0', lenny: '5.0',

@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { errorMessage } from '../../core/errors.js';
 import { DbError, type Db } from '../../store/db.js';
 import type { SourceId } from './index.js';
-import { nameKey } from './keys.js';
+import { byRelease, nameKey } from './keys.js';
 import { expandData, type AdvisoryFacts, type AffectedData, type StoredHead } from './prepare.js';
 
 /** The matcher's view of an advisory: identity and facts, no record to unpack. */
@@ -116,7 +116,7 @@ function statementsOf(db: Db): Statements {
       ),
       anyRow: db.prepare<[string], number>('SELECT 1 FROM vuln_affected WHERE ecosystem = ? LIMIT 1').pluck(true),
       anyReleaseRow: db.prepare<[string, string], number>("SELECT 1 FROM vuln_affected WHERE ecosystem = ? AND release IN ('', ?) LIMIT 1").pluck(true),
-      releases: db.prepare<[string], string>("SELECT DISTINCT release FROM vuln_affected WHERE ecosystem = ? AND release <> '' ORDER BY release").pluck(true),
+      releases: db.prepare<[string], string>("SELECT DISTINCT release FROM vuln_affected WHERE ecosystem = ? AND release <> ''").pluck(true),
     };
     statements.set(db, s);
   }
@@ -161,9 +161,9 @@ export function hasAdvisories(db: Db, ecosystem: string, release: string | undef
   return (release === undefined ? s.anyRow.get(ecosystem) : s.anyReleaseRow.get(ecosystem, release)) !== undefined;
 }
 
-/** The release keys the advisories of a release-scoped ecosystem name (a walk over its rows: asked when a release has none). */
+/** The release keys the advisories of a release-scoped ecosystem name, in `byRelease` order (a walk over its rows: asked when a release has none). */
 export function advisoryReleases(db: Db, ecosystem: string): string[] {
-  return statementsOf(db).releases.all(ecosystem);
+  return statementsOf(db).releases.all(ecosystem).sort(byRelease);
 }
 
 /** The matching data of an affected row (by its entry data rowid, the third number of matchRows), parsed. */
