@@ -23,6 +23,8 @@ export interface ReportSummary {
   containers: number;
   /** Distinct image references in container specs. */
   images: number;
+  /** 1.x additive: packages matched, in the reports of `image scan` and `sbom match` (which have no cluster counts). */
+  packages?: number | undefined;
   findings: number;
   bySeverity: Record<Severity, number>;
   byKind: Record<FindingKind, number>;

@@ -1,6 +1,7 @@
 /**
  * A ScanReport (the shape every report format renders) for vulnerability findings of packages that came
- * from a document (`sbom match`) rather than a cluster. Counts leave suppressed (VEX) findings out, as the
+ * from a document (`sbom match`) or one image (`image scan`) rather than a cluster: `summary.packages` says
+ * how many were matched, and the cluster counts are 0. Counts leave suppressed (VEX) findings out, as the
  * scan's summary does; they stay in `findings`.
  */
 import { FINDING_KINDS, type Finding, type FindingKind } from '../core/finding.js';
@@ -10,7 +11,13 @@ import { REPORT_SCHEMA_VERSION, type ScanReport } from '../core/report.js';
 import { SEVERITIES, compareSeverity, type Severity } from '../core/severity.js';
 import { VERSION } from '../version.js';
 
-export function vulnerabilityReport(findings: readonly Finding[], issues: readonly Issue[], source: SourceInfo, now: Date, images = 0): ScanReport {
+/** What was matched: the images (0 for an SBOM) and the packages. */
+export interface MatchedCounts {
+  images: number;
+  packages: number;
+}
+
+export function vulnerabilityReport(findings: readonly Finding[], issues: readonly Issue[], source: SourceInfo, now: Date, counts: MatchedCounts): ScanReport {
   const sorted = [...findings].sort((a, b) => compareSeverity(a.severity, b.severity) || a.title.localeCompare(b.title));
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   const byKind = Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as Record<FindingKind, number>;
@@ -28,7 +35,7 @@ export function vulnerabilityReport(findings: readonly Finding[], issues: readon
     tool: { name: 'runwarden', version: VERSION },
     generatedAt: now.toISOString(),
     source,
-    summary: { nodes: 0, namespaces: 0, workloads: 0, pods: 0, containers: 0, images, findings: active, bySeverity, byKind, byRule, reclaimableBytes: 0, nodeCaches: [], issues: issues.length },
+    summary: { nodes: 0, namespaces: 0, workloads: 0, pods: 0, containers: 0, images: counts.images, packages: counts.packages, findings: active, bySeverity, byKind, byRule, reclaimableBytes: 0, nodeCaches: [], issues: issues.length },
     findings: sorted,
     issues: [...issues],
   };

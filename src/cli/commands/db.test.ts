@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeZip } from '../../../test/zip.js';
 import { cli } from '../../../test/cli.js';
 import { serveHttp, type TestHttpServer } from '../../../test/http.js';
+import { ScanReportJson } from '../../report/json/schema.js';
 
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) => cli(args, { env });
 
@@ -143,10 +144,13 @@ describe('runwarden sbom match', () => {
     const table = await run(['sbom', 'match', join(dir, 'purls.txt'), '--db', db, '--fail-on', 'high']);
     expect(table.code).toBe(1);
     expect(table.stdout).toContain('CVE-2021-23337');
+    // an SBOM has no cluster: the table says what was read, not "0 nodes, 0 namespaces, …"
+    expect(table.stdout.split('\n')[1]).toBe('3 packages');
     const json = await run(['sbom', 'match', join(dir, 'purls.txt'), '--db', db, '-f', 'json', '--now', '2026-01-01T00:00:00Z']);
     expect(json.code).toBe(0);
-    const report = JSON.parse(json.stdout) as { source: unknown; findings: Array<{ evidence: { vulnerability: string } }>; summary: { findings: number } };
-    expect(report.source).toEqual({ type: 'snapshot', location: join(dir, 'purls.txt') });
+    const report = ScanReportJson.parse(JSON.parse(json.stdout));
+    expect(report.source).toEqual({ type: 'sbom', location: join(dir, 'purls.txt') });
+    expect(report.summary.packages).toBe(3);
     expect(report.findings.map((f) => f.evidence.vulnerability)).toEqual(['CVE-2021-23337', 'CVE-2023-32681']);
     const sarif = JSON.parse((await run(['sbom', 'match', join(dir, 'purls.txt'), '--db', db, '-f', 'sarif'])).stdout) as { version: string };
     expect(sarif.version).toBe('2.1.0');

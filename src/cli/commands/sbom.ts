@@ -87,7 +87,7 @@ function matchCommand(ctx: CliContext): Command {
         db.close();
       }
       issues.push(...result.issues);
-      const report = vulnerabilityReport(result.findings, issues, { type: 'snapshot', location: file }, now);
+      const report = vulnerabilityReport(result.findings, issues, { type: 'sbom', location: file }, now, { images: 0, packages: input.packages.length });
       const text = format.render(report, { color: wantsColor(ctx, flags.color, flags.output !== undefined) });
       await emitReport(ctx, { output: flags.output, format: format.id, text, counts: `${input.packages.length} packages, ${report.summary.findings} findings, ${report.issues.length} issues` });
       if (failOn !== 'none') {

@@ -95,6 +95,7 @@ export const ScanReportJson = z.strictObject({
     pods: z.number().int(),
     containers: z.number().int(),
     images: z.number().int(),
+    packages: z.number().int().optional(),
     findings: z.number().int(),
     bySeverity: z.record(Severity, z.number().int()),
     byKind: z.record(Kind, z.number().int()),

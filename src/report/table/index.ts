@@ -46,6 +46,16 @@ function groupOf(f: Finding): string {
   return 'cluster';
 }
 
+/** What was looked at: the cluster's counts, or for one image or an SBOM (no cluster) its packages. */
+function countsLine(report: ScanReport): string {
+  const s = report.summary;
+  if ((report.source.type === 'image' || report.source.type === 'sbom') && s.packages !== undefined) {
+    const packages = `${s.packages} package${s.packages === 1 ? '' : 's'}`;
+    return report.source.type === 'image' ? `1 image, ${packages}` : packages;
+  }
+  return `${s.nodes} nodes, ${s.namespaces} namespaces, ${s.workloads} workloads, ${s.pods} pods, ${s.containers} containers, ${s.images} images`;
+}
+
 export function renderTable(report: ScanReport, options: RenderOptions): string {
   const c = pc.createColors(options.color);
   const lines: string[] = [];
@@ -53,7 +63,7 @@ export function renderTable(report: ScanReport, options: RenderOptions): string 
   lines.push(
     `${c.bold('runwarden')} ${report.tool.version} — ${report.source.type} ${report.source.location}${report.source.context === undefined ? '' : ` (context ${report.source.context})`}`,
   );
-  lines.push(c.dim(`${s.nodes} nodes, ${s.namespaces} namespaces, ${s.workloads} workloads, ${s.pods} pods, ${s.containers} containers, ${s.images} images`));
+  lines.push(c.dim(countsLine(report)));
   lines.push('');
 
   const active = report.findings.filter((f) => f.suppression === undefined);

@@ -18,6 +18,7 @@ import type { ImageContributor } from './contributor.js';
 import { vulnerabilities } from './contributors/vulnerabilities/index.js';
 import { scanImage, scanPackages } from './index.js';
 import { imageScanReport } from './report.js';
+import { renderTable } from '../../report/table/index.js';
 
 const NOW = new Date('2026-11-28T12:00:00Z');
 
@@ -131,6 +132,8 @@ describe('scanImage', () => {
     const report = imageScanReport(scan, { location: `oci:${built.layout}`, now: NOW });
     expect(report.source).toEqual({ type: 'image', location: `oci:${built.layout}` });
     expect(report.summary.images).toBe(1);
+    expect(report.summary.packages).toBe(1);
+    expect(renderTable(report, { color: false }).split('\n')[1]).toBe('1 image, 1 package');
     expect(report.findings.map((f) => f.evidence.vulnerability)).toEqual(['CVE-2021-23337']);
   });
 });

@@ -9,7 +9,7 @@ import { vulnerabilityReport } from '../../vulndb/report.js';
 import type { ImageScan } from './index.js';
 
 export function imageScanReport(scan: ImageScan, options: { location: string; now: Date }): ScanReport {
-  const report = vulnerabilityReport(scan.findings.map((f) => f.finding), scan.issues, { type: 'image', location: options.location }, options.now, 1);
+  const report = vulnerabilityReport(scan.findings.map((f) => f.finding), scan.issues, { type: 'image', location: options.location }, options.now, { images: 1, packages: scan.packages.packages.length });
   return report;
 }
 
