@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +38,8 @@ describe('runwarden db', () => {
     const show = await run(['db', 'show', 'CVE-2021-23337', '--db', db]);
     expect(show.stdout).toContain('GHSA-35jh-r3h4-6jhm  [osv]\n  aliases:   CVE-2021-23337\n  summary:   Command Injection in lodash');
     expect(show.stdout).toContain('  affects:   npm lodash\n             ECOSYSTEM: introduced 0, fixed 4.17.21');
+    // the vector's base score, computed as the matcher does (CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H is 7.2)
+    expect(show.stdout).toContain('  severity:  CVSS_V3 CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H  (7.2, high)\n');
     const missing = await run(['db', 'show', 'CVE-1999-0001', '--db', db]);
     expect(missing).toMatchObject({ code: 3, stderr: 'runwarden: error: No advisory "CVE-1999-0001" (as id or alias) in the database Hint: Check the id, or import the source that has it (runwarden db status lists what is there).\n' });
 
@@ -129,6 +131,23 @@ describe('runwarden db', () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`^runwarden: error: Invalid vulndb config "${config}": mirrors\\[0\\]\\.source: `));
     });
+  });
+  it('db show scores each CVSS vector, and says why one cannot be scored', async () => {
+    const feed = join(dir, 'cvss-feed');
+    mkdirSync(feed, { recursive: true });
+    const severity = [
+      { type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H' },
+      { type: 'CVSS_V4', score: 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N' },
+      { type: 'Ubuntu', score: 'medium' },
+    ];
+    writeFileSync(join(feed, 'OSV-2026-1.json'), JSON.stringify({ id: 'OSV-2026-1', modified: '2026-01-01T00:00:00Z', severity, affected: [{ package: { ecosystem: 'npm', name: 'left-pad' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.3.1' }] }] }] }));
+    const cvssDb = join(dir, 'cvss.db');
+    expect((await run(['db', 'import', feed, '--db', cvssDb])).code).toBe(0);
+    const show = await run(['db', 'show', 'OSV-2026-1', '--db', cvssDb]);
+    expect(show.stdout).toContain('  severity:  CVSS_V3 CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H  (not scored: missing base metric A)\n');
+    expect(show.stdout).toContain('  severity:  CVSS_V4 CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N  (9.3, critical)\n');
+    // a label, not a vector: printed as it is
+    expect(show.stdout).toContain('  severity:  Ubuntu medium\n');
   });
 });
 

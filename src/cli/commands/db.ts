@@ -18,10 +18,22 @@ import { NO_ADVISORIES, matchPackages } from '../../vulndb/match/index.js';
 import { SOURCES, getSource } from '../../vulndb/registry.js';
 import { advisoriesById, candidateRows, knownEcosystems, openVulnDb, storeStatus, type AffectedData, type Db, type SourceId } from '../../vulndb/store/index.js';
 import { RELEASE_SCOPED, splitEcosystem } from '../../vulndb/store/keys.js';
+import { InvalidCvssError, scoreVector } from '../../vulndb/cvss/index.js';
 import type { CliContext } from '../context.js';
 import { updateLifecycle, type UpdateResult } from '../../lifecycle/data/update.js';
 import { importSignatures, signatureStatusLines } from './db-signatures.js';
 import { SIGNATURE_EXTENSIONS, isSignatureFile } from '../../malware/index.js';
+
+/** "  (7.2, high)" after a CVSS vector `db show` prints, or why it cannot be scored (the matcher then uses the next severity source). */
+function scoreNote(type: string, vector: string): string {
+  if (!type.startsWith('CVSS_')) return '';
+  try {
+    const score = scoreVector(vector);
+    return `  (${score.baseScore.toFixed(1)}, ${score.rating})`;
+  } catch (error) {
+    return error instanceof InvalidCvssError ? `  (not scored: ${error.message.slice(error.message.indexOf('": ') + 3)})` : '';
+  }
+}
 
 /** Release keys shown in the status table: the newest 8 (version order) and how many older ones. */
 function releasesShown(releases: readonly string[]): string {
@@ -246,7 +258,7 @@ function showCommand(ctx: CliContext): Command {
           if (r.related !== undefined && r.related.length > 0) out.push(`  related:   ${r.related.join(', ')}`);
           if (r.summary !== undefined) out.push(`  summary:   ${r.summary}`);
           out.push(`  modified:  ${r.modified}${r.published === undefined ? '' : `   published: ${r.published}`}`);
-          for (const s of r.severity ?? []) out.push(`  severity:  ${s.type} ${s.score}`);
+          for (const s of r.severity ?? []) out.push(`  severity:  ${s.type} ${s.score}${scoreNote(s.type, s.score)}`);
           for (const entry of r.affected ?? []) {
             if (entry.package === undefined) continue;
             const status = entry.database_specific?.['runwarden_status'];
