@@ -1,6 +1,6 @@
 import { LIFECYCLE_MIGRATION } from '../lifecycle/data/migration.js';
 import { MALWARE_MIGRATION } from '../malware/store/migration.js';
-import { VULN_MATCH_TEXTS_MIGRATION, VULN_RED_HAT_STREAMS_MIGRATION, VULN_SHARED_ENTRIES_MIGRATION } from '../vulndb/store/migration.js';
+import { VULN_MATCH_TEXTS_MIGRATION, VULN_RED_HAT_STREAMS_MIGRATION, VULN_SHARED_ENTRIES_MIGRATION, VULN_UPSTREAM_HEADS_MIGRATION } from '../vulndb/store/migration.js';
 
 /**
  * Every schema migration of the embedded database, in order. Ids are `<area>-<nnn>-<what>`; a
@@ -250,4 +250,6 @@ CREATE INDEX history_spans_opened ON history_spans (opened_at);`,
   VULN_MATCH_TEXTS_MIGRATION,
   // vulndb/store: Red Hat's main streams keyed by major release.
   VULN_RED_HAT_STREAMS_MIGRATION,
+  // vulndb/store: OSV advisories re-read by the next update, for the upstream ids in their heads.
+  VULN_UPSTREAM_HEADS_MIGRATION,
 ];

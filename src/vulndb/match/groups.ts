@@ -1,6 +1,7 @@
 /**
- * Alias groups: which of one package's hits are the same vulnerability. Hits whose advisories share an id or
- * an alias (compared upper-cased: `ghsa-…` and `GHSA-…` are one id) are one group, transitively. Groups are
+ * Alias groups: which of one package's hits are the same vulnerability. Hits whose advisories share an id, an
+ * alias or a single upstream id (upstreamAlias; compared upper-cased: `ghsa-…` and `GHSA-…` are one id) are
+ * one group, transitively. Groups are
  * numbered in the order of their first hit; `groupMembers` gives a group's hits in order.
  *
  * Each key goes into a small open-addressing table of its upper-cased FNV-1a hash (typed arrays, stamped per
@@ -18,9 +19,19 @@
 
 import { empty } from './lists.js';
 
-/** What grouping reads of a hit: its advisory's id and aliases. */
+/** What grouping reads of a hit: its advisory's id, aliases and upstream ids. */
 export interface GroupedHit {
-  advisory: { id: string; facts: { aliases?: string[] | undefined } };
+  advisory: { id: string; facts: { aliases?: string[] | undefined; upstream?: string[] | undefined } };
+}
+
+/**
+ * The one vulnerability an advisory is derived from (OSV `upstream` with a single id: DEBIAN-CVE-2024-1 and
+ * UBUNTU-CVE-2024-1 from CVE-2024-1), which names the same vulnerability as an alias does; undefined for none or
+ * several (a DSA or an RHSA fixing five CVEs is not each of them: its finding lists them as related).
+ */
+export function upstreamAlias(facts: { upstream?: string[] | undefined }): string | undefined {
+  const upstream = facts.upstream;
+  return upstream !== undefined && upstream.length === 1 ? upstream[0] : undefined;
 }
 
 /** `toUpperCase` that keeps a string without lower-case letters as it is (CVE, PYSEC and GO ids: no copy). */
@@ -121,7 +132,7 @@ export function aliasGroups(hits: readonly GroupedHit[]): number {
   empty(rootGroup);
   empty(of);
   let keys = 0;
-  for (const h of hits) keys += 1 + (h.advisory.facts.aliases?.length ?? 0);
+  for (const h of hits) keys += 2 + (h.advisory.facts.aliases?.length ?? 0);
   prepareTable(keys);
   for (let i = 0; i < hits.length; i++) {
     const { id, facts } = (hits[i] as GroupedHit).advisory;
@@ -130,6 +141,8 @@ export function aliasGroups(hits: readonly GroupedHit[]): number {
     claim(id, i);
     const aliases = facts.aliases;
     if (aliases !== undefined) for (const alias of aliases) claim(alias, i);
+    const upstream = upstreamAlias(facts);
+    if (upstream !== undefined) claim(upstream, i);
   }
   let count = 0;
   for (let i = 0; i < hits.length; i++) {

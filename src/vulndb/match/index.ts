@@ -20,7 +20,7 @@ import { OSV_EXPORT } from '../config.js';
 import { advisoryReleases, affectedData, connectionState, hasAdvisories, headImport, headTexts, importProvenance, matchRows, parseHead, type AdvisoryHead, type HeadText, type ImportOrigin } from '../store/read.js';
 import { RELEASE_SCOPED, nameKey, packageReleaseKey, splitEcosystem } from '../store/keys.js';
 import { applyVex, type VexStatement } from '../vex/index.js';
-import { aliasGroups, groupMembers, releaseGroups } from './groups.js';
+import { aliasGroups, groupMembers, releaseGroups, upstreamAlias } from './groups.js';
 import { empty } from './lists.js';
 import { describeRange, evaluateEntry, prepareEntry, quickVerdict, type EntryEvaluation, type PreparedEntry, type RangeEvaluation, type Verdict } from './evaluate.js';
 import { resolveSeverity, type SeverityVerdict } from './severity.js';
@@ -729,15 +729,24 @@ function buildFinding(pkg: Package, lookup: Lookup, about: PackageFacts, group: 
   let state: 'affected' | 'unknown' = 'unknown';
   let summary: string | undefined;
   for (const h of group) {
+    const { facts } = h.advisory;
     pushNew(ids, h.advisory.id);
-    for (const a of h.advisory.facts.aliases ?? []) pushNew(ids, a);
-    for (const r of h.advisory.facts.related ?? []) pushNew(related, r);
+    for (const a of facts.aliases ?? []) pushNew(ids, a);
+    for (const r of facts.related ?? []) pushNew(related, r);
+    if (facts.upstream !== undefined) {
+      // one upstream id is this vulnerability's own (an alias); several are what the advisory bundles
+      const same = upstreamAlias(facts);
+      if (same !== undefined) pushNew(ids, same);
+      else for (const u of facts.upstream) pushNew(related, u);
+    }
     if (h.reason.verdict === 'affected') {
       state = 'affected';
       if (h.reason.fixed !== undefined) pushNew(fixed, h.reason.fixed);
     }
     if (summary === undefined && h.advisory.summary !== null && h.advisory.summary !== '') summary = h.advisory.summary;
   }
+  // related ids are the others: not one of the finding's own (a bundle's upstream list names it too)
+  for (let i = related.length - 1; i >= 0; i--) if (ids.includes(related[i] as string)) related.splice(i, 1);
   const primary = primaryId(ids);
   const fixStatus = fixStatusOf(reasons);
   const severity: SeverityVerdict = resolveSeverity(severityInputs(group), issues);

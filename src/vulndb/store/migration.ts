@@ -93,8 +93,21 @@ export const VULN_RED_HAT_STREAMS_MIGRATION: Migration = {
     AND substr(release, instr(release, '::') + 2) NOT GLOB '*[^a-z0-9_]*';`,
 };
 
+/**
+ * `vuln-007-upstream-heads`: heads carry the OSV `upstream` ids (DEBIAN-CVE-2024-1 → CVE-2024-1), which the
+ * matcher groups and names findings by. The records are stored compressed, out of SQL's reach, so the heads
+ * are not rewritten here: every OSV advisory is marked as older than any feed's copy (`modified` of the epoch)
+ * and the feeds' ETags are dropped, so the next `db update` (or `db import` of the same feed) downloads each
+ * feed and rewrites its advisories, as "updated". Until then matching works as before, without the upstream ids.
+ */
+export const VULN_UPSTREAM_HEADS_MIGRATION: Migration = {
+  id: 'vuln-007-upstream-heads',
+  sql: `UPDATE vuln_advisories SET modified = '1970-01-01T00:00:00Z' WHERE source = 'osv' AND head NOT LIKE '%"upstream":%';
+DELETE FROM meta WHERE key LIKE 'vulndb.feed.etag:%';`,
+};
+
 /** The vulndb migrations openVulnDb makes sure of (store/migrations.ts lists them for every other opener). */
-export const VULN_MIGRATIONS = [VULN_SHARED_ENTRIES_MIGRATION, VULN_MATCH_TEXTS_MIGRATION, VULN_RED_HAT_STREAMS_MIGRATION] as const;
+export const VULN_MIGRATIONS = [VULN_SHARED_ENTRIES_MIGRATION, VULN_MATCH_TEXTS_MIGRATION, VULN_RED_HAT_STREAMS_MIGRATION, VULN_UPSTREAM_HEADS_MIGRATION] as const;
 
 /** The newest of them: a read-only opener upgrades a database that lacks it. */
-export const VULN_LATEST_MIGRATION = VULN_RED_HAT_STREAMS_MIGRATION;
+export const VULN_LATEST_MIGRATION = VULN_UPSTREAM_HEADS_MIGRATION;

@@ -33,6 +33,11 @@ export interface AffectedData {
 export interface AdvisoryFacts {
   aliases?: string[];
   related?: string[];
+  /**
+   * OSV `upstream`: the vulnerabilities the record is derived from. One id is the same vulnerability
+   * (DEBIAN-CVE-2024-1 → CVE-2024-1, an RHSA for one CVE); several are a bundle (a DSA, an RHSA for five CVEs).
+   */
+  upstream?: string[];
   severity?: OsvRecord['severity'];
   /** database_specific.severity (GHSA's label). */
   label?: string;
@@ -98,6 +103,7 @@ export function headOf(record: OsvRecord): string {
   if (record.summary !== undefined) head.summary = record.summary;
   if (record.aliases !== undefined && record.aliases !== null && record.aliases.length > 0) head.aliases = record.aliases;
   if (record.related !== undefined && record.related.length > 0) head.related = record.related;
+  if (record.upstream !== undefined && record.upstream.length > 0) head.upstream = record.upstream;
   if (record.severity !== undefined && record.severity !== null && record.severity.length > 0) head.severity = record.severity;
   const label = record.database_specific?.['severity'];
   if (typeof label === 'string') head.label = label;

@@ -319,7 +319,8 @@ describe('migration vuln-004-shared-entries', () => {
     const db = openVulnDb(path);
     expect(entryCount(db)).toBe(1);
     expect(storeStatus(db)).toMatchObject({ advisories: 2, affectedRows: 2 });
-    expect(readMeta(db, 'vulndb.feed.etag:https://example.test/all.zip')).toBe('"v1"');
+    // vuln-004 keeps the feeds' ETags; vuln-007, applied after it, drops them so the next update re-reads the feeds
+    expect(readMeta(db, 'vulndb.feed.etag:https://example.test/all.zip')).toBeUndefined();
     expect(candidateRows(db, 'npm', 'pkg-GHSA-bbbb-bbbb-bbbb').map((r) => JSON.parse(r.data) as unknown)).toEqual([
       { ecosystem: 'npm', package: nameKey('npm', 'pkg-GHSA-bbbb-bbbb-bbbb'), ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.3.0' }] }] },
     ]);
@@ -397,6 +398,35 @@ describe('migration vuln-006-red-hat-main-streams', () => {
     // the same keys advisoryReleaseKey gives
     expect(after).toEqual(releases.map(([ecosystem, release]) => advisoryReleaseKey(ecosystem, release)));
     expect(after).toEqual(['9', '8', '9', 'rhel_eus:9.2::baseos', 'enterprise_linux:9::Weird-Repo', 'enterprise_linux:x9::appstream', 'enterprise_linux:9.2.1::baseos', 'enterprise_linux:9::appstream']);
+    db.close();
+  });
+});
+
+describe('migration vuln-007-upstream-heads', () => {
+  it('makes the next import of each OSV feed rewrite its advisories, so their heads gain the upstream ids', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'rw-vuln007-')), 'rw.db');
+    const upTo006 = MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.id === 'vuln-006-red-hat-main-streams') + 1);
+    const old = openDatabase(path, { migrations: upTo006 });
+    // as an older build stored it: the record's upstream ids were not in the head
+    const derived = record('DEBIAN-CVE-2024-1111', '2024-07-01T00:00:00Z');
+    importAll(old, [derived]);
+    const tracker = beginImport(old, 'debian-tracker', 'tracker', new Date('2026-01-01T00:00:00Z'));
+    tracker.put(record('CVE-2024-2222', '2024-07-01T00:00:00Z'));
+    tracker.commit();
+    writeMeta(old, 'vulndb.feed.etag:https://example.test/Debian/all.zip', '"v1"');
+    old.close();
+
+    const db = openVulnDb(path);
+    const modified = db.prepare<[], [string, string]>('SELECT id, modified FROM vuln_advisories ORDER BY id').raw(true).all();
+    // OSV advisories read as older than any feed's copy; other sources' are left alone
+    expect(modified).toEqual([['CVE-2024-2222', '2024-07-01T00:00:00Z'], ['DEBIAN-CVE-2024-1111', '1970-01-01T00:00:00Z']]);
+    expect(readMeta(db, 'vulndb.feed.etag:https://example.test/Debian/all.zip')).toBeUndefined();
+    // the feed's next import rewrites the record, and its finding is named by its CVE
+    const session = beginImport(db, 'osv', 'test-feed', new Date('2026-01-02T00:00:00Z'));
+    expect(session.put({ ...derived, upstream: ['CVE-2024-1111'] })).toBe('updated');
+    session.commit();
+    const findings = matchPackages(db, [{ ecosystem: 'npm', name: 'pkg-DEBIAN-CVE-2024-1111', version: '1.0.0' }]).findings;
+    expect(findings.map((f) => f.evidence['ids'])).toEqual([['CVE-2024-1111', 'DEBIAN-CVE-2024-1111']]);
     db.close();
   });
 });
