@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Package } from '../../core/package.js';
 import { importAdvisories } from '../import.js';
-import { openVulnDb, type Db } from '../store/index.js';
+import { advisoriesById, openVulnDb, type Db } from '../store/index.js';
 import { parseVex } from '../vex/index.js';
 import { matchPackages } from './index.js';
 
@@ -97,6 +97,19 @@ describe('OSV upstream ids', () => {
       statements: [{ vulnerability: { name: 'CVE-2024-1111' }, products: [{ '@id': 'pkg:deb/debian/libssl3@3.0.11-1~deb12u2' }], status: 'not_affected', justification: 'vulnerable_code_not_in_execute_path' }],
     };
     expect(summary(db, vex)).toMatchObject([{ vulnerability: 'CVE-2024-1111', suppressed: true }]);
+    db.close();
+  });
+
+  it('lets "db show CVE-…" find the records derived from it, and forgets them when a record no longer names it', async () => {
+    const db = await databaseOf([DSA, debianCve('CVE-2024-1111', '3.0.14-1~deb12u1')], TRACKER);
+    const found = (id: string): string[] => advisoriesById(db, id).map((a) => `${a.source} ${a.id}`);
+    expect(found('CVE-2024-1111')).toEqual(['debian-tracker CVE-2024-1111', 'osv DEBIAN-CVE-2024-1111', 'osv DSA-5700-1']);
+    expect(found('cve-2024-2222')).toEqual(['osv DSA-5700-1']);
+    // a newer DSA that no longer lists CVE-2024-2222
+    const dir = mkdtempSync(join(tmpdir(), 'rw-upstream-'));
+    writeFileSync(join(dir, 'dsa.json'), JSON.stringify({ ...DSA, modified: '2024-08-01T00:00:00Z', upstream: ['CVE-2024-1111'] }));
+    expect((await importAdvisories(db, dir)).counts.updated).toBe(1);
+    expect(found('CVE-2024-2222')).toEqual([]);
     db.close();
   });
 });

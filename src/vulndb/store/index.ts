@@ -211,7 +211,8 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
     flushAliases();
     deleteAffected.run(rowid);
     orphans = true;
-    for (const alias of new Set((JSON.parse(head) as StoredHead).aliases ?? [])) deleteAlias.run(alias, rowid);
+    const stored = JSON.parse(head) as StoredHead;
+    for (const alias of new Set([...(stored.aliases ?? []), ...(stored.upstream ?? [])])) deleteAlias.run(alias, rowid);
   }
 
   function entryId(data: string): number {

@@ -58,7 +58,7 @@ export interface PreparedAdvisory {
   id: string;
   modified: string;
   withdrawn: string | null;
-  /** Distinct aliases other than the id itself. */
+  /** Distinct aliases and upstream ids other than the id itself (the ids `db show` finds it by). */
   aliases: string[];
   head: string;
   /** The normalised record (JSON.stringify of the validated record). */
@@ -172,6 +172,8 @@ export function prepareAdvisory(record: OsvRecord): PreparedAdvisory {
     // the usual few: deduplicated in place (a Set per record cost more)
     for (const alias of listed) if (alias !== record.id && !aliases.includes(alias)) aliases.push(alias);
   } else for (const alias of new Set(listed)) if (alias !== record.id) aliases.push(alias);
+  // `db show CVE-…` also finds the records derived from it (DEBIAN-CVE-…, a DSA that fixes it)
+  for (const id of record.upstream ?? []) if (id !== record.id && !aliases.includes(id)) aliases.push(id);
   const affected: PreparedAffected[] = [];
   if (record.withdrawn === undefined) {
     const entries = record.affected ?? [];
