@@ -15,13 +15,13 @@ import { matchPackages } from './index.js';
  * The default `db update` imports osv.dev's Debian export and the Debian Security Tracker, so one CVE of a
  * Debian package comes from both. The records here are cut to what matching reads.
  */
-function debianCve(cve: string, fixed: string): Record<string, unknown> {
+function debianCve(cve: string, fixed: string, urgency = 'not yet assigned'): Record<string, unknown> {
   return {
     id: `DEBIAN-${cve}`,
     modified: '2024-07-01T00:00:00Z',
     upstream: [cve],
     details: `${cve}: a flaw in openssl.`,
-    affected: [{ package: { ecosystem: 'Debian:12', name: 'openssl' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }], ecosystem_specific: { urgency: 'not yet assigned' } }],
+    affected: [{ package: { ecosystem: 'Debian:12', name: 'openssl' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }], ecosystem_specific: { urgency } }],
   };
 }
 
@@ -72,11 +72,12 @@ const summary = (db: Db, vex?: unknown): unknown =>
 
 describe('OSV upstream ids', () => {
   it('names a DEBIAN-CVE record\'s finding by its CVE, and makes it one finding with the tracker\'s record of that CVE', async () => {
-    const db = await databaseOf([debianCve('CVE-2024-1111', '3.0.14-1~deb12u1'), debianCve('CVE-2024-3333', '3.0.15-1~deb12u1')], TRACKER);
+    const db = await databaseOf([debianCve('CVE-2024-1111', '3.0.14-1~deb12u1'), debianCve('CVE-2024-3333', '3.0.15-1~deb12u1', 'unimportant')], TRACKER);
     expect(summary(db)).toEqual([
-      // one finding per vulnerability, with both sources' reasons; the tracker's urgency gives the severity
+      // one finding per vulnerability, with both sources' reasons; the tracker's urgency gives the severity, as the
+      // urgency osv.dev copies into a DEBIAN-CVE record's ecosystem_specific does ("unimportant" rates low)
       { vulnerability: 'CVE-2024-1111', ids: ['CVE-2024-1111', 'DEBIAN-CVE-2024-1111'], related: undefined, advisories: ['DEBIAN-CVE-2024-1111', 'CVE-2024-1111'], severity: 'high', suppressed: false },
-      { vulnerability: 'CVE-2024-3333', ids: ['CVE-2024-3333', 'DEBIAN-CVE-2024-3333'], related: undefined, advisories: ['DEBIAN-CVE-2024-3333'], severity: 'unknown', suppressed: false },
+      { vulnerability: 'CVE-2024-3333', ids: ['CVE-2024-3333', 'DEBIAN-CVE-2024-3333'], related: undefined, advisories: ['DEBIAN-CVE-2024-3333'], severity: 'low', suppressed: false },
     ]);
     db.close();
   });

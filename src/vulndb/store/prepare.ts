@@ -144,6 +144,9 @@ export function affectedData(entry: OsvAffected, ecosystemColumn: string, nameCo
     const note = ds['note'];
     if (typeof note === 'string') data.note = note;
   }
+  // osv.dev's Debian records carry the tracker's urgency per release here ("low", "unimportant", "not yet assigned")
+  const urgency = entry.ecosystem_specific?.['urgency'];
+  if (data.urgency === undefined && typeof urgency === 'string') data.urgency = urgency;
   return JSON.stringify(data);
 }
 
