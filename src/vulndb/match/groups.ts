@@ -153,6 +153,56 @@ export function aliasGroups(hits: readonly GroupedHit[]): number {
   return count;
 }
 
+/** Whether an advisory bundles several vulnerabilities (OSV `upstream` with more than one id: a DSA, an RHSA). */
+function isBundle(hit: GroupedHit): boolean {
+  return (hit.advisory.facts.upstream?.length ?? 0) > 1;
+}
+
+/** Of the last aliasGroups call: per group, whether its finding is left out, and the bundle ids its finding lists as related. */
+export interface Folded {
+  skip: boolean[];
+  related: Array<string[] | undefined>;
+}
+
+/**
+ * Bundles folded into the findings of what they bundle, for the `groups` groups of the last aliasGroups call: a
+ * group of bundles only (DSA-5700-1, upstream CVE-2024-1 and CVE-2024-2) whose every upstream id is another
+ * group's (the package's findings of CVE-2024-1 and CVE-2024-2, from DEBIAN-CVE records or the tracker) says
+ * nothing those findings do not: it is left out, and its ids are listed as related on them. One upstream id
+ * that is no finding of the package (that record is missing, or says this version is not affected) keeps the
+ * bundle's own finding. Undefined when no hit is a bundle (the usual case: nothing is computed).
+ */
+export function foldBundles(hits: readonly GroupedHit[], groups: number): Folded | undefined {
+  if (!hits.some(isBundle)) return undefined;
+  const { of } = lists;
+  const bundleOnly = new Array<boolean>(groups).fill(true);
+  for (let i = 0; i < hits.length; i++) if (!isBundle(hits[i] as GroupedHit)) bundleOnly[of[i] as number] = false;
+  // which group names each id (upper-cased), over the groups that are not bundles only
+  const owner = new Map<string, number>();
+  for (let i = 0; i < hits.length; i++) {
+    const g = of[i] as number;
+    if (bundleOnly[g] === true) continue;
+    const { id, facts } = (hits[i] as GroupedHit).advisory;
+    owner.set(upper(id), g);
+    for (const alias of facts.aliases ?? []) owner.set(upper(alias), g);
+    const same = upstreamAlias(facts);
+    if (same !== undefined) owner.set(upper(same), g);
+  }
+  const folded: Folded = { skip: new Array<boolean>(groups).fill(false), related: new Array<string[] | undefined>(groups).fill(undefined) };
+  for (let g = 0; g < groups; g++) {
+    if (bundleOnly[g] !== true) continue;
+    const members = hits.filter((_, i) => of[i] === g);
+    const owners = members.flatMap((h) => (h.advisory.facts.upstream ?? []).map((u) => owner.get(upper(u))));
+    if (owners.some((o) => o === undefined)) continue;
+    folded.skip[g] = true;
+    for (const o of new Set(owners as number[])) {
+      const list = (folded.related[o] ??= []);
+      for (const h of members) if (!list.includes(h.advisory.id)) list.push(h.advisory.id);
+    }
+  }
+  return folded;
+}
+
 /** The hits of group `g` of the last aliasGroups call, in order (a reused list: read it before the next call). */
 export function groupMembers<T extends GroupedHit>(hits: readonly T[], g: number): T[] {
   const members = lists.members as T[];

@@ -20,7 +20,7 @@ import { OSV_EXPORT } from '../config.js';
 import { advisoryReleases, affectedData, connectionState, hasAdvisories, headImport, headTexts, importProvenance, matchRows, parseHead, type AdvisoryHead, type HeadText, type ImportOrigin } from '../store/read.js';
 import { RELEASE_SCOPED, nameKey, packageReleaseKey, splitEcosystem } from '../store/keys.js';
 import { applyVex, type VexStatement } from '../vex/index.js';
-import { aliasGroups, groupMembers, releaseGroups, upstreamAlias } from './groups.js';
+import { aliasGroups, foldBundles, groupMembers, releaseGroups, upstreamAlias } from './groups.js';
 import { empty } from './lists.js';
 import { describeRange, evaluateEntry, prepareEntry, quickVerdict, type EntryEvaluation, type PreparedEntry, type RangeEvaluation, type Verdict } from './evaluate.js';
 import { resolveSeverity, type SeverityVerdict } from './severity.js';
@@ -567,7 +567,11 @@ function matchPlanned(ctx: MatchContext, packages: readonly Package[], options: 
       if (hits.length === 1) findings.push(buildFinding(pkg, lookup, about, hits, fingerprintOf, subject, issues));
       else {
         const groups = aliasGroups(hits);
-        for (let g = 0; g < groups; g++) findings.push(buildFinding(pkg, lookup, about, groupMembers(hits, g), fingerprintOf, subject, issues));
+        const folded = foldBundles(hits, groups);
+        for (let g = 0; g < groups; g++) {
+          if (folded?.skip[g] === true) continue;
+          findings.push(buildFinding(pkg, lookup, about, groupMembers(hits, g), fingerprintOf, subject, issues, folded?.related[g]));
+        }
       }
     }
   }
@@ -718,7 +722,17 @@ const NO_SEVERITY: Readonly<{ basis: 'none' }> = Object.freeze({ basis: 'none' }
  */
 const scratch = { ids: [] as string[], others: [] as string[], related: [] as string[], fixed: [] as string[] };
 
-function buildFinding(pkg: Package, lookup: Lookup, about: PackageFacts, group: Hit[], fingerprintOf: (key: string) => string, subject: Subject, issues: Issue[]): Finding {
+function buildFinding(
+  pkg: Package,
+  lookup: Lookup,
+  about: PackageFacts,
+  group: Hit[],
+  fingerprintOf: (key: string) => string,
+  subject: Subject,
+  issues: Issue[],
+  /** Bundles folded into this finding (groups.ts foldBundles): listed as related. */
+  bundles?: readonly string[],
+): Finding {
   // ids and related ids in first-seen order, without repeats (a group holds a handful of advisories)
   const { ids, others, related, fixed } = scratch;
   empty(ids);
@@ -745,6 +759,7 @@ function buildFinding(pkg: Package, lookup: Lookup, about: PackageFacts, group: 
     }
     if (summary === undefined && h.advisory.summary !== null && h.advisory.summary !== '') summary = h.advisory.summary;
   }
+  if (bundles !== undefined) for (const b of bundles) pushNew(related, b);
   // related ids are the others: not one of the finding's own (a bundle's upstream list names it too)
   for (let i = related.length - 1; i >= 0; i--) if (ids.includes(related[i] as string)) related.splice(i, 1);
   const primary = primaryId(ids);

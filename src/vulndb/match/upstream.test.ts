@@ -91,6 +91,19 @@ describe('OSV upstream ids', () => {
     db.close();
   });
 
+  it('folds a bundle into the findings of what it bundles when each of them is one, listing it as related', async () => {
+    const db = await databaseOf([DSA, debianCve('CVE-2024-1111', '3.0.14-1~deb12u1'), debianCve('CVE-2024-2222', '3.0.14-1~deb12u1')], TRACKER);
+    expect(summary(db)).toEqual([
+      { vulnerability: 'CVE-2024-1111', ids: ['CVE-2024-1111', 'DEBIAN-CVE-2024-1111'], related: ['DSA-5700-1'], advisories: ['DEBIAN-CVE-2024-1111', 'CVE-2024-1111'], severity: 'high', suppressed: false },
+      { vulnerability: 'CVE-2024-2222', ids: ['CVE-2024-2222', 'DEBIAN-CVE-2024-2222'], related: ['DSA-5700-1'], advisories: ['DEBIAN-CVE-2024-2222'], severity: 'unknown', suppressed: false },
+    ]);
+    // VEX statements about both CVEs leave nothing unsuppressed (a bundle's finding of its own would have stayed)
+    const statement = (cve: string): unknown => ({ vulnerability: { name: cve }, products: [{ '@id': 'pkg:deb/debian/libssl3@3.0.11-1~deb12u2' }], status: 'not_affected', justification: 'vulnerable_code_not_in_execute_path' });
+    const vex = { '@context': 'https://openvex.dev/ns/v0.2.0', statements: [statement('CVE-2024-1111'), statement('CVE-2024-2222')] };
+    expect(summary(db, vex)).toMatchObject([{ suppressed: true }, { suppressed: true }]);
+    db.close();
+  });
+
   it('applies a VEX statement about the CVE to the finding of a record derived from it', async () => {
     const db = await databaseOf([debianCve('CVE-2024-1111', '3.0.14-1~deb12u1')]);
     const vex = {
