@@ -165,6 +165,7 @@ describe('runwarden sbom match', () => {
     expect(table.stdout).toContain('CVE-2021-23337');
     // an SBOM has no cluster: the table says what was read, not "0 nodes, 0 namespaces, …"
     expect(table.stdout.split('\n')[1]).toBe('3 packages');
+    expect(table.stdout).toContain(`\nsbom ${join(dir, 'purls.txt')}\n  HIGH `);
     const json = await run(['sbom', 'match', join(dir, 'purls.txt'), '--db', db, '-f', 'json', '--now', '2026-01-01T00:00:00Z']);
     expect(json.code).toBe(0);
     const report = ScanReportJson.parse(JSON.parse(json.stdout));

@@ -70,7 +70,8 @@ export function renderTable(report: ScanReport, options: RenderOptions): string 
   const suppressed = report.findings.length - active.length;
   const groups = new Map<string, Finding[]>();
   for (const f of active) {
-    const key = groupOf(f);
+    // an SBOM's findings are about the packages it lists: one group, named by the document
+    const key = report.source.type === 'sbom' ? `sbom ${report.source.location}` : groupOf(f);
     const list = groups.get(key) ?? [];
     list.push(f);
     groups.set(key, list);
