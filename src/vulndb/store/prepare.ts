@@ -145,8 +145,11 @@ export function affectedData(entry: OsvAffected, ecosystemColumn: string, nameCo
     if (typeof note === 'string') data.note = note;
   }
   // osv.dev's Debian records carry the tracker's urgency per release here ("low", "unimportant", "not yet assigned")
-  const urgency = entry.ecosystem_specific?.['urgency'];
-  if (data.urgency === undefined && typeof urgency === 'string') data.urgency = urgency;
+  const es = entry.ecosystem_specific;
+  if (es !== undefined && data.urgency === undefined) {
+    const urgency = es['urgency'];
+    if (typeof urgency === 'string') data.urgency = urgency;
+  }
   return JSON.stringify(data);
 }
 
@@ -176,7 +179,8 @@ export function prepareAdvisory(record: OsvRecord): PreparedAdvisory {
     for (const alias of listed) if (alias !== record.id && !aliases.includes(alias)) aliases.push(alias);
   } else for (const alias of new Set(listed)) if (alias !== record.id) aliases.push(alias);
   // `db show CVE-…` also finds the records derived from it (DEBIAN-CVE-…, a DSA that fixes it)
-  for (const id of record.upstream ?? []) if (id !== record.id && !aliases.includes(id)) aliases.push(id);
+  const upstream = record.upstream;
+  if (upstream !== undefined) for (const id of upstream) if (id !== record.id && !aliases.includes(id)) aliases.push(id);
   const affected: PreparedAffected[] = [];
   if (record.withdrawn === undefined) {
     const entries = record.affected ?? [];
