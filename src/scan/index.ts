@@ -6,6 +6,7 @@ import { FINDING_KINDS, subjectPath, type Finding, type FindingKind } from '../c
 import { formatImageReference, type ImageReference } from '../core/image-ref.js';
 import type { Inventory } from '../core/inventory.js';
 import { issue, type Issue } from '../core/issue.js';
+import type { VexStatement } from '../vulndb/vex/index.js';
 import { REPORT_SCHEMA_VERSION, type NodeSummary, type ScanReport } from '../core/report.js';
 import { SEVERITIES, compareSeverity, type Severity } from '../core/severity.js';
 import { buildInventory } from '../inventory/build.js';
@@ -82,6 +83,8 @@ export interface RunningImagesSettings {
   nodes?: readonly string[] | undefined;
   /** The per-image contributors (default: scan/images/registry.ts; configured ones such as malware are added by the caller). */
   contributors?: readonly ImageContributor[] | undefined;
+  /** VEX documents read (`--vex`): their statements suppress or annotate the vulnerability findings; their issues are reported. */
+  vex?: { statements: readonly VexStatement[]; issues: readonly Issue[] } | undefined;
 }
 
 export interface ScanOutcome {
@@ -115,12 +118,13 @@ export async function scan(options: ScanOptions): Promise<ScanOutcome> {
         concurrency: settings.concurrency,
         nodes: settings.nodes,
         contributors,
+        vex: settings.vex?.statements,
         now: options.now,
         signal: options.signal,
         onProgress: options.onProgress,
       });
       images = result.images;
-      imageFindings = { findings: result.findings, issues: [...(sboms?.issues ?? []), ...result.issues] };
+      imageFindings = { findings: result.findings, issues: [...(sboms?.issues ?? []), ...(settings.vex?.issues ?? []), ...result.issues] };
     } catch (error) {
       if (options.signal?.aborted === true) throw error;
       imageFindings = { findings: [], issues: [...(sboms?.issues ?? []), issue('images-failed', `Scanning the running images failed: ${errorMessage(error)}`)] };

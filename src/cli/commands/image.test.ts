@@ -3,7 +3,7 @@
  * archive (written by the real skopeo), a real registry (distribution 2.8, basic auth through a docker
  * config) and a real containerd.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -185,6 +185,33 @@ describe('runwarden image scan', () => {
     // the test DB has no Alpine 3.18 advisories (the one issue says so); its end of life is the one finding
     expect(toFile.stderr).toBe(`runwarden: wrote json report to ${out} (1 findings, 1 issues)\n`);
     expect((JSON.parse(readFileSync(out, 'utf8')) as { issues: Array<{ code: string; location: string }> }).issues).toMatchObject([{ code: 'vuln-no-advisories', location: 'Alpine:v3.18' }]);
+  });
+
+  it('applies --vex statements about this image by its digest, and not those about another image', async () => {
+    const digest = images['debian-app'].manifestDigest;
+    const statement = (image: string): unknown => ({ vulnerability: { name: 'CVE-2021-23337' }, products: [{ '@id': `pkg:oci/debian-app@${image.replace(':', '%3A')}`, subcomponents: [{ '@id': 'pkg:npm/lodash' }] }], status: 'not_affected', justification: 'inline_mitigations_already_exist' });
+    const vexFile = (name: string, image: string): string => {
+      const file = join(dir, name);
+      writeFileSync(file, JSON.stringify({ '@context': 'https://openvex.dev/ns/v0.2.0', statements: [statement(image)] }));
+      return file;
+    };
+    const suppressed = async (file: string): Promise<unknown> => {
+      const run = await image(['scan', `oci:${images['debian-app'].layout}`, '--db', db, '-f', 'json', '--vex', file, ...NOW]);
+      expect(run.code).toBe(0);
+      const report = JSON.parse(run.stdout) as { findings: Array<{ evidence: { vulnerability?: string }; suppression?: { reason: string } }> };
+      return report.findings.filter((f) => f.evidence.vulnerability !== undefined).map((f) => [f.evidence.vulnerability, f.suppression?.reason]);
+    };
+    expect(await suppressed(vexFile('this.json', digest))).toEqual([
+      ['CVE-2021-23337', 'VEX not_affected (inline_mitigations_already_exist)'],
+      ['CVE-2023-32681', undefined],
+    ]);
+    expect(await suppressed(vexFile('other.json', images['alpine-app'].manifestDigest))).toEqual([
+      ['CVE-2021-23337', undefined],
+      ['CVE-2023-32681', undefined],
+    ]);
+    const unreadable = await image(['scan', `oci:${images['debian-app'].layout}`, '--db', db, '--vex', join(dir, 'none.json')]);
+    expect(unreadable.code).not.toBe(0);
+    expect(unreadable.stderr).toContain('none.json');
   });
 
   it('names the missing database and a bad --fail-on or --format in one line', async () => {

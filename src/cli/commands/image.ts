@@ -14,8 +14,9 @@ import { LayerCache } from '../../image/analysis/cache.js';
 import { FORMATS as REPORT_FORMATS, findFormat } from '../../report/registry.js';
 import { attachedSbomPackages } from '../../sbom/attached.js';
 import { CONTRIBUTORS, scanImage, type PackagesProvider } from '../../scan/images/index.js';
-import { addMalwareOptions, malwareFromFlags, type MalwareFlags } from './malware-options.js';
+import { addMalwareOptions, collectFiles, malwareFromFlags, type MalwareFlags } from './malware-options.js';
 import { describeImageScan, imageScanReport } from '../../scan/images/report.js';
+import { applyVex, readVexFiles } from '../../vulndb/vex/index.js';
 import { chosenDbPath } from '../../store/db.js';
 import { openVulnDb } from '../../vulndb/store/index.js';
 import { issue, type Issue } from '../../core/issue.js';
@@ -85,6 +86,7 @@ interface ImageScanFlags extends ImageAccessFlags, MalwareFlags {
   layerCache?: boolean;
   color?: boolean;
   now?: string;
+  vex?: string[];
 }
 
 function imageScanCommand(ctx: CliContext): Command {
@@ -95,7 +97,8 @@ function imageScanCommand(ctx: CliContext): Command {
     .option('-f, --format <format>', `report format: ${REPORT_FORMATS.map((f) => f.id).join(', ')} (default: table)`)
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option('--fail-on <severity>', `exit 1 when an unsuppressed finding is at or above: ${FAIL_ON.join(', ')} (default: none)`)
-    .option('--platform <os/arch[/variant]>', 'platform to choose from a multi-platform image (default: this machine)');
+    .option('--platform <os/arch[/variant]>', 'platform to choose from a multi-platform image (default: this machine)')
+    .option('--vex <file>', 'OpenVEX or CycloneDX VEX document (repeatable): statements about a package purl or this image (pkg:oci/…@sha256%3A…) suppress or annotate its vulnerability findings', collectFiles);
   addMalwareOptions(command);
   return addImageAccessOptions(command)
     .option('--trust-attached-sbom', 'use an SBOM attached to the image in its registry (OCI referrer) instead of cataloging its layers')
@@ -127,6 +130,7 @@ async function scanOneImage(input: string, flags: ImageScanFlags, ctx: CliContex
   const platform = flags.platform === undefined ? undefined : parsePlatform(flags.platform);
   validateImageAccess(flags);
   const { source, target } = parseImageInput(input);
+  const vex = flags.vex === undefined ? undefined : await readVexFiles(flags.vex);
   const issues: Issue[] = [];
   let registry: RegistryClient | undefined;
   if (source.id === 'registry' || flags.trustAttachedSbom === true) {
@@ -159,6 +163,12 @@ async function scanOneImage(input: string, flags: ImageScanFlags, ctx: CliContex
     try {
       const scan = await scanImage(handle, { db, cache, now, signal: controller.signal, contributors, packages: flags.trustAttachedSbom === true && registry !== undefined ? attachedSbomProvider(registry) : undefined });
       scan.issues.unshift(...issues);
+      if (vex !== undefined) {
+        // statements about a package purl, or about this image by its digest
+        const applied = applyVex(scan.findings.map((f) => f.finding), vex.statements, { imageDigest: scan.image?.digest });
+        scan.findings = scan.findings.map((f, i) => ({ ...f, finding: applied[i] ?? f.finding }));
+        scan.issues.push(...vex.issues);
+      }
       report = imageScanReport(scan, { location: input, now });
       text = format.render(report, { color: wantsColor(ctx, flags.color, flags.output !== undefined) });
       if (format.id === 'table') text = `${describeImageScan(scan).join('\n')}\n\n${text}`;

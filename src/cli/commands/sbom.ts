@@ -20,7 +20,7 @@ import { readPackageInput } from '../../vulndb/inputs/index.js';
 import { matchPackages } from '../../vulndb/match/index.js';
 import { vulnerabilityReport } from '../../vulndb/report.js';
 import { openVulnDb } from '../../vulndb/store/index.js';
-import { readVex, type VexStatement } from '../../vulndb/vex/index.js';
+import { readVexFiles } from '../../vulndb/vex/index.js';
 import type { CliContext } from '../context.js';
 import { emitReport, wantsColor } from '../output.js';
 import { addImageAccessOptions, containerdOptions, registryClientFrom, type ImageAccessFlags } from './image.js';
@@ -36,6 +36,7 @@ import { renderSbom } from '../../sbom/export/index.js';
 import { imageSbom } from '../../sbom/image.js';
 import { SBOM_FORMATS, type SbomFormat } from '../../sbom/model.js';
 import { readSbomFile } from '../../sbom/read.js';
+import { collectFiles } from './malware-options.js';
 
 interface MatchFlags {
   db?: string;
@@ -47,7 +48,6 @@ interface MatchFlags {
   now?: string;
 }
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 function matchCommand(ctx: CliContext): Command {
   return new Command('match')
@@ -57,7 +57,7 @@ function matchCommand(ctx: CliContext): Command {
     .option('-f, --format <format>', `report format: ${FORMATS.map((f) => f.id).join(', ')}`, 'table')
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option('--fail-on <severity>', `exit 1 when an unsuppressed finding is at or above: ${FAIL_ON.join(', ')}`, 'none')
-    .option('--vex <file>', 'OpenVEX or CycloneDX VEX document (repeatable)', collect)
+    .option('--vex <file>', 'OpenVEX or CycloneDX VEX document (repeatable)', collectFiles)
     .option('--no-color', 'plain output even on a terminal')
     .addOption(new Option('--now <iso-time>', 'report time (reproducible reports)').hideHelp())
     .action(async (file: string, flags: MatchFlags) => {
@@ -69,13 +69,8 @@ function matchCommand(ctx: CliContext): Command {
       if (Number.isNaN(now.getTime())) throw new UsageError(`Invalid --now "${flags.now ?? ''}": expected an ISO 8601 time, e.g. "2026-01-31T12:00:00Z".`);
       const path = chosenDbPath(flags.db, ctx.env);
       const input = await readPackageInput(file);
-      const statements: VexStatement[] = [];
-      const issues: Issue[] = [...input.issues];
-      for (const vexFile of flags.vex ?? []) {
-        const vex = await readVex(vexFile);
-        statements.push(...vex.statements);
-        issues.push(...vex.issues);
-      }
+      const { statements, issues: vexIssues } = await readVexFiles(flags.vex ?? []);
+      const issues: Issue[] = [...input.issues, ...vexIssues];
       if (path !== ':memory:' && !existsSync(path)) {
         throw new AppError('db-missing', `No vulnerability database at "${path}"`, { hint: 'Run "runwarden db update" (or "runwarden db import <path|url>"), or pass --db PATH.' });
       }

@@ -10,6 +10,7 @@ import { closest } from 'fastest-levenshtein';
 import { envLayer, mergeSettings, readConfigFile, splitList, validateLayer } from '../../config/load.js';
 import { Namespace, type Settings, type SettingsLayer } from '../../config/schema.js';
 import { AppError, UsageError, errorMessage } from '../../core/errors.js';
+import { readVexFiles } from '../../vulndb/vex/index.js';
 import { LayerCache } from '../../image/analysis/cache.js';
 import { layoutProbeClient } from '../../lifecycle/freshness/layout-client.js';
 import { RegistryProbe } from '../../lifecycle/freshness/probe.js';
@@ -26,7 +27,7 @@ import type { CliContext } from '../context.js';
 import { parseDays } from './lifecycle.js';
 import { applyPolicyFlags, validateExceptionRules, type PolicyFlags } from './check.js';
 import { attachedSbomProvider, containerdOptions, registryClientFrom, validateImageAccess, type ImageAccessFlags } from './image.js';
-import { malwareFromFlags, type MalwareFlags } from './malware-options.js';
+import { collectFiles, malwareFromFlags, type MalwareFlags } from './malware-options.js';
 
 /** `Unknown --flag "x": expected one of …. Did you mean "y"?` */
 export function unknownValue(flag: string, value: string, valid: readonly string[]): UsageError {
@@ -98,6 +99,7 @@ export interface RunningImagesFlags extends ImageAccessFlags, MalwareFlags {
   trustAttachedSbom?: boolean | undefined;
   layerCache?: boolean | undefined;
   imageNode?: string[] | undefined;
+  vex?: string[] | undefined;
 }
 
 export interface RunningImagesSetup {
@@ -122,7 +124,12 @@ export async function runningImagesSetup(settings: Settings, flags: RunningImage
   const containerd = flags.containerdAddress !== undefined || flags.containerdRoot !== undefined || flags.containerdNamespace !== undefined;
   const live = !settings.demo && settings.snapshot === undefined;
   const asked = flags.db !== undefined || flags.sbomDir !== undefined || flags.imageDir !== undefined || containerd || flags.pullImages === true || flags.trustAttachedSbom === true;
-  if (!asked && !settings.demo) return { settings: undefined, close: [] };
+  if (!asked && !settings.demo) {
+    if (flags.vex !== undefined) throw new UsageError('--vex applies to the vulnerabilities of the running images: add --db (and a way to read the images, e.g. --pull-images or --image-dir DIR), or --sbom-dir DIR.');
+    return { settings: undefined, close: [] };
+  }
+  // read before anything is opened: a VEX file that cannot be read is a usage problem, reported first
+  const vex = flags.vex === undefined ? undefined : await readVexFiles(flags.vex);
   const close: Array<() => void> = [];
   try {
     let db: Db;
@@ -170,7 +177,7 @@ export async function runningImagesSetup(settings: Settings, flags: RunningImage
     // Malware rides on the same single pass over each image's layers (nothing to scan with SBOMs only).
     const malware = locators.length === 0 ? undefined : await malwareFromFlags(flags, db, settings.demo ? [join(packageRoot(), 'demo', 'signatures', 'demo.ndb')] : []);
     const contributors = malware === undefined ? undefined : [...IMAGE_CONTRIBUTORS, malware];
-    return { registry: pull ? registry : undefined, layout: imageDir, dbPath, settings: { db, sbomDir, locators, cache, packages, nodes: flags.imageNode, contributors }, close };
+    return { registry: pull ? registry : undefined, layout: imageDir, dbPath, settings: { db, sbomDir, locators, cache, packages, nodes: flags.imageNode, contributors, vex }, close };
   } catch (error) {
     for (const c of close) c();
     throw error;
@@ -195,6 +202,7 @@ export function addRunningImageOptions(command: Command, dbHelp: string): Comman
     .option('--rules <ids>', `only these rules (comma-separated): ${CHECKS.map((c) => c.id).join(', ')}`)
     .option('--db <file>', dbHelp)
     .option('--sbom-dir <dir>', 'SBOMs of running images, used instead of reading them: files named sha256-<hex>.cdx.json / .spdx.json')
+    .option('--vex <file>', 'OpenVEX or CycloneDX VEX document (repeatable): statements about a package purl or an image (pkg:oci/…@sha256%3A…) suppress or annotate its vulnerability findings', collectFiles)
     .option('--image-dir <dir>', 'read running images from OCI layouts in this folder (offline; indexed by manifest, index and config digest; layer results cached in --db)')
     .option('--pull-images', 'read running images from their registries (default: on for a live cluster with --db, off for --snapshot/--demo)')
     .option('--no-pull-images', 'never read images from registries')

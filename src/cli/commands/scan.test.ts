@@ -50,6 +50,35 @@ describe('runwarden scan', () => {
     expect(runOut.results.every((r) => /^[a-f0-9]{16}$/.test(r.partialFingerprints['runwarden/v1'] ?? ''))).toBe(true);
   });
 
+  it('applies --vex to the running images\' vulnerabilities: a statement about one image leaves the same package in another image alone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-vex-'));
+    // the demo's storefront-web image (Deployment web) and cart image (Deployment cart) both carry lodash with CVE-2021-23337
+    const web = 'sha256:00b5974ccd0c722eac4aaa27a0b27d019fcc53b60e2b2f3423916ba016ac5246';
+    const vex = {
+      '@context': 'https://openvex.dev/ns/v0.2.0',
+      statements: [
+        { vulnerability: { name: 'CVE-2021-23337' }, products: [{ '@id': `pkg:oci/storefront-web@${web.replace(':', '%3A')}` }], status: 'not_affected', justification: 'vulnerable_code_not_in_execute_path' },
+        { vulnerability: { name: 'CVE-2021-23337' }, products: ['pkg:npm/lodash'], status: 'sideways' },
+      ],
+    };
+    writeFileSync(join(dir, 'vex.json'), JSON.stringify(vex));
+    const run = await cli(['scan', '--demo', '-f', 'json', '--vex', join(dir, 'vex.json'), ...NOW]);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as { summary: { findings: number; issues: number }; findings: Array<{ evidence: { ids?: string[]; imageDigest?: string; vex?: { status: string } }; suppression?: { reason: string } }>; issues: Array<{ code: string; message: string }> };
+    const lodash = report.findings.filter((f) => f.evidence.ids?.includes('CVE-2021-23337') === true);
+    expect(lodash.map((f) => [f.evidence.imageDigest === web, f.suppression?.reason])).toEqual([
+      [false, undefined],
+      [true, 'VEX not_affected (vulnerable_code_not_in_execute_path)'],
+    ]);
+    // one finding fewer in the counts; the bad statement is an issue, the others apply
+    expect(report.summary.findings).toBe(217);
+    expect(report.issues.filter((i) => i.code === 'vex-invalid')).toHaveLength(1);
+    // --vex without anything that matches the running images is a usage error
+    const alone = await cli(['scan', '--snapshot', UPSTREAM, '--vex', join(dir, 'vex.json'), ...NOW]);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toMatch(/^runwarden: error: --vex applies to the vulnerabilities of the running images: add --db/);
+  });
+
   it('writes the report to --output and says so on stderr', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'rw-out-')), 'report.json');
     const run = await cli(['scan', '--demo', '-f', 'json', '-o', out, ...NOW]);

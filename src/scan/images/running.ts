@@ -20,6 +20,7 @@ import type { Db } from '../../vulndb/store/index.js';
 import type { ImageContributor, ImagePackages } from './contributor.js';
 import { scanImage, scanPackages, type ImageScan, type PackagesProvider } from './index.js';
 import { wantLabel, type ImageLocator, type RunningImageWant } from './locate.js';
+import { applyVex, type VexStatement } from '../../vulndb/vex/index.js';
 
 export interface RunningImagesOptions {
   db: Db | undefined;
@@ -35,6 +36,8 @@ export interface RunningImagesOptions {
   nodes?: readonly string[] | undefined;
   /** Images read at once (default 2: each one already reads 3 layers at once). */
   concurrency?: number | undefined;
+  /** VEX statements (`--vex`) applied to the placed findings: by package purl, or by the image's digest. */
+  vex?: readonly VexStatement[] | undefined;
   now?: Date | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((message: string) => void) | undefined;
@@ -195,7 +198,7 @@ export async function scanRunningImages(inventory: Inventory, options: RunningIm
     // the hint (which releases the database does hold) is the same for every image of the scope
     issues.push({ ...noAdvisoriesIssue(scope, `the ${scopeLabel(scope)} packages of ${images.length === 1 ? `image ${named}` : `${images.length} images (${named})`} were`), hint });
   }
-  return { findings, issues, images: results.filter((r): r is RunningImage => r !== undefined) };
+  return { findings: options.vex === undefined ? findings : applyVex(findings, options.vex), issues, images: results.filter((r): r is RunningImage => r !== undefined) };
 }
 
 /** An issue of one image's scan, saying which image. */

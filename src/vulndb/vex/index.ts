@@ -6,7 +6,8 @@
  *   `evidence.vex` (status, justification, statement), and leaves the table and `--fail-on`;
  * - `under_investigation` and `affected` only annotate `evidence.vex`.
  * A statement applies when its vulnerability is one of the finding's ids (CVE, GHSA, … any alias) and one of
- * its products (or their subcomponents) names the package's purl; the latest statement wins.
+ * its products names the package's purl, or names the image the finding is about (`pkg:oci/app@sha256%3A…`:
+ * every package of it, or the subcomponents listed); the latest statement wins.
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
@@ -18,11 +19,20 @@ import { purlMatches } from '../inputs/purl.js';
 export const VEX_STATUSES = ['not_affected', 'affected', 'fixed', 'under_investigation'] as const;
 export type VexStatus = (typeof VEX_STATUSES)[number];
 
+/** One product of a statement and the subcomponents it names (OpenVEX); a CycloneDX `affects` ref has none. */
+export interface VexScope {
+  /** A package purl, or an image: `pkg:oci/…@sha256%3A…`, `name@sha256:…`, `sha256:…`. */
+  product: string;
+  subcomponents: string[];
+}
+
 export interface VexStatement {
   vulnerability: string;
   aliases: string[];
-  /** Product purls (and subcomponent purls); empty = every product. */
+  /** Product purls (and subcomponent purls), as listed; empty = every product. */
   products: string[];
+  /** The same products with their subcomponents: how the statement is applied (applyVex). */
+  scopes: VexScope[];
   status: VexStatus;
   justification?: string | undefined;
   impactStatement?: string | undefined;
@@ -89,18 +99,29 @@ function fromOpenVex(doc: z.infer<typeof OpenVexDocument>, file: string, issues:
       return;
     }
     const products: string[] = [];
-    for (const p of s.products ?? []) {
-      const id = idOf(p);
-      if (id !== undefined) products.push(id);
-      if (typeof p !== 'string') for (const sub of p.subcomponents ?? []) {
-        const subId = idOf(sub);
-        if (subId !== undefined) products.push(subId);
-      }
-    }
+    const scopes: VexScope[] = [];
+    // statement-level subcomponents (OpenVEX 0.0.x) belong to every product
+    const shared: string[] = [];
     for (const sub of s.subcomponents ?? []) {
       const subId = idOf(sub);
-      if (subId !== undefined) products.push(subId);
+      if (subId !== undefined) shared.push(subId);
     }
+    for (const p of s.products ?? []) {
+      const id = idOf(p);
+      const subcomponents = [...shared];
+      if (typeof p !== 'string') for (const sub of p.subcomponents ?? []) {
+        const subId = idOf(sub);
+        if (subId !== undefined) subcomponents.push(subId);
+      }
+      if (id !== undefined) {
+        products.push(id);
+        scopes.push({ product: id, subcomponents });
+      }
+      for (const sub of subcomponents) if (!shared.includes(sub)) products.push(sub);
+    }
+    products.push(...shared);
+    // subcomponents without a product: each names the packages the statement is about
+    if (scopes.length === 0) for (const sub of shared) scopes.push({ product: sub, subcomponents: [] });
     if (s.status === 'not_affected' && s.justification === undefined && s.impact_statement === undefined) {
       issues.push(issue('vex-warning', `${where}: not_affected without a justification or impact_statement (OpenVEX requires one); applied anyway`, file));
     }
@@ -108,6 +129,7 @@ function fromOpenVex(doc: z.infer<typeof OpenVexDocument>, file: string, issues:
       vulnerability,
       aliases: typeof s.vulnerability === 'string' ? [] : (s.vulnerability.aliases ?? []),
       products,
+      scopes,
       status: s.status,
       justification: s.justification,
       impactStatement: s.impact_statement,
@@ -197,6 +219,7 @@ function fromCycloneDx(doc: z.infer<typeof CdxDocument>, file: string, issues: I
       vulnerability: v.id,
       aliases: (v.references ?? []).map((r) => r.id),
       products,
+      scopes: products.map((product) => ({ product, subcomponents: [] })),
       status,
       justification: v.analysis?.justification,
       impactStatement: v.analysis?.detail,
@@ -246,20 +269,66 @@ function timeOf(t: string | undefined): number {
 /** `VEX` suppressions use the report's `external` kind ("config") until the finding model names VEX itself. */
 const VEX_SUPPRESSION_KIND: Suppression['kind'] = 'vex';
 
+/** The image digest a product names: `pkg:oci/app@sha256%3A…` (vexctl's form), `registry/app@sha256:…`, `sha256:…`; undefined for a package. */
+export function imageDigestOf(product: string): string | undefined {
+  let text = product;
+  if (text.startsWith('pkg:')) {
+    if (!text.startsWith('pkg:oci/')) return undefined;
+    const at = text.indexOf('@');
+    if (at < 0) return undefined;
+    text = decodeURIComponent(text.slice(at + 1).split(/[?#]/)[0] ?? '');
+  }
+  const m = /(?:^|@)(sha256:[0-9a-f]{64})$/.exec(text);
+  return m?.[1];
+}
+
 /**
- * Apply statements to vulnerability findings (`evidence.ids`, `evidence.package.purl`). Returns new
- * findings; non-vulnerability findings pass through unchanged.
+ * The image digests a finding is about: a running image's (`evidence.imageDigest`, and the other digests of a tag
+ * that moved between replicas), else the scanned image's (`context`).
  */
-export function applyVex(findings: readonly Finding[], statements: readonly VexStatement[]): Finding[] {
+function digestsOf(f: Finding, context: VexContext): string[] {
+  const own = f.evidence['imageDigest'];
+  if (typeof own === 'string') return [own, ...((f.evidence['otherImageDigests'] as string[] | undefined) ?? [])];
+  return context.imageDigest === undefined ? [] : [context.imageDigest];
+}
+
+/** What applyVex knows besides the findings: the digest of the image they are about (`image scan`). */
+export interface VexContext {
+  imageDigest?: string | undefined;
+}
+
+/**
+ * Whether a statement covers the finding of package `purl` in images `digests`: a product that is the package
+ * (or a package product's subcomponent); or a product that is the image, for every package of it, or only for
+ * the subcomponents it names. A finding about several digests is covered only when the product names them all.
+ * Without an image (`sbom match`), an image product's subcomponents are matched as packages.
+ */
+function covers(s: VexStatement, purl: string | undefined, digests: readonly string[]): boolean {
+  if (s.scopes.length === 0) return true;
+  const isPackage = (p: string): boolean => purl !== undefined && purlMatches(p, purl);
+  return s.scopes.some(({ product, subcomponents }) => {
+    const digest = imageDigestOf(product);
+    if (digest === undefined) return isPackage(product) || subcomponents.some(isPackage);
+    if (digests.length === 0) return subcomponents.some(isPackage);
+    return digests.every((d) => d === digest) && (subcomponents.length === 0 || subcomponents.some(isPackage));
+  });
+}
+
+/**
+ * Apply statements to vulnerability findings (`evidence.ids`, `evidence.package.purl`, the image digests). Returns
+ * new findings; non-vulnerability findings pass through unchanged.
+ */
+export function applyVex(findings: readonly Finding[], statements: readonly VexStatement[], context: VexContext = {}): Finding[] {
   if (statements.length === 0) return [...findings];
   return findings.map((f) => {
     if (f.kind !== 'vulnerability') return f;
     const ids = new Set(((f.evidence['ids'] as string[] | undefined) ?? []).map((id) => id.toUpperCase()));
     const purl = (f.evidence['package'] as { purl?: string } | undefined)?.purl;
+    const digests = digestsOf(f, context);
     const applicable = statements
       .map((s, index) => ({ s, index }))
       .filter(({ s }) => [s.vulnerability, ...s.aliases].some((id) => ids.has(id.toUpperCase())))
-      .filter(({ s }) => s.products.length === 0 || (purl !== undefined && s.products.some((p) => purlMatches(p, purl))));
+      .filter(({ s }) => covers(s, purl, digests));
     // The most recent statement wins (OpenVEX); on equal or missing times, the one given last.
     const chosen = applicable.sort((a, b) => timeOf(a.s.timestamp) - timeOf(b.s.timestamp) || a.index - b.index).at(-1)?.s;
     if (chosen === undefined) return f;
@@ -274,4 +343,16 @@ export function applyVex(findings: readonly Finding[], statements: readonly VexS
     }
     return out;
   });
+}
+
+/** The statements and issues of every `--vex` file, in the order given (`sbom match`, `scan`, `image scan`). */
+export async function readVexFiles(files: readonly string[]): Promise<{ statements: VexStatement[]; issues: Issue[] }> {
+  const statements: VexStatement[] = [];
+  const issues: Issue[] = [];
+  for (const file of files) {
+    const vex = await readVex(file);
+    statements.push(...vex.statements);
+    issues.push(...vex.issues);
+  }
+  return { statements, issues };
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../core/finding.js';
-import { applyVex, parseVex, readVex } from './index.js';
+import { applyVex, imageDigestOf, parseVex, readVex } from './index.js';
 
 const finding = (ids: string[], purl: string): Finding => ({
   id: '0123456789abcdef',
@@ -64,5 +64,43 @@ describe('VEX', () => {
     writeFileSync(join(dir, 'bad.json'), '{');
     await expect(readVex(join(dir, 'bad.json'))).rejects.toThrow(`--vex "${join(dir, 'bad.json')}" is not valid JSON`);
     await expect(readVex(join(dir, 'missing.json'))).rejects.toThrow(`Cannot read --vex "${join(dir, 'missing.json')}"`);
+  });
+
+  describe('statements about an image (pkg:oci) and its subcomponents', () => {
+    const A = `sha256:${'a'.repeat(64)}`;
+    const B = `sha256:${'b'.repeat(64)}`;
+    const LODASH = 'pkg:npm/lodash@4.17.15';
+    const WS = 'pkg:npm/ws@8.17.0';
+    const running = (purl: string, digest: string, others: string[] = []): Finding => {
+      const f = finding(['CVE-2021-23337'], purl);
+      return { ...f, evidence: { ...f.evidence, imageDigest: digest, ...(others.length > 0 ? { otherImageDigests: others } : {}) } };
+    };
+    const doc = (product: unknown): ReturnType<typeof parseVex>['statements'] =>
+      parseVex({ '@context': 'https://openvex.dev/ns/v0.2.0', statements: [{ vulnerability: { name: 'CVE-2021-23337' }, products: [product], status: 'not_affected', justification: 'vulnerable_code_not_in_execute_path' }] }, 'img.json').statements;
+    const suppressed = (fs: Finding[]): boolean[] => fs.map((f) => f.suppression !== undefined);
+
+    it('reads the image digest of vexctl\'s pkg:oci form, of a reference with a digest, and of a bare digest', () => {
+      expect(imageDigestOf(`pkg:oci/app@sha256%3A${'a'.repeat(64)}?repository_url=ghcr.io/acme/app`)).toBe(A);
+      expect(imageDigestOf(`ghcr.io/acme/app@${A}`)).toBe(A);
+      expect(imageDigestOf(A)).toBe(A);
+      expect([imageDigestOf(LODASH), imageDigestOf('pkg:oci/app:1.0'), imageDigestOf('pkg:oci/app@sha256%3Aabc')]).toEqual([undefined, undefined, undefined]);
+    });
+
+    it('covers every package of the image it names, and no other image', () => {
+      const statements = doc(`pkg:oci/app@sha256%3A${'a'.repeat(64)}`);
+      expect(suppressed(applyVex([running(LODASH, A), running(WS, A), running(LODASH, B)], statements))).toEqual([true, true, false]);
+      // image scan: the digest comes from the scanned image
+      expect(suppressed(applyVex([finding(['CVE-2021-23337'], LODASH)], statements, { imageDigest: A }))).toEqual([true]);
+      expect(suppressed(applyVex([finding(['CVE-2021-23337'], LODASH)], statements, { imageDigest: B }))).toEqual([false]);
+      // a finding that names two digests of a moved tag is covered only when both are
+      expect(suppressed(applyVex([running(LODASH, A, [B])], statements))).toEqual([false]);
+    });
+
+    it('covers only the subcomponents it lists in that image; without an image they are matched as packages', () => {
+      const statements = doc({ '@id': `ghcr.io/acme/app@${A}`, subcomponents: [{ '@id': 'pkg:npm/lodash' }] });
+      expect(suppressed(applyVex([running(LODASH, A), running(WS, A), running(LODASH, B)], statements))).toEqual([true, false, false]);
+      // sbom match: no image to compare, the subcomponent names the package
+      expect(suppressed(applyVex([finding(['CVE-2021-23337'], LODASH), finding(['CVE-2021-23337'], WS)], statements))).toEqual([true, false]);
+    });
   });
 });
