@@ -187,6 +187,38 @@ describe('runwarden sbom match', () => {
     expect(report.findings[0]?.evidence.vex?.status).toBe('not_affected');
   });
 
+  it('applies VEX statements about the image an SBOM describes (CycloneDX metadata.component, SPDX CONTAINER) by its digest', async () => {
+    const A = `sha256:${'a'.repeat(64)}`;
+    const B = `sha256:${'b'.repeat(64)}`;
+    const imagePurl = (digest: string): string => `pkg:oci/app@${digest.replace(':', '%3A')}?repository_url=registry.example%2Fapp`;
+    writeFileSync(join(dir, 'image.cdx.json'), JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6', metadata: { component: { type: 'container', name: 'registry.example/app', purl: imagePurl(A) } }, components: [{ type: 'library', name: 'lodash', purl: 'pkg:npm/lodash@4.17.15' }] }));
+    writeFileSync(
+      join(dir, 'image.spdx.json'),
+      JSON.stringify({
+        spdxVersion: 'SPDX-2.3',
+        packages: [
+          { SPDXID: 'SPDXRef-image', name: 'registry.example/app', primaryPackagePurpose: 'CONTAINER', externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: imagePurl(A) }] },
+          { SPDXID: 'SPDXRef-lodash', name: 'lodash', versionInfo: '4.17.15', externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: 'pkg:npm/lodash@4.17.15' }] },
+        ],
+      }),
+    );
+    const vexAbout = (digest: string): string => {
+      const file = join(dir, `vex-${digest.slice(7, 8)}.json`);
+      writeFileSync(file, JSON.stringify({ '@context': 'https://openvex.dev/ns/v0.2.0', statements: [{ vulnerability: { name: 'CVE-2021-23337' }, products: [{ '@id': imagePurl(digest) }], status: 'not_affected', justification: 'vulnerable_code_not_present' }] }));
+      return file;
+    };
+    const suppressed = async (sbom: string, vex: string): Promise<boolean[]> => {
+      const report = JSON.parse((await run(['sbom', 'match', join(dir, sbom), '--db', db, '--vex', vex, '-f', 'json'])).stdout) as { findings: Array<{ suppression?: unknown }> };
+      return report.findings.map((f) => f.suppression !== undefined);
+    };
+    expect(await suppressed('image.cdx.json', vexAbout(A))).toEqual([true]);
+    expect(await suppressed('image.spdx.json', vexAbout(A))).toEqual([true]);
+    // a statement about another image, or an SBOM that names no image, leaves the finding alone
+    expect(await suppressed('image.cdx.json', vexAbout(B))).toEqual([false]);
+    writeFileSync(join(dir, 'lodash.txt'), 'pkg:npm/lodash@4.17.15\n');
+    expect(await suppressed('lodash.txt', vexAbout(A))).toEqual([false]);
+  });
+
   it('reads CycloneDX and explains a file that is not an SBOM, and a bad --fail-on', async () => {
     writeFileSync(join(dir, 'bom.json'), JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6', components: [{ type: 'library', name: 'lodash', purl: 'pkg:npm/lodash@4.17.15' }] }));
     expect((await run(['sbom', 'match', join(dir, 'bom.json'), '--db', db])).stdout).toContain('CVE-2021-23337');

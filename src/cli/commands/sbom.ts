@@ -20,7 +20,7 @@ import { readPackageInput } from '../../vulndb/inputs/index.js';
 import { matchPackages } from '../../vulndb/match/index.js';
 import { vulnerabilityReport } from '../../vulndb/report.js';
 import { openVulnDb } from '../../vulndb/store/index.js';
-import { readVexFiles } from '../../vulndb/vex/index.js';
+import { applyVex, readVexFiles } from '../../vulndb/vex/index.js';
 import type { CliContext } from '../context.js';
 import { emitReport, wantsColor } from '../output.js';
 import { addImageAccessOptions, containerdOptions, registryClientFrom, type ImageAccessFlags } from './image.js';
@@ -77,12 +77,14 @@ function matchCommand(ctx: CliContext): Command {
       const db = openVulnDb(path);
       let result;
       try {
-        result = matchPackages(db, input.packages, { subject: { type: 'image', image: file }, vex: statements });
+        result = matchPackages(db, input.packages, { subject: { type: 'image', image: file } });
       } finally {
         db.close();
       }
       issues.push(...result.issues);
-      const report = vulnerabilityReport(result.findings, issues, { type: 'sbom', location: file }, now, { images: 0, packages: input.packages.length });
+      // statements about the image the SBOM describes apply by its digest, as in "image scan"
+      const findings = applyVex(result.findings, statements, { imageDigest: input.imageDigest });
+      const report = vulnerabilityReport(findings, issues, { type: 'sbom', location: file }, now, { images: 0, packages: input.packages.length });
       const text = format.render(report, { color: wantsColor(ctx, flags.color, flags.output !== undefined) });
       await emitReport(ctx, { output: flags.output, format: format.id, text, counts: `${input.packages.length} packages, ${report.summary.findings} findings, ${report.issues.length} issues` });
       if (failOn !== 'none') {

@@ -9,6 +9,7 @@ import { InputError, errorMessage } from '../../core/errors.js';
 import { issue, type Issue } from '../../core/issue.js';
 import type { Distro, Package } from '../../core/package.js';
 import { packageFromPurl } from './purl.js';
+import { imageDigestOf } from '../vex/index.js';
 
 export type PackageInputFormat = 'cyclonedx' | 'spdx' | 'purl-list';
 
@@ -16,6 +17,17 @@ export interface PackageInput {
   format: PackageInputFormat;
   packages: Package[];
   issues: Issue[];
+  /** The digest of the image the SBOM describes (CycloneDX `metadata.component`, SPDX CONTAINER), when it names one: VEX statements about the image apply. */
+  imageDigest?: string | undefined;
+}
+
+/** The digest a container component names: its `pkg:oci` purl, a `name@sha256:…` reference, or a `sha256:…` version. */
+function containerDigest(...ids: Array<string | undefined>): string | undefined {
+  for (const id of ids) {
+    const digest = id === undefined ? undefined : imageDigestOf(id);
+    if (digest !== undefined) return digest;
+  }
+  return undefined;
 }
 
 const CdxComponent = z.looseObject({
@@ -71,6 +83,8 @@ function fromCycloneDx(bom: z.infer<typeof CdxBom>, file: string): PackageInput 
   for (const { c } of all) {
     if (c.type === 'operating-system' && c.name !== undefined && c.version !== undefined) distro = { id: c.name.toLowerCase(), release: c.version };
   }
+  const described = CdxComponent.safeParse(bom.metadata?.component);
+  if (described.success && described.data.type === 'container') out.imageDigest = containerDigest(described.data.purl, described.data['bom-ref'], described.data.version);
   let withoutPurl = 0;
   for (const { c, where } of all) {
     // the OS gave the distro; a container is the image itself (its purl, pkg:oci, names no package to match)
@@ -101,6 +115,10 @@ function fromSpdx(doc: z.infer<typeof SpdxDocument>, file: string): PackageInput
   let distro: Distro | undefined;
   for (const { p } of all) {
     if (purpose(p) === 'OPERATING_SYSTEM' && p.name !== undefined && p.versionInfo !== undefined) distro = { id: p.name.toLowerCase(), release: p.versionInfo };
+  }
+  for (const { p } of all) {
+    if (purpose(p) !== 'CONTAINER' || out.imageDigest !== undefined) continue;
+    out.imageDigest = containerDigest(...(p.externalRefs ?? []).filter((r) => r.referenceType === 'purl').map((r) => r.referenceLocator), p.versionInfo);
   }
   for (const { p, where } of all) {
     if (purpose(p) === 'OPERATING_SYSTEM' || purpose(p) === 'CONTAINER') continue;
