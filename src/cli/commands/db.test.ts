@@ -185,6 +185,8 @@ describe('runwarden sbom match', () => {
     expect(report.summary.findings).toBe(0);
     expect(report.findings[0]?.suppression?.reason).toBe('VEX not_affected (vulnerable_code_not_in_execute_path)');
     expect(report.findings[0]?.evidence.vex?.status).toBe('not_affected');
+    const table = await run(['sbom', 'match', join(dir, 'purls.txt'), '--db', db, '--vex', join(dir, 'vex.json')]);
+    expect(table.stdout).toContain('Suppressed: 1 finding(s) not affected or fixed by VEX statements');
   });
 
   it('applies VEX statements about the image an SBOM describes (CycloneDX metadata.component, SPDX CONTAINER) by its digest', async () => {

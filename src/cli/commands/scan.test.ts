@@ -72,6 +72,8 @@ describe('runwarden scan', () => {
     ]);
     // one finding fewer in the counts; the bad statement is an issue, the others apply
     expect(report.summary.findings).toBe(217);
+    const table = await cli(['scan', '--demo', '--vex', join(dir, 'vex.json'), ...NOW]);
+    expect(table.stdout).toContain('Suppressed: 6 finding(s) accepted by exceptions (5) or VEX statements (1)');
     expect(report.issues.filter((i) => i.code === 'vex-invalid')).toHaveLength(1);
     // --vex without anything that matches the running images is a usage error
     const alone = await cli(['scan', '--snapshot', UPSTREAM, '--vex', join(dir, 'vex.json'), ...NOW]);

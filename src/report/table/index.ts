@@ -106,7 +106,12 @@ export function renderTable(report: ScanReport, options: RenderOptions): string 
     .sort((a, b) => b[1] - a[1])
     .map(([rule, n]) => `${rule} ${n}`);
   if (rules.length > 0) lines.push(c.dim(`  by rule: ${rules.join(', ')}`));
-  if (suppressed > 0) lines.push(c.dim(`${c.bold('Suppressed:')} ${suppressed} finding(s) accepted by exceptions (listed with their reasons in --format json)`));
+  if (suppressed > 0) {
+    // exemption annotations and settings exceptions are exceptions; VEX statements say so themselves
+    const byVex = report.findings.filter((f) => f.suppression?.kind === 'vex').length;
+    const why = byVex === 0 ? 'accepted by exceptions' : byVex === suppressed ? 'not affected or fixed by VEX statements' : `accepted by exceptions (${suppressed - byVex}) or VEX statements (${byVex})`;
+    lines.push(c.dim(`${c.bold('Suppressed:')} ${suppressed} finding(s) ${why} (listed with their reasons in --format json)`));
+  }
   const staleNodes = s.nodeCaches.filter((n) => n.staleImages > 0);
   if (staleNodes.length > 0) {
     lines.push(`${c.bold('Reclaimable:')} ${formatBytes(s.reclaimableBytes)} in ${staleNodes.reduce((n, x) => n + x.staleImages, 0)} unused image(s) on ${staleNodes.length} node(s)`);
