@@ -31,7 +31,7 @@ function scoreNote(type: string, vector: string): string {
     const score = scoreVector(vector);
     return `  (${score.baseScore.toFixed(1)}, ${score.rating})`;
   } catch (error) {
-    return error instanceof InvalidCvssError ? `  (not scored: ${error.message.slice(error.message.indexOf('": ') + 3)})` : '';
+    return error instanceof InvalidCvssError ? `  (not scored: ${error.reason})` : '';
   }
 }
 

@@ -24,8 +24,12 @@ export interface CvssScore {
 }
 
 export class InvalidCvssError extends AppError {
+  /** What is wrong with the vector ("missing base metric A"), without the vector. */
+  readonly reason: string;
+
   constructor(vector: string, reason: string) {
     super('invalid-cvss', `Invalid CVSS vector "${vector.slice(0, 200)}": ${reason}`, { hint: 'Expected a FIRST vector string such as CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H.' });
+    this.reason = reason;
   }
 }
 

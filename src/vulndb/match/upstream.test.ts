@@ -126,4 +126,15 @@ describe('OSV upstream ids', () => {
     expect(found('CVE-2024-2222')).toEqual([]);
     db.close();
   });
+
+  it('lists as related only ids that are not the finding\'s own (a GHSA naming the PYSEC record it is merged with)', async () => {
+    const affected = [{ package: { ecosystem: 'PyPI', name: 'foo' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '2.0' }] }] }];
+    const db = await databaseOf([
+      { id: 'GHSA-aaaa-bbbb-cccc', modified: '2024-07-01T00:00:00Z', aliases: ['CVE-2024-9999'], related: ['PYSEC-2024-99', 'CVE-2024-8888'], affected },
+      { id: 'PYSEC-2024-99', modified: '2024-07-01T00:00:00Z', aliases: ['CVE-2024-9999'], affected },
+    ]);
+    const [f] = matchPackages(db, [{ ecosystem: 'PyPI', name: 'foo', version: '1.0' }]).findings;
+    expect([f?.evidence['ids'], f?.evidence['related']]).toEqual([['CVE-2024-9999', 'GHSA-aaaa-bbbb-cccc', 'PYSEC-2024-99'], ['CVE-2024-8888']]);
+    db.close();
+  });
 });

@@ -28,6 +28,13 @@ function importAll(db: Db, records: readonly OsvRecord[]): void {
   session.commit();
 }
 
+/** The migrations up to and including `id`, to build a database as an older build left it (a misspelled id fails). */
+function migrationsUpTo(id: string): typeof MIGRATIONS {
+  const at = MIGRATIONS.findIndex((m) => m.id === id);
+  if (at < 0) throw new Error(`no migration ${id}`);
+  return MIGRATIONS.slice(0, at + 1);
+}
+
 const blockCount = (db: Db): number => db.prepare<[], number>('SELECT count(*) FROM vuln_records').pluck(true).get() ?? 0;
 
 describe('record blocks', () => {
@@ -165,7 +172,7 @@ describe('advisory store', () => {
 describe('migrations vuln-002-compact and vuln-003-clustered', () => {
   it('rebuilds the vuln-001 tables empty and forgets the feed ETags, so the next update downloads again', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'rw-vuln002-')), 'rw.db');
-    const upTo001 = MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.id === 'vuln-001-advisories') + 1);
+    const upTo001 = migrationsUpTo('vuln-001-advisories');
     const old = openDatabase(path, { migrations: upTo001 });
     old.prepare("INSERT INTO vuln_advisories (source, id, modified, facts, feed, fetched_at, record) VALUES ('osv', 'GHSA-x', '2024-01-01T00:00:00Z', '{}', 'f', 't', x'00')").run();
     writeMeta(old, 'vulndb.feed.etag:https://example.test/all.zip', '"v1"');
@@ -182,7 +189,7 @@ describe('migrations vuln-002-compact and vuln-003-clustered', () => {
 
   it('empties a vuln-002 database (either shape of its matching rows) and forgets the feed ETags', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'rw-vuln003-')), 'rw.db');
-    const upTo002 = MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.id === 'vuln-002-compact') + 1);
+    const upTo002 = migrationsUpTo('vuln-002-compact');
     const old = openDatabase(path, { migrations: upTo002 });
     old.prepare("INSERT INTO vuln_imports (source, feed, fetched_at, started_at, finished_at) VALUES ('osv', 'f', 't', 't', 't')").run();
     old.prepare("INSERT INTO vuln_advisories (source, id, modified, import_id, head, block, slot) VALUES ('osv', 'GHSA-x', '2024-01-01T00:00:00Z', 1, '{}', 1, 0)").run();
@@ -275,7 +282,7 @@ describe('shared matching entries', () => {
 describe('migration vuln-004-shared-entries', () => {
   function vuln003Database(): string {
     const path = join(mkdtempSync(join(tmpdir(), 'rw-vuln004-')), 'rw.db');
-    const upTo003 = MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.id === 'vuln-003-clustered') + 1);
+    const upTo003 = migrationsUpTo('vuln-003-clustered');
     const old = openDatabase(path, { migrations: upTo003 });
     old.prepare("INSERT INTO vuln_imports (source, feed, fetched_at, started_at, finished_at) VALUES ('osv', 'f', '2026-01-01T00:00:00Z', 't', 't')").run();
     const a = record('GHSA-aaaa-aaaa-aaaa', '2024-01-01T00:00:00Z');
@@ -337,7 +344,7 @@ describe('migration vuln-004-shared-entries', () => {
 describe('migration vuln-005-match-texts', () => {
   it('puts each advisory id into its head and gives every affected row its ref text; matching gives the same findings', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'rw-vuln005-')), 'rw.db');
-    const upTo004 = MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.id === 'vuln-004-shared-entries') + 1);
+    const upTo004 = migrationsUpTo('vuln-004-shared-entries');
     const old = openDatabase(path, { migrations: upTo004 });
     old.prepare("INSERT INTO vuln_imports (source, feed, fetched_at, started_at, finished_at) VALUES ('osv', 'f', '2026-01-01T00:00:00Z', 't', 't')").run();
     const data = '{"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.3.0"}]}]}';
@@ -379,7 +386,7 @@ describe('migration vuln-005-match-texts', () => {
 describe('migration vuln-006-red-hat-main-streams', () => {
   it('re-keys the rows of Red Hat\'s main streams by major release, as an import now keys them, and leaves every other key alone', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'rw-vuln006-')), 'rw.db');
-    const upTo005 = MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.id === 'vuln-005-match-texts') + 1);
+    const upTo005 = migrationsUpTo('vuln-005-match-texts');
     const old = openDatabase(path, { migrations: upTo005 });
     const releases: Array<[string, string]> = [
       ['Red Hat', 'enterprise_linux:9::appstream'],
@@ -405,7 +412,7 @@ describe('migration vuln-006-red-hat-main-streams', () => {
 describe('migration vuln-007-upstream-heads', () => {
   it('makes the next import of each OSV feed rewrite its advisories, so their heads gain the upstream ids', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'rw-vuln007-')), 'rw.db');
-    const upTo006 = MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.id === 'vuln-006-red-hat-main-streams') + 1);
+    const upTo006 = migrationsUpTo('vuln-006-red-hat-main-streams');
     const old = openDatabase(path, { migrations: upTo006 });
     // as an older build stored it: the record's upstream ids were not in the head
     const derived = record('DEBIAN-CVE-2024-1111', '2024-07-01T00:00:00Z');

@@ -29,9 +29,7 @@ export interface VexScope {
 export interface VexStatement {
   vulnerability: string;
   aliases: string[];
-  /** Product purls (and subcomponent purls), as listed; empty = every product. */
-  products: string[];
-  /** The same products with their subcomponents: how the statement is applied (applyVex). */
+  /** The products, each with its subcomponents (how applyVex applies the statement); empty = every product. */
   scopes: VexScope[];
   status: VexStatus;
   justification?: string | undefined;
@@ -98,7 +96,6 @@ function fromOpenVex(doc: z.infer<typeof OpenVexDocument>, file: string, issues:
       issues.push(issue('vex-invalid', `Skipped ${where}: the vulnerability has no name`, file));
       return;
     }
-    const products: string[] = [];
     const scopes: VexScope[] = [];
     // statement-level subcomponents (OpenVEX 0.0.x) belong to every product
     const shared: string[] = [];
@@ -113,13 +110,10 @@ function fromOpenVex(doc: z.infer<typeof OpenVexDocument>, file: string, issues:
         const subId = idOf(sub);
         if (subId !== undefined) subcomponents.push(subId);
       }
-      if (id !== undefined) {
-        products.push(id);
-        scopes.push({ product: id, subcomponents });
-      }
-      for (const sub of subcomponents) if (!shared.includes(sub)) products.push(sub);
+      // a product without an id still names its subcomponents' packages
+      if (id !== undefined) scopes.push({ product: id, subcomponents });
+      else for (const sub of subcomponents) scopes.push({ product: sub, subcomponents: [] });
     }
-    products.push(...shared);
     // subcomponents without a product: each names the packages the statement is about
     if (scopes.length === 0) for (const sub of shared) scopes.push({ product: sub, subcomponents: [] });
     if (s.status === 'not_affected' && s.justification === undefined && s.impact_statement === undefined) {
@@ -128,7 +122,6 @@ function fromOpenVex(doc: z.infer<typeof OpenVexDocument>, file: string, issues:
     out.push({
       vulnerability,
       aliases: typeof s.vulnerability === 'string' ? [] : (s.vulnerability.aliases ?? []),
-      products,
       scopes,
       status: s.status,
       justification: s.justification,
@@ -218,7 +211,6 @@ function fromCycloneDx(doc: z.infer<typeof CdxDocument>, file: string, issues: I
     out.push({
       vulnerability: v.id,
       aliases: (v.references ?? []).map((r) => r.id),
-      products,
       scopes: products.map((product) => ({ product, subcomponents: [] })),
       status,
       justification: v.analysis?.justification,

@@ -34,10 +34,11 @@ describe('VEX', () => {
       },
       'bom.cdx.json',
     );
-    expect(statements.map((s) => [s.vulnerability, s.status, s.products])).toEqual([
-      ['CVE-2021-23337', 'under_investigation', ['pkg:npm/lodash@4.17.15']],
-      ['CVE-2021-23337', 'fixed', ['pkg:npm/lodash@4.17.15']],
-      ['CVE-2020-1', 'not_affected', ['pkg:pypi/requests@2.25.0']],
+    const lodashScope = [{ product: 'pkg:npm/lodash@4.17.15', subcomponents: [] }];
+    expect(statements.map((s) => [s.vulnerability, s.status, s.scopes])).toEqual([
+      ['CVE-2021-23337', 'under_investigation', lodashScope],
+      ['CVE-2021-23337', 'fixed', lodashScope],
+      ['CVE-2020-1', 'not_affected', [{ product: 'pkg:pypi/requests@2.25.0', subcomponents: [] }]],
     ]);
     expect(issues.map((i) => i.message)).toEqual([
       'Skipped bom.cdx.json vulnerabilities[3]: unknown analysis.state "maybe" (expected not_affected, false_positive, resolved, resolved_with_pedigree, in_triage, exploitable)',
@@ -101,6 +102,10 @@ describe('VEX', () => {
       expect(suppressed(applyVex([running(LODASH, A), running(WS, A), running(LODASH, B)], statements))).toEqual([true, false, false]);
       // sbom match: no image to compare, the subcomponent names the package
       expect(suppressed(applyVex([finding(['CVE-2021-23337'], LODASH), finding(['CVE-2021-23337'], WS)], statements))).toEqual([true, false]);
+      // a product without an id still names the packages of its subcomponents, in any image
+      const idless = doc({ subcomponents: [{ '@id': 'pkg:npm/lodash' }] });
+      expect(idless.map((st) => st.scopes)).toEqual([[{ product: 'pkg:npm/lodash', subcomponents: [] }]]);
+      expect(suppressed(applyVex([running(LODASH, A), running(WS, B)], idless))).toEqual([true, false]);
     });
   });
 });
