@@ -28,11 +28,12 @@ function importAll(db: Db, records: readonly OsvRecord[]): void {
   session.commit();
 }
 
-/** The migrations up to and including `id`, to build a database as an older build left it (a misspelled id fails). */
-function migrationsUpTo(id: string): typeof MIGRATIONS {
-  const at = MIGRATIONS.findIndex((m) => m.id === id);
-  if (at < 0) throw new Error(`no migration ${id}`);
-  return MIGRATIONS.slice(0, at + 1);
+/** A new database file as a build that stopped at migration `last` left it (a misspelled id fails). */
+function olderDatabase(prefix: string, last: string): { path: string; old: Db } {
+  const at = MIGRATIONS.findIndex((m) => m.id === last);
+  if (at < 0) throw new Error(`no migration ${last}`);
+  const path = join(mkdtempSync(join(tmpdir(), prefix)), 'rw.db');
+  return { path, old: openDatabase(path, { migrations: MIGRATIONS.slice(0, at + 1) }) };
 }
 
 const blockCount = (db: Db): number => db.prepare<[], number>('SELECT count(*) FROM vuln_records').pluck(true).get() ?? 0;
@@ -171,9 +172,7 @@ describe('advisory store', () => {
 
 describe('migrations vuln-002-compact and vuln-003-clustered', () => {
   it('rebuilds the vuln-001 tables empty and forgets the feed ETags, so the next update downloads again', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'rw-vuln002-')), 'rw.db');
-    const upTo001 = migrationsUpTo('vuln-001-advisories');
-    const old = openDatabase(path, { migrations: upTo001 });
+    const { path, old } = olderDatabase('rw-vuln002-', 'vuln-001-advisories');
     old.prepare("INSERT INTO vuln_advisories (source, id, modified, facts, feed, fetched_at, record) VALUES ('osv', 'GHSA-x', '2024-01-01T00:00:00Z', '{}', 'f', 't', x'00')").run();
     writeMeta(old, 'vulndb.feed.etag:https://example.test/all.zip', '"v1"');
     writeMeta(old, 'other.key', 'kept');
@@ -188,9 +187,7 @@ describe('migrations vuln-002-compact and vuln-003-clustered', () => {
   });
 
   it('empties a vuln-002 database (either shape of its matching rows) and forgets the feed ETags', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'rw-vuln003-')), 'rw.db');
-    const upTo002 = migrationsUpTo('vuln-002-compact');
-    const old = openDatabase(path, { migrations: upTo002 });
+    const { path, old } = olderDatabase('rw-vuln003-', 'vuln-002-compact');
     old.prepare("INSERT INTO vuln_imports (source, feed, fetched_at, started_at, finished_at) VALUES ('osv', 'f', 't', 't', 't')").run();
     old.prepare("INSERT INTO vuln_advisories (source, id, modified, import_id, head, block, slot) VALUES ('osv', 'GHSA-x', '2024-01-01T00:00:00Z', 1, '{}', 1, 0)").run();
     old.prepare("INSERT INTO vuln_affected (ecosystem, name, release, advisory, entry, digest, data) VALUES ('npm', 'x', '', 1, 0, 'd', '{}')").run();
@@ -281,9 +278,7 @@ describe('shared matching entries', () => {
 
 describe('migration vuln-004-shared-entries', () => {
   function vuln003Database(): string {
-    const path = join(mkdtempSync(join(tmpdir(), 'rw-vuln004-')), 'rw.db');
-    const upTo003 = migrationsUpTo('vuln-003-clustered');
-    const old = openDatabase(path, { migrations: upTo003 });
+    const { path, old } = olderDatabase('rw-vuln004-', 'vuln-003-clustered');
     old.prepare("INSERT INTO vuln_imports (source, feed, fetched_at, started_at, finished_at) VALUES ('osv', 'f', '2026-01-01T00:00:00Z', 't', 't')").run();
     const a = record('GHSA-aaaa-aaaa-aaaa', '2024-01-01T00:00:00Z');
     const b = record('GHSA-bbbb-bbbb-bbbb', '2024-01-01T00:00:00Z');
@@ -343,9 +338,7 @@ describe('migration vuln-004-shared-entries', () => {
 
 describe('migration vuln-005-match-texts', () => {
   it('puts each advisory id into its head and gives every affected row its ref text; matching gives the same findings', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'rw-vuln005-')), 'rw.db');
-    const upTo004 = migrationsUpTo('vuln-004-shared-entries');
-    const old = openDatabase(path, { migrations: upTo004 });
+    const { path, old } = olderDatabase('rw-vuln005-', 'vuln-004-shared-entries');
     old.prepare("INSERT INTO vuln_imports (source, feed, fetched_at, started_at, finished_at) VALUES ('osv', 'f', '2026-01-01T00:00:00Z', 't', 't')").run();
     const data = '{"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.3.0"}]}]}';
     old.prepare('INSERT INTO vuln_entries (rowid, digest, data) VALUES (1, ?, ?)').run(dataDigest(data), data);
@@ -385,9 +378,7 @@ describe('migration vuln-005-match-texts', () => {
 
 describe('migration vuln-006-red-hat-main-streams', () => {
   it('re-keys the rows of Red Hat\'s main streams by major release, as an import now keys them, and leaves every other key alone', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'rw-vuln006-')), 'rw.db');
-    const upTo005 = migrationsUpTo('vuln-005-match-texts');
-    const old = openDatabase(path, { migrations: upTo005 });
+    const { path, old } = olderDatabase('rw-vuln006-', 'vuln-005-match-texts');
     const releases: Array<[string, string]> = [
       ['Red Hat', 'enterprise_linux:9::appstream'],
       ['Red Hat', 'enterprise_linux:8::baseos'],
@@ -411,9 +402,7 @@ describe('migration vuln-006-red-hat-main-streams', () => {
 
 describe('migration vuln-007-upstream-heads', () => {
   it('makes the next import of each OSV feed rewrite its advisories, so their heads gain the upstream ids', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'rw-vuln007-')), 'rw.db');
-    const upTo006 = migrationsUpTo('vuln-006-red-hat-main-streams');
-    const old = openDatabase(path, { migrations: upTo006 });
+    const { path, old } = olderDatabase('rw-vuln007-', 'vuln-006-red-hat-main-streams');
     // as an older build stored it: the record's upstream ids were not in the head
     const derived = record('DEBIAN-CVE-2024-1111', '2024-07-01T00:00:00Z');
     importAll(old, [derived]);
