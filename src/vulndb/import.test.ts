@@ -91,6 +91,20 @@ describe('importing the OSV dataset', () => {
     db.close();
   });
 
+  it('says so when an input holds no advisories at all, naming the formats it expected', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'README.md'), 'not a record');
+    const db = openVulnDb(':memory:');
+    const r = await importAdvisories(db, dir);
+    expect(r.counts).toMatchObject({ added: 0, rejected: 0, issues: 1 });
+    expect(r.issues.map((i) => [i.code, i.message, i.location])).toEqual([['feed-empty', `${dir} holds no advisories (read as osv): nothing was imported`, dir]]);
+    expect(r.issues[0]?.hint).toContain('Expected a directory of OSV .json/.yaml records');
+    // an input with records, even rejected ones, is not empty: its issues say what went wrong
+    writeFileSync(join(dir, 'bad.json'), '{"id": 1}');
+    expect((await importAdvisories(db, dir)).issues.map((i) => i.code)).not.toContain('feed-empty');
+    db.close();
+  });
+
   it('reports a record that fails the schema with its file and id, and imports the others', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'good.json'), JSON.stringify(record('GHSA-good-good-good', '2024-01-01T00:00:00Z')));

@@ -185,7 +185,11 @@ export async function importAdvisories(db: Db, input: string, options: ImportOpt
           counted();
         }
       }
-      for (const scope of scopes) session.retireMissing(scope);
+      for (const scope of [...scopes].sort()) {
+        const { kept } = session.retireMissing(scope);
+        if (kept > 0) issues.push(emptyScope(plugin, input, scope, kept));
+      }
+      if (read === 0 && issues.length === 0) issues.push(issue(FEED_EMPTY, `${input} holds no advisories (read as ${plugin.id}): nothing was imported`, input, `Expected ${plugin.formats.join('; ')}. Check the path or URL, or --source.`));
       session.counts.issues = issues.length;
       if (url && fetched?.etag !== undefined) writeMeta(db, `${META_PREFIX}${input}`, fetched.etag);
       const counts = session.commit();
@@ -198,6 +202,28 @@ export async function importAdvisories(db: Db, input: string, options: ImportOpt
   } finally {
     if (fetched !== undefined) await rm(fetched.dir, { recursive: true, force: true });
   }
+}
+
+/** Issue codes of an input that gave nothing (FEED_EMPTY) or nothing of a scope the database holds (FEED_SCOPE_EMPTY): a broken feed, not bad records. */
+export const FEED_EMPTY = 'feed-empty';
+export const FEED_SCOPE_EMPTY = 'feed-scope-empty';
+
+/** Whether a result's input gave nothing (or nothing of a stored scope): the commands report it as a failed feed. */
+export function emptyFeed(result: ImportResult): boolean {
+  return result.issues.some((i) => i.code === FEED_EMPTY || i.code === FEED_SCOPE_EMPTY);
+}
+
+/**
+ * A complete snapshot (a Debian tracker export, an Alpine secdb file) that holds nothing of a scope the
+ * database has advisories of: they are kept, and said so (store retireMissing).
+ */
+function emptyScope(plugin: VulnSource, input: string, scope: string, kept: number): Issue {
+  return issue(
+    FEED_SCOPE_EMPTY,
+    `${input} holds no ${plugin.id} advisories of "${scope}", but the database holds ${kept}: they are kept, not retired (an empty feed is more likely broken than every advisory withdrawn at once)`,
+    input,
+    'Check the feed (URL, mirror, --source). If it really is empty now, import it into a new --db.',
+  );
 }
 
 /** An import failure as an issue (for `db update`, where one broken mirror must not stop the others). */

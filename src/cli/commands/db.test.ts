@@ -91,6 +91,8 @@ describe('runwarden db', () => {
         } else if (req.url === '/cut/all.zip') {
           res.writeHead(200, { 'content-length': npm.length });
           res.write(npm.subarray(0, 100), () => res.socket?.destroy());
+        } else if (req.url === '/debian/json') {
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
         } else if (req.url === '/eol/nodejs.json') {
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify([{ cycle: '16', releaseDate: '2021-04-20', eol: '2023-09-11', latest: '16.20.2' }]));
         } else res.writeHead(404, 'Not Found').end();
@@ -112,6 +114,19 @@ describe('runwarden db', () => {
       const second = await run(['db', 'update', '--db', updDb, '--no-lifecycle'], { RUNWARDEN_VULNDB_CONFIG: config });
       expect(second.stdout).toBe(`${base}/npm/all.zip: not modified since the last update\n`);
       expect((await run(['db', 'query', 'npm', 'lodash', '4.17.15', '--db', updDb])).stdout).toContain('CVE-2021-23337');
+    });
+
+    it('counts a mirror that answers an empty feed as failed, and an empty input of db import as an error', async () => {
+      const config = join(dir, 'vulndb-empty.yaml');
+      writeFileSync(config, `mirrors:\n  - {source: osv, url: ${base}/npm/all.zip, name: npm}\n  - {source: debian-tracker, url: ${base}/debian/json, name: debian}\n`);
+      const r = await run(['db', 'update', '--config', config, '--db', join(dir, 'empty.db'), '--no-lifecycle']);
+      expect(r.stderr).toContain(`  feed-empty: ${base}/debian/json holds no advisories (read as debian-tracker): nothing was imported [${base}/debian/json]`);
+      expect(r.stderr).toContain('runwarden: 1 of 2 mirror(s) failed; the database keeps their previous data.\n');
+      expect(r.code).toBe(3);
+      const emptyDir = join(dir, 'no-records');
+      mkdirSync(emptyDir);
+      const imp = await run(['db', 'import', emptyDir, '--db', join(dir, 'empty.db')]);
+      expect([imp.code, imp.stderr.split('\n')[0]]).toEqual([3, `runwarden: 1 issue(s) while importing ${emptyDir}:`]);
     });
 
     it('also refreshes the end-of-life data from the lifecycle URL, keeping the stored cycles of a product that fails', async () => {

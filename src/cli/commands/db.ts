@@ -12,7 +12,7 @@ import type { Issue } from '../../core/issue.js';
 import type { Package } from '../../core/package.js';
 import { chosenDbPath } from '../../store/db.js';
 import { loadVulnDbConfig } from '../../vulndb/config.js';
-import { importAdvisories, importFailure, type ImportProgress, type ImportResult } from '../../vulndb/import.js';
+import { emptyFeed, importAdvisories, importFailure, type ImportProgress, type ImportResult } from '../../vulndb/import.js';
 import { describeRange } from '../../vulndb/match/evaluate.js';
 import { NO_ADVISORIES, matchPackages } from '../../vulndb/match/index.js';
 import { SOURCES, getSource } from '../../vulndb/registry.js';
@@ -114,10 +114,12 @@ function importCommand(ctx: CliContext): Command {
         else {
           ctx.stdout.write(`${summaryLine(result)}\n`);
           if (result.issues.length > 0) {
-            ctx.stderr.write(`runwarden: ${result.issues.length} issue(s) while importing ${input}; the other records were imported:\n`);
+            ctx.stderr.write(`runwarden: ${result.issues.length} issue(s) while importing ${input}${emptyFeed(result) ? '' : '; the other records were imported'}:\n`);
             writeIssues(ctx, result.issues);
           }
         }
+        // an input that gave nothing is a mistake or a broken feed: a script must not read it as success
+        if (emptyFeed(result)) ctx.exitCode = EXIT.runtime;
       } finally {
         clearProgress(ctx);
         db.close();
@@ -143,6 +145,8 @@ function updateCommand(ctx: CliContext): Command {
       const db = openVulnDb(dbPath(flags, ctx));
       const results: ImportResult[] = [];
       const failures: Issue[] = [];
+      /** Mirrors that answered but gave nothing (or nothing of a release the database holds): counted as failed. */
+      let failed = 0;
       let lifecycle: UpdateResult | undefined;
       try {
         // The end-of-life data lives in the same database (lifecycle_products); --source narrows to advisories.
@@ -156,6 +160,7 @@ function updateCommand(ctx: CliContext): Command {
             clearProgress(ctx);
             results.push(result);
             if (format === 'table') ctx.stdout.write(`${summaryLine(result)}\n`);
+            if (emptyFeed(result)) failed++;
           } catch (error) {
             clearProgress(ctx);
             const failure = importFailure(mirror.url, error);
@@ -170,12 +175,12 @@ function updateCommand(ctx: CliContext): Command {
       else {
         const issues = results.flatMap((r) => r.issues);
         if (issues.length > 0) {
-          ctx.stderr.write(`runwarden: ${issues.length} record issue(s); the other records were imported:\n`);
+          ctx.stderr.write(`runwarden: ${issues.length} issue(s); the other records were imported:\n`);
           writeIssues(ctx, issues);
         }
       }
-      if (failures.length > 0) {
-        ctx.stderr.write(`runwarden: ${failures.length} of ${mirrors.length} mirror(s) failed; the database keeps their previous data.\n`);
+      if (failures.length + failed > 0) {
+        ctx.stderr.write(`runwarden: ${failures.length + failed} of ${mirrors.length} mirror(s) failed; the database keeps their previous data.\n`);
         ctx.exitCode = EXIT.runtime;
       }
       if (lifecycle !== undefined && lifecycle.failed.length > 0) {

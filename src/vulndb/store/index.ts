@@ -100,8 +100,12 @@ export interface ImportSession {
    * packBatch). `before` runs before each record (abort checks, progress).
    */
   putBatch(batch: PreparedBatch, before?: () => void): void;
-  /** After a complete snapshot of `scope`: delete this source's advisories of that scope not seen in this import. */
-  retireMissing(scope: string): number;
+  /**
+   * After a complete snapshot of `scope`: delete this source's advisories of that scope not seen in this
+   * import. A snapshot that held none of the scope retires nothing: the stored ones are `kept` (a feed
+   * answering `{}` or an empty secdb file is a broken mirror, not every advisory withdrawn at once).
+   */
+  retireMissing(scope: string): { retired: number; kept: number };
   readonly counts: ImportCounts;
   commit(): ImportCounts;
   rollback(): void;
@@ -413,6 +417,7 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
     },
     retireMissing(scope) {
       const rows = db.prepare<[string, string], { rowid: number; head: string; block: number }>('SELECT rowid, head, block FROM vuln_advisories WHERE source = ? AND scope = ?').all(source, scope);
+      if (!rows.some((row) => seen.has(row.rowid))) return { retired: 0, kept: rows.length };
       let n = 0;
       for (const row of rows) {
         if (seen.has(row.rowid)) continue;
@@ -422,7 +427,7 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
         n++;
       }
       counts.retired += n;
-      return n;
+      return { retired: n, kept: 0 };
     },
     commit() {
       if (!open) return counts;

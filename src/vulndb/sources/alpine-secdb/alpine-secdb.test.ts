@@ -47,6 +47,13 @@ describe('alpine-secdb source', () => {
     const broken = await importAdvisories(db, join(dir, 'broken.json'), { source: 'alpine-secdb' });
     expect(broken.issues.map((i) => i.code)).toEqual(['alpine-secdb-parse']);
     expect(storeStatus(db).advisories).toBe(1);
+    // a snapshot of the release that lists no package (a broken mirror) keeps what is stored, and says so
+    writeFileSync(file, JSON.stringify({ distroversion: 'v3.19', reponame: 'main', packages: [] }));
+    utimesSync(file, 1_700_000_200, 1_700_000_200);
+    const empty = await importAdvisories(db, file);
+    expect([empty.counts.retired, empty.issues.map((i) => i.code)]).toEqual([0, ['feed-scope-empty']]);
+    expect(empty.issues[0]?.message).toContain('holds no alpine-secdb advisories of "v3.19/main", but the database holds 1: they are kept, not retired');
+    expect(storeStatus(db).advisories).toBe(1);
     db.close();
   });
 });

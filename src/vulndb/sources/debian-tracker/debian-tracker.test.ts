@@ -124,6 +124,18 @@ describe('debian-tracker source', () => {
     // an unparseable export is refused whole
     writeFileSync(join(dir, 'truncated.json'), JSON.stringify(tracker).slice(0, 200));
     await expect(importAdvisories(db, join(dir, 'truncated.json'), { source: 'debian-tracker' })).rejects.toThrow(/is not a JSON object of source packages/);
+    // an export that parses but holds nothing (a broken mirror answering {}) retires nothing: the stored advisories stay
+    writeFileSync(join(dir, 'empty.json'), '{}');
+    const empty = await importAdvisories(db, join(dir, 'empty.json'), { source: 'debian-tracker' });
+    expect(empty.counts.retired).toBe(0);
+    expect(empty.issues.map((i) => [i.code, i.message])).toEqual([
+      ['feed-scope-empty', `${join(dir, 'empty.json')} holds no debian-tracker advisories of "debian", but the database holds 3: they are kept, not retired (an empty feed is more likely broken than every advisory withdrawn at once)`],
+    ]);
+    expect(matchPackages(db, [{ ecosystem: 'Debian', name: 'libssl3', version: '3.0.11-1~deb12u2', source: { name: 'openssl' }, distro: { id: 'debian', release: '12' } }]).findings).toHaveLength(3);
+    // while an export that still lists some of them retires the others
+    writeFileSync(join(dir, 'fewer.json'), JSON.stringify({ openssl: { 'CVE-2024-0002': tracker.openssl['CVE-2024-0002'] } }));
+    const fewer = await importAdvisories(db, join(dir, 'fewer.json'), { source: 'debian-tracker' });
+    expect([fewer.counts.retired, fewer.issues]).toEqual([2, []]);
     db.close();
   });
 
