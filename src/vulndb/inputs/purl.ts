@@ -96,7 +96,11 @@ export function purlOf(pkg: Package): string | undefined {
   }
 }
 
-/** Whether a VEX product purl names `pkgPurl`: same type, namespace and name, and the same version when it gives one. */
+/**
+ * Whether a VEX product purl names `pkgPurl`: same type, namespace and name, the same version when it gives one,
+ * and the qualifiers it gives (with or without a version: `pkg:deb/debian/openssl?distro=debian-11` is not
+ * bookworm's openssl).
+ */
 export function purlMatches(productPurl: string, pkgPurl: string): boolean {
   let a: PackageURL;
   let b: PackageURL;
@@ -107,8 +111,7 @@ export function purlMatches(productPurl: string, pkgPurl: string): boolean {
     return false;
   }
   if (a.type !== b.type || (a.namespace ?? '').toLowerCase() !== (b.namespace ?? '').toLowerCase() || a.name !== b.name) return false;
-  if (a.version === undefined || a.version === null || a.version === '') return true;
-  if (a.version !== b.version) return false;
+  if (a.version !== undefined && a.version !== null && a.version !== '' && a.version !== b.version) return false;
   // Qualifiers the product names must agree (arch, distro); others the package carries do not matter.
   const qa = (a.qualifiers ?? {}) as Record<string, string>;
   const qb = (b.qualifiers ?? {}) as Record<string, string>;
