@@ -24,6 +24,7 @@ describe('package inputs', () => {
     expect(packageFromPurl('lodash@1')).toMatchObject({ ok: false });
     expect(purlMatches('pkg:npm/lodash', 'pkg:npm/lodash@4.17.15')).toBe(true);
     expect(purlMatches('pkg:npm/lodash@4.17.21', 'pkg:npm/lodash@4.17.15')).toBe(false);
+    expect(purlMatches('pkg:pypi/Zope.Interface@5.4.0', 'pkg:pypi/zope-interface@5.4.0')).toBe(true);
     // qualifiers the product gives must agree, with a version or without one
     const bookworm = 'pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64&distro=debian-12';
     expect(purlMatches('pkg:deb/debian/openssl?distro=debian-12', bookworm)).toBe(true);

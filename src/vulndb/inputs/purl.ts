@@ -8,6 +8,7 @@ import { PackageURL } from 'packageurl-js';
 import { parseSourceRpm } from '../../catalog/catalogers/rpm/index.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Distro, Package } from '../../core/package.js';
+import { nameKey } from '../store/keys.js';
 
 /** purl type → OSV ecosystem, for types whose namespace does not decide it. */
 const TYPE_ECOSYSTEM: Readonly<Record<string, string>> = {
@@ -110,7 +111,9 @@ export function purlMatches(productPurl: string, pkgPurl: string): boolean {
   } catch {
     return false;
   }
-  if (a.type !== b.type || (a.namespace ?? '').toLowerCase() !== (b.namespace ?? '').toLowerCase() || a.name !== b.name) return false;
+  // PyPI names compare PEP 503-normalised, as the matcher looks them up (`zope.interface` is `zope-interface`)
+  const name = (p: PackageURL): string => (p.type === 'pypi' ? nameKey('PyPI', p.name) : p.name);
+  if (a.type !== b.type || (a.namespace ?? '').toLowerCase() !== (b.namespace ?? '').toLowerCase() || name(a) !== name(b)) return false;
   if (a.version !== undefined && a.version !== null && a.version !== '' && a.version !== b.version) return false;
   // Qualifiers the product names must agree (arch, distro); others the package carries do not matter.
   const qa = (a.qualifiers ?? {}) as Record<string, string>;
