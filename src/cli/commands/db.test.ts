@@ -46,6 +46,10 @@ describe('runwarden db', () => {
     const q = await run(['db', 'query', 'npm', 'lodash', '4.17.15', '--db', db]);
     expect(q.stdout).toBe('HIGH     CVE-2021-23337, GHSA-35jh-r3h4-6jhm  affected; fixed in 4.17.21\n');
     expect((await run(['db', 'query', 'npm', 'lodash', '4.17.21', '--db', db])).stdout).toBe('npm lodash 4.17.21: no known vulnerability.\n');
+    // a version the scheme cannot read is neither affected nor not: said so, with the reason below
+    const bad = await run(['db', 'query', 'npm', 'lodash', 'notaversion', '--db', db]);
+    expect(bad.stdout).toBe('HIGH     CVE-2021-23337, GHSA-35jh-r3h4-6jhm  unknown: could not be decided (see below)\n');
+    expect(bad.stderr).toContain('vuln-unevaluable: GHSA-35jh-r3h4-6jhm for npm lodash@notaversion: Invalid semver version "notaversion"');
     expect((await run(['db', 'query', 'npm', 'lodash', '--db', db])).stdout).toMatch(/^GHSA-35jh-r3h4-6jhm\s+osv\s+ECOSYSTEM: introduced 0, fixed 4.17.21\n$/);
     const deb = await run(['db', 'query', 'Debian:10', 'dacs', '1.4.38a-2', '--db', db]);
     expect(deb.stdout).toBe('LOW      CVE-2021-29629  affected; will_not_fix\n');

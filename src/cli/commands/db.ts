@@ -340,7 +340,9 @@ function queryCommand(ctx: CliContext): Command {
         if (result.findings.length === 0) ctx.stdout.write(`${ecosystemArg} ${name} ${version}: ${unchecked ? 'not checked (see below)' : 'no known vulnerability'}.\n`);
         for (const f of result.findings) {
           const e = f.evidence as { state: string; ids: string[]; fixedVersions: string[]; fixStatus: string };
-          ctx.stdout.write(`${f.severity.toUpperCase().padEnd(8)} ${e.ids.join(', ')}  ${e.state}; ${e.fixedVersions.length > 0 ? `fixed in ${e.fixedVersions.join(', ')}` : e.fixStatus}\n`);
+          // state unknown: the version could not be compared (an issue below says why), so no fix applies yet
+          const verdict = e.state === 'unknown' ? 'unknown: could not be decided (see below)' : `${e.state}; ${e.fixedVersions.length > 0 ? `fixed in ${e.fixedVersions.join(', ')}` : e.fixStatus}`;
+          ctx.stdout.write(`${f.severity.toUpperCase().padEnd(8)} ${e.ids.join(', ')}  ${verdict}\n`);
         }
         if (result.issues.length > 0) writeIssues(ctx, result.issues);
       } finally {
