@@ -17,13 +17,13 @@ import type { Severity } from '../../core/severity.js';
 import { purlOf } from '../inputs/purl.js';
 import { DbError, type AffectedData, type Db, type DistroStatus, type SourceId } from '../store/index.js';
 import { OSV_EXPORT } from '../config.js';
-import { advisoryReleases, affectedData, connectionState, hasAdvisories, headImport, headTexts, importProvenance, matchRows, parseHead, type AdvisoryHead, type HeadText, type ImportOrigin } from '../store/read.js';
+import { advisoriesNaming, advisoryReleases, affectedData, connectionState, hasAdvisories, headImport, headTexts, importProvenance, matchRows, parseHead, type AdvisoryHead, type HeadText, type ImportOrigin } from '../store/read.js';
 import { RELEASE_SCOPED, nameKey, packageReleaseKey, splitEcosystem } from '../store/keys.js';
 import { applyVex, type VexStatement } from '../vex/index.js';
 import { aliasGroups, foldBundles, groupMembers, releaseGroups, upstreamAlias } from './groups.js';
 import { empty } from './lists.js';
 import { describeRange, evaluateEntry, prepareEntry, quickVerdict, type EntryEvaluation, type PreparedEntry, type RangeEvaluation, type Verdict } from './evaluate.js';
-import { resolveSeverity, type SeverityVerdict } from './severity.js';
+import { resolveScore, resolveSeverity, type SeverityVerdict } from './severity.js';
 
 export const VULNERABILITY_RULE = 'vulnerable-package';
 
@@ -506,6 +506,13 @@ function matchPlanned(ctx: MatchContext, packages: readonly Package[], options: 
     issues.push(i);
   };
 
+  /** Findings of OS packages whose advisories carry no severity: scored from other records of them at the end (borrowScores). */
+  const unscored: Finding[] = [];
+  const add = (finding: Finding, scoreLater: boolean): void => {
+    findings.push(finding);
+    if (scoreLater && finding.evidence['severity'] === NO_SEVERITY) unscored.push(finding);
+  };
+
   const plan: Planned[] = uniquePackages(packages).map((pkg) => {
     const lookupIssues: Issue[] = [];
     const lookup = lookupOf(pkg, lookupIssues);
@@ -564,20 +571,80 @@ function matchPlanned(ctx: MatchContext, packages: readonly Package[], options: 
       const hits = explainCandidates(ctx, pkg, lookup, key, candidates, first, last, note);
       if (hits.length === 0) continue;
       const about = packageFacts(pkg, lookup);
-      if (hits.length === 1) findings.push(buildFinding(pkg, lookup, about, hits, fingerprintOf, subject, issues));
+      const scoreLater = OS_ECOSYSTEMS.has(pkg.ecosystem);
+      if (hits.length === 1) add(buildFinding(pkg, lookup, about, hits, fingerprintOf, subject, issues), scoreLater);
       else {
         const groups = aliasGroups(hits);
         const folded = foldBundles(hits, groups);
         for (let g = 0; g < groups; g++) {
           if (folded?.skip[g] === true) continue;
-          findings.push(buildFinding(pkg, lookup, about, groupMembers(hits, g), fingerprintOf, subject, issues, folded?.related[g]));
+          add(buildFinding(pkg, lookup, about, groupMembers(hits, g), fingerprintOf, subject, issues, folded?.related[g]), scoreLater);
         }
       }
     }
   }
+  borrowScores(ctx, unscored, note);
   issues.push(...uncovered(ctx, coverage));
   const withVex = options.vex === undefined ? findings : applyVex(findings, options.vex);
   return { findings: withVex, issues };
+}
+
+/**
+ * Score the findings of OS packages whose advisories carry no severity (Alpine's secdb and osv.dev's Alpine,
+ * Wolfi and Chainguard records have none; a Debian tracker entry without urgency) from the CVSS vectors of
+ * the database's other records of the same vulnerability — Ubuntu's record of the CVE, a GHSA — as scanners
+ * score them from NVD. `evidence.severity.from` names that record and `via` the finding's id it was found by.
+ * Language packages are left out: their GHSA twin comes in the same ecosystem's feed and is merged already.
+ */
+function borrowScores(ctx: MatchContext, unscored: readonly Finding[], note: (i: Issue) => void): void {
+  if (unscored.length === 0) return;
+  const wanted = new Set<string>();
+  for (const f of unscored) for (const id of f.evidence['ids'] as string[]) wanted.add(id);
+  const naming = new Map<string, number[]>();
+  const rowids = new Set<number>();
+  for (const [id, rowid] of advisoriesNaming(ctx.db, [...wanted])) {
+    const list = naming.get(id);
+    if (list === undefined) naming.set(id, [rowid]);
+    else list.push(rowid);
+    rowids.add(rowid);
+  }
+  const heads = new Map<number, AdvisoryHead>();
+  const sorted = [...rowids].sort((a, b) => a - b);
+  for (let i = 0; i < sorted.length; i += BATCH) {
+    const batch = sorted.slice(i, i + BATCH);
+    const texts = headTexts(ctx.db, batch);
+    batch.forEach((rowid, j) => {
+      const text = texts[j];
+      // withdrawn (null) or gone since (undefined): nothing to score from
+      if (text !== null && text !== undefined) heads.set(rowid, parseHead(rowid, text, originOf(ctx, headImport(rowid, text))));
+    });
+  }
+  const issues: Issue[] = [];
+  const byIds = new Map<string, SeverityVerdict | null>();
+  for (const f of unscored) {
+    const ids = f.evidence['ids'] as string[];
+    const key = ids.join('\0');
+    let verdict = byIds.get(key);
+    if (verdict === undefined) {
+      const records: AdvisoryHead[] = [];
+      const via = new Map<string, string>();
+      for (const id of ids) {
+        for (const rowid of naming.get(id) ?? []) {
+          const head = heads.get(rowid);
+          if (head === undefined || records.includes(head)) continue;
+          records.push(head);
+          if (!via.has(head.id)) via.set(head.id, id);
+        }
+      }
+      const score = resolveScore(records, issues);
+      verdict = score === undefined ? null : { ...score, via: via.get(score.from ?? '') };
+      byIds.set(key, verdict);
+    }
+    if (verdict === null) continue;
+    f.severity = verdict.severity;
+    f.evidence['severity'] = verdict;
+  }
+  for (const i of issues) note(i);
 }
 
 /** The OSV ecosystem string of a lookup's advisories, with the release key: "Alpine:v3.20", "Rocky Linux:8", "npm". */

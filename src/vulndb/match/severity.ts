@@ -2,7 +2,8 @@
  * The severity of a vulnerability from everything its merged advisories say: a CVSS v4.0 base score
  * first, then v3.1/v3.0, then the source's own label (GHSA's database_specific.severity, Ubuntu's
  * priority, the Debian tracker's urgency), then a CVSS v2 score, else `unknown`. The highest score of the
- * best kind wins when advisories disagree.
+ * best kind wins when advisories disagree. When none of them says anything, `resolveScore` scores the
+ * vulnerability from the CVSS vectors of other records of it (match/index.ts borrowScores).
  */
 import { issue, type Issue } from '../../core/issue.js';
 import { compareSeverity, type Severity } from '../../core/severity.js';
@@ -18,6 +19,11 @@ export interface SeverityVerdict {
   /** The advisory (and label text) it came from. */
   from?: string | undefined;
   label?: string | undefined;
+  /**
+   * Set when the score comes from another record of the vulnerability (`from`), found by this id of the
+   * finding, because the advisories that matched carry no severity (an Alpine secdb fix, a PYSEC record).
+   */
+  via?: string | undefined;
 }
 
 /** A source's word for severity → runwarden's scale. */
@@ -100,4 +106,16 @@ export function resolveSeverity(records: ReadonlyArray<{ advisory: AdvisoryHead;
   if (label !== undefined) return { severity: label.severity, basis: 'label', label: label.label, from: label.from };
   if (v2 !== undefined) return { severity: v2.score.rating, basis: 'cvss-2.0', score: v2.score.baseScore, vector: v2.score.vector, from: v2.from };
   return { severity: 'unknown', basis: 'none' };
+}
+
+/**
+ * The CVSS base score of a vulnerability from the record-level vectors of `records` (v4.0, then v3.x, then
+ * v2.0; the highest of a kind), or undefined. Labels are left out: a distribution's priority or urgency
+ * rates its own build, while a CVSS base score rates the vulnerability wherever it is found.
+ */
+export function resolveScore(records: readonly AdvisoryHead[], issues: Issue[]): SeverityVerdict | undefined {
+  const best: Best = { v4: undefined, v3: undefined, v2: undefined, label: undefined };
+  for (const record of records) for (const s of record.facts.severity ?? []) addVector(best, s, record.id, issues);
+  const pick = best.v4 ?? best.v3 ?? best.v2;
+  return pick === undefined ? undefined : { severity: pick.score.rating, basis: BASIS[pick.score.version], score: pick.score.baseScore, vector: pick.score.vector, from: pick.from };
 }

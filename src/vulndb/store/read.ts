@@ -6,7 +6,7 @@
 import type Database from 'better-sqlite3';
 import { errorMessage } from '../../core/errors.js';
 import { DbError, type Db } from '../../store/db.js';
-import type { SourceId } from './index.js';
+import { SOURCE_IDS, type SourceId } from './index.js';
 import { byRelease, nameKey } from './keys.js';
 import { expandData, type AdvisoryFacts, type AffectedData, type StoredHead } from './prepare.js';
 
@@ -81,6 +81,7 @@ interface Statements {
   anyRow: Database.Statement<[string], number>;
   anyReleaseRow: Database.Statement<[string, string], number>;
   releases: Database.Statement<[string], string>;
+  naming: Database.Statement<[string, string], [string, number]>;
 }
 
 const statements = new WeakMap<Db, Statements>();
@@ -117,6 +118,13 @@ function statementsOf(db: Db): Statements {
       anyRow: db.prepare<[string], number>('SELECT 1 FROM vuln_affected WHERE ecosystem = ? LIMIT 1').pluck(true),
       anyReleaseRow: db.prepare<[string, string], number>("SELECT 1 FROM vuln_affected WHERE ecosystem = ? AND release IN ('', ?) LIMIT 1").pluck(true),
       releases: db.prepare<[string], string>("SELECT DISTINCT release FROM vuln_affected WHERE ecosystem = ? AND release <> ''").pluck(true),
+      // by alias (aliases and upstream ids), and by id within each source (the (source, id) index)
+      naming: db
+        .prepare<[string, string], [string, number]>(
+          `SELECT alias, advisory FROM vuln_aliases WHERE alias IN (SELECT value FROM json_each(?))
+           UNION ALL SELECT id, rowid FROM vuln_advisories WHERE source IN (${SOURCE_IDS.map((id) => `'${id}'`).join(', ')}) AND id IN (SELECT value FROM json_each(?))`,
+        )
+        .raw(true),
     };
     statements.set(db, s);
   }
@@ -193,6 +201,24 @@ export function headTexts(db: Db, advisories: readonly number[]): Array<HeadText
   // some are gone: align by rowid (rare, so the plain texts above stay one value per row)
   const byRowid = new Map(s.headsByRowid.all(param));
   return advisories.map((rowid) => byRowid.get(rowid));
+}
+
+/** Ids per statement of advisoriesNaming (one JSON array parameter). */
+const NAMING_BATCH = 500;
+
+/**
+ * The advisories that name each of `ids` as their id, an alias or an upstream id, as [id, advisory rowid] pairs
+ * (any source; withdrawn ones included: their heads say so). The matcher scores a vulnerability from another
+ * record of it when the matched ones carry no severity.
+ */
+export function advisoriesNaming(db: Db, ids: readonly string[]): Array<[string, number]> {
+  const s = statementsOf(db);
+  const out: Array<[string, number]> = [];
+  for (let i = 0; i < ids.length; i += NAMING_BATCH) {
+    const param = JSON.stringify(ids.slice(i, i + NAMING_BATCH));
+    for (const row of s.naming.all(param, param)) out.push(row);
+  }
+  return out;
 }
 
 /**
