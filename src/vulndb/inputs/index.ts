@@ -145,6 +145,15 @@ function fromPurlList(text: string, file: string): PackageInput {
 
 /** Parse a CycloneDX/SPDX JSON document or a purl list; throws InputError when it is none of them. */
 export function parsePackageInput(text: string, file: string): PackageInput {
+  const input = parseInput(text, file);
+  // "No findings" of an empty SBOM must not read as a clean one
+  if (input.packages.length === 0 && input.issues.length === 0) {
+    input.issues.push(issue('sbom-empty', `${file} lists no packages: nothing was matched`, file, 'Check that the SBOM was generated from the image or project with its packages (e.g. "runwarden sbom export <image>" or "syft <image> -o cyclonedx-json"), or that the purl list has "pkg:type/name@version" lines.'));
+  }
+  return input;
+}
+
+function parseInput(text: string, file: string): PackageInput {
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{')) {
     let value: unknown;

@@ -86,4 +86,19 @@ describe('package inputs', () => {
     expect(() => parsePackageInput('{"bomFormat": ', 'cut.json')).toThrow(/^"cut\.json" is not valid JSON: /);
     expect(() => parsePackageInput('hello world', 'x.txt')).toThrow('"x.txt" is not an SBOM: expected CycloneDX/SPDX JSON or lines of "pkg:type/name@version"');
   });
+
+  it('says so when an SBOM lists no packages, so that no findings does not read as clean', () => {
+    for (const [text, file] of [
+      ['{"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": []}', 'empty.cdx.json'],
+      ['{"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "name": "x", "packages": []}', 'empty.spdx.json'],
+      ['\n', 'purls.txt'],
+    ] as const) {
+      const input = parsePackageInput(text, file);
+      expect(input.packages).toEqual([]);
+      expect(input.issues.map((i) => [i.code, i.message])).toEqual([['sbom-empty', `${file} lists no packages: nothing was matched`]]);
+    }
+    // components without purls are reported as such, not as an empty SBOM
+    const noPurl = parsePackageInput('{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [{"type": "library", "name": "lodash", "version": "4.17.15"}]}', 'x.json');
+    expect(noPurl.issues.map((i) => i.code)).toEqual(['sbom-no-purl']);
+  });
 });
