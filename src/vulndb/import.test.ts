@@ -184,6 +184,7 @@ describe('importing the OSV dataset', () => {
 describe('importing from a URL (local HTTP server)', () => {
   let server: Server;
   let base = '';
+  let flaky = 0;
   const zip = makeZip([{ name: 'GHSA-http-http-http.json', content: JSON.stringify(record('GHSA-http-http-http', '2024-01-01T00:00:00Z')) }]);
 
   beforeAll(async () => {
@@ -196,6 +197,14 @@ describe('importing from a URL (local HTTP server)', () => {
         res.writeHead(200, { 'content-type': 'application/zip', 'content-length': zip.length, etag: '"v1"' }).end(zip);
       } else if (req.url === '/broken/all.zip') {
         res.writeHead(500, 'Internal Server Error').end('boom');
+      } else if (req.url === '/flaky/all.zip') {
+        // a mirror that is busy, then drops the connection mid-body, then answers
+        flaky++;
+        if (flaky === 1) res.writeHead(503, 'Service Unavailable').end('busy');
+        else if (flaky === 2) {
+          res.writeHead(200, { 'content-type': 'application/zip', 'content-length': zip.length });
+          res.write(zip.subarray(0, 10), () => res.socket?.destroy());
+        } else res.writeHead(200, { 'content-type': 'application/zip', 'content-length': zip.length }).end(zip);
       } else if (req.url === '/cut/all.zip') {
         // promise the whole archive, send half, then drop the connection
         res.writeHead(200, { 'content-type': 'application/zip', 'content-length': zip.length });
@@ -219,17 +228,31 @@ describe('importing from a URL (local HTTP server)', () => {
 
   it('names the URL and status of a feed answering 404 or 500, and changes nothing', async () => {
     const db = openVulnDb(':memory:');
-    await expect(importAdvisories(db, `${base}/missing/all.zip`)).rejects.toThrow(`Cannot download ${base}/missing/all.zip: the server answered 404 Not Found`);
-    await expect(importAdvisories(db, `${base}/broken/all.zip`)).rejects.toThrow(FeedError);
-    await expect(importAdvisories(db, `${base}/broken/all.zip`)).rejects.toThrow(`Cannot download ${base}/broken/all.zip: the server answered 500 Internal Server Error`);
+    const retried: number[] = [];
+    const onRetry = (_e: FeedError, attempt: number): void => void retried.push(attempt);
+    // a 404 is not tried again; a 500 is, and the error says how often
+    await expect(importAdvisories(db, `${base}/missing/all.zip`, { onRetry })).rejects.toThrow(`Cannot download ${base}/missing/all.zip: the server answered 404 Not Found`);
+    expect(retried).toEqual([]);
+    await expect(importAdvisories(db, `${base}/broken/all.zip`, { retryDelaysMs: [] })).rejects.toThrow(FeedError);
+    await expect(importAdvisories(db, `${base}/broken/all.zip`, { retryDelaysMs: [0, 0], onRetry })).rejects.toThrow(`Cannot download ${base}/broken/all.zip: the server answered 500 Internal Server Error (3 attempts)`);
+    expect(retried).toEqual([2, 3]);
     expect(count(db)).toBe(0);
+    db.close();
+  });
+
+  it('tries a busy mirror and a dropped connection again, and imports what the next attempt gets', async () => {
+    const db = openVulnDb(':memory:');
+    const failures: string[] = [];
+    const r = await importAdvisories(db, `${base}/flaky/all.zip`, { retryDelaysMs: [0, 0], onRetry: (e, attempt) => void failures.push(`${attempt}: ${e.message}`) });
+    expect(failures).toEqual([`2: Cannot download ${base}/flaky/all.zip: the server answered 503 Service Unavailable`, expect.stringMatching(/^3: Download of .*\/flaky\/all\.zip broke off after 10 bytes/)]);
+    expect(r.counts.added).toBe(1);
     db.close();
   });
 
   it('keeps the old database when the download breaks off', async () => {
     const db = openVulnDb(':memory:');
     await importAdvisories(db, `${base}/npm/all.zip`);
-    await expect(importAdvisories(db, `${base}/cut/all.zip`)).rejects.toThrow(FeedError);
+    await expect(importAdvisories(db, `${base}/cut/all.zip`, { retryDelaysMs: [0, 0] })).rejects.toThrow(/broke off after \d+ bytes: .* \(3 attempts\)$/);
     expect(count(db)).toBe(1);
     db.close();
   });

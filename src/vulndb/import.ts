@@ -10,6 +10,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { AppError, errorMessage, type AppErrorOptions } from '../core/errors.js';
 import { issue, type Issue } from '../core/issue.js';
@@ -21,12 +22,18 @@ import { beginImport, readMeta, writeMeta, type Db, type ImportCounts, type Sour
 export class FeedError extends AppError {
   readonly url: string;
   readonly status: number | undefined;
-  constructor(url: string, message: string, options: AppErrorOptions & { status?: number | undefined } = {}) {
+  /** A failure that may pass (a 5xx or 429 answer, a connection dropped mid-body): the download is tried again. */
+  readonly transient: boolean;
+  constructor(url: string, message: string, options: AppErrorOptions & { status?: number | undefined; transient?: boolean | undefined } = {}) {
     super('feed', message, options);
     this.url = url;
     this.status = options.status;
+    this.transient = options.transient ?? false;
   }
 }
+
+/** Waits before the second and third attempt of a download that failed transiently (FeedError.transient). */
+export const RETRY_DELAYS_MS: readonly number[] = [1000, 4000];
 
 export interface ImportProgress {
   phase: 'download' | 'import';
@@ -52,6 +59,10 @@ export interface ImportOptions {
   workers?: number | undefined;
   /** Inputs below this many bytes are read in-thread (default: the source's own threshold). */
   parallelMinBytes?: number | undefined;
+  /** Waits before each new attempt of a download that failed transiently (default RETRY_DELAYS_MS; [] tries once). */
+  retryDelaysMs?: readonly number[] | undefined;
+  /** Called before each new attempt, with the failure and the attempt about to start (2, 3, …). */
+  onRetry?: ((error: FeedError, attempt: number, delayMs: number) => void) | undefined;
 }
 
 /**
@@ -107,6 +118,7 @@ export async function download(url: string, options: { signal?: AbortSignal | un
       await response.body?.cancel();
       throw new FeedError(url, `Cannot download ${url}: the server answered ${response.status} ${response.statusText}`.trim(), {
         status: response.status,
+        transient: response.status >= 500 || response.status === 429,
         hint: response.status === 404 ? 'The feed is not at that URL; fix the mirror URL in the vulndb config.' : 'The mirror failed; try again later. The database was not changed.',
       });
     }
@@ -122,10 +134,10 @@ export async function download(url: string, options: { signal?: AbortSignal | un
     try {
       await pipeline(Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>), counter, createWriteStream(path), { signal: options.signal });
     } catch (error) {
-      throw new FeedError(url, `Download of ${url} broke off after ${received} bytes: ${errorMessage(error)}`, { hint: 'The database was not changed; run the command again.', cause: error });
+      throw new FeedError(url, `Download of ${url} broke off after ${received} bytes: ${errorMessage(error)}`, { hint: 'The database was not changed; run the command again.', cause: error, transient: true });
     }
     if (Number.isFinite(expected) && received !== expected) {
-      throw new FeedError(url, `Download of ${url} is truncated: ${received} of ${expected} bytes`, { hint: 'The database was not changed; run the command again.' });
+      throw new FeedError(url, `Download of ${url} is truncated: ${received} of ${expected} bytes`, { hint: 'The database was not changed; run the command again.', transient: true });
     }
     const lastModified = Date.parse(response.headers.get('last-modified') ?? '');
     if (!Number.isNaN(lastModified)) await utimes(path, lastModified / 1000, lastModified / 1000);
@@ -133,6 +145,28 @@ export async function download(url: string, options: { signal?: AbortSignal | un
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/**
+ * `download`, tried again after each of `retryDelaysMs` while it fails transiently (a mirror answering 503, a
+ * connection dropped mid-body); the last failure is thrown, saying how many attempts were made.
+ */
+async function downloadRetrying(url: string, request: Parameters<typeof download>[1], options: ImportOptions): Promise<Download> {
+  const delays = options.retryDelaysMs ?? RETRY_DELAYS_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await download(url, request);
+    } catch (error) {
+      const delay = delays[attempt - 1];
+      if (!(error instanceof FeedError) || !error.transient || request?.signal?.aborted === true) throw error;
+      if (delay === undefined) {
+        if (attempt === 1) throw error;
+        throw new FeedError(url, `${error.message} (${attempt} attempts)`, { status: error.status, hint: error.hint, cause: error.cause });
+      }
+      options.onRetry?.(error, attempt + 1, delay);
+      await sleep(delay, undefined, { signal: request?.signal ?? undefined });
+    }
   }
 }
 
@@ -144,7 +178,7 @@ export async function importAdvisories(db: Db, input: string, options: ImportOpt
     let path = input;
     if (url) {
       const etag = options.conditional === true ? readMeta(db, `${META_PREFIX}${input}`) : undefined;
-      fetched = await download(input, { signal: options.signal, etag, onProgress: options.onProgress });
+      fetched = await downloadRetrying(input, { signal: options.signal, etag, onProgress: options.onProgress }, options);
       if (fetched.notModified) {
         const source = options.source ?? 'osv';
         return { source, feed: input, counts: { added: 0, updated: 0, unchanged: 0, withdrawn: 0, retired: 0, rejected: 0, issues: 0 }, issues: [], notModified: true };

@@ -12,7 +12,7 @@ import type { Issue } from '../../core/issue.js';
 import type { Package } from '../../core/package.js';
 import { chosenDbPath } from '../../store/db.js';
 import { loadVulnDbConfig } from '../../vulndb/config.js';
-import { emptyFeed, importAdvisories, importFailure, type ImportProgress, type ImportResult } from '../../vulndb/import.js';
+import { emptyFeed, importAdvisories, importFailure, type FeedError, type ImportProgress, type ImportResult } from '../../vulndb/import.js';
 import { describeRange } from '../../vulndb/match/evaluate.js';
 import { NO_ADVISORIES, matchPackages } from '../../vulndb/match/index.js';
 import { SOURCES, getSource } from '../../vulndb/registry.js';
@@ -71,6 +71,14 @@ function progressWriter(ctx: CliContext, label: string): ((p: ImportProgress) =>
   };
 }
 
+/** A download failed transiently and is tried again: said on stderr, whatever the format (stdout stays the report). */
+function retryWriter(ctx: CliContext, label: string): (error: FeedError, attempt: number, delayMs: number) => void {
+  return (error, attempt, delayMs) => {
+    clearProgress(ctx);
+    ctx.stderr.write(`runwarden: ${label}: ${error.message}; trying again in ${(delayMs / 1000).toFixed(delayMs % 1000 === 0 ? 0 : 1)} s (attempt ${attempt})\n`);
+  };
+}
+
 function clearProgress(ctx: CliContext): void {
   if (ctx.stderr.isTTY === true) ctx.stderr.write('\r\x1b[2K');
 }
@@ -108,7 +116,7 @@ function importCommand(ctx: CliContext): Command {
           await importSignatures(ctx, db, input, format);
           return;
         }
-        const result = await importAdvisories(db, input, { source, onProgress: progressWriter(ctx, input) });
+        const result = await importAdvisories(db, input, { source, onProgress: progressWriter(ctx, input), onRetry: retryWriter(ctx, input) });
         clearProgress(ctx);
         if (format === 'json') ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         else {
@@ -156,7 +164,8 @@ function updateCommand(ctx: CliContext): Command {
         }
         for (const mirror of mirrors) {
           try {
-            const result = await importAdvisories(db, mirror.url, { source: mirror.source, conditional: true, onProgress: progressWriter(ctx, mirror.name ?? mirror.url) });
+            const label = mirror.name ?? mirror.url;
+            const result = await importAdvisories(db, mirror.url, { source: mirror.source, conditional: true, onProgress: progressWriter(ctx, label), onRetry: retryWriter(ctx, label) });
             clearProgress(ctx);
             results.push(result);
             if (format === 'table') ctx.stdout.write(`${summaryLine(result)}\n`);
