@@ -185,6 +185,7 @@ describe('importing from a URL (local HTTP server)', () => {
   let server: Server;
   let base = '';
   let flaky = 0;
+  let resets = 0;
   const zip = makeZip([{ name: 'GHSA-http-http-http.json', content: JSON.stringify(record('GHSA-http-http-http', '2024-01-01T00:00:00Z')) }]);
 
   beforeAll(async () => {
@@ -197,6 +198,11 @@ describe('importing from a URL (local HTTP server)', () => {
         res.writeHead(200, { 'content-type': 'application/zip', 'content-length': zip.length, etag: '"v1"' }).end(zip);
       } else if (req.url === '/broken/all.zip') {
         res.writeHead(500, 'Internal Server Error').end('boom');
+      } else if (req.url === '/reset/all.zip' && resets++ === 0) {
+        // the connection closes before any answer
+        req.socket.destroy();
+      } else if (req.url === '/reset/all.zip') {
+        res.writeHead(200, { 'content-type': 'application/zip', 'content-length': zip.length }).end(zip);
       } else if (req.url === '/flaky/all.zip') {
         // a mirror that is busy, then drops the connection mid-body, then answers
         flaky++;
@@ -246,6 +252,15 @@ describe('importing from a URL (local HTTP server)', () => {
     const r = await importAdvisories(db, `${base}/flaky/all.zip`, { retryDelaysMs: [0, 0], onRetry: (e, attempt) => void failures.push(`${attempt}: ${e.message}`) });
     expect(failures).toEqual([`2: Cannot download ${base}/flaky/all.zip: the server answered 503 Service Unavailable`, expect.stringMatching(/^3: Download of .*\/flaky\/all\.zip broke off after 10 bytes/)]);
     expect(r.counts.added).toBe(1);
+    // a connection closed before any answer too; a refused one (nothing listens: a wrong URL) is not tried again
+    const reset = await importAdvisories(db, `${base}/reset/all.zip`, { retryDelaysMs: [0], onRetry: (e) => void failures.push(e.message) });
+    expect([reset.counts.unchanged, failures[2]]).toEqual([1, expect.stringMatching(/^Cannot download .*\/reset\/all\.zip: fetch failed: /)]);
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    await expect(importAdvisories(db, `http://127.0.0.1:${port}/all.zip`, { retryDelaysMs: [0], onRetry: (e) => void failures.push(e.message) })).rejects.toThrow(/ECONNREFUSED/);
+    expect(failures).toHaveLength(3);
     db.close();
   });
 

@@ -32,6 +32,13 @@ export class FeedError extends AppError {
   }
 }
 
+/**
+ * Connection failures worth another attempt: reset or timed out (a mirror restarting, a proxy dropping idle
+ * connections), a DNS answer that may come next time. Not: an unknown host or a refused connection (a wrong
+ * URL, or no network at all: `db update` offline fails at once).
+ */
+const DROPPED = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT']);
+
 /** Waits before the second and third attempt of a download that failed transiently (FeedError.transient). */
 export const RETRY_DELAYS_MS: readonly number[] = [1000, 4000];
 
@@ -108,7 +115,8 @@ export async function download(url: string, options: { signal?: AbortSignal | un
       response = await fetch(url, { signal: options.signal ?? null, headers: options.etag === undefined ? {} : { 'if-none-match': options.etag }, redirect: 'follow' });
     } catch (error) {
       const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      throw new FeedError(url, `Cannot download ${url}: ${errorMessage(error)}${cause}`, { hint: 'Check the mirror URL and the network (or proxy); the database was not changed.', cause: error });
+      const code = error instanceof Error && error.cause instanceof Error ? (error.cause as NodeJS.ErrnoException).code : undefined;
+      throw new FeedError(url, `Cannot download ${url}: ${errorMessage(error)}${cause}`, { hint: 'Check the mirror URL and the network (or proxy); the database was not changed.', cause: error, transient: code !== undefined && DROPPED.has(code) });
     }
     if (response.status === 304) {
       await response.body?.cancel();
