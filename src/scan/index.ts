@@ -14,6 +14,7 @@ import type { InventorySource, NodeReportObjects } from '../inventory/source.js'
 import { nodeAgentsSummary } from '../agent/cluster.js';
 import type { Check, CheckContext, PolicySettings } from '../policy/check.js';
 import { MALWARE_RULE } from '../malware/findings.js';
+import { staleDatabaseIssue } from '../vulndb/freshness.js';
 import { VULNERABILITY_RULE } from '../vulndb/match/index.js';
 import { applyExceptions, type ExceptionRule } from '../policy/exceptions/index.js';
 import { DEFAULT_SANDBOX_IMAGES } from '../policy/images.js';
@@ -85,6 +86,8 @@ export interface RunningImagesSettings {
   contributors?: readonly ImageContributor[] | undefined;
   /** VEX documents read (`--vex`): their statements suppress or annotate the vulnerability findings; their issues are reported. */
   vex?: { statements: readonly VexStatement[]; issues: readonly Issue[] } | undefined;
+  /** Advisory data older than this (hours) is reported as `vuln-db-stale` (default 24, the vulndb config's). */
+  staleAfterHours?: number | undefined;
 }
 
 export interface ScanOutcome {
@@ -124,7 +127,9 @@ export async function scan(options: ScanOptions): Promise<ScanOutcome> {
         onProgress: options.onProgress,
       });
       images = result.images;
-      imageFindings = { findings: result.findings, issues: [...(sboms?.issues ?? []), ...(settings.vex?.issues ?? []), ...result.issues] };
+      // vulnerabilities matched against old data: said on every report, as `db status` says it
+      const stale = contributors.some((c) => c.rules.includes(VULNERABILITY_RULE)) ? staleDatabaseIssue(settings.db, options.now ?? new Date(), settings.staleAfterHours) : undefined;
+      imageFindings = { findings: result.findings, issues: [...(sboms?.issues ?? []), ...(settings.vex?.issues ?? []), ...result.issues, ...(stale === undefined ? [] : [stale])] };
     } catch (error) {
       if (options.signal?.aborted === true) throw error;
       imageFindings = { findings: [], issues: [...(sboms?.issues ?? []), issue('images-failed', `Scanning the running images failed: ${errorMessage(error)}`)] };

@@ -70,3 +70,9 @@ export async function loadVulnDbConfig(file: string | undefined): Promise<VulnDb
   }
   return { mirrors: parsed.data.mirrors ?? defaultMirrors(), staleAfterHours: parsed.data.staleAfterHours };
 }
+
+/** `staleAfterHours` of the vulndb config in $RUNWARDEN_VULNDB_CONFIG (the reports' staleness warning), else the default. */
+export async function staleAfterHoursOf(env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  const file = env.RUNWARDEN_VULNDB_CONFIG;
+  return (await loadVulnDbConfig(file === undefined || file === '' ? undefined : file)).staleAfterHours;
+}

@@ -16,7 +16,7 @@ import { AppError, errorMessage, type AppErrorOptions } from '../core/errors.js'
 import { issue, type Issue } from '../core/issue.js';
 import { detectSource, getSource } from './registry.js';
 import type { VulnSource } from './source.js';
-import { beginImport, readMeta, writeMeta, type Db, type ImportCounts, type SourceId } from './store/index.js';
+import { beginImport, markChecked, readMeta, writeMeta, type Db, type ImportCounts, type SourceId } from './store/index.js';
 
 /** A feed URL that could not be downloaded (HTTP error, network failure, truncated body). */
 export class FeedError extends AppError {
@@ -188,6 +188,8 @@ export async function importAdvisories(db: Db, input: string, options: ImportOpt
       const etag = options.conditional === true ? readMeta(db, `${META_PREFIX}${input}`) : undefined;
       fetched = await downloadRetrying(input, { signal: options.signal, etag, onProgress: options.onProgress }, options);
       if (fetched.notModified) {
+        // the data is as current as the feed: that counts for staleness (db status, vuln-db-stale)
+        markChecked(db, options.now ?? new Date());
         const source = options.source ?? 'osv';
         return { source, feed: input, counts: { added: 0, updated: 0, unchanged: 0, withdrawn: 0, retired: 0, rejected: 0, issues: 0 }, issues: [], notModified: true };
       }

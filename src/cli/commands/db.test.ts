@@ -197,6 +197,11 @@ describe('runwarden sbom match', () => {
     expect(report.findings.map((f) => f.evidence.vulnerability)).toEqual(['CVE-2021-23337', 'CVE-2023-32681']);
     const sarif = JSON.parse((await run(['sbom', 'match', join(dir, 'purls.txt'), '--db', db, '-f', 'sarif'])).stdout) as { version: string };
     expect(sarif.version).toBe('2.1.0');
+    expect(report.issues.map((i) => i.code)).not.toContain('vuln-db-stale');
+    // matched against data a month old: said in the report, as db status says it
+    const later = await run(['sbom', 'match', join(dir, 'purls.txt'), '--db', db, '-f', 'json', '--now', new Date(Date.now() + 30 * 24 * 3_600_000).toISOString()]);
+    const stale = ScanReportJson.parse(JSON.parse(later.stdout)).issues.find((i) => i.code === 'vuln-db-stale');
+    expect(stale?.message).toMatch(/^The vulnerability data was last updated 30\.0 days ago \(more than 24 h\): advisories published since are not matched$/);
   });
 
   it('keeps VEX-suppressed findings in JSON and leaves them out of --fail-on', async () => {

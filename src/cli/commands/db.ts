@@ -12,6 +12,7 @@ import type { Issue } from '../../core/issue.js';
 import type { Package } from '../../core/package.js';
 import { chosenDbPath } from '../../store/db.js';
 import { loadVulnDbConfig } from '../../vulndb/config.js';
+import { ageText } from '../../vulndb/freshness.js';
 import { emptyFeed, importAdvisories, importFailure, type FeedError, type ImportProgress, type ImportResult } from '../../vulndb/import.js';
 import { describeRange } from '../../vulndb/match/evaluate.js';
 import { NO_ADVISORIES, matchPackages } from '../../vulndb/match/index.js';
@@ -198,12 +199,6 @@ function updateCommand(ctx: CliContext): Command {
         ctx.exitCode = EXIT.runtime;
       }
     });
-}
-
-function ageText(hours: number): string {
-  if (hours < 1) return `${Math.round(hours * 60)} min`;
-  if (hours < 48) return `${hours.toFixed(1)} h`;
-  return `${(hours / 24).toFixed(1)} days`;
 }
 
 function statusCommand(ctx: CliContext): Command {

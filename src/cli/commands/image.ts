@@ -18,6 +18,8 @@ import { addMalwareOptions, collectFiles, malwareFromFlags, type MalwareFlags } 
 import { describeImageScan, imageScanReport } from '../../scan/images/report.js';
 import { applyVex, readVexFiles } from '../../vulndb/vex/index.js';
 import { chosenDbPath } from '../../store/db.js';
+import { staleAfterHoursOf } from '../../vulndb/config.js';
+import { staleDatabaseIssue } from '../../vulndb/freshness.js';
 import { openVulnDb } from '../../vulndb/store/index.js';
 import { issue, type Issue } from '../../core/issue.js';
 import { IMAGE_SOURCES, parseImageInput } from '../../image/registry.js';
@@ -163,6 +165,8 @@ async function scanOneImage(input: string, flags: ImageScanFlags, ctx: CliContex
     try {
       const scan = await scanImage(handle, { db, cache, now, signal: controller.signal, contributors, packages: flags.trustAttachedSbom === true && registry !== undefined ? attachedSbomProvider(registry) : undefined });
       scan.issues.unshift(...issues);
+      const stale = staleDatabaseIssue(db, now, await staleAfterHoursOf(ctx.env));
+      if (stale !== undefined) scan.issues.push(stale);
       if (vex !== undefined) {
         // statements about a package purl, or about this image by its digest
         const applied = applyVex(scan.findings.map((f) => f.finding), vex.statements, { imageDigest: scan.image?.digest });

@@ -17,6 +17,8 @@ import { atLeast, type Severity } from '../../core/severity.js';
 import { FORMATS, findFormat } from '../../report/registry.js';
 import { chosenDbPath } from '../../store/db.js';
 import { readPackageInput } from '../../vulndb/inputs/index.js';
+import { staleAfterHoursOf } from '../../vulndb/config.js';
+import { staleDatabaseIssue } from '../../vulndb/freshness.js';
 import { matchPackages } from '../../vulndb/match/index.js';
 import { vulnerabilityReport } from '../../vulndb/report.js';
 import { openVulnDb } from '../../vulndb/store/index.js';
@@ -76,12 +78,15 @@ function matchCommand(ctx: CliContext): Command {
       }
       const db = openVulnDb(path);
       let result;
+      let stale;
       try {
         result = matchPackages(db, input.packages, { subject: { type: 'image', image: file } });
+        stale = staleDatabaseIssue(db, now, await staleAfterHoursOf(ctx.env));
       } finally {
         db.close();
       }
       issues.push(...result.issues);
+      if (stale !== undefined) issues.push(stale);
       // statements about the image the SBOM describes apply by its digest, as in "image scan"
       const findings = applyVex(result.findings, statements, { imageDigest: input.imageDigest });
       const report = vulnerabilityReport(findings, issues, { type: 'sbom', location: file }, now, { images: 0, packages: input.packages.length });

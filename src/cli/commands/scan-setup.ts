@@ -22,6 +22,7 @@ import { CONTRIBUTORS as IMAGE_CONTRIBUTORS } from '../../scan/images/registry.j
 import { NON_CHECK_RULES, ruleIds, type RunningImagesSettings, type ScanOptions } from '../../scan/index.js';
 import { chosenDbPath } from '../../store/db.js';
 import { importAdvisories } from '../../vulndb/import.js';
+import { staleAfterHoursOf } from '../../vulndb/config.js';
 import { openVulnDb, type Db } from '../../vulndb/store/index.js';
 import type { CliContext } from '../context.js';
 import { parseDays } from './lifecycle.js';
@@ -177,7 +178,7 @@ export async function runningImagesSetup(settings: Settings, flags: RunningImage
     // Malware rides on the same single pass over each image's layers (nothing to scan with SBOMs only).
     const malware = locators.length === 0 ? undefined : await malwareFromFlags(flags, db, settings.demo ? [join(packageRoot(), 'demo', 'signatures', 'demo.ndb')] : []);
     const contributors = malware === undefined ? undefined : [...IMAGE_CONTRIBUTORS, malware];
-    return { registry: pull ? registry : undefined, layout: imageDir, dbPath, settings: { db, sbomDir, locators, cache, packages, nodes: flags.imageNode, contributors, vex }, close };
+    return { registry: pull ? registry : undefined, layout: imageDir, dbPath, settings: { db, sbomDir, locators, cache, packages, nodes: flags.imageNode, contributors, vex, staleAfterHours: await staleAfterHoursOf(ctx.env) }, close };
   } catch (error) {
     for (const c of close) c();
     throw error;

@@ -203,6 +203,18 @@ describe('runwarden scan --sbom-dir', () => {
     // the user's folder replaces demo/sboms, so fraud-scorer (not in demo/images) is unresolved
     expect(report.issues.map((i) => i.code).filter((c) => c !== 'vuln-no-advisories')).toEqual(['sbom-name', 'image-unresolved']);
     expect(report.issues[0]?.message).toContain('SBOM files are named after the image digest, e.g. sha256-<64 hex>.cdx.json');
+    expect(report.issues.map((i) => i.code)).not.toContain('vuln-db-stale');
+    // three days later: the running images were matched against old data, which the report says (the
+    // vulndb config's staleAfterHours decides how old is too old)
+    const config = join(dir, 'vulndb.yaml');
+    const later = ['--now', new Date(Date.now() + 72 * 3_600_000).toISOString()];
+    const codes = async (hours: number): Promise<string[]> => {
+      writeFileSync(config, `staleAfterHours: ${hours}\n`);
+      const r = await cli(['scan', '--demo', '--sbom-dir', dir, '--db', dbFile, '-f', 'json', ...later], { env: { RUNWARDEN_VULNDB_CONFIG: config } });
+      return (JSON.parse(r.stdout) as { issues: Array<{ code: string }> }).issues.map((i) => i.code);
+    };
+    expect(await codes(48)).toContain('vuln-db-stale');
+    expect(await codes(100)).not.toContain('vuln-db-stale');
   });
 });
 

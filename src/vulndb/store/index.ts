@@ -534,7 +534,6 @@ export function storeStatus(db: Db): StoreStatus {
     .all()
     // release keys hold no comma (keys.ts), so group_concat's separator splits them back
     .map((e) => ({ ...e, releases: e.releases === null ? [] : e.releases.split(',').sort(byRelease) }));
-  const last = db.prepare<[], { last: string | null }>('SELECT max(finished_at) AS last FROM vuln_imports').get();
   const imports = db
     .prepare<[], { source: SourceId; feed: string; finished_at: string; added: number; updated: number; unchanged: number; withdrawn: number; retired: number; rejected: number; issues: number }>(
       'SELECT source, feed, finished_at, added, updated, unchanged, withdrawn, retired, rejected, issues FROM vuln_imports WHERE finished_at IS NOT NULL ORDER BY rowid DESC LIMIT 10',
@@ -547,7 +546,7 @@ export function storeStatus(db: Db): StoreStatus {
     affectedRows: affected.n,
     bySource: bySource.map((s) => ({ ...s, lastImport: lastBySource.get(s.source) ?? null })),
     byEcosystem,
-    lastUpdate: last?.last ?? null,
+    lastUpdate: lastUpdated(db),
     imports,
   };
 }
@@ -555,6 +554,23 @@ export function storeStatus(db: Db): StoreStatus {
 /** Ecosystems that have at least one affected row, for "unknown ecosystem" messages. */
 export function knownEcosystems(db: Db): string[] {
   return db.prepare<[], { ecosystem: string }>('SELECT DISTINCT ecosystem FROM vuln_affected ORDER BY ecosystem').all().map((r) => r.ecosystem);
+}
+
+/** Meta key: when a `db update` last found a feed unchanged (304 Not Modified). */
+const CHECKED_AT = 'vulndb.checked_at';
+
+/** Record that a feed was checked and found unchanged at `when`. */
+export function markChecked(db: Db, when: Date): void {
+  const previous = readMeta(db, CHECKED_AT);
+  if (previous === undefined || Date.parse(previous) < when.getTime()) writeMeta(db, CHECKED_AT, when.toISOString());
+}
+
+/** When the data was last brought up to date (ISO time), or null when nothing was ever imported. */
+export function lastUpdated(db: Db): string | null {
+  const imported = db.prepare<[], { last: string | null }>('SELECT max(finished_at) AS last FROM vuln_imports').get()?.last ?? null;
+  if (imported === null) return null;
+  const checked = readMeta(db, CHECKED_AT);
+  return checked !== undefined && Date.parse(checked) > Date.parse(imported) ? checked : imported;
 }
 
 /** Small key/value state (feed ETags) in the shared `meta` table. */
