@@ -178,6 +178,10 @@ describe('runwarden image scan', () => {
     ]);
     const sarif = JSON.parse((await image(['scan', `oci:${images['debian-app'].layout}`, '--db', db, '-f', 'sarif', ...NOW])).stdout) as { version: string; runs: Array<{ results: unknown[] }> };
     expect([sarif.version, sarif.runs[0]?.results.length]).toEqual(['2.1.0', report.findings.length]);
+    // a week later, the same data is stale, and the report says so
+    const later = await image(['scan', `oci:${images['debian-app'].layout}`, '--db', db, '-f', 'json', '--now', new Date(Date.now() + 7 * 24 * 3_600_000).toISOString()]);
+    expect(ScanReportJson.parse(JSON.parse(later.stdout)).issues.map((i) => i.code)).toContain('vuln-db-stale');
+    expect(report.issues.map((i) => i.code)).not.toContain('vuln-db-stale');
     expect((await image(['scan', `oci:${images['debian-app'].layout}`, '--db', db, '--fail-on', 'high'])).code).toBe(1);
     expect((await image(['scan', `oci:${images['debian-app'].layout}`, '--db', db, '--fail-on', 'critical'])).code).toBe(0);
     const out = join(dir, 'report.json');
