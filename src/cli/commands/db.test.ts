@@ -198,6 +198,10 @@ describe('runwarden sbom match', () => {
     const sarif = JSON.parse((await run(['sbom', 'match', join(dir, 'purls.txt'), '--db', db, '-f', 'sarif'])).stdout) as { version: string };
     expect(sarif.version).toBe('2.1.0');
     expect(report.issues.map((i) => i.code)).not.toContain('vuln-db-stale');
+    // an SBOM without packages: no findings, and the issue that says why
+    writeFileSync(join(dir, 'empty.cdx.json'), '{"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": []}');
+    const empty = await run(['sbom', 'match', join(dir, 'empty.cdx.json'), '--db', db]);
+    expect(empty.stdout).toContain(`! ${join(dir, 'empty.cdx.json')} lists no packages: nothing was matched`);
     // matched against data a month old: said in the report, as db status says it
     const later = await run(['sbom', 'match', join(dir, 'purls.txt'), '--db', db, '-f', 'json', '--now', new Date(Date.now() + 30 * 24 * 3_600_000).toISOString()]);
     const stale = ScanReportJson.parse(JSON.parse(later.stdout)).issues.find((i) => i.code === 'vuln-db-stale');

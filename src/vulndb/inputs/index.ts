@@ -144,16 +144,16 @@ function fromPurlList(text: string, file: string): PackageInput {
 }
 
 /** Parse a CycloneDX/SPDX JSON document or a purl list; throws InputError when it is none of them. */
-export function parsePackageInput(text: string, file: string): PackageInput {
-  const input = parseInput(text, file);
-  // "No findings" of an empty SBOM must not read as a clean one
-  if (input.packages.length === 0 && input.issues.length === 0) {
-    input.issues.push(issue('sbom-empty', `${file} lists no packages: nothing was matched`, file, 'Check that the SBOM was generated from the image or project with its packages (e.g. "runwarden sbom export <image>" or "syft <image> -o cyclonedx-json"), or that the purl list has "pkg:type/name@version" lines.'));
-  }
-  return input;
+/**
+ * The issue of an input with no package and no other issue (`sbom match`): "no findings" of an empty SBOM
+ * must not read as a clean one. undefined when the input has packages, or issues that say why it has none.
+ */
+export function emptyInputIssue(input: PackageInput, file: string): Issue | undefined {
+  if (input.packages.length > 0 || input.issues.length > 0) return undefined;
+  return issue('sbom-empty', `${file} lists no packages: nothing was matched`, file, 'Check that the SBOM was generated from the image or project with its packages (e.g. "runwarden sbom export <image>" or "syft <image> -o cyclonedx-json"), or that the purl list has "pkg:type/name@version" lines.');
 }
 
-function parseInput(text: string, file: string): PackageInput {
+export function parsePackageInput(text: string, file: string): PackageInput {
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{')) {
     let value: unknown;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePackageInput } from './index.js';
+import { emptyInputIssue, parsePackageInput } from './index.js';
 import { packageFromPurl, purlMatches } from './purl.js';
 
 describe('package inputs', () => {
@@ -94,11 +94,12 @@ describe('package inputs', () => {
       ['\n', 'purls.txt'],
     ] as const) {
       const input = parsePackageInput(text, file);
-      expect(input.packages).toEqual([]);
-      expect(input.issues.map((i) => [i.code, i.message])).toEqual([['sbom-empty', `${file} lists no packages: nothing was matched`]]);
+      expect([input.packages, input.issues]).toEqual([[], []]);
+      const empty = emptyInputIssue(input, file);
+      expect([empty?.code, empty?.message]).toEqual(['sbom-empty', `${file} lists no packages: nothing was matched`]);
     }
     // components without purls are reported as such, not as an empty SBOM
     const noPurl = parsePackageInput('{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [{"type": "library", "name": "lodash", "version": "4.17.15"}]}', 'x.json');
-    expect(noPurl.issues.map((i) => i.code)).toEqual(['sbom-no-purl']);
+    expect([noPurl.issues.map((i) => i.code), emptyInputIssue(noPurl, 'x.json')]).toEqual([['sbom-no-purl'], undefined]);
   });
 });
