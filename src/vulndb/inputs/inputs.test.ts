@@ -10,6 +10,11 @@ describe('package inputs', () => {
     });
     expect(packageFromPurl('pkg:deb/debian/zlib1g@1.2.13.dfsg-1?epoch=1&distro=debian-12.1')).toMatchObject({ ok: true, pkg: { version: '1:1.2.13.dfsg-1', distro: { release: '12.1' } } });
     expect(packageFromPurl('pkg:apk/alpine/libcrypto3@3.1.0-r4?distro=alpine-3.18.4&upstream=openssl')).toMatchObject({ ok: true, pkg: { ecosystem: 'Alpine', source: { name: 'openssl' } } });
+    // Trivy writes the release alone for Alpine; a codename names a Debian release; the namespace completes them
+    expect(packageFromPurl('pkg:apk/alpine/libcrypto3@3.3.2-r0?arch=x86_64&upstream=openssl&distro=3.20.3')).toMatchObject({ ok: true, pkg: { distro: { id: 'alpine', release: '3.20.3' }, source: { name: 'openssl' } } });
+    expect(packageFromPurl('pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=bookworm')).toMatchObject({ ok: true, pkg: { distro: { id: 'debian', release: 'bookworm' } } });
+    const odd = packageFromPurl('pkg:apk/alpine/curl@8.10.1-r0?distro=%2F%2F');
+    expect(odd.ok && odd.pkg.distro).toBeUndefined();
     // rpm: the upstream is the source RPM's file name (syft, and runwarden's own SBOMs); its version takes the binary's epoch
     expect(packageFromPurl('pkg:rpm/rocky/openssl-libs@3.0.7-24.el9?arch=x86_64&distro=rocky-9.3&epoch=1&upstream=openssl-3.0.7-24.el9.src.rpm')).toMatchObject({
       ok: true,

@@ -28,11 +28,16 @@ const OS_ECOSYSTEM: Readonly<Record<string, Readonly<Record<string, string>>>> =
 
 export type PurlResult = { ok: true; pkg: Package } | { ok: false; error: string };
 
-/** `debian-12`, `alpine-3.18.4`, `ubuntu-22.04` → {id, release}. */
-function distroQualifier(value: string | undefined): Distro | undefined {
+/**
+ * The `distro` qualifier → {id, release}: `debian-12`, `alpine-3.18.4`, `ubuntu-22.04` (Syft, runwarden), or the
+ * release alone, which the namespace completes: Trivy writes `distro=3.20.3` for Alpine, and a codename
+ * (`distro=bookworm`) is read as Debian's release names are.
+ */
+function distroQualifier(value: string | undefined, namespace: string): Distro | undefined {
   if (value === undefined || value === '') return undefined;
   const m = /^([a-z][a-z0-9._]*?)-(.+)$/.exec(value);
-  return m === null ? undefined : { id: m[1] ?? '', release: m[2] ?? '' };
+  if (m !== null) return { id: m[1] ?? '', release: m[2] ?? '' };
+  return /^[a-z0-9][a-z0-9._+~]*$/i.test(value) ? { id: namespace, release: value } : undefined;
 }
 
 /**
@@ -55,7 +60,7 @@ export function packageFromPurl(purl: string, defaultDistro?: Distro, foundBy = 
     if (ecosystem === undefined) return { ok: false, error: `unknown ${p.type} namespace "${p.namespace ?? ''}": expected one of ${Object.keys(os).join(', ')}` };
     const epoch = qualifiers['epoch'];
     const fullVersion = epoch !== undefined && epoch !== '' && epoch !== '0' && !version.includes(':') ? `${epoch}:${version}` : version;
-    const distro = distroQualifier(qualifiers['distro']) ?? defaultDistro;
+    const distro = distroQualifier(qualifiers['distro'], (p.namespace ?? '').toLowerCase()) ?? defaultDistro;
     const pkg: Package = { ecosystem, name: p.name, version: fullVersion, purl: purl.trim(), foundBy };
     if (distro !== undefined) pkg.distro = distro;
     const upstream = qualifiers['upstream'] ?? qualifiers['origin'];
