@@ -2,6 +2,8 @@
  * Packages from documents people already have: CycloneDX JSON (1.2–1.6), SPDX JSON (2.2/2.3) and plain
  * purl lists (one purl per line, `#` comments). Every package must carry a purl to be matched; those
  * without one, and purls runwarden cannot map to an OSV ecosystem, become issues — the rest is matched.
+ * OS packages are matched by source package: the purl's `upstream` qualifier (Syft, runwarden), else what
+ * Trivy writes beside the purl (CycloneDX `aquasecurity:trivy:Src*` properties, SPDX `sourceInfo`).
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
@@ -37,7 +39,43 @@ const CdxComponent = z.looseObject({
   purl: z.string().optional(),
   'bom-ref': z.string().optional(),
   components: z.array(z.unknown()).optional(),
+  properties: z.array(z.unknown()).optional(),
 });
+
+/** OS purl types: their packages are matched by source package (Debian, Ubuntu) or origin (Alpine). */
+const OS_PURL = /^pkg:(deb|apk|rpm)\//i;
+
+/**
+ * The source package Trivy writes as CycloneDX properties (`aquasecurity:trivy:SrcName`, `SrcEpoch`, `SrcVersion`,
+ * `SrcRelease`; apk's SrcVersion is the whole version), where Syft puts it in the purl's `upstream` qualifier.
+ * Without it, Trivy's `libssl3` was looked up under its own name, and the Debian advisories (named `openssl`) missed it.
+ */
+function trivySource(properties: readonly unknown[] | undefined): Package['source'] {
+  if (properties === undefined) return undefined;
+  const value = (key: string): string | undefined => {
+    for (const p of properties) {
+      if (typeof p === 'object' && p !== null && (p as { name?: unknown }).name === `aquasecurity:trivy:${key}`) {
+        const v = (p as { value?: unknown }).value;
+        return typeof v === 'string' && v !== '' ? v : undefined;
+      }
+    }
+    return undefined;
+  };
+  const name = value('SrcName');
+  const version = value('SrcVersion');
+  if (name === undefined) return undefined;
+  if (version === undefined) return { name };
+  const epoch = value('SrcEpoch');
+  const release = value('SrcRelease');
+  return { name, version: `${epoch === undefined || epoch === '0' ? '' : `${epoch}:`}${version}${release === undefined ? '' : `-${release}`}` };
+}
+
+/** SPDX `sourceInfo` as Trivy writes it for OS packages: "built package from: openssl 3.0.14-1~deb12u2". */
+function spdxSource(sourceInfo: string | undefined): Package['source'] {
+  const m = sourceInfo === undefined ? null : /^built package from: (\S+)(?: (\S+))?$/.exec(sourceInfo.trim());
+  if (m === null) return undefined;
+  return m[2] === undefined ? { name: m[1] ?? '' } : { name: m[1] ?? '', version: m[2] };
+}
 const CdxBom = z.looseObject({
   bomFormat: z.literal('CycloneDX'),
   specVersion: z.string().optional(),
@@ -51,16 +89,20 @@ const SpdxPackage = z.looseObject({
   versionInfo: z.string().optional(),
   /** SPDX 2.3: CONTAINER for the image an SBOM describes, OPERATING_SYSTEM for its OS (Syft, Trivy, runwarden). */
   primaryPackagePurpose: z.string().optional(),
+  /** Trivy: "built package from: <source> <version>" for OS packages. */
+  sourceInfo: z.string().optional(),
   externalRefs: z.array(z.looseObject({ referenceCategory: z.string().optional(), referenceType: z.string(), referenceLocator: z.string() })).optional(),
 });
 const SpdxDocument = z.looseObject({ spdxVersion: z.string().regex(/^SPDX-2\.\d$/), packages: z.array(z.unknown()).optional() });
 
-function add(out: PackageInput, purl: string, where: string, distro: Distro | undefined, foundBy: string): void {
+/** Add the package of `purl`; `source`, the source package the document states elsewhere, when the purl names none. */
+function add(out: PackageInput, purl: string, where: string, distro: Distro | undefined, foundBy: string, source?: Package['source']): void {
   const result = packageFromPurl(purl, distro, foundBy);
   if (!result.ok) {
     out.issues.push(issue('sbom-purl', `Skipped ${where}: purl "${purl.slice(0, 200)}" — ${result.error}`, where, 'Only packages with a versioned purl of a known ecosystem can be matched.'));
     return;
   }
+  if (result.pkg.source === undefined && source !== undefined && source.name !== '' && OS_PURL.test(purl)) result.pkg.source = source;
   result.pkg.locations = [{ path: where }];
   out.packages.push(result.pkg);
 }
@@ -93,7 +135,7 @@ function fromCycloneDx(bom: z.infer<typeof CdxBom>, file: string): PackageInput 
       withoutPurl++;
       continue;
     }
-    add(out, c.purl, `${where} (${c.name ?? '?'})`, distro, 'cyclonedx');
+    add(out, c.purl, `${where} (${c.name ?? '?'})`, distro, 'cyclonedx', trivySource(c.properties));
   }
   if (withoutPurl > 0) out.issues.push(issue('sbom-no-purl', `${withoutPurl} component(s) in ${file} have no purl and were not matched`, file, 'Generate the SBOM with purls (Syft, Trivy and runwarden all write them).'));
   return out;
@@ -124,10 +166,12 @@ function fromSpdx(doc: z.infer<typeof SpdxDocument>, file: string): PackageInput
     if (purpose(p) === 'OPERATING_SYSTEM' || purpose(p) === 'CONTAINER') continue;
     const purls = (p.externalRefs ?? []).filter((r) => r.referenceType === 'purl');
     if (purls.length === 0) {
-      withoutPurl++;
+      // Trivy groups a language's packages under an APPLICATION package ("node-pkg", sourceInfo "Node.js")
+      // that names no package of its own: not one left unmatched
+      if (purpose(p) !== 'APPLICATION') withoutPurl++;
       continue;
     }
-    for (const ref of purls) add(out, ref.referenceLocator, `${where} (${p.name ?? '?'})`, distro, 'spdx');
+    for (const ref of purls) add(out, ref.referenceLocator, `${where} (${p.name ?? '?'})`, distro, 'spdx', spdxSource(p.sourceInfo));
   }
   if (withoutPurl > 0) out.issues.push(issue('sbom-no-purl', `${withoutPurl} package(s) in ${file} have no purl external reference and were not matched`, file));
   return out;

@@ -1,6 +1,15 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { importAdvisories } from '../import.js';
+import { matchPackages } from '../match/index.js';
+import { openVulnDb } from '../store/index.js';
 import { emptyInputIssue, parsePackageInput } from './index.js';
 import { packageFromPurl, purlMatches } from './purl.js';
+
+/** Trivy's SBOMs of the demo image ghcr.io/acme/cart:latest (testdata/trivy/README.md). */
+const TRIVY = join(import.meta.dirname, 'testdata', 'trivy');
 
 describe('package inputs', () => {
   it('maps purls to ecosystems, distro releases, epochs and source packages', () => {
@@ -90,6 +99,31 @@ describe('package inputs', () => {
     expect(() => parsePackageInput('{"hello": 1}', 'x.json')).toThrow('"x.json" is JSON but neither CycloneDX ("bomFormat": "CycloneDX") nor SPDX 2.x ("spdxVersion": "SPDX-2.3")');
     expect(() => parsePackageInput('{"bomFormat": ', 'cut.json')).toThrow(/^"cut\.json" is not valid JSON: /);
     expect(() => parsePackageInput('hello world', 'x.txt')).toThrow('"x.txt" is not an SBOM: expected CycloneDX/SPDX JSON or lines of "pkg:type/name@version"');
+  });
+
+  it('reads the source package Trivy writes beside the purl (CycloneDX properties, SPDX sourceInfo), so Debian advisories find libssl3 under openssl', async () => {
+    const sources = (file: string): Record<string, unknown> => {
+      const input = parsePackageInput(readFileSync(join(TRIVY, file), 'utf8'), file);
+      expect(input.issues).toEqual([]);
+      return Object.fromEntries(input.packages.filter((p) => p.ecosystem === 'Debian').map((p) => [p.name, p.source]));
+    };
+    const cdx = sources('cart.cdx.json');
+    expect(cdx).toMatchObject({
+      libssl3: { name: 'openssl', version: '3.0.14-1~deb12u2' },
+      libc6: { name: 'glibc', version: '2.36-9+deb12u8' },
+      zlib1g: { name: 'zlib', version: '1:1.2.13.dfsg-1' },
+      'libstdc++6': { name: 'gcc-12', version: '12.2.0-14' },
+    });
+    // the same sources from the SPDX document
+    expect(sources('cart.spdx.json')).toEqual(cdx);
+    // and the match: an advisory of Debian 12's openssl applies to Trivy's libssl3
+    const dir = mkdtempSync(join(tmpdir(), 'rw-trivy-sbom-'));
+    writeFileSync(join(dir, 'json'), JSON.stringify({ openssl: { 'CVE-2024-9143': { releases: { bookworm: { status: 'resolved', fixed_version: '3.0.15-1~deb12u1', urgency: 'not yet assigned' } } } } }));
+    const db = openVulnDb(':memory:');
+    expect((await importAdvisories(db, join(dir, 'json'), { source: 'debian-tracker' })).issues).toEqual([]);
+    const { findings } = matchPackages(db, parsePackageInput(readFileSync(join(TRIVY, 'cart.spdx.json'), 'utf8'), 'cart.spdx.json').packages);
+    expect(findings.map((f) => [f.evidence['vulnerability'], (f.evidence['package'] as { name: string }).name])).toEqual([['CVE-2024-9143', 'libssl3']]);
+    db.close();
   });
 
   it('says so when an SBOM lists no packages, so that no findings does not read as clean', () => {
