@@ -22,6 +22,9 @@ describe('package inputs', () => {
     // Trivy writes the release alone for Alpine; a codename names a Debian release; the namespace completes them
     expect(packageFromPurl('pkg:apk/alpine/libcrypto3@3.3.2-r0?arch=x86_64&upstream=openssl&distro=3.20.3')).toMatchObject({ ok: true, pkg: { distro: { id: 'alpine', release: '3.20.3' }, source: { name: 'openssl' } } });
     expect(packageFromPurl('pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=bookworm')).toMatchObject({ ok: true, pkg: { distro: { id: 'debian', release: 'bookworm' } } });
+    // Trivy's OS family names as namespaces
+    expect(packageFromPurl('pkg:rpm/alma/openssl-libs@3.0.7-27.el9?arch=x86_64&epoch=1&distro=alma-9.4')).toMatchObject({ ok: true, pkg: { ecosystem: 'AlmaLinux', version: '1:3.0.7-27.el9', distro: { release: '9.4' } } });
+    expect(packageFromPurl('pkg:rpm/cbl-mariner/openssl@1.1.1k-31.cm2?distro=cbl-mariner-2.0')).toMatchObject({ ok: true, pkg: { ecosystem: 'Mariner', distro: { id: 'cbl-mariner', release: '2.0' } } });
     const odd = packageFromPurl('pkg:apk/alpine/curl@8.10.1-r0?distro=%2F%2F');
     expect(odd.ok && odd.pkg.distro).toBeUndefined();
     // rpm: the upstream is the source RPM's file name (syft, and runwarden's own SBOMs); its version takes the binary's epoch

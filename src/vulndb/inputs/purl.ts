@@ -19,11 +19,17 @@ const TYPE_ECOSYSTEM: Readonly<Record<string, string>> = {
 /** purl type by OSV ecosystem (the first type that names it), for `purlOf`. */
 const ECOSYSTEM_TYPE: ReadonlyMap<string, string> = new Map(Object.entries(TYPE_ECOSYSTEM).reverse().map(([type, ecosystem]) => [ecosystem, type]));
 
-/** OS purl (type, namespace) → OSV ecosystem. */
+/**
+ * OS purl (type, namespace) → OSV ecosystem. The namespace is the distribution's os-release ID as Syft and
+ * runwarden write it, or Trivy's OS family name where it differs (`alma`, `cbl-mariner`, `sles`, `opensuse.leap`).
+ */
 const OS_ECOSYSTEM: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   deb: { debian: 'Debian', ubuntu: 'Ubuntu' },
   apk: { alpine: 'Alpine', wolfi: 'Wolfi', chainguard: 'Chainguard', alpaquita: 'Alpaquita' },
-  rpm: { redhat: 'Red Hat', almalinux: 'AlmaLinux', rocky: 'Rocky Linux', suse: 'SUSE', opensuse: 'openSUSE', mariner: 'Mariner', azurelinux: 'Azure Linux', photon: 'Photon OS', openeuler: 'openEuler' },
+  rpm: {
+    redhat: 'Red Hat', almalinux: 'AlmaLinux', alma: 'AlmaLinux', rocky: 'Rocky Linux', suse: 'SUSE', sles: 'SUSE', opensuse: 'openSUSE', 'opensuse.leap': 'openSUSE',
+    'opensuse-leap': 'openSUSE', mariner: 'Mariner', 'cbl-mariner': 'Mariner', azurelinux: 'Azure Linux', photon: 'Photon OS', openeuler: 'openEuler',
+  },
 };
 
 export type PurlResult = { ok: true; pkg: Package } | { ok: false; error: string };
@@ -35,7 +41,9 @@ export type PurlResult = { ok: true; pkg: Package } | { ok: false; error: string
  */
 function distroQualifier(value: string | undefined, namespace: string): Distro | undefined {
   if (value === undefined || value === '') return undefined;
-  const m = /^([a-z][a-z0-9._]*?)-(.+)$/.exec(value);
+  // the id may hold a hyphen itself (`cbl-mariner-2.0`): the namespace, else up to a numbered release, else the first hyphen (`debian-sid`)
+  if (namespace !== '' && value.toLowerCase().startsWith(`${namespace}-`)) return { id: namespace, release: value.slice(namespace.length + 1) };
+  const m = /^([a-z][a-z0-9._-]*?)-(\d.*)$/.exec(value) ?? /^([a-z][a-z0-9._]*?)-(.+)$/.exec(value);
   if (m !== null) return { id: m[1] ?? '', release: m[2] ?? '' };
   return /^[a-z0-9][a-z0-9._+~]*$/i.test(value) ? { id: namespace, release: value } : undefined;
 }
