@@ -9,7 +9,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../core/errors.js';
 import { issue, type Issue } from '../core/issue.js';
-import { readPackageInput } from '../vulndb/inputs/index.js';
+import { matchingIssues, readPackageInput } from '../vulndb/inputs/index.js';
 import type { ImagePackages } from './images/contributor.js';
 
 const SBOM_FILE = /^(sha256)-([a-f0-9]{64})\.(cdx|spdx)\.json$/;
@@ -35,7 +35,7 @@ export async function readSbomDir(dir: string): Promise<{ byDigest: Map<string, 
     try {
       const input = await readPackageInput(file);
       byDigest.set(`${m[1]}:${m[2]}`, { packages: input.packages, kind: 'sbom', origin: file });
-      issues.push(...input.issues);
+      issues.push(...input.issues, ...matchingIssues(input, file));
     } catch (error) {
       issues.push(issue('sbom-read', `Cannot read SBOM ${file}: ${errorMessage(error)}`, file));
     }

@@ -16,7 +16,7 @@ import type { Issue } from '../../core/issue.js';
 import { atLeast, type Severity } from '../../core/severity.js';
 import { FORMATS, findFormat } from '../../report/registry.js';
 import { chosenDbPath } from '../../store/db.js';
-import { emptyInputIssue, readPackageInput } from '../../vulndb/inputs/index.js';
+import { matchingIssues, readPackageInput } from '../../vulndb/inputs/index.js';
 import { staleAfterHoursOf } from '../../vulndb/config.js';
 import { staleDatabaseIssue } from '../../vulndb/freshness.js';
 import { matchPackages } from '../../vulndb/match/index.js';
@@ -72,8 +72,7 @@ function matchCommand(ctx: CliContext): Command {
       const path = chosenDbPath(flags.db, ctx.env);
       const input = await readPackageInput(file);
       const { statements, issues: vexIssues } = await readVexFiles(flags.vex ?? []);
-      const empty = emptyInputIssue(input, file);
-      const issues: Issue[] = [...input.issues, ...(empty === undefined ? [] : [empty]), ...vexIssues];
+      const issues: Issue[] = [...input.issues, ...matchingIssues(input, file), ...vexIssues];
       if (path !== ':memory:' && !existsSync(path)) {
         throw new AppError('db-missing', `No vulnerability database at "${path}"`, { hint: 'Run "runwarden db update" (or "runwarden db import <path|url>"), or pass --db PATH.' });
       }

@@ -12,6 +12,7 @@ import { issue, type Issue } from '../../core/issue.js';
 import type { Distro, Package } from '../../core/package.js';
 import { packageFromPurl } from './purl.js';
 import { imageDigestOf } from '../vex/index.js';
+import { SOURCE_NAMED } from '../match/index.js';
 
 export type PackageInputFormat = 'cyclonedx' | 'spdx' | 'purl-list';
 
@@ -189,12 +190,33 @@ function fromPurlList(text: string, file: string): PackageInput {
 
 /** Parse a CycloneDX/SPDX JSON document or a purl list; throws InputError when it is none of them. */
 /**
- * The issue of an input with no package and no other issue (`sbom match`): "no findings" of an empty SBOM
- * must not read as a clean one. undefined when the input has packages, or issues that say why it has none.
+ * What `sbom match` and `scan --sbom-dir` say about an input before matching it (not every reader: `sbom diff`
+ * matches nothing). `sbom-empty`: it lists no package and no other issue says why — "no findings" of an empty
+ * SBOM must not read as a clean one. `sbom-no-source`: none of its packages of an ecosystem whose advisories
+ * are filed by source package (Debian, Ubuntu, Alpine, …) names its source, as in a purl list or from an SBOM
+ * tool that drops them; they are looked up under their own names, which finds `curl` but not `libssl3` (filed
+ * under `openssl`). One document that names a source for any of them records sources (Syft writes `upstream`
+ * only where it differs from the name).
  */
-export function emptyInputIssue(input: PackageInput, file: string): Issue | undefined {
-  if (input.packages.length > 0 || input.issues.length > 0) return undefined;
-  return issue('sbom-empty', `${file} lists no packages: nothing was matched`, file, 'Check that the SBOM was generated from the image or project with its packages (e.g. "runwarden sbom export <image>" or "syft <image> -o cyclonedx-json"), or that the purl list has "pkg:type/name@version" lines.');
+export function matchingIssues(input: PackageInput, file: string): Issue[] {
+  if (input.packages.length === 0) {
+    if (input.issues.length > 0) return [];
+    return [issue('sbom-empty', `${file} lists no packages: nothing was matched`, file, 'Check that the SBOM was generated from the image or project with its packages (e.g. "runwarden sbom export <image>" or "syft <image> -o cyclonedx-json"), or that the purl list has "pkg:type/name@version" lines.')];
+  }
+  const counts = new Map<string, number>();
+  for (const p of input.packages) {
+    if (!SOURCE_NAMED.has(p.ecosystem)) continue;
+    if (p.source !== undefined) return [];
+    counts.set(p.ecosystem, (counts.get(p.ecosystem) ?? 0) + 1);
+  }
+  return [...counts].map(([ecosystem, n]) =>
+    issue(
+      'sbom-no-source',
+      `None of the ${n} ${ecosystem} package(s) in ${file} names its source package: they are matched under their own names, so advisories filed under another source package (libssl3 → openssl) miss them`,
+      file,
+      'Use an SBOM that records source packages (runwarden sbom export, Syft, Trivy), or add "upstream=<source>" to the purls.',
+    ),
+  );
 }
 
 export function parsePackageInput(text: string, file: string): PackageInput {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { importAdvisories } from '../import.js';
 import { matchPackages } from '../match/index.js';
 import { openVulnDb } from '../store/index.js';
-import { emptyInputIssue, parsePackageInput } from './index.js';
+import { matchingIssues, parsePackageInput } from './index.js';
 import { packageFromPurl, purlMatches } from './purl.js';
 
 /** Trivy's SBOMs of the demo image ghcr.io/acme/cart:latest (testdata/trivy/README.md). */
@@ -137,11 +137,23 @@ describe('package inputs', () => {
     ] as const) {
       const input = parsePackageInput(text, file);
       expect([input.packages, input.issues]).toEqual([[], []]);
-      const empty = emptyInputIssue(input, file);
-      expect([empty?.code, empty?.message]).toEqual(['sbom-empty', `${file} lists no packages: nothing was matched`]);
+      expect(matchingIssues(input, file).map((i) => [i.code, i.message])).toEqual([['sbom-empty', `${file} lists no packages: nothing was matched`]]);
     }
     // components without purls are reported as such, not as an empty SBOM
     const noPurl = parsePackageInput('{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [{"type": "library", "name": "lodash", "version": "4.17.15"}]}', 'x.json');
-    expect([noPurl.issues.map((i) => i.code), emptyInputIssue(noPurl, 'x.json')]).toEqual([['sbom-no-purl'], undefined]);
+    expect([noPurl.issues.map((i) => i.code), matchingIssues(noPurl, 'x.json')]).toEqual([['sbom-no-purl'], []]);
+  });
+
+  it('says so when no Debian or Alpine package of a document names its source package, which their advisories are filed under', () => {
+    const list = parsePackageInput('pkg:deb/debian/libssl3@3.0.11-1~deb12u2?distro=debian-12\npkg:deb/debian/curl@7.88.1-10?distro=debian-12\npkg:apk/alpine/libcrypto3@3.1.4-r5?distro=alpine-3.19.1\npkg:npm/lodash@4.17.15\n', 'purls.txt');
+    expect(matchingIssues(list, 'purls.txt').map((i) => [i.code, i.message])).toEqual([
+      ['sbom-no-source', 'None of the 2 Debian package(s) in purls.txt names its source package: they are matched under their own names, so advisories filed under another source package (libssl3 → openssl) miss them'],
+      ['sbom-no-source', 'None of the 1 Alpine package(s) in purls.txt names its source package: they are matched under their own names, so advisories filed under another source package (libssl3 → openssl) miss them'],
+    ]);
+    // one package with its source: the document records sources (Syft names one only where it differs)
+    const syft = parsePackageInput('pkg:deb/debian/libssl3@3.0.11-1~deb12u2?distro=debian-12&upstream=openssl\npkg:deb/debian/curl@7.88.1-10?distro=debian-12\n', 'syft.txt');
+    expect(matchingIssues(syft, 'syft.txt')).toEqual([]);
+    // Trivy's SBOMs state them beside the purls
+    for (const file of ['cart.cdx.json', 'cart.spdx.json']) expect(matchingIssues(parsePackageInput(readFileSync(join(TRIVY, file), 'utf8'), file), file)).toEqual([]);
   });
 });

@@ -89,7 +89,7 @@ const OS_ECOSYSTEMS = new Set([...RELEASE_SCOPED, 'Wolfi', 'Chainguard']);
  * (Alpine; Wolfi and Chainguard, whose advisories are kept per package build config, so `libcrypto3` is
  * found under `openssl`): all but Red Hat, whose advisories list every binary package (`openssl-libs`, `openssl-devel`).
  */
-const SOURCE_NAMED = new Set([...OS_ECOSYSTEMS].filter((e) => e !== 'Red Hat'));
+export const SOURCE_NAMED: ReadonlySet<string> = new Set([...OS_ECOSYSTEMS].filter((e) => e !== 'Red Hat'));
 
 function lookupOf(pkg: Package, issues: Issue[]): Lookup | undefined {
   const osPackage = RELEASE_SCOPED.has(pkg.ecosystem);
