@@ -97,6 +97,8 @@ describe('importing the OSV dataset', () => {
     const db = openVulnDb(':memory:');
     const r = await importAdvisories(db, dir);
     expect(r.counts).toMatchObject({ added: 0, rejected: 0, issues: 1 });
+    // nothing read, nothing recorded: no import, so the database still counts as never updated
+    expect([lastUpdated(db), storeStatus(db).imports]).toEqual([null, []]);
     expect(r.issues.map((i) => [i.code, i.message, i.location])).toEqual([['feed-empty', `${dir} holds no advisories (read as osv): nothing was imported`, dir]]);
     expect(r.issues[0]?.hint).toContain('Expected a directory of OSV .json/.yaml records');
     // an input with records, even rejected ones, is not empty: its issues say what went wrong

@@ -235,7 +235,15 @@ export async function importAdvisories(db: Db, input: string, options: ImportOpt
       }
       if (read === 0 && issues.length === 0) issues.push(issue(FEED_EMPTY, `${input} holds no advisories (read as ${plugin.id}): nothing was imported`, input, `Expected ${plugin.formats.join('; ')}. Check the path or URL, or --source.`));
       session.counts.issues = issues.length;
-      if (url && fetched?.etag !== undefined) writeMeta(db, `${META_PREFIX}${input}`, fetched.etag);
+      if (read === 0) {
+        // an input that gave nothing leaves no trace: no import row (the data does not count as updated:
+        // db status, vuln-db-stale) and no ETag (the next `db update` fetches it again instead of a 304)
+        const counts = { ...session.counts };
+        session.rollback();
+        return { source: plugin.id, feed: input, counts, issues, notModified: false };
+      }
+      // a feed with an empty scope keeps no ETag either: the next update looks again
+      if (url && fetched?.etag !== undefined && !issues.some((i) => i.code === FEED_SCOPE_EMPTY)) writeMeta(db, `${META_PREFIX}${input}`, fetched.etag);
       const counts = session.commit();
       options.onProgress?.({ phase: 'import', done: read });
       return { source: plugin.id, feed: input, counts, issues, notModified: false };

@@ -100,7 +100,8 @@ describe('runwarden db', () => {
         } else if (req.url === '/cut/all.zip') {
           res.writeHead(200, { 'content-length': npm.length }).end(npm);
         } else if (req.url === '/debian/json') {
-          res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+          if (req.headers['if-none-match'] === '"deb-1"') res.writeHead(304).end();
+          else res.writeHead(200, { 'content-type': 'application/json', etag: '"deb-1"' }).end('{}');
         } else if (req.url === '/eol/nodejs.json') {
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify([{ cycle: '16', releaseDate: '2021-04-20', eol: '2023-09-11', latest: '16.20.2' }]));
         } else res.writeHead(404, 'Not Found').end();
@@ -131,6 +132,9 @@ describe('runwarden db', () => {
       expect(r.stderr).toContain(`  feed-empty: ${base}/debian/json holds no advisories (read as debian-tracker): nothing was imported [${base}/debian/json]`);
       expect(r.stderr).toContain('runwarden: 1 of 2 mirror(s) failed; the database keeps their previous data.\n');
       expect(r.code).toBe(3);
+      // its ETag was not kept: the next update fetches it again, and says so again, instead of "not modified"
+      const again = await run(['db', 'update', '--config', config, '--db', join(dir, 'empty.db'), '--no-lifecycle']);
+      expect([again.code, again.stderr]).toEqual([3, expect.stringContaining(`feed-empty: ${base}/debian/json holds no advisories`)]);
       const emptyDir = join(dir, 'no-records');
       mkdirSync(emptyDir);
       const imp = await run(['db', 'import', emptyDir, '--db', join(dir, 'empty.db')]);

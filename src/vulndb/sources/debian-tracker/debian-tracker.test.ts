@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { importAdvisories } from '../../import.js';
 import { matchPackages } from '../../match/index.js';
 import type { OsvRecord } from '../../schema.js';
-import { advisoriesById, openVulnDb } from '../../store/index.js';
+import { advisoriesById, lastUpdated, openVulnDb } from '../../store/index.js';
 import { urgencyLabel } from './index.js';
 
 const OSV = join(import.meta.dirname, '..', '..', '..', '..', 'testdata', 'upstream', 'osv', 'trivy-db-fixtures');
@@ -126,7 +126,10 @@ describe('debian-tracker source', () => {
     await expect(importAdvisories(db, join(dir, 'truncated.json'), { source: 'debian-tracker' })).rejects.toThrow(/is not a JSON object of source packages/);
     // an export that parses but holds nothing (a broken mirror answering {}) retires nothing: the stored advisories stay
     writeFileSync(join(dir, 'empty.json'), '{}');
+    const updated = lastUpdated(db);
     const empty = await importAdvisories(db, join(dir, 'empty.json'), { source: 'debian-tracker' });
+    // and leaves no trace: the data does not count as updated by it
+    expect(lastUpdated(db)).toBe(updated);
     expect(empty.counts.retired).toBe(0);
     expect(empty.issues.map((i) => [i.code, i.message])).toEqual([
       ['feed-scope-empty', `${join(dir, 'empty.json')} holds no debian-tracker advisories of "debian", but the database holds 3: they are kept, not retired (an empty feed is more likely broken than every advisory withdrawn at once)`],
