@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, errorMessage } from '../core/errors.js';
+import { DEFAULT_STALE_AFTER_HOURS } from './freshness.js';
 import { describeZodError } from './schema.js';
 import { SOURCE_IDS } from './store/index.js';
 
@@ -42,13 +43,13 @@ export function defaultMirrors(): Mirror[] {
 export const VulnDbConfig = z.strictObject({
   mirrors: z.array(Mirror).min(1, { message: 'list at least one mirror' }).optional(),
   /** `db status` warns when the newest import is older than this. */
-  staleAfterHours: z.number().positive().default(24),
+  staleAfterHours: z.number().positive().default(DEFAULT_STALE_AFTER_HOURS),
 });
 export type VulnDbConfig = { mirrors: Mirror[]; staleAfterHours: number };
 
 /** Load the config file (or the defaults when `file` is undefined); throws ConfigError naming the file and field. */
 export async function loadVulnDbConfig(file: string | undefined): Promise<VulnDbConfig> {
-  if (file === undefined) return { mirrors: defaultMirrors(), staleAfterHours: 24 };
+  if (file === undefined) return { mirrors: defaultMirrors(), staleAfterHours: DEFAULT_STALE_AFTER_HOURS };
   let text: string;
   try {
     text = await readFile(file, 'utf8');

@@ -43,7 +43,7 @@ const CdxComponent = z.looseObject({
   properties: z.array(z.unknown()).optional(),
 });
 
-/** OS purl types: their packages are matched by source package (Debian, Ubuntu) or origin (Alpine). */
+/** OS purl types: their packages are matched by source package (Debian, Ubuntu, the RPM rebuilds) or origin (Alpine). */
 const OS_PURL = /^pkg:(deb|apk|rpm)\//i;
 
 /**
