@@ -212,7 +212,9 @@ export function matchingIssues(input: PackageInput, file: string): Issue[] {
   return [...counts].map(([ecosystem, n]) =>
     issue(
       'sbom-no-source',
-      `None of the ${n} ${ecosystem} package(s) in ${file} names its source package: they are matched under their own names, so advisories filed under another source package (libssl3 → openssl) miss them`,
+      n === 1
+        ? `The ${ecosystem} package in ${file} names no source package: it is matched under its own name, so advisories filed under another source package (libssl3 → openssl) would miss it`
+        : `None of the ${n} ${ecosystem} packages in ${file} names its source package: they are matched under their own names, so advisories filed under another source package (libssl3 → openssl) miss them`,
       file,
       'Use an SBOM that records source packages (runwarden sbom export, Syft, Trivy), or add "upstream=<source>" to the purls.',
     ),

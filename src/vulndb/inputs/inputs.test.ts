@@ -147,8 +147,8 @@ describe('package inputs', () => {
   it('says so when no Debian or Alpine package of a document names its source package, which their advisories are filed under', () => {
     const list = parsePackageInput('pkg:deb/debian/libssl3@3.0.11-1~deb12u2?distro=debian-12\npkg:deb/debian/curl@7.88.1-10?distro=debian-12\npkg:apk/alpine/libcrypto3@3.1.4-r5?distro=alpine-3.19.1\npkg:npm/lodash@4.17.15\n', 'purls.txt');
     expect(matchingIssues(list, 'purls.txt').map((i) => [i.code, i.message])).toEqual([
-      ['sbom-no-source', 'None of the 2 Debian package(s) in purls.txt names its source package: they are matched under their own names, so advisories filed under another source package (libssl3 → openssl) miss them'],
-      ['sbom-no-source', 'None of the 1 Alpine package(s) in purls.txt names its source package: they are matched under their own names, so advisories filed under another source package (libssl3 → openssl) miss them'],
+      ['sbom-no-source', 'None of the 2 Debian packages in purls.txt names its source package: they are matched under their own names, so advisories filed under another source package (libssl3 → openssl) miss them'],
+      ['sbom-no-source', 'The Alpine package in purls.txt names no source package: it is matched under its own name, so advisories filed under another source package (libssl3 → openssl) would miss it'],
     ]);
     // one package with its source: the document records sources (Syft names one only where it differs)
     const syft = parsePackageInput('pkg:deb/debian/libssl3@3.0.11-1~deb12u2?distro=debian-12&upstream=openssl\npkg:deb/debian/curl@7.88.1-10?distro=debian-12\n', 'syft.txt');
