@@ -22,7 +22,13 @@ export const OSV_EXPORT = 'https://osv-vulnerabilities.storage.googleapis.com';
  * its images run) and SUSE (releases named as products, which runwarden does not read yet).
  */
 export const DEFAULT_OSV_ECOSYSTEMS = ['Debian', 'Ubuntu', 'Alpine', 'AlmaLinux', 'Rocky Linux', 'Wolfi', 'Chainguard', 'npm', 'PyPI', 'Go', 'Maven', 'crates.io', 'RubyGems', 'NuGet', 'Packagist'] as const;
-export const DEFAULT_ALPINE_RELEASES = ['v3.18', 'v3.19', 'v3.20', 'v3.21'] as const;
+/**
+ * The Alpine releases whose secdb `db update` fetches by default: those released by endoflife.date's data of
+ * 2026-08 (testdata/upstream/endoflife: 3.24 on 2026-06-09), the supported ones (3.22–3.24) and the recent
+ * end-of-life ones images still run (their secdb stays published). osv.dev's Alpine export, also a default,
+ * covers every release; the secdb adds Alpine's own word on each.
+ */
+export const DEFAULT_ALPINE_RELEASES = ['v3.18', 'v3.19', 'v3.20', 'v3.21', 'v3.22', 'v3.23', 'v3.24'] as const;
 
 export const Mirror = z.strictObject({
   source: z.enum(SOURCE_IDS),
