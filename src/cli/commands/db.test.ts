@@ -53,6 +53,12 @@ describe('runwarden db', () => {
     expect((await run(['db', 'query', 'npm', 'lodash', '--db', db])).stdout).toMatch(/^GHSA-35jh-r3h4-6jhm\s+osv\s+ECOSYSTEM: introduced 0, fixed 4.17.21\n$/);
     const deb = await run(['db', 'query', 'Debian:10', 'dacs', '1.4.38a-2', '--db', db]);
     expect(deb.stdout).toBe('LOW      CVE-2021-29629  affected; will_not_fix\n');
+    expect(deb.stderr).toBe('');
+    // a binary package's name: nothing is filed under it, and the note says what to query instead
+    const binary = await run(['db', 'query', 'Debian:10', 'libssl1.1', '1.1.1d-0+deb10u7', '--db', db]);
+    expect(binary.stdout).toBe('Debian:10 libssl1.1 1.1.1d-0+deb10u7: no known vulnerability.\n');
+    expect(binary.stderr).toBe(`runwarden: note: no Debian advisory names "libssl1.1": they are filed by source package (dpkg-query -W -f='\${source:Package}' libssl1.1 prints it; libssl3 is under openssl). Query that name.\n`);
+    expect((await run(['db', 'query', 'npm', 'lodash', '4.17.21', '--db', db])).stderr).toBe('');
     // a release the database has nothing for: not checked, which is not "no known vulnerability"
     const none = await run(['db', 'query', 'Debian:13', 'dacs', '1.4.38a-2', '--db', db]);
     expect([none.stdout, none.stderr]).toEqual(['Debian:13 dacs 1.4.38a-2: not checked (see below).\n', expect.stringContaining('vuln-no-advisories: The database holds no advisories for Debian 13: 1 Debian 13 package was not checked for vulnerabilities')]);

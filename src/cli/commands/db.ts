@@ -15,7 +15,7 @@ import { loadVulnDbConfig } from '../../vulndb/config.js';
 import { ageText } from '../../vulndb/freshness.js';
 import { emptyFeed, importAdvisories, importFailure, type FeedError, type ImportProgress, type ImportResult } from '../../vulndb/import.js';
 import { describeRange } from '../../vulndb/match/evaluate.js';
-import { NO_ADVISORIES, matchPackages } from '../../vulndb/match/index.js';
+import { NO_ADVISORIES, SOURCE_NAMED, matchPackages } from '../../vulndb/match/index.js';
 import { SOURCES, getSource } from '../../vulndb/registry.js';
 import { advisoriesById, candidateRows, knownEcosystems, openVulnDb, storeStatus, type AffectedData, type Db, type SourceId } from '../../vulndb/store/index.js';
 import { RELEASE_SCOPED, splitEcosystem } from '../../vulndb/store/keys.js';
@@ -317,6 +317,7 @@ function queryCommand(ctx: CliContext): Command {
           }
           if (items.length === 0) {
             ctx.stdout.write(`No advisories for ${ecosystemArg} ${name}.\n`);
+            bySourceHint(ctx, ecosystem, name);
             return;
           }
           for (const item of items) {
@@ -341,7 +342,11 @@ function queryCommand(ctx: CliContext): Command {
         }
         // no advisory of the ecosystem (release) at all: "not vulnerable" would be a guess
         const unchecked = result.issues.some((i) => i.code === NO_ADVISORIES);
-        if (result.findings.length === 0) ctx.stdout.write(`${ecosystemArg} ${name} ${version}: ${unchecked ? 'not checked (see below)' : 'no known vulnerability'}.\n`);
+        if (result.findings.length === 0) {
+          ctx.stdout.write(`${ecosystemArg} ${name} ${version}: ${unchecked ? 'not checked (see below)' : 'no known vulnerability'}.\n`);
+          // no advisory names it at all: for a distribution filing by source package, likely a binary package's name
+          if (!unchecked && candidateRows(db, ecosystem, name).every((r) => release !== undefined && r.release !== '' && r.release !== release)) bySourceHint(ctx, ecosystem, name);
+        }
         for (const f of result.findings) {
           const e = f.evidence as { state: string; ids: string[]; fixedVersions: string[]; fixStatus: string };
           // state unknown: the version could not be compared (an issue below says why), so no fix applies yet
@@ -353,6 +358,18 @@ function queryCommand(ctx: CliContext): Command {
         db.close();
       }
     });
+}
+
+/**
+ * `db query` of a name no advisory of a distribution names: its advisories are filed by source package (Debian,
+ * Ubuntu, the RPM rebuilds) or origin (Alpine), so a binary package's name (`libssl3`) finds nothing even when
+ * its source (`openssl`) is affected. Said on stderr, so "no known vulnerability" is not taken as the answer.
+ */
+function bySourceHint(ctx: CliContext, ecosystem: string, name: string): void {
+  if (!SOURCE_NAMED.has(ecosystem)) return;
+  const apk = ecosystem === 'Alpine' || ecosystem === 'Wolfi' || ecosystem === 'Chainguard';
+  const how = apk ? 'the "o:" line of its entry in /lib/apk/db/installed names it' : ecosystem === 'Debian' || ecosystem === 'Ubuntu' ? `dpkg-query -W -f='\${source:Package}' ${name} prints it` : 'rpm -q --qf \'%{SOURCERPM}\' names it';
+  ctx.stderr.write(`runwarden: note: no ${ecosystem} advisory names "${name}": they are filed by ${apk ? 'origin' : 'source'} package (${how}; libssl3 is under openssl). Query that name.\n`);
 }
 
 /** Subcommands do not inherit the program's output and exit settings (commander's addCommand), so set them. */
