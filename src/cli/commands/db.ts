@@ -368,7 +368,7 @@ function queryCommand(ctx: CliContext): Command {
 function bySourceHint(ctx: CliContext, ecosystem: string, name: string): void {
   if (!SOURCE_NAMED.has(ecosystem)) return;
   const apk = ecosystem === 'Alpine' || ecosystem === 'Wolfi' || ecosystem === 'Chainguard';
-  const how = apk ? 'the "o:" line of its entry in /lib/apk/db/installed names it' : ecosystem === 'Debian' || ecosystem === 'Ubuntu' ? `dpkg-query -W -f='\${source:Package}' ${name} prints it` : 'rpm -q --qf \'%{SOURCERPM}\' names it';
+  const how = apk ? 'the "o:" line of its entry in /lib/apk/db/installed names it' : ecosystem === 'Debian' || ecosystem === 'Ubuntu' ? `dpkg-query -W -f='\${source:Package}' ${name} prints it` : `rpm -q --qf '%{SOURCERPM}' ${name} names it`;
   ctx.stderr.write(`runwarden: note: no ${ecosystem} advisory names "${name}": they are filed by ${apk ? 'origin' : 'source'} package (${how}; libssl3 is under openssl). Query that name.\n`);
 }
 
