@@ -140,6 +140,7 @@ async function scanOneImage(input: string, flags: ImageScanFlags, ctx: CliContex
     issues.push(...got.issues);
     registry = got.client;
   }
+  const staleAfterHours = await staleAfterHoursOf(ctx.env);
   const dbPath = chosenDbPath(flags.db, ctx.env);
   if (dbPath !== ':memory:' && !existsSync(dbPath)) {
     throw new AppError('db-missing', `No vulnerability database at "${dbPath}"`, { hint: 'Run "runwarden db update" (or "runwarden db import <path|url>"), or pass --db PATH.' });
@@ -165,7 +166,7 @@ async function scanOneImage(input: string, flags: ImageScanFlags, ctx: CliContex
     try {
       const scan = await scanImage(handle, { db, cache, now, signal: controller.signal, contributors, packages: flags.trustAttachedSbom === true && registry !== undefined ? attachedSbomProvider(registry) : undefined });
       scan.issues.unshift(...issues);
-      const stale = staleDatabaseIssue(db, now, await staleAfterHoursOf(ctx.env));
+      const stale = staleDatabaseIssue(db, now, staleAfterHours);
       if (stale !== undefined) scan.issues.push(stale);
       if (vex !== undefined) {
         // statements about a package purl, or about this image by its digest

@@ -72,6 +72,7 @@ function matchCommand(ctx: CliContext): Command {
       const path = chosenDbPath(flags.db, ctx.env);
       const input = await readPackageInput(file);
       const { statements, issues: vexIssues } = await readVexFiles(flags.vex ?? []);
+      const staleAfterHours = await staleAfterHoursOf(ctx.env);
       const issues: Issue[] = [...input.issues, ...matchingIssues(input, file), ...vexIssues];
       if (path !== ':memory:' && !existsSync(path)) {
         throw new AppError('db-missing', `No vulnerability database at "${path}"`, { hint: 'Run "runwarden db update" (or "runwarden db import <path|url>"), or pass --db PATH.' });
@@ -81,7 +82,7 @@ function matchCommand(ctx: CliContext): Command {
       let stale;
       try {
         result = matchPackages(db, input.packages, { subject: { type: 'image', image: file } });
-        stale = staleDatabaseIssue(db, now, await staleAfterHoursOf(ctx.env));
+        stale = staleDatabaseIssue(db, now, staleAfterHours);
       } finally {
         db.close();
       }

@@ -151,7 +151,8 @@ export async function runningImagesSetup(settings: Settings, flags: RunningImage
     if (locators.length === 0 && sbomDir === undefined) {
       throw new UsageError('--db needs a way to read the running images: --image-dir DIR (OCI layouts), --pull-images (registries), --containerd-root/--containerd-address (on a node), or --sbom-dir DIR.');
     }
-    // The flags are checked before the database is opened: a usage error changes nothing on disk.
+    // The flags and the vulndb config are checked before the database is opened: a usage error changes nothing on disk.
+    const staleAfterHours = await staleAfterHoursOf(ctx.env);
     if (settings.demo && flags.db === undefined) {
       db = openVulnDb(':memory:');
       close.push(() => db.close());
@@ -178,7 +179,7 @@ export async function runningImagesSetup(settings: Settings, flags: RunningImage
     // Malware rides on the same single pass over each image's layers (nothing to scan with SBOMs only).
     const malware = locators.length === 0 ? undefined : await malwareFromFlags(flags, db, settings.demo ? [join(packageRoot(), 'demo', 'signatures', 'demo.ndb')] : []);
     const contributors = malware === undefined ? undefined : [...IMAGE_CONTRIBUTORS, malware];
-    return { registry: pull ? registry : undefined, layout: imageDir, dbPath, settings: { db, sbomDir, locators, cache, packages, nodes: flags.imageNode, contributors, vex, staleAfterHours: await staleAfterHoursOf(ctx.env) }, close };
+    return { registry: pull ? registry : undefined, layout: imageDir, dbPath, settings: { db, sbomDir, locators, cache, packages, nodes: flags.imageNode, contributors, vex, staleAfterHours }, close };
   } catch (error) {
     for (const c of close) c();
     throw error;

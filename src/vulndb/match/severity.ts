@@ -102,10 +102,14 @@ export function resolveSeverity(records: ReadonlyArray<{ advisory: AdvisoryHead;
   }
   const { v4, v3, v2, label } = best;
   const pick = v4 ?? v3;
-  if (pick !== undefined) return { severity: pick.score.rating, basis: BASIS[pick.score.version], score: pick.score.baseScore, vector: pick.score.vector, from: pick.from };
+  if (pick !== undefined) return scored(pick);
   if (label !== undefined) return { severity: label.severity, basis: 'label', label: label.label, from: label.from };
-  if (v2 !== undefined) return { severity: v2.score.rating, basis: 'cvss-2.0', score: v2.score.baseScore, vector: v2.score.vector, from: v2.from };
+  if (v2 !== undefined) return scored(v2);
   return { severity: 'unknown', basis: 'none' };
+}
+
+function scored(pick: Scored): SeverityVerdict {
+  return { severity: pick.score.rating, basis: BASIS[pick.score.version], score: pick.score.baseScore, vector: pick.score.vector, from: pick.from };
 }
 
 /**
@@ -117,5 +121,5 @@ export function resolveScore(records: readonly AdvisoryHead[], issues: Issue[]):
   const best: Best = { v4: undefined, v3: undefined, v2: undefined, label: undefined };
   for (const record of records) for (const s of record.facts.severity ?? []) addVector(best, s, record.id, issues);
   const pick = best.v4 ?? best.v3 ?? best.v2;
-  return pick === undefined ? undefined : { severity: pick.score.rating, basis: BASIS[pick.score.version], score: pick.score.baseScore, vector: pick.score.vector, from: pick.from };
+  return pick === undefined ? undefined : scored(pick);
 }
