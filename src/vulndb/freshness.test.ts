@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importAdvisories } from './import.js';
-import { ageText, staleDatabaseIssue } from './freshness.js';
-import { lastUpdated, markChecked, openVulnDb } from './store/index.js';
+import { ageText, feedsBehind, staleDatabaseIssue } from './freshness.js';
+import { feedUpdates, lastUpdated, markChecked, openVulnDb, recordMirrors, trackedMirrors, writeMeta } from './store/index.js';
 
 const NPM = join(import.meta.dirname, '..', '..', 'testdata', 'upstream', 'osv', 'npm-ghsa');
+const GO = join(import.meta.dirname, '..', '..', 'testdata', 'upstream', 'osv', 'go-vulndb');
 const HOUR = 3_600_000;
 
 describe('how current the advisory data is', () => {
@@ -24,6 +25,47 @@ describe('how current the advisory data is', () => {
     // an older check never moves it back
     markChecked(db, new Date(updated - HOUR));
     expect(lastUpdated(db)).toBe(new Date(updated + 12 * 24 * HOUR).toISOString());
+    db.close();
+  });
+
+  it('checks each mirror of the last db update on its own: one failing for days is said while the others keep the data recent', async () => {
+    const db = openVulnDb(':memory:');
+    await importAdvisories(db, NPM);
+    await importAdvisories(db, GO);
+    const go = Date.parse(feedUpdates(db).get(GO) ?? '');
+    const npm = Date.parse(feedUpdates(db).get(NPM) ?? '');
+    // data only ever imported by hand (no `db update`): judged by its newest import, as before
+    expect(trackedMirrors(db)).toEqual([]);
+    const later = new Date(go + 10 * 24 * HOUR);
+    markChecked(db, new Date(go + 10 * 24 * HOUR - HOUR), NPM);
+    expect(staleDatabaseIssue(db, later)).toBeUndefined();
+    // the mirrors of a `db update`: npm answered "not modified" an hour ago, go has given nothing for 10 days
+    // (its imports fail), and a third never gave data (db update reports that one on every run)
+    recordMirrors(db, [
+      { url: NPM, name: 'OSV npm' },
+      { url: GO, name: 'OSV Go' },
+      { url: 'https://mirror.example/never/all.zip', name: 'never' },
+    ]);
+    expect(feedsBehind(db, later)).toEqual({ behind: [{ url: GO, name: 'OSV Go', lastUpdate: new Date(go).toISOString(), ageHours: expect.closeTo(240, 1) as number }], tracked: 2 });
+    const stale = staleDatabaseIssue(db, later);
+    expect([stale?.code, stale?.message]).toEqual(['vuln-db-stale', '1 of 2 vulnerability feeds was last updated more than 24 h ago (OSV Go 10.0 days ago): their advisories published since are not matched']);
+    expect(stale?.hint).toContain('see why those mirrors fail');
+    // within the threshold, or once it answers again, nothing
+    expect(staleDatabaseIssue(db, later, 300)).toBeUndefined();
+    markChecked(db, new Date(go + 10 * 24 * HOUR - 2 * HOUR), GO);
+    expect(staleDatabaseIssue(db, later)).toBeUndefined();
+    // when everything is old, the whole data is named (not per feed)
+    expect(staleDatabaseIssue(db, new Date(npm + 40 * 24 * HOUR))?.message).toMatch(/^The vulnerability data was last updated 30\.0 days ago/);
+    // several behind: oldest first, the rest counted
+    const names = ['a', 'b', 'c', 'd'].map((n, i) => ({ url: `https://m.example/${n}`, name: `feed ${n}` , at: new Date(go - (i + 2) * 24 * HOUR) }));
+    for (const n of names) markChecked(db, n.at, n.url);
+    recordMirrors(db, [{ url: NPM, name: 'OSV npm' }, ...names]);
+    expect(staleDatabaseIssue(db, later)?.message).toBe(
+      '4 of 5 vulnerability feeds were last updated more than 24 h ago (feed d 15.0 days ago, feed c 14.0 days ago, feed b 13.0 days ago and 1 more): their advisories published since are not matched',
+    );
+    // a mirror list this build cannot read tracks nothing
+    writeMeta(db, 'vulndb.update.mirrors', '{"not": "a list"}');
+    expect([trackedMirrors(db), staleDatabaseIssue(db, later)]).toEqual([[], undefined]);
     db.close();
   });
 

@@ -188,8 +188,8 @@ export async function importAdvisories(db: Db, input: string, options: ImportOpt
       const etag = options.conditional === true ? readMeta(db, `${META_PREFIX}${input}`) : undefined;
       fetched = await downloadRetrying(input, { signal: options.signal, etag, onProgress: options.onProgress }, options);
       if (fetched.notModified) {
-        // the data is as current as the feed: that counts for staleness (db status, vuln-db-stale)
-        markChecked(db, options.now ?? new Date());
+        // the data is as current as the feed: that counts for staleness (db status, vuln-db-stale), per feed too
+        markChecked(db, options.now ?? new Date(), input);
         const source = options.source ?? 'osv';
         return { source, feed: input, counts: { added: 0, updated: 0, unchanged: 0, withdrawn: 0, retired: 0, rejected: 0, issues: 0 }, issues: [], notModified: true };
       }

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeZip } from '../../../test/zip.js';
 import { cli } from '../../../test/cli.js';
@@ -93,6 +94,7 @@ describe('runwarden db', () => {
     let server: TestHttpServer;
     let base = '';
     let cuts = 0;
+    let flaky = 0;
     const npm = makeZip([{ name: 'GHSA-35jh-r3h4-6jhm.json', content: readFileSync(join(OSV, 'npm-ghsa/GHSA-35jh-r3h4-6jhm.json')) }]);
     beforeAll(async () => {
       server = await serveHttp((req, res) => {
@@ -103,6 +105,9 @@ describe('runwarden db', () => {
           // the connection drops mid-body once: the next attempt gets the archive
           res.writeHead(200, { 'content-length': npm.length });
           res.write(npm.subarray(0, 100), () => res.socket?.destroy());
+        } else if (req.url === '/flaky/all.zip' && flaky++ === 0) {
+          // gives data once, then is gone (a moved URL)
+          res.writeHead(200, { 'content-length': npm.length }).end(npm);
         } else if (req.url === '/cut/all.zip') {
           res.writeHead(200, { 'content-length': npm.length }).end(npm);
         } else if (req.url === '/debian/json') {
@@ -129,6 +134,32 @@ describe('runwarden db', () => {
       const second = await run(['db', 'update', '--db', updDb, '--no-lifecycle'], { RUNWARDEN_VULNDB_CONFIG: config });
       expect(second.stdout.split('\n')[0]).toBe(`${base}/npm/all.zip: not modified since the last update`);
       expect((await run(['db', 'query', 'npm', 'lodash', '4.17.15', '--db', updDb])).stdout).toContain('CVE-2021-23337');
+    });
+
+    it('says in db status and in every report which mirror has not given data for longer than staleAfterHours, while the others keep the data recent', async () => {
+      const feedsDb = join(dir, 'feeds.db');
+      const config = join(dir, 'vulndb-feeds.yaml');
+      writeFileSync(config, `mirrors:\n  - {source: osv, url: ${base}/npm/all.zip, name: npm}\n  - {source: osv, url: ${base}/flaky/all.zip, name: flaky}\n`);
+      expect((await run(['db', 'update', '--config', config, '--db', feedsDb, '--no-lifecycle'])).code).toBe(0);
+      expect((await run(['db', 'status', '--db', feedsDb])).stderr).toBe('');
+      // days later (the imports moved back: npm's two days, flaky's three): npm answers "not modified", flaky is gone
+      const sqlite = new Database(feedsDb);
+      const backdate = sqlite.prepare("UPDATE vuln_imports SET finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?) WHERE feed = ?");
+      backdate.run('-2 days', `${base}/npm/all.zip`);
+      backdate.run('-3 days', `${base}/flaky/all.zip`);
+      sqlite.close();
+      const again = await run(['db', 'update', '--config', config, '--db', feedsDb, '--no-lifecycle']);
+      expect([again.code, again.stdout.split('\n')[0]]).toEqual([3, `${base}/npm/all.zip: not modified since the last update`]);
+      const status = await run(['db', 'status', '--db', feedsDb]);
+      expect(status.stdout).toMatch(/\nFEEDS BEHIND \(1 of 2 mirrors of the last db update\)\nNAME +LAST UPDATE +AGE\nflaky +\d{4}-\d\d-\d\dT[\d:.]+Z +3\.0 days\n/);
+      expect(status.stderr).toMatch(/^runwarden: warning: 1 of 2 feeds was last updated more than 24 h ago \(flaky 3\.0 days ago\); their new CVEs may be missing\. Run "runwarden db update" and see why those mirrors fail\.\n$/);
+      const json = JSON.parse((await run(['db', 'status', '--db', feedsDb, '-f', 'json'])).stdout) as { stale: boolean; feedsBehind: Array<{ name: string; url: string }> };
+      expect([json.stale, json.feedsBehind.map((f) => [f.name, f.url])]).toEqual([true, [['flaky', `${base}/flaky/all.zip`]]]);
+      // a report matched against it says so too
+      const purls = join(dir, 'purls.txt');
+      writeFileSync(purls, 'pkg:npm/lodash@4.17.15\n');
+      const report = JSON.parse((await run(['sbom', 'match', purls, '--db', feedsDb, '-f', 'json'])).stdout) as { issues: Array<{ code: string; message: string }> };
+      expect(report.issues.find((i) => i.code === 'vuln-db-stale')?.message).toMatch(/^1 of 2 vulnerability feeds was last updated more than 24 h ago \(flaky 3\.0 days ago\)/);
     });
 
     it('counts a mirror that answers an empty feed as failed, and an empty input of db import as an error', async () => {

@@ -12,12 +12,12 @@ import type { Issue } from '../../core/issue.js';
 import type { Package } from '../../core/package.js';
 import { chosenDbPath } from '../../store/db.js';
 import { loadVulnDbConfig } from '../../vulndb/config.js';
-import { ageText } from '../../vulndb/freshness.js';
+import { ageText, behindText, feedsBehind } from '../../vulndb/freshness.js';
 import { emptyFeed, importAdvisories, importFailure, type FeedError, type ImportProgress, type ImportResult } from '../../vulndb/import.js';
 import { describeRange } from '../../vulndb/match/evaluate.js';
 import { NO_ADVISORIES, SOURCE_NAMED, matchPackages } from '../../vulndb/match/index.js';
 import { SOURCES, getSource } from '../../vulndb/registry.js';
-import { advisoriesById, candidateRows, knownEcosystems, openVulnDb, storeStatus, type AffectedData, type Db, type SourceId } from '../../vulndb/store/index.js';
+import { advisoriesById, candidateRows, knownEcosystems, openVulnDb, recordMirrors, storeStatus, type AffectedData, type Db, type SourceId } from '../../vulndb/store/index.js';
 import { RELEASE_SCOPED, splitEcosystem } from '../../vulndb/store/keys.js';
 import { InvalidCvssError, scoreVector } from '../../vulndb/cvss/index.js';
 import type { CliContext } from '../context.js';
@@ -163,6 +163,9 @@ function updateCommand(ctx: CliContext): Command {
           lifecycle = await updateLifecycle(db, { url: flags.lifecycleUrl ?? (ctx.env.RUNWARDEN_LIFECYCLE_URL === '' ? undefined : ctx.env.RUNWARDEN_LIFECYCLE_URL) });
           if (format === 'table') ctx.stdout.write(`end-of-life data ${lifecycle.url}: ${lifecycle.updated.length} product(s) updated, ${lifecycle.failed.length} failed\n`);
         }
+        // every report checks each of these for staleness (freshness.ts feedsBehind): the whole configured list,
+        // also when --source narrowed this run
+        recordMirrors(db, config.mirrors.map((m) => ({ url: m.url, name: m.name ?? m.url })));
         for (const mirror of mirrors) {
           try {
             const label = mirror.name ?? mirror.url;
@@ -218,10 +221,13 @@ function statusCommand(ctx: CliContext): Command {
       try {
         const status = storeStatus(db);
         const ageHours = status.lastUpdate === null ? undefined : (now.getTime() - Date.parse(status.lastUpdate)) / 3_600_000;
-        const stale = ageHours === undefined || ageHours > config.staleAfterHours;
+        const old = ageHours === undefined || ageHours > config.staleAfterHours;
+        // mirrors of the last `db update` that have not given data for longer than that (newer ones keep the last update recent)
+        const { behind, tracked } = feedsBehind(db, now, config.staleAfterHours);
+        const stale = old || behind.length > 0;
         const signatures = signatureStatusLines(db, now);
         if (format === 'json') {
-          ctx.stdout.write(`${JSON.stringify({ database: path, ...status, ageHours: ageHours ?? null, stale, staleAfterHours: config.staleAfterHours, malware: signatures.json }, null, 2)}\n`);
+          ctx.stdout.write(`${JSON.stringify({ database: path, ...status, ageHours: ageHours ?? null, stale, staleAfterHours: config.staleAfterHours, feedsBehind: behind, malware: signatures.json }, null, 2)}\n`);
           return;
         }
         const out: string[] = [`Database: ${path}`, `Advisories: ${status.advisories} (${status.withdrawn} withdrawn), affected-package rows: ${status.affectedRows}`];
@@ -230,11 +236,19 @@ function statusCommand(ctx: CliContext): Command {
         // the releases held: an image of another release is not checked (scans say so, as vuln-no-advisories)
         out.push('', 'SOURCE           ECOSYSTEM             ADVISORIES  PACKAGES  RELEASES');
         for (const e of status.byEcosystem) out.push(`${e.source.padEnd(16)} ${e.ecosystem.padEnd(20)} ${String(e.advisories).padStart(10)}  ${String(e.packages).padStart(8)}  ${releasesShown(e.releases)}`.trimEnd());
+        if (behind.length > 0) {
+          out.push('', `FEEDS BEHIND (${behind.length} of ${tracked} mirrors of the last db update)`, 'NAME                             LAST UPDATE                AGE');
+          for (const f of behind) out.push(`${f.name.padEnd(32)} ${f.lastUpdate.padEnd(26)} ${ageText(f.ageHours)}`);
+        }
         out.push(...signatures.lines);
         ctx.stdout.write(`${out.join('\n')}\n`);
-        if (stale) {
+        if (old) {
           ctx.stderr.write(
             `runwarden: warning: the vulnerability data is ${ageHours === undefined ? 'empty (never imported)' : `${ageText(ageHours)} old (more than ${config.staleAfterHours} h)`}; new CVEs may be missing. Run "runwarden db update".\n`,
+          );
+        } else if (behind.length > 0) {
+          ctx.stderr.write(
+            `runwarden: warning: ${behind.length} of ${tracked} feeds ${behind.length === 1 ? 'was' : 'were'} last updated more than ${config.staleAfterHours} h ago (${behindText(behind)}); their new CVEs may be missing. Run "runwarden db update" and see why those mirrors fail.\n`,
           );
         }
       } finally {

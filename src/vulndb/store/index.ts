@@ -18,6 +18,7 @@
  * Imports are atomic: `beginImport` opens one write transaction that `commit` ends, and any failure (or a
  * killed process) rolls it back, so readers always see the previous complete database.
  */
+import { z } from 'zod';
 import { errorMessage } from '../../core/errors.js';
 import { DbError, migrate, openDatabase, type Db } from '../../store/db.js';
 import type { OsvRecord } from '../schema.js';
@@ -556,13 +557,15 @@ export function knownEcosystems(db: Db): string[] {
   return db.prepare<[], { ecosystem: string }>('SELECT DISTINCT ecosystem FROM vuln_affected ORDER BY ecosystem').all().map((r) => r.ecosystem);
 }
 
-/** Meta key: when a `db update` last found a feed unchanged (304 Not Modified). */
+/** Meta key: when a `db update` last found a feed unchanged (304 Not Modified); per feed under `CHECKED_AT:<feed>`. */
 const CHECKED_AT = 'vulndb.checked_at';
 
-/** Record that a feed was checked and found unchanged at `when`. */
-export function markChecked(db: Db, when: Date): void {
-  const previous = readMeta(db, CHECKED_AT);
-  if (previous === undefined || Date.parse(previous) < when.getTime()) writeMeta(db, CHECKED_AT, when.toISOString());
+/** Record that `feed` was checked and found unchanged at `when`: its data is as current as the feed then. */
+export function markChecked(db: Db, when: Date, feed?: string): void {
+  for (const key of feed === undefined ? [CHECKED_AT] : [CHECKED_AT, `${CHECKED_AT}:${feed}`]) {
+    const previous = readMeta(db, key);
+    if (previous === undefined || Date.parse(previous) < when.getTime()) writeMeta(db, key, when.toISOString());
+  }
 }
 
 /** When the data was last brought up to date (ISO time), or null when nothing was ever imported. */
@@ -571,6 +574,51 @@ export function lastUpdated(db: Db): string | null {
   if (imported === null) return null;
   const checked = readMeta(db, CHECKED_AT);
   return checked !== undefined && Date.parse(checked) > Date.parse(imported) ? checked : imported;
+}
+
+/** Per feed (URL or path as imported): when it was last brought up to date, by an import or a "not modified" answer (ISO time). */
+export function feedUpdates(db: Db): Map<string, string> {
+  const out = new Map<string, string>(
+    db.prepare<[], { feed: string; last: string }>('SELECT feed, max(finished_at) AS last FROM vuln_imports WHERE finished_at IS NOT NULL GROUP BY feed').all().map((r) => [r.feed, r.last]),
+  );
+  const prefix = `${CHECKED_AT}:`;
+  // range instead of LIKE: feed URLs hold `_` and `%`
+  for (const { key, value } of db.prepare<[string, string], { key: string; value: string }>('SELECT key, value FROM meta WHERE key > ? AND key < ?').all(prefix, `${CHECKED_AT};`)) {
+    const feed = key.slice(prefix.length);
+    const imported = out.get(feed);
+    if (imported === undefined || Date.parse(value) > Date.parse(imported)) out.set(feed, value);
+  }
+  return out;
+}
+
+/** A mirror `db update` keeps current, as its last run had it configured. */
+export interface TrackedMirror {
+  url: string;
+  name: string;
+}
+
+/** Meta key: the mirrors configured for the last `db update` (JSON), whose freshness every report checks. */
+const MIRRORS = 'vulndb.update.mirrors';
+
+/** Record the configured mirrors of a `db update` run (all of them, also when --source narrowed the run). */
+export function recordMirrors(db: Db, mirrors: readonly TrackedMirror[]): void {
+  writeMeta(db, MIRRORS, JSON.stringify(mirrors.map((m) => ({ url: m.url, name: m.name }))));
+}
+
+const TrackedMirrors = z.array(z.strictObject({ url: z.string(), name: z.string() }));
+
+/** The mirrors of the last `db update`, or none when the data only ever came from `db import`. */
+export function trackedMirrors(db: Db): TrackedMirror[] {
+  const text = readMeta(db, MIRRORS);
+  if (text === undefined) return [];
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  // written by recordMirrors; a value this build cannot read tracks nothing (as before any `db update`)
+  return TrackedMirrors.safeParse(raw).data ?? [];
 }
 
 /** Small key/value state (feed ETags) in the shared `meta` table. */
