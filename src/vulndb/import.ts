@@ -198,6 +198,8 @@ export async function importAdvisories(db: Db, input: string, options: ImportOpt
     const plugin: VulnSource = options.source === undefined ? await detectSource(path) : getSource(options.source);
     const issues: Issue[] = [];
     const scopes = new Set<string>();
+    /** Complete scopes part of which could not be read: nothing of them is retired this time. */
+    const damaged = new Set<string>();
     const session = beginImport(db, plugin.id, input, options.now);
     try {
       let read = 0;
@@ -214,6 +216,10 @@ export async function importAdvisories(db: Db, input: string, options: ImportOpt
           if (!i.code.endsWith('-warning')) session.counts.rejected++;
         },
         completeScope: (scope: string) => scopes.add(scope),
+        incompleteScope: (scope: string) => damaged.add(scope),
+        keepStored: (id: string, scope?: string) => {
+          if (session.keep(id, scope)) issues.push(keptRecord(input, id));
+        },
       };
       const batches = plugin.readPrepared === undefined ? undefined : await plugin.readPrepared(source, ctx, { workers: options.workers ?? defaultWorkers(), minBytes: options.parallelMinBytes });
       if (batches !== undefined) {
@@ -225,13 +231,15 @@ export async function importAdvisories(db: Db, input: string, options: ImportOpt
       } else {
         for await (const parsed of plugin.read(source, ctx)) {
           options.signal?.throwIfAborted();
-          session.put(parsed.record, parsed.scope);
+          if (session.put(parsed.record, parsed.scope, parsed.partial) === 'kept') issues.push(keptRecord(input, parsed.record.id));
           counted();
         }
       }
       for (const scope of [...scopes].sort()) {
-        const { kept } = session.retireMissing(scope);
-        if (kept > 0) issues.push(emptyScope(plugin, input, scope, kept));
+        const partial = damaged.has(scope);
+        const { kept, listed } = session.retireMissing(scope, !partial);
+        if (kept === 0) continue;
+        issues.push(listed === 0 ? emptyScope(plugin, input, scope, kept) : partialScope(input, scope, kept));
       }
       if (read === 0 && issues.length === 0) issues.push(issue(FEED_EMPTY, `${input} holds no advisories (read as ${plugin.id}): nothing was imported`, input, `Expected ${plugin.formats.join('; ')}. Check the path or URL, or --source.`));
       session.counts.issues = issues.length;
@@ -275,6 +283,30 @@ function emptyScope(plugin: VulnSource, input: string, scope: string, kept: numb
     `${input} holds no ${plugin.id} advisories of "${scope}", but the database holds ${kept}: they are kept, not retired (an empty feed is more likely broken than every advisory withdrawn at once)`,
     input,
     'Check the feed (URL, mirror, --source). If it really is empty now, import it into a new --db.',
+  );
+}
+
+/** Issue codes of a snapshot read in part: a stored advisory kept whole (FEED_RECORD_KEPT), a scope whose missing advisories were not retired (FEED_SCOPE_PARTIAL). */
+export const FEED_RECORD_KEPT = 'feed-record-kept';
+export const FEED_SCOPE_PARTIAL = 'feed-scope-partial';
+
+/** Part of advisory `id` could not be read (an issue above says which part): the stored copy stays, rather than less of it. */
+function keptRecord(input: string, id: string): Issue {
+  return issue(
+    FEED_RECORD_KEPT,
+    `${id}: part of it could not be read from ${input} (see the issue above), so the stored copy is kept as it was rather than replaced by less`,
+    input,
+    'It is updated once the feed gives it whole; report the entry to the feed if it stays.',
+  );
+}
+
+/** Part of a complete snapshot could not be read: the `kept` advisories of `scope` it does not list were not retired. */
+function partialScope(input: string, scope: string, kept: number): Issue {
+  return issue(
+    FEED_SCOPE_PARTIAL,
+    `${input}: part of "${scope}" could not be read (see the issues above), so ${kept} stored advisor${kept === 1 ? 'y' : 'ies'} it does not list ${kept === 1 ? 'is' : 'are'} kept this time, not retired`,
+    input,
+    'They are retired by the next import that reads the feed whole.',
   );
 }
 

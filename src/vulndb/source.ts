@@ -21,6 +21,13 @@ export interface SourceContext {
   issue(issue: Issue): void;
   /** Declare that the input holds the complete set of this source's advisories for `scope` (distro release + repo). */
   completeScope(scope: string): void;
+  /**
+   * Part of a complete snapshot of `scope` could not be read and cannot be tied to one advisory (an
+   * unreadable package entry): advisories of `scope` it does not list are kept this time, not retired.
+   */
+  incompleteScope(scope: string): void;
+  /** The input names advisory `id`, but none of it could be read: its stored copy (if any) is kept, not retired. */
+  keepStored(id: string, scope?: string): void;
 }
 
 export interface ParsedAdvisory {
@@ -29,6 +36,11 @@ export interface ParsedAdvisory {
   location: string;
   /** Full-snapshot scope the record belongs to (see completeScope). */
   scope?: string | undefined;
+  /**
+   * Part of the advisory could not be read (an entry skipped with an issue): a stored copy is kept rather
+   * than replaced by less; an advisory not stored yet is stored as read.
+   */
+  partial?: boolean | undefined;
 }
 
 export interface ParallelOptions {

@@ -77,7 +77,8 @@ const ALIAS_ROWS = 32;
 /** Distinct entry texts an import remembers (memory bound). */
 const ENTRY_CACHE_LIMIT = 100_000;
 
-export type PutOutcome = 'added' | 'updated' | 'unchanged' | 'withdrawn';
+/** `kept`: a partial record (put's `partial`) left the stored copy in place. */
+export type PutOutcome = 'added' | 'updated' | 'unchanged' | 'withdrawn' | 'kept';
 
 export interface ImportCounts {
   added: number;
@@ -92,8 +93,14 @@ export interface ImportCounts {
 export interface ImportSession {
   readonly source: SourceId;
   readonly feed: string;
-  /** Insert or replace one advisory (skipped when the stored copy is as new: incremental by `modified`). */
-  put(record: OsvRecord, scope?: string): PutOutcome;
+  /**
+   * Insert or replace one advisory (skipped when the stored copy is as new: incremental by `modified`).
+   * `partial`: the source could not read all of it (source.ts ParsedAdvisory): a stored copy is kept
+   * (`kept`, counted unchanged) rather than replaced by less; with none stored yet it is stored.
+   */
+  put(record: OsvRecord, scope?: string, partial?: boolean): PutOutcome;
+  /** Keep the stored copy of `id` (not retired by retireMissing) when the input named it but none of it could be read; whether there is one. */
+  keep(id: string, scope?: string): boolean;
   /** `put` for a record prepared elsewhere (a worker thread: sources/osv/pool.ts). */
   putPrepared(prepared: PreparedAdvisory, scope?: string): PutOutcome;
   /**
@@ -105,8 +112,10 @@ export interface ImportSession {
    * After a complete snapshot of `scope`: delete this source's advisories of that scope not seen in this
    * import. A snapshot that held none of the scope retires nothing: the stored ones are `kept` (a feed
    * answering `{}` or an empty secdb file is a broken mirror, not every advisory withdrawn at once).
+   * `retire` false (part of the snapshot could not be read: source.ts incompleteScope): nothing is
+   * deleted, and `kept` counts what would have been. `listed`: the scope's stored advisories this import saw.
    */
-  retireMissing(scope: string): { retired: number; kept: number };
+  retireMissing(scope: string, retire?: boolean): { retired: number; kept: number; listed: number };
   readonly counts: ImportCounts;
   commit(): ImportCounts;
   rollback(): void;
@@ -266,6 +275,16 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
     return otherwise;
   }
 
+  /** The stored copy of `id`, if any, counts as seen in this import (so it is not retired) and stays as it is. */
+  function keepStored(id: string, scope: string | undefined): boolean {
+    const existing = findExisting.get(source, id);
+    if (existing === undefined) return false;
+    seen.add(existing.rowid);
+    if (scope !== undefined) touchScope.run(scope, importId, existing.rowid);
+    counts.unchanged++;
+    return true;
+  }
+
   /** Store one advisory; `prepare` runs only when something is written (an unchanged record costs one lookup). */
   function upsert(id: string, modified: string, withdrawn: string | null, scope: string | undefined, prepare: () => Incoming): PutOutcome {
     if (fresh) {
@@ -348,8 +367,12 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
     source,
     feed,
     counts,
-    put(record, scope) {
+    put(record, scope, partial = false) {
+      if (partial && keepStored(record.id, scope)) return 'kept';
       return upsert(record.id, record.modified, record.withdrawn ?? null, scope, () => inThread(prepareAdvisory(record)));
+    },
+    keep(id, scope) {
+      return keepStored(id, scope);
     },
     putPrepared(prepared, scope) {
       return upsert(prepared.id, prepared.modified, prepared.withdrawn, scope, () => inThread(prepared));
@@ -416,9 +439,11 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
         if (live * 2 <= slots) thinned.add(block);
       }
     },
-    retireMissing(scope) {
+    retireMissing(scope, retire = true) {
       const rows = db.prepare<[string, string], { rowid: number; head: string; block: number }>('SELECT rowid, head, block FROM vuln_advisories WHERE source = ? AND scope = ?').all(source, scope);
-      if (!rows.some((row) => seen.has(row.rowid))) return { retired: 0, kept: rows.length };
+      const listed = rows.filter((row) => seen.has(row.rowid)).length;
+      if (listed === 0) return { retired: 0, kept: rows.length, listed };
+      if (!retire) return { retired: 0, kept: rows.length - listed, listed };
       let n = 0;
       for (const row of rows) {
         if (seen.has(row.rowid)) continue;
@@ -428,7 +453,7 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
         n++;
       }
       counts.retired += n;
-      return { retired: n, kept: 0 };
+      return { retired: n, kept: 0, listed };
     },
     commit() {
       if (!open) return counts;

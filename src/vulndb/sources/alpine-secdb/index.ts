@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { InputError, errorMessage } from '../../../core/errors.js';
 import { issue } from '../../../core/issue.js';
 import { compareVersions } from '../../../versioning/index.js';
-import { distroRecord, type DistroStatement } from '../../distro-record.js';
+import { distroRecord, distroRecordId, type DistroStatement } from '../../distro-record.js';
 import { head, isDirectory, parseText, walk } from '../../files.js';
 import type { ParsedAdvisory, SourceContext, SourceInput, VulnSource } from '../../source.js';
 import { admitRecord } from '../../validate.js';
@@ -57,8 +57,8 @@ function apkGreater(a: string, b: string): boolean | undefined {
   }
 }
 
-/** Collect (id → package → fixed version) from one release file's packages. */
-function collect(fixes: Map<string, Fix>, release: string, name: string, secfixes: z.infer<typeof Secfixes> | null | undefined, location: string, ctx: SourceContext): void {
+/** Collect (id → package → fixed version) from one release file's packages; `damaged`: ids a skipped line named. */
+function collect(fixes: Map<string, Fix>, damaged: Set<string>, scope: string, release: string, name: string, secfixes: z.infer<typeof Secfixes> | null | undefined, location: string, ctx: SourceContext): void {
   for (const [version, lines] of Object.entries(secfixes ?? {})) {
     const notAffected = version === '0';
     for (const line of lines ?? []) {
@@ -66,6 +66,8 @@ function collect(fixes: Map<string, Fix>, release: string, name: string, secfixe
       const primary = ids[0];
       if (primary === undefined) {
         ctx.issue(issue('alpine-secdb-parse', `Skipped secfix "${line.slice(0, 80)}" of ${name} ${version}: no vulnerability id`, location));
+        // which stored advisory it was is unknown: none of this file's is retired this time
+        ctx.incompleteScope(scope);
         continue;
       }
       if (notAffected) continue; // "0": the package was never affected in this release
@@ -73,6 +75,7 @@ function collect(fixes: Map<string, Fix>, release: string, name: string, secfixe
         compareVersions('apk', version, version);
       } catch (error) {
         ctx.issue(issue('alpine-secdb-parse', `Skipped ${primary} for ${name}: fixed version "${version}" is not an apk version (${errorMessage(error)})`, location));
+        damaged.add(primary);
         continue;
       }
       const fix: Fix = fixes.get(primary) ?? { ids: [], packages: new Map() };
@@ -101,17 +104,22 @@ async function* readFileRecords(path: string, display: string, ctx: SourceContex
     return;
   }
   const fixes = new Map<string, Fix>();
+  /** Vulnerability ids a skipped line named: their records are partial (a stored copy is kept). */
+  const damaged = new Set<string>();
   let scope: string;
   const file = SecdbFile.safeParse(parsed.value);
   if (file.success) {
     scope = `${file.data.distroversion}/${file.data.reponame}`;
+    const fileScope = scope;
     (file.data.packages ?? []).forEach((raw, i) => {
       const entry = PackageEntry.safeParse(raw);
       if (!entry.success) {
         ctx.issue(issue('alpine-secdb-parse', `Skipped packages[${i}]: expected {pkg: {name, secfixes}}`, `${display}#packages[${i}]`));
+        // the advisories it held are unknown: none of this file's is retired this time
+        ctx.incompleteScope(fileScope);
         return;
       }
-      collect(fixes, file.data.distroversion, entry.data.pkg.name, entry.data.pkg.secfixes, `${display}#${entry.data.pkg.name}`, ctx);
+      collect(fixes, damaged, fileScope, file.data.distroversion, entry.data.pkg.name, entry.data.pkg.secfixes, `${display}#${entry.data.pkg.name}`, ctx);
     });
   } else {
     const one = VulnListPackage.safeParse(parsed.value);
@@ -120,9 +128,17 @@ async function* readFileRecords(path: string, display: string, ctx: SourceContex
       return;
     }
     scope = `${one.data.distroversion}/${one.data.reponame ?? ''}/${one.data.name}`;
-    collect(fixes, one.data.distroversion, one.data.name, one.data.secfixes, display, ctx);
+    collect(fixes, damaged, scope, one.data.distroversion, one.data.name, one.data.secfixes, display, ctx);
   }
   ctx.completeScope(scope);
+  // One record per vulnerability and file: the id carries the release so two releases never overwrite each other.
+  const release = scope.split('/').slice(0, 2).join('/');
+  const recordId = (primary: string): string => {
+    const id = distroRecordId(primary, 'ALPINE');
+    return `${id.startsWith('ALPINE-') ? '' : 'ALPINE-'}${id}@${release}`;
+  };
+  // named only by skipped lines: the stored copy stays
+  for (const primary of damaged) if (!fixes.has(primary)) ctx.keepStored(recordId(primary), scope);
   for (const [primary, fix] of fixes) {
     const statements: DistroStatement[] = [...fix.packages].map(([key, p]) => ({ ecosystem: p.ecosystem, package: key.split('\0')[1] ?? '', status: 'fixed', fixed: p.fixed }));
     const record = distroRecord({
@@ -133,15 +149,15 @@ async function* readFileRecords(path: string, display: string, ctx: SourceContex
       statements,
       references: /^CVE-/.test(primary) ? [{ type: 'ADVISORY', url: `https://security.alpinelinux.org/vuln/${primary}` }] : undefined,
     });
-    // One record per vulnerability and file: the id carries the release so two releases never overwrite each other.
-    record.id = `${record.id.startsWith('ALPINE-') ? '' : 'ALPINE-'}${record.id}@${scope.split('/').slice(0, 2).join('/')}`;
+    record.id = recordId(primary);
     if (!(record.aliases ?? []).includes(primary)) record.aliases = [primary, ...(record.aliases ?? [])];
     const admitted = admitRecord(record, `${display}#${primary}`);
     if (admitted.record === undefined) {
       ctx.issue(admitted.rejection);
+      ctx.keepStored(record.id, scope);
       continue;
     }
-    yield { record: admitted.record, location: `${display}#${primary}`, scope };
+    yield { record: admitted.record, location: `${display}#${primary}`, scope, partial: damaged.has(primary) };
   }
 }
 

@@ -1,11 +1,11 @@
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importAdvisories } from '../../import.js';
 import { matchPackages } from '../../match/index.js';
 import type { OsvRecord } from '../../schema.js';
-import { advisoriesById, lastUpdated, openVulnDb } from '../../store/index.js';
+import { advisoriesById, lastUpdated, openVulnDb, storeStatus } from '../../store/index.js';
 import { urgencyLabel } from './index.js';
 
 const OSV = join(import.meta.dirname, '..', '..', '..', '..', 'testdata', 'upstream', 'osv', 'trivy-db-fixtures');
@@ -142,6 +142,46 @@ describe('debian-tracker source', () => {
     db.close();
   });
 
+  it('keeps the stored copy of a vulnerability part of which a newer export cannot read, and retires nothing when a source package is unreadable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-debian-partial-'));
+    const file = join(dir, 'json');
+    const write = (tracker: unknown, mtime: number): void => {
+      writeFileSync(file, JSON.stringify(tracker));
+      utimesSync(file, mtime, mtime);
+    };
+    const fixedIn = (version: string) => ({ releases: { bookworm: { status: 'resolved', fixed_version: version, urgency: 'medium' } } });
+    const db = openVulnDb(':memory:');
+    // CVE-2024-1000 in openssl and in openssl1.1; CVE-2024-2000 in curl only; CVE-2024-3000 in zlib
+    write({ openssl: { 'CVE-2024-1000': fixedIn('3.0.14-1') }, 'openssl1.1': { 'CVE-2024-1000': fixedIn('1.1.1w-1') }, curl: { 'CVE-2024-2000': fixedIn('7.88.1-10') }, zlib: { 'CVE-2024-3000': fixedIn('1.2.13-1') } }, 1_700_000_000);
+    expect((await importAdvisories(db, file)).counts.added).toBe(3);
+    const packagesOf = (id: string): string[] => (advisoriesById(db, id)[0]?.record.affected ?? []).map((a) => `${a.package?.name ?? ''} ${String(a.ranges?.[0]?.events.at(-1)?.fixed)}`).sort();
+    // a newer export: openssl1.1's entry and curl's only entry unreadable, zlib's fix moved on
+    write(
+      { openssl: { 'CVE-2024-1000': fixedIn('3.0.15-1') }, 'openssl1.1': { 'CVE-2024-1000': { releases: 'garbled' } }, curl: { 'CVE-2024-2000': { releases: { bookworm: { status: 42 } } } }, zlib: { 'CVE-2024-3000': fixedIn('1.2.13-2') } },
+      1_700_000_100,
+    );
+    const partial = await importAdvisories(db, file);
+    expect(packagesOf('CVE-2024-1000')).toEqual(['openssl 3.0.14-1', 'openssl1.1 1.1.1w-1']);
+    expect(packagesOf('CVE-2024-2000')).toEqual(['curl 7.88.1-10']);
+    expect(packagesOf('CVE-2024-3000')).toEqual(['zlib 1.2.13-2']);
+    expect([partial.counts.updated, partial.counts.retired]).toEqual([1, 0]);
+    expect(partial.issues.map((i) => [i.code, i.message.split(':')[0]])).toEqual([
+      ['debian-tracker-parse', 'Skipped CVE-2024-1000 for "openssl1.1"'],
+      ['debian-tracker-parse', 'Skipped CVE-2024-2000 curl in "bookworm"'],
+      ['feed-record-kept', 'CVE-2024-2000'],
+      ['feed-record-kept', 'CVE-2024-1000'],
+    ]);
+    // a source package that is not an object: which vulnerabilities it held is unknown, so none missing is retired
+    write({ zlib: { 'CVE-2024-3000': fixedIn('1.2.13-2') }, curl: 'garbled' }, 1_700_000_200);
+    const unreadable = await importAdvisories(db, file);
+    expect([unreadable.counts.retired, unreadable.issues.map((i) => i.code)]).toEqual([0, ['debian-tracker-parse', 'feed-scope-partial']]);
+    expect(storeStatus(db).advisories).toBe(3);
+    // read whole: the others are retired as usual
+    write({ zlib: { 'CVE-2024-3000': fixedIn('1.2.13-2') } }, 1_700_000_300);
+    expect((await importAdvisories(db, file)).counts.retired).toBe(2);
+    db.close();
+  });
+
   it('finds the tracker inside a vuln-list-debian checkout, and reports a corrupt list file while importing the rest', async () => {
     const db = openVulnDb(':memory:');
     const r = await importAdvisories(db, join(OSV, 'debian', 'testdata', 'happy', 'vuln-list-debian'), { source: 'debian-tracker' });
@@ -158,6 +198,11 @@ describe('debian-tracker source', () => {
       ['debian-tracker-parse', join(copy, 'CVE', 'CVE-2099-0002.json')],
     ]);
     expect(r2.issues[1]?.message).toBe('Skipped CVE/CVE-2099-0002.json: Invalid input: expected object, received undefined at Header');
+    // the same checkout, a list file gone and two unreadable: what they held is unknown, so nothing is retired
+    rmSync(join(copy, 'CVE', 'CVE-2020-8631.json'));
+    utimesSync(join(copy, 'distributions.json'), 1_900_000_000, 1_900_000_000);
+    const r3 = await importAdvisories(db2, copy);
+    expect([r3.counts.retired, r3.issues.map((i) => i.code).at(-1)]).toEqual([0, 'feed-scope-partial']);
     db.close();
     db2.close();
   });

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { InputError, errorMessage } from '../../../core/errors.js';
 import { issue } from '../../../core/issue.js';
 import { compareVersions } from '../../../versioning/index.js';
-import { distroRecord, type DistroStatement } from '../../distro-record.js';
+import { distroRecord, distroRecordId, type DistroStatement } from '../../distro-record.js';
 import { head, isDirectory, parseText, walk } from '../../files.js';
+import type { OsvRecord } from '../../schema.js';
 import type { ParsedAdvisory, SourceContext, SourceInput, VulnSource } from '../../source.js';
 import { DEBIAN_CODENAMES } from '../../store/keys.js';
 import type { DistroStatus } from '../../store/index.js';
@@ -84,15 +85,20 @@ async function* readTrackerJson(input: SourceInput, ctx: SourceContext): AsyncGe
   }
   // Group by vulnerability: the export is keyed by source package first.
   const byVuln = new Map<string, { description?: string | undefined; statements: DistroStatement[] }>();
+  /** Vulnerabilities with a part skipped (an invalid entry): their records are partial (a stored copy is kept). */
+  const damaged = new Set<string>();
   for (const [pkg, issues] of Object.entries(parsed.value as Record<string, unknown>)) {
     if (typeof issues !== 'object' || issues === null) {
       ctx.issue(issue('debian-tracker-parse', `Skipped source package "${pkg}": expected an object of issues`, `${input.display}#${pkg}`));
+      // which advisories it held is unknown: none is retired this time
+      ctx.incompleteScope(SCOPE);
       continue;
     }
     for (const [vulnId, rawIssue] of Object.entries(issues as Record<string, unknown>)) {
       const checked = TrackerIssue.safeParse(rawIssue);
       if (!checked.success) {
         ctx.issue(issue('debian-tracker-parse', `Skipped ${vulnId} for "${pkg}": ${checked.error.issues[0]?.message ?? 'invalid'}`, `${input.display}#${pkg}/${vulnId}`));
+        damaged.add(vulnId);
         continue;
       }
       const entry = byVuln.get(vulnId) ?? { description: checked.data.description, statements: [] };
@@ -102,6 +108,8 @@ async function* readTrackerJson(input: SourceInput, ctx: SourceContext): AsyncGe
         const number = DEBIAN_CODENAMES[codename];
         if (!release.success || number === undefined) {
           ctx.issue(issue('debian-tracker-parse', `Skipped ${vulnId} ${pkg} in "${codename}": ${release.success ? 'unknown Debian codename' : 'invalid release entry'}`, `${input.display}#${pkg}/${vulnId}/${codename}`));
+          // a release this build does not know was never stored either; an unreadable entry of a known one was
+          if (!release.success) damaged.add(vulnId);
           continue;
         }
         const s = statementFromRelease(release.data);
@@ -111,6 +119,8 @@ async function* readTrackerJson(input: SourceInput, ctx: SourceContext): AsyncGe
     }
   }
   ctx.completeScope(SCOPE);
+  // named only by skipped entries: the stored copy stays
+  for (const vulnId of damaged) if ((byVuln.get(vulnId)?.statements.length ?? 0) === 0) ctx.keepStored(distroRecordId(vulnId, 'DEBIAN'), SCOPE);
   for (const [vulnId, entry] of byVuln) {
     ctx.signal?.throwIfAborted();
     if (entry.statements.length === 0) continue;
@@ -125,17 +135,20 @@ async function* readTrackerJson(input: SourceInput, ctx: SourceContext): AsyncGe
       }),
       `${input.display}#${vulnId}`,
       ctx,
+      damaged.has(vulnId),
     );
   }
 }
 
-function* admit(record: unknown, location: string, ctx: SourceContext): Generator<ParsedAdvisory> {
+/** Validate a built record; one that fails keeps its stored copy (the snapshot named it). */
+function* admit(record: OsvRecord, location: string, ctx: SourceContext, partial = false): Generator<ParsedAdvisory> {
   const admitted = admitRecord(record, location);
   if (admitted.record === undefined) {
     ctx.issue(admitted.rejection);
+    ctx.keepStored(record.id, SCOPE);
     return;
   }
-  yield { record: admitted.record, location, scope: SCOPE };
+  yield { record: admitted.record, location, scope: SCOPE, partial };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -179,11 +192,14 @@ async function readJsonFile(path: string, display: string, ctx: SourceContext): 
     text = await readFile(path, 'utf8');
   } catch (error) {
     ctx.issue(issue('debian-tracker-parse', `Cannot read ${display}: ${errorMessage(error)}`, display));
+    // what the file held is unknown: no advisory is retired this time
+    ctx.incompleteScope(SCOPE);
     return undefined;
   }
   const parsed = parseText(text, path);
   if (!parsed.ok) {
     ctx.issue(issue('debian-tracker-parse', `Cannot parse ${display}: ${parsed.error}`, display, 'The rest of the import went on.'));
+    ctx.incompleteScope(SCOPE);
     return undefined;
   }
   return parsed.value;
@@ -218,6 +234,7 @@ async function* readVulnList(root: string, input: SourceInput, ctx: SourceContex
           const cmp = old === undefined ? 1 : debCompare(version, old);
           if (cmp === undefined) {
             ctx.issue(issue('debian-tracker-parse', `Invalid Debian version "${version}" for ${name} in ${codename} sources`, at(join(dir, codename, file))));
+            ctx.incompleteScope(SCOPE);
             continue;
           }
           if (cmp > 0) pkgVersions.set(key, version);
@@ -226,6 +243,8 @@ async function* readVulnList(root: string, input: SourceInput, ctx: SourceContex
     }
   }
 
+  /** Vulnerabilities with a fix line skipped (an invalid version): their records are partial (a stored copy is kept). */
+  const damaged = new Set<string>();
   const sid = new Map<string, { version: string; severity?: string | undefined }>(); // pkg\0vuln
   const buckets = new Map<string, Bucket>(); // codename\0pkg\0vuln
   const notAffected = new Set<string>(); // codename|''\0pkg\0vuln
@@ -241,6 +260,7 @@ async function* readVulnList(root: string, input: SourceInput, ctx: SourceContex
       const bug = Bug.safeParse(raw);
       if (!bug.success) {
         ctx.issue(issue('debian-tracker-parse', `Skipped ${join(dir, file)}: ${bug.error.issues[0]?.message ?? 'not a tracker entry'} at ${bug.error.issues[0]?.path.join('.') ?? ''}`, at(join(dir, file))));
+        ctx.incompleteScope(SCOPE);
         continue;
       }
       yield { bug: bug.data, file: at(join(dir, file)) };
@@ -305,6 +325,7 @@ async function* readVulnList(root: string, input: SourceInput, ctx: SourceContex
           const cmp = existing.fixed === '' ? 1 : version === '' ? -1 : debCompare(version, existing.fixed);
           if (cmp === undefined) {
             ctx.issue(issue('debian-tracker-parse', `Invalid Debian version "${version}" in ${advisoryId}`, file));
+            damaged.add(vulnId);
           } else if (cmp > 0) {
             existing.fixed = version;
             existing.kind = '';
@@ -363,6 +384,7 @@ async function* readVulnList(root: string, input: SourceInput, ctx: SourceContex
   }
 
   ctx.completeScope(SCOPE);
+  for (const vulnId of damaged) if (!statements.has(vulnId)) ctx.keepStored(distroRecordId(vulnId, 'DEBIAN'), SCOPE);
   for (const [vulnId, list] of [...statements].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     ctx.signal?.throwIfAborted();
     const related = [...(vendorAliases.get(vulnId) ?? [])].sort();
@@ -378,6 +400,7 @@ async function* readVulnList(root: string, input: SourceInput, ctx: SourceContex
       }),
       at(vulnId),
       ctx,
+      damaged.has(vulnId),
     );
   }
 }

@@ -9,7 +9,7 @@ import { osv } from './index.js';
 async function readAll(path: string): Promise<{ records: ParsedAdvisory[]; issues: Issue[] }> {
   const issues: Issue[] = [];
   const records: ParsedAdvisory[] = [];
-  for await (const r of osv.read({ path, display: path }, { issue: (i) => issues.push(i), completeScope: () => undefined })) records.push(r);
+  for await (const r of osv.read({ path, display: path }, { issue: (i) => issues.push(i), completeScope: () => undefined, incompleteScope: () => undefined, keepStored: () => undefined })) records.push(r);
   return { records, issues };
 }
 

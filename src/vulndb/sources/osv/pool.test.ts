@@ -20,7 +20,7 @@ const OSV = join(import.meta.dirname, '..', '..', '..', '..', 'testdata', 'upstr
  * (whose record texts come back packed in blocks: unpacked here, so both must be equal).
  */
 async function bothWays(path: string): Promise<{ inThread: { advisories: PreparedAdvisory[]; issues: Issue[] }; workers: { advisories: PreparedAdvisory[]; issues: Issue[] } }> {
-  const ctx = (issues: Issue[]): SourceContext => ({ issue: (i) => issues.push(i), completeScope: () => undefined });
+  const ctx = (issues: Issue[]): SourceContext => ({ issue: (i) => issues.push(i), completeScope: () => undefined, incompleteScope: () => undefined, keepStored: () => undefined });
   const inThread = { advisories: [] as PreparedAdvisory[], issues: [] as Issue[] };
   for await (const parsed of osv.read({ path, display: path }, ctx(inThread.issues))) inThread.advisories.push(prepareAdvisory(parsed.record));
   const workers = { advisories: [] as PreparedAdvisory[], issues: [] as Issue[] };
@@ -56,9 +56,9 @@ describe('OSV reading on worker threads', () => {
   }, 60_000);
 
   it('reads small inputs in-thread (no workers started)', async () => {
-    const none = await osv.readPrepared?.({ path: join(OSV, 'npm-ghsa'), display: 'npm-ghsa' }, { issue: () => undefined, completeScope: () => undefined }, { workers: 2 });
+    const none = await osv.readPrepared?.({ path: join(OSV, 'npm-ghsa'), display: 'npm-ghsa' }, { issue: () => undefined, completeScope: () => undefined, incompleteScope: () => undefined, keepStored: () => undefined }, { workers: 2 });
     expect(none).toBeUndefined();
-    const noWorkers = await osv.readPrepared?.({ path: join(OSV, 'npm-ghsa'), display: 'npm-ghsa' }, { issue: () => undefined, completeScope: () => undefined }, { workers: 0, minBytes: 0 });
+    const noWorkers = await osv.readPrepared?.({ path: join(OSV, 'npm-ghsa'), display: 'npm-ghsa' }, { issue: () => undefined, completeScope: () => undefined, incompleteScope: () => undefined, keepStored: () => undefined }, { workers: 0, minBytes: 0 });
     expect(noWorkers).toBeUndefined();
   });
 });
