@@ -106,7 +106,23 @@ describe('identityCheck', () => {
     expect(expectSound(z.literal('Pod'), 'Pod')).toBe(true);
     expect(expectSound(z.enum(['TCP', 'UDP']), 'SCTP')).toBe(false);
     expect(expectSound(z.lazy(() => z.string()), 'x')).toBe(false);
-    expect(expectSound(z.string().refine((s) => s !== 'no'), 'x')).toBe(false);
+  });
+
+  it('decides refinements by running them, as zod does: refine, superRefine, z.custom; an async one is "not sure"', () => {
+    const notNo = z.string().refine((s) => s !== 'no');
+    expect([expectSound(notNo, 'x'), expectSound(notNo, 'no'), expectSound(notNo, 3)]).toEqual([true, false, false]);
+    const pair = z.looseObject({ a: z.number(), b: z.number() }).superRefine((v, ctx) => {
+      if (v.a > v.b) ctx.addIssue({ code: 'custom', message: 'a > b' });
+    });
+    expect([expectSound(pair, { a: 1, b: 2 }), expectSound(pair, { a: 3, b: 2 }), expectSound(pair, { a: 3 })]).toEqual([true, false, false]);
+    const strings = z.custom<string[]>((v) => Array.isArray(v) && v.every((x) => typeof x === 'string'));
+    expect([expectSound(strings, ['a']), expectSound(strings, ['a', 1]), expectSound(z.array(strings).min(1), [['a']]), expectSound(z.array(strings).min(1), [])]).toEqual([true, false, true, false]);
+    const regex = z.string().regex(/^v\d/);
+    expect([expectSound(regex, 'v1'), expectSound(regex, '1')]).toEqual([true, false]);
+    // zod's parse would have to await it: the fast path does not decide (and leaves no unhandled rejection)
+    expect(identityCheck(z.string().refine(async () => Promise.reject(new Error('no')))) ('x')).toBe(false);
+    // a check that rewrites the value is never taken
+    expect(expectSound(z.string().trim().refine((s) => s.length > 0), ' x ')).toBe(false);
   });
 
   it('generates sound code for keys that are not identifiers and for nested arrays of objects', () => {

@@ -1,16 +1,22 @@
 /**
- * A fast path for zod at the inventory's boundary. zod's `parse` returns a copy of every object it
- * validates; for a 30,000-pod snapshot that copy (and the garbage it leaves) costs more than the
- * rest of the inventory. `identityCheck(schema)` compiles a zod schema, from its own definition, into
+ * A fast path for zod at the inventory's boundary (and the vulnerability database's: vulndb/validate.ts
+ * admits OSV records through it). zod's `parse` returns a copy of every object it validates; for a
+ * 30,000-pod snapshot that copy (and the garbage it leaves) costs more than the rest of the inventory,
+ * and for 200,000 OSV records it was ~20 % of an in-thread import's CPU. `identityCheck(schema)` compiles a zod schema, from its own definition, into
  * a predicate that answers `true` only when `schema.safeParse(value)` would succeed AND return a
  * value equal to `value` (same keys, same values, nothing transformed), so the caller can keep the
  * parsed JSON as it is. `false` means "not sure": the caller runs zod as before, which gives the
  * result and the error message. zod stays the only definition of what is valid; this only skips
  * the copy when the copy would change nothing.
  *
- * Conservative by construction: anything it does not model (defaults, lazies, refinements,
- * transforms not declared below, checks that rewrite values, arrays with length checks, strict or
- * stripping objects with keys they do not know) answers `false`.
+ * Checks and refinements (`.regex`, `.min`, `.refine`, `.superRefine`, `z.custom`) are decided by
+ * running the check itself, as zod's parse runs it, on a value whose type already passed: zod's rule
+ * that a refinement never changes the value (a transform does) is what makes that sound. A check that
+ * may rewrite the value (`overwrite`: trim, case) or an async one answers `false`.
+ *
+ * Conservative by construction: anything it does not model (defaults, lazies, transforms not declared
+ * below, checks that rewrite values, strict or stripping objects with keys they do not know) answers
+ * `false`.
  */
 import type { z } from 'zod';
 
@@ -70,8 +76,19 @@ function generate(schema: z.ZodType): Guard {
   const emit = (s: z.ZodType, v: string): string => {
     const zod = internals(s);
     const def = zod.def;
-    // Declared transforms, checks: the closure predicate of that schema (same answer by construction).
-    if (IDENTITY_WHEN.has(s) || (def.checks?.length ?? 0) > 0) return `if (!${ref(closureCheck(s))}(${v})) return false;`;
+    // Declared transforms: the closure predicate of that schema (same answer by construction).
+    if (IDENTITY_WHEN.has(s)) return `if (!${ref(closureCheck(s))}(${v})) return false;`;
+    const checks = def.checks ?? [];
+    if (checks.length > 0) {
+      if (!checks.every(readOnly)) return 'return false;';
+      // the type inline, then the checks (zod runs them only on a value of the right type)
+      if (def.type === 'string' || def.type === 'array' || def.type === 'object') return `${emitType(s, v)} if (!${ref(checksGuard(checks))}(${v})) return false;`;
+      return `if (!${ref(closureCheck(s))}(${v})) return false;`;
+    }
+    return emitType(s, v);
+  };
+  const emitType = (s: z.ZodType, v: string): string => {
+    const def = internals(s).def;
     switch (def.type) {
       case 'string':
         return `if (typeof ${v} !== 'string') return false;`;
@@ -152,11 +169,57 @@ function generate(schema: z.ZodType): Guard {
 const never: Guard = () => false;
 const always: Guard = () => true;
 
-/** Checks that only accept or reject (never rewrite the value); evaluated by zod itself on the leaf. */
-const READ_ONLY_CHECKS = new Set(['min_length', 'max_length', 'length_equals', 'greater_than', 'less_than', 'number_format', 'string_format', 'multiple_of']);
+/**
+ * Checks that only accept or reject (never rewrite the value), run as zod runs them (ownCheck). `custom`
+ * is `.refine`, `.superRefine` and `z.custom`: zod requires refinements not to change the value.
+ */
+const READ_ONLY_CHECKS = new Set(['min_length', 'max_length', 'length_equals', 'greater_than', 'less_than', 'number_format', 'string_format', 'multiple_of', 'custom']);
+
+/** A zod check as its own code sees it: `when` decides whether it applies, `check` adds issues to the payload. */
+interface Check {
+  _zod: { def: { check: string; when?: ((payload: Payload) => boolean) | undefined }; check: (payload: Payload) => unknown };
+}
+interface Payload {
+  value: unknown;
+  issues: unknown[];
+}
+
+function readOnly(check: Check): boolean {
+  return READ_ONLY_CHECKS.has(check._zod.def.check);
+}
+
+/**
+ * Whether `check` passes on `value` (whose type already passed): the check's own code on a payload, as zod's
+ * parse runs it. An async check (a Promise) is "not sure".
+ */
+function ownCheck(check: Check, value: unknown): boolean {
+  const payload: Payload = { value, issues: [] };
+  const when = check._zod.def.when;
+  if (when !== undefined && !when(payload)) return true;
+  const result = check._zod.check(payload);
+  if (result instanceof Promise) {
+    // not awaited: keep a rejection from surfacing as unhandled
+    result.catch(() => undefined);
+    return false;
+  }
+  return payload.issues.length === 0;
+}
+
+/** All of `checks` on a value of the right type: cheap sufficient conditions first, else the check's own code. */
+function checksGuard(checks: readonly Check[]): Guard {
+  const guards = checks.map((c): Guard => {
+    const quick = quickCheck(c._zod.def);
+    return quick === undefined ? (v) => ownCheck(c, v) : (v) => quick(v) || ownCheck(c, v);
+  });
+  if (guards.length === 1) return guards[0] as Guard;
+  return (v) => {
+    for (const g of guards) if (!g(v)) return false;
+    return true;
+  };
+}
 
 interface Internals {
-  def: { type: string; checks?: Array<{ _zod: { def: { check: string } } }> } & Record<string, unknown>;
+  def: { type: string; checks?: Check[] } & Record<string, unknown>;
   optin?: 'optional' | 'defaulted' | undefined;
   optout?: 'optional' | undefined;
 }
@@ -175,13 +238,12 @@ function compile(schema: z.ZodType): Guard {
   const zod = internals(schema);
   const def = zod.def;
   const checks = def.checks ?? [];
-  if (checks.some((c) => !READ_ONLY_CHECKS.has(c._zod.def.check))) return never;
+  if (!checks.every(readOnly)) return never;
   const base = compileType(schema, def);
   let checked = base;
   if (checks.length > 0) {
-    // Cheap sufficient conditions for common checks; when one does not hold, zod decides on the value.
-    const quick = checks.map((c) => quickCheck(c._zod.def as unknown as CheckDef));
-    checked = (value) => base(value) && (quick.every((q) => q !== undefined && q(value)) || schema.safeParse(value).success);
+    const all = checksGuard(checks);
+    checked = (value) => base(value) && all(value);
   }
   return when === undefined ? checked : (value) => when(value) && checked(value);
 }
@@ -264,6 +326,9 @@ function compileType(schema: z.ZodType, def: Internals['def']): Guard {
       const first = options[0];
       return first === undefined ? never : closureCheck(first);
     }
+    case 'custom':
+      // z.custom: the schema is its own check (zod runs its function on the value)
+      return (v) => ownCheck(schema as unknown as Check, v);
     case 'pipe':
       // A pipe whose transform is declared the identity (identityWhen) on the values it lets through.
       return IDENTITY_WHEN.has(schema) ? closureCheck(def.in as z.ZodType) : never;

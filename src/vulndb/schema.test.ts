@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { identityCheck } from '../inventory/identity.js';
 import { OsvRecord, describeZodError } from './schema.js';
 
 const OSV = join(import.meta.dirname, '..', '..', 'testdata', 'upstream', 'osv');
@@ -38,6 +40,55 @@ describe('OSV zod schema against the OSV JSON Schema', () => {
   it('gives the same verdict as the JSON Schema on every record', () => {
     const disagreements = table.filter((r) => OsvRecord.safeParse(load(r.file)).success !== r.valid).map((r) => r.file);
     expect(disagreements).toEqual([]);
+  });
+
+  it('admits every valid record of the dataset as read (identityCheck: no zod copy), and never one zod rejects', () => {
+    const fast = identityCheck(OsvRecord);
+    const taken: string[] = [];
+    for (const r of table) {
+      const raw = load(r.file);
+      if (!fast(raw)) continue;
+      const parsed = OsvRecord.safeParse(raw);
+      expect([r.file, parsed.success, isDeepStrictEqual(parsed.data, raw)]).toEqual([r.file, true, true]);
+      taken.push(r.file);
+    }
+    expect(taken).toEqual(table.filter((r) => r.valid).map((r) => r.file));
+  });
+
+  it('takes no fast path for a record zod rejects: each rule of the schema, broken once in a valid record', () => {
+    const fast = identityCheck(OsvRecord);
+    const valid = (): Record<string, unknown> => structuredClone(load('npm-ghsa/GHSA-35jh-r3h4-6jhm.json')) as Record<string, unknown>;
+    const affected = (r: Record<string, unknown>): Array<Record<string, unknown>> => r.affected as Array<Record<string, unknown>>;
+    const range = (r: Record<string, unknown>): Record<string, unknown> => (affected(r)[0]?.ranges as Array<Record<string, unknown>>)[0] as Record<string, unknown>;
+    const breaks: Array<[string, (r: Record<string, unknown>) => void]> = [
+      ['unknown top-level field', (r) => (r.extra = 1)],
+      ['unknown id prefix', (r) => (r.id = 'FOO-1')],
+      ['modified not RFC 3339', (r) => (r.modified = '2024-01-01 00:00:00')],
+      ['modified an impossible date', (r) => (r.modified = '2024-13-01T00:00:00Z')],
+      ['an alias not a string', (r) => (r.aliases = ['CVE-2021-1', 7])],
+      ['a CVSS vector that is not one', (r) => (r.severity = [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:Q' }])],
+      ['a severity type the schema does not know', (r) => (r.severity = [{ type: 'CVSS_V5', score: 'x' }])],
+      ['top-level and per-entry severity', (r) => (affected(r)[0] = { ...affected(r)[0], severity: [{ type: 'Ubuntu', score: 'low' }] })],
+      ['an ecosystem name that is not one', (r) => (affected(r)[0] = { ...affected(r)[0], package: { ecosystem: 'npmjs', name: 'x' } })],
+      ['a listed version not a string', (r) => (affected(r)[0] = { ...affected(r)[0], versions: ['1.0.0', 2] })],
+      ['an event with two kinds', (r) => (range(r).events = [{ introduced: '0', fixed: '1' }])],
+      ['no introduced event', (r) => (range(r).events = [{ fixed: '1' }])],
+      ['no events', (r) => (range(r).events = [])],
+      ['fixed and last_affected together', (r) => (range(r).events = [{ introduced: '0' }, { fixed: '1' }, { last_affected: '2' }])],
+      ['a GIT range without repo', (r) => (affected(r)[0] = { ...affected(r)[0], ranges: [{ type: 'GIT', events: [{ introduced: '0' }] }] })],
+      ['a GIT range with a short hash', (r) => (affected(r)[0] = { ...affected(r)[0], ranges: [{ type: 'GIT', repo: 'https://x', events: [{ introduced: 'abc123' }] }] })],
+      ['a reference URL that is not a URI', (r) => (r.references = [{ type: 'WEB', url: 'not a uri' }])],
+      ['a reference type the schema does not know', (r) => (r.references = [{ type: 'BLOG', url: 'https://x' }])],
+      ['database_specific an array', (r) => (r.database_specific = [])],
+      ['a credit type the schema does not know', (r) => (r.credits = [{ name: 'x', type: 'HERO' }])],
+    ];
+    expect(fast(valid())).toBe(true);
+    const wrong = breaks.filter(([, mutate]) => {
+      const r = valid();
+      mutate(r);
+      return fast(r) || OsvRecord.safeParse(r).success;
+    });
+    expect(wrong.map(([name]) => name)).toEqual([]);
   });
 
   it('names the failing field of an invalid record', () => {

@@ -4,7 +4,15 @@
  * ever look like "not affected". Rules that leave the record usable become warnings.
  */
 import { issue, type Issue } from '../core/issue.js';
+import { identityCheck } from '../inventory/identity.js';
 import { OsvRecord, describeZodError } from './schema.js';
+
+/**
+ * zod's verdict without zod's copy: true only when OsvRecord.safeParse would accept the record and return an
+ * equal value (inventory/identity.ts), so the record is kept as parsed, in the feed's own key order; otherwise
+ * zod decides and names the problem. bench/vulndb: ~19 % less CPU importing in-thread, ~8 % with reader threads.
+ */
+const isOsvRecord = identityCheck(OsvRecord);
 
 export type Admission = { record: OsvRecord; warnings: Issue[] } | { record: undefined; rejection: Issue };
 
@@ -15,7 +23,7 @@ function idOf(raw: unknown): string {
 
 /** Validate a parsed JSON/YAML value as an OSV record; `location` is the file (and entry) it came from. */
 export function admitRecord(raw: unknown, location: string): Admission {
-  const parsed = OsvRecord.safeParse(raw);
+  const parsed = isOsvRecord(raw) ? { success: true as const, data: raw as OsvRecord } : OsvRecord.safeParse(raw);
   const id = idOf(raw);
   if (!parsed.success) {
     return {
