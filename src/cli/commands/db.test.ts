@@ -260,6 +260,16 @@ describe('runwarden sbom match', () => {
     expect(report.findings[0]?.evidence.vex?.status).toBe('not_affected');
     const table = await run(['sbom', 'match', join(dir, 'purls.txt'), '--db', db, '--vex', join(dir, 'vex.json')]);
     expect(table.stdout).toContain('Suppressed: 1 finding(s) not affected or fixed by VEX statements');
+    // the same statement as a CSAF 2.0 VEX document
+    const csaf = {
+      document: { category: 'csaf_vex', csaf_version: '2.0', tracking: { current_release_date: '2024-05-01T00:00:00Z' } },
+      product_tree: { full_product_names: [{ name: 'lodash 4.17.15', product_id: 'lodash', product_identification_helper: { purl: 'pkg:npm/lodash@4.17.15' } }] },
+      vulnerabilities: [{ cve: 'CVE-2021-23337', product_status: { known_not_affected: ['lodash'] }, flags: [{ label: 'vulnerable_code_not_in_execute_path', product_ids: ['lodash'] }] }],
+    };
+    writeFileSync(join(dir, 'vex.csaf.json'), JSON.stringify(csaf));
+    const viaCsaf = await run(['sbom', 'match', join(dir, 'purls.txt'), '--db', db, '--vex', join(dir, 'vex.csaf.json'), '--fail-on', 'low', '-f', 'json']);
+    const csafReport = JSON.parse(viaCsaf.stdout) as { findings: Array<{ suppression?: { reason: string }; evidence: { vex?: { format: string } } }> };
+    expect([viaCsaf.code, csafReport.findings[0]?.suppression?.reason, csafReport.findings[0]?.evidence.vex?.format]).toEqual([0, 'VEX not_affected (vulnerable_code_not_in_execute_path)', 'csaf']);
   });
 
   it('applies VEX statements about the image an SBOM describes (CycloneDX metadata.component, SPDX CONTAINER) by its digest', async () => {

@@ -1,7 +1,9 @@
 /**
  * VEX: statements that a vulnerability does (not) affect a product, from OpenVEX
- * (https://github.com/openvex/spec, v0.2.0; v0.0.x string forms accepted) and CycloneDX VEX (the
- * `vulnerabilities[].analysis` of CycloneDX 1.4–1.6). Applied to vulnerability findings:
+ * (https://github.com/openvex/spec, v0.2.0; v0.0.x string forms accepted), CycloneDX VEX (the
+ * `vulnerabilities[].analysis` of CycloneDX 1.4–1.6) and CSAF 2.0 (the `csaf_vex` profile Red Hat, SUSE and
+ * Bitnami publish: `product_status` per product, justified by `flags`, `threats` and `remediations`).
+ * Applied to vulnerability findings:
  * - `not_affected` and `fixed` suppress the finding — it stays in JSON/SARIF with `suppression` and
  *   `evidence.vex` (status, justification, statement), and leaves the table and `--fail-on`;
  * - `under_investigation` and `affected` only annotate `evidence.vex`.
@@ -38,7 +40,7 @@ export interface VexStatement {
   timestamp?: string | undefined;
   /** `openvex.json statement 2`, `bom.cdx.json vulnerabilities[0]`. */
   source: string;
-  format: 'openvex' | 'cyclonedx';
+  format: 'openvex' | 'cyclonedx' | 'csaf';
 }
 
 export interface VexEvidence {
@@ -224,15 +226,180 @@ function fromCycloneDx(doc: z.infer<typeof CdxDocument>, file: string, issues: I
   return out;
 }
 
-/** Parse one VEX document already read (`file` for messages). Throws InputError when it is neither format. */
+// -- CSAF 2.0 VEX ---------------------------------------------------------------------------------------------
+
+/** CSAF `product_status` lists → VEX status (CSAF 2.0 §3.2.3.9; `recommended` says nothing about being affected). */
+const CSAF_STATUS: Readonly<Record<string, VexStatus>> = {
+  known_not_affected: 'not_affected',
+  fixed: 'fixed',
+  first_fixed: 'fixed',
+  known_affected: 'affected',
+  first_affected: 'affected',
+  last_affected: 'affected',
+  under_investigation: 'under_investigation',
+};
+
+const CsafProduct = z.looseObject({
+  product_id: z.string(),
+  name: z.string().optional(),
+  product_identification_helper: z.looseObject({ purl: z.string().optional(), cpe: z.string().optional() }).optional(),
+});
+const CsafBranch = z.looseObject({ product: z.unknown().optional(), branches: z.array(z.unknown()).optional() });
+const CsafRelationship = z.looseObject({ category: z.string(), product_reference: z.string(), relates_to_product_reference: z.string(), full_product_name: CsafProduct });
+const CsafProductTree = z.looseObject({
+  branches: z.array(z.unknown()).optional(),
+  full_product_names: z.array(z.unknown()).optional(),
+  relationships: z.array(z.unknown()).optional(),
+  product_groups: z.array(z.looseObject({ group_id: z.string(), product_ids: z.array(z.string()) })).optional(),
+});
+/** A flag, threat or remediation: about the products it lists and those of the groups it lists. */
+const CsafProductNote = z.looseObject({
+  product_ids: z.array(z.string()).optional(),
+  group_ids: z.array(z.string()).optional(),
+  date: z.string().optional(),
+});
+const CsafVulnerability = z.looseObject({
+  cve: z.string().optional(),
+  ids: z.array(z.looseObject({ system_name: z.string(), text: z.string() })).optional(),
+  product_status: z.record(z.string(), z.array(z.string())).optional(),
+  flags: z.array(CsafProductNote.extend({ label: z.string() })).optional(),
+  threats: z.array(CsafProductNote.extend({ category: z.string(), details: z.string() })).optional(),
+  remediations: z.array(CsafProductNote.extend({ category: z.string(), details: z.string() })).optional(),
+});
+const CsafDocument = z.looseObject({
+  document: z.looseObject({
+    category: z.string(),
+    csaf_version: z.string(),
+    tracking: z.looseObject({ current_release_date: z.string().optional() }).optional(),
+  }),
+  product_tree: z.unknown().optional(),
+  vulnerabilities: z.array(z.unknown()).optional(),
+});
+
+/** What a product id stands for: its purl, or for a relationship (a component of a product) both purls. */
+interface CsafProductRef {
+  purl?: string | undefined;
+  component?: string | undefined;
+  parent?: string | undefined;
+}
+
+function csafProducts(tree: unknown): { products: Map<string, CsafProductRef>; groups: Map<string, string[]> } {
+  const products = new Map<string, CsafProductRef>();
+  const groups = new Map<string, string[]>();
+  const parsed = CsafProductTree.safeParse(tree ?? {});
+  if (!parsed.success) return { products, groups };
+  const add = (raw: unknown): void => {
+    const p = CsafProduct.safeParse(raw);
+    if (p.success) products.set(p.data.product_id, { purl: p.data.product_identification_helper?.purl });
+  };
+  const visit = (raw: unknown, depth: number): void => {
+    const b = CsafBranch.safeParse(raw);
+    // the schema nests branches 30 deep at most
+    if (!b.success || depth > 30) return;
+    if (b.data.product !== undefined) add(b.data.product);
+    for (const child of b.data.branches ?? []) visit(child, depth + 1);
+  };
+  for (const b of parsed.data.branches ?? []) visit(b, 0);
+  for (const p of parsed.data.full_product_names ?? []) add(p);
+  // relationships after the products they combine: "component X as part of product Y"
+  for (const raw of parsed.data.relationships ?? []) {
+    const r = CsafRelationship.safeParse(raw);
+    if (!r.success) continue;
+    products.set(r.data.full_product_name.product_id, { component: products.get(r.data.product_reference)?.purl, parent: products.get(r.data.relates_to_product_reference)?.purl });
+  }
+  for (const g of parsed.data.product_groups ?? []) groups.set(g.group_id, g.product_ids);
+  return { products, groups };
+}
+
+/**
+ * The scope of one product id: a package purl; a component of an image (`pkg:oci/…@sha256%3A…`): the image with
+ * that subcomponent; a component of any other product (a distribution release, named by CPE): the component's
+ * package wherever it is (the platform cannot be told from a package). Undefined: no purl to match.
+ */
+function csafScope(ref: CsafProductRef | undefined): VexScope | undefined {
+  if (ref === undefined) return undefined;
+  if (ref.purl !== undefined) return { product: ref.purl, subcomponents: [] };
+  if (ref.component === undefined) return undefined;
+  if (ref.parent !== undefined && imageDigestOf(ref.parent) !== undefined) return { product: ref.parent, subcomponents: [ref.component] };
+  return { product: ref.component, subcomponents: [] };
+}
+
+function fromCsaf(doc: z.infer<typeof CsafDocument>, file: string, issues: Issue[]): VexStatement[] {
+  const { products, groups } = csafProducts(doc.product_tree);
+  const out: VexStatement[] = [];
+  const unmatchable = new Set<string>();
+  /** The first note (flag label, threat or remediation details) about `id`, directly or through a product group. */
+  const noteFor = <T extends { product_ids?: string[] | undefined; group_ids?: string[] | undefined }>(notes: readonly T[] | undefined, id: string): T | undefined =>
+    notes?.find((n) => n.product_ids?.includes(id) === true || n.group_ids?.some((g) => groups.get(g)?.includes(id) === true) === true);
+  (doc.vulnerabilities ?? []).forEach((raw, i) => {
+    const where = `${file} vulnerabilities[${i}]`;
+    const parsed = CsafVulnerability.safeParse(raw);
+    if (!parsed.success) {
+      issues.push(issue('vex-invalid', `Skipped ${where}: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? 'invalid'}`.trim(), file));
+      return;
+    }
+    const v = parsed.data;
+    const ids = [...(v.cve === undefined ? [] : [v.cve]), ...(v.ids ?? []).map((x) => x.text)];
+    const vulnerability = ids[0];
+    if (vulnerability === undefined) {
+      issues.push(issue('vex-invalid', `Skipped ${where}: no cve and no ids name the vulnerability`, file));
+      return;
+    }
+    for (const [list, productIds] of Object.entries(v.product_status ?? {})) {
+      const status = CSAF_STATUS[list];
+      if (status === undefined) continue;
+      for (const id of productIds) {
+        const scope = csafScope(products.get(id));
+        if (scope === undefined) {
+          unmatchable.add(id);
+          continue;
+        }
+        const flag = noteFor(v.flags, id);
+        const impact = noteFor(v.threats?.filter((t) => t.category === 'impact'), id);
+        const remediation = noteFor(v.remediations, id);
+        if (status === 'not_affected' && flag === undefined && impact === undefined) {
+          issues.push(issue('vex-warning', `${where}: ${vulnerability} known_not_affected for "${id}" without a flag or an impact threat (the CSAF VEX profile requires one); applied anyway`, file));
+        }
+        out.push({
+          vulnerability,
+          aliases: ids.slice(1),
+          scopes: [scope],
+          status,
+          justification: flag?.label,
+          impactStatement: impact?.details,
+          actionStatement: remediation === undefined ? undefined : `${remediation.category}: ${remediation.details}`,
+          timestamp: flag?.date ?? impact?.date ?? doc.document.tracking?.current_release_date,
+          source: `${where} ${list} ${id}`,
+          format: 'csaf',
+        });
+      }
+    }
+  });
+  if (unmatchable.size > 0) {
+    const first = [...unmatchable].slice(0, 3).map((id) => `"${id}"`).join(', ');
+    issues.push(
+      issue(
+        'vex-warning',
+        `${file}: ${unmatchable.size} product${unmatchable.size === 1 ? '' : 's'} named in product_status ${unmatchable.size === 1 ? 'has' : 'have'} no purl in the product tree (${first}${unmatchable.size > 3 ? ', …' : ''}): their statements cannot be matched to a package and are ignored`,
+        file,
+        'CSAF products are matched by product_identification_helper.purl (directly or through a relationship); a product named only by CPE or name matches nothing.',
+      ),
+    );
+  }
+  return out;
+}
+
+/** Parse one VEX document already read (`file` for messages). Throws InputError when it is none of the formats. */
 export function parseVex(value: unknown, file: string): { statements: VexStatement[]; issues: Issue[] } {
   const issues: Issue[] = [];
   const open = OpenVexDocument.safeParse(value);
   if (open.success) return { statements: fromOpenVex(open.data, file, issues), issues };
   const cdx = CdxDocument.safeParse(value);
   if (cdx.success) return { statements: fromCycloneDx(cdx.data, file, issues), issues };
-  throw new InputError(file, `--vex "${file}" is neither an OpenVEX document ("@context" …openvex…, "statements") nor CycloneDX ("bomFormat": "CycloneDX", "vulnerabilities")`, {
-    hint: 'Pass an OpenVEX JSON document or a CycloneDX VEX/BOM JSON file.',
+  const csaf = CsafDocument.safeParse(value);
+  if (csaf.success) return { statements: fromCsaf(csaf.data, file, issues), issues };
+  throw new InputError(file, `--vex "${file}" is neither an OpenVEX document ("@context" …openvex…, "statements"), CycloneDX ("bomFormat": "CycloneDX", "vulnerabilities") nor CSAF ("document": {"csaf_version": …})`, {
+    hint: 'Pass an OpenVEX JSON document, a CycloneDX VEX/BOM JSON file or a CSAF 2.0 VEX document.',
   });
 }
 
@@ -248,7 +415,7 @@ export async function readVex(file: string): Promise<{ statements: VexStatement[
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new InputError(file, `--vex "${file}" is not valid JSON: ${errorMessage(error)}`, { hint: 'VEX documents are JSON (OpenVEX or CycloneDX).' });
+    throw new InputError(file, `--vex "${file}" is not valid JSON: ${errorMessage(error)}`, { hint: 'VEX documents are JSON (OpenVEX, CycloneDX or CSAF).' });
   }
   return parseVex(value, file);
 }

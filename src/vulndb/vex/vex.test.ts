@@ -67,6 +67,114 @@ describe('VEX', () => {
     await expect(readVex(join(dir, 'missing.json'))).rejects.toThrow(`Cannot read --vex "${join(dir, 'missing.json')}"`);
   });
 
+  describe('CSAF 2.0 VEX', () => {
+    // shaped as Red Hat publishes them: a platform named by CPE, components by purl, "component of platform" relationships
+    const redHat = {
+      document: { category: 'csaf_vex', csaf_version: '2.0', title: 'openssl: a flaw', tracking: { id: 'CVE-2024-0727', current_release_date: '2024-03-01T00:00:00Z', status: 'final', version: '3' } },
+      product_tree: {
+        branches: [
+          {
+            category: 'vendor',
+            name: 'Red Hat',
+            branches: [
+              { category: 'product_family', name: 'Red Hat Enterprise Linux', branches: [{ category: 'product_name', name: 'RHEL 9', product: { name: 'Red Hat Enterprise Linux 9', product_id: 'red_hat_enterprise_linux_9', product_identification_helper: { cpe: 'cpe:/o:redhat:enterprise_linux:9' } } }] },
+              {
+                category: 'product_version',
+                name: 'openssl',
+                branches: [
+                  { category: 'product_version', name: 'openssl-libs', product: { name: 'openssl-libs', product_id: 'openssl-libs', product_identification_helper: { purl: 'pkg:rpm/redhat/openssl-libs?arch=x86_64' } } },
+                  { category: 'product_version', name: 'openssl-perl', product: { name: 'openssl-perl', product_id: 'openssl-perl', product_identification_helper: { purl: 'pkg:rpm/redhat/openssl-perl?arch=x86_64' } } },
+                  { category: 'product_version', name: 'compat-openssl10', product: { name: 'compat-openssl10', product_id: 'compat-openssl10', product_identification_helper: { purl: 'pkg:rpm/redhat/compat-openssl10@1.0.2o-4.el9?arch=x86_64' } } },
+                  { category: 'product_version', name: 'shim', product: { name: 'shim', product_id: 'shim' } },
+                ],
+              },
+            ],
+          },
+        ],
+        relationships: [
+          { category: 'default_component_of', product_reference: 'openssl-libs', relates_to_product_reference: 'red_hat_enterprise_linux_9', full_product_name: { name: 'openssl-libs as a component of RHEL 9', product_id: 'red_hat_enterprise_linux_9:openssl-libs' } },
+          { category: 'default_component_of', product_reference: 'openssl-perl', relates_to_product_reference: 'red_hat_enterprise_linux_9', full_product_name: { name: 'openssl-perl as a component of RHEL 9', product_id: 'red_hat_enterprise_linux_9:openssl-perl' } },
+        ],
+        product_groups: [{ group_id: 'perl-bits', product_ids: ['red_hat_enterprise_linux_9:openssl-perl'] }],
+      },
+      vulnerabilities: [
+        {
+          cve: 'CVE-2024-0727',
+          ids: [{ system_name: 'Red Hat Bugzilla ID', text: 'RHBZ-2259944' }],
+          product_status: {
+            fixed: ['compat-openssl10'],
+            known_affected: ['red_hat_enterprise_linux_9:openssl-libs'],
+            known_not_affected: ['red_hat_enterprise_linux_9:openssl-perl', 'red_hat_enterprise_linux_9', 'shim'],
+            recommended: ['compat-openssl10'],
+          },
+          flags: [{ label: 'vulnerable_code_not_present', group_ids: ['perl-bits'], date: '2024-02-01T00:00:00Z' }],
+          threats: [
+            { category: 'impact', details: 'Low' },
+            { category: 'exploit_status', details: 'none known', product_ids: ['red_hat_enterprise_linux_9:openssl-perl'] },
+            { category: 'impact', details: 'the perl bindings never parse PKCS12', product_ids: ['red_hat_enterprise_linux_9:openssl-perl'] },
+          ],
+          remediations: [
+            { category: 'vendor_fix', details: 'update to 1.0.2o-4.el9', product_ids: ['compat-openssl10'] },
+            { category: 'none_available', details: 'Affected', product_ids: ['red_hat_enterprise_linux_9:openssl-libs'] },
+          ],
+        },
+        { cve: 42 },
+        { notes: [] },
+      ],
+    };
+
+    it('reads product_status through the product tree, relationships and groups, with flags, impact threats and remediations', () => {
+      const { statements, issues } = parseVex(redHat, 'rh.json');
+      expect(statements.map((st) => [st.vulnerability, st.aliases, st.status, st.scopes, st.justification, st.impactStatement, st.actionStatement, st.timestamp, st.format])).toEqual([
+        ['CVE-2024-0727', ['RHBZ-2259944'], 'fixed', [{ product: 'pkg:rpm/redhat/compat-openssl10@1.0.2o-4.el9?arch=x86_64', subcomponents: [] }], undefined, undefined, 'vendor_fix: update to 1.0.2o-4.el9', '2024-03-01T00:00:00Z', 'csaf'],
+        ['CVE-2024-0727', ['RHBZ-2259944'], 'affected', [{ product: 'pkg:rpm/redhat/openssl-libs?arch=x86_64', subcomponents: [] }], undefined, undefined, 'none_available: Affected', '2024-03-01T00:00:00Z', 'csaf'],
+        ['CVE-2024-0727', ['RHBZ-2259944'], 'not_affected', [{ product: 'pkg:rpm/redhat/openssl-perl?arch=x86_64', subcomponents: [] }], 'vulnerable_code_not_present', 'the perl bindings never parse PKCS12', undefined, '2024-02-01T00:00:00Z', 'csaf'],
+      ]);
+      expect(statements[2]?.source).toBe('rh.json vulnerabilities[0] known_not_affected red_hat_enterprise_linux_9:openssl-perl');
+      expect(issues.map((i) => [i.code, i.message])).toEqual([
+        ['vex-invalid', 'Skipped rh.json vulnerabilities[1]: cve Invalid input: expected string, received number'],
+        ['vex-invalid', 'Skipped rh.json vulnerabilities[2]: no cve and no ids name the vulnerability'],
+        ['vex-warning', 'rh.json: 2 products named in product_status have no purl in the product tree ("red_hat_enterprise_linux_9", "shim"): their statements cannot be matched to a package and are ignored'],
+      ]);
+      // applied: the perl bindings are suppressed with their justification, openssl-libs is annotated only
+      const [perl, libs] = applyVex([finding(['CVE-2024-0727'], 'pkg:rpm/redhat/openssl-perl@3.0.7-27.el9?arch=x86_64'), finding(['CVE-2024-0727'], 'pkg:rpm/redhat/openssl-libs@3.0.7-27.el9?arch=x86_64')], statements);
+      expect([perl?.suppression?.reason, perl?.evidence['vex']]).toEqual([
+        'VEX not_affected (vulnerable_code_not_present: the perl bindings never parse PKCS12)',
+        { status: 'not_affected', justification: 'vulnerable_code_not_present', impactStatement: 'the perl bindings never parse PKCS12', statement: statements[2]?.source, format: 'csaf' },
+      ]);
+      expect([libs?.suppression, libs?.evidence['vex']]).toEqual([undefined, { status: 'affected', actionStatement: 'none_available: Affected', statement: statements[1]?.source, format: 'csaf' }]);
+    });
+
+    it('says when a known_not_affected product has neither a flag nor an impact threat, and scopes a component of an image to that image', () => {
+      const A = `sha256:${'a'.repeat(64)}`;
+      const image = `pkg:oci/argocd@sha256%3A${'a'.repeat(64)}`;
+      const doc = {
+        document: { category: 'csaf_vex', csaf_version: '2.0', tracking: { current_release_date: '2024-01-04T17:17:25+01:00' } },
+        product_tree: {
+          full_product_names: [
+            { name: 'argocd image', product_id: 'argocd', product_identification_helper: { purl: image } },
+            { name: 'x/net', product_id: 'xnet', product_identification_helper: { purl: 'pkg:golang/golang.org/x/net@v0.17.0' } },
+          ],
+          relationships: [{ category: 'default_component_of', product_reference: 'xnet', relates_to_product_reference: 'argocd', full_product_name: { product_id: 'argocd:xnet', name: 'x/net in argocd' } }],
+        },
+        vulnerabilities: [{ cve: 'CVE-2023-44487', product_status: { known_not_affected: ['argocd:xnet'] } }],
+      };
+      const { statements, issues } = parseVex(doc, 'bitnami.json');
+      expect(statements.map((st) => st.scopes)).toEqual([[{ product: image, subcomponents: ['pkg:golang/golang.org/x/net@v0.17.0'] }]]);
+      expect(issues.map((i) => i.message)).toEqual(['bitnami.json vulnerabilities[0]: CVE-2023-44487 known_not_affected for "argocd:xnet" without a flag or an impact threat (the CSAF VEX profile requires one); applied anyway']);
+      const inImage = (digest: string): Finding => {
+        const f = finding(['CVE-2023-44487'], 'pkg:golang/golang.org/x/net@v0.17.0');
+        return { ...f, evidence: { ...f.evidence, imageDigest: digest } };
+      };
+      expect(applyVex([inImage(A), inImage(`sha256:${'b'.repeat(64)}`)], statements).map((f) => f.suppression !== undefined)).toEqual([true, false]);
+    });
+
+    it('is told apart from the other formats, and named in the error for a file that is none of them', () => {
+      expect(() => parseVex({ document: { category: 'csaf_vex' } }, 'half.json')).toThrow(/nor CSAF \("document": \{"csaf_version": …\}\)/);
+      expect(parseVex({ document: { category: 'csaf_vex', csaf_version: '2.0' } }, 'empty.json')).toEqual({ statements: [], issues: [] });
+    });
+  });
+
   describe('statements about an image (pkg:oci) and its subcomponents', () => {
     const A = `sha256:${'a'.repeat(64)}`;
     const B = `sha256:${'b'.repeat(64)}`;
