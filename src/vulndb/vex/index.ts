@@ -52,6 +52,12 @@ export interface VexEvidence {
   format: VexStatement['format'];
 }
 
+/** `vex-invalid` for an entry zod rejected: where it is, and the path and message of its first problem. */
+function invalidEntry(where: string, error: z.ZodError, file: string, hint?: string): Issue {
+  const first = error.issues[0];
+  return issue('vex-invalid', `Skipped ${where}: ${first?.path.join('.') ?? ''} ${first?.message ?? 'invalid'}`.trim(), file, hint);
+}
+
 // -- OpenVEX ------------------------------------------------------------------------------------------------
 
 const OpenVexProduct = z.union([
@@ -89,7 +95,7 @@ function fromOpenVex(doc: z.infer<typeof OpenVexDocument>, file: string, issues:
     const where = `${file} statement ${i + 1}`;
     const parsed = OpenVexStatement.safeParse(raw);
     if (!parsed.success) {
-      issues.push(issue('vex-invalid', `Skipped ${where}: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? 'invalid'}`.trim(), file, 'Statements need vulnerability, products and a status of not_affected, affected, fixed or under_investigation.'));
+      issues.push(invalidEntry(where, parsed.error, file, 'Statements need vulnerability, products and a status of not_affected, affected, fixed or under_investigation.'));
       return;
     }
     const s = parsed.data;
@@ -188,7 +194,7 @@ function fromCycloneDx(doc: z.infer<typeof CdxDocument>, file: string, issues: I
     const where = `${file} vulnerabilities[${i}]`;
     const parsed = CdxVulnerability.safeParse(raw);
     if (!parsed.success) {
-      issues.push(issue('vex-invalid', `Skipped ${where}: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? 'invalid'}`.trim(), file));
+      issues.push(invalidEntry(where, parsed.error, file));
       return;
     }
     const v = parsed.data;
@@ -335,7 +341,7 @@ function fromCsaf(doc: z.infer<typeof CsafDocument>, file: string, issues: Issue
     const where = `${file} vulnerabilities[${i}]`;
     const parsed = CsafVulnerability.safeParse(raw);
     if (!parsed.success) {
-      issues.push(issue('vex-invalid', `Skipped ${where}: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? 'invalid'}`.trim(), file));
+      issues.push(invalidEntry(where, parsed.error, file));
       return;
     }
     const v = parsed.data;
