@@ -130,7 +130,7 @@ describe('runwarden db', () => {
       expect(first.stdout).toBe(`${base}/npm/all.zip (osv): 1 added, 0 updated, 0 unchanged, 0 withdrawn, 0 retired, 0 rejected\n${base}/cut/all.zip (osv): 0 added, 0 updated, 1 unchanged, 0 withdrawn, 0 retired, 0 rejected\n`);
       expect(first.stderr).toContain(`runwarden: gone: Cannot download ${base}/gone/all.zip: the server answered 404 Not Found Hint: The feed is not at that URL; fix the mirror URL in the vulndb config.\n`);
       expect(first.stderr).toMatch(new RegExp(`runwarden: cut: Download of ${base}/cut/all\\.zip broke off after 100 bytes: .*; trying again in 1 s \\(attempt 2\\)\\n`));
-      expect(first.stderr).toContain('runwarden: 1 of 3 mirror(s) failed; the database keeps their previous data.\n');
+      expect(first.stderr).toContain('runwarden: 1 of 3 mirror(s) failed; the database keeps their previous data (gone: no data from it yet).\n');
       const second = await run(['db', 'update', '--db', updDb, '--no-lifecycle'], { RUNWARDEN_VULNDB_CONFIG: config });
       expect(second.stdout.split('\n')[0]).toBe(`${base}/npm/all.zip: not modified since the last update`);
       expect((await run(['db', 'query', 'npm', 'lodash', '4.17.15', '--db', updDb])).stdout).toContain('CVE-2021-23337');
@@ -150,6 +150,7 @@ describe('runwarden db', () => {
       sqlite.close();
       const again = await run(['db', 'update', '--config', config, '--db', feedsDb, '--no-lifecycle']);
       expect([again.code, again.stdout.split('\n')[0]]).toEqual([3, `${base}/npm/all.zip: not modified since the last update`]);
+      expect(again.stderr).toContain('runwarden: 1 of 2 mirror(s) failed; the database keeps their previous data (flaky: its data is 3.0 days old).\n');
       const status = await run(['db', 'status', '--db', feedsDb]);
       expect(status.stdout).toMatch(/\nFEEDS BEHIND \(1 of 2 mirrors of the last db update\)\nNAME +LAST UPDATE +AGE\nflaky +\d{4}-\d\d-\d\dT[\d:.]+Z +3\.0 days\n/);
       expect(status.stderr).toMatch(/^runwarden: warning: 1 of 2 feeds was last updated more than 24 h ago \(flaky 3\.0 days ago\); their new CVEs may be missing\. Run "runwarden db update" and see why those mirrors fail\.\n$/);
@@ -167,7 +168,7 @@ describe('runwarden db', () => {
       writeFileSync(config, `mirrors:\n  - {source: osv, url: ${base}/npm/all.zip, name: npm}\n  - {source: debian-tracker, url: ${base}/debian/json, name: debian}\n`);
       const r = await run(['db', 'update', '--config', config, '--db', join(dir, 'empty.db'), '--no-lifecycle']);
       expect(r.stderr).toContain(`  feed-empty: ${base}/debian/json holds no advisories (read as debian-tracker): nothing was imported [${base}/debian/json]`);
-      expect(r.stderr).toContain('runwarden: 1 of 2 mirror(s) failed; the database keeps their previous data.\n');
+      expect(r.stderr).toContain('runwarden: 1 of 2 mirror(s) failed; the database keeps their previous data (debian: no data from it yet).\n');
       expect(r.code).toBe(3);
       // its ETag was not kept: the next update fetches it again, and says so again, instead of "not modified"
       const again = await run(['db', 'update', '--config', config, '--db', join(dir, 'empty.db'), '--no-lifecycle']);

@@ -17,7 +17,7 @@ import { emptyFeed, importAdvisories, importFailure, type FeedError, type Import
 import { describeRange } from '../../vulndb/match/evaluate.js';
 import { NO_ADVISORIES, SOURCE_NAMED, matchPackages } from '../../vulndb/match/index.js';
 import { SOURCES, getSource } from '../../vulndb/registry.js';
-import { advisoriesById, candidateRows, knownEcosystems, openVulnDb, recordMirrors, storeStatus, type AffectedData, type Db, type SourceId } from '../../vulndb/store/index.js';
+import { advisoriesById, candidateRows, feedUpdates, knownEcosystems, openVulnDb, recordMirrors, storeStatus, type AffectedData, type Db, type SourceId } from '../../vulndb/store/index.js';
 import { RELEASE_SCOPED, splitEcosystem } from '../../vulndb/store/keys.js';
 import { InvalidCvssError, scoreVector } from '../../vulndb/cvss/index.js';
 import type { CliContext } from '../context.js';
@@ -156,6 +156,9 @@ function updateCommand(ctx: CliContext): Command {
       const failures: Issue[] = [];
       /** Mirrors that answered but gave nothing (or nothing of a release the database holds): counted as failed. */
       let failed = 0;
+      /** The failed mirrors (either way), with how old the data they gave last is. */
+      const failedMirrors: Array<{ label: string; url: string }> = [];
+      let updates = new Map<string, string>();
       let lifecycle: UpdateResult | undefined;
       try {
         // The end-of-life data lives in the same database (lifecycle_products); --source narrows to advisories.
@@ -173,14 +176,19 @@ function updateCommand(ctx: CliContext): Command {
             clearProgress(ctx);
             results.push(result);
             if (format === 'table') ctx.stdout.write(`${summaryLine(result)}\n`);
-            if (emptyFeed(result)) failed++;
+            if (emptyFeed(result)) {
+              failed++;
+              failedMirrors.push({ label, url: mirror.url });
+            }
           } catch (error) {
             clearProgress(ctx);
             const failure = importFailure(mirror.url, error);
             failures.push(failure);
+            failedMirrors.push({ label: mirror.name ?? mirror.url, url: mirror.url });
             if (format === 'table') ctx.stderr.write(`runwarden: ${mirror.name ?? mirror.url}: ${failure.message}${failure.hint === undefined ? '' : ` Hint: ${failure.hint}`}\n`);
           }
         }
+        updates = feedUpdates(db);
       } finally {
         db.close();
       }
@@ -193,7 +201,13 @@ function updateCommand(ctx: CliContext): Command {
         }
       }
       if (failures.length + failed > 0) {
-        ctx.stderr.write(`runwarden: ${failures.length + failed} of ${mirrors.length} mirror(s) failed; the database keeps their previous data.\n`);
+        const now = Date.now();
+        const ages = failedMirrors.slice(0, 5).map((m) => {
+          const last = updates.get(m.url);
+          return `${m.label}: ${last === undefined ? 'no data from it yet' : `its data is ${ageText((now - Date.parse(last)) / 3_600_000)} old`}`;
+        });
+        const more = failedMirrors.length > ages.length ? `; ${failedMirrors.length - ages.length} more` : '';
+        ctx.stderr.write(`runwarden: ${failures.length + failed} of ${mirrors.length} mirror(s) failed; the database keeps their previous data (${ages.join('; ')}${more}).\n`);
         ctx.exitCode = EXIT.runtime;
       }
       if (lifecycle !== undefined && lifecycle.failed.length > 0) {
