@@ -1,10 +1,12 @@
 /**
  * Rescan triggers besides the schedule: a vulnerability DB update (another process ran `runwarden db update` on
  * the same file, or a sidecar refreshed it). The finish time of the latest import is polled; when it moves, the
- * stored SBOMs are matched again by a rescan (no image is read again). The DB age feeds the metrics.
+ * stored SBOMs are matched again by a rescan (no image is read again). The DB age and each mirror's feed the
+ * metrics.
  */
 import type { Db } from '../store/db.js';
 import { errorMessage } from '../core/errors.js';
+import { feedUpdates, lastUpdated, trackedMirrors } from '../vulndb/store/index.js';
 import type { Logger } from './log.js';
 import type { ServeMetrics } from './metrics/index.js';
 
@@ -12,6 +14,21 @@ import type { ServeMetrics } from './metrics/index.js';
 export function vulnDbVersion(db: Db): string | undefined {
   const row = db.prepare<[], { last: string | null }>('SELECT max(finished_at) AS last FROM vuln_imports WHERE finished_at IS NOT NULL').get();
   return row?.last ?? undefined;
+}
+
+/**
+ * The database's age (a "not modified" update counts: the data is as current as the feeds) and each tracked
+ * mirror's (vulndb/freshness.ts), rewritten at every poll so a mirror dropped from the config disappears.
+ */
+function ages(db: Db, metrics: ServeMetrics, at: Date, version: string): void {
+  const age = (iso: string): number => Math.max(0, (at.getTime() - Date.parse(iso)) / 1000);
+  metrics.dbAge.set(age(lastUpdated(db) ?? version));
+  metrics.feedAge.reset();
+  const updates = feedUpdates(db);
+  for (const m of trackedMirrors(db)) {
+    const last = updates.get(m.url);
+    if (last !== undefined) metrics.feedAge.set({ feed: m.name, url: m.url }, age(last));
+  }
 }
 
 export interface DbWatch {
@@ -33,7 +50,15 @@ export function watchVulnDb(db: Db, options: { intervalMs: number; onUpdate: (ve
       options.log('warn', 'vulnerability database unreadable', { error: errorMessage(error) });
       return;
     }
-    if (version !== undefined) options.metrics?.dbAge.set(Math.max(0, (now().getTime() - Date.parse(version)) / 1000));
+    if (version !== undefined && options.metrics !== undefined) {
+      try {
+        ages(db, options.metrics, now(), version);
+      } catch (error) {
+        // the ages are only metrics: the update trigger below still works
+        options.metrics.errors.inc({ adapter: 'vulndb' });
+        options.log('warn', 'vulnerability database ages unreadable', { error: errorMessage(error) });
+      }
+    }
     if (!first && version !== undefined && version !== known) {
       options.log('info', 'vulnerability database updated', { version });
       options.onUpdate(version);

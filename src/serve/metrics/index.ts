@@ -19,6 +19,7 @@ export class ServeMetrics {
   readonly scanDuration: Histogram<'reason' | 'outcome'>;
   readonly queueDepth: Gauge;
   readonly dbAge: Gauge;
+  readonly feedAge: Gauge<'feed' | 'url'>;
   readonly errors: Counter<'adapter'>;
   readonly issues: Gauge<'code'>;
   readonly lastScan: Gauge;
@@ -44,6 +45,12 @@ export class ServeMetrics {
     });
     this.queueDepth = new Gauge({ name: 'runwarden_scan_queue_depth', help: 'Scan triggers waiting while a scan runs (coalesced into the next scan).', registers });
     this.dbAge = new Gauge({ name: 'runwarden_vulndb_age_seconds', help: 'Seconds since the vulnerability database was last updated (absent without --sbom-dir).', registers });
+    this.feedAge = new Gauge({
+      name: 'runwarden_vulndb_feed_age_seconds',
+      help: 'Seconds since each mirror of the last "runwarden db update" last gave data (an import or "not modified"); one failing for days shows here while the database age stays low.',
+      labelNames: ['feed', 'url'],
+      registers,
+    });
     this.errors = new Counter({ name: 'runwarden_errors_total', help: 'Failures by adapter: a failed scan or list, a lost watch, a webhook delivery given up, a history write.', labelNames: ['adapter'], registers });
     this.issues = new Gauge({ name: 'runwarden_scan_issues', help: 'Issues (coverage gaps) of the latest scan by code.', labelNames: ['code'], registers });
     this.lastScan = new Gauge({ name: 'runwarden_last_scan_timestamp_seconds', help: 'Unix time of the latest successful scan.', registers });
