@@ -51,8 +51,9 @@ const generated = new WeakMap<z.ZodType, Guard>();
  * The predicate for `schema`, generated once per schema as one function (nested objects, arrays,
  * records and optionals inlined) rather than a tree of closures: it runs once per object of a snapshot
  * (42,055 in bench/inventory), where the closures' megamorphic calls cost several times the generated
- * code. What it does not inline (leaves with checks, literals, enums, declared transforms) calls the
- * closure predicate of that leaf (`closureCheck`), the same rules either way.
+ * code. A string, array or object with checks is inlined too, its checks called after its type
+ * (`checksGuard`). What it does not inline (other types with checks, literals, enums, custom types,
+ * declared transforms) calls the closure predicate of that leaf (`closureCheck`), the same rules either way.
  */
 export function identityCheck(schema: z.ZodType): Guard {
   let guard = generated.get(schema);
@@ -74,8 +75,7 @@ function generate(schema: z.ZodType): Guard {
   const isPlainRef = ref(isPlain);
   /** Statements that `return false` unless `v` passes `s`. */
   const emit = (s: z.ZodType, v: string): string => {
-    const zod = internals(s);
-    const def = zod.def;
+    const def = internals(s).def;
     // Declared transforms: the closure predicate of that schema (same answer by construction).
     if (IDENTITY_WHEN.has(s)) return `if (!${ref(closureCheck(s))}(${v})) return false;`;
     const checks = def.checks ?? [];

@@ -154,10 +154,9 @@ function updateCommand(ctx: CliContext): Command {
       const db = openVulnDb(dbPath(flags, ctx));
       const results: ImportResult[] = [];
       const failures: Issue[] = [];
-      /** Mirrors that answered but gave nothing (or nothing of a release the database holds): counted as failed. */
-      let failed = 0;
-      /** The failed mirrors (either way), with how old the data they gave last is. */
+      /** Mirrors that failed, or answered but gave nothing (or nothing of a release the database holds). */
       const failedMirrors: Array<{ label: string; url: string }> = [];
+      /** When each feed last gave data, read for the failed mirrors' message. */
       let updates = new Map<string, string>();
       let lifecycle: UpdateResult | undefined;
       try {
@@ -176,10 +175,7 @@ function updateCommand(ctx: CliContext): Command {
             clearProgress(ctx);
             results.push(result);
             if (format === 'table') ctx.stdout.write(`${summaryLine(result)}\n`);
-            if (emptyFeed(result)) {
-              failed++;
-              failedMirrors.push({ label, url: mirror.url });
-            }
+            if (emptyFeed(result)) failedMirrors.push({ label, url: mirror.url });
           } catch (error) {
             clearProgress(ctx);
             const failure = importFailure(mirror.url, error);
@@ -188,7 +184,7 @@ function updateCommand(ctx: CliContext): Command {
             if (format === 'table') ctx.stderr.write(`runwarden: ${mirror.name ?? mirror.url}: ${failure.message}${failure.hint === undefined ? '' : ` Hint: ${failure.hint}`}\n`);
           }
         }
-        updates = feedUpdates(db);
+        if (failedMirrors.length > 0) updates = feedUpdates(db);
       } finally {
         db.close();
       }
@@ -200,14 +196,14 @@ function updateCommand(ctx: CliContext): Command {
           writeIssues(ctx, issues);
         }
       }
-      if (failures.length + failed > 0) {
+      if (failedMirrors.length > 0) {
         const now = Date.now();
         const ages = failedMirrors.slice(0, 5).map((m) => {
           const last = updates.get(m.url);
           return `${m.label}: ${last === undefined ? 'no data from it yet' : `its data is ${ageText((now - Date.parse(last)) / 3_600_000)} old`}`;
         });
         const more = failedMirrors.length > ages.length ? `; ${failedMirrors.length - ages.length} more` : '';
-        ctx.stderr.write(`runwarden: ${failures.length + failed} of ${mirrors.length} mirror(s) failed; the database keeps their previous data (${ages.join('; ')}${more}).\n`);
+        ctx.stderr.write(`runwarden: ${failedMirrors.length} of ${mirrors.length} mirror(s) failed; the database keeps their previous data (${ages.join('; ')}${more}).\n`);
         ctx.exitCode = EXIT.runtime;
       }
       if (lifecycle !== undefined && lifecycle.failed.length > 0) {

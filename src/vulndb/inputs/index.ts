@@ -188,7 +188,6 @@ function fromPurlList(text: string, file: string): PackageInput {
   return out;
 }
 
-/** Parse a CycloneDX/SPDX JSON document or a purl list; throws InputError when it is none of them. */
 /**
  * What `sbom match` and `scan --sbom-dir` say about an input before matching it (not every reader: `sbom diff`
  * matches nothing). `sbom-empty`: it lists no package and no other issue says why — "no findings" of an empty
@@ -221,6 +220,7 @@ export function matchingIssues(input: PackageInput, file: string): Issue[] {
   );
 }
 
+/** Parse a CycloneDX/SPDX JSON document or a purl list; throws InputError when it is none of them. */
 export function parsePackageInput(text: string, file: string): PackageInput {
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{')) {
