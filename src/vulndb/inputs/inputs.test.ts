@@ -50,6 +50,47 @@ describe('package inputs', () => {
     expect(purlMatches('pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64', bookworm)).toBe(true);
   });
 
+  it('matches VEX products to OS packages by release, epoch and source package', () => {
+    const bookworm = 'pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64&distro=debian-12';
+    const libssl = 'pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12';
+    // a release named by codename, number or point release is the same release; another release is not
+    expect(purlMatches('pkg:deb/debian/openssl?distro=bookworm', bookworm)).toBe(true);
+    expect(purlMatches('pkg:deb/debian/openssl?distro=bullseye', bookworm)).toBe(false);
+    const jammy = 'pkg:deb/ubuntu/libxml2@2.9.13+dfsg-1ubuntu0.3?arch=amd64&distro=ubuntu-22.04';
+    expect(['jammy', 'ubuntu-22.04.4', 'esm-apps/jammy', 'focal', 'esm-infra/focal', 'ubuntu-20.04', 'debian-12'].map((d) => purlMatches(`pkg:deb/ubuntu/libxml2?distro=${d}`, jammy))).toEqual([true, true, true, false, false, false, false]);
+    expect(purlMatches('pkg:apk/alpine/busybox?distro=3.18', 'pkg:apk/alpine/busybox@1.36.1-r5?arch=x86_64&distro=alpine-3.18.4')).toBe(true);
+    expect(purlMatches('pkg:apk/alpine/busybox?distro=3.19', 'pkg:apk/alpine/busybox@1.36.1-r5?arch=x86_64&distro=alpine-3.18.4')).toBe(false);
+    // epochs: in a deb version, in an rpm qualifier; a missing epoch is 0
+    const protoize = `pkg:deb/ubuntu/protoize@${encodeURIComponent('1:4.4.7-8ubuntu1')}?arch=amd64&distro=ubuntu-14.04`;
+    expect(purlMatches('pkg:deb/ubuntu/protoize@1:4.4.7-8ubuntu1?arch=amd64', protoize)).toBe(true);
+    expect(purlMatches('pkg:deb/ubuntu/protoize@4.4.7-8ubuntu1?arch=amd64', protoize)).toBe(false);
+    const libs = 'pkg:rpm/redhat/openssl-libs@3.0.7-27.el9?arch=x86_64&epoch=1&distro=redhat-9.4&upstream=openssl-3.0.7-27.el9.src.rpm';
+    expect(purlMatches('pkg:rpm/redhat/openssl-libs@3.0.7-27.el9?arch=x86_64&epoch=1', libs)).toBe(true);
+    expect(purlMatches('pkg:rpm/redhat/openssl-libs@1:3.0.7-27.el9?arch=x86_64', libs)).toBe(true);
+    expect(purlMatches('pkg:rpm/redhat/openssl-libs@3.0.7-27.el9?arch=x86_64&epoch=2', libs)).toBe(false);
+    expect(purlMatches('pkg:rpm/redhat/openssl-libs@3.0.7-27.el9?arch=x86_64', libs)).toBe(false);
+    // a source package (arch=src, arch=source) names every binary built from it: the source the finding gives,
+    // else the purl's upstream (rpm: the source RPM's file name, with the binary's epoch), else the package itself
+    expect(purlMatches('pkg:rpm/redhat/openssl?arch=src', libs)).toBe(true);
+    expect(purlMatches('pkg:rpm/redhat/openssl@3.0.7-27.el9?arch=src&epoch=1', libs)).toBe(true);
+    expect(purlMatches('pkg:rpm/redhat/openssl@3.0.7-25.el9?arch=src&epoch=1', libs)).toBe(false);
+    expect(purlMatches('pkg:rpm/redhat/openssl', libs)).toBe(false);
+    expect(purlMatches('pkg:rpm/redhat/openssl-libs?arch=src', libs)).toBe(false);
+    expect(purlMatches('pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=source', bookworm)).toBe(true);
+    expect(purlMatches('pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=source', libssl)).toBe(false);
+    expect(purlMatches('pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=source', libssl, { name: 'openssl', version: '3.0.11-1~deb12u2' })).toBe(true);
+    expect(purlMatches('pkg:deb/debian/openssl@3.0.11-1~deb12u1?arch=source', libssl, { name: 'openssl', version: '3.0.11-1~deb12u2' })).toBe(false);
+    expect(purlMatches('pkg:deb/debian/openssl?arch=source&distro=debian-11', libssl, { name: 'openssl' })).toBe(false);
+    // Ubuntu's VEX writes a second qualifier after a second "?"
+    const cpp = 'pkg:deb/ubuntu/cpp-4.4@4.4.7-8ubuntu1?arch=amd64&distro=ubuntu-14.04';
+    const gcc = { name: 'gcc-4.4', version: '4.4.7-8ubuntu1' };
+    expect(purlMatches('pkg:deb/ubuntu/gcc-4.4@4.4.7-8ubuntu1?arch=src?distro=ubuntu/trusty', cpp, gcc)).toBe(true);
+    expect(purlMatches('pkg:deb/ubuntu/gcc-4.4@4.4.7-8ubuntu1?arch=src?distro=ubuntu/xenial', cpp, gcc)).toBe(false);
+    // other purl types: no source packages, versions as text
+    expect(purlMatches('pkg:npm/lodash?arch=src', 'pkg:npm/lodash@4.17.15')).toBe(true);
+    expect(purlMatches('pkg:npm/lodash@1:4.17.15', 'pkg:npm/lodash@4.17.15')).toBe(false);
+  });
+
   it('reads a purl list, with comments, reporting bad lines by number', () => {
     const input = parsePackageInput('# app\npkg:npm/lodash@4.17.15\n\npkg:pypi/requests@2.25.0\nnot-a-purl\n', 'purls.txt');
     expect(input.format).toBe('purl-list');

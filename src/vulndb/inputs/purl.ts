@@ -8,7 +8,7 @@ import { PackageURL } from 'packageurl-js';
 import { parseSourceRpm } from '../../catalog/catalogers/rpm/index.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Distro, Package } from '../../core/package.js';
-import { nameKey } from '../store/keys.js';
+import { nameKey, packageReleaseKey } from '../store/keys.js';
 
 /** purl type → OSV ecosystem, for types whose namespace does not decide it. */
 const TYPE_ECOSYSTEM: Readonly<Record<string, string>> = {
@@ -110,26 +110,135 @@ export function purlOf(pkg: Package): string | undefined {
   }
 }
 
+/** The source package a binary package was built from, as a finding's evidence gives it (`evidence.package.source`). */
+export interface SourcePackage {
+  name: string;
+  version?: string | undefined;
+}
+
+/** Ubuntu release numbers by codename, for VEX `distro` qualifiers that give the codename (`distro=jammy`, `esm-infra/focal`). */
+const UBUNTU_CODENAMES: Readonly<Record<string, string>> = {
+  warty: '4.10', hoary: '5.04', breezy: '5.10', dapper: '6.06', edgy: '6.10', feisty: '7.04', gutsy: '7.10', hardy: '8.04', intrepid: '8.10', jaunty: '9.04',
+  karmic: '9.10', lucid: '10.04', maverick: '10.10', natty: '11.04', oneiric: '11.10', precise: '12.04', quantal: '12.10', raring: '13.04', saucy: '13.10',
+  trusty: '14.04', utopic: '14.10', vivid: '15.04', wily: '15.10', xenial: '16.04', yakkety: '16.10', zesty: '17.04', artful: '17.10', bionic: '18.04',
+  cosmic: '18.10', disco: '19.04', eoan: '19.10', focal: '20.04', groovy: '20.10', hirsute: '21.04', impish: '21.10', jammy: '22.04', kinetic: '22.10',
+  lunar: '23.04', mantic: '23.10', noble: '24.04', oracular: '24.10', plucky: '25.04', questing: '25.10', resolute: '26.04',
+};
+
+/** Ecosystems whose `distro` qualifiers are compared by release (a codename or a point release names the same one); others compare as text. */
+const RELEASE_COMPARED = new Set(['Debian', 'Ubuntu', 'Alpine']);
+
+/** `arch` values that make a purl name a source package (Red Hat `src`, Debian and Ubuntu `source`). */
+const SOURCE_ARCHES = new Set(['src', 'source']);
+
+/**
+ * A VEX product purl. Ubuntu's VEX writes a second qualifier after a second `?`
+ * (`pkg:deb/ubuntu/gcc-4.4@4.4.7-8ubuntu1?arch=src?distro=ubuntu/trusty`), which is read as `&`.
+ */
+function productPurl(text: string): PackageURL | undefined {
+  let t = text.trim();
+  const q = t.indexOf('?');
+  if (q >= 0) {
+    const hash = t.indexOf('#', q);
+    const end = hash < 0 ? t.length : hash;
+    t = t.slice(0, q + 1) + t.slice(q + 1, end).replaceAll('?', '&') + t.slice(end);
+  }
+  try {
+    return PackageURL.fromString(t);
+  } catch {
+    return undefined;
+  }
+}
+
+function qualifiersOf(p: PackageURL): Record<string, string> {
+  return p.qualifiers ?? {};
+}
+
+/**
+ * An OS package version with its epoch made explicit (`1:4.4.7-8ubuntu1`, `0:3.0.7-27.el9`): a deb purl keeps the
+ * epoch in the version, an rpm purl in the `epoch` qualifier, and either may leave out an epoch of 0.
+ */
+function epochVersion(version: string, epoch: string | undefined): string {
+  if (/^\d+:/.test(version)) return version;
+  return `${epoch === undefined || epoch === '' ? '0' : epoch}:${version}`;
+}
+
+/** The release a `distro` qualifier names (`debian-12`, `bookworm`, `ubuntu-22.04`, `jammy`, `esm-infra/focal`, `alpine-3.18.4`), as advisories key it. */
+function distroRelease(ecosystem: string, namespace: string, value: string): string | undefined {
+  const d = distroQualifier(value.slice(value.lastIndexOf('/') + 1), namespace);
+  if (d === undefined || (d.id !== namespace && d.id !== '')) return undefined;
+  const release = ecosystem === 'Ubuntu' ? (UBUNTU_CODENAMES[d.release.toLowerCase()] ?? d.release) : d.release;
+  return packageReleaseKey(ecosystem, release);
+}
+
+/**
+ * Whether the qualifiers a product gives agree with the package's (others the package carries do not matter):
+ * `distro` by the release it names for Debian, Ubuntu and Alpine, the rest as text; `epoch` is part of the
+ * version, and `skip` (a source product's `arch`) is not the package's.
+ */
+function qualifiersAgree(product: PackageURL, pkg: PackageURL, skip?: string): boolean {
+  const qa = qualifiersOf(product);
+  const qb = qualifiersOf(pkg);
+  const ecosystem = OS_ECOSYSTEM[pkg.type]?.[(pkg.namespace ?? '').toLowerCase()];
+  return Object.entries(qa).every(([k, v]) => {
+    const own = qb[k];
+    if (k === 'epoch' || k === skip || own === undefined || own === v) return true;
+    if (k !== 'distro' || ecosystem === undefined || !RELEASE_COMPARED.has(ecosystem)) return false;
+    const namespace = (pkg.namespace ?? '').toLowerCase();
+    const release = distroRelease(ecosystem, namespace, v);
+    return release !== undefined && release === distroRelease(ecosystem, namespace, own);
+  });
+}
+
+/** The source package of the package `pkg` names: the finding's, else the purl's `upstream` (a source RPM file name for rpm), else the package itself. */
+function sourceOf(pkg: PackageURL, given: SourcePackage | undefined): SourcePackage {
+  if (given !== undefined && given.name !== '') return given;
+  const upstream = qualifiersOf(pkg)['upstream'];
+  if (upstream !== undefined && upstream !== '') {
+    if (pkg.type === 'rpm') {
+      const rpm = parseSourceRpm(upstream);
+      if (rpm !== undefined) return { name: rpm.name, version: epochVersion(rpm.version, qualifiersOf(pkg)['epoch']) };
+    } else {
+      const at = upstream.indexOf('@');
+      return at < 0 ? { name: upstream } : { name: upstream.slice(0, at), version: upstream.slice(at + 1) };
+    }
+  }
+  return { name: pkg.name, version: pkg.version ?? undefined };
+}
+
 /**
  * Whether a VEX product purl names `pkgPurl`: same type, namespace and name, the same version when it gives one,
  * and the qualifiers it gives (with or without a version: `pkg:deb/debian/openssl?distro=debian-11` is not
- * bookworm's openssl).
+ * bookworm's openssl). OS package versions compare with their epochs.
+ *
+ * A product that is a source package (`arch=src`, `arch=source`: how Red Hat names a component it has no fix for,
+ * and Ubuntu every source package) names every binary package built from it: it is compared with the package's
+ * source (`source`, the finding's `evidence.package.source`; else the purl's `upstream`; else the package itself).
  */
-export function purlMatches(productPurl: string, pkgPurl: string): boolean {
-  let a: PackageURL;
+export function purlMatches(productText: string, pkgPurl: string, source?: SourcePackage): boolean {
+  const a = productPurl(productText);
   let b: PackageURL;
   try {
-    a = PackageURL.fromString(productPurl.trim());
     b = PackageURL.fromString(pkgPurl.trim());
   } catch {
     return false;
   }
+  if (a === undefined || a.type !== b.type || (a.namespace ?? '').toLowerCase() !== (b.namespace ?? '').toLowerCase()) return false;
+  const os = OS_ECOSYSTEM[a.type] !== undefined;
+  const wanted = a.version ?? '';
+  const arch = qualifiersOf(a)['arch'];
+  if (os && arch !== undefined && SOURCE_ARCHES.has(arch.toLowerCase())) {
+    const src = sourceOf(b, source);
+    if (a.name !== src.name) return false;
+    if (wanted !== '' && (src.version === undefined || epochVersion(wanted, qualifiersOf(a)['epoch']) !== epochVersion(src.version, undefined))) return false;
+    return qualifiersAgree(a, b, 'arch');
+  }
   // PyPI names compare PEP 503-normalised, as the matcher looks them up (`zope.interface` is `zope-interface`)
   const name = (p: PackageURL): string => (p.type === 'pypi' ? nameKey('PyPI', p.name) : p.name);
-  if (a.type !== b.type || (a.namespace ?? '').toLowerCase() !== (b.namespace ?? '').toLowerCase() || name(a) !== name(b)) return false;
-  if (a.version !== undefined && a.version !== null && a.version !== '' && a.version !== b.version) return false;
-  // Qualifiers the product names must agree (arch, distro); others the package carries do not matter.
-  const qa = (a.qualifiers ?? {}) as Record<string, string>;
-  const qb = (b.qualifiers ?? {}) as Record<string, string>;
-  return Object.entries(qa).every(([k, v]) => qb[k] === undefined || qb[k] === v);
+  if (name(a) !== name(b)) return false;
+  if (wanted !== '') {
+    const own = b.version ?? '';
+    if (os ? epochVersion(wanted, qualifiersOf(a)['epoch']) !== epochVersion(own, qualifiersOf(b)['epoch']) : wanted !== own) return false;
+  }
+  return qualifiersAgree(a, b);
 }

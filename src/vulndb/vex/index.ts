@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { InputError, errorMessage } from '../../core/errors.js';
 import type { Finding, Suppression } from '../../core/finding.js';
 import { issue, type Issue } from '../../core/issue.js';
-import { purlMatches } from '../inputs/purl.js';
+import { purlMatches, type SourcePackage } from '../inputs/purl.js';
 
 export const VEX_STATUSES = ['not_affected', 'affected', 'fixed', 'under_investigation'] as const;
 export type VexStatus = (typeof VEX_STATUSES)[number];
@@ -89,6 +89,33 @@ function idOf(value: string | { '@id'?: string | undefined; identifiers?: { purl
   return value.identifiers?.purl ?? value['@id'];
 }
 
+/**
+ * Ubuntu's VEX documents put the document fields (`@context`, `timestamp`, …) under `metadata`; read as the
+ * OpenVEX document they are.
+ */
+function openVexView(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || '@context' in value || !('metadata' in value)) return value;
+  const { metadata, ...rest } = value;
+  return typeof metadata === 'object' && metadata !== null ? { ...metadata, ...rest } : value;
+}
+
+/**
+ * A vulnerability id given as a URL, as Ubuntu's VEX gives its aliases and `@id`s
+ * (`https://www.cve.org/CVERecord?id=CVE-2025-5994`, `https://ubuntu.com/security/notices/USN-7666-1`,
+ * `https://nvd.nist.gov/vuln/detail/CVE-2025-5994`): the id in it. Anything else is kept as it is.
+ */
+export function vulnerabilityIdOf(text: string): string {
+  if (!/^https?:\/\//i.test(text)) return text;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return text;
+  }
+  const candidates = [url.searchParams.get('id') ?? '', url.pathname.split('/').filter((p) => p !== '').at(-1) ?? ''];
+  return candidates.find((c) => /^[A-Z][A-Z0-9]*-[A-Za-z0-9][A-Za-z0-9._:-]*$/i.test(c)) ?? text;
+}
+
 function fromOpenVex(doc: z.infer<typeof OpenVexDocument>, file: string, issues: Issue[]): VexStatement[] {
   const out: VexStatement[] = [];
   doc.statements.forEach((raw, i) => {
@@ -99,7 +126,7 @@ function fromOpenVex(doc: z.infer<typeof OpenVexDocument>, file: string, issues:
       return;
     }
     const s = parsed.data;
-    const vulnerability = typeof s.vulnerability === 'string' ? s.vulnerability : (s.vulnerability.name ?? s.vulnerability['@id'] ?? '');
+    const vulnerability = vulnerabilityIdOf(typeof s.vulnerability === 'string' ? s.vulnerability : (s.vulnerability.name ?? s.vulnerability['@id'] ?? ''));
     if (vulnerability === '') {
       issues.push(issue('vex-invalid', `Skipped ${where}: the vulnerability has no name`, file));
       return;
@@ -129,7 +156,7 @@ function fromOpenVex(doc: z.infer<typeof OpenVexDocument>, file: string, issues:
     }
     out.push({
       vulnerability,
-      aliases: typeof s.vulnerability === 'string' ? [] : (s.vulnerability.aliases ?? []),
+      aliases: typeof s.vulnerability === 'string' ? [] : [...new Set((s.vulnerability.aliases ?? []).map(vulnerabilityIdOf))].filter((a) => a !== vulnerability),
       scopes,
       status: s.status,
       justification: s.justification,
@@ -398,7 +425,7 @@ function fromCsaf(doc: z.infer<typeof CsafDocument>, file: string, issues: Issue
 /** Parse one VEX document already read (`file` for messages). Throws InputError when it is none of the formats. */
 export function parseVex(value: unknown, file: string): { statements: VexStatement[]; issues: Issue[] } {
   const issues: Issue[] = [];
-  const open = OpenVexDocument.safeParse(value);
+  const open = OpenVexDocument.safeParse(openVexView(value));
   if (open.success) return { statements: fromOpenVex(open.data, file, issues), issues };
   const cdx = CdxDocument.safeParse(value);
   if (cdx.success) return { statements: fromCycloneDx(cdx.data, file, issues), issues };
@@ -463,14 +490,15 @@ export interface VexContext {
 }
 
 /**
- * Whether a statement covers the finding of package `purl` in images `digests`: a product that is the package
- * (or a package product's subcomponent); or a product that is the image, for every package of it, or only for
- * the subcomponents it names. A finding about several digests is covered only when the product names them all.
- * Without an image (`sbom match`), an image product's subcomponents are matched as packages.
+ * Whether a statement covers the finding of package `purl` (built from `source`) in images `digests`: a product
+ * that is the package or its source package (purlMatches), or a package product's subcomponent; or a product that
+ * is the image, for every package of it, or only for the subcomponents it names. A finding about several digests
+ * is covered only when the product names them all. Without an image (`sbom match`), an image product's
+ * subcomponents are matched as packages.
  */
-function covers(s: VexStatement, purl: string | undefined, digests: readonly string[]): boolean {
+function covers(s: VexStatement, purl: string | undefined, source: SourcePackage | undefined, digests: readonly string[]): boolean {
   if (s.scopes.length === 0) return true;
-  const isPackage = (p: string): boolean => purl !== undefined && purlMatches(p, purl);
+  const isPackage = (p: string): boolean => purl !== undefined && purlMatches(p, purl, source);
   return s.scopes.some(({ product, subcomponents }) => {
     const digest = imageDigestOf(product);
     if (digest === undefined) return isPackage(product) || subcomponents.some(isPackage);
@@ -488,12 +516,12 @@ export function applyVex(findings: readonly Finding[], statements: readonly VexS
   return findings.map((f) => {
     if (f.kind !== 'vulnerability') return f;
     const ids = new Set(((f.evidence['ids'] as string[] | undefined) ?? []).map((id) => id.toUpperCase()));
-    const purl = (f.evidence['package'] as { purl?: string } | undefined)?.purl;
+    const pkg = f.evidence['package'] as { purl?: string; source?: SourcePackage } | undefined;
     const digests = digestsOf(f, context);
     const applicable = statements
       .map((s, index) => ({ s, index }))
       .filter(({ s }) => [s.vulnerability, ...s.aliases].some((id) => ids.has(id.toUpperCase())))
-      .filter(({ s }) => covers(s, purl, digests));
+      .filter(({ s }) => covers(s, pkg?.purl, pkg?.source, digests));
     // The most recent statement wins (OpenVEX); on equal or missing times, the one given last.
     const chosen = applicable.sort((a, b) => timeOf(a.s.timestamp) - timeOf(b.s.timestamp) || a.index - b.index).at(-1)?.s;
     if (chosen === undefined) return f;

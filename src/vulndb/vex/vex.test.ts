@@ -175,6 +175,73 @@ describe('VEX', () => {
     });
   });
 
+  describe("distributions' own VEX", () => {
+    const osFinding = (ids: string[], purl: string, source?: { name: string; version: string }): Finding => {
+      const f = finding(ids, purl);
+      return { ...f, evidence: { ...f.evidence, package: source === undefined ? { purl } : { purl, source } } };
+    };
+
+    it("reads Ubuntu's layout (document fields under metadata, ids as URLs, source packages with a second '?'), and covers the binaries of a source package", () => {
+      // written for this test in the shape of Ubuntu's published documents (vex/cve/… in ubuntu-security-notices)
+      const doc = {
+        metadata: { '@context': 'https://openvex.dev/ns/v0.2.0', '@id': 'https://example.test/vex/cve/2024/CVE-2024-0001', author: 'Example', timestamp: '2024-12-18T16:54:46.792568', version: 2 },
+        statements: [
+          {
+            vulnerability: { '@id': 'https://nvd.nist.gov/vuln/detail/CVE-2024-0001', aliases: ['https://www.cve.org/CVERecord?id=CVE-2024-0001', 'https://ubuntu.com/security/notices/USN-9999-1', 'https://ubuntu.com/security/CVE-2024-0001'] },
+            timestamp: '2024-10-23 18:15:00 UTC',
+            products: [{ '@id': 'pkg:deb/ubuntu/openssl@3.0.2-0ubuntu1.18?arch=src?distro=ubuntu/jammy' }, { '@id': 'pkg:deb/ubuntu/libssl-doc@3.0.2-0ubuntu1.18?arch=all' }],
+            status: 'not_affected',
+            justification: 'vulnerable_code_not_present',
+          },
+        ],
+      };
+      const { statements, issues } = parseVex(doc, 'CVE-2024-0001.json');
+      expect(issues).toEqual([]);
+      expect(statements.map((st) => [st.vulnerability, st.aliases, st.timestamp, st.format])).toEqual([['CVE-2024-0001', ['USN-9999-1'], '2024-10-23 18:15:00 UTC', 'openvex']]);
+      const openssl = { name: 'openssl', version: '3.0.2-0ubuntu1.18' };
+      const applied = applyVex(
+        [
+          // libssl3 of jammy built from openssl 3.0.2-0ubuntu1.18: covered through its source package
+          osFinding(['CVE-2024-0001'], 'pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.18?arch=amd64&distro=ubuntu-22.04', openssl),
+          // the same binary of noble, and one built from another openssl upload: not covered
+          osFinding(['CVE-2024-0001'], 'pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.18?arch=amd64&distro=ubuntu-24.04', openssl),
+          osFinding(['CVE-2024-0001'], 'pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.15?arch=amd64&distro=ubuntu-22.04', { name: 'openssl', version: '3.0.2-0ubuntu1.15' }),
+          // a binary listed by name and architecture, whatever its release; a finding named by the USN alias
+          osFinding(['CVE-2024-0001'], 'pkg:deb/ubuntu/libssl-doc@3.0.2-0ubuntu1.18?arch=all&distro=ubuntu-22.04', openssl),
+          osFinding(['USN-9999-1'], 'pkg:deb/ubuntu/openssl@3.0.2-0ubuntu1.18?arch=amd64&distro=ubuntu-22.04'),
+        ],
+        statements,
+      );
+      expect(applied.map((f) => f.suppression !== undefined)).toEqual([true, false, false, true, true]);
+      // the OpenVEX fields stay required: a document with neither a top-level nor a metadata context is refused
+      expect(() => parseVex({ metadata: { author: 'x' }, statements: [] }, 'no-context.json')).toThrow('is neither an OpenVEX document');
+    });
+
+    it("covers the binaries of a source RPM Red Hat names for a component it has no fix for, by the binary's source RPM", () => {
+      const doc = {
+        document: { category: 'csaf_vex', csaf_version: '2.0', tracking: { current_release_date: '2024-06-01T00:00:00Z' } },
+        product_tree: {
+          branches: [
+            {
+              category: 'vendor',
+              name: 'Red Hat',
+              branches: [
+                { category: 'product_name', name: 'Red Hat Enterprise Linux 9', product: { name: 'Red Hat Enterprise Linux 9', product_id: 'red_hat_enterprise_linux_9', product_identification_helper: { cpe: 'cpe:/o:redhat:enterprise_linux:9' } } },
+                { category: 'product_version', name: 'libxml2', product: { name: 'libxml2', product_id: 'libxml2', product_identification_helper: { purl: 'pkg:rpm/redhat/libxml2?arch=src' } } },
+              ],
+            },
+          ],
+          relationships: [{ category: 'default_component_of', product_reference: 'libxml2', relates_to_product_reference: 'red_hat_enterprise_linux_9', full_product_name: { product_id: 'red_hat_enterprise_linux_9:libxml2', name: 'libxml2 as a component of RHEL 9' } }],
+        },
+        vulnerabilities: [{ cve: 'CVE-2024-0002', product_status: { known_not_affected: ['red_hat_enterprise_linux_9:libxml2'] }, flags: [{ label: 'vulnerable_code_not_present', product_ids: ['red_hat_enterprise_linux_9:libxml2'] }] }],
+      };
+      const { statements } = parseVex(doc, 'cve-2024-0002.json');
+      const rpm = (name: string, upstream: string): Finding => finding(['CVE-2024-0002'], `pkg:rpm/redhat/${name}@2.9.13-6.el9_4?arch=x86_64&distro=redhat-9.4&upstream=${upstream}`);
+      const applied = applyVex([rpm('python3-libxml2', 'libxml2-2.9.13-6.el9_4.src.rpm'), rpm('libxml2', 'libxml2-2.9.13-6.el9_4.src.rpm'), rpm('libxslt', 'libxslt-1.1.34-9.el9.src.rpm')], statements);
+      expect(applied.map((f) => f.suppression?.reason)).toEqual(['VEX not_affected (vulnerable_code_not_present)', 'VEX not_affected (vulnerable_code_not_present)', undefined]);
+    });
+  });
+
   describe('statements about an image (pkg:oci) and its subcomponents', () => {
     const A = `sha256:${'a'.repeat(64)}`;
     const B = `sha256:${'b'.repeat(64)}`;
