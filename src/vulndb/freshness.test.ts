@@ -1,3 +1,5 @@
+import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importAdvisories } from './import.js';
@@ -66,6 +68,48 @@ describe('how current the advisory data is', () => {
     // a mirror list this build cannot read tracks nothing
     writeMeta(db, 'vulndb.update.mirrors', '{"not": "a list"}');
     expect([trackedMirrors(db), staleDatabaseIssue(db, later)]).toEqual([[], undefined]);
+    db.close();
+  });
+
+  it('does not count an import that held nothing of a part of the feed the database holds as bringing that feed up to date', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-fresh-'));
+    const secdb = (repo: string, packages: unknown[]): void => {
+      writeFileSync(join(dir, `${repo}.json`), JSON.stringify({ distroversion: 'v3.19', reponame: repo, packages }));
+      utimesSync(join(dir, `${repo}.json`), 1_700_000_000, 1_700_000_000);
+    };
+    const curl = [{ pkg: { name: 'curl', secfixes: { '8.5.0-r0': ['CVE-2023-46218'] } } }];
+    secdb('main', [{ pkg: { name: 'openssl', secfixes: { '3.1.4-r1': ['CVE-2023-5678'] } } }]);
+    secdb('community', curl);
+    const db = openVulnDb(':memory:');
+    await importAdvisories(db, dir);
+    const complete = feedUpdates(db).get(dir);
+    const backdate = db.prepare<[string]>("UPDATE vuln_imports SET finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)");
+    backdate.run('-3 days');
+    const before = feedUpdates(db).get(dir);
+    recordMirrors(db, [{ url: dir, name: 'alpine v3.19' }]);
+    // community.json is now empty (a broken mirror): main is imported, community kept, and the feed is not current
+    secdb('community', []);
+    const partial = await importAdvisories(db, dir);
+    expect(partial.issues.map((i) => i.code)).toEqual(['feed-scope-empty']);
+    expect([complete !== undefined, feedUpdates(db).get(dir)]).toEqual([true, before]);
+    expect(staleDatabaseIssue(db, new Date())?.message).toMatch(/^1 of 1 vulnerability feeds was last updated more than 24 h ago \(alpine v3\.19 3\.0 days ago\)/);
+    // again: still the last complete copy
+    await importAdvisories(db, dir);
+    expect(feedUpdates(db).get(dir)).toBe(before);
+    // whole again: current
+    secdb('community', curl);
+    await importAdvisories(db, dir);
+    expect(staleDatabaseIssue(db, new Date())).toBeUndefined();
+    expect(Date.parse(feedUpdates(db).get(dir) ?? '')).toBeGreaterThan(Date.now() - HOUR);
+    // a "not modified" answer (the ETag kept is a complete copy's) also ends it: the complete copy was fetched three
+    // days ago, the partial one two hours ago, and a check finds the feed as it was (even one dated before both)
+    secdb('community', []);
+    await importAdvisories(db, dir);
+    backdate.run('-3 days');
+    db.prepare("UPDATE vuln_imports SET finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-2 hours') WHERE rowid = (SELECT max(rowid) FROM vuln_imports)").run();
+    expect(staleDatabaseIssue(db, new Date())?.message).toMatch(/\(alpine v3\.19 3\.0 days ago\)/);
+    markChecked(db, new Date(Date.now() - 5 * 24 * HOUR), dir);
+    expect(staleDatabaseIssue(db, new Date())).toBeUndefined();
     db.close();
   });
 

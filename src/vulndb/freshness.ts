@@ -7,7 +7,9 @@
  * And per feed: the mirrors of the last `db update` (store `trackedMirrors`) are each checked on their own,
  * so one mirror that has failed for a week (a moved URL, a proxy that blocks it) is said even while the
  * others keep the newest import recent. A mirror that never gave data is left to `db update`, which fails
- * on it every run; data that only ever came from `db import` is judged by its newest import.
+ * on it every run; data that only ever came from `db import` is judged by its newest import. A mirror whose
+ * latest imports held nothing of a part the database holds (`feed-scope-empty`) is as old as its last
+ * complete copy (store `feedUpdates`).
  */
 import { issue, type Issue } from '../core/issue.js';
 import { feedUpdates, lastUpdated, trackedMirrors, type Db } from './store/index.js';

@@ -250,9 +250,11 @@ export async function importAdvisories(db: Db, input: string, options: ImportOpt
         session.rollback();
         return { source: plugin.id, feed: input, counts, issues, notModified: false };
       }
-      // a feed with an empty scope keeps no ETag either: the next update looks again
-      if (url && fetched?.etag !== undefined && !issues.some((i) => i.code === FEED_SCOPE_EMPTY)) writeMeta(db, `${META_PREFIX}${input}`, fetched.etag);
-      const counts = session.commit();
+      // a feed with an empty scope keeps no ETag either (the next update looks again), and does not count as
+      // brought up to date (freshness.ts: its mirror is said to be behind once its last complete copy is old)
+      const complete = !issues.some((i) => i.code === FEED_SCOPE_EMPTY);
+      if (url && fetched?.etag !== undefined && complete) writeMeta(db, `${META_PREFIX}${input}`, fetched.etag);
+      const counts = session.commit(complete);
       options.onProgress?.({ phase: 'import', done: read });
       return { source: plugin.id, feed: input, counts, issues, notModified: false };
     } catch (error) {

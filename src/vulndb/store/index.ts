@@ -117,7 +117,11 @@ export interface ImportSession {
    */
   retireMissing(scope: string, retire?: boolean): { retired: number; kept: number; listed: number };
   readonly counts: ImportCounts;
-  commit(): ImportCounts;
+  /**
+   * `complete` false: the input left out part of what the feed holds (a scope it held nothing of:
+   * import.ts FEED_SCOPE_EMPTY), so it does not bring the feed up to date (feedUpdates) until a complete one does.
+   */
+  commit(complete?: boolean): ImportCounts;
   rollback(): void;
 }
 
@@ -455,8 +459,11 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
       counts.retired += n;
       return { retired: n, kept: 0, listed };
     },
-    commit() {
+    commit(complete = true) {
       if (!open) return counts;
+      const marker = `${INCOMPLETE_FROM}:${feed}`;
+      if (complete) db.prepare<[string]>('DELETE FROM meta WHERE key = ?').run(marker);
+      else if (readMeta(db, marker) === undefined) writeMeta(db, marker, String(importId));
       flushAliases();
       compact();
       if (orphans) db.exec('DELETE FROM vuln_entries WHERE rowid NOT IN (SELECT data FROM vuln_affected)');
@@ -585,12 +592,20 @@ export function knownEcosystems(db: Db): string[] {
 /** Meta key: when a `db update` last found a feed unchanged (304 Not Modified); per feed under `CHECKED_AT:<feed>`. */
 const CHECKED_AT = 'vulndb.checked_at';
 
+/**
+ * Meta key per feed (`INCOMPLETE_FROM:<feed>`): the first of the feed's latest imports that left part of it out
+ * (ImportSession.commit `complete` false), by import rowid; removed by the next complete import or "not modified"
+ * answer (the ETag kept is a complete copy's: import.ts stores none for an incomplete one).
+ */
+const INCOMPLETE_FROM = 'vulndb.incomplete_from';
+
 /** Record that `feed` was checked and found unchanged at `when`: its data is as current as the feed then. */
 export function markChecked(db: Db, when: Date, feed?: string): void {
   for (const key of feed === undefined ? [CHECKED_AT] : [CHECKED_AT, `${CHECKED_AT}:${feed}`]) {
     const previous = readMeta(db, key);
     if (previous === undefined || Date.parse(previous) < when.getTime()) writeMeta(db, key, when.toISOString());
   }
+  if (feed !== undefined) db.prepare<[string]>('DELETE FROM meta WHERE key = ?').run(`${INCOMPLETE_FROM}:${feed}`);
 }
 
 /** When the data was last brought up to date (ISO time), or null when nothing was ever imported. */
@@ -601,10 +616,19 @@ export function lastUpdated(db: Db): string | null {
   return checked !== undefined && Date.parse(checked) > Date.parse(imported) ? checked : imported;
 }
 
-/** Per feed (URL or path as imported): when it was last brought up to date, by an import or a "not modified" answer (ISO time). */
+/**
+ * Per feed (URL or path as imported): when it was last brought up to date, by a complete import or a "not modified"
+ * answer (ISO time). The imports since one that left part of the feed out (INCOMPLETE_FROM) do not count.
+ */
 export function feedUpdates(db: Db): Map<string, string> {
   const out = new Map<string, string>(
-    db.prepare<[], { feed: string; last: string }>('SELECT feed, max(finished_at) AS last FROM vuln_imports WHERE finished_at IS NOT NULL GROUP BY feed').all().map((r) => [r.feed, r.last]),
+    db
+      .prepare<[string], { feed: string; last: string }>(
+        `SELECT i.feed, max(i.finished_at) AS last FROM vuln_imports i LEFT JOIN meta m ON m.key = ? || i.feed
+          WHERE i.finished_at IS NOT NULL AND (m.value IS NULL OR i.rowid < CAST(m.value AS INTEGER)) GROUP BY i.feed`,
+      )
+      .all(`${INCOMPLETE_FROM}:`)
+      .map((r) => [r.feed, r.last]),
   );
   const prefix = `${CHECKED_AT}:`;
   // range instead of LIKE: feed URLs hold `_` and `%`
