@@ -13,7 +13,8 @@
  * instead of 1 in 2), matched right after on another fresh connection. The judged mix is the worst case for
  * building findings (~95,000 of them); real SBOMs have far fewer affected packages. And the way a scan
  * matches: 200 images of 300 packages of the typical mix (260 of them from a pool of 1,000 the images share),
- * one call per image on a third fresh connection.
+ * one call per image on a third fresh connection. And `--vex`: an OpenVEX document with a statement for every
+ * other vulnerability of the judged findings (each naming its packages and 20 others), read and applied to them.
  *
  * Run from the repository root: `npm run bench -- vulndb` (compiled) or `npx tsx bench/vulndb.ts`.
  * Flags: `--advisories N` (default 200,000), `--packages N` (default 10,000), `--workers N` (import reader
@@ -26,10 +27,12 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import type { Finding } from '../src/core/finding.js';
 import type { Package } from '../src/core/package.js';
 import { defaultWorkers, importAdvisories } from '../src/vulndb/import.js';
 import { purlOf } from '../src/vulndb/inputs/purl.js';
 import { matchPackages } from '../src/vulndb/match/index.js';
+import { applyVex, parseVex } from '../src/vulndb/vex/index.js';
 import { openVulnDb, storeStatus } from '../src/vulndb/store/index.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -97,6 +100,9 @@ interface Run {
   imagesMs: number;
   imageCount: number;
   imageFindings: number;
+  vexMs: number;
+  vexStatements: number;
+  vexSuppressed: number;
 }
 
 /**
@@ -205,6 +211,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     `match:                 ${packageCount} packages in ${matchMs.toFixed(0)} ms (${matchCpu.toFixed(0)} ms CPU${range(results.map((r) => r.matchMs))}; target < 1000) — ${(matchMs / baselineMs).toFixed(2)}× the baseline; ${last.findings} findings, ${last.matchIssues} issues`,
     `match, typical mix:    ${packageCount} packages, 1 in 20 at an affected version: ${median(results.map((r) => r.typicalMs)).toFixed(0)} ms, ${last.typicalFindings} findings (not judged)`,
     `match, image by image: ${last.imageCount} images of 300 packages (260 from a shared pool of 1,000) on one connection: ${median(results.map((r) => r.imagesMs)).toFixed(0)} ms, ${last.imageFindings} findings (not judged)`,
+    `vex:                   ${last.vexStatements} OpenVEX statements read and applied to the ${last.findings} findings: ${median(results.map((r) => r.vexMs)).toFixed(0)} ms, ${last.vexSuppressed} suppressed (not judged)`,
     `peak RSS:              ${rss.toFixed(0)} MiB`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -246,6 +253,12 @@ async function measure(seeds: readonly Rec[], input: string, dbPath: string, tot
   const matchMs = performance.now() - t;
   const matchCpu = cpuMs(cpu);
   reader.close();
+  // Not judged: --vex over the judged findings (one statement for every other vulnerability), read and applied.
+  const vexDoc = vexFor(matched.findings);
+  t = performance.now();
+  const vexed = applyVex(matched.findings, parseVex(vexDoc, 'bench.vex.json').statements);
+  const vexMs = performance.now() - t;
+  const vexSuppressed = vexed.filter((f) => f.suppression !== undefined).length;
   // Not judged: a typical mix, on another fresh connection (the matcher's code is warm by now).
   const typical = benchPackages(seeds, total, packageCount, 20);
   const second = openVulnDb(dbPath);
@@ -281,7 +294,36 @@ async function measure(seeds: readonly Rec[], input: string, dbPath: string, tot
     imagesMs,
     imageCount: images.length,
     imageFindings,
+    vexMs,
+    vexStatements: vexDoc.statements.length,
+    vexSuppressed,
   };
+}
+
+/**
+ * An OpenVEX document about `findings`: for every other vulnerability (by id order), a not_affected statement
+ * naming the packages it was found in, then 20 packages it was not (lists as long as distributions write them).
+ */
+function vexFor(findings: readonly Finding[]): { '@context': string; statements: unknown[] } {
+  const byVulnerability = new Map<string, Set<string>>();
+  for (const f of findings) {
+    const id = f.evidence['vulnerability'] as string;
+    const purl = (f.evidence['package'] as { purl?: string }).purl;
+    if (purl === undefined) continue;
+    let purls = byVulnerability.get(id);
+    if (purls === undefined) byVulnerability.set(id, (purls = new Set()));
+    purls.add(purl);
+  }
+  const statements = [...byVulnerability.keys()]
+    .sort()
+    .filter((_, i) => i % 2 === 0)
+    .map((id, i) => ({
+      vulnerability: { name: id },
+      products: [...(byVulnerability.get(id) ?? []), ...Array.from({ length: 20 }, (_, k) => `pkg:npm/unrelated-${i}-${k}@1.0.0`)].map((purl) => ({ '@id': purl })),
+      status: 'not_affected',
+      justification: 'vulnerable_code_not_in_execute_path',
+    }));
+  return { '@context': 'https://openvex.dev/ns/v0.2.0', statements };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

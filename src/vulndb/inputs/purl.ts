@@ -135,7 +135,7 @@ const SOURCE_ARCHES = new Set(['src', 'source']);
  * A VEX product purl. Ubuntu's VEX writes a second qualifier after a second `?`
  * (`pkg:deb/ubuntu/gcc-4.4@4.4.7-8ubuntu1?arch=src?distro=ubuntu/trusty`), which is read as `&`.
  */
-function productPurl(text: string): PackageURL | undefined {
+export function productPurl(text: string): PackageURL | undefined {
   let t = text.trim();
   const q = t.indexOf('?');
   if (q >= 0) {
@@ -223,22 +223,82 @@ export function purlMatches(productText: string, pkgPurl: string, source?: Sourc
   } catch {
     return false;
   }
-  if (a === undefined || a.type !== b.type || (a.namespace ?? '').toLowerCase() !== (b.namespace ?? '').toLowerCase()) return false;
+  return a !== undefined && productMatches(a, b, source);
+}
+
+/** purlMatches for purls already read (`productPurl` for the product): VEX matching reads each once. */
+export function productMatches(a: PackageURL, b: PackageURL, source?: SourcePackage): boolean {
+  if (a.type !== b.type || (a.namespace ?? '').toLowerCase() !== (b.namespace ?? '').toLowerCase()) return false;
   const os = OS_ECOSYSTEM[a.type] !== undefined;
   const wanted = a.version ?? '';
-  const arch = qualifiersOf(a)['arch'];
-  if (os && arch !== undefined && SOURCE_ARCHES.has(arch.toLowerCase())) {
+  if (isSourceProduct(a)) {
     const src = sourceOf(b, source);
     if (a.name !== src.name) return false;
     if (wanted !== '' && (src.version === undefined || epochVersion(wanted, qualifiersOf(a)['epoch']) !== epochVersion(src.version, undefined))) return false;
     return qualifiersAgree(a, b, 'arch');
   }
-  // PyPI names compare PEP 503-normalised, as the matcher looks them up (`zope.interface` is `zope-interface`)
-  const name = (p: PackageURL): string => (p.type === 'pypi' ? nameKey('PyPI', p.name) : p.name);
-  if (name(a) !== name(b)) return false;
+  if (nameOf(a) !== nameOf(b)) return false;
   if (wanted !== '') {
     const own = b.version ?? '';
     if (os ? epochVersion(wanted, qualifiersOf(a)['epoch']) !== epochVersion(own, qualifiersOf(b)['epoch']) : wanted !== own) return false;
   }
   return qualifiersAgree(a, b);
+}
+
+/** An OS package product that names a source package (`arch=src`, `arch=source`). */
+function isSourceProduct(a: PackageURL): boolean {
+  const arch = qualifiersOf(a)['arch'];
+  return OS_ECOSYSTEM[a.type] !== undefined && arch !== undefined && SOURCE_ARCHES.has(arch.toLowerCase());
+}
+
+/** PyPI names compare PEP 503-normalised, as the matcher looks them up (`zope.interface` is `zope-interface`). */
+function nameOf(p: PackageURL): string {
+  return p.type === 'pypi' ? nameKey('PyPI', p.name) : p.name;
+}
+
+/** The lookup key of a package name: lower-case, PyPI's PEP 503-normalised (a key may gather more than one name: productMatches decides). */
+function keyName(type: string, name: string): string {
+  const lower = name.toLowerCase();
+  return type === 'pypi' ? lower.replace(/[-_.]+/g, '-') : lower;
+}
+
+/**
+ * Where a product is filed for lookup, read from its text without parsing it whole (VEX documents list
+ * thousands of products, and most are never compared): type, namespace and name, lower-case, and `src:` for a
+ * source package product. Only the products filed under one of `packageKeys(pkg)` can match that package
+ * (productMatches decides). Undefined: the text cannot be read this way; such a product is compared with every package.
+ */
+export function productKeyOf(text: string): string | undefined {
+  const t = text.trim();
+  if (t.length < 5 || t.slice(0, 4).toLowerCase() !== 'pkg:') return undefined;
+  let from = 4;
+  while (t.charCodeAt(from) === 0x2f) from++;
+  const hash = t.indexOf('#', from);
+  const end = hash < 0 ? t.length : hash;
+  const q = t.indexOf('?', from);
+  const pathEnd = q >= 0 && q < end ? q : end;
+  const typeEnd = t.indexOf('/', from);
+  if (typeEnd < 0 || typeEnd >= pathEnd) return undefined;
+  const lastSlash = t.lastIndexOf('/', pathEnd - 1);
+  const at = t.lastIndexOf('@', pathEnd - 1);
+  const type = t.slice(from, typeEnd).toLowerCase();
+  let namespace = lastSlash > typeEnd ? t.slice(typeEnd + 1, lastSlash) : '';
+  let name = t.slice(lastSlash + 1, at > lastSlash ? at : pathEnd);
+  try {
+    if (namespace.includes('%')) namespace = decodeURIComponent(namespace);
+    if (name.includes('%')) name = decodeURIComponent(name);
+  } catch {
+    return undefined;
+  }
+  // Ubuntu's VEX writes a second qualifier after a second "?"
+  const source = OS_ECOSYSTEM[type] !== undefined && pathEnd < end && /(?:^|[&?])arch=(?:src|source)(?:$|[&?])/i.test(t.slice(pathEnd + 1, end));
+  return `${source ? 'src:' : ''}${type}/${namespace.toLowerCase()}/${keyName(type, name)}`;
+}
+
+/** The keys (productKeyOf) under which the products that can match package `b` (built from `source`) are filed. */
+export function packageKeys(b: PackageURL, source?: SourcePackage): string[] {
+  const at = `${b.type.toLowerCase()}/${(b.namespace ?? '').toLowerCase()}/`;
+  const keys = [`${at}${keyName(b.type, b.name)}`];
+  if (OS_ECOSYSTEM[b.type] !== undefined) keys.push(`src:${at}${keyName(b.type, sourceOf(b, source).name)}`);
+  return keys;
 }

@@ -16,7 +16,8 @@ import { z } from 'zod';
 import { InputError, errorMessage } from '../../core/errors.js';
 import type { Finding, Suppression } from '../../core/finding.js';
 import { issue, type Issue } from '../../core/issue.js';
-import { purlMatches, type SourcePackage } from '../inputs/purl.js';
+import { PackageURL } from 'packageurl-js';
+import { packageKeys, productKeyOf, productMatches, productPurl, type SourcePackage } from '../inputs/purl.js';
 
 export const VEX_STATUSES = ['not_affected', 'affected', 'fixed', 'under_investigation'] as const;
 export type VexStatus = (typeof VEX_STATUSES)[number];
@@ -490,21 +491,107 @@ export interface VexContext {
 }
 
 /**
- * Whether a statement covers the finding of package `purl` (built from `source`) in images `digests`: a product
- * that is the package or its source package (purlMatches), or a package product's subcomponent; or a product that
- * is the image, for every package of it, or only for the subcomponents it names. A finding about several digests
- * is covered only when the product names them all. Without an image (`sbom match`), an image product's
- * subcomponents are matched as packages.
+ * Whether a statement covers the finding of package `pkg` in images `digests`: a product that is the package or
+ * its source package (`productMatches`), or a package product's subcomponent; or a product that is the image, for
+ * every package of it, or only for the subcomponents it names. A finding about several digests is covered only
+ * when the product names them all. Without an image (`sbom match`), an image product's subcomponents are matched
+ * as packages. `scopes` reads each statement's products once for all findings.
  */
-function covers(s: VexStatement, purl: string | undefined, source: SourcePackage | undefined, digests: readonly string[]): boolean {
+function covers(s: VexStatement, pkg: PackagePurl | undefined, digests: readonly string[], scopes: StatementScopes): boolean {
   if (s.scopes.length === 0) return true;
-  const isPackage = (p: string): boolean => purl !== undefined && purlMatches(p, purl, source);
-  return s.scopes.some(({ product, subcomponents }) => {
-    const digest = imageDigestOf(product);
-    if (digest === undefined) return isPackage(product) || subcomponents.some(isPackage);
-    if (digests.length === 0) return subcomponents.some(isPackage);
-    return digests.every((d) => d === digest) && (subcomponents.length === 0 || subcomponents.some(isPackage));
+  const { packages, images } = scopes.of(s);
+  if (pkg !== undefined && scopes.matchesAny(packages, pkg)) return true;
+  return images.some(({ digest, subcomponents }) => {
+    if (digests.length === 0) return pkg !== undefined && scopes.matchesAny(subcomponents, pkg);
+    return digests.every((d) => d === digest) && (subcomponents.texts.length === 0 || (pkg !== undefined && scopes.matchesAny(subcomponents, pkg)));
   });
+}
+
+/** A finding's package as VEX matching reads it: its purl, its source, and the keys of the products that can name it. */
+interface PackagePurl {
+  purl: PackageURL;
+  source: SourcePackage | undefined;
+  keys: string[];
+}
+
+/**
+ * A statement's product purls and their productKeyOf keys, each read when a finding first gets to it (`UNKEYED`: a
+ * text it cannot read, compared with every package). A finding compares keys first, which costs a string
+ * comparison, and parses only a product whose key it shares.
+ */
+interface ProductList {
+  keys: Array<string | undefined>;
+  texts: readonly string[];
+}
+const UNKEYED = '';
+
+function listOf(texts: readonly string[]): ProductList {
+  return { keys: new Array<string | undefined>(texts.length).fill(undefined), texts };
+}
+
+/** Each statement's products keyed once, when a finding first needs them, and each product purl parsed once, when first compared. */
+class StatementScopes {
+  private readonly keyed = new Map<VexStatement, { packages: ProductList; images: Array<{ digest: string; subcomponents: ProductList }> }>();
+  private readonly parsed = new Map<string, PackageURL | undefined>();
+
+  of(s: VexStatement): { packages: ProductList; images: Array<{ digest: string; subcomponents: ProductList }> } {
+    let out = this.keyed.get(s);
+    if (out === undefined) {
+      const packages: string[] = [];
+      const images: Array<{ digest: string; subcomponents: ProductList }> = [];
+      for (const { product, subcomponents } of s.scopes) {
+        const digest = imageDigestOf(product);
+        if (digest === undefined) packages.push(product, ...subcomponents);
+        else images.push({ digest, subcomponents: listOf(subcomponents) });
+      }
+      out = { packages: listOf(packages), images };
+      this.keyed.set(s, out);
+    }
+    return out;
+  }
+
+  /** Whether a product of `list` names package `pkg`. */
+  matchesAny(list: ProductList, pkg: PackagePurl): boolean {
+    const { keys, texts } = list;
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i] as string;
+      const key = (keys[i] ??= productKeyOf(text) ?? UNKEYED);
+      if (key !== UNKEYED && !pkg.keys.includes(key)) continue;
+      let product = this.parsed.get(text);
+      if (product === undefined && !this.parsed.has(text)) {
+        product = productPurl(text);
+        this.parsed.set(text, product);
+      }
+      // not a purl: names no package
+      if (product !== undefined && productMatches(product, pkg.purl, pkg.source)) return true;
+    }
+    return false;
+  }
+}
+
+/** Statement positions by upper-cased vulnerability id and alias: a finding looks at the statements that name one of its ids only. */
+function statementsById(statements: readonly VexStatement[]): Map<string, number[]> {
+  const byId = new Map<string, number[]>();
+  statements.forEach((s, index) => {
+    for (const id of new Set([s.vulnerability, ...s.aliases].map((x) => x.toUpperCase()))) {
+      const list = byId.get(id);
+      if (list === undefined) byId.set(id, [index]);
+      else list.push(index);
+    }
+  });
+  return byId;
+}
+
+function packageOf(f: Finding): PackagePurl | undefined {
+  const pkg = f.evidence['package'] as { purl?: string; source?: SourcePackage } | undefined;
+  if (pkg?.purl === undefined) return undefined;
+  let purl: PackageURL;
+  try {
+    purl = PackageURL.fromString(pkg.purl.trim());
+  } catch {
+    return undefined;
+  }
+  return { purl, source: pkg.source, keys: packageKeys(purl, pkg.source) };
 }
 
 /**
@@ -513,17 +600,22 @@ function covers(s: VexStatement, purl: string | undefined, source: SourcePackage
  */
 export function applyVex(findings: readonly Finding[], statements: readonly VexStatement[], context: VexContext = {}): Finding[] {
   if (statements.length === 0) return [...findings];
+  const byId = statementsById(statements);
+  const scopes = new StatementScopes();
   return findings.map((f) => {
     if (f.kind !== 'vulnerability') return f;
-    const ids = new Set(((f.evidence['ids'] as string[] | undefined) ?? []).map((id) => id.toUpperCase()));
-    const pkg = f.evidence['package'] as { purl?: string; source?: SourcePackage } | undefined;
+    const named = new Set<number>();
+    for (const id of (f.evidence['ids'] as string[] | undefined) ?? []) for (const index of byId.get(id.toUpperCase()) ?? []) named.add(index);
+    if (named.size === 0) return f;
+    const pkg = packageOf(f);
     const digests = digestsOf(f, context);
-    const applicable = statements
-      .map((s, index) => ({ s, index }))
-      .filter(({ s }) => [s.vulnerability, ...s.aliases].some((id) => ids.has(id.toUpperCase())))
-      .filter(({ s }) => covers(s, pkg?.purl, pkg?.source, digests));
     // The most recent statement wins (OpenVEX); on equal or missing times, the one given last.
-    const chosen = applicable.sort((a, b) => timeOf(a.s.timestamp) - timeOf(b.s.timestamp) || a.index - b.index).at(-1)?.s;
+    let chosen: VexStatement | undefined;
+    for (const index of [...named].sort((a, b) => a - b)) {
+      const s = statements[index] as VexStatement;
+      if (!covers(s, pkg, digests, scopes)) continue;
+      if (chosen === undefined || timeOf(s.timestamp) >= timeOf(chosen.timestamp)) chosen = s;
+    }
     if (chosen === undefined) return f;
     const vex: VexEvidence = { status: chosen.status, statement: chosen.source, format: chosen.format };
     if (chosen.justification !== undefined) vex.justification = chosen.justification;

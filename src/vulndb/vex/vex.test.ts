@@ -54,6 +54,13 @@ describe('VEX', () => {
     const { statements } = parseVex({ '@context': 'https://openvex.dev/ns/v0.2.0', statements: [{ vulnerability: { name: 'GHSA-35jh-r3h4-6jhm' }, products: ['pkg:npm/lodash'], status: 'not_affected', justification: 'component_not_present' }] }, 'a.json');
     const [f] = applyVex([finding(['CVE-2021-23337', 'GHSA-35jh-r3h4-6jhm'], 'pkg:npm/lodash@4.17.15')], statements);
     expect(f?.evidence['vex']).toMatchObject({ status: 'not_affected', justification: 'component_not_present' });
+    // without times, the statement given last wins; a dated one wins over undated ones; ids compare in any case
+    const st = (status: string, timestamp?: string): Record<string, unknown> => ({ vulnerability: { name: 'cve-2021-23337' }, products: ['pkg:npm/lodash'], status, justification: 'inline_mitigations_already_exist', ...(timestamp === undefined ? {} : { timestamp }) });
+    const doc = (...statements: unknown[]): ReturnType<typeof parseVex>['statements'] => parseVex({ '@context': 'https://openvex.dev/ns/v0.2.0', statements }, 'b.json').statements;
+    const statusOf = (list: ReturnType<typeof parseVex>['statements']): unknown => applyVex([finding(['CVE-2021-23337'], 'pkg:npm/lodash@4.17.15')], list)[0]?.evidence['vex'];
+    expect(statusOf(doc(st('affected'), st('not_affected')))).toMatchObject({ status: 'not_affected', statement: 'b.json statement 2' });
+    expect(statusOf(doc(st('not_affected', '2024-01-01T00:00:00Z'), st('affected')))).toMatchObject({ status: 'not_affected', statement: 'b.json statement 1' });
+    expect(statusOf(doc(st('fixed', '2024-02-01T00:00:00Z'), st('affected', '2024-01-01T00:00:00Z')))).toMatchObject({ status: 'fixed' });
   });
 
   it('refuses a file that is not VEX, and reports a bad statement while keeping the others', async () => {
