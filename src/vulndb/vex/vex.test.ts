@@ -182,6 +182,28 @@ describe('VEX', () => {
     });
   });
 
+  it('finds every product that names the package whatever the spelling of its purl (case, encoding, namespace segments, qualifiers)', () => {
+    const pairs: Array<[string, string]> = [
+      ['pkg:pypi/Zope.Interface@5.4.0', 'pkg:pypi/zope-interface@5.4.0'],
+      ['pkg:npm/%40babel/core@7.0.0', 'pkg:npm/%40babel/core@7.0.0'],
+      ['pkg:npm/@babel/core', 'pkg:npm/%40babel/core@7.0.0'],
+      ['PKG:golang/github.com/Gin-Gonic/gin@v1.9.0', 'pkg:golang/github.com/gin-gonic/gin@v1.9.0'],
+      ['pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1?type=jar', 'pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1'],
+      ['  pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64#usr/lib  ', 'pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12'],
+      ['pkg://rpm/redhat/openssl?arch=SRC', 'pkg:rpm/redhat/openssl-libs@3.0.7-27.el9?arch=x86_64&epoch=1&upstream=openssl-3.0.7-27.el9.src.rpm'],
+      ['pkg:deb/debian/libstdc%2B%2B6@12.2.0-14', 'pkg:deb/debian/libstdc++6@12.2.0-14?arch=amd64'],
+    ];
+    const statements = parseVex(
+      { '@context': 'https://openvex.dev/ns/v0.2.0', statements: pairs.map(([product], i) => ({ vulnerability: { name: `CVE-2024-${1000 + i}` }, products: ['pkg:npm/other@1.0.0', product], status: 'not_affected', justification: 'component_not_present' })) },
+      'spellings.json',
+    ).statements;
+    const applied = applyVex(pairs.map(([, purl], i) => finding([`CVE-2024-${1000 + i}`], purl)), statements);
+    expect(applied.map((f) => f.suppression !== undefined)).toEqual(pairs.map(() => true));
+    // at another version, only the products that give none still name them
+    const other = applyVex(pairs.map(([, purl], i) => finding([`CVE-2024-${1000 + i}`], purl.replace(/@[^?]*/, '@0.0.1'))), statements);
+    expect(other.map((f) => f.suppression !== undefined)).toEqual([false, false, true, false, false, false, true, false]);
+  });
+
   describe("distributions' own VEX", () => {
     const osFinding = (ids: string[], purl: string, source?: { name: string; version: string }): Finding => {
       const f = finding(ids, purl);
