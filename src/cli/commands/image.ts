@@ -100,7 +100,7 @@ function imageScanCommand(ctx: CliContext): Command {
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option('--fail-on <severity>', `exit 1 when an unsuppressed finding is at or above: ${FAIL_ON.join(', ')} (default: none)`)
     .option('--platform <os/arch[/variant]>', 'platform to choose from a multi-platform image (default: this machine)')
-    .option('--vex <file>', 'OpenVEX, CycloneDX or CSAF 2.0 VEX document (repeatable): statements about a package purl or this image (pkg:oci/…@sha256%3A…) suppress or annotate its vulnerability findings', collectFiles);
+    .option('--vex <path>', 'OpenVEX, CycloneDX or CSAF 2.0 VEX document, or a folder of them (repeatable): statements about a package purl or this image (pkg:oci/…@sha256%3A…) suppress or annotate its vulnerability findings', collectFiles);
   addMalwareOptions(command);
   return addImageAccessOptions(command)
     .option('--trust-attached-sbom', 'use an SBOM attached to the image in its registry (OCI referrer) instead of cataloging its layers')

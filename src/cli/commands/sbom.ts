@@ -59,7 +59,7 @@ function matchCommand(ctx: CliContext): Command {
     .option('-f, --format <format>', `report format: ${FORMATS.map((f) => f.id).join(', ')}`, 'table')
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option('--fail-on <severity>', `exit 1 when an unsuppressed finding is at or above: ${FAIL_ON.join(', ')}`, 'none')
-    .option('--vex <file>', 'OpenVEX, CycloneDX or CSAF 2.0 VEX document (repeatable)', collectFiles)
+    .option('--vex <path>', 'OpenVEX, CycloneDX or CSAF 2.0 VEX document, or a folder of them (repeatable)', collectFiles)
     .option('--no-color', 'plain output even on a terminal')
     .addOption(new Option('--now <iso-time>', 'report time (reproducible reports)').hideHelp())
     .action(async (file: string, flags: MatchFlags) => {

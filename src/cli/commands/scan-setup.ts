@@ -204,7 +204,7 @@ export function addRunningImageOptions(command: Command, dbHelp: string): Comman
     .option('--rules <ids>', `only these rules (comma-separated): ${CHECKS.map((c) => c.id).join(', ')}`)
     .option('--db <file>', dbHelp)
     .option('--sbom-dir <dir>', 'SBOMs of running images, used instead of reading them: files named sha256-<hex>.cdx.json / .spdx.json')
-    .option('--vex <file>', 'OpenVEX, CycloneDX or CSAF 2.0 VEX document (repeatable): statements about a package purl or an image (pkg:oci/…@sha256%3A…) suppress or annotate its vulnerability findings', collectFiles)
+    .option('--vex <path>', 'OpenVEX, CycloneDX or CSAF 2.0 VEX document, or a folder of them (repeatable): statements about a package purl or an image (pkg:oci/…@sha256%3A…) suppress or annotate its vulnerability findings', collectFiles)
     .option('--image-dir <dir>', 'read running images from OCI layouts in this folder (offline; indexed by manifest, index and config digest; layer results cached in --db)')
     .option('--pull-images', 'read running images from their registries (default: on for a live cluster with --db, off for --snapshot/--demo)')
     .option('--no-pull-images', 'never read images from registries')

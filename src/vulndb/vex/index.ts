@@ -11,7 +11,8 @@
  * its products names the package's purl, or names the image the finding is about (`pkg:oci/app@sha256%3A…`:
  * every package of it, or the subcomponents listed); the latest statement wins.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError, errorMessage } from '../../core/errors.js';
 import type { Finding, Suppression } from '../../core/finding.js';
@@ -630,14 +631,42 @@ export function applyVex(findings: readonly Finding[], statements: readonly VexS
   });
 }
 
-/** The statements and issues of every `--vex` file, in the order given (`sbom match`, `scan`, `image scan`). */
-export async function readVexFiles(files: readonly string[]): Promise<{ statements: VexStatement[]; issues: Issue[] }> {
+/**
+ * The statements and issues of every `--vex` path, in the order given (`sbom match`, `scan`, `image scan`). A folder
+ * gives its `.json` files, sub-folders included, in name order (a distribution's per-CVE VEX files, unpacked): one
+ * that is not VEX is skipped with an issue, where a file named on its own is an error.
+ */
+export async function readVexFiles(paths: readonly string[]): Promise<{ statements: VexStatement[]; issues: Issue[] }> {
   const statements: VexStatement[] = [];
   const issues: Issue[] = [];
-  for (const file of files) {
-    const vex = await readVex(file);
-    statements.push(...vex.statements);
-    issues.push(...vex.issues);
+  for (const path of paths) {
+    let folder: boolean;
+    try {
+      folder = (await stat(path)).isDirectory();
+    } catch (error) {
+      throw new InputError(path, `Cannot read --vex "${path}": ${errorMessage(error)}`, { hint: 'Check the path.' });
+    }
+    if (!folder) {
+      const vex = await readVex(path);
+      statements.push(...vex.statements);
+      issues.push(...vex.issues);
+      continue;
+    }
+    const files = (await readdir(path, { recursive: true }))
+      .filter((name) => name.endsWith('.json'))
+      .sort()
+      .map((name) => join(path, name));
+    if (files.length === 0) throw new InputError(path, `--vex "${path}" is a folder without .json files`, { hint: 'Pass VEX documents (.json), or a folder that holds them.' });
+    for (const file of files) {
+      try {
+        const vex = await readVex(file);
+        statements.push(...vex.statements);
+        issues.push(...vex.issues);
+      } catch (error) {
+        if (!(error instanceof InputError)) throw error;
+        issues.push(issue('vex-invalid', `Skipped ${file} of --vex "${path}": ${error.message}`, file));
+      }
+    }
   }
   return { statements, issues };
 }

@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../core/finding.js';
-import { applyVex, imageDigestOf, parseVex, readVex } from './index.js';
+import { applyVex, imageDigestOf, parseVex, readVex, readVexFiles } from './index.js';
 
 const finding = (ids: string[], purl: string): Finding => ({
   id: '0123456789abcdef',
@@ -180,6 +180,26 @@ describe('VEX', () => {
       expect(() => parseVex({ document: { category: 'csaf_vex' } }, 'half.json')).toThrow(/nor CSAF \("document": \{"csaf_version": …\}\)/);
       expect(parseVex({ document: { category: 'csaf_vex', csaf_version: '2.0' } }, 'empty.json')).toEqual({ statements: [], issues: [] });
     });
+  });
+
+  it('reads a folder of VEX documents (sub-folders too, in name order), skipping with an issue a .json file that is not VEX', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-vex-dir-'));
+    mkdirSync(join(dir, '2024'));
+    const open = (name: string, status: string): unknown => ({ '@context': 'https://openvex.dev/ns/v0.2.0', statements: [{ vulnerability: { name }, products: ['pkg:npm/lodash'], status, justification: 'component_not_present' }] });
+    writeFileSync(join(dir, '2024', 'CVE-2024-1.json'), JSON.stringify(open('CVE-2024-1', 'not_affected')));
+    writeFileSync(join(dir, 'CVE-2023-9.json'), JSON.stringify(open('CVE-2023-9', 'affected')));
+    writeFileSync(join(dir, 'index.json'), JSON.stringify({ files: 2 }));
+    writeFileSync(join(dir, 'README.md'), 'not read');
+    const { statements, issues } = await readVexFiles([dir]);
+    expect(statements.map((s) => [s.vulnerability, s.source])).toEqual([
+      ['CVE-2024-1', `${join(dir, '2024', 'CVE-2024-1.json')} statement 1`],
+      ['CVE-2023-9', `${join(dir, 'CVE-2023-9.json')} statement 1`],
+    ]);
+    expect(issues.map((i) => [i.code, i.message.split(':')[0]])).toEqual([['vex-invalid', `Skipped ${join(dir, 'index.json')} of --vex "${dir}"`]]);
+    // a folder with nothing to read, and a path that is not there, are errors
+    const empty = mkdtempSync(join(tmpdir(), 'rw-vex-empty-'));
+    await expect(readVexFiles([empty])).rejects.toThrow(`--vex "${empty}" is a folder without .json files`);
+    await expect(readVexFiles([join(dir, 'missing.json')])).rejects.toThrow(`Cannot read --vex "${join(dir, 'missing.json')}"`);
   });
 
   it('finds every product that names the package whatever the spelling of its purl (case, encoding, namespace segments, qualifiers)', () => {
