@@ -266,9 +266,16 @@ function keyName(type: string, name: string): string {
  * Where a product is filed for lookup, read from its text without parsing it whole (VEX documents list
  * thousands of products, and most are never compared): type, namespace and name, lower-case, and `src:` for a
  * source package product. Only the products filed under one of `packageKeys(pkg)` can match that package
- * (productMatches decides). Undefined: the text cannot be read this way; such a product is compared with every package.
+ * (productMatches decides). A text this does not read is parsed whole; undefined: not a purl (it names no package).
  */
 export function productKeyOf(text: string): string | undefined {
+  const key = quickKey(text);
+  if (key !== undefined) return key;
+  const p = productPurl(text);
+  return p === undefined ? undefined : `${isSourceProduct(p) ? 'src:' : ''}${p.type.toLowerCase()}/${(p.namespace ?? '').toLowerCase()}/${keyName(p.type, p.name)}`;
+}
+
+function quickKey(text: string): string | undefined {
   const t = text.trim();
   if (t.length < 5 || t.slice(0, 4).toLowerCase() !== 'pkg:') return undefined;
   let from = 4;

@@ -516,18 +516,34 @@ interface PackagePurl {
 }
 
 /**
- * A statement's product purls and their productKeyOf keys, each read when a finding first gets to it (`UNKEYED`: a
- * text it cannot read, compared with every package). A finding compares keys first, which costs a string
+ * A statement's product purls and their productKeyOf keys, each read when a finding first gets to it (`NO_PURL`: a
+ * text that is not a purl, which names no package). A finding compares keys first, which costs a string
  * comparison, and parses only a product whose key it shares.
  */
 interface ProductList {
   keys: Array<string | undefined>;
   texts: readonly string[];
+  /**
+   * Products compared so far: once findings have scanned as many as the list holds, every product is keyed and
+   * the list is looked up by key from then on (a cost paid only where scanning has cost as much already).
+   */
+  scanned: number;
+  byKey?: Map<string, number[]>;
 }
-const UNKEYED = '';
+const NO_PURL = '';
 
 function listOf(texts: readonly string[]): ProductList {
-  return { keys: new Array<string | undefined>(texts.length).fill(undefined), texts };
+  return { keys: new Array<string | undefined>(texts.length).fill(undefined), texts, scanned: 0 };
+}
+
+function positionsByKey(keys: ReadonlyArray<string | undefined>): Map<string, number[]> {
+  const byKey = new Map<string, number[]>();
+  keys.forEach((key = NO_PURL, i) => {
+    const list = byKey.get(key);
+    if (list === undefined) byKey.set(key, [i]);
+    else list.push(i);
+  });
+  return byKey;
 }
 
 /** Each statement's products keyed once, when a finding first needs them, and each product purl parsed once, when first compared. */
@@ -554,20 +570,35 @@ class StatementScopes {
   /** Whether a product of `list` names package `pkg`. */
   matchesAny(list: ProductList, pkg: PackagePurl): boolean {
     const { keys, texts } = list;
+    if (list.byKey === undefined && list.scanned >= texts.length) {
+      for (let i = 0; i < texts.length; i++) keys[i] ??= productKeyOf(texts[i] as string) ?? NO_PURL;
+      list.byKey = positionsByKey(keys);
+    }
+    const { byKey } = list;
+    if (byKey !== undefined) {
+      for (const key of pkg.keys) for (const i of byKey.get(key) ?? []) if (this.names(texts[i] as string, pkg)) return true;
+      return false;
+    }
     for (let i = 0; i < texts.length; i++) {
+      list.scanned++;
       const text = texts[i] as string;
-      const key = (keys[i] ??= productKeyOf(text) ?? UNKEYED);
-      if (key !== UNKEYED && !pkg.keys.includes(key)) continue;
-      let product = this.parsed.get(text);
-      if (product === undefined && !this.parsed.has(text)) {
-        product = productPurl(text);
-        this.parsed.set(text, product);
-      }
-      // not a purl: names no package
-      if (product !== undefined && productMatches(product, pkg.purl, pkg.source)) return true;
+      const key = (keys[i] ??= productKeyOf(text) ?? NO_PURL);
+      if (pkg.keys.includes(key) && this.names(text, pkg)) return true;
     }
     return false;
   }
+
+  /** Whether product `text` names package `pkg` (its purl parsed once). */
+  private names(text: string, pkg: PackagePurl): boolean {
+    let product = this.parsed.get(text);
+    if (product === undefined && !this.parsed.has(text)) {
+      product = productPurl(text);
+      this.parsed.set(text, product);
+    }
+    // not a purl: names no package
+    return product !== undefined && productMatches(product, pkg.purl, pkg.source);
+  }
+
 }
 
 /** Statement positions by upper-cased vulnerability id and alias: a finding looks at the statements that name one of its ids only. */

@@ -219,6 +219,11 @@ describe('VEX', () => {
     ).statements;
     const applied = applyVex(pairs.map(([, purl], i) => finding([`CVE-2024-${1000 + i}`], purl)), statements);
     expect(applied.map((f) => f.suppression !== undefined)).toEqual(pairs.map(() => true));
+    // one statement listing them all, looked at by every finding: scanned first, then looked up by key
+    const together = parseVex({ '@context': 'https://openvex.dev/ns/v0.2.0', statements: [{ vulnerability: { name: 'CVE-2024-1' }, products: ['not a purl', ...pairs.map(([product]) => product)], status: 'fixed' }] }, 'all.json').statements;
+    const many = [...pairs, ...pairs].map(([, purl]) => finding(['CVE-2024-1'], purl));
+    const unlisted = ['pkg:npm/lodash@4.17.15', 'pkg:deb/debian/libssl1.1@1.1.1w-0+deb11u1?arch=amd64', 'pkg:pypi/zope-interface-x@5.4.0'].map((purl) => finding(['CVE-2024-1'], purl));
+    expect(applyVex([...many, ...unlisted, ...many.slice(0, 3), ...unlisted], together).map((f) => f.suppression !== undefined)).toEqual([...many.map(() => true), false, false, false, true, true, true, false, false, false]);
     // at another version, only the products that give none still name them
     const other = applyVex(pairs.map(([, purl], i) => finding([`CVE-2024-${1000 + i}`], purl.replace(/@[^?]*/, '@0.0.1'))), statements);
     expect(other.map((f) => f.suppression !== undefined)).toEqual([false, false, true, false, false, false, true, false]);
