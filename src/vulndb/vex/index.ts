@@ -1,6 +1,6 @@
 /**
  * VEX: statements that a vulnerability does (not) affect a product, from OpenVEX
- * (https://github.com/openvex/spec, v0.2.0; v0.0.x string forms accepted), CycloneDX VEX (the
+ * (https://github.com/openvex/spec, v0.2.0; v0.0.x string forms and Ubuntu's `metadata` layout accepted), CycloneDX VEX (the
  * `vulnerabilities[].analysis` of CycloneDX 1.4–1.6) and CSAF 2.0 (the `csaf_vex` profile Red Hat, SUSE and
  * Bitnami publish: `product_status` per product, justified by `flags`, `threats` and `remediations`).
  * Applied to vulnerability findings:
@@ -8,16 +8,17 @@
  *   `evidence.vex` (status, justification, statement), and leaves the table and `--fail-on`;
  * - `under_investigation` and `affected` only annotate `evidence.vex`.
  * A statement applies when its vulnerability is one of the finding's ids (CVE, GHSA, … any alias) and one of
- * its products names the package's purl, or names the image the finding is about (`pkg:oci/app@sha256%3A…`:
- * every package of it, or the subcomponents listed); the latest statement wins.
+ * its products names the package's purl or its source package (`arch=src`, `arch=source`: every binary built from
+ * it), or names the image the finding is about (`pkg:oci/app@sha256%3A…`: every package of it, or the
+ * subcomponents listed); the latest statement wins.
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PackageURL } from 'packageurl-js';
 import { z } from 'zod';
 import { InputError, errorMessage } from '../../core/errors.js';
 import type { Finding, Suppression } from '../../core/finding.js';
 import { issue, type Issue } from '../../core/issue.js';
-import { PackageURL } from 'packageurl-js';
 import { packageKeys, productKeyOf, productMatches, productPurl, type SourcePackage } from '../inputs/purl.js';
 
 export const VEX_STATUSES = ['not_affected', 'affected', 'fixed', 'under_investigation'] as const;
