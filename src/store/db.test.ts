@@ -1,8 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { DbError, defaultDbPath, openDatabase } from './db.js';
+import { DbError, NEW_PAGE_SIZE, defaultDbPath, openDatabase } from './db.js';
 
 describe('embedded database', () => {
   it('creates the file and its folder, and applies migrations once', () => {
@@ -13,6 +14,20 @@ describe('embedded database', () => {
     expect((db.prepare('SELECT id FROM schema_migrations ORDER BY id').all() as Array<{ id: string }>).map((r) => r.id)).toEqual(['t-001', 't-002']);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
+  });
+
+  it('gives a new file 64 KiB pages and leaves an existing file its own', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-db-'));
+    const fresh = openDatabase(join(dir, 'new.db'), { migrations: [{ id: 't-001', sql: 'CREATE TABLE t (x INTEGER)' }] });
+    expect(fresh.pragma('page_size', { simple: true })).toBe(NEW_PAGE_SIZE);
+    fresh.close();
+    // a file written before (SQLite's default 4 KiB pages) keeps them: the page size is fixed once a file has data
+    const old = new Database(join(dir, 'old.db'));
+    old.exec('CREATE TABLE t (x INTEGER)');
+    old.close();
+    const reopened = openDatabase(join(dir, 'old.db'), { migrations: [] });
+    expect(reopened.pragma('page_size', { simple: true })).toBe(4096);
+    reopened.close();
   });
 
   it('rolls back a failing migration and names the file', () => {

@@ -36,6 +36,13 @@ export function chosenDbPath(flag: string | undefined, env: NodeJS.ProcessEnv = 
   return flag;
 }
 
+/**
+ * The page size of a database file runwarden creates: 64 KiB instead of SQLite's 4 KiB. Measured on the
+ * machines of docs/PERFORMANCE.md ("Session 12"): a 200,000-advisory import −13 % (fewer, fuller B-tree pages
+ * to write), the history store's first 30,000-finding scan −25 % and its rescans −10 %, matching no slower.
+ */
+export const NEW_PAGE_SIZE = 65_536;
+
 export interface OpenOptions {
   readonly?: boolean;
   migrations?: readonly Migration[];
@@ -52,6 +59,8 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   }
   try {
     if (options.readonly !== true) {
+      // A new file gets NEW_PAGE_SIZE pages (fixed once the file is written: an existing one keeps its own).
+      if (db.pragma('page_count', { simple: true }) === 0) db.pragma(`page_size = ${NEW_PAGE_SIZE}`);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
