@@ -86,6 +86,7 @@ export function migrate(db: Db, migrations: readonly Migration[]): void {
     if (applied.has(m.id)) continue;
     db.transaction(() => {
       db.exec(m.sql);
+      m.run?.(db);
       record.run(m.id, new Date().toISOString());
     })();
   }

@@ -1,6 +1,7 @@
 import { LIFECYCLE_MIGRATION } from '../lifecycle/data/migration.js';
 import { MALWARE_MIGRATION } from '../malware/store/migration.js';
-import { VULN_MATCH_TEXTS_MIGRATION, VULN_RED_HAT_STREAMS_MIGRATION, VULN_SHARED_ENTRIES_MIGRATION, VULN_UPSTREAM_HEADS_MIGRATION } from '../vulndb/store/migration.js';
+import { VULN_MATCH_TEXTS_MIGRATION, VULN_RED_HAT_STREAMS_MIGRATION, VULN_SHARED_ENTRIES_MIGRATION, VULN_SUSE_SERVICE_PACKS_MIGRATION, VULN_UPSTREAM_HEADS_MIGRATION } from '../vulndb/store/migration.js';
+import type { Db } from './db.js';
 
 /**
  * Every schema migration of the embedded database, in order. Ids are `<area>-<nnn>-<what>`; a
@@ -10,6 +11,8 @@ import { VULN_MATCH_TEXTS_MIGRATION, VULN_RED_HAT_STREAMS_MIGRATION, VULN_SHARED
 export interface Migration {
   id: string;
   sql: string;
+  /** Work SQL alone cannot do (a key computed by the code that computes it for new rows), run after `sql` in the same transaction. */
+  run?: (db: Db) => void;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -252,4 +255,6 @@ CREATE INDEX history_spans_opened ON history_spans (opened_at);`,
   VULN_RED_HAT_STREAMS_MIGRATION,
   // vulndb/store: OSV advisories re-read by the next update, for the upstream ids in their heads.
   VULN_UPSTREAM_HEADS_MIGRATION,
+  // vulndb/store: SUSE's products of one service pack keyed as the images' release ("15.5").
+  VULN_SUSE_SERVICE_PACKS_MIGRATION,
 ];

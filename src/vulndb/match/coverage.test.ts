@@ -144,6 +144,36 @@ describe('Red Hat (advisories per product stream, listing binary packages)', () 
   });
 });
 
+describe('SUSE Linux Enterprise (advisories per product of a service pack)', () => {
+  it('keys every "Linux Enterprise … 15 SP5" product, LTSS included, as an SLES 15.5 image\'s release, and no other', async () => {
+    const keys = [
+      'Linux Enterprise Server 15 SP5',
+      'Linux Enterprise Server 15 SP5-LTSS',
+      'Linux Enterprise Module for Basesystem 15 SP5',
+      'Linux Enterprise Server for SAP Applications 15 SP5',
+      'Linux Enterprise Server 15',
+      'Linux Enterprise Server 12 SP5',
+      'Linux Enterprise Micro 5.5',
+      'Linux Enterprise High Performance Computing 15 SP5-ESPOS',
+      'Manager Server 4.3',
+    ].map((suffix) => advisoryReleaseKey('SUSE', suffix));
+    expect(keys).toEqual(['15.5', '15.5', '15.5', '15.5', '15', '12.5', 'Linux Enterprise Micro 5.5', 'Linux Enterprise High Performance Computing 15 SP5-ESPOS', 'Manager Server 4.3']);
+    // os-release VERSION_ID, the "15-SP5" VERSION, and PRETTY_NAME name the same release
+    expect(['15.5', '15-SP5', 'SUSE Linux Enterprise Server 15 SP5', '15', ''].map((r) => packageReleaseKey('SUSE', r))).toEqual(['15.5', '15.5', '15.5', '15', undefined]);
+    const db = openVulnDb(':memory:');
+    // shaped as SUSE's OSV records are: the source RPM's name, base packages under the module that ships them
+    await importRecords(db, [
+      record('SUSE-SU-2024:0001-1', 'SUSE:Linux Enterprise Module for Basesystem 15 SP5', 'openssl-3', '3.0.8-150500.5.8.1'),
+      record('SUSE-SU-2024:0002-1', 'SUSE:Linux Enterprise Server 15 SP4-LTSS', 'openssl-3', '3.0.8-150400.4.46.1'),
+    ]);
+    const { findings, issues } = matchPackages(db, [rpm('SUSE', 'sles', '15.5', 'libopenssl3', 'openssl-3', '3.0.8-150500.5.3.1'), rpm('SUSE', 'sles', '15.6', 'libopenssl3', 'openssl-3', '3.0.8-150600.5.3.1')]);
+    expect(findings.map((f) => [f.evidence['vulnerability'], f.evidence['installedVersion']])).toEqual([['SUSE-SU-2024:0001-1', '3.0.8-150500.5.3.1']]);
+    // SLES 15.6 has no advisory here: said, with the service packs the database does hold
+    expect(issues).toEqual([expect.objectContaining({ code: 'vuln-no-advisories', location: 'SUSE:15.6', hint: expect.stringMatching(/^The database's SUSE advisories are for releases 15\.4, 15\.5 only\./) })]);
+    db.close();
+  });
+});
+
 describe('openSUSE (releases named as the distribution names itself)', () => {
   it('keys Leap by "Leap <version>" and Tumbleweed by name, from os-release and from a purl\'s distro', async () => {
     expect([packageReleaseKey('openSUSE', '15.5'), packageReleaseKey('openSUSE', 'leap-15.5'), packageReleaseKey('openSUSE', '20240101'), packageReleaseKey('openSUSE', 'tumbleweed-20240101')]).toEqual(['Leap 15.5', 'Leap 15.5', 'Tumbleweed', 'Tumbleweed']);

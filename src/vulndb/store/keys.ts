@@ -34,14 +34,28 @@ const RED_HAT_MAIN_STREAM = /^enterprise_linux:(\d+)(?:\.\d+)?::[a-z0-9_]+$/;
 /**
  * openSUSE's advisories name the distribution as its os-release PRETTY_NAME does, without the vendor word
  * ("openSUSE:Leap 15.5", "openSUSE:Tumbleweed"); an image says VERSION_ID "15.5" (Leap) or a date (Tumbleweed),
- * a purl "opensuse-leap-15.5". (SUSE's own releases are left as given: how their advisories spell them is not
- * verified here.)
+ * a purl "opensuse-leap-15.5" (SUSE Linux Enterprise: suseRelease).
  */
 function openSuseRelease(release: string): string | undefined {
   if (release === '') return undefined;
   if (/tumbleweed/i.test(release) || /^\d{8}$/.test(release)) return 'Tumbleweed';
   const m = /^(?:leap[- ])?(\d+\.\d+)$/i.exec(release);
   return m === null ? release : `Leap ${m[1] ?? ''}`;
+}
+
+/**
+ * SUSE's advisories name the product of a service pack by marketing name ("SUSE:Linux Enterprise Server 15 SP5",
+ * "…Server 15 SP4-LTSS"), and file base packages under the module that ships them ("…Module for Basesystem 15
+ * SP7"); an SLES or SLE BCI image says VERSION_ID "15.5" and not which module a package came from. Every
+ * "Linux Enterprise … <N> SP<n>" product, LTSS included, is one code base keyed "<N>.<n>" ("<N>" without a service
+ * pack), as the image's release is; other SUSE products (Micro, Manager, suffixes other than -LTSS) keep their name.
+ */
+const SUSE_SERVICE_PACK = /^(?:SUSE )?Linux Enterprise (?!Micro )[A-Za-z0-9 -]*? (\d+)(?: SP(\d+))?(?:-LTSS)?$/;
+
+function suseRelease(release: string): string {
+  const m = SUSE_SERVICE_PACK.exec(release) ?? /^(\d+)(?:[.-](?:SP)?(\d+))?$/i.exec(release);
+  if (m === null) return release;
+  return m[2] === undefined || m[2] === '0' ? (m[1] ?? release) : `${m[1] ?? ''}.${m[2]}`;
 }
 
 /** "9.4" → "9"; a release that does not start with a number stays as it is. */
@@ -74,6 +88,7 @@ export function advisoryReleaseKey(ecosystem: string, suffix: string): string {
   if (ecosystem === 'Ubuntu') return suffix.replace(/:LTS$/, '');
   if (ecosystem === 'Debian') return DEBIAN_CODENAMES[suffix] ?? suffix;
   if (ecosystem === 'Red Hat') return RED_HAT_MAIN_STREAM.exec(suffix)?.[1] ?? suffix;
+  if (ecosystem === 'SUSE') return suseRelease(suffix);
   if (MAJOR_RELEASE_ONLY.has(ecosystem)) return majorOf(suffix);
   return suffix;
 }
@@ -99,6 +114,7 @@ export function packageReleaseKey(ecosystem: string, release: string, codename?:
     return m === null ? undefined : `v${m[1]}.${m[2]}`;
   }
   if (ecosystem === 'openSUSE') return openSuseRelease(r);
+  if (ecosystem === 'SUSE') return r === '' ? undefined : suseRelease(r);
   if (MAJOR_RELEASE_ONLY.has(ecosystem)) return r === '' ? undefined : majorOf(r);
   return r === '' ? undefined : r;
 }

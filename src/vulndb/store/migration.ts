@@ -10,6 +10,7 @@
  * to be re-imported; the feed ETags stay.
  */
 import type { Migration } from '../../store/migrations.js';
+import { advisoryReleaseKey } from './keys.js';
 
 export const VULN_SHARED_ENTRIES_MIGRATION: Migration = {
   id: 'vuln-004-shared-entries',
@@ -106,8 +107,27 @@ export const VULN_UPSTREAM_HEADS_MIGRATION: Migration = {
 DELETE FROM meta WHERE key LIKE 'vulndb.feed.etag:%';`,
 };
 
+/**
+ * `vuln-008-suse-service-packs`: SUSE's affected rows are keyed by service pack ("Linux Enterprise Module for
+ * Basesystem 15 SP5" → "15.5", keys.ts `advisoryReleaseKey`), as an SLES image's release is; they were keyed by the
+ * whole product name, which no image's release ever equalled. Re-importing would not re-key them (an unchanged
+ * record is skipped), so the stored keys are recomputed here by the function that keys new rows.
+ */
+export const VULN_SUSE_SERVICE_PACKS_MIGRATION: Migration = {
+  id: 'vuln-008-suse-service-packs',
+  sql: '',
+  run(db) {
+    const releases = db.prepare<[], string>("SELECT DISTINCT release FROM vuln_affected WHERE ecosystem = 'SUSE'").pluck(true).all();
+    const rekey = db.prepare<[string, string]>("UPDATE vuln_affected SET release = ? WHERE ecosystem = 'SUSE' AND release = ?");
+    for (const release of releases) {
+      const key = advisoryReleaseKey('SUSE', release);
+      if (key !== release) rekey.run(key, release);
+    }
+  },
+};
+
 /** The vulndb migrations openVulnDb makes sure of (store/migrations.ts lists them for every other opener). */
-export const VULN_MIGRATIONS = [VULN_SHARED_ENTRIES_MIGRATION, VULN_MATCH_TEXTS_MIGRATION, VULN_RED_HAT_STREAMS_MIGRATION, VULN_UPSTREAM_HEADS_MIGRATION] as const;
+export const VULN_MIGRATIONS = [VULN_SHARED_ENTRIES_MIGRATION, VULN_MATCH_TEXTS_MIGRATION, VULN_RED_HAT_STREAMS_MIGRATION, VULN_UPSTREAM_HEADS_MIGRATION, VULN_SUSE_SERVICE_PACKS_MIGRATION] as const;
 
 /** The newest of them: a read-only opener upgrades a database that lacks it. */
-export const VULN_LATEST_MIGRATION = VULN_UPSTREAM_HEADS_MIGRATION;
+export const VULN_LATEST_MIGRATION = VULN_SUSE_SERVICE_PACKS_MIGRATION;

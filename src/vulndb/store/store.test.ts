@@ -400,6 +400,28 @@ describe('migration vuln-006-red-hat-main-streams', () => {
   });
 });
 
+describe('migration vuln-008-suse-service-packs', () => {
+  it('re-keys SUSE\'s rows by service pack, as an import now keys them, and leaves every other key alone; a read-only opener upgrades', () => {
+    const { path, old } = olderDatabase('rw-vuln008-', 'vuln-007-upstream-heads');
+    const releases: Array<[string, string]> = [
+      ['SUSE', 'Linux Enterprise Module for Basesystem 15 SP5'],
+      ['SUSE', 'Linux Enterprise Server 15 SP4-LTSS'],
+      ['SUSE', 'Linux Enterprise Micro 5.5'],
+      ['SUSE', 'Linux Enterprise Module for Basesystem 15 SP5'],
+      ['openSUSE', 'Leap 15.5'],
+      ['Red Hat', '9'],
+    ];
+    releases.forEach(([ecosystem, release], i) => old.prepare('INSERT INTO vuln_affected (ecosystem, name, release, seq, advisory, entry, data) VALUES (?, ?, ?, ?, 1, 0, 1)').run(ecosystem, 'openssl-3', release, i + 1));
+    old.close();
+    openVulnDb(path, { readonly: true }).close();
+    const db = openVulnDb(path, { readonly: true });
+    const after = db.prepare('SELECT release FROM vuln_affected ORDER BY seq').pluck(true).all() as string[];
+    expect(after).toEqual(releases.map(([ecosystem, release]) => (ecosystem === 'SUSE' ? advisoryReleaseKey(ecosystem, release) : release)));
+    expect(after).toEqual(['15.5', '15.4', 'Linux Enterprise Micro 5.5', '15.5', 'Leap 15.5', '9']);
+    db.close();
+  });
+});
+
 describe('migration vuln-007-upstream-heads', () => {
   it('makes the next import of each OSV feed rewrite its advisories, so their heads gain the upstream ids', () => {
     const { path, old } = olderDatabase('rw-vuln007-', 'vuln-006-red-hat-main-streams');
