@@ -38,7 +38,7 @@ export function chosenDbPath(flag: string | undefined, env: NodeJS.ProcessEnv = 
 
 /**
  * The page size of a database file runwarden creates: 64 KiB instead of SQLite's 4 KiB. Measured on the
- * machines of docs/PERFORMANCE.md ("Session 12"): a 200,000-advisory import −13 % (fewer, fuller B-tree pages
+ * machines of docs/PERFORMANCE.md ("Session 12"): a 200,000-advisory import −11 to −13 % (fewer, fuller B-tree pages
  * to write), the history store's first 30,000-finding scan −25 % and its rescans −10 %, matching no slower.
  */
 export const NEW_PAGE_SIZE = 65_536;
