@@ -376,6 +376,12 @@ describe('migration vuln-005-match-texts', () => {
   });
 });
 
+/** Affected rows of one package name under each (ecosystem, release), as an older build stored them (seq in list order). */
+function seedReleases(old: Db, releases: ReadonlyArray<[string, string]>, name: string): void {
+  const insert = old.prepare('INSERT INTO vuln_affected (ecosystem, name, release, seq, advisory, entry, data) VALUES (?, ?, ?, ?, 1, 0, 1)');
+  releases.forEach(([ecosystem, release], i) => insert.run(ecosystem, name, release, i + 1));
+}
+
 describe('migration vuln-006-red-hat-main-streams', () => {
   it('re-keys the rows of Red Hat\'s main streams by major release, as an import now keys them, and leaves every other key alone', () => {
     const { path, old } = olderDatabase('rw-vuln006-', 'vuln-005-match-texts');
@@ -389,7 +395,7 @@ describe('migration vuln-006-red-hat-main-streams', () => {
       ['Red Hat', 'enterprise_linux:9.2.1::baseos'],
       ['Debian', 'enterprise_linux:9::appstream'],
     ];
-    releases.forEach(([ecosystem, release], i) => old.prepare('INSERT INTO vuln_affected (ecosystem, name, release, seq, advisory, entry, data) VALUES (?, ?, ?, ?, 1, 0, 1)').run(ecosystem, 'openssl', release, i + 1));
+    seedReleases(old, releases, 'openssl');
     old.close();
     const db = openVulnDb(path);
     const after = db.prepare('SELECT release FROM vuln_affected ORDER BY seq').pluck(true).all() as string[];
@@ -411,7 +417,7 @@ describe('migration vuln-008-suse-service-packs', () => {
       ['openSUSE', 'Leap 15.5'],
       ['Red Hat', '9'],
     ];
-    releases.forEach(([ecosystem, release], i) => old.prepare('INSERT INTO vuln_affected (ecosystem, name, release, seq, advisory, entry, data) VALUES (?, ?, ?, ?, 1, 0, 1)').run(ecosystem, 'openssl-3', release, i + 1));
+    seedReleases(old, releases, 'openssl-3');
     old.close();
     openVulnDb(path, { readonly: true }).close();
     const db = openVulnDb(path, { readonly: true });
