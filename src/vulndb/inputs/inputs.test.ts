@@ -1,15 +1,23 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PackageURL } from 'packageurl-js';
 import { describe, expect, it } from 'vitest';
 import { importAdvisories } from '../import.js';
 import { matchPackages } from '../match/index.js';
 import { openVulnDb } from '../store/index.js';
 import { matchingIssues, parsePackageInput } from './index.js';
-import { packageFromPurl, purlMatches } from './purl.js';
+import { packageFromPurl, productMatches, productPurl, type SourcePackage } from './purl.js';
 
 /** Trivy's SBOMs of the demo image ghcr.io/acme/cart:latest (testdata/trivy/README.md). */
 const TRIVY = join(import.meta.dirname, 'testdata', 'trivy');
+
+
+/** Whether the VEX product `product` names the package of purl `pkg` (built from `source`). */
+function purlMatches(product: string, pkg: string, source?: SourcePackage): boolean {
+  const a = productPurl(product);
+  return a !== undefined && productMatches(a, PackageURL.fromString(pkg), source);
+}
 
 describe('package inputs', () => {
   it('maps purls to ecosystems, distro releases, epochs and source packages', () => {

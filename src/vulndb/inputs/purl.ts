@@ -207,7 +207,7 @@ function sourceOf(pkg: PackageURL, given: SourcePackage | undefined): SourcePack
 }
 
 /**
- * Whether a VEX product purl names `pkgPurl`: same type, namespace and name, the same version when it gives one,
+ * Whether VEX product `a` (read by `productPurl`) names package `b`: same type, namespace and name, the same version when it gives one,
  * and the qualifiers it gives (with or without a version: `pkg:deb/debian/openssl?distro=debian-11` is not
  * bookworm's openssl). OS package versions compare with their epochs.
  *
@@ -215,18 +215,6 @@ function sourceOf(pkg: PackageURL, given: SourcePackage | undefined): SourcePack
  * and Ubuntu every source package) names every binary package built from it: it is compared with the package's
  * source (`source`, the finding's `evidence.package.source`; else the purl's `upstream`; else the package itself).
  */
-export function purlMatches(productText: string, pkgPurl: string, source?: SourcePackage): boolean {
-  const a = productPurl(productText);
-  let b: PackageURL;
-  try {
-    b = PackageURL.fromString(pkgPurl.trim());
-  } catch {
-    return false;
-  }
-  return a !== undefined && productMatches(a, b, source);
-}
-
-/** purlMatches for purls already read (`productPurl` for the product): VEX matching reads each once. */
 export function productMatches(a: PackageURL, b: PackageURL, source?: SourcePackage): boolean {
   if (a.type !== b.type || (a.namespace ?? '').toLowerCase() !== (b.namespace ?? '').toLowerCase()) return false;
   const os = OS_ECOSYSTEM[a.type] !== undefined;

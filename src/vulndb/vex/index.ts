@@ -107,7 +107,7 @@ function openVexView(value: unknown): unknown {
  * (`https://www.cve.org/CVERecord?id=CVE-2025-5994`, `https://ubuntu.com/security/notices/USN-7666-1`,
  * `https://nvd.nist.gov/vuln/detail/CVE-2025-5994`): the id in it. Anything else is kept as it is.
  */
-export function vulnerabilityIdOf(text: string): string {
+function vulnerabilityIdOf(text: string): string {
   if (!/^https?:\/\//i.test(text)) return text;
   let url: URL;
   try {
