@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asciiJson, parseBytes, parseText } from './files.js';
+import { asciiJson, jsonRecordTexts, parseBytes, parseText } from './files.js';
 
 const bytesOf = (text: string): Buffer => Buffer.from(text, 'utf8');
 
@@ -48,5 +48,48 @@ describe('parseBytes', () => {
     expect(asciiJson(bytesOf(JSON.stringify('日本語 '.repeat(2000))))).toBeUndefined();
     expect(parseBytes(bytesOf(JSON.stringify('日本語 '.repeat(2000))), 'a.json')).toEqual({ ok: true, value: '日本語 '.repeat(2000) });
     expect(asciiJson(bytesOf('{"a": "plain"}'))).toBe('{"a": "plain"}');
+  });
+});
+
+describe('jsonRecordTexts', () => {
+  const texts = (text: string): string[] | undefined => jsonRecordTexts(bytesOf(text))?.map((t) => Buffer.from(t).toString('utf8'));
+
+  it('gives each element of a top-level array, or the top-level object, as its own compact text', () => {
+    const records = [
+      { id: 'A', details: 'braces } ] { [ and "quotes", commas, a backslash \\ and \\"', list: [1, -2.5e3, true, false, null, [], {}, [[{}]]] },
+      { id: 'B', summary: 'café 💥 <script>', nested: { a: { b: { c: ['x', 'y'] } } } },
+      'a string',
+      42,
+      null,
+      [],
+    ];
+    for (const text of [JSON.stringify(records), JSON.stringify(records, null, 2), JSON.stringify(records, null, '\t').replace(/\n/g, '\r\n')]) {
+      const got = texts(text);
+      expect(got?.map((t) => JSON.parse(t) as unknown)).toEqual(records);
+      // compact: no whitespace outside strings, so never a raw line feed (which separates records in a block)
+      expect(got).toEqual(records.map((r) => JSON.stringify(r)));
+    }
+    expect(texts(`  \n${JSON.stringify(records[0], null, 4)}\n`)).toEqual([JSON.stringify(records[0])]);
+    expect(texts('[]')).toEqual([]);
+    expect(texts(' [ ] ')).toEqual([]);
+  });
+
+  it('keeps each text as the file wrote it: escapes and number forms unchanged', () => {
+    const text = '[{"d":"\\u003cb\\u003e \\/ \\" \\\\","n":1.50,"e":1E+2}, {"x" : "y" }]';
+    expect(texts(text)).toEqual(['{"d":"\\u003cb\\u003e \\/ \\" \\\\","n":1.50,"e":1E+2}', '{"x":"y"}']);
+    expect(texts(text)?.map((t) => JSON.parse(t) as unknown)).toEqual(JSON.parse(text));
+  });
+
+  it('views a minified file\'s bytes and copies only what it compacts', () => {
+    const minified = bytesOf('[{"a":1},{"b":2}]');
+    const views = jsonRecordTexts(minified) ?? [];
+    expect(views.map((v) => v.buffer)).toEqual([minified.buffer, minified.buffer]);
+    const pretty = bytesOf('[{"a": 1}]');
+    expect(jsonRecordTexts(pretty)?.[0]?.buffer).not.toBe(pretty.buffer);
+  });
+
+  it('gives nothing for a top level that is not an array or an object', () => {
+    expect(jsonRecordTexts(bytesOf('"x"'))).toBeUndefined();
+    expect(jsonRecordTexts(bytesOf('12'))).toBeUndefined();
   });
 });

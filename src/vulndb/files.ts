@@ -232,3 +232,93 @@ export async function* zipEntries(path: string, display: string, signal?: AbortS
     zip.close();
   }
 }
+
+/** JSON's insignificant whitespace (RFC 8259): space, tab, line feed, carriage return. */
+function isJsonSpace(c: number | undefined): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+function skipSpace(bytes: Uint8Array, from: number): number {
+  let i = from;
+  while (isJsonSpace(bytes[i])) i++;
+  return i;
+}
+
+/** Set by valueEnd: whether the value it just scanned has whitespace outside its strings. */
+let spaced = false;
+
+/** End (exclusive) of the JSON value starting at `start` of text that JSON.parse accepted. */
+function valueEnd(bytes: Uint8Array, start: number): number {
+  spaced = false;
+  const n = bytes.length;
+  let depth = 0;
+  let i = start;
+  do {
+    const c = bytes[i] as number;
+    if (c === 0x22) {
+      // a string: to its closing quote (a backslash escapes the byte after it)
+      for (i++; i < n; i++) {
+        const s = bytes[i];
+        if (s === 0x5c) i++;
+        else if (s === 0x22) break;
+      }
+    } else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) depth--;
+    else if (isJsonSpace(c)) spaced = true;
+    else if (depth === 0) {
+      // a number, true, false or null at the top level: to the next delimiter
+      while (i + 1 < n && !isJsonSpace(bytes[i + 1]) && bytes[i + 1] !== 0x2c && bytes[i + 1] !== 0x5d && bytes[i + 1] !== 0x7d) i++;
+    }
+    i++;
+  } while (depth > 0 && i < n);
+  return i;
+}
+
+/** The bytes of `bytes[start, end)` (one JSON value) without the whitespace outside its strings. */
+function compacted(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  const out = new Uint8Array(end - start);
+  let length = 0;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i] as number;
+    if (c === 0x22) {
+      const from = i;
+      for (i++; i < end; i++) {
+        const s = bytes[i];
+        if (s === 0x5c) i++;
+        else if (s === 0x22) break;
+      }
+      out.set(bytes.subarray(from, i + 1), length);
+      length += i + 1 - from;
+    } else if (!isJsonSpace(c)) out[length++] = c;
+  }
+  return out.subarray(0, length);
+}
+
+/**
+ * The text of each record of a JSON file that JSON.parse accepted, as compact UTF-8 bytes (no whitespace
+ * outside strings, so never a raw line feed): each element of a top-level array, or the top-level object.
+ * Storing these instead of `JSON.stringify` of the parsed record gives the same values for a fraction of
+ * the work (the store keeps records as text: store/blocks.ts). An element of a minified file is a view of
+ * `bytes`, one of a pretty-printed file a compacted copy. Undefined when the top level is neither.
+ */
+export function jsonRecordTexts(bytes: Uint8Array): Uint8Array[] | undefined {
+  let i = skipSpace(bytes, 0);
+  const texts: Uint8Array[] = [];
+  const take = (start: number): number => {
+    const end = valueEnd(bytes, start);
+    texts.push(spaced ? compacted(bytes, start, end) : bytes.subarray(start, end));
+    return end;
+  };
+  if (bytes[i] === 0x7b) {
+    take(i);
+    return texts;
+  }
+  if (bytes[i] !== 0x5b) return undefined;
+  i = skipSpace(bytes, i + 1);
+  if (bytes[i] === 0x5d) return texts;
+  for (;;) {
+    i = skipSpace(bytes, take(i));
+    if (bytes[i] === 0x2c) i = skipSpace(bytes, i + 1);
+    else return bytes[i] === 0x5d ? texts : undefined;
+  }
+}

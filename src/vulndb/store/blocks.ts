@@ -7,7 +7,7 @@
  * `db show` reads a record back (~0.2 ms to unpack a block); matching never does.
  */
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
-import type { PreparedAdvisory, PreparedAffected, PreparedBatch } from './prepare.js';
+import type { PreparedAdvisory, PreparedAffected, PreparedBatch, RecordText } from './prepare.js';
 
 /** Records per block, and the text size at which a block is closed early (one large record fills its own). */
 export const BLOCK_RECORDS = 64;
@@ -18,15 +18,15 @@ let scratch = Buffer.allocUnsafe(0);
 const SCRATCH_LIMIT = 4 * BLOCK_BYTES;
 
 /**
- * Compress record texts (JSON.stringify output: never a raw newline) into one block. The texts are written
- * straight into one buffer (joining them first and encoding the joined string cost ~5 times more: ~30 ms
- * per 10,000 bench/vulndb records), then compressed with brotli at quality 0 (docs/PERFORMANCE.md, "Import
+ * Compress record texts (JSON.stringify output, or compact JSON bytes: never a raw newline) into one block.
+ * The texts are written straight into one buffer (joining them first and encoding the joined string cost ~5
+ * times more: ~30 ms per 10,000 bench/vulndb records; bytes are copied as they are), then compressed with brotli at quality 0 (docs/PERFORMANCE.md, "Import
  * (session 5)": ~15 % less CPU than quality 1 for ~20 more bytes per record).
  */
-export function packBlock(texts: readonly string[]): Buffer {
+export function packBlock(texts: readonly RecordText[]): Buffer {
   // at most 3 UTF-8 bytes per UTF-16 code unit, plus the newlines
   let capacity = texts.length;
-  for (const text of texts) capacity += text.length * 3;
+  for (const text of texts) capacity += typeof text === 'string' ? text.length * 3 : text.length;
   // an unusually large block gets a buffer of its own, so the scratch space stays small
   let raw = scratch;
   if (raw.length < capacity) {
@@ -36,11 +36,16 @@ export function packBlock(texts: readonly string[]): Buffer {
   let length = 0;
   for (let i = 0; i < texts.length; i++) {
     if (i > 0) raw[length++] = 0x0a;
-    length += raw.write(texts[i] ?? '', length, 'utf8');
+    const text = texts[i] ?? '';
+    if (typeof text === 'string') length += raw.write(text, length, 'utf8');
+    else {
+      raw.set(text, length);
+      length += text.length;
+    }
   }
-  const text = raw.subarray(0, length);
+  const block = raw.subarray(0, length);
   // A 256 KiB window covers a whole block; brotli's default 4 MiB window costs more to set up than to use.
-  return brotliCompressSync(text, {
+  return brotliCompressSync(block, {
     params: { [constants.BROTLI_PARAM_QUALITY]: 0, [constants.BROTLI_PARAM_LGWIN]: 18, [constants.BROTLI_PARAM_SIZE_HINT]: length },
   });
 }
@@ -61,7 +66,7 @@ export interface BlockSlot {
  * writer runs inside the import's write transaction, so nobody else allocates them).
  */
 export class BlockWriter {
-  private texts: string[] = [];
+  private texts: RecordText[] = [];
   private bytes = 0;
   private released = 0;
   private id: number;
@@ -72,7 +77,7 @@ export class BlockWriter {
     this.write = write;
   }
 
-  add(text: string): BlockSlot {
+  add(text: RecordText): BlockSlot {
     if (this.texts.length >= BLOCK_RECORDS || (this.texts.length > 0 && this.bytes + text.length > BLOCK_BYTES)) this.flush();
     this.texts.push(text);
     this.bytes += text.length + 1;
@@ -93,11 +98,6 @@ export class BlockWriter {
   reserve(): number {
     this.flush();
     return this.id++;
-  }
-
-  /** The text of a slot of the pending block. */
-  pendingText(slot: number): string | undefined {
-    return this.texts[slot];
   }
 
   flush(): void {
@@ -123,7 +123,7 @@ export class BatchPacker {
     rowEcosystem: [], rowName: [], rowRelease: [], rowEntry: [], rowData: [], strings: [], blocks: [], slots: [],
   };
   private readonly interned = new Map<string, number>();
-  private texts: string[] = [];
+  private texts: RecordText[] = [];
   private bytes = 0;
 
   private intern(value: string): number {

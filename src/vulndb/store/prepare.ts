@@ -1,6 +1,6 @@
 /**
- * What the store writes for one validated record, computed without the database: the normalised JSON
- * (kept whole in a block), the `head` findings need, the aliases, and one compact matching row per
+ * What the store writes for one validated record, computed without the database: its JSON text (kept
+ * whole in a block), the `head` findings need, the aliases, and one compact matching row per
  * affected package. Pure, so the OSV source can prepare records on worker threads while the main thread
  * writes (sources/osv/pool.ts).
  */
@@ -51,6 +51,12 @@ export interface StoredHead extends AdvisoryFacts {
   summary?: string;
 }
 
+/**
+ * A record's JSON text as stored: a string, or compact UTF-8 bytes taken from the input (sources/osv/parse.ts;
+ * no whitespace outside strings, so never a raw line feed, which separates records in a block).
+ */
+export type RecordText = string | Uint8Array;
+
 /** One matching row: where it is indexed, which entry of the record, and its data (stored once per distinct text). */
 export type PreparedAffected = [ecosystem: string, name: string, release: string, entry: number, data: string];
 
@@ -61,8 +67,8 @@ export interface PreparedAdvisory {
   /** Distinct aliases and upstream ids other than the id itself (the ids `db show` finds it by). */
   aliases: string[];
   head: string;
-  /** The normalised record (JSON.stringify of the validated record). */
-  text: string;
+  /** The record's JSON text: `JSON.stringify` of the validated record, or its own compact text as read (RecordText). */
+  text: RecordText;
   /** Empty for a withdrawn record: it is kept for `db show` but never matches. */
   affected: PreparedAffected[];
 }
@@ -171,7 +177,8 @@ export function expandData(data: string, ecosystemColumn: string, nameColumn: st
   return { ecosystem: parsed.ecosystem ?? ecosystemColumn, package: parsed.package ?? nameColumn, ...parsed };
 }
 
-export function prepareAdvisory(record: OsvRecord): PreparedAdvisory {
+/** `text`: the record's own compact JSON when the reader has it (sources/osv/parse.ts), else it is serialised here. */
+export function prepareAdvisory(record: OsvRecord, text?: Uint8Array): PreparedAdvisory {
   const aliases: string[] = [];
   const listed = record.aliases ?? [];
   if (listed.length <= 16) {
@@ -193,5 +200,5 @@ export function prepareAdvisory(record: OsvRecord): PreparedAdvisory {
       affected.push([ecosystem, name, advisoryReleaseKey(ecosystem, suffix), index, data]);
     }
   }
-  return { id: record.id, modified: record.modified, withdrawn: record.withdrawn ?? null, aliases, head: headOf(record), text: JSON.stringify(record), affected };
+  return { id: record.id, modified: record.modified, withdrawn: record.withdrawn ?? null, aliases, head: headOf(record), text: text ?? JSON.stringify(record), affected };
 }

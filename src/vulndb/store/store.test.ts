@@ -44,6 +44,12 @@ describe('record blocks', () => {
     expect(unpackBlock(packBlock(texts))).toEqual(texts);
   });
 
+  it('packs texts given as compact UTF-8 bytes (a record as its file wrote it) beside strings', () => {
+    const bytes = Buffer.from('{"d":"caf\u00e9 \\u003c 💥"}');
+    const texts = [JSON.stringify({ a: 'x\ny' }), bytes, new Uint8Array(Buffer.from('{}'))];
+    expect(unpackBlock(packBlock(texts))).toEqual([texts[0], bytes.toString('utf8'), '{}']);
+  });
+
   it('closes a block at BLOCK_RECORDS records, or early when the next record would pass BLOCK_BYTES', () => {
     const written: Array<{ id: number; slots: number; live: number }> = [];
     const writer = new BlockWriter(7, (id, _data, slots, live) => written.push({ id, slots, live }));
@@ -96,7 +102,7 @@ describe('advisory store', () => {
     // 70 aliases pending or written in groups of 32 when the repeated id replaces its first copy
     session.put(record('GHSA-dupe-dupe-dupe', '2024-01-01T00:00:00Z', { aliases: ['CVE-2024-0001', 'CVE-2024-0002'] }));
     session.put(record('GHSA-dupe-dupe-dupe', '2024-03-01T00:00:00Z', { aliases: ['CVE-2024-0002', 'CVE-2024-0003'] }));
-    session.putBatch(packBatch([record('GHSA-dupe-dupe-dupe', '2024-04-01T00:00:00Z', { aliases: ['CVE-2024-0004'] })].map(prepareAdvisory)));
+    session.putBatch(packBatch([record('GHSA-dupe-dupe-dupe', '2024-04-01T00:00:00Z', { aliases: ['CVE-2024-0004'] })].map((r) => prepareAdvisory(r))));
     session.commit();
     const rows = aliasRows();
     expect(rows).toHaveLength(71);
@@ -237,7 +243,7 @@ describe('shared matching entries', () => {
       rec('GHSA-bbbb-bbbb-bbbb', '2024-01-01T00:00:00Z', '1.3.0'),
       record('GHSA-cccc-cccc-cccc', '2024-01-01T00:00:00Z', { aliases: ['CVE-2024-1', 'GHSA-cccc-cccc-cccc', 'CVE-2024-1', 'CVE-2024-2'], withdrawn: '2024-02-01T00:00:00Z' }),
     ];
-    const prepared = records.map(prepareAdvisory);
+    const prepared = records.map((r) => prepareAdvisory(r));
     expect(prepared[2]?.aliases).toEqual(['CVE-2024-1', 'CVE-2024-2']);
     const batch = packBatch(prepared);
     expect(batch.ids).toEqual(['GHSA-aaaa-aaaa-aaaa', 'GHSA-bbbb-bbbb-bbbb', 'GHSA-cccc-cccc-cccc']);
@@ -253,17 +259,17 @@ describe('shared matching entries', () => {
     const db = openVulnDb(':memory:');
     const first = [rec('GHSA-aaaa-aaaa-aaaa', '2024-01-01T00:00:00Z', '1.3.0'), rec('GHSA-bbbb-bbbb-bbbb', '2024-01-01T00:00:00Z', '1.3.0')];
     let session = beginImport(db, 'osv', 'feed');
-    session.putBatch(packBatch(first.map(prepareAdvisory)));
+    session.putBatch(packBatch(first.map((r) => prepareAdvisory(r))));
     expect(session.commit()).toMatchObject({ added: 2 });
     expect(blockCount(db)).toBe(1);
     // the same records again: nothing stored, no block written
     session = beginImport(db, 'osv', 'feed');
-    session.putBatch(packBatch(first.map(prepareAdvisory)));
+    session.putBatch(packBatch(first.map((r) => prepareAdvisory(r))));
     expect(session.commit()).toMatchObject({ added: 0, unchanged: 2 });
     expect(blockCount(db)).toBe(1);
     // one record twice in one batch, the second newer; and one unchanged record
     session = beginImport(db, 'osv', 'feed');
-    session.putBatch(packBatch([rec('GHSA-cccc-cccc-cccc', '2024-01-01T00:00:00Z', '1.0.0'), rec('GHSA-cccc-cccc-cccc', '2024-03-01T00:00:00Z', '3.0.0'), first[0] as OsvRecord].map(prepareAdvisory)));
+    session.putBatch(packBatch([rec('GHSA-cccc-cccc-cccc', '2024-01-01T00:00:00Z', '1.0.0'), rec('GHSA-cccc-cccc-cccc', '2024-03-01T00:00:00Z', '3.0.0'), first[0] as OsvRecord].map((r) => prepareAdvisory(r))));
     expect(session.commit()).toMatchObject({ added: 1, updated: 1, unchanged: 1 });
     const [c] = advisoriesById(db, 'GHSA-cccc-cccc-cccc');
     expect(c?.modified).toBe('2024-03-01T00:00:00Z');

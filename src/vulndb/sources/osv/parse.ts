@@ -2,9 +2,9 @@
  * One OSV file's text → validated records plus issues. Shared by the in-thread reader (index.ts) and the
  * worker threads (worker.ts), so both give the same records, issues and locations.
  */
-import { basename } from 'node:path';
+import { basename, extname } from 'node:path';
 import { issue, type Issue } from '../../../core/issue.js';
-import { parseBytes, parseText } from '../../files.js';
+import { jsonRecordTexts, parseBytes, parseText } from '../../files.js';
 import type { OsvRecord } from '../../schema.js';
 import { admitRecord } from '../../validate.js';
 
@@ -14,12 +14,20 @@ export interface Located {
   record: OsvRecord;
   /** File (and zip entry, and array index) the record came from. */
   location: string;
+  /**
+   * The record as its file wrote it, compact (files.ts jsonRecordTexts): what the store keeps instead of
+   * `JSON.stringify(record)`, the same values for less work. Only for JSON given as bytes, and only when the
+   * record was admitted as parsed (not a copy zod made).
+   */
+  text?: Uint8Array;
 }
 
 /** Records in one parsed file: an object is one record, an array is many. */
-function* recordsOf(value: unknown, location: string, report: (issue: Issue) => void): Generator<Located> {
+function* recordsOf(value: unknown, location: string, report: (issue: Issue) => void, texts?: readonly Uint8Array[]): Generator<Located> {
   const array = Array.isArray(value);
   const items: unknown[] = array ? value : [value];
+  // the texts line up with the records (a scanner over text JSON.parse accepted: one per element)
+  const textOf = texts !== undefined && texts.length === items.length ? texts : undefined;
   for (let index = 0; index < items.length; index++) {
     const item = items[index];
     // the parsed array is ours: a record is let go once taken, so the garbage collector does not keep copying
@@ -32,7 +40,8 @@ function* recordsOf(value: unknown, location: string, report: (issue: Issue) => 
       continue;
     }
     for (const warning of admitted.warnings) report(warning);
-    yield { record: admitted.record, location: where };
+    const text = admitted.record === item ? textOf?.[index] : undefined;
+    yield text === undefined ? { record: admitted.record, location: where } : { record: admitted.record, location: where, text };
   }
 }
 
@@ -43,5 +52,11 @@ export function* parseRecords(content: string | Buffer, name: string, location: 
     report(issue('osv-parse', `Cannot parse ${basename(name)}: ${parsed.error}`, location, 'The file is not valid JSON/YAML; the rest of the import went on.'));
     return;
   }
-  yield* recordsOf(parsed.value, location, report);
+  const texts = typeof content === 'string' || !isJsonName(name) ? undefined : jsonRecordTexts(content);
+  yield* recordsOf(parsed.value, location, report, texts);
+}
+
+function isJsonName(name: string): boolean {
+  const ext = extname(name).toLowerCase();
+  return ext !== '.yaml' && ext !== '.yml';
 }

@@ -15,11 +15,16 @@ import { ParsePool } from './pool.js';
 
 const OSV = join(import.meta.dirname, '..', '..', '..', '..', 'testdata', 'upstream', 'osv');
 
+/** A prepared advisory with its record text parsed. */
+type Read = Omit<PreparedAdvisory, 'text'> & { text: unknown };
+
 /**
  * Both ways through the source: in-thread `read` (then prepared here) and `readPrepared` on worker threads
- * (whose record texts come back packed in blocks: unpacked here, so both must be equal).
+ * (whose record texts come back packed in blocks: unpacked here, so both must be equal). A worker stores a
+ * record's own compact text, the in-thread reader JSON.stringify's (escapes may differ: Go writes `<` as
+ * `\u003c`): their values are compared.
  */
-async function bothWays(path: string): Promise<{ inThread: { advisories: PreparedAdvisory[]; issues: Issue[] }; workers: { advisories: PreparedAdvisory[]; issues: Issue[] } }> {
+async function bothWays(path: string): Promise<{ inThread: { advisories: Read[]; issues: Issue[] }; workers: { advisories: Read[]; issues: Issue[] } }> {
   const ctx = (issues: Issue[]): SourceContext => ({ issue: (i) => issues.push(i), completeScope: () => undefined, incompleteScope: () => undefined, keepStored: () => undefined });
   const inThread = { advisories: [] as PreparedAdvisory[], issues: [] as Issue[] };
   for await (const parsed of osv.read({ path, display: path }, ctx(inThread.issues))) inThread.advisories.push(prepareAdvisory(parsed.record));
@@ -31,7 +36,8 @@ async function bothWays(path: string): Promise<{ inThread: { advisories: Prepare
     expect(batch.block.every((b) => b >= 0 && b < batch.blocks.length)).toBe(true);
     workers.advisories.push(...unpackBatch(batch));
   }
-  return { inThread, workers };
+  const values = (list: PreparedAdvisory[]): Read[] => list.map((a) => ({ ...a, text: JSON.parse(String(a.text)) as unknown }));
+  return { inThread: { ...inThread, advisories: values(inThread.advisories) }, workers: { ...workers, advisories: values(workers.advisories) } };
 }
 
 describe('OSV reading on worker threads', () => {

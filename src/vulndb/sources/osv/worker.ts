@@ -39,7 +39,7 @@ export async function runJob(items: readonly JobItem[]): Promise<{ batch: Prepar
     }
     // the whole file's bytes, decoded in one go by parseRecords (readFile's 'utf8' decodes chunk by chunk, measurably slower)
     const bytes = item.kind === 'file' ? await readFile(item.path) : Buffer.from(item.bytes.buffer, item.bytes.byteOffset, item.bytes.byteLength);
-    for (const { record } of parseRecords(bytes, item.name, item.location, report)) packer.add(prepareAdvisory(record));
+    for (const { record, text } of parseRecords(bytes, item.name, item.location, report)) packer.add(prepareAdvisory(record, text));
   }
   return { batch: packer.finish(), issues };
 }
