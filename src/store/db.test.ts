@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { DbError, NEW_PAGE_SIZE, defaultDbPath, openDatabase } from './db.js';
+import { DbError, NEW_PAGE_SIZE, defaultDbPath, openDatabase, rollbackJournalFor } from './db.js';
 
 describe('embedded database', () => {
   it('creates the file and its folder, and applies migrations once', () => {
@@ -28,6 +28,46 @@ describe('embedded database', () => {
     const reopened = openDatabase(join(dir, 'old.db'), { migrations: [] });
     expect(reopened.pragma('page_size', { simple: true })).toBe(4096);
     reopened.close();
+  });
+
+  it('writes one large transaction through a rollback journal when the file is its own, then goes back to WAL', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'rw-db-')), 'rw.db');
+    const migrations = [{ id: 't-001', sql: 'CREATE TABLE t (x TEXT)' }];
+    const db = openDatabase(path, { migrations });
+    const timeout = db.pragma('busy_timeout', { simple: true });
+    const restore = rollbackJournalFor(db);
+    expect(restore).toBeDefined();
+    expect([db.pragma('journal_mode', { simple: true }), db.pragma('synchronous', { simple: true })]).toEqual(['delete', 2]);
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(timeout);
+    db.exec('BEGIN IMMEDIATE');
+    db.prepare('INSERT INTO t VALUES (?)').run('x'.repeat(100_000));
+    db.exec('ROLLBACK');
+    db.exec('BEGIN IMMEDIATE');
+    db.prepare('INSERT INTO t VALUES (?)').run('kept');
+    db.exec('COMMIT');
+    restore?.();
+    expect([db.pragma('journal_mode', { simple: true }), db.pragma('synchronous', { simple: true })]).toEqual(['wal', 1]);
+    expect(db.prepare('SELECT x FROM t').pluck(true).all()).toEqual(['kept']);
+    db.close();
+  });
+
+  it('leaves WAL alone while another connection has the file open, and for an in-memory database', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'rw-db-')), 'rw.db');
+    const migrations = [{ id: 't-001', sql: 'CREATE TABLE t (x TEXT)' }];
+    const db = openDatabase(path, { migrations });
+    const reader = new Database(path, { readonly: true });
+    expect(reader.prepare('SELECT count(*) FROM t').pluck(true).get()).toBe(0);
+    const started = Date.now();
+    expect(rollbackJournalFor(db)).toBeUndefined();
+    // refused at once, not after the busy timeout
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
+    reader.close();
+    db.close();
+    const memory = openDatabase(':memory:', { migrations });
+    expect(rollbackJournalFor(memory)).toBeUndefined();
+    memory.close();
   });
 
   it('rolls back a failing migration and names the file', () => {

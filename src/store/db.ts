@@ -77,6 +77,48 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   return db;
 }
 
+/**
+ * Switch a connection that has the database file to itself into rollback-journal mode for one large write
+ * transaction, and give back the function that returns it to WAL. In WAL mode every page a transaction
+ * writes goes to the WAL file and is copied into the database again by the checkpoint after the commit:
+ * for a first advisory import of 200,000 records (~150 MB of pages) the checkpoint alone took ~0.9 s, run
+ * on one thread after the work of the others has ended (docs/PERFORMANCE.md, "Session 13"). With a rollback
+ * journal the new pages are written once, into the file; the journal keeps the original of each page the
+ * transaction changes (few: the new pages lie past the file's end), so a failure or a killed process still
+ * rolls back to the previous database. `synchronous = FULL` meanwhile, which that mode needs to be safe
+ * on a power loss.
+ *
+ * Undefined (nothing changed, the write goes on in WAL) when the switch cannot be made at once: another
+ * connection, in this process or another, has the file open (SQLite refuses the switch then; WAL is what
+ * lets those readers go on during the write), or the database is in memory. While the write runs, a
+ * connection that opens the file waits for it (busy timeout) instead of reading the previous snapshot:
+ * callers use this only where nobody has anything to read yet (a first import).
+ */
+export function rollbackJournalFor(db: Db): (() => void) | undefined {
+  if (db.memory || db.readonly || db.inTransaction) return undefined;
+  const timeout = db.pragma('busy_timeout', { simple: true }) as number;
+  let mode: unknown;
+  try {
+    db.pragma('busy_timeout = 0');
+    mode = db.pragma('journal_mode = DELETE', { simple: true });
+  } catch {
+    // "database is locked": another connection has the file open
+    return undefined;
+  } finally {
+    db.pragma(`busy_timeout = ${timeout}`);
+  }
+  if (mode !== 'delete') return undefined;
+  db.pragma('synchronous = FULL');
+  return () => {
+    try {
+      db.pragma('journal_mode = WAL');
+    } catch {
+      // a connection that opened meanwhile holds the file; openDatabase sets WAL again on every open
+    }
+    db.pragma('synchronous = NORMAL');
+  };
+}
+
 /** Apply every migration not applied yet, in list order, each in its own transaction. */
 export function migrate(db: Db, migrations: readonly Migration[]): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../core/errors.js';
 import { FeedError, importAdvisories } from './import.js';
 import { matchPackages } from './match/index.js';
+import { openDatabase } from '../store/db.js';
 import { advisoriesById, lastUpdated, openVulnDb, storeStatus, type Db } from './store/index.js';
 import { makeZip } from '../../test/zip.js';
 
@@ -180,6 +181,79 @@ describe('importing the OSV dataset', () => {
     // and the database still takes the next import
     expect((await importAdvisories(after, big)).counts.added).toBe(6000);
     after.close();
+  }, 60_000);
+});
+
+describe('a first import writes through a rollback journal', () => {
+  /** The journal mode at each progress report while records are stored (the last report comes after the commit). */
+  const modes = async (db: Db, input: string): Promise<unknown[]> => {
+    const seen: unknown[] = [];
+    await importAdvisories(db, input, { onProgress: (p) => p.phase === 'import' && seen.push(db.pragma('journal_mode', { simple: true })) });
+    return seen.slice(0, -1);
+  };
+
+  it('imports the first advisories without the WAL, later ones with it, and leaves the file in WAL', async () => {
+    const dir = tmp();
+    const big = join(dir, 'big');
+    mkdirSync(big);
+    for (let i = 0; i < 2000; i++) writeFileSync(join(big, `r${i}.json`), JSON.stringify(record(`GHSA-firs-${String(i).padStart(4, '0')}-xxxx`, '2024-01-01T00:00:00Z')));
+    const path = join(dir, 'rw.db');
+    const db = openVulnDb(path);
+    expect(await modes(db, big)).toEqual(['delete', 'delete']);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(count(db)).toBe(2000);
+    writeFileSync(join(big, 'r0.json'), JSON.stringify(record('GHSA-firs-0000-xxxx', '2025-01-01T00:00:00Z')));
+    expect(await modes(db, big)).toEqual(['wal', 'wal']);
+    db.close();
+  });
+
+  it('keeps the WAL when another connection has the file open (its reads go on during the import)', async () => {
+    const dir = tmp();
+    const big = join(dir, 'big');
+    mkdirSync(big);
+    for (let i = 0; i < 2000; i++) writeFileSync(join(big, `r${i}.json`), JSON.stringify(record(`GHSA-open-${String(i).padStart(4, '0')}-xxxx`, '2024-01-01T00:00:00Z')));
+    const path = join(dir, 'rw.db');
+    const db = openVulnDb(path);
+    const other = openVulnDb(path);
+    expect(await modes(db, big)).toEqual(['wal', 'wal']);
+    expect(count(other)).toBe(2000);
+    other.close();
+    db.close();
+  });
+
+  it('rolls a killed first import back from its journal, pages already written to the file included; the rest of the file stays', async () => {
+    const dir = tmp();
+    const path = join(dir, 'rw.db');
+    const db = openVulnDb(path);
+    db.prepare("INSERT INTO meta (key, value) VALUES ('test.kept', 'yes')").run();
+    db.close();
+    const before = statSync(path).size;
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'testdata', 'kill-first-child.ts'), path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const mode = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        const m = /progress (\d+) (\w+)/.exec(chunk.toString());
+        if (m !== null && Number(m[1]) >= 2000) {
+          child.kill('SIGKILL');
+          resolve(m[2] ?? '');
+        }
+      });
+      child.on('error', reject);
+      child.on('exit', (code) => reject(new Error(`the child exited (${String(code)}) before it was killed`)));
+    });
+    await new Promise((resolve) => child.on('close', resolve));
+    expect(mode).toBe('delete');
+    // the pages it wrote are in the file, and the journal that undoes them beside it
+    expect(statSync(path).size).toBeGreaterThan(before + 4_000_000);
+    expect(existsSync(`${path}-journal`)).toBe(true);
+    const after = openVulnDb(path);
+    expect(count(after)).toBe(0);
+    expect(after.prepare("SELECT value FROM meta WHERE key = 'test.kept'").pluck(true).get()).toBe('yes');
+    expect(after.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
+    writeFileSync(join(dir, 'one.json'), JSON.stringify(record('GHSA-afte-rkil-lxxx', '2024-01-01T00:00:00Z')));
+    expect((await importAdvisories(after, join(dir, 'one.json'))).counts.added).toBe(1);
+    after.close();
+    expect(openDatabase(path).pragma('journal_mode', { simple: true })).toBe('wal');
   }, 60_000);
 });
 

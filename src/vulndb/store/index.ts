@@ -20,7 +20,7 @@
  */
 import { z } from 'zod';
 import { errorMessage } from '../../core/errors.js';
-import { DbError, migrate, openDatabase, type Db } from '../../store/db.js';
+import { DbError, migrate, openDatabase, rollbackJournalFor, type Db } from '../../store/db.js';
 import type { OsvRecord } from '../schema.js';
 import { BlockWriter, unpackBlock, type BlockSlot } from './blocks.js';
 import { byRelease } from './keys.js';
@@ -170,11 +170,19 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
   // One transaction holds the whole import; a 64 MiB page cache keeps the index B-trees of a 200,000-record
   // import in memory (bench/vulndb) without holding the whole file.
   const previousCache = db.pragma('cache_size', { simple: true }) as number;
+  // The first import into a database (no advisories of any source yet: nobody has any to read) writes its
+  // pages once, through a rollback journal, instead of into the WAL and again at the checkpoint (db.ts).
+  const empty = db.prepare<[], number>('SELECT 1 FROM vuln_advisories LIMIT 1').pluck(true).get() === undefined;
+  const restoreJournal = empty ? rollbackJournalFor(db) : undefined;
+  const settle = (): void => {
+    db.pragma(`cache_size = ${previousCache}`);
+    restoreJournal?.();
+  };
   db.pragma('cache_size = -65536');
   try {
     db.exec('BEGIN IMMEDIATE');
   } catch (error) {
-    db.pragma(`cache_size = ${previousCache}`);
+    settle();
     throw new DbError(`Cannot start an import: ${errorMessage(error)}`, { hint: 'Another runwarden process may be importing into the same --db; wait for it to finish.', cause: error });
   }
   let open = true;
@@ -472,14 +480,14 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
       ).run(new Date().toISOString(), counts.added, counts.updated, counts.unchanged, counts.withdrawn, counts.retired, counts.rejected, counts.issues, importId);
       db.exec('COMMIT');
       open = false;
-      db.pragma(`cache_size = ${previousCache}`);
+      settle();
       return counts;
     },
     rollback() {
       if (!open) return;
       open = false;
       if (db.inTransaction) db.exec('ROLLBACK');
-      db.pragma(`cache_size = ${previousCache}`);
+      settle();
     },
   };
 }
