@@ -30,6 +30,14 @@ describe('toPackage', () => {
     expect(toPackage({ record: { name: 'libc6', version: '2.35-0ubuntu3.6', type: 'deb', arch: 'amd64' }, path: 'var/lib/dpkg/status', layer: at }, 'dpkg', os('ubuntu', '22.04', ['debian'], 'jammy'))).toMatchObject({ ecosystem: 'Ubuntu', purl: 'pkg:deb/ubuntu/libc6@2.35-0ubuntu3.6?arch=amd64&distro=ubuntu-22.04' });
   });
 
+  it('SUSE Linux Enterprise products (SLES for SAP, HPC, Desktop, SLE Micro): the SUSE ecosystem, their own id in the distro and purl', () => {
+    for (const [id, release] of [['sles', '15.5'], ['sles_sap', '15.5'], ['sle_hpc', '15.5'], ['sled', '15.5'], ['sle-micro', '5.5'], ['sl-micro', '6.0']] as const) {
+      const pkg = toPackage({ record: { name: 'libopenssl3', version: '3.0.8-150500.5.3.1', type: 'rpm', arch: 'x86_64' }, path: 'usr/lib/sysimage/rpm/rpmdb.sqlite', layer: at }, 'rpm', os(id, release, ['suse']));
+      expect(pkg, id).toMatchObject({ ecosystem: 'SUSE', distro: { id, release }, purl: `pkg:rpm/suse/libopenssl3@3.0.8-150500.5.3.1?arch=x86_64&distro=${id}-${release}` });
+      expect(packageFromPurl(pkg.purl ?? ''), id).toMatchObject({ ok: true, pkg: { ecosystem: 'SUSE', distro: { id, release } } });
+    }
+  });
+
   it('inner locations (lock-file entries, nested archives) are joined with "!"', () => {
     expect(toPackage({ record: { name: 'a', version: '1.0.0', type: 'npm', ecosystem: 'npm', inner: 'node_modules/a' }, path: 'app/package-lock.json', layer: at }, 'npm', undefined).locations).toEqual([{ layer: 'sha256:aa', path: '/app/package-lock.json!node_modules/a' }]);
   });

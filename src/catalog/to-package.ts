@@ -21,7 +21,14 @@ export const DISTROS: Record<string, { ecosystem: string; namespace: string }> =
   rhel: { ecosystem: 'Red Hat', namespace: 'redhat' },
   almalinux: { ecosystem: 'AlmaLinux', namespace: 'almalinux' },
   rocky: { ecosystem: 'Rocky Linux', namespace: 'rocky' },
+  // SUSE Linux Enterprise: SLES and its BCI images, and the same code base as SLES for SAP, HPC and Desktop
+  // (advisories keyed by service pack: vulndb/store/keys.ts); SLE Micro and SL Micro are products of their own
   sles: { ecosystem: 'SUSE', namespace: 'suse' },
+  sles_sap: { ecosystem: 'SUSE', namespace: 'suse' },
+  sle_hpc: { ecosystem: 'SUSE', namespace: 'suse' },
+  sled: { ecosystem: 'SUSE', namespace: 'suse' },
+  'sle-micro': { ecosystem: 'SUSE', namespace: 'suse' },
+  'sl-micro': { ecosystem: 'SUSE', namespace: 'suse' },
   'opensuse-leap': { ecosystem: 'openSUSE', namespace: 'opensuse' },
   'opensuse-tumbleweed': { ecosystem: 'openSUSE', namespace: 'opensuse' },
   mariner: { ecosystem: 'Mariner', namespace: 'mariner' },
@@ -52,7 +59,7 @@ function defaultFamily(os: OsInfo): string | undefined {
   const ids = [os.id, ...os.idLike];
   if (ids.some((i) => i === 'debian' || i === 'ubuntu')) return 'Debian';
   if (ids.some((i) => i === 'alpine' || i === 'wolfi' || i === 'chainguard')) return 'Alpine';
-  if (ids.some((i) => ['rhel', 'fedora', 'centos', 'suse', 'sles', 'opensuse', 'mariner', 'azurelinux', 'photon', 'openeuler', 'almalinux', 'rocky'].includes(i))) return 'Red Hat';
+  if (ids.some((i) => ['rhel', 'fedora', 'centos', 'suse', 'opensuse', 'mariner', 'azurelinux', 'photon', 'openeuler', 'almalinux', 'rocky'].includes(i) || DISTROS[i]?.ecosystem === 'SUSE')) return 'Red Hat';
   return undefined;
 }
 

@@ -174,6 +174,37 @@ describe('SUSE Linux Enterprise (advisories per product of a service pack)', () 
   });
 });
 
+describe('SUSE products beside SLES', () => {
+  it('matches SLES for SAP and HPC images by service pack as SLES, and SLE Micro and SL Micro by their own product', async () => {
+    expect([
+      packageReleaseKey('SUSE', '15.5', undefined, 'sles_sap'),
+      packageReleaseKey('SUSE', '15.5', undefined, 'sle_hpc'),
+      packageReleaseKey('SUSE', '5.5', undefined, 'sle-micro'),
+      packageReleaseKey('SUSE', '6.0', undefined, 'sl-micro'),
+    ]).toEqual(['15.5', '15.5', 'Linux Enterprise Micro 5.5', 'Linux Micro 6.0']);
+    const db = openVulnDb(':memory:');
+    await importRecords(db, [
+      record('SUSE-SU-2024:0001-1', 'SUSE:Linux Enterprise Module for Basesystem 15 SP5', 'openssl-3', '3.0.8-150500.5.8.1'),
+      record('SUSE-SU-2024:0003-1', 'SUSE:Linux Enterprise Micro 5.5', 'openssl-3', '3.0.8-150500.5.8.1'),
+      record('SUSE-SU-2024:0004-1', 'SUSE:Linux Micro 6.0', 'openssl-3', '3.1.4-9.1'),
+    ]);
+    const { findings, issues } = matchPackages(db, [
+      rpm('SUSE', 'sles_sap', '15.5', 'libopenssl3', 'openssl-3', '3.0.8-150500.5.3.1'),
+      rpm('SUSE', 'sle_hpc', '15.5', 'libopenssl3', 'openssl-3', '3.0.8-150500.5.4.1'),
+      rpm('SUSE', 'sle-micro', '5.5', 'libopenssl3', 'openssl-3', '3.0.8-150500.5.3.1'),
+      rpm('SUSE', 'sl-micro', '6.0', 'libopenssl3', 'openssl-3', '3.1.4-8.1'),
+    ]);
+    expect(findings.map((f) => [(f.evidence['package'] as { distro: string }).distro, f.evidence['vulnerability']])).toEqual([
+      ['sles_sap 15.5', 'SUSE-SU-2024:0001-1'],
+      ['sle_hpc 15.5', 'SUSE-SU-2024:0001-1'],
+      ['sle-micro 5.5', 'SUSE-SU-2024:0003-1'],
+      ['sl-micro 6.0', 'SUSE-SU-2024:0004-1'],
+    ]);
+    expect(issues).toEqual([]);
+    db.close();
+  });
+});
+
 describe('openSUSE (releases named as the distribution names itself)', () => {
   it('keys Leap by "Leap <version>" and Tumbleweed by name, from os-release and from a purl\'s distro', async () => {
     expect([packageReleaseKey('openSUSE', '15.5'), packageReleaseKey('openSUSE', 'leap-15.5'), packageReleaseKey('openSUSE', '20240101'), packageReleaseKey('openSUSE', 'tumbleweed-20240101')]).toEqual(['Leap 15.5', 'Leap 15.5', 'Tumbleweed', 'Tumbleweed']);

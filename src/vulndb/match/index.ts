@@ -101,7 +101,7 @@ function lookupOf(pkg: Package, issues: Issue[]): Lookup | undefined {
     issues.push(issue('vuln-no-distro', `${packageLabel(pkg)}: no distribution release known, so ${pkg.ecosystem} advisories (which are per release) cannot be matched`, pkg.locations?.[0]?.path, 'Give the package a distro (os-release), e.g. a purl qualifier "distro=debian-12".'));
     return undefined;
   }
-  const release = packageReleaseKey(pkg.ecosystem, pkg.distro.release, pkg.distro.codename);
+  const release = packageReleaseKey(pkg.ecosystem, pkg.distro.release, pkg.distro.codename, pkg.distro.id);
   if (release === undefined) {
     issues.push(issue('vuln-no-distro', `${packageLabel(pkg)}: cannot read the ${pkg.ecosystem} release from "${pkg.distro.release}"`, pkg.locations?.[0]?.path, `Expected e.g. ${pkg.ecosystem === 'Alpine' ? '"3.18" or "v3.18"' : pkg.ecosystem === 'Ubuntu' ? '"22.04"' : '"12" or "bookworm"'}.`));
     return undefined;

@@ -94,10 +94,18 @@ export function advisoryReleaseKey(ecosystem: string, suffix: string): string {
 }
 
 /**
+ * SUSE's immutable host OS names its product apart from the service packs of SUSE Linux Enterprise, and its
+ * advisories say so ("SUSE:Linux Enterprise Micro 5.5", "SUSE:Linux Micro 6.0"; suseRelease leaves them as they
+ * are): by os-release ID, the product name its release is keyed under.
+ */
+const SUSE_MICRO: Readonly<Record<string, string>> = { 'sle-micro': 'Linux Enterprise Micro', 'sl-micro': 'Linux Micro' };
+
+/**
  * The release key of an installed package's distro: Debian "12.4"/"bookworm" → "12", Ubuntu "22.04" →
  * "22.04", Alpine "3.18.4" → "v3.18", Rocky Linux "8.10" → "8". undefined when the release cannot be read.
+ * `id`: the os-release ID (or a purl's `distro` id), which tells SUSE's products apart.
  */
-export function packageReleaseKey(ecosystem: string, release: string, codename?: string): string | undefined {
+export function packageReleaseKey(ecosystem: string, release: string, codename?: string, id?: string): string | undefined {
   const r = release.trim();
   if (ecosystem === 'Debian') {
     if (/^\d+(\.\d+)*$/.test(r)) return r.split('.')[0];
@@ -114,7 +122,11 @@ export function packageReleaseKey(ecosystem: string, release: string, codename?:
     return m === null ? undefined : `v${m[1]}.${m[2]}`;
   }
   if (ecosystem === 'openSUSE') return openSuseRelease(r);
-  if (ecosystem === 'SUSE') return r === '' ? undefined : suseRelease(r);
+  if (ecosystem === 'SUSE') {
+    if (r === '') return undefined;
+    const micro = id === undefined ? undefined : SUSE_MICRO[id.toLowerCase()];
+    return micro === undefined ? suseRelease(r) : `${micro} ${r}`;
+  }
   if (MAJOR_RELEASE_ONLY.has(ecosystem)) return r === '' ? undefined : majorOf(r);
   return r === '' ? undefined : r;
 }
