@@ -20,8 +20,9 @@ const SCRATCH_LIMIT = 4 * BLOCK_BYTES;
 /**
  * Compress record texts (JSON.stringify output, or compact JSON bytes: never a raw newline) into one block.
  * The texts are written straight into one buffer (joining them first and encoding the joined string cost ~5
- * times more: ~30 ms per 10,000 bench/vulndb records; bytes are copied as they are), then compressed with brotli at quality 0 (docs/PERFORMANCE.md, "Import
- * (session 5)": ~15 % less CPU than quality 1 for ~20 more bytes per record).
+ * times more: ~30 ms per 10,000 bench/vulndb records; bytes are copied as they are), then compressed with
+ * brotli at quality 0 (docs/PERFORMANCE.md, "Import (session 5)": ~15 % less CPU than quality 1 for ~20 more
+ * bytes per record).
  */
 export function packBlock(texts: readonly RecordText[]): Buffer {
   // at most 3 UTF-8 bytes per UTF-16 code unit, plus the newlines
