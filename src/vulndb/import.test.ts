@@ -185,37 +185,49 @@ describe('importing the OSV dataset', () => {
 });
 
 describe('a first import writes through a rollback journal', () => {
-  /** The journal mode at each progress report while records are stored (the last report comes after the commit). */
-  const modes = async (db: Db, input: string): Promise<unknown[]> => {
+  /**
+   * The journal mode at each progress report while records are stored (the last report comes after the
+   * commit); `during` runs at each of those reports too.
+   */
+  const modes = async (db: Db, input: string, during?: () => void): Promise<unknown[]> => {
     const seen: unknown[] = [];
-    await importAdvisories(db, input, { onProgress: (p) => p.phase === 'import' && seen.push(db.pragma('journal_mode', { simple: true })) });
+    await importAdvisories(db, input, {
+      onProgress: (p) => {
+        if (p.phase !== 'import') return;
+        seen.push(db.pragma('journal_mode', { simple: true }));
+        during?.();
+      },
+    });
     return seen.slice(0, -1);
   };
 
-  it('imports the first advisories without the WAL, later ones with it, and leaves the file in WAL', async () => {
+  /** A folder of 2,000 one-record files, and the path of a database beside it. */
+  const twoThousand = (prefix: string): { input: string; path: string } => {
     const dir = tmp();
-    const big = join(dir, 'big');
-    mkdirSync(big);
-    for (let i = 0; i < 2000; i++) writeFileSync(join(big, `r${i}.json`), JSON.stringify(record(`GHSA-firs-${String(i).padStart(4, '0')}-xxxx`, '2024-01-01T00:00:00Z')));
-    const path = join(dir, 'rw.db');
+    const input = join(dir, 'records');
+    mkdirSync(input);
+    for (let i = 0; i < 2000; i++) writeFileSync(join(input, `r${i}.json`), JSON.stringify(record(`GHSA-${prefix}-${String(i).padStart(4, '0')}-xxxx`, '2024-01-01T00:00:00Z')));
+    return { input, path: join(dir, 'rw.db') };
+  };
+
+  it('imports the first advisories without the WAL, later ones with it, and leaves the file in WAL', async () => {
+    const { input, path } = twoThousand('firs');
     const db = openVulnDb(path);
-    expect(await modes(db, big)).toEqual(['delete', 'delete']);
+    expect(await modes(db, input)).toEqual(['delete', 'delete']);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(count(db)).toBe(2000);
-    writeFileSync(join(big, 'r0.json'), JSON.stringify(record('GHSA-firs-0000-xxxx', '2025-01-01T00:00:00Z')));
-    expect(await modes(db, big)).toEqual(['wal', 'wal']);
+    writeFileSync(join(input, 'r0.json'), JSON.stringify(record('GHSA-firs-0000-xxxx', '2025-01-01T00:00:00Z')));
+    expect(await modes(db, input)).toEqual(['wal', 'wal']);
     db.close();
   });
 
-  it('keeps the WAL when another connection has the file open (its reads go on during the import)', async () => {
-    const dir = tmp();
-    const big = join(dir, 'big');
-    mkdirSync(big);
-    for (let i = 0; i < 2000; i++) writeFileSync(join(big, `r${i}.json`), JSON.stringify(record(`GHSA-open-${String(i).padStart(4, '0')}-xxxx`, '2024-01-01T00:00:00Z')));
-    const path = join(dir, 'rw.db');
+  it('keeps the WAL when another connection has the file open: it reads the previous database during the import', async () => {
+    const { input, path } = twoThousand('open');
     const db = openVulnDb(path);
     const other = openVulnDb(path);
-    expect(await modes(db, big)).toEqual(['wal', 'wal']);
+    const read: number[] = [];
+    expect(await modes(db, input, () => read.push(count(other)))).toEqual(['wal', 'wal']);
+    expect(read.slice(0, 2)).toEqual([0, 0]);
     expect(count(other)).toBe(2000);
     other.close();
     db.close();
