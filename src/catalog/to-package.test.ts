@@ -38,6 +38,12 @@ describe('toPackage', () => {
     }
   });
 
+  it('an os-release ID that names an object property (`constructor`) is an unknown distribution, not a broken package', () => {
+    const pkg = toPackage({ record: { name: 'bash', version: '5.2-1', type: 'rpm' }, path: 'var/lib/rpm/rpmdb.sqlite', layer: at }, 'rpm', os('constructor', '1', ['suse']));
+    expect(pkg).toMatchObject({ ecosystem: 'Red Hat', purl: 'pkg:rpm/redhat/bash@5.2-1' });
+    expect(pkg.distro).toBeUndefined();
+  });
+
   it('inner locations (lock-file entries, nested archives) are joined with "!"', () => {
     expect(toPackage({ record: { name: 'a', version: '1.0.0', type: 'npm', ecosystem: 'npm', inner: 'node_modules/a' }, path: 'app/package-lock.json', layer: at }, 'npm', undefined).locations).toEqual([{ layer: 'sha256:aa', path: '/app/package-lock.json!node_modules/a' }]);
   });

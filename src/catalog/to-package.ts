@@ -3,6 +3,7 @@
  * the purl namespace and the `distro` qualifier (purl-spec PURL-TYPES: deb, apk, rpm).
  */
 import { PackageURL } from 'packageurl-js';
+import { ownEntry } from '../core/lookup.js';
 import type { Distro, Package } from '../core/package.js';
 import type { FoundRecord } from './cataloger.js';
 import type { OsInfo } from './os/index.js';
@@ -48,7 +49,8 @@ const TYPE_DEFAULT: Partial<Record<PurlType, { ecosystem: string; namespace: str
 function distroFor(type: PurlType, os: OsInfo | undefined): { ecosystem: string; namespace: string; distro?: Distro } | undefined {
   const fallback = TYPE_DEFAULT[type];
   if (fallback === undefined) return undefined;
-  const known = os === undefined ? undefined : DISTROS[os.id];
+  // own keys only: an image's os-release ID is its author's text (`constructor` is no distribution)
+  const known = os === undefined ? undefined : ownEntry(DISTROS, os.id);
   if (os === undefined || known === undefined || TYPE_DEFAULT[type]?.ecosystem !== defaultFamily(os)) return fallback;
   const distro: Distro = { id: os.id, release: os.release === '' ? (os.codename ?? '') : os.release };
   if (os.codename !== undefined) distro.codename = os.codename;
@@ -59,7 +61,7 @@ function defaultFamily(os: OsInfo): string | undefined {
   const ids = [os.id, ...os.idLike];
   if (ids.some((i) => i === 'debian' || i === 'ubuntu')) return 'Debian';
   if (ids.some((i) => i === 'alpine' || i === 'wolfi' || i === 'chainguard')) return 'Alpine';
-  if (ids.some((i) => ['rhel', 'fedora', 'centos', 'suse', 'opensuse', 'mariner', 'azurelinux', 'photon', 'openeuler', 'almalinux', 'rocky'].includes(i) || DISTROS[i]?.ecosystem === 'SUSE')) return 'Red Hat';
+  if (ids.some((i) => ['rhel', 'fedora', 'centos', 'suse', 'opensuse', 'mariner', 'azurelinux', 'photon', 'openeuler', 'almalinux', 'rocky'].includes(i) || ownEntry(DISTROS, i)?.ecosystem === 'SUSE')) return 'Red Hat';
   return undefined;
 }
 

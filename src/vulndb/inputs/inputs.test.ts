@@ -105,6 +105,14 @@ describe('package inputs', () => {
     expect(input.packages.map((p) => `${p.ecosystem}/${p.name}@${p.version}@${p.locations?.[0]?.path ?? ''}`)).toEqual(['npm/lodash@4.17.15@purls.txt:2', 'PyPI/requests@2.25.0@purls.txt:4']);
     expect(input.issues.map((i) => i.message)).toEqual(['Skipped purls.txt:5: purl "not-a-purl" — Invalid purl: missing required "pkg" scheme component']);
     expect(parsePackageInput('', 'empty.txt').packages).toEqual([]);
+    // purl types and namespaces named like Object properties are unknown ones, not an ecosystem read off Object
+    const odd = parsePackageInput('pkg:deb/constructor/bash@5.2\npkg:constructor/x@1\npkg:rpm/__proto__/x@1\n', 'odd.txt');
+    expect(odd.packages).toEqual([]);
+    expect(odd.issues.map((i) => i.message)).toEqual([
+      'Skipped odd.txt:1: purl "pkg:deb/constructor/bash@5.2" — unknown deb namespace "constructor": expected one of debian, ubuntu',
+      'Skipped odd.txt:2: purl "pkg:constructor/x@1" — purl type "constructor" has no OSV ecosystem runwarden matches',
+      expect.stringMatching(/^Skipped odd\.txt:3: purl "pkg:rpm\/__proto__\/x@1" — unknown rpm namespace "__proto__"/),
+    ]);
   });
 
   it('reads CycloneDX (nested components, the OS component as distro) and SPDX 2.3', () => {

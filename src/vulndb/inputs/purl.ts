@@ -7,6 +7,7 @@
 import { PackageURL } from 'packageurl-js';
 import { parseSourceRpm } from '../../catalog/catalogers/rpm/index.js';
 import { errorMessage } from '../../core/errors.js';
+import { ownEntry } from '../../core/lookup.js';
 import type { Distro, Package } from '../../core/package.js';
 import { nameKey, packageReleaseKey } from '../store/keys.js';
 
@@ -62,9 +63,9 @@ export function packageFromPurl(purl: string, defaultDistro?: Distro, foundBy = 
   const version = p.version ?? undefined;
   if (version === undefined || version === '') return { ok: false, error: 'no version (a purl needs "@version" to be matched)' };
   const qualifiers = (p.qualifiers ?? {}) as Record<string, string | undefined>;
-  const os = OS_ECOSYSTEM[p.type];
+  const os = ownEntry(OS_ECOSYSTEM, p.type);
   if (os !== undefined) {
-    const ecosystem = os[(p.namespace ?? '').toLowerCase()];
+    const ecosystem = ownEntry(os, (p.namespace ?? '').toLowerCase());
     if (ecosystem === undefined) return { ok: false, error: `unknown ${p.type} namespace "${p.namespace ?? ''}": expected one of ${Object.keys(os).join(', ')}` };
     const epoch = qualifiers['epoch'];
     const fullVersion = epoch !== undefined && epoch !== '' && epoch !== '0' && !version.includes(':') ? `${epoch}:${version}` : version;
@@ -82,7 +83,7 @@ export function packageFromPurl(purl: string, defaultDistro?: Distro, foundBy = 
     }
     return { ok: true, pkg };
   }
-  const ecosystem = TYPE_ECOSYSTEM[p.type];
+  const ecosystem = ownEntry(TYPE_ECOSYSTEM, p.type);
   if (ecosystem === undefined) return { ok: false, error: `purl type "${p.type}" has no OSV ecosystem runwarden matches` };
   const ns = p.namespace ?? '';
   let name = p.name;
@@ -167,7 +168,7 @@ function epochVersion(version: string, epoch: string | undefined): string {
 function distroRelease(ecosystem: string, namespace: string, value: string): string | undefined {
   const d = distroQualifier(value.slice(value.lastIndexOf('/') + 1), namespace);
   if (d === undefined || (d.id !== namespace && d.id !== '')) return undefined;
-  const release = ecosystem === 'Ubuntu' ? (UBUNTU_CODENAMES[d.release.toLowerCase()] ?? d.release) : d.release;
+  const release = ecosystem === 'Ubuntu' ? (ownEntry(UBUNTU_CODENAMES, d.release.toLowerCase()) ?? d.release) : d.release;
   return packageReleaseKey(ecosystem, release);
 }
 
@@ -179,7 +180,8 @@ function distroRelease(ecosystem: string, namespace: string, value: string): str
 function qualifiersAgree(product: PackageURL, pkg: PackageURL, skip?: string): boolean {
   const qa = qualifiersOf(product);
   const qb = qualifiersOf(pkg);
-  const ecosystem = OS_ECOSYSTEM[pkg.type]?.[(pkg.namespace ?? '').toLowerCase()];
+  const types = ownEntry(OS_ECOSYSTEM, pkg.type);
+  const ecosystem = types === undefined ? undefined : ownEntry(types, (pkg.namespace ?? '').toLowerCase());
   return Object.entries(qa).every(([k, v]) => {
     const own = qb[k];
     if (k === 'epoch' || k === skip || own === undefined || own === v) return true;
@@ -217,7 +219,7 @@ function sourceOf(pkg: PackageURL, given: SourcePackage | undefined): SourcePack
  */
 export function productMatches(a: PackageURL, b: PackageURL, source?: SourcePackage): boolean {
   if (a.type !== b.type || (a.namespace ?? '').toLowerCase() !== (b.namespace ?? '').toLowerCase()) return false;
-  const os = OS_ECOSYSTEM[a.type] !== undefined;
+  const os = ownEntry(OS_ECOSYSTEM, a.type) !== undefined;
   const wanted = a.version ?? '';
   if (isSourceProduct(a)) {
     const src = sourceOf(b, source);
@@ -236,7 +238,7 @@ export function productMatches(a: PackageURL, b: PackageURL, source?: SourcePack
 /** An OS package product that names a source package (`arch=src`, `arch=source`). */
 function isSourceProduct(a: PackageURL): boolean {
   const arch = qualifiersOf(a)['arch'];
-  return OS_ECOSYSTEM[a.type] !== undefined && arch !== undefined && SOURCE_ARCHES.has(arch.toLowerCase());
+  return ownEntry(OS_ECOSYSTEM, a.type) !== undefined && arch !== undefined && SOURCE_ARCHES.has(arch.toLowerCase());
 }
 
 /** PyPI names compare PEP 503-normalised, as the matcher looks them up (`zope.interface` is `zope-interface`). */
@@ -294,6 +296,6 @@ function quickKey(text: string): string | undefined {
 export function packageKeys(b: PackageURL, source?: SourcePackage): string[] {
   const at = `${b.type.toLowerCase()}/${(b.namespace ?? '').toLowerCase()}/`;
   const keys = [`${at}${keyName(b.type, b.name)}`];
-  if (OS_ECOSYSTEM[b.type] !== undefined) keys.push(`src:${at}${keyName(b.type, sourceOf(b, source).name)}`);
+  if (ownEntry(OS_ECOSYSTEM, b.type) !== undefined) keys.push(`src:${at}${keyName(b.type, sourceOf(b, source).name)}`);
   return keys;
 }

@@ -174,6 +174,19 @@ describe('SUSE Linux Enterprise (advisories per product of a service pack)', () 
   });
 });
 
+describe('release names that are Object properties', () => {
+  it('reads `constructor`, `toString` and the like as unknown releases (an issue), never as a crash', () => {
+    const db = openVulnDb(':memory:');
+    const packages = ['constructor', 'toString', '__proto__', 'hasOwnProperty'].map((release) => ({ ecosystem: 'Debian', name: 'bash', version: '5.2', distro: { id: 'debian', release } }));
+    const { findings, issues } = matchPackages(db, packages);
+    expect(findings).toEqual([]);
+    expect(issues.map((i) => i.code)).toEqual(['vuln-no-distro', 'vuln-no-distro', 'vuln-no-distro', 'vuln-no-distro']);
+    expect(packageReleaseKey('Debian', '', 'constructor')).toBeUndefined();
+    expect(advisoryReleaseKey('Debian', 'constructor')).toBe('constructor');
+    db.close();
+  });
+});
+
 describe('SUSE products beside SLES', () => {
   it('matches SLES for SAP and HPC images by service pack as SLES, and SLE Micro and SL Micro by their own product', async () => {
     expect([
@@ -181,7 +194,8 @@ describe('SUSE products beside SLES', () => {
       packageReleaseKey('SUSE', '15.5', undefined, 'sle_hpc'),
       packageReleaseKey('SUSE', '5.5', undefined, 'sle-micro'),
       packageReleaseKey('SUSE', '6.0', undefined, 'sl-micro'),
-    ]).toEqual(['15.5', '15.5', 'Linux Enterprise Micro 5.5', 'Linux Micro 6.0']);
+      packageReleaseKey('SUSE', '15.5', undefined, 'constructor'),
+    ]).toEqual(['15.5', '15.5', 'Linux Enterprise Micro 5.5', 'Linux Micro 6.0', '15.5']);
     const db = openVulnDb(':memory:');
     await importRecords(db, [
       record('SUSE-SU-2024:0001-1', 'SUSE:Linux Enterprise Module for Basesystem 15 SP5', 'openssl-3', '3.0.8-150500.5.8.1'),

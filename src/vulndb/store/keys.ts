@@ -3,6 +3,7 @@
  * these functions, so an OSV record's "Alpine:v3.18" and an image's os-release "3.18.4" land on the same
  * row, and a PyPI record's "PyYAML" and a wheel's "pyyaml" too. Pure; no I/O.
  */
+import { ownEntry } from '../../core/lookup.js';
 
 /**
  * Ecosystems whose advisories are per distribution release (the OSV ":<RELEASE>" suffix selects which
@@ -86,7 +87,7 @@ export function splitEcosystem(value: string): { ecosystem: string; suffix: stri
 export function advisoryReleaseKey(ecosystem: string, suffix: string): string {
   if (!RELEASE_SCOPED.has(ecosystem) || suffix === '') return '';
   if (ecosystem === 'Ubuntu') return suffix.replace(/:LTS$/, '');
-  if (ecosystem === 'Debian') return DEBIAN_CODENAMES[suffix] ?? suffix;
+  if (ecosystem === 'Debian') return ownEntry(DEBIAN_CODENAMES, suffix) ?? suffix;
   if (ecosystem === 'Red Hat') return RED_HAT_MAIN_STREAM.exec(suffix)?.[1] ?? suffix;
   if (ecosystem === 'SUSE') return suseRelease(suffix);
   if (MAJOR_RELEASE_ONLY.has(ecosystem)) return majorOf(suffix);
@@ -109,7 +110,7 @@ export function packageReleaseKey(ecosystem: string, release: string, codename?:
   const r = release.trim();
   if (ecosystem === 'Debian') {
     if (/^\d+(\.\d+)*$/.test(r)) return r.split('.')[0];
-    const byName = DEBIAN_CODENAMES[(codename ?? r).toLowerCase()];
+    const byName = ownEntry(DEBIAN_CODENAMES, (codename ?? r).toLowerCase());
     return byName;
   }
   if (ecosystem === 'Ubuntu') {
@@ -124,7 +125,7 @@ export function packageReleaseKey(ecosystem: string, release: string, codename?:
   if (ecosystem === 'openSUSE') return openSuseRelease(r);
   if (ecosystem === 'SUSE') {
     if (r === '') return undefined;
-    const micro = id === undefined ? undefined : SUSE_MICRO[id.toLowerCase()];
+    const micro = id === undefined ? undefined : ownEntry(SUSE_MICRO, id.toLowerCase());
     return micro === undefined ? suseRelease(r) : `${micro} ${r}`;
   }
   if (MAJOR_RELEASE_ONLY.has(ecosystem)) return r === '' ? undefined : majorOf(r);

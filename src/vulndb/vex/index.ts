@@ -12,6 +12,7 @@
  * it), or names the image the finding is about (`pkg:oci/app@sha256%3A…`: every package of it, or the
  * subcomponents listed); the latest statement wins.
  */
+import { ownEntry } from '../../core/lookup.js';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PackageURL } from 'packageurl-js';
@@ -230,7 +231,7 @@ function fromCycloneDx(doc: z.infer<typeof CdxDocument>, file: string, issues: I
     const v = parsed.data;
     const state = v.analysis?.state;
     if (state === undefined) return; // a vulnerability listing without an analysis is not a VEX statement
-    const status = CDX_STATE[state];
+    const status = ownEntry(CDX_STATE, state);
     if (status === undefined) {
       issues.push(issue('vex-invalid', `Skipped ${where}: unknown analysis.state "${state}" (expected ${Object.keys(CDX_STATE).join(', ')})`, file));
       return;
@@ -382,7 +383,7 @@ function fromCsaf(doc: z.infer<typeof CsafDocument>, file: string, issues: Issue
       return;
     }
     for (const [list, productIds] of Object.entries(v.product_status ?? {})) {
-      const status = CSAF_STATUS[list];
+      const status = ownEntry(CSAF_STATUS, list);
       if (status === undefined) continue;
       for (const id of productIds) {
         const scope = csafScope(products.get(id));

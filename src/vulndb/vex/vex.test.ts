@@ -28,6 +28,8 @@ describe('VEX', () => {
           { id: 'CVE-2021-23337', analysis: { state: 'resolved', detail: 'patched in our fork' }, affects: [{ ref: 'urn:cdx:abc/1#lib-1' }], updated: '2024-02-01T00:00:00Z' },
           { id: 'CVE-2020-1', analysis: { state: 'false_positive', justification: 'code_not_present' }, affects: [{ ref: 'pkg:pypi/requests@2.25.0' }] },
           { id: 'CVE-2020-2', analysis: { state: 'maybe' }, affects: [{ ref: 'lib-1' }] },
+          // a state named like an Object property is unknown too (it once read Object's own `constructor`)
+          { id: 'CVE-2020-5', analysis: { state: 'constructor' }, affects: [{ ref: 'lib-1' }] },
           { id: 'CVE-2020-3', analysis: { state: 'exploitable' }, affects: [{ ref: 'nowhere' }] },
           { id: 'CVE-2020-4' },
         ],
@@ -42,8 +44,9 @@ describe('VEX', () => {
     ]);
     expect(issues.map((i) => i.message)).toEqual([
       'Skipped bom.cdx.json vulnerabilities[3]: unknown analysis.state "maybe" (expected not_affected, false_positive, resolved, resolved_with_pedigree, in_triage, exploitable)',
-      'bom.cdx.json vulnerabilities[4]: affects ref "nowhere" names no component with a purl; ignored',
-      'Skipped bom.cdx.json vulnerabilities[4]: no affected component could be resolved to a purl',
+      'Skipped bom.cdx.json vulnerabilities[4]: unknown analysis.state "constructor" (expected not_affected, false_positive, resolved, resolved_with_pedigree, in_triage, exploitable)',
+      'bom.cdx.json vulnerabilities[5]: affects ref "nowhere" names no component with a purl; ignored',
+      'Skipped bom.cdx.json vulnerabilities[5]: no affected component could be resolved to a purl',
     ]);
     const [lodash, other] = applyVex([finding(['CVE-2021-23337', 'GHSA-35jh-r3h4-6jhm'], 'pkg:npm/lodash@4.17.15'), finding(['CVE-2021-23337'], 'pkg:npm/lodash@4.17.21')], statements);
     expect(lodash?.suppression).toEqual({ kind: 'vex', reason: 'VEX fixed (patched in our fork)', source: 'VEX bom.cdx.json vulnerabilities[1]' });

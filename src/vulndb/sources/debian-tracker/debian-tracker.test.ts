@@ -99,13 +99,14 @@ describe('debian-tracker source', () => {
         'CVE-2024-0002': { releases: { bookworm: { status: 'open', urgency: 'unimportant', nodsa: 'Minor issue', nodsa_reason: 'ignored' } } },
         'TEMP-0000000-ABCDEF': { releases: { bookworm: { status: 'open', urgency: 'not yet assigned' } } },
       },
-      zlib: { 'CVE-2024-0003': { releases: { atlantis: { status: 'open' } } } },
+      // a release named like an Object property is an unknown codename too (it once read Object's own `constructor`)
+      zlib: { 'CVE-2024-0003': { releases: { atlantis: { status: 'open' }, constructor: { status: 'open' } } } },
     };
     writeFileSync(join(dir, 'json'), JSON.stringify(tracker));
     const db = openVulnDb(':memory:');
     const r = await importAdvisories(db, join(dir, 'json'));
     expect(r.source).toBe('debian-tracker');
-    expect(r.issues.map((i) => i.message)).toEqual(['Skipped CVE-2024-0003 zlib in "atlantis": unknown Debian codename']);
+    expect(r.issues.map((i) => i.message)).toEqual(['Skipped CVE-2024-0003 zlib in "atlantis": unknown Debian codename', 'Skipped CVE-2024-0003 zlib in "constructor": unknown Debian codename']);
     const statuses = (id: string): unknown => advisoriesById(db, id)[0]?.record.affected?.map((a) => [a.package?.ecosystem, a.database_specific?.['runwarden_status'], a.ranges?.[0]?.events.at(-1)]);
     expect(statuses('CVE-2024-0001')).toEqual([
       ['Debian:12', 'fixed', { fixed: '3.0.13-1~deb12u1' }],

@@ -5,6 +5,7 @@
  * updates-source/), and states per (vulnerability, Debian release, source package) a fixed version or a
  * status (affected, will_not_fix, fix_deferred, end_of_life, undetermined). See readme.md for the rules.
  */
+import { ownEntry } from '../../../core/lookup.js';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError, errorMessage } from '../../../core/errors.js';
@@ -105,7 +106,7 @@ async function* readTrackerJson(input: SourceInput, ctx: SourceContext): AsyncGe
       byVuln.set(vulnId, entry);
       for (const [codename, rawRelease] of Object.entries(checked.data.releases)) {
         const release = TrackerRelease.safeParse(rawRelease);
-        const number = DEBIAN_CODENAMES[codename];
+        const number = ownEntry(DEBIAN_CODENAMES, codename);
         if (!release.success || number === undefined) {
           ctx.issue(issue('debian-tracker-parse', `Skipped ${vulnId} ${pkg} in "${codename}": ${release.success ? 'unknown Debian codename' : 'invalid release entry'}`, `${input.display}#${pkg}/${vulnId}/${codename}`));
           // a release this build does not know was never stored either; an unreadable entry of a known one was
@@ -340,7 +341,7 @@ async function* readVulnList(root: string, input: SourceInput, ctx: SourceContex
   const add = (vulnId: string, codename: string, pkg: string, b: Bucket): void => {
     const major = distributions.get(codename);
     if (major === undefined) return; // a release the distributions list no longer has (squeeze, sarge)
-    let status: DistroStatus = b.fixed !== '' ? 'fixed' : (KIND_STATUS[b.kind] ?? 'affected');
+    let status: DistroStatus = b.fixed !== '' ? 'fixed' : (ownEntry(KIND_STATUS, b.kind) ?? 'affected');
     let fixed: string | undefined = b.fixed === '' ? undefined : b.fixed;
     let note: string | undefined = b.kind === 'no-dsa' ? 'no DSA: minor issue, may be fixed in a point release' : undefined;
     const current = pkgVersions.get(`${codename}\0${pkg}`);
