@@ -12,7 +12,6 @@
  * it), or names the image the finding is about (`pkg:oci/app@sha256%3A…`: every package of it, or the
  * subcomponents listed); the latest statement wins.
  */
-import { ownEntry } from '../../core/lookup.js';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PackageURL } from 'packageurl-js';
@@ -20,6 +19,7 @@ import { z } from 'zod';
 import { InputError, errorMessage } from '../../core/errors.js';
 import type { Finding, Suppression } from '../../core/finding.js';
 import { issue, type Issue } from '../../core/issue.js';
+import { ownEntry } from '../../core/lookup.js';
 import { packageKeys, productKeyOf, productMatches, productPurl, type SourcePackage } from '../inputs/purl.js';
 
 export const VEX_STATUSES = ['not_affected', 'affected', 'fixed', 'under_investigation'] as const;

@@ -5,11 +5,11 @@
  * updates-source/), and states per (vulnerability, Debian release, source package) a fixed version or a
  * status (affected, will_not_fix, fix_deferred, end_of_life, undetermined). See readme.md for the rules.
  */
-import { ownEntry } from '../../../core/lookup.js';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError, errorMessage } from '../../../core/errors.js';
 import { issue } from '../../../core/issue.js';
+import { ownEntry } from '../../../core/lookup.js';
 import { compareVersions } from '../../../versioning/index.js';
 import { distroRecord, distroRecordId, type DistroStatement } from '../../distro-record.js';
 import { head, isDirectory, parseText, walk } from '../../files.js';
