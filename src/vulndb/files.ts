@@ -16,11 +16,16 @@ export const MAX_ENTRY_BYTES = 16 * 1024 * 1024;
 
 export type Parsed = { ok: true; value: unknown } | { ok: false; error: string };
 
+/** Whether a file of this name is read as YAML (.yaml/.yml); every other name is read as JSON. */
+export function isYamlName(name: string): boolean {
+  const ext = extname(name).toLowerCase();
+  return ext === '.yaml' || ext === '.yml';
+}
+
 /** Parse `text` as JSON (.json) or YAML (.yaml/.yml; YAML 1.2 core schema, so timestamps stay strings). */
 export function parseText(text: string, name: string): Parsed {
   try {
-    const ext = extname(name).toLowerCase();
-    if (ext === '.yaml' || ext === '.yml') return { ok: true, value: parseYaml(text, { schema: 'core', maxAliasCount: 100 }) as unknown };
+    if (isYamlName(name)) return { ok: true, value: parseYaml(text, { schema: 'core', maxAliasCount: 100 }) as unknown };
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (error) {
     return { ok: false, error: errorMessage(error).split('\n')[0] ?? 'unparseable' };
@@ -35,8 +40,7 @@ export function parseText(text: string, name: string): Parsed {
  * (bench/vulndb: every 1 MB file has a few dozen; ~40,000 fewer instructions per record, docs/PERFORMANCE.md).
  */
 export function parseBytes(bytes: Buffer, name: string): Parsed {
-  const ext = extname(name).toLowerCase();
-  if (ext === '.yaml' || ext === '.yml') return parseText(bytes.toString('utf8'), name);
+  if (isYamlName(name)) return parseText(bytes.toString('utf8'), name);
   const text = asciiJson(bytes);
   if (text === undefined) return parseText(bytes.toString('utf8'), name);
   try {
@@ -247,6 +251,17 @@ function skipSpace(bytes: Uint8Array, from: number): number {
 /** Set by valueEnd: whether the value it just scanned has whitespace outside its strings. */
 let spaced = false;
 
+/** The index of the quote that closes the string opened at `quote` (a backslash escapes the byte after it), at most `limit`. */
+function stringEnd(bytes: Uint8Array, quote: number, limit: number): number {
+  let i = quote + 1;
+  for (; i < limit; i++) {
+    const s = bytes[i];
+    if (s === 0x5c) i++;
+    else if (s === 0x22) break;
+  }
+  return i;
+}
+
 /** End (exclusive) of the JSON value starting at `start` of text that JSON.parse accepted. */
 function valueEnd(bytes: Uint8Array, start: number): number {
   spaced = false;
@@ -255,14 +270,8 @@ function valueEnd(bytes: Uint8Array, start: number): number {
   let i = start;
   do {
     const c = bytes[i] as number;
-    if (c === 0x22) {
-      // a string: to its closing quote (a backslash escapes the byte after it)
-      for (i++; i < n; i++) {
-        const s = bytes[i];
-        if (s === 0x5c) i++;
-        else if (s === 0x22) break;
-      }
-    } else if (c === 0x7b || c === 0x5b) depth++;
+    if (c === 0x22) i = stringEnd(bytes, i, n);
+    else if (c === 0x7b || c === 0x5b) depth++;
     else if (c === 0x7d || c === 0x5d) depth--;
     else if (isJsonSpace(c)) spaced = true;
     else if (depth === 0) {
@@ -281,14 +290,10 @@ function compacted(bytes: Uint8Array, start: number, end: number): Uint8Array {
   for (let i = start; i < end; i++) {
     const c = bytes[i] as number;
     if (c === 0x22) {
-      const from = i;
-      for (i++; i < end; i++) {
-        const s = bytes[i];
-        if (s === 0x5c) i++;
-        else if (s === 0x22) break;
-      }
-      out.set(bytes.subarray(from, i + 1), length);
-      length += i + 1 - from;
+      const close = stringEnd(bytes, i, end);
+      out.set(bytes.subarray(i, close + 1), length);
+      length += close + 1 - i;
+      i = close;
     } else if (!isJsonSpace(c)) out[length++] = c;
   }
   return out.subarray(0, length);

@@ -2,9 +2,9 @@
  * One OSV file's text → validated records plus issues. Shared by the in-thread reader (index.ts) and the
  * worker threads (worker.ts), so both give the same records, issues and locations.
  */
-import { basename, extname } from 'node:path';
+import { basename } from 'node:path';
 import { issue, type Issue } from '../../../core/issue.js';
-import { jsonRecordTexts, parseBytes, parseText } from '../../files.js';
+import { isYamlName, jsonRecordTexts, parseBytes, parseText } from '../../files.js';
 import type { OsvRecord } from '../../schema.js';
 import { admitRecord } from '../../validate.js';
 
@@ -52,11 +52,6 @@ export function* parseRecords(content: string | Buffer, name: string, location: 
     report(issue('osv-parse', `Cannot parse ${basename(name)}: ${parsed.error}`, location, 'The file is not valid JSON/YAML; the rest of the import went on.'));
     return;
   }
-  const texts = typeof content === 'string' || !isJsonName(name) ? undefined : jsonRecordTexts(content);
+  const texts = typeof content === 'string' || isYamlName(name) ? undefined : jsonRecordTexts(content);
   yield* recordsOf(parsed.value, location, report, texts);
-}
-
-function isJsonName(name: string): boolean {
-  const ext = extname(name).toLowerCase();
-  return ext !== '.yaml' && ext !== '.yml';
 }
