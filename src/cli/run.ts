@@ -47,10 +47,16 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
   }
 }
 
+/** A message as a sentence: a full stop added unless it already ends like one (`…"json"?`, `…(see --help).`). */
+function sentence(message: string): string {
+  return /[.!?][\])'"]*$/.test(message) ? message : `${message}.`;
+}
+
 export function reportError(error: unknown, ctx: CliContext, debug: boolean): number {
   if (error instanceof AppError) {
-    const hint = error.hint === undefined ? '' : ` Hint: ${error.hint}`;
-    ctx.stderr.write(`runwarden: error: ${error.message}${hint}\n`);
+    // the hint follows on the same line: the message ends as a sentence first, so the two do not run together
+    const line = error.hint === undefined ? error.message : `${sentence(error.message)} Hint: ${error.hint}`;
+    ctx.stderr.write(`runwarden: error: ${line}\n`);
     if (debug) ctx.stderr.write(`${error.stack ?? ''}\n${error.cause === undefined ? '' : `cause: ${error.cause instanceof Error ? (error.cause.stack ?? error.cause.message) : JSON.stringify(error.cause)}\n`}`);
     return error.exitCode;
   }

@@ -106,13 +106,13 @@ describe('runwarden check on bad input (one line, exit code, the fix)', () => {
   it('names a path that does not exist', async () => {
     const run = await check(['/nonexistent/k8s']);
     expect(run.code).toBe(3);
-    expect(run.stderr).toBe('runwarden: error: Cannot read manifest path "/nonexistent/k8s": ENOENT: no such file or directory, stat \'/nonexistent/k8s\' Hint: Pass manifest files or directories, or "-" to read from stdin (e.g. helm template … | runwarden check -).\n');
+    expect(run.stderr).toBe('runwarden: error: Cannot read manifest path "/nonexistent/k8s": ENOENT: no such file or directory, stat \'/nonexistent/k8s\'. Hint: Pass manifest files or directories, or "-" to read from stdin (e.g. helm template … | runwarden check -).\n');
   });
 
   it('fails closed on empty stdin (a failed render step)', async () => {
     const run = await check(['-'], { stdin: '' });
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/^runwarden: error: No Kubernetes objects to check in stdin Hint: .*helm template, kustomize build\) failed\.\n$/);
+    expect(run.stderr).toMatch(/^runwarden: error: No Kubernetes objects to check in stdin\. Hint: .*helm template, kustomize build\) failed\.\n$/);
   });
 
   it('names an unknown check in a config exception, with the closest id', async () => {

@@ -39,7 +39,7 @@ describe('runwarden clean: bad input (no runtime needed)', () => {
     [['--cri', 'unix:///x.sock', '--report-namespace', 'ops'], 'runwarden: error: --report-namespace is used with --publish-report: add --publish-report to write the node report, or drop --report-namespace.'],
     [['--cri', 'unix:///x.sock', '--kubeconfig', '/x/kubeconfig'], 'runwarden: error: --kubeconfig is used with --publish-report: add --publish-report to write the node report, or drop --kubeconfig.'],
     [['--cri', 'unix:///x.sock', '--publish-report', '--report-namespace', 'Ops'], 'runwarden: error: Invalid --report-namespace "Ops": must be a namespace name (DNS-1123 label), e.g. "runwarden-node".'],
-    [['--cri', 'unix:///x.sock', '--publish-report', '--kubeconfig', '/nonexistent/kubeconfig'], 'runwarden: error: Kubeconfig file "/nonexistent/kubeconfig" (--kubeconfig) does not exist Hint: Check the path, or drop --kubeconfig to use KUBECONFIG or ~/.kube/config.'],
+    [['--cri', 'unix:///x.sock', '--publish-report', '--kubeconfig', '/nonexistent/kubeconfig'], 'runwarden: error: Kubeconfig file "/nonexistent/kubeconfig" (--kubeconfig) does not exist. Hint: Check the path, or drop --kubeconfig to use KUBECONFIG or ~/.kube/config.'],
     [['--cri', 'unix:///x.sock', '--exclude-file', '/nonexistent/exclude.txt'], 'runwarden: error: Cannot read --exclude-file "/nonexistent/exclude.txt": ENOENT: no such file or directory, open \'/nonexistent/exclude.txt\'. Hint: Check the path; the file lists one image glob per line.'],
   ])('exits 2 with one actionable line for %j', async (args, line) => {
     const run = await clean(args);

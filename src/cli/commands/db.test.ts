@@ -42,7 +42,7 @@ describe('runwarden db', () => {
     // the vector's base score, computed as the matcher does (CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H is 7.2)
     expect(show.stdout).toContain('  severity:  CVSS_V3 CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H  (7.2, high)\n');
     const missing = await run(['db', 'show', 'CVE-1999-0001', '--db', db]);
-    expect(missing).toMatchObject({ code: 3, stderr: 'runwarden: error: No advisory "CVE-1999-0001" (as id or alias) in the database Hint: Check the id, or import the source that has it (runwarden db status lists what is there).\n' });
+    expect(missing).toMatchObject({ code: 3, stderr: 'runwarden: error: No advisory "CVE-1999-0001" (as id or alias) in the database. Hint: Check the id, or import the source that has it (runwarden db status lists what is there).\n' });
 
     const q = await run(['db', 'query', 'npm', 'lodash', '4.17.15', '--db', db]);
     expect(q.stdout).toBe('HIGH     CVE-2021-23337, GHSA-35jh-r3h4-6jhm  affected; fixed in 4.17.21\n');
@@ -77,13 +77,13 @@ describe('runwarden db', () => {
 
   it('explains a missing database, a bad --source and a corrupt archive in one line', async () => {
     const none = await run(['db', 'status', '--db', join(dir, 'nope.db')]);
-    expect(none).toMatchObject({ code: 3, stderr: `runwarden: error: No vulnerability database at "${join(dir, 'nope.db')}" Hint: Run "runwarden db update" (or "runwarden db import <path|url>"), or pass --db PATH.\n` });
+    expect(none).toMatchObject({ code: 3, stderr: `runwarden: error: No vulnerability database at "${join(dir, 'nope.db')}". Hint: Run "runwarden db update" (or "runwarden db import <path|url>"), or pass --db PATH.\n` });
     // an unset shell variable (`--db "$DB"`) names no file: a usage error, for every command that takes --db
-    const empty = { code: 2, stderr: `runwarden: error: --db is empty: expected the path of a database file Hint: Pass --db PATH, or leave it out for ${join(dir, 'home', '.local', 'share', 'runwarden', 'runwarden.db')}.\n` };
+    const empty = { code: 2, stderr: `runwarden: error: --db is empty: expected the path of a database file. Hint: Pass --db PATH, or leave it out for ${join(dir, 'home', '.local', 'share', 'runwarden', 'runwarden.db')}.\n` };
     expect(await run(['db', 'status', '--db', ''], { HOME: join(dir, 'home') })).toMatchObject(empty);
     expect(await run(['sbom', 'match', join(dir, 'nope.txt'), '--db', ' '], { HOME: join(dir, 'home') })).toMatchObject(empty);
     const src = await run(['db', 'import', dir, '--source', 'nvd', '--db', db]);
-    expect(src).toMatchObject({ code: 2, stderr: 'runwarden: error: Unknown --source "nvd": expected one of debian-tracker, alpine-secdb, osv Hint: Leave --source out to detect the format from the input.\n' });
+    expect(src).toMatchObject({ code: 2, stderr: 'runwarden: error: Unknown --source "nvd": expected one of debian-tracker, alpine-secdb, osv. Hint: Leave --source out to detect the format from the input.\n' });
     writeFileSync(join(dir, 'cut.zip'), makeZip([{ name: 'a.json', content: '{}' }]).subarray(0, 40));
     const cut = await run(['db', 'import', join(dir, 'cut.zip'), '--db', db]);
     expect(cut.code).toBe(3);
@@ -310,7 +310,7 @@ describe('runwarden sbom match', () => {
     expect((await run(['sbom', 'match', join(dir, 'bom.json'), '--db', db])).stdout).toContain('CVE-2021-23337');
     writeFileSync(join(dir, 'notes.txt'), 'hello');
     const bad = await run(['sbom', 'match', join(dir, 'notes.txt'), '--db', db]);
-    expect(bad).toMatchObject({ code: 3, stderr: `runwarden: error: "${join(dir, 'notes.txt')}" is not an SBOM: expected CycloneDX/SPDX JSON or lines of "pkg:type/name@version" Hint: Check the file; e.g. "pkg:npm/lodash@4.17.15".\n` });
+    expect(bad).toMatchObject({ code: 3, stderr: `runwarden: error: "${join(dir, 'notes.txt')}" is not an SBOM: expected CycloneDX/SPDX JSON or lines of "pkg:type/name@version". Hint: Check the file; e.g. "pkg:npm/lodash@4.17.15".\n` });
     const failOn = await run(['sbom', 'match', join(dir, 'bom.json'), '--db', db, '--fail-on', 'severe']);
     expect(failOn.code).toBe(2);
     expect(failOn.stderr).toMatch(/^runwarden: error: Unknown --fail-on "severe": expected one of critical, high, medium, low, info, unknown, none\./);

@@ -82,7 +82,7 @@ describe('runwarden image inspect', () => {
     const mirror = await image(['inspect', 'nginx:1', '--registry-mirror', 'docker.io']);
     expect([mirror.code, mirror.stderr]).toEqual([2, 'runwarden: error: Invalid --registry-mirror "docker.io": expected <registry>=<mirror host[:port]>, e.g. docker.io=mirror.internal:5000.\n']);
     const missing = await image(['inspect', 'oci:/nonexistent/rw']);
-    expect([missing.code, missing.stderr]).toEqual([3, 'runwarden: error: oci folder "/nonexistent/rw" not found Hint: Give an existing folder: oci:<path>[:<reference>].\n']);
+    expect([missing.code, missing.stderr]).toEqual([3, 'runwarden: error: oci folder "/nonexistent/rw" not found. Hint: Give an existing folder: oci:<path>[:<reference>].\n']);
   });
 
   describe.skipIf(skip !== undefined)('other sources', () => {
@@ -122,7 +122,7 @@ describe('runwarden image inspect', () => {
       expect(out.referrers).toEqual({ supported: true, via: 'tag-schema', items: [] });
       const anonymous = await image(['inspect', `${registry.host}/rw/debian-app:1`, '--insecure-registry', registry.host], { HOME: config });
       expect(anonymous.code).toBe(3);
-      expect(anonymous.stderr).toBe(`runwarden: error: Registry ${registry.host} requires authentication for manifest 1 of rw/debian-app Hint: No credentials for ${registry.host}: run "docker login ${registry.host}" (or pass --docker-config, or an imagePullSecret).\n`);
+      expect(anonymous.stderr).toBe(`runwarden: error: Registry ${registry.host} requires authentication for manifest 1 of rw/debian-app. Hint: No credentials for ${registry.host}: run "docker login ${registry.host}" (or pass --docker-config, or an imagePullSecret).\n`);
     });
 
     it('inspects an image in containerd by name', async () => {
@@ -220,7 +220,7 @@ describe('runwarden image scan', () => {
 
   it('names the missing database and a bad --fail-on or --format in one line', async () => {
     const missing = await image(['scan', `oci:${images.pause.layout}`, '--db', join(dir, 'none.db')]);
-    expect([missing.code, missing.stderr]).toEqual([3, `runwarden: error: No vulnerability database at "${join(dir, 'none.db')}" Hint: Run "runwarden db update" (or "runwarden db import <path|url>"), or pass --db PATH.\n`]);
+    expect([missing.code, missing.stderr]).toEqual([3, `runwarden: error: No vulnerability database at "${join(dir, 'none.db')}". Hint: Run "runwarden db update" (or "runwarden db import <path|url>"), or pass --db PATH.\n`]);
     const failOn = await image(['scan', `oci:${images.pause.layout}`, '--db', db, '--fail-on', 'hgh']);
     expect([failOn.code, failOn.stderr]).toEqual([2, 'runwarden: error: Unknown --fail-on "hgh": expected one of critical, high, medium, low, info, unknown, none. Did you mean "high"?\n']);
     const format = await image(['scan', `oci:${images.pause.layout}`, '--db', db, '-f', 'cyclonedx']);

@@ -60,7 +60,7 @@ describe('runwarden sbom export', () => {
     const now = await sbom([`oci:${images.pause.layout}`, '--now', 'yesterday']);
     expect([now.code, now.stderr]).toEqual([2, 'runwarden: error: Invalid --now "yesterday": expected an ISO 8601 time, e.g. "2026-01-31T12:00:00Z".\n']);
     const missing = await sbom(['oci:/nonexistent/rw']);
-    expect([missing.code, missing.stderr]).toEqual([3, 'runwarden: error: oci folder "/nonexistent/rw" not found Hint: Give an existing folder: oci:<path>[:<reference>].\n']);
+    expect([missing.code, missing.stderr]).toEqual([3, 'runwarden: error: oci folder "/nonexistent/rw" not found. Hint: Give an existing folder: oci:<path>[:<reference>].\n']);
   });
 
   it('a damaged package database: the SBOM keeps the other packages and records the issue; stderr warns', async () => {
@@ -122,7 +122,7 @@ describe('runwarden sbom export', () => {
     const notSbom = join(dir, 'notes.txt');
     await writeFile(notSbom, 'hello\n');
     const wrong = await sbom(['diff', notSbom, a]);
-    expect([wrong.code, wrong.stderr]).toEqual([3, `runwarden: error: "${notSbom}" is not an SBOM: expected CycloneDX/SPDX JSON or lines of "pkg:type/name@version" Hint: Check the file; e.g. "pkg:npm/lodash@4.17.15".\n`]);
+    expect([wrong.code, wrong.stderr]).toEqual([3, `runwarden: error: "${notSbom}" is not an SBOM: expected CycloneDX/SPDX JSON or lines of "pkg:type/name@version". Hint: Check the file; e.g. "pkg:npm/lodash@4.17.15".\n`]);
     const one = await sbom(['diff', a]);
     expect([one.code, one.stderr]).toEqual([2, 'runwarden: error: sbom diff needs two SBOMs or images, or one image with --attached. Hint: e.g. runwarden sbom diff old.cdx.json new.cdx.json\n']);
     const local = await sbom(['diff', `oci:${images['alpine-app'].layout}`, '--attached']);

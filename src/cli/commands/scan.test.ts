@@ -153,7 +153,7 @@ describe('runwarden scan on bad input (exit 2, one line, no stack)', () => {
   it('names a missing snapshot path with a hint', async () => {
     const run = await cli(['scan', '--snapshot', '/nonexistent/dump.json']);
     expect(run.code).toBe(3);
-    expect(run.stderr).toBe('runwarden: error: Cannot read snapshot "/nonexistent/dump.json": ENOENT: no such file or directory, stat \'/nonexistent/dump.json\' Hint: Pass a directory or file of "kubectl get … -o json|yaml" output to --snapshot.\n');
+    expect(run.stderr).toBe('runwarden: error: Cannot read snapshot "/nonexistent/dump.json": ENOENT: no such file or directory, stat \'/nonexistent/dump.json\'. Hint: Pass a directory or file of "kubectl get … -o json|yaml" output to --snapshot.\n');
   });
 
   it('names the config variable that is wrong', async () => {
@@ -167,7 +167,7 @@ describe('runwarden scan on bad input (exit 2, one line, no stack)', () => {
     writeFileSync(join(dir, 'rw.yaml'), 'formt: json\n');
     const run = await cli(['scan', '--demo', '--config', join(dir, 'rw.yaml')]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/^runwarden: error: Unknown setting\(s\) "formt" in config file .*rw\.yaml Hint: Known settings: format, output/);
+    expect(run.stderr).toMatch(/^runwarden: error: Unknown setting\(s\) "formt" in config file .*rw\.yaml\. Hint: Known settings: format, output/);
   });
 
   it('prints the stack only with --debug', async () => {
