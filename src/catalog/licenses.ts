@@ -3,6 +3,8 @@
  * databases write licences loosely (`GPL2`, `Apache 2.0`, `BSD License`); a string we cannot map is
  * kept as written rather than guessed. A table, not code: add rows as catalogers meet new spellings.
  */
+import { ownEntry } from '../core/lookup.js';
+
 const TABLE: Record<string, string> = {
   mit: 'MIT',
   'mit license': 'MIT',
@@ -55,7 +57,7 @@ const TABLE: Record<string, string> = {
 /** One licence string → its SPDX id, or the string trimmed as written. */
 export function spdxId(value: string): string {
   const trimmed = value.trim();
-  return TABLE[trimmed.toLowerCase()] ?? trimmed;
+  return ownEntry(TABLE, trimmed.toLowerCase()) ?? trimmed;
 }
 
 const OPERATORS = /^(?:and|or|with)$/i;
@@ -69,9 +71,9 @@ const KNOWN_IDS = new Set(Object.values(TABLE));
 export function spdxList(field: string | undefined): string[] | undefined {
   const trimmed = field?.trim() ?? '';
   if (trimmed === '' || trimmed.toUpperCase() === 'UNKNOWN') return undefined;
-  const whole = TABLE[trimmed.toLowerCase()];
+  const whole = ownEntry(TABLE, trimmed.toLowerCase());
   if (whole !== undefined) return [whole];
   const parts = trimmed.replace(/[()]/g, ' ').split(/\s+/).filter((p) => p !== '' && !OPERATORS.test(p));
-  if (parts.length > 1 && parts.every((p) => TABLE[p.toLowerCase()] !== undefined || KNOWN_IDS.has(p))) return [...new Set(parts.map(spdxId))];
+  if (parts.length > 1 && parts.every((p) => ownEntry(TABLE, p.toLowerCase()) !== undefined || KNOWN_IDS.has(p))) return [...new Set(parts.map(spdxId))];
   return [trimmed];
 }

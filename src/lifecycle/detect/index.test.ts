@@ -54,6 +54,15 @@ describe('OS detection from os-release files of real distributions', () => {
     expect(r.detections).toEqual([]);
     expect(r.issues.map((i) => [i.code, i.message])).toEqual([['lifecycle-os-untracked', `${name}: endoflife.date has no lifecycle data for this distribution; its end of life is not checked`]]);
   });
+
+  it('reports an os-release ID named like an Object property as not tracked (a plain lookup took Object\'s constructor for a product)', () => {
+    for (const id of ['constructor', '__proto__']) {
+      const d = detectOsFromFiles([{ path: 'etc/os-release', content: Buffer.from(`ID=${id}\nVERSION_ID=1\n`) }]);
+      const r = detectProducts({ reference: undefined, os: d.os }, data);
+      expect(r.detections).toEqual([]);
+      expect(r.issues.map((i) => [i.code, i.message])).toEqual([['lifecycle-os-untracked', `${id} 1: endoflife.date has no lifecycle data for this distribution; its end of life is not checked`]]);
+    }
+  });
 });
 
 describe('detection from the image reference (endoflife.date pkg:docker identifiers)', () => {

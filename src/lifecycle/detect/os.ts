@@ -5,6 +5,7 @@
  * issue, never a guess.
  */
 import { issue, type Issue } from '../../core/issue.js';
+import { ownEntry } from '../../core/lookup.js';
 import { detection } from './common.js';
 import type { Detection, Detector } from './types.js';
 
@@ -39,11 +40,11 @@ export const osDetector: Detector = {
     const file = os.from?.[0] ?? 'etc/os-release';
     const version = os.release !== '' ? os.release : (os.codename ?? '');
     const evidence = `${file} ID=${os.id}${os.release === '' ? '' : ` VERSION_ID=${os.release}`}${os.codename === undefined ? '' : ` (${os.codename})`}`;
-    const product = OS_PRODUCTS[os.id];
+    const product = ownEntry(OS_PRODUCTS, os.id);
     const issues: Issue[] = [];
     const detections: Detection[] = [];
     if (product === undefined) {
-      const name = UNTRACKED[os.id] ?? os.prettyName ?? os.id;
+      const name = ownEntry(UNTRACKED, os.id) ?? os.prettyName ?? os.id;
       issues.push(issue('lifecycle-os-untracked', `${name} ${os.release}: endoflife.date has no lifecycle data for this distribution; its end of life is not checked`, file, 'Check the vendor\'s lifecycle page; a vendor lifecycle referrer on the image is read when present.'));
       return { detections, issues };
     }

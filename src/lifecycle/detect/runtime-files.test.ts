@@ -124,6 +124,14 @@ describe('runtime files in the single layer pass (miniature root filesystems in 
     expect(withPackage.issues.map((i) => i.code)).toEqual(['lifecycle-untracked-product']);
   });
 
+  it('reports a JDK whose IMPLEMENTOR is named like an Object property as untracked (a plain lookup took Object\'s members for a product)', async () => {
+    for (const implementor of ['constructor', 'toString', '__proto__']) {
+      const sink = runtimeFilesAnalyzer.open({ path: 'opt/java/openjdk/release', size: 0, mode: 0o644, uid: 0, gid: 0, mtime: 0, layer: { index: 0, digest: 'sha256:x' } });
+      await sink.write(Buffer.from(`JAVA_VERSION="17.0.9"\nIMPLEMENTOR="${implementor}"\n`));
+      expect((await sink.end())?.value).toEqual({ version: '17.0.9', marker: `JAVA_VERSION="17.0.9" IMPLEMENTOR="${implementor}"`, untracked: `Java 17.0.9 from ${implementor}` });
+    }
+  });
+
   it('finds a marker split across two chunks, far into a binary, and stops at the scan cap', async () => {
     const run = async (path: string, chunks: Buffer[], size: number): Promise<RuntimeFile | undefined> => {
       const sink = runtimeFilesAnalyzer.open({ path, size, mode: 0o755, uid: 0, gid: 0, mtime: 0, layer: { index: 0, digest: 'sha256:x' } });

@@ -18,6 +18,7 @@
  */
 import { z } from 'zod';
 import type { FileStreamSink, StreamAnalyzer } from '../../image/analysis/analyzer.js';
+import { ownEntry } from '../../core/lookup.js';
 
 export const RuntimeFile = z.object({
   /** endoflife.date product, or undefined for a product the data does not track (`untracked` says which). */
@@ -100,7 +101,7 @@ export const RUNTIME_RULES: readonly Rule[] = [
       const version = quoted(c, 'JAVA_VERSION');
       if (version === undefined || !/^\d/.test(version)) return undefined;
       const implementor = quoted(c, 'IMPLEMENTOR') ?? '';
-      const product = JDK_IMPLEMENTORS[implementor];
+      const product = ownEntry(JDK_IMPLEMENTORS, implementor);
       // Java 8's release says 1.8.0_392: the cycle is 8.
       const v = version.replace(/^1\.(\d+)\.\d+(?:_\d+)?$/, '$1');
       const marker = `JAVA_VERSION="${version}"${implementor === '' ? '' : ` IMPLEMENTOR="${implementor}"`}`;
