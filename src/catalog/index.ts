@@ -5,6 +5,7 @@
  * known (it decides Debian vs Ubuntu advisories, the purl namespace and the `distro` qualifier).
  */
 import { issue, type Issue } from '../core/issue.js';
+import { ownEntry } from '../core/lookup.js';
 import type { Package } from '../core/package.js';
 import type { Analyzer } from '../image/analysis/analyzer.js';
 import type { ImageAnalysis } from '../image/analysis/run.js';
@@ -61,7 +62,7 @@ export function catalogImage(analysis: ImageAnalysis, list: readonly Cataloger[]
       for (const l of linkRecords(c.link, nodes)) graph.add(index[l.from] ?? -1, l.to.map((t) => index[t] ?? -1), l.unresolved);
     }
   }
-  if (osPackages > 0 && (os === undefined || DISTROS[os.id] === undefined)) {
+  if (osPackages > 0 && (os === undefined || ownEntry(DISTROS, os.id) === undefined)) {
     issues.push(issue('catalog-distro-unsupported', os === undefined
       ? `${osPackages} OS packages found but the distribution is unknown (no os-release): they cannot be matched to distro advisories`
       : `${osPackages} OS packages found on ${os.id} ${os.release}, which has no advisory source in runwarden: they are listed but not matched`, os?.from[0], 'Distro advisories are per distribution and release; nothing else is guessed.'));

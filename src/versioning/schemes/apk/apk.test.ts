@@ -85,6 +85,8 @@ describe('apk scheme: invalid input', () => {
     ['1.0-r', '"-r" at offset 3 is not followed by a number'],
     ['1.', '"." at offset 1 is not followed by a number'],
     ['1.0_foo', 'unknown suffix "_foo" (expected _alpha _beta _pre _rc _cvs _svn _git _hg _p)'],
+    // named like an Object property: a plain table lookup found Object's constructor and the version parsed
+    ['1.0_constructor', 'unknown suffix "_constructor" (expected _alpha _beta _pre _rc _cvs _svn _git _hg _p)'],
     ['1.0_rc1.2', `unexpected "." at offset 7: ${AFTER}`],
     ['1.0-r1.2', `unexpected "." at offset 6: ${AFTER}`],
     ['1.0-r1-r2', `unexpected "-" at offset 6: ${AFTER}`],

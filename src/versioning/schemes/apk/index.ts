@@ -7,6 +7,7 @@
  * which makes it older; post-release suffixes (_cvs < _svn < _git < _hg < _p) make it newer.
  */
 import { InvalidRangeError, InvalidVersionError } from '../../../core/errors.js';
+import { ownEntry } from '../../../core/lookup.js';
 import { parseClauses, type Clause, type ClauseSyntax } from '../../constraints.js';
 import { compareDigits, isDigitCode, memoize, shown, stripZeros } from '../../common.js';
 import type { Ordering, Pieces, VersionScheme } from '../../types.js';
@@ -96,7 +97,7 @@ export function tryParseApk(input: string): ApkVersion | string {
       const start = pos;
       while (pos < input.length && isLower(input.charCodeAt(pos))) pos++;
       const name = input.slice(start, pos);
-      const value = SUFFIXES[name];
+      const value = ownEntry(SUFFIXES, name);
       if (value === undefined) return `unknown suffix "_${name}" (expected ${Object.keys(SUFFIXES).map((s) => `_${s}`).join(' ')})`;
       type = SUFFIX;
       push(SUFFIX, name, '', value);
