@@ -167,7 +167,8 @@ describe('VEX', () => {
           ],
           relationships: [{ category: 'default_component_of', product_reference: 'xnet', relates_to_product_reference: 'argocd', full_product_name: { product_id: 'argocd:xnet', name: 'x/net in argocd' } }],
         },
-        vulnerabilities: [{ cve: 'CVE-2023-44487', product_status: { known_not_affected: ['argocd:xnet'] } }],
+        // a list named like an Object property says nothing (it once read Object's own `constructor` as a status)
+        vulnerabilities: [{ cve: 'CVE-2023-44487', product_status: { known_not_affected: ['argocd:xnet'], constructor: ['argocd:xnet'] } }],
       };
       const { statements, issues } = parseVex(doc, 'bitnami.json');
       expect(statements.map((st) => st.scopes)).toEqual([[{ product: image, subcomponents: ['pkg:golang/golang.org/x/net@v0.17.0'] }]]);

@@ -199,6 +199,16 @@ describe('debian-tracker source', () => {
       ['debian-tracker-parse', join(copy, 'CVE', 'CVE-2099-0002.json')],
     ]);
     expect(r2.issues[1]?.message).toBe('Skipped CVE/CVE-2099-0002.json: Invalid input: expected object, received undefined at Header');
+    // a kind named like an Object property is not a status (it once read Object's own `constructor` as one)
+    const kinds = mkdtempSync(join(tmpdir(), 'rw-debian-'));
+    cpSync(TRACKER, kinds, { recursive: true });
+    const annotation = (release: string, kind: string): object => ({ Type: 'package', Release: release, Package: 'cloud-init', Kind: kind });
+    writeFileSync(join(kinds, 'CVE', 'CVE-2099-0003.json'), JSON.stringify({ Header: { ID: 'CVE-2099-0003' }, Annotations: [{ Type: 'package', Package: 'cloud-init', Kind: 'unfixed' }, annotation('bullseye', 'constructor'), annotation('buster', 'postponed')] }));
+    const db3 = openVulnDb(':memory:');
+    expect((await importAdvisories(db3, kinds)).issues).toEqual([]);
+    const records = advisoriesById(db3, 'CVE-2099-0003').map((a) => a.record);
+    expect([entryFor(records, '11', 'cloud-init'), entryFor(records, '10', 'cloud-init')].map((e) => e?.database_specific?.['runwarden_status'])).toEqual(['affected', 'fix_deferred']);
+    db3.close();
     // the same checkout, a list file gone and two unreadable: what they held is unknown, so nothing is retired
     rmSync(join(copy, 'CVE', 'CVE-2020-8631.json'));
     utimesSync(join(copy, 'distributions.json'), 1_900_000_000, 1_900_000_000);
