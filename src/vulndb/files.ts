@@ -283,17 +283,24 @@ function valueEnd(bytes: Uint8Array, start: number): number {
   return i;
 }
 
-/** The bytes of `bytes[start, end)` (one JSON value) without the whitespace outside its strings. */
+/**
+ * The bytes of `bytes[start, end)` (one JSON value) without the whitespace outside its strings. Strings are
+ * copied byte by byte: a view per string to copy from (`subarray`, a Buffer object each) cost as much as the
+ * copying, for the many short strings of a pretty-printed record.
+ */
 function compacted(bytes: Uint8Array, start: number, end: number): Uint8Array {
   const out = new Uint8Array(end - start);
   let length = 0;
+  let inString = false;
   for (let i = start; i < end; i++) {
     const c = bytes[i] as number;
-    if (c === 0x22) {
-      const close = stringEnd(bytes, i, end);
-      out.set(bytes.subarray(i, close + 1), length);
-      length += close + 1 - i;
-      i = close;
+    if (inString) {
+      out[length++] = c;
+      if (c === 0x5c && i + 1 < end) out[length++] = bytes[++i] as number;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      out[length++] = c;
+      inString = true;
     } else if (!isJsonSpace(c)) out[length++] = c;
   }
   return out.subarray(0, length);

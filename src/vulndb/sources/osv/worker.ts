@@ -4,7 +4,7 @@
  * BatchPacker), and answers with the prepared batch (records in input order, in columns) and the issues. It never
  * touches the database: the main thread writes, in one transaction.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { errorMessage } from '../../../core/errors.js';
 import type { Issue } from '../../../core/issue.js';
@@ -26,7 +26,7 @@ export interface JobRequest {
 export type JobReply = { job: number; batch: PreparedBatch; issues: Issue[] } | { job: number; error: string };
 
 /** Prepare and pack one job; exported for tests and benchmarks. */
-export async function runJob(items: readonly JobItem[]): Promise<{ batch: PreparedBatch; issues: Issue[] }> {
+export function runJob(items: readonly JobItem[]): { batch: PreparedBatch; issues: Issue[] } {
   const packer = new BatchPacker();
   const issues: Issue[] = [];
   const report = (i: Issue): void => {
@@ -37,8 +37,11 @@ export async function runJob(items: readonly JobItem[]): Promise<{ batch: Prepar
       issues.push(item.issue);
       continue;
     }
-    // the whole file's bytes, decoded in one go by parseRecords (readFile's 'utf8' decodes chunk by chunk, measurably slower)
-    const bytes = item.kind === 'file' ? await readFile(item.path) : Buffer.from(item.bytes.buffer, item.bytes.byteOffset, item.bytes.byteLength);
+    // The whole file's bytes, decoded in one go by parseRecords (readFile's 'utf8' decodes chunk by chunk, measurably
+    // slower). Read synchronously: this thread has nothing else to do meanwhile, and fs/promises costs four trips to
+    // libuv's thread pool per file (open, stat, read, close), which for a directory of one-record files (an OSV
+    // repository checkout) left the readers idle most of the time (docs/PERFORMANCE.md, "Session 14").
+    const bytes = item.kind === 'file' ? readFileSync(item.path) : Buffer.from(item.bytes.buffer, item.bytes.byteOffset, item.bytes.byteLength);
     for (const { record, text } of parseRecords(bytes, item.name, item.location, report)) packer.add(prepareAdvisory(record, text));
   }
   return { batch: packer.finish(), issues };
@@ -47,13 +50,15 @@ export async function runJob(items: readonly JobItem[]): Promise<{ batch: Prepar
 const port = parentPort;
 if (port !== null) {
   port.on('message', (request: JobRequest) => {
-    runJob(request.items).then(
-      ({ batch, issues }) => {
-        // the blocks are fresh buffers of their own: moved, not copied
-        port.postMessage({ job: request.job, batch, issues } satisfies JobReply, batch.blocks.map((b) => b.buffer as ArrayBuffer));
-      },
-      (error: unknown) => port.postMessage({ job: request.job, error: errorMessage(error) } satisfies JobReply),
-    );
+    let result: { batch: PreparedBatch; issues: Issue[] };
+    try {
+      result = runJob(request.items);
+    } catch (error) {
+      port.postMessage({ job: request.job, error: errorMessage(error) } satisfies JobReply);
+      return;
+    }
+    // the blocks are fresh buffers of their own: moved, not copied
+    port.postMessage({ job: request.job, batch: result.batch, issues: result.issues } satisfies JobReply, result.batch.blocks.map((b) => b.buffer as ArrayBuffer));
   });
   port.postMessage('ready');
 }
