@@ -1,5 +1,9 @@
+import { closeSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { asciiJson, jsonRecordTexts, parseBytes, parseText } from './files.js';
+import { makeZip } from '../../test/zip.js';
+import { MAX_ENTRY_BYTES, asciiJson, jsonRecordTexts, parseBytes, parseText, readZipEntry, zipEntries, zipEntryRefs, type ZipEntryRef } from './files.js';
 
 const bytesOf = (text: string): Buffer => Buffer.from(text, 'utf8');
 
@@ -91,5 +95,61 @@ describe('jsonRecordTexts', () => {
   it('gives nothing for a top level that is not an array or an object', () => {
     expect(jsonRecordTexts(bytesOf('"x"'))).toBeUndefined();
     expect(jsonRecordTexts(bytesOf('12'))).toBeUndefined();
+  });
+});
+
+describe('zip entries read by reference (the reader threads\' way)', () => {
+  const zipOf = (entries: Array<{ name: string; content: string }>): string => {
+    const path = join(mkdtempSync(join(tmpdir(), 'rw-zip-')), 'all.zip');
+    writeFileSync(path, makeZip(entries));
+    return path;
+  };
+  const refsOf = async (path: string): Promise<Array<ZipEntryRef & { tooLarge?: string }>> => {
+    const refs: Array<ZipEntryRef & { tooLarge?: string }> = [];
+    for await (const ref of zipEntryRefs(path, 'all.zip')) refs.push(ref);
+    return refs;
+  };
+  const withFd = <T>(path: string, use: (fd: number) => T): T => {
+    const fd = openSync(path, 'r');
+    try {
+      return use(fd);
+    } finally {
+      closeSync(fd);
+    }
+  };
+
+  it('lists the file entries (no folders) and reads each as the in-thread reader does', async () => {
+    const path = zipOf([{ name: 'npm/', content: '' }, { name: 'npm/a.json', content: '{"id":"A"}' }, { name: 'npm/b.json', content: 'x'.repeat(5000) }]);
+    const refs = await refsOf(path);
+    expect(refs.map((r) => [r.name, r.size, r.method, r.encrypted])).toEqual([['npm/a.json', 10, 8, false], ['npm/b.json', 5000, 8, false]]);
+    const inThread: string[] = [];
+    for await (const entry of zipEntries(path, 'all.zip')) inThread.push(String(await entry.read()));
+    expect(withFd(path, (fd) => refs.map((r) => String(readZipEntry(fd, r))))).toEqual(inThread);
+  });
+
+  it('finds the data where the local header says when its lengths differ from the central directory\'s', async () => {
+    const path = zipOf([{ name: 'a.json', content: '{"id":"A"}' }]);
+    const [ref] = await refsOf(path);
+    if (ref === undefined) throw new Error('no entry');
+    expect(withFd(path, (fd) => [String(readZipEntry(fd, { ...ref, headerBytes: ref.headerBytes + 7 })), String(readZipEntry(fd, { ...ref, headerBytes: 0 }))])).toEqual(['{"id":"A"}', '{"id":"A"}']);
+  });
+
+  it('refuses what yauzl refuses: encryption, other methods, a size that lies, a broken header or data', async () => {
+    const path = zipOf([{ name: 'a.json', content: '{"id":"A"}'.repeat(20) }]);
+    const [ref] = await refsOf(path);
+    if (ref === undefined) throw new Error('no entry');
+    withFd(path, (fd) => {
+      expect(() => readZipEntry(fd, { ...ref, encrypted: true })).toThrow('a.json: the entry is encrypted');
+      expect(() => readZipEntry(fd, { ...ref, method: 12 })).toThrow('a.json: unsupported compression method 12');
+      expect(() => readZipEntry(fd, { ...ref, size: ref.size - 1 })).toThrow(/^a\.json: /);
+      expect(() => readZipEntry(fd, { ...ref, size: ref.size + 1 })).toThrow(`a.json: expected ${ref.size + 1} bytes, got ${ref.size}`);
+      expect(() => readZipEntry(fd, { ...ref, offset: ref.offset + 1 })).toThrow(`a.json: invalid local file header signature at offset ${ref.offset + 1}`);
+      expect(() => readZipEntry(fd, { ...ref, compressedSize: ref.compressedSize - 3 })).toThrow(/^a\.json: /);
+    });
+  });
+
+  it('marks an entry over the size limit instead of reading it', async () => {
+    const path = zipOf([{ name: 'huge.json', content: ' '.repeat(MAX_ENTRY_BYTES + 1) }]);
+    expect((await refsOf(path)).map((r) => r.tooLarge)).toEqual([`entry is ${MAX_ENTRY_BYTES + 1} bytes, more than the ${MAX_ENTRY_BYTES}-byte limit`]);
   });
 });

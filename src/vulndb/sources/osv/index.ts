@@ -10,7 +10,7 @@ import { setImmediate } from 'node:timers/promises';
 import { extname, join } from 'node:path';
 import { InputError, errorMessage } from '../../../core/errors.js';
 import { issue } from '../../../core/issue.js';
-import { MAX_FILE_BYTES, isDirectory, isZip, walk, zipEntries } from '../../files.js';
+import { MAX_FILE_BYTES, isDirectory, isZip, walk, zipEntries, zipEntryRefs } from '../../files.js';
 import type { ParallelOptions, ParsedAdvisory, SourceContext, SourceInput, VulnSource } from '../../source.js';
 import type { PreparedBatch } from '../../store/prepare.js';
 import { RECORD_EXTENSIONS, parseRecords as parseLocated } from './parse.js';
@@ -95,19 +95,17 @@ function* directoryItems(root: string, display: string, files: ReadonlyArray<{ f
   }
 }
 
+/** The record entries of a zip, as references the reader threads read and inflate themselves (files.ts readZipEntry). */
 async function* zipItems(input: SourceInput, signal: AbortSignal | undefined): AsyncGenerator<{ item: JobItem; bytes: number }> {
-  for await (const entry of zipEntries(input.path, input.display, signal)) {
+  for await (const entry of zipEntryRefs(input.path, input.display, signal)) {
     if (!RECORD_EXTENSIONS.includes(extname(entry.name).toLowerCase())) continue;
     const location = `${input.display}!${entry.name}`;
-    let bytes: Buffer;
-    try {
-      bytes = await entry.read();
-    } catch (error) {
-      if (error instanceof InputError) throw error;
-      yield { item: { kind: 'issue', issue: issue('osv-parse', `Skipped zip entry ${entry.name}: ${errorMessage(error)}`, location) }, bytes: 0 };
+    if (entry.tooLarge !== undefined) {
+      yield { item: { kind: 'issue', issue: issue('osv-parse', `Skipped zip entry ${entry.name}: ${entry.tooLarge}`, location) }, bytes: 0 };
       continue;
     }
-    yield { item: { kind: 'bytes', bytes, name: entry.name, location }, bytes: bytes.length };
+    const { tooLarge: _, ...ref } = entry;
+    yield { item: { kind: 'zip', path: input.path, display: input.display, entry: ref, location }, bytes: entry.size };
   }
 }
 

@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InputError } from '../../../core/errors.js';
 import type { Issue } from '../../../core/issue.js';
+import { MAX_ENTRY_BYTES } from '../../files.js';
 import { importAdvisories } from '../../import.js';
 import { matchPackages } from '../../match/index.js';
 import type { SourceContext } from '../../source.js';
@@ -59,6 +61,42 @@ describe('OSV reading on worker threads', () => {
     expect(workers).toEqual(inThread);
     expect(workers.issues.map((i) => [i.code, i.location])).toEqual([['osv-parse', `${join(dir, 'all.zip')}!npm/broken.json`]]);
     expect(workers.advisories.map((a) => a.id)).toContain('GHSA-35jh-r3h4-6jhm');
+  }, 60_000);
+
+  it('refuses a zip whose entry cannot be read on a worker as the in-thread reader does, naming the archive; skips an entry over the size limit in place', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-osv-pool-'));
+    const files = readdirSync(join(OSV, 'npm-ghsa')).filter((f) => f.endsWith('.json')).slice(0, 4);
+    const entries = files.map((f) => ({ name: `npm/${f}`, content: readFileSync(join(OSV, 'npm-ghsa', f)) }));
+    entries.splice(1, 0, { name: 'npm/huge.json', content: Buffer.alloc(MAX_ENTRY_BYTES + 1, 0x20) });
+    writeFileSync(join(dir, 'big.zip'), makeZip(entries));
+    const { inThread, workers } = await bothWays(join(dir, 'big.zip'));
+    expect(workers).toEqual(inThread);
+    expect(workers.issues.map((i) => [i.code, i.message])).toEqual([['osv-parse', `Skipped zip entry npm/huge.json: entry is ${MAX_ENTRY_BYTES + 1} bytes, more than the ${MAX_ENTRY_BYTES}-byte limit`]]);
+    // the third entry's compressed data damaged: neither way keeps anything of the archive
+    const zip = Buffer.from(makeZip(entries.filter((e) => e.name !== 'npm/huge.json')));
+    const third = entries[3]?.name ?? '';
+    const at = zip.indexOf(third) + third.length;
+    zip.fill(0xff, at, at + 8);
+    writeFileSync(join(dir, 'corrupt.zip'), zip);
+    const path = join(dir, 'corrupt.zip');
+    const ctx: SourceContext = { issue: () => undefined, completeScope: () => undefined, incompleteScope: () => undefined, keepStored: () => undefined };
+    const read = async (): Promise<unknown> => {
+      const batches = await osv.readPrepared?.({ path, display: path }, ctx, { workers: 1, minBytes: 0 });
+      for await (const _ of batches ?? []) {
+        // drained
+      }
+      return batches;
+    };
+    const inThreadRead = async (): Promise<void> => {
+      for await (const _ of osv.read({ path, display: path }, ctx)) {
+        // drained
+      }
+    };
+    for (const attempt of [read, inThreadRead]) {
+      const error = await attempt().then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(InputError);
+      expect(error).toMatchObject({ message: expect.stringMatching(new RegExp(`^Cannot read zip archive "${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}": `)), hint: 'The archive is truncated or corrupt; download it again. The database was not changed.' });
+    }
   }, 60_000);
 
   it('reads small inputs in-thread (no workers started)', async () => {

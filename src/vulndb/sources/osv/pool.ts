@@ -10,6 +10,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Issue } from '../../../core/issue.js';
+import { zipCorrupt } from '../../files.js';
 import type { PreparedBatch } from '../../store/prepare.js';
 import type { JobItem, JobReply, JobRequest } from './worker.js';
 
@@ -74,7 +75,8 @@ export class ParsePool {
     const pending = this.pending.get(reply.job);
     if (pending === undefined) return;
     this.pending.delete(reply.job);
-    if ('error' in reply) pending.reject(new Error(reply.error));
+    // a zip entry the worker could not read: the archive is corrupt, and the import is refused as in-thread (files.ts)
+    if ('error' in reply) pending.reject(reply.zip === undefined ? new Error(reply.error) : zipCorrupt(reply.zip, new Error(reply.error)));
     else pending.resolve({ batch: reply.batch, issues: reply.issues });
   }
 
