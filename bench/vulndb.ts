@@ -15,6 +15,8 @@
  * matches: 200 images of 300 packages of the typical mix (260 of them from a pool of 1,000 the images share),
  * one call per image on a third fresh connection. And `--vex`: an OpenVEX document with a statement for every
  * other vulnerability of the judged findings (each naming its packages and 20 others), read and applied to them.
+ * And, once after the runs, an import of the first 50,000 records in the shape osv.dev publishes them (an all.zip
+ * of one pretty-printed record per entry), into a new database: what `db update` reads.
  *
  * Run from the repository root: `npm run bench -- vulndb` (compiled) or `npx tsx bench/vulndb.ts`.
  * Flags: `--advisories N` (default 200,000), `--packages N` (default 10,000), `--workers N` (import reader
@@ -34,6 +36,7 @@ import { purlOf } from '../src/vulndb/inputs/purl.js';
 import { matchPackages } from '../src/vulndb/match/index.js';
 import { applyVex, parseVex } from '../src/vulndb/vex/index.js';
 import { openVulnDb, storeStatus } from '../src/vulndb/store/index.js';
+import { makeZip } from '../test/zip.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const OSV = [join(ROOT, 'testdata', 'upstream', 'osv'), join(import.meta.dirname, '..', 'testdata', 'upstream', 'osv')].find((p) => {
@@ -180,6 +183,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     `bench/vulndb: ${total} advisories (${seeds.length} real records × ${Math.ceil(total / seeds.length)}), ${(inputBytes / 1048576).toFixed(0)} MiB of JSON in ${Math.ceil(total / 1000)} files; node ${process.version}, ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${runs} run(s)\n`,
   );
   const results: Run[] = [];
+  let exportShape: { records: number; ms: number; added: number } | undefined;
   try {
     for (let run = 0; run < runs; run++) {
       const r = await measure(seeds, input, join(dir, `rw-${run}.db`), total, packageCount, workers);
@@ -189,6 +193,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
           `match ${r.matchMs.toFixed(0)} ms (${r.matchCpu.toFixed(0)} ms CPU), typical mix ${r.typicalMs.toFixed(0)} ms, image by image ${r.imagesMs.toFixed(0)} ms; ${(r.dbBytes / r.affectedRows).toFixed(0)} B/row; load average ${loadavg()[0]?.toFixed(2) ?? '?'}\n`,
       );
     }
+    exportShape = await importExportShape(seeds, Math.min(total, EXPORT_SHAPE_RECORDS), dir, workers);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -212,6 +217,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     `match, typical mix:    ${packageCount} packages, 1 in 20 at an affected version: ${median(results.map((r) => r.typicalMs)).toFixed(0)} ms, ${last.typicalFindings} findings (not judged)`,
     `match, image by image: ${last.imageCount} images of 300 packages (260 from a shared pool of 1,000) on one connection: ${median(results.map((r) => r.imagesMs)).toFixed(0)} ms, ${last.imageFindings} findings (not judged)`,
     `vex:                   ${last.vexStatements} OpenVEX statements read and applied to the ${last.findings} findings: ${median(results.map((r) => r.vexMs)).toFixed(0)} ms, ${last.vexSuppressed} suppressed (not judged)`,
+    ...(exportShape === undefined ? [] : [`import, osv.dev shape: ${exportShape.records} of the records as an all.zip (one pretty-printed record per entry): ${exportShape.ms.toFixed(0)} ms = ${((exportShape.added / exportShape.ms) * 1000).toFixed(0)}/s (not judged)`]),
     `peak RSS:              ${rss.toFixed(0)} MiB`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -220,6 +226,32 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     process.stdout.write(`bench/vulndb: MISSED ${missed.join(', ')}\n`);
     process.exitCode = 1;
   }
+}
+
+/** Records in the not-judged import of an osv.dev-shaped export (importExportShape). */
+const EXPORT_SHAPE_RECORDS = 50_000;
+
+/**
+ * Not judged: the first `count` generated records as osv.dev publishes them (`<Ecosystem>/all.zip`: one
+ * pretty-printed record per deflated entry), imported once into a new database. The judged input is minified
+ * arrays of 1,000 records per file; the real feeds cost more per record (an entry each, whitespace to compact).
+ */
+async function importExportShape(seeds: readonly Rec[], count: number, dir: string, workers: number): Promise<{ records: number; ms: number; added: number }> {
+  const entries: Array<{ name: string; content: string }> = [];
+  for (let i = 0; i < count; i++) {
+    const record = generatedAt(seeds, i);
+    entries.push({ name: `${record.id}.json`, content: JSON.stringify(record, null, 2) });
+  }
+  const zip = join(dir, 'all.zip');
+  writeFileSync(zip, makeZip(entries));
+  const dbPath = join(dir, 'export-shape.db');
+  const db = openVulnDb(dbPath);
+  const t = performance.now();
+  const result = await importAdvisories(db, zip, { workers });
+  const ms = performance.now() - t;
+  db.close();
+  rmSync(dbPath, { force: true });
+  return { records: count, ms, added: result.counts.added };
 }
 
 /** One run: baseline, import into a new database, match on a fresh connection. */
