@@ -90,6 +90,11 @@ describe('jsonRecordTexts', () => {
     expect(views.map((v) => v.buffer)).toEqual([minified.buffer, minified.buffer]);
     const pretty = bytesOf('[{"a": 1}]');
     expect(jsonRecordTexts(pretty)?.[0]?.buffer).not.toBe(pretty.buffer);
+    // a file that is one record: the same, without a scan for its end
+    const one = bytesOf(' {"a":"x y","b":"\\" }"}\n');
+    expect(jsonRecordTexts(one)?.map((v) => [v.buffer === one.buffer, Buffer.from(v).toString()])).toEqual([[true, '{"a":"x y","b":"\\" }"}']]);
+    const spaced = bytesOf('{\r\n\t"a" : "x y",\n  "b": [ "\\" ]", {} ]\n}\n\n');
+    expect(jsonRecordTexts(spaced)?.map((v) => [v.buffer === spaced.buffer, Buffer.from(v).toString()])).toEqual([[false, '{"a":"x y","b":["\\" ]",{}]}']]);
   });
 
   it('gives nothing for a top level that is not an array or an object', () => {

@@ -460,7 +460,13 @@ export function jsonRecordTexts(bytes: Uint8Array): Uint8Array[] | undefined {
     return end;
   };
   if (bytes[i] === 0x7b) {
-    take(i);
+    // The whole file is the record (one per file: an osv.dev export's entries, a repository checkout's files): it
+    // ends at the last byte that is not whitespace, so one compacting pass is all it takes, not a scan for its end
+    // first. A file with nothing to compact (minified) keeps its own bytes.
+    let end = bytes.length;
+    while (end > i && isJsonSpace(bytes[end - 1])) end--;
+    const text = compacted(bytes, i, end);
+    texts.push(text.length === end - i ? bytes.subarray(i, end) : text);
     return texts;
   }
   if (bytes[i] !== 0x5b) return undefined;
