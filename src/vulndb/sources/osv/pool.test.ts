@@ -118,7 +118,7 @@ describe('ParsePool', () => {
 
   it('fails the job of a file that cannot be read, naming it, and keeps serving others', async () => {
     await expect(pool.run([{ kind: 'file', path: '/nonexistent/GHSA-x.json', name: 'GHSA-x.json', location: 'GHSA-x.json' }])).rejects.toThrow(/ENOENT.*\/nonexistent\/GHSA-x\.json/);
-    const ok = await pool.run([{ kind: 'bytes', bytes: readFileSync(join(OSV, 'npm-ghsa', 'GHSA-35jh-r3h4-6jhm.json')), name: 'a.json', location: 'a.json' }]);
+    const ok = await pool.run([{ kind: 'file', path: join(OSV, 'npm-ghsa', 'GHSA-35jh-r3h4-6jhm.json'), name: 'a.json', location: 'a.json' }]);
     expect(ok.batch.ids).toEqual(['GHSA-35jh-r3h4-6jhm']);
   }, 30_000);
 });

@@ -15,7 +15,6 @@ import { parseRecords } from './parse.js';
 
 export type JobItem =
   | { kind: 'file'; path: string; name: string; location: string }
-  | { kind: 'bytes'; bytes: Uint8Array; name: string; location: string }
   /** An entry of the zip at `path` (`display` names the archive), read and inflated on the worker (files.ts readZipEntry). */
   | { kind: 'zip'; path: string; display: string; entry: ZipEntryRef; location: string }
   /** An issue the main thread found (a file too large, an unreadable zip entry), kept in input order. */
@@ -67,13 +66,13 @@ export function runJob(items: readonly JobItem[]): { batch: PreparedBatch; issue
         } catch (error) {
           throw new ZipReadError(item.display, errorMessage(error));
         }
-      } else if (item.kind === 'file') {
+      } else {
         // The whole file's bytes, decoded in one go by parseRecords (readFile's 'utf8' decodes chunk by chunk, measurably
         // slower). Read synchronously: this thread has nothing else to do meanwhile, and fs/promises costs four trips to
         // libuv's thread pool per file (open, stat, read, close), which for a directory of one-record files (an OSV
         // repository checkout) left the readers idle most of the time (docs/PERFORMANCE.md, "Session 14").
         bytes = readFileSync(item.path);
-      } else bytes = Buffer.from(item.bytes.buffer, item.bytes.byteOffset, item.bytes.byteLength);
+      }
       for (const { record, text } of parseRecords(bytes, item.kind === 'zip' ? item.entry.name : item.name, item.location, report)) packer.add(prepareAdvisory(record, text));
     }
   } finally {
