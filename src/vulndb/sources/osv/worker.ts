@@ -17,7 +17,7 @@ export type JobItem =
   | { kind: 'file'; path: string; name: string; location: string }
   /** An entry of the zip at `path` (`display` names the archive), read and inflated on the worker (files.ts readZipEntry). */
   | { kind: 'zip'; path: string; display: string; entry: ZipEntryRef; location: string }
-  /** An issue the main thread found (a file too large, an unreadable zip entry), kept in input order. */
+  /** An issue the main thread found (a file or zip entry over the size limit), kept in input order. */
   | { kind: 'issue'; issue: Issue };
 
 export interface JobRequest {
