@@ -1,6 +1,7 @@
 /**
  * File access shared by the source plugins: walk a directory, read the entries of a zip (yauzl, entry by
- * entry, bounded), and parse JSON or YAML text. Parsing failures are returned, not thrown: one bad file
+ * entry, bounded; or as references to its central directory that reader threads read themselves:
+ * `zipEntryRefs`, `readZipEntry`), and parse JSON or YAML text. Parsing failures are returned, not thrown: one bad file
  * becomes an issue. An unreadable archive throws InputError so the import replaces nothing.
  */
 import { isAscii } from 'node:buffer';
@@ -201,7 +202,8 @@ async function openZip(path: string): Promise<{ zip: yauzl.ZipFile; handle: File
   try {
     const size = (await handle.stat()).size;
     const tailStart = Math.max(0, size - ZIP_TAIL_BYTES);
-    const tail = Buffer.alloc(size - tailStart);
+    // every byte is read into it (checked below): no need to zero up to 64 MiB first
+    const tail = Buffer.allocUnsafe(size - tailStart);
     const { bytesRead } = await handle.read(tail, 0, tail.length, tailStart);
     if (bytesRead !== tail.length) throw new Error('the file changed while it was read');
     const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => {
