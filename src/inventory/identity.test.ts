@@ -119,10 +119,21 @@ describe('identityCheck', () => {
     expect([expectSound(strings, ['a']), expectSound(strings, ['a', 1]), expectSound(z.array(strings).min(1), [['a']]), expectSound(z.array(strings).min(1), [])]).toEqual([true, false, true, false]);
     const regex = z.string().regex(/^v\d/);
     expect([expectSound(regex, 'v1'), expectSound(regex, '1')]).toEqual([true, false]);
+    // a global pattern keeps lastIndex between tests: each value is tested from its start, as zod does
+    const global = z.string().regex(/^v\d/g);
+    expect([expectSound(global, 'v1'), expectSound(global, 'v2'), expectSound(global, 'x')]).toEqual([true, true, false]);
     // zod's parse would have to await it: the fast path does not decide (and leaves no unhandled rejection)
     expect(identityCheck(z.string().refine(async () => Promise.reject(new Error('no')))) ('x')).toBe(false);
     // a check that rewrites the value is never taken
     expect(expectSound(z.string().trim().refine((s) => s.length > 0), ' x ')).toBe(false);
+  });
+
+  it('takes an optional field that is absent, or present as undefined, alike (as zod does); a field named like an Object member is read as given', () => {
+    const shape = z.looseObject({ a: z.string().optional(), n: z.number().nullish() });
+    expect([expectSound(shape, {}), expectSound(shape, { a: undefined }), expectSound(shape, { a: 'x', n: null }), expectSound(shape, { a: 1 })]).toEqual([true, true, true, false]);
+    // absent, `constructor` reads Object's function through the prototype: not a string, so "not sure" (zod decides)
+    const member = z.looseObject({ constructor: z.string().optional() });
+    expect([expectSound(member, {}), expectSound(member, JSON.parse('{"constructor":"x"}')), expectSound(member, JSON.parse('{"constructor":1}'))]).toEqual([false, true, false]);
   });
 
   it('generates sound code for keys that are not identifiers and for nested arrays of objects', () => {

@@ -138,7 +138,11 @@ function generate(schema: z.ZodType): Guard {
           const zf = internals(field);
           const absentOk = zf.optin === 'optional' && zf.optout === 'optional';
           const k = JSON.stringify(key);
-          out += ` { const ${f} = ${v}[${k}]; if (${f} === undefined && !(${k} in ${v})) { ${absentOk ? '' : 'return false;'} } else { ${emit(field, f)} } }`;
+          // A plain `.optional()` field accepts undefined, so absent and present-but-undefined need not be told
+          // apart: its own code (emitType's 'optional') skips undefined, with no `in` lookup up the prototype
+          // chain for each absent field (an OSV record leaves most of its optional fields out).
+          if (absentOk && zf.def.type === 'optional' && (zf.def.checks?.length ?? 0) === 0 && !IDENTITY_WHEN.has(field)) out += ` { const ${f} = ${v}[${k}]; ${emit(field, f)} }`;
+          else out += ` { const ${f} = ${v}[${k}]; if (${f} === undefined && !(${k} in ${v})) { ${absentOk ? '' : 'return false;'} } else { ${emit(field, f)} } }`;
         }
         out += ` if (Object.hasOwn(${v}, '__proto__')) return false;`;
         if (!loose) {
@@ -255,6 +259,7 @@ interface CheckDef {
   inclusive?: boolean;
   minimum?: number;
   format?: string;
+  pattern?: unknown;
 }
 
 /** A predicate that implies the check passes (never the other way round), or undefined. */
@@ -278,6 +283,15 @@ function quickCheck(def: CheckDef): Guard | undefined {
     }
     case 'number_format':
       return def.format === 'safeint' ? (v) => Number.isSafeInteger(v) : undefined;
+    case 'string_format': {
+      // `.regex(pattern)`: zod's check is this test (the other formats, e.g. url, may check more than a pattern)
+      const pattern = def.pattern;
+      if (def.format !== 'regex' || !(pattern instanceof RegExp)) return undefined;
+      return (v) => {
+        pattern.lastIndex = 0;
+        return typeof v === 'string' && pattern.test(v);
+      };
+    }
     default:
       return undefined;
   }

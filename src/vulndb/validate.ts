@@ -5,7 +5,7 @@
  */
 import { issue, type Issue } from '../core/issue.js';
 import { identityCheck } from '../inventory/identity.js';
-import { OsvRecord, describeZodError } from './schema.js';
+import { OsvRecord, describeZodError, type OsvEvent } from './schema.js';
 
 /**
  * zod's verdict without zod's copy: true only when OsvRecord.safeParse would accept the record and return an
@@ -19,6 +19,24 @@ export type Admission = { record: OsvRecord; warnings: Issue[] } | { record: und
 function idOf(raw: unknown): string {
   if (typeof raw === 'object' && raw !== null && 'id' in raw && typeof raw.id === 'string') return raw.id.slice(0, 80);
   return '(no id)';
+}
+
+/** The version an event names (exactly one of its four keys, per the schema). */
+function eventVersion(e: OsvEvent): string | undefined {
+  return e.introduced ?? e.fixed ?? e.last_affected ?? e.limit;
+}
+
+/**
+ * Whether two events of a range name the same version (osv-linter "non-distinct events"). Pairwise for the
+ * usual handful of events (no list and Set per range: this runs for every range of every imported record).
+ */
+function repeatsVersion(events: readonly OsvEvent[]): boolean {
+  if (events.length > 32) return new Set(events.map(eventVersion)).size !== events.length;
+  for (let a = 1; a < events.length; a++) {
+    const version = eventVersion(events[a] as OsvEvent);
+    for (let b = 0; b < a; b++) if (eventVersion(events[b] as OsvEvent) === version) return true;
+  }
+  return false;
 }
 
 /** Validate a parsed JSON/YAML value as an OSV record; `location` is the file (and entry) it came from. */
@@ -44,9 +62,7 @@ export function admitRecord(raw: unknown, location: string): Admission {
       warnings.push(issue('osv-lint-warning', `OSV record ${record.id}: affected[${i}] names no package; it cannot match anything`, location));
     }
     (entry.ranges ?? []).forEach((range, j) => {
-      const values = range.events.map((e) => e.introduced ?? e.fixed ?? e.last_affected ?? e.limit);
-      const distinct = new Set(values);
-      if (distinct.size !== values.length) {
+      if (repeatsVersion(range.events)) {
         warnings.push(issue('osv-lint-warning', `OSV record ${record.id}: affected[${i}].ranges[${j}] repeats a version across events (non-distinct events)`, location));
       }
     });
