@@ -1,3 +1,4 @@
+import type { FindingKind } from '../core/finding.js';
 import type { ScanReport } from '../core/report.js';
 
 export interface RenderOptions {
@@ -13,5 +14,7 @@ export interface ReportFormat {
   description: string;
   /** File extension suggested for --output. */
   extension: string;
+  /** The finding kinds the format can hold; absent: all. A command whose findings are of none of them does not offer it. */
+  findingKinds?: readonly FindingKind[];
   render(report: ScanReport, options: RenderOptions): string;
 }

@@ -55,12 +55,15 @@ export function repositoryOf(name: string): string {
 
 /** The image's package URL (purl-spec PURL-TYPES "oci"): `pkg:oci/nginx@sha256%3A…?repository_url=…&arch=…`. */
 export function imagePurl(subject: SbomSubject): string | undefined {
-  const digest = subject.digest ?? subject.configDigest;
+  return ociPurl(subject.digest ?? subject.configDigest, subject.name, subject.platform.split('/')[1]);
+}
+
+/** The `pkg:oci` purl of an image digest, with its name's repository and the architecture when known. */
+export function ociPurl(digest: string, name: string | undefined, arch?: string): string | undefined {
   if (digest === '') return undefined;
-  const repo = subject.name === undefined ? undefined : repositoryOf(subject.name);
+  const repo = name === undefined ? undefined : repositoryOf(name);
   const last = repo === undefined ? 'image' : (repo.split('/').at(-1) ?? 'image');
   const q: string[] = [];
-  const arch = subject.platform.split('/')[1];
   if (arch !== undefined && arch !== '') q.push(`arch=${encodeURIComponent(arch)}`);
   if (repo !== undefined) q.push(`repository_url=${encodeURIComponent(repo).replace(/%2F/g, '/')}`);
   return `pkg:oci/${encodeURIComponent(last.toLowerCase())}@${encodeURIComponent(digest)}${q.length > 0 ? `?${q.join('&')}` : ''}`;

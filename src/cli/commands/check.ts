@@ -18,7 +18,8 @@ import { suggestion } from '../../policy/exceptions/index.js';
 import { DEFAULT_SANDBOX_IMAGES, registryEntryProblem } from '../../policy/images.js';
 import { isPssLevel, parsePolicyVersion, PSS_LEVELS } from '../../policy/pss/version.js';
 import { CHECKS } from '../../policy/registry.js';
-import { FORMATS, findFormat } from '../../report/registry.js';
+import { formatsFor } from '../../report/registry.js';
+import type { ReportFormat } from '../../report/format.js';
 import { scanInventory } from '../../scan/index.js';
 import type { CliContext } from '../context.js';
 import { emitReport, wantsColor } from '../output.js';
@@ -38,11 +39,15 @@ interface CheckFlags extends PolicyFlags {
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...splitList(value)];
 
+/** `check` reports misconfigurations: the formats that can hold them (not CycloneDX's vulnerabilities). */
+const CHECK_FORMATS = formatsFor('misconfiguration');
+const checkFormat = (id: string): ReportFormat | undefined => CHECK_FORMATS.find((f) => f.id === id);
+
 export function checkCommand(ctx: CliContext): Command {
   const command = new Command('check')
     .description('Check Kubernetes manifests before deploy: Pod Security Standards and run-stage hardening, with file and line for each finding')
     .argument('<paths...>', 'manifest files or directories (.yaml, .yml, .json), or "-" for stdin (helm template … | runwarden check -)')
-    .option('-f, --format <format>', `report format: ${FORMATS.map((f) => f.id).join(', ')} (default: table)`)
+    .option('-f, --format <format>', `report format: ${CHECK_FORMATS.map((f) => f.id).join(', ')} (default: table)`)
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option('--fail-on <severity>', `exit 1 when an unsuppressed finding is at or above: ${FAIL_ON.join(', ')} (default: none)`)
     .option('-n, --namespace <name>', 'namespace of objects that set none, as "kubectl apply -n" (default: default)');
@@ -71,7 +76,7 @@ async function resolveSettings(flags: CheckFlags, ctx: CliContext): Promise<Sett
   }
   if (flags.color === false) flagLayer.color = 'never';
   const settings = mergeSettings(fileLayer, envLayer(ctx.env), validateLayer(flagLayer, 'flags'));
-  if (findFormat(settings.format) === undefined) throw unknownValue('--format', settings.format, FORMATS.map((f) => f.id));
+  if (checkFormat(settings.format) === undefined) throw unknownValue('--format', settings.format, CHECK_FORMATS.map((f) => f.id));
   validateExceptionRules(settings, flags.config);
   if (flags.namespace !== undefined && !Namespace.safeParse(flags.namespace).success) {
     throw new UsageError(`Invalid --namespace "${flags.namespace}" (flag): must be a DNS-1123 label (lowercase letters, digits, "-"), e.g. "default".`);
@@ -158,8 +163,8 @@ async function runCheck(paths: string[], settings: Settings, flags: CheckFlags, 
   const report = scanInventory(inventory, { sandboxImages: DEFAULT_SANDBOX_IMAGES, now, rules: settings.rules, policy, exceptions: settings.exceptions });
   report.findings = report.findings.map((f) => locate(f, manifests));
 
-  const format = findFormat(settings.format);
-  if (format === undefined) throw unknownValue('--format', settings.format, FORMATS.map((f) => f.id));
+  const format = checkFormat(settings.format);
+  if (format === undefined) throw unknownValue('--format', settings.format, CHECK_FORMATS.map((f) => f.id));
   const text = format.render(report, { color: wantsColor(ctx, settings.color, settings.output !== undefined) });
   await emitReport(ctx, { output: settings.output, format: format.id, text, counts: `${report.summary.findings} findings, ${report.issues.length} issues` });
   if (manifests.failures > 0) {

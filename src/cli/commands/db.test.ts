@@ -303,6 +303,13 @@ describe('runwarden sbom match', () => {
     expect(await suppressed('image.cdx.json', vexAbout(B))).toEqual([false]);
     writeFileSync(join(dir, 'lodash.txt'), 'pkg:npm/lodash@4.17.15\n');
     expect(await suppressed('lodash.txt', vexAbout(A))).toEqual([false]);
+    // --format cyclonedx nests the package in the image the SBOM describes (by its digest, not named after the file); a purl list's stays at the top
+    const cdx = async (sbom: string): Promise<Array<[string, string | undefined, string[]]>> => {
+      const bom = JSON.parse((await run(['sbom', 'match', join(dir, sbom), '--db', db, '-f', 'cyclonedx'])).stdout) as { components: Array<{ type: string; name: string; version?: string; components?: Array<{ 'bom-ref': string }> }> };
+      return bom.components.map((c) => [c.type, c.version, (c.components ?? []).map((p) => p['bom-ref'])]);
+    };
+    expect(await cdx('image.cdx.json')).toEqual([['container', A, ['pkg:npm/lodash@4.17.15']]]);
+    expect(await cdx('lodash.txt')).toEqual([['library', '4.17.15', []]]);
   });
 
   it('reads CycloneDX and explains a file that is not an SBOM, and a bad --fail-on', async () => {

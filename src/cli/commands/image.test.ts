@@ -178,6 +178,13 @@ describe('runwarden image scan', () => {
     ]);
     const sarif = JSON.parse((await image(['scan', `oci:${images['debian-app'].layout}`, '--db', db, '-f', 'sarif', ...NOW])).stdout) as { version: string; runs: Array<{ results: unknown[] }> };
     expect([sarif.version, sarif.runs[0]?.results.length]).toEqual(['2.1.0', report.findings.length]);
+    // each finding names the image's digest; CycloneDX nests the vulnerable packages in the image by it
+    expect(new Set(report.findings.map((f) => f.evidence.imageDigest))).toEqual(new Set([images['debian-app'].manifestDigest]));
+    const { cycloneDxErrors } = await import('../../../test/sbom-schemas.js');
+    const bom = JSON.parse((await image(['scan', `oci:${images['debian-app'].layout}`, '--db', db, '-f', 'cyclonedx', ...NOW])).stdout) as { components: Array<{ name: string; version?: string; components?: Array<{ purl?: string }> }>; vulnerabilities: unknown[] };
+    expect(cycloneDxErrors(bom)).toEqual([]);
+    expect(bom.components.map((c) => [c.name, c.version, c.components?.map((p) => p.purl)])).toEqual([['localhost/rw/debian-app', images['debian-app'].manifestDigest, ['pkg:npm/lodash@4.17.15', 'pkg:pypi/requests@2.25.0']]]);
+    expect(bom.vulnerabilities).toHaveLength(2);
     // a week later, the same data is stale, and the report says so
     const later = await image(['scan', `oci:${images['debian-app'].layout}`, '--db', db, '-f', 'json', '--now', new Date(Date.now() + 7 * 24 * 3_600_000).toISOString()]);
     expect(ScanReportJson.parse(JSON.parse(later.stdout)).issues.map((i) => i.code)).toContain('vuln-db-stale');
@@ -223,9 +230,9 @@ describe('runwarden image scan', () => {
     expect([missing.code, missing.stderr]).toEqual([3, `runwarden: error: No vulnerability database at "${join(dir, 'none.db')}". Hint: Run "runwarden db update" (or "runwarden db import <path|url>"), or pass --db PATH.\n`]);
     const failOn = await image(['scan', `oci:${images.pause.layout}`, '--db', db, '--fail-on', 'hgh']);
     expect([failOn.code, failOn.stderr]).toEqual([2, 'runwarden: error: Unknown --fail-on "hgh": expected one of critical, high, medium, low, info, unknown, none. Did you mean "high"?\n']);
-    const format = await image(['scan', `oci:${images.pause.layout}`, '--db', db, '-f', 'cyclonedx']);
+    const format = await image(['scan', `oci:${images.pause.layout}`, '--db', db, '-f', 'spdx']);
     expect(format.code).toBe(2);
-    expect(format.stderr).toMatch(/^runwarden: error: Unknown --format "cyclonedx": expected one of table, json, sarif/);
+    expect(format.stderr).toMatch(/^runwarden: error: Unknown --format "spdx": expected one of table, json, sarif, cyclonedx/);
   });
 
   describe.skipIf(skip !== undefined)('from a registry and containerd', () => {

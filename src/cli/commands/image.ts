@@ -174,6 +174,9 @@ async function scanOneImage(input: string, flags: ImageScanFlags, ctx: CliContex
         scan.findings = scan.findings.map((f, i) => ({ ...f, finding: applied[i] ?? f.finding }));
         scan.issues.push(...vex.issues);
       }
+      // the digest in each finding's evidence, as a cluster scan writes it (VEX and CycloneDX output name the image by it)
+      const digest = scan.image?.digest;
+      if (digest !== undefined) scan.findings = scan.findings.map((f) => ({ ...f, finding: { ...f.finding, evidence: { ...f.finding.evidence, imageDigest: digest } } }));
       report = imageScanReport(scan, { location: input, now });
       text = format.render(report, { color: wantsColor(ctx, flags.color, flags.output !== undefined) });
       if (format.id === 'table') text = `${describeImageScan(scan).join('\n')}\n\n${text}`;

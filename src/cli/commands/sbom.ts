@@ -89,7 +89,10 @@ function matchCommand(ctx: CliContext): Command {
       issues.push(...result.issues);
       if (stale !== undefined) issues.push(stale);
       // statements about the image the SBOM describes apply by its digest, as in "image scan"
-      const findings = applyVex(result.findings, statements, { imageDigest: input.imageDigest });
+      const applied = applyVex(result.findings, statements, { imageDigest: input.imageDigest });
+      // the image the SBOM describes, in each finding's evidence as a scan writes it (CycloneDX output nests the packages in it)
+      const digest = input.imageDigest;
+      const findings = digest === undefined ? applied : applied.map((f) => ({ ...f, evidence: { ...f.evidence, imageDigest: digest } }));
       const report = vulnerabilityReport(findings, issues, { type: 'sbom', location: file }, now, { images: 0, packages: input.packages.length });
       const text = format.render(report, { color: wantsColor(ctx, flags.color, flags.output !== undefined) });
       await emitReport(ctx, { output: flags.output, format: format.id, text, counts: `${input.packages.length} packages, ${report.summary.findings} findings, ${report.issues.length} issues` });

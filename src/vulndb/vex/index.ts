@@ -185,7 +185,8 @@ const CDX_STATE: Readonly<Record<string, VexStatus>> = {
   exploitable: 'affected',
 };
 
-const CdxComponent: z.ZodType<{ 'bom-ref'?: string | undefined; purl?: string | undefined; components?: unknown[] | undefined }> = z.looseObject({
+const CdxComponent: z.ZodType<{ type?: string | undefined; 'bom-ref'?: string | undefined; purl?: string | undefined; components?: unknown[] | undefined }> = z.looseObject({
+  type: z.string().optional(),
   'bom-ref': z.string().optional(),
   purl: z.string().optional(),
   components: z.array(z.unknown()).optional(),
@@ -205,16 +206,29 @@ const CdxDocument = z.looseObject({
   vulnerabilities: z.array(z.unknown()).optional(),
 });
 
-function bomRefs(doc: z.infer<typeof CdxDocument>): Map<string, string> {
-  const refs = new Map<string, string>();
-  const visit = (raw: unknown): void => {
+/** A component an `affects` ref names: its purl, and the image (`pkg:oci` purl with a digest) it is nested in, if any. */
+interface CdxRef {
+  purl: string;
+  image: string | undefined;
+}
+
+/**
+ * Components by bom-ref. A component nested in a `container` component whose purl names an image digest is that
+ * image's (as runwarden's `--format cyclonedx` writes them): a statement about it covers the package in that image
+ * only, not the same package elsewhere.
+ */
+function bomRefs(doc: z.infer<typeof CdxDocument>): Map<string, CdxRef> {
+  const refs = new Map<string, CdxRef>();
+  const visit = (raw: unknown, image: string | undefined): void => {
     const c = CdxComponent.safeParse(raw);
     if (!c.success) return;
-    if (c.data['bom-ref'] !== undefined && c.data.purl !== undefined) refs.set(c.data['bom-ref'], c.data.purl);
-    for (const child of c.data.components ?? []) visit(child);
+    const purl = c.data.purl;
+    if (c.data['bom-ref'] !== undefined && purl !== undefined) refs.set(c.data['bom-ref'], { purl, image });
+    const inner = c.data.type === 'container' && purl !== undefined && imageDigestOf(purl) !== undefined ? purl : image;
+    for (const child of c.data.components ?? []) visit(child, inner);
   };
-  for (const c of doc.components ?? []) visit(c);
-  if (doc.metadata?.component !== undefined) visit(doc.metadata.component);
+  for (const c of doc.components ?? []) visit(c, undefined);
+  if (doc.metadata?.component !== undefined) visit(doc.metadata.component, undefined);
   return refs;
 }
 
@@ -236,21 +250,22 @@ function fromCycloneDx(doc: z.infer<typeof CdxDocument>, file: string, issues: I
       issues.push(issue('vex-invalid', `Skipped ${where}: unknown analysis.state "${state}" (expected ${Object.keys(CDX_STATE).join(', ')})`, file));
       return;
     }
-    const products: string[] = [];
+    const scopes: VexStatement['scopes'] = [];
     for (const a of v.affects ?? []) {
       const fragment = a.ref.includes('#') ? a.ref.slice(a.ref.indexOf('#') + 1) : a.ref;
-      const purl = refs.get(a.ref) ?? refs.get(fragment) ?? (a.ref.startsWith('pkg:') ? a.ref : fragment.startsWith('pkg:') ? fragment : undefined);
+      const named = refs.get(a.ref) ?? refs.get(fragment);
+      const purl = named?.purl ?? (a.ref.startsWith('pkg:') ? a.ref : fragment.startsWith('pkg:') ? fragment : undefined);
       if (purl === undefined) issues.push(issue('vex-warning', `${where}: affects ref "${a.ref}" names no component with a purl; ignored`, file));
-      else products.push(purl);
+      else scopes.push(named?.image === undefined ? { product: purl, subcomponents: [] } : { product: named.image, subcomponents: [purl] });
     }
-    if (products.length === 0) {
+    if (scopes.length === 0) {
       issues.push(issue('vex-invalid', `Skipped ${where}: no affected component could be resolved to a purl`, file));
       return;
     }
     out.push({
       vulnerability: v.id,
       aliases: (v.references ?? []).map((r) => r.id),
-      scopes: products.map((product) => ({ product, subcomponents: [] })),
+      scopes,
       status,
       justification: v.analysis?.justification,
       impactStatement: v.analysis?.detail,
