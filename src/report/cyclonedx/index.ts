@@ -27,6 +27,7 @@ import { subjectPath, type Finding } from '../../core/finding.js';
 import { ownEntry } from '../../core/lookup.js';
 import type { ScanReport } from '../../core/report.js';
 import type { Severity } from '../../core/severity.js';
+import { uuidOf } from '../../sbom/export/common.js';
 import { ociPurl, repositoryOf } from '../../sbom/model.js';
 import type { ReportFormat } from '../format.js';
 
@@ -258,11 +259,7 @@ function reportUuid(report: ScanReport, findings: readonly Finding[]): string {
   const h = createHash('sha256');
   h.update(`${report.generatedAt}\u0000${report.source.type}\u0000${report.source.location}\u0000`);
   for (const f of findings) h.update(`${f.id}\u0000`);
-  const b = h.digest();
-  b[6] = ((b[6] ?? 0) & 0x0f) | 0x40;
-  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
-  const hex = b.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  return uuidOf(h.digest());
 }
 
 export function toCycloneDxVex(report: ScanReport): VexBom {

@@ -9,7 +9,12 @@ export function documentUuid(doc: SbomDocument): string {
   const h = createHash('sha256');
   h.update(`${doc.subject.digest ?? ''}\u0000${doc.subject.configDigest}\u0000${doc.created.toISOString()}\u0000`);
   for (const p of doc.packages) h.update(`${p.purl ?? ''}\u0000${p.ecosystem}\u0000${p.name}\u0000${p.version}\u0000`);
-  const b = h.digest();
+  return uuidOf(h.digest());
+}
+
+/** An RFC 4122 version-4-shaped UUID from the first 16 bytes of a digest (version and variant bits set). */
+export function uuidOf(digest: Buffer): string {
+  const b = Buffer.from(digest.subarray(0, 16));
   b[6] = ((b[6] ?? 0) & 0x0f) | 0x40;
   b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
   const hex = b.subarray(0, 16).toString('hex');
