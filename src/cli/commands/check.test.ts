@@ -95,7 +95,7 @@ describe('runwarden check on bad input (one line, exit code, the fix)', () => {
     ['a bad --pss-version', ['--pss-version', '1.30'], 2, 'runwarden: error: Invalid --pss-version "1.30" (flag): expected "latest" or v1.<minor> as in the namespace label, e.g. "v1.30".\n'],
     ['a bad --pss-level', ['--pss-level', 'strict'], 2, 'runwarden: error: Unknown --pss-level "strict": expected one of privileged, baseline, restricted. Did you mean "restricted"?\n'],
     ['a registry with a scheme', ['--allowed-registry', 'https://ghcr.io'], 2, 'runwarden: error: Invalid --allowed-registry "https://ghcr.io" (flag): must not include a URL scheme (write "ghcr.io"). Hint: Give a registry host or repository prefix, e.g. --allowed-registry ghcr.io/acme.\n'],
-    ['an unknown format', ['--format', 'sarf'], 2, 'runwarden: error: Unknown --format "sarf": expected one of table, json, sarif. Did you mean "sarif"?\n'],
+    ['an unknown format', ['--format', 'sarf'], 2, 'runwarden: error: Unknown --format "sarf": expected one of table, json, sarif, html. Did you mean "sarif"?\n'],
     ['an invalid --namespace', ['-n', 'Team_A'], 2, 'runwarden: error: Invalid --namespace "Team_A" (flag): must be a DNS-1123 label (lowercase letters, digits, "-"), e.g. "default".\n'],
   ];
   it.each(cases)('names the flag and the fix for %s', async (_name, args, code, message) => {

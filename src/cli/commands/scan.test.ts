@@ -123,7 +123,7 @@ describe('runwarden scan', () => {
 
 describe('runwarden scan on bad input (exit 2, one line, no stack)', () => {
   const cases: Array<[string, string[], string]> = [
-    ['an unknown format', ['--format', 'jsn'], 'runwarden: error: Unknown --format "jsn": expected one of table, json, sarif, cyclonedx. Did you mean "json"?\n'],
+    ['an unknown format', ['--format', 'jsn'], 'runwarden: error: Unknown --format "jsn": expected one of table, json, sarif, cyclonedx, html. Did you mean "json"?\n'],
     ['an unknown --fail-on', ['--fail-on', 'hihg'], 'runwarden: error: Unknown --fail-on "hihg": expected one of critical, high, medium, low, info, unknown, none. Did you mean "high"?\n'],
     ['an invalid namespace', ['-n', 'Kube_System'], 'runwarden: error: Invalid --namespace "Kube_System" (flag): must be a DNS-1123 label (lowercase letters, digits, "-"), e.g. "kube-system".\n'],
     ['an unknown rule', ['--rules', 'stale-images'], `runwarden: error: Unknown --rules "stale-images": expected one of ${[...CHECKS.map((c) => c.id), 'vulnerable-package', 'malware', ...ALL_LIFECYCLE_RULES].join(', ')}. Did you mean "stale-image"?\n`],

@@ -118,8 +118,8 @@ describe('--format cyclonedx (CycloneDX 1.6 with VEX)', () => {
   it('offers the format where findings can be vulnerabilities, not to "check" (manifests)', async () => {
     const check = await cli(['check', '-f', 'cyclonedx', 'demo/cluster']);
     expect(check.code).toBe(2);
-    expect(check.stderr).toMatch(/^runwarden: error: Unknown --format "cyclonedx": expected one of table, json, sarif\./);
-    expect((await cli(['scan', '--help'])).stdout.replace(/\s+/g, ' ')).toContain('report format: table, json, sarif, cyclonedx (default: table)');
+    expect(check.stderr).toMatch(/^runwarden: error: Unknown --format "cyclonedx": expected one of table, json, sarif, html\./);
+    expect((await cli(['scan', '--help'])).stdout.replace(/\s+/g, ' ')).toContain('report format: table, json, sarif, cyclonedx, html (default: table)');
   });
 });
 

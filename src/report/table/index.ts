@@ -37,7 +37,8 @@ function severityLabel(c: Colors, s: Severity): string {
   }
 }
 
-function groupOf(f: Finding): string {
+/** The group a finding is listed under: its workload, else its image, node or namespace, else the cluster (also the HTML report's). */
+export function groupOf(f: Finding): string {
   const s = f.subject;
   if (s.workload !== undefined) return `${s.namespace ?? ''} / ${s.workload.kind} ${s.workload.name}`;
   if (s.type === 'image' && s.image !== undefined && s.node === undefined) return `image ${s.image}`;
@@ -47,7 +48,7 @@ function groupOf(f: Finding): string {
 }
 
 /** What was looked at: the cluster's counts, or for one image or an SBOM (no cluster) its packages. */
-function countsLine(report: ScanReport): string {
+export function countsLine(report: ScanReport): string {
   const s = report.summary;
   if ((report.source.type === 'image' || report.source.type === 'sbom') && s.packages !== undefined) {
     const packages = `${s.packages} package${s.packages === 1 ? '' : 's'}`;
