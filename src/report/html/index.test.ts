@@ -125,7 +125,7 @@ describe.skipIf(skipReason !== undefined)(`the HTML report in headless Chromium$
     const file = join(dir, 'hostile.html');
     writeFileSync(file, renderHtml(hostileReport()));
     await page.goto(pathToFileURL(file).href);
-    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned)).toBeUndefined();
     expect(await page.locator('img').count()).toBe(0);
     expect(await page.textContent('tr.finding')).toContain(`CVE-2024-1: ${HOSTILE}`);
     expect(await page.textContent('#shown')).toBe('1');
