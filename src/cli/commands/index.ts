@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { checkCommand } from './check.js';
 import { cleanCommand } from './clean.js';
+import { convertCommand } from './convert.js';
 import { dbCommand } from './db.js';
 import { imageCommand } from './image.js';
 import { lifecycleCommand } from './lifecycle.js';
@@ -12,4 +13,4 @@ import { serveCommand } from './serve.js';
 import { versionCommand } from './version.js';
 
 /** Every CLI command, one file each. Add a command here; there is no registration by import side effects. */
-export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [scanCommand, checkCommand, dbCommand, lifecycleCommand, sbomCommand, imageCommand, nodeCommand, cleanCommand, serveCommand, versionCommand];
+export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [scanCommand, checkCommand, dbCommand, lifecycleCommand, sbomCommand, imageCommand, nodeCommand, cleanCommand, serveCommand, convertCommand, versionCommand];

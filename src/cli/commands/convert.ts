@@ -1,0 +1,77 @@
+/**
+ * `runwarden convert <report.json>`: a JSON report (of `scan`, `image scan`, `sbom match`, `check`, schema 1.x) in
+ * another format, without scanning again: scan once in CI with `-f json`, then write SARIF for code scanning,
+ * CycloneDX for Dependency-Track and HTML for people from the same findings, and gate with `--fail-on` wherever
+ * it suits. The rendering is the scanning command's own, so a converted report is the report that command would
+ * have written (tested byte for byte).
+ */
+import { readFile } from 'node:fs/promises';
+import { text as readAll } from 'node:stream/consumers';
+import { Command } from 'commander';
+import { FAIL_ON } from '../../config/schema.js';
+import { EXIT, InputError, errorMessage } from '../../core/errors.js';
+import type { ScanReport } from '../../core/report.js';
+import { atLeast, type Severity } from '../../core/severity.js';
+import { ScanReportJson } from '../../report/json/schema.js';
+import { FORMATS, findFormat } from '../../report/registry.js';
+import type { CliContext } from '../context.js';
+import { emitReport, wantsColor } from '../output.js';
+import { unknownValue } from './scan-setup.js';
+
+interface ConvertFlags {
+  format?: string;
+  output?: string;
+  failOn?: string;
+  color?: boolean;
+}
+
+const STDIN = '-';
+const WRITE_ONE = 'Write one with --format json (runwarden scan, image scan, sbom match or check).';
+
+/** The report in `text` (from `file`), checked against the JSON report's schema: one line naming what is wrong. */
+export function parseReport(text: string, file: string): ScanReport {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(file, `"${file}" is not JSON: ${errorMessage(error)}`, { hint: `convert reads runwarden's JSON report. ${WRITE_ONE}` });
+  }
+  const version = typeof value === 'object' && value !== null && 'schemaVersion' in value ? value.schemaVersion : undefined;
+  if (typeof version === 'string' && /^\d+\.\d+$/.test(version) && !version.startsWith('1.')) {
+    throw new InputError(file, `"${file}" is a report of schema version ${version}; this runwarden reads 1.x`, { hint: 'Convert it with the runwarden that wrote it, or a newer one.' });
+  }
+  const parsed = ScanReportJson.safeParse(value);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const where = first === undefined || first.path.length === 0 ? '' : `${first.path.join('.')}: `;
+    throw new InputError(file, `"${file}" is not a runwarden JSON report (schema 1.x): ${where}${first?.message ?? 'invalid'}`, { hint: WRITE_ONE });
+  }
+  // the schema is the JSON of a ScanReport (report/json): what the formats render
+  return parsed.data as unknown as ScanReport;
+}
+
+export function convertCommand(ctx: CliContext): Command {
+  return new Command('convert')
+    .description('Write a JSON report (scan, image scan, sbom match, check) in another format, without scanning again')
+    .argument('<report>', 'a runwarden JSON report (--format json), or "-" for stdin')
+    .option('-f, --format <format>', `report format: ${FORMATS.map((f) => f.id).join(', ')}`, 'table')
+    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .option('--fail-on <severity>', `exit 1 when an unsuppressed finding is at or above: ${FAIL_ON.join(', ')}`, 'none')
+    .option('--no-color', 'plain output even on a terminal')
+    .action(async (file: string, flags: ConvertFlags) => {
+      const format = findFormat((flags.format ?? 'table').toLowerCase());
+      if (format === undefined) throw unknownValue('--format', flags.format ?? '', FORMATS.map((f) => f.id));
+      const failOn = (flags.failOn ?? 'none').toLowerCase();
+      if (!(FAIL_ON as readonly string[]).includes(failOn)) throw unknownValue('--fail-on', flags.failOn ?? '', FAIL_ON);
+      let text: string;
+      try {
+        text = file === STDIN ? await readAll(ctx.stdin ?? process.stdin) : await readFile(file, 'utf8');
+      } catch (error) {
+        throw new InputError(file, `Cannot read "${file}": ${errorMessage(error)}`, { hint: `Pass the path of a JSON report, or "-" to read it from stdin. ${WRITE_ONE}`, cause: error });
+      }
+      const report = parseReport(text, file === STDIN ? '<stdin>' : file);
+      const rendered = format.render(report, { color: wantsColor(ctx, flags.color, flags.output !== undefined) });
+      await emitReport(ctx, { output: flags.output, format: format.id, text: rendered, counts: `${report.summary.findings} findings, ${report.issues.length} issues` });
+      if (failOn !== 'none' && report.findings.some((f) => f.suppression === undefined && atLeast(f.severity, failOn as Severity))) ctx.exitCode = EXIT.findings;
+    });
+}
