@@ -45,7 +45,9 @@ describe('runwarden convert', () => {
       [['convert', join(dir, 'broken.json')], 3, `runwarden: error: "${join(dir, 'broken.json')}" is not a runwarden JSON report (schema 1.x): findings.3.severity: `],
       [['convert', join(dir, 'v2.json')], 3, `runwarden: error: "${join(dir, 'v2.json')}" is a report of schema version 2.0; this runwarden reads 1.x. Hint: Convert it with the runwarden that wrote it, or a newer one.\n`],
       [['convert', join(dir, 'missing.json')], 3, `runwarden: error: Cannot read "${join(dir, 'missing.json')}": ENOENT`],
-      [['convert', report, '-f', 'pdf'], 2, 'runwarden: error: Unknown --format "pdf": expected one of table, json, sarif, cyclonedx, html.'],
+      // no "Did you mean" for a value that is not a likely typo of any
+      [['convert', report, '-f', 'pdf'], 2, 'runwarden: error: Unknown --format "pdf": expected one of table, json, sarif, cyclonedx, html.\n'],
+      [['convert', report, '-f', 'htm'], 2, 'runwarden: error: Unknown --format "htm": expected one of table, json, sarif, cyclonedx, html. Did you mean "html"?\n'],
       [['convert', report, '--fail-on', 'hgh'], 2, 'runwarden: error: Unknown --fail-on "hgh": expected one of critical, high, medium, low, info, unknown, none. Did you mean "high"?\n'],
     ];
     for (const [args, code, start] of cases) {

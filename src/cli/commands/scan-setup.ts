@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { closest } from 'fastest-levenshtein';
+import { closest, distance } from 'fastest-levenshtein';
 import { envLayer, mergeSettings, readConfigFile, splitList, validateLayer } from '../../config/load.js';
 import { Namespace, type Settings, type SettingsLayer } from '../../config/schema.js';
 import { AppError, UsageError, errorMessage } from '../../core/errors.js';
@@ -30,10 +30,15 @@ import { applyPolicyFlags, validateExceptionRules, type PolicyFlags } from './ch
 import { attachedSbomProvider, containerdOptions, registryClientFrom, validateImageAccess, type ImageAccessFlags } from './image.js';
 import { collectFiles, malwareFromFlags, type MalwareFlags } from './malware-options.js';
 
-/** `Unknown --flag "x": expected one of …. Did you mean "y"?` */
+/**
+ * `Unknown --flag "x": expected one of …. Did you mean "y"?`, the question only when "y" is a likely typo of "x"
+ * (a few edits away, or part of it: "strict" of "restricted"): `-f pdf` asking "Did you mean json?" helps nobody.
+ */
 export function unknownValue(flag: string, value: string, valid: readonly string[]): UsageError {
-  const suggestion = closest(value.toLowerCase(), [...valid]);
-  return new UsageError(`Unknown ${flag} "${value}": expected one of ${valid.join(', ')}. Did you mean "${suggestion}"?`);
+  const typed = value.toLowerCase();
+  const suggestion = closest(typed, [...valid]);
+  const likely = suggestion !== undefined && (distance(typed, suggestion) <= Math.max(2, Math.floor(suggestion.length / 3)) || (typed.length >= 3 && suggestion.includes(typed)));
+  return new UsageError(`Unknown ${flag} "${value}": expected one of ${valid.join(', ')}.${likely ? ` Did you mean "${suggestion}"?` : ''}`);
 }
 
 /** The demo's advisory folders, one per source (demo/advisories/SOURCE.md). */
