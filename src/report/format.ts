@@ -14,6 +14,8 @@ export interface ReportFormat {
   description: string;
   /** File extension suggested for --output. */
   extension: string;
+  /** The HTTP media type of the rendered text (`runwarden serve`'s /api/v1/report). */
+  mediaType: string;
   /** The finding kinds the format can hold; absent: all. A command whose findings are of none of them does not offer it. */
   findingKinds?: readonly FindingKind[];
   render(report: ScanReport, options: RenderOptions): string;

@@ -20,6 +20,8 @@ import { ServeMetrics } from './metrics/index.js';
 import { webhookNotifier, signature, SIGNATURE_HEADER, TIMESTAMP_HEADER, type WebhookPayload } from './notify/webhook.js';
 import { hashToken, parseTokenFile } from './server/auth.js';
 import type { OPENAPI } from './server/openapi.js';
+import { HTML_CSP } from '../report/html/index.js';
+import { FORMATS } from '../report/registry.js';
 
 let dir = '';
 let handle: ServeHandle | undefined;
@@ -89,6 +91,8 @@ describe('runwarden serve (library)', () => {
     const notReady = await get(`${h.url}/readyz`);
     expect(notReady.status).toBe(503);
     expect(notReady.body).toBe('not ready: no scan has finished yet\n');
+    const early = await get(`${h.url}/api/v1/report`);
+    expect([early.status, early.json()]).toEqual([503, { error: 'No scan has finished yet in this replica', hint: 'Ask again after the first scan (see /readyz); with --leader-elect only the leader scans, so ask the leader.' }]);
     g.open();
     await h.firstScan;
     expect((await get(`${h.url}/readyz`)).status).toBe(200);
@@ -122,6 +126,20 @@ describe('runwarden serve (library)', () => {
     expect(detail.findings.length).toBeGreaterThan(0);
     expect(((await get(`${h.url}/api/v1/nodes`)).json() as { items: unknown[] }).items).toHaveLength(h.monitor.latest?.inventory.nodes.length ?? -1);
     expect(((await get(`${h.url}/api/v1/images`)).json() as { items: unknown[] }).items.length).toBeGreaterThan(5);
+
+    // the latest report in every report format, as "runwarden scan --format" writes it
+    const latest = h.monitor.latest?.report;
+    expect((await get(`${h.url}/api/v1/report`)).json()).toEqual(JSON.parse(JSON.stringify(latest)) as unknown);
+    for (const format of FORMATS) {
+      const res = await fetch(`${h.url}/api/v1/report?format=${format.id}`);
+      expect([format.id, res.status, res.headers.get('content-type'), res.headers.get('content-disposition')]).toEqual([format.id, 200, format.mediaType, `inline; filename="runwarden-report.${format.extension}"`]);
+      expect(await res.text()).toBe(latest === undefined ? '' : format.render(latest, { color: false }));
+      // the HTML page carries its own policy, which admits its one script by hash
+      expect(res.headers.get('content-security-policy')).toBe(format.id === 'html' ? HTML_CSP : null);
+    }
+    const unknownFormat = await get(`${h.url}/api/v1/report?format=pdf`);
+    expect(unknownFormat.status).toBe(400);
+    expect((unknownFormat.json() as { error: string }).error).toMatch(/^Bad request: invalid "format": /);
   });
 
   it('answers 400 with one line for a bad query, 404 for an unknown resource and 405 for a write', async () => {
@@ -142,7 +160,7 @@ describe('runwarden serve (library)', () => {
     const h = await start(snapshotSource({ path: join(dir, 'cluster') }));
     const doc = (await get(`${h.url}/api/v1/openapi.json`)).json() as typeof OPENAPI;
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['summary', 'findings', 'scans', 'trends', 'time-to-fix', 'workloads', 'workloads/{namespace}/{kind}/{name}', 'nodes', 'images', 'end-of-life'].map((p) => `/api/v1/${p}`).sort(),
+      ['summary', 'findings', 'scans', 'trends', 'time-to-fix', 'workloads', 'workloads/{namespace}/{kind}/{name}', 'nodes', 'images', 'end-of-life', 'report'].map((p) => `/api/v1/${p}`).sort(),
     );
   });
 
@@ -155,6 +173,8 @@ describe('runwarden serve (library)', () => {
     expect((missing.json() as { error: string }).error).toBe('Missing or invalid bearer token');
     expect((await get(`${h.url}/api/v1/findings`, 'wrong')).status).toBe(401);
     expect((await get(`${h.url}/api/v1/findings`, 'reader-token-1')).status).toBe(200);
+    expect((await get(`${h.url}/api/v1/report?format=html`)).status).toBe(401);
+    expect((await get(`${h.url}/api/v1/report?format=html`, 'reader-token-1')).status).toBe(200);
     expect((await get(`${h.url}/metrics`)).status).toBe(200);
     expect((await get(`${h.url}/readyz`)).status).toBe(200);
   });

@@ -95,6 +95,7 @@ export const cyclonedxFormat: ReportFormat = {
   id: 'cyclonedx',
   description: 'CycloneDX 1.6 JSON: the vulnerability findings as a BOM with VEX (components, vulnerabilities, analysis)',
   extension: 'cdx.json',
+  mediaType: 'application/vnd.cyclonedx+json; charset=utf-8',
   findingKinds: ['vulnerability'],
   render: (report) => `${JSON.stringify(toCycloneDxVex(report), null, 2)}\n`,
 };

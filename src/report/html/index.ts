@@ -23,6 +23,7 @@ export const htmlFormat: ReportFormat = {
   id: 'html',
   description: 'Self-contained HTML page (one file, no external assets): findings by workload with evidence, filters',
   extension: 'html',
+  mediaType: 'text/html; charset=utf-8',
   render: renderHtml,
 };
 
@@ -61,7 +62,8 @@ const FILTER_SCRIPT = `(() => {
 })();`;
 
 const SCRIPT_HASH = createHash('sha256').update(FILTER_SCRIPT).digest('base64');
-const CSP = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${SCRIPT_HASH}'; img-src data:; base-uri 'none'; form-action 'none'`;
+/** The page's policy (also sent as the header where runwarden serves the page). */
+export const HTML_CSP = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${SCRIPT_HASH}'; img-src data:; base-uri 'none'; form-action 'none'`;
 
 function badge(severity: string): string {
   return `<span class="sev ${e(severity)}">${e(severity)}</span>`;
@@ -145,7 +147,7 @@ export function renderHtml(report: ScanReport): string {
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<meta http-equiv="Content-Security-Policy" content="${HTML_CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="runwarden ${e(report.tool.version)}">
 <title>runwarden report: ${e(source)}</title>

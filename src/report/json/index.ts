@@ -4,5 +4,6 @@ export const jsonFormat: ReportFormat = {
   id: 'json',
   description: 'Stable, versioned JSON (schemaVersion 1.x; see docs/REPORT.md)',
   extension: 'json',
+  mediaType: 'application/json; charset=utf-8',
   render: (report) => `${JSON.stringify(report, null, 2)}\n`,
 };

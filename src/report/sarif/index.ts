@@ -26,6 +26,7 @@ export const sarifFormat: ReportFormat = {
   id: 'sarif',
   description: 'SARIF 2.1.0 for code-scanning dashboards',
   extension: 'sarif',
+  mediaType: 'application/sarif+json; charset=utf-8',
   render: (report) => `${JSON.stringify(toSarif(report), null, 2)}\n`,
 };
 

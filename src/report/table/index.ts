@@ -16,6 +16,7 @@ export const tableFormat: ReportFormat = {
   id: 'table',
   description: 'Terminal table grouped by workload (colours on a TTY)',
   extension: 'txt',
+  mediaType: 'text/plain; charset=utf-8',
   render: renderTable,
 };
 

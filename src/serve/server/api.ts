@@ -8,6 +8,8 @@ import { FINDING_KINDS, type Finding } from '../../core/finding.js';
 import { formatImageReference } from '../../core/image-ref.js';
 import { podKey, workloadKey } from '../../core/inventory.js';
 import { SEVERITIES } from '../../core/severity.js';
+import { HTML_CSP } from '../../report/html/index.js';
+import { FORMATS, findFormat } from '../../report/registry.js';
 import type { HistoryStore, StoredFinding } from '../history/store.js';
 import { imageVerdicts } from '../metrics/index.js';
 import type { Monitor } from '../monitor.js';
@@ -82,6 +84,30 @@ function findingView(f: StoredFinding): Record<string, unknown> {
     evidence: f.finding.evidence,
     remediation: f.finding.remediation,
   };
+}
+
+const ReportQuery = z.strictObject({ format: z.enum(FORMATS.map((f) => f.id) as [string, ...string[]]).optional() });
+
+/** A rendered report: the text and how to send it. */
+export interface RenderedReport {
+  mediaType: string;
+  body: string;
+  /** The page's own Content-Security-Policy (the HTML report's). */
+  csp: string | undefined;
+  filename: string;
+}
+
+/**
+ * `/api/v1/report?format=json|sarif|cyclonedx|html|table`: the latest scan's whole report in any report format, as
+ * `runwarden scan --format …` writes it (for code-scanning uploads, Dependency-Track, an HTML page to archive).
+ */
+export function latestReport(deps: ApiDeps, params: URLSearchParams): RenderedReport {
+  const q = parseQuery(ReportQuery, params);
+  const latest = deps.monitor.latest;
+  if (latest === undefined) throw new ApiError(503, 'No scan has finished yet in this replica', 'Ask again after the first scan (see /readyz); with --leader-elect only the leader scans, so ask the leader.');
+  const format = findFormat(q.format ?? 'json');
+  if (format === undefined) throw new ApiError(400, `Bad request: unknown format "${q.format ?? ''}"`);
+  return { mediaType: format.mediaType, body: format.render(latest.report, { color: false }), csp: format.id === 'html' ? HTML_CSP : undefined, filename: `runwarden-report.${format.extension}` };
 }
 
 /** Route one API request; returns the JSON body, or throws ApiError. */

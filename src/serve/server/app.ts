@@ -11,7 +11,7 @@ import { AppError, errorMessage } from '../../core/errors.js';
 import { dashboardHtml } from '../dashboard/page.js';
 import type { Logger } from '../log.js';
 import type { ServeMetrics } from '../metrics/index.js';
-import { ApiError, handleApi, type ApiDeps } from './api.js';
+import { ApiError, handleApi, latestReport, type ApiDeps } from './api.js';
 import { authenticate, type TokenEntry } from './auth.js';
 import { OPENAPI } from './openapi.js';
 
@@ -92,6 +92,17 @@ async function handle(deps: AppDeps, page: string, req: http.IncomingMessage, re
       return;
     }
     try {
+      if (path === '/api/v1/report') {
+        const report = latestReport(deps, url.searchParams);
+        res.writeHead(200, {
+          ...SECURITY_HEADERS,
+          'Content-Type': report.mediaType,
+          'Content-Disposition': `inline; filename="${report.filename}"`,
+          ...(report.csp === undefined ? {} : { 'Content-Security-Policy': report.csp }),
+        });
+        res.end(report.body);
+        return;
+      }
       sendJson(res, 200, await handleApi(deps, path.slice('/api/v1/'.length), url.searchParams));
     } catch (error) {
       if (error instanceof ApiError) sendJson(res, error.status, { error: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }) });

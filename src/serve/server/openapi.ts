@@ -1,6 +1,7 @@
 /** The OpenAPI 3.1 document of the REST API (served at /api/v1/openapi.json). Keep in step with api.ts (a test checks the paths). */
 import { FINDING_KINDS } from '../../core/finding.js';
 import { SEVERITIES } from '../../core/severity.js';
+import { FORMATS } from '../../report/registry.js';
 
 const query = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }): Record<string, unknown> => ({ name, in: 'query', required: false, description, schema });
 const time = { type: 'string', format: 'date-time' };
@@ -49,6 +50,18 @@ export const OPENAPI = {
     },
     '/api/v1/nodes': list('Nodes of the latest scan: versions, pods, cached and reclaimable bytes, findings.'),
     '/api/v1/images': list('Running images of the latest scan: digests, containers, namespaces, open findings, freshness verdict.'),
+    '/api/v1/report': {
+      get: {
+        description: 'The latest scan\'s whole report, as `runwarden scan --format` writes it: JSON (default, schema 1.x), SARIF 2.1.0, CycloneDX 1.6 with VEX (the vulnerabilities), a self-contained HTML page, or the text table.',
+        parameters: [query('format', 'Report format (default json).', { enum: FORMATS.map((f) => f.id) })],
+        responses: {
+          '200': { description: 'The report', content: Object.fromEntries(FORMATS.map((f): [string, { schema: { type: 'string' } }] => [f.mediaType.split(';')[0] ?? f.mediaType, { schema: { type: 'string' } }])) },
+          '400': { $ref: '#/components/responses/BadRequest' },
+          '401': { $ref: '#/components/responses/Unauthorized' },
+          '503': { description: 'No scan has finished yet in this replica (with leader election, only the leader scans)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        },
+      },
+    },
     '/api/v1/end-of-life': list('Open end-of-life findings with their dates, soonest first (the end-of-life calendar).'),
   },
   components: {
