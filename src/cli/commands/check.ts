@@ -162,6 +162,8 @@ async function runCheck(paths: string[], settings: Settings, flags: CheckFlags, 
   const inventory = buildInventory(manifests.result);
   const report = scanInventory(inventory, { sandboxImages: DEFAULT_SANDBOX_IMAGES, now, rules: settings.rules, policy, exceptions: settings.exceptions });
   report.findings = report.findings.map((f) => locate(f, manifests));
+  // what was read: manifests (docs/REPORT.md), not a cluster snapshot (the inventory read from them calls itself one)
+  report.source = { ...report.source, type: 'manifests' };
 
   const format = checkFormat(settings.format);
   if (format === undefined) throw unknownValue('--format', settings.format, CHECK_FORMATS.map((f) => f.id));

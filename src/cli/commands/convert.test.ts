@@ -50,6 +50,11 @@ describe('runwarden convert', () => {
       [['convert', report, '-f', 'htm'], 2, 'runwarden: error: Unknown --format "htm": expected one of table, json, sarif, cyclonedx, html. Did you mean "html"?\n'],
       [['convert', report, '--fail-on', 'hgh'], 2, 'runwarden: error: Unknown --fail-on "hgh": expected one of critical, high, medium, low, info, unknown, none. Did you mean "high"?\n'],
     ];
+    // a report of manifests: not in a format that holds vulnerabilities only, as "check" itself refuses it
+    const manifests = join(dir, 'check.json');
+    await cli(['check', 'demo/cluster', '-f', 'json', '-o', manifests, ...NOW]);
+    cases.push([['convert', manifests, '-f', 'cyclonedx'], 2, `runwarden: error: --format cyclonedx holds vulnerability findings; "${manifests}" is a report of manifests (runwarden check), whose findings are misconfigurations. Hint: Use one of table, json, sarif, html.\n`]);
+    expect((await cli(['convert', manifests, '-f', 'html'])).code).toBe(0);
     for (const [args, code, start] of cases) {
       const run = await cli(args);
       expect([args.join(' '), run.code]).toEqual([args.join(' '), code]);

@@ -9,11 +9,11 @@ import { readFile } from 'node:fs/promises';
 import { text as readAll } from 'node:stream/consumers';
 import { Command } from 'commander';
 import { FAIL_ON } from '../../config/schema.js';
-import { EXIT, InputError, errorMessage } from '../../core/errors.js';
+import { EXIT, InputError, UsageError, errorMessage } from '../../core/errors.js';
 import type { ScanReport } from '../../core/report.js';
 import { atLeast, type Severity } from '../../core/severity.js';
 import { ScanReportJson } from '../../report/json/schema.js';
-import { FORMATS, findFormat } from '../../report/registry.js';
+import { FORMATS, findFormat, formatsFor } from '../../report/registry.js';
 import type { CliContext } from '../context.js';
 import { emitReport, wantsColor } from '../output.js';
 import { unknownValue } from './scan-setup.js';
@@ -70,6 +70,12 @@ export function convertCommand(ctx: CliContext): Command {
         throw new InputError(file, `Cannot read "${file}": ${errorMessage(error)}`, { hint: `Pass the path of a JSON report, or "-" to read it from stdin. ${WRITE_ONE}`, cause: error });
       }
       const report = parseReport(text, file === STDIN ? '<stdin>' : file);
+      // a report of manifests (`check`) holds misconfigurations only: not the formats that cannot hold them, as `check` itself refuses them
+      if (report.source.type === 'manifests' && format.findingKinds !== undefined && !format.findingKinds.includes('misconfiguration')) {
+        throw new UsageError(`--format ${format.id} holds ${format.findingKinds.join(', ')} findings; "${file}" is a report of manifests (runwarden check), whose findings are misconfigurations`, {
+          hint: `Use one of ${formatsFor('misconfiguration').map((f) => f.id).join(', ')}.`,
+        });
+      }
       const rendered = format.render(report, { color: wantsColor(ctx, flags.color, flags.output !== undefined) });
       await emitReport(ctx, { output: flags.output, format: format.id, text: rendered, counts: `${report.summary.findings} findings, ${report.issues.length} issues` });
       if (failOn !== 'none' && report.findings.some((f) => f.suppression === undefined && atLeast(f.severity, failOn as Severity))) ctx.exitCode = EXIT.findings;
