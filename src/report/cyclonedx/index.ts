@@ -29,6 +29,9 @@ import type { ScanReport } from '../../core/report.js';
 import type { Severity } from '../../core/severity.js';
 import { uuidOf } from '../../sbom/export/common.js';
 import { ociPurl, repositoryOf } from '../../sbom/model.js';
+import type { MatchReason } from '../../vulndb/match/index.js';
+import type { SeverityVerdict } from '../../vulndb/match/severity.js';
+import type { VexEvidence } from '../../vulndb/vex/index.js';
 import type { ReportFormat } from '../format.js';
 
 type Property = { name: string; value: string };
@@ -156,14 +159,6 @@ const OPENVEX_JUSTIFICATIONS: Readonly<Record<string, string>> = {
   inline_mitigations_already_exist: 'protected_by_mitigating_control',
 };
 
-interface VexEvidence {
-  status: string;
-  justification?: string;
-  impactStatement?: string;
-  actionStatement?: string;
-  statement: string;
-}
-
 function analysisOf(f: Finding): Analysis | undefined {
   const vex = f.evidence['vex'] as VexEvidence | undefined;
   if (vex === undefined) return undefined;
@@ -188,19 +183,10 @@ function sourceOf(id: string): Source | undefined {
   return undefined;
 }
 
-interface SeverityEvidence {
-  severity: Severity;
-  basis: string;
-  score?: number;
-  vector?: string;
-  from?: string;
-  label?: string;
-}
-
 const METHOD: Readonly<Record<string, Rating['method']>> = { 'cvss-4.0': 'CVSSv4', 'cvss-3.1': 'CVSSv31', 'cvss-3.0': 'CVSSv3', 'cvss-2.0': 'CVSSv2', label: 'other' };
 
 function ratingsOf(f: Finding): Rating[] | undefined {
-  const s = f.evidence['severity'] as SeverityEvidence | undefined;
+  const s = f.evidence['severity'] as SeverityVerdict | undefined;
   const method = s === undefined ? undefined : ownEntry(METHOD, s.basis);
   if (s === undefined || method === undefined) return undefined;
   const rating: Rating = { severity: f.severity, method };
@@ -210,24 +196,11 @@ function ratingsOf(f: Finding): Rating[] | undefined {
   return [rating];
 }
 
-interface MatchEvidence {
-  advisory: string;
-  source: string;
-  ecosystem: string;
-  package: string;
-  verdict: string;
-  matchedBy: string;
-  scheme?: string;
-  ranges?: Array<{ type: string; range: string; verdict: string }>;
-  fixed?: string;
-  status?: string;
-}
-
 /** "Why it matched", one line per advisory: `GHSA-… (osv, npm minimist): affected by range, semver: introduced 1.0.0, fixed 1.2.6`. */
 function matchLines(f: Finding): string[] {
-  const matches = (f.evidence['matches'] as MatchEvidence[] | undefined) ?? [];
+  const matches = (f.evidence['matches'] as MatchReason[] | undefined) ?? [];
   return matches.map((m) => {
-    const ranges = (m.ranges ?? []).filter((r) => r.verdict !== 'not-affected').map((r) => r.range).filter((r) => r !== '');
+    const ranges = m.ranges.filter((r) => r.verdict !== 'not-affected').map((r) => r.range).filter((r) => r !== '');
     const how = [m.matchedBy, m.scheme, m.status].filter((x): x is string => x !== undefined && x !== '').join(', ');
     return `${m.advisory} (${m.source}, ${m.ecosystem} ${m.package}): ${m.verdict} by ${how}${ranges.length > 0 ? `: ${ranges.join('; ')}` : ''}`;
   });

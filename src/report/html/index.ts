@@ -16,7 +16,7 @@ import { formatBytes } from '../../core/format.js';
 import type { ScanReport } from '../../core/report.js';
 import { SEVERITIES, compareSeverity, severityRank } from '../../core/severity.js';
 import type { ReportFormat } from '../format.js';
-import { countsLine, groupOf } from '../table/index.js';
+import { countsLine, groupKey } from '../table/index.js';
 import { REPORT_STYLE } from './style.js';
 
 export const htmlFormat: ReportFormat = {
@@ -83,7 +83,7 @@ function findingRows(f: Finding): string {
 function groupSections(report: ScanReport): string[] {
   const groups = new Map<string, Finding[]>();
   for (const f of report.findings) {
-    const key = report.source.type === 'sbom' ? `sbom ${report.source.location}` : groupOf(f);
+    const key = groupKey(report, f);
     const list = groups.get(key) ?? [];
     list.push(f);
     groups.set(key, list);

@@ -38,14 +38,20 @@ function severityLabel(c: Colors, s: Severity): string {
   }
 }
 
-/** The group a finding is listed under: its workload, else its image, node or namespace, else the cluster (also the HTML report's). */
-export function groupOf(f: Finding): string {
+/** The group a finding is listed under: its workload, else its image, node or namespace, else the cluster. */
+function groupOf(f: Finding): string {
   const s = f.subject;
   if (s.workload !== undefined) return `${s.namespace ?? ''} / ${s.workload.kind} ${s.workload.name}`;
   if (s.type === 'image' && s.image !== undefined && s.node === undefined) return `image ${s.image}`;
   if (s.node !== undefined) return `node ${s.node}`;
   if (s.namespace !== undefined) return `namespace ${s.namespace}`;
   return 'cluster';
+}
+
+/** The heading a finding of `report` is listed under (the table's and the HTML page's groups). */
+export function groupKey(report: ScanReport, f: Finding): string {
+  // an SBOM's findings are about the packages it lists: one group, named by the document
+  return report.source.type === 'sbom' ? `sbom ${report.source.location}` : groupOf(f);
 }
 
 /** What was looked at: the cluster's counts, or for one image or an SBOM (no cluster) its packages. */
@@ -72,8 +78,7 @@ export function renderTable(report: ScanReport, options: RenderOptions): string 
   const suppressed = report.findings.length - active.length;
   const groups = new Map<string, Finding[]>();
   for (const f of active) {
-    // an SBOM's findings are about the packages it lists: one group, named by the document
-    const key = report.source.type === 'sbom' ? `sbom ${report.source.location}` : groupOf(f);
+    const key = groupKey(report, f);
     const list = groups.get(key) ?? [];
     list.push(f);
     groups.set(key, list);
