@@ -119,6 +119,22 @@ export interface LifecycleSummary {
   containers: ContainerLifecycleRow[];
 }
 
+/** One running image as the scan saw it (`images`): whether it was read, and what looked at it. */
+export interface ImageSummary {
+  /** The digest the containers run (a manifest or, on a node, an image id). */
+  digest: string;
+  /** The image references the workload containers run it by, sorted. */
+  references: string[];
+  /** `scanned`: read, and every per-image contributor below ran on it; `unread`: not found or not readable (an issue says why), so nothing is known of its contents. */
+  status: 'scanned' | 'unread';
+  /** Where its packages came from: `sbom` or the locator that found it (`image-dir`, `containerd`, `registry`). */
+  from?: string | undefined;
+  /** The per-image contributors that ran on it (`vulnerabilities`, `malware`, `lifecycle`). */
+  contributors: string[];
+  /** false when a layer was rejected or not read to its end: its findings may be missing some. */
+  complete?: boolean | undefined;
+}
+
 export interface ScanReport {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
   tool: { name: 'runwarden'; version: string };
@@ -131,4 +147,6 @@ export interface ScanReport {
   nodeAgents?: NodeAgentsSummary | undefined;
   /** 1.x additive: one freshness verdict per running container (src/lifecycle). */
   lifecycle?: LifecycleSummary | undefined;
+  /** 1.x additive: each running image the scan looked for, by digest (absent when images were not scanned). The admission webhook reads it to tell a clean image from an unscanned one. */
+  images?: ImageSummary[] | undefined;
 }

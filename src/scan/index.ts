@@ -7,7 +7,7 @@ import { formatImageReference, type ImageReference } from '../core/image-ref.js'
 import type { Inventory } from '../core/inventory.js';
 import { issue, type Issue } from '../core/issue.js';
 import type { VexStatement } from '../vulndb/vex/index.js';
-import { REPORT_SCHEMA_VERSION, type NodeSummary, type ScanReport } from '../core/report.js';
+import { REPORT_SCHEMA_VERSION, type ImageSummary, type NodeSummary, type ScanReport } from '../core/report.js';
 import { SEVERITIES, compareSeverity, type Severity } from '../core/severity.js';
 import { buildInventory } from '../inventory/build.js';
 import type { InventorySource, NodeReportObjects } from '../inventory/source.js';
@@ -158,7 +158,38 @@ export async function scan(options: ScanOptions): Promise<ScanOutcome> {
     nodeReportStaleAfterMs: options.nodeReportStaleAfterMs,
   });
   if (lifecycleSection !== undefined) report.lifecycle = lifecycleSection;
+  if (options.images !== undefined && contributors.length > 0) report.images = imageSummaries(inventory, images, contributors);
   return { inventory, report, images };
+}
+
+/** The report's `images`: each running digest, the references it runs by, and whether it was read (one row per digest, sorted). */
+export function imageSummaries(inventory: Inventory, images: readonly RunningImage[], contributors: readonly ImageContributor[]): ImageSummary[] {
+  const references = new Map<string, Set<string>>();
+  for (const pod of inventory.pods) {
+    for (const c of pod.containers) {
+      if (c.running === undefined) continue;
+      let refs = references.get(c.running.digest);
+      if (refs === undefined) references.set(c.running.digest, (refs = new Set()));
+      refs.add(c.ref === undefined ? c.image : formatImageReference(c.ref));
+    }
+  }
+  const rows = new Map<string, ImageSummary>();
+  for (const image of images) {
+    const { digest } = image.want;
+    const scanned = image.scan !== undefined;
+    const ran = scanned ? contributors.filter((c) => image.from !== 'sbom' || !c.needsImage).map((c) => c.id) : [];
+    const row: ImageSummary = { digest, references: [...(references.get(digest) ?? [])].sort(), status: scanned ? 'scanned' : 'unread', ...(image.from === undefined ? {} : { from: image.from }), contributors: ran };
+    if (image.scan !== undefined && !image.scan.complete) row.complete = false;
+    const seen = rows.get(digest);
+    // one digest on two platforms: read only if every platform was, and only what ran on all of them
+    if (seen === undefined) rows.set(digest, row);
+    else {
+      if (row.status === 'unread') seen.status = 'unread';
+      seen.contributors = seen.contributors.filter((c) => row.contributors.includes(c));
+      if (row.complete === false) seen.complete = false;
+    }
+  }
+  return [...rows.values()].sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
 }
 
 export interface ScanInventoryOptions extends CheckContext {
@@ -172,6 +203,8 @@ export interface ScanInventoryOptions extends CheckContext {
   nodeReportStaleAfterMs?: number | undefined;
   /** `workloadSpecIssues(inventory)`, when the caller has them already (an incremental rescan: scan/incremental.ts). */
   workloadSpecIssues?: readonly Issue[] | undefined;
+  /** Rules of findings passed in `images` that are neither checks nor a scan's own (admission's `unscanned-image`), known to exceptions. */
+  extraRules?: readonly string[] | undefined;
   /** The previous report's findings (sorted), when most are the same objects again (an incremental rescan): sorts less. */
   sortedBefore?: readonly Finding[] | undefined;
 }
@@ -216,7 +249,7 @@ export function scanInventory(inventory: Inventory, options: ScanInventoryOption
       if (inScope === undefined || f.subject.namespace === undefined || inScope.has(f.subject.namespace)) findings.push(f);
     }
   }
-  const excepted = applyExceptions(findings, inventory, { exceptions: options.exceptions, knownRules: ruleIds(all), now: options.now });
+  const excepted = applyExceptions(findings, inventory, { exceptions: options.exceptions, knownRules: [...ruleIds(all), ...(options.extraRules ?? [])], now: options.now });
   findings = excepted.findings;
   issues.push(...excepted.issues);
   findings = sortFindings(findings, options.sortedBefore);

@@ -112,5 +112,18 @@ export const ScanReportJson = z.strictObject({
   nodeAgents: NodeAgentsJson.optional(),
   /** 1.x additive: one freshness verdict per running container (src/lifecycle). */
   lifecycle: LifecycleSectionJson.optional(),
+  /** 1.x additive: each running image the scan looked for (core/report.ts ImageSummary). */
+  images: z
+    .array(
+      z.strictObject({
+        digest: z.string().min(1),
+        references: z.array(z.string()),
+        status: z.enum(['scanned', 'unread']),
+        from: z.string().optional(),
+        contributors: z.array(z.string()),
+        complete: z.boolean().optional(),
+      }),
+    )
+    .optional(),
 });
 export type ScanReportJson = z.infer<typeof ScanReportJson>;
