@@ -7,32 +7,18 @@
  * next scripted stream for its path — events, then `end` (clean close), `drop` (socket destroyed mid-stream)
  * or `hang` (kept open; `push` sends more) — or answers a status; with no script left it hangs.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { stringify } from 'yaml';
-import { requireComponent } from './components.js';
+import { makeCertificates, tlsSkipReason } from './tls.js';
 
-const run = promisify(execFile);
 
 export function replaySkipReason(): string | undefined {
-  return requireComponent('openssl', ['openssl']);
-}
-
-/** A CA and a server certificate for 127.0.0.1, valid two days. */
-async function makeCertificates(dir: string): Promise<{ ca: Buffer; key: Buffer; cert: Buffer }> {
-  const openssl = (...args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=replay-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  await openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=kube-apiserver');
-  await writeFile(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n');
-  await openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext');
-  return { ca: await readFile(join(dir, 'ca.crt')), key: await readFile(join(dir, 'server.key')), cert: await readFile(join(dir, 'server.crt')) };
+  return tlsSkipReason();
 }
 
 export const WATCH_TOKEN = 'rw-watch-token-5d1e0c9a';
@@ -140,7 +126,7 @@ export async function startReplayApi(): Promise<ReplayApi> {
     }
   };
 
-  const certs = await makeCertificates(dir);
+  const certs = await makeCertificates(dir, { caName: 'replay-ca' });
   const server: Server = createServer({ key: certs.key, cert: certs.cert }, handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -6,17 +6,15 @@
  * Status bodies a v1.29 API server sends. No API server runs on this machine; tests that use this
  * say "replayed" in their names.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { stringify } from 'yaml';
+import { makeCertificates } from './tls.js';
 
-const run = promisify(execFile);
 export const KUBE_API_TOKEN = 'rw-test-token-agent-51d0c3';
 
 export interface RecordedRequest {
@@ -52,13 +50,7 @@ export function status(code: number, reason: string, message: string, details: R
 
 export async function startKubeApi(): Promise<KubeApi> {
   const dir = await mkdtemp(join(tmpdir(), 'rw-kube-api-'));
-  const openssl = async (...args: string[]): Promise<void> => {
-    await run('openssl', args, { cwd: dir });
-  };
-  await openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=rw-test-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  await openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=kube-apiserver');
-  await writeFile(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n');
-  await openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext');
+  const certs = await makeCertificates(dir);
 
   const requests: RecordedRequest[] = [];
   let handlers: KubeHandler[] = [];
@@ -82,7 +74,7 @@ export async function startKubeApi(): Promise<KubeApi> {
     res.writeHead(reply.status, { 'Content-Type': 'application/json', 'Audit-Id': '6a0c-replay' });
     res.end(JSON.stringify(reply.body));
   };
-  const server: Server = createServer({ key: await readFile(join(dir, 'server.key')), cert: await readFile(join(dir, 'server.crt')) }, (req, res) => {
+  const server: Server = createServer({ key: certs.key, cert: certs.cert }, (req, res) => {
     answer(req, res).catch((error: unknown) => res.destroy(error instanceof Error ? error : undefined));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -93,7 +85,7 @@ export async function startKubeApi(): Promise<KubeApi> {
     stringify({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'replay', cluster: { server: url, 'certificate-authority-data': (await readFile(join(dir, 'ca.crt'))).toString('base64') } }],
+      clusters: [{ name: 'replay', cluster: { server: url, 'certificate-authority-data': certs.ca.toString('base64') } }],
       users: [{ name: 'agent', user: { token: KUBE_API_TOKEN } }],
       contexts: [{ name: 'replay', context: { cluster: 'replay', user: 'agent' } }],
       'current-context': 'replay',

@@ -22,23 +22,23 @@ export const ACTIONS = ['deny', 'warn', 'ignore'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /**
- * Checks admission does not run, and why: each needs objects around the one under review (policies,
+ * Checks admission does not run, and why (read after "it"): each needs objects around the one under review (policies,
  * bindings, other replicas, node caches) that an AdmissionReview does not carry. `scan` reports them.
  */
 export const CLUSTER_ONLY_CHECKS: ReadonlyMap<string, string> = new Map([
-  ['stale-image', "about the nodes' image caches, not a workload"],
+  ['stale-image', "is about the nodes' image caches, not a workload"],
   ['mixed-versions', "compares a running workload's replicas"],
-  ['exposed-service', 'about Services and the policies in front of them'],
+  ['exposed-service', 'is about Services and the policies in front of them'],
   ['network-ingress-open', "needs the namespace's NetworkPolicies"],
   ['network-egress-open', "needs the namespace's NetworkPolicies"],
   ['network-no-default-deny', "needs the namespace's NetworkPolicies"],
   ['mtls-not-strict', "needs the mesh's PeerAuthentications"],
-  ['rbac-cluster-admin', 'about RBAC bindings'],
-  ['rbac-wildcard', 'about RBAC roles'],
-  ['rbac-secrets-read', 'about RBAC roles'],
-  ['rbac-pod-exec', 'about RBAC roles'],
-  ['rbac-privilege-escalation', 'about RBAC roles'],
-  ['rbac-anonymous-access', 'about RBAC bindings'],
+  ['rbac-cluster-admin', 'is about RBAC bindings'],
+  ['rbac-wildcard', 'is about RBAC roles'],
+  ['rbac-secrets-read', 'is about RBAC roles'],
+  ['rbac-pod-exec', 'is about RBAC roles'],
+  ['rbac-privilege-escalation', 'is about RBAC roles'],
+  ['rbac-anonymous-access', 'is about RBAC bindings'],
 ]);
 
 /** The checks admission runs on the object under review, in report order. */
@@ -295,7 +295,7 @@ function unscanned(subject: Subject, field: string, image: string, why: string, 
   };
 }
 
-/** `Exempt with …`: how a user accepts a finding on the object, named in every denial. */
+/** How a user accepts a finding on the object: said in every denial. */
 export function exemptHint(rules: readonly string[]): string {
-  return `to accept with a reason, annotate the object ${EXEMPT_ANNOTATION}=${[...new Set(rules)].join(',')} and ${EXEMPT_REASON_ANNOTATION}="<why>"`;
+  return `To accept a finding with a reason instead of fixing it, annotate the object ${EXEMPT_ANNOTATION}=${[...new Set(rules)].join(',')} and ${EXEMPT_REASON_ANNOTATION}="<why>"`;
 }

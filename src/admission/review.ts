@@ -86,8 +86,10 @@ function cut(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
+/** `[rule] title`, naming the container where the title does not (check titles say "Container app of …"). */
 function line(f: Finding): string {
-  return `[${f.rule}] ${f.title}${f.subject.container === undefined ? '' : ` (container ${f.subject.container})`}`;
+  const c = f.subject.container;
+  return `[${f.rule}] ${f.title}${c === undefined || f.title.includes(`Container ${c} `) ? '' : ` (container ${c})`}`;
 }
 
 /** Warnings within the API server's limits. */
@@ -115,7 +117,7 @@ export function warningsOf(texts: readonly string[]): string[] {
 export function denialMessage(decision: Decision): string {
   const shown = decision.denied.slice(0, MESSAGE_FINDINGS).map(line);
   const more = decision.denied.length - shown.length;
-  return `runwarden denied ${decision.object}: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}. Fix these, or ${exemptHint(decision.denied.map((f) => f.rule))}`;
+  return `runwarden denied ${decision.object}: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}. ${exemptHint(decision.denied.map((f) => f.rule))}`;
 }
 
 /** The AdmissionReview answer for a decision. */

@@ -4,7 +4,11 @@
  * `/readyz` are for the kubelet's probes. Every request is answered: a review that cannot be judged
  * gets the configured failure mode (open: admitted with a warning; closed: denied), never a hang.
  */
+import { readFile, stat } from 'node:fs/promises';
 import type http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../serve/log.js';
 import { decide, objectLabel, UnevaluableObjectError, type DecideOptions, type Decision } from './decide.js';
@@ -155,4 +159,90 @@ async function handle(deps: WebhookDeps, req: http.IncomingMessage, res: http.Se
     ...(ms > budget / 2 ? { budgetMs: budget } : {}),
   });
   deps.onDecision?.({ request, outcome, ms });
+}
+
+export interface WebhookTls {
+  certFile: string;
+  keyFile: string;
+}
+
+export interface RunningWebhook {
+  url: string;
+  port: number;
+  /** Reads the certificate and key again (done on its own when the files change); a bad pair is logged and the old one kept. */
+  reloadTls(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** How often the certificate files are looked at (a renewed Secret is a new file behind the mount's symlink). */
+const TLS_POLL_MS = 10_000;
+
+async function readPair(tls: WebhookTls): Promise<{ cert: Buffer; key: Buffer }> {
+  const pair = { cert: await readFile(tls.certFile), key: await readFile(tls.keyFile) };
+  createSecureContext(pair);
+  return pair;
+}
+
+/**
+ * Listen on host:port over TLS. The certificate is re-read when its files change (cert-manager renews it
+ * in place), so a renewal needs no restart; a pair that does not load keeps the previous one and is logged.
+ */
+export async function startWebhook(options: { host: string; port: number; tls: WebhookTls; deps: WebhookDeps; pollMs?: number }): Promise<RunningWebhook> {
+  const { deps } = options;
+  const server = https.createServer(await readPair(options.tls), webhookHandler(deps));
+  // the API server reuses connections: keep them longer than it does
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const reloadTls = async (): Promise<boolean> => {
+    try {
+      server.setSecureContext(await readPair(options.tls));
+      deps.log('info', 'TLS certificate reloaded', { cert: options.tls.certFile });
+      return true;
+    } catch (error) {
+      deps.log('error', 'TLS certificate not reloaded; keeping the previous one', { cert: options.tls.certFile, error: errorMessage(error) });
+      return false;
+    }
+  };
+  const stamp = async (): Promise<string> => {
+    const [c, k] = await Promise.all([stat(options.tls.certFile), stat(options.tls.keyFile)]);
+    return `${c.mtimeMs}:${c.size}:${k.mtimeMs}:${k.size}`;
+  };
+  let seen = await stamp().catch(() => '');
+  let checking = false;
+  const timer = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    stamp()
+      .then(async (now) => {
+        if (now === seen) return;
+        seen = now;
+        await reloadTls();
+      })
+      .catch((error: unknown) => deps.log('warn', 'TLS certificate files unreadable; keeping the loaded one', { error: errorMessage(error) }))
+      .finally(() => {
+        checking = false;
+      });
+  }, options.pollMs ?? TLS_POLL_MS);
+  timer.unref();
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `https://${host}:${address.port}`,
+    port: address.port,
+    reloadTls,
+    close: () =>
+      new Promise<void>((resolve) => {
+        clearInterval(timer);
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }

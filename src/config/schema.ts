@@ -58,6 +58,15 @@ export const SettingsLayer = z.strictObject({
   /** Pod Security level evaluated in namespaces without pod-security.kubernetes.io labels. */
   pssLevel: z.enum(PSS_LEVELS),
   exceptions: z.array(Exception),
+  /** The admission webhook (`runwarden admission`, `serve --admission-port`): what each rule's finding does. */
+  admission: z.strictObject({
+    /** Rule id → deny, warn or ignore (src/admission/decide.ts DEFAULT_ACTIONS for the rest). */
+    actions: z.record(z.string().min(1), z.enum(['deny', 'warn', 'ignore'])).optional(),
+    /** A fixable vulnerability acts at or above this severity (default critical). */
+    vulnerabilitySeverity: z.enum(SEVERITIES).optional(),
+    /** A review that cannot be judged: admitted with a warning (open, the default) or denied (closed). */
+    failureMode: z.enum(['open', 'closed']).optional(),
+  }),
   debug: z.boolean(),
 }).partial();
 export type SettingsLayer = z.infer<typeof SettingsLayer>;

@@ -347,7 +347,7 @@ async function runServe(flags: ServeFlags, ctx: CliContext, io: ServeIo): Promis
 }
 
 /** Resolves on SIGTERM or SIGINT (or the injected signal in tests). */
-function waitForStop(injected: AbortSignal | undefined): Promise<void> {
+export function waitForStop(injected: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       process.removeListener('SIGTERM', done);

@@ -1,0 +1,29 @@
+/** Reading runwarden's own JSON report back (`convert`, the admission webhook's verdicts). */
+import { errorMessage, InputError } from '../../core/errors.js';
+import type { ScanReport } from '../../core/report.js';
+import { ScanReportJson } from './schema.js';
+
+const WRITE_ONE = 'Write one with --format json (runwarden scan, image scan, sbom match or check).';
+
+/** The report in `text` (from `file`), checked against the JSON report's schema: one line naming what is wrong. */
+export function parseReport(text: string, file: string): ScanReport {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(file, `"${file}" is not JSON: ${errorMessage(error)}`, { hint: `A runwarden JSON report is expected here. ${WRITE_ONE}` });
+  }
+  const version = typeof value === 'object' && value !== null && 'schemaVersion' in value ? value.schemaVersion : undefined;
+  if (typeof version === 'string' && /^\d+\.\d+$/.test(version) && !version.startsWith('1.')) {
+    throw new InputError(file, `"${file}" is a report of schema version ${version}; this runwarden reads 1.x`, { hint: 'Convert it with the runwarden that wrote it, or a newer one.' });
+  }
+  const parsed = ScanReportJson.safeParse(value);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const where = first === undefined || first.path.length === 0 ? '' : `${first.path.join('.')}: `;
+    throw new InputError(file, `"${file}" is not a runwarden JSON report (schema 1.x): ${where}${first?.message ?? 'invalid'}`, { hint: WRITE_ONE });
+  }
+  // the schema is the JSON of a ScanReport (report/json): what the formats render
+  return parsed.data as unknown as ScanReport;
+}
+
