@@ -42,7 +42,12 @@ export interface AdmissionFlags extends PolicyFlags {
 }
 
 export function addAdmissionOptions(command: Command): Command {
-  return addPolicyOptions(command)
+  return addAdmissionRuleOptions(addPolicyOptions(command));
+}
+
+/** The admission flags without the policy ones (`serve` has those already). */
+export function addAdmissionRuleOptions(command: Command): Command {
+  return command
     .option('--deny <rules>', 'deny objects with findings of these rules (repeat or comma-separate; see "Rules" in the help)', collect)
     .option('--warn <rules>', 'admit objects with findings of these rules, with a warning', collect)
     .option('--ignore <rules>', 'do not evaluate these rules', collect)

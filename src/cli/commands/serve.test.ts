@@ -24,6 +24,7 @@ import { serveCommand } from './serve.js';
 
 interface Running {
   url: string;
+  admissionUrl?: string | undefined;
   firstScan: Promise<void>;
   stderr: Sink;
   stop(): Promise<number>;
@@ -123,6 +124,9 @@ describe('runwarden serve', () => {
     [['--leader-elect', '--leader-election-renew-deadline', '20s'], '--leader-election-lease-duration (15s) must be longer than --leader-election-renew-deadline (20s)'],
     [['--leader-elect', '--leader-election-name', 'Runwarden_Serve'], 'Invalid --leader-election-name "Runwarden_Serve": must be a DNS-1123 subdomain'],
     [['--demo', '--insecure-registry', 'http://registry.local'], 'Invalid --insecure-registry "http://registry.local": expected host[:port]'],
+    [['--demo', '--admission-port', '8443'], '--admission-port needs --tls-cert and --tls-key: the API server calls webhooks over HTTPS only.'],
+    [['--demo', '--admission-port', 'x'], 'Invalid --admission-port "x": expected 0–65535, e.g. 8443'],
+    [['--demo', '--failure-mode', 'closed'], '--failure-mode is an admission setting: add --admission-port to run the webhook, or drop it.'],
   ])('exits 2 with one line for %j', async (args, message) => {
     const run = invoke(args);
     expect(await run.done).toBe(2);
@@ -274,6 +278,32 @@ describe.skipIf(opensslSkip !== undefined)(`runwarden serve --tls-cert/--tls-key
     // Without trusting the certificate, verification fails (it is the one we gave, not a default).
     await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
     await expect(fetch(s.url.replace('https:', 'http:') + '/healthz').then((r) => r.status)).rejects.toThrow();
+    expect(await s.stop()).toBe(0);
+  });
+
+  it('runs the admission webhook next to the service (--admission-port), answering from the latest scan', async () => {
+    const { cert, key } = await selfSigned(dir, 'webhook');
+    const s = await serve(['--demo', '--port', '0', '--tls-cert', cert, '--tls-key', key, '--admission-port', '0', '--warn', 'malware']);
+    expect(s.admissionUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    await s.firstScan;
+    const https = await import('node:https');
+    const { readFile } = await import('node:fs/promises');
+    const ca = await readFile(cert);
+    const nightly = { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'nightly-report', namespace: 'batch' }, spec: { schedule: '0 2 * * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'report', image: 'ghcr.io/acme/reports:1.2.0' }] } } } } } };
+    const body = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u-serve', kind: { group: 'batch', version: 'v1', kind: 'CronJob' }, resource: { group: 'batch', version: 'v1', resource: 'cronjobs' }, namespace: 'batch', operation: 'CREATE', object: nightly } });
+    const reply = await new Promise<{ response: { uid: string; allowed: boolean; warnings?: string[] } }>((resolve, reject) => {
+      const req = https.request(`${s.admissionUrl ?? ''}/validate?timeout=10s`, { method: 'POST', ca, agent: false, headers: { 'Content-Type': 'application/json' } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve(JSON.parse(text) as { response: { uid: string; allowed: boolean; warnings?: string[] } }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    // --warn malware: admitted, with the malware the demo's scan found in the image as a warning
+    expect(reply.response).toMatchObject({ uid: 'u-serve', allowed: true });
+    expect(reply.response.warnings?.some((w) => w.startsWith('runwarden: [malware] malware in image ghcr.io/acme/reports:1.2.0: Eicar-Test-Signature'))).toBe(true);
+    expect(s.stderr.text).toMatch(/^runwarden: admission webhook on https:\/\/127\.0\.0\.1:\d+\/validate \(failure mode open; verdicts from the latest scan\)$/m);
     expect(await s.stop()).toBe(0);
   });
 

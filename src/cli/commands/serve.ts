@@ -15,6 +15,9 @@ import type { InventorySource } from '../../inventory/source.js';
 import { snapshotSource } from '../../inventory/sources/snapshot/index.js';
 import { demoSnapshotPath } from '../../paths.js';
 import { scan } from '../../scan/index.js';
+import { startWebhook, type RunningWebhook } from '../../admission/server.js';
+import { verdictsFromReport, type VerdictCache } from '../../admission/verdicts.js';
+import type { ScanReport } from '../../core/report.js';
 import { chosenDbPath } from '../../store/db.js';
 import { seedDemoHistory } from '../../serve/demo.js';
 import { parseDuration } from '../../serve/duration.js';
@@ -34,12 +37,14 @@ import { readTokenFile, type TokenEntry } from '../../serve/server/auth.js';
 import { watchVulnDb, type DbWatch } from '../../serve/triggers.js';
 import { startWatch, type WatchHandle } from '../../serve/watch/index.js';
 import type { CliContext } from '../context.js';
+import { addAdmissionRuleOptions, admissionSetup, rulesHelp, type AdmissionFlags } from './admission.js';
 import { addPolicyOptions, policySettings } from './check.js';
 import { addImageAccessOptions } from './image.js';
 import { addMalwareOptions } from './malware-options.js';
 import { addLifecycleOptions, addRunningImageOptions, lifecycleSetup, resolveScanSettings, runningImagesSetup, unknownValue, type LifecycleFlags, type RunningImagesFlags, type RunningImagesSetup, type ScanSourceFlags } from './scan-setup.js';
 
-interface ServeFlags extends ScanSourceFlags, RunningImagesFlags, LifecycleFlags {
+interface ServeFlags extends ScanSourceFlags, RunningImagesFlags, LifecycleFlags, AdmissionFlags {
+  admissionPort?: string;
   freshnessTtl: string;
   store?: string;
   interval: string;
@@ -69,7 +74,7 @@ interface ServeFlags extends ScanSourceFlags, RunningImagesFlags, LifecycleFlags
 export interface ServeIo {
   /** Aborting it stops the service as SIGTERM would. */
   signal?: AbortSignal | undefined;
-  onListening?: ((info: { url: string; firstScan: Promise<void> }) => void) | undefined;
+  onListening?: ((info: { url: string; firstScan: Promise<void>; admissionUrl?: string | undefined }) => void) | undefined;
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...splitList(value)];
@@ -90,6 +95,7 @@ export function serveCommand(ctx: CliContext, io: ServeIo = {}): Command {
   addMalwareOptions(command);
   addLifecycleOptions(command);
   addImageAccessOptions(command, 'a service on the node: read running images from its containerd');
+  addAdmissionRuleOptions(command);
   return addRunningImageOptions(command, 'vulnerability database the running images are matched against, also the layer cache; its updates trigger a re-match (default: $RUNWARDEN_DB)')
     .option('--config <file>', 'settings file (YAML/JSON); flags and RUNWARDEN_* variables override it')
     .option('--store <path|url>', 'history store: a SQLite file (default: the runwarden database; the demo keeps it in memory) or postgres://user@host/db')
@@ -100,6 +106,7 @@ export function serveCommand(ctx: CliContext, io: ServeIo = {}): Command {
     .option('--token-file <file>', 'API bearer tokens, one "sha256:<hex> [name]" per line (required off loopback)')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM); needs --tls-key')
     .option('--tls-key <file>', 'private key (PEM) of --tls-cert')
+    .option('--admission-port <port>', 'also run the validating admission webhook here (HTTPS with --tls-cert/--tls-key, POST /validate), answering from the latest scan (see runwarden admission --help)')
     .option('--no-watch', 'with a live cluster: do not watch, rescan on --interval only')
     .option('--webhook-url <url>', 'POST new/fixed findings and end-of-life containers here (JSON, HMAC-signed with --webhook-secret-file)')
     .option('--webhook-secret-file <file>', 'HMAC-SHA256 key for the X-Runwarden-Signature header')
@@ -116,6 +123,7 @@ export function serveCommand(ctx: CliContext, io: ServeIo = {}): Command {
     .option('--leader-election-renew-deadline <duration>', 'the leader stops scanning when it could not renew for this long', `${DEFAULT_TIMINGS.renewDeadlineMs / 1000}s`)
     .option('--leader-election-retry-period <duration>', 'how often to renew, and to try to acquire', `${DEFAULT_TIMINGS.retryPeriodMs / 1000}s`)
     .option('--debug', 'show stack traces on errors')
+    .addHelpText('after', rulesHelp())
     .action(async (flags: ServeFlags) => {
       await runServe(flags, ctx, io);
     });
@@ -128,6 +136,8 @@ interface Parsed {
   dbPollMs: number;
   freshnessTtlMs: number;
   port: number;
+  /** The admission webhook's port, when one runs. */
+  admissionPort: number | undefined;
   notifySeverity: Severity;
   notifyRate: number;
   election: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number } | undefined;
@@ -145,6 +155,15 @@ function parseFlags(flags: ServeFlags): Parsed {
   if (flags.webhookSecretFile !== undefined && flags.webhookUrl === undefined) throw new UsageError('--webhook-secret-file is used with --webhook-url: give the URL to notify.');
   if (flags.leaderElect === true && (flags.demo === true || flags.snapshot !== undefined)) throw new UsageError('--leader-elect coordinates replicas watching a live cluster: drop --demo/--snapshot, or drop --leader-elect.');
   if (flags.leaderElect !== true && flags.leaderElectionNamespace !== undefined) throw new UsageError('--leader-election-namespace is used with --leader-elect: add it, or drop the namespace.');
+  let admissionPort: number | undefined;
+  if (flags.admissionPort !== undefined) {
+    admissionPort = Number(flags.admissionPort);
+    if (!/^\d{1,5}$/.test(flags.admissionPort) || admissionPort > 65535) throw new UsageError(`Invalid --admission-port "${flags.admissionPort}": expected 0–65535, e.g. 8443`);
+    if (flags.tlsCert === undefined) throw new UsageError('--admission-port needs --tls-cert and --tls-key: the API server calls webhooks over HTTPS only.', { hint: 'Give the certificate of the webhook Service (e.g. from cert-manager) and its key.' });
+  } else {
+    const given = (['deny', 'warn', 'ignore', 'vulnSeverity', 'failureMode'] as const).find((k) => flags[k] !== undefined);
+    if (given !== undefined) throw new UsageError(`--${given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is an admission setting: add --admission-port to run the webhook, or drop it.`);
+  }
   let election: Parsed['election'];
   if (flags.leaderElect === true) {
     if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(flags.leaderElectionName)) throw new UsageError(`Invalid --leader-election-name "${flags.leaderElectionName}": must be a DNS-1123 subdomain, e.g. "runwarden-serve"`);
@@ -162,6 +181,7 @@ function parseFlags(flags: ServeFlags): Parsed {
     dbPollMs: parseDuration(flags.dbPoll, '--db-poll', { min: 1000 }),
     freshnessTtlMs: parseDuration(flags.freshnessTtl, '--freshness-ttl', { min: 1000 }),
     port,
+    admissionPort,
     notifySeverity: severity,
     notifyRate: rate,
     election,
@@ -242,6 +262,7 @@ async function runServe(flags: ServeFlags, ctx: CliContext, io: ServeIo): Promis
   let dbWatch: DbWatch | undefined;
   let eventsClient: ApiClient | undefined;
   let handle: ServeHandle | undefined;
+  let admission: RunningWebhook | undefined;
   try {
     images = await imagesSetup(settings, flags, ctx);
     let source: InventorySource;
@@ -321,9 +342,16 @@ async function runServe(flags: ServeFlags, ctx: CliContext, io: ServeIo): Promis
       dbWatch = watchVulnDb(images.setup.settings.db, { intervalMs: parsed.dbPollMs, metrics, log, onUpdate: (version) => served.trigger(`db-update:${version}`) });
     }
     ctx.stderr.write(`runwarden: serving on ${handle.url} (dashboard /, API /api/v1/, metrics /metrics)\n`);
-    io.onListening?.({ url: handle.url, firstScan: handle.firstScan });
+    if (parsed.admissionPort !== undefined && flags.tlsCert !== undefined && flags.tlsKey !== undefined) {
+      const setup = admissionSetup(settings, flags, flags.config);
+      admission = await startWebhook({ host: flags.host, port: parsed.admissionPort, tls: { certFile: flags.tlsCert, keyFile: flags.tlsKey }, deps: { verdicts: latestVerdicts(served), options: setup.options, failureMode: setup.failureMode, log } });
+      ctx.stderr.write(`runwarden: admission webhook on ${admission.url}/validate (failure mode ${setup.failureMode}; verdicts from the latest scan${parsed.election === undefined ? '' : '; followers have none and answer in that mode'})\n`);
+    }
+    io.onListening?.({ url: handle.url, firstScan: handle.firstScan, admissionUrl: admission?.url });
     await waitForStop(io.signal);
     log('info', 'shutting down', { graceMs: parsed.graceMs });
+    await admission?.close();
+    admission = undefined;
     dbWatch?.stop();
     watch?.stop();
     const outcome = await handle.stop(parsed.graceMs);
@@ -333,6 +361,7 @@ async function runServe(flags: ServeFlags, ctx: CliContext, io: ServeIo): Promis
     elector = undefined;
     ctx.stderr.write(`runwarden: stopped (${outcome === 'abandoned' ? 'a running scan was abandoned' : 'clean'})\n`);
   } catch (error) {
+    await admission?.close().catch(() => undefined);
     dbWatch?.stop();
     watch?.stop();
     if (handle !== undefined) await handle.stop(0).catch(() => undefined);
@@ -344,6 +373,21 @@ async function runServe(flags: ServeFlags, ctx: CliContext, io: ServeIo): Promis
     electionClient?.close();
     images?.close();
   }
+}
+
+/** The admission verdicts of the service's latest scan, computed once per scan. */
+function latestVerdicts(handle: ServeHandle): () => VerdictCache | undefined {
+  let from: ScanReport | undefined;
+  let cache: VerdictCache | undefined;
+  return () => {
+    const report = handle.monitor.latest?.report;
+    if (report === undefined) return undefined;
+    if (report !== from) {
+      from = report;
+      cache = verdictsFromReport(report, 'the latest scan of runwarden serve');
+    }
+    return cache;
+  };
 }
 
 /** Resolves on SIGTERM or SIGINT (or the injected signal in tests). */
