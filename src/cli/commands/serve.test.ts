@@ -124,7 +124,9 @@ describe('runwarden serve', () => {
     [['--leader-elect', '--leader-election-renew-deadline', '20s'], '--leader-election-lease-duration (15s) must be longer than --leader-election-renew-deadline (20s)'],
     [['--leader-elect', '--leader-election-name', 'Runwarden_Serve'], 'Invalid --leader-election-name "Runwarden_Serve": must be a DNS-1123 subdomain'],
     [['--demo', '--insecure-registry', 'http://registry.local'], 'Invalid --insecure-registry "http://registry.local": expected host[:port]'],
-    [['--demo', '--admission-port', '8443'], '--admission-port needs --tls-cert and --tls-key: the API server calls webhooks over HTTPS only.'],
+    [['--demo', '--admission-port', '8443'], '--admission-port needs --admission-tls-cert and --admission-tls-key (or --tls-cert and --tls-key): the API server calls webhooks over HTTPS only.'],
+    [['--demo', '--admission-port', '8443', '--admission-tls-cert', 'x.pem'], '--admission-tls-cert and --admission-tls-key go together'],
+    [['--demo', '--admission-port', '0', '--admission-tls-cert', '/nonexistent/a.crt', '--admission-tls-key', '/nonexistent/a.key'], 'Cannot read --admission-tls-cert "/nonexistent/a.crt": ENOENT'],
     [['--demo', '--admission-port', 'x'], 'Invalid --admission-port "x": expected 0–65535, e.g. 8443'],
     [['--demo', '--failure-mode', 'closed'], '--failure-mode is an admission setting: add --admission-port to run the webhook, or drop it.'],
   ])('exits 2 with one line for %j', async (args, message) => {
@@ -283,7 +285,9 @@ describe.skipIf(opensslSkip !== undefined)(`runwarden serve --tls-cert/--tls-key
 
   it('runs the admission webhook next to the service (--admission-port), answering from the latest scan', async () => {
     const { cert, key } = await selfSigned(dir, 'webhook');
-    const s = await serve(['--demo', '--port', '0', '--tls-cert', cert, '--tls-key', key, '--admission-port', '0', '--warn', 'malware']);
+    // the API stays plain HTTP on loopback; only the webhook has a certificate
+    const s = await serve(['--demo', '--port', '0', '--admission-tls-cert', cert, '--admission-tls-key', key, '--admission-port', '0', '--warn', 'malware']);
+    expect(s.url).toMatch(/^http:\/\//);
     expect(s.admissionUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     await s.firstScan;
     const https = await import('node:https');

@@ -45,6 +45,8 @@ import { addLifecycleOptions, addRunningImageOptions, lifecycleSetup, resolveSca
 
 interface ServeFlags extends ScanSourceFlags, RunningImagesFlags, LifecycleFlags, AdmissionFlags {
   admissionPort?: string;
+  admissionTlsCert?: string;
+  admissionTlsKey?: string;
   freshnessTtl: string;
   store?: string;
   interval: string;
@@ -106,7 +108,9 @@ export function serveCommand(ctx: CliContext, io: ServeIo = {}): Command {
     .option('--token-file <file>', 'API bearer tokens, one "sha256:<hex> [name]" per line (required off loopback)')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM); needs --tls-key')
     .option('--tls-key <file>', 'private key (PEM) of --tls-cert')
-    .option('--admission-port <port>', 'also run the validating admission webhook here (HTTPS with --tls-cert/--tls-key, POST /validate), answering from the latest scan (see runwarden admission --help)')
+    .option('--admission-port <port>', 'also run the validating admission webhook here (HTTPS, POST /validate), answering from the latest scan (see runwarden admission --help)')
+    .option('--admission-tls-cert <file>', "the webhook's certificate (PEM; default --tls-cert); re-read when it changes")
+    .option('--admission-tls-key <file>', 'private key (PEM) of --admission-tls-cert (default --tls-key)')
     .option('--no-watch', 'with a live cluster: do not watch, rescan on --interval only')
     .option('--webhook-url <url>', 'POST new/fixed findings and end-of-life containers here (JSON, HMAC-signed with --webhook-secret-file)')
     .option('--webhook-secret-file <file>', 'HMAC-SHA256 key for the X-Runwarden-Signature header')
@@ -159,9 +163,10 @@ function parseFlags(flags: ServeFlags): Parsed {
   if (flags.admissionPort !== undefined) {
     admissionPort = Number(flags.admissionPort);
     if (!/^\d{1,5}$/.test(flags.admissionPort) || admissionPort > 65535) throw new UsageError(`Invalid --admission-port "${flags.admissionPort}": expected 0–65535, e.g. 8443`);
-    if (flags.tlsCert === undefined) throw new UsageError('--admission-port needs --tls-cert and --tls-key: the API server calls webhooks over HTTPS only.', { hint: 'Give the certificate of the webhook Service (e.g. from cert-manager) and its key.' });
+    if ((flags.admissionTlsCert === undefined) !== (flags.admissionTlsKey === undefined)) throw new UsageError('--admission-tls-cert and --admission-tls-key go together: give both, or neither to use --tls-cert/--tls-key.');
+    if (flags.admissionTlsCert === undefined && flags.tlsCert === undefined) throw new UsageError('--admission-port needs --admission-tls-cert and --admission-tls-key (or --tls-cert and --tls-key): the API server calls webhooks over HTTPS only.', { hint: 'Give the certificate of the webhook Service (e.g. from cert-manager) and its key.' });
   } else {
-    const given = (['deny', 'warn', 'ignore', 'vulnSeverity', 'failureMode'] as const).find((k) => flags[k] !== undefined);
+    const given = (['deny', 'warn', 'ignore', 'vulnSeverity', 'failureMode', 'admissionTlsCert', 'admissionTlsKey'] as const).find((k) => flags[k] !== undefined);
     if (given !== undefined) throw new UsageError(`--${given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is an admission setting: add --admission-port to run the webhook, or drop it.`);
   }
   let election: Parsed['election'];
@@ -189,13 +194,13 @@ function parseFlags(flags: ServeFlags): Parsed {
 }
 
 /** The certificate and key, checked together now (a wrong file is a one-line error at start, not a failed handshake later). */
-async function readTls(certFile: string, keyFile: string): Promise<{ cert: Buffer; key: Buffer }> {
-  const tls = { cert: await readSecretFile(certFile, '--tls-cert'), key: await readSecretFile(keyFile, '--tls-key') };
+async function readTls(certFile: string, keyFile: string, certFlag = '--tls-cert', keyFlag = '--tls-key'): Promise<{ cert: Buffer; key: Buffer }> {
+  const tls = { cert: await readSecretFile(certFile, certFlag), key: await readSecretFile(keyFile, keyFlag) };
   try {
     createSecureContext(tls);
   } catch (error) {
     const reason = errorMessage(error).replace(/^error:[0-9A-F]+:/, '');
-    throw new ConfigError(`--tls-cert "${certFile}" with --tls-key "${keyFile}" is not a usable certificate and key: ${reason}`, {
+    throw new ConfigError(`${certFlag} "${certFile}" with ${keyFlag} "${keyFile}" is not a usable certificate and key: ${reason}`, {
       hint: 'Give the PEM certificate (chain) and the PEM private key that belongs to it, e.g. tls.crt and tls.key of a kubernetes.io/tls Secret.',
     });
   }
@@ -250,6 +255,10 @@ async function runServe(flags: ServeFlags, ctx: CliContext, io: ServeIo): Promis
     throw new UsageError(`--host ${flags.host} exposes the API beyond this machine: give --token-file with the hashes of the API tokens`, { hint: 'Or listen on 127.0.0.1 (the default) behind a proxy that authenticates.' });
   }
   const tls = flags.tlsCert === undefined || flags.tlsKey === undefined ? undefined : await readTls(flags.tlsCert, flags.tlsKey);
+  // the webhook's settings and certificate, checked before anything starts (one line, not failed handshakes later)
+  const admissionSettings = parsed.admissionPort === undefined ? undefined : admissionSetup(settings, flags, flags.config);
+  const admissionTls = parsed.admissionPort === undefined ? undefined : { certFile: flags.admissionTlsCert ?? flags.tlsCert ?? '', keyFile: flags.admissionTlsKey ?? flags.tlsKey ?? '' };
+  if (admissionTls !== undefined && flags.admissionTlsCert !== undefined) await readTls(admissionTls.certFile, admissionTls.keyFile, '--admission-tls-cert', '--admission-tls-key');
   const log: Logger = jsonLogger(ctx.stderr);
   const metrics = new ServeMetrics({ processMetrics: true });
   const live = !settings.demo && settings.snapshot === undefined;
@@ -342,9 +351,9 @@ async function runServe(flags: ServeFlags, ctx: CliContext, io: ServeIo): Promis
       dbWatch = watchVulnDb(images.setup.settings.db, { intervalMs: parsed.dbPollMs, metrics, log, onUpdate: (version) => served.trigger(`db-update:${version}`) });
     }
     ctx.stderr.write(`runwarden: serving on ${handle.url} (dashboard /, API /api/v1/, metrics /metrics)\n`);
-    if (parsed.admissionPort !== undefined && flags.tlsCert !== undefined && flags.tlsKey !== undefined) {
-      const setup = admissionSetup(settings, flags, flags.config);
-      admission = await startWebhook({ host: flags.host, port: parsed.admissionPort, tls: { certFile: flags.tlsCert, keyFile: flags.tlsKey }, deps: { verdicts: latestVerdicts(served), options: setup.options, failureMode: setup.failureMode, log } });
+    if (parsed.admissionPort !== undefined && admissionTls !== undefined && admissionSettings !== undefined) {
+      const setup = admissionSettings;
+      admission = await startWebhook({ host: flags.host, port: parsed.admissionPort, tls: admissionTls, deps: { verdicts: latestVerdicts(served), options: setup.options, failureMode: setup.failureMode, log } });
       ctx.stderr.write(`runwarden: admission webhook on ${admission.url}/validate (failure mode ${setup.failureMode}; verdicts from the latest scan${parsed.election === undefined ? '' : '; followers have none and answer in that mode'})\n`);
     }
     io.onListening?.({ url: handle.url, firstScan: handle.firstScan, admissionUrl: admission?.url });
