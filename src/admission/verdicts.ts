@@ -44,14 +44,8 @@ export function tagKey(ref: ImageReference): string | undefined {
   return `${repositoryName(ref)}:${effectiveTag(ref) ?? 'latest'}`;
 }
 
-/** Digests of findings placed on containers (`evidence.imageDigest`, and the other digests of a moved tag). */
-function digestsOf(f: Finding): string[] {
-  const out: string[] = [];
-  if (typeof f.evidence.imageDigest === 'string') out.push(f.evidence.imageDigest);
-  const others = f.evidence.otherImageDigests;
-  if (Array.isArray(others)) for (const d of others) if (typeof d === 'string') out.push(d);
-  return out;
-}
+/** The lists of an ImageVerdict that hold findings. */
+type Kind = 'malware' | 'vulnerabilities' | 'endOfLife';
 
 /**
  * Verdicts from a scan report. Needs the report's `images` section (a scan with images, report 1.0 of
@@ -80,20 +74,26 @@ export function verdictsFromReport(report: ScanReport, origin: string): VerdictC
       if (key !== undefined) byTag.set(key, verdict);
     }
   }
-  // each finding once per image, though the report places it on every container that runs the image
-  const seen = new Set<string>();
+  // each finding once per image, though the report places it on every container that runs the image: the
+  // titles seen per image and list (no key string built per finding: a large cluster's report has ~10^6)
+  const seen = new Map<ImageVerdict, Record<Kind, Set<string>>>();
+  const add = (digest: unknown, list: Kind, f: Finding): void => {
+    const verdict = typeof digest === 'string' ? byDigest.get(digest) : undefined;
+    if (verdict === undefined) return;
+    let titles = seen.get(verdict);
+    if (titles === undefined) seen.set(verdict, (titles = { malware: new Set(), vulnerabilities: new Set(), endOfLife: new Set() }));
+    const own = titles[list];
+    if (own.has(f.title)) return;
+    own.add(f.title);
+    verdict[list].push(f);
+  };
   for (const f of report.findings) {
     if (f.suppression !== undefined) continue;
-    const list = f.rule === MALWARE_RULE ? 'malware' : f.rule === VULNERABILITY_RULE ? 'vulnerabilities' : END_OF_LIFE_RULES.includes(f.rule) ? 'endOfLife' : undefined;
+    const list: Kind | undefined = f.rule === VULNERABILITY_RULE ? 'vulnerabilities' : f.rule === MALWARE_RULE ? 'malware' : END_OF_LIFE_RULES.includes(f.rule) ? 'endOfLife' : undefined;
     if (list === undefined) continue;
-    for (const digest of digestsOf(f)) {
-      const verdict = byDigest.get(digest);
-      if (verdict === undefined) continue;
-      const key = `${digest}\0${f.rule}\0${f.title}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      verdict[list].push(f);
-    }
+    add(f.evidence.imageDigest, list, f);
+    const others = f.evidence.otherImageDigests;
+    if (Array.isArray(others)) for (const d of others) add(d, list, f);
   }
   return { scannedAt: report.generatedAt, origin, byDigest, byTag, unread };
 }
