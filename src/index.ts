@@ -63,3 +63,7 @@ export { scanImage, scanPackages, imageFacts, CONTRIBUTORS as IMAGE_CONTRIBUTORS
 export { scanRunningImages, type RunningImage, type RunningImagesOptions, type RunningImagesResult } from './scan/images/running.js';
 export { imageDirLocator, containerdLocator, registryLocator, type ImageLocator, type RunningImageWant } from './scan/images/locate.js';
 export { imageScanReport } from './scan/images/report.js';
+export { decide, ADMISSION_RULES, DEFAULT_ACTIONS, type Decision, type DecideOptions, type Action } from './admission/decide.js';
+export { verdictsFromReport, type VerdictCache, type ImageVerdict } from './admission/verdicts.js';
+export { parseReview, respond, type AdmissionRequest, type AdmissionReviewResponse } from './admission/review.js';
+export { webhookHandler, answer, type WebhookDeps } from './admission/server.js';
