@@ -145,6 +145,23 @@ describe('decide: the checks on the object under review', () => {
     expect(d.suppressed[0]?.suppression?.reason).toBe('CNI agent needs it');
   });
 
+  it("evaluates Pod Security at the namespace's own levels when known: enforce denies, audit and warn only warn", () => {
+    const labelled = (labels: Record<string, string>) => ({ ...OPTIONS, namespace: (name: string) => (name === 'shop' ? { labels, annotations: {} } : undefined) });
+    const privileged = review(pod(`ghcr.io/acme/clean:2.0@${CLEAN}`, { privileged: true }));
+    // enforce privileged, warn restricted: the API server admits it, so do we, with the warning
+    const warnOnly = decide(privileged, CACHE, labelled({ 'pod-security.kubernetes.io/enforce': 'privileged', 'pod-security.kubernetes.io/warn': 'restricted' }));
+    expect(warnOnly.allowed).toBe(true);
+    expect(warnOnly.warned.filter((f) => f.rule === 'pod-security').length).toBeGreaterThan(0);
+    // enforce restricted: a pod that is only baseline-clean is denied for the restricted controls
+    const baselineOnly = review(pod(`ghcr.io/acme/clean:2.0@${CLEAN}`, {}));
+    expect(decide(baselineOnly, CACHE, OPTIONS).denied).toEqual([]);
+    const restricted = decide(baselineOnly, CACHE, labelled({ 'pod-security.kubernetes.io/enforce': 'restricted' }));
+    expect(rules(restricted.denied)).toEqual(expect.arrayContaining(['pod-security']));
+    expect(restricted.denied.every((f) => f.title.includes('the namespace enforces restricted'))).toBe(true);
+    // a namespace the lookup does not know is evaluated at --pss-level, as before
+    expect(rules(decide(review(pod(`ghcr.io/acme/clean:2.0@${CLEAN}`, { privileged: true }), { namespace: 'other' }), CACHE, labelled({})).denied)).toEqual(['pod-security']);
+  });
+
   it('throws UnevaluableObjectError for an object that does not match its kind (the failure mode decides)', () => {
     expect(() => decide(review({ kind: 'Pod', metadata: { name: 'x' }, spec: { containers: 'not-a-list' } }), CACHE, OPTIONS)).toThrow(UnevaluableObjectError);
     expect(() => decide(review({ kind: 'Pod' }, { object: null }), CACHE, OPTIONS)).toThrow(/carries no Pod object/);

@@ -78,6 +78,11 @@ export interface DecideOptions {
   policy?: PolicySettings | undefined;
   exceptions?: readonly ExceptionRule[] | undefined;
   sandboxImages?: readonly string[] | undefined;
+  /**
+   * The labels and annotations of a namespace, when known (serve's latest inventory): Pod Security is then
+   * evaluated at the namespace's own levels, as `scan` does; unknown namespaces get `policy.pssLevel`.
+   */
+  namespace?: ((name: string) => { labels: Record<string, string>; annotations: Record<string, string> } | undefined) | undefined;
   now: Date;
 }
 
@@ -163,12 +168,22 @@ export function decide(request: AdmissionRequest, cache: VerdictCache, options: 
       suppressed.push(f);
       continue;
     }
-    const action = options.actions[f.rule] ?? DEFAULT_ACTIONS[f.rule] ?? 'warn';
+    let action = options.actions[f.rule] ?? DEFAULT_ACTIONS[f.rule] ?? 'warn';
     if (action === 'ignore') continue;
+    // a namespace's audit and warn labels ask to be told, not to block: only an enforced (or unlabelled) level denies
+    if (action === 'deny' && f.rule === POD_SECURITY_RULE && !deniable(f)) action = 'warn';
     if (action === 'deny' && before?.has(f.id) !== true) denied.push(f);
     else warned.push(f);
   }
   return { allowed: denied.length === 0, object, denied, warned, suppressed };
+}
+
+const POD_SECURITY_RULE = 'pod-security';
+
+/** A Pod Security finding of the namespace's enforce label, or of the default level of an unlabelled namespace. */
+function deniable(f: Finding): boolean {
+  const modes = f.evidence.modes;
+  return !Array.isArray(modes) || modes.includes('enforce') || modes.includes('default');
 }
 
 /** Ids of the old object's findings; an old object that cannot be read has none (every finding is new). */
@@ -182,7 +197,7 @@ function previousFindings(kind: ReviewedKind, request: AdmissionRequest, cache: 
 }
 
 function evaluate(kind: ReviewedKind, raw: unknown, request: AdmissionRequest, cache: VerdictCache, options: DecideOptions): Finding[] {
-  const inventory = inventoryOf(kind, raw, request);
+  const inventory = inventoryOf(kind, raw, request, options);
   const images = imageFindings(inventory, cache, options);
   const checks = ADMISSION_CHECKS.filter((c) => (options.actions[c.id] ?? DEFAULT_ACTIONS[c.id]) !== 'ignore');
   const report = scanInventory(inventory, {
@@ -198,7 +213,7 @@ function evaluate(kind: ReviewedKind, raw: unknown, request: AdmissionRequest, c
 }
 
 /** A one-object inventory of the object under review, validated as `check` validates manifests. */
-function inventoryOf(kind: ReviewedKind, raw: unknown, request: AdmissionRequest): Inventory {
+function inventoryOf(kind: ReviewedKind, raw: unknown, request: AdmissionRequest, options: DecideOptions): Inventory {
   if (typeof raw !== 'object' || raw === null) throw new UnevaluableObjectError(`the request carries no ${kind} object`);
   // a copy: the name may be filled in below, and the request stays as it came
   const copy = structuredClone(raw) as { metadata?: Record<string, unknown> };
@@ -216,6 +231,9 @@ function inventoryOf(kind: ReviewedKind, raw: unknown, request: AdmissionRequest
   }
   const objects = emptyClusterObjects();
   (objects[kind] as object[]).push(parsed.data);
+  const namespace = metadata.namespace as string;
+  const known = options.namespace?.(namespace);
+  if (known !== undefined) objects.Namespace.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: known.labels, annotations: known.annotations } });
   return buildInventory({ source: { type: 'manifests', location: 'admission review' }, objects, origins: new WeakMap(), complete: [], namespaces: undefined, issues: [] });
 }
 

@@ -17,6 +17,7 @@ import { demoSnapshotPath } from '../../paths.js';
 import { scan } from '../../scan/index.js';
 import { startWebhook, type RunningWebhook } from '../../admission/server.js';
 import { verdictsFromReport, type VerdictCache } from '../../admission/verdicts.js';
+import type { Inventory, NamespaceInfo } from '../../core/inventory.js';
 import type { ScanReport } from '../../core/report.js';
 import { chosenDbPath } from '../../store/db.js';
 import { seedDemoHistory } from '../../serve/demo.js';
@@ -353,7 +354,8 @@ async function runServe(flags: ServeFlags, ctx: CliContext, io: ServeIo): Promis
     ctx.stderr.write(`runwarden: serving on ${handle.url} (dashboard /, API /api/v1/, metrics /metrics)\n`);
     if (parsed.admissionPort !== undefined && admissionTls !== undefined && admissionSettings !== undefined) {
       const setup = admissionSettings;
-      admission = await startWebhook({ host: flags.host, port: parsed.admissionPort, tls: admissionTls, deps: { verdicts: latestVerdicts(served), options: setup.options, failureMode: setup.failureMode, log } });
+      const namespace = latestNamespaces(served);
+      admission = await startWebhook({ host: flags.host, port: parsed.admissionPort, tls: admissionTls, deps: { verdicts: latestVerdicts(served), options: () => ({ ...setup.options(), namespace }), failureMode: setup.failureMode, log } });
       ctx.stderr.write(`runwarden: admission webhook on ${admission.url}/validate (failure mode ${setup.failureMode}; verdicts from the latest scan${parsed.election === undefined ? '' : '; followers have none and answer in that mode'})\n`);
     }
     io.onListening?.({ url: handle.url, firstScan: handle.firstScan, admissionUrl: admission?.url });
@@ -396,6 +398,21 @@ function latestVerdicts(handle: ServeHandle): () => VerdictCache | undefined {
       cache = verdictsFromReport(report, 'the latest scan of runwarden serve');
     }
     return cache;
+  };
+}
+
+/** The namespaces of the service's latest inventory (labels for Pod Security levels), indexed once per scan. */
+function latestNamespaces(handle: ServeHandle): (name: string) => NamespaceInfo | undefined {
+  let from: Inventory | undefined;
+  let byName = new Map<string, NamespaceInfo>();
+  return (name) => {
+    const inventory = handle.monitor.latest?.inventory;
+    if (inventory === undefined) return undefined;
+    if (inventory !== from) {
+      from = inventory;
+      byName = new Map(inventory.namespaces.map((n) => [n.name, n]));
+    }
+    return byName.get(name);
   };
 }
 
