@@ -426,7 +426,38 @@ describe.skipIf(missing !== undefined)(`the Helm chart${missing === undefined ? 
     expect(names(defaults, 'ConfigMap')).toEqual(['rw-runwarden-node-agent']);
   });
 
+  it('with admission: the webhook of deploy/admission (port, path, certificate, failure policy), flags serve defines, no high finding', async () => {
+    const r = await render('admission.enabled=true', 'admission.deny={unpinned-image}', 'admission.ignore={missing-resources}');
+    const deployment = one(r, 'Deployment', 'rw-runwarden-serve');
+    const serve = serveCommand({ stdout: process.stdout, stderr: process.stderr, env: {}, cwd: ROOT, exitCode: 0 }).exitOverride();
+    expect(serve.parseOptions(args(deployment).slice(1))).toEqual({ operands: [], unknown: [] });
+    expect(serve.opts()).toMatchObject({ admissionPort: '8443', admissionTlsCert: '/etc/runwarden/admission-tls/tls.crt', admissionTlsKey: '/etc/runwarden/admission-tls/tls.key', failureMode: 'open', vulnSeverity: 'critical', deny: ['unpinned-image'], ignore: ['missing-resources'] });
+    expect(podSpec(deployment).volumes).toContainEqual({ name: 'admission-tls', secret: { secretName: 'rw-runwarden-admission-tls', defaultMode: 0o440 } });
+    expect(podSpec(deployment).containers[0].ports).toContainEqual({ name: 'admission', containerPort: 8443, protocol: 'TCP' });
+    expect(one(r, 'Service', 'rw-runwarden-serve').spec.ports).toContainEqual({ name: 'admission', port: 8443, targetPort: 'admission', protocol: 'TCP' });
+    expect(one(r, 'Certificate', 'rw-runwarden-admission').spec).toMatchObject({ secretName: 'rw-runwarden-admission-tls', dnsNames: ['rw-runwarden-serve.runwarden.svc', 'rw-runwarden-serve.runwarden.svc.cluster.local'] });
+    const webhook = one(r, 'ValidatingWebhookConfiguration', 'rw-runwarden');
+    expect(webhook.metadata.annotations?.['cert-manager.io/inject-ca-from']).toBe('runwarden/rw-runwarden-admission');
+    // the same webhook as the plain manifests, but for the names of the release
+    const [plain] = await plainManifest('admission/webhook.yaml');
+    const named = (o: K8sObject): Yaml => ({ ...o.webhooks[0], clientConfig: { service: { ...o.webhooks[0].clientConfig.service, name: 'x', namespace: 'x' } }, namespaceSelector: undefined });
+    expect(named(webhook)).toEqual(named(plain as K8sObject));
+    expect(webhook.webhooks[0].namespaceSelector.matchExpressions[0].values).toEqual(['runwarden', 'kube-system']);
+    const ingressPorts = (one(r, 'NetworkPolicy', 'rw-runwarden-serve').spec.ingress as Array<{ ports: Array<{ port: number }> }>).flatMap((i) => i.ports.map((p) => p.port));
+    expect(ingressPorts).toContain(8443);
+    const { code, findings } = await check(r);
+    expect(code).toBe(0);
+    expectNoUnsuppressedHigh(findings);
+    // closed: the API server refuses too when the webhook is unreachable
+    const closed = await render('admission.enabled=true', 'admission.failureMode=closed', 'admission.certManager=false', 'admission.tlsSecretName=hook-tls', 'admission.caBundle=Q0E=');
+    expect(one(closed, 'ValidatingWebhookConfiguration', 'rw-runwarden').webhooks[0]).toMatchObject({ failurePolicy: 'Fail', clientConfig: { caBundle: 'Q0E=' } });
+    expect(names(closed, 'Certificate')).toEqual([]);
+    expect(podSpec(one(closed, 'Deployment', 'rw-runwarden-serve')).volumes).toContainEqual({ name: 'admission-tls', secret: { secretName: 'hook-tls', defaultMode: 0o440 } });
+  });
+
   it('refuses unsafe or incomplete values with a one-line reason', async () => {
+    expect(await renderError('admission.enabled=true', 'admission.certManager=false')).toContain('admission.enabled without admission.certManager needs admission.tlsSecretName');
+    expect(await renderError('admission.failureMode=half')).toMatch(/admission\.failureMode/);
     expect(await renderError('replicaCount=2')).toContain('replicaCount 2 needs postgresql.enabled=true');
     expect(await renderError('replicaCount=2', 'postgresql.enabled=true', 'postgresql.existingSecret=pg', 'leaderElection.enabled=false')).toContain('replicaCount 2 needs leaderElection.enabled=true');
     expect(await renderError('postgresql.enabled=true')).toContain('postgresql.enabled needs postgresql.existingSecret');

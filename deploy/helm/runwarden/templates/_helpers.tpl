@@ -47,6 +47,15 @@ app.kubernetes.io/component: {{ .component }}
 {{- default (printf "%s-api-tokens" (include "runwarden.fullname" .)) .Values.apiTokens.existingSecret -}}
 {{- end -}}
 
+{{/* The admission webhook's serving certificate: cert-manager's Secret, or the one given. */}}
+{{- define "runwarden.admissionTlsSecret" -}}
+{{- if .Values.admission.certManager -}}
+{{- printf "%s-admission-tls" (include "runwarden.fullname" .) -}}
+{{- else -}}
+{{- .Values.admission.tlsSecretName -}}
+{{- end -}}
+{{- end -}}
+
 {{/* image reference: pass a dict with "image" (repository/tag/digest) and "root". */}}
 {{- define "runwarden.image" -}}
 {{- if .image.digest -}}
