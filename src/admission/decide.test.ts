@@ -7,7 +7,7 @@ import type { ScanReport } from '../core/report.js';
 import { parsePolicyVersion, type PssLevel } from '../policy/pss/version.js';
 import { CHECKS } from '../policy/registry.js';
 import { ADMISSION_CHECKS, ADMISSION_RULES, CLUSTER_ONLY_CHECKS, decide, DEFAULT_ACTIONS, UnevaluableObjectError, type Action, type DecideOptions } from './decide.js';
-import type { AdmissionRequest } from './review.js';
+import { respond, type AdmissionRequest } from './review.js';
 import { emptyVerdicts, verdictsFromReport } from './verdicts.js';
 
 const NOW = new Date('2026-11-30T08:00:00Z');
@@ -160,6 +160,28 @@ describe('decide: the checks on the object under review', () => {
     expect(restricted.denied.every((f) => f.title.includes('the namespace enforces restricted'))).toBe(true);
     // a namespace the lookup does not know is evaluated at --pss-level, as before
     expect(rules(decide(review(pod(`ghcr.io/acme/clean:2.0@${CLEAN}`, { privileged: true }), { namespace: 'other' }), CACHE, labelled({})).denied)).toEqual(['pod-security']);
+  });
+
+  it("honours an exemption on a Deployment's pod template in the Deployment's review and in its pods' (reviewed before their owner is known)", () => {
+    const exempt = { 'runwarden.io/exempt': 'pod-security,privileged-container', 'runwarden.io/exempt-reason': 'CNI agent' };
+    const dep = deployment(`ghcr.io/acme/clean:2.0@${CLEAN}`, { privileged: true }) as { spec: { template: { metadata: Record<string, unknown> } } };
+    dep.spec.template.metadata.annotations = exempt;
+    expect(decide(review(dep), CACHE, OPTIONS).allowed).toBe(true);
+    // the pod the ReplicaSet makes: the template's annotations, an owner reference, no name yet
+    const ownedPod = (annotations: Record<string, string>) => {
+      const p = pod(`ghcr.io/acme/clean:2.0@${CLEAN}`, { privileged: true }) as { metadata: Record<string, unknown> };
+      p.metadata = { generateName: 'web-7d9f-', namespace: 'shop', annotations, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9f', uid: 'u1', controller: true }] };
+      return review(p);
+    };
+    const d = decide(ownedPod(exempt), CACHE, OPTIONS);
+    expect(d).toMatchObject({ allowed: true, denied: [] });
+    expect(rules(d.suppressed)).toEqual(['pod-security', 'privileged-container']);
+    // an exemption only on the Deployment's own metadata does not reach its pods: the denial says where to put it
+    const denied = ownedPod({});
+    const message = respond(denied, decide(denied, CACHE, OPTIONS)).response.status?.message ?? '';
+    expect(message).toMatch(/annotate the pod template of the workload that made it \(ReplicaSet web-7d9f or its owner\): runwarden\.io\/exempt=pod-security/);
+    const depMessage = respond(review(deployment('nginx', { privileged: true })), decide(review(deployment('nginx', { privileged: true })), CACHE, OPTIONS)).response.status?.message ?? '';
+    expect(depMessage).toMatch(/annotate the pod template \(spec\.template\.metadata\.annotations\), so the pods made from it carry it too: /);
   });
 
   it('throws UnevaluableObjectError for an object that does not match its kind (the failure mode decides)', () => {

@@ -223,6 +223,9 @@ function inventoryOf(kind: ReviewedKind, raw: unknown, request: AdmissionRequest
     metadata.name = request.name !== undefined && request.name !== '' ? request.name : typeof metadata.generateName === 'string' && metadata.generateName !== '' ? `${metadata.generateName}*` : '*';
   }
   if (typeof metadata.namespace !== 'string' || metadata.namespace === '') metadata.namespace = request.namespace ?? 'default';
+  // reviewed as itself: its owner is not part of the review (a Deployment's ReplicaSet, a ReplicaSet's pod), so
+  // the object is its own workload and the exemption it carries — copied from the owner's pod template — applies
+  delete metadata.ownerReferences;
   const parsed = OBJECT_SCHEMAS[kind].safeParse(copy);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
@@ -313,7 +316,20 @@ function unscanned(subject: Subject, field: string, image: string, why: string, 
   };
 }
 
-/** How a user accepts a finding on the object: said in every denial. */
-export function exemptHint(rules: readonly string[]): string {
-  return `To accept a finding with a reason instead of fixing it, annotate the object ${EXEMPT_ANNOTATION}=${[...new Set(rules)].join(',')} and ${EXEMPT_REASON_ANNOTATION}="<why>"`;
+/**
+ * How a user accepts a finding: said in every denial. On the pod template of a workload, where the annotation
+ * reaches the ReplicaSets, Jobs and pods made from it (each reviewed on its own); on a controller's pod, on the
+ * template it came from.
+ */
+export function exemptHint(rules: readonly string[], request: AdmissionRequest): string {
+  const what = `${EXEMPT_ANNOTATION}=${[...new Set(rules)].join(',')} and ${EXEMPT_REASON_ANNOTATION}="<why>"`;
+  const owners = valueAt(request.object, ['metadata', 'ownerReferences']);
+  const owner = Array.isArray(owners) ? (owners as Array<{ kind?: unknown; name?: unknown; controller?: unknown }>).find((o) => o.controller === true) : undefined;
+  const where =
+    owner !== undefined
+      ? `the pod template of the workload that made it (${String(owner.kind)} ${String(owner.name)} or its owner)`
+      : request.kind.kind === 'Pod'
+        ? 'the pod'
+        : `the pod template (${TEMPLATE_PATH[request.kind.kind as ReviewedKind]?.join('.') ?? 'spec.template'}.metadata.annotations), so the pods made from it carry it too`;
+  return `To accept a finding with a reason instead of fixing it, annotate ${where}: ${what}`;
 }

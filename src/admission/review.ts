@@ -114,17 +114,18 @@ export function warningsOf(texts: readonly string[]): string[] {
 }
 
 /** The text of a denial: what, why (the first findings), and how to accept one with a reason. */
-export function denialMessage(decision: Decision): string {
+export function denialMessage(decision: Decision, request: AdmissionRequest): string {
   const shown = decision.denied.slice(0, MESSAGE_FINDINGS).map(line);
   const more = decision.denied.length - shown.length;
-  return `runwarden denied ${decision.object}: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}. ${exemptHint(decision.denied.map((f) => f.rule))}`;
+  return `runwarden denied ${decision.object}: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}. ${exemptHint(decision.denied.map((f) => f.rule), request)}`;
 }
 
 /** The AdmissionReview answer for a decision. */
-export function respond(uid: string, decision: Decision, extraWarnings: readonly string[] = []): AdmissionReviewResponse {
+export function respond(request: AdmissionRequest, decision: Decision, extraWarnings: readonly string[] = []): AdmissionReviewResponse {
+  const { uid } = request;
   const warnings = warningsOf([...extraWarnings, ...decision.warned.map((f) => `runwarden: ${line(f)}`)]);
   const response: AdmissionResponse = { uid, allowed: decision.allowed };
-  if (!decision.allowed) response.status = { code: 403, reason: 'Forbidden', message: denialMessage(decision) };
+  if (!decision.allowed) response.status = { code: 403, reason: 'Forbidden', message: denialMessage(decision, request) };
   if (warnings.length > 0) response.warnings = warnings;
   return { apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', response };
 }

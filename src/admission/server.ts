@@ -61,7 +61,7 @@ export function answer(request: AdmissionRequest, deps: Pick<WebhookDeps, 'verdi
   }
   try {
     const decision = decide(request, cache ?? emptyVerdicts('none'), deps.options());
-    return { response: respond(request.uid, decision, decision.skipped === undefined ? extra : []), decision };
+    return { response: respond(request, decision, decision.skipped === undefined ? extra : []), decision };
   } catch (error) {
     const why = error instanceof UnevaluableObjectError ? error.message : `internal error: ${errorMessage(error)}`;
     return { response: respondUnjudged(request.uid, deps.failureMode, objectLabel(request), why), decision: undefined, why };
