@@ -199,6 +199,20 @@ describe('decide: what it does not review', () => {
     expect(decide(request, CACHE, OPTIONS)).toMatchObject({ allowed: true, skipped, denied: [], warned: [] });
   });
 
+  it("allows what a built-in controller makes from a workload (reviewed itself), unless asked to review it; a user's owned pod is reviewed", () => {
+    const owned = pod(`ghcr.io/acme/clean:2.0@${CLEAN}`, { privileged: true }) as { metadata: Record<string, unknown> };
+    owned.metadata.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9f', uid: 'u1', controller: true }];
+    const by = (username: string) => review(owned, { userInfo: { username } });
+    expect(decide(by('system:serviceaccount:kube-system:replicaset-controller'), CACHE, OPTIONS)).toMatchObject({
+      allowed: true,
+      skipped: 'made by system:serviceaccount:kube-system:replicaset-controller from ReplicaSet web-7d9f, which is reviewed itself',
+    });
+    expect(decide(by('system:kube-controller-manager'), CACHE, OPTIONS).skipped).toMatch(/^made by system:kube-controller-manager/);
+    // an owner reference alone proves nothing: anyone can write one
+    expect(decide(by('alice'), CACHE, OPTIONS).allowed).toBe(false);
+    expect(decide(by('system:serviceaccount:kube-system:replicaset-controller'), CACHE, { ...OPTIONS, reviewControllerObjects: true }).allowed).toBe(false);
+  });
+
   it('allows an update that leaves the pod spec as it was (a scale, a label): running workloads are not broken by a new policy', () => {
     const old = deployment('nginx', { privileged: true });
     const scaled = structuredClone(old) as { spec: { replicas: number }; metadata: Record<string, unknown> };

@@ -70,7 +70,22 @@ export const DEFAULT_ACTIONS: Readonly<Record<string, Action>> = Object.freeze({
 export const REVIEWED_KINDS = ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob'] as const;
 type ReviewedKind = (typeof REVIEWED_KINDS)[number];
 
+/**
+ * The built-in controllers (kube-controller-manager, with or without per-controller service accounts): what
+ * they create comes from a workload that is reviewed itself, when it was created or last changed.
+ */
+export const CONTROLLER_USERS: ReadonlySet<string> = new Set([
+  'system:kube-controller-manager',
+  ...['deployment-controller', 'replicaset-controller', 'statefulset-controller', 'daemon-set-controller', 'job-controller', 'cronjob-controller', 'replication-controller'].map((c) => `system:serviceaccount:kube-system:${c}`),
+]);
+
 export interface DecideOptions {
+  /**
+   * Review objects a built-in controller creates from a workload (a Deployment's ReplicaSets, their pods)
+   * as any other (default false: they are allowed, since their workload is reviewed; a new policy or a new
+   * verdict then never stops a running workload from scaling, rescheduling or rolling out a fix).
+   */
+  reviewControllerObjects?: boolean | undefined;
   /** The action of each rule (DEFAULT_ACTIONS for any not given). */
   actions: Readonly<Record<string, Action>>;
   /** A vulnerability acts only at or above this severity, and only when a fix exists (default critical). */
@@ -153,6 +168,10 @@ export function decide(request: AdmissionRequest, cache: VerdictCache, options: 
   if (!isReviewed(kind)) return allow(`${kind} is not a kind runwarden reviews`);
   // a subresource other than ephemeral containers (status, scale, binding, …) does not change what runs
   if (request.subResource !== undefined && request.subResource !== '' && request.subResource !== 'ephemeralcontainers') return allow(`the ${request.subResource} subresource is not reviewed`);
+  const owner = controllerOwner(request.object);
+  if (options.reviewControllerObjects !== true && owner !== undefined && CONTROLLER_USERS.has(request.userInfo?.username ?? '')) {
+    return allow(`made by ${request.userInfo?.username ?? ''} from ${owner}, which is reviewed itself`);
+  }
   if (request.operation === 'UPDATE' && request.oldObject != null && podPart(kind, request.object) === podPart(kind, request.oldObject)) {
     return allow('the update leaves the pod spec as it was');
   }
@@ -316,6 +335,14 @@ function unscanned(subject: Subject, field: string, image: string, why: string, 
   };
 }
 
+/** `ReplicaSet web-7d9f`: the controller owner of an object, if any. */
+function controllerOwner(object: unknown): string | undefined {
+  const owners = valueAt(object, ['metadata', 'ownerReferences']);
+  if (!Array.isArray(owners)) return undefined;
+  const owner = (owners as Array<{ kind?: unknown; name?: unknown; controller?: unknown }>).find((o) => o.controller === true);
+  return owner === undefined ? undefined : `${String(owner.kind)} ${String(owner.name)}`;
+}
+
 /**
  * How a user accepts a finding: said in every denial. On the pod template of a workload, where the annotation
  * reaches the ReplicaSets, Jobs and pods made from it (each reviewed on its own); on a controller's pod, on the
@@ -323,11 +350,10 @@ function unscanned(subject: Subject, field: string, image: string, why: string, 
  */
 export function exemptHint(rules: readonly string[], request: AdmissionRequest): string {
   const what = `${EXEMPT_ANNOTATION}=${[...new Set(rules)].join(',')} and ${EXEMPT_REASON_ANNOTATION}="<why>"`;
-  const owners = valueAt(request.object, ['metadata', 'ownerReferences']);
-  const owner = Array.isArray(owners) ? (owners as Array<{ kind?: unknown; name?: unknown; controller?: unknown }>).find((o) => o.controller === true) : undefined;
+  const owner = controllerOwner(request.object);
   const where =
     owner !== undefined
-      ? `the pod template of the workload that made it (${String(owner.kind)} ${String(owner.name)} or its owner)`
+      ? `the pod template of the workload that made it (${owner} or its owner)`
       : request.kind.kind === 'Pod'
         ? 'the pod'
         : `the pod template (${TEMPLATE_PATH[request.kind.kind as ReviewedKind]?.join('.') ?? 'spec.template'}.metadata.annotations), so the pods made from it carry it too`;

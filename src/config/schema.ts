@@ -66,6 +66,8 @@ export const SettingsLayer = z.strictObject({
     vulnerabilitySeverity: z.enum(SEVERITIES).optional(),
     /** A review that cannot be judged: admitted with a warning (open, the default) or denied (closed). */
     failureMode: z.enum(['open', 'closed']).optional(),
+    /** Also review what the built-in controllers make from a workload (default false: the workload is reviewed). */
+    reviewControllerObjects: z.boolean().optional(),
   }),
   debug: z.boolean(),
 }).partial();

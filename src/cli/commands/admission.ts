@@ -39,6 +39,7 @@ export interface AdmissionFlags extends PolicyFlags {
   ignore?: string[] | undefined;
   vulnSeverity?: string | undefined;
   failureMode?: string | undefined;
+  reviewControllerObjects?: boolean | undefined;
 }
 
 export function addAdmissionOptions(command: Command): Command {
@@ -52,7 +53,8 @@ export function addAdmissionRuleOptions(command: Command): Command {
     .option('--warn <rules>', 'admit objects with findings of these rules, with a warning', collect)
     .option('--ignore <rules>', 'do not evaluate these rules', collect)
     .option('--vuln-severity <severity>', `vulnerable-package acts on fixable vulnerabilities at or above: ${SEVERITIES.join(', ')} (default: critical)`)
-    .option('--failure-mode <mode>', 'a review that cannot be judged (no verdicts yet, an unreadable object): open admits it with a warning, closed denies it (default: open)');
+    .option('--failure-mode <mode>', 'a review that cannot be judged (no verdicts yet, an unreadable object): open admits it with a warning, closed denies it (default: open)')
+    .option('--review-controller-objects', "also review what the built-in controllers make from a workload (its ReplicaSets, Jobs, pods); default: allowed, since the workload is reviewed, so a new policy never stops a running workload's scaling or rollout");
 }
 
 /** Help text: the rules and what they do by default. */
@@ -110,7 +112,8 @@ export function admissionSetup(settings: Settings, flags: AdmissionFlags, config
   }
   const policy = policySettings(settings);
   const sandboxImages = [...DEFAULT_SANDBOX_IMAGES, ...settings.sandboxImages];
-  return { options: () => ({ actions, vulnerabilitySeverity: severity, policy, exceptions: settings.exceptions, sandboxImages, now: new Date() }), failureMode, actions };
+  const reviewControllerObjects = flags.reviewControllerObjects === true || settings.admission?.reviewControllerObjects === true;
+  return { options: () => ({ actions, vulnerabilitySeverity: severity, policy, exceptions: settings.exceptions, sandboxImages, reviewControllerObjects, now: new Date() }), failureMode, actions };
 }
 
 interface CommonFlags extends AdmissionFlags {

@@ -167,7 +167,7 @@ function parseFlags(flags: ServeFlags): Parsed {
     if ((flags.admissionTlsCert === undefined) !== (flags.admissionTlsKey === undefined)) throw new UsageError('--admission-tls-cert and --admission-tls-key go together: give both, or neither to use --tls-cert/--tls-key.');
     if (flags.admissionTlsCert === undefined && flags.tlsCert === undefined) throw new UsageError('--admission-port needs --admission-tls-cert and --admission-tls-key (or --tls-cert and --tls-key): the API server calls webhooks over HTTPS only.', { hint: 'Give the certificate of the webhook Service (e.g. from cert-manager) and its key.' });
   } else {
-    const given = (['deny', 'warn', 'ignore', 'vulnSeverity', 'failureMode', 'admissionTlsCert', 'admissionTlsKey'] as const).find((k) => flags[k] !== undefined);
+    const given = (['deny', 'warn', 'ignore', 'vulnSeverity', 'failureMode', 'reviewControllerObjects', 'admissionTlsCert', 'admissionTlsKey'] as const).find((k) => flags[k] !== undefined);
     if (given !== undefined) throw new UsageError(`--${given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is an admission setting: add --admission-port to run the webhook, or drop it.`);
   }
   let election: Parsed['election'];
