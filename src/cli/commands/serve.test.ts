@@ -308,6 +308,9 @@ describe.skipIf(opensslSkip !== undefined)(`runwarden serve --tls-cert/--tls-key
     expect(reply.response).toMatchObject({ uid: 'u-serve', allowed: true });
     expect(reply.response.warnings?.some((w) => w.startsWith('runwarden: [malware] malware in image ghcr.io/acme/reports:1.2.0: Eicar-Test-Signature'))).toBe(true);
     expect(s.stderr.text).toMatch(/^runwarden: admission webhook on https:\/\/127\.0\.0\.1:\d+\/validate \(failure mode open; verdicts from the latest scan\)$/m);
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toMatch(/^runwarden_admission_reviews_total\{kind="CronJob",operation="CREATE",outcome="warned"\} 1$/m);
+    expect(metrics).toMatch(/^runwarden_admission_review_duration_seconds_count\{outcome="warned"\} 1$/m);
     expect(await s.stop()).toBe(0);
   });
 

@@ -355,7 +355,17 @@ async function runServe(flags: ServeFlags, ctx: CliContext, io: ServeIo): Promis
     if (parsed.admissionPort !== undefined && admissionTls !== undefined && admissionSettings !== undefined) {
       const setup = admissionSettings;
       const namespace = latestNamespaces(served);
-      admission = await startWebhook({ host: flags.host, port: parsed.admissionPort, tls: admissionTls, deps: { verdicts: latestVerdicts(served), options: () => ({ ...setup.options(), namespace }), failureMode: setup.failureMode, log } });
+      admission = await startWebhook({ host: flags.host, port: parsed.admissionPort, tls: admissionTls, deps: {
+          verdicts: latestVerdicts(served),
+          options: () => ({ ...setup.options(), namespace }),
+          failureMode: setup.failureMode,
+          log,
+          onDecision: (e) => {
+            metrics.admissionReviews.inc({ kind: e.request.kind.kind, operation: e.request.operation, outcome: e.outcome });
+            metrics.admissionDuration.observe({ outcome: e.outcome }, e.ms / 1000);
+          },
+        },
+      });
       ctx.stderr.write(`runwarden: admission webhook on ${admission.url}/validate (failure mode ${setup.failureMode}; verdicts from the latest scan${parsed.election === undefined ? '' : '; followers have none and answer in that mode'})\n`);
     }
     io.onListening?.({ url: handle.url, firstScan: handle.firstScan, admissionUrl: admission?.url });

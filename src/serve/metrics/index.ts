@@ -25,6 +25,8 @@ export class ServeMetrics {
   readonly lastScan: Gauge;
   readonly inventoryStale: Gauge;
   readonly notifications: Counter<'sink' | 'outcome'>;
+  readonly admissionReviews: Counter<'kind' | 'operation' | 'outcome'>;
+  readonly admissionDuration: Histogram<'outcome'>;
 
   constructor(options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -56,6 +58,19 @@ export class ServeMetrics {
     this.lastScan = new Gauge({ name: 'runwarden_last_scan_timestamp_seconds', help: 'Unix time of the latest successful scan.', registers });
     this.inventoryStale = new Gauge({ name: 'runwarden_inventory_stale', help: '1 while the watched inventory is not current (not synced, or a watch is down past its grace), else 0.', registers });
     this.notifications = new Counter({ name: 'runwarden_notifications_total', help: 'Notification deliveries by sink and outcome (delivered, failed, rate-limited, deduplicated).', labelNames: ['sink', 'outcome'], registers });
+    this.admissionReviews = new Counter({
+      name: 'runwarden_admission_reviews_total',
+      help: 'Admission reviews answered (serve --admission-port) by kind, operation and outcome: allowed, warned, denied, skipped (not reviewed), unjudged (the failure mode answered).',
+      labelNames: ['kind', 'operation', 'outcome'],
+      registers,
+    });
+    this.admissionDuration = new Histogram({
+      name: 'runwarden_admission_review_duration_seconds',
+      help: 'Time from the request body read to the answer written, by outcome (the API server allows the webhook its timeoutSeconds).',
+      labelNames: ['outcome'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      registers,
+    });
     for (const adapter of ADAPTERS) this.errors.inc({ adapter }, 0);
     if (options.processMetrics === true) collectDefaultMetrics({ register: this.registry, prefix: 'runwarden_' });
   }
