@@ -15,7 +15,7 @@ import type { InventorySource } from '../../inventory/source.js';
 import { snapshotSource } from '../../inventory/sources/snapshot/index.js';
 import { demoSnapshotPath } from '../../paths.js';
 import { scan } from '../../scan/index.js';
-import { startWebhook, type RunningWebhook } from '../../admission/server.js';
+import { startWebhook, type RunningWebhook, type WebhookDeps } from '../../admission/server.js';
 import { verdictsFromReport, type VerdictCache } from '../../admission/verdicts.js';
 import type { Inventory, NamespaceInfo } from '../../core/inventory.js';
 import type { ScanReport } from '../../core/report.js';
@@ -355,17 +355,17 @@ async function runServe(flags: ServeFlags, ctx: CliContext, io: ServeIo): Promis
     if (parsed.admissionPort !== undefined && admissionTls !== undefined && admissionSettings !== undefined) {
       const setup = admissionSettings;
       const namespace = latestNamespaces(served);
-      admission = await startWebhook({ host: flags.host, port: parsed.admissionPort, tls: admissionTls, deps: {
-          verdicts: latestVerdicts(served),
-          options: () => ({ ...setup.options(), namespace }),
-          failureMode: setup.failureMode,
-          log,
-          onDecision: (e) => {
-            metrics.admissionReviews.inc({ kind: e.request.kind.kind, operation: e.request.operation, outcome: e.outcome });
-            metrics.admissionDuration.observe({ outcome: e.outcome }, e.ms / 1000);
-          },
+      const deps: WebhookDeps = {
+        verdicts: latestVerdicts(served),
+        options: () => ({ ...setup.options(), namespace }),
+        failureMode: setup.failureMode,
+        log,
+        onDecision: (e) => {
+          metrics.admissionReviews.inc({ kind: e.request.kind.kind, operation: e.request.operation, outcome: e.outcome });
+          metrics.admissionDuration.observe({ outcome: e.outcome }, e.ms / 1000);
         },
-      });
+      };
+      admission = await startWebhook({ host: flags.host, port: parsed.admissionPort, tls: admissionTls, deps });
       ctx.stderr.write(`runwarden: admission webhook on ${admission.url}/validate (failure mode ${setup.failureMode}; verdicts from the latest scan${parsed.election === undefined ? '' : '; followers have none and answer in that mode'})\n`);
     }
     io.onListening?.({ url: handle.url, firstScan: handle.firstScan, admissionUrl: admission?.url });
