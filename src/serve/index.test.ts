@@ -136,6 +136,11 @@ describe('runwarden serve (library)', () => {
       expect(await res.text()).toBe(latest === undefined ? '' : format.render(latest, { color: false }));
       // the HTML page carries its own policy, which admits its one script by hash
       expect(res.headers.get('content-security-policy')).toBe(format.id === 'html' ? HTML_CSP : null);
+      // the same scan and format again: 304 without a body when the client has it (the admission webhook polls so)
+      const etag = res.headers.get('etag') ?? '';
+      expect(etag).toBe(`"${h.monitor.latest?.scanId ?? ''}-${format.id}"`);
+      const again = await fetch(`${h.url}/api/v1/report?format=${format.id}`, { headers: { 'If-None-Match': etag } });
+      expect([again.status, await again.text(), again.headers.get('etag')]).toEqual([304, '', etag]);
     }
     const unknownFormat = await get(`${h.url}/api/v1/report?format=pdf`);
     expect(unknownFormat.status).toBe(400);

@@ -13,7 +13,9 @@ import { cli, cliContext } from '../../../test/cli.js';
 import { makeCertificates, tlsSkipReason } from '../../../test/tls.js';
 import type { AdmissionReviewResponse } from '../../admission/review.js';
 import { reportError } from '../run.js';
+import { hashToken } from '../../serve/server/auth.js';
 import { admissionCommand } from './admission.js';
+import { serveCommand } from './serve.js';
 
 let dir = '';
 let report = '';
@@ -143,6 +145,58 @@ describe.skipIf(skip !== undefined)(`runwarden admission serve${skip === undefin
     expect(await done).toBe(0);
     expect(ctx.stderr.text).toMatch(/^runwarden: admission webhook on https:\/\/127\.0\.0\.1:\d+\/validate \(failure mode open; verdicts from .*demo\.json\)$/m);
     expect(ctx.stderr.text).toMatch(/"msg":"verdicts loaded".*"images":19/);
+  });
+
+  it("polls serve's /api/v1/report with a token (--report URL): a webhook Deployment of its own answers from serve's scans", async () => {
+    // serve --demo with API tokens, as in a cluster
+    const token = 'rw-admission-poller-token';
+    const tokens = await file('tokens', '');
+    await writeFile(tokens, `${hashToken(token)} admission\n`);
+    const serveCtx = cliContext();
+    const stopServe = new AbortController();
+    let serveUrl!: (info: { url: string; firstScan: Promise<void> }) => void;
+    const served = new Promise<{ url: string; firstScan: Promise<void> }>((resolve) => (serveUrl = resolve));
+    const serving = serveCommand(serveCtx, { signal: stopServe.signal, onListening: (info) => serveUrl(info) }).exitOverride();
+    const serveDone = serving.parseAsync(['--demo', '--port', '0', '--token-file', tokens], { from: 'user' }).then(() => serveCtx.exitCode, (error: unknown) => reportError(error, serveCtx, false));
+    const { url: api, firstScan } = await Promise.race([served, serveDone.then((code) => Promise.reject(new Error(`serve exited ${code}: ${serveCtx.stderr.text}`)))]);
+    await firstScan;
+    const certs = await makeCertificates(dir, { cn: 'runwarden-admission', prefix: 'poll-' });
+    const ctx = cliContext();
+    const stop = new AbortController();
+    let listening!: (url: string) => void;
+    const webhookUrl = new Promise<string>((resolve) => (listening = resolve));
+    const command = admissionCommand(ctx, { signal: stop.signal, onListening: (info) => listening(info.url) });
+    command.exitOverride();
+    const tokenFile = await file('token', '');
+    await writeFile(tokenFile, `${token}\n`);
+    const done = command.parseAsync(['serve', '--report', `${api}/api/v1/report?format=json`, '--report-token-file', tokenFile, '--tls-cert', certs.certFile, '--tls-key', certs.keyFile, '--host', '127.0.0.1', '--port', '0'], { from: 'user' }).then(
+      () => ctx.exitCode,
+      (error: unknown) => reportError(error, ctx, false),
+    );
+    const base = await Promise.race([webhookUrl, done.then((code) => Promise.reject(new Error(`exited ${code}: ${ctx.stderr.text}`)))]);
+    const body = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u-poll', kind: { group: 'batch', version: 'v1', kind: 'CronJob' }, resource: { group: 'batch', version: 'v1', resource: 'cronjobs' }, namespace: 'batch', operation: 'CREATE', object: nightly } });
+    const reply = await new Promise<AdmissionReviewResponse>((resolve, reject) => {
+      const req = https.request(`${base}/validate`, { method: 'POST', ca: certs.ca, headers: { 'Content-Type': 'application/json' } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve(JSON.parse(text) as AdmissionReviewResponse));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(reply.response).toMatchObject({ uid: 'u-poll', allowed: false });
+    expect(reply.response.status?.message).toMatch(/\[malware\] malware in image ghcr\.io\/acme\/reports:1\.2\.0/);
+    stop.abort();
+    stopServe.abort();
+    expect(await done).toBe(0);
+    expect(await serveDone).toBe(0);
+    expect(ctx.stderr.text.match(/"msg":"verdicts loaded"/g)).toHaveLength(1);
+  });
+
+  it('exits 2 with one line for a token file without a report URL', async () => {
+    const r = await cli(['admission', 'serve', '--report', report, '--report-token-file', report, '--tls-cert', report, '--tls-key', report]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^runwarden: error: --report-token-file is used with a report URL: give --report http\(s\):\/\/…\/api\/v1\/report\?format=json, or drop it\.$/m);
   });
 
   it('exits 2 with one line when the certificate cannot be used', async () => {

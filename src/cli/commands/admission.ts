@@ -15,6 +15,7 @@ import { ConfigError, EXIT, InputError, UsageError, errorMessage } from '../../c
 import { isSeverity, SEVERITIES, type Severity } from '../../core/severity.js';
 import { ADMISSION_RULES, CLUSTER_ONLY_CHECKS, DEFAULT_ACTIONS, IMAGE_RULES, REVIEWED_KINDS, type Action, type DecideOptions } from '../../admission/decide.js';
 import { watchReportFile, type ReportVerdicts } from '../../admission/report-file.js';
+import { watchReportUrl } from '../../admission/report-url.js';
 import { AdmissionRequest, BadReviewError, parseReview } from '../../admission/review.js';
 import { answer, FAILURE_MODES, startWebhook, type FailureMode } from '../../admission/server.js';
 import { verdictsFromReport, type VerdictCache } from '../../admission/verdicts.js';
@@ -132,11 +133,41 @@ async function resolveSettings(flags: CommonFlags, ctx: CliContext): Promise<Set
 
 interface ServeFlags extends CommonFlags {
   report: string;
+  reportTokenFile?: string | undefined;
+  reportCa?: string | undefined;
   host: string;
   port: string;
   tlsCert: string;
   tlsKey: string;
-  reportPoll: string;
+  reportPoll?: string | undefined;
+}
+
+const REPORT_URL = /^https?:\/\//i;
+
+/** The verdicts' source: a report URL (polled with its ETag) or a file (re-read on change). */
+async function reportSource(flags: ServeFlags, log: Logger): Promise<ReportVerdicts> {
+  const isUrl = REPORT_URL.test(flags.report);
+  if (!isUrl && (flags.reportTokenFile !== undefined || flags.reportCa !== undefined)) {
+    throw new UsageError(`${flags.reportTokenFile !== undefined ? '--report-token-file' : '--report-ca'} is used with a report URL: give --report http(s)://…/api/v1/report?format=json, or drop it.`);
+  }
+  const pollMs = parseDuration(flags.reportPoll ?? (isUrl ? '30s' : '5s'), '--report-poll', { min: 100 });
+  if (!isUrl) return watchReportFile(flags.report, { log, pollMs });
+  try {
+    new URL(flags.report);
+  } catch {
+    throw new UsageError(`Invalid --report "${flags.report}": not a URL (e.g. http://runwarden-serve.runwarden.svc:8080/api/v1/report?format=json)`);
+  }
+  const read = async (file: string, flag: string): Promise<Buffer> => {
+    try {
+      return await readFile(file);
+    } catch (error) {
+      throw new ConfigError(`Cannot read ${flag} "${file}": ${errorMessage(error)}`, { hint: 'Check the path and that the Secret is mounted.' });
+    }
+  };
+  const token = flags.reportTokenFile === undefined ? undefined : (await read(flags.reportTokenFile, '--report-token-file')).toString('utf8').trim();
+  if (token === '') throw new ConfigError(`--report-token-file "${flags.reportTokenFile ?? ''}" is empty`, { hint: 'Put the API token (not its hash) in the file.' });
+  const ca = flags.reportCa === undefined ? undefined : await read(flags.reportCa, '--report-ca');
+  return watchReportUrl(flags.report, { log, pollMs, token, ca });
 }
 
 /** What tests inject: a stop signal instead of process signals, and a hook once the webhook listens. */
@@ -148,12 +179,14 @@ export interface AdmissionIo {
 function serveSubcommand(ctx: CliContext, io: AdmissionIo): Command {
   const command = new Command('serve')
     .description('Run the validating admission webhook over TLS (POST /validate), answering from the verdicts of a scan report')
-    .requiredOption('--report <file>', 'runwarden JSON report whose image verdicts are used (runwarden scan -f json -o FILE); re-read when it changes')
+    .requiredOption('--report <file|url>', 'runwarden JSON report whose image verdicts are used: a file (runwarden scan -f json -o FILE), re-read when it changes, or serve\'s http(s)://…/api/v1/report?format=json, polled')
+    .option('--report-token-file <file>', 'with a report URL: the API token for serve (its SHA-256 is in serve\'s --token-file)')
+    .option('--report-ca <file>', 'with an https report URL: the PEM CA that signed serve\'s certificate')
     .requiredOption('--tls-cert <file>', 'certificate (PEM) the API server trusts through caBundle; re-read when it changes')
     .requiredOption('--tls-key <file>', 'private key (PEM) of --tls-cert')
     .option('--host <address>', 'listen address', '0.0.0.0')
     .option('--port <port>', 'listen port (0: any free port)', '8443')
-    .option('--report-poll <duration>', 'how often to look for a new report', '5s');
+    .option('--report-poll <duration>', 'how often to look for a new report (default: 5s for a file, 30s for a URL)');
   return addAdmissionOptions(command)
     .option('--config <file>', 'settings file (YAML/JSON): admission.actions, allowedRegistries, exceptions, pssLevel, …; flags override it')
     .option('--debug', 'show stack traces on errors')
@@ -166,11 +199,10 @@ function serveSubcommand(ctx: CliContext, io: AdmissionIo): Command {
 async function runServe(flags: ServeFlags, ctx: CliContext, io: AdmissionIo): Promise<void> {
   const port = Number(flags.port);
   if (!/^\d{1,5}$/.test(flags.port) || port > 65535) throw new UsageError(`Invalid --port "${flags.port}": expected 0–65535, e.g. 8443`);
-  const pollMs = parseDuration(flags.reportPoll, '--report-poll', { min: 100 });
   const settings = await resolveSettings(flags, ctx);
   const setup = admissionSetup(settings, flags, flags.config);
   const log: Logger = jsonLogger(ctx.stderr);
-  const verdicts = await watchReportFile(flags.report, { log, pollMs });
+  const verdicts = await reportSource(flags, log);
   if (verdicts.current() === undefined && setup.failureMode === 'closed') {
     log('warn', 'no verdicts loaded: every review that needs them is denied until the report loads (failure mode closed)', { report: flags.report, error: verdicts.problem });
   }

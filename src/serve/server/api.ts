@@ -88,10 +88,12 @@ function findingView(f: StoredFinding): Record<string, unknown> {
 
 const ReportQuery = z.strictObject({ format: z.enum(FORMATS.map((f) => f.id) as [string, ...string[]]).optional() });
 
-/** A rendered report: the text and how to send it. */
+/** A report to send: how, and its text (rendered only when the client does not have it already). */
 export interface RenderedReport {
   mediaType: string;
-  body: string;
+  /** The scan and the format: a client that sends it back in If-None-Match gets 304 until the next scan. */
+  etag: string;
+  body: () => string;
   /** The page's own Content-Security-Policy (the HTML report's). */
   csp: string | undefined;
   filename: string;
@@ -107,7 +109,13 @@ export function latestReport(deps: ApiDeps, params: URLSearchParams): RenderedRe
   if (latest === undefined) throw new ApiError(503, 'No scan has finished yet in this replica', 'Ask again after the first scan (see /readyz); with --leader-elect only the leader scans, so ask the leader.');
   const format = findFormat(q.format ?? 'json');
   if (format === undefined) throw new ApiError(400, `Bad request: unknown format "${q.format ?? ''}"`);
-  return { mediaType: format.mediaType, body: format.render(latest.report, { color: false }), csp: format.id === 'html' ? HTML_CSP : undefined, filename: `runwarden-report.${format.extension}` };
+  return {
+    mediaType: format.mediaType,
+    etag: `"${latest.scanId}-${format.id}"`,
+    body: () => format.render(latest.report, { color: false }),
+    csp: format.id === 'html' ? HTML_CSP : undefined,
+    filename: `runwarden-report.${format.extension}`,
+  };
 }
 
 /** Route one API request; returns the JSON body, or throws ApiError. */

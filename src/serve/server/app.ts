@@ -94,13 +94,20 @@ async function handle(deps: AppDeps, page: string, req: http.IncomingMessage, re
     try {
       if (path === '/api/v1/report') {
         const report = latestReport(deps, url.searchParams);
+        // a poller (runwarden admission serve --report URL) that has this scan's report gets no body
+        if (req.headers['if-none-match'] === report.etag) {
+          res.writeHead(304, { ...SECURITY_HEADERS, ETag: report.etag });
+          res.end();
+          return;
+        }
         res.writeHead(200, {
           ...SECURITY_HEADERS,
           'Content-Type': report.mediaType,
           'Content-Disposition': `inline; filename="${report.filename}"`,
+          ETag: report.etag,
           ...(report.csp === undefined ? {} : { 'Content-Security-Policy': report.csp }),
         });
-        res.end(report.body);
+        res.end(report.body());
         return;
       }
       sendJson(res, 200, await handleApi(deps, path.slice('/api/v1/'.length), url.searchParams));

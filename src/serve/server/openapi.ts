@@ -53,9 +53,17 @@ export const OPENAPI = {
     '/api/v1/report': {
       get: {
         description: 'The latest scan\'s whole report, as `runwarden scan --format` writes it: JSON (default, schema 1.x), SARIF 2.1.0, CycloneDX 1.6 with VEX (the vulnerabilities), a self-contained HTML page, or the text table.',
-        parameters: [query('format', 'Report format (default json).', { enum: FORMATS.map((f) => f.id) })],
+        parameters: [
+          query('format', 'Report format (default json).', { enum: FORMATS.map((f) => f.id) }),
+          { name: 'If-None-Match', in: 'header', required: false, description: 'The ETag of a report the client has (the scan and the format): 304 until the next scan.', schema: { type: 'string' } },
+        ],
         responses: {
-          '200': { description: 'The report', content: Object.fromEntries(FORMATS.map((f): [string, { schema: { type: 'string' } }] => [f.mediaType.split(';')[0] ?? f.mediaType, { schema: { type: 'string' } }])) },
+          '200': {
+            description: 'The report, with its ETag',
+            headers: { ETag: { description: 'The scan and the format', schema: { type: 'string' } } },
+            content: Object.fromEntries(FORMATS.map((f): [string, { schema: { type: 'string' } }] => [f.mediaType.split(';')[0] ?? f.mediaType, { schema: { type: 'string' } }])),
+          },
+          '304': { description: 'Not modified: the client has this scan\'s report (If-None-Match)' },
           '400': { $ref: '#/components/responses/BadRequest' },
           '401': { $ref: '#/components/responses/Unauthorized' },
           '503': { description: 'No scan has finished yet in this replica (with leader election, only the leader scans)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
