@@ -13,7 +13,7 @@ import type { Check, PolicySettings } from '../policy/check.js';
 import { EXEMPT_ANNOTATION, EXEMPT_REASON_ANNOTATION, type ExceptionRule } from '../policy/exceptions/index.js';
 import { CHECKS } from '../policy/registry.js';
 import { workloadSpecs } from '../policy/workload-specs.js';
-import { scanInventory } from '../scan/index.js';
+import { scanInventory, UNSCANNED_IMAGE_RULE } from '../scan/index.js';
 import { VULNERABILITY_RULE } from '../vulndb/match/index.js';
 import type { AdmissionRequest } from './review.js';
 import { lookupImage, type ImageVerdict, type VerdictCache } from './verdicts.js';
@@ -45,7 +45,7 @@ export const CLUSTER_ONLY_CHECKS: ReadonlyMap<string, string> = new Map([
 export const ADMISSION_CHECKS: readonly Check[] = CHECKS.filter((c) => !CLUSTER_ONLY_CHECKS.has(c.id));
 
 /** An image the verdict cache knows nothing of (or that a kind of scan did not look at). */
-export const UNSCANNED_RULE = 'unscanned-image';
+export const UNSCANNED_RULE = UNSCANNED_IMAGE_RULE;
 /** The lifecycle rule of an image's end of life (the vendor's own end of life is reported under it too). */
 export const END_OF_LIFE_RULE = 'end-of-life';
 /** Rules about the object's images, from the cached verdicts. */
@@ -222,7 +222,6 @@ function evaluate(kind: ReviewedKind, raw: unknown, request: AdmissionRequest, c
   const report = scanInventory(inventory, {
     checks,
     images: { findings: images, issues: [] },
-    extraRules: [UNSCANNED_RULE],
     sandboxImages: [...(options.sandboxImages ?? [])],
     now: options.now,
     policy: options.policy,

@@ -34,6 +34,9 @@ import { ALL_LIFECYCLE_RULES, lifecycleScan, type LifecycleScanOptions } from '.
 /** Rules of findings that are not policy checks: the per-image contributors and lifecycle. */
 export const NON_CHECK_RULES: readonly string[] = [VULNERABILITY_RULE, MALWARE_RULE, ...ALL_LIFECYCLE_RULES];
 
+/** The admission webhook's own rule (src/admission): an image without a verdict. Exceptions may name it, in any command's settings. */
+export const UNSCANNED_IMAGE_RULE = 'unscanned-image';
+
 /** Every rule id a scan can report (for `--rules`, exceptions and annotations). */
 export function ruleIds(checks: readonly Check[] = CHECKS): string[] {
   return [...checks.map((c) => c.id), ...NON_CHECK_RULES];
@@ -203,8 +206,6 @@ export interface ScanInventoryOptions extends CheckContext {
   nodeReportStaleAfterMs?: number | undefined;
   /** `workloadSpecIssues(inventory)`, when the caller has them already (an incremental rescan: scan/incremental.ts). */
   workloadSpecIssues?: readonly Issue[] | undefined;
-  /** Rules of findings passed in `images` that are neither checks nor a scan's own (admission's `unscanned-image`), known to exceptions. */
-  extraRules?: readonly string[] | undefined;
   /** The previous report's findings (sorted), when most are the same objects again (an incremental rescan): sorts less. */
   sortedBefore?: readonly Finding[] | undefined;
 }
@@ -249,7 +250,7 @@ export function scanInventory(inventory: Inventory, options: ScanInventoryOption
       if (inScope === undefined || f.subject.namespace === undefined || inScope.has(f.subject.namespace)) findings.push(f);
     }
   }
-  const excepted = applyExceptions(findings, inventory, { exceptions: options.exceptions, knownRules: [...ruleIds(all), ...(options.extraRules ?? [])], now: options.now });
+  const excepted = applyExceptions(findings, inventory, { exceptions: options.exceptions, knownRules: [...ruleIds(all), UNSCANNED_IMAGE_RULE], now: options.now });
   findings = excepted.findings;
   issues.push(...excepted.issues);
   findings = sortFindings(findings, options.sortedBefore);

@@ -104,6 +104,17 @@ describe('runwarden admission review', () => {
     expect(r.code).toBe(0);
   });
 
+  it('shares one settings file with scan: an exception naming unscanned-image is accepted there too, with no issue', async () => {
+    const config = await file('shared.yaml', { exceptions: [{ rules: ['unscanned-image', 'end-of-life'], namespace: 'batch', reason: 'vendor image, scanned upstream' }] }, true);
+    const scan = await cli(['scan', '--demo', '--format', 'json', '--config', config, '--now', '2026-11-30T07:00:00Z']);
+    expect(scan.code).toBe(0);
+    expect((JSON.parse(scan.stdout) as { issues: Array<{ code: string }> }).issues.map((i) => i.code)).not.toContain('exception-unknown-rule');
+    const manifest = await file('p4.json', { ...nightly, spec: { ...nightly.spec, jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'report', image: 'ghcr.io/acme/new:1' }] } } } } } });
+    const unscanned = (r: { stdout: string }): boolean => (JSON.parse(r.stdout) as AdmissionReviewResponse).response.warnings?.some((w) => w.includes('[unscanned-image]')) ?? false;
+    expect(unscanned(await cli(['admission', 'review', manifest, '--report', report]))).toBe(true);
+    expect(unscanned(await cli(['admission', 'review', manifest, '--config', config, '--report', report]))).toBe(false);
+  });
+
   it('exits 3 with one line for input that is not a review or an object', async () => {
     const r = await cli(['admission', 'review', await file('x.json', [1, 2])]);
     expect(r.code).toBe(3);

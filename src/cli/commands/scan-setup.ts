@@ -19,7 +19,7 @@ import { CHECKS } from '../../policy/registry.js';
 import type { RegistryClient } from '../../registry/client.js';
 import { containerdLocator, imageDirLocator, registryLocator, type ImageLocator } from '../../scan/images/locate.js';
 import { CONTRIBUTORS as IMAGE_CONTRIBUTORS } from '../../scan/images/registry.js';
-import { NON_CHECK_RULES, ruleIds, type RunningImagesSettings, type ScanOptions } from '../../scan/index.js';
+import { NON_CHECK_RULES, ruleIds, UNSCANNED_IMAGE_RULE, type RunningImagesSettings, type ScanOptions } from '../../scan/index.js';
 import { chosenDbPath } from '../../store/db.js';
 import { importAdvisories } from '../../vulndb/import.js';
 import { staleAfterHoursOf } from '../../vulndb/config.js';
@@ -87,7 +87,7 @@ export async function resolveScanSettings(flags: ScanSourceFlags, ctx: CliContex
     flagLayer.rules = rules;
   }
   const settings = mergeSettings(fileLayer, envLayer(ctx.env), validateLayer(flagLayer, 'flags'));
-  validateExceptionRules(settings, flags.config, NON_CHECK_RULES);
+  validateExceptionRules(settings, flags.config, [...NON_CHECK_RULES, UNSCANNED_IMAGE_RULE]);
   const sources = [settings.demo ? '--demo' : undefined, settings.snapshot !== undefined ? '--snapshot' : undefined].filter((s) => s !== undefined);
   if (sources.length > 1) throw new UsageError('--demo and --snapshot cannot be combined: pick one source.');
   if (sources.length === 1 && (settings.kubeconfig !== undefined || settings.context !== undefined || settings.inCluster)) {
