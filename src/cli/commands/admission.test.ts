@@ -115,6 +115,25 @@ describe('runwarden admission review', () => {
     expect(unscanned(await cli(['admission', 'review', manifest, '--config', config, '--report', report]))).toBe(false);
   });
 
+  it('reviews every object of a multi-document render (a List flattened): a JSON array of answers, one line each, exit 1 when one is denied', async () => {
+    const web = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-x', namespace: 'storefront' }, spec: { containers: [{ name: 'web', image: 'ghcr.io/acme/storefront-web:2.4.1' }] } };
+    const config = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } };
+    const text = [stringify(nightly), stringify({ apiVersion: 'v1', kind: 'List', items: [web, config] }), ''].join('---\n');
+    const r = await cli(['admission', 'review', '-', '--report', report, '--ignore', 'pod-security,vulnerable-package'], { stdin: text });
+    expect(r.code).toBe(1);
+    const answers = JSON.parse(r.stdout) as AdmissionReviewResponse[];
+    expect(answers.map((a) => a.response.allowed)).toEqual([false, true, true]);
+    expect(r.stderr.split('\n')).toEqual([
+      'runwarden: CronJob batch/nightly-report: denied',
+      expect.stringMatching(/^runwarden: Pod storefront\/web-x: allowed with \d+ warning\(s\)$/),
+      'runwarden: ConfigMap default/c: allowed',
+      'runwarden: 3 objects, 1 denied',
+      '',
+    ]);
+    const empty = await cli(['admission', 'review', '-'], { stdin: '# nothing rendered\n' });
+    expect([empty.code, empty.stderr]).toEqual([3, expect.stringMatching(/^runwarden: error: "-" holds no object to review/)]);
+  });
+
   it('exits 3 with one line for input that is not a review or an object', async () => {
     const r = await cli(['admission', 'review', await file('x.json', [1, 2])]);
     expect(r.code).toBe(3);

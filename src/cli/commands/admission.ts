@@ -8,15 +8,15 @@
 import { readFile } from 'node:fs/promises';
 import { text as readAll } from 'node:stream/consumers';
 import { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { envLayer, mergeSettings, readConfigFile, splitList, validateLayer } from '../../config/load.js';
 import type { Settings, SettingsLayer } from '../../config/schema.js';
 import { ConfigError, EXIT, InputError, UsageError, errorMessage } from '../../core/errors.js';
 import { isSeverity, SEVERITIES, type Severity } from '../../core/severity.js';
-import { ADMISSION_RULES, CLUSTER_ONLY_CHECKS, DEFAULT_ACTIONS, IMAGE_RULES, REVIEWED_KINDS, type Action, type DecideOptions } from '../../admission/decide.js';
+import { ADMISSION_RULES, CLUSTER_ONLY_CHECKS, DEFAULT_ACTIONS, IMAGE_RULES, objectLabel, REVIEWED_KINDS, type Action, type DecideOptions } from '../../admission/decide.js';
 import { watchReportFile, type ReportVerdicts } from '../../admission/report-file.js';
 import { watchReportUrl } from '../../admission/report-url.js';
-import { AdmissionRequest, BadReviewError, parseReview } from '../../admission/review.js';
+import { AdmissionRequest, BadReviewError, parseReview, type AdmissionReviewResponse } from '../../admission/review.js';
 import { answer, FAILURE_MODES, startWebhook, type FailureMode } from '../../admission/server.js';
 import { verdictsFromReport, type VerdictCache } from '../../admission/verdicts.js';
 import { suggestion } from '../../policy/exceptions/index.js';
@@ -232,8 +232,8 @@ interface ReviewFlags extends CommonFlags {
 
 function reviewSubcommand(ctx: CliContext): Command {
   const command = new Command('review')
-    .description('Answer one AdmissionReview offline, as the webhook would (a plain manifest is reviewed as a CREATE); exit 1 when denied')
-    .argument('<file>', 'AdmissionReview or a Kubernetes object (JSON or YAML), or "-" for stdin')
+    .description('Answer AdmissionReviews offline, as the webhook would (plain manifests are reviewed as CREATEs: helm template … | runwarden admission review -); exit 1 when one is denied')
+    .argument('<file>', 'an AdmissionReview or Kubernetes objects (JSON or YAML; several documents or a List give a JSON array of answers), or "-" for stdin')
     .option('--report <file>', 'runwarden JSON report whose image verdicts are used (default: none, every image unscanned)')
     .option('-n, --namespace <name>', 'namespace of a plain manifest that sets none', 'default')
     .option('-o, --output <file>', 'write the AdmissionReview response here instead of stdout');
@@ -283,13 +283,19 @@ async function runReview(file: string, flags: ReviewFlags, ctx: CliContext): Pro
   } catch (error) {
     throw new InputError(file, `Cannot read "${file}": ${errorMessage(error)}`, { hint: 'Pass an AdmissionReview or manifest file, or "-" for stdin.', cause: error });
   }
-  let value: unknown;
-  try {
-    value = parseYaml(text, { maxAliasCount: 100 });
-  } catch (error) {
-    throw new InputError(file, `"${file}" is not JSON or YAML: ${errorMessage(error).split('\n')[0] ?? ''}`);
+  // one document, or several (rendered Helm or kustomize output), Lists flattened
+  const values: unknown[] = [];
+  const docs = parseAllDocuments(text, { uniqueKeys: true });
+  for (const [i, doc] of (Array.isArray(docs) ? docs : []).entries()) {
+    if (doc.errors.length > 0) throw new InputError(file, `"${file}" is not JSON or YAML (document ${i + 1}): ${doc.errors[0]?.message.split('\n')[0] ?? ''}`);
+    const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    if (value === null || value === undefined) continue;
+    const items = (value as { kind?: unknown; items?: unknown }).kind === 'List' ? (value as { items?: unknown }).items : undefined;
+    if (Array.isArray(items)) values.push(...(items as unknown[]));
+    else values.push(value);
   }
-  const request = requestOf(value, file, flags.namespace ?? 'default');
+  if (values.length === 0) throw new InputError(file, `"${file}" holds no object to review`, { hint: 'Give an AdmissionReview, or manifests of Pods or workloads (an empty pipe usually means the render step failed).' });
+  const requests = values.map((v) => requestOf(v, file, flags.namespace ?? 'default'));
   let cache: VerdictCache | undefined;
   if (flags.report !== undefined) {
     let reportText: string;
@@ -300,15 +306,21 @@ async function runReview(file: string, flags: ReviewFlags, ctx: CliContext): Pro
     }
     cache = verdictsFromReport(parseReport(reportText, flags.report), flags.report);
   }
-  const { response } = answer(request, { verdicts: () => cache, options: setup.options, failureMode: setup.failureMode });
-  const out = `${JSON.stringify(response, null, 2)}\n`;
+  const responses = requests.map((request) => answer(request, { verdicts: () => cache, options: setup.options, failureMode: setup.failureMode }).response);
+  // one object: its AdmissionReview answer; several: a JSON array of them, in input order
+  const out = `${JSON.stringify(responses.length === 1 ? responses[0] : responses, null, 2)}\n`;
   if (flags.output !== undefined) {
     const { writeFile } = await import('node:fs/promises');
     await writeFile(flags.output, out);
   } else ctx.stdout.write(out);
-  const r = response.response;
-  ctx.stderr.write(`runwarden: ${r.allowed ? (r.warnings === undefined ? 'allowed' : `allowed with ${r.warnings.length} warning(s)`) : 'denied'}\n`);
-  if (!r.allowed) ctx.exitCode = EXIT.findings;
+  const outcome = (r: AdmissionReviewResponse['response']): string => (r.allowed ? (r.warnings === undefined ? 'allowed' : `allowed with ${r.warnings.length} warning(s)`) : 'denied');
+  if (responses.length === 1) ctx.stderr.write(`runwarden: ${outcome((responses[0] as AdmissionReviewResponse).response)}\n`);
+  else {
+    responses.forEach((r, i) => ctx.stderr.write(`runwarden: ${objectLabel(requests[i] as AdmissionRequest)}: ${outcome(r.response)}\n`));
+    const denied = responses.filter((r) => !r.response.allowed).length;
+    ctx.stderr.write(`runwarden: ${responses.length} objects, ${denied} denied\n`);
+  }
+  if (responses.some((r) => !r.response.allowed)) ctx.exitCode = EXIT.findings;
 }
 
 export function admissionCommand(ctx: CliContext, io: AdmissionIo = {}): Command {
