@@ -1,4 +1,6 @@
+import { FINDING_KINDS, type Finding } from '../src/core/finding.js';
 import type { ScanReport } from '../src/core/report.js';
+import { SEVERITIES } from '../src/core/severity.js';
 import { DEFAULT_SANDBOX_IMAGES } from '../src/policy/images.js';
 import { scanInventory } from '../src/scan/index.js';
 import { digest, inventoryOf, node, object, pod } from './k8s.js';
@@ -13,4 +15,22 @@ export function sampleReport(): ScanReport {
   ]);
   inv.issues.push({ code: 'kube-forbidden', message: 'Forbidden: list services cluster-wide', hint: 'Apply deploy/clusterrole.yaml.' });
   return scanInventory(inv, { sandboxImages: DEFAULT_SANDBOX_IMAGES, now: new Date('2026-11-28T12:00:00Z') });
+}
+
+/** A report that passes the JSON schema, holding just these findings and running images (the summary zeroed). */
+export function reportOf(options: { findings?: Finding[]; images?: ScanReport['images']; generatedAt?: string } = {}): ScanReport {
+  return {
+    schemaVersion: '1.0',
+    tool: { name: 'runwarden', version: '0.1.0' },
+    generatedAt: options.generatedAt ?? '2026-11-30T07:00:00.000Z',
+    source: { type: 'kubernetes', location: 'https://cluster.example' },
+    summary: {
+      ...{ nodes: 0, namespaces: 0, workloads: 0, pods: 0, containers: 0, images: options.images?.length ?? 0, findings: options.findings?.length ?? 0, byRule: {}, reclaimableBytes: 0, nodeCaches: [], issues: 0 },
+      bySeverity: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as ScanReport['summary']['bySeverity'],
+      byKind: Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as ScanReport['summary']['byKind'],
+    },
+    findings: options.findings ?? [],
+    issues: [],
+    ...(options.images === undefined ? {} : { images: options.images }),
+  };
 }

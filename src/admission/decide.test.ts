@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { Finding } from '../core/finding.js';
 import type { ScanReport } from '../core/report.js';
+import { reportOf } from '../../test/report.js';
 import { parsePolicyVersion, type PssLevel } from '../policy/pss/version.js';
 import { CHECKS } from '../policy/registry.js';
 import { ADMISSION_CHECKS, ADMISSION_RULES, CLUSTER_ONLY_CHECKS, decide, DEFAULT_ACTIONS, UnevaluableObjectError, type Action, type DecideOptions } from './decide.js';
@@ -58,16 +59,7 @@ function finding(rule: string, kind: Finding['kind'], severity: Finding['severit
   };
 }
 function report(findings: Finding[], images: ScanReport['images']): ScanReport {
-  return {
-    schemaVersion: '1.0',
-    tool: { name: 'runwarden', version: '0.1.0' },
-    generatedAt: '2026-11-30T07:00:00.000Z',
-    source: { type: 'demo', location: 'test' },
-    summary: { nodes: 0, namespaces: 0, workloads: 0, pods: 0, containers: 0, images: 0, findings: 0, bySeverity: {} as never, byKind: {} as never, byRule: {}, reclaimableBytes: 0, nodeCaches: [], issues: 0 },
-    findings,
-    issues: [],
-    images,
-  };
+  return reportOf({ findings, images });
 }
 const ALL = ['vulnerabilities', 'lifecycle', 'malware'];
 const CACHE = verdictsFromReport(

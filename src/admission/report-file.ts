@@ -52,6 +52,11 @@ export async function watchReportFile(path: string, options: { log: Logger; poll
       return false;
     }
   };
+  return polled(refresh, () => cache, () => problem, options.pollMs ?? 5_000);
+}
+
+/** A source's ReportVerdicts: `refresh` now, then every `pollMs` (never two at once; the timer keeps no process alive). */
+export async function polled(refresh: () => Promise<boolean>, current: () => VerdictCache | undefined, problem: () => string | undefined, pollMs: number): Promise<ReportVerdicts> {
   await refresh();
   let busy = false;
   const timer = setInterval(() => {
@@ -60,12 +65,12 @@ export async function watchReportFile(path: string, options: { log: Logger; poll
     void refresh().finally(() => {
       busy = false;
     });
-  }, options.pollMs ?? 5_000);
+  }, pollMs);
   timer.unref();
   return {
-    current: () => cache,
+    current,
     get problem() {
-      return problem;
+      return problem();
     },
     refresh,
     stop: () => clearInterval(timer),

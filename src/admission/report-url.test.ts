@@ -1,26 +1,13 @@
 /** Verdicts polled from a report URL, against a loopback HTTP server standing in for serve's /api/v1/report. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { serveHttp, type TestHttpServer } from '../../test/http.js';
-import { FINDING_KINDS } from '../core/finding.js';
+import { reportOf } from '../../test/report.js';
 import type { ScanReport } from '../core/report.js';
-import { SEVERITIES } from '../core/severity.js';
 import type { LogLevel } from '../serve/log.js';
 import { watchReportUrl } from './report-url.js';
 
-const report = (generatedAt: string): ScanReport => ({
-  schemaVersion: '1.0',
-  tool: { name: 'runwarden', version: '0.1.0' },
-  generatedAt,
-  source: { type: 'kubernetes', location: 'https://cluster' },
-  summary: {
-    ...{ nodes: 0, namespaces: 0, workloads: 0, pods: 0, containers: 0, images: 1, findings: 0, byRule: {}, reclaimableBytes: 0, nodeCaches: [], issues: 0 },
-    bySeverity: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as ScanReport['summary']['bySeverity'],
-    byKind: Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as ScanReport['summary']['byKind'],
-  },
-  findings: [],
-  issues: [],
-  images: [{ digest: `sha256:${'c'.repeat(64)}`, references: ['ghcr.io/acme/clean:2.0'], status: 'scanned', contributors: ['vulnerabilities', 'lifecycle', 'malware'] }],
-});
+const report = (generatedAt: string): ScanReport =>
+  reportOf({ generatedAt, images: [{ digest: `sha256:${'c'.repeat(64)}`, references: ['ghcr.io/acme/clean:2.0'], status: 'scanned', contributors: ['vulnerabilities', 'lifecycle', 'malware'] }] });
 
 let server: TestHttpServer | undefined;
 afterEach(async () => {

@@ -9,7 +9,7 @@ import https from 'node:https';
 import { errorMessage } from '../core/errors.js';
 import { parseReport } from '../report/json/read.js';
 import type { Logger } from '../serve/log.js';
-import type { ReportVerdicts } from './report-file.js';
+import { polled, type ReportVerdicts } from './report-file.js';
 import { verdictsFromReport, type VerdictCache } from './verdicts.js';
 
 /** Largest report read (a 30,000-pod cluster's JSON report is tens of MiB). */
@@ -101,22 +101,5 @@ export async function watchReportUrl(address: string, options: ReportUrlOptions)
       return fail(errorMessage(error));
     }
   };
-  await refresh();
-  let busy = false;
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    void refresh().finally(() => {
-      busy = false;
-    });
-  }, options.pollMs ?? 30_000);
-  timer.unref();
-  return {
-    current: () => cache,
-    get problem() {
-      return problem;
-    },
-    refresh,
-    stop: () => clearInterval(timer),
-  };
+  return polled(refresh, () => cache, () => problem, options.pollMs ?? 30_000);
 }

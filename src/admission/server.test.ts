@@ -8,9 +8,8 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FINDING_KINDS } from '../core/finding.js';
 import type { ScanReport } from '../core/report.js';
-import { SEVERITIES } from '../core/severity.js';
+import { reportOf } from '../../test/report.js';
 import { makeCertificates, tlsSkipReason, type Certificates } from '../../test/tls.js';
 import type { LogLevel } from '../serve/log.js';
 import { DEFAULT_ACTIONS } from './decide.js';
@@ -59,20 +58,7 @@ function pod(securityContext: Record<string, unknown>, containers = 1): unknown 
     spec: { containers: Array.from({ length: containers }, (_, i) => ({ name: `app-${i}-${'x'.repeat(40)}`, image: `ghcr.io/acme/clean:2.0@${CLEAN}`, securityContext })) },
   };
 }
-const report = (): ScanReport => ({
-  schemaVersion: '1.0',
-  tool: { name: 'runwarden', version: '0.1.0' },
-  generatedAt: '2026-11-30T07:00:00.000Z',
-  source: { type: 'demo', location: 'test' },
-  summary: {
-    ...{ nodes: 0, namespaces: 0, workloads: 0, pods: 0, containers: 0, images: 1, findings: 0, byRule: {}, reclaimableBytes: 0, nodeCaches: [], issues: 0 },
-    bySeverity: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as ScanReport['summary']['bySeverity'],
-    byKind: Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as ScanReport['summary']['byKind'],
-  },
-  findings: [],
-  issues: [],
-  images: [{ digest: CLEAN, references: ['ghcr.io/acme/clean:2.0'], status: 'scanned', from: 'registry', contributors: ['vulnerabilities', 'lifecycle', 'malware'] }],
-});
+const report = (): ScanReport => reportOf({ images: [{ digest: CLEAN, references: ['ghcr.io/acme/clean:2.0'], status: 'scanned', from: 'registry', contributors: ['vulnerabilities', 'lifecycle', 'malware'] }] });
 
 describe.skipIf(skip !== undefined)(`admission webhook over TLS${skip === undefined ? '' : ` (${skip})`}`, () => {
   let dir = '';
