@@ -266,6 +266,10 @@ describe('decide: cached image verdicts', () => {
     const sbomOnly = decide(review(pod('ghcr.io/acme/sbom-only:1')), CACHE, { ...OPTIONS, actions: { ...ONLY('unscanned-image', 'warn'), malware: 'deny' } });
     expect(sbomOnly.warned[0]?.title).toMatch(/the scan did not look for malware in it/);
     expect(decide(review(pod('ghcr.io/acme/new:1')), emptyVerdicts('none'), { ...OPTIONS, actions: ONLY('unscanned-image', 'deny') }).denied[0]?.title).toMatch(/no scan has finished yet/);
+    // a report of a scan that did not read images at all says so, rather than "never seen"
+    const noImages = verdictsFromReport(report([], undefined), 'r');
+    expect(only('ghcr.io/acme/app:1.0', 'unscanned-image', 'warn').warned).toEqual([]);
+    expect(decide(review(pod('ghcr.io/acme/app:1.0')), noImages, { ...OPTIONS, actions: ONLY('unscanned-image', 'warn') }).warned[0]?.title).toMatch(/the scan behind these verdicts does not read the running images/);
   });
 
   it('denies known malware, and lets the exemption annotation name it', () => {

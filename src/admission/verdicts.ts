@@ -36,6 +36,8 @@ export interface VerdictCache {
   byTag: ReadonlyMap<string, ImageVerdict>;
   /** Digests and tag keys of images the scan looked for but could not read: unscanned, with that reason. */
   unread: ReadonlySet<string>;
+  /** false when the report has no `images` section: its scan did not read the running images at all. */
+  imagesScanned: boolean;
 }
 
 /** `registry/repository:tag` of a reference without a digest; undefined for a digest reference. */
@@ -95,12 +97,12 @@ export function verdictsFromReport(report: ScanReport, origin: string): VerdictC
     const others = f.evidence.otherImageDigests;
     if (Array.isArray(others)) for (const d of others) add(d, list, f);
   }
-  return { scannedAt: report.generatedAt, origin, byDigest, byTag, unread };
+  return { scannedAt: report.generatedAt, origin, byDigest, byTag, unread, imagesScanned: report.images !== undefined };
 }
 
 /** An empty cache: nothing scanned yet (every image is unscanned). */
 export function emptyVerdicts(origin: string): VerdictCache {
-  return { scannedAt: '', origin, byDigest: new Map(), byTag: new Map(), unread: new Set() };
+  return { scannedAt: '', origin, byDigest: new Map(), byTag: new Map(), unread: new Set(), imagesScanned: true };
 }
 
 export type Lookup = { verdict: ImageVerdict; by: 'digest' | 'tag' } | { verdict: undefined; why: string };
@@ -109,6 +111,7 @@ export type Lookup = { verdict: ImageVerdict; by: 'digest' | 'tag' } | { verdict
 export function lookupImage(cache: VerdictCache, image: string): Lookup {
   const ref = tryParseImageReference(image);
   if (ref === undefined) return { verdict: undefined, why: 'the reference is not valid' };
+  if (!cache.imagesScanned) return { verdict: undefined, why: 'the scan behind these verdicts does not read the running images (serve or scan without --db and image access)' };
   if (ref.digest !== undefined) {
     const verdict = cache.byDigest.get(ref.digest);
     if (verdict !== undefined) return { verdict, by: 'digest' };
