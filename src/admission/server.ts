@@ -6,11 +6,11 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import type http from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type https from 'node:https';
 import { createSecureContext } from 'node:tls';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../serve/log.js';
+import { listen } from '../serve/server/app.js';
 import { decide, objectLabel, UnevaluableObjectError, type DecideOptions, type Decision } from './decide.js';
 import { BadReviewError, parseReview, respond, respondUnjudged, type AdmissionRequest, type AdmissionReviewResponse } from './review.js';
 import { emptyVerdicts, type VerdictCache } from './verdicts.js';
@@ -189,18 +189,9 @@ async function readPair(tls: WebhookTls): Promise<{ cert: Buffer; key: Buffer }>
  */
 export async function startWebhook(options: { host: string; port: number; tls: WebhookTls; deps: WebhookDeps; pollMs?: number }): Promise<RunningWebhook> {
   const { deps } = options;
-  const server = https.createServer(await readPair(options.tls), webhookHandler(deps));
-  // the API server reuses connections: keep them longer than it does
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  // serve's listener: the same keep-alive and timeouts, and one line when the port is taken
+  const listening = await listen(webhookHandler(deps), { host: options.host, port: options.port, tls: await readPair(options.tls) });
+  const server = listening.server as https.Server;
   const reloadTls = async (): Promise<boolean> => {
     try {
       server.setSecureContext(await readPair(options.tls));
@@ -232,17 +223,13 @@ export async function startWebhook(options: { host: string; port: number; tls: W
       });
   }, options.pollMs ?? TLS_POLL_MS);
   timer.unref();
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `https://${host}:${address.port}`,
-    port: address.port,
+    url: listening.url,
+    port: listening.port,
     reloadTls,
-    close: () =>
-      new Promise<void>((resolve) => {
-        clearInterval(timer);
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      clearInterval(timer);
+      await listening.close();
+    },
   };
 }

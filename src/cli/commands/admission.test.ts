@@ -232,7 +232,25 @@ describe.skipIf(skip !== undefined)(`runwarden admission serve${skip === undefin
   it('exits 2 with one line when the certificate cannot be used', async () => {
     const r = await cli(['admission', 'serve', '--report', report, '--tls-cert', report, '--tls-key', report, '--port', '0']);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('runwarden: error:'))).toEqual([expect.stringMatching(/^runwarden: error: Cannot start the admission webhook on 0\.0\.0\.0:0: /)]);
+    // checked before anything starts: the only line on stderr
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^runwarden: error: --tls-cert ".*demo\.json" with --tls-key ".*demo\.json" is not a usable certificate and key: /)]);
+    const missing = await cli(['admission', 'serve', '--report', report, '--tls-cert', join(dir, 'nope.crt'), '--tls-key', join(dir, 'nope.key'), '--port', '0']);
+    expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/^runwarden: error: Cannot read --tls-cert ".*nope\.crt": ENOENT/)]);
+  });
+
+  it('exits with one line naming the port when it is taken', async () => {
+    const certs = await makeCertificates(dir, { prefix: 'port-' });
+    const { createServer } = await import('node:net');
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      const r = await cli(['admission', 'serve', '--report', report, '--tls-cert', certs.certFile, '--tls-key', certs.keyFile, '--host', '127.0.0.1', '--port', String(port)]);
+      expect(r.code).toBe(3);
+      expect(r.stderr.split('\n').filter((l) => l.startsWith('runwarden: error:'))).toEqual([`runwarden: error: Cannot listen on 127.0.0.1:${port}: the port is in use. Hint: Pick another --port, or stop what holds it.`]);
+    } finally {
+      holder.close();
+    }
   });
 
   it('exits 2 naming the missing flag', async () => {

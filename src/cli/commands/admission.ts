@@ -28,7 +28,7 @@ import { parseDuration } from '../../serve/duration.js';
 import type { CliContext } from '../context.js';
 import { addPolicyOptions, applyPolicyFlags, policySettings, validateExceptionRules, type PolicyFlags } from './check.js';
 import { asSubcommand } from './db.js';
-import { waitForStop } from './serve.js';
+import { readTls, waitForStop } from './serve.js';
 import { unknownValue } from './scan-setup.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...splitList(value)];
@@ -144,12 +144,18 @@ interface ServeFlags extends CommonFlags {
 
 const REPORT_URL = /^https?:\/\//i;
 
-/** The verdicts' source: a report URL (polled with its ETag) or a file (re-read on change). */
-async function reportSource(flags: ServeFlags, log: Logger): Promise<ReportVerdicts> {
+/** Whether --report is a URL; the flags that go with a URL only, refused for a file. */
+function checkReportFlags(flags: ServeFlags): boolean {
   const isUrl = REPORT_URL.test(flags.report);
   if (!isUrl && (flags.reportTokenFile !== undefined || flags.reportCa !== undefined)) {
     throw new UsageError(`${flags.reportTokenFile !== undefined ? '--report-token-file' : '--report-ca'} is used with a report URL: give --report http(s)://…/api/v1/report?format=json, or drop it.`);
   }
+  return isUrl;
+}
+
+/** The verdicts' source: a report URL (polled with its ETag) or a file (re-read on change). */
+async function reportSource(flags: ServeFlags, log: Logger): Promise<ReportVerdicts> {
+  const isUrl = checkReportFlags(flags);
   const pollMs = parseDuration(flags.reportPoll ?? (isUrl ? '30s' : '5s'), '--report-poll', { min: 100 });
   if (!isUrl) return watchReportFile(flags.report, { log, pollMs });
   try {
@@ -201,6 +207,9 @@ async function runServe(flags: ServeFlags, ctx: CliContext, io: AdmissionIo): Pr
   if (!/^\d{1,5}$/.test(flags.port) || port > 65535) throw new UsageError(`Invalid --port "${flags.port}": expected 0–65535, e.g. 8443`);
   const settings = await resolveSettings(flags, ctx);
   const setup = admissionSetup(settings, flags, flags.config);
+  checkReportFlags(flags);
+  // the certificate and key checked together before anything starts: one line naming the flag, not failed handshakes later
+  await readTls(flags.tlsCert, flags.tlsKey);
   const log: Logger = jsonLogger(ctx.stderr);
   const verdicts = await reportSource(flags, log);
   if (verdicts.current() === undefined && setup.failureMode === 'closed') {
@@ -211,11 +220,10 @@ async function runServe(flags: ServeFlags, ctx: CliContext, io: AdmissionIo): Pr
     webhook = await startWebhook({ host: flags.host, port, tls: { certFile: flags.tlsCert, keyFile: flags.tlsKey }, deps: { verdicts: () => verdicts.current(), options: setup.options, failureMode: setup.failureMode, log } });
   } catch (error) {
     verdicts.stop();
-    throw new ConfigError(`Cannot start the admission webhook on ${flags.host}:${flags.port}: ${errorMessage(error).replace(/^error:[0-9A-F]+:/, '')}`, {
-      hint: 'Check --tls-cert/--tls-key (the PEM certificate and its key, e.g. tls.crt and tls.key of a kubernetes.io/tls Secret) and that the port is free.',
-    });
+    throw error;
   }
-  ctx.stderr.write(`runwarden: admission webhook on ${webhook.url}/validate (failure mode ${setup.failureMode}; verdicts from ${flags.report})\n`);
+  const pending = verdicts.current() === undefined ? `; no verdicts yet: ${verdicts.problem ?? 'none loaded'}` : '';
+  ctx.stderr.write(`runwarden: admission webhook on ${webhook.url}/validate (failure mode ${setup.failureMode}; verdicts from ${flags.report}${pending})\n`);
   const running = webhook;
   io.onListening?.({ url: running.url, reloadTls: () => running.reloadTls(), verdicts });
   await waitForStop(io.signal);

@@ -195,7 +195,7 @@ function parseFlags(flags: ServeFlags): Parsed {
 }
 
 /** The certificate and key, checked together now (a wrong file is a one-line error at start, not a failed handshake later). */
-async function readTls(certFile: string, keyFile: string, certFlag = '--tls-cert', keyFlag = '--tls-key'): Promise<{ cert: Buffer; key: Buffer }> {
+export async function readTls(certFile: string, keyFile: string, certFlag = '--tls-cert', keyFlag = '--tls-key'): Promise<{ cert: Buffer; key: Buffer }> {
   const tls = { cert: await readSecretFile(certFile, certFlag), key: await readSecretFile(keyFile, keyFlag) };
   try {
     createSecureContext(tls);

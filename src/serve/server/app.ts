@@ -134,6 +134,8 @@ function sendText(res: http.ServerResponse, status: number, text: string): void 
 export interface Listening {
   url: string;
   port: number;
+  /** The server itself (an https.Server with a certificate: `setSecureContext` swaps a renewed one in). */
+  server: http.Server | https.Server;
   close(): Promise<void>;
 }
 
@@ -160,6 +162,7 @@ export async function listen(handler: http.RequestListener, options: { host: str
   return {
     url: `${options.tls === undefined ? 'http' : 'https'}://${host}:${port}`,
     port,
+    server,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
