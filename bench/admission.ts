@@ -13,27 +13,27 @@
  * Pods of 1–3 containers, images scanned clean, with malware, with a critical fixable CVE, end of life, or
  * never scanned; a fifth privileged (denied by Pod Security), some updates of an unchanged spec.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { DEFAULT_ACTIONS } from '../src/admission/decide.js';
 import { startWebhook } from '../src/admission/server.js';
 import { verdictsFromReport } from '../src/admission/verdicts.js';
-import { FINDING_KINDS, type Finding } from '../src/core/finding.js';
+import type { Finding } from '../src/core/finding.js';
 import type { ScanReport } from '../src/core/report.js';
-import { SEVERITIES } from '../src/core/severity.js';
+import { reportOf } from '../test/report.js';
+import { makeCertificates } from '../test/tls.js';
 
 const P99_TARGET_MS = 50;
 const VERDICTS_TARGET_MS = 1000;
 const CONCURRENCY = 8;
 const IMAGES = 5000;
-const run = promisify(execFile);
+/** Containers running each image: 30,000 in all. */
+const CONTAINERS_PER_IMAGE = 6;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -80,20 +80,7 @@ function syntheticReport(images: number, containersPerImage: number): ScanReport
       if (i % 5 === 3) add('end-of-life', 'end-of-life', 'high', 'Debian 10 reached end of life on 2024-06-30', {});
     }
   }
-  return {
-    schemaVersion: '1.0',
-    tool: { name: 'runwarden', version: 'bench' },
-    generatedAt: '2026-11-30T07:00:00.000Z',
-    source: { type: 'snapshot', location: 'bench' },
-    summary: {
-      ...{ nodes: 0, namespaces: 0, workloads: 0, pods: 0, containers: images * containersPerImage, images, findings: findings.length, byRule: {}, reclaimableBytes: 0, nodeCaches: [], issues: 0 },
-      bySeverity: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as ScanReport['summary']['bySeverity'],
-      byKind: Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as ScanReport['summary']['byKind'],
-    },
-    findings,
-    issues: [],
-    images: rows,
-  };
+  return reportOf({ findings, images: rows });
 }
 
 /** The request bodies: the mix of the header comment, deterministic. */
@@ -185,25 +172,15 @@ async function baselineServer(cert: Buffer, key: Buffer): Promise<{ url: string;
   return { url: `https://127.0.0.1:${port}`, close: () => new Promise((resolve) => (server.close(() => resolve()), server.closeAllConnections())) };
 }
 
-async function certificates(dir: string): Promise<{ ca: Buffer; cert: Buffer; key: Buffer; certFile: string; keyFile: string }> {
-  const openssl = (...args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=bench-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  await openssl('req', ...ec, '-keyout', 'tls.key', '-out', 'tls.csr', '-subj', '/CN=runwarden-serve.runwarden.svc');
-  await writeFile(join(dir, 'tls.ext'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n');
-  await openssl('x509', '-req', '-in', 'tls.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'tls.crt', '-days', '2', '-extfile', 'tls.ext');
-  return { ca: await readFile(join(dir, 'ca.crt')), cert: await readFile(join(dir, 'tls.crt')), key: await readFile(join(dir, 'tls.key')), certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') };
-}
-
 export async function main(): Promise<void> {
   const { runs, requests } = parseArgs(process.argv.slice(2));
   const dir = await mkdtemp(join(tmpdir(), 'runwarden-bench-admission-'));
   try {
-    const tls = await certificates(dir);
+    const tls = await makeCertificates(dir, { cn: 'runwarden-serve.runwarden.svc', caName: 'bench-ca' });
     console.log(`bench/admission: node ${process.version}, ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${runs} run(s) of ${requests} reviews, ${CONCURRENCY} at a time`);
 
     // verdicts of a 30,000-container cluster (5,000 images run by 6 containers each), rebuilt as serve does per scan
-    const report = syntheticReport(IMAGES, 6);
+    const report = syntheticReport(IMAGES, CONTAINERS_PER_IMAGE);
     const buildMs: number[] = [];
     let cache = verdictsFromReport(report, 'bench');
     for (let r = 0; r < runs; r++) {
@@ -211,7 +188,7 @@ export async function main(): Promise<void> {
       cache = verdictsFromReport(report, 'bench');
       buildMs.push(performance.now() - t);
     }
-    console.log(`verdicts: ${report.findings.length} findings of ${IMAGES} images (${report.summary.containers} containers) → ${cache.byDigest.size} images, ${cache.byTag.size} tags in ${median(buildMs).toFixed(0)} ms (median of ${runs})`);
+    console.log(`verdicts: ${report.findings.length} findings of ${IMAGES} images (${IMAGES * CONTAINERS_PER_IMAGE} containers) → ${cache.byDigest.size} images, ${cache.byTag.size} tags in ${median(buildMs).toFixed(0)} ms (median of ${runs})`);
 
     const bodies = reviews(2000);
     const base = await baselineServer(tls.cert, tls.key);

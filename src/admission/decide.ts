@@ -5,14 +5,14 @@
  */
 import { fingerprint, type Finding, type FindingKind, type Subject } from '../core/finding.js';
 import type { Inventory } from '../core/inventory.js';
-import { atLeast, type Severity } from '../core/severity.js';
+import { atLeast, compareSeverity, type Severity } from '../core/severity.js';
 import { buildInventory } from '../inventory/build.js';
 import { emptyClusterObjects, OBJECT_SCHEMAS } from '../inventory/schema.js';
 import { MALWARE_RULE } from '../malware/findings.js';
 import type { Check, PolicySettings } from '../policy/check.js';
 import { EXEMPT_ANNOTATION, EXEMPT_REASON_ANNOTATION, type ExceptionRule } from '../policy/exceptions/index.js';
 import { CHECKS } from '../policy/registry.js';
-import { workloadSpecs } from '../policy/workload-specs.js';
+import { valueAt, workloadSpecs } from '../policy/workload-specs.js';
 import { scanInventory, UNSCANNED_IMAGE_RULE } from '../scan/index.js';
 import { VULNERABILITY_RULE } from '../vulndb/match/index.js';
 import type { AdmissionRequest } from './review.js';
@@ -136,15 +136,6 @@ export class UnevaluableObjectError extends Error {
 
 function isReviewed(kind: string): kind is ReviewedKind {
   return (REVIEWED_KINDS as readonly string[]).includes(kind);
-}
-
-function valueAt(value: unknown, path: readonly string[]): unknown {
-  let v = value;
-  for (const key of path) {
-    if (typeof v !== 'object' || v === null) return undefined;
-    v = (v as Record<string, unknown>)[key];
-  }
-  return v;
 }
 
 /** The pod spec part that decides a review (a Pod's spec, a workload's pod template). */
@@ -296,11 +287,9 @@ function imageFindings(inventory: Inventory, cache: VerdictCache, options: Decid
   return out;
 }
 
-const RANK: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info', 'unknown'];
+/** The worst severity of the findings, ranked as everywhere in runwarden (core/severity.ts). */
 function worst(findings: readonly Finding[]): Severity {
-  let best = RANK.length - 1;
-  for (const f of findings) best = Math.min(best, RANK.indexOf(f.severity));
-  return RANK[best] ?? 'unknown';
+  return findings.reduce<Severity>((w, f) => (compareSeverity(f.severity, w) < 0 ? f.severity : w), 'info');
 }
 
 /** Titles a summary quotes; the rest are counted. */

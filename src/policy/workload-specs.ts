@@ -202,7 +202,8 @@ function stringRecord(value: unknown): Record<string, string> {
   return out;
 }
 
-function valueAt(root: unknown, path: string[]): unknown {
+/** The value at `path` of a parsed object (undefined where a step is missing or not an object). */
+export function valueAt(root: unknown, path: readonly string[]): unknown {
   let node = root;
   for (const key of path) {
     if (node === null || typeof node !== 'object') return undefined;
