@@ -67,3 +67,9 @@ export { decide, ADMISSION_RULES, DEFAULT_ACTIONS, type Decision, type DecideOpt
 export { verdictsFromReport, type VerdictCache, type ImageVerdict } from './admission/verdicts.js';
 export { parseReview, respond, type AdmissionRequest, type AdmissionReviewResponse } from './admission/review.js';
 export { webhookHandler, answer, type WebhookDeps } from './admission/server.js';
+export { Detector, DETECTION_KIND, type DetectorStats } from './audit/detect.js';
+export { readAuditEvents, type ReadItem } from './audit/read.js';
+export { AuditEventSchema, type AuditEvent } from './audit/event.js';
+export { AUDIT_RULES } from './audit/registry.js';
+export { DEFAULT_AUDIT_SETTINGS, type AuditRule, type AuditSettings } from './audit/rule.js';
+export { auditReport } from './audit/report.js';

@@ -69,6 +69,23 @@ export const SettingsLayer = z.strictObject({
     /** Also review what the built-in controllers make from a workload (default false: the workload is reviewed). */
     reviewControllerObjects: z.boolean().optional(),
   }),
+  /** Audit-log detection (`runwarden audit detect|serve`): what the rules trust and which optional rules run (src/audit/rule.ts). */
+  audit: z.strictObject({
+    /** Image repositories (exact, or a prefix ending in `*`) whose pods may be privileged, use host namespaces or sensitive mounts. */
+    trustedImages: z.array(z.string().min(1)).optional(),
+    /** Images trusted in kube-system and kube-public (default registry.k8s.io/*). */
+    kubeNamespaceImages: z.array(z.string().min(1)).optional(),
+    /** Identities (usernames, `*` globs) allowed to read Secrets. */
+    secretReaders: z.array(z.string().min(1)).optional(),
+    /** Turns on unexpected-user: requests by non-system users outside this list. */
+    allowedUsers: z.array(z.string().min(1)).optional(),
+    /** Turns on unexpected-namespace-created: namespaces created outside this list. */
+    allowedNamespaces: z.array(z.string().min(1)).optional(),
+    /** Turns on change-trail (an info record of every create and delete of cluster-shaping objects). */
+    activity: z.boolean().optional(),
+    /** Rule ids turned off. */
+    disabled: z.array(z.string().min(1)).optional(),
+  }),
   debug: z.boolean(),
 }).partial();
 export type SettingsLayer = z.infer<typeof SettingsLayer>;

@@ -1,7 +1,7 @@
 import { createHash, hash } from 'node:crypto';
 import type { Severity } from './severity.js';
 
-export const FINDING_KINDS = ['vulnerability', 'malware', 'end-of-life', 'outdated', 'stale-image', 'misconfiguration', 'node'] as const;
+export const FINDING_KINDS = ['vulnerability', 'malware', 'end-of-life', 'outdated', 'stale-image', 'misconfiguration', 'node', 'detection'] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
 export const SUBJECT_TYPES = ['cluster', 'namespace', 'workload', 'pod', 'container', 'node', 'image'] as const;

@@ -285,7 +285,7 @@ export interface PeerAuthenticationInfo {
 
 /** Where the inventory came from. */
 export interface SourceInfo {
-  type: 'kubernetes' | 'snapshot' | 'demo' | 'manifests' | 'sbom' | 'image';
+  type: 'kubernetes' | 'snapshot' | 'demo' | 'manifests' | 'sbom' | 'image' | 'audit-log';
   /** kubeconfig context + server URL, or the snapshot path. */
   location: string;
   context?: string | undefined;

@@ -1,7 +1,7 @@
-import type { Finding, FindingKind } from './finding.js';
+import { FINDING_KINDS, type Finding, type FindingKind } from './finding.js';
 import type { SourceInfo } from './inventory.js';
 import type { Issue } from './issue.js';
-import type { Severity } from './severity.js';
+import { SEVERITIES, type Severity } from './severity.js';
 
 /** Version of the JSON report format. Bump the major on any incompatible change. */
 export const REPORT_SCHEMA_VERSION = '1.0';
@@ -25,6 +25,8 @@ export interface ReportSummary {
   images: number;
   /** 1.x additive: packages matched, in the reports of `image scan` and `sbom match` (which have no cluster counts). */
   packages?: number | undefined;
+  /** 1.x additive: audit events read, in the report of `audit detect` (which has no cluster counts). */
+  events?: number | undefined;
   findings: number;
   bySeverity: Record<Severity, number>;
   byKind: Record<FindingKind, number>;
@@ -149,4 +151,33 @@ export interface ScanReport {
   lifecycle?: LifecycleSummary | undefined;
   /** 1.x additive: each running image the scan looked for, by digest (absent when images were not scanned). The admission webhook reads it to tell a clean image from an unscanned one. */
   images?: ImageSummary[] | undefined;
+}
+
+/**
+ * A report of findings that came from something other than a cluster (an SBOM, one image, audit logs): the
+ * cluster counts are 0, `counts` says what was read. Findings stay in the given order; the counts leave
+ * suppressed findings out, as a scan's summary does (they stay in `findings`).
+ */
+export function detachedReport(findings: Finding[], issues: readonly Issue[], source: SourceInfo, now: Date, version: string, counts: { images?: number; packages?: number; events?: number }): ScanReport {
+  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  const byKind = Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as Record<FindingKind, number>;
+  const byRule: Record<string, number> = {};
+  let active = 0;
+  for (const f of findings) {
+    if (f.suppression !== undefined) continue;
+    active++;
+    bySeverity[f.severity]++;
+    byKind[f.kind]++;
+    byRule[f.rule] = (byRule[f.rule] ?? 0) + 1;
+  }
+  const { images = 0, ...rest } = counts;
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: 'runwarden', version },
+    generatedAt: now.toISOString(),
+    source,
+    summary: { nodes: 0, namespaces: 0, workloads: 0, pods: 0, containers: 0, images, ...rest, findings: active, bySeverity, byKind, byRule, reclaimableBytes: 0, nodeCaches: [], issues: issues.length },
+    findings,
+    issues: [...issues],
+  };
 }

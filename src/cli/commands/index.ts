@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { admissionCommand } from './admission.js';
+import { auditCommand } from './audit.js';
 import { checkCommand } from './check.js';
 import { cleanCommand } from './clean.js';
 import { convertCommand } from './convert.js';
@@ -14,4 +15,4 @@ import { serveCommand } from './serve.js';
 import { versionCommand } from './version.js';
 
 /** Every CLI command, one file each. Add a command here; there is no registration by import side effects. */
-export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [scanCommand, checkCommand, dbCommand, lifecycleCommand, sbomCommand, imageCommand, nodeCommand, cleanCommand, serveCommand, admissionCommand, convertCommand, versionCommand];
+export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [scanCommand, checkCommand, dbCommand, lifecycleCommand, sbomCommand, imageCommand, nodeCommand, cleanCommand, serveCommand, admissionCommand, auditCommand, convertCommand, versionCommand];

@@ -1,5 +1,6 @@
 /** Reading runwarden's own JSON report back (`convert`, the admission webhook's verdicts). */
 import { errorMessage, InputError } from '../../core/errors.js';
+import { FINDING_KINDS } from '../../core/finding.js';
 import type { ScanReport } from '../../core/report.js';
 import { ScanReportJson } from './schema.js';
 
@@ -24,6 +25,9 @@ export function parseReport(text: string, file: string): ScanReport {
     throw new InputError(file, `"${file}" is not a runwarden JSON report (schema 1.x): ${where}${first?.message ?? 'invalid'}`, { hint: WRITE_ONE });
   }
   // the schema is the JSON of a ScanReport (report/json): what the formats render
-  return parsed.data as unknown as ScanReport;
+  const report = parsed.data as unknown as ScanReport;
+  // a report written before a kind existed (1.x additive) has none of it
+  for (const kind of FINDING_KINDS) report.summary.byKind[kind] ??= 0;
+  return report;
 }
 

@@ -87,7 +87,7 @@ export const ScanReportJson = z.strictObject({
   schemaVersion: z.string().regex(/^1\.\d+$/),
   tool: z.strictObject({ name: z.literal('runwarden'), version: z.string() }),
   generatedAt: z.iso.datetime(),
-  source: z.strictObject({ type: z.enum(['kubernetes', 'snapshot', 'demo', 'manifests', 'sbom', 'image']), location: z.string(), context: z.string().optional() }),
+  source: z.strictObject({ type: z.enum(['kubernetes', 'snapshot', 'demo', 'manifests', 'sbom', 'image', 'audit-log']), location: z.string(), context: z.string().optional() }),
   summary: z.strictObject({
     nodes: z.number().int(),
     namespaces: z.number().int(),
@@ -96,9 +96,11 @@ export const ScanReportJson = z.strictObject({
     containers: z.number().int(),
     images: z.number().int(),
     packages: z.number().int().optional(),
+    events: z.number().int().optional(),
     findings: z.number().int(),
     bySeverity: z.record(Severity, z.number().int()),
-    byKind: z.record(Kind, z.number().int()),
+    // partial: a kind added in 1.x (detection) is absent from the reports written before it (parseReport fills in 0)
+    byKind: z.partialRecord(Kind, z.number().int()),
     byRule: z.record(z.string(), z.number().int()),
     reclaimableBytes: z.number().int(),
     nodeCaches: z.array(

@@ -44,6 +44,8 @@ function groupOf(f: Finding): string {
   if (s.workload !== undefined) return `${s.namespace ?? ''} / ${s.workload.kind} ${s.workload.name}`;
   if (s.type === 'image' && s.image !== undefined && s.node === undefined) return `image ${s.image}`;
   if (s.node !== undefined) return `node ${s.node}`;
+  // a pod outside any workload (a detection in an audit log: the pod a request created or exec'd into)
+  if (s.pod !== undefined) return `${s.namespace ?? ''} / pod ${s.pod}`;
   if (s.namespace !== undefined) return `namespace ${s.namespace}`;
   return 'cluster';
 }
@@ -54,9 +56,10 @@ export function groupKey(report: ScanReport, f: Finding): string {
   return report.source.type === 'sbom' ? `sbom ${report.source.location}` : groupOf(f);
 }
 
-/** What was looked at: the cluster's counts, or for one image or an SBOM (no cluster) its packages. */
+/** What was looked at: the cluster's counts, for one image or an SBOM (no cluster) its packages, for audit logs their events. */
 export function countsLine(report: ScanReport): string {
   const s = report.summary;
+  if (report.source.type === 'audit-log' && s.events !== undefined) return `${s.events} audit event${s.events === 1 ? '' : 's'}`;
   if ((report.source.type === 'image' || report.source.type === 'sbom') && s.packages !== undefined) {
     const packages = `${s.packages} package${s.packages === 1 ? '' : 's'}`;
     return report.source.type === 'image' ? `1 image, ${packages}` : packages;

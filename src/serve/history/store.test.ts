@@ -25,7 +25,7 @@ function report(findings: Finding[]): ScanReport {
     tool: { name: 'runwarden', version: 'test' },
     generatedAt: '2026-11-01T00:00:00.000Z',
     source: { type: 'snapshot', location: 'test' },
-    summary: { nodes: 1, namespaces: 1, workloads: 1, pods: 1, containers: 1, images: 1, findings: findings.length, bySeverity: { critical: 0, high: 0, medium: 0, low: 0, info: 0, unknown: 0 }, byKind: { vulnerability: 0, malware: 0, 'end-of-life': 0, outdated: 0, 'stale-image': 0, misconfiguration: 0, node: 0 }, byRule: {}, reclaimableBytes: 0, nodeCaches: [], issues: 0 },
+    summary: { nodes: 1, namespaces: 1, workloads: 1, pods: 1, containers: 1, images: 1, findings: findings.length, bySeverity: { critical: 0, high: 0, medium: 0, low: 0, info: 0, unknown: 0 }, byKind: { vulnerability: 0, malware: 0, 'end-of-life': 0, outdated: 0, 'stale-image': 0, misconfiguration: 0, node: 0, detection: 0 }, byRule: {}, reclaimableBytes: 0, nodeCaches: [], issues: 0 },
     findings,
     issues: [],
   };

@@ -1,0 +1,177 @@
+/**
+ * Audit detections delivered through serve's sinks (src/serve/notify/): the webhook (HMAC-signed, deduped,
+ * rate limited, retried) and Kubernetes Events. The sinks take a scan's diff, so a batch of detections is
+ * shaped as one: a ScanRecord `audit-<time>-<n>` with source `audit`, the detections as `opened`, nothing
+ * `fixed` (a detection is an event, it is never fixed). Deliveries are batched: the first detection waits up
+ * to `maxWaitMs` (2 s) for others, and `maxBatch` (100) waiting are delivered at once.
+ *
+ * Every detection is also one JSON log line (warn for high and critical, info otherwise), whatever its
+ * severity: the log is the complete record, the sinks get those at or above `minSeverity`.
+ */
+import { errorMessage } from '../core/errors.js';
+import { subjectPath, type Finding } from '../core/finding.js';
+import type { Inventory, SourceInfo } from '../core/inventory.js';
+import { detachedReport } from '../core/report.js';
+import { atLeast, type Severity } from '../core/severity.js';
+import type { ScanDiff } from '../serve/history/store.js';
+import type { Notifier } from '../serve/index.js';
+import type { Logger } from '../serve/log.js';
+import type { Latest } from '../serve/monitor.js';
+import { kubeEventsNotifier, type KubeEventsOptions } from '../serve/notify/kube-events.js';
+import { VERSION } from '../version.js';
+
+/** `source` of an audit batch's ScanRecord and report: what a webhook receiver tells audit alerts from scans by. */
+export const AUDIT_SOURCE = 'audit';
+export const DEFAULT_MIN_SEVERITY: Severity = 'medium';
+const MAX_WAIT_MS = 2000;
+const MAX_BATCH = 100;
+
+/** A batch of detections as the diff of a scan: all opened, none fixed. */
+export function auditDiff(detections: readonly Finding[], batch: { id: string; startedAt: Date; finishedAt: Date }): ScanDiff {
+  return {
+    scan: {
+      id: batch.id,
+      startedAt: batch.startedAt.toISOString(),
+      finishedAt: batch.finishedAt.toISOString(),
+      reason: 'audit-webhook',
+      source: AUDIT_SOURCE,
+      status: 'ok',
+      error: null,
+      findings: detections.length,
+      opened: detections.length,
+      fixed: 0,
+      summary: null,
+    },
+    opened: [...detections],
+    fixed: [],
+  };
+}
+
+/**
+ * What the sinks get as "the latest scan": a report of the batch's detections (source `audit`, which the
+ * webhook puts in its payload's `scan.source`) and an inventory that lists nothing (coverage: no kind is
+ * complete), since the receiver inventories nothing. Neither sink reads more than the report's source.
+ */
+export function auditLatest(diff: ScanDiff): Latest {
+  const finishedAt = new Date(diff.scan.finishedAt);
+  const source: SourceInfo = { type: 'audit-log', location: AUDIT_SOURCE };
+  const inventory: Inventory = { source, namespaces: [], nodes: [], pods: [], workloads: [], services: [], networkPolicies: [], serviceAccounts: [], roles: [], roleBindings: [], peerAuthentications: [], coverage: { complete: [], namespaces: undefined }, issues: [] };
+  return { scanId: diff.scan.id, finishedAt, inventory, report: detachedReport(diff.opened, [], source, finishedAt, VERSION, {}) };
+}
+
+/**
+ * Kubernetes Events for detections: the Events sink names a finding's workload as the Event's object, and a
+ * detection about a pod (an exec, a port-forward, a created pod) names the pod, so the Event goes on the Pod
+ * (`kubectl describe pod` shows it). Detections about a namespace or the cluster (RBAC, secrets) get none.
+ */
+export function auditKubeEventsNotifier(options: KubeEventsOptions): Notifier {
+  const inner = kubeEventsNotifier(options);
+  return {
+    name: inner.name,
+    notify: (diff, latest) => inner.notify({ ...diff, opened: diff.opened.map(onPod) }, latest),
+    close: () => inner.close(),
+  };
+}
+
+function onPod(f: Finding): Finding {
+  const { type, namespace, pod } = f.subject;
+  if (type !== 'pod' || namespace === undefined || pod === undefined) return f;
+  return { ...f, subject: { type, namespace, workload: { kind: 'Pod', name: pod } } };
+}
+
+export interface AlerterOptions {
+  notifiers: readonly Notifier[];
+  /** Detections below this are only logged. */
+  minSeverity: Severity;
+  log: Logger;
+  maxWaitMs?: number | undefined;
+  maxBatch?: number | undefined;
+  now?: (() => Date) | undefined;
+}
+
+export interface Alerter {
+  /** Log each detection and queue those at or above the minimum severity. */
+  push(detections: readonly Finding[]): void;
+  /** Detections waiting for their batch's delivery. */
+  readonly pending: number;
+  /** Deliver what waits now; resolves when the sinks have taken every batch handed over so far. */
+  flush(): Promise<void>;
+  /** Flush, then close the sinks (they finish or drop their deliveries in flight). */
+  close(): Promise<void>;
+}
+
+export function createAlerter(options: AlerterOptions): Alerter {
+  const now = options.now ?? (() => new Date());
+  const maxWait = options.maxWaitMs ?? MAX_WAIT_MS;
+  const maxBatch = options.maxBatch ?? MAX_BATCH;
+  let queue: Finding[] = [];
+  let startedAt: Date | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let batches = 0;
+  // one batch at a time, in order, to every sink
+  let chain: Promise<void> = Promise.resolve();
+  let closed = false;
+
+  function deliver(detections: Finding[], started: Date): void {
+    const finishedAt = now();
+    batches++;
+    const diff = auditDiff(detections, { id: `audit-${finishedAt.toISOString()}-${batches}`, startedAt: started, finishedAt });
+    const latest = auditLatest(diff);
+    chain = chain.then(async () => {
+      const results = await Promise.allSettled(options.notifiers.map((n) => n.notify(diff, latest)));
+      for (const [i, r] of results.entries()) if (r.status === 'rejected') options.log('warn', 'notifier failed', { sink: options.notifiers[i]?.name, batch: diff.scan.id, error: errorMessage(r.reason) });
+    });
+  }
+
+  function take(n: number): void {
+    const started = startedAt ?? now();
+    const batch = queue.slice(0, n);
+    queue = queue.slice(n);
+    // what stays keeps its start and its deadline (the timer of the first detection)
+    if (queue.length === 0) {
+      startedAt = undefined;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+    }
+    if (batch.length > 0) deliver(batch, started);
+  }
+
+  function flushNow(): void {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    while (queue.length > 0) take(maxBatch);
+  }
+
+  return {
+    push(detections) {
+      for (const d of detections) {
+        options.log(atLeast(d.severity, 'high') ? 'warn' : 'info', 'audit detection', { fingerprint: d.id, rule: d.rule, severity: d.severity, title: d.title, subject: subjectPath(d.subject), evidence: d.evidence });
+        if (closed || options.notifiers.length === 0 || !atLeast(d.severity, options.minSeverity)) continue;
+        if (queue.length === 0) startedAt = now();
+        queue.push(d);
+      }
+      while (queue.length >= maxBatch) take(maxBatch);
+      if (queue.length > 0 && timer === undefined) {
+        timer = setTimeout(() => {
+          timer = undefined;
+          flushNow();
+        }, maxWait);
+        timer.unref();
+      }
+    },
+    get pending() {
+      return queue.length;
+    },
+    async flush() {
+      flushNow();
+      await chain;
+    },
+    async close() {
+      closed = true;
+      flushNow();
+      await chain;
+      const results = await Promise.allSettled(options.notifiers.map((n) => n.close()));
+      for (const [i, r] of results.entries()) if (r.status === 'rejected') options.log('warn', 'notifier failed to close', { sink: options.notifiers[i]?.name, error: errorMessage(r.reason) });
+    },
+  };
+}
