@@ -39,3 +39,12 @@ export async function makeCertificates(dir: string, options: { cn?: string; caNa
   const certFile = join(dir, `${p}server.crt`);
   return { ca: await readFile(caFile), key: await readFile(keyFile), cert: await readFile(certFile), caFile, keyFile, certFile };
 }
+
+/** A client certificate (extendedKeyUsage clientAuth, as kubeadm makes the API server's) signed by the CA of `makeCertificates(dir, { prefix })`. */
+export async function clientCertificate(dir: string, prefix: string, cn: string): Promise<{ cert: Buffer; key: Buffer }> {
+  const openssl = (...args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir });
+  await openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${prefix}client.key`, '-out', `${prefix}client.csr`, '-subj', `/CN=${cn}`);
+  await writeFile(join(dir, `${prefix}client.ext`), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
+  await openssl('x509', '-req', '-in', `${prefix}client.csr`, '-CA', `${prefix}ca.crt`, '-CAkey', `${prefix}ca.key`, '-CAcreateserial', '-out', `${prefix}client.crt`, '-days', '2', '-extfile', `${prefix}client.ext`);
+  return { cert: await readFile(join(dir, `${prefix}client.crt`)), key: await readFile(join(dir, `${prefix}client.key`)) };
+}

@@ -4,13 +4,10 @@
  * `/readyz` are for the kubelet's probes. Every request is answered: a review that cannot be judged
  * gets the configured failure mode (open: admitted with a warning; closed: denied), never a hang.
  */
-import { readFile, stat } from 'node:fs/promises';
 import type http from 'node:http';
-import type https from 'node:https';
-import { createSecureContext } from 'node:tls';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../serve/log.js';
-import { listen } from '../serve/server/app.js';
+import { listenTls, type TlsFiles, type TlsListening } from '../serve/server/tls.js';
 import { decide, objectLabel, UnevaluableObjectError, type DecideOptions, type Decision } from './decide.js';
 import { BadReviewError, parseReview, respond, respondUnjudged, type AdmissionRequest, type AdmissionReviewResponse } from './review.js';
 import { emptyVerdicts, type VerdictCache } from './verdicts.js';
@@ -161,75 +158,14 @@ async function handle(deps: WebhookDeps, req: http.IncomingMessage, res: http.Se
   deps.onDecision?.({ request, outcome, ms });
 }
 
-export interface WebhookTls {
-  certFile: string;
-  keyFile: string;
-}
+export type WebhookTls = TlsFiles;
 
-export interface RunningWebhook {
-  url: string;
-  port: number;
-  /** Reads the certificate and key again (done on its own when the files change); a bad pair is logged and the old one kept. */
-  reloadTls(): Promise<boolean>;
-  close(): Promise<void>;
-}
-
-/** How often the certificate files are looked at (a renewed Secret is a new file behind the mount's symlink). */
-const TLS_POLL_MS = 10_000;
-
-async function readPair(tls: WebhookTls): Promise<{ cert: Buffer; key: Buffer }> {
-  const pair = { cert: await readFile(tls.certFile), key: await readFile(tls.keyFile) };
-  createSecureContext(pair);
-  return pair;
-}
+export type RunningWebhook = TlsListening;
 
 /**
- * Listen on host:port over TLS. The certificate is re-read when its files change (cert-manager renews it
- * in place), so a renewal needs no restart; a pair that does not load keeps the previous one and is logged.
+ * Listen on host:port over TLS (serve's listener: the same keep-alive and timeouts, one line when the port is
+ * taken); the certificate is re-read when cert-manager renews it in place.
  */
 export async function startWebhook(options: { host: string; port: number; tls: WebhookTls; deps: WebhookDeps; pollMs?: number }): Promise<RunningWebhook> {
-  const { deps } = options;
-  // serve's listener: the same keep-alive and timeouts, and one line when the port is taken
-  const listening = await listen(webhookHandler(deps), { host: options.host, port: options.port, tls: await readPair(options.tls) });
-  const server = listening.server as https.Server;
-  const reloadTls = async (): Promise<boolean> => {
-    try {
-      server.setSecureContext(await readPair(options.tls));
-      deps.log('info', 'TLS certificate reloaded', { cert: options.tls.certFile });
-      return true;
-    } catch (error) {
-      deps.log('error', 'TLS certificate not reloaded; keeping the previous one', { cert: options.tls.certFile, error: errorMessage(error) });
-      return false;
-    }
-  };
-  const stamp = async (): Promise<string> => {
-    const [c, k] = await Promise.all([stat(options.tls.certFile), stat(options.tls.keyFile)]);
-    return `${c.mtimeMs}:${c.size}:${k.mtimeMs}:${k.size}`;
-  };
-  let seen = await stamp().catch(() => '');
-  let checking = false;
-  const timer = setInterval(() => {
-    if (checking) return;
-    checking = true;
-    stamp()
-      .then(async (now) => {
-        if (now === seen) return;
-        seen = now;
-        await reloadTls();
-      })
-      .catch((error: unknown) => deps.log('warn', 'TLS certificate files unreadable; keeping the loaded one', { error: errorMessage(error) }))
-      .finally(() => {
-        checking = false;
-      });
-  }, options.pollMs ?? TLS_POLL_MS);
-  timer.unref();
-  return {
-    url: listening.url,
-    port: listening.port,
-    reloadTls,
-    close: async () => {
-      clearInterval(timer);
-      await listening.close();
-    },
-  };
+  return listenTls(webhookHandler(options.deps), { host: options.host, port: options.port, tls: options.tls, pollMs: options.pollMs, log: options.deps.log });
 }

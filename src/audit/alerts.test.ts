@@ -15,9 +15,8 @@ import { resolveKubeconfig } from '../inventory/sources/kubernetes/index.js';
 import type { ScanDiff } from '../serve/history/store.js';
 import type { Notifier } from '../serve/index.js';
 import type { LogLevel } from '../serve/log.js';
-import type { Latest } from '../serve/monitor.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signature, webhookNotifier, type WebhookPayload } from '../serve/notify/webhook.js';
-import { auditDiff, auditKubeEventsNotifier, auditLatest, createAlerter } from './alerts.js';
+import { auditDiff, auditKubeEventsNotifier, createAlerter } from './alerts.js';
 import { Detector } from './detect.js';
 
 const SECRET = Buffer.from('whsec-audit-0123456789abcdef');
@@ -36,17 +35,14 @@ function synthetic(n: number, severity: Severity = 'high'): Finding[] {
 }
 
 /** A sink that records what it was given. */
-function recorder(): Notifier & { diffs: ScanDiff[]; latests: Latest[]; closed: number } {
+function recorder(): Notifier & { diffs: ScanDiff[]; closed: number } {
   const diffs: ScanDiff[] = [];
-  const latests: Latest[] = [];
   const sink = {
     name: 'recorder',
     diffs,
-    latests,
     closed: 0,
-    notify(diff: ScanDiff, latest: Latest): Promise<void> {
+    notify(diff: ScanDiff): Promise<void> {
       diffs.push(diff);
-      latests.push(latest);
       return Promise.resolve();
     },
     close(): Promise<void> {
@@ -63,8 +59,8 @@ beforeEach(() => {
   logs = [];
 });
 
-describe('auditDiff and auditLatest', () => {
-  it('shape a batch as a scan diff: every detection opened, none fixed, source audit, and a report of the batch', () => {
+describe('auditDiff', () => {
+  it('shapes a batch as a scan diff: every detection opened, none fixed, source audit', () => {
     const found = detections();
     const diff = auditDiff(found, { id: 'audit-2026-11-30T10:00:02.000Z-1', startedAt: new Date('2026-11-30T10:00:00Z'), finishedAt: new Date('2026-11-30T10:00:02Z') });
     expect(diff).toEqual({
@@ -72,15 +68,6 @@ describe('auditDiff and auditLatest', () => {
       opened: found,
       fixed: [],
     });
-    const latest = auditLatest(diff);
-    expect(latest.scanId).toBe('audit-2026-11-30T10:00:02.000Z-1');
-    expect(latest.finishedAt.toISOString()).toBe('2026-11-30T10:00:02.000Z');
-    expect(latest.report.source).toEqual({ type: 'audit-log', location: 'audit' });
-    expect(latest.report.findings.map((f) => f.rule)).toEqual(['pod-exec', 'privileged-pod-created', 'cluster-admin-bound']);
-    expect(latest.report.summary.bySeverity).toMatchObject({ high: 2, medium: 1 });
-    // the receiver inventories nothing, and says so
-    expect(latest.inventory.coverage).toEqual({ complete: [], namespaces: undefined });
-    expect(latest.inventory.pods).toEqual([]);
   });
 });
 

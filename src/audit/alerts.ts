@@ -10,15 +10,11 @@
  */
 import { errorMessage } from '../core/errors.js';
 import { subjectPath, type Finding } from '../core/finding.js';
-import type { Inventory, SourceInfo } from '../core/inventory.js';
-import { detachedReport } from '../core/report.js';
 import { atLeast, type Severity } from '../core/severity.js';
 import type { ScanDiff } from '../serve/history/store.js';
 import type { Notifier } from '../serve/index.js';
 import type { Logger } from '../serve/log.js';
-import type { Latest } from '../serve/monitor.js';
 import { kubeEventsNotifier, type KubeEventsOptions } from '../serve/notify/kube-events.js';
-import { VERSION } from '../version.js';
 
 /** `source` of an audit batch's ScanRecord and report: what a webhook receiver tells audit alerts from scans by. */
 export const AUDIT_SOURCE = 'audit';
@@ -48,18 +44,6 @@ export function auditDiff(detections: readonly Finding[], batch: { id: string; s
 }
 
 /**
- * What the sinks get as "the latest scan": a report of the batch's detections (source `audit`, which the
- * webhook puts in its payload's `scan.source`) and an inventory that lists nothing (coverage: no kind is
- * complete), since the receiver inventories nothing. Neither sink reads more than the report's source.
- */
-export function auditLatest(diff: ScanDiff): Latest {
-  const finishedAt = new Date(diff.scan.finishedAt);
-  const source: SourceInfo = { type: 'audit-log', location: AUDIT_SOURCE };
-  const inventory: Inventory = { source, namespaces: [], nodes: [], pods: [], workloads: [], services: [], networkPolicies: [], serviceAccounts: [], roles: [], roleBindings: [], peerAuthentications: [], coverage: { complete: [], namespaces: undefined }, issues: [] };
-  return { scanId: diff.scan.id, finishedAt, inventory, report: detachedReport(diff.opened, [], source, finishedAt, VERSION, {}) };
-}
-
-/**
  * Kubernetes Events for detections: the Events sink names a finding's workload as the Event's object, and a
  * detection about a pod (an exec, a port-forward, a created pod) names the pod, so the Event goes on the Pod
  * (`kubectl describe pod` shows it). Detections about a namespace or the cluster (RBAC, secrets) get none.
@@ -68,7 +52,7 @@ export function auditKubeEventsNotifier(options: KubeEventsOptions): Notifier {
   const inner = kubeEventsNotifier(options);
   return {
     name: inner.name,
-    notify: (diff, latest) => inner.notify({ ...diff, opened: diff.opened.map(onPod) }, latest),
+    notify: (diff) => inner.notify({ ...diff, opened: diff.opened.map(onPod) }),
     close: () => inner.close(),
   };
 }
@@ -116,9 +100,8 @@ export function createAlerter(options: AlerterOptions): Alerter {
     const finishedAt = now();
     batches++;
     const diff = auditDiff(detections, { id: `audit-${finishedAt.toISOString()}-${batches}`, startedAt: started, finishedAt });
-    const latest = auditLatest(diff);
     chain = chain.then(async () => {
-      const results = await Promise.allSettled(options.notifiers.map((n) => n.notify(diff, latest)));
+      const results = await Promise.allSettled(options.notifiers.map((n) => n.notify(diff)));
       for (const [i, r] of results.entries()) if (r.status === 'rejected') options.log('warn', 'notifier failed', { sink: options.notifiers[i]?.name, batch: diff.scan.id, error: errorMessage(r.reason) });
     });
   }

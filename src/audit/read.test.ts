@@ -73,4 +73,11 @@ describe('readAuditEvents', () => {
     expect(issues(items)).toHaveLength(21);
     expect(issues(items).at(-1)).toBe('audit.log: 5 more records were not audit events and were skipped');
   });
+
+  it('counts every record it skipped, beyond those it names', async () => {
+    const counts = { invalid: 0, notJson: 0 };
+    const lines = Array.from({ length: 25 }, () => '{"kind":"Event"}').join('\n');
+    for await (const item of readAuditEvents(Readable.from([`${trace('exec_pod.json')}\nnot json\n${lines}\n`]), 'audit.log', counts)) void item;
+    expect(counts).toEqual({ invalid: 25, notJson: 1 });
+  });
 });

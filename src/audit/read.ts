@@ -12,6 +12,14 @@ import { AuditEventSchema, EventListSchema, type AuditEvent } from './event.js';
 
 export type ReadItem = { event: AuditEvent; location: string } | { issue: Issue };
 
+/** What a read skipped, counted in full (issues name only the first ones). */
+export interface ReadCounts {
+  /** Records that are JSON but not an audit event. */
+  invalid: number;
+  /** Lines that are not JSON. */
+  notJson: number;
+}
+
 /** Malformed records reported one by one; past this many in one input, only their count. */
 const ISSUES_PER_INPUT = 20;
 /** A whole-document input (a pretty-printed EventList or array) is read into memory up to this size. */
@@ -25,20 +33,24 @@ function problem(error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: 
 }
 
 /** The events (or issues) of one parsed JSON value: an Event, an EventList, or an array of events. */
-function* itemsOf(value: unknown, location: string, report: (i: Issue) => void): Generator<ReadItem> {
+function* itemsOf(value: unknown, location: string, report: (i: Issue) => void, counts: ReadCounts): Generator<ReadItem> {
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) yield* itemsOf(value[i], `${location}[${i}]`, report);
+    for (let i = 0; i < value.length; i++) yield* itemsOf(value[i], `${location}[${i}]`, report, counts);
     return;
   }
   const list = EventListSchema.safeParse(value);
   if (list.success) {
     const items = list.data.items ?? [];
-    for (let i = 0; i < items.length; i++) yield* itemsOf(items[i], `${location} items[${i}]`, report);
+    for (let i = 0; i < items.length; i++) yield* itemsOf(items[i], `${location} items[${i}]`, report, counts);
     return;
   }
   const event = AuditEventSchema.safeParse(value);
-  if (event.success) yield { event: event.data, location };
-  else report(issue('audit-event-invalid', `${location}: not a Kubernetes audit event (${problem(event.error)}); skipped`, location, 'The input should be the API server\'s audit log (--audit-log-path, one JSON Event per line) or an audit.k8s.io EventList.'));
+  if (event.success) {
+    yield { event: event.data, location };
+    return;
+  }
+  counts.invalid++;
+  report(issue('audit-event-invalid', `${location}: not a Kubernetes audit event (${problem(event.error)}); skipped`, location, 'The input should be the API server\'s audit log (--audit-log-path, one JSON Event per line) or an audit.k8s.io EventList.'));
 }
 
 /** The input's bytes, gunzipped when they start with gzip's magic number (a rotated log compressed with --audit-log-compress). */
@@ -62,7 +74,7 @@ async function* decoded(input: AsyncIterable<Buffer | string>): AsyncGenerator<B
  * The events of `input` (named `name` in locations and issues), in input order, each with its location
  * (`name:line`). Issues come in the same stream, at most ISSUES_PER_INPUT of them plus one that counts the rest.
  */
-export async function* readAuditEvents(input: AsyncIterable<Buffer | string>, name: string): AsyncGenerator<ReadItem> {
+export async function* readAuditEvents(input: AsyncIterable<Buffer | string>, name: string, counts: ReadCounts = { invalid: 0, notJson: 0 }): AsyncGenerator<ReadItem> {
   let reported = 0;
   let suppressed = 0;
   const pending: Issue[] = [];
@@ -100,11 +112,12 @@ export async function* readAuditEvents(input: AsyncIterable<Buffer | string>, na
         documentBytes = line.length + 1;
         continue;
       }
+      counts.notJson++;
       report(issue('audit-line-invalid', `${name}:${lineNo}: not JSON; skipped`, `${name}:${lineNo}`, 'Each line of an audit log is one JSON event; a truncated last line is usual while the API server writes.'));
       yield* pending.splice(0).map((i) => ({ issue: i }));
       continue;
     }
-    for (const item of itemsOf(value, `${name}:${lineNo}`, report)) yield item;
+    for (const item of itemsOf(value, `${name}:${lineNo}`, report, counts)) yield item;
     yield* pending.splice(0).map((i) => ({ issue: i }));
   }
   if (document !== undefined && document.length > 0) {
@@ -112,10 +125,11 @@ export async function* readAuditEvents(input: AsyncIterable<Buffer | string>, na
     try {
       value = JSON.parse(document.join('\n'));
     } catch (error) {
+      counts.notJson++;
       report(issue('audit-input-invalid', `${name}: neither JSON lines nor one JSON document (${(error as Error).message}); nothing read`, name, 'Give the API server\'s audit log (--audit-log-path) or an EventList saved as JSON.'));
       value = undefined;
     }
-    if (value !== undefined) for (const item of itemsOf(value, name, report)) yield item;
+    if (value !== undefined) for (const item of itemsOf(value, name, report, counts)) yield item;
   }
   yield* pending.splice(0).map((i) => ({ issue: i }));
   if (suppressed > 0) yield { issue: issue('audit-event-invalid', `${name}: ${suppressed} more records were not audit events and were skipped`, name) };

@@ -4,16 +4,14 @@
  * EventList of the upstream Falco traces (testdata/upstream/falco-k8s-audit), with a bearer token or a client
  * certificate from its --audit-webhook-config-file.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TRACES_DIR } from '../../test/audit.js';
-import { makeCertificates, tlsSkipReason, type Certificates } from '../../test/tls.js';
+import { clientCertificate, makeCertificates, tlsSkipReason, type Certificates } from '../../test/tls.js';
 import type { Finding } from '../core/finding.js';
 import type { LogLevel } from '../serve/log.js';
 import { hashToken, parseTokenFile } from '../serve/server/auth.js';
@@ -21,7 +19,6 @@ import { Detector } from './detect.js';
 import { AuditMetrics, boundedLogger, MAX_BATCH_BYTES, startAuditReceiver, type RunningReceiver } from './server.js';
 
 const skip = tlsSkipReason();
-const run = promisify(execFile);
 const TOKEN = 'rw-audit-apiserver-token-8c1f2a';
 
 interface Reply {
@@ -70,15 +67,6 @@ function trace(file: string): Array<Record<string, unknown>> {
 
 function eventList(items: unknown[]): string {
   return JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', metadata: {}, items });
-}
-
-/** A client certificate (extendedKeyUsage clientAuth, as kubeadm makes the API server's) signed by the CA of `makeCertificates(dir, { prefix })`. */
-async function clientCertificate(dir: string, prefix: string, cn: string): Promise<{ cert: Buffer; key: Buffer }> {
-  const openssl = (...args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir });
-  await openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${prefix}client.key`, '-out', `${prefix}client.csr`, '-subj', `/CN=${cn}`);
-  await writeFile(join(dir, `${prefix}client.ext`), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
-  await openssl('x509', '-req', '-in', `${prefix}client.csr`, '-CA', `${prefix}ca.crt`, '-CAkey', `${prefix}ca.key`, '-CAcreateserial', '-out', `${prefix}client.crt`, '-days', '2', '-extfile', `${prefix}client.ext`);
-  return { cert: await readFile(join(dir, `${prefix}client.crt`)), key: await readFile(join(dir, `${prefix}client.key`)) };
 }
 
 describe.skipIf(skip !== undefined)(`audit webhook receiver over TLS${skip === undefined ? '' : ` (${skip})`}`, () => {

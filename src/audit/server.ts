@@ -13,21 +13,19 @@
  * for a certificate without failing without one (the kubelet's HTTPS probes present none); `/audit` then
  * refuses a request whose certificate did not verify.
  */
-import { readFile, stat } from 'node:fs/promises';
 import type http from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { createSecureContext, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import { AppError, errorMessage } from '../core/errors.js';
+import { errorMessage } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
 import type { Issue } from '../core/issue.js';
 import type { Logger } from '../serve/log.js';
 import { authenticate, type TokenEntry } from '../serve/server/auth.js';
+import { listenTls, type TlsFiles, type TlsListening } from '../serve/server/tls.js';
 import type { Detector } from './detect.js';
 import type { AuditEvent } from './event.js';
-import { readAuditEvents } from './read.js';
+import { readAuditEvents, type ReadCounts } from './read.js';
 
 export const AUDIT_PATH = '/audit';
 /** Largest batch read: the API server's default batch is 400 events (--audit-webhook-batch-max-size), each well under 1.5 MiB. */
@@ -148,16 +146,6 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | un
 
 /** Codes of read.ts for input that is not JSON at all (as opposed to JSON that is not an audit event). */
 const NOT_JSON = new Set(['audit-input-invalid', 'audit-line-invalid', 'audit-input-too-large']);
-/** read.ts's closing issue: "<name>: N more records were not audit events and were skipped". */
-const MORE_INVALID = /: (\d{1,9}) more records were not audit events/;
-
-/** How many records an issue stands for (read.ts reports the first ones one by one, then their count). */
-function invalidRecords(issue: Issue): number {
-  if (issue.code !== 'audit-event-invalid') return 0;
-  const m = MORE_INVALID.exec(issue.message);
-  return m === null ? 1 : Number(m[1]);
-}
-
 /** Why the request is not authenticated, or undefined when it is. Says nothing about which token was close. */
 function unauthenticated(deps: ReceiverDeps, req: http.IncomingMessage): string | undefined {
   if (deps.clientCertificate) {
@@ -236,9 +224,10 @@ async function handle(deps: ReceiverDeps, noisy: Logger, nextBatch: () => number
   const name = `batch ${batch}`;
   const events: AuditEvent[] = [];
   const issues: Issue[] = [];
+  const counts: ReadCounts = { invalid: 0, notJson: 0 };
   const empty = body.toString('utf8').trim() === '';
   if (!empty) {
-    for await (const item of readAuditEvents(Readable.from([body]), name)) {
+    for await (const item of readAuditEvents(Readable.from([body]), name, counts)) {
       if ('issue' in item) issues.push(item.issue);
       else events.push(item.event);
     }
@@ -251,7 +240,7 @@ async function handle(deps: ReceiverDeps, noisy: Logger, nextBatch: () => number
     sendJson(res, 400, { error: message, hint: 'POST an audit.k8s.io/v1 EventList as JSON (what the API server\'s audit webhook backend sends).' });
     return;
   }
-  const invalid = issues.reduce((n, i) => n + invalidRecords(i), 0);
+  const invalid = counts.invalid;
   deps.metrics.batches.inc({ outcome: 'accepted' });
   // answered before the rules run: the API server's batch is done, whatever the rules or the sinks do
   sendJson(res, 200, { events: events.length, invalid });
@@ -274,10 +263,7 @@ async function handle(deps: ReceiverDeps, noisy: Logger, nextBatch: () => number
   if (detections.length > 0) deps.onDetections(detections);
 }
 
-export interface ReceiverTls {
-  certFile: string;
-  keyFile: string;
-}
+export type ReceiverTls = TlsFiles;
 
 export interface ReceiverOptions {
   host: string;
@@ -290,85 +276,15 @@ export interface ReceiverOptions {
   pollMs?: number | undefined;
 }
 
-export interface RunningReceiver {
-  url: string;
-  port: number;
-  /** Reads the certificate and key again (done on its own when the files change); a bad pair is logged and the old one kept. */
-  reloadTls(): Promise<boolean>;
-  close(): Promise<void>;
-}
-
-const TLS_POLL_MS = 10_000;
-
-async function readContext(tls: ReceiverTls, ca: Buffer | undefined): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer }> {
-  const options = { cert: await readFile(tls.certFile), key: await readFile(tls.keyFile), ...(ca === undefined ? {} : { ca }) };
-  createSecureContext(options);
-  return options;
-}
+export type RunningReceiver = TlsListening;
 
 /**
- * Listen on host:port over TLS (the admission webhook's conventions: serve's timeouts, one line when the port
- * is taken, the certificate re-read when cert-manager renews it in place).
+ * Listen on host:port over TLS (the admission webhook's listener: serve's timeouts, one line when the port is
+ * taken, the certificate re-read when cert-manager renews it in place). The handshake asks for a client
+ * certificate when `clientCa` is given, without failing without one (the kubelet's probes present none).
  */
 export async function startAuditReceiver(options: ReceiverOptions): Promise<RunningReceiver> {
-  const { log } = options.deps;
-  const clientCertificate = options.clientCa !== undefined;
-  const handler = auditHandler({ ...options.deps, clientCertificate });
-  const context = await readContext(options.tls, options.clientCa);
-  // rejectUnauthorized false: the handshake of a probe without a certificate succeeds; /audit checks `authorized`
-  const server = https.createServer({ ...context, ...(clientCertificate ? { requestCert: true, rejectUnauthorized: false } : {}) }, handler);
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  const handler = auditHandler({ ...options.deps, clientCertificate: options.clientCa !== undefined });
   // a full batch (32 MiB) over a slow link; also bounds a sender that never finishes its body
-  server.requestTimeout = 60_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(new AppError('listen', `Cannot listen on ${options.host}:${options.port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : errorMessage(error)}`, { hint: 'Pick another --port, or stop what holds it.', cause: error }));
-    });
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  const reloadTls = async (): Promise<boolean> => {
-    try {
-      server.setSecureContext(await readContext(options.tls, options.clientCa));
-      log('info', 'TLS certificate reloaded', { cert: options.tls.certFile });
-      return true;
-    } catch (error) {
-      log('error', 'TLS certificate not reloaded; keeping the previous one', { cert: options.tls.certFile, error: errorMessage(error) });
-      return false;
-    }
-  };
-  const stamp = async (): Promise<string> => {
-    const [c, k] = await Promise.all([stat(options.tls.certFile), stat(options.tls.keyFile)]);
-    return `${c.mtimeMs}:${c.size}:${k.mtimeMs}:${k.size}`;
-  };
-  let seen = await stamp().catch(() => '');
-  let checking = false;
-  const timer = setInterval(() => {
-    if (checking) return;
-    checking = true;
-    stamp()
-      .then(async (now) => {
-        if (now === seen) return;
-        seen = now;
-        await reloadTls();
-      })
-      .catch((error: unknown) => log('warn', 'TLS certificate files unreadable; keeping the loaded one', { error: errorMessage(error) }))
-      .finally(() => {
-        checking = false;
-      });
-  }, options.pollMs ?? TLS_POLL_MS);
-  timer.unref();
-  return {
-    url: `https://${host}:${port}`,
-    port,
-    reloadTls,
-    close: () =>
-      new Promise<void>((resolve) => {
-        clearInterval(timer);
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
-  };
+  return listenTls(handler, { host: options.host, port: options.port, tls: options.tls, clientCa: options.clientCa, requestTimeoutMs: 60_000, pollMs: options.pollMs, log: options.deps.log });
 }

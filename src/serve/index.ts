@@ -8,7 +8,7 @@ import type { HistoryStore, ScanDiff } from './history/store.js';
 import type { LeaderGate } from './leader/index.js';
 import type { Logger } from './log.js';
 import { ServeMetrics } from './metrics/index.js';
-import { Monitor, type Latest, type MonitorOptions } from './monitor.js';
+import { Monitor, type MonitorOptions } from './monitor.js';
 import { createHandler, listen, type Readiness } from './server/app.js';
 import type { TokenEntry } from './server/auth.js';
 
@@ -19,7 +19,7 @@ export { ServeMetrics } from './metrics/index.js';
 /** A sink for what changed after a scan (webhook, Kubernetes Events). */
 export interface Notifier {
   readonly name: string;
-  notify(diff: ScanDiff, latest: Latest): Promise<void>;
+  notify(diff: ScanDiff): Promise<void>;
   /** Wait for deliveries in flight (bounded by their own retry budget). */
   close(): Promise<void>;
 }
@@ -75,8 +75,8 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     now: options.now,
     log: options.log,
     adapter: options.adapter,
-    onDiff: async (diff, latest) => {
-      const results = await Promise.allSettled(notifiers.map((n) => n.notify(diff, latest)));
+    onDiff: async (diff) => {
+      const results = await Promise.allSettled(notifiers.map((n) => n.notify(diff)));
       for (const [i, r] of results.entries()) if (r.status === 'rejected') options.log('warn', 'notifier failed', { sink: notifiers[i]?.name, error: errorMessage(r.reason) });
     },
   });

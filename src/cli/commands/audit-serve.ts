@@ -3,10 +3,9 @@
  * rules of `audit detect`, alerting through serve's sinks (src/audit/alerts.ts). Every flag is checked
  * before the port is opened: a mistake is one line naming the flag, not a receiver that refuses batches.
  */
-import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import type { SettingsLayer } from '../../config/schema.js';
-import { ConfigError, UsageError, errorMessage } from '../../core/errors.js';
+import { ConfigError, UsageError } from '../../core/errors.js';
 import { isSeverity, SEVERITIES, type Severity } from '../../core/severity.js';
 import { auditKubeEventsNotifier, createAlerter, DEFAULT_MIN_SEVERITY, type Alerter } from '../../audit/alerts.js';
 import { Detector } from '../../audit/detect.js';
@@ -19,7 +18,7 @@ import { webhookNotifier } from '../../serve/notify/webhook.js';
 import { readTokenFile, type TokenEntry } from '../../serve/server/auth.js';
 import type { CliContext } from '../context.js';
 import { addAuditRuleOptions, auditRulesHelp, resolveAuditSettings, type AuditRuleFlags } from './audit.js';
-import { readTls, waitForStop } from './serve.js';
+import { readSecretFile, readTls, waitForStop } from './serve.js';
 import { unknownValue } from './scan-setup.js';
 
 /** What tests inject: a stop signal instead of process signals, and a hook once the receiver listens. */
@@ -121,21 +120,8 @@ function redact(url: string): string {
   }
 }
 
-async function readFlagFile(path: string, flag: string, hint: string): Promise<Buffer> {
-  let data: Buffer;
-  try {
-    data = await readFile(path);
-  } catch (error) {
-    throw new ConfigError(`Cannot read ${flag} "${path}": ${errorMessage(error)}`, { hint });
-  }
-  // a Secret created from a file often ends in a newline; one from --from-literal does not
-  const trimmed = Buffer.from(data.toString('utf8').replace(/\r?\n$/, ''), 'utf8');
-  if (trimmed.length === 0) throw new ConfigError(`${flag} "${path}" is empty`, { hint });
-  return trimmed;
-}
-
 async function readClientCa(path: string): Promise<Buffer> {
-  const ca = await readFlagFile(path, '--client-ca', 'Give the PEM CA certificate that signed the client certificate of the webhook kubeconfig (e.g. ca.crt of its Secret).');
+  const ca = await readSecretFile(path, '--client-ca', 'Give the PEM CA certificate that signed the client certificate of the webhook kubeconfig (e.g. ca.crt of its Secret).');
   if (!ca.toString('utf8').includes('-----BEGIN CERTIFICATE-----')) {
     throw new ConfigError(`--client-ca "${path}" holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" line)`, { hint: 'Give the CA certificate in PEM, not its key or a DER file (openssl x509 -inform der -in ca.der -out ca.crt).' });
   }
@@ -158,7 +144,7 @@ async function runAuditServe(flags: AuditServeFlags, ctx: CliContext, io: AuditS
   await readTls(flags.tlsCert, flags.tlsKey);
   const tokens = flags.tokenFile === undefined ? undefined : await readTokenFile(flags.tokenFile);
   const clientCa = flags.clientCa === undefined ? undefined : await readClientCa(flags.clientCa);
-  const secret = flags.webhookSecretFile === undefined ? undefined : await readFlagFile(flags.webhookSecretFile, '--webhook-secret-file', 'Put the HMAC key in the file (at least 16 random bytes).');
+  const secret = flags.webhookSecretFile === undefined ? undefined : await readSecretFile(flags.webhookSecretFile, '--webhook-secret-file');
   const resolved = flags.kubeEvents === true ? await resolveKubeconfig({ kubeconfig: settings.kubeconfig, context: settings.context, inCluster: settings.inCluster ? true : undefined, env: ctx.env }) : undefined;
 
   const log = jsonLogger(ctx.stderr);

@@ -208,12 +208,13 @@ export async function readTls(certFile: string, keyFile: string, certFlag = '--t
   return tls;
 }
 
-async function readSecretFile(path: string, flag: string): Promise<Buffer> {
+/** A file a flag names, mounted from a Secret: its bytes without one final newline; empty or unreadable is one line naming the flag. */
+export async function readSecretFile(path: string, flag: string, emptyHint = 'Put the secret in the file (at least 16 random bytes).'): Promise<Buffer> {
   try {
     const data = await readFile(path);
     // A Secret mounted from `kubectl create secret --from-literal` has no newline; one from a file often does.
     const trimmed = Buffer.from(data.toString('utf8').replace(/\r?\n$/, ''), 'utf8');
-    if (trimmed.length === 0) throw new ConfigError(`${flag} "${path}" is empty`, { hint: 'Put the secret in the file (at least 16 random bytes).' });
+    if (trimmed.length === 0) throw new ConfigError(`${flag} "${path}" is empty`, { hint: emptyHint });
     return trimmed;
   } catch (error) {
     if (error instanceof AppError) throw error;

@@ -8,7 +8,6 @@ import { resolveKubeconfig } from '../../inventory/sources/kubernetes/index.js';
 import type { ScanDiff } from '../history/store.js';
 import { silentLogger } from '../log.js';
 import { ServeMetrics } from '../metrics/index.js';
-import type { Latest } from '../monitor.js';
 import { kubeEventsNotifier } from './kube-events.js';
 
 const skipReason = replaySkipReason();
@@ -39,7 +38,7 @@ describe.skipIf(skipReason !== undefined)(`Kubernetes Events (replayed API serve
   it('replayed: creates one Event per workload finding: new at the severity, end-of-life, fixed', async () => {
     const notifier = kubeEventsNotifier({ client, minSeverity: 'high', log: silentLogger, now: () => new Date('2026-11-28T12:00:00Z') });
     const cluster = finding('rbac-wildcard', 'critical', { type: 'cluster' });
-    await notifier.notify(diff([finding('privileged-container', 'critical'), finding('run-as-root', 'medium'), finding('eol-runtime', 'low', web, 'end-of-life'), cluster], [finding('host-path', 'high')]), {} as Latest);
+    await notifier.notify(diff([finding('privileged-container', 'critical'), finding('run-as-root', 'medium'), finding('eol-runtime', 'low', web, 'end-of-life'), cluster], [finding('host-path', 'high')]));
     await notifier.close();
     expect(api.writes.map((w) => [w.method, w.path])).toEqual([
       ['POST', '/api/v1/namespaces/shop/events'],
@@ -61,12 +60,12 @@ describe.skipIf(skipReason !== undefined)(`Kubernetes Events (replayed API serve
     const metrics = new ServeMetrics();
     const notifier = kubeEventsNotifier({ client, minSeverity: 'low', maxPerScan: 2, metrics, log: silentLogger });
     const many = ['a', 'b', 'c'].map((r) => finding(r, 'high'));
-    await notifier.notify(diff(many), {} as Latest);
-    await notifier.notify(diff(many), {} as Latest);
+    await notifier.notify(diff(many));
+    await notifier.notify(diff(many));
     await notifier.close();
     expect(api.writes).toHaveLength(2);
     api.writeStatus = 403;
-    await notifier.notify(diff([finding('d', 'high')]), {} as Latest);
+    await notifier.notify(diff([finding('d', 'high')]));
     await notifier.close();
     const text = await metrics.render();
     expect(text).toContain('runwarden_notifications_total{sink="kube-event",outcome="delivered"} 2');

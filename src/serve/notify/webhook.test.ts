@@ -2,14 +2,11 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { inventoryOf } from '../../../test/k8s.js';
 import { fingerprint, type Finding } from '../../core/finding.js';
-import type { ScanReport } from '../../core/report.js';
 import type { Severity } from '../../core/severity.js';
 import type { ScanDiff, StoredFinding } from '../history/store.js';
 import { silentLogger } from '../log.js';
 import { ServeMetrics } from '../metrics/index.js';
-import type { Latest } from '../monitor.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signature, webhookNotifier, type WebhookPayload } from './webhook.js';
 
 const SECRET = Buffer.from('whsec-test-0123456789abcdef');
@@ -60,16 +57,15 @@ function stored(f: Finding): StoredFinding {
 }
 
 function diff(opened: Finding[], fixed: Finding[] = [], id = 'scan-1'): ScanDiff {
-  return { scan: { id, startedAt: '2026-11-02T00:00:00.000Z', finishedAt: '2026-11-02T00:00:01.000Z', reason: 'interval', source: 'test', status: 'ok', error: null, findings: opened.length, opened: opened.length, fixed: fixed.length, summary: null }, opened, fixed: fixed.map(stored) };
+  return { scan: { id, startedAt: '2026-11-02T00:00:00.000Z', finishedAt: '2026-11-02T00:00:01.000Z', reason: 'interval', source: 'test-cluster', status: 'ok', error: null, findings: opened.length, opened: opened.length, fixed: fixed.length, summary: null }, opened, fixed: fixed.map(stored) };
 }
 
-const latest: Latest = { scanId: 'scan-1', finishedAt: new Date(), inventory: inventoryOf([]), report: { source: { type: 'snapshot', location: 'test-cluster' } } as ScanReport };
 
 describe('webhook notifier', () => {
   it('posts new findings at or above the severity, fixed ones and end-of-life containers, signed with HMAC-SHA256', async () => {
     const metrics = new ServeMetrics();
     const hook = webhookNotifier({ url, secret: SECRET, minSeverity: 'high', perMinute: 60, metrics, log: silentLogger });
-    await hook.notify(diff([finding('privileged', 'critical'), finding('run-as-root', 'medium'), finding('eol-runtime', 'low', 'end-of-life')], [finding('host-path', 'high')]), latest);
+    await hook.notify(diff([finding('privileged', 'critical'), finding('run-as-root', 'medium'), finding('eol-runtime', 'low', 'end-of-life')], [finding('host-path', 'high')]));
     await hook.idle();
     expect(received).toHaveLength(1);
     const [r] = received;
@@ -89,7 +85,7 @@ describe('webhook notifier', () => {
   it('retries after a 500 with the same delivery id and a fresh signature', async () => {
     script = [500, 503];
     const hook = webhookNotifier({ url, secret: SECRET, minSeverity: 'low', perMinute: 60, baseDelayMs: 20, log: silentLogger });
-    await hook.notify(diff([finding('privileged', 'high')]), latest);
+    await hook.notify(diff([finding('privileged', 'high')]));
     await hook.idle();
     expect(received).toHaveLength(3);
     expect(new Set(received.map((r) => r.payload.id)).size).toBe(1);
@@ -101,10 +97,10 @@ describe('webhook notifier', () => {
     const metrics = new ServeMetrics();
     script = [500, 500, 500, 400];
     const hook = webhookNotifier({ url, secret: SECRET, minSeverity: 'low', perMinute: 60, baseDelayMs: 10, maxAttempts: 3, metrics, log: silentLogger });
-    await hook.notify(diff([finding('privileged', 'high')]), latest);
+    await hook.notify(diff([finding('privileged', 'high')]));
     await hook.idle();
     expect(received).toHaveLength(3);
-    await hook.notify(diff([finding('host-path', 'high')], [], 'scan-2'), latest);
+    await hook.notify(diff([finding('host-path', 'high')], [], 'scan-2'));
     await hook.idle();
     expect(received).toHaveLength(4);
     const text = await metrics.render();
@@ -116,8 +112,8 @@ describe('webhook notifier', () => {
   it('sends an event for one fingerprint once within the dedupe window', async () => {
     const hook = webhookNotifier({ url, secret: SECRET, minSeverity: 'low', perMinute: 60, log: silentLogger });
     const f = finding('privileged', 'high');
-    await hook.notify(diff([f]), latest);
-    await hook.notify(diff([f], [], 'scan-2'), latest);
+    await hook.notify(diff([f]));
+    await hook.notify(diff([f], [], 'scan-2'));
     await hook.idle();
     expect(received.flatMap((r) => r.payload.events)).toHaveLength(1);
     await hook.close();
@@ -126,7 +122,7 @@ describe('webhook notifier', () => {
   it('holds deliveries over the rate limit and drops them at close', async () => {
     const metrics = new ServeMetrics();
     const hook = webhookNotifier({ url, secret: SECRET, minSeverity: 'low', perMinute: 2, closeTimeoutMs: 200, metrics, log: silentLogger });
-    for (const [i, rule] of ['a', 'b', 'c'].entries()) await hook.notify(diff([finding(rule, 'high')], [], `scan-${i}`), latest);
+    for (const [i, rule] of ['a', 'b', 'c'].entries()) await hook.notify(diff([finding(rule, 'high')], [], `scan-${i}`));
     await new Promise((r) => setTimeout(r, 300));
     expect(received).toHaveLength(2);
     expect(await metrics.render()).toMatch(/runwarden_notifications_total\{sink="webhook",outcome="rate-limited"\} [1-9]/);
@@ -136,7 +132,7 @@ describe('webhook notifier', () => {
 
   it('sends unsigned when no secret is given', async () => {
     const hook = webhookNotifier({ url, minSeverity: 'low', perMinute: 60, log: silentLogger });
-    await hook.notify(diff([finding('privileged', 'high')]), latest);
+    await hook.notify(diff([finding('privileged', 'high')]));
     await hook.idle();
     expect(received[0]?.headers[SIGNATURE_HEADER]).toBeUndefined();
     await hook.close();

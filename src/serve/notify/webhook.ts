@@ -16,7 +16,6 @@ import type { ScanDiff } from '../history/store.js';
 import type { Notifier } from '../index.js';
 import type { Logger } from '../log.js';
 import type { ServeMetrics } from '../metrics/index.js';
-import type { Latest } from '../monitor.js';
 
 export const EVENT_TYPES = ['finding.new', 'finding.fixed', 'container.end-of-life'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -210,10 +209,10 @@ export function webhookNotifier(options: WebhookOptions): WebhookNotifier {
 
   return {
     name: 'webhook',
-    notify(diff: ScanDiff, latest: Latest): Promise<void> {
+    notify(diff: ScanDiff): Promise<void> {
       if (closed) return Promise.resolve();
       const events = dedupe(eventsOf(diff, options.minSeverity));
-      const scan = { id: diff.scan.id, finishedAt: diff.scan.finishedAt, source: latest.report.source.location };
+      const scan = { id: diff.scan.id, finishedAt: diff.scan.finishedAt, source: diff.scan.source };
       for (let i = 0; i < events.length; i += perDelivery) {
         const batch = events.slice(i, i + perDelivery);
         if (queuedEvents + batch.length > maxQueued) {

@@ -140,12 +140,26 @@ export interface Listening {
 }
 
 /** Listen on host:port (HTTPS when a certificate is given). Port 0 picks a free port. */
-export async function listen(handler: http.RequestListener, options: { host: string; port: number; tls?: { cert: Buffer; key: Buffer } | undefined }): Promise<Listening> {
-  const server = options.tls === undefined ? http.createServer(handler) : https.createServer({ cert: options.tls.cert, key: options.tls.key }, handler);
+export async function listen(
+  handler: http.RequestListener,
+  options: {
+    host: string;
+    port: number;
+    /** `ca` + `requestCert`: ask for a client certificate without failing the handshake without one (probes present none); the handler checks `socket.authorized`. */
+    tls?: { cert: Buffer; key: Buffer; ca?: Buffer | undefined; requestCert?: boolean | undefined } | undefined;
+    /** Time to receive a whole request (default 30 s). */
+    requestTimeoutMs?: number | undefined;
+  },
+): Promise<Listening> {
+  const tls = options.tls;
+  const server =
+    tls === undefined
+      ? http.createServer(handler)
+      : https.createServer({ cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca }), ...(tls.requestCert === true ? { requestCert: true, rejectUnauthorized: false } : {}) }, handler);
   // Longer than clients' and proxies' idle timeouts, so the server is not the side that closes a reused socket.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  server.requestTimeout = 30_000;
+  server.requestTimeout = options.requestTimeoutMs ?? 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       reject(
