@@ -7,6 +7,7 @@
 import { fingerprint, type Finding, type Subject } from '../core/finding.js';
 import type { Severity } from '../core/severity.js';
 import { actingUser, responseCode, succeeded, target, type AuditEvent } from './event.js';
+import { WORKLOAD_KINDS } from './pods.js';
 import { AUDIT_RULES } from './registry.js';
 import { DEFAULT_AUDIT_SETTINGS, type AuditRule, type AuditSettings } from './rule.js';
 
@@ -72,10 +73,12 @@ export class Detector {
   }
 }
 
-/** What a detection is about: the pod, the namespace of a namespaced object, or the cluster. */
+/** What a detection is about: the pod, the workload, the namespace of another namespaced object, or the cluster. */
 function subjectOf(event: AuditEvent): Subject {
   const t = target(event);
   if (t.resource === 'pods' && t.namespace !== '' && t.name !== '') return { type: 'pod', namespace: t.namespace, pod: t.name };
+  const kind = WORKLOAD_KINDS[t.resource];
+  if (kind !== undefined && t.namespace !== '' && t.name !== '' && t.subresource === '') return { type: 'workload', namespace: t.namespace, workload: { kind, name: t.name } };
   if (t.resource === 'namespaces' && t.name !== '') return { type: 'namespace', namespace: t.name };
   if (t.namespace !== '') return { type: 'namespace', namespace: t.namespace };
   return { type: 'cluster' };

@@ -19,13 +19,18 @@ describe('runwarden audit detect', () => {
     expect(run.code).toBe(0);
     const report = json(run.stdout);
     expect(report.source).toEqual({ type: 'audit-log', location: DEMO_LOG });
-    expect(report.summary).toMatchObject({ events: 16, findings: 13, issues: 0 });
+    expect(report.summary).toMatchObject({ events: 17, findings: 17, issues: 0 });
     expect(report.findings.map((f) => [f.evidence['time'], f.rule, f.severity, f.evidence['user']])).toEqual([
       ['2026-11-30T09:05:11.041000Z', 'pod-exec', 'medium', 'alice@acme.io'],
       ['2026-11-30T09:07:02.041000Z', 'secret-read', 'medium', 'alice@acme.io'],
       ['2026-11-30T09:10:45.041000Z', 'secret-read', 'high', 'system:serviceaccount:storefront:web'],
       ['2026-11-30T09:12:20.041000Z', 'host-namespace-pod-created', 'high', 'alice@acme.io'],
       ['2026-11-30T09:15:03.041000Z', 'cluster-admin-bound', 'high', 'mallory@contractor.example'],
+      // her DaemonSet's template, then the pod its controller makes of it
+      ['2026-11-30T09:16:38.041000Z', 'sensitive-mount-pod-created', 'critical', 'mallory@contractor.example'],
+      ['2026-11-30T09:16:38.041000Z', 'privileged-pod-created', 'high', 'mallory@contractor.example'],
+      ['2026-11-30T09:16:38.041000Z', 'host-namespace-pod-created', 'high', 'mallory@contractor.example'],
+      ['2026-11-30T09:16:38.041000Z', 'kube-namespace-pod-created', 'medium', 'mallory@contractor.example'],
       ['2026-11-30T09:16:40.041000Z', 'sensitive-mount-pod-created', 'critical', 'system:serviceaccount:kube-system:daemon-set-controller'],
       ['2026-11-30T09:16:40.041000Z', 'privileged-pod-created', 'high', 'system:serviceaccount:kube-system:daemon-set-controller'],
       ['2026-11-30T09:16:40.041000Z', 'host-namespace-pod-created', 'high', 'system:serviceaccount:kube-system:daemon-set-controller'],
@@ -39,14 +44,15 @@ describe('runwarden audit detect', () => {
     expect(run.stdout).not.toContain('Winter2026!');
     const out = join(mkdtempSync(join(tmpdir(), 'rw-audit-')), 'report.json');
     const toFile = await detect([DEMO_LOG, '-f', 'json', '-o', out, ...NOW]);
-    expect(toFile.stderr).toContain('16 events (1 at stage RequestReceived or Panic not evaluated), 13 detections, 0 issues');
+    expect(toFile.stderr).toContain('17 events (1 at stage RequestReceived or Panic not evaluated), 17 detections, 0 issues');
     // the report reads back (convert, the admission webhook)
-    expect(parseReport(run.stdout, 'r.json').summary.byKind.detection).toBe(13);
+    expect(parseReport(run.stdout, 'r.json').summary.byKind.detection).toBe(17);
   });
 
   it('prints a table grouped by pod and namespace, and --fail-on decides the exit code', async () => {
     const table = await detect([DEMO_LOG, '--no-color', ...NOW]);
-    expect(table.stdout).toContain('16 audit events');
+    expect(table.stdout).toContain('17 audit events');
+    expect(table.stdout).toContain('kube-system / DaemonSet node-tuner');
     expect(table.stdout).toContain('storefront / pod web-mcwvb9ggjj-jql9v');
     expect(table.stdout).toContain('Exec into pod storefront/web-mcwvb9ggjj-jql9v (container web): sh by alice@acme.io');
     expect((await detect([DEMO_LOG, '--fail-on', 'critical', '-f', 'json', ...NOW])).code).toBe(1);
@@ -77,7 +83,7 @@ describe('runwarden audit detect', () => {
     const out = join(dir, 'since.json');
     const since = await detect([DEMO_LOG, '-f', 'json', '-o', out, '--since', '2026-11-30T09:20:00Z', ...NOW]);
     expect(json(readFileSync(out, 'utf8')).summary.findings).toBe(4);
-    expect(since.stderr).toContain('11 before --since');
+    expect(since.stderr).toContain('12 before --since');
     expect(json((await detect([DEMO_LOG, '-f', 'json', '--since', '2h40m', ...NOW])).stdout).summary.findings).toBe(4);
   });
 

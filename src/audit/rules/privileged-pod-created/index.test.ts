@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { podCreate, traceEvents } from '../../../../test/audit.js';
+import { auditEvent, podCreate, traceEvents } from '../../../../test/audit.js';
 import { Detector } from '../../detect.js';
 import type { AuditSettings } from '../../rule.js';
 import { privilegedPodCreated } from './index.js';
@@ -63,5 +63,20 @@ describe('privileged-pod-created', () => {
     expect(d.push(podCreate(privileged, { objectRef: { resource: 'pods', subresource: 'ephemeralcontainers', namespace: 'default', name: 'web-1' } }))).toEqual([]);
     // the same create is reported
     expect(d.push(podCreate(privileged))).toHaveLength(1);
+  });
+});
+
+describe('privileged-pod-created on workloads', () => {
+  it('names the person who wrote a privileged template, not only the controller that made its pods', () => {
+    const event = auditEvent({
+      verb: 'create',
+      user: { username: 'mallory@contractor.example', groups: ['system:authenticated'] },
+      objectRef: { resource: 'daemonsets', namespace: 'kube-system', name: 'node-tuner', apiGroup: 'apps', apiVersion: 'v1' },
+      requestObject: { kind: 'DaemonSet', spec: { template: { spec: { containers: [{ name: 'tuner', image: 'alpine:3.20', securityContext: { privileged: true } }] } } } },
+    });
+    const [finding] = new Detector({}, [privilegedPodCreated]).push(event);
+    expect(finding?.title).toBe('Privileged DaemonSet kube-system/node-tuner created (tuner (alpine:3.20)) by mallory@contractor.example');
+    expect(finding?.subject).toEqual({ type: 'workload', namespace: 'kube-system', workload: { kind: 'DaemonSet', name: 'node-tuner' } });
+    expect(new Detector({ trustedImages: ['alpine'] }, [privilegedPodCreated]).push({ ...event, auditID: 'other' })).toEqual([]);
   });
 });
