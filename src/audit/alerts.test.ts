@@ -200,3 +200,34 @@ describe.skipIf(replaySkip !== undefined)(`alerts as Kubernetes Events (replayed
     }
   });
 });
+
+describe('alerter repeats', () => {
+  const watch = (id: string): Finding => {
+    const subject = { type: 'cluster' as const };
+    return { id: fingerprint('secret-read', subject, id), rule: 'secret-read', kind: 'detection', severity: 'high', title: 'Secrets of every namespace watched by system:serviceaccount:cert-manager:cert-manager', subject, evidence: { auditID: id, user: 'system:serviceaccount:cert-manager:cert-manager' }, remediation: 'x' };
+  };
+
+  it('sends a detection that repeats one sent within the window once, logs every one, and sends it again after the window', async () => {
+    const sink = recorder();
+    let clock = new Date('2026-11-30T10:00:00Z');
+    const alerter = createAlerter({ notifiers: [sink], minSeverity: 'low', log, maxWaitMs: 60_000, now: () => clock });
+    alerter.push([watch('a1')]);
+    clock = new Date('2026-11-30T10:05:00Z');
+    alerter.push([watch('a2')]);
+    await alerter.flush();
+    expect(sink.diffs.flatMap((d) => d.opened.map((f) => f.evidence['auditID']))).toEqual(['a1']);
+    expect(logs.filter((l) => l.msg === 'audit detection')).toHaveLength(2);
+    clock = new Date('2026-11-30T11:00:01Z');
+    alerter.push([watch('a3')]);
+    await alerter.flush();
+    expect(sink.diffs.flatMap((d) => d.opened.map((f) => f.evidence['auditID']))).toEqual(['a1', 'a3']);
+  });
+
+  it('sends every one with a window of 0', async () => {
+    const sink = recorder();
+    const alerter = createAlerter({ notifiers: [sink], minSeverity: 'low', log, maxWaitMs: 60_000, repeatWindowMs: 0 });
+    alerter.push([watch('b1'), watch('b2')]);
+    await alerter.flush();
+    expect(sink.diffs.flatMap((d) => d.opened)).toHaveLength(2);
+  });
+});

@@ -21,6 +21,7 @@ export const AUDIT_SOURCE = 'audit';
 export const DEFAULT_MIN_SEVERITY: Severity = 'medium';
 const MAX_WAIT_MS = 2000;
 const MAX_BATCH = 100;
+export const DEFAULT_REPEAT_WINDOW_MS = 3_600_000;
 
 /** A batch of detections as the diff of a scan: all opened, none fixed. */
 export function auditDiff(detections: readonly Finding[], batch: { id: string; startedAt: Date; finishedAt: Date }): ScanDiff {
@@ -70,8 +71,17 @@ export interface AlerterOptions {
   log: Logger;
   maxWaitMs?: number | undefined;
   maxBatch?: number | undefined;
+  /**
+   * A detection that repeats one already sent (same rule, same identity, same title: an operator's watch of
+   * Secrets reconnecting every few minutes) within this window is logged, not sent again; default 1 h, 0 sends
+   * every one.
+   */
+  repeatWindowMs?: number | undefined;
   now?: (() => Date) | undefined;
 }
+
+/** Repeats remembered for the window; only bounds memory. */
+const REPEATS_REMEMBERED = 10_000;
 
 export interface Alerter {
   /** Log each detection and queue those at or above the minimum severity. */
@@ -88,6 +98,9 @@ export function createAlerter(options: AlerterOptions): Alerter {
   const now = options.now ?? (() => new Date());
   const maxWait = options.maxWaitMs ?? MAX_WAIT_MS;
   const maxBatch = options.maxBatch ?? MAX_BATCH;
+  const repeatWindow = options.repeatWindowMs ?? DEFAULT_REPEAT_WINDOW_MS;
+  /** When each (rule, identity, title) was last sent. */
+  const sentAt = new Map<string, number>();
   let queue: Finding[] = [];
   let startedAt: Date | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -119,6 +132,25 @@ export function createAlerter(options: AlerterOptions): Alerter {
     if (batch.length > 0) deliver(batch, started);
   }
 
+  /** The detection repeats one sent within the window (then it is only logged); otherwise it is remembered as sent now. */
+  function repeated(d: Finding): boolean {
+    if (repeatWindow <= 0) return false;
+    const key = `${d.rule}\0${typeof d.evidence['user'] === 'string' ? d.evidence['user'] : ''}\0${d.title}`;
+    const t = now().getTime();
+    const last = sentAt.get(key);
+    if (last !== undefined && t - last < repeatWindow) {
+      options.log('info', 'audit detection repeats one sent within the repeat window; not sent again', { rule: d.rule, title: d.title, sentAt: new Date(last).toISOString() });
+      return true;
+    }
+    sentAt.delete(key);
+    if (sentAt.size >= REPEATS_REMEMBERED) {
+      const oldest = sentAt.keys().next().value;
+      if (oldest !== undefined) sentAt.delete(oldest);
+    }
+    sentAt.set(key, t);
+    return false;
+  }
+
   function flushNow(): void {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
@@ -130,6 +162,7 @@ export function createAlerter(options: AlerterOptions): Alerter {
       for (const d of detections) {
         options.log(atLeast(d.severity, 'high') ? 'warn' : 'info', 'audit detection', { fingerprint: d.id, rule: d.rule, severity: d.severity, title: d.title, subject: subjectPath(d.subject), evidence: d.evidence });
         if (closed || options.notifiers.length === 0 || !atLeast(d.severity, options.minSeverity)) continue;
+        if (repeated(d)) continue;
         if (queue.length === 0) startedAt = now();
         queue.push(d);
       }

@@ -8,7 +8,11 @@ import { createGunzip } from 'node:zlib';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { issue, type Issue } from '../core/issue.js';
+import { identityCheck } from '../inventory/identity.js';
 import { AuditEventSchema, EventListSchema, type AuditEvent } from './event.js';
+
+/** zod's verdict without its copy (inventory/identity.ts): an event that is valid as read is kept as parsed. */
+const isEventAsIs = identityCheck(AuditEventSchema);
 
 export type ReadItem = { event: AuditEvent; location: string } | { issue: Issue };
 
@@ -36,6 +40,10 @@ function problem(error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: 
 function* itemsOf(value: unknown, location: string, report: (i: Issue) => void, counts: ReadCounts): Generator<ReadItem> {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) yield* itemsOf(value[i], `${location}[${i}]`, report, counts);
+    return;
+  }
+  if (isEventAsIs(value)) {
+    yield { event: value as AuditEvent, location };
     return;
   }
   const list = EventListSchema.safeParse(value);

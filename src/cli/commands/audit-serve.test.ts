@@ -171,6 +171,7 @@ describe.skipIf(skip !== undefined)(`runwarden audit serve${skip === undefined ?
   it.each([
     [['--port', '70000'], 'Invalid --port "70000": expected 0–65535, e.g. 8444'],
     [['--min-severity', 'severe'], 'Unknown --min-severity "severe": expected one of critical, high, medium, low, info, unknown.'],
+    [['--repeat-window', 'an hour'], 'Invalid --repeat-window "an hour": expected a duration such as 90d, 12h, 30m, 45s or 1h30m'],
     [['--webhook-secret-file', 'SECRET'], '--webhook-secret-file is used with --webhook-url: give the URL to notify.'],
     [['--webhook-url', 'ftp://alerts.example.com/x'], 'Invalid --webhook-url "ftp://alerts.example.com": expected an http(s) URL, e.g. https://alerts.example.com/runwarden'],
     [['--kubeconfig', '/nope'], '--kubeconfig is used with --kube-events: add it, or drop the flag.'],

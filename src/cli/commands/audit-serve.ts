@@ -7,7 +7,8 @@ import { Command } from 'commander';
 import type { SettingsLayer } from '../../config/schema.js';
 import { ConfigError, UsageError } from '../../core/errors.js';
 import { isSeverity, SEVERITIES, type Severity } from '../../core/severity.js';
-import { auditKubeEventsNotifier, createAlerter, DEFAULT_MIN_SEVERITY, type Alerter } from '../../audit/alerts.js';
+import { auditKubeEventsNotifier, createAlerter, DEFAULT_MIN_SEVERITY, DEFAULT_REPEAT_WINDOW_MS, type Alerter } from '../../audit/alerts.js';
+import { parseDuration } from '../../serve/duration.js';
 import { Detector } from '../../audit/detect.js';
 import { AUDIT_PATH, AuditMetrics, startAuditReceiver, type RunningReceiver } from '../../audit/server.js';
 import { ApiClient } from '../../inventory/sources/kubernetes/client.js';
@@ -38,6 +39,7 @@ interface AuditServeFlags extends AuditRuleFlags {
   webhookUrl?: string | undefined;
   webhookSecretFile?: string | undefined;
   minSeverity?: string | undefined;
+  repeatWindow?: string | undefined;
   kubeEvents?: boolean | undefined;
   kubeconfig?: string | undefined;
   context?: string | undefined;
@@ -61,6 +63,7 @@ export function auditServeSubcommand(ctx: CliContext, io: AuditServeIo): Command
     .option('--webhook-url <url>', 'POST detections at or above --min-severity here (serve\'s webhook format, HMAC-signed with --webhook-secret-file)')
     .option('--webhook-secret-file <file>', 'HMAC-SHA256 key for the X-Runwarden-Signature header')
     .option('--min-severity <severity>', `alert (webhook, Kubernetes Events) on detections at or above: ${SEVERITIES.join(', ')} (default: ${DEFAULT_MIN_SEVERITY}); every detection is logged`)
+    .option('--repeat-window <duration>', 'a detection that repeats one sent within this window (same rule, identity and title: an operator\'s watch of Secrets reconnecting) is logged, not sent again; 0 sends every one (default: 1h)')
     .option('--kube-events', 'also create a Kubernetes Event on the pod of each detection about a pod (needs create on events: deploy/serve/rbac-events.yaml)')
     .option('--kubeconfig <file>', 'with --kube-events: kubeconfig file (default: $KUBECONFIG, in-cluster, ~/.kube/config)')
     .option('--context <name>', 'with --kube-events: kubeconfig context (default: the current context)')
@@ -77,6 +80,7 @@ interface Checked {
   port: number;
   minSeverity: Severity;
   webhookUrl: URL | undefined;
+  repeatWindowMs: number;
 }
 
 /** The flags that need no file, checked together first. */
@@ -108,7 +112,9 @@ function checkFlags(flags: AuditServeFlags): Checked {
       hint: 'deploy/audit/webhook-kubeconfig.yaml shows both; the API server presents what its --audit-webhook-config-file holds.',
     });
   }
-  return { port, minSeverity, webhookUrl };
+  let repeatWindowMs = DEFAULT_REPEAT_WINDOW_MS;
+  if (flags.repeatWindow !== undefined) repeatWindowMs = flags.repeatWindow.trim() === '0' ? 0 : parseDuration(flags.repeatWindow, '--repeat-window');
+  return { port, minSeverity, webhookUrl, repeatWindowMs };
 }
 
 /** A URL without its path, query and credentials (a Slack-style webhook URL holds its secret in the path). */
@@ -162,7 +168,7 @@ async function runAuditServe(flags: AuditServeFlags, ctx: CliContext, io: AuditS
     notifiers.push(auditKubeEventsNotifier({ client: eventsClient, minSeverity: checked.minSeverity, log }));
     sinks.push('Kubernetes Events');
   }
-  const alerter: Alerter = createAlerter({ notifiers, minSeverity: checked.minSeverity, log });
+  const alerter: Alerter = createAlerter({ notifiers, minSeverity: checked.minSeverity, repeatWindowMs: checked.repeatWindowMs, log });
   let receiver: RunningReceiver | undefined;
   try {
     receiver = await startAuditReceiver({
