@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Detector } from '../src/audit/detect.js';
-import { readAuditEvents } from '../src/audit/read.js';
+import { readAuditEventBatches } from '../src/audit/read.js';
 import { prng } from './lib/synthetic.js';
 
 const RATE_TARGET = 50_000;
@@ -71,7 +71,7 @@ function eventOf(n: number, random: () => number): Record<string, unknown> {
   return { ...base, stage: 'ResponseStarted', requestURI: `/api/v1/namespaces/${ns}/pods/${pod}/exec?command=sh&container=web&stdin=true&tty=true`, verb: 'create', user: { username: 'alice@acme.io', groups: ['system:authenticated'] }, userAgent: 'kubectl/v1.31.2', objectRef: { resource: 'pods', namespace: ns, name: pod, subresource: 'exec', apiVersion: 'v1' }, responseStatus: { metadata: {}, code: 101 } };
 }
 
-async function writeLog(file: string, count: number): Promise<void> {
+export async function writeLog(file: string, count: number): Promise<void> {
   const random = prng(20261130);
   const out = createWriteStream(file);
   let chunk: string[] = [];
@@ -105,10 +105,12 @@ async function worker(side: string, file: string): Promise<WorkerResult> {
     }
   } else {
     const detector = new Detector();
-    for await (const item of readAuditEvents(createReadStream(file), file)) {
-      if ('issue' in item) throw new Error(item.issue.message);
-      events++;
-      detections += detector.push(item.event).length;
+    for await (const batch of readAuditEventBatches(createReadStream(file), file)) {
+      for (const item of batch) {
+        if ('issue' in item) throw new Error(item.issue.message);
+        events++;
+        detections += detector.push(item.event).length;
+      }
     }
   }
   return { ms: performance.now() - t, events, detections, rssMiB: (process.resourceUsage().maxRSS * 1024) / 1024 / 1024 };

@@ -15,7 +15,7 @@ import type { Finding } from '../../core/finding.js';
 import type { Issue } from '../../core/issue.js';
 import { atLeast } from '../../core/severity.js';
 import { Detector, eventTime } from '../../audit/detect.js';
-import { readAuditEvents } from '../../audit/read.js';
+import { readAuditEventBatches } from '../../audit/read.js';
 import { AUDIT_RULES } from '../../audit/registry.js';
 import { auditReport } from '../../audit/report.js';
 import { DEFAULT_AUDIT_SETTINGS, type AuditSettings } from '../../audit/rule.js';
@@ -151,21 +151,23 @@ async function runDetect(inputs: string[], flags: DetectFlags, ctx: CliContext):
     const name = input === '-' ? '<stdin>' : input;
     const stream = input === '-' ? (ctx.stdin ?? process.stdin) : createReadStream(input);
     try {
-      for await (const item of readAuditEvents(stream as AsyncIterable<Buffer | string>, name)) {
-        if ('issue' in item) {
-          issues.push(item.issue);
-          continue;
-        }
-        events++;
-        if (since !== undefined) {
-          const at = eventTime(item.event);
-          if (at !== undefined && new Date(at) < since) {
-            older++;
+      for await (const batch of readAuditEventBatches(stream as AsyncIterable<Buffer | string>, name)) {
+        for (const item of batch) {
+          if ('issue' in item) {
+            issues.push(item.issue);
             continue;
           }
+          events++;
+          if (since !== undefined) {
+            const at = eventTime(item.event);
+            if (at !== undefined && new Date(at) < since) {
+              older++;
+              continue;
+            }
+          }
+          for (const f of detector.push(item.event)) findings.push(f);
         }
-        findings.push(...detector.push(item.event));
-        if (events % 4096 === 0 && Date.now() - lastProgress >= PROGRESS_MS) {
+        if (Date.now() - lastProgress >= PROGRESS_MS) {
           lastProgress = Date.now();
           ctx.stderr.write(`runwarden: ${name}: ${events} events read, ${findings.length} detections so far\n`);
         }
