@@ -180,7 +180,7 @@ describe.skipIf(replaySkip !== undefined)(`alerts as Kubernetes Events (replayed
     const api = await startReplayApi();
     const client = new ApiClient(await resolveKubeconfig({ kubeconfig: api.kubeconfig, env: {} }), 10_000);
     try {
-      const alerter = createAlerter({ notifiers: [auditKubeEventsNotifier({ client, minSeverity: 'medium', log })], minSeverity: 'medium', log, maxWaitMs: 60_000 });
+      const alerter = createAlerter({ notifiers: [auditKubeEventsNotifier({ client, minSeverity: 'medium', log, component: 'runwarden.io/audit' })], minSeverity: 'medium', log, maxWaitMs: 60_000 });
       const found = detections();
       alerter.push(found);
       await alerter.close();
@@ -188,7 +188,11 @@ describe.skipIf(replaySkip !== undefined)(`alerts as Kubernetes Events (replayed
         ['POST', '/api/v1/namespaces/default/events'],
         ['POST', '/api/v1/namespaces/default/events'],
       ]);
-      const events = api.writes.map((w) => w.body as { reason: string; type: string; involvedObject: unknown; message: string });
+      const events = api.writes.map((w) => w.body as { reason: string; type: string; involvedObject: unknown; message: string; reportingComponent: string; reportingInstance: string });
+      expect(events.map((e) => [e.reportingComponent, e.reportingInstance])).toEqual([
+        ['runwarden.io/audit', 'runwarden-audit'],
+        ['runwarden.io/audit', 'runwarden-audit'],
+      ]);
       expect(events.map((e) => [e.reason, e.type, e.involvedObject])).toEqual([
         ['RunwardenFinding', 'Warning', { apiVersion: 'v1', kind: 'Pod', name: 'nginx-deployment-7998647bdf-phvq7', namespace: 'default' }],
         ['RunwardenFinding', 'Warning', { apiVersion: 'v1', kind: 'Pod', name: (found[1]?.subject.pod ?? ''), namespace: 'default' }],

@@ -165,7 +165,7 @@ async function runAuditServe(flags: AuditServeFlags, ctx: CliContext, io: AuditS
   let eventsClient: ApiClient | undefined;
   if (resolved !== undefined) {
     eventsClient = new ApiClient(resolved, 10_000);
-    notifiers.push(auditKubeEventsNotifier({ client: eventsClient, minSeverity: checked.minSeverity, log }));
+    notifiers.push(auditKubeEventsNotifier({ client: eventsClient, minSeverity: checked.minSeverity, log, component: 'runwarden.io/audit' }));
     sinks.push('Kubernetes Events');
   }
   const alerter: Alerter = createAlerter({ notifiers, minSeverity: checked.minSeverity, repeatWindowMs: checked.repeatWindowMs, log });

@@ -27,6 +27,8 @@ export interface KubeEventsOptions {
   metrics?: ServeMetrics | undefined;
   log: Logger;
   now?: (() => Date) | undefined;
+  /** Who reports the Events (`reportingComponent`, and `reportingInstance` without the `runwarden.io/` prefix); default `runwarden.io/serve`. */
+  component?: string | undefined;
 }
 
 interface Planned {
@@ -38,6 +40,7 @@ interface Planned {
 export function kubeEventsNotifier(options: KubeEventsOptions): Notifier {
   const now = options.now ?? (() => new Date());
   const maxPerScan = options.maxPerScan ?? 50;
+  const component = options.component ?? 'runwarden.io/serve';
   const ttl = options.dedupeTtlMs ?? 24 * 3_600_000;
   const sent = new Map<string, number>();
   let inFlight: Promise<void> = Promise.resolve();
@@ -60,8 +63,8 @@ export function kubeEventsNotifier(options: KubeEventsOptions): Notifier {
       message,
       type: p.type,
       source: { component: 'runwarden' },
-      reportingComponent: 'runwarden.io/serve',
-      reportingInstance: 'runwarden-serve',
+      reportingComponent: component,
+      reportingInstance: component.replace('runwarden.io/', 'runwarden-'),
       firstTimestamp: at,
       lastTimestamp: at,
       count: 1,
