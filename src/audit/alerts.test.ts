@@ -235,3 +235,18 @@ describe('alerter repeats', () => {
     expect(sink.diffs.flatMap((d) => d.opened)).toHaveLength(2);
   });
 });
+
+describe('alerter and exceptions', () => {
+  it('logs a detection accepted by an exception with its reason and never sends it', async () => {
+    const sink = recorder();
+    const alerter = createAlerter({ notifiers: [sink], minSeverity: 'low', log, maxWaitMs: 60_000 });
+    const [accepted, sent] = synthetic(2);
+    alerter.push([{ ...accepted!, suppression: { kind: 'config', reason: 'on-call', source: 'config audit.exceptions[0]' } }, sent!]);
+    await alerter.flush();
+    expect(sink.diffs.flatMap((d) => d.opened.map((f) => f.title))).toEqual([sent!.title]);
+    expect(logs.filter((l) => l.msg === 'audit detection').map((l) => [l.level, (l.fields['suppression'] as { reason?: string } | undefined)?.reason])).toEqual([
+      ['info', 'on-call'],
+      ['warn', undefined],
+    ]);
+  });
+});

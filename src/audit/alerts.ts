@@ -160,8 +160,9 @@ export function createAlerter(options: AlerterOptions): Alerter {
   return {
     push(detections) {
       for (const d of detections) {
-        options.log(atLeast(d.severity, 'high') ? 'warn' : 'info', 'audit detection', { fingerprint: d.id, rule: d.rule, severity: d.severity, title: d.title, subject: subjectPath(d.subject), evidence: d.evidence });
-        if (closed || options.notifiers.length === 0 || !atLeast(d.severity, options.minSeverity)) continue;
+        options.log(atLeast(d.severity, 'high') && d.suppression === undefined ? 'warn' : 'info', 'audit detection', { fingerprint: d.id, rule: d.rule, severity: d.severity, title: d.title, subject: subjectPath(d.subject), evidence: d.evidence, ...(d.suppression === undefined ? {} : { suppression: d.suppression }) });
+        // accepted by an exception (audit.exceptions): in the log, with the reason, never sent
+        if (d.suppression !== undefined || closed || options.notifiers.length === 0 || !atLeast(d.severity, options.minSeverity)) continue;
         if (repeated(d)) continue;
         if (queue.length === 0) startedAt = now();
         queue.push(d);

@@ -4,12 +4,13 @@
  * finding, and reports each (event, rule) once — the API server writes an exec twice (ResponseStarted and
  * ResponseComplete) under one auditID.
  */
-import { fingerprint, type Finding, type Subject } from '../core/finding.js';
+import { fingerprint, type Finding, type Subject, type Suppression } from '../core/finding.js';
+import { issue, type Issue } from '../core/issue.js';
 import type { Severity } from '../core/severity.js';
 import { actingUser, responseCode, succeeded, target, type AuditEvent } from './event.js';
 import { WORKLOAD_KINDS } from './pods.js';
 import { AUDIT_RULES } from './registry.js';
-import { DEFAULT_AUDIT_SETTINGS, type AuditRule, type AuditSettings } from './rule.js';
+import { DEFAULT_AUDIT_SETTINGS, matchesAny, type AuditRule, type AuditSettings } from './rule.js';
 
 export const DETECTION_KIND = 'detection';
 
@@ -36,8 +37,11 @@ export class Detector {
   readonly stats: DetectorStats = { events: 0, skipped: 0, detections: 0 };
   private readonly seen = new Map<string, true>();
 
-  constructor(settings: Partial<AuditSettings> = {}, rules: readonly AuditRule[] = AUDIT_RULES) {
+  private readonly now: () => Date;
+
+  constructor(settings: Partial<AuditSettings> = {}, rules: readonly AuditRule[] = AUDIT_RULES, now: () => Date = () => new Date()) {
     this.settings = { ...DEFAULT_AUDIT_SETTINGS, ...settings };
+    this.now = now;
     this.rules = rules.filter((r) => !this.settings.disabled.includes(r.id) && (r.enabled === undefined || r.enabled(this.settings)));
   }
 
@@ -58,10 +62,31 @@ export class Detector {
       const key = `${event.auditID}\0${rule.id}`;
       if (this.seen.has(key)) continue;
       this.remember(key);
-      out.push(detectionFinding(rule, event, match.title, match.severity ?? rule.severity, match.evidence ?? {}));
+      const finding = detectionFinding(rule, event, match.title, match.severity ?? rule.severity, match.evidence ?? {});
+      const suppression = this.exception(rule.id, event);
+      out.push(suppression === undefined ? finding : { ...finding, suppression });
     }
     this.stats.detections += out.length;
     return out;
+  }
+
+  /** The first exception of the settings that accepts this rule's detection of `event` (expired ones accept nothing). */
+  private exception(rule: string, event: AuditEvent): Suppression | undefined {
+    const { exceptions } = this.settings;
+    if (exceptions.length === 0) return undefined;
+    const today = this.now().toISOString().slice(0, 10);
+    const acting = actingUser(event);
+    const who = event.impersonatedUser ? [acting.username, event.user.username ?? ''] : [acting.username];
+    const namespace = target(event).namespace;
+    for (const [index, e] of exceptions.entries()) {
+      if (!e.rules.includes(rule) || (e.expires !== undefined && e.expires < today)) continue;
+      // an impersonated request: the person behind it must be accepted as well as the identity it borrowed
+      if (e.users !== undefined && !who.every((u) => matchesAny(u, e.users ?? []))) continue;
+      if (e.groups !== undefined && !acting.groups.some((g) => matchesAny(g, e.groups ?? []))) continue;
+      if (e.namespaces !== undefined && !matchesAny(namespace, e.namespaces)) continue;
+      return { kind: 'config', reason: e.reason, source: `config audit.exceptions[${index}]`, ...(e.expires === undefined ? {} : { expires: e.expires }) };
+    }
+    return undefined;
   }
 
   private remember(key: string): void {
@@ -73,6 +98,18 @@ export class Detector {
   }
 }
 
+/** Issues for the exceptions of `settings` that expired before `now`: they accept nothing any more. */
+export function expiredExceptions(settings: Pick<AuditSettings, 'exceptions'>, now: Date): Issue[] {
+  const today = now.toISOString().slice(0, 10);
+  const out: Issue[] = [];
+  settings.exceptions.forEach((e, i) => {
+    if (e.expires === undefined || e.expires >= today) return;
+    const where = `config audit.exceptions[${i}]`;
+    out.push(issue('exception-expired', `${where} (${e.rules.join(', ')}: "${e.reason}") expired on ${e.expires}; its detections are reported again`, where, 'Renew it with a new expires date and reason, or remove it.'));
+  });
+  return out;
+}
+
 /** What a detection is about: the pod, the workload, the namespace of another namespaced object, or the cluster. */
 function subjectOf(event: AuditEvent): Subject {
   const t = target(event);
@@ -82,14 +119,6 @@ function subjectOf(event: AuditEvent): Subject {
   if (t.resource === 'namespaces' && t.name !== '') return { type: 'namespace', namespace: t.name };
   if (t.namespace !== '') return { type: 'namespace', namespace: t.namespace };
   return { type: 'cluster' };
-}
-
-/** `kind namespace/name` of the target, as a person reads it: `pods/exec default/web-1`, `clusterroles admin`. */
-export function targetLabel(event: AuditEvent): string {
-  const t = target(event);
-  const what = t.subresource === '' ? t.resource : `${t.resource}/${t.subresource}`;
-  const name = t.name === '' ? '' : t.namespace === '' ? t.name : `${t.namespace}/${t.name}`;
-  return name === '' ? (t.namespace === '' ? what : `${what} in ${t.namespace}`) : `${what} ${name}`;
 }
 
 /** When it happened: the stage's time, else when the request was received (older captures: `timestamp`). */

@@ -148,6 +148,15 @@ export function target(event: AuditEvent): { resource: string; subresource: stri
   return { resource: ref?.resource ?? '', subresource: ref?.subresource ?? '', namespace: ref?.namespace ?? '', name: name !== '' ? name : text(asRecord(requestObject(event)?.['metadata'])?.['name']), apiGroup: ref?.apiGroup ?? '' };
 }
 
+/** `create namespaces foo`, `get pods/log shop/web-1`, `get /version`: the request as a person reads it. */
+export function requestLabel(event: AuditEvent): string {
+  const t = target(event);
+  if (t.resource === '') return `${event.verb} ${(event.requestURI ?? '').split('?')[0] ?? ''}`.trim();
+  const what = t.subresource === '' ? t.resource : `${t.resource}/${t.subresource}`;
+  const name = t.name === '' ? (t.namespace === '' ? '' : ` in ${t.namespace}`) : ` ${t.namespace === '' ? t.name : `${t.namespace}/${t.name}`}`;
+  return `${event.verb} ${what}${name}`;
+}
+
 /** The image's repository, normalised, without tag or digest: `nginx:1.25` → `docker.io/library/nginx`. */
 export function imageRepository(image: string): string {
   const ref = tryParseImageReference(image);

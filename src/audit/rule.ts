@@ -20,6 +20,24 @@ export interface AuditSettings {
   activity: boolean;
   /** Rule ids turned off. */
   disabled: readonly string[];
+  /** Detections accepted with a reason (AuditException); they stay in reports, marked, and are not alerted. */
+  exceptions: readonly AuditException[];
+}
+
+/**
+ * An accepted detection: its rules, and who (`users`: the acting identity, and for an impersonated request the
+ * one impersonating it too;
+ * `groups`: any of the identity's groups) and where (`namespaces`: the target's); each a list of patterns
+ * (exact, or a prefix ending in `*`), and every list given must match.
+ */
+export interface AuditException {
+  rules: readonly string[];
+  users?: readonly string[] | undefined;
+  groups?: readonly string[] | undefined;
+  namespaces?: readonly string[] | undefined;
+  reason: string;
+  /** Last day it applies (YYYY-MM-DD). */
+  expires?: string | undefined;
 }
 
 export const DEFAULT_AUDIT_SETTINGS: AuditSettings = {
@@ -30,6 +48,7 @@ export const DEFAULT_AUDIT_SETTINGS: AuditSettings = {
   allowedNamespaces: undefined,
   activity: false,
   disabled: [],
+  exceptions: [],
 };
 
 /** One detection of a rule in one event; the engine adds who, what and when. */

@@ -85,6 +85,19 @@ export const SettingsLayer = z.strictObject({
     activity: z.boolean().optional(),
     /** Rule ids turned off. */
     disabled: z.array(z.string().min(1)).optional(),
+    /** Detections accepted with a reason: a rule × who (users, groups) × where (namespaces), each a glob list; all given must match. */
+    exceptions: z
+      .array(
+        z.strictObject({
+          rules: z.array(z.string().min(1)).min(1),
+          users: z.array(z.string().min(1)).optional(),
+          groups: z.array(z.string().min(1)).optional(),
+          namespaces: z.array(z.string().min(1)).optional(),
+          reason: z.string().trim().min(1, 'an exception needs a reason'),
+          expires: z.iso.date({ message: 'must be a date "YYYY-MM-DD"' }).optional(),
+        }),
+      )
+      .optional(),
   }),
   debug: z.boolean(),
 }).partial();

@@ -9,7 +9,7 @@ import { ConfigError, UsageError } from '../../core/errors.js';
 import { isSeverity, SEVERITIES, type Severity } from '../../core/severity.js';
 import { auditKubeEventsNotifier, createAlerter, DEFAULT_MIN_SEVERITY, DEFAULT_REPEAT_WINDOW_MS, type Alerter } from '../../audit/alerts.js';
 import { parseDuration } from '../../serve/duration.js';
-import { Detector } from '../../audit/detect.js';
+import { Detector, expiredExceptions } from '../../audit/detect.js';
 import { AUDIT_PATH, AuditMetrics, startAuditReceiver, type RunningReceiver } from '../../audit/server.js';
 import { ApiClient } from '../../inventory/sources/kubernetes/client.js';
 import { resolveKubeconfig } from '../../inventory/sources/kubernetes/index.js';
@@ -156,6 +156,7 @@ async function runAuditServe(flags: AuditServeFlags, ctx: CliContext, io: AuditS
   const log = jsonLogger(ctx.stderr);
   const metrics = new AuditMetrics({ processMetrics: true });
   const detector = new Detector(audit);
+  for (const i of expiredExceptions(audit, new Date())) log('warn', i.message, { hint: i.hint });
   const notifiers: Notifier[] = [];
   const sinks: string[] = [];
   if (checked.webhookUrl !== undefined) {

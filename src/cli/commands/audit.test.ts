@@ -74,6 +74,44 @@ describe('runwarden audit detect', () => {
     expect(rules).toContain('change-trail:mallory@contractor.example');
   });
 
+  it('keeps detections accepted by audit.exceptions in the report, marked with the reason, out of the counts and --fail-on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-audit-'));
+    const config = join(dir, 'runwarden.yaml');
+    writeFileSync(
+      config,
+      [
+        'audit:',
+        '  exceptions:',
+        '    - rules: [sensitive-mount-pod-created, privileged-pod-created, host-namespace-pod-created, kube-namespace-pod-created]',
+        '      namespaces: [kube-system]',
+        '      reason: node tuning DaemonSet, approved in OPS-77',
+        '      expires: "2027-03-31"',
+        '    - rules: [pod-exec]',
+        '      users: [alice@acme.io]',
+        '      reason: on-call',
+        '      expires: "2026-01-31"',
+      ].join('\n'),
+    );
+    const run = await detect([DEMO_LOG, '-f', 'json', '--config', config, '--fail-on', 'critical', ...NOW]);
+    expect(run.code).toBe(0);
+    const report = json(run.stdout);
+    const accepted = report.findings.filter((f) => f.suppression !== undefined);
+    expect(accepted).toHaveLength(8);
+    expect(accepted[0]?.suppression).toEqual({ kind: 'config', reason: 'node tuning DaemonSet, approved in OPS-77', source: 'config audit.exceptions[0]', expires: '2027-03-31' });
+    expect(report.summary.findings).toBe(9);
+    // the expired one accepts nothing, and says so
+    expect(report.findings.find((f) => f.rule === 'pod-exec')?.suppression).toBeUndefined();
+    expect(report.issues.map((i) => i.message)).toEqual(['config audit.exceptions[1] (pod-exec: "on-call") expired on 2026-01-31; its detections are reported again']);
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'audit:\n  exceptions:\n    - rules: [pod-exek]\n      reason: typo\n');
+    const badRun = await detect([DEMO_LOG, '--config', bad]);
+    expect(badRun.code).toBe(2);
+    expect(badRun.stderr).toContain(`audit.exceptions[0].rules (config file ${bad}): unknown rule "pod-exek"; did you mean "pod-exec"?`);
+    const noReason = join(dir, 'no-reason.yaml');
+    writeFileSync(noReason, 'audit:\n  exceptions:\n    - rules: [pod-exec]\n');
+    expect((await detect([DEMO_LOG, '--config', noReason])).stderr).toContain('reason');
+  });
+
   it('reads stdin, gzip-rotated logs and several files, and --since leaves older events out', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-audit-'));
     const gz = join(dir, 'audit-2026-11-30T09-00-00.000.log.gz');

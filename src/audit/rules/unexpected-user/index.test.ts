@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { auditEvent, traceEvents } from '../../../../test/audit.js';
 import { Detector } from '../../detect.js';
 import type { AuditSettings } from '../../rule.js';
-import { requestLabel, unexpectedUser } from './index.js';
+import { requestLabel } from '../../event.js';
+import { unexpectedUser } from './index.js';
 
 const detector = (settings: Partial<AuditSettings>): Detector => new Detector(settings, [unexpectedUser]);
 

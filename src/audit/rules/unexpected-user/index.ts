@@ -1,14 +1,5 @@
-import { actingUser, target, type AuditEvent } from '../../event.js';
+import { actingUser, requestLabel, type AuditEvent } from '../../event.js';
 import { isSystemUser, matchesAny, type AuditRule, type AuditSettings, type RuleMatch } from '../../rule.js';
-
-/** `create namespaces foo`, `get pods/log shop/web-1`, `get /version`: the request as a person reads it. */
-export function requestLabel(event: AuditEvent): string {
-  const t = target(event);
-  if (t.resource === '') return `${event.verb} ${(event.requestURI ?? '').split('?')[0] ?? ''}`.trim();
-  const what = t.subresource === '' ? t.resource : `${t.resource}/${t.subresource}`;
-  const name = t.name === '' ? (t.namespace === '' ? '' : ` in ${t.namespace}`) : ` ${t.namespace === '' ? t.name : `${t.namespace}/${t.name}`}`;
-  return `${event.verb} ${what}${name}`;
-}
 
 function evaluate(event: AuditEvent, settings: AuditSettings): RuleMatch | undefined {
   const allowed = settings.allowedUsers ?? [];
