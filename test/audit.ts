@@ -60,3 +60,19 @@ export function traceEvents(file: string): AuditEvent[] {
   }
   return out;
 }
+
+/**
+ * A create (or `verb`) of ClusterRole `name` (a Role when `namespace` is given) with `rules`, by alice; `body`
+ * replaces the request body (a patch), `overrides` are laid over the event.
+ */
+export function roleWriteEvent(rules: unknown, options: { name: string; namespace?: string; verb?: string; body?: unknown; overrides?: Record<string, unknown> }): AuditEvent {
+  const { name, namespace, verb = 'create' } = options;
+  const resource = namespace === undefined ? 'clusterroles' : 'roles';
+  return auditEvent({
+    verb,
+    requestURI: `/apis/rbac.authorization.k8s.io/v1/${namespace === undefined ? '' : `namespaces/${namespace}/`}${resource}`,
+    objectRef: { resource, apiGroup: 'rbac.authorization.k8s.io', apiVersion: 'v1', name, ...(namespace === undefined ? {} : { namespace }) },
+    requestObject: options.body ?? { kind: namespace === undefined ? 'ClusterRole' : 'Role', metadata: { name }, rules },
+    ...options.overrides,
+  });
+}

@@ -1,6 +1,7 @@
 /** What the RBAC rules share: the roles' resources, who maintains roles as part of running a cluster, and the rules a request gives a role. */
 import type { PolicyRule } from '../core/inventory.js';
-import { asRecord, requestObject, target, type AuditEvent } from './event.js';
+import { actingUser, asRecord, requestObject, target, type AuditEvent } from './event.js';
+import { matchesAny } from './rule.js';
 
 export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 export const ROLE_KINDS: Readonly<Record<string, string>> = { roles: 'Role', clusterroles: 'ClusterRole' };
@@ -13,12 +14,34 @@ export const ROLE_KINDS: Readonly<Record<string, string>> = { roles: 'Role', clu
  */
 export const ROLE_MAINTAINERS: readonly string[] = ['system:apiserver', 'system:serviceaccount:kube-system:clusterrole-aggregation-controller'];
 
-/** The kind of role (`Role`, `ClusterRole`) a request writes, when it writes one of the RBAC API's roles (not a subresource). */
-export function roleKind(event: AuditEvent): string | undefined {
+/** What a request writes into a role: its kind, `namespace/name`, what was done, and the rules it gives the role. */
+export interface RoleWrite {
+  /** `Role` or `ClusterRole`. */
+  kind: string;
+  /** `name` of a ClusterRole, `namespace/name` of a Role. */
+  name: string;
+  /** The verb's participle (`created`, `updated`, `patched`). */
+  done: string;
+  rules: PolicyRule[];
+  /** The role as evidence: kind, name and (a Role's) namespace. */
+  role: { kind: string; name: string; namespace?: string };
+}
+
+const DONE: Readonly<Record<string, string>> = { create: 'created', update: 'updated', patch: 'patched' };
+
+/**
+ * A write of a role's rules the RBAC rules judge: a create, update or patch (`verbs`) of a Role or ClusterRole
+ * of the RBAC API (not a subresource), by someone other than ROLE_MAINTAINERS, that sets rules.
+ */
+export function roleWrite(event: AuditEvent, verbs: readonly string[] = ['create', 'update', 'patch']): RoleWrite | undefined {
   const t = target(event);
   const kind = ROLE_KINDS[t.resource];
-  if (kind === undefined || t.subresource !== '' || (t.apiGroup !== '' && t.apiGroup !== RBAC_GROUP)) return undefined;
-  return kind;
+  const done = verbs.includes(event.verb) ? DONE[event.verb] : undefined;
+  if (kind === undefined || done === undefined || t.subresource !== '' || (t.apiGroup !== '' && t.apiGroup !== RBAC_GROUP)) return undefined;
+  if (matchesAny(actingUser(event).username, ROLE_MAINTAINERS)) return undefined;
+  const rules = roleRules(event);
+  if (rules === undefined) return undefined;
+  return { kind, name: t.namespace === '' ? t.name : `${t.namespace}/${t.name}`, done, rules, role: { kind, name: t.name, ...(t.namespace === '' ? {} : { namespace: t.namespace }) } };
 }
 
 function strings(value: unknown): string[] {

@@ -1,13 +1,11 @@
 import type { PolicyRule } from '../../../core/inventory.js';
-import { actingUser, target, type AuditEvent } from '../../event.js';
-import { matchesAny, type AuditRule, type RuleMatch } from '../../rule.js';
-import { RBAC_GROUP, ROLE_KINDS, ROLE_MAINTAINERS, roleRules } from '../../rbac.js';
+import type { AuditEvent } from '../../event.js';
+import type { AuditRule, RuleMatch } from '../../rule.js';
+import { roleWrite } from '../../rbac.js';
 
-const DONE: Record<string, string> = { create: 'created', update: 'updated', patch: 'patched' };
 export const SESSION_RESOURCES: readonly string[] = ['pods/exec', 'pods/attach'];
 /** kubectl exec and attach are authorised as create; websocket clients before Kubernetes 1.30 as get. */
 const SESSION_VERBS = new Set(['create', 'get', '*']);
-
 
 /** The rules that name pods/exec or pods/attach in the core group with a verb that opens a session. */
 export function sessionRules(rules: readonly PolicyRule[]): PolicyRule[] {
@@ -17,18 +15,14 @@ export function sessionRules(rules: readonly PolicyRule[]): PolicyRule[] {
 }
 
 function evaluate(event: AuditEvent): RuleMatch | undefined {
-  const t = target(event);
-  const kind = ROLE_KINDS[t.resource];
-  const done = DONE[event.verb];
-  if (kind === undefined || done === undefined || t.subresource !== '' || (t.apiGroup !== '' && t.apiGroup !== RBAC_GROUP)) return undefined;
-  if (matchesAny(actingUser(event).username, ROLE_MAINTAINERS)) return undefined;
-  const rules = sessionRules(roleRules(event) ?? []);
+  const write = roleWrite(event);
+  if (write === undefined) return undefined;
+  const rules = sessionRules(write.rules);
   if (rules.length === 0) return undefined;
   const granted = SESSION_RESOURCES.filter((res) => rules.some((r) => r.resources.includes(res)));
-  const name = t.namespace === '' ? t.name : `${t.namespace}/${t.name}`;
   return {
-    title: `${kind} ${name} ${done} granting ${granted.join(' and ')}`,
-    evidence: { role: { kind, name: t.name, ...(t.namespace === '' ? {} : { namespace: t.namespace }) }, granted, rules },
+    title: `${write.kind} ${write.name} ${write.done} granting ${granted.join(' and ')}`,
+    evidence: { role: write.role, granted, rules },
   };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { auditEvent, traceEvents } from '../../../../test/audit.js';
+import { traceEvents, roleWriteEvent } from '../../../../test/audit.js';
 import { Detector } from '../../detect.js';
+import type { AuditEvent } from '../../event.js';
 import { wildcardRoleCreated, wildcardsOf } from './index.js';
 
 const detector = (): Detector => new Detector({}, [wildcardRoleCreated]);
@@ -11,16 +12,8 @@ const traceFindings = (file: string) => {
 };
 
 /** A ClusterRole (or, with a namespace, a Role) written with `rules`. */
-function roleWrite(rules: unknown, options: { namespace?: string; verb?: string; body?: unknown; overrides?: Record<string, unknown> } = {}) {
-  const { namespace, verb = 'create' } = options;
-  const resource = namespace === undefined ? 'clusterroles' : 'roles';
-  return auditEvent({
-    verb,
-    requestURI: `/apis/rbac.authorization.k8s.io/v1/${namespace === undefined ? '' : `namespaces/${namespace}/`}${resource}`,
-    objectRef: { resource, apiGroup: 'rbac.authorization.k8s.io', apiVersion: 'v1', name: 'ops', ...(namespace === undefined ? {} : { namespace }) },
-    requestObject: options.body ?? { kind: namespace === undefined ? 'ClusterRole' : 'Role', metadata: { name: 'ops' }, rules },
-    ...options.overrides,
-  });
+function roleWrite(rules: unknown, options: { namespace?: string; verb?: string; body?: unknown; overrides?: Record<string, unknown> } = {}): AuditEvent {
+  return roleWriteEvent(rules, { name: 'ops', ...options });
 }
 
 describe('wildcard-role-created', () => {

@@ -1,10 +1,7 @@
 import type { PolicyRule } from '../../../core/inventory.js';
-import { actingUser, target, type AuditEvent } from '../../event.js';
-import { matchesAny, type AuditRule, type RuleMatch } from '../../rule.js';
-import { RBAC_GROUP, ROLE_KINDS, ROLE_MAINTAINERS, roleRules } from '../../rbac.js';
-
-const DONE: Record<string, string> = { create: 'created', update: 'updated', patch: 'patched' };
-
+import type { AuditEvent } from '../../event.js';
+import type { AuditRule, RuleMatch } from '../../rule.js';
+import { roleWrite } from '../../rbac.js';
 
 /** The parts of a rule that are wildcards: `*` verbs, resource `*` or a star before a subresource (every resource's exec), and `*` API groups together with `*` resources. */
 export function wildcardsOf(rule: PolicyRule): Array<'apiGroups' | 'resources' | 'verbs'> {
@@ -19,19 +16,15 @@ export function wildcardsOf(rule: PolicyRule): Array<'apiGroups' | 'resources' |
 const WORDS = { apiGroups: 'API groups', resources: 'resources', verbs: 'verbs' } as const;
 
 function evaluate(event: AuditEvent): RuleMatch | undefined {
-  const t = target(event);
-  const kind = ROLE_KINDS[t.resource];
-  const done = DONE[event.verb];
-  if (kind === undefined || done === undefined || t.subresource !== '' || (t.apiGroup !== '' && t.apiGroup !== RBAC_GROUP)) return undefined;
-  if (matchesAny(actingUser(event).username, ROLE_MAINTAINERS)) return undefined;
-  const offending = (roleRules(event) ?? []).map((rule) => ({ rule, wildcards: wildcardsOf(rule) })).filter((o) => o.wildcards.length > 0);
+  const write = roleWrite(event);
+  if (write === undefined) return undefined;
+  const offending = write.rules.map((rule) => ({ rule, wildcards: wildcardsOf(rule) })).filter((o) => o.wildcards.length > 0);
   if (offending.length === 0) return undefined;
   const parts = (['apiGroups', 'resources', 'verbs'] as const).filter((w) => offending.some((o) => o.wildcards.includes(w))).map((w) => WORDS[w]);
   const which = parts.length === 1 ? (parts[0] ?? '') : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1] ?? ''}`;
-  const name = t.namespace === '' ? t.name : `${t.namespace}/${t.name}`;
   return {
-    title: `${kind} ${name} ${done} with wildcard ${which}`,
-    evidence: { role: { kind, name: t.name, ...(t.namespace === '' ? {} : { namespace: t.namespace }) }, rules: offending.map((o) => ({ ...o.rule, wildcards: o.wildcards })) },
+    title: `${write.kind} ${write.name} ${write.done} with wildcard ${which}`,
+    evidence: { role: write.role, rules: offending.map((o) => ({ ...o.rule, wildcards: o.wildcards })) },
   };
 }
 

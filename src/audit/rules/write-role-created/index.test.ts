@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { auditEvent, traceEvents } from '../../../../test/audit.js';
+import { traceEvents, roleWriteEvent } from '../../../../test/audit.js';
 import { Detector } from '../../detect.js';
+import type { AuditEvent } from '../../event.js';
 import { writeRoleCreated } from './index.js';
 
 const detector = (): Detector => new Detector({}, [writeRoleCreated]);
@@ -10,16 +11,8 @@ const traceFindings = (file: string) => {
   return traceEvents(file).flatMap((e) => d.push(e));
 };
 
-function roleWrite(rules: unknown, options: { namespace?: string; verb?: string; overrides?: Record<string, unknown> } = {}) {
-  const { namespace, verb = 'create' } = options;
-  const resource = namespace === undefined ? 'clusterroles' : 'roles';
-  return auditEvent({
-    verb,
-    requestURI: `/apis/rbac.authorization.k8s.io/v1/${namespace === undefined ? '' : `namespaces/${namespace}/`}${resource}`,
-    objectRef: { resource, apiGroup: 'rbac.authorization.k8s.io', apiVersion: 'v1', name: 'deployer', ...(namespace === undefined ? {} : { namespace }) },
-    requestObject: { kind: namespace === undefined ? 'ClusterRole' : 'Role', metadata: { name: 'deployer' }, rules },
-    ...options.overrides,
-  });
+function roleWrite(rules: unknown, options: { namespace?: string; verb?: string; body?: unknown; overrides?: Record<string, unknown> } = {}): AuditEvent {
+  return roleWriteEvent(rules, { name: 'deployer', ...options });
 }
 
 describe('write-role-created', () => {

@@ -1,12 +1,9 @@
 import type { PolicyRule } from '../../../core/inventory.js';
-import { actingUser, target, type AuditEvent } from '../../event.js';
-import { matchesAny, type AuditRule, type RuleMatch } from '../../rule.js';
-import { RBAC_GROUP, ROLE_KINDS, ROLE_MAINTAINERS, roleRules } from '../../rbac.js';
+import type { AuditEvent } from '../../event.js';
+import type { AuditRule, RuleMatch } from '../../rule.js';
+import { roleWrite } from '../../rbac.js';
 
-/** Patches are left out: a role's write verbs are judged when it is created or replaced. */
-const DONE: Record<string, string> = { create: 'created', update: 'updated' };
 export const WRITE_VERBS: readonly string[] = ['create', 'update', 'patch', 'delete', 'deletecollection'];
-
 
 /** A rule with a `*` verb or wildcard resources belongs to wildcard-role-created. */
 function hasWildcard(rule: PolicyRule): boolean {
@@ -44,19 +41,16 @@ function listed(items: readonly string[], max = 3): string {
 }
 
 function evaluate(event: AuditEvent): RuleMatch | undefined {
-  const t = target(event);
-  const kind = ROLE_KINDS[t.resource];
-  const done = DONE[event.verb];
-  if (kind === undefined || done === undefined || t.subresource !== '' || (t.apiGroup !== '' && t.apiGroup !== RBAC_GROUP)) return undefined;
-  if (matchesAny(actingUser(event).username, ROLE_MAINTAINERS)) return undefined;
-  const grants = writeGrants(roleRules(event) ?? []);
+  // patches are left out: a role's write verbs are judged when it is created or replaced
+  const write = roleWrite(event, ['create', 'update']);
+  if (write === undefined) return undefined;
+  const grants = writeGrants(write.rules);
   if (grants.length === 0) return undefined;
   const verbs = WRITE_VERBS.filter((v) => grants.some((g) => g.verbs.includes(v)));
   const on = [...new Set(grants.flatMap((g) => [...(g.resources ?? []), ...(g.nonResourceURLs ?? [])]))];
-  const name = t.namespace === '' ? t.name : `${t.namespace}/${t.name}`;
   return {
-    title: `${kind} ${name} ${done} granting ${verbs.join(', ')} on ${listed(on)}`,
-    evidence: { role: { kind, name: t.name, ...(t.namespace === '' ? {} : { namespace: t.namespace }) }, writes: grants },
+    title: `${write.kind} ${write.name} ${write.done} granting ${verbs.join(', ')} on ${listed(on)}`,
+    evidence: { role: write.role, writes: grants },
   };
 }
 
