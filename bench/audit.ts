@@ -21,16 +21,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Detector } from '../src/audit/detect.js';
 import { readAuditEventBatches } from '../src/audit/read.js';
+import { median } from './lib/bench-image.js';
 import { prng } from './lib/synthetic.js';
 
 const RATE_TARGET = 50_000;
 const RSS_TARGET_MIB = 200;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
 
 function parseArgs(argv: string[]): { runs: number; events: number } {
   let runs = 3;
