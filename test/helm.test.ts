@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { auditCommand } from '../src/cli/commands/audit.js';
 import { cleanCommand } from '../src/cli/commands/clean.js';
 import { serveCommand } from '../src/cli/commands/serve.js';
 import type { CliContext } from '../src/cli/context.js';
@@ -453,6 +454,39 @@ describe.skipIf(missing !== undefined)(`the Helm chart${missing === undefined ? 
     expect(one(closed, 'ValidatingWebhookConfiguration', 'rw-runwarden').webhooks[0]).toMatchObject({ failurePolicy: 'Fail', clientConfig: { caBundle: 'Q0E=' } });
     expect(names(closed, 'Certificate')).toEqual([]);
     expect(podSpec(one(closed, 'Deployment', 'rw-runwarden-serve')).volumes).toContainEqual({ name: 'admission-tls', secret: { secretName: 'hook-tls', defaultMode: 0o440 } });
+  });
+
+  it('with audit: audit serve as in deploy/audit (port, probes, volumes, resources), flags it defines, no high finding', async () => {
+    const r = await render('audit.enabled=true', 'audit.tlsSecretName=audit-tls', 'audit.tokensSecretName=audit-tokens', 'audit.webhook.url=https://hooks.example/audit', 'audit.webhook.secretName=hook', 'audit.secretReaders={system:serviceaccount:cert-manager:cert-manager}', 'audit.disable={write-role-created}');
+    const deployment = one(r, 'Deployment', 'rw-runwarden-audit');
+    const argv = args(deployment);
+    expect(argv.slice(0, 2)).toEqual(['audit', 'serve']);
+    const audit = auditCommand({ stdout: process.stdout, stderr: process.stderr, env: {}, cwd: ROOT, exitCode: 0 });
+    const serve = audit.commands.find((c) => c.name() === 'serve')!.exitOverride();
+    expect(serve.parseOptions(argv.slice(2))).toEqual({ operands: [], unknown: [] });
+    expect(serve.opts()).toMatchObject({ host: '0.0.0.0', port: '8444', tlsCert: '/etc/runwarden/tls/tls.crt', tlsKey: '/etc/runwarden/tls/tls.key', tokenFile: '/etc/runwarden/tokens/tokens', minSeverity: 'medium', repeatWindow: '1h', webhookUrl: 'https://hooks.example/audit', webhookSecretFile: '/etc/runwarden/webhook/secret', secretReader: ['system:serviceaccount:cert-manager:cert-manager'], disable: ['write-role-created'] });
+    // the same pod as the plain manifest, but for the release's names and the chart's extra flags
+    const plain = (await plainManifest('audit/deployment.yaml')).find((o) => o.kind === 'Deployment')!;
+    const container = podSpec(deployment).containers[0];
+    const plainContainer = podSpec(plain).containers[0];
+    for (const field of ['ports', 'livenessProbe', 'readinessProbe', 'resources', 'env']) expect(container[field], field).toEqual(plainContainer[field]);
+    expect(podSpec(deployment).automountServiceAccountToken).toBe(false);
+    expect(podSpec(deployment).volumes).toContainEqual({ name: 'tls', secret: { secretName: 'audit-tls', defaultMode: 0o440 } });
+    expect(podSpec(deployment).volumes).toContainEqual({ name: 'tokens', secret: { secretName: 'audit-tokens', defaultMode: 0o440 } });
+    expect(one(r, 'Service', 'rw-runwarden-audit').spec.ports).toEqual([{ name: 'audit', port: 8444, targetPort: 'audit', protocol: 'TCP' }]);
+    const { code, findings } = await check(r);
+    expect(code).toBe(0);
+    expectNoUnsuppressedHigh(findings);
+    // client certificates instead of tokens
+    const mtls = await render('audit.enabled=true', 'audit.tlsSecretName=audit-tls', 'audit.clientCaSecretName=apiserver-ca');
+    const mtlsArgs = args(one(mtls, 'Deployment', 'rw-runwarden-audit'));
+    expect(mtlsArgs).toContain('--client-ca');
+    expect(mtlsArgs).not.toContain('--token-file');
+    expect(names(defaults, 'Deployment')).not.toContain('rw-runwarden-audit');
+    expect(await renderError('audit.enabled=true')).toContain('audit.enabled needs audit.tlsSecretName');
+    expect(await renderError('audit.enabled=true', 'audit.tlsSecretName=t')).toContain('audit.enabled needs audit.tokensSecretName');
+    expect(await renderError('audit.enabled=true', 'audit.tlsSecretName=t', 'audit.tokensSecretName=k', 'audit.webhook.url=https://x')).toContain('audit.webhook.url needs audit.webhook.secretName');
+    expect(await renderError('audit.repeatWindow=soon')).toMatch(/audit\.repeatWindow/);
   });
 
   it('refuses unsafe or incomplete values with a one-line reason', async () => {
