@@ -157,6 +157,13 @@ export function requestLabel(event: AuditEvent): string {
   return `${event.verb} ${what}${name}`;
 }
 
+/** The values of query parameter `name` in a request URI (`command` of an exec, `ports` of a port-forward). */
+export function queryValues(requestURI: string | undefined, name: string): string[] {
+  const query = requestURI?.indexOf('?') ?? -1;
+  if (requestURI === undefined || query < 0) return [];
+  return new URLSearchParams(requestURI.slice(query + 1)).getAll(name);
+}
+
 /** The image's repository, normalised, without tag or digest: `nginx:1.25` → `docker.io/library/nginx`. */
 export function imageRepository(image: string): string {
   const ref = tryParseImageReference(image);

@@ -225,7 +225,8 @@ async function handle(deps: ReceiverDeps, noisy: Logger, nextBatch: () => number
   const events: AuditEvent[] = [];
   const issues: Issue[] = [];
   const counts: ReadCounts = { invalid: 0, notJson: 0 };
-  const empty = body.toString('utf8').trim() === '';
+  // only whitespace: the first other byte, not a decoded copy of the whole batch
+  const empty = body.findIndex((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) < 0;
   if (!empty) {
     for await (const item of readAuditEvents(Readable.from([body]), name, counts)) {
       if ('issue' in item) issues.push(item.issue);

@@ -1,14 +1,11 @@
-import { target, type AuditEvent } from '../../event.js';
+import { queryValues, target, type AuditEvent } from '../../event.js';
 import type { AuditRule, RuleMatch } from '../../rule.js';
 
 const SUBRESOURCES = new Set(['exec', 'attach']);
 
 /** The `command` parameters of an exec request URI, joined as a shell would show them. */
 export function execCommand(requestURI: string | undefined): string | undefined {
-  if (requestURI === undefined) return undefined;
-  const query = requestURI.indexOf('?');
-  if (query < 0) return undefined;
-  const parts = new URLSearchParams(requestURI.slice(query + 1)).getAll('command');
+  const parts = queryValues(requestURI, 'command');
   return parts.length === 0 ? undefined : parts.join(' ');
 }
 
@@ -17,13 +14,12 @@ function evaluate(event: AuditEvent): RuleMatch | undefined {
   if (t.resource !== 'pods' || !SUBRESOURCES.has(t.subresource)) return undefined;
   // kubectl exec sends a POST (create); a websocket client a GET
   if (event.verb !== 'create' && event.verb !== 'get') return undefined;
-  const query = event.requestURI?.includes('?') === true ? new URLSearchParams(event.requestURI.slice(event.requestURI.indexOf('?') + 1)) : undefined;
-  const container = query?.get('container') ?? undefined;
+  const container = queryValues(event.requestURI, 'container')[0];
   const command = t.subresource === 'exec' ? execCommand(event.requestURI) : undefined;
   const what = t.subresource === 'exec' ? `Exec into pod ${t.namespace}/${t.name}` : `Attach to pod ${t.namespace}/${t.name}`;
   return {
     title: `${what}${container === undefined ? '' : ` (container ${container})`}${command === undefined ? '' : `: ${command.slice(0, 80)}`}`,
-    evidence: { action: t.subresource, ...(container === undefined ? {} : { container }), ...(command === undefined ? {} : { command }), tty: query?.get('tty') === 'true' },
+    evidence: { action: t.subresource, ...(container === undefined ? {} : { container }), ...(command === undefined ? {} : { command }), tty: queryValues(event.requestURI, 'tty')[0] === 'true' },
   };
 }
 

@@ -1,13 +1,10 @@
-import { target, type AuditEvent } from '../../event.js';
+import { queryValues, target, type AuditEvent } from '../../event.js';
 import type { AuditRule, RuleMatch } from '../../rule.js';
 
 /** The `ports` query parameters of a port-forward request URI (websocket clients send them; kubectl's SPDY stream does not). */
 export function forwardedPorts(requestURI: string | undefined): number[] {
-  if (requestURI === undefined) return [];
-  const query = requestURI.indexOf('?');
-  if (query < 0) return [];
   const ports: number[] = [];
-  for (const value of new URLSearchParams(requestURI.slice(query + 1)).getAll('ports')) {
+  for (const value of queryValues(requestURI, 'ports')) {
     for (const part of value.split(',')) {
       const port = Number(part.trim());
       if (Number.isInteger(port) && port > 0 && port < 65536 && !ports.includes(port)) ports.push(port);
