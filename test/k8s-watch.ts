@@ -49,8 +49,15 @@ export interface ReplayApi {
   push(path: string, event: WatchEvent): void;
   watchRequests(path: string): SeenRequest[];
   listRequests(path: string): SeenRequest[];
+  /**
+   * Keep coordination.k8s.io Leases as the API server does, for replicas electing a leader: create (409 when it
+   * exists), get (404 until created), update only at the current resourceVersion (409 otherwise).
+   */
+  keepLeases(): void;
   close(): Promise<void>;
 }
+
+const LEASE_PATH = /^\/apis\/coordination\.k8s\.io\/v1\/namespaces\/([^/]+)\/leases(?:\/([^/]+))?$/;
 
 export function statusObject(code: number, reason: string, message: string): Record<string, unknown> {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
@@ -72,6 +79,25 @@ export async function startReplayApi(): Promise<ReplayApi> {
   const open = new Map<string, Set<ServerResponse>>();
   const requests: SeenRequest[] = [];
   const writes: ReplayApi['writes'] = [];
+  let leases: Map<string, { metadata: Record<string, unknown> }> | undefined;
+  let leaseVersion = 1;
+
+  /** The Lease answer of a request, when Leases are kept and the path names them. */
+  const leaseReply = (method: string, path: string, body: unknown): { status: number; body: unknown } | undefined => {
+    const match = leases === undefined ? null : LEASE_PATH.exec(path);
+    if (leases === undefined || match === null) return undefined;
+    const [, namespace, name] = match;
+    const object = body as { metadata?: { name?: string; resourceVersion?: string } } | undefined;
+    const named = object?.metadata?.name ?? '';
+    const key = `${namespace ?? ''}/${name ?? named}`;
+    const held = leases.get(key);
+    if (method === 'GET') return held === undefined ? { status: 404, body: statusObject(404, 'NotFound', `leases.coordination.k8s.io "${name ?? ''}" not found`) } : { status: 200, body: held };
+    if (method === 'POST' && held !== undefined) return { status: 409, body: statusObject(409, 'AlreadyExists', `leases.coordination.k8s.io "${named}" already exists`) };
+    if (method === 'PUT' && (held === undefined || object?.metadata?.resourceVersion !== held.metadata.resourceVersion)) return { status: 409, body: statusObject(409, 'Conflict', 'the object has been modified; please apply your changes to the latest version and try again') };
+    const stored = { ...(object as Record<string, unknown>), metadata: { ...object?.metadata, namespace, resourceVersion: String(++leaseVersion) } };
+    leases.set(key, stored);
+    return { status: method === 'POST' ? 201 : 200, body: stored };
+  };
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://replay');
@@ -87,8 +113,18 @@ export async function startReplayApi(): Promise<ReplayApi> {
       req.on('end', () => {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
         writes.push({ method: req.method ?? '', path: url.pathname, body });
+        const lease = leaseReply(req.method ?? '', url.pathname, body);
+        if (lease !== undefined) {
+          res.writeHead(lease.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(lease.body));
+          return;
+        }
         res.writeHead(replay.writeStatus, { 'Content-Type': 'application/json' }).end(JSON.stringify(replay.writeStatus === 201 ? body : statusObject(replay.writeStatus, 'Forbidden', 'events is forbidden')));
       });
+      return;
+    }
+    const lease = req.method === 'GET' ? leaseReply('GET', url.pathname, undefined) : undefined;
+    if (lease !== undefined) {
+      res.writeHead(lease.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(lease.body));
       return;
     }
     if (query.watch !== '1') {
@@ -163,6 +199,9 @@ export async function startReplayApi(): Promise<ReplayApi> {
     },
     watchRequests: (path) => requests.filter((r) => r.path === path && r.query.watch === '1'),
     listRequests: (path) => requests.filter((r) => r.path === path && r.query.watch !== '1'),
+    keepLeases() {
+      leases ??= new Map();
+    },
     async close() {
       for (const set of open.values()) for (const res of set) res.destroy();
       server.closeAllConnections();

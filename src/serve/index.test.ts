@@ -92,7 +92,7 @@ describe('runwarden serve (library)', () => {
     expect(notReady.status).toBe(503);
     expect(notReady.body).toBe('not ready: no scan has finished yet\n');
     const early = await get(`${h.url}/api/v1/report`);
-    expect([early.status, early.json()]).toEqual([503, { error: 'No scan has finished yet in this replica', hint: 'Ask again after the first scan (see /readyz); with --leader-elect only the leader scans, so ask the leader.' }]);
+    expect([early.status, early.json()]).toEqual([503, { error: 'No scan has finished yet in this replica', hint: 'Ask again after the first scan (see /readyz); with --leader-elect, a follower has the leader\'s scan once the leader has published one to the shared --store postgres://….' }]);
     g.open();
     await h.firstScan;
     expect((await get(`${h.url}/readyz`)).status).toBe(200);

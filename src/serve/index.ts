@@ -4,6 +4,7 @@
  * request starts, then the monitor with its grace period, then notifications in flight, then the store).
  */
 import { errorMessage } from '../core/errors.js';
+import { Follower, type LatestScan } from './follow/index.js';
 import type { HistoryStore, ScanDiff } from './history/store.js';
 import type { LeaderGate } from './leader/index.js';
 import type { Logger } from './log.js';
@@ -47,8 +48,13 @@ export interface ServeOptions {
   adapter?: MonitorOptions['adapter'];
   /** Leader election (src/serve/leader): only while leading does this replica scan, write history and notify. */
   leader?: LeaderGate | undefined;
-  /** The history is shared by the replicas (PostgreSQL): a follower then serves it and stays ready. */
+  /**
+   * The history is shared by the replicas (PostgreSQL): a follower then serves it and stays ready, and with
+   * `leader` the leader publishes each scan that followers load (serve/follow).
+   */
   sharedStore?: boolean | undefined;
+  /** Time between a follower's polls of the published scan (default serve/follow FOLLOW_INTERVAL_MS). */
+  followIntervalMs?: number | undefined;
 }
 
 export interface ServeHandle {
@@ -56,6 +62,11 @@ export interface ServeHandle {
   port: number;
   /** The monitor of the current leadership term (a fresh one after each step-down). */
   readonly monitor: Monitor;
+  /**
+   * The latest scan this replica answers from: its own, else (a follower, or a new leader before its first scan)
+   * the leader's published one it loaded.
+   */
+  latest(): LatestScan | undefined;
   /** Ask for a rescan; ignored while a follower. */
   trigger(reason: string): void;
   metrics: ServeMetrics;
@@ -67,6 +78,9 @@ export interface ServeHandle {
 export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const metrics = options.metrics ?? new ServeMetrics({ processMetrics: true });
   const notifiers = options.notifiers ?? [];
+  const leader = options.leader;
+  // Replicas of a shared store: the leader publishes each scan, followers load it (serve/follow).
+  const following = leader !== undefined && options.sharedStore === true;
   const newMonitor = (): Monitor => new Monitor({
     scan: options.scan,
     history: options.history,
@@ -75,21 +89,35 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     now: options.now,
     log: options.log,
     adapter: options.adapter,
+    publish: following,
     onDiff: async (diff) => {
       const results = await Promise.allSettled(notifiers.map((n) => n.notify(diff)));
       for (const [i, r] of results.entries()) if (r.status === 'rejected') options.log('warn', 'notifier failed', { sink: notifiers[i]?.name, error: errorMessage(r.reason) });
     },
   });
   let monitor = newMonitor();
-  const leader = options.leader;
+  const follower = following ? new Follower({ history: options.history, log: options.log, intervalMs: options.followIntervalMs, paused: () => leader?.leading === true }) : undefined;
+  /** The last scan of this replica's previous term: newer than what it loaded before leading, until a poll loads it back. */
+  let ownBefore: LatestScan | undefined;
+  const latest = (): LatestScan | undefined => {
+    if (monitor.latest !== undefined) return monitor.latest;
+    const loaded = follower?.latest;
+    if (ownBefore === undefined) return loaded;
+    return loaded === undefined || loaded.finishedAt < ownBefore.finishedAt ? ownBefore : loaded;
+  };
   const readiness = (): Readiness => {
     const reasons: string[] = [];
     if (leader !== undefined && !leader.leading) {
-      // A follower serves the leader's history when the store is shared; a private SQLite file it never writes is not worth serving.
-      if (options.sharedStore === true) return { ready: true, reasons: [], note: `follower; leader: ${leader.holder ?? 'none yet'}` };
-      return { ready: false, reasons: [`follower (leader: ${leader.holder ?? 'none yet'}) with a history store the leader does not write: use --store postgres://… so every replica serves`] };
+      // A follower serves the leader's history and published scan when the store is shared; a private SQLite file it never writes is not worth serving.
+      if (follower === undefined) return { ready: false, reasons: [`follower (leader: ${leader.holder ?? 'none yet'}) with a history store the leader does not write: use --store postgres://… so every replica serves`] };
+      const held = latest();
+      const note = `follower; leader: ${leader.holder ?? 'none yet'}`;
+      // Nothing published yet (the leader's first scan, or a leader of an older runwarden): serve the history, as before.
+      if (held === undefined && follower.published) return { ready: false, reasons: [`follower (leader: ${leader.holder ?? 'none yet'}): the leader's published scan is not loaded${follower.lastError === undefined ? ' yet' : `: ${follower.lastError}`}`] };
+      return { ready: true, reasons: [], note: held === undefined ? `${note}; no scan published yet` : `${note}; scan ${held.scanId}${follower.lastError === undefined ? '' : `; the newer one could not be loaded: ${follower.lastError}`}` };
     }
-    if (monitor.latest === undefined) reasons.push(monitor.lastError === undefined ? 'no scan has finished yet' : `no successful scan yet (last error: ${monitor.lastError})`);
+    // A new leader answers from the scan it loaded as a follower until its own first scan is stored.
+    if (latest() === undefined) reasons.push(monitor.lastError === undefined ? 'no scan has finished yet' : `no successful scan yet (last error: ${monitor.lastError})`);
     const stale = options.freshness?.stale();
     if (stale !== undefined) reasons.push(stale);
     metrics.inventoryStale.set(stale === undefined ? 0 : 1);
@@ -98,14 +126,21 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const handler = createHandler({
     history: options.history,
     // The API reads the current term's monitor (its latest scan) at request time.
-    get monitor() {
-      return monitor;
+    monitor: {
+      get latest() {
+        return latest();
+      },
+      get lastError() {
+        return monitor.lastError;
+      },
     },
     metrics,
     readiness,
     tokens: options.tokens,
     log: options.log,
   });
+  // A follower has the leader's latest scan before it listens (its readiness says so from the first probe).
+  await follower?.start();
   const server = await listen(handler, { host: options.host, port: options.port, tls: options.tls });
   options.log('info', 'listening', { url: server.url, auth: options.tokens === undefined ? 'none (loopback only)' : `${options.tokens.length} token(s)` });
   const startScanning = (reason: string): Promise<void> => (options.intervalMs === undefined ? monitor.trigger(reason) : monitor.start(options.intervalMs));
@@ -131,7 +166,9 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       // After stop() the monitor is stopped already (a release at shutdown steps down last).
       if (stopped) return;
       const term = monitor;
+      ownBefore = term.latest ?? ownBefore;
       monitor = newMonitor();
+      void follower?.poll();
       previous = previous.then(() => term.stop(0)).then((outcome) => options.log('info', 'scanning stopped: no longer the leader', { scan: outcome }));
     };
     leader.onChange((leading) => onLeading(leading));
@@ -143,6 +180,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     get monitor() {
       return monitor;
     },
+    latest,
     trigger(reason: string) {
       if (leader === undefined || leader.leading) void monitor.trigger(reason);
     },
@@ -151,6 +189,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     async stop(graceMs: number) {
       stopped = true;
       const closing = server.close();
+      await follower?.stop();
       const outcome = await monitor.stop(graceMs);
       await Promise.allSettled(notifiers.map((n) => n.close()));
       await closing;

@@ -13,6 +13,7 @@ import type { Inventory } from '../core/inventory.js';
 import type { ScanReport } from '../core/report.js';
 import { IncrementalScanner } from '../scan/incremental.js';
 import type { ScanOptions } from '../scan/index.js';
+import { publishLatest } from './follow/index.js';
 import type { HistoryStore, ScanDiff } from './history/store.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
@@ -38,6 +39,8 @@ export interface MonitorOptions {
   log?: Logger | undefined;
   /** The adapter a failed scan is counted against (runwarden_errors_total). */
   adapter?: Adapter | undefined;
+  /** Publish each stored scan for the followers of a shared store (serve/follow). */
+  publish?: boolean | undefined;
 }
 
 export class Monitor {
@@ -162,6 +165,7 @@ export class Monitor {
     this.latest = { scanId: id, finishedAt, inventory: outcome.inventory, report: outcome.report };
     metrics?.scanDuration.observe({ reason: primaryReason(reason), outcome: 'ok' }, (performance.now() - timer) / 1000);
     metrics?.updateFromScan(outcome.report, outcome.inventory, finishedAt);
+    if (this.options.publish === true) await this.publish(this.latest);
     const plan = outcome.plan.mode === 'full' ? { mode: 'full', why: outcome.plan.why } : { mode: 'incremental', namespaces: outcome.plan.namespaces.length };
     this.log('info', 'scan finished', { scan: id, reason, ...plan, ms: Math.round(performance.now() - timer), findings: diff.scan.findings, opened: diff.opened.length, fixed: diff.fixed.length, issues: outcome.report.issues.length });
     if (this.options.onDiff !== undefined) {
@@ -172,6 +176,19 @@ export class Monitor {
       }
     }
     await this.pruneIfDue(finishedAt);
+  }
+
+  /** Publish the scan for the followers; a failure is logged and counted, and the followers keep the previous one. */
+  private async publish(latest: Latest): Promise<void> {
+    const started = performance.now();
+    try {
+      const bytes = await publishLatest(this.options.history, latest, this.now());
+      if (bytes === undefined) this.log('warn', 'scan not published: the store holds a newer scan (another leader)', { scan: latest.scanId });
+      else this.log('info', 'scan published for the followers', { scan: latest.scanId, bytes, ms: Math.round(performance.now() - started) });
+    } catch (error) {
+      this.options.metrics?.errors.inc({ adapter: 'history' });
+      this.log('error', 'publishing the scan for the followers failed; they keep the previous one', { scan: latest.scanId, error: errorMessage(error) });
+    }
   }
 
   private async pruneIfDue(now: Date): Promise<void> {

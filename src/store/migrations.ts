@@ -257,4 +257,16 @@ CREATE INDEX history_spans_opened ON history_spans (opened_at);`,
   VULN_UPSTREAM_HEADS_MIGRATION,
   // vulndb/store: SUSE's products of one service pack keyed as the images' release ("15.5").
   VULN_SUSE_SERVICE_PACKS_MIGRATION,
+  {
+    // serve/follow: the leader's latest scan (report and the inventory the API reads), published for the followers
+    // of a shared store. One row, overwritten by each scan; portable SQL, so the gzip body is base64 text.
+    id: 'history-002-latest-scan',
+    sql: `CREATE TABLE history_latest (
+  slot INTEGER PRIMARY KEY,
+  scan_id TEXT NOT NULL,
+  finished_at TEXT NOT NULL,
+  published_at TEXT NOT NULL,
+  body TEXT NOT NULL
+);`,
+  },
 ];

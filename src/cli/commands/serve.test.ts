@@ -352,3 +352,87 @@ describe.skipIf(registrySkip !== undefined)(`runwarden serve reading images from
     }
   });
 });
+
+/** POST an AdmissionReview of `object` to a webhook whose certificate is `ca`; the review's response. */
+async function review(url: string, ca: Buffer, uid: string, object: Record<string, unknown>): Promise<{ uid: string; allowed: boolean; status?: { message?: string }; warnings?: string[] }> {
+  const https = await import('node:https');
+  const metadata = object.metadata as { namespace: string };
+  const body = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid, kind: { group: '', version: 'v1', kind: 'Pod' }, resource: { group: '', version: 'v1', resource: 'pods' }, namespace: metadata.namespace, operation: 'CREATE', userInfo: { username: 'alice' }, object } });
+  const reply = await new Promise<{ response: { uid: string; allowed: boolean; status?: { message?: string }; warnings?: string[] } }>((resolve, reject) => {
+    const req = https.request(`${url}/validate?timeout=10s`, { method: 'POST', ca, agent: false, headers: { 'Content-Type': 'application/json' } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve(JSON.parse(text) as { response: { uid: string; allowed: boolean; warnings?: string[] } }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  return reply.response;
+}
+
+const replicasSkip = pgSkip ?? replaySkip ?? opensslSkip;
+describe.skipIf(replicasSkip !== undefined)(`runwarden serve replicas sharing PostgreSQL${replicasSkip === undefined ? '' : ` (${replicasSkip})`}`, () => {
+  let pg: PostgresServer;
+  beforeAll(async () => {
+    pg = await startPostgres();
+  });
+  afterAll(async () => {
+    await pg.stop();
+  });
+
+  it('replayed API: a follower answers admission reviews and the report API from the scan the leader published, as the leader does', async () => {
+    const api = await startReplayApi();
+    const running: Running[] = [];
+    try {
+      api.keepLeases();
+      api.setList('/api/v1/namespaces', [{ metadata: { name: 'shop', labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } }], '10');
+      api.setList('/api/v1/pods', [pod('web-1', { ns: 'shop', node: 'n1', containers: [{ name: 'web', image: 'nginx:1.27', imageID: `docker.io/library/nginx@${digest('a')}` }] })], '100');
+      const url = await pg.createDatabase('serve_replicas');
+      const { cert, key } = await selfSigned(dir, 'webhook');
+      const ca = await (await import('node:fs/promises')).readFile(cert);
+      const args = ['--kubeconfig', api.kubeconfig, '--port', '0', '--store', url, '--leader-elect', '--admission-port', '0', '--admission-tls-cert', cert, '--admission-tls-key', key, '--failure-mode', 'closed'];
+      const leader = await serve(args, { POD_NAMESPACE: 'ops', POD_NAME: 'serve-a' });
+      running.push(leader);
+      await leader.firstScan;
+      const follower = await serve(args, { POD_NAMESPACE: 'ops', POD_NAME: 'serve-b' });
+      running.push(follower);
+      expect(follower.stderr.text).toContain('"msg":"following: another replica leads; serving its history"');
+      expect(follower.stderr.text).toMatch(/admission webhook on https:\/\/127\.0\.0\.1:\d+\/validate \(failure mode closed; verdicts from the latest scan; followers load the leader's\)/);
+
+      // The follower loaded the leader's scan before it listened, and says which one it holds.
+      const scanId = (await getJson<{ scan: { id: string } }>(`${leader.url}/api/v1/summary`)).scan.id;
+      const ready = await fetch(`${follower.url}/readyz`);
+      expect([ready.status, await ready.text()]).toEqual([200, `ok (follower; leader: ${JSON.parse(follower.stderr.text.split('\n').find((l) => l.includes('"msg":"following')) ?? '{}').leader as string}; scan ${scanId})\n`]);
+      expect(follower.stderr.text).toContain(`"msg":"loaded the leader's latest scan","scan":"${scanId}"`);
+
+      // The same report, nodes and images on both replicas.
+      const report = async (r: Running): Promise<[string | null, string]> => {
+        const res = await fetch(`${r.url}/api/v1/report?format=json`);
+        return [res.headers.get('etag'), await res.text()];
+      };
+      expect(await report(follower)).toEqual(await report(leader));
+      expect((await report(follower))[0]).toBe(`"${scanId}-json"`);
+      for (const page of ['nodes', 'images', 'workloads/shop/Pod/web-1']) expect(await getJson(`${follower.url}/api/v1/${page}`)).toEqual(await getJson(`${leader.url}/api/v1/${page}`));
+
+      // Fail closed: a follower without verdicts would deny every review ("cannot be judged"); it answers as the leader does.
+      const web = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-2', namespace: 'shop' }, spec: { containers: [{ name: 'web', image: `nginx@${digest('a')}`, securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } } }] } };
+      const root = { ...web, metadata: { name: 'web-3', namespace: 'shop' }, spec: { containers: [{ name: 'web', image: `nginx@${digest('a')}` }] } };
+      const fromLeader = await review(leader.admissionUrl ?? '', ca, 'u-1', web);
+      const fromFollower = await review(follower.admissionUrl ?? '', ca, 'u-1', web);
+      expect(fromFollower).toEqual(fromLeader);
+      expect(fromFollower.allowed).toBe(true);
+      // the restricted namespace's level, from the published namespaces: denied by Pod Security on both
+      const deniedByLeader = await review(leader.admissionUrl ?? '', ca, 'u-2', root);
+      const deniedByFollower = await review(follower.admissionUrl ?? '', ca, 'u-2', root);
+      expect(deniedByFollower).toEqual(deniedByLeader);
+      expect(deniedByFollower.allowed).toBe(false);
+      expect(deniedByFollower.status?.message).toContain('[pod-security]');
+      expect(deniedByFollower.status?.message).toContain('restricted');
+
+      for (const r of running.splice(0)) expect(await r.stop()).toBe(0);
+    } finally {
+      for (const r of running) await r.stop();
+      await api.close();
+    }
+  });
+});

@@ -17,7 +17,8 @@ import { demoSnapshotPath } from '../../paths.js';
 import { scan } from '../../scan/index.js';
 import { startWebhook, type RunningWebhook, type WebhookDeps } from '../../admission/server.js';
 import { verdictsFromReport, type VerdictCache } from '../../admission/verdicts.js';
-import type { Inventory, NamespaceInfo } from '../../core/inventory.js';
+import type { NamespaceInfo } from '../../core/inventory.js';
+import type { InventoryView } from '../../serve/follow/index.js';
 import type { ScanReport } from '../../core/report.js';
 import { chosenDbPath } from '../../store/db.js';
 import { seedDemoHistory } from '../../serve/demo.js';
@@ -367,7 +368,7 @@ async function runServe(flags: ServeFlags, ctx: CliContext, io: ServeIo): Promis
         },
       };
       admission = await startWebhook({ host: flags.host, port: parsed.admissionPort, tls: admissionTls, deps });
-      ctx.stderr.write(`runwarden: admission webhook on ${admission.url}/validate (failure mode ${setup.failureMode}; verdicts from the latest scan${parsed.election === undefined ? '' : '; followers have none and answer in that mode'})\n`);
+      ctx.stderr.write(`runwarden: admission webhook on ${admission.url}/validate (failure mode ${setup.failureMode}; verdicts from the latest scan${parsed.election === undefined ? '' : isPostgres(flags.store) ? '; followers load the leader\'s' : '; followers have none and answer in that mode (share the history with --store postgres://…)'})\n`);
     }
     io.onListening?.({ url: handle.url, firstScan: handle.firstScan, admissionUrl: admission?.url });
     await waitForStop(io.signal);
@@ -397,12 +398,12 @@ async function runServe(flags: ServeFlags, ctx: CliContext, io: ServeIo): Promis
   }
 }
 
-/** The admission verdicts of the service's latest scan, computed once per scan. */
+/** The admission verdicts of the service's latest scan (a follower's: the leader's, loaded), computed once per scan. */
 function latestVerdicts(handle: ServeHandle): () => VerdictCache | undefined {
   let from: ScanReport | undefined;
   let cache: VerdictCache | undefined;
   return () => {
-    const report = handle.monitor.latest?.report;
+    const report = handle.latest()?.report;
     if (report === undefined) return undefined;
     if (report !== from) {
       from = report;
@@ -414,10 +415,10 @@ function latestVerdicts(handle: ServeHandle): () => VerdictCache | undefined {
 
 /** The namespaces of the service's latest inventory (labels for Pod Security levels), indexed once per scan. */
 function latestNamespaces(handle: ServeHandle): (name: string) => NamespaceInfo | undefined {
-  let from: Inventory | undefined;
+  let from: InventoryView | undefined;
   let byName = new Map<string, NamespaceInfo>();
   return (name) => {
-    const inventory = handle.monitor.latest?.inventory;
+    const inventory = handle.latest()?.inventory;
     if (inventory === undefined) return undefined;
     if (inventory !== from) {
       from = inventory;

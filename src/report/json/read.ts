@@ -14,6 +14,11 @@ export function parseReport(text: string, file: string): ScanReport {
   } catch (error) {
     throw new InputError(file, `"${file}" is not JSON: ${errorMessage(error)}`, { hint: `A runwarden JSON report is expected here. ${WRITE_ONE}` });
   }
+  return reportFromJson(value, file);
+}
+
+/** A report already parsed from JSON (`file` names where it came from), checked against the JSON report's schema. */
+export function reportFromJson(value: unknown, file: string): ScanReport {
   const version = typeof value === 'object' && value !== null && 'schemaVersion' in value ? value.schemaVersion : undefined;
   if (typeof version === 'string' && /^\d+\.\d+$/.test(version) && !version.startsWith('1.')) {
     throw new InputError(file, `"${file}" is a report of schema version ${version}; this runwarden reads 1.x`, { hint: 'Convert it with the runwarden that wrote it, or a newer one.' });

@@ -233,5 +233,24 @@ for (const backend of backends) {
         expect(next.fixed.map((f) => f.fingerprint)).toEqual([A.id]);
       });
     });
+
+    it('publishes one latest scan for followers: replaced by a newer one, never by an older one (a deposed leader\'s late write)', async () => {
+      await withStore(async (store) => {
+        expect(await store.publishedScan()).toBeUndefined();
+        expect(await store.publishedBody()).toBeUndefined();
+        const body = 'x'.repeat(300_000);
+        expect(await store.publishLatest({ scanId: 's2', finishedAt: day(2), publishedAt: day(2), body })).toBe(true);
+        expect(await store.publishedScan()).toEqual({ scanId: 's2', finishedAt: day(2).toISOString() });
+        expect(await store.publishedBody()).toEqual({ scanId: 's2', finishedAt: day(2).toISOString(), body });
+        expect(await store.publishLatest({ scanId: 's1', finishedAt: day(1), publishedAt: day(3), body: 'older' })).toBe(false);
+        expect((await store.publishedBody())?.scanId).toBe('s2');
+        expect(await store.publishLatest({ scanId: 's3', finishedAt: day(3), publishedAt: day(3), body: 'newer' })).toBe(true);
+        expect(await store.publishedBody()).toEqual({ scanId: 's3', finishedAt: day(3).toISOString(), body: 'newer' });
+        // pruning the scans leaves the published one: followers keep answering from it
+        await record(store, 's4', 30, [A]);
+        await store.prune(day(29));
+        expect((await store.publishedScan())?.scanId).toBe('s3');
+      });
+    });
   });
 }

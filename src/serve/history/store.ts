@@ -429,6 +429,31 @@ export class HistoryStore {
     });
   }
 
+  /**
+   * Publish the latest scan for the followers of a shared store (serve/follow): one row, replaced. `body` is
+   * serve/follow's encoding (base64 of gzip JSON). A scan older than the one published (a deposed leader's
+   * late write) does not replace it.
+   */
+  async publishLatest(input: { scanId: string; finishedAt: Date; publishedAt: Date; body: string }): Promise<boolean> {
+    const changed = await this.sql.run(
+      'INSERT INTO history_latest (slot, scan_id, finished_at, published_at, body) VALUES (1, ?, ?, ?, ?) ON CONFLICT (slot) DO UPDATE SET scan_id = excluded.scan_id, finished_at = excluded.finished_at, published_at = excluded.published_at, body = excluded.body WHERE history_latest.finished_at <= excluded.finished_at',
+      [input.scanId, input.finishedAt.toISOString(), input.publishedAt.toISOString(), input.body],
+    );
+    return changed > 0;
+  }
+
+  /** Which scan is published (without its body: what a follower polls), or undefined before the first. */
+  async publishedScan(): Promise<{ scanId: string; finishedAt: string } | undefined> {
+    const [row] = await this.sql.all<{ scan_id: string; finished_at: string }>('SELECT scan_id, finished_at FROM history_latest WHERE slot = 1');
+    return row === undefined ? undefined : { scanId: row.scan_id, finishedAt: row.finished_at };
+  }
+
+  /** The published scan with its body. */
+  async publishedBody(): Promise<{ scanId: string; finishedAt: string; body: string } | undefined> {
+    const [row] = await this.sql.all<{ scan_id: string; finished_at: string; body: string }>('SELECT scan_id, finished_at, body FROM history_latest WHERE slot = 1');
+    return row === undefined ? undefined : { scanId: row.scan_id, finishedAt: row.finished_at, body: row.body };
+  }
+
   close(): Promise<void> {
     return this.sql.close();
   }

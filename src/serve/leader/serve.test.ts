@@ -1,8 +1,9 @@
 /**
  * Two `startServe` replicas behind leader election (replayed API with a Lease store, test/kube-api.ts), over the
  * real scan pipeline on a copy of the demo snapshot and one SQLite history file both open (the shared store):
- * only the leader scans and writes; the follower serves the same history and says "follower" on /readyz; the
- * follower takes over on a release, and a leader that loses the Lease abandons its running scan at once.
+ * only the leader scans and writes; the follower serves the same history and the leader's published scan, and
+ * says "follower" on /readyz; the follower takes over on a release, and a leader that loses the Lease abandons
+ * its running scan at once.
  */
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -117,7 +118,11 @@ describe.skipIf(skip !== undefined)(`serve with leader election (replayed API)${
     await new Promise((r) => setTimeout(r, 300));
     expect(b.handle.monitor.scansRun).toBe(0);
     expect(b.handle.monitor.busy).toBe(false);
-    expect(await text(`${b.handle.url}/readyz`)).toEqual([200, 'ok (follower; leader: pod-a)\n']);
+    // The follower loaded the scan the leader published: it answers from it, and says which one it holds.
+    const published = a.handle.latest()?.scanId ?? '';
+    expect(b.handle.latest()?.scanId).toBe(published);
+    expect(await text(`${b.handle.url}/readyz`)).toEqual([200, `ok (follower; leader: pod-a; scan ${published})\n`]);
+    expect((await fetch(`${b.handle.url}/api/v1/report?format=json`)).headers.get('etag')).toBe(`"${published}-json"`);
     expect(await text(`${a.handle.url}/readyz`)).toEqual([200, 'ok\n']);
     const scansOn = async (h: ServeHandle): Promise<Array<{ reason: string }>> => ((await (await fetch(`${h.url}/api/v1/scans`)).json()) as { items: Array<{ reason: string }> }).items;
     expect((await scansOn(b.handle)).map((s) => s.reason)).toEqual(['startup']);

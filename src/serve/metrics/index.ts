@@ -7,6 +7,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Inventory } from '../../core/inventory.js';
 import type { ScanReport } from '../../core/report.js';
 import { formatImageReference } from '../../core/image-ref.js';
+import type { InventoryView } from '../follow/index.js';
 
 export const ADAPTERS = ['kubernetes', 'snapshot', 'watch', 'history', 'webhook', 'vulndb', 'scan'] as const;
 export type Adapter = (typeof ADAPTERS)[number];
@@ -110,7 +111,7 @@ export class ServeMetrics {
 }
 
 /** Image reference → the worst lifecycle verdict any finding on it gives. */
-export function imageVerdicts(report: ScanReport, inventory: Inventory): Map<string, 'end-of-life' | 'outdated' | 'unflagged'> {
+export function imageVerdicts(report: ScanReport, inventory: Pick<InventoryView, 'pods'>): Map<string, 'end-of-life' | 'outdated' | 'unflagged'> {
   const out = new Map<string, 'end-of-life' | 'outdated' | 'unflagged'>();
   // Containers share parsed references (one per distinct image string): format each once.
   const formatted = new Map<object, string>();

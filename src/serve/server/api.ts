@@ -1,7 +1,8 @@
 /**
  * The REST API, `/api/v1/…` (read-only; documented by openapi.ts). Query parameters are validated with zod;
  * a bad one is a 400 with one line saying what was expected. Findings, scans, trends and time-to-fix come from
- * the history store; workloads, nodes and images from the latest scan kept in memory by the monitor.
+ * the history store; workloads, nodes and images from the latest scan kept in memory (this replica's own, or on a
+ * follower the leader's published one: serve/follow).
  */
 import { z } from 'zod';
 import { FINDING_KINDS, type Finding } from '../../core/finding.js';
@@ -11,8 +12,8 @@ import { SEVERITIES } from '../../core/severity.js';
 import { HTML_CSP } from '../../report/html/index.js';
 import { FORMATS, findFormat } from '../../report/registry.js';
 import type { HistoryStore, StoredFinding } from '../history/store.js';
+import type { LatestScan } from '../follow/index.js';
 import { imageVerdicts } from '../metrics/index.js';
-import type { Monitor } from '../monitor.js';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -24,9 +25,15 @@ export class ApiError extends Error {
   }
 }
 
+/** What the API reads of the scanning side: the latest scan (this replica's, or the leader's it loaded) and the last scan error. */
+export interface ScanState {
+  readonly latest: LatestScan | undefined;
+  readonly lastError: string | undefined;
+}
+
 export interface ApiDeps {
   history: HistoryStore;
-  monitor: Monitor;
+  monitor: ScanState;
 }
 
 const isoTime = z.iso.datetime({ offset: true });
@@ -106,7 +113,7 @@ export interface RenderedReport {
 export function latestReport(deps: ApiDeps, params: URLSearchParams): RenderedReport {
   const q = parseQuery(ReportQuery, params);
   const latest = deps.monitor.latest;
-  if (latest === undefined) throw new ApiError(503, 'No scan has finished yet in this replica', 'Ask again after the first scan (see /readyz); with --leader-elect only the leader scans, so ask the leader.');
+  if (latest === undefined) throw new ApiError(503, 'No scan has finished yet in this replica', 'Ask again after the first scan (see /readyz); with --leader-elect, a follower has the leader\'s scan once the leader has published one to the shared --store postgres://….');
   const format = findFormat(q.format ?? 'json');
   if (format === undefined) throw new ApiError(400, `Bad request: unknown format "${q.format ?? ''}"`);
   return {
@@ -210,7 +217,7 @@ async function workloadDetail(deps: ApiDeps, key: string): Promise<unknown> {
   };
 }
 
-function nodes(monitor: Monitor): unknown[] {
+function nodes(monitor: ScanState): unknown[] {
   const latest = monitor.latest;
   if (latest === undefined) return [];
   const caches = new Map(latest.report.summary.nodeCaches.map((n) => [n.name, n]));
@@ -232,7 +239,7 @@ function nodes(monitor: Monitor): unknown[] {
   }));
 }
 
-function images(monitor: Monitor): unknown[] {
+function images(monitor: ScanState): unknown[] {
   const latest = monitor.latest;
   if (latest === undefined) return [];
   const verdicts = imageVerdicts(latest.report, latest.inventory);
