@@ -55,6 +55,8 @@ export interface ServeOptions {
   sharedStore?: boolean | undefined;
   /** Time between a follower's polls of the published scan (default serve/follow FOLLOW_INTERVAL_MS). */
   followIntervalMs?: number | undefined;
+  /** Least time between the leader's publications of its scans (default monitor.ts PUBLISH_INTERVAL_MS). */
+  publishIntervalMs?: number | undefined;
 }
 
 export interface ServeHandle {
@@ -89,7 +91,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     now: options.now,
     log: options.log,
     adapter: options.adapter,
-    publish: following,
+    publish: following ? { minIntervalMs: options.publishIntervalMs } : undefined,
     onDiff: async (diff) => {
       const results = await Promise.allSettled(notifiers.map((n) => n.notify(diff)));
       for (const [i, r] of results.entries()) if (r.status === 'rejected') options.log('warn', 'notifier failed', { sink: notifiers[i]?.name, error: errorMessage(r.reason) });
@@ -125,7 +127,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   };
   const handler = createHandler({
     history: options.history,
-    // The API reads the current term's monitor (its latest scan) at request time.
+    // The API reads this replica's latest scan (its own, or the leader's it loaded) at request time.
     monitor: {
       get latest() {
         return latest();

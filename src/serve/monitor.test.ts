@@ -95,6 +95,35 @@ describe('Monitor', () => {
     await full.close();
   });
 
+  it('publishes for followers: the first scan at once, then at most one per interval and always the latest, a deferred one at stop', async () => {
+    const store = history();
+    const published: string[] = [];
+    const demo = snapshotSource({ path: demoSnapshotPath(), type: 'demo' });
+    const monitor = new Monitor({ scan: { source: demo }, history: store, publish: { minIntervalMs: 3_600_000 }, log: (_level, msg, fields) => msg === 'scan published for the followers' && published.push(String(fields?.scan)) });
+    await monitor.trigger('startup');
+    const first = monitor.latest?.scanId ?? '';
+    expect((await store.publishedScan())?.scanId).toBe(first);
+    // rescans within the interval: stored, not published yet
+    await monitor.trigger('pod-modified: a/b');
+    await monitor.trigger('pod-modified: c/d');
+    expect((await store.scans()).length).toBe(3);
+    expect((await store.publishedScan())?.scanId).toBe(first);
+    // stopping publishes the latest, once
+    await monitor.stop(1000);
+    expect((await store.publishedScan())?.scanId).toBe(monitor.latest?.scanId);
+    expect(published).toEqual([first, monitor.latest?.scanId]);
+
+    // a short interval: the deferred publication comes by itself, with the latest scan
+    const quick = new Monitor({ scan: { source: demo }, history: store, publish: { minIntervalMs: 50 } });
+    await quick.trigger('startup');
+    await quick.trigger('interval');
+    const deadline = Date.now() + 5000;
+    while ((await store.publishedScan())?.scanId !== quick.latest?.scanId && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect((await store.publishedScan())?.scanId).toBe(quick.latest?.scanId);
+    await quick.stop(1000);
+    await store.close();
+  });
+
   it('makes sortable scan ids', () => {
     expect(scanId(new Date('2026-11-28T19:30:00.123Z'))).toMatch(/^20261128T193000Z-[0-9a-f]{6}$/);
   });

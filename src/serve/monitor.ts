@@ -39,9 +39,19 @@ export interface MonitorOptions {
   log?: Logger | undefined;
   /** The adapter a failed scan is counted against (runwarden_errors_total). */
   adapter?: Adapter | undefined;
-  /** Publish each stored scan for the followers of a shared store (serve/follow). */
-  publish?: boolean | undefined;
+  /**
+   * Publish stored scans for the followers of a shared store (serve/follow): the first at once, then at most one
+   * per `minIntervalMs` (default PUBLISH_INTERVAL_MS), always the latest; a pending one is published at stop.
+   */
+  publish?: { minIntervalMs?: number | undefined } | undefined;
 }
+
+/**
+ * Least time between two publications: followers poll every 10 s (serve/follow FOLLOW_INTERVAL_MS), and a
+ * publication of a 30,000-pod scan costs the leader ~1 s (bench/follow), so watched changes that rescan every few
+ * seconds publish the latest scan once per interval instead of every one.
+ */
+export const PUBLISH_INTERVAL_MS = 10_000;
 
 export class Monitor {
   private readonly options: MonitorOptions;
@@ -53,6 +63,10 @@ export class Monitor {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private lastPrune = 0;
+  /** Publications (serve/follow): when the last one started, the deferred one's timer, the one in flight. */
+  private lastPublished = Number.NEGATIVE_INFINITY;
+  private publishTimer: NodeJS.Timeout | undefined;
+  private publishing: Promise<void> = Promise.resolve();
   private readonly scanner: IncrementalScanner;
   latest: Latest | undefined;
   lastError: string | undefined;
@@ -85,8 +99,19 @@ export class Monitor {
     return first;
   }
 
-  /** Stop scheduling; let the running scan finish within `graceMs`, then abort it. */
+  /** Stop scheduling; let the running scan finish within `graceMs`, then abort it; publish a deferred publication. */
   async stop(graceMs: number): Promise<'idle' | 'finished' | 'abandoned'> {
+    const outcome = await this.stopScanning(graceMs);
+    if (this.publishTimer !== undefined) {
+      clearTimeout(this.publishTimer);
+      this.publishTimer = undefined;
+      this.publishNow();
+    }
+    await this.publishing;
+    return outcome;
+  }
+
+  private async stopScanning(graceMs: number): Promise<'idle' | 'finished' | 'abandoned'> {
     this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     this.pending.clear();
@@ -165,7 +190,7 @@ export class Monitor {
     this.latest = { scanId: id, finishedAt, inventory: outcome.inventory, report: outcome.report };
     metrics?.scanDuration.observe({ reason: primaryReason(reason), outcome: 'ok' }, (performance.now() - timer) / 1000);
     metrics?.updateFromScan(outcome.report, outcome.inventory, finishedAt);
-    if (this.options.publish === true) await this.publish(this.latest);
+    if (this.options.publish !== undefined) await this.publishSoon();
     const plan = outcome.plan.mode === 'full' ? { mode: 'full', why: outcome.plan.why } : { mode: 'incremental', namespaces: outcome.plan.namespaces.length };
     this.log('info', 'scan finished', { scan: id, reason, ...plan, ms: Math.round(performance.now() - timer), findings: diff.scan.findings, opened: diff.opened.length, fixed: diff.fixed.length, issues: outcome.report.issues.length });
     if (this.options.onDiff !== undefined) {
@@ -176,6 +201,30 @@ export class Monitor {
       }
     }
     await this.pruneIfDue(finishedAt);
+  }
+
+  /** Publish the latest scan now when the last publication is old enough (awaited), else once it is (deferred). */
+  private async publishSoon(): Promise<void> {
+    if (this.publishTimer !== undefined) return;
+    const wait = this.lastPublished + (this.options.publish?.minIntervalMs ?? PUBLISH_INTERVAL_MS) - performance.now();
+    if (wait <= 0) {
+      this.publishNow();
+      await this.publishing;
+      return;
+    }
+    this.publishTimer = setTimeout(() => {
+      this.publishTimer = undefined;
+      this.publishNow();
+    }, wait);
+    this.publishTimer.unref();
+  }
+
+  /** Publish the latest scan after the one in flight: publications never overlap, and the last one is the latest. */
+  private publishNow(): void {
+    const latest = this.latest;
+    if (latest === undefined) return;
+    this.lastPublished = performance.now();
+    this.publishing = this.publishing.then(() => this.publish(latest));
   }
 
   /** Publish the scan for the followers; a failure is logged and counted, and the followers keep the previous one. */
