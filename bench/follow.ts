@@ -26,32 +26,18 @@ import { sqliteExecutor } from '../src/serve/history/sqlite.js';
 import { HistoryStore } from '../src/serve/history/store.js';
 import { openDatabase } from '../src/store/db.js';
 import { generate } from './inventory.js';
+import { parseRuns } from './lib/args.js';
+import { median } from './lib/bench-image.js';
 
 const TARGET_LOAD_MS = 5000;
 const NOW = new Date('2026-12-01T00:00:00Z');
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-};
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const cpuMs = (start: NodeJS.CpuUsage): number => {
   const used = process.cpuUsage(start);
   return (used.user + used.system) / 1000;
 };
-
-function parseArgs(argv: string[]): { runs: number } {
-  let runs = 3;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--runs') {
-      runs = Number(argv[++i]);
-      if (!Number.isInteger(runs) || runs < 1) throw new Error(`Invalid --runs "${argv[i]}": expected a positive integer, e.g. --runs 3`);
-    } else throw new Error(`Unknown argument "${argv[i]}": expected --runs N`);
-  }
-  return { runs };
-}
 
 /**
  * Run `fn`, returning its wall time, CPU time and the longest the event loop was held while it ran: the largest
@@ -80,7 +66,7 @@ async function measured(fn: () => Promise<unknown>): Promise<{ ms: number; cpu: 
 }
 
 export async function main(): Promise<void> {
-  const { runs } = parseArgs(process.argv.slice(2));
+  const { runs } = parseRuns(process.argv.slice(2));
   const dir = await mkdtemp(join(tmpdir(), 'runwarden-bench-follow-'));
   try {
     await generate(dir);

@@ -24,6 +24,7 @@ import { DEFAULT_SANDBOX_IMAGES } from '../src/policy/images.js';
 import { CHECKS } from '../src/policy/registry.js';
 import { scanInventory } from '../src/scan/index.js';
 import { generate } from './inventory.js';
+import { parseRuns } from './lib/args.js';
 
 const TARGET_MS = 3000;
 const NETWORK_POLICIES = 2000;
@@ -98,19 +99,8 @@ function baseline(inventory: Inventory): number {
   return privileged;
 }
 
-function parseArgs(argv: string[]): { runs: number } {
-  let runs = 3;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--runs') {
-      runs = Number(argv[++i]);
-      if (!Number.isInteger(runs) || runs < 1) throw new Error(`Invalid --runs "${argv[i]}": expected a positive integer, e.g. --runs 3`);
-    } else throw new Error(`Unknown argument "${argv[i]}": expected --runs N`);
-  }
-  return { runs };
-}
-
 export async function main(): Promise<void> {
-  const { runs } = parseArgs(process.argv.slice(2));
+  const { runs } = parseRuns(process.argv.slice(2));
   const dir = await mkdtemp(join(tmpdir(), 'runwarden-bench-policy-'));
   try {
     const genStart = performance.now();
