@@ -454,6 +454,15 @@ describe.skipIf(missing !== undefined)(`the Helm chart${missing === undefined ? 
     expect(one(closed, 'ValidatingWebhookConfiguration', 'rw-runwarden').webhooks[0]).toMatchObject({ failurePolicy: 'Fail', clientConfig: { caBundle: 'Q0E=' } });
     expect(names(closed, 'Certificate')).toEqual([]);
     expect(podSpec(one(closed, 'Deployment', 'rw-runwarden-serve')).volumes).toContainEqual({ name: 'admission-tls', secret: { secretName: 'hook-tls', defaultMode: 0o440 } });
+    expect(serve.opts().admissionClientCa).toBeUndefined();
+    // the API server authenticated by its client certificate: the CA's Secret mounted where the flag reads it
+    const mtls = one(await render('admission.enabled=true', 'admission.clientCaSecretName=apiserver-client-ca'), 'Deployment', 'rw-runwarden-serve');
+    const mtlsPod = podSpec(mtls);
+    const mtlsServe = serveCommand({ stdout: process.stdout, stderr: process.stderr, env: {}, cwd: ROOT, exitCode: 0 }).exitOverride();
+    expect(mtlsServe.parseOptions(args(mtls).slice(1))).toEqual({ operands: [], unknown: [] });
+    expect(mtlsServe.opts().admissionClientCa).toBe('/etc/runwarden/admission-client-ca/ca.crt');
+    expect(mtlsPod.volumes).toContainEqual({ name: 'admission-client-ca', secret: { secretName: 'apiserver-client-ca', defaultMode: 0o440 } });
+    expect(mtlsPod.containers[0].volumeMounts).toContainEqual({ name: 'admission-client-ca', mountPath: '/etc/runwarden/admission-client-ca', readOnly: true });
   });
 
   it('with audit: audit serve as in deploy/audit (port, probes, volumes, resources), flags it defines, no high finding', async () => {

@@ -52,6 +52,25 @@ describe('deploy/admission', () => {
     for (const r of kustomization.resources as string[]) await expect(readFile(join(DEPLOY, 'admission', r === '../serve' ? '../serve/kustomization.yaml' : r))).resolves.toBeDefined();
   });
 
+  it("the control plane's optional files: the admission config names the kubeconfig, whose user is the webhook's Service address; neither is applied", async () => {
+    const { webhook, kustomization } = await patched();
+    const config = await yaml('admission/apiserver-admission-config.yaml');
+    expect(config).toMatchObject({ apiVersion: 'apiserver.config.k8s.io/v1', kind: 'AdmissionConfiguration' });
+    const plugin = (config.plugins as Obj[]).find((p) => p.name === 'ValidatingAdmissionWebhook');
+    expect(plugin?.configuration).toMatchObject({ apiVersion: 'apiserver.config.k8s.io/v1', kind: 'WebhookAdmission' });
+    expect((plugin?.configuration.kubeConfigFile as string).endsWith('/apiserver-webhook-kubeconfig.yaml')).toBe(true);
+    const kubeconfig = await yaml('admission/apiserver-webhook-kubeconfig.yaml');
+    // the API server picks the user by the webhook's DNS name, with the port when it is not 443
+    const { service } = (webhook.webhooks as Obj[])[0]?.clientConfig as Obj;
+    const address = `${service.name}.${service.namespace}.svc${service.port === 443 ? '' : `:${service.port}`}`;
+    expect((kubeconfig.users as Obj[]).map((u) => String(u.name))).toEqual([address]);
+    expect(Object.keys((kubeconfig.users as Obj[])[0]?.user as Obj).sort()).toEqual(['client-certificate', 'client-key']);
+    expect(kustomization.resources).not.toContain('apiserver-admission-config.yaml');
+    expect(kustomization.resources).not.toContain('apiserver-webhook-kubeconfig.yaml');
+    // the flag the readme tells to add is serve's
+    expect(serveCommand(cliContext()).options.map((o) => o.long)).toContain('--admission-client-ca');
+  });
+
   it('adds only flags runwarden serve has, with a certificate path inside the mounted Secret', async () => {
     const { deployment } = await patched();
     const container = deployment.spec.template.spec.containers[0] as Obj;

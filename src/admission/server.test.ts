@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScanReport } from '../core/report.js';
 import { reportOf } from '../../test/report.js';
-import { makeCertificates, tlsSkipReason, type Certificates } from '../../test/tls.js';
+import { clientCertificate, makeCertificates, tlsSkipReason, type Certificates } from '../../test/tls.js';
 import type { LogLevel } from '../serve/log.js';
 import { DEFAULT_ACTIONS } from './decide.js';
 import { watchReportFile, type ReportVerdicts } from './report-file.js';
@@ -25,9 +25,9 @@ interface Reply {
   json?: AdmissionReviewResponse;
 }
 
-function post(url: string, ca: Buffer, body: string | Buffer, headers: Record<string, string> = { 'Content-Type': 'application/json' }, method = 'POST'): Promise<Reply> {
+function post(url: string, ca: Buffer, body: string | Buffer, headers: Record<string, string> = { 'Content-Type': 'application/json' }, method = 'POST', client: { cert?: Buffer; key?: Buffer } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = https.request(url, { method, ca, headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) }, agent: false }, (res) => {
+    const req = https.request(url, { method, ca, ...client, headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) }, agent: false }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => (text += c.toString()));
       res.on('end', () => {
@@ -74,7 +74,7 @@ describe.skipIf(skip !== undefined)(`admission webhook over TLS${skip === undefi
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function start(failureMode: FailureMode, reportFile: string): Promise<{ webhook: RunningWebhook; verdicts: ReportVerdicts; events: DecisionEvent[] }> {
+  async function start(failureMode: FailureMode, reportFile: string, clientCa?: Buffer): Promise<{ webhook: RunningWebhook; verdicts: ReportVerdicts; events: DecisionEvent[] }> {
     const verdicts = await watchReportFile(reportFile, { log, pollMs: 60_000 });
     const events: DecisionEvent[] = [];
     const webhook = await startWebhook({
@@ -82,6 +82,8 @@ describe.skipIf(skip !== undefined)(`admission webhook over TLS${skip === undefi
       port: 0,
       tls: { certFile: certs.certFile, keyFile: certs.keyFile },
       deps: { verdicts: () => verdicts.current(), options: () => ({ actions: DEFAULT_ACTIONS, vulnerabilitySeverity: 'critical', now: new Date() }), failureMode, log, onDecision: (e) => void events.push(e) },
+      clientCa,
+      clientCaFlag: '--admission-client-ca',
       pollMs: 60_000,
     });
     return { webhook, verdicts, events };
@@ -142,6 +144,35 @@ describe.skipIf(skip !== undefined)(`admission webhook over TLS${skip === undefi
       expect(await post(`${webhook.url}/mutate`, certs.ca, reviewOf(pod({})))).toMatchObject({ status: 404, body: expect.stringContaining('path /validate') });
       const huge = reviewOf({ ...(pod({}) as object), padding: 'x'.repeat(9 * 1024 * 1024) });
       expect((await post(url, certs.ca, huge).catch(() => ({ status: 413 }))).status).toBe(413);
+    } finally {
+      verdicts.stop();
+      await webhook.close();
+    }
+  });
+
+  it("with a client CA: refuses a review without the API server's certificate (none, another CA's, a server-only one), answers with it; probes need none", async () => {
+    const file = join(dir, 'report-mtls.json');
+    await writeFile(file, JSON.stringify(report()));
+    const clientDir = await mkdtemp(join(dir, 'clients-'));
+    const clients = await makeCertificates(clientDir, { prefix: 'api-', caName: 'kube-apiserver-client-ca' });
+    const apiserver = await clientCertificate(clientDir, 'api-', 'kube-apiserver');
+    await makeCertificates(clientDir, { prefix: 'x-', caName: 'someone-else' });
+    const stranger = await clientCertificate(clientDir, 'x-', 'kube-apiserver');
+    const { webhook, verdicts, events } = await start('open', file, clients.ca);
+    try {
+      const url = `${webhook.url}/validate`;
+      const body = reviewOf(pod({ privileged: true }), 'uid-mtls');
+      expect(await post(url, certs.ca, body)).toMatchObject({ status: 401, body: expect.stringContaining('"error":"a client certificate signed by --admission-client-ca is required (none presented)"') });
+      expect(await post(url, certs.ca, body, undefined, 'POST', stranger)).toMatchObject({ status: 401, body: expect.stringContaining('(UNABLE_TO_VERIFY_LEAF_SIGNATURE)') });
+      // signed by the right CA, but a serving certificate (serverAuth only)
+      expect(await post(url, certs.ca, body, undefined, 'POST', { cert: clients.cert, key: clients.key })).toMatchObject({ status: 401, body: expect.stringContaining('(INVALID_PURPOSE)') });
+      expect(events).toEqual([]);
+      expect(logs.filter((l) => l.msg === 'admission request refused: not authenticated')).toHaveLength(3);
+      expect(await post(`${webhook.url}/healthz`, certs.ca, '', {}, 'GET')).toMatchObject({ status: 200 });
+      expect(await post(`${webhook.url}/readyz`, certs.ca, '', {}, 'GET')).toMatchObject({ status: 200 });
+      const r = await post(url, certs.ca, body, undefined, 'POST', apiserver);
+      expect(r.json?.response).toMatchObject({ uid: 'uid-mtls', allowed: false });
+      expect(events.map((e) => e.outcome)).toEqual(['denied']);
     } finally {
       verdicts.stop();
       await webhook.close();

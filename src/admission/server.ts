@@ -6,8 +6,8 @@
  */
 import type http from 'node:http';
 import { errorMessage } from '../core/errors.js';
-import type { Logger } from '../serve/log.js';
-import { listenTls, type TlsFiles, type TlsListening } from '../serve/server/tls.js';
+import { boundedLogger, type Logger } from '../serve/log.js';
+import { clientCertificateProblem, listenTls, type TlsFiles, type TlsListening } from '../serve/server/tls.js';
 import { decide, objectLabel, UnevaluableObjectError, type DecideOptions, type Decision } from './decide.js';
 import { BadReviewError, parseReview, respond, respondUnjudged, type AdmissionRequest, type AdmissionReviewResponse } from './review.js';
 import { emptyVerdicts, type VerdictCache } from './verdicts.js';
@@ -29,6 +29,11 @@ export interface WebhookDeps {
   log: Logger;
   /** Called after each answered review (metrics, tests). */
   onDecision?: ((event: DecisionEvent) => void) | undefined;
+  /**
+   * The flag of the CA that the API server's client certificate must chain to (`--client-ca`,
+   * `--admission-client-ca`); set by startWebhook when it is given a client CA. Reviews without one are refused.
+   */
+  clientCertificate?: string | undefined;
 }
 
 export interface DecisionEvent {
@@ -86,8 +91,9 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> 
 }
 
 export function webhookHandler(deps: WebhookDeps): http.RequestListener {
+  const refusals = boundedLogger(deps.log, REFUSALS_LOGGED_PER_MINUTE);
   return (req, res) => {
-    handle(deps, req, res).catch((error: unknown) => {
+    handle(deps, refusals, req, res).catch((error: unknown) => {
       deps.log('error', 'admission request failed', { path: req.url, error: errorMessage(error) });
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error; see the webhook log' });
       else res.destroy();
@@ -95,7 +101,10 @@ export function webhookHandler(deps: WebhookDeps): http.RequestListener {
   };
 }
 
-async function handle(deps: WebhookDeps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+/** Refused callers logged a minute (serve/log boundedLogger): someone hammering the port does not flood the log. */
+const REFUSALS_LOGGED_PER_MINUTE = 60;
+
+async function handle(deps: WebhookDeps, refusals: Logger, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'https://localhost');
   if (url.pathname === '/healthz' && req.method === 'GET') {
     res.writeHead(200, { 'Content-Type': 'text/plain' });
@@ -112,6 +121,13 @@ async function handle(deps: WebhookDeps, req: http.IncomingMessage, res: http.Se
   }
   if (url.pathname !== '/validate') {
     sendJson(res, 404, { error: `nothing at ${url.pathname}`, hint: 'Point the ValidatingWebhookConfiguration at path /validate.' });
+    return;
+  }
+  // Health probes (the kubelet presents no certificate) stay open; a review must come from the API server.
+  const problem = deps.clientCertificate === undefined ? undefined : clientCertificateProblem(req, deps.clientCertificate);
+  if (problem !== undefined) {
+    refusals('warn', 'admission request refused: not authenticated', { reason: problem, from: req.socket.remoteAddress });
+    sendJson(res, 401, { error: problem, hint: 'The API server presents the client certificate of the kubeconfig its AdmissionConfiguration names for this webhook (deploy/admission/readme.md).' });
     return;
   }
   if (req.method !== 'POST') {
@@ -164,8 +180,10 @@ export type RunningWebhook = TlsListening;
 
 /**
  * Listen on host:port over TLS (serve's listener: the same keep-alive and timeouts, one line when the port is
- * taken); the certificate is re-read when cert-manager renews it in place.
+ * taken); the certificate is re-read when cert-manager renews it in place. With `clientCa` (PEM; `clientCaFlag`
+ * names its flag in refusals) a review needs a client certificate that chains to it: the API server's.
  */
-export async function startWebhook(options: { host: string; port: number; tls: WebhookTls; deps: WebhookDeps; pollMs?: number }): Promise<RunningWebhook> {
-  return listenTls(webhookHandler(options.deps), { host: options.host, port: options.port, tls: options.tls, pollMs: options.pollMs, log: options.deps.log });
+export async function startWebhook(options: { host: string; port: number; tls: WebhookTls; deps: WebhookDeps; clientCa?: Buffer | undefined; clientCaFlag?: string; pollMs?: number }): Promise<RunningWebhook> {
+  const deps = options.clientCa === undefined ? options.deps : { ...options.deps, clientCertificate: options.clientCaFlag ?? '--client-ca' };
+  return listenTls(webhookHandler(deps), { host: options.host, port: options.port, tls: options.tls, clientCa: options.clientCa, pollMs: options.pollMs, log: options.deps.log });
 }

@@ -16,7 +16,8 @@ import type { Finding } from '../core/finding.js';
 import type { LogLevel } from '../serve/log.js';
 import { hashToken, parseTokenFile } from '../serve/server/auth.js';
 import { Detector } from './detect.js';
-import { AuditMetrics, boundedLogger, MAX_BATCH_BYTES, startAuditReceiver, type RunningReceiver } from './server.js';
+import { boundedLogger } from '../serve/log.js';
+import { AuditMetrics, MAX_BATCH_BYTES, startAuditReceiver, type RunningReceiver } from './server.js';
 
 const skip = tlsSkipReason();
 const TOKEN = 'rw-audit-apiserver-token-8c1f2a';

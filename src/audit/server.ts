@@ -15,14 +15,13 @@
  */
 import type http from 'node:http';
 import { Readable } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { errorMessage } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
 import type { Issue } from '../core/issue.js';
-import type { Logger } from '../serve/log.js';
+import { boundedLogger, type Logger } from '../serve/log.js';
 import { authenticate, type TokenEntry } from '../serve/server/auth.js';
-import { listenTls, type TlsFiles, type TlsListening } from '../serve/server/tls.js';
+import { clientCertificateProblem, listenTls, type TlsFiles, type TlsListening } from '../serve/server/tls.js';
 import type { Detector } from './detect.js';
 import type { AuditEvent } from './event.js';
 import { readAuditEvents, type ReadCounts } from './read.js';
@@ -97,29 +96,6 @@ function sendText(res: http.ServerResponse, status: number, text: string): void 
   res.end(text);
 }
 
-/**
- * At most `perMinute` lines a minute through `log`; the count of those dropped is logged with the first line
- * of a later minute. Bad input from a misconfigured sender arrives with every batch: one minute's worth tells.
- */
-export function boundedLogger(log: Logger, perMinute: number, now: () => number = Date.now): Logger {
-  let windowStart = Number.NEGATIVE_INFINITY;
-  let used = 0;
-  let suppressed = 0;
-  return (level, msg, fields) => {
-    const t = now();
-    if (t - windowStart >= 60_000) {
-      if (suppressed > 0) log('warn', 'log lines suppressed', { suppressed, perMinute });
-      windowStart = t;
-      used = 0;
-      suppressed = 0;
-    }
-    if (used < perMinute) {
-      used++;
-      log(level, msg, fields);
-    } else suppressed++;
-  };
-}
-
 /** The body, or undefined once it passes `limit` (the rest is read and dropped, so the client gets the 413). */
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
@@ -149,12 +125,8 @@ const NOT_JSON = new Set(['audit-input-invalid', 'audit-line-invalid', 'audit-in
 /** Why the request is not authenticated, or undefined when it is. Says nothing about which token was close. */
 function unauthenticated(deps: ReceiverDeps, req: http.IncomingMessage): string | undefined {
   if (deps.clientCertificate) {
-    const socket = req.socket as TLSSocket;
-    if (socket.authorized !== true) {
-      const presented = typeof socket.getPeerCertificate === 'function' && Object.keys(socket.getPeerCertificate()).length > 0;
-      // OpenSSL's verify result, e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE (another CA), INVALID_PURPOSE (not for clientAuth)
-      return `a client certificate signed by --client-ca is required (${presented ? String(socket.authorizationError) : 'none presented'})`;
-    }
+    const problem = clientCertificateProblem(req, '--client-ca');
+    if (problem !== undefined) return problem;
   }
   if (deps.tokens !== undefined && authenticate(req.headers.authorization, deps.tokens) === undefined) {
     return req.headers.authorization === undefined ? 'a bearer token is required' : 'the bearer token is not accepted';

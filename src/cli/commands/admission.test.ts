@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { cli, cliContext } from '../../../test/cli.js';
-import { makeCertificates, tlsSkipReason } from '../../../test/tls.js';
+import { clientCertificate, makeCertificates, tlsSkipReason } from '../../../test/tls.js';
 import type { AdmissionReviewResponse } from '../../admission/review.js';
 import { reportError } from '../run.js';
 import { hashToken } from '../../serve/server/auth.js';
@@ -146,22 +146,24 @@ describe('runwarden admission review', () => {
 
 const skip = tlsSkipReason();
 describe.skipIf(skip !== undefined)(`runwarden admission serve${skip === undefined ? '' : ` (${skip})`}`, () => {
-  it('serves POST /validate over TLS with the demo verdicts, and stops on the signal', async () => {
+  it("serves POST /validate over TLS with the demo verdicts to the API server's client certificate (--client-ca), and stops on the signal", async () => {
     const certs = await makeCertificates(dir, { cn: 'runwarden-admission' });
+    const clients = await makeCertificates(dir, { prefix: 'api-', caName: 'kube-apiserver-client-ca' });
+    const apiserver = await clientCertificate(dir, 'api-', 'kube-apiserver');
     const ctx = cliContext();
     const controller = new AbortController();
     let listening!: (url: string) => void;
     const url = new Promise<string>((resolve) => (listening = resolve));
     const command = admissionCommand(ctx, { signal: controller.signal, onListening: (info) => listening(info.url) });
     command.exitOverride();
-    const done = command.parseAsync(['serve', '--report', report, '--tls-cert', certs.certFile, '--tls-key', certs.keyFile, '--host', '127.0.0.1', '--port', '0'], { from: 'user' }).then(
+    const done = command.parseAsync(['serve', '--report', report, '--tls-cert', certs.certFile, '--tls-key', certs.keyFile, '--client-ca', clients.caFile, '--host', '127.0.0.1', '--port', '0'], { from: 'user' }).then(
       () => ctx.exitCode,
       (error: unknown) => reportError(error, ctx, false),
     );
     const base = await Promise.race([url, done.then((code) => Promise.reject(new Error(`exited ${code}: ${ctx.stderr.text}`)))]);
     const body = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u-1', kind: { group: 'batch', version: 'v1', kind: 'CronJob' }, resource: { group: 'batch', version: 'v1', resource: 'cronjobs' }, namespace: 'batch', operation: 'CREATE', object: nightly } });
     const reply = await new Promise<AdmissionReviewResponse>((resolve, reject) => {
-      const req = https.request(`${base}/validate?timeout=10s`, { method: 'POST', ca: certs.ca, headers: { 'Content-Type': 'application/json' } }, (res) => {
+      const req = https.request(`${base}/validate?timeout=10s`, { method: 'POST', ca: certs.ca, ...apiserver, headers: { 'Content-Type': 'application/json' } }, (res) => {
         let text = '';
         res.on('data', (c: Buffer) => (text += c.toString()));
         res.on('end', () => resolve(JSON.parse(text) as AdmissionReviewResponse));
@@ -173,7 +175,7 @@ describe.skipIf(skip !== undefined)(`runwarden admission serve${skip === undefin
     expect(reply.response.status?.message).toMatch(/\[malware\]/);
     controller.abort();
     expect(await done).toBe(0);
-    expect(ctx.stderr.text).toMatch(/^runwarden: admission webhook on https:\/\/127\.0\.0\.1:\d+\/validate \(failure mode open; verdicts from .*demo\.json\)$/m);
+    expect(ctx.stderr.text).toMatch(/^runwarden: admission webhook on https:\/\/127\.0\.0\.1:\d+\/validate \(failure mode open; API server by client certificate; verdicts from .*demo\.json\)$/m);
     expect(ctx.stderr.text).toMatch(/"msg":"verdicts loaded".*"images":19/);
   });
 
@@ -236,6 +238,9 @@ describe.skipIf(skip !== undefined)(`runwarden admission serve${skip === undefin
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^runwarden: error: --tls-cert ".*demo\.json" with --tls-key ".*demo\.json" is not a usable certificate and key: /)]);
     const missing = await cli(['admission', 'serve', '--report', report, '--tls-cert', join(dir, 'nope.crt'), '--tls-key', join(dir, 'nope.key'), '--port', '0']);
     expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/^runwarden: error: Cannot read --tls-cert ".*nope\.crt": ENOENT/)]);
+    const certs = await makeCertificates(dir, { prefix: 'bad-ca-' });
+    const notCa = await cli(['admission', 'serve', '--report', report, '--tls-cert', certs.certFile, '--tls-key', certs.keyFile, '--client-ca', report, '--port', '0']);
+    expect([notCa.code, notCa.stderr.trim().split('\n')]).toEqual([2, [expect.stringMatching(/^runwarden: error: --client-ca ".*demo\.json" holds no PEM certificate \(no "-----BEGIN CERTIFICATE-----" line\)\. Hint: Give the CA certificate in PEM/)]]);
   });
 
   it('exits with one line naming the port when it is taken', async () => {

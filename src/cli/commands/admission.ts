@@ -28,7 +28,7 @@ import { parseDuration } from '../../serve/duration.js';
 import type { CliContext } from '../context.js';
 import { addPolicyOptions, applyPolicyFlags, policySettings, validateExceptionRules, type PolicyFlags } from './check.js';
 import { asSubcommand } from './db.js';
-import { readTls, waitForStop } from './serve.js';
+import { readClientCa, readTls, waitForStop } from './serve.js';
 import { unknownValue } from './scan-setup.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...splitList(value)];
@@ -132,6 +132,7 @@ async function resolveSettings(flags: CommonFlags, ctx: CliContext): Promise<Set
 }
 
 interface ServeFlags extends CommonFlags {
+  clientCa?: string | undefined;
   report: string;
   reportTokenFile?: string | undefined;
   reportCa?: string | undefined;
@@ -190,6 +191,7 @@ function serveSubcommand(ctx: CliContext, io: AdmissionIo): Command {
     .option('--report-ca <file>', 'with an https report URL: the PEM CA that signed serve\'s certificate')
     .requiredOption('--tls-cert <file>', 'certificate (PEM) the API server trusts through caBundle; re-read when it changes')
     .requiredOption('--tls-key <file>', 'private key (PEM) of --tls-cert')
+    .option('--client-ca <file>', "PEM CA of the API server's client certificate (its AdmissionConfiguration kubeconfig): a review without one that verifies is refused")
     .option('--host <address>', 'listen address', '0.0.0.0')
     .option('--port <port>', 'listen port (0: any free port)', '8443')
     .option('--report-poll <duration>', 'how often to look for a new report (default: 5s for a file, 30s for a URL)');
@@ -210,6 +212,7 @@ async function runServe(flags: ServeFlags, ctx: CliContext, io: AdmissionIo): Pr
   checkReportFlags(flags);
   // the certificate and key checked together before anything starts: one line naming the flag, not failed handshakes later
   await readTls(flags.tlsCert, flags.tlsKey);
+  const clientCa = flags.clientCa === undefined ? undefined : await readClientCa(flags.clientCa, '--client-ca', "the API server's client certificate for webhooks");
   const log: Logger = jsonLogger(ctx.stderr);
   const verdicts = await reportSource(flags, log);
   if (verdicts.current() === undefined && setup.failureMode === 'closed') {
@@ -217,13 +220,13 @@ async function runServe(flags: ServeFlags, ctx: CliContext, io: AdmissionIo): Pr
   }
   let webhook;
   try {
-    webhook = await startWebhook({ host: flags.host, port, tls: { certFile: flags.tlsCert, keyFile: flags.tlsKey }, deps: { verdicts: () => verdicts.current(), options: setup.options, failureMode: setup.failureMode, log } });
+    webhook = await startWebhook({ host: flags.host, port, tls: { certFile: flags.tlsCert, keyFile: flags.tlsKey }, deps: { verdicts: () => verdicts.current(), options: setup.options, failureMode: setup.failureMode, log }, clientCa, clientCaFlag: '--client-ca' });
   } catch (error) {
     verdicts.stop();
     throw error;
   }
   const pending = verdicts.current() === undefined ? `; no verdicts yet: ${verdicts.problem ?? 'none loaded'}` : '';
-  ctx.stderr.write(`runwarden: admission webhook on ${webhook.url}/validate (failure mode ${setup.failureMode}; verdicts from ${flags.report}${pending})\n`);
+  ctx.stderr.write(`runwarden: admission webhook on ${webhook.url}/validate (failure mode ${setup.failureMode}; ${clientCa === undefined ? 'callers not authenticated' : 'API server by client certificate'}; verdicts from ${flags.report}${pending})\n`);
   const running = webhook;
   io.onListening?.({ url: running.url, reloadTls: () => running.reloadTls(), verdicts });
   await waitForStop(io.signal);

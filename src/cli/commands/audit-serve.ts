@@ -5,7 +5,7 @@
  */
 import { Command } from 'commander';
 import type { SettingsLayer } from '../../config/schema.js';
-import { ConfigError, UsageError } from '../../core/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { isSeverity, SEVERITIES, type Severity } from '../../core/severity.js';
 import { auditKubeEventsNotifier, createAlerter, DEFAULT_MIN_SEVERITY, DEFAULT_REPEAT_WINDOW_MS, type Alerter } from '../../audit/alerts.js';
 import { parseDuration } from '../../serve/duration.js';
@@ -19,7 +19,7 @@ import { webhookNotifier } from '../../serve/notify/webhook.js';
 import { readTokenFile, type TokenEntry } from '../../serve/server/auth.js';
 import type { CliContext } from '../context.js';
 import { addAuditRuleOptions, auditRulesHelp, resolveAuditSettings, type AuditRuleFlags } from './audit.js';
-import { readSecretFile, readTls, waitForStop } from './serve.js';
+import { readClientCa, readSecretFile, readTls, waitForStop } from './serve.js';
 import { unknownValue } from './scan-setup.js';
 
 /** What tests inject: a stop signal instead of process signals, and a hook once the receiver listens. */
@@ -126,14 +126,6 @@ function redact(url: string): string {
   }
 }
 
-async function readClientCa(path: string): Promise<Buffer> {
-  const ca = await readSecretFile(path, '--client-ca', 'Give the PEM CA certificate that signed the client certificate of the webhook kubeconfig (e.g. ca.crt of its Secret).');
-  if (!ca.toString('utf8').includes('-----BEGIN CERTIFICATE-----')) {
-    throw new ConfigError(`--client-ca "${path}" holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" line)`, { hint: 'Give the CA certificate in PEM, not its key or a DER file (openssl x509 -inform der -in ca.der -out ca.crt).' });
-  }
-  return ca;
-}
-
 function authLabel(tokens: readonly TokenEntry[] | undefined, clientCa: Buffer | undefined): string {
   const parts = [tokens === undefined ? '' : `bearer token (${tokens.length})`, clientCa === undefined ? '' : 'client certificate'].filter((p) => p !== '');
   return parts.length === 0 ? 'NONE (--allow-unauthenticated)' : parts.join(' and ');
@@ -149,7 +141,7 @@ async function runAuditServe(flags: AuditServeFlags, ctx: CliContext, io: AuditS
   // the certificate, the auth files and the sinks' settings, before the port is opened
   await readTls(flags.tlsCert, flags.tlsKey);
   const tokens = flags.tokenFile === undefined ? undefined : await readTokenFile(flags.tokenFile);
-  const clientCa = flags.clientCa === undefined ? undefined : await readClientCa(flags.clientCa);
+  const clientCa = flags.clientCa === undefined ? undefined : await readClientCa(flags.clientCa, '--client-ca', 'the client certificate of the webhook kubeconfig');
   const secret = flags.webhookSecretFile === undefined ? undefined : await readSecretFile(flags.webhookSecretFile, '--webhook-secret-file');
   const resolved = flags.kubeEvents === true ? await resolveKubeconfig({ kubeconfig: settings.kubeconfig, context: settings.context, inCluster: settings.inCluster ? true : undefined, env: ctx.env }) : undefined;
 

@@ -14,6 +14,7 @@ import { digest, pod } from '../../../test/k8s.js';
 import { replaySkipReason, startReplayApi, withVersion } from '../../../test/k8s-watch.js';
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../../../test/postgres.js';
 import { startRegistry } from '../../../test/registry.js';
+import { clientCertificate, makeCertificates } from '../../../test/tls.js';
 import { demoSnapshotPath, packageRoot } from '../../paths.js';
 import { importAdvisories } from '../../vulndb/import.js';
 import { openVulnDb } from '../../vulndb/store/index.js';
@@ -307,7 +308,7 @@ describe.skipIf(opensslSkip !== undefined)(`runwarden serve --tls-cert/--tls-key
     // --warn malware: admitted, with the malware the demo's scan found in the image as a warning
     expect(reply.response).toMatchObject({ uid: 'u-serve', allowed: true });
     expect(reply.response.warnings?.some((w) => w.startsWith('runwarden: [malware] malware in image ghcr.io/acme/reports:1.2.0: Eicar-Test-Signature'))).toBe(true);
-    expect(s.stderr.text).toMatch(/^runwarden: admission webhook on https:\/\/127\.0\.0\.1:\d+\/validate \(failure mode open; verdicts from the latest scan\)$/m);
+    expect(s.stderr.text).toMatch(/^runwarden: admission webhook on https:\/\/127\.0\.0\.1:\d+\/validate \(failure mode open; callers not authenticated; verdicts from the latest scan\)$/m);
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     expect(metrics).toMatch(/^runwarden_admission_reviews_total\{kind="CronJob",operation="CREATE",outcome="warned"\} 1$/m);
     expect(metrics).toMatch(/^runwarden_admission_review_duration_seconds_count\{outcome="warned"\} 1$/m);
@@ -354,12 +355,12 @@ describe.skipIf(registrySkip !== undefined)(`runwarden serve reading images from
 });
 
 /** POST an AdmissionReview of `object` to a webhook whose certificate is `ca`; the review's response. */
-async function review(url: string, ca: Buffer, uid: string, object: Record<string, unknown>): Promise<{ uid: string; allowed: boolean; status?: { message?: string }; warnings?: string[] }> {
+async function review(url: string, ca: Buffer, uid: string, object: Record<string, unknown>, client: { cert: Buffer; key: Buffer }): Promise<{ uid: string; allowed: boolean; status?: { message?: string }; warnings?: string[] }> {
   const https = await import('node:https');
   const metadata = object.metadata as { namespace: string };
   const body = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid, kind: { group: '', version: 'v1', kind: 'Pod' }, resource: { group: '', version: 'v1', resource: 'pods' }, namespace: metadata.namespace, operation: 'CREATE', userInfo: { username: 'alice' }, object } });
   const reply = await new Promise<{ response: { uid: string; allowed: boolean; status?: { message?: string }; warnings?: string[] } }>((resolve, reject) => {
-    const req = https.request(`${url}/validate?timeout=10s`, { method: 'POST', ca, agent: false, headers: { 'Content-Type': 'application/json' } }, (res) => {
+    const req = https.request(`${url}/validate?timeout=10s`, { method: 'POST', ca, ...client, agent: false, headers: { 'Content-Type': 'application/json' } }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => (text += c.toString()));
       res.on('end', () => resolve(JSON.parse(text) as { response: { uid: string; allowed: boolean; warnings?: string[] } }));
@@ -390,14 +391,17 @@ describe.skipIf(replicasSkip !== undefined)(`runwarden serve replicas sharing Po
       const url = await pg.createDatabase('serve_replicas');
       const { cert, key } = await selfSigned(dir, 'webhook');
       const ca = await (await import('node:fs/promises')).readFile(cert);
-      const args = ['--kubeconfig', api.kubeconfig, '--port', '0', '--store', url, '--leader-elect', '--admission-port', '0', '--admission-tls-cert', cert, '--admission-tls-key', key, '--failure-mode', 'closed'];
+      // the API server authenticates to the webhook with a client certificate (--admission-client-ca)
+      const clients = await makeCertificates(dir, { prefix: 'api-', caName: 'kube-apiserver-client-ca' });
+      const apiserver = await clientCertificate(dir, 'api-', 'kube-apiserver');
+      const args = ['--kubeconfig', api.kubeconfig, '--port', '0', '--store', url, '--leader-elect', '--admission-port', '0', '--admission-tls-cert', cert, '--admission-tls-key', key, '--admission-client-ca', clients.caFile, '--failure-mode', 'closed'];
       const leader = await serve(args, { POD_NAMESPACE: 'ops', POD_NAME: 'serve-a' });
       running.push(leader);
       await leader.firstScan;
       const follower = await serve(args, { POD_NAMESPACE: 'ops', POD_NAME: 'serve-b' });
       running.push(follower);
       expect(follower.stderr.text).toContain('"msg":"following: another replica leads; serving its history"');
-      expect(follower.stderr.text).toMatch(/admission webhook on https:\/\/127\.0\.0\.1:\d+\/validate \(failure mode closed; verdicts from the latest scan; followers load the leader's\)/);
+      expect(follower.stderr.text).toMatch(/admission webhook on https:\/\/127\.0\.0\.1:\d+\/validate \(failure mode closed; API server by client certificate; verdicts from the latest scan; followers load the leader's\)/);
 
       // The follower loaded the leader's scan before it listened, and says which one it holds.
       const scanId = (await getJson<{ scan: { id: string } }>(`${leader.url}/api/v1/summary`)).scan.id;
@@ -417,13 +421,13 @@ describe.skipIf(replicasSkip !== undefined)(`runwarden serve replicas sharing Po
       // Fail closed: a follower without verdicts would deny every review ("cannot be judged"); it answers as the leader does.
       const web = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-2', namespace: 'shop' }, spec: { containers: [{ name: 'web', image: `nginx@${digest('a')}`, securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } } }] } };
       const root = { ...web, metadata: { name: 'web-3', namespace: 'shop' }, spec: { containers: [{ name: 'web', image: `nginx@${digest('a')}` }] } };
-      const fromLeader = await review(leader.admissionUrl ?? '', ca, 'u-1', web);
-      const fromFollower = await review(follower.admissionUrl ?? '', ca, 'u-1', web);
+      const fromLeader = await review(leader.admissionUrl ?? '', ca, 'u-1', web, apiserver);
+      const fromFollower = await review(follower.admissionUrl ?? '', ca, 'u-1', web, apiserver);
       expect(fromFollower).toEqual(fromLeader);
       expect(fromFollower.allowed).toBe(true);
       // the restricted namespace's level, from the published namespaces: denied by Pod Security on both
-      const deniedByLeader = await review(leader.admissionUrl ?? '', ca, 'u-2', root);
-      const deniedByFollower = await review(follower.admissionUrl ?? '', ca, 'u-2', root);
+      const deniedByLeader = await review(leader.admissionUrl ?? '', ca, 'u-2', root, apiserver);
+      const deniedByFollower = await review(follower.admissionUrl ?? '', ca, 'u-2', root, apiserver);
       expect(deniedByFollower).toEqual(deniedByLeader);
       expect(deniedByFollower.allowed).toBe(false);
       expect(deniedByFollower.status?.message).toContain('[pod-security]');

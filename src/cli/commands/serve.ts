@@ -49,6 +49,7 @@ interface ServeFlags extends ScanSourceFlags, RunningImagesFlags, LifecycleFlags
   admissionPort?: string;
   admissionTlsCert?: string;
   admissionTlsKey?: string;
+  admissionClientCa?: string;
   freshnessTtl: string;
   store?: string;
   interval: string;
@@ -113,6 +114,7 @@ export function serveCommand(ctx: CliContext, io: ServeIo = {}): Command {
     .option('--admission-port <port>', 'also run the validating admission webhook here (HTTPS, POST /validate), answering from the latest scan (see runwarden admission --help)')
     .option('--admission-tls-cert <file>', "the webhook's certificate (PEM; default --tls-cert); re-read when it changes")
     .option('--admission-tls-key <file>', 'private key (PEM) of --admission-tls-cert (default --tls-key)')
+    .option('--admission-client-ca <file>', "PEM CA of the API server's client certificate (its AdmissionConfiguration kubeconfig): a review without one that verifies is refused")
     .option('--no-watch', 'with a live cluster: do not watch, rescan on --interval only')
     .option('--webhook-url <url>', 'POST new/fixed findings and end-of-life containers here (JSON, HMAC-signed with --webhook-secret-file)')
     .option('--webhook-secret-file <file>', 'HMAC-SHA256 key for the X-Runwarden-Signature header')
@@ -168,7 +170,7 @@ function parseFlags(flags: ServeFlags): Parsed {
     if ((flags.admissionTlsCert === undefined) !== (flags.admissionTlsKey === undefined)) throw new UsageError('--admission-tls-cert and --admission-tls-key go together: give both, or neither to use --tls-cert/--tls-key.');
     if (flags.admissionTlsCert === undefined && flags.tlsCert === undefined) throw new UsageError('--admission-port needs --admission-tls-cert and --admission-tls-key (or --tls-cert and --tls-key): the API server calls webhooks over HTTPS only.', { hint: 'Give the certificate of the webhook Service (e.g. from cert-manager) and its key.' });
   } else {
-    const given = (['deny', 'warn', 'ignore', 'vulnSeverity', 'failureMode', 'reviewControllerObjects', 'admissionTlsCert', 'admissionTlsKey'] as const).find((k) => flags[k] !== undefined);
+    const given = (['deny', 'warn', 'ignore', 'vulnSeverity', 'failureMode', 'reviewControllerObjects', 'admissionTlsCert', 'admissionTlsKey', 'admissionClientCa'] as const).find((k) => flags[k] !== undefined);
     if (given !== undefined) throw new UsageError(`--${given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is an admission setting: add --admission-port to run the webhook, or drop it.`);
   }
   let election: Parsed['election'];
@@ -210,6 +212,15 @@ export async function readTls(certFile: string, keyFile: string, certFlag = '--t
 }
 
 /** A file a flag names, mounted from a Secret: its bytes without one final newline; empty or unreadable is one line naming the flag. */
+/** A PEM CA of client certificates (`flag`), signing `whose` ("the client certificate of …"); one line when it is not one. */
+export async function readClientCa(path: string, flag: string, whose: string): Promise<Buffer> {
+  const ca = await readSecretFile(path, flag, `Give the PEM CA certificate that signed ${whose} (e.g. ca.crt of its Secret).`);
+  if (!ca.toString('utf8').includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ConfigError(`${flag} "${path}" holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" line)`, { hint: 'Give the CA certificate in PEM, not its key or a DER file (openssl x509 -inform der -in ca.der -out ca.crt).' });
+  }
+  return ca;
+}
+
 export async function readSecretFile(path: string, flag: string, emptyHint = 'Put the secret in the file (at least 16 random bytes).'): Promise<Buffer> {
   try {
     const data = await readFile(path);
@@ -262,6 +273,7 @@ async function runServe(flags: ServeFlags, ctx: CliContext, io: ServeIo): Promis
   const admissionSettings = parsed.admissionPort === undefined ? undefined : admissionSetup(settings, flags, flags.config);
   const admissionTls = parsed.admissionPort === undefined ? undefined : { certFile: flags.admissionTlsCert ?? flags.tlsCert ?? '', keyFile: flags.admissionTlsKey ?? flags.tlsKey ?? '' };
   if (admissionTls !== undefined && flags.admissionTlsCert !== undefined) await readTls(admissionTls.certFile, admissionTls.keyFile, '--admission-tls-cert', '--admission-tls-key');
+  const admissionClientCa = flags.admissionClientCa === undefined ? undefined : await readClientCa(flags.admissionClientCa, '--admission-client-ca', "the API server's client certificate for webhooks");
   const log: Logger = jsonLogger(ctx.stderr);
   const metrics = new ServeMetrics({ processMetrics: true });
   const live = !settings.demo && settings.snapshot === undefined;
@@ -367,8 +379,8 @@ async function runServe(flags: ServeFlags, ctx: CliContext, io: ServeIo): Promis
           metrics.admissionDuration.observe({ outcome: e.outcome }, e.ms / 1000);
         },
       };
-      admission = await startWebhook({ host: flags.host, port: parsed.admissionPort, tls: admissionTls, deps });
-      ctx.stderr.write(`runwarden: admission webhook on ${admission.url}/validate (failure mode ${setup.failureMode}; verdicts from the latest scan${parsed.election === undefined ? '' : isPostgres(flags.store) ? '; followers load the leader\'s' : '; followers have none and answer in that mode (share the history with --store postgres://…)'})\n`);
+      admission = await startWebhook({ host: flags.host, port: parsed.admissionPort, tls: admissionTls, deps, clientCa: admissionClientCa, clientCaFlag: '--admission-client-ca' });
+      ctx.stderr.write(`runwarden: admission webhook on ${admission.url}/validate (failure mode ${setup.failureMode}; ${admissionClientCa === undefined ? 'callers not authenticated' : 'API server by client certificate'}; verdicts from the latest scan${parsed.election === undefined ? '' : isPostgres(flags.store) ? '; followers load the leader\'s' : '; followers have none and answer in that mode (share the history with --store postgres://…)'})\n`);
     }
     io.onListening?.({ url: handle.url, firstScan: handle.firstScan, admissionUrl: admission?.url });
     await waitForStop(io.signal);

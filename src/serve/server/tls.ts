@@ -7,10 +7,22 @@
 import { readFile, stat } from 'node:fs/promises';
 import type http from 'node:http';
 import type https from 'node:https';
-import { createSecureContext } from 'node:tls';
+import { createSecureContext, type TLSSocket } from 'node:tls';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../log.js';
 import { listen, type Listening } from './app.js';
+
+/**
+ * Why a request's client certificate is not accepted, or undefined when it verified against the listener's client
+ * CA (`listenTls` `clientCa`). `flag` names the CA's flag in the message. The OpenSSL verify result is named:
+ * UNABLE_TO_VERIFY_LEAF_SIGNATURE (another CA), INVALID_PURPOSE (not for clientAuth), CERT_HAS_EXPIRED.
+ */
+export function clientCertificateProblem(req: http.IncomingMessage, flag: string): string | undefined {
+  const socket = req.socket as TLSSocket;
+  if (socket.authorized === true) return undefined;
+  const presented = typeof socket.getPeerCertificate === 'function' && Object.keys(socket.getPeerCertificate()).length > 0;
+  return `a client certificate signed by ${flag} is required (${presented ? String(socket.authorizationError) : 'none presented'})`;
+}
 
 export interface TlsFiles {
   certFile: string;
