@@ -18,6 +18,13 @@ export const NODE_REPORT_DATA_KEY = 'report.json';
  * be small, so it is cut down (fewer listed images, then fewer problems) far below that.
  */
 export const MAX_NODE_REPORT_BYTES = 128 * 1024;
+/**
+ * The cap with the host's packages (`host`, `clean --host-root`): a RHEL node has ~1,500 packages, ~110 KiB of
+ * purls. Still half of what a ConfigMap holds.
+ */
+export const MAX_NODE_REPORT_WITH_HOST_BYTES = 512 * 1024;
+/** Host packages listed at most (then the byte cap halves them; what is left out is counted). */
+export const MAX_HOST_PACKAGES = 6000;
 /** Caps on the listed items before the byte cap applies. */
 export const MAX_LISTED_CANDIDATES = 100;
 export const MAX_LISTED_PROBLEMS = 50;
@@ -103,5 +110,20 @@ export const NodeReport = z.object({
   problemsOmitted: count,
   issues: z.array(z.object({ code: z.string(), message: z.string() })),
   issuesOmitted: count,
+  /**
+   * The node's own OS packages (`clean --host-root`; 1.x additive, absent without it), for the scan to match
+   * against its vulnerability database (PRODUCT.md C8): the host's os-release and one purl per package
+   * (distro and source package qualifiers, as the image catalogers write them).
+   */
+  host: z
+    .object({
+      os: z.object({ id: z.string(), versionId: z.string().nullable(), prettyName: z.string().nullable() }).nullable(),
+      purls: z.array(z.string()),
+      purlsOmitted: count,
+      /** Package databases read, as host paths, e.g. `/var/lib/dpkg/status`. */
+      databases: z.array(z.string()),
+    })
+    .optional(),
 });
 export type NodeReport = z.infer<typeof NodeReport>;
+export type NodeReportHost = NonNullable<NodeReport['host']>;

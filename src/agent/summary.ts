@@ -5,6 +5,7 @@
  * MAX_NODE_REPORT_BYTES the lists are halved until it fits; what was left out is counted, never hidden.
  */
 import type { CleanupReport } from '../cleanup/schema.js';
+import type { Issue } from '../core/issue.js';
 import type { NodeRuntime } from '../core/node-runtime.js';
 import { VERSION } from '../version.js';
 import {
@@ -12,10 +13,12 @@ import {
   MAX_LISTED_ISSUES,
   MAX_LISTED_PROBLEMS,
   MAX_NODE_REPORT_BYTES,
+  MAX_NODE_REPORT_WITH_HOST_BYTES,
   MAX_TEXT,
   NODE_REPORT_KIND,
   NODE_REPORT_SCHEMA_VERSION,
   type NodeReport,
+  type NodeReportHost,
   type NodeReportImage,
 } from './schema.js';
 
@@ -24,6 +27,8 @@ export interface NodeReportContext {
   publishedAt: Date;
   /** The agent's `--interval`; undefined for a one-shot run. */
   intervalMs: number | undefined;
+  /** The host's packages (`clean --host-root`, host.ts readHostPackages) and the issues of reading them. */
+  host?: { host: NodeReportHost; issues: readonly Issue[] } | undefined;
 }
 
 /** `text` cut to `max` characters, ending in "…" when cut. */
@@ -55,6 +60,7 @@ export function buildNodeReport(report: CleanupReport, view: NodeRuntime, contex
       keptBy[code] = (keptBy[code] ?? 0) + 1;
     }
   }
+  const issues = [...report.issues, ...(context.host?.issues ?? [])];
   const candidates = report.images.filter((i) => i.decision === 'remove').sort((a, b) => b.sizeBytes - a.sizeBytes);
   const problems = report.images.filter((i) => i.result === 'failed' || i.result === 'skipped' || i.warning !== undefined);
   const containersByState: Record<string, number> = {};
@@ -105,16 +111,18 @@ export function buildNodeReport(report: CleanupReport, view: NodeRuntime, contex
     candidatesOmitted: Math.max(0, candidates.length - MAX_LISTED_CANDIDATES),
     problems: problems.slice(0, MAX_LISTED_PROBLEMS).map(imageResult),
     problemsOmitted: Math.max(0, problems.length - MAX_LISTED_PROBLEMS),
-    issues: report.issues.slice(0, MAX_LISTED_ISSUES).map((i) => ({ code: i.code, message: cut(i.message) })),
-    issuesOmitted: Math.max(0, report.issues.length - MAX_LISTED_ISSUES),
+    issues: issues.slice(0, MAX_LISTED_ISSUES).map((i) => ({ code: i.code, message: cut(i.message) })),
+    issuesOmitted: Math.max(0, issues.length - MAX_LISTED_ISSUES),
+    ...(context.host === undefined ? {} : { host: context.host.host }),
   };
 }
 
 /**
- * The report as compact JSON of at most `maxBytes` (UTF-8): while it is larger, the listed
- * candidates, then problems, then issues are halved (the omitted counts grow accordingly).
+ * The report as compact JSON of at most `maxBytes` (UTF-8; larger by default with host packages): while it is
+ * larger, the listed candidates, then problems, then issues, then host packages are halved (the omitted counts
+ * grow accordingly).
  */
-export function encodeNodeReport(report: NodeReport, maxBytes = MAX_NODE_REPORT_BYTES): { text: string; report: NodeReport } {
+export function encodeNodeReport(report: NodeReport, maxBytes = report.host === undefined ? MAX_NODE_REPORT_BYTES : MAX_NODE_REPORT_WITH_HOST_BYTES): { text: string; report: NodeReport } {
   let current = report;
   for (;;) {
     const text = JSON.stringify(current);
@@ -135,6 +143,11 @@ function shrink(report: NodeReport): NodeReport | undefined {
     if (items.length === 0) continue;
     const keep = Math.floor(items.length / 2);
     return { ...report, [list]: items.slice(0, keep), [omitted]: report[omitted] + items.length - keep };
+  }
+  const host = report.host;
+  if (host !== undefined && host.purls.length > 0) {
+    const keep = Math.floor(host.purls.length / 2);
+    return { ...report, host: { ...host, purls: host.purls.slice(0, keep), purlsOmitted: host.purlsOmitted + host.purls.length - keep } };
   }
   return undefined;
 }

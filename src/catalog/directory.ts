@@ -23,8 +23,18 @@ export interface DirectoryCatalog {
   issues: Issue[];
 }
 
-async function* files(root: string, signal: AbortSignal | undefined): AsyncGenerator<{ path: string; size: number; mode: number }> {
-  const stack = [root];
+async function* files(root: string, signal: AbortSignal | undefined, paths: readonly string[] | undefined): AsyncGenerator<{ path: string; size: number; mode: number }> {
+  const stack: string[] = [];
+  if (paths === undefined) stack.push(root);
+  else {
+    // only these root-relative files and directories; the missing ones are skipped
+    for (const path of paths) {
+      const full = join(root, path);
+      const st = await lstat(full).catch(() => undefined);
+      if (st?.isDirectory() === true) stack.push(full);
+      else if (st?.isFile() === true) yield { path: relative(root, full).split(sep).join('/'), size: st.size, mode: st.mode & 0o7777 };
+    }
+  }
   while (stack.length > 0) {
     signal?.throwIfAborted();
     const dir = stack.pop() ?? root;
@@ -39,12 +49,16 @@ async function* files(root: string, signal: AbortSignal | undefined): AsyncGener
   }
 }
 
-export async function catalogDirectory(root: string, list: readonly Cataloger[] = CATALOGERS, options: { signal?: AbortSignal | undefined } = {}): Promise<DirectoryCatalog> {
+/**
+ * `options.paths`: walk only these root-relative files and directories (a host's package databases under a
+ * mount of `/`, say), not the whole tree; those missing are skipped.
+ */
+export async function catalogDirectory(root: string, list: readonly Cataloger[] = CATALOGERS, options: { signal?: AbortSignal | undefined; paths?: readonly string[] | undefined } = {}): Promise<DirectoryCatalog> {
   const issues: Issue[] = [];
   const matchers = list.map((c) => ({ c, match: picomatch([...(c.globs ?? [])], { dot: true }) }));
   const osFiles: Array<{ path: string; content: Buffer }> = [];
   const found: Array<{ c: Cataloger; path: string; records: PackageRecord[] }> = [];
-  for await (const f of files(root, options.signal)) {
+  for await (const f of files(root, options.signal, options.paths)) {
     if ((OS_FILES as readonly string[]).includes(f.path)) osFiles.push({ path: f.path, content: await readFile(join(root, f.path), { signal: options.signal }) });
     for (const { c, match } of matchers) {
       if (!match(f.path) && c.wants?.({ path: f.path, size: f.size, mode: f.mode, uid: 0, gid: 0 }) !== true) continue;

@@ -12,6 +12,7 @@ import { SEVERITIES, compareSeverity, type Severity } from '../core/severity.js'
 import { buildInventory } from '../inventory/build.js';
 import type { InventorySource, NodeReportObjects } from '../inventory/source.js';
 import { nodeAgentsSummary } from '../agent/cluster.js';
+import { hostPackageFindings } from './host-packages.js';
 import type { Check, CheckContext, PolicySettings } from '../policy/check.js';
 import { MALWARE_RULE } from '../malware/findings.js';
 import { staleDatabaseIssue } from '../vulndb/freshness.js';
@@ -130,9 +131,13 @@ export async function scan(options: ScanOptions): Promise<ScanOutcome> {
         onProgress: options.onProgress,
       });
       images = result.images;
+      const vulnerabilities = contributors.some((c) => c.rules.includes(VULNERABILITY_RULE));
+      // the nodes' own packages, where their agents published them (clean --host-root)
+      const hosts = vulnerabilities ? hostPackageFindings(inventory, raw.nodeReports, { db: settings.db, vex: settings.vex?.statements }) : undefined;
+      if (hosts !== undefined && hosts.nodes > 0) options.onProgress?.(`host packages of ${hosts.nodes} node(s): ${hosts.findings.length} vulnerabilities`);
       // vulnerabilities matched against old data: said on every report, as `db status` says it
-      const stale = contributors.some((c) => c.rules.includes(VULNERABILITY_RULE)) ? staleDatabaseIssue(settings.db, options.now ?? new Date(), settings.staleAfterHours) : undefined;
-      imageFindings = { findings: result.findings, issues: [...(sboms?.issues ?? []), ...(settings.vex?.issues ?? []), ...result.issues, ...(stale === undefined ? [] : [stale])] };
+      const stale = vulnerabilities ? staleDatabaseIssue(settings.db, options.now ?? new Date(), settings.staleAfterHours) : undefined;
+      imageFindings = { findings: [...result.findings, ...(hosts?.findings ?? [])], issues: [...(sboms?.issues ?? []), ...(settings.vex?.issues ?? []), ...result.issues, ...(hosts?.issues ?? []), ...(stale === undefined ? [] : [stale])] };
     } catch (error) {
       if (options.signal?.aborted === true) throw error;
       imageFindings = { findings: [], issues: [...(sboms?.issues ?? []), issue('images-failed', `Scanning the running images failed: ${errorMessage(error)}`)] };

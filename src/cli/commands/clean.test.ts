@@ -3,7 +3,7 @@
  * in-process. The image filesystem test waits for containerd's 10-second stats refresh.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { podRunner, startCriProxy, waitForState, type PodRunner } from '../../in
 import { cli, type CliOptions } from '../../../test/cli.js';
 import { configMapStore, startKubeApi, status } from '../../../test/kube-api.js';
 import { decodeNodeReport } from '../../agent/configmap.js';
+import { makeHostRoot } from '../../agent/testdata/host-root.js';
 import { ConfigMap } from '../../inventory/schema.js';
 
 const clean = (args: string[], options: CliOptions = {}) => cli(['clean', ...args], options);
@@ -39,6 +40,8 @@ describe('runwarden clean: bad input (no runtime needed)', () => {
     [['--cri', 'unix:///x.sock', '--report-namespace', 'ops'], 'runwarden: error: --report-namespace is used with --publish-report: add --publish-report to write the node report, or drop --report-namespace.'],
     [['--cri', 'unix:///x.sock', '--kubeconfig', '/x/kubeconfig'], 'runwarden: error: --kubeconfig is used with --publish-report: add --publish-report to write the node report, or drop --kubeconfig.'],
     [['--cri', 'unix:///x.sock', '--publish-report', '--report-namespace', 'Ops'], 'runwarden: error: Invalid --report-namespace "Ops": must be a namespace name (DNS-1123 label), e.g. "runwarden-node".'],
+    [['--cri', 'unix:///x.sock', '--host-root', '/host'], 'runwarden: error: --host-root is used with --publish-report: add --publish-report to write the node report, or drop --host-root.'],
+    [['--cri', 'unix:///x.sock', '--publish-report', '--host-root', '/nonexistent/host'], 'runwarden: error: Invalid --host-root "/nonexistent/host": not a directory. Hint: Mount the host\'s os-release and package databases read-only under one directory (deploy/node-agent/optional/host-packages.yaml) and name it.'],
     [['--cri', 'unix:///x.sock', '--publish-report', '--kubeconfig', '/nonexistent/kubeconfig'], 'runwarden: error: Kubeconfig file "/nonexistent/kubeconfig" (--kubeconfig) does not exist. Hint: Check the path, or drop --kubeconfig to use KUBECONFIG or ~/.kube/config.'],
     [['--cri', 'unix:///x.sock', '--exclude-file', '/nonexistent/exclude.txt'], 'runwarden: error: Cannot read --exclude-file "/nonexistent/exclude.txt": ENOENT: no such file or directory, open \'/nonexistent/exclude.txt\'. Hint: Check the path; the file lists one image glob per line.'],
   ])('exits 2 with one actionable line for %j', async (args, line) => {
@@ -336,6 +339,27 @@ describe.skipIf(noContainerd !== undefined)(`runwarden clean against a real cont
       expect(await names()).not.toContain(unused.reference);
     } finally {
       await api.close();
+    }
+  });
+
+  it("with --host-root: the node report carries the host's OS packages (and only those), for the scan to match", async () => {
+    const api = await startKubeApi();
+    const store = configMapStore('runwarden-node');
+    api.handle(store.handler);
+    const root = await makeHostRoot(await mkdtemp(join(tmpdir(), 'rw-clean-host-')));
+    try {
+      const run = await clean([...cri, '--format', 'json', '--publish-report', '--kubeconfig', api.kubeconfig, '--host-root', root]);
+      expect(run.code).toBe(0);
+      expect(run.stderr.split('\n')[0]).toBe(`runwarden: read 15 host packages (Alpine Linux v3.11) under ${root}; Package "invalidPackageWithoutAVersion" at lib/apk/db/installed:23 has no V: (version); skipped`);
+      const stored = decodeNodeReport(ConfigMap.parse(store.objects.get('runwarden-node-worker-1')), 'cm');
+      if (!stored.ok) throw new Error(stored.issue.message);
+      expect(stored.report.host).toMatchObject({ os: { id: 'alpine', versionId: '3.11.6' }, purlsOmitted: 0, databases: ['/lib/apk/db/installed'] });
+      expect(stored.report.host?.purls).toHaveLength(15);
+      expect(stored.report.host?.purls).toContain('pkg:apk/alpine/libssl1.0@1.0.2h-r1?distro=alpine-3.11.6&upstream=openssl');
+      expect(stored.report.issues.map((i) => i.code)).toContain('apk-entry-invalid');
+    } finally {
+      await api.close();
+      await rm(root, { recursive: true, force: true });
     }
   });
 

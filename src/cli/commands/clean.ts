@@ -6,7 +6,7 @@
  * report ConfigMap for `runwarden scan` (src/agent/).
  */
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
 import { EXIT, UsageError, errorMessage, isAppError } from '../../core/errors.js';
@@ -18,6 +18,7 @@ import { DEFAULT_SANDBOX_GLOBS, compileRules, planCleanup, type ExclusionRule, t
 import { buildCleanupReport, renderCleanupJson, renderCleanupTable } from '../../cleanup/report.js';
 import { formatBytes } from '../../core/format.js';
 import type { AuditRecord, CleanupReport } from '../../cleanup/schema.js';
+import { readHostPackages } from '../../agent/host.js';
 import { buildNodeReport, encodeNodeReport } from '../../agent/summary.js';
 import { NODE_REPORT_NAME_PREFIX, nodeReportConfigMap } from '../../agent/configmap.js';
 import type { NodeRuntime } from '../../core/node-runtime.js';
@@ -44,6 +45,7 @@ interface CleanFlags extends RuntimeFlags {
   publishReport?: boolean;
   reportNamespace?: string;
   kubeconfig?: string;
+  hostRoot?: string;
 }
 
 const repeat = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -73,6 +75,7 @@ export function cleanCommand(ctx: CliContext): Command {
     .option('--publish-report', `after each run, write a summary for "runwarden scan" to the ConfigMap ${NODE_REPORT_NAME_PREFIX}<node> through the Kubernetes API (in-cluster service account, or --kubeconfig)`)
     .option('--report-namespace <ns>', `namespace of that ConfigMap (default: $POD_NAMESPACE, else ${DEFAULT_NODE_REPORT_NAMESPACE})`)
     .option('--kubeconfig <file>', 'kubeconfig for --publish-report outside a pod (default: in-cluster, $KUBECONFIG, ~/.kube/config)')
+    .option('--host-root <dir>', "with --publish-report: read the node's own OS packages (os-release and the dpkg/apk/rpm databases) under this mount of the host's root, for runwarden scan to check for vulnerabilities")
     .addOption(new Option('--now <iso-time>', 'evaluate --older-than as of this time (reproducible plans)').hideHelp())
     .action(async (flags: CleanFlags) => {
       await clean(flags, ctx);
@@ -180,9 +183,12 @@ async function clean(flags: CleanFlags, ctx: CliContext): Promise<void> {
 /** `--publish-report`: the Kubernetes configuration is resolved up front, so a bad one stops before any cleanup. */
 async function reportPublisher(flags: CleanFlags, ctx: CliContext): Promise<NodeReportPublisher | undefined> {
   if (flags.publishReport !== true) {
-    const stray = flags.reportNamespace !== undefined ? '--report-namespace' : flags.kubeconfig !== undefined ? '--kubeconfig' : undefined;
+    const stray = flags.reportNamespace !== undefined ? '--report-namespace' : flags.kubeconfig !== undefined ? '--kubeconfig' : flags.hostRoot !== undefined ? '--host-root' : undefined;
     if (stray !== undefined) throw new UsageError(`${stray} is used with --publish-report: add --publish-report to write the node report, or drop ${stray}.`);
     return undefined;
+  }
+  if (flags.hostRoot !== undefined && (await stat(flags.hostRoot).catch(() => undefined))?.isDirectory() !== true) {
+    throw new UsageError(`Invalid --host-root "${flags.hostRoot}": not a directory`, { hint: "Mount the host's os-release and package databases read-only under one directory (deploy/node-agent/optional/host-packages.yaml) and name it." });
   }
   const namespace = flags.reportNamespace ?? (ctx.env.POD_NAMESPACE === undefined || ctx.env.POD_NAMESPACE === '' ? DEFAULT_NODE_REPORT_NAMESPACE : ctx.env.POD_NAMESPACE);
   const { nodeReportPublisher } = await import('../../inventory/sources/kubernetes/index.js');
@@ -190,8 +196,10 @@ async function reportPublisher(flags: CleanFlags, ctx: CliContext): Promise<Node
 }
 
 /** Writes the run's node report; a failure is one line on stderr and exit code 3, the cleanup itself stands. */
-async function publishReport(publisher: NodeReportPublisher, report: CleanupReport, view: NodeRuntime, settings: Settings, ctx: CliContext, signal: AbortSignal): Promise<boolean> {
-  const encoded = encodeNodeReport(buildNodeReport(report, view, { publishedAt: new Date(), intervalMs: settings.intervalMs }));
+async function publishReport(publisher: NodeReportPublisher, report: CleanupReport, view: NodeRuntime, settings: Settings, flags: CleanFlags, ctx: CliContext, signal: AbortSignal): Promise<boolean> {
+  const host = flags.hostRoot === undefined ? undefined : await readHostPackages(flags.hostRoot, signal);
+  if (host !== undefined) ctx.stderr.write(`runwarden: read ${host.host.purls.length + host.host.purlsOmitted} host packages (${host.host.os?.prettyName ?? host.host.os?.id ?? 'unknown OS'}) under ${flags.hostRoot ?? ''}${host.issues.length === 0 ? '' : `; ${host.issues.map((i) => i.message).join('; ')}`}\n`);
+  const encoded = encodeNodeReport(buildNodeReport(report, view, { publishedAt: new Date(), intervalMs: settings.intervalMs, host }));
   const configMap = nodeReportConfigMap(report.node, encoded.text, publisher.namespace);
   try {
     const how = await publisher.publish(configMap, signal);
@@ -259,6 +267,6 @@ async function runOnce(settings: Settings, flags: CleanFlags, ctx: CliContext, {
   } else {
     ctx.stdout.write(text);
   }
-  const published = publisher === undefined || (await publishReport(publisher, report, view, settings, ctx, signal));
+  const published = publisher === undefined || (await publishReport(publisher, report, view, settings, flags, ctx, signal));
   return !published || (execution !== undefined && (execution.counts.failed > 0 || execution.stopped !== undefined)) ? EXIT.runtime : EXIT.ok;
 }
