@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { auditCommand } from '../src/cli/commands/audit.js';
 import { cleanCommand } from '../src/cli/commands/clean.js';
 import { serveCommand } from '../src/cli/commands/serve.js';
@@ -251,6 +251,23 @@ describe.skipIf(missing !== undefined)(`the Helm chart${missing === undefined ? 
     expect(ns.metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'privileged', 'pod-security.kubernetes.io/audit': 'baseline' });
     const exclude = one(defaults, 'ConfigMap', 'rw-runwarden-node-agent').data['exclude.txt'] as string;
     expect(exclude.split('\n')).toEqual(expect.arrayContaining(['registry.k8s.io/*', 'registry.example.com/runwarden-node-agent:*']));
+  });
+
+  it('nodeAgent.hostPackages: the arguments, mounts and volumes of deploy/node-agent/optional/host-packages-*.yaml; refused without publishReport', async () => {
+    for (const kind of ['dpkg', 'rpm'] as const) {
+      const agent = one(await render(`nodeAgent.hostPackages=${kind}`), 'DaemonSet', 'rw-runwarden-node-agent');
+      const ops = parse(await readFile(join(ROOT, 'deploy', 'node-agent', 'optional', `host-packages-${kind}.yaml`), 'utf8')) as Array<{ path: string; value: unknown }>;
+      const added = (suffix: string): unknown[] => ops.filter((o) => o.path.endsWith(suffix)).map((o) => o.value);
+      expect(args(agent).filter((a: string) => a.startsWith('--host-root'))).toEqual(added('/args/-'));
+      const mounts = (podSpec(agent).containers[0].volumeMounts as Array<{ name: string; mountPath: string; readOnly?: boolean }>).filter((m) => m.mountPath.startsWith('/host/'));
+      const volumes = (podSpec(agent).volumes as Array<{ name: string; hostPath?: unknown }>).filter((v) => mounts.some((m) => m.name === v.name));
+      // the same host paths, mount points and types as the plain patch (the chart names its volumes its own way)
+      const shape = (ms: Array<{ name: string; mountPath: string; readOnly?: boolean }>, vs: Array<{ name: string; hostPath?: unknown }>): unknown[] => ms.map((m) => ({ mountPath: m.mountPath, readOnly: m.readOnly, hostPath: vs.find((v) => v.name === m.name)?.hostPath }));
+      expect(shape(mounts, volumes)).toEqual(shape(added('/volumeMounts/-') as Array<{ name: string; mountPath: string; readOnly?: boolean }>, added('/volumes/-') as Array<{ name: string; hostPath?: unknown }>));
+      expect(agent.spec.template.metadata.annotations['runwarden.io/exempt-reason']).toContain(`plus os-release and the ${kind} package database, read-only`);
+    }
+    expect(await renderError('nodeAgent.hostPackages=dpkg', 'nodeAgent.publishReport=false')).toContain('nodeAgent.hostPackages needs nodeAgent.publishReport');
+    expect(await renderError('nodeAgent.hostPackages=apk')).toMatch(/nodeAgent\.hostPackages/);
   });
 
   it('renders, for a release named runwarden, the objects of the plain manifests in deploy/', async () => {

@@ -21,6 +21,7 @@ import { podRunner, startCriProxy, waitForState, type PodRunner } from '../../in
 import { cli, type CliOptions } from '../../../test/cli.js';
 import { configMapStore, startKubeApi, status } from '../../../test/kube-api.js';
 import { decodeNodeReport } from '../../agent/configmap.js';
+import { HOST_PACKAGE_PATHS } from '../../agent/host.js';
 import { makeHostRoot } from '../../agent/testdata/host-root.js';
 import { ConfigMap } from '../../inventory/schema.js';
 
@@ -143,6 +144,45 @@ describe('deploy/node-agent manifests', () => {
     expect(docs.some((d) => d.kind === 'ClusterRole' || d.kind === 'ClusterRoleBinding')).toBe(false);
     const policy = parseAllDocuments(await readFile(join(dir, 'optional', 'report-writer-policy.yaml'), 'utf8')).map((d) => d.toJS() as { kind: string });
     expect(policy.map((d) => d.kind)).toEqual(['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
+  });
+
+  it.each(['host-packages-dpkg.yaml', 'host-packages-rpm.yaml'])('optional/%s: --host-root and read-only mounts of exactly the package paths the agent reads, never created on the host', async (file) => {
+    const ds = await load<{ spec: { template: { spec: { containers: Container[]; volumes: Array<{ name: string; hostPath?: { path: string; type: string } }> } } } }>('daemonset.yaml');
+    const ops = await load<Array<{ op: string; path: string; value: unknown }>>(join('optional', file));
+    const pod = ds.spec.template.spec as unknown as Record<string, unknown>;
+    for (const { op, path, value } of ops) {
+      expect(op).toBe('add');
+      const keys = path.split('/').slice(1);
+      expect(keys.slice(0, 3).concat(keys.at(-1) ?? '')).toEqual(['spec', 'template', 'spec', '-']);
+      let node = pod;
+      for (const key of keys.slice(3, -1)) node = (node)[/^\d+$/.test(key) ? Number(key) : key] as Record<string, unknown>;
+      (node as unknown as unknown[]).push(value);
+    }
+    const agent = ds.spec.template.spec.containers[0];
+    expect(agent?.args).toContain('--host-root=/host');
+    const mounts = (agent?.volumeMounts ?? []).filter((m) => m.mountPath.startsWith('/host/'));
+    expect(mounts.length).toBe(2);
+    for (const m of mounts) {
+      expect(m.readOnly, m.name).toBe(true);
+      const volume = ds.spec.template.spec.volumes.find((v) => v.name === m.name);
+      // the host path mounted where the agent looks for it, checked to exist and never created
+      expect(volume?.hostPath?.path).toBe(m.mountPath.slice('/host'.length));
+      expect(['File', 'Directory']).toContain(volume?.hostPath?.type);
+      expect(HOST_PACKAGE_PATHS.some((p) => `/${p}` === volume?.hostPath?.path), m.mountPath).toBe(true);
+    }
+    // the patched arguments are accepted by runwarden clean (the host root is a directory here)
+    const tmp = await makeHostRoot(await mkdtemp(join(tmpdir(), 'rw-ds-host-')));
+    const args = (agent?.args ?? []).map((a) => (a === '--host-root=/host' ? `--host-root=${tmp}` : a));
+    const cm = await load<{ data: Record<string, string> }>('configmap.yaml');
+    await writeFile(join(tmp, 'exclude.txt'), cm.data['exclude.txt'] ?? '');
+    const at = (flag: string): number => args.indexOf(flag) + 1;
+    args[at('--cri')] = `unix://${tmp}/containerd.sock`;
+    args[at('--exclude-file')] = join(tmp, 'exclude.txt');
+    args[at('--audit-log')] = join(tmp, 'audit.jsonl');
+    await writeFile(join(tmp, 'kubeconfig'), 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
+    const run = await cli([...args, '--kubeconfig', join(tmp, 'kubeconfig')]);
+    expect(run.stderr).toMatch(/^runwarden: error: CRI socket \S+containerd\.sock does not exist/);
+    await rm(tmp, { recursive: true, force: true });
   });
 
   it('ships exclusions that parse and a kustomization that lists every manifest', async () => {
