@@ -75,7 +75,8 @@ export function hostPackagesOf(report: NodeReport, where: string): { packages: P
   if (host === undefined) return { packages, issues };
   for (const purl of host.purls) {
     const read = packageFromPurl(purl, undefined, 'node-agent');
-    if (read.ok) packages.push({ ...read.pkg, purl, locations: [{ path: `node ${report.node}` }] });
+    // no location: the findings' subject names the node (and nodes with the same packages share their match)
+    if (read.ok) packages.push({ ...read.pkg, purl });
     else issues.push(issue('host-package-invalid', `Node ${report.node}: host package "${purl}" cannot be read: ${read.error}`, where));
   }
   if (host.purlsOmitted > 0) {

@@ -11,7 +11,7 @@ import type { Finding } from '../core/finding.js';
 import type { Inventory } from '../core/inventory.js';
 import type { Issue } from '../core/issue.js';
 import type { NodeReportObjects } from '../inventory/source.js';
-import { matchPackages, NO_ADVISORIES, noAdvisoriesIssue, scopeLabel } from '../vulndb/match/index.js';
+import { forSubject, matchPackages, NO_ADVISORIES, noAdvisoriesIssue, scopeLabel, type MatchResult } from '../vulndb/match/index.js';
 import type { Db } from '../vulndb/store/index.js';
 import { applyVex, type VexStatement } from '../vulndb/vex/index.js';
 
@@ -26,6 +26,7 @@ export function hostPackageFindings(inventory: Inventory, objects: NodeReportObj
   const nodes = new Set(inventory.nodes.map((n) => n.name));
   const latest = new Map<string, { report: NodeReport; origin: string }>();
   const uncovered = new Map<string, { nodes: string[]; hint: string | undefined }>();
+  const byPackages = new Map<string, MatchResult>();
   for (const configMap of objects?.configMaps ?? []) {
     const origin = objects?.origins.get(configMap) ?? objects?.location ?? '';
     // an undecodable report is the agent summary's issue
@@ -43,8 +44,12 @@ export function hostPackageFindings(inventory: Inventory, objects: NodeReportObj
     const host = hostPackagesOf(report, origin);
     issues.push(...host.issues);
     if (host.packages.length === 0) continue;
-    const matched = matchPackages(options.db, host.packages, { subject: hostSubject(node) });
-    findings.push(...(options.vex === undefined ? matched.findings : applyVex(matched.findings, options.vex)));
+    // nodes of one pool run one OS image: their packages are matched once, the findings re-made for each node
+    const key = (report.host?.purls ?? []).join('\n');
+    let matched = byPackages.get(key);
+    if (matched === undefined) byPackages.set(key, (matched = matchPackages(options.db, host.packages, { subject: hostSubject(node) })));
+    const own = matched.findings[0]?.subject.node === node ? matched.findings : forSubject(matched.findings, hostSubject(node));
+    findings.push(...(options.vex === undefined ? own : applyVex(own, options.vex)));
     for (const i of matched.issues) {
       if (i.code !== NO_ADVISORIES || i.location === undefined) issues.push({ ...i, message: `Node ${node}: ${i.message}` });
       else {

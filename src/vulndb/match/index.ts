@@ -766,6 +766,23 @@ interface PackageFacts {
   noFix: string[] | undefined;
 }
 
+/** The fingerprint key of a vulnerability finding: its vulnerability, then the package it is about (packageFacts' keySuffix). */
+function findingKey(vulnerability: string, pkg: Pick<Package, 'ecosystem' | 'name' | 'version'>): string {
+  return joined(vulnerability, '\0', pkg.ecosystem, '\0', pkg.name, '\0', pkg.version);
+}
+
+/**
+ * The findings of a match, about another subject with the same packages (nodes of one pool share one OS image:
+ * scan/host-packages.ts matches their packages once): new ids and subject, the rest shared read-only.
+ */
+export function forSubject(findings: readonly Finding[], subject: Subject): Finding[] {
+  const fingerprintOf = fingerprints(VULNERABILITY_RULE, subject);
+  return findings.map((f) => {
+    const pkg = f.evidence['package'] as Pick<Package, 'ecosystem' | 'name' | 'version'>;
+    return { ...f, id: fingerprintOf(findingKey(f.evidence['vulnerability'] as string, pkg)), subject };
+  });
+}
+
 function packageFacts(pkg: Package, lookup: Lookup): PackageFacts {
   const purl = purlOf(pkg);
   const evidence: Record<string, unknown> = { ecosystem: pkg.ecosystem, name: pkg.name, version: pkg.version };
@@ -773,7 +790,7 @@ function packageFacts(pkg: Package, lookup: Lookup): PackageFacts {
   if (pkg.distro !== undefined) evidence.distro = `${pkg.distro.id} ${pkg.distro.release}`;
   if (lookup.viaSource) evidence.source = { name: lookup.name, version: lookup.version };
   if (pkg.locations !== undefined && pkg.locations.length > 0) evidence.locations = pkg.locations;
-  return { evidence, remediations: new Map(), statusRemediations: new Map(), keySuffix: joined('\0', pkg.ecosystem, '\0', pkg.name, '\0', pkg.version), fixedLists: new Map(), noFix: undefined };
+  return { evidence, remediations: new Map(), statusRemediations: new Map(), keySuffix: findingKey('', pkg), fixedLists: new Map(), noFix: undefined };
 }
 
 function pushNew(list: string[], value: string): void {
