@@ -47,12 +47,15 @@ export function hostPackageFindings(inventory: Inventory, objects: NodeReportObj
     // nodes of one pool run one OS image: their packages are matched once, the findings re-made for each node
     const key = (report.host?.purls ?? []).join('\n');
     let matched = byPackages.get(key);
+    const first = matched === undefined;
     if (matched === undefined) byPackages.set(key, (matched = matchPackages(options.db, host.packages, { subject: hostSubject(node) })));
-    const own = matched.findings[0]?.subject.node === node ? matched.findings : forSubject(matched.findings, hostSubject(node));
+    const own = first ? matched.findings : forSubject(matched.findings, hostSubject(node));
     findings.push(...(options.vex === undefined ? own : applyVex(own, options.vex)));
     for (const i of matched.issues) {
-      if (i.code !== NO_ADVISORIES || i.location === undefined) issues.push({ ...i, message: `Node ${node}: ${i.message}` });
-      else {
+      if (i.code !== NO_ADVISORIES || i.location === undefined) {
+        // about the packages: said once, with the first node that has them
+        if (first) issues.push({ ...i, message: `Node ${node}: ${i.message}` });
+      } else {
         // one issue per release the database does not cover, naming its nodes (a node pool shares one OS)
         const seen = uncovered.get(i.location);
         if (seen === undefined) uncovered.set(i.location, { nodes: [node], hint: i.hint });
