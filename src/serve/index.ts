@@ -143,7 +143,14 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   });
   // A follower has the leader's latest scan before it listens (its readiness says so from the first probe).
   await follower?.start();
-  const server = await listen(handler, { host: options.host, port: options.port, tls: options.tls });
+  let server: Awaited<ReturnType<typeof listen>>;
+  try {
+    server = await listen(handler, { host: options.host, port: options.port, tls: options.tls });
+  } catch (error) {
+    // the port is taken: no poll outlives the failed start
+    await follower?.stop();
+    throw error;
+  }
   options.log('info', 'listening', { url: server.url, auth: options.tokens === undefined ? 'none (loopback only)' : `${options.tokens.length} token(s)` });
   const startScanning = (reason: string): Promise<void> => (options.intervalMs === undefined ? monitor.trigger(reason) : monitor.start(options.intervalMs));
   let firstScan: Promise<void>;
