@@ -86,5 +86,5 @@ export function parsePositiveInt(text: string, origin: string): number {
   return Number(value);
 }
 
-/** `--only`: the filters need vulnerability and lifecycle data, which runwarden cannot read yet. */
+/** `--only`: the filters need findings about the node's unused cached images, which the node agent does not scan yet. */
 export const ONLY_FILTERS = ['vulnerable', 'eol'] as const;

@@ -102,8 +102,8 @@ async function settingsOf(flags: CleanFlags): Promise<Settings> {
     if (!(ONLY_FILTERS as readonly string[]).includes(value)) {
       throw new UsageError(`Unknown --only "${flags.only}": expected one of ${ONLY_FILTERS.join(', ')}. Did you mean "${suggest(value, ONLY_FILTERS)}"?`);
     }
-    const data = value === 'vulnerable' ? 'vulnerability findings (the vulnerability database, issue #4)' : 'end-of-life verdicts (the lifecycle data, issue #9)';
-    throw new UsageError(`--only ${value} is not available yet: it needs ${data}, which runwarden cannot read yet, and cleaning by guesswork is not an option.`, {
+    const data = value === 'vulnerable' ? 'vulnerability findings' : 'end-of-life verdicts';
+    throw new UsageError(`--only ${value} is not available yet: it needs ${data} for the unused images in the node's cache, which the node agent does not scan (runwarden scan --db judges the running images), and cleaning by guesswork is not an option.`, {
       hint: 'Drop --only to plan every unused image, and narrow it with --older-than and --exclude.',
     });
   }
