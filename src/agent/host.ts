@@ -1,12 +1,13 @@
 /**
  * The node's own OS packages (PRODUCT.md C8: "node OS package CVEs where the agent can read the host's package
  * DB"): the agent reads the host's os-release and package databases under `--host-root` (read-only hostPath
- * mounts of just those paths: deploy/node-agent/optional/host-packages.yaml), with the image catalogers (dpkg,
- * apk, rpm), and publishes one purl per package in its node report; the cluster scan matches them against its
- * vulnerability database (hostFindings). Nothing else of the host is read.
+ * mounts of just those paths: deploy/node-agent/optional/host-packages-dpkg.yaml, -rpm.yaml), with the image
+ * catalogers (dpkg, apk, rpm), and publishes one purl per package in its node report; the cluster scan matches
+ * them against its vulnerability database (scan/host-packages.ts). Nothing else of the host is read.
  */
 import { PackageURL } from 'packageurl-js';
 import { catalogDirectory } from '../catalog/directory.js';
+import { OS_FILES } from '../catalog/os/index.js';
 import { CATALOGERS } from '../catalog/registry.js';
 import type { Subject } from '../core/finding.js';
 import { issue, type Issue } from '../core/issue.js';
@@ -15,11 +16,12 @@ import { packageFromPurl, purlOf } from '../vulndb/inputs/purl.js';
 import { MAX_HOST_PACKAGES, type NodeReport, type NodeReportHost } from './schema.js';
 
 /**
- * Where hosts keep os-release and their package databases, relative to the host's root: Debian and Ubuntu
- * (dpkg), Alpine (apk), the RPM family (the BerkeleyDB/NDB directory, and `usr/lib/sysimage/rpm` where RHEL 9,
- * Fedora, SUSE and Azure Linux keep the SQLite one). Only these are read.
+ * Where hosts keep their package databases, relative to the host's root: Debian and Ubuntu (dpkg), Alpine (apk),
+ * the RPM family (`var/lib/rpm`, and `usr/lib/sysimage/rpm` where RHEL 9, Fedora, SUSE and Azure Linux keep it).
  */
-export const HOST_PACKAGE_PATHS = ['etc/os-release', 'usr/lib/os-release', 'etc/debian_version', 'etc/redhat-release', 'etc/alpine-release', 'var/lib/dpkg/status', 'lib/apk/db/installed', 'var/lib/rpm', 'usr/lib/sysimage/rpm'] as const;
+const HOST_DATABASES = ['var/lib/dpkg/status', 'lib/apk/db/installed', 'var/lib/rpm', 'usr/lib/sysimage/rpm'] as const;
+/** What the agent reads of a host: the OS release files the catalogers read (catalog/os OS_FILES) and the databases. Only these. */
+export const HOST_PACKAGE_PATHS: readonly string[] = [...OS_FILES, ...HOST_DATABASES];
 
 /** The OS catalogers: a node's language packages are not what the node runs for its pods. */
 const OS_CATALOGERS = CATALOGERS.filter((c) => c.id === 'dpkg' || c.id === 'apk' || c.id === 'rpm');
@@ -54,7 +56,7 @@ export async function readHostPackages(root: string, signal?: AbortSignal): Prom
   const purls = [...new Set(result.packages.map(hostPurl).filter((p): p is string => p !== undefined))].sort();
   const databases = [...new Set(result.packages.flatMap((p) => (p.locations ?? []).map((l) => l.path)))].sort();
   if (result.os === undefined) issues.push(issue('host-os-unknown', `No os-release under ${root}: the host's packages cannot be matched to a distribution release`, root, 'Mount the host\'s /etc/os-release (or /usr/lib/os-release) read-only under --host-root.'));
-  if (databases.length === 0) issues.push(issue('host-packages-none', `No package database under ${root} (${HOST_PACKAGE_PATHS.filter((p) => p.startsWith('var') || p.startsWith('lib') || p.startsWith('usr/lib/sys')).join(', ')})`, root, 'Mount the host\'s package database read-only under --host-root (deploy/node-agent/optional/host-packages.yaml); image-based OSes (Bottlerocket, COS, Talos) have none.'));
+  if (databases.length === 0) issues.push(issue('host-packages-none', `No package database under ${root} (${HOST_DATABASES.join(', ')})`, root, 'Mount the host\'s package database read-only under --host-root (deploy/node-agent/optional/host-packages-dpkg.yaml or -rpm.yaml); image-based OSes (Bottlerocket, COS, Talos) have none.'));
   const listed = purls.slice(0, MAX_HOST_PACKAGES);
   return {
     host: {

@@ -27,6 +27,7 @@ export function hostPackageFindings(inventory: Inventory, objects: NodeReportObj
   const latest = new Map<string, { report: NodeReport; origin: string }>();
   const uncovered = new Map<string, { nodes: string[]; hint: string | undefined }>();
   const byPackages = new Map<string, MatchResult>();
+  let withHost = 0;
   for (const configMap of objects?.configMaps ?? []) {
     const origin = objects?.origins.get(configMap) ?? objects?.location ?? '';
     // an undecodable report is the agent summary's issue
@@ -37,15 +38,13 @@ export function hostPackageFindings(inventory: Inventory, objects: NodeReportObj
   }
   // the newest report of each node says what its host holds now (one without `host`: the agent no longer reads it)
   for (const [node, { report, origin }] of [...latest].sort((a, b) => a[0].localeCompare(b[0]))) {
-    if (report.host === undefined) {
-      latest.delete(node);
-      continue;
-    }
+    if (report.host === undefined) continue;
+    withHost++;
     const host = hostPackagesOf(report, origin);
     issues.push(...host.issues);
     if (host.packages.length === 0) continue;
     // nodes of one pool run one OS image: their packages are matched once, the findings re-made for each node
-    const key = (report.host?.purls ?? []).join('\n');
+    const key = report.host.purls.join('\n');
     let matched = byPackages.get(key);
     const first = matched === undefined;
     if (matched === undefined) byPackages.set(key, (matched = matchPackages(options.db, host.packages, { subject: hostSubject(node) })));
@@ -67,5 +66,5 @@ export function hostPackageFindings(inventory: Inventory, objects: NodeReportObj
     const list = named.slice(0, 3).join(', ') + (named.length > 3 ? ` and ${named.length - 3} more` : '');
     issues.push({ ...noAdvisoriesIssue(scope, `the ${scopeLabel(scope)} host packages of ${named.length === 1 ? `node ${list}` : `${named.length} nodes (${list})`} were`), hint });
   }
-  return { findings, issues, nodes: latest.size };
+  return { findings, issues, nodes: withHost };
 }

@@ -14,8 +14,8 @@ export const silentLogger: Logger = () => undefined;
 
 /**
  * At most `perMinute` lines a minute through `log`; the count of those dropped is logged with the first line
- * of a later minute. Bad input from a misconfigured sender (the audit receiver's batches, the admission webhook's unauthenticated
- * callers) arrives with every request: one minute's worth tells.
+ * of a later minute. Bad input from a misconfigured sender (the audit receiver's batches, the admission
+ * webhook's unauthenticated callers) arrives with every request: one minute's worth tells.
  */
 export function boundedLogger(log: Logger, perMinute: number, now: () => number = Date.now): Logger {
   let windowStart = Number.NEGATIVE_INFINITY;

@@ -188,7 +188,7 @@ async function reportPublisher(flags: CleanFlags, ctx: CliContext): Promise<Node
     return undefined;
   }
   if (flags.hostRoot !== undefined && (await stat(flags.hostRoot).catch(() => undefined))?.isDirectory() !== true) {
-    throw new UsageError(`Invalid --host-root "${flags.hostRoot}": not a directory`, { hint: "Mount the host's os-release and package databases read-only under one directory (deploy/node-agent/optional/host-packages.yaml) and name it." });
+    throw new UsageError(`Invalid --host-root "${flags.hostRoot}": not a directory`, { hint: "Mount the host's os-release and package databases read-only under one directory (deploy/node-agent/optional/host-packages-dpkg.yaml or -rpm.yaml) and name it." });
   }
   const namespace = flags.reportNamespace ?? (ctx.env.POD_NAMESPACE === undefined || ctx.env.POD_NAMESPACE === '' ? DEFAULT_NODE_REPORT_NAMESPACE : ctx.env.POD_NAMESPACE);
   const { nodeReportPublisher } = await import('../../inventory/sources/kubernetes/index.js');
