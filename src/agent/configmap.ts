@@ -49,8 +49,23 @@ export function nodeReportConfigMap(node: string, text: string, namespace: strin
 
 export type DecodedNodeReport = { ok: true; report: NodeReport; configMap: string } | { ok: false; issue: Issue; configMap: string };
 
+/**
+ * Decoded reports by ConfigMap object and origin (read-only): a scan reads each report twice (its host packages,
+ * scan/host-packages.ts, then the agents' summary, cluster.ts), and a watched ConfigMap stays the same object
+ * until it changes.
+ */
+const decoded = new WeakMap<ConfigMap, { origin: string; result: DecodedNodeReport }>();
+
 /** Parses and validates one node report ConfigMap; `origin` is where it was read (API URL or file). */
 export function decodeNodeReport(configMap: ConfigMap, origin: string): DecodedNodeReport {
+  const known = decoded.get(configMap);
+  if (known !== undefined && known.origin === origin) return known.result;
+  const result = decodeOnce(configMap, origin);
+  decoded.set(configMap, { origin, result });
+  return result;
+}
+
+function decodeOnce(configMap: ConfigMap, origin: string): DecodedNodeReport {
   const name = `${configMap.metadata.namespace ?? ''}/${configMap.metadata.name}`;
   const bad = (what: string, hint = 'The agent rewrites it after its next run; if it persists, check the agent\u2019s logs, or delete the ConfigMap.'): DecodedNodeReport => ({
     ok: false,
