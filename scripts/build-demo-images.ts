@@ -17,7 +17,8 @@
  * `application/vnd.microsoft.artifact.lifecycle`, as MCR attaches them per Microsoft's CSSC guidance)
  * stored the way `oras attach --oci-layout` stores it — a manifest in index.json whose `subject` is the
  * image — and the layout also holds a newer Prometheus release than the one running (v2.55.1, run by
- * no pod), so freshness finds a newer tag offline.
+ * no pod), so freshness finds a newer tag offline, and storefront-web 2.4.3 (run by no pod either), the
+ * patch release with 2.4.1's npm advisories fixed, which `runwarden fix --demo` scans and proposes.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -165,6 +166,15 @@ export const DEMO_IMAGES: DemoImage[] = [
     layers: [
       base('debian12', 'ADD rootfs.tar.xz / # debian:bookworm-slim'),
       own({ 'app/package.json': '{\n  "name": "storefront-web",\n  "version": "2.4.1",\n  "private": true\n}\n', ...npm([...EXPRESS_4_19, ['lodash', '4.17.15'], ['ws', '8.17.0'], ['semver', '7.5.1', 'ISC'], ['minimist', '1.2.5']]) }, 'RUN npm ci --omit=dev # buildkit'),
+    ],
+    cmd: ['node', '/app/server.js'],
+  },
+  // The patch release that fixes 2.4.1's npm advisories, run by no pod: `runwarden fix --demo` finds and scans it.
+  {
+    ref: 'ghcr.io/acme/storefront-web:2.4.3',
+    layers: [
+      base('debian12', 'ADD rootfs.tar.xz / # debian:bookworm-slim'),
+      own({ 'app/package.json': '{\n  "name": "storefront-web",\n  "version": "2.4.3",\n  "private": true\n}\n', ...npm([...EXPRESS_4_21, ['lodash', '4.17.21'], ['ws', '8.17.1'], ['semver', '7.5.2', 'ISC'], ['minimist', '1.2.6']]) }, 'RUN npm ci --omit=dev # buildkit'),
     ],
     cmd: ['node', '/app/server.js'],
   },

@@ -152,7 +152,8 @@ describe('bundled demo environment (npm start)', async () => {
     const verdict = (image: string): { verdict: string; reasons: string[]; fix?: string | undefined } | undefined => lifecycle?.containers.find((c) => c.image === image);
     // outdated: prometheus runs v2.54.1 while demo/images (standing in for quay.io) holds v2.55.1
     expect(verdict('quay.io/prometheus/prometheus:v2.54.1')).toMatchObject({ verdict: 'outdated', reasons: ['newer minor v2.55.1'], fix: 'v2.54.1 → v2.55.1' });
-    expect(of('newer-tag').map((f) => [f.subject.workload?.name, f.evidence.current, f.evidence.newestMinor])).toEqual([['prometheus', 'v2.54.1', 'v2.55.1']]);
+    // …and storefront-web 2.4.1 while it holds the patch release 2.4.3 (the one `runwarden fix --demo` proposes)
+    expect(of('newer-tag').map((f) => [f.subject.workload?.name, f.evidence.current, f.evidence.newestPatch ?? f.evidence.newestMinor])).toEqual([['web', '2.4.1', '2.4.3'], ['prometheus', 'v2.54.1', 'v2.55.1']]);
     // end-of-life from the publisher: CBL-Mariner's lifecycle referrer, stored in the layout with the image as subject
     expect(verdict('mcr.microsoft.com/cbl-mariner/busybox:2.0')).toMatchObject({ verdict: 'end-of-life', reasons: ['the publisher declared end of life on 2025-07-31'] });
     const vendor = of('vendor-end-of-life');

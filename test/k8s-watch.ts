@@ -37,8 +37,10 @@ export interface SeenRequest {
 
 export interface ReplayApi {
   url: string;
-  /** POST/PUT requests with their JSON bodies (answered 201 with the body, or `writeStatus`). */
-  writes: Array<{ method: string; path: string; body: unknown }>;
+  /** POST/PUT/PATCH requests with their JSON bodies (POST/PUT answered 201 with the body, or `writeStatus`; PATCH by `patch`). */
+  writes: Array<{ method: string; path: string; body: unknown; contentType?: string | undefined; query?: Record<string, string> }>;
+  /** Answers PATCH requests (default: the API server's 404). */
+  patch: ((request: { path: string; contentType: string | undefined; query: Record<string, string>; body: unknown }) => { status: number; body: unknown }) | undefined;
   writeStatus: number;
   kubeconfig: string;
   requests: SeenRequest[];
@@ -105,6 +107,18 @@ export async function startReplayApi(): Promise<ReplayApi> {
     requests.push({ path: url.pathname, query });
     if (req.headers.authorization !== `Bearer ${WATCH_TOKEN}`) {
       res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify(statusObject(401, 'Unauthorized', 'Unauthorized')));
+      return;
+    }
+    if (req.method === 'PATCH') {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+        const contentType = req.headers['content-type'];
+        writes.push({ method: 'PATCH', path: url.pathname, body, contentType, query });
+        const reply = replay.patch?.({ path: url.pathname, contentType, query, body }) ?? { status: 404, body: statusObject(404, 'NotFound', 'the server could not find the requested resource') };
+        res.writeHead(reply.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(reply.body));
+      });
       return;
     }
     if (req.method === 'POST' || req.method === 'PUT') {
@@ -184,6 +198,7 @@ export async function startReplayApi(): Promise<ReplayApi> {
     kubeconfig,
     writes,
     writeStatus: 201,
+    patch: undefined,
     requests,
     setList(path, items, resourceVersion) {
       lists.set(path, { status: 200, body: { kind: 'List', apiVersion: 'v1', metadata: { resourceVersion }, items } });

@@ -27,7 +27,7 @@ describe('runwarden convert', () => {
     const text = readFileSync(report, 'utf8');
     const out = join(dir, 'report.sarif');
     const piped = await cli(['convert', '-', '-f', 'sarif', '-o', out, '--fail-on', 'critical'], { stdin: text });
-    expect([piped.code, piped.stdout, piped.stderr]).toEqual([1, '', `runwarden: wrote sarif report to ${out} (218 findings, 2 issues)\n`]);
+    expect([piped.code, piped.stdout, piped.stderr]).toEqual([1, '', `runwarden: wrote sarif report to ${out} (219 findings, 2 issues)\n`]);
     expect((JSON.parse(readFileSync(out, 'utf8')) as { version: string }).version).toBe('2.1.0');
     expect((await cli(['convert', report, '-f', 'json', '--fail-on', 'none'])).code).toBe(0);
   });

@@ -6,6 +6,7 @@ import { checkCommand } from './check.js';
 import { cleanCommand } from './clean.js';
 import { convertCommand } from './convert.js';
 import { dbCommand } from './db.js';
+import { fixCommand } from './fix.js';
 import { imageCommand } from './image.js';
 import { lifecycleCommand } from './lifecycle.js';
 import { nodeCommand } from './node.js';
@@ -15,4 +16,4 @@ import { serveCommand } from './serve.js';
 import { versionCommand } from './version.js';
 
 /** Every CLI command, one file each. Add a command here; there is no registration by import side effects. */
-export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [scanCommand, checkCommand, dbCommand, lifecycleCommand, sbomCommand, imageCommand, nodeCommand, cleanCommand, serveCommand, admissionCommand, auditCommand, convertCommand, versionCommand];
+export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [scanCommand, checkCommand, fixCommand, dbCommand, lifecycleCommand, sbomCommand, imageCommand, nodeCommand, cleanCommand, serveCommand, admissionCommand, auditCommand, convertCommand, versionCommand];

@@ -16,7 +16,7 @@ describe('runwarden scan', () => {
     expect(run.stdout).not.toContain('\x1b[');
     expect(run.stdout).toContain('storefront / Deployment cart\n');
     expect(run.stdout).toMatch(/MEDIUM +mixed-versions +2 different digests of ghcr\.io\/acme\/cart:latest/);
-    expect(run.stdout).toContain('Findings: 218 (9 critical, 39 high, 113 medium, 42 low, 1 info, 14 unknown)');
+    expect(run.stdout).toContain('Findings: 219 (9 critical, 39 high, 113 medium, 43 low, 1 info, 14 unknown)');
     expect(run.stdout).toContain('Suppressed: 5 finding(s) accepted by exceptions');
   });
 
@@ -45,7 +45,7 @@ describe('runwarden scan', () => {
     expect(runOut.tool.driver.rules.map((r) => r.id).sort()).toEqual([...new Set([...CHECKS.map((c) => c.id), ...runOut.results.map((r) => r.ruleId)])].sort());
     expect(runOut.tool.driver.rules.map((r) => r.id)).toEqual(expect.arrayContaining(['vulnerable-package', 'malware', 'end-of-life', 'node-kubelet-eol']));
     // every finding, suppressed ones included (as SARIF suppressions)
-    expect(runOut.results).toHaveLength(223);
+    expect(runOut.results).toHaveLength(224);
     expect(runOut.results.filter((r) => r.level === 'error')).toHaveLength(9 + 39 + 2);
     expect(runOut.results.every((r) => /^[a-f0-9]{16}$/.test(r.partialFingerprints['runwarden/v1'] ?? ''))).toBe(true);
   });
@@ -71,7 +71,7 @@ describe('runwarden scan', () => {
       [true, 'VEX not_affected (vulnerable_code_not_in_execute_path)'],
     ]);
     // one finding fewer in the counts; the bad statement is an issue, the others apply
-    expect(report.summary.findings).toBe(217);
+    expect(report.summary.findings).toBe(218);
     const table = await cli(['scan', '--demo', '--vex', join(dir, 'vex.json'), ...NOW]);
     expect(table.stdout).toContain('Suppressed: 6 finding(s) accepted by exceptions (5) or VEX statements (1)');
     expect(report.issues.filter((i) => i.code === 'vex-invalid')).toHaveLength(1);
@@ -86,8 +86,8 @@ describe('runwarden scan', () => {
     const run = await cli(['scan', '--demo', '-f', 'json', '-o', out, ...NOW]);
     expect(run.stdout).toBe('');
     // the two issues: the demo's advisories hold no Debian 12 nor Alpine v3.20 (test/demo.test.ts)
-    expect(run.stderr).toBe(`runwarden: wrote json report to ${out} (218 findings, 2 issues)\n`);
-    expect((JSON.parse(readFileSync(out, 'utf8')) as { findings: unknown[] }).findings).toHaveLength(223);
+    expect(run.stderr).toBe(`runwarden: wrote json report to ${out} (219 findings, 2 issues)\n`);
+    expect((JSON.parse(readFileSync(out, 'utf8')) as { findings: unknown[] }).findings).toHaveLength(224);
   });
 
   it('exits 1 when a finding is at or above --fail-on, 0 below it', async () => {
@@ -116,7 +116,7 @@ describe('runwarden scan', () => {
     const fromEnv = await cli(['scan', '--demo', '--config', join(dir, 'rw.yaml'), ...NOW], { env: { RUNWARDEN_FORMAT: 'json' } });
     expect(fromEnv.stdout).toContain('"schemaVersion": "1.0"');
     const fromFlag = await cli(['scan', '--demo', '--config', join(dir, 'rw.yaml'), '--format', 'table', '--fail-on', 'none', ...NOW], { env: { RUNWARDEN_FORMAT: 'json' } });
-    expect(fromFlag.stdout).toContain('Findings: 218');
+    expect(fromFlag.stdout).toContain('Findings: 219');
     expect(fromFlag.code).toBe(0);
   });
 });

@@ -86,7 +86,8 @@ async function resolveSettings(flags: ScanFlags, ctx: CliContext): Promise<Setti
 
 export { DEMO_FEEDS, unknownValue } from './scan-setup.js';
 
-async function createSource(settings: Settings, ctx: CliContext): Promise<InventorySource> {
+/** The inventory source of the settings: the demo, a snapshot, or the live cluster. */
+export async function createSource(settings: Settings, ctx: CliContext): Promise<InventorySource> {
   if (settings.demo) return snapshotSource({ path: demoSnapshotPath(), type: 'demo', displayRoot: 'demo/cluster' });
   if (settings.snapshot !== undefined) return snapshotSource({ path: settings.snapshot });
   const { kubernetesSource } = await import('../../inventory/sources/kubernetes/index.js');

@@ -75,7 +75,7 @@ describe('--format cyclonedx (CycloneDX 1.6 with VEX)', () => {
         { name: 'runwarden:subject', value: 'storefront/Deployment/web/container/web/ghcr.io/acme/storefront-web:2.4.1' },
       ]),
     );
-    expect(bom.metadata.properties).toContainEqual({ name: 'runwarden:report:findingsNotIncluded', value: '197 (end-of-life, malware, misconfiguration, node, outdated, stale-image: not vulnerabilities; see --format json or sarif)' });
+    expect(bom.metadata.properties).toContainEqual({ name: 'runwarden:report:findingsNotIncluded', value: '198 (end-of-life, malware, misconfiguration, node, outdated, stale-image: not vulnerabilities; see --format json or sarif)' });
     expect(bom.serialNumber).toMatch(/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     // the same report gives the same document
     expect((await cli(['scan', '--demo', '-f', 'cyclonedx', ...NOW])).stdout).toBe(run.stdout);

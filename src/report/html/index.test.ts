@@ -89,14 +89,14 @@ describe.skipIf(skipReason !== undefined)(`the HTML report in headless Chromium$
   it('shows the demo scan: counts, groups worst first, filters by severity, kind, text and suppressed', async () => {
     const file = join(dir, 'demo.html');
     const run = await cli(['scan', '--demo', '-f', 'html', '-o', file, ...NOW]);
-    expect(run.stderr).toBe(`runwarden: wrote html report to ${file} (218 findings, 2 issues)\n`);
+    expect(run.stderr).toBe(`runwarden: wrote html report to ${file} (219 findings, 2 issues)\n`);
     await page.goto(pathToFileURL(file).href);
     expect(await page.title()).toBe('runwarden report: demo demo/cluster');
-    expect(await page.textContent('#total')).toBe('218');
+    expect(await page.textContent('#total')).toBe('219');
     // the script ran (the CSP admitted it): the form is shown and counts the active findings
     expect(await page.isVisible('#filters')).toBe(true);
-    expect(await page.textContent('#shown')).toBe('218');
-    expect(await page.locator('tr.finding:visible').count()).toBe(218);
+    expect(await page.textContent('#shown')).toBe('219');
+    expect(await page.locator('tr.finding:visible').count()).toBe(219);
     // the first group holds a critical finding
     expect(await page.locator('section.group').first().locator('.sev.critical').count()).toBeGreaterThan(0);
 

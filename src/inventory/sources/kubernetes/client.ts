@@ -1,5 +1,5 @@
 /**
- * A minimal JSON client for the Kubernetes API (GETs; one create-or-replace for the node agent's report). Authentication, TLS and proxies come from
+ * A minimal JSON client for the Kubernetes API (GETs; the node agent's report create-or-replace; `fix --apply`'s JSON Patch). Authentication, TLS and proxies come from
  * client-node's `KubeConfig.applyToHTTPSOptions`; the replies stay plain JSON (as `kubectl get -o json`),
  * not client-node's model classes with `Date` fields. Transport failures become `KubeApiError`s
  * that name the server and the cause, here and nowhere else; tokens and headers never appear in them.
@@ -39,6 +39,8 @@ const TLS_VERIFY_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH';
+
 export class ApiClient {
   readonly server: string;
   readonly context: string;
@@ -62,16 +64,21 @@ export class ApiClient {
     return this.send('GET', path, query, undefined, signal);
   }
 
-  /** A write (`POST` create, `PUT` replace) with a JSON body; the node agent's report is the only one. */
+  /** A write (`POST` create, `PUT` replace) with a JSON body (the node agent's report). */
   async write(method: 'POST' | 'PUT', path: string, body: unknown, signal: AbortSignal | undefined): Promise<ApiReply> {
     return this.send(method, path, {}, JSON.stringify(body), signal);
   }
 
-  private async send(method: 'GET' | 'POST' | 'PUT', path: string, query: Record<string, string>, body: string | undefined, signal: AbortSignal | undefined): Promise<ApiReply> {
+  /** A JSON Patch (RFC 6902) of one object (`fix --apply`). */
+  async patch(path: string, ops: unknown, query: Record<string, string>, signal: AbortSignal | undefined): Promise<ApiReply> {
+    return this.send('PATCH', path, query, JSON.stringify(ops), signal, 'application/json-patch+json');
+  }
+
+  private async send(method: Method, path: string, query: Record<string, string>, body: string | undefined, signal: AbortSignal | undefined, contentType = 'application/json'): Promise<ApiReply> {
     const url = new URL(this.url(path));
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
     for (let attempt = 0; ; attempt++) {
-      const reply = await this.once(method, url, body, signal);
+      const reply = await this.once(method, url, body, signal, contentType);
       const retryAfter = retryAfterSeconds(reply);
       if (retryAfter === undefined || attempt >= MAX_RETRIES) return reply;
       await sleep(Math.min(retryAfter, MAX_RETRY_AFTER_S) * 1000, undefined, signal === undefined ? undefined : { signal });
@@ -83,9 +90,9 @@ export class ApiClient {
     this.agent = undefined;
   }
 
-  private async once(method: 'GET' | 'POST' | 'PUT', url: URL, body: string | undefined, signal: AbortSignal | undefined): Promise<ApiReply> {
+  private async once(method: Method, url: URL, body: string | undefined, signal: AbortSignal | undefined, contentType: string): Promise<ApiReply> {
     const options = await this.requestOptions();
-    if (body !== undefined) options.headers = { ...options.headers, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) };
+    if (body !== undefined) options.headers = { ...options.headers, 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(body)) };
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
     try {

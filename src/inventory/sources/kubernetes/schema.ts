@@ -26,5 +26,7 @@ export const Status = z.looseObject({
   message: z.string().nullish(),
   reason: z.string().nullish(),
   code: z.number().nullish(),
+  /** What the API server adds to a generic message, e.g. a JSON Patch `test` that failed ("testing value … failed: test failed"). */
+  details: z.looseObject({ causes: z.array(z.looseObject({ message: z.string().nullish() })).nullish() }).nullish(),
 });
 export type Status = z.infer<typeof Status>;

@@ -1,0 +1,297 @@
+/**
+ * Remediation (PRODUCT.md "Remediation"): for each workload container with fixable vulnerabilities, an end of
+ * life, a drifted digest or a newer tag, the smallest image change that fixes it — a fixed tag or digest —
+ * checked by scanning the new image, and the change as a JSON Patch of the workload that tests the image it
+ * replaces. `runwarden fix` prints it (table, JSON, a kubectl script) or applies it (`--apply`).
+ */
+import type { Finding } from '../core/finding.js';
+import { formatImageReference, tryParseImageReference, type ImageReference } from '../core/image-ref.js';
+import type { Inventory, WorkloadRef } from '../core/inventory.js';
+import { issue, type Issue } from '../core/issue.js';
+import type { ScanReport } from '../core/report.js';
+import { atLeast, type Severity } from '../core/severity.js';
+import type { Platform } from '../registry/schema.js';
+import { changedImage, containerPlace, isPinned, jsonPatch, kubectlPatch, workloadObject, type PatchOp } from './patch.js';
+import { containerTargets, eolKey, fixesByConstruction, isEol, vulnerabilityKey, VULNERABILITY_RULE, type Candidate, type ChangeKind, type ContainerTargets, type Target } from './targets.js';
+import type { CandidateScan, CandidateScanner } from './verify.js';
+
+export { CandidateScanner, type CandidateScannerOptions } from './verify.js';
+export { CHANGE_KINDS, type ChangeKind, type Target } from './targets.js';
+export { kubectlPatch, shellQuote, type PatchOp } from './patch.js';
+
+export const REMEDIATION_SCHEMA_VERSION = 1;
+
+export interface RemediationOptions {
+  /** Vulnerabilities at or above this are to be fixed (default high). */
+  severity?: Severity | undefined;
+  /** Also try the newest major tag (default off). */
+  allowMajor?: boolean | undefined;
+  /** Candidate images tried per container (default 3). */
+  maxCandidates?: number | undefined;
+  /** Scans candidate images; undefined = candidates are judged by what they are only. */
+  scanner?: CandidateScanner | undefined;
+  onProgress?: ((message: string) => void) | undefined;
+}
+
+/** A target as the plan shows it. */
+export interface TargetView {
+  type: Target['type'];
+  /** `CVE-2024-1234 (openssl 3.0.13 → 3.0.14)`, the end-of-life title, `digest drift of 1.2`, `newer tag 2.4.3`. */
+  what: string;
+  severity?: Severity | undefined;
+}
+
+export interface ConsideredCandidate {
+  image: string;
+  change: ChangeKind;
+  /** What became of it: `fixes all`, `fixes 2 of 3`, `not in the registry: …`, `adds CVE-… (critical)`. */
+  result: string;
+}
+
+export interface ContainerRemediation {
+  container: string;
+  /** The running image (normalised), as the findings name it. */
+  image: string;
+  /** `fixed`: the change fixes every target; `partial`: some; `unresolved`: no change found. */
+  outcome: 'fixed' | 'partial' | 'unresolved';
+  /** The image as written in the workload, and the JSON pointer of it. */
+  from?: string | undefined;
+  path?: string | undefined;
+  to?: string | undefined;
+  change?: ChangeKind | undefined;
+  /** The new image's digest, when known. */
+  digest?: string | undefined;
+  /** Whether the new image was scanned (its vulnerabilities and end of life checked). */
+  scanned: boolean;
+  fixes: TargetView[];
+  remaining: TargetView[];
+  /** At or above the threshold in the new image but not in the running one (a chosen change never has any). */
+  introduced: string[];
+  /** Why there is no change, or what the reader should know about it. */
+  note?: string | undefined;
+  /** Why the change is not in the workload's patch (the object was not read, a rollout is in progress, …). */
+  noPatch?: string | undefined;
+  considered: ConsideredCandidate[];
+}
+
+export interface WorkloadRemediation {
+  workload: WorkloadRef;
+  /** The API path patched by `--apply`; undefined when the workload cannot be patched (`note` says why). */
+  apiPath?: string | undefined;
+  containers: ContainerRemediation[];
+  /** The JSON Patch of the changed containers (none when nothing can be changed). */
+  patch?: PatchOp[] | undefined;
+  /** The same as a kubectl command. */
+  kubectl?: string | undefined;
+  note?: string | undefined;
+}
+
+export interface RemediationPlan {
+  schemaVersion: typeof REMEDIATION_SCHEMA_VERSION;
+  generatedAt: string;
+  source: ScanReport['source'];
+  severity: Severity;
+  summary: { workloads: number; containers: number; fixed: number; partial: number; unresolved: number; patches: number; candidatesScanned: number };
+  workloads: WorkloadRemediation[];
+  issues: Issue[];
+}
+
+function targetView(t: Target): TargetView {
+  switch (t.type) {
+    case 'vulnerability':
+      return { type: t.type, what: `${t.id} (${t.package} ${t.installed}${t.fixed.length === 0 ? '' : ` → ${t.fixed.join(' or ')}`})`, severity: t.severity };
+    case 'end-of-life':
+      return { type: t.type, what: t.title, severity: t.severity };
+    case 'digest-drift':
+      return { type: t.type, what: `digest drift of tag ${t.tag} (now ${t.current.slice(0, 19)}…)` };
+    case 'newer-tag':
+      return { type: t.type, what: `newer tag ${t.newest} than ${t.current}` };
+  }
+}
+
+interface Evaluation {
+  candidate: Candidate;
+  image: string;
+  digest: string | undefined;
+  scan: CandidateScan | undefined;
+  fixed: Target[];
+  remaining: Target[];
+  introduced: string[];
+  /** Why it cannot be used at all (not in the registry, cannot be pinned, not readable while it must be). */
+  unusable: string | undefined;
+}
+
+/** What a candidate fixes, leaves and adds. */
+function judge(t: ContainerTargets, candidate: Candidate, scan: CandidateScan | undefined, severity: Severity): Pick<Evaluation, 'fixed' | 'remaining' | 'introduced'> {
+  const findings: readonly Finding[] = scan?.scanned === true ? scan.findings : [];
+  const vulns = new Set<string>();
+  const eols = new Set<string>();
+  const introduced: string[] = [];
+  for (const f of findings) {
+    if (f.rule === VULNERABILITY_RULE) {
+      const key = vulnerabilityKey(f);
+      if (key === undefined) continue;
+      vulns.add(key);
+      if (!t.known.has(key) && atLeast(f.severity, severity)) introduced.push(`${key} (${f.severity})`);
+    } else if (isEol(f)) {
+      const key = eolKey(f);
+      eols.add(key);
+      if (!t.known.has(key) && atLeast(f.severity, severity)) introduced.push(f.title);
+    }
+  }
+  const fixed: Target[] = [];
+  const remaining: Target[] = [];
+  for (const target of t.targets) {
+    const ok =
+      target.type === 'vulnerability' ? scan?.scanned === true && !vulns.has(target.key) : target.type === 'end-of-life' ? scan?.scanned === true && !eols.has(target.key) : fixesByConstruction(target, candidate);
+    (ok ? fixed : remaining).push(target);
+  }
+  return { fixed, remaining, introduced: [...new Set(introduced)].sort() };
+}
+
+function describe(e: Evaluation, total: number): string {
+  if (e.unusable !== undefined) return e.unusable;
+  const parts = [e.remaining.length === 0 ? 'fixes all' : `fixes ${e.fixed.length} of ${total}`];
+  if (e.introduced.length > 0) parts.push(`adds ${e.introduced.slice(0, 3).join(', ')}${e.introduced.length > 3 ? ` and ${e.introduced.length - 3} more` : ''}`);
+  if (e.scan?.scanned === false) parts.push(`not scanned: ${e.scan.reason}`);
+  else if (e.scan?.scanned === true && !e.scan.complete) parts.push('scanned in part (a layer could not be read)');
+  return parts.join('; ');
+}
+
+/** The platform of the nodes running the workload's pods (the first known), for choosing from an index. */
+function platformOf(inventory: Inventory, ref: WorkloadRef): Platform | undefined {
+  for (const pod of inventory.pods) {
+    if (pod.namespace !== ref.namespace || pod.workload.kind !== ref.kind || pod.workload.name !== ref.name || pod.nodeName === undefined) continue;
+    const node = inventory.nodes.find((n) => n.name === pod.nodeName);
+    if (node?.architecture !== undefined) return { os: node.operatingSystem ?? 'linux', architecture: node.architecture };
+  }
+  return undefined;
+}
+
+async function evaluate(t: ContainerTargets, ref: ImageReference, written: string | undefined, candidate: Candidate, options: RemediationOptions & { severity: Severity; platform: Platform | undefined }): Promise<Evaluation> {
+  const base = written ?? t.image;
+  const wantsScan = t.targets.some((x) => x.type === 'vulnerability' || x.type === 'end-of-life');
+  let digest = candidate.digest;
+  const out = (fields: Partial<Evaluation>): Evaluation => ({ candidate, image: changedImage(base, candidate.tag, digest), digest, scan: undefined, fixed: [], remaining: [...t.targets], introduced: [], unusable: undefined, ...fields });
+  if (digest === undefined && options.scanner !== undefined) {
+    const resolved = await options.scanner.resolve(ref, candidate.tag);
+    if (resolved.digest === undefined) return out({ unusable: `${candidate.tag} not resolved: ${resolved.reason}` });
+    digest = resolved.digest;
+  }
+  // a re-pull of the same tag is pinned to the digest that fixes it; an image that was pinned stays pinned
+  const pin = candidate.change === 'digest' || isPinned(base);
+  if (pin && digest === undefined) return out({ unusable: `${candidate.tag}: its digest is unknown, and the image must stay pinned` });
+  const scan = options.scanner !== undefined && digest !== undefined ? await options.scanner.scan(ref, candidate.tag, digest, options.platform) : undefined;
+  const judged = judge(t, candidate, scan, options.severity);
+  const image = changedImage(base, candidate.tag, pin ? digest : undefined);
+  if (wantsScan && scan?.scanned !== true && judged.fixed.length === 0) {
+    return { candidate, image, digest, scan, ...judged, unusable: `not scanned: ${scan?.scanned === false ? scan.reason : 'no vulnerability database or way to read images'}` };
+  }
+  return { candidate, image, digest, scan, ...judged, unusable: undefined };
+}
+
+async function remediateContainer(inventory: Inventory, t: ContainerTargets, options: RemediationOptions & { severity: Severity; maxCandidates: number }): Promise<ContainerRemediation> {
+  const ref = tryParseImageReference(t.image);
+  const object = workloadObject(inventory, { ...t.subject.workload, namespace: t.subject.namespace });
+  const place = containerPlace(object, t.subject.container);
+  const base: ContainerRemediation = { container: t.subject.container, image: t.image, outcome: 'unresolved', scanned: false, fixes: [], remaining: t.targets.map(targetView), introduced: [], considered: [] };
+  if (place.ok) {
+    base.from = place.image;
+    base.path = place.path;
+  }
+  if (ref === undefined) return { ...base, note: `the image reference "${t.image}" is invalid` };
+  if (t.candidates.length === 0) {
+    const vulns = t.targets.filter((x) => x.type === 'vulnerability').length;
+    return { ...base, note: `no newer build or tag of ${formatImageReference({ ...ref, digest: undefined })} was found${vulns > 0 ? ': the fix needs the image rebuilt with the fixed package versions' : ''}` };
+  }
+  const platform = platformOf(inventory, { ...t.subject.workload, namespace: t.subject.namespace });
+  const evaluations: Evaluation[] = [];
+  let chosen: Evaluation | undefined;
+  for (const candidate of t.candidates.slice(0, options.maxCandidates)) {
+    const e = await evaluate(t, ref, place.ok ? place.image : undefined, candidate, { ...options, platform });
+    evaluations.push(e);
+    if (e.unusable === undefined && e.remaining.length === 0 && e.introduced.length === 0) {
+      chosen = e;
+      break;
+    }
+  }
+  if (chosen === undefined) {
+    // the one that fixes the most and adds nothing (the smaller change of equals)
+    for (const e of evaluations) if (e.unusable === undefined && e.introduced.length === 0 && e.fixed.length > 0 && (chosen === undefined || e.fixed.length > chosen.fixed.length)) chosen = e;
+  }
+  const considered = evaluations.map((e) => ({ image: e.image, change: e.candidate.change, result: describe(e, t.targets.length) }));
+  if (t.candidates.length > options.maxCandidates) considered.push(...t.candidates.slice(options.maxCandidates).map((c) => ({ image: changedImage(place.ok ? place.image : t.image, c.tag, c.digest), change: c.change, result: 'not tried (--max-candidates)' })));
+  if (chosen === undefined) return { ...base, considered, note: 'no candidate image fixes any of it without adding vulnerabilities or an end of life' };
+  const scanned = chosen.scan?.scanned === true;
+  const fixed: ContainerRemediation = {
+    ...base,
+    outcome: chosen.remaining.length === 0 ? 'fixed' : 'partial',
+    to: chosen.image,
+    change: chosen.candidate.change,
+    digest: chosen.digest,
+    scanned,
+    fixes: chosen.fixed.map(targetView),
+    remaining: chosen.remaining.map(targetView),
+    introduced: chosen.introduced,
+    considered,
+  };
+  if (!scanned) fixed.note = `the new image was not scanned (${chosen.scan?.scanned === false ? chosen.scan.reason : 'no vulnerability database or way to read images'}): its vulnerabilities are unknown`;
+  if (!place.ok) fixed.noPatch = place.reason;
+  else if (normalised(place.image) !== t.image) fixed.noPatch = `the ${t.subject.workload.kind} now names ${place.image}, not the ${t.image} its pods run (a rollout in progress?); scan again when it is done`;
+  return fixed;
+}
+
+function normalised(image: string): string {
+  const ref = tryParseImageReference(image);
+  return ref === undefined ? image : formatImageReference(ref);
+}
+
+/** The plan: per workload, its containers' changes and one patch. */
+export async function planRemediation(inventory: Inventory, report: ScanReport, options: RemediationOptions = {}): Promise<RemediationPlan> {
+  const severity = options.severity ?? 'high';
+  const maxCandidates = Math.max(1, options.maxCandidates ?? 3);
+  const targets = containerTargets(report.findings, { severity, allowMajor: options.allowMajor ?? false });
+  const issues: Issue[] = [];
+  const byWorkload = new Map<string, WorkloadRemediation>();
+  let done = 0;
+  for (const t of targets) {
+    options.onProgress?.(`remediation ${++done}/${targets.length}: ${t.subject.namespace}/${t.subject.workload.name} ${t.subject.container}`);
+    const ref: WorkloadRef = { ...t.subject.workload, namespace: t.subject.namespace };
+    const key = `${ref.namespace}\0${ref.kind}\0${ref.name}`;
+    let w = byWorkload.get(key);
+    if (w === undefined) {
+      const object = workloadObject(inventory, ref);
+      w = { workload: ref, apiPath: object.apiPath, containers: [], note: object.unpatchable };
+      byWorkload.set(key, w);
+    }
+    const c = await remediateContainer(inventory, t, { ...options, severity, maxCandidates });
+    w.containers.push(c);
+  }
+  for (const w of byWorkload.values()) {
+    const changes = w.containers.filter((c) => c.to !== undefined && c.from !== undefined && c.path !== undefined && c.noPatch === undefined);
+    if (changes.length === 0 || w.apiPath === undefined) continue;
+    w.patch = jsonPatch(changes.map((c) => ({ path: c.path as string, from: c.from as string, to: c.to as string })));
+    w.kubectl = kubectlPatch({ ref: w.workload, resource: w.workload.kind.toLowerCase() }, w.patch);
+  }
+  const workloads = [...byWorkload.values()].sort((a, b) => `${a.workload.namespace}/${a.workload.kind}/${a.workload.name}`.localeCompare(`${b.workload.namespace}/${b.workload.kind}/${b.workload.name}`));
+  const containers = workloads.flatMap((w) => w.containers);
+  const scannerIssues = options.scanner === undefined ? [issue('remediation-unverified', 'Candidate images were not scanned: which of them fixes a vulnerability or an end of life is unknown', undefined, 'Give the vulnerability database and a way to read images (--db with --pull-images or --image-dir).')] : [];
+  issues.push(...(targets.some((t) => t.targets.some((x) => x.type === 'vulnerability' || x.type === 'end-of-life')) ? scannerIssues : []));
+  return {
+    schemaVersion: REMEDIATION_SCHEMA_VERSION,
+    generatedAt: report.generatedAt,
+    source: report.source,
+    severity,
+    summary: {
+      workloads: workloads.length,
+      containers: containers.length,
+      fixed: containers.filter((c) => c.outcome === 'fixed').length,
+      partial: containers.filter((c) => c.outcome === 'partial').length,
+      unresolved: containers.filter((c) => c.outcome === 'unresolved').length,
+      patches: workloads.filter((w) => w.patch !== undefined).length,
+      candidatesScanned: options.scanner?.scanned ?? 0,
+    },
+    workloads,
+    issues,
+  };
+}

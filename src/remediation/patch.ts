@@ -1,0 +1,131 @@
+/**
+ * Where a container's image lives in its workload object, the new image string, and the change as a
+ * JSON Patch (RFC 6902) that first tests the image it replaces: applied after someone else changed it,
+ * the API server refuses the whole patch instead of overwriting their change.
+ */
+import type { Inventory, WorkloadRef } from '../core/inventory.js';
+import { tryParseImageReference } from '../core/image-ref.js';
+
+/**
+ * Kinds whose pod template (or, for a bare pod, spec) may be patched, with their API path; what
+ * deploy/remediation/clusterrole.yaml grants `patch` on (patch.test.ts holds them equal).
+ */
+export const PATCHABLE: Readonly<Record<string, { group: string; version: string; plural: string; spec: string }>> = {
+  Deployment: { group: 'apps', version: 'v1', plural: 'deployments', spec: '/spec/template/spec' },
+  StatefulSet: { group: 'apps', version: 'v1', plural: 'statefulsets', spec: '/spec/template/spec' },
+  DaemonSet: { group: 'apps', version: 'v1', plural: 'daemonsets', spec: '/spec/template/spec' },
+  ReplicaSet: { group: 'apps', version: 'v1', plural: 'replicasets', spec: '/spec/template/spec' },
+  CronJob: { group: 'batch', version: 'v1', plural: 'cronjobs', spec: '/spec/jobTemplate/spec/template/spec' },
+  // a pod's container images are among the few fields of a pod that may change
+  Pod: { group: '', version: 'v1', plural: 'pods', spec: '/spec' },
+};
+
+export interface PatchOp {
+  op: 'test' | 'replace';
+  path: string;
+  value: string;
+}
+
+/** Where one container's image is written in its workload, as read from the object the scan saw. */
+export type ContainerPlace =
+  | { ok: true; path: string; image: string; type: 'regular' | 'init' }
+  | { ok: false; reason: string };
+
+export interface WorkloadObject {
+  ref: WorkloadRef;
+  /** `/apis/apps/v1/namespaces/shop/deployments/web`; undefined when the kind cannot be patched. */
+  apiPath: string | undefined;
+  /** Why it cannot be patched. */
+  unpatchable: string | undefined;
+  spec: Record<string, unknown> | undefined;
+  /** kubectl's resource name: `deployment`, `cronjob`. */
+  resource: string;
+}
+
+function at(object: unknown, pointer: string): unknown {
+  let value: unknown = object;
+  for (const part of pointer.split('/').slice(1)) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+/** The object of a workload as the scan read it (a bare pod is its own workload). */
+export function workloadObject(inventory: Inventory, ref: WorkloadRef): WorkloadObject {
+  const kind = PATCHABLE[ref.kind];
+  const resource = ref.kind.toLowerCase();
+  const raw = ref.kind === 'Pod' ? inventory.pods.find((p) => p.namespace === ref.namespace && p.name === ref.name)?.raw : inventory.workloads.find((w) => w.namespace === ref.namespace && w.kind === ref.kind && w.name === ref.name)?.raw;
+  if (kind === undefined) {
+    const why = ref.kind === 'Job' ? "a Job's pod template cannot be changed once created: change what creates the Job, or re-create it with the new image" : `runwarden does not patch ${ref.kind} objects`;
+    return { ref, apiPath: undefined, unpatchable: why, spec: undefined, resource };
+  }
+  if (raw === undefined) return { ref, apiPath: undefined, unpatchable: `the ${ref.kind} object was not read (only its pods were)`, spec: undefined, resource };
+  const base = kind.group === '' ? `/api/${kind.version}` : `/apis/${kind.group}/${kind.version}`;
+  const spec = at(raw, kind.spec);
+  return {
+    ref,
+    apiPath: `${base}/namespaces/${encodeURIComponent(ref.namespace)}/${kind.plural}/${encodeURIComponent(ref.name)}`,
+    unpatchable: undefined,
+    spec: spec !== null && typeof spec === 'object' ? (spec as Record<string, unknown>) : undefined,
+    resource,
+  };
+}
+
+/** The JSON pointer of a container's `image` in the object, and the image written there. */
+export function containerPlace(object: WorkloadObject, container: string): ContainerPlace {
+  if (object.unpatchable !== undefined) return { ok: false, reason: object.unpatchable };
+  const kind = PATCHABLE[object.ref.kind];
+  if (kind === undefined || object.spec === undefined) return { ok: false, reason: `the ${object.ref.kind} has no pod spec` };
+  for (const [field, type] of [['containers', 'regular'], ['initContainers', 'init']] as const) {
+    const list = object.spec[field];
+    if (!Array.isArray(list)) continue;
+    const index = list.findIndex((c: unknown) => c !== null && typeof c === 'object' && (c as { name?: unknown }).name === container);
+    if (index < 0) continue;
+    const image = (list[index] as { image?: unknown }).image;
+    if (typeof image !== 'string') return { ok: false, reason: `container "${container}" has no image in the ${object.ref.kind}` };
+    return { ok: true, path: `${kind.spec}/${field}/${index}/image`, image, type };
+  }
+  return { ok: false, reason: `container "${container}" is not in the ${object.ref.kind}'s pod template (added by a mutating webhook?)` };
+}
+
+/** `name[:tag]` of an image as written, without its digest. */
+function nameAndTag(written: string): { name: string; tag: string | undefined } {
+  const at = written.indexOf('@');
+  const named = at < 0 ? written : written.slice(0, at);
+  const colon = named.lastIndexOf(':');
+  if (colon > named.lastIndexOf('/')) return { name: named.slice(0, colon), tag: named.slice(colon + 1) };
+  return { name: named, tag: undefined };
+}
+
+/** Whether the image as written is pinned by digest (`…@sha256:…`). */
+export function isPinned(written: string): boolean {
+  return tryParseImageReference(written)?.digest !== undefined;
+}
+
+/**
+ * The image as the user wrote it, moved to `tag` (kept as written otherwise: registry, short names) and
+ * pinned to `digest` when given: a re-pull of the same tag is pinned (`web:2.4@sha256:…`), and an image
+ * that was pinned stays pinned.
+ */
+export function changedImage(written: string, tag: string, digest: string | undefined): string {
+  const { name } = nameAndTag(written);
+  return digest === undefined ? `${name}:${tag}` : `${name}:${tag}@${digest}`;
+}
+
+/** The patch of one workload: for each changed container, test the image it replaces, then replace it. */
+export function jsonPatch(changes: ReadonlyArray<{ path: string; from: string; to: string }>): PatchOp[] {
+  const ops: PatchOp[] = [];
+  for (const c of changes) ops.push({ op: 'test', path: c.path, value: c.from }, { op: 'replace', path: c.path, value: c.to });
+  return ops;
+}
+
+/** A word for a POSIX shell, in single quotes. */
+export function shellQuote(text: string): string {
+  return /^[A-Za-z0-9_./:@=+-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/** `kubectl -n shop patch deployment web --type=json -p '[…]'`. */
+export function kubectlPatch(object: Pick<WorkloadObject, 'ref' | 'resource'>, ops: readonly PatchOp[]): string {
+  return ['kubectl', '-n', shellQuote(object.ref.namespace), 'patch', shellQuote(`${object.resource}/${object.ref.name}`), '--type=json', '-p', shellQuote(JSON.stringify(ops))].join(' ');
+}
