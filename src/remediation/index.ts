@@ -21,6 +21,9 @@ export { kubectlPatch, shellQuote, type PatchOp } from './patch.js';
 
 export const REMEDIATION_SCHEMA_VERSION = 1;
 
+/** Containers whose candidates are tried at once. */
+const CONCURRENCY = 2;
+
 export interface RemediationOptions {
   /** Vulnerabilities at or above this are to be fixed (default high). */
   severity?: Severity | undefined;
@@ -253,9 +256,21 @@ export async function planRemediation(inventory: Inventory, report: ScanReport, 
   const targets = containerTargets(report.findings, { severity, allowMajor: options.allowMajor ?? false });
   const issues: Issue[] = [];
   const byWorkload = new Map<string, WorkloadRemediation>();
+  // containers two at a time (each candidate image is read with 3 layers at once, as scan reads running ones);
+  // the results keep the findings' order
+  const results = new Array<ContainerRemediation | undefined>(targets.length);
+  let next = 0;
   let done = 0;
-  for (const t of targets) {
-    options.onProgress?.(`remediation ${++done}/${targets.length}: ${t.subject.namespace}/${t.subject.workload.name} ${t.subject.container}`);
+  const worker = async (): Promise<void> => {
+    while (next < targets.length) {
+      const i = next++;
+      const t = targets[i] as ContainerTargets;
+      results[i] = await remediateContainer(inventory, t, { ...options, severity, maxCandidates });
+      options.onProgress?.(`remediation ${++done}/${targets.length}: ${t.subject.namespace}/${t.subject.workload.name} ${t.subject.container}`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, targets.length) }, worker));
+  targets.forEach((t, i) => {
     const ref: WorkloadRef = { ...t.subject.workload, namespace: t.subject.namespace };
     const key = `${ref.namespace}\0${ref.kind}\0${ref.name}`;
     let w = byWorkload.get(key);
@@ -264,9 +279,8 @@ export async function planRemediation(inventory: Inventory, report: ScanReport, 
       w = { workload: ref, apiPath: object.apiPath, containers: [], note: object.unpatchable };
       byWorkload.set(key, w);
     }
-    const c = await remediateContainer(inventory, t, { ...options, severity, maxCandidates });
-    w.containers.push(c);
-  }
+    w.containers.push(results[i] as ContainerRemediation);
+  });
   for (const w of byWorkload.values()) {
     const changes = w.containers.filter((c) => c.to !== undefined && c.from !== undefined && c.path !== undefined && c.noPatch === undefined);
     if (changes.length === 0 || w.apiPath === undefined) continue;
