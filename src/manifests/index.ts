@@ -11,7 +11,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { z } from 'zod';
 import { InputError, errorMessage } from '../core/errors.js';
 import type { FindingLocation } from '../core/finding.js';
@@ -39,6 +39,32 @@ interface Placed {
   lineCounter: LineCounter;
   /** Path of the object inside its document (`['items', 3]` for a List item). */
   path: Array<string | number>;
+  /** The object as parsed (after defaults such as the namespace). */
+  value?: unknown;
+  /** The object sets no namespace (it takes the one it is applied to). */
+  implicitNamespace?: boolean;
+  kind?: string;
+  name?: string;
+}
+
+/** A string value as written in its file: where it is and how it reads there (quotes included). */
+export interface ManifestScalar {
+  file: string;
+  value: string;
+  /** Offsets of the value's source in the file's text. */
+  start: number;
+  end: number;
+  /** The value's source text (`ghcr.io/a:1`, `"ghcr.io/a:1"`). */
+  source: string;
+  line: number;
+}
+
+/** One object of the manifests, for editing a value in place (`runwarden fix --manifests`). */
+export interface ManifestObject {
+  file: string;
+  value: unknown;
+  /** The string scalar at `path` inside the object, or undefined when there is none (absent, templated, not a string). */
+  scalar(path: ReadonlyArray<string | number>): ManifestScalar | undefined;
 }
 
 export interface Manifests {
@@ -52,6 +78,10 @@ export interface Manifests {
   failures: number;
   /** Where a field of an object is: the deepest node of `field` that exists in the file. */
   locate(kind: string, namespace: string | undefined, name: string, field: string | undefined): FindingLocation | undefined;
+  /** An object by kind, namespace and name (an object that sets no namespace matches any, if it is the only one of its name). */
+  find(kind: string, namespace: string, name: string): ManifestObject | undefined;
+  /** The text of each file read (not stdin). */
+  texts: ReadonlyMap<string, string>;
 }
 
 interface State {
@@ -64,11 +94,12 @@ interface State {
   failures: number;
   accepted: number;
   namespace: string;
+  texts: Map<string, string>;
 }
 
 /** Reads every input; throws InputError only for a path that does not exist or holds no manifest files. */
 export async function readManifests(inputs: readonly string[], options: ReadManifestsOptions = {}): Promise<Manifests> {
-  const state: State = { objects: emptyClusterObjects(), origins: new WeakMap(), placed: new Map(), issues: [], kindsSeen: new Set(), skipped: new Map(), failures: 0, accepted: 0, namespace: options.namespace ?? 'default' };
+  const state: State = { objects: emptyClusterObjects(), origins: new WeakMap(), placed: new Map(), issues: [], kindsSeen: new Set(), skipped: new Map(), failures: 0, accepted: 0, namespace: options.namespace ?? 'default', texts: new Map() };
   let files = 0;
   for (const input of inputs) {
     if (input === STDIN) {
@@ -87,6 +118,7 @@ export async function readManifests(inputs: readonly string[], options: ReadMani
         state.issues.push(issue('manifest-read', `Cannot read ${file}: ${errorMessage(error)}`, file));
         continue;
       }
+      state.texts.set(file, text);
       parseText(text, file, state);
     }
   }
@@ -106,7 +138,35 @@ export async function readManifests(inputs: readonly string[], options: ReadMani
     objects: state.accepted,
     failures: state.failures,
     locate: (kind, namespace, name, field) => locate(state.placed.get(objectKey(kind, namespace, name)), field),
+    find: (kind, namespace, name) => findObject(state, kind, namespace, name),
+    texts: state.texts,
   };
+}
+
+function findObject(state: State, kind: string, namespace: string, name: string): ManifestObject | undefined {
+  let placed = state.placed.get(objectKey(kind, namespace, name));
+  if (placed === undefined) {
+    // a manifest without a namespace is applied to one (kubectl -n, kustomize's namespace): it may be this one
+    const loose = [...state.placed.values()].filter((p) => p.implicitNamespace === true && p.kind === kind && p.name === name);
+    if (loose.length === 1) placed = loose[0];
+  }
+  if (placed === undefined) return undefined;
+  const found = placed;
+  return { file: found.file, value: found.value, scalar: (path) => scalarAt(found, path, state.texts.get(found.file)) };
+}
+
+/** The string scalar at `path` inside a placed object, exactly (no nearest parent). */
+function scalarAt(placed: Placed, path: ReadonlyArray<string | number>, text: string | undefined): ManifestScalar | undefined {
+  if (text === undefined) return undefined;
+  let node: unknown = placed.doc.contents;
+  for (const key of [...placed.path, ...path]) {
+    if (isMap(node)) node = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key)?.value;
+    else if (isSeq(node) && typeof key === 'number') node = node.items[key];
+    else return undefined;
+  }
+  if (!isScalar(node) || typeof node.value !== 'string' || node.range === undefined || node.range === null) return undefined;
+  const [start, end] = node.range;
+  return { file: placed.file, value: node.value, start, end, source: text.slice(start, end), line: placed.lineCounter.linePos(start).line };
 }
 
 function objectKey(kind: string, namespace: string | undefined, name: string): string {
@@ -249,12 +309,13 @@ function collect(value: unknown, path: Array<string | number>, placed: Omit<Plac
   const object = parsed.data as { metadata: { name: string; namespace?: string | null | undefined } };
   const clusterScoped = CLUSTER_SCOPED_KINDS.has(resourceKind);
   if (clusterScoped) delete object.metadata.namespace;
-  else if (object.metadata.namespace == null || object.metadata.namespace === '') object.metadata.namespace = state.namespace;
+  const implicitNamespace = !clusterScoped && (object.metadata.namespace == null || object.metadata.namespace === '');
+  if (implicitNamespace) object.metadata.namespace = state.namespace;
   const key = objectKey(kind, object.metadata.namespace ?? undefined, object.metadata.name);
   if (state.placed.has(key)) {
     state.issues.push(issue('manifest-duplicate', `${where(placed, path)}: ${kind} ${object.metadata.namespace == null ? '' : `${object.metadata.namespace}/`}${object.metadata.name} is defined again (first at ${where(state.placed.get(key) ?? placed, state.placed.get(key)?.path ?? [])}); both are checked`, where(placed, path), 'kubectl apply keeps only the last one: remove the duplicate.'));
   } else {
-    state.placed.set(key, { ...placed, path });
+    state.placed.set(key, { ...placed, path, value: object, implicitNamespace, kind, name: object.metadata.name });
   }
   (state.objects[resourceKind] as object[]).push(object);
   state.origins.set(object, where(placed, path));

@@ -13,6 +13,7 @@ import { atLeast, type Severity } from '../core/severity.js';
 import type { Platform } from '../registry/schema.js';
 import { changedImage, containerPlace, isPinned, jsonPatch, kubectlPatch, workloadObject, type PatchOp } from './patch.js';
 import { containerTargets, eolKey, fixesByConstruction, isEol, vulnerabilityKey, VULNERABILITY_RULE, type Candidate, type ChangeKind, type ContainerTargets, type Target } from './targets.js';
+import type { ManifestChange, ManifestNotChanged } from './manifests.js';
 import type { CandidateScan, CandidateScanner } from './verify.js';
 
 export { CandidateScanner, type CandidateScannerOptions } from './verify.js';
@@ -97,6 +98,8 @@ export interface RemediationPlan {
   summary: { workloads: number; containers: number; fixed: number; partial: number; unresolved: number; patches: number; candidatesScanned: number };
   workloads: WorkloadRemediation[];
   issues: Issue[];
+  /** With `fix --manifests`: the image values changed in the manifests, and the changes they do not hold. */
+  manifests?: { files: string[]; changes: ManifestChange[]; notChanged: ManifestNotChanged[] } | undefined;
 }
 
 function targetView(t: Target): TargetView {

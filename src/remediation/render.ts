@@ -5,7 +5,7 @@
 import pc from 'picocolors';
 import type { ContainerRemediation, RemediationPlan, TargetView } from './index.js';
 
-export const PLAN_FORMATS = ['table', 'json', 'kubectl'] as const;
+export const PLAN_FORMATS = ['table', 'json', 'kubectl', 'diff'] as const;
 export type PlanFormat = (typeof PLAN_FORMATS)[number];
 
 function list(targets: readonly TargetView[], limit = 4): string {
@@ -45,8 +45,17 @@ export function renderPlanTable(plan: RemediationPlan, options: { color: boolean
     else if (w.note !== undefined) lines.push(`  no patch: ${w.note}`);
     lines.push('');
   }
+  if (plan.manifests !== undefined) lines.push(...manifestLines(plan.manifests), '');
   for (const i of plan.issues) lines.push(`issue: ${i.message}${i.hint === undefined ? '' : ` (${i.hint})`}`);
   return `${lines.join('\n').trimEnd()}\n`;
+}
+
+/** What `--manifests` changed (see `-f diff`) and what it could not. */
+export function manifestLines(m: NonNullable<RemediationPlan['manifests']>): string[] {
+  const lines = [`Manifests: ${m.changes.length} image value(s) changed in ${m.files.length} file(s) (-f diff for the patch)`];
+  for (const c of m.changes) lines.push(`  ${c.file}:${c.line} ${c.workload.kind} ${c.workload.namespace}/${c.workload.name} ${c.container}: ${c.from} → ${c.to}`);
+  for (const n of m.notChanged) lines.push(`  not changed: ${n.workload.kind} ${n.workload.namespace}/${n.workload.name} ${n.container}: ${n.reason}`);
+  return lines;
 }
 
 export function renderPlanJson(plan: RemediationPlan): string {

@@ -68,6 +68,25 @@ describe('runwarden fix --demo', () => {
     expect(text).toContain('#   web: ghcr.io/acme/storefront-web:2.4.1 → ghcr.io/acme/storefront-web:2.4.3 (fixed; fixes CVE-2021-44906');
   });
 
+  it('--manifests: the same changes as a unified diff of the files the workloads are deployed from, which git apply takes', async () => {
+    const r = await run(['fix', '--demo', '--now', NOW, '--manifests', 'demo/cluster', '-f', 'diff']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout.split('\n').filter((l) => /^[-+][^-+]/.test(l))).toEqual([
+      '-          image: quay.io/prometheus/prometheus:v2.54.1',
+      '+          image: quay.io/prometheus/prometheus:v2.55.1',
+      '-          image: ghcr.io/acme/storefront-web:2.4.1',
+      '+          image: ghcr.io/acme/storefront-web:2.4.3',
+      '-          image: ghcr.io/acme/cart:latest',
+      '+          image: ghcr.io/acme/cart:latest@sha256:79b09a47fbfa49e58436fdb9f64569233682894e5c0ad862c478f1f3e938ac7b',
+    ]);
+    const file = join(mkdtempSync(join(tmpdir(), 'rw-fix-')), 'fix.diff');
+    writeFileSync(file, r.stdout);
+    // the paths are the ones given, relative to the checkout: git checks the patch against demo/cluster as it is
+    execFileSync('git', ['apply', '--check', file], { cwd: packageRoot() });
+    const table = await run(['fix', '--demo', '--now', NOW, '--manifests', 'demo/cluster', '--no-color']);
+    expect(table.stdout).toContain('Manifests: 3 image value(s) changed in 2 file(s) (-f diff for the patch)\n  demo/cluster/monitoring.yaml:307 StatefulSet monitoring/prometheus prometheus: quay.io/prometheus/prometheus:v2.54.1 → quay.io/prometheus/prometheus:v2.55.1\n');
+  });
+
   it('--severity critical leaves high vulnerabilities and ends of life alone', async () => {
     const plan = JSON.parse((await run(['fix', '--demo', '--now', NOW, '-f', 'json', '--severity', 'critical'])).stdout) as RemediationPlan;
     const web = plan.workloads.find((w) => w.workload.name === 'web')?.containers[0];
@@ -79,9 +98,11 @@ describe('runwarden fix --demo', () => {
     const cases: Array<[string[], string]> = [
       [['--severity', 'urgent'], 'runwarden: error: Unknown --severity "urgent": expected one of critical, high, medium, low, info.\n'],
       [['--max-candidates', '0'], 'runwarden: error: Invalid --max-candidates "0": expected a whole number from 1 to 20, e.g. 3.\n'],
-      [['-f', 'yaml'], 'runwarden: error: Unknown --format "yaml": expected one of table, json, kubectl.\n'],
+      [['-f', 'yaml'], 'runwarden: error: Unknown --format "yaml": expected one of table, json, kubectl, diff.\n'],
       [['--server-dry-run'], 'runwarden: error: --server-dry-run checks the patches of --apply: add --apply (nothing is changed with --server-dry-run).\n'],
       [['--apply'], 'runwarden: error: --apply patches the live cluster; --demo reads files. Print the patches with --format kubectl instead, or drop --demo.\n'],
+      [['-f', 'diff'], 'runwarden: error: -f diff is a patch of the manifests: add --manifests DIR (the files the workloads are deployed from), or use -f kubectl for the live objects.\n'],
+      [['--manifests', '-'], 'runwarden: error: --manifests reads files to change them: give files or folders, not "-" (stdin).\n'],
     ];
     for (const [args, stderr] of cases) {
       const r = await run(['fix', '--demo', ...args]);

@@ -11,6 +11,8 @@ import { isSeverity, SEVERITIES, type Severity } from '../../core/severity.js';
 import { LIFECYCLE_RULES } from '../../lifecycle/index.js';
 import { CandidateScanner, planRemediation, type RemediationPlan } from '../../remediation/index.js';
 import { PLAN_FORMATS, renderPlanJson, renderPlanScript, renderPlanTable } from '../../remediation/render.js';
+import { manifestEdits, renderManifestDiff } from '../../remediation/manifests.js';
+import { readManifests } from '../../manifests/index.js';
 import { scan } from '../../scan/index.js';
 import { CONTRIBUTORS } from '../../scan/images/registry.js';
 import { VULNERABILITY_RULE } from '../../vulndb/match/index.js';
@@ -30,6 +32,7 @@ interface FixFlags extends ScanSourceFlags, RunningImagesFlags, LifecycleFlags {
   maxCandidates?: string;
   apply?: boolean;
   serverDryRun?: boolean;
+  manifests?: string[];
   color?: boolean;
   now?: string;
 }
@@ -48,11 +51,12 @@ export function fixCommand(ctx: CliContext): Command {
     .option('--context <name>', 'kubeconfig context (default: the current context)')
     .option('--in-cluster', 'use the pod service account (when running inside the cluster)')
     .option('-n, --namespace <names>', 'only these namespaces (repeat or comma-separate); default: all', collect)
-    .option('-f, --format <format>', `output: ${PLAN_FORMATS.join(', ')} (a shell script of kubectl patch commands) (default: table)`)
+    .option('-f, --format <format>', `output: ${PLAN_FORMATS.join(', ')} (kubectl: a shell script of kubectl patch commands; diff: a unified diff of --manifests) (default: table)`)
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .option('--severity <level>', `fix vulnerabilities at or above: ${SEVERITIES.filter((s) => s !== 'unknown').join(', ')} (default: high)`)
     .option('--allow-major', 'also try the newest major tag (default: patch and minor tags, the next supported cycle)')
     .option('--max-candidates <n>', 'candidate images tried per container (default: 3)')
+    .option('--manifests <path>', 'manifest files or folders the workloads are deployed from (GitOps): change the image values there too; -f diff prints the patch (repeatable)', (v: string, p: string[] | undefined) => [...(p ?? []), v])
     .option('--apply', 'patch the workloads in the live cluster (needs patch permission on them)')
     .option('--server-dry-run', 'with --apply: the API server checks each patch and changes nothing');
   addLifecycleOptions(command);
@@ -73,6 +77,8 @@ function parseFlags(flags: FixFlags): { severity: Severity; maxCandidates: numbe
   if (!Number.isInteger(maxCandidates) || maxCandidates < 1 || maxCandidates > 20) throw new UsageError(`Invalid --max-candidates "${flags.maxCandidates ?? ''}": expected a whole number from 1 to 20, e.g. 3.`);
   const format = flags.format ?? 'table';
   if (!(PLAN_FORMATS as readonly string[]).includes(format)) throw unknownValue('--format', format, PLAN_FORMATS);
+  if (format === 'diff' && flags.manifests === undefined) throw new UsageError('-f diff is a patch of the manifests: add --manifests DIR (the files the workloads are deployed from), or use -f kubectl for the live objects.');
+  if (flags.manifests?.includes('-') === true) throw new UsageError('--manifests reads files to change them: give files or folders, not "-" (stdin).');
   if (flags.serverDryRun === true && flags.apply !== true) throw new UsageError('--server-dry-run checks the patches of --apply: add --apply (nothing is changed with --server-dry-run).');
   let now: Date | undefined;
   if (flags.now !== undefined) {
@@ -97,6 +103,8 @@ async function runFix(flags: FixFlags, ctx: CliContext): Promise<void> {
   process.once('SIGINT', onSignal);
   const closers: Array<() => void> = [];
   try {
+    // read before the scan: a path that does not exist is the user's to fix first
+    const manifests = flags.manifests === undefined ? undefined : await readManifests(flags.manifests, { signal: controller.signal });
     const images = await runningImagesSetup(settings, flags, ctx);
     closers.push(...images.close);
     const lifecycle = await lifecycleSetup(flags, images);
@@ -119,8 +127,19 @@ async function runFix(flags: FixFlags, ctx: CliContext): Promise<void> {
         : new CandidateScanner({ probe: lifecycle?.probe, locators: images.settings.locators ?? [], db: images.settings.db, cache: images.settings.cache, contributors: CONTRIBUTORS, now: parsed.now ?? new Date(), signal: controller.signal, onProgress });
     const plan = await planRemediation(inventory, report, { severity: parsed.severity, allowMajor: flags.allowMajor, maxCandidates: parsed.maxCandidates, scanner, onProgress });
     if (progress) ctx.stderr.write('\r\x1b[2K');
-    const text = parsed.format === 'json' ? renderPlanJson(plan) : parsed.format === 'kubectl' ? renderPlanScript(plan) : renderPlanTable(plan, { color: wantsColor(ctx, settings.color, flags.output !== undefined) });
-    await emitReport(ctx, { output: flags.output, format: parsed.format, text, counts: `${plan.summary.patches} patches` });
+    const edits = manifests === undefined ? undefined : manifestEdits(plan, manifests);
+    if (edits !== undefined) plan.manifests = { files: edits.files.map((f) => f.file), changes: edits.changes, notChanged: edits.notChanged };
+    const text =
+      parsed.format === 'json'
+        ? renderPlanJson(plan)
+        : parsed.format === 'kubectl'
+          ? renderPlanScript(plan)
+          : parsed.format === 'diff' && edits !== undefined
+            ? renderManifestDiff(edits)
+            : renderPlanTable(plan, { color: wantsColor(ctx, settings.color, flags.output !== undefined) });
+    // the diff holds only what changes: what could not be changed is said on stderr
+    if (parsed.format === 'diff' && plan.manifests !== undefined) for (const n of plan.manifests.notChanged) ctx.stderr.write(`runwarden: not in the diff: ${n.workload.kind} ${n.workload.namespace}/${n.workload.name} ${n.container}: ${n.reason}\n`);
+    await emitReport(ctx, { output: flags.output, format: parsed.format, text, counts: parsed.format === 'diff' ? `${edits?.changes.length ?? 0} image changes in ${edits?.files.length ?? 0} files` : `${plan.summary.patches} patches` });
     if (flags.apply === true) await apply(plan, settings, flags.serverDryRun === true, controller.signal, ctx);
   } finally {
     process.removeListener('SIGINT', onSignal);
