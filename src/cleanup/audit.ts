@@ -31,7 +31,7 @@ export function auditRecord(context: AuditContext, entry: PlanEntry, outcome?: R
     createdAt: entry.createdAt ?? null,
     decision: entry.decision,
     reasons: outcome !== undefined && outcome.result !== 'removed' ? outcome.reasons : entry.reasons,
-    findings: null,
+    findings: entry.findings ?? null,
     result: outcome?.result ?? (entry.decision === 'keep' ? 'kept' : 'planned'),
   };
   if (outcome?.error !== undefined) record.error = outcome.error;

@@ -86,5 +86,5 @@ export function parsePositiveInt(text: string, origin: string): number {
   return Number(value);
 }
 
-/** `--only`: the filters need findings about the node's unused cached images, which the node agent does not scan yet. */
+/** `--only`: remove only unused images that are vulnerable or past end of life (each candidate is scanned: cleanup/only.ts). */
 export const ONLY_FILTERS = ['vulnerable', 'eol'] as const;

@@ -41,6 +41,12 @@ export type ReasonCode =
   | 'too-recent'
   | 'age-unknown'
   | 'containers-unknown'
+  // --only (cleanup/only.ts): judged by scanning the unused image
+  | 'vulnerable'
+  | 'end-of-life'
+  | 'not-vulnerable'
+  | 'not-end-of-life'
+  | 'not-judged'
   // Executor outcomes for candidates that were not removed:
   | 'already-gone'
   | 'max-removals'
@@ -69,6 +75,8 @@ export interface PlanEntry {
   reasons: Reason[];
   /** `namespace/pod/container (state)` of every container using it. */
   usedBy: string[];
+  /** With `--only`: the ids of the image's findings that qualify it (CVEs, end of life); undefined when not judged. */
+  findings?: string[] | undefined;
 }
 
 export interface CleanupPlan {
@@ -81,6 +89,8 @@ export interface CleanupPlan {
     exclusions: Array<ExclusionRule & { kept: number }>;
     sandboxImages: string[];
     olderThan: string | undefined;
+    /** `--only vulnerable` (with its severity) or `--only eol`. */
+    only?: string | undefined;
   };
   /** Candidates first (largest first), then kept images (by name). */
   entries: PlanEntry[];
@@ -192,11 +202,7 @@ export function planCleanup(view: NodeRuntime, options: PlanOptions): CleanupPla
       usedBy: uses.map((u) => `${containerLabel(u)} (${u.container.state})`),
     };
   });
-  entries.sort((a, b) => {
-    if (a.decision !== b.decision) return a.decision === 'remove' ? -1 : 1;
-    if (a.decision === 'remove' && a.sizeBytes !== b.sizeBytes) return b.sizeBytes - a.sizeBytes;
-    return a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-  });
+  entries.sort(planOrder);
   const candidates = entries.filter((e) => e.decision === 'remove');
   return {
     node: view.node,
@@ -215,6 +221,13 @@ export function planCleanup(view: NodeRuntime, options: PlanOptions): CleanupPla
     reclaimableBytes: candidates.reduce((sum, e) => sum + e.sizeBytes, 0),
     issues: [...view.issues],
   };
+}
+
+/** Candidates first (largest first), then kept images (by name). */
+export function planOrder(a: PlanEntry, b: PlanEntry): number {
+  if (a.decision !== b.decision) return a.decision === 'remove' ? -1 : 1;
+  if (a.decision === 'remove' && a.sizeBytes !== b.sizeBytes) return b.sizeBytes - a.sizeBytes;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 /** The containers that use `image` now, resolved against that image alone (the executor's re-check). */

@@ -11,7 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireComponent } from '../../../test/components.js';
 import { startContainerd, type Containerd } from '../../../test/containerd.js';
-import { buildImage, buildTestImages, busyboxEntries, layerOf, type BuiltImage, type BuiltLayer } from '../../../test/images.js';
+import { alpineEntries, buildImage, buildTestImages, busyboxEntries, debianEntries, layerOf, type BuiltImage, type BuiltLayer, type LayerEntry } from '../../../test/images.js';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { parseExclusionFile } from '../../cleanup/options.js';
 import { AuditRecord, CleanupReport } from '../../cleanup/schema.js';
@@ -29,8 +29,10 @@ const clean = (args: string[], options: CliOptions = {}) => cli(['clean', ...arg
 
 describe('runwarden clean: bad input (no runtime needed)', () => {
   it.each([
-    [['--cri', 'unix:///x.sock', '--only', 'vulnerable'], 'runwarden: error: --only vulnerable is not available yet: it needs vulnerability findings for the unused images in the node\'s cache, which the node agent does not scan (runwarden scan --db judges the running images), and cleaning by guesswork is not an option. Hint: Drop --only to plan every unused image, and narrow it with --older-than and --exclude.'],
-    [['--cri', 'unix:///x.sock', '--only', 'eol'], 'runwarden: error: --only eol is not available yet: it needs end-of-life verdicts for the unused images in the node\'s cache, which the node agent does not scan (runwarden scan --db judges the running images), and cleaning by guesswork is not an option. Hint: Drop --only to plan every unused image, and narrow it with --older-than and --exclude.'],
+    [['--cri', 'unix:///x.sock', '--only', 'vulnerable'], 'runwarden: error: --only vulnerable judges each unused image against a vulnerability database: add --db FILE. Hint: Fill one with "runwarden db update --db FILE" (or mount the one runwarden serve keeps).'],
+    [['--cri', 'unix:///x.sock', '--only', 'eol', '--severity', 'high'], 'runwarden: error: --severity is the threshold of --only vulnerable: drop it, or use --only vulnerable.'],
+    [['--cri', 'unix:///x.sock', '--only', 'vulnerable', '--db', '/x.db', '--severity', 'urgent'], 'runwarden: error: Unknown --severity "urgent": expected one of critical, high, medium, low, info.'],
+    [['--cri', 'unix:///x.sock', '--db', '/x.db'], 'runwarden: error: --db is used with --only vulnerable|eol (to scan the unused images): add --only, or drop --db.'],
     [['--cri', 'unix:///x.sock', '--only', 'vuln'], 'runwarden: error: Unknown --only "vuln": expected one of vulnerable, eol. Did you mean "vulnerable"?'],
     [['--cri', 'unix:///x.sock', '--apply', '--dry-run'], 'runwarden: error: --apply and --dry-run contradict each other: pick one (a dry run is the default).'],
     [['--cri', 'unix:///x.sock', '--older-than', '7days'], 'runwarden: error: Invalid --older-than "7days": expected a duration such as "7d", "36h", "1w2d" or "90m" (units s, m, h, d, w).'],
@@ -277,6 +279,47 @@ describe.skipIf(noContainerd !== undefined)(`runwarden clean against a real cont
     const aged = CleanupReport.parse(JSON.parse((await clean([...cri, '--format', 'json', '--older-than', '7d', '--exclude-file', file, '--now', later])).stdout));
     expect(aged.images.filter((i) => i.decision === 'remove').map((i) => [i.name, i.reasons.map((r) => r.code)])).toEqual([['localhost/rw/aged-a:1', ['unused', 'old-enough']]]);
     expect(aged.images.find((i) => i.name === 'localhost/rw/aged-b:1')?.reasons).toEqual([{ code: 'excluded', message: `matches exclusion "localhost/rw/aged-b:*" (file ${file})` }]);
+    await clean([...cri, '--apply', '--fs-wait', '0']);
+  });
+
+  it('--only vulnerable / --only eol: each unused image is read from containerd and scanned; only those that qualify are removed, with their CVEs in the audit', async () => {
+    const withContent = async (name: string, entries: LayerEntry[]): Promise<BuiltImage> => {
+      const built = await buildImage(dir, { name, layers: [busybox, await layerOf([...entries, { path: 'marker', content: `${name}\n` }].sort((a, b) => a.path.localeCompare(b.path)))] });
+      await containerd.importImage(built.layoutTar);
+      return built;
+    };
+    const vulnerable = await withContent('only-lodash', debianEntries()); // Debian 12 with lodash 4.17.15
+    const old = await withContent('only-alpine', alpineEntries()); // Alpine 3.18
+    const plain = await image('only-plain');
+    const db = join(dir, 'only.db');
+    expect((await cli(['db', 'import', join(packageRoot(), 'demo', 'advisories', 'osv'), '--db', db])).code).toBe(0);
+    const now = ['--now', '2026-11-30T12:00:00Z'];
+    const reportOf = async (args: string[]) => {
+      const run = await clean([...cri, ...args, '--db', db, '--format', 'json', ...now]);
+      expect([run.code, run.stderr]).toEqual([0, '']);
+      const report = CleanupReport.parse(JSON.parse(run.stdout));
+      const row = (b: BuiltImage) => report.images.find((i) => i.name === b.reference);
+      const audit = (b: BuiltImage) => report.audit.find((a) => a.image.name === b.reference);
+      return { report, row, audit };
+    };
+    const v = await reportOf(['--only', 'vulnerable']);
+    expect(v.row(vulnerable)).toMatchObject({ decision: 'remove', reasons: [{ code: 'unused' }, { code: 'vulnerable', message: '1 vulnerability at or above high: CVE-2021-23337 (high, lodash 4.17.15)' }] });
+    expect(v.audit(vulnerable)?.findings).toEqual(['CVE-2021-23337']);
+    expect(v.row(plain)).toMatchObject({ decision: 'keep', reasons: [{ code: 'not-vulnerable', message: '--only vulnerable (at or above high): no vulnerability at or above high' }] });
+    // the database has no Alpine 3.18 advisories: unknown is not "vulnerable", and the reason says it was not checked
+    expect(v.row(old)?.reasons).toEqual([{ code: 'not-vulnerable', message: '--only vulnerable (at or above high): no vulnerability at or above high; not checked: Alpine:v3.18 (the database holds no advisories for it)' }]);
+    expect(v.audit(plain)?.findings).toEqual([]);
+    expect(v.report.summary.candidates).toBe(1);
+    const e = await reportOf(['--only', 'eol']);
+    expect(e.row(old)?.reasons[1]).toEqual({ code: 'end-of-life', message: 'past end of life: Alpine Linux 3.18 reached end of life on 2025-05-09' });
+    expect(e.audit(old)?.findings).toEqual(['alpine-linux 3.18']);
+    expect(e.row(vulnerable)?.decision).toBe('remove'); // Debian 12: past its regular end of life (2026-06-10)
+    expect(e.row(plain)).toMatchObject({ decision: 'keep', reasons: [{ code: 'not-end-of-life', message: '--only eol: nothing in it is past end of life' }] });
+    // applied: the vulnerable image goes, the others stay
+    const applied = await clean([...cri, '--only', 'vulnerable', '--db', db, '--apply', '--fs-wait', '0', ...now]);
+    expect(applied.code).toBe(0);
+    const left = await names();
+    expect([left.includes(vulnerable.reference), left.includes(old.reference), left.includes(plain.reference)]).toEqual([false, true, true]);
     await clean([...cri, '--apply', '--fs-wait', '0']);
   });
 

@@ -14,6 +14,11 @@ import { cleanupRuntime, readNodeRuntime } from '../../inventory/sources/cri/ind
 import { openAuditLog, auditRecord, planRecords, type AuditLog } from '../../cleanup/audit.js';
 import { DEFAULT_STOP_AFTER_FAILURES, executePlan, type ExecutionEvent } from '../../cleanup/executor.js';
 import { ONLY_FILTERS, checkGlob, parseDuration, parseExclusionFile, parsePositiveInt } from '../../cleanup/options.js';
+import { narrowPlan, type OnlyFilter } from '../../cleanup/only.js';
+import { isSeverity, SEVERITIES, type Severity } from '../../core/severity.js';
+import { LayerCache } from '../../image/analysis/cache.js';
+import { judgeCachedImages, type CachedImageOptions } from '../../scan/cached-images.js';
+import { openVulnDb, type Db } from '../../vulndb/store/index.js';
 import { DEFAULT_SANDBOX_GLOBS, compileRules, planCleanup, type ExclusionRule, type PlanOptions } from '../../cleanup/planner.js';
 import { buildCleanupReport, renderCleanupJson, renderCleanupTable } from '../../cleanup/report.js';
 import { formatBytes } from '../../core/format.js';
@@ -46,6 +51,10 @@ interface CleanFlags extends RuntimeFlags {
   reportNamespace?: string;
   kubeconfig?: string;
   hostRoot?: string;
+  db?: string;
+  severity?: string;
+  containerdAddress?: string;
+  containerdRoot?: string;
 }
 
 const repeat = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -65,7 +74,11 @@ export function cleanCommand(ctx: CliContext): Command {
     .option('--exclude-file <file>', 'keep images matching the globs in this file (one per line, # comments; or Eraser\'s {"excluded": [...]})', repeat)
     .option('--sandbox-image <glob>', `extra pod sandbox image globs (default: the runtime's sandbox image and ${DEFAULT_SANDBOX_GLOBS.join(', ')})`, repeat)
     .option('--older-than <duration>', 'only images that appeared on the node at least this long ago, e.g. 7d')
-    .option('--only <filter>', `only images with findings: ${ONLY_FILTERS.join(', ')} (needs vulnerability / lifecycle data)`)
+    .option('--only <filter>', `only unused images that are ${ONLY_FILTERS.join(' or ')}: each candidate is read from the node's containerd and scanned (vulnerable needs --db)`)
+    .option('--db <file>', 'with --only: the vulnerability database (and end-of-life data) the candidates are judged by')
+    .option('--severity <level>', `with --only vulnerable: a vulnerability at or above this qualifies (${SEVERITIES.filter((x) => x !== 'unknown').join(', ')}; default: high)`)
+    .option('--containerd-address <socket>', "with --only: containerd's socket, to read the candidates (default: the --cri socket)")
+    .option('--containerd-root <dir>', "with --only: containerd's root directory, to read layer blobs from its content store directly")
     .option('--max-removals <n>', 'remove at most N images in this run; the rest wait for the next run')
     .option('--stop-after-failures <n>', `stop after N runtime failures in a row (default: ${DEFAULT_STOP_AFTER_FAILURES})`)
     .option('--audit-log <file>', 'append one JSON line per decision to this file')
@@ -85,6 +98,8 @@ export function cleanCommand(ctx: CliContext): Command {
 
 interface Settings {
   mode: 'dry-run' | 'apply';
+  /** `--only`: the filter, the vulnerability threshold, and how the plan names it. */
+  only: { filter: OnlyFilter; severity: Severity; label: string } | undefined;
   format: NodeFormat;
   plan: Omit<PlanOptions, 'now'>;
   now: Date | undefined;
@@ -97,15 +112,23 @@ interface Settings {
 /** Every flag is checked before the runtime is touched. */
 async function settingsOf(flags: CleanFlags): Promise<Settings> {
   if (flags.apply === true && flags.dryRun === true) throw new UsageError('--apply and --dry-run contradict each other: pick one (a dry run is the default).');
+  let only: Settings['only'];
   if (flags.only !== undefined) {
     const value = flags.only.toLowerCase();
     if (!(ONLY_FILTERS as readonly string[]).includes(value)) {
       throw new UsageError(`Unknown --only "${flags.only}": expected one of ${ONLY_FILTERS.join(', ')}. Did you mean "${suggest(value, ONLY_FILTERS)}"?`);
     }
-    const data = value === 'vulnerable' ? 'vulnerability findings' : 'end-of-life verdicts';
-    throw new UsageError(`--only ${value} is not available yet: it needs ${data} for the unused images in the node's cache, which the node agent does not scan (runwarden scan --db judges the running images), and cleaning by guesswork is not an option.`, {
-      hint: 'Drop --only to plan every unused image, and narrow it with --older-than and --exclude.',
-    });
+    const filter = value as OnlyFilter;
+    if (filter === 'vulnerable' && flags.db === undefined) {
+      throw new UsageError('--only vulnerable judges each unused image against a vulnerability database: add --db FILE.', { hint: 'Fill one with "runwarden db update --db FILE" (or mount the one runwarden serve keeps).' });
+    }
+    const severity = flags.severity ?? 'high';
+    if (!isSeverity(severity) || severity === 'unknown') throw new UsageError(`Unknown --severity "${severity}": expected one of ${SEVERITIES.filter((x) => x !== 'unknown').join(', ')}.`);
+    if (flags.severity !== undefined && filter !== 'vulnerable') throw new UsageError('--severity is the threshold of --only vulnerable: drop it, or use --only vulnerable.');
+    only = { filter, severity, label: filter === 'vulnerable' ? `--only vulnerable (at or above ${severity})` : '--only eol' };
+  } else {
+    const stray = flags.db !== undefined ? '--db' : flags.severity !== undefined ? '--severity' : flags.containerdRoot !== undefined ? '--containerd-root' : flags.containerdAddress !== undefined ? '--containerd-address' : undefined;
+    if (stray !== undefined) throw new UsageError(`${stray} is used with --only vulnerable|eol (to scan the unused images): add --only, or drop ${stray}.`);
   }
   const format = parseFormat(flags.format);
   const exclusions: ExclusionRule[] = (flags.exclude ?? []).map((glob) => ({ glob: checkGlob(glob, '--exclude'), origin: '--exclude' }));
@@ -126,6 +149,7 @@ async function settingsOf(flags: CleanFlags): Promise<Settings> {
   }
   return {
     mode: flags.apply === true ? 'apply' : 'dry-run',
+    only,
     format,
     plan: { exclusions, sandboxImages, olderThan: flags.olderThan === undefined ? undefined : parseDuration(flags.olderThan, '--older-than') },
     now,
@@ -147,8 +171,16 @@ async function clean(flags: CleanFlags, ctx: CliContext): Promise<void> {
     publisher?.close();
     throw error;
   }
+  let judge: RunTargets['judge'];
+  try {
+    judge = openJudge(settings, flags, client.address);
+  } catch (error) {
+    client.close();
+    publisher?.close();
+    throw error;
+  }
   const audit = flags.auditLog === undefined ? undefined : await openAuditLog(flags.auditLog);
-  const targets: RunTargets = { client, node, audit, publisher };
+  const targets: RunTargets = { client, node, audit, publisher, judge };
   try {
     await withInterrupt(async (signal) => {
       for (let run = 1; ; run++) {
@@ -176,8 +208,31 @@ async function clean(flags: CleanFlags, ctx: CliContext): Promise<void> {
   } finally {
     client.close();
     publisher?.close();
+    judge?.close();
     await audit?.close();
   }
+}
+
+/** `--only`: the database (read-only; for eol, optional) and the layer cache in it, opened once for every run. */
+function openJudge(settings: Settings, flags: CleanFlags, criAddress: string): RunTargets['judge'] {
+  if (settings.only === undefined) return undefined;
+  const db = flags.db === undefined ? undefined : openVulnDb(flags.db, { readonly: true });
+  let cache: LayerCache | undefined;
+  try {
+    if (flags.db !== undefined) cache = LayerCache.open(flags.db);
+  } catch {
+    // a database without the layer tables (read-only, never written by scan): every layer is read
+    cache = undefined;
+  }
+  return {
+    db,
+    cache,
+    containerd: { address: flags.containerdAddress ?? criAddress, namespace: flags.containerdNamespace, root: flags.containerdRoot },
+    close: () => {
+      cache?.close();
+      db?.close();
+    },
+  };
 }
 
 /** `--publish-report`: the Kubernetes configuration is resolved up front, so a bad one stops before any cleanup. */
@@ -217,9 +272,11 @@ interface RunTargets {
   node: string;
   audit: AuditLog | undefined;
   publisher: NodeReportPublisher | undefined;
+  /** `--only`: what the candidates are scanned with. */
+  judge: { db: Db | undefined; cache: LayerCache | undefined; containerd: CachedImageOptions['containerd']; close(): void } | undefined;
 }
 
-async function runOnce(settings: Settings, flags: CleanFlags, ctx: CliContext, { client, node, audit, publisher }: RunTargets, signal: AbortSignal): Promise<number> {
+async function runOnce(settings: Settings, flags: CleanFlags, ctx: CliContext, { client, node, audit, publisher, judge }: RunTargets, signal: AbortSignal): Promise<number> {
   const progress = ctx.stderr.isTTY === true;
   const status = (text: string): void => {
     if (progress) ctx.stderr.write(`\r\x1b[2K${text}`);
@@ -228,7 +285,12 @@ async function runOnce(settings: Settings, flags: CleanFlags, ctx: CliContext, {
   const view = await readNodeRuntime(client, { node, signal });
   const now = settings.now ?? new Date();
   const planOptions: PlanOptions = { ...settings.plan, now };
-  const plan = planCleanup(view, planOptions);
+  let plan = planCleanup(view, planOptions);
+  if (settings.only !== undefined && judge !== undefined) {
+    const candidates = plan.entries.filter((e) => e.decision === 'remove');
+    const judged = await judgeCachedImages(candidates, { only: settings.only.filter, severity: settings.only.severity, db: judge.db, cache: judge.cache, containerd: judge.containerd, now, signal, onProgress: status });
+    plan = narrowPlan(plan, settings.only.filter, settings.only.label, judged);
+  }
   const context = { run: randomUUID(), mode: settings.mode, node, runtime: plan.runtime };
   const records: AuditRecord[] = [];
   const record = async (batch: AuditRecord[]): Promise<void> => {
