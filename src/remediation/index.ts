@@ -147,9 +147,10 @@ function judge(t: ContainerTargets, candidate: Candidate, scan: CandidateScan | 
   }
   const fixed: Target[] = [];
   const remaining: Target[] = [];
+  // a scan that could not read every layer may miss the package that still has the vulnerability: it proves no fix
+  const trusted = scan?.scanned === true && scan.complete;
   for (const target of t.targets) {
-    const ok =
-      target.type === 'vulnerability' ? scan?.scanned === true && !vulns.has(target.key) : target.type === 'end-of-life' ? scan?.scanned === true && !eols.has(target.key) : fixesByConstruction(target, candidate);
+    const ok = target.type === 'vulnerability' ? trusted && !vulns.has(target.key) : target.type === 'end-of-life' ? trusted && !eols.has(target.key) : fixesByConstruction(target, candidate);
     (ok ? fixed : remaining).push(target);
   }
   return { fixed, remaining, introduced: [...new Set(introduced)].sort() };
