@@ -88,6 +88,8 @@ export interface WorkloadRemediation {
   /** The same as a kubectl command. */
   kubectl?: string | undefined;
   note?: string | undefined;
+  /** How the new image reaches the running pods, when that is not a rolling update that starts at once (OnDelete, paused, a CronJob's next run). */
+  rollout?: string | undefined;
 }
 
 export interface RemediationPlan {
@@ -280,14 +282,17 @@ export async function planRemediation(inventory: Inventory, report: ScanReport, 
     let w = byWorkload.get(key);
     if (w === undefined) {
       const object = workloadObject(inventory, ref);
-      w = { workload: ref, apiPath: object.apiPath, containers: [], note: object.unpatchable };
+      w = { workload: ref, apiPath: object.apiPath, containers: [], note: object.unpatchable, rollout: object.rollout };
       byWorkload.set(key, w);
     }
     w.containers.push(results[i] as ContainerRemediation);
   });
   for (const w of byWorkload.values()) {
     const changes = w.containers.filter((c) => c.to !== undefined && c.from !== undefined && c.path !== undefined && c.noPatch === undefined);
-    if (changes.length === 0 || w.apiPath === undefined) continue;
+    if (changes.length === 0 || w.apiPath === undefined) {
+      w.rollout = undefined;
+      continue;
+    }
     w.patch = jsonPatch(changes.map((c) => ({ path: c.path as string, from: c.from as string, to: c.to as string })));
     w.kubectl = kubectlPatch({ ref: w.workload, resource: w.workload.kind.toLowerCase() }, w.patch);
   }

@@ -45,6 +45,28 @@ describe('workloadObject and containerPlace', () => {
   });
 });
 
+describe('rollout', () => {
+  it('says how the new image reaches the pods when it is not a rolling update that starts at once', () => {
+    const workload = (kind: string, name: string, raw: unknown) => ({ kind, name, namespace: 'shop', uid: undefined, labels: {}, pods: [], template: undefined, origin: undefined, raw });
+    const inv = {
+      workloads: [
+        workload('Deployment', 'paused', { spec: { paused: true, template: { spec: podSpec } } }),
+        workload('Deployment', 'rolling', { spec: { template: { spec: podSpec } } }),
+        workload('DaemonSet', 'ondelete', { spec: { updateStrategy: { type: 'OnDelete' }, template: { spec: podSpec } } }),
+        workload('StatefulSet', 'rolling', { spec: { updateStrategy: { type: 'RollingUpdate' }, template: { spec: podSpec } } }),
+      ],
+      pods: [],
+    } as unknown as Inventory;
+    const rollout = (kind: string, name: string) => workloadObject(inv, { kind, namespace: 'shop', name }).rollout;
+    expect(rollout('Deployment', 'paused')).toBe('the Deployment is paused: the new image rolls out when it is resumed (kubectl rollout resume)');
+    expect(rollout('Deployment', 'rolling')).toBeUndefined();
+    expect(rollout('DaemonSet', 'ondelete')).toBe("the DaemonSet's updateStrategy is OnDelete: each pod keeps the old image until it is deleted");
+    expect(rollout('StatefulSet', 'rolling')).toBeUndefined();
+    expect(workloadObject(inventory(), { kind: 'CronJob', namespace: 'shop', name: 'report' }).rollout).toBe('the next Job runs the new image; Jobs already created keep theirs');
+    expect(workloadObject(inventory(), { kind: 'Pod', namespace: 'shop', name: 'debug' }).rollout).toBe('the kubelet restarts the container with the new image (a bare pod: no rollout)');
+  });
+});
+
 describe('changedImage', () => {
   it('keeps the image as written, moves the tag, and pins when a digest is given', () => {
     const d = `sha256:${'b'.repeat(64)}`;

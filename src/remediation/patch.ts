@@ -33,6 +33,8 @@ export type ContainerPlace =
 
 export interface WorkloadObject {
   ref: WorkloadRef;
+  /** What happens to the running pods once the object is patched, when it is not a plain rolling update. */
+  rollout: string | undefined;
   /** `/apis/apps/v1/namespaces/shop/deployments/web`; undefined when the kind cannot be patched. */
   apiPath: string | undefined;
   /** Why it cannot be patched. */
@@ -58,18 +60,29 @@ export function workloadObject(inventory: Inventory, ref: WorkloadRef): Workload
   const raw = ref.kind === 'Pod' ? inventory.pods.find((p) => p.namespace === ref.namespace && p.name === ref.name)?.raw : inventory.workloads.find((w) => w.namespace === ref.namespace && w.kind === ref.kind && w.name === ref.name)?.raw;
   if (kind === undefined) {
     const why = ref.kind === 'Job' ? "a Job's pod template cannot be changed once created: change what creates the Job, or re-create it with the new image" : `runwarden does not patch ${ref.kind} objects`;
-    return { ref, apiPath: undefined, unpatchable: why, spec: undefined, resource };
+    return { ref, rollout: undefined, apiPath: undefined, unpatchable: why, spec: undefined, resource };
   }
-  if (raw === undefined) return { ref, apiPath: undefined, unpatchable: `the ${ref.kind} object was not read (only its pods were)`, spec: undefined, resource };
+  if (raw === undefined) return { ref, rollout: undefined, apiPath: undefined, unpatchable: `the ${ref.kind} object was not read (only its pods were)`, spec: undefined, resource };
   const base = kind.group === '' ? `/api/${kind.version}` : `/apis/${kind.group}/${kind.version}`;
   const spec = at(raw, kind.spec);
   return {
     ref,
+    rollout: rolloutOf(ref.kind, raw),
     apiPath: `${base}/namespaces/${encodeURIComponent(ref.namespace)}/${kind.plural}/${encodeURIComponent(ref.name)}`,
     unpatchable: undefined,
     spec: spec !== null && typeof spec === 'object' ? (spec as Record<string, unknown>) : undefined,
     resource,
   };
+}
+
+/** How the patched image reaches the pods, when that is not a rolling update that starts at once. */
+function rolloutOf(kind: string, raw: unknown): string | undefined {
+  if (kind === 'Deployment' && at(raw, '/spec/paused') === true) return 'the Deployment is paused: the new image rolls out when it is resumed (kubectl rollout resume)';
+  if ((kind === 'StatefulSet' || kind === 'DaemonSet') && at(raw, '/spec/updateStrategy/type') === 'OnDelete') return `the ${kind}'s updateStrategy is OnDelete: each pod keeps the old image until it is deleted`;
+  if (kind === 'ReplicaSet') return 'a ReplicaSet does not replace its pods when its template changes: delete them to run the new image';
+  if (kind === 'CronJob') return 'the next Job runs the new image; Jobs already created keep theirs';
+  if (kind === 'Pod') return 'the kubelet restarts the container with the new image (a bare pod: no rollout)';
+  return undefined;
 }
 
 /** The JSON pointer of a container's `image` in the object, and the image written there. */

@@ -41,7 +41,7 @@ export function renderPlanTable(plan: RemediationPlan, options: { color: boolean
   for (const w of plan.workloads) {
     lines.push(`${w.workload.kind} ${w.workload.namespace}/${w.workload.name}`);
     for (const c of w.containers) lines.push(...containerLines(c, options.color));
-    if (w.kubectl !== undefined) lines.push(`  patch: ${w.kubectl}`);
+    if (w.kubectl !== undefined) lines.push(`  patch: ${w.kubectl}`, ...(w.rollout === undefined ? [] : [`  then: ${w.rollout}`]));
     else if (w.note !== undefined) lines.push(`  no patch: ${w.note}`);
     lines.push('');
   }
@@ -77,6 +77,7 @@ export function renderPlanScript(plan: RemediationPlan): string {
       if (c.to === undefined || c.from === undefined) continue;
       lines.push(comment(`  ${c.container}: ${c.from} → ${c.to} (${c.outcome}; fixes ${list(c.fixes)})`));
     }
+    if (w.rollout !== undefined) lines.push(comment(`  then: ${w.rollout}`));
     lines.push(w.kubectl, '');
   }
   const left = plan.workloads.flatMap((w) => w.containers.filter((c) => c.to === undefined).map((c) => `${w.workload.kind} ${w.workload.namespace}/${w.workload.name} ${c.container}: ${c.note ?? ''}`));
