@@ -173,7 +173,7 @@ async function clean(flags: CleanFlags, ctx: CliContext): Promise<void> {
   }
   let judge: RunTargets['judge'];
   try {
-    judge = openJudge(settings, flags, client.address);
+    judge = openJudge(settings, flags, client.address, ctx);
   } catch (error) {
     client.close();
     publisher?.close();
@@ -214,15 +214,15 @@ async function clean(flags: CleanFlags, ctx: CliContext): Promise<void> {
 }
 
 /** `--only`: the database (read-only; for eol, optional) and the layer cache in it, opened once for every run. */
-function openJudge(settings: Settings, flags: CleanFlags, criAddress: string): RunTargets['judge'] {
+function openJudge(settings: Settings, flags: CleanFlags, criAddress: string, ctx: CliContext): RunTargets['judge'] {
   if (settings.only === undefined) return undefined;
   const db = flags.db === undefined ? undefined : openVulnDb(flags.db, { readonly: true });
   let cache: LayerCache | undefined;
   try {
     if (flags.db !== undefined) cache = LayerCache.open(flags.db);
-  } catch {
-    // a database without the layer tables (read-only, never written by scan): every layer is read
-    cache = undefined;
+  } catch (error) {
+    // as scan does: a database the layer cache cannot be written to (a read-only mount) costs reading every layer
+    ctx.stderr.write(`runwarden: layer cache unavailable, reading every layer: ${errorMessage(error)}\n`);
   }
   return {
     db,
