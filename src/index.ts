@@ -73,5 +73,6 @@ export { AuditEventSchema, type AuditEvent } from './audit/event.js';
 export { AUDIT_RULES } from './audit/registry.js';
 export { DEFAULT_AUDIT_SETTINGS, type AuditRule, type AuditSettings } from './audit/rule.js';
 export { auditReport } from './audit/report.js';
+export { RemediationPlanJson } from './remediation/schema.js';
 export { planRemediation, CandidateScanner, REMEDIATION_SCHEMA_VERSION, type RemediationPlan, type RemediationOptions, type WorkloadRemediation, type ContainerRemediation } from './remediation/index.js';
 export { workloadPatcher, type WorkloadPatcher, type PatchOutcome } from './inventory/sources/kubernetes/patch.js';

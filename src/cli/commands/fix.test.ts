@@ -17,7 +17,7 @@ import { startRegistry, type Registry } from '../../../test/registry.js';
 import { packageRoot } from '../../paths.js';
 import { RegistryClient } from '../../registry/client.js';
 import { MEDIA } from '../../registry/media-types.js';
-import type { RemediationPlan } from '../../remediation/index.js';
+import { RemediationPlanJson } from '../../remediation/schema.js';
 
 const NOW = '2026-11-30T12:00:00Z';
 const run = (args: string[]) => cli(args, { env: {} });
@@ -26,7 +26,7 @@ describe('runwarden fix --demo', () => {
   it('finds the patch release that fixes storefront-web and the current build of cart, scanned, as JSON Patches', async () => {
     const r = await run(['fix', '--demo', '--now', NOW, '-f', 'json']);
     expect([r.code, r.stderr]).toEqual([0, '']);
-    const plan = JSON.parse(r.stdout) as RemediationPlan;
+    const plan = RemediationPlanJson.parse(JSON.parse(r.stdout));
     expect(plan.summary).toEqual({ workloads: 10, containers: 10, fixed: 3, partial: 0, unresolved: 7, patches: 3, candidatesScanned: 3 });
     const web = plan.workloads.find((w) => w.workload.name === 'web');
     expect(web?.containers[0]).toMatchObject({ container: 'web', outcome: 'fixed', from: 'ghcr.io/acme/storefront-web:2.4.1', to: 'ghcr.io/acme/storefront-web:2.4.3', change: 'patch', scanned: true, remaining: [], introduced: [] });
@@ -83,12 +83,15 @@ describe('runwarden fix --demo', () => {
     writeFileSync(file, r.stdout);
     // the paths are the ones given, relative to the checkout: git checks the patch against demo/cluster as it is
     execFileSync('git', ['apply', '--check', file], { cwd: packageRoot() });
+    const json = RemediationPlanJson.parse(JSON.parse((await run(['fix', '--demo', '--now', NOW, '--manifests', 'demo/cluster', '-f', 'json'])).stdout));
+    expect(json.manifests).toMatchObject({ files: ['demo/cluster/monitoring.yaml', 'demo/cluster/storefront.yaml'], notChanged: [] });
+    expect(json.manifests?.changes.map((c) => [c.workload.name, c.line])).toEqual([['prometheus', 307], ['cart', 380], ['web', 29]]);
     const table = await run(['fix', '--demo', '--now', NOW, '--manifests', 'demo/cluster', '--no-color']);
     expect(table.stdout).toContain('Manifests: 3 image value(s) changed in 2 file(s) (-f diff for the patch)\n  demo/cluster/monitoring.yaml:307 StatefulSet monitoring/prometheus prometheus: quay.io/prometheus/prometheus:v2.54.1 → quay.io/prometheus/prometheus:v2.55.1\n');
   });
 
   it('--severity critical leaves high vulnerabilities and ends of life alone', async () => {
-    const plan = JSON.parse((await run(['fix', '--demo', '--now', NOW, '-f', 'json', '--severity', 'critical'])).stdout) as RemediationPlan;
+    const plan = RemediationPlanJson.parse(JSON.parse((await run(['fix', '--demo', '--now', NOW, '-f', 'json', '--severity', 'critical'])).stdout));
     const web = plan.workloads.find((w) => w.workload.name === 'web')?.containers[0];
     expect(web?.fixes.map((f) => f.what)).toEqual(['CVE-2021-44906 (minimist 1.2.5 → 1.2.6)', 'newer tag 2.4.3 than 2.4.1']);
     expect(plan.workloads.some((w) => w.workload.name === 'grafana')).toBe(false);
@@ -162,7 +165,7 @@ describe.skipIf(skipRegistry !== undefined || replaySkip !== undefined)('runward
     writeFileSync(snapshot, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: cluster() }));
     const r = await run(['fix', '--snapshot', snapshot, '--pull-images', '--insecure-registry', registry.host, '--db', db, '--now', NOW, '-f', 'json']);
     expect([r.code, r.stderr]).toEqual([0, '']);
-    const plan = JSON.parse(r.stdout) as RemediationPlan;
+    const plan = RemediationPlanJson.parse(JSON.parse(r.stdout));
     expect(plan.summary).toMatchObject({ containers: 1, fixed: 1, patches: 1, candidatesScanned: 2 });
     const c = plan.workloads[0]?.containers[0];
     expect(c).toMatchObject({ outcome: 'fixed', from: image('1.0.0'), to: image('1.1.0'), change: 'minor', digest: digests['1.1.0'], scanned: true, introduced: [] });
