@@ -199,7 +199,21 @@ async function evaluate(t: ContainerTargets, ref: ImageReference, written: strin
   return { candidate, image, digest, scan, ...judged, unusable: undefined };
 }
 
-async function remediateContainer(inventory: Inventory, t: ContainerTargets, options: RemediationOptions & { severity: Severity; maxCandidates: number }): Promise<ContainerRemediation> {
+/**
+ * Why a container has no candidate: an image pinned by digest alone has no tag line to move along; newer builds and
+ * tags may be unknown (registry not consulted, or not answering); else the registry has none, and the fix is a rebuild.
+ */
+function noCandidateNote(t: ContainerTargets, ref: ImageReference, lifecycle: ScanReport['lifecycle']): string {
+  if (ref.tag === undefined && ref.digest !== undefined) return `${t.image} is pinned by digest without a tag: no tag says which newer image is the same line; write the tag with the digest (name:tag@sha256:…)`;
+  if (lifecycle === undefined) return 'newer builds and tags were not looked for (end-of-life and freshness checks were off)';
+  if (lifecycle.registry === 'not-consulted') return 'the registry was not consulted (offline), so newer builds and tags are unknown: give --pull-images or --image-dir';
+  const row = lifecycle.containers.find((c) => c.namespace === t.subject.namespace && c.workload.kind === t.subject.workload.kind && c.workload.name === t.subject.workload.name && c.container === t.subject.container);
+  if (row?.verdict === 'unknown' && row.reasons[0] !== undefined) return `newer builds and tags are unknown: ${row.reasons[0]}`;
+  const vulns = t.targets.some((x) => x.type === 'vulnerability');
+  return `no newer build or tag of ${formatImageReference({ ...ref, digest: undefined })} was found${vulns ? ': the fix needs the image rebuilt with the fixed package versions' : ''}`;
+}
+
+async function remediateContainer(inventory: Inventory, t: ContainerTargets, lifecycle: ScanReport['lifecycle'], options: RemediationOptions & { severity: Severity; maxCandidates: number }): Promise<ContainerRemediation> {
   const ref = tryParseImageReference(t.image);
   const object = workloadObject(inventory, { ...t.subject.workload, namespace: t.subject.namespace });
   const place = containerPlace(object, t.subject.container);
@@ -209,10 +223,7 @@ async function remediateContainer(inventory: Inventory, t: ContainerTargets, opt
     base.path = place.path;
   }
   if (ref === undefined) return { ...base, note: `the image reference "${t.image}" is invalid` };
-  if (t.candidates.length === 0) {
-    const vulns = t.targets.filter((x) => x.type === 'vulnerability').length;
-    return { ...base, note: `no newer build or tag of ${formatImageReference({ ...ref, digest: undefined })} was found${vulns > 0 ? ': the fix needs the image rebuilt with the fixed package versions' : ''}` };
-  }
+  if (t.candidates.length === 0) return { ...base, note: noCandidateNote(t, ref, lifecycle) };
   const platform = platformOf(inventory, { ...t.subject.workload, namespace: t.subject.namespace });
   const evaluations: Evaluation[] = [];
   let chosen: Evaluation | undefined;
@@ -271,7 +282,7 @@ export async function planRemediation(inventory: Inventory, report: ScanReport, 
     while (next < targets.length) {
       const i = next++;
       const t = targets[i] as ContainerTargets;
-      results[i] = await remediateContainer(inventory, t, { ...options, severity, maxCandidates });
+      results[i] = await remediateContainer(inventory, t, report.lifecycle, { ...options, severity, maxCandidates });
       options.onProgress?.(`remediation ${++done}/${targets.length}: ${t.subject.namespace}/${t.subject.workload.name} ${t.subject.container}`);
     }
   };

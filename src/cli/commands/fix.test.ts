@@ -105,6 +105,7 @@ describe('runwarden fix --demo', () => {
       [['--server-dry-run'], 'runwarden: error: --server-dry-run checks the patches of --apply: add --apply (nothing is changed with --server-dry-run).\n'],
       [['--apply'], 'runwarden: error: --apply patches the live cluster; --demo reads files. Print the patches with --format kubectl instead, or drop --demo.\n'],
       [['-f', 'diff'], 'runwarden: error: -f diff is a patch of the manifests: add --manifests DIR (the files the workloads are deployed from), or use -f kubectl for the live objects.\n'],
+      [['--no-lifecycle'], 'runwarden: error: --no-lifecycle turns off what fix finds newer builds and tags with (digest drift, newer tags, the next supported cycle): drop it.\n'],
       [['--manifests', '-'], 'runwarden: error: --manifests reads files to change them: give files or folders, not "-" (stdin).\n'],
     ];
     for (const [args, stderr] of cases) {

@@ -77,6 +77,7 @@ function parseFlags(flags: FixFlags): { severity: Severity; maxCandidates: numbe
   if (!Number.isInteger(maxCandidates) || maxCandidates < 1 || maxCandidates > 20) throw new UsageError(`Invalid --max-candidates "${flags.maxCandidates ?? ''}": expected a whole number from 1 to 20, e.g. 3.`);
   const format = flags.format ?? 'table';
   if (!(PLAN_FORMATS as readonly string[]).includes(format)) throw unknownValue('--format', format, PLAN_FORMATS);
+  if (flags.lifecycle === false) throw new UsageError('--no-lifecycle turns off what fix finds newer builds and tags with (digest drift, newer tags, the next supported cycle): drop it.');
   if (format === 'diff' && flags.manifests === undefined) throw new UsageError('-f diff is a patch of the manifests: add --manifests DIR (the files the workloads are deployed from), or use -f kubectl for the live objects.');
   if (flags.manifests?.includes('-') === true) throw new UsageError('--manifests reads files to change them: give files or folders, not "-" (stdin).');
   if (flags.serverDryRun === true && flags.apply !== true) throw new UsageError('--server-dry-run checks the patches of --apply: add --apply (nothing is changed with --server-dry-run).');
