@@ -500,6 +500,13 @@ describe.skipIf(missing !== undefined)(`the Helm chart${missing === undefined ? 
     expect(podSpec(deployment).volumes).toContainEqual({ name: 'tls', secret: { secretName: 'audit-tls', defaultMode: 0o440 } });
     expect(podSpec(deployment).volumes).toContainEqual({ name: 'tokens', secret: { secretName: 'audit-tokens', defaultMode: 0o440 } });
     expect(one(r, 'Service', 'rw-runwarden-audit').spec.ports).toEqual([{ name: 'audit', port: 8444, targetPort: 'audit', protocol: 'TCP' }]);
+    // reachable under a namespace default-deny, as the plain manifest's policy
+    const policy = one(r, 'NetworkPolicy', 'rw-runwarden-audit');
+    const plainPolicy = (await plainManifest('audit/deployment.yaml')).find((o) => o.kind === 'NetworkPolicy')!;
+    expect(policy.spec.ingress).toEqual(plainPolicy.spec.ingress);
+    expect(policy.spec.egress).toEqual(plainPolicy.spec.egress);
+    expect((policy.spec.podSelector as { matchLabels: Record<string, string> }).matchLabels).toEqual(deployment.spec.selector.matchLabels);
+    expect(names(await render('audit.enabled=true', 'audit.tlsSecretName=audit-tls', 'audit.tokensSecretName=audit-tokens', 'networkPolicy.enabled=false'), 'NetworkPolicy')).not.toContain('rw-runwarden-audit');
     const { code, findings } = await check(r);
     expect(code).toBe(0);
     expectNoUnsuppressedHigh(findings);

@@ -110,6 +110,14 @@ describe('deploy/audit manifests and code', () => {
     expect(container?.ports.map((p) => String(p.containerPort))).toContain(port);
   });
 
+  it('its NetworkPolicy selects the receiver and opens exactly its port, DNS and HTTPS out (a namespace default-deny would cut the API server off)', () => {
+    const policy = docs.find((d) => d.kind === 'NetworkPolicy') as unknown as { spec: { podSelector: { matchLabels: Record<string, string> }; ingress: Array<{ from?: unknown; ports: Array<{ port: number }> }>; egress: Array<{ ports: Array<{ port: number }> }> } };
+    const labels = (deployment.spec as unknown as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+    expect(Object.entries(policy.spec.podSelector.matchLabels).every(([k, v]) => labels[k] === v)).toBe(true);
+    expect(policy.spec.ingress).toEqual([{ ports: [{ port: Number(container?.args[(container.args.indexOf('--port') ?? -1) + 1]), protocol: 'TCP' }] }]);
+    expect(policy.spec.egress.flatMap((e) => e.ports.map((p) => p.port))).toEqual([53, 53, 443]);
+  });
+
   it('the Deployment runs flags audit serve has (its --help lists each)', async () => {
     expect(container?.args.slice(0, 2)).toEqual(['audit', 'serve']);
     const help = (await cli(['audit', 'serve', '--help'])).stdout;
