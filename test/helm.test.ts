@@ -253,6 +253,16 @@ describe.skipIf(missing !== undefined)(`the Helm chart${missing === undefined ? 
     expect(exclude.split('\n')).toEqual(expect.arrayContaining(['registry.k8s.io/*', 'registry.example.com/runwarden-node-agent:*']));
   });
 
+  it('nodeAgent.only=eol: the agent removes only unused images past end of life, with flags clean has; other values are refused', async () => {
+    const agent = one(await render('nodeAgent.only=eol'), 'DaemonSet', 'rw-runwarden-node-agent');
+    const argv = args(agent) as string[];
+    expect(argv.slice(argv.indexOf('--only'), argv.indexOf('--only') + 2)).toEqual(['--only', 'eol']);
+    expect(args(one(await render(), 'DaemonSet', 'rw-runwarden-node-agent'))).not.toContain('--only');
+    const help = (await cli(['clean', '--help'])).stdout;
+    expect(help).toContain('--only <filter>');
+    expect(await renderError('nodeAgent.only=vulnerable')).toMatch(/nodeAgent\.only/);
+  });
+
   it('nodeAgent.hostPackages: the arguments, mounts and volumes of deploy/node-agent/optional/host-packages-*.yaml; refused without publishReport', async () => {
     for (const kind of ['dpkg', 'rpm'] as const) {
       const agent = one(await render(`nodeAgent.hostPackages=${kind}`), 'DaemonSet', 'rw-runwarden-node-agent');
