@@ -255,7 +255,7 @@ describe.skipIf(missing !== undefined)(`the Helm chart${missing === undefined ? 
 
   it('nodeAgent.only=eol: the agent removes only unused images past end of life, with flags clean has; other values are refused', async () => {
     const agent = one(await render('nodeAgent.only=eol'), 'DaemonSet', 'rw-runwarden-node-agent');
-    const argv = args(agent) as string[];
+    const argv = args(agent);
     expect(argv.slice(argv.indexOf('--only'), argv.indexOf('--only') + 2)).toEqual(['--only', 'eol']);
     expect(args(one(await render(), 'DaemonSet', 'rw-runwarden-node-agent'))).not.toContain('--only');
     const help = (await cli(['clean', '--help'])).stdout;
