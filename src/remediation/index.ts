@@ -6,19 +6,19 @@
  */
 import type { Finding } from '../core/finding.js';
 import { formatImageReference, tryParseImageReference, type ImageReference } from '../core/image-ref.js';
-import type { Inventory, WorkloadRef } from '../core/inventory.js';
+import { workloadKey, type Inventory, type WorkloadRef } from '../core/inventory.js';
 import { issue, type Issue } from '../core/issue.js';
 import type { ScanReport } from '../core/report.js';
 import { atLeast, type Severity } from '../core/severity.js';
 import type { Platform } from '../registry/schema.js';
-import { changedImage, containerPlace, isPinned, jsonPatch, kubectlPatch, workloadObject, type PatchOp } from './patch.js';
+import { changedImage, containerPlace, isPinned, jsonPatch, kubectlPatch, normalisedImage, rawObjects, workloadObject, type PatchOp, type WorkloadObject } from './patch.js';
 import { containerTargets, eolKey, fixesByConstruction, isEol, vulnerabilityKey, VULNERABILITY_RULE, type Candidate, type ChangeKind, type ContainerTargets, type Target } from './targets.js';
 import type { ManifestChange, ManifestNotChanged } from './manifests.js';
 import type { CandidateScan, CandidateScanner } from './verify.js';
 
 export { CandidateScanner, type CandidateScannerOptions } from './verify.js';
 export { CHANGE_KINDS, type ChangeKind, type Target } from './targets.js';
-export { kubectlPatch, shellQuote, type PatchOp } from './patch.js';
+export type { PatchOp } from './patch.js';
 
 export const REMEDIATION_SCHEMA_VERSION = 1;
 
@@ -167,14 +167,49 @@ function describe(e: Evaluation, total: number): string {
   return parts.join('; ');
 }
 
-/** The platform of the nodes running the workload's pods (the first known), for choosing from an index. */
-function platformOf(inventory: Inventory, ref: WorkloadRef): Platform | undefined {
+/**
+ * What a plan looks up per container, indexed once per plan (a container's lookups are then constant, not a walk
+ * over every pod): the workload objects, the platform of the nodes running each workload (the first known, for
+ * choosing from an index), and the lifecycle verdict of each workload container.
+ */
+interface PlanIndex {
+  object(ref: WorkloadRef): WorkloadObject;
+  platform(ref: WorkloadRef): Platform | undefined;
+  lifecycleRow(t: ContainerTargets): NonNullable<ScanReport['lifecycle']>['containers'][number] | undefined;
+}
+
+function containerRowKey(namespace: string, kind: string, name: string, container: string): string {
+  return `${namespace}\0${kind}\0${name}\0${container}`;
+}
+
+function planIndex(inventory: Inventory, lifecycle: ScanReport['lifecycle']): PlanIndex {
+  const raws = rawObjects(inventory);
+  const objects = new Map<string, WorkloadObject>();
+  const nodes = new Map(inventory.nodes.map((n) => [n.name, n]));
+  const platforms = new Map<string, Platform>();
   for (const pod of inventory.pods) {
-    if (pod.namespace !== ref.namespace || pod.workload.kind !== ref.kind || pod.workload.name !== ref.name || pod.nodeName === undefined) continue;
-    const node = inventory.nodes.find((n) => n.name === pod.nodeName);
-    if (node?.architecture !== undefined) return { os: node.operatingSystem ?? 'linux', architecture: node.architecture };
+    const key = workloadKey(pod.workload);
+    const node = pod.nodeName === undefined ? undefined : nodes.get(pod.nodeName);
+    if (!platforms.has(key) && node?.architecture !== undefined) platforms.set(key, { os: node.operatingSystem ?? 'linux', architecture: node.architecture });
   }
-  return undefined;
+  const rows = new Map<string, NonNullable<ScanReport['lifecycle']>['containers'][number]>();
+  for (const row of lifecycle?.containers ?? []) {
+    const key = containerRowKey(row.namespace, row.workload.kind, row.workload.name, row.container);
+    if (!rows.has(key)) rows.set(key, row);
+  }
+  return {
+    object(ref) {
+      const key = workloadKey(ref);
+      let object = objects.get(key);
+      if (object === undefined) {
+        object = workloadObject(ref, raws.get(key));
+        objects.set(key, object);
+      }
+      return object;
+    },
+    platform: (ref) => platforms.get(workloadKey(ref)),
+    lifecycleRow: (t) => rows.get(containerRowKey(t.subject.namespace, t.subject.workload.kind, t.subject.workload.name, t.subject.container)),
+  };
 }
 
 async function evaluate(t: ContainerTargets, ref: ImageReference, written: string | undefined, candidate: Candidate, options: RemediationOptions & { severity: Severity; platform: Platform | undefined }): Promise<Evaluation> {
@@ -203,19 +238,19 @@ async function evaluate(t: ContainerTargets, ref: ImageReference, written: strin
  * Why a container has no candidate: an image pinned by digest alone has no tag line to move along; newer builds and
  * tags may be unknown (registry not consulted, or not answering); else the registry has none, and the fix is a rebuild.
  */
-function noCandidateNote(t: ContainerTargets, ref: ImageReference, lifecycle: ScanReport['lifecycle']): string {
+function noCandidateNote(t: ContainerTargets, ref: ImageReference, lifecycle: ScanReport['lifecycle'], index: PlanIndex): string {
   if (ref.tag === undefined && ref.digest !== undefined) return `${t.image} is pinned by digest without a tag: no tag says which newer image is the same line; write the tag with the digest (name:tag@sha256:…)`;
   if (lifecycle === undefined) return 'newer builds and tags were not looked for (end-of-life and freshness checks were off)';
   if (lifecycle.registry === 'not-consulted') return 'the registry was not consulted (offline), so newer builds and tags are unknown: give --pull-images or --image-dir';
-  const row = lifecycle.containers.find((c) => c.namespace === t.subject.namespace && c.workload.kind === t.subject.workload.kind && c.workload.name === t.subject.workload.name && c.container === t.subject.container);
+  const row = index.lifecycleRow(t);
   if (row?.verdict === 'unknown' && row.reasons[0] !== undefined) return `newer builds and tags are unknown: ${row.reasons[0]}`;
   const vulns = t.targets.some((x) => x.type === 'vulnerability');
   return `no newer build or tag of ${formatImageReference({ ...ref, digest: undefined })} was found${vulns ? ': the fix needs the image rebuilt with the fixed package versions' : ''}`;
 }
 
-async function remediateContainer(inventory: Inventory, t: ContainerTargets, lifecycle: ScanReport['lifecycle'], options: RemediationOptions & { severity: Severity; maxCandidates: number }): Promise<ContainerRemediation> {
+async function remediateContainer(index: PlanIndex, t: ContainerTargets, lifecycle: ScanReport['lifecycle'], options: RemediationOptions & { severity: Severity; maxCandidates: number }): Promise<ContainerRemediation> {
   const ref = tryParseImageReference(t.image);
-  const object = workloadObject(inventory, { ...t.subject.workload, namespace: t.subject.namespace });
+  const object = index.object({ ...t.subject.workload, namespace: t.subject.namespace });
   const place = containerPlace(object, t.subject.container);
   const base: ContainerRemediation = { container: t.subject.container, image: t.image, outcome: 'unresolved', scanned: false, fixes: [], remaining: t.targets.map(targetView), introduced: [], considered: [] };
   if (place.ok) {
@@ -223,8 +258,8 @@ async function remediateContainer(inventory: Inventory, t: ContainerTargets, lif
     base.path = place.path;
   }
   if (ref === undefined) return { ...base, note: `the image reference "${t.image}" is invalid` };
-  if (t.candidates.length === 0) return { ...base, note: noCandidateNote(t, ref, lifecycle) };
-  const platform = platformOf(inventory, { ...t.subject.workload, namespace: t.subject.namespace });
+  if (t.candidates.length === 0) return { ...base, note: noCandidateNote(t, ref, lifecycle, index) };
+  const platform = index.platform({ ...t.subject.workload, namespace: t.subject.namespace });
   const evaluations: Evaluation[] = [];
   let chosen: Evaluation | undefined;
   for (const candidate of t.candidates.slice(0, options.maxCandidates)) {
@@ -257,20 +292,17 @@ async function remediateContainer(inventory: Inventory, t: ContainerTargets, lif
   };
   if (!scanned) fixed.note = `the new image was not scanned (${chosen.scan?.scanned === false ? chosen.scan.reason : 'no vulnerability database or way to read images'}): its vulnerabilities are unknown`;
   if (!place.ok) fixed.noPatch = place.reason;
-  else if (normalised(place.image) !== t.image) fixed.noPatch = `the ${t.subject.workload.kind} now names ${place.image}, not the ${t.image} its pods run (a rollout in progress?); scan again when it is done`;
+  else if (normalisedImage(place.image) !== t.image) fixed.noPatch = `the ${t.subject.workload.kind} now names ${place.image}, not the ${t.image} its pods run (a rollout in progress?); scan again when it is done`;
   return fixed;
 }
 
-function normalised(image: string): string {
-  const ref = tryParseImageReference(image);
-  return ref === undefined ? image : formatImageReference(ref);
-}
 
 /** The plan: per workload, its containers' changes and one patch. */
 export async function planRemediation(inventory: Inventory, report: ScanReport, options: RemediationOptions = {}): Promise<RemediationPlan> {
   const severity = options.severity ?? 'high';
   const maxCandidates = Math.max(1, options.maxCandidates ?? 3);
   const targets = containerTargets(report.findings, { severity, allowMajor: options.allowMajor ?? false });
+  const index = planIndex(inventory, report.lifecycle);
   const issues: Issue[] = [];
   const byWorkload = new Map<string, WorkloadRemediation>();
   // containers two at a time (each candidate image is read with 3 layers at once, as scan reads running ones);
@@ -282,7 +314,7 @@ export async function planRemediation(inventory: Inventory, report: ScanReport, 
     while (next < targets.length) {
       const i = next++;
       const t = targets[i] as ContainerTargets;
-      results[i] = await remediateContainer(inventory, t, report.lifecycle, { ...options, severity, maxCandidates });
+      results[i] = await remediateContainer(index, t, report.lifecycle, { ...options, severity, maxCandidates });
       options.onProgress?.(`remediation ${++done}/${targets.length}: ${t.subject.namespace}/${t.subject.workload.name} ${t.subject.container}`);
     }
   };
@@ -292,7 +324,7 @@ export async function planRemediation(inventory: Inventory, report: ScanReport, 
     const key = `${ref.namespace}\0${ref.kind}\0${ref.name}`;
     let w = byWorkload.get(key);
     if (w === undefined) {
-      const object = workloadObject(inventory, ref);
+      const object = index.object(ref);
       w = { workload: ref, apiPath: object.apiPath, containers: [], note: object.unpatchable, rollout: object.rollout };
       byWorkload.set(key, w);
     }

@@ -6,11 +6,10 @@
  * diff (`git apply`) per file.
  */
 import { createTwoFilesPatch } from 'diff';
-import { formatImageReference, tryParseImageReference } from '../core/image-ref.js';
 import type { WorkloadRef } from '../core/inventory.js';
 import type { Manifests } from '../manifests/index.js';
 import type { RemediationPlan } from './index.js';
-import { PATCHABLE } from './patch.js';
+import { normalisedImage, PATCHABLE } from './patch.js';
 
 export interface ManifestChange {
   workload: WorkloadRef;
@@ -32,11 +31,6 @@ export interface ManifestEdits {
   files: Array<{ file: string; before: string; after: string }>;
   changes: ManifestChange[];
   notChanged: ManifestNotChanged[];
-}
-
-function normalised(image: string): string {
-  const ref = tryParseImageReference(image);
-  return ref === undefined ? image : formatImageReference(ref);
 }
 
 /** The new value written the way the old one was: in the same quotes, or plain. */
@@ -84,7 +78,7 @@ export function manifestEdits(plan: RemediationPlan, manifests: Pick<Manifests, 
         skip(`the image of container "${c.container}" in ${object.file} is not a plain string (a template?)`);
         continue;
       }
-      if (normalised(scalar.value) !== normalised(c.from ?? c.image)) {
+      if (normalisedImage(scalar.value) !== normalisedImage(c.from ?? c.image)) {
         skip(`${object.file}:${scalar.line} names ${scalar.value}, not ${c.from ?? c.image} (changed already?)`);
         continue;
       }

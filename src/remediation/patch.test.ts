@@ -3,9 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { Inventory } from '../core/inventory.js';
+import { workloadKey, type Inventory, type WorkloadRef } from '../core/inventory.js';
 import { packageRoot } from '../paths.js';
-import { changedImage, containerPlace, isPinned, jsonPatch, kubectlPatch, PATCHABLE, shellQuote, workloadObject } from './patch.js';
+import { changedImage, containerPlace, isPinned, jsonPatch, kubectlPatch, PATCHABLE, rawObjects, shellQuote, workloadObject } from './patch.js';
+
+/** The workload object as planRemediation finds it: by workloadKey among the inventory's objects. */
+const objectIn = (inv: Inventory, ref: WorkloadRef) => workloadObject(ref, rawObjects(inv).get(workloadKey(ref)));
 
 const podSpec = { initContainers: [{ name: 'migrate', image: 'ghcr.io/acme/web:2.4.1' }], containers: [{ name: 'proxy', image: 'envoyproxy/envoy:v1.31.0' }, { name: 'web', image: 'ghcr.io/acme/web:2.4.1' }] };
 
@@ -24,24 +27,24 @@ function inventory(): Inventory {
 describe('workloadObject and containerPlace', () => {
   it('finds the image of a container, init containers too, for each patchable kind', () => {
     const inv = inventory();
-    const deployment = workloadObject(inv, { kind: 'Deployment', namespace: 'shop', name: 'web' });
+    const deployment = objectIn(inv, { kind: 'Deployment', namespace: 'shop', name: 'web' });
     expect(deployment.apiPath).toBe('/apis/apps/v1/namespaces/shop/deployments/web');
     expect(containerPlace(deployment, 'web')).toEqual({ ok: true, path: '/spec/template/spec/containers/1/image', image: 'ghcr.io/acme/web:2.4.1', type: 'regular' });
     expect(containerPlace(deployment, 'migrate')).toEqual({ ok: true, path: '/spec/template/spec/initContainers/0/image', image: 'ghcr.io/acme/web:2.4.1', type: 'init' });
-    const cron = workloadObject(inv, { kind: 'CronJob', namespace: 'shop', name: 'report' });
+    const cron = objectIn(inv, { kind: 'CronJob', namespace: 'shop', name: 'report' });
     expect(cron.apiPath).toBe('/apis/batch/v1/namespaces/shop/cronjobs/report');
     expect(containerPlace(cron, 'web')).toMatchObject({ ok: true, path: '/spec/jobTemplate/spec/template/spec/containers/1/image' });
-    const pod = workloadObject(inv, { kind: 'Pod', namespace: 'shop', name: 'debug' });
+    const pod = objectIn(inv, { kind: 'Pod', namespace: 'shop', name: 'debug' });
     expect(pod.apiPath).toBe('/api/v1/namespaces/shop/pods/debug');
     expect(containerPlace(pod, 'web')).toMatchObject({ ok: true, path: '/spec/containers/1/image' });
   });
 
   it('says why a workload or container cannot be patched', () => {
     const inv = inventory();
-    expect(containerPlace(workloadObject(inv, { kind: 'Job', namespace: 'shop', name: 'once' }), 'web')).toEqual({ ok: false, reason: expect.stringContaining("a Job's pod template cannot be changed") as string });
-    expect(containerPlace(workloadObject(inv, { kind: 'StatefulSet', namespace: 'shop', name: 'db' }), 'db')).toEqual({ ok: false, reason: 'the StatefulSet object was not read (only its pods were)' });
-    expect(containerPlace(workloadObject(inv, { kind: 'ReplicationController', namespace: 'shop', name: 'old' }), 'x')).toEqual({ ok: false, reason: 'runwarden does not patch ReplicationController objects' });
-    expect(containerPlace(workloadObject(inv, { kind: 'Deployment', namespace: 'shop', name: 'web' }), 'istio-proxy')).toEqual({ ok: false, reason: expect.stringContaining('not in the Deployment') as string });
+    expect(containerPlace(objectIn(inv, { kind: 'Job', namespace: 'shop', name: 'once' }), 'web')).toEqual({ ok: false, reason: expect.stringContaining("a Job's pod template cannot be changed") as string });
+    expect(containerPlace(objectIn(inv, { kind: 'StatefulSet', namespace: 'shop', name: 'db' }), 'db')).toEqual({ ok: false, reason: 'the StatefulSet object was not read (only its pods were)' });
+    expect(containerPlace(objectIn(inv, { kind: 'ReplicationController', namespace: 'shop', name: 'old' }), 'x')).toEqual({ ok: false, reason: 'runwarden does not patch ReplicationController objects' });
+    expect(containerPlace(objectIn(inv, { kind: 'Deployment', namespace: 'shop', name: 'web' }), 'istio-proxy')).toEqual({ ok: false, reason: expect.stringContaining('not in the Deployment') as string });
   });
 });
 
@@ -57,13 +60,13 @@ describe('rollout', () => {
       ],
       pods: [],
     } as unknown as Inventory;
-    const rollout = (kind: string, name: string) => workloadObject(inv, { kind, namespace: 'shop', name }).rollout;
+    const rollout = (kind: string, name: string) => objectIn(inv, { kind, namespace: 'shop', name }).rollout;
     expect(rollout('Deployment', 'paused')).toBe('the Deployment is paused: the new image rolls out when it is resumed (kubectl rollout resume)');
     expect(rollout('Deployment', 'rolling')).toBeUndefined();
     expect(rollout('DaemonSet', 'ondelete')).toBe("the DaemonSet's updateStrategy is OnDelete: each pod keeps the old image until it is deleted");
     expect(rollout('StatefulSet', 'rolling')).toBeUndefined();
-    expect(workloadObject(inventory(), { kind: 'CronJob', namespace: 'shop', name: 'report' }).rollout).toBe('the next Job runs the new image; Jobs already created keep theirs');
-    expect(workloadObject(inventory(), { kind: 'Pod', namespace: 'shop', name: 'debug' }).rollout).toBe('the kubelet restarts the container with the new image (a bare pod: no rollout)');
+    expect(objectIn(inventory(), { kind: 'CronJob', namespace: 'shop', name: 'report' }).rollout).toBe('the next Job runs the new image; Jobs already created keep theirs');
+    expect(objectIn(inventory(), { kind: 'Pod', namespace: 'shop', name: 'debug' }).rollout).toBe('the kubelet restarts the container with the new image (a bare pod: no rollout)');
   });
 });
 

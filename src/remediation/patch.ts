@@ -3,8 +3,8 @@
  * JSON Patch (RFC 6902) that first tests the image it replaces: applied after someone else changed it,
  * the API server refuses the whole patch instead of overwriting their change.
  */
-import type { Inventory, WorkloadRef } from '../core/inventory.js';
-import { tryParseImageReference } from '../core/image-ref.js';
+import { workloadKey, type Inventory, type WorkloadRef } from '../core/inventory.js';
+import { formatImageReference, tryParseImageReference } from '../core/image-ref.js';
 
 /**
  * Kinds whose pod template (or, for a bare pod, spec) may be patched, with their API path; what
@@ -53,11 +53,18 @@ function at(object: unknown, pointer: string): unknown {
   return value;
 }
 
-/** The object of a workload as the scan read it (a bare pod is its own workload). */
-export function workloadObject(inventory: Inventory, ref: WorkloadRef): WorkloadObject {
+/** The objects of an inventory by workloadKey (a bare pod is its own workload), for workloadObject. */
+export function rawObjects(inventory: Pick<Inventory, 'workloads' | 'pods'>): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const w of inventory.workloads) out.set(workloadKey(w), w.raw);
+  for (const p of inventory.pods) out.set(workloadKey({ kind: 'Pod', namespace: p.namespace, name: p.name }), p.raw);
+  return out;
+}
+
+/** The object of a workload as the scan read it (`raw`: undefined when it was not read). */
+export function workloadObject(ref: WorkloadRef, raw: unknown): WorkloadObject {
   const kind = PATCHABLE[ref.kind];
   const resource = ref.kind.toLowerCase();
-  const raw = ref.kind === 'Pod' ? inventory.pods.find((p) => p.namespace === ref.namespace && p.name === ref.name)?.raw : inventory.workloads.find((w) => w.namespace === ref.namespace && w.kind === ref.kind && w.name === ref.name)?.raw;
   if (kind === undefined) {
     const why = ref.kind === 'Job' ? "a Job's pod template cannot be changed once created: change what creates the Job, or re-create it with the new image" : `runwarden does not patch ${ref.kind} objects`;
     return { ref, rollout: undefined, apiPath: undefined, unpatchable: why, spec: undefined, resource };
@@ -109,6 +116,12 @@ function nameAndTag(written: string): { name: string; tag: string | undefined } 
   const colon = named.lastIndexOf(':');
   if (colon > named.lastIndexOf('/')) return { name: named.slice(0, colon), tag: named.slice(colon + 1) };
   return { name: named, tag: undefined };
+}
+
+/** An image as written, normalised (`nginx` → `docker.io/library/nginx`), to compare two spellings of one image. */
+export function normalisedImage(image: string): string {
+  const ref = tryParseImageReference(image);
+  return ref === undefined ? image : formatImageReference(ref);
 }
 
 /** Whether the image as written is pinned by digest (`…@sha256:…`). */

@@ -51,7 +51,7 @@ export function renderPlanTable(plan: RemediationPlan, options: { color: boolean
 }
 
 /** What `--manifests` changed (see `-f diff`) and what it could not. */
-export function manifestLines(m: NonNullable<RemediationPlan['manifests']>): string[] {
+function manifestLines(m: NonNullable<RemediationPlan['manifests']>): string[] {
   const lines = [`Manifests: ${m.changes.length} image value(s) changed in ${m.files.length} file(s) (-f diff for the patch)`];
   for (const c of m.changes) lines.push(`  ${c.file}:${c.line} ${c.workload.kind} ${c.workload.namespace}/${c.workload.name} ${c.container}: ${c.from} → ${c.to}`);
   for (const n of m.notChanged) lines.push(`  not changed: ${n.workload.kind} ${n.workload.namespace}/${n.workload.name} ${n.container}: ${n.reason}`);

@@ -9,10 +9,12 @@
 import type { Finding, Subject } from '../core/finding.js';
 import { tryParseImageReference } from '../core/image-ref.js';
 import { atLeast, type Severity } from '../core/severity.js';
+import { IMAGE_LIFECYCLE_RULES } from '../lifecycle/contribution.js';
 import { retag } from '../lifecycle/verdict/image.js';
+import { VULNERABILITY_RULE } from '../vulndb/match/index.js';
 
-export const VULNERABILITY_RULE = 'vulnerable-package';
-export const EOL_RULES: ReadonlySet<string> = new Set(['end-of-life', 'vendor-end-of-life']);
+export { VULNERABILITY_RULE };
+const EOL_RULES: ReadonlySet<string> = new Set(IMAGE_LIFECYCLE_RULES);
 
 /** One thing a change must fix. `key` identifies it across the running image and a candidate. */
 export type Target =

@@ -8,6 +8,7 @@ import { errorMessage } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
 import { atLeast, compareSeverity, type Severity } from '../core/severity.js';
 import type { Judgement, OnlyFilter } from '../cleanup/only.js';
+import { IMAGE_LIFECYCLE_RULES } from '../lifecycle/contribution.js';
 import type { PlanEntry } from '../cleanup/planner.js';
 import type { LayerCache } from '../image/analysis/cache.js';
 import { containerdSource } from '../image/sources/containerd/index.js';
@@ -51,7 +52,7 @@ function judgeVulnerable(findings: readonly Finding[], notChecked: readonly stri
 }
 
 function judgeEol(findings: readonly Finding[]): Judgement {
-  const past = findings.filter((f) => (f.rule === 'end-of-life' || f.rule === 'vendor-end-of-life') && f.evidence['state'] === 'eol');
+  const past = findings.filter((f) => (IMAGE_LIFECYCLE_RULES as readonly string[]).includes(f.rule) && f.evidence['state'] === 'eol');
   if (past.length > 0) return { qualifies: true, message: `past end of life: ${listed(past.map((f) => f.title.replace(/ in \S+$/, '')))}`, findings: past.map((f) => (f.rule === 'vendor-end-of-life' ? 'vendor-end-of-life' : `${String(f.evidence['product'])} ${String(f.evidence['cycle'])}`)) };
   return { qualifies: false, message: 'nothing in it is past end of life', findings: [] };
 }

@@ -15,7 +15,8 @@ import { openAuditLog, auditRecord, planRecords, type AuditLog } from '../../cle
 import { DEFAULT_STOP_AFTER_FAILURES, executePlan, type ExecutionEvent } from '../../cleanup/executor.js';
 import { ONLY_FILTERS, checkGlob, parseDuration, parseExclusionFile, parsePositiveInt } from '../../cleanup/options.js';
 import { narrowPlan, type OnlyFilter } from '../../cleanup/only.js';
-import { isSeverity, SEVERITIES, type Severity } from '../../core/severity.js';
+import { SEVERITIES, type Severity } from '../../core/severity.js';
+import { parseSeverityThreshold } from './scan-setup.js';
 import { LayerCache } from '../../image/analysis/cache.js';
 import { judgeCachedImages, type CachedImageOptions } from '../../scan/cached-images.js';
 import { openVulnDb, type Db } from '../../vulndb/store/index.js';
@@ -122,8 +123,7 @@ async function settingsOf(flags: CleanFlags): Promise<Settings> {
     if (filter === 'vulnerable' && flags.db === undefined) {
       throw new UsageError('--only vulnerable judges each unused image against a vulnerability database: add --db FILE.', { hint: 'Fill one with "runwarden db update --db FILE" (or mount the one runwarden serve keeps).' });
     }
-    const severity = flags.severity ?? 'high';
-    if (!isSeverity(severity) || severity === 'unknown') throw new UsageError(`Unknown --severity "${severity}": expected one of ${SEVERITIES.filter((x) => x !== 'unknown').join(', ')}.`);
+    const severity = parseSeverityThreshold('--severity', flags.severity ?? 'high');
     if (flags.severity !== undefined && filter !== 'vulnerable') throw new UsageError('--severity is the threshold of --only vulnerable: drop it, or use --only vulnerable.');
     only = { filter, severity, label: filter === 'vulnerable' ? `--only vulnerable (at or above ${severity})` : '--only eol' };
   } else {

@@ -7,7 +7,7 @@
 import { Command, Option } from 'commander';
 import type { Settings } from '../../config/schema.js';
 import { AppError, UsageError, errorMessage } from '../../core/errors.js';
-import { isSeverity, SEVERITIES, type Severity } from '../../core/severity.js';
+import { SEVERITIES, type Severity } from '../../core/severity.js';
 import { LIFECYCLE_RULES } from '../../lifecycle/index.js';
 import { CandidateScanner, planRemediation, type RemediationPlan } from '../../remediation/index.js';
 import { PLAN_FORMATS, renderPlanJson, renderPlanScript, renderPlanTable } from '../../remediation/render.js';
@@ -21,7 +21,7 @@ import { emitReport, wantsColor } from '../output.js';
 import { policySettings } from './check.js';
 import { addImageAccessOptions } from './image.js';
 import { createSource } from './scan.js';
-import { addLifecycleOptions, addRunningImageOptions, lifecycleSetup, resolveScanSettings, runningImagesSetup, unknownValue, type LifecycleFlags, type RunningImagesFlags, type ScanSourceFlags } from './scan-setup.js';
+import { addLifecycleOptions, addRunningImageOptions, lifecycleSetup, parseSeverityThreshold, resolveScanSettings, runningImagesSetup, unknownValue, type LifecycleFlags, type RunningImagesFlags, type ScanSourceFlags } from './scan-setup.js';
 import { splitList } from '../../config/load.js';
 
 interface FixFlags extends ScanSourceFlags, RunningImagesFlags, LifecycleFlags {
@@ -71,8 +71,7 @@ export function fixCommand(ctx: CliContext): Command {
 }
 
 function parseFlags(flags: FixFlags): { severity: Severity; maxCandidates: number; format: (typeof PLAN_FORMATS)[number]; now: Date | undefined } {
-  const severity = flags.severity ?? 'high';
-  if (!isSeverity(severity) || severity === 'unknown') throw unknownValue('--severity', severity, SEVERITIES.filter((s) => s !== 'unknown'));
+  const severity = parseSeverityThreshold('--severity', flags.severity ?? 'high');
   const maxCandidates = flags.maxCandidates === undefined ? 3 : Number(flags.maxCandidates);
   if (!Number.isInteger(maxCandidates) || maxCandidates < 1 || maxCandidates > 20) throw new UsageError(`Invalid --max-candidates "${flags.maxCandidates ?? ''}": expected a whole number from 1 to 20, e.g. 3.`);
   const format = flags.format ?? 'table';

@@ -4,6 +4,7 @@
  * (advisory DB, SBOMs by digest, image dir, containerd, registries, layer cache, malware). `serve` hosts the
  * scan service, so it must never drift from what `scan` would do with the same flags.
  */
+import { isSeverity, SEVERITIES, type Severity } from '../../core/severity.js';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { closest, distance } from 'fastest-levenshtein';
@@ -39,6 +40,13 @@ export function unknownValue(flag: string, value: string, valid: readonly string
   const suggestion = closest(typed, [...valid]);
   const likely = suggestion !== undefined && (distance(typed, suggestion) <= Math.max(2, Math.floor(suggestion.length / 3)) || (typed.length >= 3 && suggestion.includes(typed)));
   return new UsageError(`Unknown ${flag} "${value}": expected one of ${valid.join(', ')}.${likely ? ` Did you mean "${suggestion}"?` : ''}`);
+}
+
+/** A severity threshold flag (`fix --severity`, `clean --severity`): a rated severity, not `unknown`. */
+export function parseSeverityThreshold(flag: string, value: string): Severity {
+  const rated = SEVERITIES.filter((x) => x !== 'unknown');
+  if (!isSeverity(value) || value === 'unknown') throw unknownValue(flag, value, rated);
+  return value;
 }
 
 /** The demo's advisory folders, one per source (demo/advisories/SOURCE.md). */
