@@ -178,16 +178,25 @@ function rangeSummary(evaluations: RangeEvaluation[], ranges: PreparedEntry['ran
   return Object.freeze(summary) as MatchReason['ranges'];
 }
 
-/** Deduplicate packages by identity, merging their locations. */
+/**
+ * Deduplicate packages by identity, merging their locations. A package met once is used as given; only a
+ * merged one is a new object (copied, so the caller's packages are left as they were).
+ */
 function uniquePackages(packages: readonly Package[]): Package[] {
-  const byKey = new Map<string, Package>();
+  const at = new Map<string, number>();
+  const out: Package[] = [];
   for (const p of packages) {
-    const key = [p.ecosystem, p.name, p.version, p.distro?.release ?? '', p.source?.name ?? '', p.source?.version ?? ''].join('\0');
-    const existing = byKey.get(key);
-    if (existing === undefined) byKey.set(key, { ...p, locations: [...(p.locations ?? [])] });
-    else existing.locations = [...(existing.locations ?? []), ...(p.locations ?? [])];
+    const key = joined(p.ecosystem, '\0', p.name, '\0', p.version, '\0', p.distro?.release ?? '', '\0', p.source?.name ?? '', '\0', p.source?.version ?? '');
+    const index = at.get(key);
+    if (index === undefined) {
+      at.set(key, out.length);
+      out.push(p);
+      continue;
+    }
+    const existing = out[index] as Package;
+    out[index] = { ...existing, locations: [...(existing.locations ?? []), ...(p.locations ?? [])] };
   }
-  return [...byKey.values()];
+  return out;
 }
 
 /**
@@ -197,8 +206,13 @@ function uniquePackages(packages: readonly Package[]): Package[] {
  */
 interface MatchContext {
   db: Db;
-  /** The round's head texts (store/read.ts headTexts) by advisory rowid, parsed only when a finding is built; null: withdrawn. */
-  heads: Map<number, HeadText | null>;
+  /**
+   * The round's advisories (rowids, ascending) and their head texts at the same index (store/read.ts
+   * headTexts), parsed only when a finding is built; null: withdrawn, undefined: gone since. Two arrays
+   * looked up by halving instead of a Map: filling a Map of ~100,000 heads per call cost more than the lookups.
+   */
+  headRowids: number[];
+  heads: Array<HeadText | null | undefined>;
   cache: ConnectionCache;
   /** (advisory, entry) pairs whose invalid listed versions were reported (per call: every report lists its issues). */
   reported: Set<string>;
@@ -272,17 +286,29 @@ const BATCH = 1000;
 
 /** Read the head texts of a round's `advisories`, in rowid order, a batch per statement (the previous round's are dropped). */
 function loadHeads(ctx: MatchContext, advisories: Set<number>): void {
-  ctx.heads.clear();
-  const sorted = [...advisories].sort((a, b) => a - b);
+  const sorted = ctx.headRowids;
+  empty(sorted);
+  for (const rowid of advisories) sorted.push(rowid);
+  sorted.sort((a, b) => a - b);
+  empty(ctx.heads);
   for (let i = 0; i < sorted.length; i += BATCH) {
-    const batch = sorted.slice(i, i + BATCH);
-    const texts = headTexts(ctx.db, batch);
-    for (let j = 0; j < batch.length; j++) {
-      const text = texts[j];
-      // an advisory that is gone stays out of the map: headFor reports it if a finding needs it
-      if (text !== undefined) ctx.heads.set(batch[j] as number, text);
-    }
+    const texts = headTexts(ctx.db, i === 0 && sorted.length <= BATCH ? sorted : sorted.slice(i, i + BATCH));
+    for (const text of texts) ctx.heads.push(text);
   }
+}
+
+/** Where `advisory` is in the round's sorted rowids, or -1. */
+function headIndex(rowids: readonly number[], advisory: number): number {
+  let lo = 0;
+  let hi = rowids.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const at = rowids[mid] as number;
+    if (at === advisory) return mid;
+    if (at < advisory) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }
 
 function originOf(ctx: MatchContext, importId: number): ImportOrigin {
@@ -316,7 +342,9 @@ function forgetParsedHeads(): void {
 /** The head of `advisory`, parsed when a finding needs it: heads live no longer than the findings built from them. */
 function headFor(ctx: MatchContext, advisory: number): AdvisoryHead {
   if (lastHead !== undefined && lastHead.rowid === advisory) return lastHead;
-  const text = ctx.heads.get(advisory);
+  const at = headIndex(ctx.headRowids, advisory);
+  const text = at < 0 ? undefined : ctx.heads[at];
+  // an advisory that is gone (undefined) is reported when a finding needs it
   if (text === undefined) throw new DbError(`Advisory ${advisory} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
   lastHead = text === null ? withdrawnHead(advisory) : parseHead(advisory, text, originOf(ctx, headImport(advisory, text)));
   return lastHead;
@@ -332,6 +360,15 @@ interface Explained {
 
 interface EntryInfo {
   data: AffectedData;
+  /**
+   * What explaining reads of `data`, copied out once per entry: the parsed data objects come in many shapes
+   * (whichever fields an entry has), and reading them per row made the matcher's hottest functions see
+   * ever more shapes, so V8 threw away their optimised code and compiled them again during the first call.
+   */
+  status: DistroStatus | undefined;
+  note: string | undefined;
+  urgency: string | undefined;
+  package: string | undefined;
   entry: PreparedEntry;
   /** The entry's own ecosystem string (with release suffix). */
   ecosystem: string;
@@ -403,7 +440,7 @@ function entryFor(ctx: MatchContext, ecosystemColumn: string, dataId: number): E
   if (info === undefined) {
     const data = affectedData(ctx.db, dataId);
     const ecosystem = data.ecosystem ?? ecosystemColumn;
-    info = { data, entry: prepareEntry(ecosystem, data), ecosystem, verdicts: new Map(), explained: new Map() };
+    info = { data, status: data.status, note: data.note, urgency: data.urgency, package: data.package, entry: prepareEntry(ecosystem, data), ecosystem, verdicts: new Map(), explained: new Map() };
     byEntry.set(dataId, info);
     ctx.cache.size++;
   }
@@ -442,7 +479,7 @@ function collectCandidates(ctx: MatchContext, lookup: Lookup, rows: readonly num
     const info = entryFor(ctx, lookup.ecosystem, rows[r + 2] as number);
     const report = info.entry.invalidListed.length > 0 && !ctx.reported.has(`${advisory}:${index}`);
     // Most candidate rows are not affected: decide that without building the explanation.
-    const evaluate = info.data.status === 'undetermined' || verdictOf(info, lookup.version) !== 'not-affected';
+    const evaluate = info.status === 'undetermined' || verdictOf(info, lookup.version) !== 'not-affected';
     if (!report && !evaluate) continue;
     out.advisory.push(advisory);
     out.entry.push(index);
@@ -455,7 +492,7 @@ function collectCandidates(ctx: MatchContext, lookup: Lookup, rows: readonly num
 
 /** Match packages against the advisory database. */
 export function matchPackages(db: Db, packages: readonly Package[], options: MatchOptions = {}): MatchResult {
-  const ctx: MatchContext = { db, heads: new Map(), cache: connectionCache(db), reported: new Set() };
+  const ctx: MatchContext = { db, headRowids: [], heads: [], cache: connectionCache(db), reported: new Set() };
   // A large match touches advisory pages all over the file: with a 64 MiB page cache (better-sqlite3's
   // default is ~16 MiB) each page is read once (restored when done), and memory-mapped reads spare a read()
   // and a copy per page (bench/vulndb: ~10 % of the matcher's CPU). The mapping is set once per connection
@@ -710,7 +747,7 @@ function explainCandidates(ctx: MatchContext, pkg: Package, lookup: Lookup, key:
   forgetParsedHeads();
   for (let c = first; c < last; c++) {
     const info = candidates.info[c] as EntryInfo;
-    const { data, entry, ecosystem } = info;
+    const { status, entry, ecosystem } = info;
     const rowid = candidates.advisory[c] as number;
     const index = candidates.entry[c] as number;
     const advisory = headFor(ctx, rowid);
@@ -727,28 +764,37 @@ function explainCandidates(ctx: MatchContext, pkg: Package, lookup: Lookup, key:
     const { evaluation, affectedRange, ranges } = explain(info, lookup.version);
     let verdict = evaluation.verdict;
     let problems = evaluation.problems;
-    if (data.status === 'undetermined') {
+    if (status === 'undetermined') {
       verdict = 'unknown';
       problems = [...problems, 'the distribution has not determined whether this release is affected'];
     }
     if (verdict === 'not-affected') continue;
-    const matchedBy = data.status !== undefined && data.status !== 'fixed' ? 'distro-status' : evaluation.listed ? 'versions' : 'range';
+    const matchedBy = status !== undefined && status !== 'fixed' ? 'distro-status' : evaluation.listed ? 'versions' : 'range';
     const scheme = affectedRange?.scheme ?? entry.scheme?.id;
     const fixed = affectedRange?.fixed;
-    // `fixed`, the usual extra, written in the literal: the object keeps its fields inline (no separate
-    // property store per finding); the rare extras below are added
-    const reason: MatchReason =
-      fixed === undefined
-        ? { advisory: advisory.id, source: advisory.source, feed: advisory.feed, ecosystem, package: data.package ?? key, version: lookup.version, verdict, matchedBy, scheme, ranges }
-        : { advisory: advisory.id, source: advisory.source, feed: advisory.feed, ecosystem, package: data.package ?? key, version: lookup.version, verdict, matchedBy, scheme, ranges, fixed };
-    if (affectedRange?.lastAffected !== undefined) reason.lastAffected = affectedRange.lastAffected;
-    if (data.status !== undefined) reason.status = data.status;
-    if (data.note !== undefined) reason.note = data.note;
+    // One literal with every field, absent ones undefined (JSON leaves them out, in this order): every reason
+    // has one shape, so the code that reads them stays optimised, and the fields stay inline.
+    const reason: MatchReason = {
+      advisory: advisory.id,
+      source: advisory.source,
+      feed: advisory.feed,
+      ecosystem,
+      package: info.package ?? key,
+      version: lookup.version,
+      verdict,
+      matchedBy,
+      scheme,
+      ranges,
+      fixed,
+      lastAffected: affectedRange?.lastAffected,
+      status,
+      note: info.note,
+      problems: problems.length > 0 ? [...problems] : undefined,
+    };
     if (problems.length > 0) {
-      reason.problems = [...problems];
       for (const p of problems) note(issue('vuln-unevaluable', `${advisory.id} for ${packageLabel(pkg)}: ${p}`, advisory.feed, 'The finding is reported with state "unknown"; it is never treated as "not affected".'));
     }
-    hits.push({ entry: index, advisory, reason, urgency: data.urgency });
+    hits.push({ entry: index, advisory, reason, urgency: info.urgency });
   }
   return hits;
 }
