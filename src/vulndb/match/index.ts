@@ -17,7 +17,7 @@ import type { Severity } from '../../core/severity.js';
 import { purlOf } from '../inputs/purl.js';
 import { DbError, type AffectedData, type Db, type DistroStatus, type SourceId } from '../store/index.js';
 import { OSV_EXPORT } from '../config.js';
-import { advisoriesNaming, advisoryReleases, affectedData, connectionState, hasAdvisories, headImport, headTexts, importProvenance, matchRows, parseHead, type AdvisoryHead, type HeadText, type ImportOrigin } from '../store/read.js';
+import { advisoriesNaming, advisoryReleases, affectedData, connectionState, factsOf, hasAdvisories, headImport, headTexts, importProvenance, matchRows, parseHead, type AdvisoryHead, type HeadText, type ImportOrigin } from '../store/read.js';
 import { RELEASE_SCOPED, nameKey, packageReleaseKey, splitEcosystem } from '../store/keys.js';
 import { applyVex, type VexStatement } from '../vex/index.js';
 import { aliasGroups, foldBundles, groupMembers, releaseGroups, upstreamAlias } from './groups.js';
@@ -322,9 +322,12 @@ function originOf(ctx: MatchContext, importId: number): ImportOrigin {
   return origin;
 }
 
+/** The facts of an advisory that has none (read-only), in the shape of every other's. */
+const NO_FACTS = Object.freeze(factsOf({}));
+
 /** What the matcher knows of a withdrawn advisory: that it is withdrawn (its rows are skipped, without issues). */
 function withdrawnHead(rowid: number): AdvisoryHead {
-  return { rowid, source: 'osv', id: '', withdrawn: 'withdrawn', summary: null, feed: '', facts: {} };
+  return { rowid, source: 'osv', id: '', withdrawn: 'withdrawn', summary: null, feed: '', facts: NO_FACTS };
 }
 
 /**
@@ -998,7 +1001,7 @@ function remediationFor(pkg: Package, lookup: Lookup, about: PackageFacts, state
 }
 
 /** What `single` holds between calls: no advisory of a finished match. */
-const NO_ADVISORY: AdvisoryHead = Object.freeze({ rowid: 0, source: 'osv', id: '', withdrawn: null, summary: null, feed: '', facts: {} });
+const NO_ADVISORY: AdvisoryHead = Object.freeze({ rowid: 0, source: 'osv', id: '', withdrawn: null, summary: null, feed: '', facts: NO_FACTS });
 /** One input of resolveSeverity for a group of one hit, refilled per finding (resolveSeverity only reads it). */
 const single = { advisory: NO_ADVISORY, entries: [0], labels: [] as string[] };
 const singleInputs = [single];

@@ -67,7 +67,16 @@ export function parseHead(rowid: number, text: HeadText, origin: ImportOrigin): 
     throw new DbError(`Advisory ${rowid} has a damaged head: ${errorMessage(error)}`, { hint: DAMAGED, cause: error });
   }
   if (facts === null || typeof facts !== 'object' || typeof facts.id !== 'string') throw new DbError(`Advisory ${rowid} has no import or no id in its head`, { hint: DAMAGED });
-  return { rowid, source: origin.source, id: facts.id, withdrawn: null, summary: facts.summary ?? null, feed: origin.feed, facts };
+  return { rowid, source: origin.source, id: facts.id, withdrawn: null, summary: facts.summary ?? null, feed: origin.feed, facts: factsOf(facts) };
+}
+
+/**
+ * The facts of a parsed head in one shape (absent ones undefined): the parsed objects have as many shapes as
+ * there are combinations of fields, and the matcher reads these fields of every advisory it explains; one shape
+ * keeps that code optimised from the first call on.
+ */
+export function factsOf(head: AdvisoryFacts): AdvisoryFacts {
+  return { aliases: head.aliases, related: head.related, upstream: head.upstream, severity: head.severity, label: head.label, entrySeverity: head.entrySeverity };
 }
 
 interface Statements {
