@@ -31,6 +31,11 @@ export interface ReadManifestsOptions {
   /** Namespace of objects that set none (as `kubectl apply -n`); default `default`. */
   namespace?: string | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * The flag the paths came from (`--manifests` of `runwarden fix`), for the hints of a path that cannot be read:
+   * they name it and leave out stdin. Default: the paths are `runwarden check`'s arguments, `-` included.
+   */
+  flag?: string | undefined;
 }
 
 interface Placed {
@@ -107,7 +112,7 @@ export async function readManifests(inputs: readonly string[], options: ReadMani
       parseText(await readStream(options.stdin ?? process.stdin, options.signal), STDIN_NAME, state);
       continue;
     }
-    for (const file of await listFiles(input)) {
+    for (const file of await listFiles(input, options.flag)) {
       options.signal?.throwIfAborted();
       files++;
       let text: string;
@@ -182,12 +187,13 @@ async function readStream(stream: NodeJS.ReadableStream, signal: AbortSignal | u
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function listFiles(path: string): Promise<string[]> {
+async function listFiles(path: string, flag: string | undefined): Promise<string[]> {
   let info;
   try {
     info = await stat(path);
   } catch (error) {
-    throw new InputError(path, `Cannot read manifest path "${path}": ${errorMessage(error)}`, { hint: 'Pass manifest files or directories, or "-" to read from stdin (e.g. helm template … | runwarden check -).', cause: error });
+    const hint = flag === undefined ? 'Pass manifest files or directories, or "-" to read from stdin (e.g. helm template … | runwarden check -).' : `Give ${flag} the manifest files or directories the workloads are deployed from.`;
+    throw new InputError(path, `Cannot read manifest path "${path}": ${errorMessage(error)}`, { hint, cause: error });
   }
   if (info.isFile()) return [path];
   const out: string[] = [];
@@ -202,7 +208,10 @@ async function listFiles(path: string): Promise<string[]> {
     }
   };
   await walk(path);
-  if (out.length === 0) throw new InputError(path, `No .yaml, .yml or .json files in directory "${path}"`, { hint: 'Point runwarden check at the directory that holds the manifests, or pipe rendered output to "runwarden check -".' });
+  if (out.length === 0) {
+    const hint = flag === undefined ? 'Point runwarden check at the directory that holds the manifests, or pipe rendered output to "runwarden check -".' : `Point ${flag} at the directory that holds the manifests.`;
+    throw new InputError(path, `No .yaml, .yml or .json files in directory "${path}"`, { hint });
+  }
   return out;
 }
 

@@ -113,6 +113,15 @@ describe('runwarden fix --demo', () => {
       expect([r.code, r.stderr]).toEqual([2, stderr]);
     }
   });
+
+  it('--manifests that cannot be read: one line naming the path and the flag, before any scan (no stdin offered)', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'rw-fix-empty-'));
+    const missing = join(empty, 'missing');
+    const r = await run(['fix', '--demo', '--manifests', missing]);
+    expect([r.code, r.stdout, r.stderr]).toEqual([3, '', `runwarden: error: Cannot read manifest path "${missing}": ENOENT: no such file or directory, stat '${missing}'. Hint: Give --manifests the manifest files or directories the workloads are deployed from.\n`]);
+    const none = await run(['fix', '--demo', '--manifests', empty]);
+    expect([none.code, none.stderr]).toEqual([3, `runwarden: error: No .yaml, .yml or .json files in directory "${empty}". Hint: Point --manifests at the directory that holds the manifests.\n`]);
+  });
 });
 
 const skipRegistry = requireComponent('docker-registry', ['docker-registry']);

@@ -104,7 +104,7 @@ async function runFix(flags: FixFlags, ctx: CliContext): Promise<void> {
   const closers: Array<() => void> = [];
   try {
     // read before the scan: a path that does not exist is the user's to fix first
-    const manifests = flags.manifests === undefined ? undefined : await readManifests(flags.manifests, { signal: controller.signal });
+    const manifests = flags.manifests === undefined ? undefined : await readManifests(flags.manifests, { signal: controller.signal, flag: '--manifests' });
     const images = await runningImagesSetup(settings, flags, ctx);
     closers.push(...images.close);
     const lifecycle = await lifecycleSetup(flags, images);
