@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { workloadKey, type Inventory, type WorkloadRef } from '../core/inventory.js';
 import { packageRoot } from '../paths.js';
+import { apiResourceOf, rbacName } from '../inventory/sources/kubernetes/resources.js';
 import { changedImage, containerPlace, isPinned, jsonPatch, kubectlPatch, PATCHABLE, rawObjects, shellQuote, workloadObject } from './patch.js';
 
 /** The workload object as planRemediation finds it: by workloadKey among the inventory's objects. */
@@ -105,8 +106,14 @@ describe('deploy/remediation/clusterrole.yaml', () => {
   it('grants patch on exactly the kinds fix --apply patches, and no other verb', () => {
     const role = parse(readFileSync(join(packageRoot(), 'deploy', 'remediation', 'clusterrole.yaml'), 'utf8')) as { kind: string; rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> };
     expect(role.kind).toBe('ClusterRole');
-    const granted = role.rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.map((res) => `${res}.${g}`))).sort();
-    expect(granted).toEqual(Object.values(PATCHABLE).map((k) => `${k.plural}.${k.group}`).sort());
+    // RBAC spelling: `pods` for the core group, `deployments.apps`
+    const granted = role.rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.map((res) => (g === '' ? res : `${res}.${g}`)))).sort();
+    const patched = Object.keys(PATCHABLE).map((kind) => {
+      const api = apiResourceOf(kind);
+      expect(api?.namespaced, `${kind} is a namespaced resource the inventory reads`).toBe(true);
+      return api === undefined ? kind : rbacName(api);
+    });
+    expect(granted).toEqual(patched.sort());
     expect(new Set(role.rules.flatMap((r) => r.verbs))).toEqual(new Set(['patch']));
   });
 });

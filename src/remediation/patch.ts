@@ -5,19 +5,21 @@
  */
 import { workloadKey, type Inventory, type WorkloadRef } from '../core/inventory.js';
 import { formatImageReference, tryParseImageReference } from '../core/image-ref.js';
+import { apiResourceOf, objectPath } from '../inventory/sources/kubernetes/resources.js';
 
 /**
- * Kinds whose pod template (or, for a bare pod, spec) may be patched, with their API path; what
+ * Kinds whose pod template (or, for a bare pod, spec) may be patched, with where the pod spec is in the object
+ * (their API group, version and plural are the inventory's, `API_RESOURCES`); what
  * deploy/remediation/clusterrole.yaml grants `patch` on (patch.test.ts holds them equal).
  */
-export const PATCHABLE: Readonly<Record<string, { group: string; version: string; plural: string; spec: string }>> = {
-  Deployment: { group: 'apps', version: 'v1', plural: 'deployments', spec: '/spec/template/spec' },
-  StatefulSet: { group: 'apps', version: 'v1', plural: 'statefulsets', spec: '/spec/template/spec' },
-  DaemonSet: { group: 'apps', version: 'v1', plural: 'daemonsets', spec: '/spec/template/spec' },
-  ReplicaSet: { group: 'apps', version: 'v1', plural: 'replicasets', spec: '/spec/template/spec' },
-  CronJob: { group: 'batch', version: 'v1', plural: 'cronjobs', spec: '/spec/jobTemplate/spec/template/spec' },
+export const PATCHABLE: Readonly<Record<string, { spec: string }>> = {
+  Deployment: { spec: '/spec/template/spec' },
+  StatefulSet: { spec: '/spec/template/spec' },
+  DaemonSet: { spec: '/spec/template/spec' },
+  ReplicaSet: { spec: '/spec/template/spec' },
+  CronJob: { spec: '/spec/jobTemplate/spec/template/spec' },
   // a pod's container images are among the few fields of a pod that may change
-  Pod: { group: '', version: 'v1', plural: 'pods', spec: '/spec' },
+  Pod: { spec: '/spec' },
 };
 
 export interface PatchOp {
@@ -70,12 +72,13 @@ export function workloadObject(ref: WorkloadRef, raw: unknown): WorkloadObject {
     return { ref, rollout: undefined, apiPath: undefined, unpatchable: why, spec: undefined, resource };
   }
   if (raw === undefined) return { ref, rollout: undefined, apiPath: undefined, unpatchable: `the ${ref.kind} object was not read (only its pods were)`, spec: undefined, resource };
-  const base = kind.group === '' ? `/api/${kind.version}` : `/apis/${kind.group}/${kind.version}`;
+  const api = apiResourceOf(ref.kind);
+  if (api === undefined) throw new Error(`PATCHABLE names ${ref.kind}, which API_RESOURCES does not list`);
   const spec = at(raw, kind.spec);
   return {
     ref,
     rollout: rolloutOf(ref.kind, raw),
-    apiPath: `${base}/namespaces/${encodeURIComponent(ref.namespace)}/${kind.plural}/${encodeURIComponent(ref.name)}`,
+    apiPath: objectPath(api, ref.namespace, ref.name),
     unpatchable: undefined,
     spec: spec !== null && typeof spec === 'object' ? (spec as Record<string, unknown>) : undefined,
     resource,

@@ -161,7 +161,7 @@ async function apply(plan: RemediationPlan, settings: Settings, dryRun: boolean,
       const what = w.containers.filter((c) => c.to !== undefined && c.noPatch === undefined).map((c) => `${c.container} → ${c.to ?? ''}`).join(', ');
       let outcome;
       try {
-        outcome = await patcher.patch(w.apiPath, w.patch, { dryRun, signal });
+        outcome = await patcher.patch(w.workload, w.patch, { dryRun, signal });
       } catch (error) {
         signal.throwIfAborted();
         outcome = { status: 'failed' as const, message: errorMessage(error), hint: error instanceof AppError && error.hint !== undefined ? error.hint : 'Check the connection to the API server and retry.' };

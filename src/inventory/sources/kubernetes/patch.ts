@@ -5,6 +5,7 @@
 import { STATUS_CODES } from 'node:http';
 import { ApiClient } from './client.js';
 import { resolveKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
+import { apiResourceOf, objectPath, rbacName } from './resources.js';
 import { Status } from './schema.js';
 
 export type PatchOutcome =
@@ -15,16 +16,16 @@ export type PatchOutcome =
 export interface WorkloadPatcher {
   /** The API server, for messages. */
   readonly server: string;
-  /** Apply `ops` to the object at `apiPath`; with `dryRun` the API server checks it and changes nothing. */
-  patch(apiPath: string, ops: unknown, options?: { dryRun?: boolean | undefined; signal?: AbortSignal | undefined }): Promise<PatchOutcome>;
+  /** Apply `ops` to the workload; with `dryRun` the API server checks it and changes nothing. */
+  patch(workload: PatchTarget, ops: unknown, options?: { dryRun?: boolean | undefined; signal?: AbortSignal | undefined }): Promise<PatchOutcome>;
   close(): void;
 }
 
-/** The RBAC resource of an API path: `deployments.apps`, `pods`. */
-function resourceOf(apiPath: string): { resource: string; namespace: string } {
-  const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/namespaces\/([^/]+)\/([^/]+)\//.exec(apiPath);
-  const group = m?.[1];
-  return { resource: m === null ? 'the resource' : group === undefined ? (m[3] ?? '') : `${m[3] ?? ''}.${group}`, namespace: decodeURIComponent(m?.[2] ?? '') };
+/** A namespaced object of a kind the inventory reads (API_RESOURCES): a Deployment, a bare Pod, … */
+export interface PatchTarget {
+  kind: string;
+  namespace: string;
+  name: string;
 }
 
 /** Resolves the kubeconfig once (a bad kubeconfig fails before anything is patched). */
@@ -33,7 +34,10 @@ export async function workloadPatcher(options: KubeconfigOptions & { requestTime
   const client = new ApiClient(resolved, options.requestTimeoutMs ?? 30_000);
   return {
     server: client.server,
-    async patch(apiPath, ops, { dryRun, signal } = {}) {
+    async patch(workload, ops, { dryRun, signal } = {}) {
+      const api = apiResourceOf(workload.kind);
+      if (api === undefined || !api.namespaced) throw new Error(`runwarden cannot patch ${workload.kind} objects`);
+      const apiPath = objectPath(api, workload.namespace, workload.name);
       const reply = await client.patch(apiPath, ops, { fieldManager: 'runwarden', ...(dryRun === true ? { dryRun: 'All' } : {}) }, signal);
       if (reply.status === 200) return { status: 'patched' };
       const status = Status.safeParse(reply.body);
@@ -42,7 +46,8 @@ export async function workloadPatcher(options: KubeconfigOptions & { requestTime
       // A failed `test` op: the image is no longer the one the scan saw. The API server answers 422 with a generic
       // message and json-patch's error as a cause ("testing value /spec/…/image failed: test failed").
       if (reply.status === 422 && causes.some((c) => /^testing value .* failed/.test(c))) return { status: 'changed', message: `changed since the scan, not patched (${detail})` };
-      const { resource, namespace } = resourceOf(apiPath);
+      const resource = rbacName(api);
+      const { namespace } = workload;
       const said = `${reply.status} ${STATUS_CODES[reply.status] ?? ''}`.trim();
       const hint =
         reply.status === 403

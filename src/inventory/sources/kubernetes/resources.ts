@@ -57,6 +57,16 @@ export function listPath(resource: ResourcePath, namespace?: string): string {
   return namespace === undefined ? `${base}/${resource.plural}` : `${base}/namespaces/${encodeURIComponent(namespace)}/${resource.plural}`;
 }
 
+/** `/apis/apps/v1/namespaces/shop/deployments/web`: one object of a namespaced resource. */
+export function objectPath(resource: ResourcePath, namespace: string, name: string): string {
+  return `${listPath(resource, namespace)}/${encodeURIComponent(name)}`;
+}
+
+/** The resource of a kind the inventory reads, or undefined. */
+export function apiResourceOf(kind: string): ApiResource | undefined {
+  return API_RESOURCES.find((r) => r.kind === kind);
+}
+
 /** RBAC name as `kubectl auth can-i` spells it: `pods`, `deployments.apps`. */
 export function rbacName(resource: ResourcePath): string {
   return resource.group === '' ? resource.plural : `${resource.plural}.${resource.group}`;
