@@ -4,6 +4,7 @@
  * checked by scanning the new image, and the change as a JSON Patch of the workload that tests the image it
  * replaces. `runwarden fix` prints it (table, JSON, a kubectl script) or applies it (`--apply`).
  */
+import pMap from 'p-map';
 import type { Finding } from '../core/finding.js';
 import { formatImageReference, tryParseImageReference, type ImageReference } from '../core/image-ref.js';
 import { workloadKey, type Inventory, type WorkloadRef } from '../core/inventory.js';
@@ -307,18 +308,16 @@ export async function planRemediation(inventory: Inventory, report: ScanReport, 
   const byWorkload = new Map<string, WorkloadRemediation>();
   // containers two at a time (each candidate image is read with 3 layers at once, as scan reads running ones);
   // the results keep the findings' order
-  const results = new Array<ContainerRemediation | undefined>(targets.length);
-  let next = 0;
   let done = 0;
-  const worker = async (): Promise<void> => {
-    while (next < targets.length) {
-      const i = next++;
-      const t = targets[i] as ContainerTargets;
-      results[i] = await remediateContainer(index, t, report.lifecycle, { ...options, severity, maxCandidates });
+  const results = await pMap(
+    targets,
+    async (t) => {
+      const result = await remediateContainer(index, t, report.lifecycle, { ...options, severity, maxCandidates });
       options.onProgress?.(`remediation ${++done}/${targets.length}: ${t.subject.namespace}/${t.subject.workload.name} ${t.subject.container}`);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, targets.length) }, worker));
+      return result;
+    },
+    { concurrency: CONCURRENCY },
+  );
   targets.forEach((t, i) => {
     const ref: WorkloadRef = { ...t.subject.workload, namespace: t.subject.namespace };
     const key = `${ref.namespace}\0${ref.kind}\0${ref.name}`;

@@ -4,6 +4,7 @@
  * over its layers with the layer cache, then the vulnerability or the end-of-life contributor — and judged for
  * cleanup/only.ts. An image that cannot be read or scanned is an error judgement: the cleanup keeps it.
  */
+import pMap from 'p-map';
 import { errorMessage } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
 import { atLeast, compareSeverity, type Severity } from '../core/severity.js';
@@ -62,7 +63,6 @@ export async function judgeCachedImages(candidates: readonly PlanEntry[], option
   const severity = options.severity ?? 'high';
   const contributors = options.only === 'vulnerable' ? [vulnerabilities] : [lifecycle];
   const judged = new Map<string, Judgement>();
-  let next = 0;
   let done = 0;
   const one = async (entry: PlanEntry): Promise<Judgement> => {
     let image;
@@ -85,13 +85,13 @@ export async function judgeCachedImages(candidates: readonly PlanEntry[], option
       await image.close();
     }
   };
-  const worker = async (): Promise<void> => {
-    while (next < candidates.length) {
-      const entry = candidates[next++] as PlanEntry;
+  await pMap(
+    candidates,
+    async (entry) => {
       judged.set(entry.id, await one(entry));
       options.onProgress?.(`[${++done}/${candidates.length}] scanned ${entry.name} for --only ${options.only}`);
-    }
-  };
-  await Promise.all([worker(), worker()]);
+    },
+    { concurrency: 2 },
+  );
   return judged;
 }

@@ -9,6 +9,7 @@
  * layer keeps what was read before the damage (not cached); a layer whose blob does not match its
  * digest is rejected whole — none of its data is used — and the analysis says it is incomplete.
  */
+import pMap from 'p-map';
 import { errorMessage } from '../../core/errors.js';
 import { layerCompression } from '../../registry/media-types.js';
 import { issue, type Issue } from '../../core/issue.js';
@@ -150,15 +151,14 @@ export async function analyzeImage(image: ImageHandle, analyzers: readonly Analy
   // results in layer order.
   const done = new Array<Awaited<ReturnType<typeof processLayer>> | undefined>(total);
   const order = image.layers.map((_, i) => i).sort((a, b) => (image.layers[b]?.size ?? 0) - (image.layers[a]?.size ?? 0) || a - b);
-  let next = 0;
-  const workers = Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 3, total)) }, async () => {
-    while (next < total) {
-      const i = order[next++] ?? 0;
+  await pMap(
+    order,
+    async (i) => {
       const layer = image.layers[i];
       if (layer !== undefined) done[i] = await processLayer(layer);
-    }
-  });
-  await Promise.all(workers);
+    },
+    { concurrency: Math.max(1, options.concurrency ?? 3) },
+  );
   const outcomes: LayerOutcome[] = [];
   const values = new Map<string, Array<LayerValues<unknown>>>(analyzers.map((a) => [a.id, []]));
   for (const d of done) {

@@ -7,6 +7,7 @@
  * An SBOM given for a digest (`--sbom-dir`) is used instead of reading the image: the same digest is
  * never reported twice. An image no locator can read becomes one issue with the reasons and the fix.
  */
+import pMap from 'p-map';
 import { errorMessage } from '../../core/errors.js';
 import { fingerprint, type Finding, type Subject } from '../../core/finding.js';
 import { formatImageReference, repositoryName } from '../../core/image-ref.js';
@@ -106,7 +107,6 @@ export async function scanRunningImages(inventory: Inventory, options: RunningIm
       } else own.push(about(x, label));
     }
   };
-  let next = 0;
   let done = 0;
   const one = async (i: number): Promise<void> => {
     const entry = list[i];
@@ -155,15 +155,15 @@ export async function scanRunningImages(inventory: Inventory, options: RunningIm
     own.push(issue('image-unresolved', `Image ${label}${want.platform === undefined ? '' : ` (${formatPlatform(want.platform)})`}, run by ${who}, could not be read, so it was not checked for vulnerabilities — ${reasons.join('; ')}`, label, `To scan it: ${locators.map((l) => l.hint).join('; or ')}.`));
     results[i] = { want, from: undefined, scan: undefined, containers: entry.placements.length };
   };
-  const workers = Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, list.length)) }, async () => {
-    while (next < list.length) {
-      const i = next++;
+  await pMap(
+    list.keys(),
+    async (i) => {
       await one(i);
       done++;
       options.onProgress?.(`images: ${done}/${list.length} scanned`);
-    }
-  });
-  await Promise.all(workers);
+    },
+    { concurrency: Math.max(1, options.concurrency ?? 2) },
+  );
 
   const findings: Finding[] = [];
   // Two digests of one workload container (a tag that moved between replicas) may share a finding:
