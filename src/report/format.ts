@@ -6,6 +6,8 @@ export interface RenderOptions {
   color: boolean;
   /** Terminal width for the table; undefined = no wrapping. */
   width?: number | undefined;
+  /** Findings an HTML page lists at most (html/index.ts HTML_MAX_FINDINGS by default). */
+  maxFindings?: number | undefined;
 }
 
 /** A report format: one folder under `report/`, one line in `report/registry.ts`. */

@@ -14,7 +14,8 @@ import { cli } from '../../../test/cli.js';
 import { requireComponent } from '../../../test/components.js';
 import type { Finding } from '../../core/finding.js';
 import type { ScanReport } from '../../core/report.js';
-import { escapeHtml, renderHtml } from './index.js';
+import { SEVERITIES, type Severity } from '../../core/severity.js';
+import { escapeHtml, HTML_MAX_FINDINGS, renderHtml } from './index.js';
 
 const NOW = ['--now', '2026-11-28T12:00:00Z'];
 const CHROMIUM = '/usr/bin/chromium';
@@ -61,7 +62,45 @@ describe('the HTML report\'s text', () => {
     expect(csp).toContain(`script-src 'sha256-${createHash('sha256').update(script).digest('base64')}'`);
     expect(csp).toMatch(/^default-src 'none'; /);
   });
+
+  it('lists at most maxFindings, the most severe and active first, and says what it left out and where it all is', () => {
+    const report = manyFindings(['low', 'critical', 'medium', 'high', 'low', 'critical', 'unknown', 'high'], [1]);
+    const html = renderHtml(report, { maxFindings: 4 });
+    const titles = [...html.matchAll(/<tr class="finding"[^>]*><td><span class="sev (\w+)">[\s\S]*?<div>(CVE-[0-9-]+)/g)].map((m) => `${m[1]} ${m[2]}`);
+    // the two critical ones (CVE-1 is suppressed, so it is left out), both high, then the first medium: in groups by workload
+    expect(titles.sort()).toEqual(['critical CVE-2024-5', 'high CVE-2024-3', 'high CVE-2024-7', 'medium CVE-2024-2'].sort());
+    expect(html).toContain('<p class="notice">This page lists the 4 most severe of 8 findings; 4 are left out (2 low, 1 unknown, 1 suppressed). The JSON report has every finding: <code>runwarden scan --format json</code>');
+    // the cards still count every finding
+    expect(html).toContain('<div class="n" id="total">8</div>');
+    expect(renderHtml(report, { maxFindings: 8 })).not.toContain('class="notice"');
+  });
+
+  it('keeps a page of 30,000 findings to the default cap (HTML_MAX_FINDINGS), a size a browser opens', () => {
+    const report = manyFindings(Array.from({ length: 30_000 }, (_, i) => SEVERITIES[i % SEVERITIES.length] as Severity), []);
+    const html = renderHtml(report);
+    expect(html.match(/<tr class="finding"/g)).toHaveLength(HTML_MAX_FINDINGS);
+    expect(html.length).toBeLessThan(HTML_MAX_FINDINGS * 2500);
+    expect(html).toContain(`This page lists the ${HTML_MAX_FINDINGS} most severe of 30000 findings; 25000 are left out (`);
+  });
 });
+
+/** A report of one vulnerability finding per severity given (CVE-2024-<index>), over three workloads; `suppressed` by index. */
+function manyFindings(severities: readonly Severity[], suppressed: readonly number[]): ScanReport {
+  const findings: Finding[] = severities.map((severity, i) => ({
+    id: `f${i}`.padStart(16, '0'),
+    rule: 'vulnerable-package',
+    kind: 'vulnerability',
+    severity,
+    title: `CVE-2024-${i} (lodash 4.17.${i})`,
+    subject: { type: 'container', namespace: 'shop', workload: { kind: 'Deployment', name: `app-${i % 3}` }, container: 'c', image: 'reg.example/app:1' },
+    evidence: { state: 'affected', vulnerability: `CVE-2024-${i}`, package: { ecosystem: 'npm', name: 'lodash', version: `4.17.${i}` }, fixedVersions: ['4.17.21'] },
+    remediation: 'Upgrade lodash to 4.17.21 or later.',
+    ...(suppressed.includes(i) ? { suppression: { kind: 'vex' as const, reason: 'not reachable', source: 'vex.json' } } : {}),
+  }));
+  const bySeverity = Object.fromEntries(SEVERITIES.map((sev) => [sev, findings.filter((f) => f.severity === sev && f.suppression === undefined).length])) as ScanReport['summary']['bySeverity'];
+  const report = hostileReport();
+  return { ...report, source: { type: 'demo', location: 'demo' }, findings, issues: [], summary: { ...report.summary, findings: findings.length, bySeverity, issues: 0 } };
+}
 
 const skipReason = requireComponent('chromium', [CHROMIUM]);
 

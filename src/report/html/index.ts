@@ -6,6 +6,10 @@
  * under `<details>`; suppressed findings are listed with their reason, hidden until asked for. Then the lifecycle
  * verdicts, the node caches and the issues.
  *
+ * A page lists at most HTML_MAX_FINDINGS findings, the most severe (active before suppressed); a large cluster has
+ * a hundred thousand vulnerability findings, ~2 KB of page each with their evidence, more than a browser opens. The
+ * page says how many were left out, by severity, and where they all are (the JSON report).
+ *
  * One small inline script filters the rows (severity, kind, text, suppressed) and counts what is shown; a
  * Content-Security-Policy in the page allows that script by its hash and nothing else (no other script, no network
  * request), so even a value that escaped escaping could not run.
@@ -15,7 +19,7 @@ import type { Finding } from '../../core/finding.js';
 import { formatBytes } from '../../core/format.js';
 import type { ScanReport } from '../../core/report.js';
 import { SEVERITIES, compareSeverity, severityRank } from '../../core/severity.js';
-import type { ReportFormat } from '../format.js';
+import type { RenderOptions, ReportFormat } from '../format.js';
 import { countsLine, groupKey } from '../table/index.js';
 import { REPORT_STYLE } from './style.js';
 
@@ -80,9 +84,32 @@ function findingRows(f: Finding): string {
   );
 }
 
-function groupSections(report: ScanReport): string[] {
+/** Findings a page lists at most: ~10 MB of page with their evidence, which a browser opens and filters at once. */
+export const HTML_MAX_FINDINGS = 5000;
+
+/** The findings a page lists: all of them up to `max`, else the `max` most severe, active ones before suppressed. */
+function listedFindings(findings: readonly Finding[], max: number): { listed: readonly Finding[]; left: Finding[] } {
+  if (findings.length <= max) return { listed: findings, left: [] };
+  const rank = (f: Finding): number => (f.suppression === undefined ? severityRank(f.severity) : -1);
+  // a stable sort: findings of one rank keep the report's order
+  const order = [...findings].sort((a, b) => rank(b) - rank(a));
+  return { listed: order.slice(0, max), left: order.slice(max) };
+}
+
+/** What a capped page says about the findings it leaves out, and where they all are. */
+function leftOutNotice(total: number, left: readonly Finding[]): string {
+  if (left.length === 0) return '';
+  const suppressed = left.filter((f) => f.suppression !== undefined).length;
+  const counts = SEVERITIES.map((sev) => [sev, left.filter((f) => f.suppression === undefined && f.severity === sev).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([sev, n]) => `${n} ${sev}`);
+  if (suppressed > 0) counts.push(`${suppressed} suppressed`);
+  return `<p class="notice">This page lists the ${total - left.length} most severe of ${total} findings; ${left.length} are left out (${e(counts.join(', '))}). The JSON report has every finding: <code>runwarden scan --format json</code>, or <code>/api/v1/report?format=json</code> of runwarden serve.</p>`;
+}
+
+function groupSections(report: ScanReport, listed: readonly Finding[]): string[] {
   const groups = new Map<string, Finding[]>();
-  for (const f of report.findings) {
+  for (const f of listed) {
     const key = groupKey(report, f);
     const list = groups.get(key) ?? [];
     list.push(f);
@@ -140,7 +167,8 @@ function issuesSection(report: ScanReport): string {
   return `<section><h2>Issues</h2><p class="muted">Parts of the inventory that could not be read or evaluated.</p><ul>${items.join('')}</ul></section>`;
 }
 
-export function renderHtml(report: ScanReport): string {
+export function renderHtml(report: ScanReport, options: Pick<RenderOptions, 'maxFindings'> = {}): string {
+  const { listed, left } = listedFindings(report.findings, options.maxFindings ?? HTML_MAX_FINDINGS);
   const source = `${report.source.type} ${report.source.location}${report.source.context === undefined ? '' : ` (context ${report.source.context})`}`;
   const none = report.findings.every((f) => f.suppression !== undefined) ? '<p>No findings.</p>' : '';
   return `<!doctype html>
@@ -159,7 +187,7 @@ export function renderHtml(report: ScanReport): string {
 <main>
 ${summaryCards(report)}
 ${filterForm(report)}
-${none}${groupSections(report).join('\n')}
+${leftOutNotice(report.findings.length, left)}${none}${groupSections(report, listed).join('\n')}
 ${lifecycleSection(report)}
 ${nodeSection(report)}
 ${issuesSection(report)}

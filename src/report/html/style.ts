@@ -34,6 +34,7 @@ header span { color:#cfd6e4; }
 header .muted { color:#9aa4b5; }
 .fix { color:var(--muted); }
 .suppressed { color:var(--muted); font-style:italic; }
+.notice { background:#fff4e0; border:1px solid var(--medium); border-radius:6px; padding:10px 14px; }
 details summary { cursor:pointer; color:var(--muted); font-size:12px; }
 code { font-size:12px; white-space:nowrap; }
 @media print { form.filters { display:none; } }
