@@ -44,14 +44,21 @@ describe('--format cyclonedx (CycloneDX 1.6 with VEX)', () => {
     const vulnerable = json.findings.filter((f) => f.kind === 'vulnerability');
     // every finding is in the document once (the demo runs each vulnerable image in one workload container)
     expect(bom.vulnerabilities.flatMap((v) => v.properties.filter((p) => p.name === 'runwarden:finding').map((p) => p.value)).sort()).toEqual(vulnerable.map((f) => f.id).sort());
-    // every affects ref is a package nested in the image the finding is about
+    // every affects ref is a package nested in an image one of the entry's findings is about, and each finding's is there
     const refs = refsOf(bom);
     for (const v of bom.vulnerabilities) {
-      const finding = vulnerable.find((f) => f.id === v.properties.find((p) => p.name === 'runwarden:finding')?.value);
-      const target = refs.get(v.affects[0]?.ref ?? '');
-      expect(target?.purl).toBeDefined();
-      expect(target?.image).toBe(finding?.evidence.imageDigest);
+      const found = v.properties.filter((p) => p.name === 'runwarden:finding').map((p) => vulnerable.find((f) => f.id === p.value));
+      const targets = v.affects.map((a) => refs.get(a.ref));
+      for (const t of targets) expect(t?.purl).toBeDefined();
+      expect(new Set(targets.map((t) => t?.image))).toEqual(new Set(found.map((f) => f?.evidence.imageDigest)));
     }
+    // one entry per vulnerability: lodash's CVE-2021-23337 in both images that have it (two versions)
+    expect(bom.vulnerabilities.filter((v) => v.id === 'CVE-2021-23337').map((v) => v.affects)).toEqual([
+      [
+        { ref: 'pkg:npm/lodash@4.17.20', versions: [{ version: '4.17.20', status: 'affected' }] },
+        { ref: 'pkg:npm/lodash@4.17.15', versions: [{ version: '4.17.15', status: 'affected' }] },
+      ],
+    ]);
     const web = bom.components.find((c) => c.version === WEB);
     expect(web).toMatchObject({ type: 'container', name: 'ghcr.io/acme/storefront-web', purl: `pkg:oci/storefront-web@sha256%3A${WEB.slice(7)}?repository_url=ghcr.io/acme/storefront-web`, hashes: [{ alg: 'SHA-256', content: WEB.slice(7) }] });
     // lodash in two images, at two versions: a component in each
@@ -170,6 +177,34 @@ describe('toCycloneDxVex', () => {
     expect(bom.vulnerabilities[1]?.properties).toContainEqual({ name: 'runwarden:suppression', value: 'accepted until the rewrite (config exceptions[0])' });
     expect(bom.components).toHaveLength(1);
     expect(bom.components[0]?.components?.map((c) => c['bom-ref'])).toEqual(['pkg:pypi/req@1.0']);
+  });
+
+  it('writes one entry for a vulnerability in several images, every package an affects ref; a statement read back covers them all', () => {
+    const second = `sha256:${'b'.repeat(64)}`;
+    const other = { type: 'container' as const, namespace: 'ns', workload: { kind: 'Deployment', name: 'b' }, container: 'c', image: 'reg.example/other:2' };
+    const vex = { vex: { status: 'not_affected', justification: 'vulnerable_code_not_in_execute_path', statement: 'v.json statements[0]', format: 'openvex' } };
+    const suppression = { kind: 'vex' as const, reason: 'VEX not_affected', source: 'VEX v.json statements[0]' };
+    const findings = [
+      finding('f1', { evidence: { ...vex, matches: [{ advisory: 'PYSEC-2024-1', source: 'osv', ecosystem: 'PyPI', package: 'req', verdict: 'affected', matchedBy: 'versions', ranges: [] }] }, suppression }),
+      finding('f2', { subject: other, evidence: { ...vex, imageDigest: second, installedVersion: '1.1', package: { ecosystem: 'PyPI', name: 'req', version: '1.1', purl: 'pkg:pypi/req@1.1' } }, suppression }),
+      // said differently (another recommendation): an entry of its own
+      { ...finding('f3', { subject: { ...other, workload: { kind: 'Deployment', name: 'c' } }, evidence: { imageDigest: second } }), remediation: 'r2' },
+    ];
+    const bom = toCycloneDxVex(report(findings));
+    expect(cycloneDxErrors(bom)).toEqual([]);
+    expect(bom.vulnerabilities.map((v) => [v.id, v.affects.map((a) => [a.ref, a.versions[0]?.version, a.versions[0]?.status])])).toEqual([
+      ['CVE-2024-1', [['pkg:pypi/req@1.0', '1.0', 'unaffected'], ['pkg:pypi/req@1.1', '1.1', 'unaffected']]],
+      ['CVE-2024-1', [['pkg:pypi/req@1.0#1', '1.0', 'affected']]],
+    ]);
+    expect(bom.vulnerabilities[0]?.properties.filter((p) => p.name === 'runwarden:finding' || p.name === 'runwarden:match').map((p) => p.value)).toEqual(['f1', 'PYSEC-2024-1 (osv, PyPI req): affected by versions', 'f2']);
+    const read = parseVex(JSON.parse(JSON.stringify(bom)) as unknown, 'cdx.json');
+    expect(read.issues).toEqual([]);
+    const bare = findings.map((f) => ({ ...f, evidence: { ...f.evidence, vex: undefined }, suppression: undefined }));
+    expect(applyVex(bare, read.statements).map((f) => [f.id, f.suppression === undefined ? undefined : f.suppression.reason.split(' (')[0]])).toEqual([
+      ['f1', 'VEX not_affected'],
+      ['f2', 'VEX not_affected'],
+      ['f3', undefined],
+    ]);
   });
 
   it('nests a package in each image it is in, and an analysis read back by --vex covers that image\'s package only', () => {

@@ -7,9 +7,10 @@
  *   when known: a cluster scan's running images), with the vulnerable packages nested in it as `library` components
  *   (purl as bom-ref, numbered when a package is in several images). Packages of no image (a purl list) are at the
  *   top level. Nested in an image with a digest, a package's analysis is about that image only: `--vex` reads it so.
- * - Vulnerabilities: one per vulnerability and package of an image: the containers running that image share it
- *   (their finding ids and subjects are `runwarden:finding` / `runwarden:subject` properties), unless what was
- *   decided about them differs (a VEX statement or an exception for one workload), which keeps them apart. `id` is the
+ * - Vulnerabilities: one per vulnerability, with every package and image it is found in as an `affects` ref (as
+ *   Trivy writes them; the containers' finding ids and subjects are `runwarden:finding` / `runwarden:subject`
+ *   properties), unless what was decided or said about them differs (a VEX statement or an exception for one
+ *   workload; another rating, fix status, recommendation or description), which keeps them apart. `id` is the
  *   finding's primary id, `references` its other ids, `ratings` the severity runwarden resolved (CVSS method, score
  *   and vector, or the source's label), `recommendation` the remediation, and `affects` the package at its installed
  *   version (`affected`, `unknown` for a range runwarden could not evaluate, `unaffected` under a not_affected or
@@ -276,34 +277,43 @@ export function toCycloneDxVex(report: ScanReport): VexBom {
     const analysis = analysisOf(f);
     const suppression = f.suppression !== undefined && f.suppression.kind !== 'vex' ? `${f.suppression.reason} (${f.suppression.source})` : undefined;
     const id = typeof f.evidence['vulnerability'] === 'string' ? f.evidence['vulnerability'] : f.id;
-    // containers of one image share an entry, unless a decision about them differs
-    const group = JSON.stringify([id, ref, analysis ?? null, suppression ?? null, f.severity]);
-    const known = byGroup.get(group);
-    if (known !== undefined) {
-      known.properties.push({ name: 'runwarden:finding', value: f.id }, { name: 'runwarden:subject', value: subjectPath(f.subject) });
-      continue;
-    }
-    const v: Vulnerability = { 'bom-ref': `finding:${f.id}`, id, affects: [], properties: [] };
-    const source = sourceOf(id);
-    if (source !== undefined) v.source = source;
     const others = ((f.evidence['ids'] as string[] | undefined) ?? []).filter((other) => other !== id);
     const references = others.flatMap((other) => {
       const s = sourceOf(other);
       return s === undefined ? [] : [{ id: other, source: s }];
     });
-    if (references.length > 0) v.references = references;
     const ratings = ratingsOf(f);
+    const description = typeof f.evidence['summary'] === 'string' && f.evidence['summary'] !== '' ? f.evidence['summary'] : undefined;
+    const state = f.evidence['state'] === 'unknown' ? 'unknown' : 'affected';
+    const fixStatus = typeof f.evidence['fixStatus'] === 'string' ? f.evidence['fixStatus'] : undefined;
+    const installed = f.evidence['installedVersion'];
+    const affected = { ref, versions: [{ version: typeof installed === 'string' ? installed : packageOf(f).version, status: statusOf(f, analysis) }] };
+    const lines = [
+      ...((f.evidence['fixedVersions'] as string[] | undefined) ?? []).map((fixed) => ({ name: 'runwarden:fixedVersion', value: fixed })),
+      ...matchLines(f).map((line) => ({ name: 'runwarden:match', value: line })),
+    ];
+    // One entry per vulnerability, whatever packages and images it is in (each an `affects` ref), unless what its
+    // single-valued fields say differs: a VEX statement or an exception for one workload, another rating, fix or text.
+    const group = JSON.stringify([id, others, analysis ?? null, suppression ?? null, f.severity, ratings ?? null, description ?? null, f.remediation, state, fixStatus ?? null]);
+    const known = byGroup.get(group);
+    if (known !== undefined) {
+      if (!known.affects.some((a) => a.ref === ref)) known.affects.push(affected);
+      known.properties.push({ name: 'runwarden:finding', value: f.id }, { name: 'runwarden:subject', value: subjectPath(f.subject) });
+      for (const line of lines) if (!known.properties.some((p) => p.name === line.name && p.value === line.value)) known.properties.push(line);
+      continue;
+    }
+    const v: Vulnerability = { 'bom-ref': `finding:${f.id}`, id, affects: [affected], properties: [] };
+    const source = sourceOf(id);
+    if (source !== undefined) v.source = source;
+    if (references.length > 0) v.references = references;
     if (ratings !== undefined) v.ratings = ratings;
-    if (typeof f.evidence['summary'] === 'string' && f.evidence['summary'] !== '') v.description = f.evidence['summary'];
+    if (description !== undefined) v.description = description;
     v.recommendation = f.remediation;
     if (analysis !== undefined) v.analysis = analysis;
-    const installed = f.evidence['installedVersion'];
-    v.affects = [{ ref, versions: [{ version: typeof installed === 'string' ? installed : packageOf(f).version, status: statusOf(f, analysis) }] }];
     v.properties.push({ name: 'runwarden:finding', value: f.id }, { name: 'runwarden:subject', value: subjectPath(f.subject) });
-    v.properties.push({ name: 'runwarden:state', value: f.evidence['state'] === 'unknown' ? 'unknown' : 'affected' });
-    if (typeof f.evidence['fixStatus'] === 'string') v.properties.push({ name: 'runwarden:fixStatus', value: f.evidence['fixStatus'] });
-    for (const fixed of (f.evidence['fixedVersions'] as string[] | undefined) ?? []) v.properties.push({ name: 'runwarden:fixedVersion', value: fixed });
-    for (const line of matchLines(f)) v.properties.push({ name: 'runwarden:match', value: line });
+    v.properties.push({ name: 'runwarden:state', value: state });
+    if (fixStatus !== undefined) v.properties.push({ name: 'runwarden:fixStatus', value: fixStatus });
+    v.properties.push(...lines);
     for (const other of others) if (!references.some((r) => r.id === other)) v.properties.push({ name: 'runwarden:alias', value: other });
     if (suppression !== undefined) v.properties.push({ name: 'runwarden:suppression', value: suppression });
     byGroup.set(group, v);
