@@ -13,22 +13,28 @@ export function buildProgram(ctx: CliContext): Command {
   const program = new Command('runwarden')
     .description('Keeps what runs in your clusters trustworthy: inventory, stale images, unpinned and drifting images, and more.')
     .version(VERSION, '-V, --version')
-    .option('--debug', 'show stack traces and debug detail on errors')
+    .option('--debug', 'show stack traces and debug detail on errors');
+  for (const make of COMMANDS) program.addCommand(make(ctx));
+  configureAll(program, ctx, []);
+  return program;
+}
+
+/**
+ * Every command and subcommand: output through the context, and a usage error as one line like every other error
+ * (`runwarden: error: <commander's words, with "Did you mean …?">. Hint: see "runwarden scan --help".`), never
+ * process.exit.
+ */
+function configureAll(command: Command, ctx: CliContext, path: readonly string[]): void {
+  const help = ['runwarden', ...path, '--help'].join(' ');
+  command
+    .exitOverride()
     .showSuggestionAfterError(true)
-    .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (s) => ctx.stdout.write(s),
       writeErr: (s) => ctx.stderr.write(s),
-    })
-    .exitOverride();
-  for (const make of COMMANDS) {
-    const command = make(ctx);
-    command.exitOverride();
-    command.configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
-    command.showSuggestionAfterError(true);
-    program.addCommand(command);
-  }
-  return program;
+      outputError: (s, write) => write(`runwarden: error: ${sentence(s.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' '))} Hint: see "${help}".\n`),
+    });
+  for (const sub of command.commands) configureAll(sub, ctx, [...path, sub.name()]);
 }
 
 export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
@@ -39,8 +45,8 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
     return ctx.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // commander already printed its message (with "Did you mean …?" for a mistyped option)
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+      // commander already printed its message (with "Did you mean …?" for a mistyped option), or the help: asked
+      // for (--help, "help scan": exit 0), or shown because a subcommand is missing ("runwarden db": a usage error)
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     return reportError(error, ctx, debug);
