@@ -87,6 +87,11 @@ export interface Manifests {
   find(kind: string, namespace: string, name: string): ManifestObject | undefined;
   /** The text of each file read (not stdin). */
   texts: ReadonlyMap<string, string>;
+  /**
+   * The kustomize Kustomization objects read (kustomization.yaml: not checked, but their `images` entries set the
+   * images the workloads run, which `runwarden fix --manifests` edits), in file order.
+   */
+  kustomizations: readonly ManifestObject[];
 }
 
 interface State {
@@ -100,11 +105,12 @@ interface State {
   accepted: number;
   namespace: string;
   texts: Map<string, string>;
+  kustomizations: Placed[];
 }
 
 /** Reads every input; throws InputError only for a path that does not exist or holds no manifest files. */
 export async function readManifests(inputs: readonly string[], options: ReadManifestsOptions = {}): Promise<Manifests> {
-  const state: State = { objects: emptyClusterObjects(), origins: new WeakMap(), placed: new Map(), issues: [], kindsSeen: new Set(), skipped: new Map(), failures: 0, accepted: 0, namespace: options.namespace ?? 'default', texts: new Map() };
+  const state: State = { objects: emptyClusterObjects(), origins: new WeakMap(), placed: new Map(), issues: [], kindsSeen: new Set(), skipped: new Map(), failures: 0, accepted: 0, namespace: options.namespace ?? 'default', texts: new Map(), kustomizations: [] };
   let files = 0;
   for (const input of inputs) {
     if (input === STDIN) {
@@ -145,7 +151,12 @@ export async function readManifests(inputs: readonly string[], options: ReadMani
     locate: (kind, namespace, name, field) => locate(state.placed.get(objectKey(kind, namespace, name)), field),
     find: (kind, namespace, name) => findObject(state, kind, namespace, name),
     texts: state.texts,
+    kustomizations: state.kustomizations.map((k) => manifestObject(state, k)),
   };
+}
+
+function manifestObject(state: State, placed: Placed): ManifestObject {
+  return { file: placed.file, value: placed.value, scalar: (path) => scalarAt(placed, path, state.texts.get(placed.file)) };
 }
 
 function findObject(state: State, kind: string, namespace: string, name: string): ManifestObject | undefined {
@@ -155,9 +166,7 @@ function findObject(state: State, kind: string, namespace: string, name: string)
     const loose = [...state.placed.values()].filter((p) => p.implicitNamespace === true && p.kind === kind && p.name === name);
     if (loose.length === 1) placed = loose[0];
   }
-  if (placed === undefined) return undefined;
-  const found = placed;
-  return { file: found.file, value: found.value, scalar: (path) => scalarAt(found, path, state.texts.get(found.file)) };
+  return placed === undefined ? undefined : manifestObject(state, placed);
 }
 
 /** The string scalar at `path` inside a placed object, exactly (no nearest parent). */
@@ -296,6 +305,7 @@ function collect(value: unknown, path: Array<string | number>, placed: Omit<Plac
     return;
   }
   if (!KINDS.has(kind)) {
+    if (kind === 'Kustomization' && typeof record.apiVersion === 'string' && record.apiVersion.startsWith('kustomize.config.k8s.io/')) state.kustomizations.push({ ...placed, path, value: record, kind });
     const entry = state.skipped.get(kind);
     if (entry === undefined) state.skipped.set(kind, { count: 1, where: where(placed, path) });
     else entry.count++;

@@ -96,4 +96,74 @@ describe('manifestEdits', () => {
     expect(edits.files).toEqual([]);
     expect(edits.notChanged.map((n) => n.reason)).toEqual([`${file}:15 names ghcr.io/acme/web:2.4.2, not ghcr.io/acme/web:2.4.1 (changed already?)`, `the image of container "migrate" in ${file} is not a plain string (a template?)`]);
   });
+
+  it('edits the kustomize images entry that sets the running image, not the base value it replaces; says what to add where it cannot', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-fix-kustomize-'));
+    mkdirSync(join(dir, 'base'));
+    mkdirSync(join(dir, 'prod'));
+    const deployment = (name: string, image: string): string => `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${name}\n  namespace: shop\nspec:\n  template:\n    spec:\n      containers:\n        - name: ${name}\n          image: ${image}\n`;
+    writeFileSync(join(dir, 'base', 'apps.yaml'), [deployment('web', 'ghcr.io/acme/web'), deployment('cart', 'ghcr.io/acme/cart:dev'), deployment('api', 'ghcr.io/acme/api:dev'), deployment('auth', 'ghcr.io/acme/auth:dev')].join('---\n'));
+    writeFileSync(join(dir, 'base', 'kustomization.yaml'), 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [apps.yaml]\n');
+    const PROD = [
+      'apiVersion: kustomize.config.k8s.io/v1beta1',
+      'kind: Kustomization',
+      'resources: [../base]',
+      'images:',
+      '  - name: ghcr.io/acme/web   # the storefront',
+      '    newTag: "2.4.1"',
+      '  - name: ghcr.io/acme/cart',
+      `    newTag: latest`,
+      `    digest: sha256:${'a'.repeat(64)}`,
+      '  - name: ghcr.io/acme/api',
+      '    newTag: "1.0"',
+      '  - name: ghcr.io/acme/auth',
+      '    newName: registry.internal/acme/auth',
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'prod', 'kustomization.yaml'), PROD);
+    execFileSync('git', ['init', '-q', dir]);
+    const manifests = await readManifests([dir]);
+    expect(manifests.kustomizations.map((k) => k.file.slice(dir.length + 1))).toEqual(['base/kustomization.yaml', 'prod/kustomization.yaml']);
+    const edits = manifestEdits(
+      plan([
+        { workload: { kind: 'Deployment', namespace: 'shop', name: 'web' }, containers: [change('web', 'ghcr.io/acme/web:2.4.1', 'ghcr.io/acme/web:2.4.3')] },
+        { workload: { kind: 'Deployment', namespace: 'shop', name: 'cart' }, containers: [change('cart', `ghcr.io/acme/cart@sha256:${'a'.repeat(64)}`, `ghcr.io/acme/cart:latest@${D}`)] },
+        // pinning by digest needs a digest field the entry does not have
+        { workload: { kind: 'Deployment', namespace: 'shop', name: 'api' }, containers: [change('api', 'ghcr.io/acme/api:1.0', `ghcr.io/acme/api:1.0@${D}`)] },
+        // the cluster runs another image than the entry gives
+        { workload: { kind: 'Deployment', namespace: 'shop', name: 'auth' }, containers: [change('auth', 'ghcr.io/acme/auth:dev', 'ghcr.io/acme/auth:2.0')] },
+      ]),
+      manifests,
+    );
+    const prod = join(dir, 'prod', 'kustomization.yaml');
+    expect(edits.changes.map((c) => [c.file.slice(dir.length + 1), c.line, c.container, c.from, c.to])).toEqual([
+      ['prod/kustomization.yaml', 6, 'web', '2.4.1', '2.4.3'],
+      ['prod/kustomization.yaml', 9, 'cart', `sha256:${'a'.repeat(64)}`, D],
+    ]);
+    expect(edits.notChanged.map((n) => [n.container, n.reason])).toEqual([
+      ['api', `${prod}:10 sets ghcr.io/acme/api by newTag: add "digest: ${D}" there`],
+      ['auth', `kustomize sets the image at ${prod}:12, not to ghcr.io/acme/auth:dev (changed already?)`],
+    ]);
+    // only the overlay changes, quotes and comments kept; the base's values are left to kustomize
+    expect(edits.files.map((f) => f.file)).toEqual([prod]);
+    const after = PROD.replace('newTag: "2.4.1"', 'newTag: "2.4.3"').replace(`digest: sha256:${'a'.repeat(64)}`, `digest: ${D}`);
+    expect(edits.files[0]?.after).toBe(after);
+    const diff = renderManifestDiff({ ...edits, files: edits.files.map((f) => ({ ...f, file: f.file.slice(dir.length + 1) })) });
+    writeFileSync(join(dir, 'fix.diff'), diff);
+    execFileSync('git', ['apply', 'fix.diff'], { cwd: dir });
+    expect(readFileSync(prod, 'utf8')).toBe(after);
+  });
+
+  it('reports an image that several overlays set to the running image, instead of choosing one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-fix-kustomize-'));
+    writeFileSync(join(dir, 'app.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec: {template: {spec: {containers: [{name: web, image: ghcr.io/acme/web}]}}}\n');
+    const overlay = 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nimages:\n  - name: ghcr.io/acme/web\n    newTag: "2.4.1"\n';
+    for (const env of ['staging', 'prod']) {
+      mkdirSync(join(dir, env));
+      writeFileSync(join(dir, env, 'kustomization.yaml'), overlay);
+    }
+    const edits = manifestEdits(plan([{ workload: { kind: 'Deployment', namespace: 'shop', name: 'web' }, containers: [change('web', 'ghcr.io/acme/web:2.4.1', 'ghcr.io/acme/web:2.4.3')] }]), await readManifests([dir]));
+    expect(edits.files).toEqual([]);
+    expect(edits.notChanged.map((n) => n.reason)).toEqual([`2 Kustomizations set the image (${join(dir, 'prod', 'kustomization.yaml')}:4, ${join(dir, 'staging', 'kustomization.yaml')}:4): change the one that is deployed to ghcr.io/acme/web:2.4.3`]);
+  });
 });

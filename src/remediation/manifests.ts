@@ -4,10 +4,17 @@
  * container's `image` value is found in its workload's manifest by kind, namespace, name and container name, and
  * replaced in place, written as it was (quotes kept); nothing else in the file changes. The result is a unified
  * diff (`git apply`) per file.
+ *
+ * Kustomize: an `images` entry of a Kustomization among the manifests that names the workload's image (as written,
+ * without tag or digest) sets the image that runs, so that entry is edited instead (its `newTag`, `digest` or
+ * `newName`, whichever the change needs and the entry has); a change the entry cannot take without a new field, or
+ * an image several Kustomizations set (overlays) of which not exactly one gives the running image, is reported
+ * with what to change, not guessed. Helm values are not followed.
  */
 import { createTwoFilesPatch } from 'diff';
 import type { WorkloadRef } from '../core/inventory.js';
-import type { Manifests } from '../manifests/index.js';
+import { tryParseImageReference } from '../core/image-ref.js';
+import type { ManifestObject, ManifestScalar, Manifests } from '../manifests/index.js';
 import type { RemediationPlan } from './index.js';
 import { normalisedImage, PATCHABLE } from './patch.js';
 
@@ -39,8 +46,77 @@ function written(source: string, to: string): string {
   return `${quote}${to}${quote}`;
 }
 
+/** `ghcr.io/acme/cart` of `ghcr.io/acme/cart:1.2@sha256:…` as written: what a kustomize `images` entry's name matches. */
+function imageName(written: string): string {
+  const at = written.indexOf('@');
+  const bare = at < 0 ? written : written.slice(0, at);
+  const colon = bare.lastIndexOf(':');
+  return colon > bare.lastIndexOf('/') ? bare.slice(0, colon) : bare;
+}
+
+/** One `images` entry of a Kustomization: its fields as scalars (absent: undefined). */
+interface KustomizeImage {
+  object: ManifestObject;
+  name: ManifestScalar;
+  newName: ManifestScalar | undefined;
+  newTag: ManifestScalar | undefined;
+  digest: ManifestScalar | undefined;
+}
+
+/** The entries of the Kustomizations that set the image written as `written`. */
+function kustomizeImages(kustomizations: readonly ManifestObject[], written: string): KustomizeImage[] {
+  const name = imageName(written);
+  const out: KustomizeImage[] = [];
+  for (const object of kustomizations) {
+    const images = (object.value as { images?: unknown } | null)?.images;
+    if (!Array.isArray(images)) continue;
+    images.forEach((_, i) => {
+      const field = (key: string): ManifestScalar | undefined => object.scalar(['images', i, key]);
+      const entry = field('name');
+      if (entry?.value === name) out.push({ object, name: entry, newName: field('newName'), newTag: field('newTag'), digest: field('digest') });
+    });
+  }
+  return out;
+}
+
+/** The image an entry makes of `written` (kustomize: the digest wins over the tag; without either, the written one stays). */
+function kustomizedImage(entry: KustomizeImage, written: string): string {
+  const repo = entry.newName?.value ?? entry.name.value;
+  if (entry.digest !== undefined) return `${repo}@${entry.digest.value}`;
+  if (entry.newTag !== undefined) return `${repo}:${entry.newTag.value}`;
+  return repo + written.slice(imageName(written).length);
+}
+
+/** The scalars of `entry` to rewrite so that it gives `to`, or why it cannot without a field it lacks. */
+function kustomizeEdits(entry: KustomizeImage, to: string): Array<{ scalar: ManifestScalar; value: string }> | string {
+  const ref = tryParseImageReference(to);
+  if (ref === undefined) return `"${to}" is not an image reference`;
+  const where = `${entry.name.file}:${entry.name.line}`;
+  const edits: Array<{ scalar: ManifestScalar; value: string }> = [];
+  const repo = imageName(to);
+  if (normalisedRepo(entry.newName?.value ?? entry.name.value) !== normalisedRepo(repo)) {
+    if (entry.newName === undefined) return `${where} sets ${entry.name.value} without newName: add "newName: ${repo}" there`;
+    edits.push({ scalar: entry.newName, value: repo });
+  }
+  if (ref.digest !== undefined) {
+    if (entry.digest === undefined) return `${where} sets ${entry.name.value} by ${entry.newTag === undefined ? 'name only' : 'newTag'}: add "digest: ${ref.digest}" there`;
+    edits.push({ scalar: entry.digest, value: ref.digest });
+    if (ref.tag !== undefined && entry.newTag !== undefined && entry.newTag.value !== ref.tag) edits.push({ scalar: entry.newTag, value: ref.tag });
+  } else {
+    if (entry.digest !== undefined) return `${where} pins ${entry.name.value} by digest: set "newTag: ${ref.tag ?? 'latest'}" and remove its digest there`;
+    if (entry.newTag === undefined) return `${where} sets ${entry.name.value} without newTag: add "newTag: ${ref.tag ?? 'latest'}" there`;
+    edits.push({ scalar: entry.newTag, value: ref.tag ?? 'latest' });
+  }
+  return edits;
+}
+
+function normalisedRepo(name: string): string {
+  const ref = tryParseImageReference(name);
+  return ref === undefined ? name : `${ref.registry}/${ref.repository}`;
+}
+
 /** The edits of every changed container the manifests hold; the others with the reason. */
-export function manifestEdits(plan: RemediationPlan, manifests: Pick<Manifests, 'find' | 'texts'>): ManifestEdits {
+export function manifestEdits(plan: RemediationPlan, manifests: Pick<Manifests, 'find' | 'texts' | 'kustomizations'>): ManifestEdits {
   const changes: ManifestChange[] = [];
   const notChanged: ManifestNotChanged[] = [];
   const byFile = new Map<string, Array<{ start: number; end: number; text: string }>>();
@@ -78,7 +154,37 @@ export function manifestEdits(plan: RemediationPlan, manifests: Pick<Manifests, 
         skip(`the image of container "${c.container}" in ${object.file} is not a plain string (a template?)`);
         continue;
       }
-      if (normalisedImage(scalar.value) !== normalisedImage(c.from ?? c.image)) {
+      const running = normalisedImage(c.from ?? c.image);
+      const set = kustomizeImages(manifests.kustomizations, scalar.value);
+      if (set.length > 0) {
+        // the Kustomization's entry is what runs: the workload's own image value is replaced by kustomize
+        const giving = set.filter((k) => normalisedImage(kustomizedImage(k, scalar.value)) === running);
+        const entry = giving.length === 1 ? giving[0] : undefined;
+        if (entry === undefined) {
+          const where = set.map((k) => `${k.name.file}:${k.name.line}`).join(', ');
+          skip(giving.length === 0 ? `kustomize sets the image at ${where}, not to ${c.from ?? c.image} (changed already?)` : `${giving.length} Kustomizations set the image (${where}): change the one that is deployed to ${c.to}`);
+          continue;
+        }
+        const edits = kustomizeEdits(entry, c.to);
+        if (typeof edits === 'string') {
+          skip(edits);
+          continue;
+        }
+        // one entry sets the image of every workload that names it: another container may have claimed it already
+        const clash = edits.find((e) => (byFile.get(e.scalar.file) ?? []).some((x) => x.start === e.scalar.start && x.text !== written(e.scalar.source, e.value)));
+        if (clash !== undefined) {
+          skip(`${clash.scalar.file}:${clash.scalar.line} sets the image of other workloads too, which need another change`);
+          continue;
+        }
+        for (const e of edits) {
+          const list = byFile.get(e.scalar.file) ?? [];
+          list.push({ start: e.scalar.start, end: e.scalar.end, text: written(e.scalar.source, e.value) });
+          byFile.set(e.scalar.file, list);
+          changes.push({ workload: w.workload, container: c.container, file: e.scalar.file, line: e.scalar.line, from: e.scalar.value, to: e.value });
+        }
+        continue;
+      }
+      if (normalisedImage(scalar.value) !== running) {
         skip(`${object.file}:${scalar.line} names ${scalar.value}, not ${c.from ?? c.image} (changed already?)`);
         continue;
       }
@@ -92,8 +198,14 @@ export function manifestEdits(plan: RemediationPlan, manifests: Pick<Manifests, 
   for (const [file, edits] of [...byFile].sort(([a], [b]) => a.localeCompare(b))) {
     const before = manifests.texts.get(file) ?? '';
     let after = before;
-    // from the end, so earlier offsets stay valid; one value is edited once (two containers share no scalar)
-    for (const e of [...edits].sort((a, b) => b.start - a.start)) after = after.slice(0, e.start) + e.text + after.slice(e.end);
+    // from the end, so earlier offsets stay valid; a value is edited once (two containers of one image set by one
+    // kustomize entry give it the same text)
+    let last: number | undefined;
+    for (const e of [...edits].sort((a, b) => b.start - a.start)) {
+      if (e.start === last) continue;
+      last = e.start;
+      after = after.slice(0, e.start) + e.text + after.slice(e.end);
+    }
     files.push({ file, before, after });
   }
   return { files, changes, notChanged };
