@@ -95,9 +95,11 @@ describe('runwarden db', () => {
     let base = '';
     let cuts = 0;
     let flaky = 0;
+    const requests: Array<{ url: string | undefined; headers: Record<string, string | string[] | undefined> }> = [];
     const npm = makeZip([{ name: 'GHSA-35jh-r3h4-6jhm.json', content: readFileSync(join(OSV, 'npm-ghsa/GHSA-35jh-r3h4-6jhm.json')) }]);
     beforeAll(async () => {
       server = await serveHttp((req, res) => {
+        requests.push({ url: req.url, headers: req.headers });
         if (req.url === '/npm/all.zip') {
           if (req.headers['if-none-match'] === '"npm-1"') res.writeHead(304).end();
           else res.writeHead(200, { etag: '"npm-1"', 'content-length': npm.length }).end(npm);
@@ -134,6 +136,29 @@ describe('runwarden db', () => {
       const second = await run(['db', 'update', '--db', updDb, '--no-lifecycle'], { RUNWARDEN_VULNDB_CONFIG: config });
       expect(second.stdout.split('\n')[0]).toBe(`${base}/npm/all.zip: not modified since the last update`);
       expect((await run(['db', 'query', 'npm', 'lodash', '4.17.15', '--db', updDb])).stdout).toContain('CVE-2021-23337');
+    });
+
+    it('keeps updating with --every until SIGTERM (a sidecar of serve): one JSON line per run, unchanged feeds not fetched again', async () => {
+      const everyDb = join(dir, 'every.db');
+      const config = join(dir, 'every.yaml');
+      writeFileSync(config, `mirrors:\n  - {source: osv, url: ${base}/npm/all.zip, name: npm}\n`);
+      const seen = requests.length;
+      const pending = run(['db', 'update', '--config', config, '--db', everyDb, '--no-lifecycle', '--every', '1s', '-f', 'json']);
+      const npmRequests = (): number => requests.slice(seen).filter((r) => r.url === '/npm/all.zip').length;
+      for (let i = 0; i < 200 && npmRequests() < 2; i++) await new Promise((r) => setTimeout(r, 25));
+      process.emit('SIGTERM');
+      const result = await pending;
+      expect([result.code, result.stderr]).toEqual([0, '']);
+      const runs = result.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { results: Array<{ notModified?: boolean; counts: { added: number } }>; failures: unknown[] });
+      expect(runs.length).toBeGreaterThanOrEqual(2);
+      expect(runs.slice(0, 2).map((r) => [r.results[0]?.notModified ?? false, r.results[0]?.counts.added, r.failures.length])).toEqual([
+        [false, 1, 0],
+        [true, 0, 0],
+      ]);
+      // the second run asked with the first one's ETag
+      expect(requests.slice(seen).filter((r) => r.url === '/npm/all.zip').map((r) => r.headers['if-none-match'] ?? null).slice(0, 2)).toEqual([null, '"npm-1"']);
+      const bad = await run(['db', 'update', '--db', everyDb, '--every', '10ms']);
+      expect([bad.code, bad.stderr]).toEqual([2, 'runwarden: error: Invalid --every "10ms": must be at least 1s\n']);
     });
 
     it('says in db status and in every report which mirror has not given data for longer than staleAfterHours, while the others keep the data recent', async () => {

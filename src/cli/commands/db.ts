@@ -4,6 +4,7 @@
  * alias) and query (what affects a package, or one version of it).
  */
 import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
 import { closest } from 'fastest-levenshtein';
 import { AppError, EXIT, UsageError } from '../../core/errors.js';
@@ -11,7 +12,8 @@ import { ECOSYSTEMS } from '../../core/ecosystem.js';
 import type { Issue } from '../../core/issue.js';
 import type { Package } from '../../core/package.js';
 import { chosenDbPath } from '../../store/db.js';
-import { loadVulnDbConfig } from '../../vulndb/config.js';
+import { formatDuration, parseDuration } from '../../serve/duration.js';
+import { loadVulnDbConfig, type Mirror } from '../../vulndb/config.js';
 import { ageText, behindText, feedsBehind } from '../../vulndb/freshness.js';
 import { emptyFeed, importAdvisories, importFailure, type FeedError, type ImportProgress, type ImportResult } from '../../vulndb/import.js';
 import { describeRange } from '../../vulndb/match/evaluate.js';
@@ -23,6 +25,7 @@ import { InvalidCvssError, scoreVector } from '../../vulndb/cvss/index.js';
 import type { CliContext } from '../context.js';
 import { updateLifecycle, type UpdateResult } from '../../lifecycle/data/update.js';
 import { importSignatures, signatureStatusLines } from './db-signatures.js';
+import { withInterrupt } from './node.js';
 import { SIGNATURE_EXTENSIONS, isSignatureFile } from '../../malware/index.js';
 
 /** "  (7.2, high)" after a CVSS vector `db show` prints, or why it cannot be scored (the matcher then uses the next severity source). */
@@ -136,6 +139,11 @@ function importCommand(ctx: CliContext): Command {
     });
 }
 
+type UpdateFlags = DbFlags & { config?: string; source?: string; lifecycle?: boolean; lifecycleUrl?: string; every?: string };
+
+/** With --every, a run in which a mirror failed is retried after this long (or --every, if shorter). */
+const UPDATE_RETRY_MS = 30 * 60_000;
+
 function updateCommand(ctx: CliContext): Command {
   return new Command('update')
     .description('Fetch every configured mirror (conditional on ETag) and import what changed')
@@ -143,75 +151,114 @@ function updateCommand(ctx: CliContext): Command {
     .option('--source <id>', 'only mirrors of this source')
     .option('--lifecycle-url <url>', 'end-of-life data URL (default: $RUNWARDEN_LIFECYCLE_URL or the endoflife.date API; see "runwarden lifecycle update")')
     .option('--no-lifecycle', 'do not refresh the end-of-life data')
+    .option('--every <duration>', 'keep running: update again every duration, e.g. 6h (a sidecar of runwarden serve, which re-matches on each update); a run in which a mirror failed is retried within 30m; SIGTERM stops it')
     .option('--db <path>', 'database file')
-    .option('-f, --format <format>', 'table or json', 'table')
-    .action(async (flags: DbFlags & { config?: string; source?: string; lifecycle?: boolean; lifecycleUrl?: string }) => {
+    .option('-f, --format <format>', 'table or json (with --every: one line of JSON per run)', 'table')
+    .action(async (flags: UpdateFlags) => {
       const format = checkFormat(flags.format);
+      const everyMs = flags.every === undefined ? undefined : parseDuration(flags.every, '--every', { min: 1000 });
       const config = await loadVulnDbConfig(flags.config ?? (ctx.env.RUNWARDEN_VULNDB_CONFIG === '' ? undefined : ctx.env.RUNWARDEN_VULNDB_CONFIG));
       const only = sourceOption(flags.source);
       const mirrors = config.mirrors.filter((m) => only === undefined || m.source === only);
       if (mirrors.length === 0) throw new UsageError(`No mirror of source "${only ?? ''}" is configured`, { hint: 'Add one to the vulndb config "mirrors".' });
-      const db = openVulnDb(dbPath(flags, ctx));
-      const results: ImportResult[] = [];
-      const failures: Issue[] = [];
-      /** Mirrors that failed, or answered but gave nothing (or nothing of a release the database holds). */
-      const failedMirrors: Array<{ label: string; url: string }> = [];
-      /** When each feed last gave data, read for the failed mirrors' message. */
-      let updates = new Map<string, string>();
-      let lifecycle: UpdateResult | undefined;
-      try {
-        // The end-of-life data lives in the same database (lifecycle_products); --source narrows to advisories.
-        if (flags.lifecycle !== false && only === undefined) {
-          lifecycle = await updateLifecycle(db, { url: flags.lifecycleUrl ?? (ctx.env.RUNWARDEN_LIFECYCLE_URL === '' ? undefined : ctx.env.RUNWARDEN_LIFECYCLE_URL) });
-          if (format === 'table') ctx.stdout.write(`end-of-life data ${lifecycle.url}: ${lifecycle.updated.length} product(s) updated, ${lifecycle.failed.length} failed\n`);
-        }
-        // every report checks each of these for staleness (freshness.ts feedsBehind): the whole configured list,
-        // also when --source narrowed this run
-        recordMirrors(db, config.mirrors.map((m) => ({ url: m.url, name: m.name ?? m.url })));
-        for (const mirror of mirrors) {
+      if (everyMs === undefined) {
+        ctx.exitCode = await updateOnce(flags, ctx, format, config.mirrors, mirrors, only, undefined);
+        return;
+      }
+      await withInterrupt(async (signal) => {
+        for (let run = 1; ; run++) {
+          let status: number;
           try {
-            const label = mirror.name ?? mirror.url;
-            const result = await importAdvisories(db, mirror.url, { source: mirror.source, conditional: true, onProgress: progressWriter(ctx, label), onRetry: retryWriter(ctx, label) });
-            clearProgress(ctx);
-            results.push(result);
-            if (format === 'table') ctx.stdout.write(`${summaryLine(result)}\n`);
-            if (emptyFeed(result)) failedMirrors.push({ label, url: mirror.url });
+            status = await updateOnce(flags, ctx, format, config.mirrors, mirrors, only, signal);
           } catch (error) {
-            clearProgress(ctx);
-            const failure = importFailure(mirror.url, error);
-            failures.push(failure);
-            failedMirrors.push({ label: mirror.name ?? mirror.url, url: mirror.url });
-            if (format === 'table') ctx.stderr.write(`runwarden: ${mirror.name ?? mirror.url}: ${failure.message}${failure.hint === undefined ? '' : ` Hint: ${failure.hint}`}\n`);
+            // stopped during an import: it is rolled back, the database keeps what it had
+            if (signal.aborted) return;
+            // the first run fails loudly (a database that cannot be opened: a crash-looping sidecar says so);
+            // later ones (a full disk, a locked file) are logged and retried
+            if (run === 1 || !(error instanceof AppError)) throw error;
+            ctx.stderr.write(`runwarden: db update run ${run} failed: ${error.message}\n`);
+            status = EXIT.runtime;
+          }
+          if (signal.aborted) return;
+          const wait = status === EXIT.ok ? everyMs : Math.min(everyMs, UPDATE_RETRY_MS);
+          if (format === 'table') ctx.stderr.write(`runwarden: next update in ${formatDuration(wait)}, at ${new Date(Date.now() + wait).toISOString()}\n`);
+          try {
+            await sleep(wait, undefined, { signal });
+          } catch {
+            // SIGTERM or SIGINT while waiting: the loop is how a sidecar runs, and stopping it is not a failure
+            return;
           }
         }
-        if (failedMirrors.length > 0) updates = feedUpdates(db);
-      } finally {
-        db.close();
-      }
-      if (format === 'json') ctx.stdout.write(`${JSON.stringify({ results, lifecycle, failures }, null, 2)}\n`);
-      else {
-        const issues = results.flatMap((r) => r.issues);
-        if (issues.length > 0) {
-          ctx.stderr.write(`runwarden: ${issues.length} issue(s); the other records were imported:\n`);
-          writeIssues(ctx, issues);
-        }
-      }
-      if (failedMirrors.length > 0) {
-        const now = Date.now();
-        const ages = failedMirrors.slice(0, 5).map((m) => {
-          const last = updates.get(m.url);
-          return `${m.label}: ${last === undefined ? 'no data from it yet' : `its data is ${ageText((now - Date.parse(last)) / 3_600_000)} old`}`;
-        });
-        const more = failedMirrors.length > ages.length ? `; ${failedMirrors.length - ages.length} more` : '';
-        ctx.stderr.write(`runwarden: ${failedMirrors.length} of ${mirrors.length} mirror(s) failed; the database keeps their previous data (${ages.join('; ')}${more}).\n`);
-        ctx.exitCode = EXIT.runtime;
-      }
-      if (lifecycle !== undefined && lifecycle.failed.length > 0) {
-        if (format === 'table') writeIssues(ctx, lifecycle.issues);
-        ctx.stderr.write(`runwarden: end-of-life data: ${lifecycle.failed.length} product(s) failed to update; their stored cycles are kept.\n`);
-        ctx.exitCode = EXIT.runtime;
-      }
+      });
     });
+}
+
+/** One `db update`: the end-of-life data, then every mirror of `mirrors`; the exit status of the run. `signal`: the --every loop's (its JSON is one line). */
+async function updateOnce(flags: UpdateFlags, ctx: CliContext, format: 'table' | 'json', configured: readonly Mirror[], mirrors: readonly Mirror[], only: SourceId | undefined, signal: AbortSignal | undefined): Promise<number> {
+  const loop = signal !== undefined;
+  let status: number = EXIT.ok;
+  const db = openVulnDb(dbPath(flags, ctx));
+  const results: ImportResult[] = [];
+  const failures: Issue[] = [];
+  /** Mirrors that failed, or answered but gave nothing (or nothing of a release the database holds). */
+  const failedMirrors: Array<{ label: string; url: string }> = [];
+  /** When each feed last gave data, read for the failed mirrors' message. */
+  let updates = new Map<string, string>();
+  let lifecycle: UpdateResult | undefined;
+  try {
+    // The end-of-life data lives in the same database (lifecycle_products); --source narrows to advisories.
+    if (flags.lifecycle !== false && only === undefined) {
+      lifecycle = await updateLifecycle(db, { url: flags.lifecycleUrl ?? (ctx.env.RUNWARDEN_LIFECYCLE_URL === '' ? undefined : ctx.env.RUNWARDEN_LIFECYCLE_URL) });
+      if (format === 'table') ctx.stdout.write(`end-of-life data ${lifecycle.url}: ${lifecycle.updated.length} product(s) updated, ${lifecycle.failed.length} failed\n`);
+    }
+    // every report checks each of these for staleness (freshness.ts feedsBehind): the whole configured list,
+    // also when --source narrowed this run
+    recordMirrors(db, configured.map((m) => ({ url: m.url, name: m.name ?? m.url })));
+    for (const mirror of mirrors) {
+      try {
+        const label = mirror.name ?? mirror.url;
+        const result = await importAdvisories(db, mirror.url, { source: mirror.source, conditional: true, signal, onProgress: progressWriter(ctx, label), onRetry: retryWriter(ctx, label) });
+        clearProgress(ctx);
+        results.push(result);
+        if (format === 'table') ctx.stdout.write(`${summaryLine(result)}\n`);
+        if (emptyFeed(result)) failedMirrors.push({ label, url: mirror.url });
+      } catch (error) {
+        clearProgress(ctx);
+        if (signal?.aborted === true) throw error;
+        const failure = importFailure(mirror.url, error);
+        failures.push(failure);
+        failedMirrors.push({ label: mirror.name ?? mirror.url, url: mirror.url });
+        if (format === 'table') ctx.stderr.write(`runwarden: ${mirror.name ?? mirror.url}: ${failure.message}${failure.hint === undefined ? '' : ` Hint: ${failure.hint}`}\n`);
+      }
+    }
+    if (failedMirrors.length > 0) updates = feedUpdates(db);
+  } finally {
+    db.close();
+  }
+  if (format === 'json') ctx.stdout.write(`${JSON.stringify({ results, lifecycle, failures }, null, loop ? undefined : 2)}\n`);
+  else {
+    const issues = results.flatMap((r) => r.issues);
+    if (issues.length > 0) {
+      ctx.stderr.write(`runwarden: ${issues.length} issue(s); the other records were imported:\n`);
+      writeIssues(ctx, issues);
+    }
+  }
+  if (failedMirrors.length > 0) {
+    const now = Date.now();
+    const ages = failedMirrors.slice(0, 5).map((m) => {
+      const last = updates.get(m.url);
+      return `${m.label}: ${last === undefined ? 'no data from it yet' : `its data is ${ageText((now - Date.parse(last)) / 3_600_000)} old`}`;
+    });
+    const more = failedMirrors.length > ages.length ? `; ${failedMirrors.length - ages.length} more` : '';
+    ctx.stderr.write(`runwarden: ${failedMirrors.length} of ${mirrors.length} mirror(s) failed; the database keeps their previous data (${ages.join('; ')}${more}).\n`);
+    status = EXIT.runtime;
+  }
+  if (lifecycle !== undefined && lifecycle.failed.length > 0) {
+    if (format === 'table') writeIssues(ctx, lifecycle.issues);
+    ctx.stderr.write(`runwarden: end-of-life data: ${lifecycle.failed.length} product(s) failed to update; their stored cycles are kept.\n`);
+    status = EXIT.runtime;
+  }
+  return status;
 }
 
 function statusCommand(ctx: CliContext): Command {
