@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -35,6 +36,27 @@ describe('layer cache (SQLite)', () => {
     expect(cache.getResult(D, { ...analyzer, version: '2' })).toBeUndefined();
     expect(cache.getResult(D, { ...analyzer, id: 'other' })).toBeUndefined();
     expect(cache.stats()).toMatchObject({ layers: 1, results: 1 });
+    cache.close();
+  });
+
+  it('skips a write while another connection holds the write lock (db update importing into the same file), and never fails the scan', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'rw-cache-')), 'rw.db');
+    const cache = LayerCache.open(file);
+    cache.db.pragma('busy_timeout = 50');
+    const importer = new Database(file);
+    importer.exec('BEGIN IMMEDIATE');
+    try {
+      expect(() => cache.putIndex(index)).not.toThrow();
+      expect(() => cache.putResult(D, analyzer, new Map([['etc/passwd', { n: 1 }]]), [])).not.toThrow();
+      expect(() => cache.putSquashIssues([D], [])).not.toThrow();
+    } finally {
+      importer.exec('COMMIT');
+      importer.close();
+    }
+    // nothing was written, and the next scan stores it
+    expect(cache.getIndex(D)).toBeUndefined();
+    cache.putIndex(index);
+    expect(cache.getIndex(D)).toEqual(index);
     cache.close();
   });
 

@@ -86,7 +86,7 @@ export class LayerCache {
     const { head: s, entries } = unpacked;
     // Record use for prune(), at most hourly: a write per layer per scan would cost more than the read.
     const now = new Date();
-    if (now.getTime() - Date.parse(row.used_at) > 3_600_000) this.touchStmt.run(now.toISOString(), digest);
+    if (now.getTime() - Date.parse(row.used_at) > 3_600_000) this.write(() => this.touchStmt.run(now.toISOString(), digest));
     return { digest, entries, whiteouts: s.whiteouts, opaques: s.opaques, issues: s.issues.map(toIssue), stats: s.stats, complete: true };
   }
 
@@ -94,7 +94,23 @@ export class LayerCache {
   putIndex(index: LayerIndex): void {
     if (!index.complete) return;
     const now = new Date().toISOString();
-    this.putIndexStmt.run(index.digest, FORMAT, gzipSync(packIndex(index), { level: 1 }), index.entries.length, index.stats.bytes, now, now);
+    const data = gzipSync(packIndex(index), { level: 1 });
+    this.write(() => this.putIndexStmt.run(index.digest, FORMAT, data, index.entries.length, index.stats.bytes, now, now));
+  }
+
+  /**
+   * A cache write: skipped (the layer is read again next time) when another process holds the database's write lock
+   * longer than the busy timeout — `runwarden db update` importing a feed into the same file, the sidecar of serve.
+   * A cache must never fail the scan it speeds up. Other errors (a full disk, a damaged file) are thrown.
+   */
+  private write(run: () => unknown): void {
+    try {
+      run();
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return;
+      throw error;
+    }
   }
 
   /** An analyser's values for a layer, validated with its schema; undefined when absent or invalid. */
@@ -113,7 +129,8 @@ export class LayerCache {
   }
 
   putResult<T>(digest: string, analyzer: { id: string; version: string }, values: ReadonlyMap<string, T>, issues: readonly Issue[]): void {
-    this.putResultStmt.run(digest, analyzer.id, analyzer.version, encode({ entries: [...values], issues }), new Date().toISOString());
+    const data = encode({ entries: [...values], issues });
+    this.write(() => this.putResultStmt.run(digest, analyzer.id, analyzer.version, data, new Date().toISOString()));
   }
 
   /**
@@ -129,7 +146,8 @@ export class LayerCache {
   }
 
   putSquashIssues(layers: readonly string[], issues: readonly Issue[]): void {
-    this.putResultStmt.run(squashKey(layers), SQUASH_ID, SQUASH_VERSION, encode(issues), new Date().toISOString());
+    const data = encode(issues);
+    this.write(() => this.putResultStmt.run(squashKey(layers), SQUASH_ID, SQUASH_VERSION, data, new Date().toISOString()));
   }
 
   /** Delete layers not used since `before` (and their results); returns the layers removed. */
