@@ -15,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { auditCommand } from '../src/cli/commands/audit.js';
 import { cleanCommand } from '../src/cli/commands/clean.js';
+import { dbCommand } from '../src/cli/commands/db.js';
+import { loadVulnDbConfig } from '../src/vulndb/config.js';
 import { serveCommand } from '../src/cli/commands/serve.js';
 import type { CliContext } from '../src/cli/context.js';
 import { packageRoot } from '../src/paths.js';
@@ -137,6 +139,21 @@ function suppressed(findings: Finding[]): string[] {
 
 function podSpec(o: K8sObject): Yaml {
   return o.spec.template.spec;
+}
+
+interface Container {
+  name: string;
+  args?: string[];
+  volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
+  [key: string]: Yaml;
+}
+
+function containersOf(o: K8sObject): Container[] {
+  return podSpec(o).containers as Container[];
+}
+
+function volumesOf(o: K8sObject): Array<{ name: string; [key: string]: Yaml }> {
+  return podSpec(o).volumes as Array<{ name: string }>;
 }
 
 function args(o: K8sObject): string[] {
@@ -300,6 +317,11 @@ describe.skipIf(missing !== undefined)(`the Helm chart${missing === undefined ? 
     }
     expect(chartContainer.securityContext).toMatchObject(plainContainer.securityContext);
     expect(chartContainer.env).toEqual(plainContainer.env);
+    // the vulndb container that keeps serve's vulnerability database up to date
+    const [chartVulndb, plainVulndb] = [containersOf(serve)[1], containersOf(plainServe)[1]];
+    expect([chartVulndb?.name, plainVulndb?.name]).toEqual(['vulndb', 'vulndb']);
+    for (const key of ['image', 'args', 'env', 'resources', 'volumeMounts']) expect(chartVulndb?.[key], `vulndb ${key}`).toEqual(plainVulndb?.[key]);
+    expect(chartVulndb?.securityContext).toMatchObject(plainVulndb?.securityContext as object);
     expect(serve.spec.strategy).toEqual(plainServe.spec.strategy);
 
     const plainLease = await plainManifest('serve/rbac-leader-election.yaml');
@@ -331,6 +353,10 @@ describe.skipIf(missing !== undefined)(`the Helm chart${missing === undefined ? 
     expect(servePolicy.spec.ingress).toEqual(plainServePolicy.spec.ingress);
     // The plain policy also opens 5432 (PostgreSQL via an edited --store); the chart only with postgresql.enabled.
     expect(servePolicy.spec.egress[0]).toEqual(plainServePolicy.spec.egress[0]);
+    // the feeds and registries: 443 anywhere but the metadata address, in both
+    const lastRule = (policy: K8sObject): unknown => (policy.spec.egress as unknown[]).at(-1);
+    expect(lastRule(servePolicy)).toEqual(lastRule(plainServePolicy));
+    expect(lastRule(servePolicy)).toEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.169.254/32'] } }], ports: [{ port: 443, protocol: 'TCP' }] });
   });
 
   it('passes runwarden serve and runwarden clean only options they define, with the values meant', async () => {
@@ -344,7 +370,12 @@ describe.skipIf(missing !== undefined)(`the Helm chart${missing === undefined ? 
       expect(serveArgs[0]).toBe('serve');
       const serve = serveCommand(ctx).exitOverride();
       expect(serve.parseOptions(serveArgs.slice(1))).toEqual({ operands: [], unknown: [] });
-      expect(serve.opts()).toMatchObject({ inCluster: true, host: '0.0.0.0', port: '8080', tokenFile: '/etc/runwarden/tokens/tokens', interval: '1h', retain: '90d', grace: '30s', leaderElect: true, leaderElectionNamespace: RELEASE_NAMESPACE, leaderElectionName: 'rw-runwarden-serve' });
+      expect(serve.opts()).toMatchObject({ inCluster: true, host: '0.0.0.0', port: '8080', tokenFile: '/etc/runwarden/tokens/tokens', interval: '1h', retain: '90d', grace: '30s', leaderElect: true, leaderElectionNamespace: RELEASE_NAMESPACE, leaderElectionName: 'rw-runwarden-serve', db: '/var/lib/runwarden-vulndb/runwarden.db' });
+      const vulndbArgs = containersOf(one(r, 'Deployment', 'rw-runwarden-serve'))[1]?.args ?? [];
+      expect(vulndbArgs.slice(0, 2)).toEqual(['db', 'update']);
+      const update = dbCommand(ctx).commands.find((c) => c.name() === 'update')!.exitOverride();
+      expect(update.parseOptions(vulndbArgs.slice(2))).toEqual({ operands: [], unknown: [] });
+      expect(update.opts()).toMatchObject({ db: '/var/lib/runwarden-vulndb/runwarden.db', every: '6h' });
       const agentArgs = args(one(r, 'DaemonSet', 'rw-runwarden-node-agent'));
       expect(agentArgs[0]).toBe('clean');
       const clean = cleanCommand(ctx).exitOverride();
@@ -382,7 +413,7 @@ describe.skipIf(missing !== undefined)(`the Helm chart${missing === undefined ? 
     expect(args(deployment)).toContain('--leader-elect');
     const store = (podSpec(deployment).containers[0].env as Array<{ name: string; valueFrom?: unknown }>).find((e) => e.name === 'RUNWARDEN_STORE');
     expect(store?.valueFrom).toEqual({ secretKeyRef: { name: 'runwarden-pg', key: 'url' } });
-    expect((podSpec(deployment).volumes as Array<{ name: string }>).map((v) => v.name)).toEqual(['tokens', 'tmp']);
+    expect((podSpec(deployment).volumes as Array<{ name: string }>).map((v) => v.name)).toEqual(['tokens', 'tmp', 'vulndb', 'vulndb-tmp']);
     expect(names(r, 'PersistentVolumeClaim')).toEqual([]);
     expect(one(r, 'PodDisruptionBudget', 'rw-runwarden-serve').spec.minAvailable).toBe(1);
     expect(podSpec(deployment).affinity.podAntiAffinity).toBeDefined();
@@ -530,6 +561,46 @@ describe.skipIf(missing !== undefined)(`the Helm chart${missing === undefined ? 
     expect(await renderError('audit.enabled=true', 'audit.tlsSecretName=t')).toContain('audit.enabled needs audit.tokensSecretName');
     expect(await renderError('audit.enabled=true', 'audit.tlsSecretName=t', 'audit.tokensSecretName=k', 'audit.webhook.url=https://x')).toContain('audit.webhook.url needs audit.webhook.secretName');
     expect(await renderError('audit.repeatWindow=soon')).toMatch(/audit\.repeatWindow/);
+  });
+
+  it('vulnerabilities: serve matches against the database its vulndb container updates; mirrors, registry credentials; off: neither', async () => {
+    const on = one(defaults, 'Deployment', 'rw-runwarden-serve');
+    expect(containersOf(on).map((c) => c.name)).toEqual(['serve', 'vulndb']);
+    const mounts = (c: Container | undefined): string[] => (c?.volumeMounts ?? []).map((m) => `${m.name}:${m.mountPath}${m.readOnly === true ? ':ro' : ''}`);
+    expect(mounts(containersOf(on)[0])).toContain('vulndb:/var/lib/runwarden-vulndb');
+    expect(mounts(containersOf(on)[1])).toEqual(['vulndb:/var/lib/runwarden-vulndb', 'vulndb-tmp:/tmp']);
+    expect(volumesOf(on).filter((v) => v.name.startsWith('vulndb'))).toEqual([
+      { name: 'vulndb', emptyDir: { sizeLimit: '8Gi' } },
+      { name: 'vulndb-tmp', emptyDir: { sizeLimit: '2Gi' } },
+    ]);
+    expect(names(defaults, 'ConfigMap')).not.toContain('rw-runwarden-vulndb');
+
+    const mirrored = await render('vulnerabilities.mirrors[0].source=osv', 'vulnerabilities.mirrors[0].url=https://mirror.internal/npm/all.zip', 'vulnerabilities.mirrors[0].name=npm', 'vulnerabilities.dockerConfigSecret=regcred', 'vulnerabilities.updateInterval=12h');
+    const serve = one(mirrored, 'Deployment', 'rw-runwarden-serve');
+    const vulndb = containersOf(serve)[1];
+    expect(vulndb?.args).toEqual(['db', 'update', '--db', '/var/lib/runwarden-vulndb/runwarden.db', '--every', '12h', '--config', '/etc/runwarden/vulndb/vulndb.yaml']);
+    expect(mounts(vulndb)).toContain('vulndb-config:/etc/runwarden/vulndb:ro');
+    // the ConfigMap is a config db update reads, and the pods roll when it changes
+    const dir = await mkdtemp(join(tmpdir(), 'rw-helm-vulndb-'));
+    await writeFile(join(dir, 'vulndb.yaml'), one(mirrored, 'ConfigMap', 'rw-runwarden-vulndb').data['vulndb.yaml'] as string);
+    expect((await loadVulnDbConfig(join(dir, 'vulndb.yaml'))).mirrors).toEqual([{ source: 'osv', url: 'https://mirror.internal/npm/all.zip', name: 'npm' }]);
+    await rm(dir, { recursive: true, force: true });
+    expect(serve.spec.template.metadata.annotations['checksum/vulndb-config']).toMatch(/^[0-9a-f]{64}$/);
+    const serveArgs = args(serve);
+    expect(serveArgs.slice(serveArgs.indexOf('--docker-config'), serveArgs.indexOf('--docker-config') + 2)).toEqual(['--docker-config', '/etc/runwarden/docker/.dockerconfigjson']);
+    expect(mounts(containersOf(serve)[0])).toContain('docker-config:/etc/runwarden/docker:ro');
+    expect(volumesOf(serve).find((v) => v.name === 'docker-config')).toEqual({ name: 'docker-config', secret: { secretName: 'regcred', defaultMode: 288 } });
+    expectNoUnsuppressedHigh((await check(mirrored)).findings);
+
+    const off = await render('vulnerabilities.enabled=false');
+    const plain = one(off, 'Deployment', 'rw-runwarden-serve');
+    expect(containersOf(plain).map((c) => c.name)).toEqual(['serve']);
+    expect(args(plain)).not.toContain('--db');
+    expect(volumesOf(plain).map((v) => v.name)).not.toContain('vulndb');
+    expect(one(off, 'NetworkPolicy', 'rw-runwarden-serve').spec.egress).toHaveLength(2);
+    // values.schema.json: a feed of another source, a duration in words
+    expect(await renderError('vulnerabilities.mirrors[0].source=nvd', 'vulnerabilities.mirrors[0].url=https://x/y')).toMatch(/vulnerabilities\.mirrors\.0\.source/);
+    expect(await renderError('vulnerabilities.updateInterval=6 hours')).toMatch(/vulnerabilities\.updateInterval/);
   });
 
   it('refuses unsafe or incomplete values with a one-line reason', async () => {
