@@ -189,9 +189,10 @@ describe('a first import writes through a rollback journal', () => {
    * The journal mode at each progress report while records are stored (the last report comes after the
    * commit); `during` runs at each of those reports too.
    */
-  const modes = async (db: Db, input: string, during?: () => void): Promise<unknown[]> => {
+  const modes = async (db: Db, input: string, during?: () => void, shared?: boolean): Promise<unknown[]> => {
     const seen: unknown[] = [];
     await importAdvisories(db, input, {
+      shared,
       onProgress: (p) => {
         if (p.phase !== 'import') return;
         seen.push(db.pragma('journal_mode', { simple: true }));
@@ -209,6 +210,23 @@ describe('a first import writes through a rollback journal', () => {
     for (let i = 0; i < 2000; i++) writeFileSync(join(input, `r${i}.json`), JSON.stringify(record(`GHSA-${prefix}-${String(i).padStart(4, '0')}-xxxx`, '2024-01-01T00:00:00Z')));
     return { input, path: join(dir, 'rw.db') };
   };
+
+  it('stays in the WAL when another process may open the file meanwhile (shared: db update --every beside serve), which then reads', async () => {
+    const { input, path } = twoThousand('shar');
+    const db = openVulnDb(path);
+    const opened: number[] = [];
+    // a reader that opens the file during the import (serve starting) sees the empty database at once, and the
+    // records once they are committed (the last report)
+    const reader = (): void => {
+      const r = openVulnDb(path, { readonly: true });
+      opened.push(r.prepare('SELECT count(*) FROM vuln_advisories').pluck().get() as number);
+      r.close();
+    };
+    expect(await modes(db, input, reader, true)).toEqual(['wal', 'wal']);
+    expect(opened).toEqual([0, 0, 2000]);
+    expect(count(db)).toBe(2000);
+    db.close();
+  });
 
   it('imports the first advisories without the WAL, later ones with it, and leaves the file in WAL', async () => {
     const { input, path } = twoThousand('firs');

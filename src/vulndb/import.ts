@@ -70,6 +70,12 @@ export interface ImportOptions {
   retryDelaysMs?: readonly number[] | undefined;
   /** Called before each new attempt, with the failure and the attempt about to start (2, 3, …). */
   onRetry?: ((error: FeedError, attempt: number, delayMs: number) => void) | undefined;
+  /**
+   * Another process may open the database while this import runs (`db update --every` beside serve): a first
+   * import stays in WAL mode, so that process reads the empty database meanwhile instead of waiting for the
+   * whole import (store/index.ts beginImport).
+   */
+  shared?: boolean | undefined;
 }
 
 /**
@@ -200,7 +206,7 @@ export async function importAdvisories(db: Db, input: string, options: ImportOpt
     const scopes = new Set<string>();
     /** Complete scopes part of which could not be read: nothing of them is retired this time. */
     const damaged = new Set<string>();
-    const session = beginImport(db, plugin.id, input, options.now);
+    const session = beginImport(db, plugin.id, input, options.now, { shared: options.shared });
     try {
       let read = 0;
       const counted = (): void => {

@@ -217,7 +217,7 @@ async function updateOnce(flags: UpdateFlags, ctx: CliContext, format: 'table' |
     for (const mirror of mirrors) {
       try {
         const label = mirror.name ?? mirror.url;
-        const result = await importAdvisories(db, mirror.url, { source: mirror.source, conditional: true, signal, onProgress: progressWriter(ctx, label), onRetry: retryWriter(ctx, label) });
+        const result = await importAdvisories(db, mirror.url, { source: mirror.source, conditional: true, signal, shared: loop, onProgress: progressWriter(ctx, label), onRetry: retryWriter(ctx, label) });
         clearProgress(ctx);
         results.push(result);
         if (format === 'table') ctx.stdout.write(`${summaryLine(result)}\n`);

@@ -4,6 +4,7 @@
  * (advisory DB, SBOMs by digest, image dir, containerd, registries, layer cache, malware). `serve` hosts the
  * scan service, so it must never drift from what `scan` would do with the same flags.
  */
+import { existsSync } from 'node:fs';
 import { isSeverity, SEVERITIES, type Severity } from '../../core/severity.js';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -133,7 +134,11 @@ export interface RunningImagesSetup {
  * --sbom-dir, --image-dir, containerd flags, --pull-images) or --demo, which matches its bundled
  * images and SBOMs against its bundled advisories (imported into memory, ~50 ms), offline.
  */
-export async function runningImagesSetup(settings: Settings, flags: RunningImagesFlags, ctx: CliContext): Promise<RunningImagesSetup> {
+/**
+ * `createDb`: a --db that does not exist yet is created, empty (serve: the vulndb container beside it fills it, and
+ * serve matches again on each update; for a one-shot scan a missing file is a mistake and stays an error).
+ */
+export async function runningImagesSetup(settings: Settings, flags: RunningImagesFlags, ctx: CliContext, options: { createDb?: boolean } = {}): Promise<RunningImagesSetup> {
   validateImageAccess(flags);
   const containerd = flags.containerdAddress !== undefined || flags.containerdRoot !== undefined || flags.containerdNamespace !== undefined;
   const live = !settings.demo && settings.snapshot === undefined;
@@ -175,6 +180,10 @@ export async function runningImagesSetup(settings: Settings, flags: RunningImage
       }
     } else {
       dbPath = chosenDbPath(flags.db, ctx.env);
+      if (options.createDb === true && dbPath !== ':memory:' && !existsSync(dbPath)) {
+        openVulnDb(dbPath).close();
+        ctx.stderr.write(`runwarden: the vulnerability database ${dbPath} did not exist: created empty; the running images are matched again once it is filled ("runwarden db update")\n`);
+      }
       db = openVulnDb(dbPath, { readonly: dbPath !== ':memory:' });
       close.push(() => db.close());
     }

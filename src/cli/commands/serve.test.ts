@@ -3,7 +3,8 @@
  * would): the demo, a snapshot with the SQLite and the PostgreSQL history, a cluster watched through a
  * replayed API server, and the one-line errors for what a user can get wrong.
  */
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
@@ -19,7 +20,10 @@ import { demoSnapshotPath, packageRoot } from '../../paths.js';
 import { importAdvisories } from '../../vulndb/import.js';
 import { openVulnDb } from '../../vulndb/store/index.js';
 import { hashToken } from '../../serve/server/auth.js';
-import { cliContext, type Sink } from '../../../test/cli.js';
+import { cli, cliContext, type Sink } from '../../../test/cli.js';
+import { serveHttp } from '../../../test/http.js';
+import { makeZip } from '../../../test/zip.js';
+import { parse as parseYaml } from 'yaml';
 import { reportError } from '../run.js';
 import { serveCommand } from './serve.js';
 
@@ -350,6 +354,54 @@ describe.skipIf(registrySkip !== undefined)(`runwarden serve reading images from
       expect(found.items[0]?.evidence.packagesFrom).toMatch(/^registry /);
       expect(await s.stop()).toBe(0);
     } finally {
+      await registry.stop();
+    }
+  });
+
+  it('as in its pod: --db not there yet is created empty, and the findings follow once the updater beside it (db update --every) has imported', async () => {
+    const registry = await startRegistry();
+    // the feeds: osv.dev-shaped all.zip exports of the demo's npm and PyPI advisories, on a local mirror
+    const zipOf = (folder: string): Buffer =>
+      makeZip(readdirSync(join(packageRoot(), 'demo', 'advisories', 'osv', folder)).map((f) => {
+        const text = readFileSync(join(packageRoot(), 'demo', 'advisories', 'osv', folder, f), 'utf8');
+        return { name: f.replace(/\.yaml$/, '.json'), content: JSON.stringify(f.endsWith('.yaml') ? parseYaml(text) : JSON.parse(text)) };
+      }));
+    const feeds: Record<string, Buffer> = { '/npm/all.zip': zipOf('npm'), '/PyPI/all.zip': zipOf('pypi') };
+    const mirror = await serveHttp((req, res) => {
+      const body = feeds[req.url ?? ''];
+      if (body === undefined) res.writeHead(404).end();
+      else res.writeHead(200, { 'content-length': body.length }).end(body);
+    });
+    try {
+      const images = await buildTestImages(join(dir, 'images'));
+      const debian = images['debian-app'];
+      await skopeoCopy(`oci:${debian.layout}:1`, `docker://${registry.host}/rw/debian-app:1`, ['--dest-tls-verify=false']);
+      const snapshot = join(dir, 'pods.json');
+      await writeFile(snapshot, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [pod('web-1', { ns: 'shop', node: 'n1', containers: [{ name: 'web', image: `${registry.host}/rw/debian-app:1`, imageID: `${registry.host}/rw/debian-app@${debian.manifestDigest}` }] })] }));
+      // the emptyDir of the pod: the folder is there, the database is not
+      const db = join(dir, 'vulndb', 'runwarden.db');
+      await mkdir(join(dir, 'vulndb'));
+      const s = await serve(['--snapshot', snapshot, '--db', db, '--db-poll', '1s', '--pull-images', '--insecure-registry', registry.host, '--store', join(dir, 'h.db'), '--port', '0']);
+      await s.firstScan;
+      expect(s.stderr.text).toContain(`runwarden: the vulnerability database ${db} did not exist: created empty; the running images are matched again once it is filled ("runwarden db update")\n`);
+      const vulnerable = async (): Promise<string[]> => (await getJson<{ items: Array<{ evidence: { vulnerability?: string } }> }>(`${s.url}/api/v1/findings?rule=vulnerable-package&limit=100`)).items.map((f) => f.evidence.vulnerability ?? '').sort();
+      expect(await vulnerable()).toEqual([]);
+      const config = join(dir, 'vulndb.yaml');
+      await writeFile(config, `mirrors:\n  - {source: osv, url: ${mirror.base}/npm/all.zip}\n  - {source: osv, url: ${mirror.base}/PyPI/all.zip}\n`);
+      const updater = cli(['db', 'update', '--db', db, '--config', config, '--no-lifecycle', '--every', '1h', '-f', 'json']);
+      let found: string[] = [];
+      for (let i = 0; i < 200 && found.length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        found = await vulnerable();
+      }
+      expect(found).toEqual(['CVE-2021-23337', 'CVE-2023-32681']);
+      process.emit('SIGTERM');
+      const update = await updater;
+      expect([update.code, update.stderr]).toEqual([0, '']);
+      expect((JSON.parse(update.stdout.trim().split('\n')[0] ?? '{}') as { results: Array<{ counts: { added: number } }> }).results.map((r) => r.counts.added)).toEqual([5, 32]);
+      expect(await s.stop()).toBe(0);
+    } finally {
+      await mirror.close();
       await registry.stop();
     }
   });

@@ -250,7 +250,7 @@ async function openHistory(store: string | undefined, settings: Settings, ctx: C
  * DB file another process updates (`runwarden db update`) is watched: a re-match reads no image again.
  */
 async function imagesSetup(settings: Settings, flags: ServeFlags, ctx: CliContext): Promise<{ setup: RunningImagesSetup; watched: boolean; close: () => void }> {
-  const setup = await runningImagesSetup(settings, flags, ctx);
+  const setup = await runningImagesSetup(settings, flags, ctx, { createDb: true });
   return {
     setup,
     watched: setup.settings !== undefined && setup.dbPath !== undefined && setup.dbPath !== ':memory:',

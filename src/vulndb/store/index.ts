@@ -140,7 +140,7 @@ interface ExistingRow {
 }
 
 /** Start one atomic import. Throws DbError when another writer holds the database. */
-export function beginImport(db: Db, source: SourceId, feed: string, now: Date = new Date()): ImportSession {
+export function beginImport(db: Db, source: SourceId, feed: string, now: Date = new Date(), options: { shared?: boolean | undefined } = {}): ImportSession {
   const fetchedAt = now.toISOString();
   const startedAt = new Date().toISOString();
   const findExisting = db.prepare<[string, string], ExistingRow>('SELECT rowid, modified, withdrawn, head, block FROM vuln_advisories WHERE source = ? AND id = ?');
@@ -171,9 +171,10 @@ export function beginImport(db: Db, source: SourceId, feed: string, now: Date = 
   // import in memory (bench/vulndb) without holding the whole file.
   const previousCache = db.pragma('cache_size', { simple: true }) as number;
   // The first import into a database (no advisories of any source yet: nobody has any to read) writes its
-  // pages once, through a rollback journal, instead of into the WAL and again at the checkpoint (db.ts).
+  // pages once, through a rollback journal, instead of into the WAL and again at the checkpoint (db.ts) —
+  // unless another process may open the file meanwhile (`shared`): in that mode it would wait for the whole import.
   const empty = db.prepare<[], number>('SELECT 1 FROM vuln_advisories LIMIT 1').pluck(true).get() === undefined;
-  const restoreJournal = empty ? rollbackJournalFor(db) : undefined;
+  const restoreJournal = empty && options.shared !== true ? rollbackJournalFor(db) : undefined;
   const settle = (): void => {
     db.pragma(`cache_size = ${previousCache}`);
     restoreJournal?.();
