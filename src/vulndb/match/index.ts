@@ -12,6 +12,7 @@
  */
 import { fingerprints, type Finding, type Subject } from '../../core/finding.js';
 import { issue, type Issue } from '../../core/issue.js';
+import { sortedIndexOf } from '../../core/sorted.js';
 import { packageLabel, type Package } from '../../core/package.js';
 import type { Severity } from '../../core/severity.js';
 import { purlOf } from '../inputs/purl.js';
@@ -297,20 +298,6 @@ function loadHeads(ctx: MatchContext, advisories: Set<number>): void {
   }
 }
 
-/** Where `advisory` is in the round's sorted rowids, or -1. */
-function headIndex(rowids: readonly number[], advisory: number): number {
-  let lo = 0;
-  let hi = rowids.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const at = rowids[mid] as number;
-    if (at === advisory) return mid;
-    if (at < advisory) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
-}
-
 function originOf(ctx: MatchContext, importId: number): ImportOrigin {
   let origin = ctx.cache.origins.get(importId);
   if (origin === undefined) {
@@ -345,7 +332,7 @@ function forgetParsedHeads(): void {
 /** The head of `advisory`, parsed when a finding needs it: heads live no longer than the findings built from them. */
 function headFor(ctx: MatchContext, advisory: number): AdvisoryHead {
   if (lastHead !== undefined && lastHead.rowid === advisory) return lastHead;
-  const at = headIndex(ctx.headRowids, advisory);
+  const at = sortedIndexOf(ctx.headRowids, advisory);
   const text = at < 0 ? undefined : ctx.heads[at];
   // an advisory that is gone (undefined) is reported when a finding needs it
   if (text === undefined) throw new DbError(`Advisory ${advisory} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
