@@ -18,7 +18,8 @@ import { AuditRecord, CleanupReport } from '../../cleanup/schema.js';
 import { packageRoot } from '../../paths.js';
 import { criClient, type CriClient } from '../../inventory/sources/cri/index.js';
 import { podRunner, startCriProxy, waitForState, type PodRunner } from '../../inventory/sources/cri/testdata/harness.js';
-import { cli, type CliOptions } from '../../../test/cli.js';
+import { cli, cliContext, type CliOptions } from '../../../test/cli.js';
+import { runCli } from '../run.js';
 import { configMapStore, startKubeApi, status } from '../../../test/kube-api.js';
 import { decodeNodeReport } from '../../agent/configmap.js';
 import { HOST_PACKAGE_PATHS } from '../../agent/host.js';
@@ -320,6 +321,28 @@ describe.skipIf(noContainerd !== undefined)(`runwarden clean against a real cont
     expect(applied.code).toBe(0);
     const left = await names();
     expect([left.includes(vulnerable.reference), left.includes(old.reference), left.includes(plain.reference)]).toEqual([false, true, true]);
+    await clean([...cri, '--apply', '--fs-wait', '0']);
+  });
+
+  it('the agent with --only vulnerable and a --db its updater has not created yet: keeps every candidate, then judges them once it is there', async () => {
+    const built = await buildImage(dir, { name: 'only-lodash-wait', layers: [busybox, await layerOf([...debianEntries(), { path: 'marker', content: 'wait\n' }].sort((a, b) => a.path.localeCompare(b.path)))] });
+    await containerd.importImage(built.layoutTar);
+    const db = join(dir, 'later', 'runwarden.db');
+    // in-process as cli() runs it, with its output readable while it runs
+    const ctx = cliContext();
+    const pending = runCli(['clean', ...cri, '--only', 'vulnerable', '--db', db, '--interval', '1s', '--format', 'json', '--now', '2026-11-30T12:00:00Z'], ctx);
+    const reports = (text: string): CleanupReport[] => text.split(/\n(?=\{\n {2}"schemaVersion")/).filter((t) => t.trim() !== '').map((t) => CleanupReport.parse(JSON.parse(t)));
+    // the first run is done (its report is out) before the database appears
+    for (let i = 0; i < 100 && !ctx.stdout.text.includes('"schemaVersion"'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect((await cli(['db', 'import', join(packageRoot(), 'demo', 'advisories', 'osv'), '--db', db])).code).toBe(0);
+    for (let i = 0; i < 100 && reports(ctx.stdout.text).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    process.emit('SIGTERM');
+    const run = { code: await pending, stdout: ctx.stdout.text, stderr: ctx.stderr.text };
+    expect([run.code, run.stderr]).toEqual([0, `runwarden: the vulnerability database ${db} is not there yet: unused images are kept until it is (its updater creates it)\n`]);
+    const [first, second] = reports(run.stdout);
+    expect(first?.images.find((i) => i.name === built.reference)).toMatchObject({ decision: 'keep', reasons: [{ code: 'not-judged', message: `--only vulnerable (at or above high): could not be judged (the vulnerability database ${db} is not there yet), so it is kept` }] });
+    expect(second?.images.find((i) => i.name === built.reference)).toMatchObject({ decision: 'remove', reasons: [{ code: 'unused' }, { code: 'vulnerable', message: '1 vulnerability at or above high: CVE-2021-23337 (high, lodash 4.17.15)' }] });
+    // never created by the agent (root on a node): the updater's file
     await clean([...cri, '--apply', '--fs-wait', '0']);
   });
 

@@ -6,6 +6,7 @@
  * report ConfigMap for `runwarden scan` (src/agent/).
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
@@ -14,7 +15,7 @@ import { cleanupRuntime, readNodeRuntime } from '../../inventory/sources/cri/ind
 import { openAuditLog, auditRecord, planRecords, type AuditLog } from '../../cleanup/audit.js';
 import { DEFAULT_STOP_AFTER_FAILURES, executePlan, type ExecutionEvent } from '../../cleanup/executor.js';
 import { ONLY_FILTERS, checkGlob, parseDuration, parseExclusionFile, parsePositiveInt } from '../../cleanup/options.js';
-import { narrowPlan, type OnlyFilter } from '../../cleanup/only.js';
+import { narrowPlan, type Judgement, type OnlyFilter } from '../../cleanup/only.js';
 import { SEVERITIES, type Severity } from '../../core/severity.js';
 import { parseSeverityThreshold } from './scan-setup.js';
 import { LayerCache } from '../../image/analysis/cache.js';
@@ -213,20 +214,36 @@ async function clean(flags: CleanFlags, ctx: CliContext): Promise<void> {
   }
 }
 
-/** `--only`: the database (read-only; for eol, optional) and the layer cache in it, opened once for every run. */
+/**
+ * `--only`: the database (read-only; for eol, optional) and the layer cache in it, opened once for every run. With
+ * `--interval` (the node agent) a --db that is not there yet is not an error: the updater beside the agent (a
+ * `db update --every` container) creates it, and until then each run keeps every candidate (not judged). It is
+ * opened by the first run that finds it, never created here: the agent runs as root, the updater as another user,
+ * and a file root created would be root's.
+ */
 function openJudge(settings: Settings, flags: CleanFlags, criAddress: string, ctx: CliContext): RunTargets['judge'] {
   if (settings.only === undefined) return undefined;
-  const db = flags.db === undefined ? undefined : openVulnDb(flags.db, { readonly: true });
+  const path = flags.db;
+  const waitFor = path !== undefined && settings.intervalMs !== undefined && path !== ':memory:' && !existsSync(path);
+  let db: Db | undefined;
   let cache: LayerCache | undefined;
-  try {
-    if (flags.db !== undefined) cache = LayerCache.open(flags.db);
-  } catch (error) {
-    // as scan does: a database the layer cache cannot be written to (a read-only mount) costs reading every layer
-    ctx.stderr.write(`runwarden: layer cache unavailable, reading every layer: ${errorMessage(error)}\n`);
-  }
+  const open = (): void => {
+    if (path === undefined || db !== undefined) return;
+    db = openVulnDb(path, { readonly: true });
+    try {
+      cache = LayerCache.open(path);
+    } catch (error) {
+      // as scan does: a database the layer cache cannot be written to (a read-only mount) costs reading every layer
+      ctx.stderr.write(`runwarden: layer cache unavailable, reading every layer: ${errorMessage(error)}\n`);
+    }
+  };
+  if (!waitFor) open();
+  else ctx.stderr.write(`runwarden: the vulnerability database ${path} is not there yet: unused images are kept until it is (its updater creates it)\n`);
   return {
-    db,
-    cache,
+    get: () => {
+      if (db === undefined && path !== undefined && existsSync(path)) open();
+      return { db, cache, missing: db === undefined && path !== undefined ? path : undefined };
+    },
     containerd: { address: flags.containerdAddress ?? criAddress, namespace: flags.containerdNamespace, root: flags.containerdRoot },
     close: () => {
       cache?.close();
@@ -273,7 +290,7 @@ interface RunTargets {
   audit: AuditLog | undefined;
   publisher: NodeReportPublisher | undefined;
   /** `--only`: what the candidates are scanned with. */
-  judge: { db: Db | undefined; cache: LayerCache | undefined; containerd: CachedImageOptions['containerd']; close(): void } | undefined;
+  judge: { get(): { db: Db | undefined; cache: LayerCache | undefined; missing: string | undefined }; containerd: CachedImageOptions['containerd']; close(): void } | undefined;
 }
 
 async function runOnce(settings: Settings, flags: CleanFlags, ctx: CliContext, { client, node, audit, publisher, judge }: RunTargets, signal: AbortSignal): Promise<number> {
@@ -288,7 +305,11 @@ async function runOnce(settings: Settings, flags: CleanFlags, ctx: CliContext, {
   let plan = planCleanup(view, planOptions);
   if (settings.only !== undefined && judge !== undefined) {
     const candidates = plan.entries.filter((e) => e.decision === 'remove');
-    const judged = await judgeCachedImages(candidates, { only: settings.only.filter, severity: settings.only.severity, db: judge.db, cache: judge.cache, containerd: judge.containerd, now, signal, onProgress: status });
+    const { db, cache, missing } = judge.get();
+    const judged =
+      missing !== undefined && settings.only.filter === 'vulnerable'
+        ? new Map<string, Judgement>(candidates.map((c) => [c.id, { error: `the vulnerability database ${missing} is not there yet` }]))
+        : await judgeCachedImages(candidates, { only: settings.only.filter, severity: settings.only.severity, db, cache, containerd: judge.containerd, now, signal, onProgress: status });
     plan = narrowPlan(plan, settings.only.filter, settings.only.label, judged);
   }
   const context = { run: randomUUID(), mode: settings.mode, node, runtime: plan.runtime };
