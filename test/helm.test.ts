@@ -277,7 +277,46 @@ describe.skipIf(missing !== undefined)(`the Helm chart${missing === undefined ? 
     expect(args(one(await render(), 'DaemonSet', 'rw-runwarden-node-agent'))).not.toContain('--only');
     const help = (await cli(['clean', '--help'])).stdout;
     expect(help).toContain('--only <filter>');
-    expect(await renderError('nodeAgent.only=vulnerable')).toMatch(/nodeAgent\.only/);
+    expect(await renderError('nodeAgent.only=stale')).toMatch(/nodeAgent\.only/);
+  });
+
+  it('nodeAgent.only=vulnerable: the agent judges by a database a vulndb container beside it updates (as uid 65532), the feeds open in its policy', async () => {
+    const r = await render('nodeAgent.only=vulnerable', 'vulnerabilities.mirrors[0].source=osv', 'vulnerabilities.mirrors[0].url=https://mirror.internal/npm/all.zip');
+    const agent = one(r, 'DaemonSet', 'rw-runwarden-node-agent');
+    const [main, vulndb] = containersOf(agent);
+    const argv = main?.args ?? [];
+    expect(argv.slice(argv.indexOf('--only'), argv.indexOf('--only') + 4)).toEqual(['--only', 'vulnerable', '--db', '/var/lib/runwarden-vulndb/runwarden.db']);
+    const ctx: CliContext = { stdout: process.stdout, stderr: process.stderr, env: {}, cwd: ROOT, exitCode: 0 };
+    const clean = cleanCommand(ctx).exitOverride();
+    expect(clean.parseOptions(argv.slice(1))).toEqual({ operands: [], unknown: [] });
+    expect(vulndb?.name).toBe('vulndb');
+    expect(vulndb?.args).toEqual(['db', 'update', '--db', '/var/lib/runwarden-vulndb/runwarden.db', '--every', '6h', '--config', '/etc/runwarden/vulndb/vulndb.yaml']);
+    // the pod runs as root for the socket; the updater does not
+    expect(podSpec(agent).securityContext.runAsUser).toBe(0);
+    expect(vulndb?.securityContext).toMatchObject({ runAsUser: 65532, runAsNonRoot: true, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(volumesOf(agent).filter((v) => v.name.startsWith('vulndb')).map((v) => v.name)).toEqual(['vulndb', 'vulndb-tmp', 'vulndb-config']);
+    const config = one(r, 'ConfigMap', 'rw-runwarden-node-agent-vulndb');
+    expect(config.metadata.namespace).toBe('runwarden-node');
+    expect(config.data['vulndb.yaml']).toBe('mirrors:\n- source: osv\n  url: https://mirror.internal/npm/all.zip\n');
+    const egress = one(r, 'NetworkPolicy', 'rw-runwarden-node-agent').spec.egress as unknown[];
+    expect(egress.at(-1)).toEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.169.254/32'] } }], ports: [{ port: 443, protocol: 'TCP' }] });
+    const checked = await check(r);
+    expectNoUnsuppressedHigh(checked.findings);
+    // the plain patches of deploy/node-agent/optional/ add the same (without the chart's mirrors ConfigMap)
+    const ops = parse(await readFile(join(ROOT, 'deploy', 'node-agent', 'optional', 'only-vulnerable.yaml'), 'utf8')) as Array<{ path: string; value: unknown }>;
+    const added = (suffix: string): unknown[] => ops.filter((o) => o.path.endsWith(suffix)).map((o) => o.value);
+    expect(added('/containers/0/args/-')).toEqual(argv.slice(argv.indexOf('--only'), argv.indexOf('--only') + 4));
+    const sidecar = one(await render('nodeAgent.only=vulnerable'), 'DaemonSet', 'rw-runwarden-node-agent');
+    const chartVulndb = containersOf(sidecar)[1];
+    const plainVulndb = added('/spec/template/spec/containers/-')[0] as Container;
+    for (const key of ['name', 'args', 'env', 'resources', 'securityContext', 'volumeMounts']) expect(chartVulndb?.[key], `vulndb ${key}`).toEqual(plainVulndb[key]);
+    expect(added('/volumes/-')).toEqual(volumesOf(sidecar).filter((v) => v.name.startsWith('vulndb')));
+    const egressOps = parse(await readFile(join(ROOT, 'deploy', 'node-agent', 'optional', 'only-vulnerable-egress.yaml'), 'utf8')) as Array<{ value: unknown }>;
+    expect(egressOps.map((o) => o.value)).toEqual([egress.at(-1)]);
+    // without it: no updater, no --db, and the policy as before
+    const plain = one(defaults, 'DaemonSet', 'rw-runwarden-node-agent');
+    expect(containersOf(plain).map((c) => c.name)).toEqual(['agent']);
+    expect(one(defaults, 'NetworkPolicy', 'rw-runwarden-node-agent').spec.egress).toHaveLength(2);
   });
 
   it('nodeAgent.hostPackages: the arguments, mounts and volumes of deploy/node-agent/optional/host-packages-*.yaml; refused without publishReport', async () => {
