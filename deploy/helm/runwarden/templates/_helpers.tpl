@@ -96,3 +96,81 @@ capabilities:
 seccompProfile:
   type: RuntimeDefault
 {{- end -}}
+
+{{/*
+The vulndb container: `runwarden db update --every` keeping the vulnerability database at
+/var/lib/runwarden-vulndb up to date, beside serve and (nodeAgent.only=vulnerable) beside the node agent.
+dict: root, image (an image values block), uid (set: run as this user whatever the pod runs as).
+*/}}
+{{- define "runwarden.vulndbContainer" -}}
+{{- $v := .root.Values.vulnerabilities -}}
+- name: vulndb
+  image: {{ include "runwarden.image" (dict "image" .image "root" .root) | quote }}
+  imagePullPolicy: {{ .image.pullPolicy }}
+  args:
+    - db
+    - update
+    - --db
+    - /var/lib/runwarden-vulndb/runwarden.db
+    - --every
+    - {{ $v.updateInterval | quote }}
+    {{- if $v.mirrors }}
+    - --config
+    - /etc/runwarden/vulndb/vulndb.yaml
+    {{- end }}
+  env:
+    - name: NO_COLOR
+      value: "1"
+    {{- if $v.heapLimitMiB }}
+    - name: NODE_OPTIONS
+      value: --max-old-space-size={{ $v.heapLimitMiB | int }}
+    {{- end }}
+  resources:
+    {{- toYaml $v.resources | nindent 4 }}
+  securityContext:
+    {{- with .uid }}
+    runAsUser: {{ . }}
+    runAsGroup: {{ . }}
+    {{- end }}
+    {{- include "runwarden.restrictedContainerSecurityContext" .root | nindent 4 }}
+  volumeMounts:
+    - name: vulndb
+      mountPath: /var/lib/runwarden-vulndb
+    # a feed is downloaded here before it is imported
+    - name: vulndb-tmp
+      mountPath: /tmp
+    {{- if $v.mirrors }}
+    - name: vulndb-config
+      mountPath: /etc/runwarden/vulndb
+      readOnly: true
+    {{- end }}
+{{- end -}}
+
+{{/* The volumes of the vulndb container; dict: root, configMap (the mirrors ConfigMap's name). */}}
+{{- define "runwarden.vulndbVolumes" -}}
+- name: vulndb
+  emptyDir:
+    sizeLimit: {{ .root.Values.vulnerabilities.volumeSize }}
+- name: vulndb-tmp
+  emptyDir:
+    sizeLimit: 2Gi
+{{- if .root.Values.vulnerabilities.mirrors }}
+- name: vulndb-config
+  configMap:
+    name: {{ .configMap }}
+{{- end }}
+{{- end -}}
+
+{{/* The mirrors ConfigMap of a vulndb container; dict: root, name, namespace, component. */}}
+{{- define "runwarden.vulndbConfig" -}}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .name }}
+  namespace: {{ .namespace }}
+  labels:
+    {{- include "runwarden.labels" (dict "root" .root "component" .component) | nindent 4 }}
+data:
+  vulndb.yaml: |
+    {{- toYaml (dict "mirrors" .root.Values.vulnerabilities.mirrors) | nindent 4 }}
+{{- end -}}
