@@ -133,8 +133,6 @@ export interface RunningImagesSetup {
  * from (in order: --image-dir, the node's containerd, the registry). Off unless asked for (--db,
  * --sbom-dir, --image-dir, containerd flags, --pull-images) or --demo, which matches its bundled
  * images and SBOMs against its bundled advisories (imported into memory, ~50 ms), offline.
- */
-/**
  * `createDb`: a --db that does not exist yet is created, empty (serve: the vulndb container beside it fills it, and
  * serve matches again on each update; for a one-shot scan a missing file is a mistake and stays an error).
  */
