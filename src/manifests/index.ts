@@ -68,8 +68,11 @@ export interface ManifestScalar {
 export interface ManifestObject {
   file: string;
   value: unknown;
-  /** The string scalar at `path` inside the object, or undefined when there is none (absent, templated, not a string). */
-  scalar(path: ReadonlyArray<string | number>): ManifestScalar | undefined;
+  /**
+   * The string scalar at `path` inside the object, or undefined when there is none (absent, templated, not a string).
+   * `numbers`: a number is taken too, as written (kustomize's `newTag: 1.25` is the tag "1.25").
+   */
+  scalar(path: ReadonlyArray<string | number>, options?: { numbers?: boolean }): ManifestScalar | undefined;
 }
 
 export interface Manifests {
@@ -156,7 +159,7 @@ export async function readManifests(inputs: readonly string[], options: ReadMani
 }
 
 function manifestObject(state: State, placed: Placed): ManifestObject {
-  return { file: placed.file, value: placed.value, scalar: (path) => scalarAt(placed, path, state.texts.get(placed.file)) };
+  return { file: placed.file, value: placed.value, scalar: (path, options) => scalarAt(placed, path, state.texts.get(placed.file), options?.numbers === true) };
 }
 
 function findObject(state: State, kind: string, namespace: string, name: string): ManifestObject | undefined {
@@ -170,7 +173,7 @@ function findObject(state: State, kind: string, namespace: string, name: string)
 }
 
 /** The string scalar at `path` inside a placed object, exactly (no nearest parent). */
-function scalarAt(placed: Placed, path: ReadonlyArray<string | number>, text: string | undefined): ManifestScalar | undefined {
+function scalarAt(placed: Placed, path: ReadonlyArray<string | number>, text: string | undefined, numbers = false): ManifestScalar | undefined {
   if (text === undefined) return undefined;
   let node: unknown = placed.doc.contents;
   for (const key of [...placed.path, ...path]) {
@@ -178,9 +181,11 @@ function scalarAt(placed: Placed, path: ReadonlyArray<string | number>, text: st
     else if (isSeq(node) && typeof key === 'number') node = node.items[key];
     else return undefined;
   }
-  if (!isScalar(node) || typeof node.value !== 'string' || node.range === undefined || node.range === null) return undefined;
+  if (!isScalar(node) || node.range === undefined || node.range === null) return undefined;
+  if (typeof node.value !== 'string' && !(numbers && typeof node.value === 'number')) return undefined;
   const [start, end] = node.range;
-  return { file: placed.file, value: node.value, start, end, source: text.slice(start, end), line: placed.lineCounter.linePos(start).line };
+  const source = text.slice(start, end);
+  return { file: placed.file, value: typeof node.value === 'string' ? node.value : source, start, end, source, line: placed.lineCounter.linePos(start).line };
 }
 
 function objectKey(kind: string, namespace: string | undefined, name: string): string {

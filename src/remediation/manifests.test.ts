@@ -115,7 +115,7 @@ describe('manifestEdits', () => {
       `    newTag: latest`,
       `    digest: sha256:${'a'.repeat(64)}`,
       '  - name: ghcr.io/acme/api',
-      '    newTag: "1.0"',
+      '    newTag: 1.0',
       '  - name: ghcr.io/acme/auth',
       '    newName: registry.internal/acme/auth',
       '',

@@ -71,7 +71,8 @@ function kustomizeImages(kustomizations: readonly ManifestObject[], written: str
     const images = (object.value as { images?: unknown } | null)?.images;
     if (!Array.isArray(images)) continue;
     images.forEach((_, i) => {
-      const field = (key: string): ManifestScalar | undefined => object.scalar(['images', i, key]);
+      // a tag written as a number (newTag: 1.25) is that text
+      const field = (key: string): ManifestScalar | undefined => object.scalar(['images', i, key], { numbers: key === 'newTag' });
       const entry = field('name');
       if (entry?.value === name) out.push({ object, name: entry, newName: field('newName'), newTag: field('newTag'), digest: field('digest') });
     });
