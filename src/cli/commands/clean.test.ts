@@ -342,7 +342,10 @@ describe.skipIf(noContainerd !== undefined)(`runwarden clean against a real cont
     const [first, second] = reports(run.stdout);
     expect(first?.images.find((i) => i.name === built.reference)).toMatchObject({ decision: 'keep', reasons: [{ code: 'not-judged', message: `--only vulnerable (at or above high): could not be judged (the vulnerability database ${db} is not there yet), so it is kept` }] });
     expect(second?.images.find((i) => i.name === built.reference)).toMatchObject({ decision: 'remove', reasons: [{ code: 'unused' }, { code: 'vulnerable', message: '1 vulnerability at or above high: CVE-2021-23337 (high, lodash 4.17.15)' }] });
-    // never created by the agent (root on a node): the updater's file
+    // --only eol does not wait for a database: a --db that is not there is the error it always was
+    const eol = await clean([...cri, '--only', 'eol', '--db', join(dir, 'nowhere', 'x.db'), '--interval', '1s']);
+    expect([eol.code, eol.stdout]).toEqual([3, '']);
+    expect(eol.stderr).toMatch(/^runwarden: error: Cannot open database ".*nowhere\/x\.db": /);
     await clean([...cri, '--apply', '--fs-wait', '0']);
   });
 

@@ -224,7 +224,8 @@ async function clean(flags: CleanFlags, ctx: CliContext): Promise<void> {
 function openJudge(settings: Settings, flags: CleanFlags, criAddress: string, ctx: CliContext): RunTargets['judge'] {
   if (settings.only === undefined) return undefined;
   const path = flags.db;
-  const waitFor = path !== undefined && settings.intervalMs !== undefined && path !== ':memory:' && !existsSync(path);
+  // only --only vulnerable needs the database to judge; --only eol without the file is the error it always was
+  const waitFor = settings.only.filter === 'vulnerable' && path !== undefined && settings.intervalMs !== undefined && path !== ':memory:' && !existsSync(path);
   let db: Db | undefined;
   let cache: LayerCache | undefined;
   const open = (): void => {

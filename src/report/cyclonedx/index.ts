@@ -271,7 +271,8 @@ export function toCycloneDxVex(report: ScanReport): VexBom {
   };
 
   const vulnerabilities: Vulnerability[] = [];
-  const byGroup = new Map<string, Vulnerability>();
+  /** Per entry: the affects refs and the property lines it has, looked up in sets (a base image's CVE has thousands). */
+  const byGroup = new Map<string, { v: Vulnerability; refs: Set<string>; lines: Set<string> }>();
   for (const f of findings) {
     const ref = packageRef(f);
     const analysis = analysisOf(f);
@@ -297,9 +298,17 @@ export function toCycloneDxVex(report: ScanReport): VexBom {
     const group = JSON.stringify([id, others, analysis ?? null, suppression ?? null, f.severity, ratings ?? null, description ?? null, f.remediation, state, fixStatus ?? null]);
     const known = byGroup.get(group);
     if (known !== undefined) {
-      if (!known.affects.some((a) => a.ref === ref)) known.affects.push(affected);
-      known.properties.push({ name: 'runwarden:finding', value: f.id }, { name: 'runwarden:subject', value: subjectPath(f.subject) });
-      for (const line of lines) if (!known.properties.some((p) => p.name === line.name && p.value === line.value)) known.properties.push(line);
+      if (!known.refs.has(ref)) {
+        known.refs.add(ref);
+        known.v.affects.push(affected);
+      }
+      known.v.properties.push({ name: 'runwarden:finding', value: f.id }, { name: 'runwarden:subject', value: subjectPath(f.subject) });
+      for (const line of lines) {
+        const key = `${line.name}\0${line.value}`;
+        if (known.lines.has(key)) continue;
+        known.lines.add(key);
+        known.v.properties.push(line);
+      }
       continue;
     }
     const v: Vulnerability = { 'bom-ref': `finding:${f.id}`, id, affects: [affected], properties: [] };
@@ -316,7 +325,7 @@ export function toCycloneDxVex(report: ScanReport): VexBom {
     v.properties.push(...lines);
     for (const other of others) if (!references.some((r) => r.id === other)) v.properties.push({ name: 'runwarden:alias', value: other });
     if (suppression !== undefined) v.properties.push({ name: 'runwarden:suppression', value: suppression });
-    byGroup.set(group, v);
+    byGroup.set(group, { v, refs: new Set([ref]), lines: new Set(lines.map((l) => `${l.name}\0${l.value}`)) });
     vulnerabilities.push(v);
   }
 
