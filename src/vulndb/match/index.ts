@@ -18,7 +18,7 @@ import type { Severity } from '../../core/severity.js';
 import { purlOf } from '../inputs/purl.js';
 import { DbError, type AffectedData, type Db, type DistroStatus, type SourceId } from '../store/index.js';
 import { OSV_EXPORT } from '../config.js';
-import { advisoriesNaming, advisoryReleases, affectedData, connectionState, factsOf, hasAdvisories, headImport, headTexts, importProvenance, matchRows, parseHead, type AdvisoryHead, type HeadText, type ImportOrigin } from '../store/read.js';
+import { advisoriesNaming, advisoryReleases, affectedData, connectionState, factsOf, hasAdvisories, headImport, headTexts, importProvenance, matchRowTexts, parseHead, parseRowNumbers, type AdvisoryHead, type HeadText, type ImportOrigin, type RowKey } from '../store/read.js';
 import { RELEASE_SCOPED, nameKey, packageReleaseKey, splitEcosystem } from '../store/keys.js';
 import { applyVex, type VexStatement } from '../vex/index.js';
 import { aliasGroups, foldBundles, groupMembers, releaseGroups, upstreamAlias } from './groups.js';
@@ -391,19 +391,40 @@ function explain(info: EntryInfo, version: string): Explained {
   return explained;
 }
 
-/** Where matchRows writes a package's rows when they are not kept (reused from package to package). */
+/**
+ * The row texts of a round's package keys that the connection does not keep (rowsOf), read together
+ * (store/read.ts matchRowTexts), by rows key.
+ */
+function roundRowTexts(ctx: MatchContext, plan: readonly Planned[], order: readonly number[]): Map<string, string | null> {
+  const keys: RowKey[] = [];
+  const rowsKeys: string[] = [];
+  const asked = new Set<string>();
+  for (const i of order) {
+    const { lookup, key, rowsKey } = plan[i] as Planned;
+    if (lookup === undefined || asked.has(rowsKey) || ctx.cache.rows.has(rowsKey)) continue;
+    asked.add(rowsKey);
+    rowsKeys.push(rowsKey);
+    keys.push({ ecosystem: lookup.ecosystem, name: key, release: lookup.release });
+  }
+  const texts = matchRowTexts(ctx.db, keys);
+  const out = new Map<string, string | null>();
+  rowsKeys.forEach((k, i) => out.set(k, texts[i] ?? null));
+  return out;
+}
+
+/** Where parseRowNumbers writes a package's rows when they are not kept (reused from package to package). */
 const scratchRows: number[] = [];
 
 /**
- * A package's rows (matchRows' numbers), kept by the connection once its key was read a second time: images
+ * A package's rows (parseRowNumbers' numbers), kept by the connection once its key was read a second time: images
  * of a cluster repeat the same packages, one call each, while within a call a key is read once (so a single
  * large call keeps nothing but the keys it has seen).
  */
-function rowsOf(ctx: MatchContext, lookup: Lookup, key: string, rowsKey: string): readonly number[] {
+function rowsOf(ctx: MatchContext, lookup: Lookup, key: string, rowsKey: string, texts: ReadonlyMap<string, string | null>): readonly number[] {
   const { cache } = ctx;
   const kept = cache.rows.get(rowsKey);
   if (kept !== undefined) return kept;
-  matchRows(ctx.db, lookup.ecosystem, key, lookup.release, scratchRows);
+  parseRowNumbers(texts.get(rowsKey), scratchRows, lookup.ecosystem, key);
   if (!cache.seen.has(rowsKey)) {
     if (cache.seen.size >= SEEN_KEYS_LIMIT) cache.seen.clear();
     cache.seen.add(rowsKey);
@@ -445,6 +466,8 @@ interface Planned {
   /** Ecosystem + name key of the candidate rows. */
   key: string;
   groupKey: string;
+  /** What the rows are read and kept by: the group key, and the release when the lookup has one (rows are read per release). */
+  rowsKey: string;
   /** The (ecosystem, release) whose advisories the package is matched against (scopeOf). */
   coverage: string;
 }
@@ -461,7 +484,7 @@ interface Candidates {
   evaluate: boolean[];
 }
 
-/** First pass over a package's rows (matchRows' numbers): decide each without building anything, keep those that need their advisory. */
+/** First pass over a package's rows (parseRowNumbers' numbers): decide each without building anything, keep those that need their advisory. */
 function collectCandidates(ctx: MatchContext, lookup: Lookup, rows: readonly number[], out: Candidates, advisories: Set<number>): void {
   for (let r = 0; r < rows.length; r += 3) {
     const advisory = rows[r] as number;
@@ -544,7 +567,10 @@ function matchPlanned(ctx: MatchContext, packages: readonly Package[], options: 
     const lookupIssues: Issue[] = [];
     const lookup = lookupOf(pkg, lookupIssues);
     const key = lookup === undefined ? '' : nameKey(lookup.ecosystem, lookup.name);
-    return { pkg, lookup, lookupIssues, key, groupKey: lookup === undefined ? '' : `${lookup.ecosystem}\0${key}`, coverage: lookup === undefined ? '' : scopeOf(lookup) };
+    const groupKey = lookup === undefined ? '' : `${lookup.ecosystem}\0${key}`;
+    // rows are read per release: two releases of one source package share a name, not rows
+    const rowsKey = lookup?.release === undefined ? groupKey : `${groupKey}\0${lookup.release}`;
+    return { pkg, lookup, lookupIssues, key, groupKey, rowsKey, coverage: lookup === undefined ? '' : scopeOf(lookup) };
   });
   /** Per (ecosystem, release): the packages matched against it and whether any of them had an affected row. */
   const coverage = new Map<string, { lookup: Lookup; packages: number; rows: boolean }>();
@@ -569,13 +595,12 @@ function matchPlanned(ctx: MatchContext, packages: readonly Package[], options: 
     const advisories = new Set<number>();
     let lastKey: string | undefined;
     let rows: readonly number[] = scratchRows;
+    const texts = roundRowTexts(ctx, plan, order);
     for (const i of order) {
-      const { lookup, key, groupKey } = plan[i] as Planned;
+      const { lookup, key, rowsKey } = plan[i] as Planned;
       if (lookup === undefined) continue;
-      // rows are read per release: two releases of one source package share a name, not rows
-      const rowsKey = lookup.release === undefined ? groupKey : `${groupKey}\0${lookup.release}`;
       if (rowsKey !== lastKey) {
-        rows = rowsOf(ctx, lookup, key, rowsKey);
+        rows = rowsOf(ctx, lookup, key, rowsKey, texts);
         lastKey = rowsKey;
       }
       const covered = coverage.get((plan[i] as Planned).coverage);

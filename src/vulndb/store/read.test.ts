@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importAdvisories } from '../import.js';
 import type { OsvRecord } from '../schema.js';
 import { beginImport, openVulnDb, type Db } from './index.js';
-import { affectedData, headImport, headTexts, matchRows, parseHead } from './read.js';
+import { affectedData, headImport, headTexts, matchRowTexts, parseHead, parseRowNumbers, type RowKey } from './read.js';
 
 const OSV = join(import.meta.dirname, '..', '..', '..', 'testdata', 'upstream', 'osv');
 
@@ -21,7 +21,7 @@ function debianRecords(): OsvRecord[] {
   return out;
 }
 
-describe('matchRows', () => {
+describe('matchRowTexts', () => {
   let db: Db;
   beforeAll(async () => {
     db = openVulnDb(':memory:');
@@ -31,6 +31,11 @@ describe('matchRows', () => {
     session.commit();
   });
   afterAll(() => db.close());
+
+  /** One key's rows as the matcher reads them. */
+  function rowsOne(ecosystem: string, name: string, release: string | undefined, out: number[]): void {
+    parseRowNumbers(matchRowTexts(db, [{ ecosystem, name, release }])[0], out, ecosystem, name);
+  }
 
   it('gives every package the rows of a plain ordered SELECT, in (release, seq) order, filtered by release', () => {
     const keys = db.prepare('SELECT DISTINCT ecosystem, name FROM vuln_affected').all() as Array<{ ecosystem: string; name: string }>;
@@ -44,15 +49,52 @@ describe('matchRows', () => {
       const rows = plain.all(ecosystem, name) as Array<[number, number, number, string]>;
       // rows whose release order differs from insertion order: what the ordering is for
       if (rows.some((r, i) => i > 0 && r[0] < (rows[i - 1]?.[0] ?? 0))) interleaved++;
-      matchRows(db, ecosystem, name, undefined, out);
+      rowsOne(ecosystem, name, undefined, out);
       expect(out).toEqual(rows.flatMap((r) => [r[0], r[1], r[2]]));
       for (const release of releases) {
-        matchRows(db, ecosystem, name, release, out);
+        rowsOne(ecosystem, name, release, out);
         expect(out).toEqual(rows.filter((r) => r[3] === '' || r[3] === release).flatMap((r) => [r[0], r[1], r[2]]));
       }
     }
     expect(interleaved).toBeGreaterThanOrEqual(2);
-    matchRows(db, 'npm', 'no-such-package', undefined, out);
+    rowsOne('npm', 'no-such-package', undefined, out);
+    expect(out).toEqual([]);
+  });
+
+  it('reads many keys at once as it reads each alone: in the order asked, across batches, with and without a release', () => {
+    const names = db.prepare('SELECT DISTINCT ecosystem, name FROM vuln_affected').all() as Array<{ ecosystem: string; name: string }>;
+    const releases = db.prepare("SELECT DISTINCT release FROM vuln_affected WHERE release <> ''").pluck(true).all() as string[];
+    const keys: RowKey[] = [];
+    // scoped and unscoped keys interleaved, keys without rows among them, more than one batch (256) of each kind
+    for (let round = 0; keys.length < 700; round++) {
+      for (const { ecosystem, name } of names) {
+        keys.push({ ecosystem, name, release: round % 2 === 0 ? undefined : releases[round % releases.length] });
+        keys.push({ ecosystem, name: `${name}-missing-${round}`, release: round % 3 === 0 ? undefined : releases[0] });
+      }
+    }
+    const texts = matchRowTexts(db, keys);
+    expect(texts).toHaveLength(keys.length);
+    const one: number[] = [];
+    const many: number[] = [];
+    let withRows = 0;
+    keys.forEach((k, i) => {
+      rowsOne(k.ecosystem, k.name, k.release, one);
+      parseRowNumbers(texts[i], many, k.ecosystem, k.name);
+      expect(many).toEqual(one);
+      if (one.length > 0) withRows++;
+    });
+    expect(withRows).toBeGreaterThan(300);
+    expect(texts.filter((t) => t === null).length).toBeGreaterThan(300);
+    expect(matchRowTexts(db, [])).toEqual([]);
+  });
+
+  it('refuses an affected-row text that is not numbers in threes, naming the package', () => {
+    const out: number[] = [];
+    expect(() => parseRowNumbers('1,2', out, 'npm', 'left-pad')).toThrow('Unexpected affected-row text for npm left-pad');
+    expect(() => parseRowNumbers('1,2,x', out, 'npm', 'left-pad')).toThrow('Unexpected affected-row text for npm left-pad');
+    parseRowNumbers('10,0,7,11,2,8', out, 'npm', 'left-pad');
+    expect(out).toEqual([10, 0, 7, 11, 2, 8]);
+    parseRowNumbers(null, out, 'npm', 'left-pad');
     expect(out).toEqual([]);
   });
 

@@ -81,8 +81,8 @@ export function factsOf(head: AdvisoryFacts): AdvisoryFacts {
 
 interface Statements {
   changes: Database.Statement<[], number>;
-  rows: Database.Statement<[string, string], string | null>;
-  releaseRows: Database.Statement<[string, string, string], string | null>;
+  rowsBatch: Database.Statement<[string], string | null>;
+  releaseRowsBatch: Database.Statement<[string], string | null>;
   data: Database.Statement<[number], string>;
   heads: Database.Statement<[string], HeadText | null>;
   headsByRowid: Database.Statement<[string], [number, HeadText | null]>;
@@ -96,7 +96,7 @@ interface Statements {
 const statements = new WeakMap<Db, Statements>();
 
 /**
- * A package's affected rows as one text: advisory, entry index, entry data rowid, … (see matchRows), in
+ * A package's affected rows as one text: advisory, entry index, entry data rowid, … (see matchRowTexts), in
  * (release, seq) order: the rows' stored `ref` texts joined (vuln-005-match-texts; building them here took
  * ~40 % longer). The rows come from the primary key in that order, so the ordered subquery is read as it
  * is; `ORDER BY` inside group_concat made SQLite sort every package's rows again (a temporary B-tree, ~30 %
@@ -104,6 +104,14 @@ const statements = new WeakMap<Db, Statements>();
  */
 function rowNumbers(where: string): string {
   return `SELECT group_concat(ref, ',') FROM (SELECT ref FROM vuln_affected WHERE ${where} ORDER BY release, seq)`;
+}
+
+/**
+ * rowNumbers for each key of a JSON array parameter (`k.value`: [ecosystem, name] or [ecosystem, name, release]),
+ * one text or NULL per key in the array's order.
+ */
+function batchOf(rows: string): string {
+  return `SELECT (${rows}) FROM json_each(?) k ORDER BY k.key`;
 }
 
 /** Head texts of a batch of advisories (a JSON array of rowids, ascending); withdrawn ones give NULL. */
@@ -114,8 +122,8 @@ function statementsOf(db: Db): Statements {
   if (s === undefined) {
     s = {
       changes: db.prepare<[], number>('SELECT total_changes()').pluck(true),
-      rows: db.prepare<[string, string], string | null>(rowNumbers('ecosystem = ? AND name = ?')).pluck(true),
-      releaseRows: db.prepare<[string, string, string], string | null>(rowNumbers("ecosystem = ? AND name = ? AND release IN ('', ?)")).pluck(true),
+      rowsBatch: db.prepare<[string], string | null>(batchOf(rowNumbers('ecosystem = k.value ->> 0 AND name = k.value ->> 1'))).pluck(true),
+      releaseRowsBatch: db.prepare<[string], string | null>(batchOf(rowNumbers("ecosystem = k.value ->> 0 AND name = k.value ->> 1 AND release IN ('', k.value ->> 2)"))).pluck(true),
       data: db.prepare<[number], string>('SELECT data FROM vuln_entries WHERE rowid = ?').pluck(true),
       heads: db.prepare<[string], HeadText | null>(HEADS).pluck(true),
       headsByRowid: db.prepare<[string], [number, HeadText | null]>(HEADS.replace('SELECT ', 'SELECT rowid, ')).raw(true),
@@ -140,18 +148,54 @@ function statementsOf(db: Db): Statements {
   return s;
 }
 
+/** One package key of matchRowTexts: the ecosystem, the name key, and the release (undefined: the rows of every release). */
+export interface RowKey {
+  ecosystem: string;
+  name: string;
+  release: string | undefined;
+}
+
+/** Keys per statement of matchRowTexts (one JSON array parameter). */
+const ROW_KEYS_BATCH = 256;
+
 /**
- * Affected rows of one package (ecosystem and name key) as flat numbers in `out` (cleared first): advisory
- * rowid, entry index and entry data rowid per row, in (release, insertion) order. With a release, only the
- * rows of that release and the release-less ones. Withdrawn advisories have no affected rows.
+ * The affected rows of many package keys, in the keys' order, each as one text for parseRowNumbers (null: none):
+ * advisory rowid, entry index and entry data rowid per row, in (release, insertion) order. With a release, only
+ * the rows of that release and the release-less ones. Withdrawn advisories have no affected rows.
  *
- * Why one string of integers per package: better-sqlite3 spends more on each value it hands over than
- * SQLite spends on the row (bench/vulndb: 4 values per row cost ~0.8 µs, a package's rows as one text and
- * a scan for digits about a third of that), and no array per row is left for the garbage collector.
+ * Why one string of integers per package: better-sqlite3 spends more on each value it hands over than SQLite
+ * spends on the row (bench/vulndb: 4 values per row cost ~0.8 µs, a package's rows as one text and a scan for
+ * digits about a third of that), and no array per row is left for the garbage collector. Why many keys per
+ * statement: a statement per package cost about twice as much (~15 µs a key, most of it per statement, not per
+ * row; 1,149 against 1,220 ms for the bench's 10,000 packages in fresh processes).
  */
-export function matchRows(db: Db, ecosystem: string, name: string, release: string | undefined, out: number[]): void {
+export function matchRowTexts(db: Db, keys: readonly RowKey[]): Array<string | null> {
   const s = statementsOf(db);
-  const text = release === undefined ? s.rows.get(ecosystem, name) : s.releaseRows.get(ecosystem, name, release);
+  const out = new Array<string | null>(keys.length).fill(null);
+  for (const scoped of [false, true]) {
+    const at: number[] = [];
+    const params: string[][] = [];
+    keys.forEach((k, i) => {
+      if ((k.release !== undefined) !== scoped) return;
+      at.push(i);
+      params.push(k.release === undefined ? [k.ecosystem, k.name] : [k.ecosystem, k.name, k.release]);
+    });
+    const statement = scoped ? s.releaseRowsBatch : s.rowsBatch;
+    for (let b = 0; b < params.length; b += ROW_KEYS_BATCH) {
+      const texts = statement.all(JSON.stringify(params.slice(b, b + ROW_KEYS_BATCH)));
+      texts.forEach((text, j) => {
+        out[at[b + j] as number] = text ?? null;
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * A package's affected-row text as flat numbers in `out` (cleared first): advisory rowid, entry index and entry
+ * data rowid per row.
+ */
+export function parseRowNumbers(text: string | null | undefined, out: number[], ecosystem: string, name: string): void {
   out.length = 0;
   if (text === null || text === undefined) return;
   let value = 0;
@@ -183,7 +227,7 @@ export function advisoryReleases(db: Db, ecosystem: string): string[] {
   return statementsOf(db).releases.all(ecosystem).sort(byRelease);
 }
 
-/** The matching data of an affected row (by its entry data rowid, the third number of matchRows), parsed. */
+/** The matching data of an affected row (by its entry data rowid, the third number of parseRowNumbers), parsed. */
 export function affectedData(db: Db, rowid: number): AffectedData {
   const text = statementsOf(db).data.get(rowid);
   if (text === undefined) throw new DbError(`Affected entry ${rowid} disappeared while matching`, { hint: 'An import replaced it; run the command again.' });
@@ -198,7 +242,7 @@ export function affectedData(db: Db, rowid: number): AffectedData {
 }
 
 /**
- * Head texts of `advisories` (matchRows' first numbers: distinct, ascending), in the same order: null for
+ * Head texts of `advisories` (parseRowNumbers' first numbers: distinct, ascending), in the same order: null for
  * a withdrawn advisory (withdrawn ones keep no affected rows; this guards a database written by an older
  * build), undefined for one that no longer exists (an import replaced it while matching).
  */
