@@ -2,6 +2,7 @@
  * `oci:<dir>[:<ref>]` — an OCI image layout folder (image-spec image-layout.md), as skopeo,
  * buildah, `oras` or `docker save` 25+ (unpacked) write it. Blobs are read and verified in place.
  */
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { openLayout } from '../../layout.js';
 import { folderStore, readCapped } from '../../store.js';
@@ -25,6 +26,11 @@ export const ociLayout: ImageSource = {
         file: dir,
         ref,
         readFile: (name, max) => readCapped(join(dir, name), max),
+        // index.json as it is now: a rewrite (skopeo writes a new file) changes it, so no stale catalog is used
+        version: async () => {
+          const s = await stat(join(dir, 'index.json'), { bigint: true }).catch(() => undefined);
+          return s === undefined ? undefined : `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}`;
+        },
         store: folderStore(dir, label),
         close: () => Promise.resolve(),
       },
