@@ -2,7 +2,8 @@
  * How every command writes its report: colour only where a person reads it, and `--output FILE`
  * instead of stdout with one confirmation line on stderr.
  */
-import { writeFile } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
+import { batched, writePieces } from '../report/json-text.js';
 import { errorMessage, UsageError } from '../core/errors.js';
 import type { CliContext } from './context.js';
 
@@ -24,7 +25,8 @@ export interface ReportOutput {
   /** `--output FILE`; stdout when absent. */
   output: string | undefined;
   format: string;
-  text: string;
+  /** The text, or its pieces (report/format.ts renderChunks): written as they come, never joined into one string. */
+  text: string | Iterable<string>;
   /** What the stderr confirmation counts, e.g. "12 findings, 0 issues". */
   counts: string;
 }
@@ -32,13 +34,28 @@ export interface ReportOutput {
 /** Write a rendered report to `--output` (saying so on stderr) or to stdout. */
 export async function emitReport(ctx: CliContext, report: ReportOutput): Promise<void> {
   if (report.output === undefined) {
-    ctx.stdout.write(report.text);
+    // a reader that has gone (`| head`) takes no more (cli/pipe.ts): the command goes on to its exit code
+    await writePieces(ctx.stdout, typeof report.text === 'string' ? [report.text] : report.text);
     return;
   }
+  const pieces = typeof report.text === 'string' ? [report.text] : batched(report.text);
+  const cannot = (error: unknown): UsageError => new UsageError(`Cannot write --output "${report.output ?? ''}": ${errorMessage(error)}`, { hint: 'Check that the directory exists and is writable.' });
+  let handle: FileHandle;
   try {
-    await writeFile(report.output, report.text);
+    handle = await open(report.output, 'w');
   } catch (error) {
-    throw new UsageError(`Cannot write --output "${report.output}": ${errorMessage(error)}`, { hint: 'Check that the directory exists and is writable.' });
+    throw cannot(error);
+  }
+  try {
+    for (const piece of pieces) {
+      try {
+        await handle.write(piece);
+      } catch (error) {
+        throw cannot(error);
+      }
+    }
+  } finally {
+    await handle.close();
   }
   ctx.stderr.write(`runwarden: wrote ${report.format} report to ${report.output} (${report.counts})\n`);
 }

@@ -21,4 +21,14 @@ export interface ReportFormat {
   /** The finding kinds the format can hold; absent: all. A command whose findings are of none of them does not offer it. */
   findingKinds?: readonly FindingKind[];
   render(report: ScanReport, options: RenderOptions): string;
+  /**
+   * The same text in pieces, for formats whose text grows with the findings without a cap (the JSON formats:
+   * json-text.ts). Writers use `renderChunks`; `render` stays for callers that need one string.
+   */
+  chunks?(report: ScanReport, options: RenderOptions): Iterable<string>;
+}
+
+/** A format's text in pieces when it offers them, else its one string. */
+export function renderChunks(format: ReportFormat, report: ScanReport, options: RenderOptions): Iterable<string> {
+  return format.chunks?.(report, options) ?? [format.render(report, options)];
 }

@@ -28,6 +28,7 @@ import { applyReportFlags } from './check.js';
 import { asSubcommand } from './db.js';
 import { auditServeSubcommand, type AuditServeIo } from './audit-serve.js';
 import { unknownValue } from './scan-setup.js';
+import { renderChunks } from '../../report/format.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...splitList(value)];
 
@@ -183,7 +184,7 @@ async function runDetect(inputs: string[], flags: DetectFlags, ctx: CliContext):
     throw new InputError(inputs.join(', '), `No audit events in ${inputs.map((i) => (i === '-' ? 'stdin' : `"${i}"`)).join(', ')}`, { hint: 'Is auditing on? The API server writes events with --audit-policy-file and --audit-log-path (deploy/audit/readme.md).' });
   }
   const report = auditReport(findings, issues, { type: 'audit-log', location: inputs.map((i) => (i === '-' ? '<stdin>' : i)).join(', ') }, now, events);
-  const text = format.render(report, { color: wantsColor(ctx, settings.color, settings.output !== undefined) });
+  const text = renderChunks(format, report, { color: wantsColor(ctx, settings.color, settings.output !== undefined) });
   const skipped = [older > 0 ? `${older} before --since` : '', detector.stats.skipped > 0 ? `${detector.stats.skipped} at stage RequestReceived or Panic` : ''].filter((s) => s !== '').join(', ');
   await emitReport(ctx, { output: settings.output, format: format.id, text, counts: `${events} events${skipped === '' ? '' : ` (${skipped} not evaluated)`}, ${report.summary.findings} detections, ${issues.length} issues` });
   if (settings.failOn !== 'none') {

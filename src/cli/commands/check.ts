@@ -24,6 +24,7 @@ import { scanInventory } from '../../scan/index.js';
 import type { CliContext } from '../context.js';
 import { emitReport, wantsColor } from '../output.js';
 import { unknownValue } from './scan.js';
+import { renderChunks } from '../../report/format.js';
 
 interface CheckFlags extends PolicyFlags {
   format?: string;
@@ -167,7 +168,7 @@ async function runCheck(paths: string[], settings: Settings, flags: CheckFlags, 
 
   const format = checkFormat(settings.format);
   if (format === undefined) throw unknownValue('--format', settings.format, CHECK_FORMATS.map((f) => f.id));
-  const text = format.render(report, { color: wantsColor(ctx, settings.color, settings.output !== undefined) });
+  const text = renderChunks(format, report, { color: wantsColor(ctx, settings.color, settings.output !== undefined) });
   await emitReport(ctx, { output: settings.output, format: format.id, text, counts: `${report.summary.findings} findings, ${report.issues.length} issues` });
   if (manifests.failures > 0) {
     // A manifest that cannot be parsed is never a pass: the gate fails closed.

@@ -16,6 +16,7 @@ import { FORMATS, findFormat, formatsFor } from '../../report/registry.js';
 import type { CliContext } from '../context.js';
 import { emitReport, wantsColor } from '../output.js';
 import { unknownValue } from './scan-setup.js';
+import { renderChunks } from '../../report/format.js';
 
 interface ConvertFlags {
   format?: string;
@@ -53,7 +54,7 @@ export function convertCommand(ctx: CliContext): Command {
           hint: `Use one of ${formatsFor('misconfiguration').map((f) => f.id).join(', ')}.`,
         });
       }
-      const rendered = format.render(report, { color: wantsColor(ctx, flags.color, flags.output !== undefined) });
+      const rendered = renderChunks(format, report, { color: wantsColor(ctx, flags.color, flags.output !== undefined) });
       await emitReport(ctx, { output: flags.output, format: format.id, text: rendered, counts: `${report.summary.findings} findings, ${report.issues.length} issues` });
       if (failOn !== 'none' && report.findings.some((f) => f.suppression === undefined && atLeast(f.severity, failOn as Severity))) ctx.exitCode = EXIT.findings;
     });

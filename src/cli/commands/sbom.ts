@@ -39,6 +39,7 @@ import { imageSbom } from '../../sbom/image.js';
 import { SBOM_FORMATS, type SbomFormat } from '../../sbom/model.js';
 import { readSbomFile } from '../../sbom/read.js';
 import { collectFiles } from './malware-options.js';
+import { renderChunks } from '../../report/format.js';
 
 interface MatchFlags {
   db?: string;
@@ -94,7 +95,7 @@ function matchCommand(ctx: CliContext): Command {
       const digest = input.imageDigest;
       const findings = digest === undefined ? applied : applied.map((f) => ({ ...f, evidence: { ...f.evidence, imageDigest: digest } }));
       const report = vulnerabilityReport(findings, issues, { type: 'sbom', location: file }, now, { images: 0, packages: input.packages.length });
-      const text = format.render(report, { color: wantsColor(ctx, flags.color, flags.output !== undefined) });
+      const text = renderChunks(format, report, { color: wantsColor(ctx, flags.color, flags.output !== undefined) });
       await emitReport(ctx, { output: flags.output, format: format.id, text, counts: `${input.packages.length} packages, ${report.summary.findings} findings, ${report.issues.length} issues` });
       if (failOn !== 'none') {
         const threshold = failOn as Severity;

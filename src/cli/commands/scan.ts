@@ -14,6 +14,7 @@ import { emitReport, wantsColor } from '../output.js';
 import { addPolicyOptions, applyReportFlags, policySettings } from './check.js';
 import { addImageAccessOptions } from './image.js';
 import { addLifecycleOptions, addRunningImageOptions, lifecycleSetup, resolveScanSettings, runningImagesSetup, unknownValue, type LifecycleFlags, type RunningImagesFlags, type ScanSourceFlags } from './scan-setup.js';
+import { renderChunks } from '../../report/format.js';
 
 interface ScanFlags extends ScanSourceFlags, RunningImagesFlags, LifecycleFlags {
   demo?: boolean;
@@ -125,7 +126,7 @@ async function runScan(settings: Settings, flags: ScanFlags, ctx: CliContext): P
     if (progress) ctx.stderr.write('\r\x1b[2K');
     const format = findFormat(settings.format);
     if (format === undefined) throw unknownValue('--format', settings.format, FORMATS.map((f) => f.id));
-    const text = format.render(report, { color: wantsColor(ctx, settings.color, settings.output !== undefined) });
+    const text = renderChunks(format, report, { color: wantsColor(ctx, settings.color, settings.output !== undefined) });
     await emitReport(ctx, { output: settings.output, format: format.id, text, counts: `${report.summary.findings} findings, ${report.issues.length} issues` });
     if (settings.failOn !== 'none') {
       const threshold = settings.failOn;

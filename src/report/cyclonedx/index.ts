@@ -34,6 +34,7 @@ import type { MatchReason } from '../../vulndb/match/index.js';
 import type { SeverityVerdict } from '../../vulndb/match/severity.js';
 import type { VexEvidence } from '../../vulndb/vex/index.js';
 import type { ReportFormat } from '../format.js';
+import { jsonChunks, jsonText } from '../json-text.js';
 
 type Property = { name: string; value: string };
 
@@ -101,7 +102,8 @@ export const cyclonedxFormat: ReportFormat = {
   extension: 'cdx.json',
   mediaType: 'application/vnd.cyclonedx+json; charset=utf-8',
   findingKinds: ['vulnerability'],
-  render: (report) => `${JSON.stringify(toCycloneDxVex(report), null, 2)}\n`,
+  render: (report) => jsonText(toCycloneDxVex(report)),
+  chunks: (report) => jsonChunks(toCycloneDxVex(report)),
 };
 
 /** What a finding's evidence says about its package (match/index.ts packageFacts). */

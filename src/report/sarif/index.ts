@@ -11,6 +11,7 @@ import type { Severity } from '../../core/severity.js';
 import type { Check } from '../../policy/check.js';
 import { CHECKS } from '../../policy/registry.js';
 import type { ReportFormat } from '../format.js';
+import { jsonChunks, jsonText } from '../json-text.js';
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note' | 'none'> = {
   critical: 'error',
@@ -27,7 +28,8 @@ export const sarifFormat: ReportFormat = {
   description: 'SARIF 2.1.0 for code-scanning dashboards',
   extension: 'sarif',
   mediaType: 'application/sarif+json; charset=utf-8',
-  render: (report) => `${JSON.stringify(toSarif(report), null, 2)}\n`,
+  render: (report) => jsonText(toSarif(report)),
+  chunks: (report) => jsonChunks(toSarif(report)),
 };
 
 /** Rules that are not policy checks (findings of the per-image contributors: vulnerabilities, malware). */

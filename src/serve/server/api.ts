@@ -10,6 +10,7 @@ import { formatImageReference } from '../../core/image-ref.js';
 import { podKey, workloadKey } from '../../core/inventory.js';
 import { SEVERITIES } from '../../core/severity.js';
 import { HTML_CSP } from '../../report/html/index.js';
+import { renderChunks } from '../../report/format.js';
 import { FORMATS, findFormat } from '../../report/registry.js';
 import type { HistoryStore, StoredFinding } from '../history/store.js';
 import type { LatestScan } from '../follow/index.js';
@@ -100,7 +101,8 @@ export interface RenderedReport {
   mediaType: string;
   /** The scan and the format: a client that sends it back in If-None-Match gets 304 until the next scan. */
   etag: string;
-  body: () => string;
+  /** The text in pieces (report/format.ts renderChunks): a large report is never one string. */
+  body: () => Iterable<string>;
   /** The page's own Content-Security-Policy (the HTML report's). */
   csp: string | undefined;
   filename: string;
@@ -119,7 +121,7 @@ export function latestReport(deps: ApiDeps, params: URLSearchParams): RenderedRe
   return {
     mediaType: format.mediaType,
     etag: `"${latest.scanId}-${format.id}"`,
-    body: () => format.render(latest.report, { color: false }),
+    body: () => renderChunks(format, latest.report, { color: false }),
     csp: format.id === 'html' ? HTML_CSP : undefined,
     filename: `runwarden-report.${format.extension}`,
   };

@@ -14,6 +14,7 @@ import type { ServeMetrics } from '../metrics/index.js';
 import { ApiError, handleApi, latestReport, type ApiDeps } from './api.js';
 import { authenticate, type TokenEntry } from './auth.js';
 import { OPENAPI } from './openapi.js';
+import { writePieces } from '../../report/json-text.js';
 
 export interface Readiness {
   ready: boolean;
@@ -107,7 +108,9 @@ async function handle(deps: AppDeps, page: string, req: http.IncomingMessage, re
           ETag: report.etag,
           ...(report.csp === undefined ? {} : { 'Content-Security-Policy': report.csp }),
         });
-        res.end(report.body());
+        // a large report is written as it is rendered, at the client's pace; a client that leaves stops it
+        await writePieces(res, req.method === 'HEAD' ? [] : report.body());
+        res.end();
         return;
       }
       sendJson(res, 200, await handleApi(deps, path.slice('/api/v1/'.length), url.searchParams));

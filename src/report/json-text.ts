@@ -1,0 +1,135 @@
+/**
+ * The JSON report formats (json, sarif, cyclonedx) as `JSON.stringify(value, null, 2)` writes them, either as one
+ * string (`jsonText`) or in pieces (`jsonChunks`) for a writer. A scan of a large cluster with its images read has
+ * hundreds of thousands of findings: ~1 GB of text, more than one string can hold (V8's limit is 2^29 characters)
+ * and more than the heap should hold at once beside the report (bench/scan-images ran out of memory in
+ * `JSON.stringify`). The pieces joined are the one string, byte for byte (json-text.test.ts).
+ *
+ * Arrays longer than BIG, and the objects and arrays that hold one (within three levels), are written member by
+ * member; everything else by `JSON.stringify` itself, indented to its place. `toJSON` is honoured, but called with
+ * the empty key (no report value's `toJSON` looks at its key).
+ */
+import type { Writable } from 'node:stream';
+
+/** Items beyond which an array is written item by item. */
+const BIG = 64;
+/** How deep below a member the search for a big array goes (SARIF's results are runs[0].results). */
+const DEPTH = 3;
+const GAP = '  ';
+
+/** `JSON.stringify(value, null, 2)` plus a newline, as the report formats write it. */
+export function jsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** jsonText in pieces: the same text, never more than one big array's single item in one piece. */
+export function* jsonChunks(value: unknown): Generator<string> {
+  const text = member(value, '');
+  if (text === undefined) {
+    // what JSON.stringify gives for undefined or a function at the top: no JSON at all
+    yield 'undefined\n';
+    return;
+  }
+  if (typeof text === 'string') yield text;
+  else yield* text;
+  yield '\n';
+}
+
+function resolved(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function') return (value as { toJSON: (key: string) => unknown }).toJSON('');
+  return value;
+}
+
+function big(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) {
+    if (value.length > BIG) return true;
+    if (depth === 0) return false;
+    for (const item of value) if (big(resolved(item), depth - 1)) return true;
+    return false;
+  }
+  if (depth === 0) return false;
+  for (const key of Object.keys(value)) if (big(resolved((value as Record<string, unknown>)[key]), depth - 1)) return true;
+  return false;
+}
+
+/** A value's text at `indent`: a string, pieces (a big container), or undefined (skipped in an object, null in an array). */
+function member(raw: unknown, indent: string): string | Iterable<string> | undefined {
+  const value = resolved(raw);
+  if (typeof value === 'object' && value !== null && big(value, DEPTH)) return Array.isArray(value) ? arrayChunks(value, indent) : objectChunks(value as Record<string, unknown>, indent);
+  const text = JSON.stringify(value, null, 2) as string | undefined;
+  if (text === undefined || indent === '' || !text.includes('\n')) return text;
+  // a JSON text has newlines only between its tokens (strings escape theirs)
+  return text.replaceAll('\n', `\n${indent}`);
+}
+
+function* arrayChunks(items: readonly unknown[], indent: string): Generator<string> {
+  const inner = indent + GAP;
+  yield '[';
+  for (let i = 0; i < items.length; i++) {
+    yield `${i === 0 ? '' : ','}\n${inner}`;
+    const text = member(items[i], inner);
+    if (text === undefined) yield 'null';
+    else if (typeof text === 'string') yield text;
+    else yield* text;
+  }
+  yield `\n${indent}]`;
+}
+
+function* objectChunks(object: Record<string, unknown>, indent: string): Generator<string> {
+  const inner = indent + GAP;
+  let first = true;
+  for (const key of Object.keys(object)) {
+    const text = member(object[key], inner);
+    if (text === undefined) continue;
+    yield `${first ? '{' : ','}\n${inner}${JSON.stringify(key)}: `;
+    first = false;
+    if (typeof text === 'string') yield text;
+    else yield* text;
+  }
+  // a big object always has a member (the big array)
+  yield first ? '{}' : `\n${indent}}`;
+}
+
+/**
+ * Write pieces to a stream at its reader's pace (batched; waiting for 'drain' when it is full), without ending it.
+ * A stream whose reader has gone (closed, destroyed, errored: an HTTP client that left, `runwarden … | head`) takes
+ * no more: the rest is not rendered, and its error is left to the stream's own handlers.
+ */
+export async function writePieces(stream: Writable, pieces: Iterable<string>): Promise<void> {
+  const gone = (): boolean => stream.destroyed || stream.errored !== null;
+  if (gone()) return;
+  for (const piece of batched(pieces)) {
+    if (!stream.write(piece)) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          stream.off('drain', done);
+          stream.off('close', done);
+          stream.off('error', done);
+          resolve();
+        };
+        stream.on('drain', done);
+        stream.on('close', done);
+        stream.on('error', done);
+      });
+    }
+    // checked before the next piece is rendered
+    if (gone()) return;
+  }
+}
+
+/** Pieces gathered into writes of about `size` characters. */
+export function* batched(chunks: Iterable<string>, size = 1 << 20): Generator<string> {
+  let parts: string[] = [];
+  let length = 0;
+  for (const chunk of chunks) {
+    parts.push(chunk);
+    length += chunk.length;
+    if (length >= size) {
+      yield parts.join('');
+      parts = [];
+      length = 0;
+    }
+  }
+  if (parts.length > 0) yield parts.join('');
+}
