@@ -60,7 +60,7 @@ export type { PackageDependencies } from './catalog/index.js';
 export type { SbomInput } from './sbom/read.js';
 export { NodeReport, buildNodeReport, encodeNodeReport, decodeNodeReport, nodeReportConfigMap, nodeAgentsSummary } from './agent/index.js';
 export { scanImage, scanPackages, imageFacts, CONTRIBUTORS as IMAGE_CONTRIBUTORS, contributorsFor, type ImageScan, type ImageScanOptions, type ImageFacts as ImageScanFacts, type ImageContributor, type ImageContext, type ImageFinding, type ImagePackages, type ContributorResult, type PackagesProvider } from './scan/images/index.js';
-export { scanRunningImages, type RunningImage, type RunningImagesOptions, type RunningImagesResult } from './scan/images/running.js';
+export { scanRunningImages, type RunningImage, type RunningImageScan, type RunningImagesOptions, type RunningImagesResult } from './scan/images/running.js';
 export { imageDirLocator, containerdLocator, registryLocator, type ImageLocator, type RunningImageWant } from './scan/images/locate.js';
 export { imageScanReport } from './scan/images/report.js';
 export { decide, ADMISSION_RULES, DEFAULT_ACTIONS, type Decision, type DecideOptions, type Action } from './admission/decide.js';

@@ -64,7 +64,7 @@ describe('scanRunningImages', () => {
       ['vuln-no-advisories', 'Alpine:v3.18', `The database holds no advisories for Alpine v3.18: the Alpine v3.18 packages of image docker.io/library/alpine@${images['alpine-app'].configDigest.slice(0, 19)}… were not checked for vulnerabilities`],
       ['vuln-no-advisories', 'Debian:12', `The database holds no advisories for Debian 12: the Debian 12 packages of image ghcr.io/acme/web@${debian.slice(0, 19)}… were not checked for vulnerabilities`],
     ]);
-    expect(result.images.map((i) => [i.want.digest, i.from, i.containers, i.scan?.packages.packages.length])).toEqual([
+    expect(result.images.map((i) => [i.want.digest, i.from, i.containers, i.scan?.packages])).toEqual([
       [debian, 'image-dir', 2, 7],
       [images['alpine-app'].configDigest, 'image-dir', 1, 3],
     ]);
@@ -107,19 +107,24 @@ describe('scanRunningImages', () => {
     expect(rows).toEqual(['web/web CVE-2021-23337 sbom', 'worker/main CVE-2021-23337 sbom']);
   });
 
-  it('reports a finding two digests of one workload container share once, naming both digests', async () => {
+  it('reports a finding two digests of one workload container share once, naming both digests (on that container only)', async () => {
     const built = images['debian-app'];
     const inventory = inventoryOf([
       object('ReplicaSet', 'web-1', 'shop', { metadata: { ownerReferences: [{ kind: 'Deployment', name: 'web', controller: true }] } }),
+      object('ReplicaSet', 'api-1', 'shop', { metadata: { ownerReferences: [{ kind: 'Deployment', name: 'api', controller: true }] } }),
       pod('web-1-a', { ns: 'shop', node: 'n1', owner: ['ReplicaSet', 'web-1'], containers: [{ name: 'web', image: 'ghcr.io/acme/web:2', imageID: `ghcr.io/acme/web@${built.manifestDigest}` }] }),
       // the same image reported by its ID on another node: two wants, one workload container
       pod('web-1-b', { ns: 'shop', node: 'n1', owner: ['ReplicaSet', 'web-1'], containers: [{ name: 'web', image: 'ghcr.io/acme/web:2', imageID: built.configDigest }] }),
+      // another workload runs the same image by its manifest digest only: its findings share their evidence with web's
+      pod('api-1-a', { ns: 'shop', node: 'n1', owner: ['ReplicaSet', 'api-1'], containers: [{ name: 'api', image: 'ghcr.io/acme/web:2', imageID: `ghcr.io/acme/web@${built.manifestDigest}` }] }),
     ]);
     const result = await scanRunningImages(inventory, { db, contributors, locators: [imageDirLocator(join(dir, 'oci'))], now: NOW });
     expect(result.images).toHaveLength(2);
-    expect(result.findings.map((f) => [f.evidence.vulnerability, f.evidence.imageDigest, f.evidence.otherImageDigests])).toEqual([
-      ['CVE-2021-23337', built.manifestDigest, [built.configDigest]],
-      ['CVE-2023-32681', built.manifestDigest, [built.configDigest]],
+    expect(result.findings.map((f) => [f.subject.workload?.name, f.evidence.vulnerability, f.evidence.imageDigest, f.evidence.otherImageDigests])).toEqual([
+      ['web', 'CVE-2021-23337', built.manifestDigest, [built.configDigest]],
+      ['web', 'CVE-2023-32681', built.manifestDigest, [built.configDigest]],
+      ['api', 'CVE-2021-23337', built.manifestDigest, undefined],
+      ['api', 'CVE-2023-32681', built.manifestDigest, undefined],
     ]);
   });
 
