@@ -3,7 +3,7 @@
  * instead of stdout with one confirmation line on stderr.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { batched, writePieces } from '../report/json-text.js';
+import { utf8Batches, writePieces } from '../report/json-text.js';
 import { errorMessage, UsageError } from '../core/errors.js';
 import type { CliContext } from './context.js';
 
@@ -38,7 +38,8 @@ export async function emitReport(ctx: CliContext, report: ReportOutput): Promise
     await writePieces(ctx.stdout, typeof report.text === 'string' ? [report.text] : report.text);
     return;
   }
-  const pieces = typeof report.text === 'string' ? [report.text] : batched(report.text);
+  // one buffer for every write: each write is awaited before the next is encoded
+  const pieces = utf8Batches(typeof report.text === 'string' ? [report.text] : report.text, undefined, true);
   const cannot = (error: unknown): UsageError => new UsageError(`Cannot write --output "${report.output ?? ''}": ${errorMessage(error)}`, { hint: 'Check that the directory exists and is writable.' });
   let handle: FileHandle;
   try {
@@ -49,7 +50,7 @@ export async function emitReport(ctx: CliContext, report: ReportOutput): Promise
   try {
     for (const piece of pieces) {
       try {
-        await handle.write(piece);
+        for (let at = 0; at < piece.length; ) at += (await handle.write(piece, at, piece.length - at)).bytesWritten;
       } catch (error) {
         throw cannot(error);
       }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { reportOf, sampleReport } from '../../test/report.js';
 import type { Finding } from '../core/finding.js';
 import { renderChunks } from './format.js';
-import { batched, jsonChunks, jsonText, writePieces } from './json-text.js';
+import { jsonChunks, jsonText, utf8Batches, writePieces } from './json-text.js';
 import { FORMATS } from './registry.js';
 
 const joined = (value: unknown): string => [...jsonChunks(value)].join('');
@@ -71,12 +71,23 @@ describe('jsonChunks: JSON.stringify(value, null, 2) in pieces', () => {
     }
   });
 
-  it('batches pieces into writes of about the size asked, the same text', () => {
-    const pieces = Array.from({ length: 1000 }, (_, i) => `piece ${i};`);
-    const batches = [...batched(pieces, 1000)];
-    expect(batches.join('')).toBe(pieces.join(''));
-    expect(batches.slice(0, -1).every((b) => b.length >= 1000 && b.length < 1020)).toBe(true);
-    expect([...batched([], 10)]).toEqual([]);
+  it('encodes pieces into buffers of at most the size asked (a longer piece alone), the same bytes; reused only when asked', () => {
+    const pieces = Array.from({ length: 1000 }, (_, i) => (i % 7 === 0 ? `ünïcödé ${i} €;` : `piece ${i};`));
+    pieces.push('x'.repeat(5000), 'tail');
+    const copies = [...utf8Batches(pieces, 1000)].map((b) => Buffer.from(b));
+    expect(Buffer.concat(copies).toString('utf8')).toBe(pieces.join(''));
+    expect(copies.filter((b) => b.length > 1000).map((b) => b.length)).toEqual([5000]);
+    expect(copies.length).toBeGreaterThan(10);
+    // reused: the same memory each time, so a consumer copies (or writes) before asking for the next
+    const seen = new Set<ArrayBufferLike>();
+    const reused: Buffer[] = [];
+    for (const b of utf8Batches(pieces, 1000, true)) {
+      if (b.length <= 1000) seen.add(b.buffer);
+      reused.push(Buffer.from(b));
+    }
+    expect(Buffer.concat(reused).toString('utf8')).toBe(pieces.join(''));
+    expect(seen.size).toBe(1);
+    expect([...utf8Batches([], 10)]).toEqual([]);
   });
 
   it('writes to a slow reader at its pace, and stops rendering for a reader that has gone', async () => {
