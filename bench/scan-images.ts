@@ -25,7 +25,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { layerOf, type BuiltLayer } from '../test/images.js';
+import { layerOf, manifestOf, type BuiltLayer } from '../test/images.js';
 import { generate } from './inventory.js';
 import { prng } from './lib/synthetic.js';
 
@@ -108,14 +108,7 @@ async function writeImages(layout: string, digests: readonly string[], options: 
     const layer = layers[i % layers.length] as BuiltLayer;
     const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', created: '2026-01-01T00:00:00Z', config: { Labels: { 'bench.variant': String(i) } }, rootfs: { type: 'layers', diff_ids: [layer.diffId] } }));
     const configDigest = await put(config);
-    const manifest = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
-        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layer.digest, size: layer.size }],
-      }),
-    );
+    const manifest = manifestOf(configDigest, config.length, [layer]);
     const digest = await put(manifest);
     map.set(old, digest);
     manifests.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: manifest.length, annotations: { 'org.opencontainers.image.ref.name': `v${i}` } });

@@ -234,6 +234,18 @@ export interface ImageSpec {
   architecture?: string;
 }
 
+/** An OCI image manifest's bytes: the config blob and the gzip layers. */
+export function manifestOf(configDigest: string, configSize: number, layers: readonly BuiltLayer[]): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: configSize },
+      layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.size })),
+    }),
+  );
+}
+
 /** Write an OCI image layout (and a tar of it) for the given layers. Byte-identical across runs. */
 export async function buildImage(outDir: string, spec: ImageSpec): Promise<BuiltImage> {
   const reference = spec.reference ?? `localhost/rw/${spec.name}:1`;
@@ -257,14 +269,7 @@ export async function buildImage(outDir: string, spec: ImageSpec): Promise<Built
     }),
   );
   const configDigest = await put(config);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
-      layers: spec.layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.size })),
-    }),
-  );
+  const manifest = manifestOf(configDigest, config.length, spec.layers);
   const manifestDigest = await put(manifest);
   const tag = reference.slice(reference.lastIndexOf(':') + 1);
   await writeFile(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
