@@ -227,7 +227,7 @@ export async function scanRunningImages(inventory: Inventory, options: RunningIm
 /**
  * An image's findings on each workload container that runs it (placement order, then the scan's order). The
  * evidence of one finding of one digest is the same on every container: one object, shared read-only (a finding
- * that merges another digest gets its own copy first), ~40 % of a placed finding's memory.
+ * that merges another digest gets its own copy first) instead of a copy per container.
  */
 function placed(placements: readonly Placement[], scan: ImageScan, from: RunningImage['from']): Finding[] {
   const packagesFrom = from === 'sbom' ? scan.packages.origin : `${from ?? ''} ${scan.image?.input ?? ''}`.trim();
