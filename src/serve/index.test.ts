@@ -142,6 +142,9 @@ describe('runwarden serve (library)', () => {
       const again = await fetch(`${h.url}/api/v1/report?format=${format.id}`, { headers: { 'If-None-Match': etag } });
       expect([again.status, await again.text(), again.headers.get('etag')]).toEqual([304, '', etag]);
     }
+    // HEAD: the headers of the report, and no report rendered for a body that is not sent
+    const head = await fetch(`${h.url}/api/v1/report?format=sarif`, { method: 'HEAD' });
+    expect([head.status, head.headers.get('content-type'), await head.text()]).toEqual([200, FORMATS.find((f) => f.id === 'sarif')?.mediaType, '']);
     const unknownFormat = await get(`${h.url}/api/v1/report?format=pdf`);
     expect(unknownFormat.status).toBe(400);
     expect((unknownFormat.json() as { error: string }).error).toMatch(/^Bad request: invalid "format": /);
