@@ -17,16 +17,16 @@
  * Run: `npm run bench -- scan-images` (compiled) or `npx tsx bench/scan-images.ts`. Flags: `--packages N` per
  * image (default 300), `--families N` (default 50), `--per-package X` advisories per pool package (default 0.5).
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { layerOf, manifestOf, type BuiltLayer } from '../test/images.js';
 import { generate } from './inventory.js';
+import { runCli } from './lib/child.js';
 import { prng } from './lib/synthetic.js';
 
 const POOL = 1000;
@@ -56,12 +56,6 @@ function parseArgs(argv: readonly string[]): Options {
     i++;
   }
   return out;
-}
-
-/** The CLI next to this file: compiled, or the TypeScript source under tsx. */
-function cli(): string {
-  const compiled = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-  return existsSync(compiled) ? compiled : fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 }
 
 const poolName = (k: number): string => `benchlib${k}`;
@@ -146,40 +140,6 @@ async function writeAdvisories(dir: string, options: Options): Promise<number> {
   return records.length;
 }
 
-interface Measured {
-  ms: number;
-  peak: number;
-  stderr: string;
-}
-
-/** The CLI in a child process: wall time and peak RSS (VmHWM, polled; it only grows). */
-function run(args: readonly string[], nodeFlags: readonly string[] = []): Promise<Measured> {
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, ...nodeFlags, cli(), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (s: string) => (stderr += s));
-    let peak = 0;
-    const poll = (): void => {
-      try {
-        const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${child.pid ?? 0}/status`, 'utf8'));
-        peak = Math.max(peak, Number(m?.[1] ?? 0) * 1024);
-      } catch {
-        // exited between polls
-      }
-    };
-    const timer = setInterval(poll, 50);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearInterval(timer);
-      // exit 1: findings at or above --fail-on; anything else is a failure of the scan
-      if (code === 0 || code === 1) resolve({ ms: performance.now() - t0, peak, stderr });
-      else reject(new Error(`runwarden ${args.join(' ')} exited ${String(code)}:\n${stderr.slice(-2000)}`));
-    });
-  });
-}
-
 /** Vulnerability findings in a JSON report, counted from the stream (the file may be larger than a string can be). */
 async function countVulnerabilities(file: string): Promise<{ vulnerabilities: number; bytes: number }> {
   const needle = '"rule": "vulnerable-package"';
@@ -220,7 +180,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     }
     const advisories = await writeAdvisories(join(dir, 'advisories'), options);
     const db = join(dir, 'vuln.db');
-    await run(['db', 'import', join(dir, 'advisories'), '--db', db]);
+    await runCli(['db', 'import', join(dir, 'advisories'), '--db', db]);
     console.log(
       `bench/scan-images: ${generated.objects.Pod ?? 0} pods on ${generated.objects.Node ?? 0} nodes, ${digests.length} running images in ${options.families} families of ${options.packages} Debian packages, ${advisories} advisories for a pool of ${POOL} (prepared in ${secs(performance.now() - t0)}); node ${process.version}, ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
     );
@@ -229,11 +189,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     // service): V8 without a limit lets garbage pile up to several GB on a large machine, which says little
     const heap = `--max-old-space-size=${HEAP_MIB}`;
     const plainOut = join(dir, 'plain.json');
-    const plain = await run(['scan', '--snapshot', snapshot, '-f', 'json', '-o', plainOut], [heap]);
+    const plain = await runCli(['scan', '--snapshot', snapshot, '-f', 'json', '-o', plainOut], [heap]);
     const plainCount = { ...confirmed(plain.stderr), ...(await countVulnerabilities(plainOut)) };
     await rm(plainOut);
     const imagesOut = join(dir, 'images.json');
-    const scanned = await run(['scan', '--snapshot', snapshot, '--image-dir', join(dir, 'images'), '--db', db, '-f', 'json', '-o', imagesOut], [heap]);
+    const scanned = await runCli(['scan', '--snapshot', snapshot, '--image-dir', join(dir, 'images'), '--db', db, '-f', 'json', '-o', imagesOut], [heap]);
     const imagesCount = { ...confirmed(scanned.stderr), ...(await countVulnerabilities(imagesOut)) };
     console.log(`heap limit ${HEAP_MIB} MiB for both scans`);
     console.log(`baseline, no images:   ${secs(plain.ms)}, peak RSS ${mib(plain.peak)}; ${plainCount.findings} findings, ${plainCount.issues} issues, report ${mib(plainCount.bytes)}`);

@@ -27,6 +27,7 @@ import { API_RESOURCES } from '../src/inventory/sources/kubernetes/index.js';
 import { listPath } from '../src/inventory/sources/kubernetes/resources.js';
 import { loadSnapshot } from '../src/inventory/sources/snapshot/index.js';
 import { generate } from './inventory.js';
+import { memoryOf, runCli } from './lib/child.js';
 
 const CHANGES = 1000;
 const TARGET_RSS = 1024 ** 3;
@@ -44,13 +45,6 @@ function script(relative: string): string {
   return existsSync(compiled) ? compiled : fileURLToPath(new URL(`${relative}.ts`, import.meta.url));
 }
 
-/** VmRSS and VmHWM (peak) of a process, from /proc. */
-function memoryOf(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
-  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
-}
-
 function cpuOf(pid: number): number {
   // utime + stime in clock ticks (100/s on Linux).
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -58,23 +52,8 @@ function cpuOf(pid: number): number {
 }
 
 async function baselineScan(dir: string): Promise<{ ms: number; peak: number }> {
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, script('../src/cli/main'), 'scan', '--snapshot', dir, '--format', 'json', '--output', join(dir, 'report.json')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let peak = 0;
-    const timer = setInterval(() => {
-      try {
-        peak = Math.max(peak, memoryOf(child.pid ?? 0).peak);
-      } catch {
-        // exited
-      }
-    }, 50);
-    child.on('exit', (code) => {
-      clearInterval(timer);
-      if (code === 0) resolve({ ms: performance.now() - t0, peak });
-      else reject(new Error(`runwarden scan exited ${code}`));
-    });
-  });
+  const { ms: wall, peak } = await runCli(['scan', '--snapshot', dir, '--format', 'json', '--output', join(dir, 'report.json')]);
+  return { ms: wall, peak };
 }
 
 /**
