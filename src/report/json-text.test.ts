@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { reportOf, sampleReport } from '../../test/report.js';
 import type { Finding } from '../core/finding.js';
 import { renderChunks } from './format.js';
-import { jsonChunks, jsonText, utf8Batches, writePieces } from './json-text.js';
+import { compactJsonChunks, jsonChunks, jsonText, utf8Batches, writePieces } from './json-text.js';
 import { FORMATS } from './registry.js';
 
 const joined = (value: unknown): string => [...jsonChunks(value)].join('');
@@ -32,24 +32,41 @@ function largeReport(n: number): ReturnType<typeof reportOf> {
   return reportOf({ findings });
 }
 
+/** Values JSON has edge cases for: toJSON, undefined, functions, symbols, NaN, nesting, empty containers. */
+function edgeCases(): unknown[] {
+  const many = Array.from({ length: 200 }, (_, i) => ({ i, skip: undefined, fn: () => i, text: `line ${i}\nnext` }));
+  const cases: unknown[] = [
+    { findings: many, empty: [], none: {}, deep: { a: { b: { c: many } } }, gone: undefined, when: new Date('2026-11-30T00:00:00Z'), n: Number.NaN, inf: Number.POSITIVE_INFINITY, neg: -0 },
+    // undefined, functions and symbols are null inside an array, left out of an object
+    Array.from({ length: 100 }, (_, i) => (i % 3 === 0 ? undefined : i % 3 === 1 ? () => i : { i, s: Symbol('x') })),
+    // a big object whose first members are left out
+    { a: undefined, b: () => 1, c: many },
+    // big arrays nested in items of a big array, and an empty big object
+    Array.from({ length: 70 }, (_, i) => ({ i, inner: Array.from({ length: i }, (_v, j) => [j, { j }]) })),
+    [[], {}, [[]], [{}]],
+    'text',
+    42,
+    null,
+  ];
+  return cases;
+}
+
 describe('jsonChunks: JSON.stringify(value, null, 2) in pieces', () => {
   it('gives the very text of JSON.stringify for the values JSON has edge cases for', () => {
-    const many = Array.from({ length: 200 }, (_, i) => ({ i, skip: undefined, fn: () => i, text: `line ${i}\nnext` }));
-    const cases: unknown[] = [
-      { findings: many, empty: [], none: {}, deep: { a: { b: { c: many } } }, gone: undefined, when: new Date('2026-11-30T00:00:00Z'), n: Number.NaN, inf: Number.POSITIVE_INFINITY, neg: -0 },
-      // undefined, functions and symbols are null inside an array, left out of an object
-      Array.from({ length: 100 }, (_, i) => (i % 3 === 0 ? undefined : i % 3 === 1 ? () => i : { i, s: Symbol('x') })),
-      // a big object whose first members are left out
-      { a: undefined, b: () => 1, c: many },
-      // big arrays nested in items of a big array, and an empty big object
-      Array.from({ length: 70 }, (_, i) => ({ i, inner: Array.from({ length: i }, (_v, j) => [j, { j }]) })),
-      [[], {}, [[]], [{}]],
-      'text',
-      42,
-      null,
-    ];
-    for (const value of cases) expect(joined(value)).toBe(jsonText(value));
+    for (const value of edgeCases()) expect(joined(value)).toBe(jsonText(value));
     expect(joined(undefined)).toBe(jsonText(undefined));
+  });
+
+  it('compactJsonChunks: the very text of JSON.stringify(value), nothing where it gives undefined', () => {
+    for (const value of edgeCases()) expect([...compactJsonChunks(value)].join('')).toBe(JSON.stringify(value));
+    expect([...compactJsonChunks(undefined)]).toEqual([]);
+    // a big array in compact text is written item by item too
+    const items = Array.from({ length: 5000 }, (_, i) => ({ id: `f-${i}`, text: 'x'.repeat(50) }));
+    const pieces = [...compactJsonChunks({ findings: items })];
+    expect(Math.max(...pieces.map((p) => p.length))).toBeLessThan(100);
+    expect(pieces.join('')).toBe(JSON.stringify({ findings: items }));
+    const large = largeReport(2000);
+    expect([...compactJsonChunks(large)].join('')).toBe(JSON.stringify(large));
   });
 
   it('writes a big array item by item: no piece holds more than one item', () => {

@@ -3,7 +3,8 @@
  * string (`jsonText`) or in pieces (`jsonChunks`) for a writer. A scan of a large cluster with its images read has
  * hundreds of thousands of findings: ~1 GB of text, more than one string can hold (V8's limit is 2^29 characters)
  * and more than the heap should hold at once beside the report (bench/scan-images ran out of memory in
- * `JSON.stringify`). The pieces joined are the one string, byte for byte (json-text.test.ts).
+ * `JSON.stringify`). The pieces joined are the one string, byte for byte (json-text.test.ts). `compactJsonChunks`
+ * is the same for `JSON.stringify(value)`: serve's published scan (serve/follow), compressed, never read by people.
  *
  * Arrays longer than BIG, and the objects and arrays that hold one (within three levels), are written member by
  * member; everything else by `JSON.stringify` itself, indented to its place. `toJSON` is honoured, but called with
@@ -15,7 +16,17 @@ import type { Writable } from 'node:stream';
 const BIG = 64;
 /** How deep below a member the search for a big array goes (SARIF's results are runs[0].results). */
 const DEPTH = 3;
-const GAP = '  ';
+
+/** How a text is laid out: `JSON.stringify(value, null, 2)` (the report formats) or `JSON.stringify(value)`. */
+interface Layout {
+  /** Indentation per level; '' for compact text, which has no newlines either. */
+  gap: string;
+  /** What follows a member's key. */
+  colon: string;
+}
+
+const PRETTY: Layout = { gap: '  ', colon: ': ' };
+const COMPACT: Layout = { gap: '', colon: ':' };
 
 /** `JSON.stringify(value, null, 2)` plus a newline, as the report formats write it. */
 export function jsonText(value: unknown): string {
@@ -24,15 +35,27 @@ export function jsonText(value: unknown): string {
 
 /** jsonText in pieces: the same text, never more than one big array's single item in one piece. */
 export function* jsonChunks(value: unknown): Generator<string> {
-  const text = member(value, '');
+  yield* top(value, PRETTY);
+  yield '\n';
+}
+
+/**
+ * `JSON.stringify(value)` in pieces, the same way: for a document that is compressed or parsed rather than read
+ * (serve's published scan, follow/index.ts). Gives nothing where JSON.stringify gives undefined.
+ */
+export function* compactJsonChunks(value: unknown): Generator<string> {
+  yield* top(value, COMPACT);
+}
+
+function* top(value: unknown, layout: Layout): Generator<string> {
+  const text = member(value, '', layout);
   if (text === undefined) {
     // what JSON.stringify gives for undefined or a function at the top: no JSON at all
-    yield 'undefined\n';
+    if (layout === PRETTY) yield 'undefined';
     return;
   }
   if (typeof text === 'string') yield text;
   else yield* text;
-  yield '\n';
 }
 
 function resolved(value: unknown): unknown {
@@ -54,41 +77,50 @@ function big(value: unknown, depth: number): boolean {
 }
 
 /** A value's text at `indent`: a string, pieces (a big container), or undefined (skipped in an object, null in an array). */
-function member(raw: unknown, indent: string): string | Iterable<string> | undefined {
+function member(raw: unknown, indent: string, layout: Layout): string | Iterable<string> | undefined {
   const value = resolved(raw);
-  if (typeof value === 'object' && value !== null && big(value, DEPTH)) return Array.isArray(value) ? arrayChunks(value, indent) : objectChunks(value as Record<string, unknown>, indent);
-  const text = JSON.stringify(value, null, 2) as string | undefined;
+  if (typeof value === 'object' && value !== null && big(value, DEPTH)) return Array.isArray(value) ? arrayChunks(value, indent, layout) : objectChunks(value as Record<string, unknown>, indent, layout);
+  if (layout.gap === '') return JSON.stringify(value) as string | undefined;
+  const text = JSON.stringify(value, null, layout.gap) as string | undefined;
   if (text === undefined || indent === '' || !text.includes('\n')) return text;
   // a JSON text has newlines only between its tokens (strings escape theirs)
   return text.replaceAll('\n', `\n${indent}`);
 }
 
-function* arrayChunks(items: readonly unknown[], indent: string): Generator<string> {
-  const inner = indent + GAP;
+/** Where a member starts: a newline and the indentation, or nothing in compact text. */
+function lineAt(indent: string, layout: Layout): string {
+  return layout.gap === '' ? '' : `\n${indent}`;
+}
+
+function* arrayChunks(items: readonly unknown[], indent: string, layout: Layout): Generator<string> {
+  const inner = indent + layout.gap;
+  const line = lineAt(inner, layout);
   yield '[';
   for (let i = 0; i < items.length; i++) {
-    yield `${i === 0 ? '' : ','}\n${inner}`;
-    const text = member(items[i], inner);
+    yield i === 0 ? line : `,${line}`;
+    const text = member(items[i], inner, layout);
     if (text === undefined) yield 'null';
     else if (typeof text === 'string') yield text;
     else yield* text;
   }
-  yield `\n${indent}]`;
+  // a big array is never empty
+  yield `${lineAt(indent, layout)}]`;
 }
 
-function* objectChunks(object: Record<string, unknown>, indent: string): Generator<string> {
-  const inner = indent + GAP;
+function* objectChunks(object: Record<string, unknown>, indent: string, layout: Layout): Generator<string> {
+  const inner = indent + layout.gap;
+  const line = lineAt(inner, layout);
   let first = true;
   for (const key of Object.keys(object)) {
-    const text = member(object[key], inner);
+    const text = member(object[key], inner, layout);
     if (text === undefined) continue;
-    yield `${first ? '{' : ','}\n${inner}${JSON.stringify(key)}: `;
+    yield `${first ? '{' : ','}${line}${JSON.stringify(key)}${layout.colon}`;
     first = false;
     if (typeof text === 'string') yield text;
     else yield* text;
   }
   // a big object always has a member (the big array)
-  yield first ? '{}' : `\n${indent}}`;
+  yield first ? '{}' : `${lineAt(indent, layout)}}`;
 }
 
 /**

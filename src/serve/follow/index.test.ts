@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { verdictsFromReport } from '../../admission/verdicts.js';
+import type { Finding } from '../../core/finding.js';
 import { snapshotSource } from '../../inventory/sources/snapshot/index.js';
 import { DEMO_FEEDS } from '../../cli/commands/scan.js';
 import { demoSnapshotPath, packageRoot } from '../../paths.js';
@@ -21,7 +22,7 @@ import { HistoryStore } from '../history/store.js';
 import type { Logger } from '../log.js';
 import { imageVerdicts } from '../metrics/index.js';
 import type { Latest } from '../monitor.js';
-import { decodeLatest, encodeLatest, Follower, inventoryView, LATEST_FORMAT, publishLatest } from './index.js';
+import { decodeLatest, encodeLatest, Follower, inventoryView, LATEST_FORMAT, publishLatest, ScanTooLargeToPublishError } from './index.js';
 
 let demo: Latest;
 beforeAll(async () => {
@@ -66,6 +67,33 @@ describe('published scan', () => {
     expect(verdictsFromReport(back.report, 'x').byDigest.size).toBeGreaterThan(5);
     // the raw API objects stay with the leader: the body is a fraction of the report's JSON
     expect(body.length).toBeLessThan(JSON.stringify(demo.report).length / 4);
+  });
+
+  it('stops encoding a scan whose JSON passes the bound, where it passes it, and says so in one line', async () => {
+    // ~10 MB of JSON: 10,000 findings, each counted as it is written
+    const base = demo.report.findings;
+    let written = 0;
+    const findings = Array.from({ length: 10_000 }, (_, i) => {
+      const f = { ...(base[i % base.length] as Finding), id: i.toString(16).padStart(16, '0') };
+      return { ...f, toJSON: () => (written++, f) };
+    });
+    const big = { ...demo, report: { ...demo.report, findings } };
+    const error = (await encodeLatest(big, 2 * 1048576).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(ScanTooLargeToPublishError);
+    expect(error.message).toBe(`Scan ${demo.scanId} is too large to publish for the followers: its JSON passes 2 MiB (10000 findings), more than a follower can read`);
+    expect((error as ScanTooLargeToPublishError).hint).toMatch(/keep the scan they have/);
+    // abandoned near the bound, not after writing the whole document
+    expect(written).toBeGreaterThan(500);
+    expect(written).toBeLessThan(5000);
+    // under the bound it is the whole document, read back as it was
+    written = 0;
+    const body = await encodeLatest(big, 64 * 1048576);
+    expect(written).toBe(10_000);
+    const back = await decodeLatest(body, 'the published scan');
+    expect(back.report.findings.map((f) => f.id)).toEqual(findings.map((f) => f.id));
+    // a reader with a lower bound refuses it in one line
+    const refused = (await decodeLatest(body, 'the published scan', 1048576).catch((e: unknown) => e)) as Error;
+    expect(refused.message).toBe('the published scan holds more than 1 MiB of JSON, more than this runwarden can read');
   });
 
   it.each([

@@ -5,24 +5,31 @@
  * scan), and each follower polls that row and loads a new scan when one appears. So every replica answers
  * admission reviews from verdicts, and `/api/v1/report`, the nodes, images and workload pages, the same way.
  */
+import { constants as bufferConstants } from 'node:buffer';
+import { once } from 'node:events';
 import { promisify } from 'node:util';
-import { gunzip, gzip, constants as zlibConstants } from 'node:zlib';
+import { createGzip, gunzip, constants as zlibConstants } from 'node:zlib';
 import { z } from 'zod';
 import { AppError, errorMessage } from '../../core/errors.js';
 import { parseImageReference, type ImageReference, type RunningImage } from '../../core/image-ref.js';
 import type { ContainerType, Inventory, NamespaceInfo, NodeInfo, WorkloadRef } from '../../core/inventory.js';
 import type { ScanReport } from '../../core/report.js';
+import { compactJsonChunks, utf8Batches } from '../../report/json-text.js';
 import { reportFromJson } from '../../report/json/read.js';
 import type { HistoryStore } from '../history/store.js';
 import type { Logger } from '../log.js';
 
-const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
 /** The encoding's name and version, first in every body: a follower refuses what it cannot read, with the reason. */
 export const LATEST_FORMAT = 'runwarden-latest-scan/1';
-/** Largest body a follower inflates (bench/follow: a 30,000-pod scan is ~28 MiB of JSON). */
-const MAX_INFLATED_BYTES = 1024 * 1024 * 1024;
+/**
+ * Largest JSON a body holds: what a follower can parse, one string of at most V8's length limit (2^29 - 24
+ * characters; its UTF-8 is never shorter). bench/follow's 30,000-pod scan is ~28 MiB of it; the same cluster with
+ * its running images read and matched (bench/scan-images, ~640,000 vulnerability findings) is ~1.3 GiB, so the
+ * leader stops encoding such a scan, says so, and does not publish it (encodeLatest).
+ */
+export const MAX_BODY_JSON_BYTES = bufferConstants.MAX_STRING_LENGTH;
 /** Default time between a follower's polls of the published scan. */
 export const FOLLOW_INTERVAL_MS = 10_000;
 
@@ -178,14 +185,49 @@ function podsOf(table: z.infer<typeof PodTableJson>): ViewPod[] {
   }));
 }
 
-/** The published body of a scan: base64 of the gzip of one JSON document (portable text in SQLite and PostgreSQL). */
-export async function encodeLatest(scan: LatestScan): Promise<string> {
+/**
+ * The published body of a scan: base64 of the gzip of one JSON document (portable text in SQLite and PostgreSQL).
+ * The JSON is written in pieces into the compressor, never as one string: a scan of a large cluster with its images
+ * read is more text than one string can hold, and building it held the event loop for seconds and the heap for
+ * another gigabyte before V8 gave up (docs/PERFORMANCE.md, bench/follow). A document that passes `maxJsonBytes`
+ * is abandoned where it passes it: ScanTooLargeToPublishError, nothing published.
+ */
+export async function encodeLatest(scan: LatestScan, maxJsonBytes = MAX_BODY_JSON_BYTES): Promise<string> {
   const view = inventoryView(scan.inventory);
   const inventory = { ...view, pods: podTable(view.pods) };
-  const json = JSON.stringify({ format: LATEST_FORMAT, scanId: scan.scanId, finishedAt: scan.finishedAt.toISOString(), inventory, report: scan.report });
-  const packed = await gzipAsync(json, { level: zlibConstants.Z_BEST_SPEED });
-  return packed.toString('base64');
+  const document = { format: LATEST_FORMAT, scanId: scan.scanId, finishedAt: scan.finishedAt.toISOString(), inventory, report: scan.report };
+  const gz = createGzip({ level: zlibConstants.Z_BEST_SPEED });
+  const packed: Buffer[] = [];
+  gz.on('data', (chunk: Buffer) => packed.push(chunk));
+  const ended = once(gz, 'end');
+  // an error of the compressor rejects `ended`: awaited in the loop's race or at the end (never unhandled)
+  ended.catch(() => undefined);
+  let bytes = 0;
+  try {
+    for (const batch of utf8Batches(compactJsonChunks(document))) {
+      bytes += batch.length;
+      if (bytes > maxJsonBytes) throw new ScanTooLargeToPublishError(scan, maxJsonBytes);
+      // each batch (1 MiB) fills the compressor's buffer: the event loop runs while it drains
+      if (!gz.write(batch)) await Promise.race([once(gz, 'drain'), ended]);
+    }
+    gz.end();
+    await ended;
+  } finally {
+    gz.destroy();
+  }
+  return Buffer.concat(packed).toString('base64');
 }
+
+/** A scan whose JSON is more than a follower could read: not published; the followers keep the scan they have. */
+export class ScanTooLargeToPublishError extends AppError {
+  constructor(scan: LatestScan, maxJsonBytes: number) {
+    super('follow', `Scan ${scan.scanId} is too large to publish for the followers: its JSON passes ${size(maxJsonBytes)} (${scan.report.findings.length} findings), more than a follower can read`, {
+      hint: 'The followers keep the scan they have. Run one replica, or scan less per service (--namespace), so the scan fits.',
+    });
+  }
+}
+
+const size = (bytes: number): string => (bytes >= 1048576 ? `${Math.floor(bytes / 1048576)} MiB` : `${Math.floor(bytes / 1024)} KiB`);
 
 /** Let the event loop run (API requests, admission reviews) between the long steps of reading a body. */
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -195,12 +237,15 @@ const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
  * Inflating runs on libuv's pool; parsing and each validation hold the event loop in turn, with a turn of it
  * in between.
  */
-export async function decodeLatest(body: string, label: string): Promise<LatestScan> {
+export async function decodeLatest(body: string, label: string, maxJsonBytes = MAX_BODY_JSON_BYTES): Promise<LatestScan> {
   let json: string;
   try {
-    json = (await gunzipAsync(Buffer.from(body, 'base64'), { maxOutputLength: MAX_INFLATED_BYTES })).toString('utf8');
+    json = (await gunzipAsync(Buffer.from(body, 'base64'), { maxOutputLength: maxJsonBytes })).toString('utf8');
     await turn();
   } catch (error) {
+    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new AppError('follow', `${label} holds more than ${size(maxJsonBytes)} of JSON, more than this runwarden can read`, { hint: 'A leader of this version does not publish such a scan; run the same runwarden version on every replica.' });
+    }
     throw new AppError('follow', `${label} is not a gzip body: ${errorMessage(error)}`, { hint: 'The leader publishes it after each scan; it is replaced by the next one.' });
   }
   let value: unknown;
