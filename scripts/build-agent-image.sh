@@ -12,8 +12,9 @@
 # Layers (each a tar with sorted names, mtime 0, uid/gid 0, gzip -n: same inputs → same digests):
 #   1. runtime: the `node` binary and exactly the shared libraries it links (ldd; glibc, libstdc++),
 #      /etc/passwd and /etc/group with root and nonroot (65532), /tmp — a distroless-style base.
-#   2. app: /opt/runwarden with package.json, the compiled dist/src, the CRI .proto files (read at
-#      run time) and the production dependencies exactly as installed here (`npm ls --omit=dev`).
+#   2. app: /opt/runwarden with package.json, the compiled dist/src, the CRI .proto files and the
+#      history's compression dictionaries (read at run time) and the production dependencies exactly
+#      as installed here (`npm ls --omit=dev`).
 # Entrypoint `node /opt/runwarden/dist/src/cli/main.js`, user 65532 (the DaemonSet runs it as uid 0
 # with every capability dropped, for the runtime's root-owned socket: deploy/node-agent/readme.md).
 #
@@ -75,11 +76,12 @@ printf 'root:x:0:\nnonroot:x:65532:\n' >"$R/etc/group"
 mkdir -p "$R/home/nonroot" "$R/root"
 
 # --- layer 2: runwarden ----------------------------------------------------------------------------
-A="$W/app/opt/runwarden"; mkdir -p "$A/dist" "$A/src/inventory/sources/cri" "$A/node_modules"
+A="$W/app/opt/runwarden"; mkdir -p "$A/dist" "$A/src/inventory/sources/cri" "$A/src/serve/history" "$A/node_modules"
 cp "$ROOT/package.json" "$A/package.json"
 cp -r "$DIST/src" "$A/dist/src"
 find "$A/dist" \( -name '*.map' -o -name '*.d.ts' \) -delete
 cp "$ROOT"/src/inventory/sources/cri/*.proto "$A/src/inventory/sources/cri/"
+cp "$ROOT"/src/serve/history/detail-dictionary-*.txt "$A/src/serve/history/"
 # Production dependencies as installed from the lockfile (nested ones come with their parent).
 (cd "$ROOT" && npm ls --omit=dev --parseable --all 2>/dev/null) | tail -n +2 | sed "s|^$ROOT/||" | sort -u | while read -r dep; do
   case "$dep" in node_modules/*/node_modules/*) continue ;; esac

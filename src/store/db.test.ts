@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -13,6 +13,20 @@ describe('embedded database', () => {
     const db = openDatabase(path, { migrations: [...migrations, { id: 't-002', sql: 'ALTER TABLE t ADD COLUMN y TEXT' }] });
     expect((db.prepare('SELECT id FROM schema_migrations ORDER BY id').all() as Array<{ id: string }>).map((r) => r.id)).toEqual(['t-001', 't-002']);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+  });
+
+  it('truncates the write-ahead log after a checkpoint that a large transaction grew past 64 MiB', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'rw-db-')), 'rw.db');
+    const db = openDatabase(path, { migrations: [{ id: 't-001', sql: 'CREATE TABLE t (x BLOB)' }] });
+    const insert = db.prepare('INSERT INTO t (x) VALUES (randomblob(1048576))');
+    db.transaction(() => {
+      for (let i = 0; i < 72; i++) insert.run();
+    })();
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(72 * 1048576);
+    db.pragma('wal_checkpoint(PASSIVE)');
+    db.prepare('INSERT INTO t (x) VALUES (zeroblob(10))').run();
+    expect(statSync(`${path}-wal`).size).toBeLessThanOrEqual(64 * 1048576);
     db.close();
   });
 

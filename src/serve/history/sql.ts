@@ -1,9 +1,10 @@
 /**
  * The few SQL operations the history store needs, over SQLite (better-sqlite3, synchronous) and PostgreSQL
  * (pg, a pool) alike. Statements are written once with `?` placeholders in the portable subset of SQL both
- * accept (ON CONFLICT upserts, TEXT/INTEGER columns, ISO-8601 text times that sort as strings).
+ * accept (ON CONFLICT upserts, TEXT/INTEGER columns and BYTEA bytes, ISO-8601 text times that sort as strings).
  */
-export type SqlValue = string | number | null;
+/** A parameter: text, a number, NULL, or bytes (BLOB in SQLite, BYTEA in PostgreSQL). */
+export type SqlValue = string | number | null | Uint8Array;
 
 export interface SqlExecutor {
   readonly dialect: 'sqlite' | 'postgres';

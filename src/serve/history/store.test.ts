@@ -112,6 +112,44 @@ for (const backend of backends) {
       });
     });
 
+    it('stores a finding\'s detail packed, rewrites it only when it changed, and reads rows written before the packing', async () => {
+      await withStore(async (store) => {
+        const long = { ...C, evidence: { ...C.evidence, note: 'a vulnerability finding carries the why of its match: '.repeat(20) } };
+        await record(store, 's1', 1, [A, long]);
+        const rows = await store.sql.all<{ fingerprint: string; detail: string; detail_packed: Uint8Array | null }>('SELECT fingerprint, detail, detail_packed FROM history_findings');
+        expect(rows.map((r) => r.detail)).toEqual(['', '']);
+        const packed = rows.find((r) => r.fingerprint === long.id)?.detail_packed;
+        expect(packed?.byteLength).toBeLessThan(JSON.stringify(long).length / 4);
+        expect((await store.findings({ state: 'open' })).items.map((f) => f.finding).sort((a, b) => a.id.localeCompare(b.id))).toEqual([A, long].sort((a, b) => a.id.localeCompare(b.id)));
+        // a row of an older runwarden: the JSON as text, nothing packed; read as it is, packed once the finding changes
+        await store.sql.run('UPDATE history_findings SET detail = ?, detail_packed = NULL WHERE fingerprint = ?', [JSON.stringify(A), A.id]);
+        expect((await store.findings({ state: 'open', rule: A.rule })).items[0]?.finding).toEqual(A);
+        const changed = { ...A, title: 'privileged on web, again' };
+        await record(store, 's2', 2, [changed, long]);
+        const [row] = await store.sql.all<{ detail: string; detail_packed: Uint8Array | null }>('SELECT detail, detail_packed FROM history_findings WHERE fingerprint = ?', [A.id]);
+        expect(row?.detail).toBe('');
+        expect((await store.findings({ state: 'open', rule: A.rule })).items[0]?.finding).toEqual(changed);
+      });
+    });
+
+    it('lets the event loop run while it writes a large scan', async () => {
+      await withStore(async (store) => {
+        const many = Array.from({ length: 3000 }, (_, i) => finding('vuln', `ns-${i % 7}`, `app-${i}`, 'high', 'vulnerability', `CVE-2026-${i}`));
+        let turns = 0;
+        let writing = true;
+        const tick = (): void => {
+          turns++;
+          if (writing) setImmediate(tick);
+        };
+        setImmediate(tick);
+        await record(store, 's1', 1, many);
+        writing = false;
+        // a turn every 500 findings, inside the transaction too
+        expect(turns).toBeGreaterThanOrEqual(5);
+        expect((await store.findings({ state: 'open', limit: 1000 })).items.length).toBe(1000);
+      });
+    });
+
     it('reopens a finding that comes back after a fix, keeping its first sighting', async () => {
       await withStore(async (store) => {
         await record(store, 's1', 1, [A]);
