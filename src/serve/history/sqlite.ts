@@ -53,7 +53,16 @@ export function sqliteExecutor(db: Db, options: { closeDb?: boolean } = {}): Sql
   return executor;
 }
 
+/**
+ * SQLite's page cache for the history (KiB): a first scan of a large cluster inserts rows all over a large file
+ * (674,000 findings: ~800 MB), and with SQLite's default 2 MB its pages were read back again and again (68 s
+ * against 76 s to record that scan with 64 MiB; the same order with 32).
+ */
+const HISTORY_CACHE_KIB = 32 * 1024;
+
 /** Open (and migrate) the database file for history. */
 export function openSqliteHistory(path: string): SqlExecutor {
-  return sqliteExecutor(openDatabase(path), { closeDb: true });
+  const db = openDatabase(path);
+  db.pragma(`cache_size = -${HISTORY_CACHE_KIB}`);
+  return sqliteExecutor(db, { closeDb: true });
 }
