@@ -194,6 +194,8 @@ describe.skipIf(missing !== undefined)(`the Helm chart${missing === undefined ? 
     expect(names(defaults, 'Role')).toEqual(['rw-runwarden-leader-election', 'rw-runwarden-node-agent-report-writer', 'rw-runwarden-node-report-reader']);
     expect(names(defaults, 'NetworkPolicy')).toEqual(['default-deny', 'rw-runwarden-node-agent', 'rw-runwarden-serve']);
     expect(names(defaults, 'PersistentVolumeClaim')).toEqual(['rw-runwarden-history']);
+    // sized for a first scan of a large cluster with its images read (values.yaml persistence.size)
+    expect(one(defaults, 'PersistentVolumeClaim', 'rw-runwarden-history').spec).toMatchObject({ resources: { requests: { storage: '4Gi' } } });
     expect(names(defaults, 'Secret')).toEqual([]); // the token Secret is the user's (NOTES.txt says how)
     expect(names(defaults, 'PodDisruptionBudget')).toEqual([]);
     for (const o of defaults.objects) {
