@@ -259,16 +259,18 @@ for (const backend of backends) {
 
     it('prunes scans and fixed spans older than the retention, keeping open findings', async () => {
       await withStore(async (store) => {
-        await record(store, 's1', 1, [A, B]);
+        await record(store, 's1', 1, [A, B, C]);
         await record(store, 's2', 2, [A]);
-        await record(store, 's3', 20, [A]);
+        // C comes back: its old span goes, the finding stays with its open one
+        await record(store, 's3', 20, [A, C]);
         const pruned = await store.prune(day(10));
-        expect(pruned).toEqual({ scans: 2, spans: 1, findings: 1 });
+        expect(pruned).toEqual({ scans: 2, spans: 2, findings: 1 });
         expect((await store.scans()).map((s) => s.id)).toEqual(['s3']);
-        expect((await store.findings({ state: 'all' })).items.map((f) => f.fingerprint)).toEqual([A.id]);
+        expect((await store.findings({ state: 'all' })).items.map((f) => f.fingerprint).sort()).toEqual([A.id, C.id].sort());
+        expect((await store.findings({ state: 'all', rule: C.rule })).items.map((f) => f.openedAt)).toEqual([day(20).toISOString()]);
         // The next scan still diffs against what is open.
         const next = await record(store, 's4', 21, []);
-        expect(next.fixed.map((f) => f.fingerprint)).toEqual([A.id]);
+        expect(next.fixed.map((f) => f.fingerprint).sort()).toEqual([A.id, C.id].sort());
       });
     });
 
