@@ -196,6 +196,10 @@ describe.skipIf(missing !== undefined)(`the Helm chart${missing === undefined ? 
     expect(names(defaults, 'PersistentVolumeClaim')).toEqual(['rw-runwarden-history']);
     // sized for a first scan of a large cluster with its images read (values.yaml persistence.size)
     expect(one(defaults, 'PersistentVolumeClaim', 'rw-runwarden-history').spec).toMatchObject({ resources: { requests: { storage: '4Gi' } } });
+    // serve holds the last scan while the next runs: sized for two scans of a large cluster with its images read
+    const serve = containersOf(one(defaults, 'Deployment', 'rw-runwarden-serve')).find((c) => c.name === 'serve');
+    expect(serve?.resources).toMatchObject({ limits: { memory: '3584Mi' } });
+    expect(serve?.env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=3072' });
     expect(names(defaults, 'Secret')).toEqual([]); // the token Secret is the user's (NOTES.txt says how)
     expect(names(defaults, 'PodDisruptionBudget')).toEqual([]);
     for (const o of defaults.objects) {
