@@ -29,7 +29,7 @@ export const LATEST_FORMAT = 'runwarden-latest-scan/1';
  * its running images read and matched (bench/scan-images, ~640,000 vulnerability findings) is ~1.3 GiB, so the
  * leader stops encoding such a scan, says so, and does not publish it (encodeLatest).
  */
-export const MAX_BODY_JSON_BYTES = bufferConstants.MAX_STRING_LENGTH;
+const MAX_BODY_JSON_BYTES = bufferConstants.MAX_STRING_LENGTH;
 /** Default time between a follower's polls of the published scan. */
 export const FOLLOW_INTERVAL_MS = 10_000;
 

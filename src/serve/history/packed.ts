@@ -33,7 +33,7 @@ interface Loaded {
 let loaded: Loaded[] | undefined;
 
 /** Folder of the dictionary files (in the package: listed in package.json `files`). */
-export function dictionaryDir(): string {
+function dictionaryDir(): string {
   return join(packageRoot(), 'src', 'serve', 'history');
 }
 

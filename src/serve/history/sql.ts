@@ -3,6 +3,8 @@
  * (pg, a pool) alike. Statements are written once with `?` placeholders in the portable subset of SQL both
  * accept (ON CONFLICT upserts, TEXT/INTEGER columns and BYTEA bytes, ISO-8601 text times that sort as strings).
  */
+import { setImmediate } from 'node:timers/promises';
+
 /** A parameter: text, a number, NULL, or bytes (BLOB in SQLite, BYTEA in PostgreSQL). */
 export type SqlValue = string | number | null | Uint8Array;
 
@@ -16,18 +18,16 @@ export interface SqlExecutor {
   close(): Promise<void>;
 }
 
-/** One turn of the event loop: SQLite's statements are synchronous, so a long write lets the API answer in between. */
-export const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 /**
  * Insert rows in multi-row statements (one round trip per chunk on PostgreSQL, well under both bind limits), with a
- * turn of the event loop between statements (the spans of a first scan of 674,000 findings are 68 of them).
+ * turn of the event loop between statements: SQLite's are synchronous, and the API must answer meanwhile (the spans
+ * of a first scan of 674,000 findings are 68 statements).
  */
 export async function insertMany(sql: SqlExecutor, head: string, columns: number, rows: readonly SqlValue[][], tail = ''): Promise<void> {
   const perChunk = Math.max(1, Math.floor(30_000 / columns));
   const tuple = `(${new Array<string>(columns).fill('?').join(', ')})`;
   for (let i = 0; i < rows.length; i += perChunk) {
-    if (i > 0) await turn();
+    if (i > 0) await setImmediate();
     const chunk = rows.slice(i, i + perChunk);
     await sql.run(`${head} VALUES ${chunk.map(() => tuple).join(', ')}${tail === '' ? '' : ` ${tail}`}`, chunk.flat());
   }

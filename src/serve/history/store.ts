@@ -6,12 +6,13 @@
  * The same code runs on SQLite and PostgreSQL through `SqlExecutor`.
  */
 import { createHash } from 'node:crypto';
+import { setImmediate as turn } from 'node:timers/promises';
 import { subjectPath, type Finding, type FindingKind } from '../../core/finding.js';
 import { UsageError } from '../../core/errors.js';
 import type { ScanReport } from '../../core/report.js';
 import { SEVERITIES, severityRank, type Severity } from '../../core/severity.js';
 import { packDetail, unpackDetail } from './packed.js';
-import { insertMany, turn, type SqlExecutor, type SqlValue } from './sql.js';
+import { insertMany, type SqlExecutor, type SqlValue } from './sql.js';
 
 export interface ScanRecord {
   id: string;
