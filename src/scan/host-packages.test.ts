@@ -20,7 +20,9 @@ import { demoSnapshotPath, packageRoot } from '../paths.js';
 import { importAdvisories } from '../vulndb/import.js';
 import { openVulnDb, type Db } from '../vulndb/store/index.js';
 import { hostPackageFindings } from './host-packages.js';
-import { scan } from './index.js';
+import type { Finding } from '../core/finding.js';
+import { contributorsFor } from './images/registry.js';
+import { newImagePartMemo, scan, scanImagePart } from './index.js';
 
 const NODE = 'aks-apps-27182818-vmss000001';
 let dir = '';
@@ -94,5 +96,22 @@ describe('host package vulnerabilities', () => {
     expect(onNode.length).toBeGreaterThan(5);
     expect(onNode.every((f) => f.subject.node === NODE)).toBe(true);
     expect(report.nodeAgents?.nodes.find((n) => n.node === NODE)?.report).toBe('fresh');
+  });
+
+  it("a service's rescan (the images' part with a memo) matches the hosts again only when a node report changed", async () => {
+    const inventory = buildInventory(await snapshotSource({ path: demoSnapshotPath(), type: 'demo' }).load({}));
+    const memo = newImagePartMemo();
+    const options = { images: { db }, contributors: contributorsFor(undefined, undefined), now: new Date('2026-11-30T12:00:00Z') };
+    const reports = objects(withHost);
+    const onNode = (findings: readonly Finding[]): Finding[] => findings.filter((f) => f.subject.type === 'node');
+    const first = onNode((await scanImagePart(inventory, reports, options, { memo })).findings);
+    expect(first.length).toBeGreaterThan(5);
+    // the same ConfigMap objects (an informer's store): the same findings, not matched again
+    const again = onNode((await scanImagePart(inventory, { ...reports, configMaps: [...reports.configMaps] }, options, { memo })).findings);
+    expect(again.every((f, i) => f === first[i])).toBe(true);
+    // the agent published again: matched again (new objects, the same vulnerabilities)
+    const republished = onNode((await scanImagePart(inventory, objects(withHost), options, { memo })).findings);
+    expect(republished.map((f) => f.id)).toEqual(first.map((f) => f.id));
+    expect(republished.some((f, i) => f === first[i])).toBe(false);
   });
 });

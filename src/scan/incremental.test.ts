@@ -6,9 +6,17 @@ import { compareSeverity } from '../core/severity.js';
 import type { ClusterObjects } from '../inventory/schema.js';
 import type { InventorySource, SourceResult } from '../inventory/source.js';
 import { loadSnapshot } from '../inventory/sources/snapshot/index.js';
-import { demoSnapshotPath } from '../paths.js';
+import { join } from 'node:path';
+import { DEMO_FEEDS } from '../cli/commands/scan-setup.js';
+import { demoSnapshotPath, packageRoot } from '../paths.js';
+import { importAdvisories } from '../vulndb/import.js';
+import { VULNERABILITY_RULE } from '../vulndb/match/index.js';
+import { openVulnDb, type Db } from '../vulndb/store/index.js';
+import { parseVex } from '../vulndb/vex/index.js';
+import { imageDirLocator } from './images/locate.js';
 import { IncrementalScanner, CHECK_SCOPES } from './incremental.js';
-import { scan } from './index.js';
+import { scan, type RunningImagesSettings } from './index.js';
+import type { ImageLocator } from './images/locate.js';
 import { CHECKS } from '../policy/registry.js';
 
 type Obj = Record<string, unknown> & { metadata: { name: string; namespace?: string } };
@@ -45,6 +53,7 @@ function normal(report: ScanReport): unknown {
     findings: [...report.findings].map((f) => JSON.stringify(f)).sort(),
     issues: report.issues.map((i) => JSON.stringify(i)).sort(),
     nodeAgents: report.nodeAgents,
+    images: report.images,
   };
 }
 
@@ -55,24 +64,31 @@ beforeAll(async () => {
   base = await loadSnapshot({ path: demoSnapshotPath() });
 });
 
-async function setup(options: { lifecycle?: boolean } = {}): Promise<{ source: MutableSource; scanner: IncrementalScanner; first: ScanReport }> {
+/** What the scans compare with: lifecycle on or off, the running images read or not. */
+interface Settings {
+  lifecycle?: boolean | undefined;
+  images?: RunningImagesSettings | undefined;
+}
+
+async function setup(options: Settings = {}): Promise<{ source: MutableSource; scanner: IncrementalScanner; first: ScanReport }> {
   const source = new MutableSource(base);
-  const scanner = new IncrementalScanner({ source, lifecycle: options.lifecycle === true ? {} : undefined });
+  const scanner = new IncrementalScanner({ source, lifecycle: options.lifecycle === true ? {} : undefined, images: options.images });
   scanner.maxShare = 0.5;
   const first = await scanner.scan({ now: NOW });
   expect(first.plan.mode).toBe('full');
   // The scanner's own full scan (checks one at a time, lifecycle per namespace) is scan()'s report.
-  const reference = await scan({ source, now: NOW, lifecycle: options.lifecycle === true ? {} : undefined });
+  const reference = await scan({ source, now: NOW, lifecycle: options.lifecycle === true ? {} : undefined, images: fresh(options.images) });
   expect(normal(first.report)).toEqual(normal(reference.report));
   expect(first.report.lifecycle).toEqual(reference.report.lifecycle);
   return { source, scanner, first: first.report };
 }
 
 /** Rescan incrementally and compare with a full scan of the same objects. */
-async function equivalent(source: MutableSource, scanner: IncrementalScanner, expectMode: 'incremental' | 'full', lifecycle = false, later = new Date(NOW.getTime() + 60_000)): Promise<{ report: ScanReport; namespaces: string[] }> {
+async function equivalent(source: MutableSource, scanner: IncrementalScanner, expectMode: 'incremental' | 'full', settings: boolean | Settings = false, later = new Date(NOW.getTime() + 60_000)): Promise<{ report: ScanReport; namespaces: string[]; why: string | undefined }> {
+  const { lifecycle, images } = typeof settings === 'boolean' ? { lifecycle: settings, images: undefined } : settings;
   const inc = await scanner.scan({ now: later });
   expect(inc.plan.mode).toBe(expectMode);
-  const full = await scan({ source, now: later, lifecycle: lifecycle ? {} : undefined });
+  const full = await scan({ source, now: later, lifecycle: lifecycle === true ? {} : undefined, images: fresh(images) });
   expect(normal(inc.report)).toEqual(normal(full.report));
   // Worst first, then by rule and subject, as scan() orders them (its sort reuses the previous order).
   const order = (a: Finding, b: Finding): number => compareSeverity(a.severity, b.severity) || a.rule.localeCompare(b.rule) || subjectPath(a.subject).localeCompare(subjectPath(b.subject));
@@ -81,7 +97,21 @@ async function equivalent(source: MutableSource, scanner: IncrementalScanner, ex
   expect(inc.report.lifecycle).toEqual(full.report.lifecycle);
   expect(inc.inventory.pods.map((p) => `${p.namespace}/${p.name}`).sort()).toEqual(full.inventory.pods.map((p) => `${p.namespace}/${p.name}`).sort());
   expect(inc.inventory.workloads.map((w) => `${w.namespace}/${w.kind}/${w.name}:${w.pods.join(',')}`).sort()).toEqual(full.inventory.workloads.map((w) => `${w.namespace}/${w.kind}/${w.name}:${w.pods.join(',')}`).sort());
-  return { report: inc.report, namespaces: inc.plan.mode === 'incremental' ? inc.plan.namespaces : [] };
+  return { report: inc.report, namespaces: inc.plan.mode === 'incremental' ? inc.plan.namespaces : [], why: inc.plan.mode === 'full' ? inc.plan.why : undefined };
+}
+
+/** The same image settings for the reference scan, its reads not counted (`counted`). */
+function fresh(images: RunningImagesSettings | undefined): RunningImagesSettings | undefined {
+  return images === undefined ? undefined : { ...images, locators: images.locators?.map((l) => uncounted.get(l) ?? l) };
+}
+
+const uncounted = new WeakMap<ImageLocator, ImageLocator>();
+
+/** A locator that notes the digests it opens (the images a scan reads). */
+function counted(locator: ImageLocator, opened: string[]): ImageLocator {
+  const out: ImageLocator = { ...locator, open: (want, signal) => (opened.push(want.digest), locator.open(want, signal)) };
+  uncounted.set(out, locator);
+  return out;
 }
 
 const ids = (r: ScanReport): string[] => r.findings.map((f) => f.id).sort();
@@ -288,3 +318,145 @@ describe('IncrementalScanner: an incremental rescan equals a full scan', () => {
     expect(CHECK_SCOPES['stale-image']).toBe('node');
   });
 });
+
+describe('IncrementalScanner with running images: a rescan reads only new images and places findings only in the changed namespaces', () => {
+  const WEB_243 = 'sha256:9a41dc958f7d5f696774733b88c9bb5ddb238a1f8637a4b840b9156220083a1b';
+  const REDIS = 'sha256:f7ddcce717d14cbbb43bda6a40e63df8731cb667bf68112cb1321268406de0a9';
+  let db: Db;
+
+  beforeAll(async () => {
+    db = await demoDb();
+  });
+
+  /** The demo's images as `scan --demo` reads them (SBOM directory, OCI layouts), the layouts' reads counted. */
+  function demoImages(on: Db, opened: string[], vex?: RunningImagesSettings['vex']): RunningImagesSettings {
+    return { db: on, sbomDir: join(packageRoot(), 'demo', 'sboms'), locators: [counted(imageDirLocator(join(packageRoot(), 'demo', 'images')), opened)], vex };
+  }
+
+  type PodObj = Obj & { spec: { nodeName?: string; containers: Array<{ name: string; image?: string }> }; status?: { containerStatuses?: Array<{ name?: string; image?: string; imageID?: string }> } };
+
+  /** Make the first container of pod `name` run `image` at `digest` (spec and status, as the kubelet reports it). */
+  function runs(source: MutableSource, name: string, image: string, digest: string): void {
+    source.modify('Pod', name, (p) => {
+      const pod = p as unknown as PodObj;
+      const c0 = pod.spec.containers[0];
+      if (c0 !== undefined) c0.image = image;
+      const s0 = pod.status?.containerStatuses?.[0];
+      if (s0 !== undefined) {
+        s0.image = image;
+        s0.imageID = `${image.replace(/[:@].*$/, '')}@${digest}`;
+      }
+    });
+  }
+
+  const pods = (source: MutableSource, ns: string, prefix: string): PodObj[] => (source.list('Pod') as PodObj[]).filter((p) => p.metadata.namespace === ns && p.metadata.name.startsWith(prefix));
+
+  it('no change: no image read again, the same findings (the same objects), the report a full scan gives', async () => {
+    const opened: string[] = [];
+    const images = demoImages(db, opened);
+    const { source, scanner, first } = await setup({ images });
+    expect(opened.length).toBeGreaterThan(10);
+    expect(first.images?.length).toBe(19);
+    opened.length = 0;
+    const { report, namespaces } = await equivalent(source, scanner, 'incremental', { images });
+    expect(namespaces).toEqual([]);
+    expect(opened).toEqual([]);
+    expect(ids(report)).toEqual(ids(first));
+    const vulnerable = (r: ScanReport): Finding[] => r.findings.filter((f) => f.rule === VULNERABILITY_RULE);
+    expect(vulnerable(report).length).toBeGreaterThan(20);
+    const before = new Set(vulnerable(first));
+    expect(vulnerable(report).every((f) => before.has(f))).toBe(true);
+  });
+
+  it('a pod runs an image read before: nothing read, only its namespace placed again; cart keeps its two digests on one finding', async () => {
+    const opened: string[] = [];
+    const images = demoImages(db, opened);
+    const { source, scanner, first } = await setup({ images });
+    opened.length = 0;
+    const web = pods(source, 'storefront', 'web-')[0] as PodObj;
+    runs(source, web.metadata.name, 'redis:7.2.5', REDIS);
+    const { report, namespaces } = await equivalent(source, scanner, 'incremental', { images });
+    expect(namespaces).toEqual(['storefront']);
+    expect(opened).toEqual([]);
+    const redis = report.images?.find((i) => i.digest === REDIS);
+    expect(redis?.references).toContain('docker.io/library/redis:7.2.5');
+    // the other namespaces' image findings are the previous scan's objects; storefront's are placed anew
+    const kept = new Set(first.findings);
+    const image = report.findings.filter((f) => f.rule === VULNERABILITY_RULE);
+    expect(image.filter((f) => f.subject.namespace !== 'storefront').every((f) => kept.has(f))).toBe(true);
+    expect(image.filter((f) => f.subject.namespace === 'storefront').some((f) => kept.has(f))).toBe(false);
+    const cart = report.findings.filter((f) => f.subject.workload?.name === 'cart' && Array.isArray(f.evidence.otherImageDigests));
+    expect(cart.map((f) => f.rule)).toEqual(['end-of-life']);
+    expect(cart[0]?.evidence.otherImageDigests).toHaveLength(1);
+    // and once more, with the pod back: the merged evidence is copied, never the shared one mutated
+    runs(source, web.metadata.name, 'ghcr.io/acme/storefront-web:2.4.1', 'sha256:00b5974ccd0c722eac4aaa27a0b27d019fcc53b60e2b2f3423916ba016ac5246');
+    const back = await equivalent(source, scanner, 'incremental', { images });
+    expect(ids(back.report)).toEqual(ids(first));
+    expect(opened).toEqual([]);
+  });
+
+  it('a Deployment rolls out a new image: read once, its findings on the workload; an unreadable digest is said naming who runs it, as a full scan says it', async () => {
+    const opened: string[] = [];
+    const images = demoImages(db, opened);
+    const { source, scanner } = await setup({ images });
+    opened.length = 0;
+    for (const pod of pods(source, 'storefront', 'web-')) runs(source, pod.metadata.name, 'ghcr.io/acme/storefront-web:2.4.3', WEB_243);
+    const rolled = await equivalent(source, scanner, 'incremental', { images });
+    expect(rolled.namespaces).toEqual(['storefront']);
+    expect(opened).toEqual([WEB_243]);
+    expect(rolled.report.images?.find((i) => i.digest === WEB_243)?.status).toBe('scanned');
+    expect(rolled.report.images?.some((i) => i.digest.startsWith('sha256:00b5974c'))).toBe(false);
+
+    // a digest no layout holds, first in payments, then in monitoring too: the issue names both (made per scan)
+    const missing = `sha256:${'e'.repeat(64)}`;
+    const api = pods(source, 'payments', 'payments-api-')[0] as PodObj;
+    runs(source, api.metadata.name, 'registry.acme.io/payments/api:1.9.0', missing);
+    const one = await equivalent(source, scanner, 'incremental', { images });
+    const unresolved = (r: ScanReport): string[] => r.issues.filter((i) => i.code === 'image-unresolved').map((i) => i.message);
+    expect(unresolved(one.report)).toHaveLength(1);
+    expect(unresolved(one.report)[0]).toContain('run by payments/payments-api, could not be read');
+    const grafana = pods(source, 'monitoring', 'grafana-')[0] as PodObj;
+    runs(source, grafana.metadata.name, 'registry.acme.io/payments/api:1.9.0', missing);
+    const two = await equivalent(source, scanner, 'incremental', { images });
+    expect(two.namespaces).toEqual(['monitoring']);
+    expect(unresolved(two.report)[0]).toContain('run by monitoring/grafana, payments/payments-api, could not be read');
+  });
+
+  it('with lifecycle and VEX: the images end-of-life findings fold into the changed namespace verdicts; VEX suppresses the placed findings', async () => {
+    const opened: string[] = [];
+    const vex = parseVex({ '@context': 'https://openvex.dev/ns/v0.2.0', statements: [{ vulnerability: { name: 'CVE-2024-45296' }, products: ['pkg:npm/path-to-regexp@0.1.7'], status: 'not_affected', justification: 'vulnerable_code_not_in_execute_path' }] }, 'vex.json');
+    const images = demoImages(db, opened, vex);
+    const { source, scanner, first } = await setup({ images, lifecycle: true });
+    const suppressed = (r: ScanReport): unknown[] => r.findings.filter((f) => f.rule === VULNERABILITY_RULE && f.suppression !== undefined).map((f) => f.subject.workload?.name);
+    expect(suppressed(first).sort()).toEqual(['cart', 'web']);
+    for (const pod of pods(source, 'storefront', 'web-')) runs(source, pod.metadata.name, 'ghcr.io/acme/storefront-web:2.4.3', WEB_243);
+    const { report } = await equivalent(source, scanner, 'incremental', { images, lifecycle: true });
+    // 2.4.3 ships a fixed path-to-regexp: web's statement has nothing left to suppress, cart's still holds
+    expect(suppressed(report)).toEqual(['cart']);
+    expect(report.lifecycle?.containers.filter((c) => c.namespace === 'storefront' && c.verdict === 'end-of-life').length).toBeGreaterThan(0);
+  });
+
+  it('new advisory data or a new UTC day: a full rescan that reads every image again', async () => {
+    const own = await demoDb();
+    const opened: string[] = [];
+    const images = demoImages(own, opened);
+    const { source, scanner } = await setup({ images });
+    opened.length = 0;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await importAdvisories(own, join(packageRoot(), 'demo', 'advisories', 'alpine-secdb'), { workers: 0 });
+    const updated = await equivalent(source, scanner, 'full', { images });
+    expect(updated.why).toBe('the vulnerability database changed');
+    expect(opened.length).toBeGreaterThan(10);
+    opened.length = 0;
+    const tomorrow = await equivalent(source, scanner, 'full', { images }, new Date(NOW.getTime() + 86_400_000));
+    expect(tomorrow.why).toBe('a new UTC day (per-image end-of-life findings count days)');
+    expect(opened.length).toBeGreaterThan(10);
+    own.close();
+  });
+});
+
+async function demoDb(): Promise<Db> {
+  const db = openVulnDb(':memory:');
+  for (const feed of DEMO_FEEDS) await importAdvisories(db, join(packageRoot(), 'demo', 'advisories', feed), { workers: 0 });
+  return db;
+}

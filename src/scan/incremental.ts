@@ -1,9 +1,9 @@
 /**
  * Incremental rescans for a long-running service (`runwarden serve` over a watched cluster): the same report
  * `scan()` would produce, recomputing only what a change can affect. The first scan, and any change the
- * incremental path cannot prove local, is a full scan: `scan()` itself when per-image findings are configured,
- * else the same steps computed here (`fullHere`: checks one at a time and lifecycle a namespace at a time, giving
- * the event loop back in between so the service's API keeps answering, and keeping what the next rescan reuses).
+ * incremental path cannot prove local, is a full scan: the same steps as `scan()` computed here (`fullHere`: checks
+ * one at a time and lifecycle a namespace at a time, giving the event loop back in between so the service's API
+ * keeps answering, and keeping what the next rescan reuses).
  *
  * How a change is found: the source hands back the same object (by identity) for an object that did not
  * change (the watch's informer stores do; a snapshot read from files never does, so every rescan of it is
@@ -24,11 +24,17 @@
  *     part is kept per namespace for the UTC day, data and settings, and computed again for D only; node
  *     hygiene is memoised by day (nodes cannot change here); with a probe, lifecycleScan on the whole inventory;
  *   - the workload-spec issues are D's swapped for the new ones; the findings are sorted by merging the new
- *     ones into the previous report's order (`scanInventory`'s `sortedBefore`).
+ *     ones into the previous report's order (`scanInventory`'s `sortedBefore`);
+ *   - running images (per-image findings configured): every image a full scan read is kept with its findings
+ *     before placement (`scanRunningImages`' memo); the findings of D's containers are placed again (an image
+ *     not read yet is read now), the other namespaces' are the previous scan's objects; the nodes' host packages
+ *     are matched again only when a node report changed; lifecycle folds each namespace's image findings in.
  *   Then exceptions, the summary and the node-agent summary are the ordinary `scanInventory` steps.
  * - Anything else is a full scan: a cluster-scoped object (Namespace, Node, ClusterRole, ClusterRoleBinding),
  *   a Role, RoleBinding or PeerAuthentication, the source's issues, coverage or control-plane version, more than a
- *   quarter of the namespaces, or per-image findings being configured (their per-digest caches are the image code's).
+ *   quarter of the namespaces; with per-image findings also new advisory data (the latest import's time), a new
+ *   UTC day (the images' end-of-life look-ahead) or images that could not be scanned at all. A full scan reads every
+ *   image again: an image that could not be read is tried again then (the service's schedule), not on a change.
  */
 import type { Finding } from '../core/finding.js';
 import type { Inventory, ResourceKind } from '../core/inventory.js';
@@ -48,7 +54,10 @@ import type { Check, CheckContext, CheckResult } from '../policy/check.js';
 import { DEFAULT_SANDBOX_IMAGES } from '../policy/images.js';
 import { workloadSpecIssues } from '../policy/workload-specs.js';
 import { CHECKS } from '../policy/registry.js';
-import { scan, scanInventory, type ScanOptions, type ScanOutcome } from './index.js';
+import { vulnDbVersion } from '../vulndb/freshness.js';
+import { imageSummaries, newImagePartMemo, scanImagePart, scanInventory, type ImagePartMemo, type RunningImage, type ScanOptions, type ScanOutcome } from './index.js';
+import type { ImageContributor } from './images/index.js';
+import { contributorsFor } from './images/registry.js';
 
 export type CheckScope = 'namespace' | 'node' | 'global';
 
@@ -114,7 +123,28 @@ interface State {
   specIssues: Issue[];
   /** The report's findings, in order: the next report sorts only what is new. */
   findings: Finding[];
+  /** With per-image findings: what the images' part keeps (valid under `key`), and the containers' image findings by namespace. */
+  images: ImagesState | undefined;
 }
+
+interface ImagesState {
+  memo: ImagePartMemo;
+  /** What every image's findings were read under: the advisory data's version and the UTC day (imagesKey). */
+  key: { db: string; day: string };
+  byNamespace: Map<string, Finding[]>;
+}
+
+/** The running images' part of one scan. */
+interface ImagesOutcome {
+  findings: Finding[];
+  issues: Issue[];
+  list: RunningImage[];
+  /** undefined when the images could not be scanned (the next rescan is full). */
+  kept: ImagesState | undefined;
+}
+
+/** Why an incremental rescan gives way to a full one when a check's issues change with the change. */
+const DIFFERENT_ISSUES = 'a check reported different issues for the changed namespaces';
 
 type LifecycleOutcome = { findings: Finding[]; issues: Issue[]; section: ScanReport['lifecycle'] };
 
@@ -125,6 +155,8 @@ type LifecycleOutcome = { findings: Finding[]; issues: Issue[]; section: ScanRep
 export class IncrementalScanner {
   private readonly options: Omit<ScanOptions, 'signal' | 'now'>;
   private readonly checks: readonly Check[];
+  /** The per-image contributors when running images are scanned (as scan() decides), else undefined. */
+  private readonly contributors: readonly ImageContributor[] | undefined;
   private state: State | undefined;
   /** The largest share of namespaces an incremental rescan handles (default ¼). */
   maxShare = 0.25;
@@ -133,6 +165,8 @@ export class IncrementalScanner {
     this.options = options;
     const all = options.checks ?? CHECKS;
     this.checks = all.filter((c) => options.rules === undefined || options.rules.includes(c.id));
+    const contributors = contributorsFor(options.rules, options.images?.contributors);
+    this.contributors = options.images !== undefined && contributors.length > 0 ? contributors : undefined;
   }
 
   /** Forget the previous scan (the next one is full). */
@@ -144,36 +178,79 @@ export class IncrementalScanner {
   async scan(input: { now: Date; signal?: AbortSignal | undefined; full?: string | undefined }): Promise<IncrementalOutcome> {
     const prev = this.state;
     if (input.full !== undefined || prev === undefined) return this.full(input, input.full ?? 'no previous scan');
-    if (this.options.images !== undefined) return this.full(input, 'per-image findings are configured');
+    const imagesWhy = this.imagesStale(prev, input.now);
+    if (imagesWhy !== undefined) return this.full(input, imagesWhy);
     const raw = await this.options.source.load({ signal: input.signal, namespaces: this.options.namespaces });
     const byNamespace = groupByNamespace(raw);
     const plan = planRescan(prev, raw, this.maxShare, byNamespace);
     if (plan.mode === 'full') return this.full(input, plan.why, raw);
     const outcome = await this.incremental(prev, raw, byNamespace, plan.namespaces, input.now, input.signal);
-    return outcome ?? this.full(input, 'a check reported different issues for the changed namespaces', raw);
+    return typeof outcome === 'string' ? this.full(input, outcome, raw) : outcome;
+  }
+
+  /**
+   * Why the images' findings kept from the previous scan cannot be reused (a full rescan reads every image again),
+   * or undefined: new advisory data, or a new UTC day (lifecycle's end-of-life look-ahead counts days).
+   */
+  private imagesStale(prev: State, now: Date): string | undefined {
+    if (this.contributors === undefined) return undefined;
+    if (prev.images === undefined) return 'the running images were not scanned the last time';
+    const key = this.imagesKey(now);
+    if (key.db !== prev.images.key.db) return 'the vulnerability database changed';
+    if (key.day !== prev.images.key.day) return 'a new UTC day (per-image end-of-life findings count days)';
+    return undefined;
+  }
+
+  private imagesKey(now: Date): ImagesState['key'] {
+    const db = this.options.images?.db;
+    return { db: db === undefined ? '' : (vulnDbVersion(db) ?? ''), day: isoDay(now) };
+  }
+
+  /**
+   * The running images' findings (undefined when not configured): every image read (a full scan: a new memo) or
+   * only those not read before (`prev`), their findings placed on the containers of every namespace (full) or of
+   * the changed ones only, the others' kept from the previous scan. An error is scan()'s one issue.
+   */
+  private async images(inventory: Inventory, raw: SourceResult, now: Date, signal: AbortSignal | undefined, prev?: { state: ImagesState; dirty: ReadonlySet<string> }): Promise<ImagesOutcome | undefined> {
+    const settings = this.options.images;
+    const contributors = this.contributors;
+    if (settings === undefined || contributors === undefined) return undefined;
+    const key = this.imagesKey(now);
+    const memo = prev?.state.memo ?? newImagePartMemo();
+    let part: Awaited<ReturnType<typeof scanImagePart>>;
+    try {
+      part = await scanImagePart(inventory, raw.nodeReports, { images: settings, contributors, now, signal, onProgress: this.options.onProgress }, { memo, namespaces: prev?.dirty });
+    } catch (error) {
+      if (signal?.aborted === true) throw error;
+      return { findings: [], issues: [issue('images-failed', `Scanning the running images failed: ${errorMessage(error)}`)], list: [], kept: undefined };
+    }
+    // the containers' findings by namespace (the unchanged namespaces' from before); the rest (nodes' host packages) as found now
+    const byNamespace = new Map<string, Finding[]>();
+    if (prev !== undefined) for (const [ns, list] of prev.state.byNamespace) if (!prev.dirty.has(ns)) byNamespace.set(ns, list);
+    const others: Finding[] = [];
+    for (const f of part.findings) {
+      const ns = f.subject.type === 'container' ? f.subject.namespace : undefined;
+      if (ns === undefined) {
+        others.push(f);
+        continue;
+      }
+      const list = byNamespace.get(ns);
+      if (list === undefined) byNamespace.set(ns, [f]);
+      else list.push(f);
+    }
+    const findings: Finding[] = [];
+    for (const list of byNamespace.values()) for (const f of list) findings.push(f);
+    for (const f of others) findings.push(f);
+    return { findings, issues: part.issues, list: part.images, kept: { memo, key, byNamespace } };
   }
 
   private async full(input: { now: Date; signal?: AbortSignal | undefined }, why: string, loaded?: SourceResult): Promise<IncrementalOutcome> {
     this.state = undefined;
-    if (this.options.images === undefined) return this.fullHere(input, why, loaded);
-    let raw = loaded;
-    const results = new Map<string, CheckResult>();
-    const outcome = await scan({
-      ...this.options,
-      now: input.now,
-      signal: input.signal,
-      // The objects of this very scan: re-reading the source could see a newer state than the report.
-      source: { id: this.options.source.id, load: async (o) => (raw ??= await this.options.source.load(o)) },
-      checks: this.checks.map((c) => recording(c, results)),
-    });
-    // A shallow copy: the checks' analyses are memoised per inventory object (policy/*/analysis.ts), ~20 MB
-    // for 30,000 pods that a long-running service need not keep.
-    const inventory = { ...outcome.inventory };
-    if (raw !== undefined) this.state = { raw, byNamespace: groupByNamespace(raw), inventory, results, nodeMemo: new Map(), containerMemo: {}, containersByNamespace: undefined, specIssues: workloadSpecIssues(outcome.inventory), findings: outcome.report.findings };
-    return { ...outcome, inventory, plan: { mode: 'full', why } };
+    return this.fullHere(input, why, loaded);
   }
 
-  private async incremental(prev: State, raw: SourceResult, byNamespace: Grouped, namespaces: string[], now: Date, signal: AbortSignal | undefined): Promise<IncrementalOutcome | undefined> {
+  /** The rescan of the changed namespaces, or why it must be full instead. */
+  private async incremental(prev: State, raw: SourceResult, byNamespace: Grouped, namespaces: string[], now: Date, signal: AbortSignal | undefined): Promise<IncrementalOutcome | string> {
     const dirty = new Set(namespaces);
     const before = buildInventory(subset(prev.raw, prev.byNamespace, dirty));
     const after = buildInventory(subset(raw, byNamespace, dirty));
@@ -193,7 +270,7 @@ export class IncrementalScanner {
       if (scope === 'namespace') {
         const was = safeRun(check, before, context);
         const is = safeRun(check, after, context);
-        if (failed(was) || failed(is) || !sameIssues(was.issues, is.issues)) return undefined;
+        if (failed(was) || failed(is) || !sameIssues(was.issues, is.issues)) return DIFFERENT_ISSUES;
         const inside = (f: Finding): boolean => f.subject.namespace !== undefined && dirty.has(f.subject.namespace);
         results.set(check.id, { findings: [...old.findings.filter((f) => !inside(f)), ...is.findings.filter(inside)], issues: old.issues });
         continue;
@@ -202,26 +279,33 @@ export class IncrementalScanner {
       const nodes = changedNodes(before, after);
       const scoped: Inventory = { ...inventory, nodes: inventory.nodes.filter((n) => nodes.has(n.name)), pods: inventory.pods.filter((p) => p.nodeName !== undefined && nodes.has(p.nodeName)) };
       const is = safeRun(check, scoped, context);
-      if (failed(is) || !sameIssues(old.issues, is.issues)) return undefined;
+      if (failed(is) || !sameIssues(old.issues, is.issues)) return DIFFERENT_ISSUES;
       const onNodes = (f: Finding): boolean => f.subject.node !== undefined && nodes.has(f.subject.node);
-      if (is.findings.some((f) => f.subject.node === undefined) || old.findings.some((f) => f.subject.node === undefined)) return undefined;
+      if (is.findings.some((f) => f.subject.node === undefined) || old.findings.some((f) => f.subject.node === undefined)) return DIFFERENT_ISSUES;
       results.set(check.id, { findings: [...old.findings.filter((f) => !onNodes(f)), ...is.findings], issues: old.issues });
     }
     const specIssues = replaceIssues(prev.specIssues, workloadSpecIssues(before), workloadSpecIssues(after));
-    return this.finish({ raw, byNamespace, inventory, results, specIssues, sortedBefore: prev.findings, memos: prev, dirty, now, signal, plan: { mode: 'incremental', namespaces: [...dirty].sort() } });
+    await yieldToLoop();
+    signal?.throwIfAborted();
+    // the images of the changed namespaces' containers: read only if new, placed on those containers only
+    const images = prev.images === undefined ? undefined : await this.images(inventory, raw, now, signal, { state: prev.images, dirty });
+    if (images !== undefined && images.kept === undefined) return 'the running images could not be scanned';
+    return this.finish({ raw, byNamespace, inventory, results, specIssues, sortedBefore: prev.findings, memos: prev, images, dirty, now, signal, plan: { mode: 'incremental', namespaces: [...dirty].sort() } });
   }
 
   /**
-   * A full scan without per-image findings, computed here rather than by `scan()`: the same steps (inventory,
-   * checks, lifecycle, `scanInventory`) with the event loop given back between checks and between namespaces
-   * of the lifecycle (the service's HTTP API shares it), and lifecycle's per-namespace results kept for the
-   * incremental rescans that follow. Tests beside this file hold it equal to `scan()`.
+   * A full scan, computed here rather than by `scan()`: the same steps (inventory, running images, checks,
+   * lifecycle, `scanInventory`) with the event loop given back between checks and between namespaces of the
+   * lifecycle (the service's HTTP API shares it), and what the incremental rescans that follow reuse kept: every
+   * image read (a new memo: each full scan reads them all again), lifecycle's per-namespace results. Tests beside
+   * this file hold it equal to `scan()`.
    */
   private async fullHere(input: { now: Date; signal?: AbortSignal | undefined }, why: string, loaded: SourceResult | undefined): Promise<IncrementalOutcome> {
     const raw = loaded ?? (await this.options.source.load({ signal: input.signal, namespaces: this.options.namespaces }));
     await yieldToLoop();
     input.signal?.throwIfAborted();
     const inventory = buildInventory(raw);
+    const images = await this.images(inventory, raw, input.now, input.signal);
     const context: CheckContext = { sandboxImages: [...DEFAULT_SANDBOX_IMAGES, ...(this.options.sandboxImages ?? [])], now: input.now, policy: this.options.policy };
     const results = new Map<string, CheckResult>();
     for (const check of this.checks) {
@@ -230,26 +314,26 @@ export class IncrementalScanner {
       results.set(check.id, safeRun(check, inventory, context));
     }
     const memos = { nodeMemo: new Map(), containerMemo: {}, containersByNamespace: undefined };
-    return this.finish({ raw, byNamespace: groupByNamespace(raw), inventory, results, specIssues: workloadSpecIssues(inventory), memos, dirty: undefined, now: input.now, signal: input.signal, plan: { mode: 'full', why } });
+    return this.finish({ raw, byNamespace: groupByNamespace(raw), inventory, results, specIssues: workloadSpecIssues(inventory), memos, images, dirty: undefined, now: input.now, signal: input.signal, plan: { mode: 'full', why } });
   }
 
   /** Lifecycle, then `scanInventory` replaying the checks' results; the state for the next rescan. `dirty` undefined: every namespace. */
-  private async finish(input: { raw: SourceResult; byNamespace: Grouped; inventory: Inventory; results: Map<string, CheckResult>; specIssues: Issue[]; sortedBefore?: readonly Finding[] | undefined; memos: Pick<State, 'nodeMemo' | 'containerMemo' | 'containersByNamespace'>; dirty: ReadonlySet<string> | undefined; now: Date; signal: AbortSignal | undefined; plan: RescanPlan }): Promise<IncrementalOutcome> {
-    const { raw, inventory, results, memos, dirty, now, signal } = input;
+  private async finish(input: { raw: SourceResult; byNamespace: Grouped; inventory: Inventory; results: Map<string, CheckResult>; specIssues: Issue[]; sortedBefore?: readonly Finding[] | undefined; memos: Pick<State, 'nodeMemo' | 'containerMemo' | 'containersByNamespace'>; images: ImagesOutcome | undefined; dirty: ReadonlySet<string> | undefined; now: Date; signal: AbortSignal | undefined; plan: RescanPlan }): Promise<IncrementalOutcome> {
+    const { raw, inventory, results, memos, images, dirty, now, signal } = input;
     await yieldToLoop();
     signal?.throwIfAborted();
     // Lifecycle (end of life, freshness, node age: time-dependent and cluster-wide) runs on the whole new
-    // inventory, as scan() runs it when per-image findings are off.
+    // inventory, as scan() runs it, with the images' end-of-life findings folded into each container's verdict.
     let lifecycle: LifecycleOutcome | undefined;
     let containersByNamespace: State['containersByNamespace'];
     if (this.options.lifecycle !== undefined) {
       try {
         if (this.options.lifecycle.probe === undefined) {
-          const out = await this.lifecycleByNamespace(memos, inventory, raw, dirty, now, signal);
+          const out = await this.lifecycleByNamespace(memos, inventory, raw, dirty, now, signal, images?.kept?.byNamespace);
           lifecycle = out.lifecycle;
           containersByNamespace = out.byNamespace;
         } else {
-          lifecycle = await lifecycleScan(inventory, { ...this.options.lifecycle, controlPlane: this.options.lifecycle.controlPlane ?? raw.controlPlane, now, imageFindings: undefined, namespaces: this.options.namespaces, rules: this.options.rules, nodeMemo: memos.nodeMemo, containerMemo: memos.containerMemo });
+          lifecycle = await lifecycleScan(inventory, { ...this.options.lifecycle, controlPlane: this.options.lifecycle.controlPlane ?? raw.controlPlane, now, imageFindings: images?.findings, namespaces: this.options.namespaces, rules: this.options.rules, nodeMemo: memos.nodeMemo, containerMemo: memos.containerMemo });
         }
       } catch (error) {
         if (signal?.aborted === true) throw error;
@@ -258,8 +342,9 @@ export class IncrementalScanner {
       await yieldToLoop();
       signal?.throwIfAborted();
     }
+    const imagePart = images === undefined && lifecycle === undefined ? undefined : { findings: [...(images?.findings ?? []), ...(lifecycle?.findings ?? [])], issues: [...(images?.issues ?? []), ...(lifecycle?.issues ?? [])] };
     const report = scanInventory(inventory, {
-      images: lifecycle === undefined ? undefined : { findings: lifecycle.findings, issues: lifecycle.issues },
+      images: imagePart,
       sandboxImages: [...DEFAULT_SANDBOX_IMAGES, ...(this.options.sandboxImages ?? [])],
       now,
       rules: this.options.rules,
@@ -272,11 +357,12 @@ export class IncrementalScanner {
       sortedBefore: input.sortedBefore,
     });
     if (lifecycle?.section !== undefined) report.lifecycle = lifecycle.section;
+    if (images !== undefined && this.contributors !== undefined) report.images = imageSummaries(inventory, images.list, this.contributors);
     // A shallow copy: the checks' analyses are memoised per inventory object (policy/*/analysis.ts), ~20 MB
     // for 30,000 pods that a long-running service need not keep.
     const kept = { ...inventory };
-    this.state = { raw, byNamespace: input.byNamespace, inventory: kept, results, nodeMemo: memos.nodeMemo, containerMemo: memos.containerMemo, containersByNamespace, specIssues: input.specIssues, findings: report.findings };
-    return { inventory: kept, report, images: [], plan: input.plan };
+    this.state = { raw, byNamespace: input.byNamespace, inventory: kept, results, nodeMemo: memos.nodeMemo, containerMemo: memos.containerMemo, containersByNamespace, specIssues: input.specIssues, findings: report.findings, images: images?.kept };
+    return { inventory: kept, report, images: images?.list ?? [], plan: input.plan };
   }
 
   /**
@@ -286,7 +372,7 @@ export class IncrementalScanner {
    * only (`containerLifecycle` with no probe and no per-image facts). Node hygiene, the control plane and the
    * section's header come from `lifecycleScan` itself, run on the inventory without pods.
    */
-  private async lifecycleByNamespace(prev: Pick<State, 'nodeMemo' | 'containerMemo' | 'containersByNamespace'>, inventory: Inventory, raw: SourceResult, dirty: ReadonlySet<string> | undefined, now: Date, signal: AbortSignal | undefined): Promise<{ lifecycle: LifecycleOutcome; byNamespace: NonNullable<State['containersByNamespace']> }> {
+  private async lifecycleByNamespace(prev: Pick<State, 'nodeMemo' | 'containerMemo' | 'containersByNamespace'>, inventory: Inventory, raw: SourceResult, dirty: ReadonlySet<string> | undefined, now: Date, signal: AbortSignal | undefined, imageFindings: ReadonlyMap<string, readonly Finding[]> | undefined): Promise<{ lifecycle: LifecycleOutcome; byNamespace: NonNullable<State['containersByNamespace']> }> {
     const options = this.options.lifecycle ?? {};
     const loaded = options.data === undefined ? await loadLifecycle(options.db) : { data: options.data, issues: [] };
     const data = loaded.data;
@@ -317,7 +403,7 @@ export class IncrementalScanner {
         await yieldToLoop();
         signal?.throwIfAborted();
         const shared: ContainerLifecycleMemo = { key, images: memo.images };
-        result = await containerLifecycle({ ...inventory, pods }, { settings, probe: undefined, memo: shared });
+        result = await containerLifecycle({ ...inventory, pods }, { settings, probe: undefined, memo: shared, imageFindings: imageFindings?.get(ns) });
         if (shared.images !== undefined && shared.images !== memo.images) for (const [k, v] of shared.images) memo.images?.set(k, v);
       }
       namespaces.set(ns, result);
@@ -478,17 +564,6 @@ function yieldToLoop(): Promise<void> {
 
 function failed(result: CheckResult): boolean {
   return 'error' in result;
-}
-
-function recording(check: Check, results: Map<string, CheckResult>): Check {
-  return {
-    ...check,
-    run(inventory, context) {
-      const result = check.run(inventory, context);
-      results.set(check.id, result);
-      return result;
-    },
-  };
 }
 
 function replaying(check: Check, results: Map<string, CheckResult>): Check {

@@ -28,7 +28,7 @@ import type { Db } from '../vulndb/store/index.js';
 import type { ImageContributor, PackagesProvider } from './images/index.js';
 import type { ImageLocator } from './images/locate.js';
 import { contributorsFor } from './images/registry.js';
-import { scanRunningImages, type RunningImage } from './images/running.js';
+import { newRunningImagesMemo, scanRunningImages, type RunningImage, type RunningImagesMemo } from './images/running.js';
 import { readSbomDir } from './vulnerabilities.js';
 import { ALL_LIFECYCLE_RULES, lifecycleScan, type LifecycleScanOptions } from '../lifecycle/scan.js';
 
@@ -113,34 +113,13 @@ export async function scan(options: ScanOptions): Promise<ScanOutcome> {
   let images: RunningImage[] = [];
   const contributors = contributorsFor(options.rules, options.images?.contributors);
   if (options.images !== undefined && contributors.length > 0) {
-    const settings = options.images;
-    const sboms = settings.sbomDir === undefined ? undefined : await readSbomDir(settings.sbomDir);
     try {
-      const result = await scanRunningImages(inventory, {
-        db: settings.db,
-        sboms: sboms?.byDigest,
-        locators: settings.locators,
-        cache: settings.cache,
-        packages: settings.packages,
-        concurrency: settings.concurrency,
-        nodes: settings.nodes,
-        contributors,
-        vex: settings.vex?.statements,
-        now: options.now,
-        signal: options.signal,
-        onProgress: options.onProgress,
-      });
-      images = result.images;
-      const vulnerabilities = contributors.some((c) => c.rules.includes(VULNERABILITY_RULE));
-      // the nodes' own packages, where their agents published them (clean --host-root)
-      const hosts = vulnerabilities ? hostPackageFindings(inventory, raw.nodeReports, { db: settings.db, vex: settings.vex?.statements }) : undefined;
-      if (hosts !== undefined && hosts.nodes > 0) options.onProgress?.(`host packages of ${hosts.nodes} node(s): ${hosts.findings.length} vulnerabilities`);
-      // vulnerabilities matched against old data: said on every report, as `db status` says it
-      const stale = vulnerabilities ? staleDatabaseIssue(settings.db, options.now ?? new Date(), settings.staleAfterHours) : undefined;
-      imageFindings = { findings: [...result.findings, ...(hosts?.findings ?? [])], issues: [...(sboms?.issues ?? []), ...(settings.vex?.issues ?? []), ...result.issues, ...(hosts?.issues ?? []), ...(stale === undefined ? [] : [stale])] };
+      const part = await scanImagePart(inventory, raw.nodeReports, { ...options, images: options.images, contributors });
+      images = part.images;
+      imageFindings = part;
     } catch (error) {
       if (options.signal?.aborted === true) throw error;
-      imageFindings = { findings: [], issues: [...(sboms?.issues ?? []), issue('images-failed', `Scanning the running images failed: ${errorMessage(error)}`)] };
+      imageFindings = { findings: [], issues: [issue('images-failed', `Scanning the running images failed: ${errorMessage(error)}`)] };
     }
   }
   let lifecycleSection: ScanReport['lifecycle'];
@@ -168,6 +147,76 @@ export async function scan(options: ScanOptions): Promise<ScanOutcome> {
   if (lifecycleSection !== undefined) report.lifecycle = lifecycleSection;
   if (options.images !== undefined && contributors.length > 0) report.images = imageSummaries(inventory, images, contributors);
   return { inventory, report, images };
+}
+
+/**
+ * What a scan's running-images part keeps for the next scan of a long-running service (scan/incremental.ts): the
+ * images already read, the SBOM directory as read, the nodes' host packages as matched for the reports read.
+ */
+export interface ImagePartMemo {
+  images: RunningImagesMemo;
+  sboms: Awaited<ReturnType<typeof readSbomDir>> | undefined;
+  hosts: { configMaps: readonly object[]; result: ReturnType<typeof hostPackageFindings> } | undefined;
+}
+
+export function newImagePartMemo(): ImagePartMemo {
+  return { images: newRunningImagesMemo(), sboms: undefined, hosts: undefined };
+}
+
+/**
+ * The running images' findings and issues (scan() with `images`): every running image read once and its findings
+ * placed on the containers that run it, the nodes' host packages where agents published them, the database's
+ * staleness. With `memo` (a service's incremental rescan), what an earlier call read is reused, and `namespaces`
+ * limits the placed findings to those namespaces' containers (the caller keeps the others'). Throws when the
+ * images cannot be scanned at all (scan() reports it as one issue).
+ */
+export async function scanImagePart(
+  inventory: Inventory,
+  nodeReports: NodeReportObjects | undefined,
+  options: Pick<ScanOptions, 'now' | 'signal' | 'onProgress'> & { images: RunningImagesSettings; contributors: readonly ImageContributor[] },
+  incremental?: { memo: ImagePartMemo; namespaces?: ReadonlySet<string> | undefined },
+): Promise<{ findings: Finding[]; issues: Issue[]; images: RunningImage[] }> {
+  const settings = options.images;
+  const memo = incremental?.memo;
+  const sboms = memo?.sboms ?? (settings.sbomDir === undefined ? undefined : await readSbomDir(settings.sbomDir));
+  if (memo !== undefined) memo.sboms = sboms;
+  const result = await scanRunningImages(inventory, {
+    db: settings.db,
+    sboms: sboms?.byDigest,
+    locators: settings.locators,
+    cache: settings.cache,
+    packages: settings.packages,
+    concurrency: settings.concurrency,
+    nodes: settings.nodes,
+    contributors: options.contributors,
+    vex: settings.vex?.statements,
+    now: options.now,
+    signal: options.signal,
+    onProgress: options.onProgress,
+    memo: memo?.images,
+    namespaces: incremental?.namespaces,
+  });
+  const vulnerabilities = options.contributors.some((c) => c.rules.includes(VULNERABILITY_RULE));
+  // the nodes' own packages, where their agents published them (clean --host-root): matched again only when a report changed
+  let hosts: ReturnType<typeof hostPackageFindings> | undefined;
+  if (vulnerabilities) {
+    const configMaps = nodeReports?.configMaps ?? [];
+    const kept = memo?.hosts;
+    hosts = kept !== undefined && sameItems(kept.configMaps, configMaps) ? kept.result : hostPackageFindings(inventory, nodeReports, { db: settings.db, vex: settings.vex?.statements });
+    if (memo !== undefined) memo.hosts = { configMaps: [...configMaps], result: hosts };
+  }
+  if (hosts !== undefined && hosts.nodes > 0) options.onProgress?.(`host packages of ${hosts.nodes} node(s): ${hosts.findings.length} vulnerabilities`);
+  // vulnerabilities matched against old data: said on every report, as `db status` says it
+  const stale = vulnerabilities ? staleDatabaseIssue(settings.db, options.now ?? new Date(), settings.staleAfterHours) : undefined;
+  return {
+    findings: [...result.findings, ...(hosts?.findings ?? [])],
+    issues: [...(sboms?.issues ?? []), ...(settings.vex?.issues ?? []), ...result.issues, ...(hosts?.issues ?? []), ...(stale === undefined ? [] : [stale])],
+    images: result.images,
+  };
+}
+
+function sameItems(a: readonly object[], b: readonly object[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** The report's `images`: each running digest, the references it runs by, and whether it was read (one row per digest, sorted). */

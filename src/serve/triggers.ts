@@ -7,14 +7,11 @@
 import type { Db } from '../store/db.js';
 import { errorMessage } from '../core/errors.js';
 import { feedUpdates, lastUpdated, trackedMirrors } from '../vulndb/store/index.js';
+import { vulnDbVersion } from '../vulndb/freshness.js';
 import type { Logger } from './log.js';
 import type { ServeMetrics } from './metrics/index.js';
 
-/** Finish time of the latest completed import (vulndb/store's `vuln_imports`), or undefined for an empty DB. */
-export function vulnDbVersion(db: Db): string | undefined {
-  const row = db.prepare<[], { last: string | null }>('SELECT max(finished_at) AS last FROM vuln_imports WHERE finished_at IS NOT NULL').get();
-  return row?.last ?? undefined;
-}
+export { vulnDbVersion };
 
 /**
  * The database's age (a "not modified" update counts: the data is as current as the feeds) and each tracked

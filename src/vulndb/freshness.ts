@@ -14,6 +14,12 @@
 import { issue, type Issue } from '../core/issue.js';
 import { feedUpdates, lastUpdated, trackedMirrors, type Db } from './store/index.js';
 
+/** Finish time of the latest completed import (vulndb/store's `vuln_imports`), or undefined for an empty DB. */
+export function vulnDbVersion(db: Db): string | undefined {
+  const row = db.prepare<[], { last: string | null }>('SELECT max(finished_at) AS last FROM vuln_imports WHERE finished_at IS NOT NULL').get();
+  return row?.last ?? undefined;
+}
+
 export const STALE_DB = 'vuln-db-stale';
 export const DEFAULT_STALE_AFTER_HOURS = 24;
 

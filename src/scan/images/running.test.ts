@@ -120,11 +120,12 @@ describe('scanRunningImages', () => {
     ]);
     const result = await scanRunningImages(inventory, { db, contributors, locators: [imageDirLocator(join(dir, 'oci'))], now: NOW });
     expect(result.images).toHaveLength(2);
+    // an image's containers in name order (namespace/workload), whatever order the pods were listed in
     expect(result.findings.map((f) => [f.subject.workload?.name, f.evidence.vulnerability, f.evidence.imageDigest, f.evidence.otherImageDigests])).toEqual([
-      ['web', 'CVE-2021-23337', built.manifestDigest, [built.configDigest]],
-      ['web', 'CVE-2023-32681', built.manifestDigest, [built.configDigest]],
       ['api', 'CVE-2021-23337', built.manifestDigest, undefined],
       ['api', 'CVE-2023-32681', built.manifestDigest, undefined],
+      ['web', 'CVE-2021-23337', built.manifestDigest, [built.configDigest]],
+      ['web', 'CVE-2023-32681', built.manifestDigest, [built.configDigest]],
     ]);
   });
 

@@ -77,77 +77,81 @@ export interface RunningImagesResult {
   images: RunningImage[];
 }
 
-interface Placement {
-  subject: Subject;
-  digest: string;
+/**
+ * What each image's one read gave, kept between scans by a long-running service (scan/incremental.ts): an image
+ * already read is not read or matched again, and containers that start running it get its findings. The caller
+ * keeps a memo only while what the findings depend on holds (the same database state and UTC day, the same
+ * settings); a fresh memo reads every image again.
+ */
+export interface RunningImagesMemo {
+  readonly images: Map<string, ImageOutcome>;
 }
 
-/** Scan every running image once and place its findings on the workload containers that run it. */
-export async function scanRunningImages(inventory: Inventory, options: RunningImagesOptions): Promise<RunningImagesResult> {
-  const wants = new Map<string, { want: RunningImageWant; placements: Placement[]; placed: Set<string> }>();
-  const platforms = new Map(inventory.nodes.map((n) => [n.name, n.architecture === undefined ? undefined : ({ os: n.operatingSystem ?? 'linux', architecture: n.architecture } satisfies Platform)]));
-  for (const pod of inventory.pods) {
-    if (options.nodes !== undefined && (pod.nodeName === undefined || !options.nodes.includes(pod.nodeName))) continue;
-    const platform = pod.nodeName === undefined ? undefined : platforms.get(pod.nodeName);
-    for (const c of pod.containers) {
-      if (c.running === undefined) continue;
-      const key = `${c.running.digest}\0${platform === undefined ? '' : formatPlatform(platform)}`;
-      let entry = wants.get(key);
-      if (entry === undefined) {
-        entry = { want: { digest: c.running.digest, kind: c.running.kind, repositories: [], platform }, placements: [], placed: new Set() };
-        wants.set(key, entry);
-      }
-      const repository = c.running.repository ?? (c.ref === undefined ? undefined : repositoryName(c.ref));
-      if (repository !== undefined && !entry.want.repositories.includes(repository)) entry.want.repositories.push(repository);
-      // one finding per workload container, not per replica
-      const placedKey = `${pod.namespace}\0${pod.workload.kind}\0${pod.workload.name}\0${c.name}`;
-      if (entry.placed.has(placedKey)) continue;
-      entry.placed.add(placedKey);
-      entry.placements.push({
-        digest: c.running.digest,
-        subject: { type: 'container', namespace: pod.namespace, workload: { kind: pod.workload.kind, name: pod.workload.name }, container: c.name, image: c.ref === undefined ? c.image : formatImageReference(c.ref) },
-      });
-    }
-  }
+export function newRunningImagesMemo(): RunningImagesMemo {
+  return { images: new Map() };
+}
 
+/** One image's read, apart from the containers that run it. */
+interface ImageOutcome {
+  from: RunningImage['from'];
+  scan: RunningImageScan | undefined;
+  /** Its findings before placement, and the evidence each container's copy shares (one object per finding). */
+  found: { findings: ImageScan['findings']; evidence: Array<Finding['evidence']> } | undefined;
+  /** Its scan's issues, as the scan said them (each scan says them about the image by the name it runs by then). */
+  issues: Issue[];
+  /** Why it could not be scanned once found: the locator and the error. */
+  failed: { locator: string; error: string } | undefined;
+  /** Scopes (NO_ADVISORIES' location) the database has no advisories for, with the issue's hint. */
+  uncovered: Array<{ scope: string; hint: string | undefined }>;
+  /** Why no locator could read it. */
+  unresolved: string[] | undefined;
+}
+
+interface Placement {
+  subject: Subject;
+}
+
+interface Want {
+  key: string;
+  want: RunningImageWant;
+  placements: Placement[];
+  placed: Set<string>;
+}
+
+/**
+ * Scan every running image once and place its findings on the workload containers that run it.
+ * `memo`: images read by an earlier call are taken from it, new ones added. `namespaces`: the findings are placed
+ * on the containers of these namespaces only (a service's incremental rescan has the others' from before); every
+ * running image is still listed and its issues said.
+ */
+export async function scanRunningImages(inventory: Inventory, options: RunningImagesOptions & { memo?: RunningImagesMemo | undefined; namespaces?: ReadonlySet<string> | undefined }): Promise<RunningImagesResult> {
+  const list = runningWants(inventory, options.nodes);
+  const memo = options.memo;
   const locators = options.locators ?? [];
-  const list = [...wants.values()];
-  const results = new Array<RunningImage | undefined>(list.length);
-  /** Each image's findings placed on its containers as soon as it is scanned (its packages are not kept). */
+  const outcomes = new Array<ImageOutcome | undefined>(list.length);
+  /** Each image's findings placed on its containers as soon as it is read (without a memo its packages and findings are not kept). */
   const placedOf = new Array<Finding[] | undefined>(list.length);
-  const issuesOf = new Array<Issue[]>(list.length);
-  /** Images whose packages of a scope (NO_ADVISORIES' location) the database has no advisories for: one issue each scope. */
-  const uncovered = new Map<string, { images: string[]; hint: string | undefined }>();
-  const keep = (own: Issue[], found: readonly Issue[], label: string): void => {
-    for (const x of found) {
-      if (x.code === NO_ADVISORIES && x.location !== undefined) {
-        const seen = uncovered.get(x.location);
-        if (seen === undefined) uncovered.set(x.location, { images: [label], hint: x.hint });
-        else seen.images.push(label);
-      } else own.push(about(x, label));
-    }
-  };
-  let done = 0;
-  const one = async (i: number): Promise<void> => {
-    const entry = list[i];
-    if (entry === undefined) return;
-    const { want } = entry;
+  const inScope = (p: Placement): boolean => options.namespaces === undefined || options.namespaces.has(p.subject.namespace ?? '');
+  const read = async (want: RunningImageWant): Promise<ImageOutcome> => {
     const label = wantLabel(want);
-    const own: Issue[] = [];
-    issuesOf[i] = own;
+    const outcome: ImageOutcome = { from: undefined, scan: undefined, found: undefined, issues: [], failed: undefined, uncovered: [], unresolved: undefined };
     const imageSubject: Subject = { type: 'image', image: label };
+    const keep = (scan: ImageScan, from: RunningImage['from']): void => {
+      for (const x of scan.issues) {
+        if (x.code === NO_ADVISORIES && x.location !== undefined) outcome.uncovered.push({ scope: x.location, hint: x.hint });
+        else outcome.issues.push(x);
+      }
+      outcome.from = from;
+      outcome.scan = summaryOf(scan);
+      const packagesFrom = from === 'sbom' ? scan.packages.origin : `${from ?? ''} ${scan.image?.input ?? ''}`.trim();
+      outcome.found = { findings: scan.findings, evidence: scan.findings.map(({ finding }) => ({ ...finding.evidence, imageDigest: want.digest, packagesFrom })) };
+    };
     const sbom = options.sboms?.get(want.digest);
     if (sbom !== undefined) {
-      const scan = await scanPackages(sbom, { db: options.db, contributors: options.contributors, now: options.now, signal: options.signal, subject: imageSubject });
-      keep(own, scan.issues, label);
-      placedOf[i] = placed(entry.placements, scan, 'sbom');
-      results[i] = { want, from: 'sbom', scan: summaryOf(scan), containers: entry.placements.length };
-      return;
+      keep(await scanPackages(sbom, { db: options.db, contributors: options.contributors, now: options.now, signal: options.signal, subject: imageSubject }), 'sbom');
+      return outcome;
     }
-    if (locators.length === 0) {
-      results[i] = { want, from: undefined, scan: undefined, containers: entry.placements.length };
-      return;
-    }
+    if (locators.length === 0) return outcome;
     const reasons: string[] = [];
     for (const locator of locators) {
       options.signal?.throwIfAborted();
@@ -160,27 +164,32 @@ export async function scanRunningImages(inventory: Inventory, options: RunningIm
         continue;
       }
       try {
-        const scan = await scanImage(handle, { db: options.db, cache: options.cache, contributors: options.contributors, packages: options.packages, now: options.now, signal: options.signal, subject: imageSubject });
-        keep(own, scan.issues, label);
-        placedOf[i] = placed(entry.placements, scan, locator.id);
-        results[i] = { want, from: locator.id, scan: summaryOf(scan), containers: entry.placements.length };
+        keep(await scanImage(handle, { db: options.db, cache: options.cache, contributors: options.contributors, packages: options.packages, now: options.now, signal: options.signal, subject: imageSubject }), locator.id);
       } catch (error) {
         if (options.signal?.aborted === true) throw error;
-        own.push(issue('image-scan-failed', `${label} was found (${locator.id}) but could not be scanned: ${errorMessage(error)}`, label));
-        results[i] = { want, from: undefined, scan: undefined, containers: entry.placements.length };
+        outcome.failed = { locator: locator.id, error: errorMessage(error) };
       } finally {
         await handle.close();
       }
-      return;
+      return outcome;
     }
-    const who = entry.placements.slice(0, 3).map((p) => `${p.subject.namespace ?? ''}/${p.subject.workload?.name ?? ''}`).join(', ') + (entry.placements.length > 3 ? ` and ${entry.placements.length - 3} more` : '');
-    own.push(issue('image-unresolved', `Image ${label}${want.platform === undefined ? '' : ` (${formatPlatform(want.platform)})`}, run by ${who}, could not be read, so it was not checked for vulnerabilities — ${reasons.join('; ')}`, label, `To scan it: ${locators.map((l) => l.hint).join('; or ')}.`));
-    results[i] = { want, from: undefined, scan: undefined, containers: entry.placements.length };
+    outcome.unresolved = reasons;
+    return outcome;
   };
+  let done = 0;
   await pMap(
     list.keys(),
     async (i) => {
-      await one(i);
+      const entry = list[i] as Want;
+      let outcome = memo?.images.get(entry.key);
+      if (outcome === undefined) {
+        outcome = await read(entry.want);
+        memo?.images.set(entry.key, outcome);
+      }
+      outcomes[i] = outcome;
+      // placed now, so that without a memo the image's findings are not kept past this point
+      placedOf[i] = outcome.found === undefined ? [] : placed(entry.placements.filter(inScope), outcome.found);
+      if (memo === undefined) outcome.found = undefined;
       done++;
       options.onProgress?.(`images: ${done}/${list.length} scanned`);
     },
@@ -193,8 +202,22 @@ export async function scanRunningImages(inventory: Inventory, options: RunningIm
   const byId = new Map<string, Finding>();
   const merged = new Set<Finding>();
   const issues: Issue[] = locators.flatMap((l) => l.issues());
-  list.forEach((_entry, i) => {
-    issues.push(...(issuesOf[i] ?? []));
+  /** Images whose packages of a scope the database has no advisories for: one issue each scope. */
+  const uncovered = new Map<string, { images: string[]; hint: string | undefined }>();
+  const images: RunningImage[] = [];
+  list.forEach((entry, i) => {
+    const outcome = outcomes[i] as ImageOutcome;
+    const label = wantLabel(entry.want);
+    for (const x of outcome.issues) issues.push(about(x, label));
+    if (outcome.failed !== undefined) issues.push(issue('image-scan-failed', `${label} was found (${outcome.failed.locator}) but could not be scanned: ${outcome.failed.error}`, label));
+    if (outcome.unresolved !== undefined) issues.push(unresolvedIssue(entry, outcome.unresolved, locators));
+    for (const { scope, hint } of outcome.uncovered) {
+      const seen = uncovered.get(scope);
+      if (seen === undefined) uncovered.set(scope, { images: [label], hint });
+      else seen.images.push(label);
+    }
+    // the image as this scan sees it: the repositories it runs from now, the containers that run it now
+    images.push({ want: entry.want, from: outcome.from, scan: outcome.scan, containers: entry.placements.length });
     for (const f of placedOf[i] ?? []) {
       const seen = byId.get(f.id);
       if (seen !== undefined) {
@@ -214,37 +237,80 @@ export async function scanRunningImages(inventory: Inventory, options: RunningIm
     placedOf[i] = undefined;
   });
   // images are scanned a few at a time, so the order they finish in varies: scopes and images sorted (stable reports)
-  for (const [scope, { images, hint }] of [...uncovered].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    images.sort();
+  for (const [scope, { images: named, hint }] of [...uncovered].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    named.sort();
     // digests cut to 12 hex digits, as `docker images` shows them: the line names images, the report lists every one elsewhere
-    const named = images.slice(0, 3).map((l) => l.replace(/@(sha256:[0-9a-f]{12})[0-9a-f]{52}$/, '@$1…')).join(', ') + (images.length > 3 ? ` and ${images.length - 3} more` : '');
+    const shown = named.slice(0, 3).map((l) => l.replace(/@(sha256:[0-9a-f]{12})[0-9a-f]{52}$/, '@$1…')).join(', ') + (named.length > 3 ? ` and ${named.length - 3} more` : '');
     // the hint (which releases the database does hold) is the same for every image of the scope
-    issues.push({ ...noAdvisoriesIssue(scope, `the ${scopeLabel(scope)} packages of ${images.length === 1 ? `image ${named}` : `${images.length} images (${named})`} were`), hint });
+    issues.push({ ...noAdvisoriesIssue(scope, `the ${scopeLabel(scope)} packages of ${named.length === 1 ? `image ${shown}` : `${named.length} images (${shown})`} were`), hint });
   }
-  return { findings: options.vex === undefined ? findings : applyVex(findings, options.vex), issues, images: results.filter((r): r is RunningImage => r !== undefined) };
+  return { findings: options.vex === undefined ? findings : applyVex(findings, options.vex), issues, images };
+}
+
+/** The running images wanted, one per digest and platform, with the workload containers that run each (inventory order). */
+function runningWants(inventory: Inventory, nodes: readonly string[] | undefined): Want[] {
+  const wants = new Map<string, Want>();
+  const platforms = new Map(inventory.nodes.map((n) => [n.name, n.architecture === undefined ? undefined : ({ os: n.operatingSystem ?? 'linux', architecture: n.architecture } satisfies Platform)]));
+  for (const pod of inventory.pods) {
+    if (nodes !== undefined && (pod.nodeName === undefined || !nodes.includes(pod.nodeName))) continue;
+    const platform = pod.nodeName === undefined ? undefined : platforms.get(pod.nodeName);
+    for (const c of pod.containers) {
+      if (c.running === undefined) continue;
+      const key = `${c.running.digest}\0${platform === undefined ? '' : formatPlatform(platform)}`;
+      let entry = wants.get(key);
+      if (entry === undefined) {
+        entry = { key, want: { digest: c.running.digest, kind: c.running.kind, repositories: [], platform }, placements: [], placed: new Set() };
+        wants.set(key, entry);
+      }
+      const repository = c.running.repository ?? (c.ref === undefined ? undefined : repositoryName(c.ref));
+      if (repository !== undefined && !entry.want.repositories.includes(repository)) entry.want.repositories.push(repository);
+      // one finding per workload container, not per replica
+      const placedKey = `${pod.namespace}\0${pod.workload.kind}\0${pod.workload.name}\0${c.name}`;
+      if (entry.placed.has(placedKey)) continue;
+      entry.placed.add(placedKey);
+      entry.placements.push({
+        subject: { type: 'container', namespace: pod.namespace, workload: { kind: pod.workload.kind, name: pod.workload.name }, container: c.name, image: c.ref === undefined ? c.image : formatImageReference(c.ref) },
+      });
+    }
+  }
+  // in name order, whatever order the pods were listed in: the image's name in messages (its first repository) and
+  // the containers an issue names are the same for the same cluster, in a full scan and in an incremental one
+  for (const entry of wants.values()) {
+    entry.want.repositories.sort(byText);
+    entry.placements.sort((x, y) => byText(placementName(x), placementName(y)));
+  }
+  return [...wants.values()];
+}
+
+function placementName(p: Placement): string {
+  return `${p.subject.namespace ?? ''}/${p.subject.workload?.name ?? ''}`;
+}
+
+function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** An image no locator could read: one issue naming who runs it, the reasons, and how to make it readable. */
+function unresolvedIssue(entry: Want, reasons: readonly string[], locators: readonly ImageLocator[]): Issue {
+  const { want, placements } = entry;
+  const who = placements.slice(0, 3).map(placementName).join(', ') + (placements.length > 3 ? ` and ${placements.length - 3} more` : '');
+  return issue('image-unresolved', `Image ${wantLabel(want)}${want.platform === undefined ? '' : ` (${formatPlatform(want.platform)})`}, run by ${who}, could not be read, so it was not checked for vulnerabilities — ${reasons.join('; ')}`, wantLabel(want), `To scan it: ${locators.map((l) => l.hint).join('; or ')}.`);
 }
 
 /**
  * An image's findings on each workload container that runs it (placement order, then the scan's order). The
- * evidence of one finding of one digest is the same on every container: one object, shared read-only (a finding
- * that merges another digest gets its own copy first) instead of a copy per container.
+ * evidence of one finding is the same on every container: one object, shared read-only (a finding that merges
+ * another digest gets its own copy first) instead of a copy per container.
  */
-function placed(placements: readonly Placement[], scan: ImageScan, from: RunningImage['from']): Finding[] {
-  const packagesFrom = from === 'sbom' ? scan.packages.origin : `${from ?? ''} ${scan.image?.input ?? ''}`.trim();
-  const evidenceBy = new Map<string, Array<Finding['evidence']>>();
+function placed(placements: readonly Placement[], found: NonNullable<ImageOutcome['found']>): Finding[] {
   const out: Finding[] = [];
   for (const p of placements) {
-    let evidence = evidenceBy.get(p.digest);
-    if (evidence === undefined) {
-      evidence = scan.findings.map(({ finding }) => ({ ...finding.evidence, imageDigest: p.digest, packagesFrom }));
-      evidenceBy.set(p.digest, evidence);
-    }
     // the subject's path is built once per container and rule, not per finding
     const idsBy = new Map<string, (key: string) => string>();
-    for (const [j, { finding, key }] of scan.findings.entries()) {
+    for (const [j, { finding, key }] of found.findings.entries()) {
       let ids = idsBy.get(finding.rule);
       if (ids === undefined) idsBy.set(finding.rule, (ids = fingerprints(finding.rule, p.subject)));
-      out.push({ ...finding, id: ids(key), subject: p.subject, evidence: evidence[j] as Finding['evidence'] });
+      out.push({ ...finding, id: ids(key), subject: p.subject, evidence: found.evidence[j] as Finding['evidence'] });
     }
   }
   return out;
