@@ -42,8 +42,10 @@ interface Options {
   perPackage: number;
 }
 
+const DEFAULTS: Readonly<Options> = { packages: 300, families: 50, perPackage: 0.5 };
+
 function parseArgs(argv: readonly string[]): Options {
-  const out: Options = { packages: 300, families: 50, perPackage: 0.5 };
+  const out: Options = { ...DEFAULTS };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = Number(argv[i + 1]);
@@ -160,30 +162,39 @@ function confirmed(stderr: string): { findings: number; issues: number } {
   return { findings: Number(m?.[1] ?? Number.NaN), issues: Number(m?.[2] ?? Number.NaN) };
 }
 
+/**
+ * The input in `dir`: `snapshot/` (bench/inventory's, every running digest rewritten to a built image), `images/`
+ * (their OCI layout) and `vuln.db` (the advisories imported). bench/serve/rescan.ts reads the same with images.
+ */
+export async function prepareImages(dir: string, options: Options = DEFAULTS): Promise<string> {
+  const snapshot = join(dir, 'snapshot');
+  await mkdir(snapshot);
+  const t0 = performance.now();
+  const generated = await generate(snapshot);
+  // every running digest (pods' imageID): the images to build; the same text replaced in every file
+  const files = (await readdir(snapshot)).filter((f) => f.endsWith('.json'));
+  const running = new Set<string>();
+  for (const f of files) for (const m of (await readFile(join(snapshot, f), 'utf8')).matchAll(/"imageID": *"[^"@]*@(sha256:[0-9a-f]{64})"/g)) running.add(m[1] as string);
+  const digests = [...running].sort();
+  const map = await writeImages(join(dir, 'images', 'bench'), digests, options);
+  for (const f of files) {
+    const text = await readFile(join(snapshot, f), 'utf8');
+    await writeFile(join(snapshot, f), text.replace(/sha256:[0-9a-f]{64}/g, (d) => map.get(d) ?? d));
+  }
+  const advisories = await writeAdvisories(join(dir, 'advisories'), options);
+  const db = join(dir, 'vuln.db');
+  await runCli(['db', 'import', join(dir, 'advisories'), '--db', db]);
+  return `${generated.objects.Pod ?? 0} pods on ${generated.objects.Node ?? 0} nodes, ${digests.length} running images in ${options.families} families of ${options.packages} Debian packages, ${advisories} advisories for a pool of ${POOL} (prepared in ${secs(performance.now() - t0)})`;
+}
+
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   const options = parseArgs(argv);
   const dir = await mkdtemp(join(tmpdir(), 'rw-bench-scan-images-'));
   try {
+    const prepared = await prepareImages(dir, options);
     const snapshot = join(dir, 'snapshot');
-    await mkdir(snapshot);
-    const t0 = performance.now();
-    const generated = await generate(snapshot);
-    // every running digest (pods' imageID): the images to build; the same text replaced in every file
-    const files = (await readdir(snapshot)).filter((f) => f.endsWith('.json'));
-    const running = new Set<string>();
-    for (const f of files) for (const m of (await readFile(join(snapshot, f), 'utf8')).matchAll(/"imageID": *"[^"@]*@(sha256:[0-9a-f]{64})"/g)) running.add(m[1] as string);
-    const digests = [...running].sort();
-    const map = await writeImages(join(dir, 'images', 'bench'), digests, options);
-    for (const f of files) {
-      const text = await readFile(join(snapshot, f), 'utf8');
-      await writeFile(join(snapshot, f), text.replace(/sha256:[0-9a-f]{64}/g, (d) => map.get(d) ?? d));
-    }
-    const advisories = await writeAdvisories(join(dir, 'advisories'), options);
     const db = join(dir, 'vuln.db');
-    await runCli(['db', 'import', join(dir, 'advisories'), '--db', db]);
-    console.log(
-      `bench/scan-images: ${generated.objects.Pod ?? 0} pods on ${generated.objects.Node ?? 0} nodes, ${digests.length} running images in ${options.families} families of ${options.packages} Debian packages, ${advisories} advisories for a pool of ${POOL} (prepared in ${secs(performance.now() - t0)}); node ${process.version}, ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
-    );
+    console.log(`bench/scan-images: ${prepared}; node ${process.version}, ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
     // both scans with the heap limit a serve pod of 2 GiB gets (deploy/helm: heapLimitMiB 1792 less room for the
     // service): V8 without a limit lets garbage pile up to several GB on a large machine, which says little

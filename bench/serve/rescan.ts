@@ -7,6 +7,11 @@
  * (already analysed). Prints, per rescan, the mode, wall and CPU time of the monitor's work (scan + history +
  * metrics) and of the workload page the bench polls; then the median.
  *
+ * With RUNWARDEN_BENCH_IMAGES=1 the running images are read too (`--image-dir` and `--db`, as `serve` reads them,
+ * layer cache included): bench/scan-images' input, every running digest an image of ~150 vulnerabilities (~674,000
+ * findings); the change's pod then runs an image already read. Give the process the heap the chart gives serve
+ * (`--max-old-space-size=3072`).
+ *
  * Run: `node --import tsx bench/serve/rescan.ts` (RUNWARDEN_BENCH_FULL_BEFORE=4 runs a full rescan before the 4th
  * change, as the schedule does: the first change after a full rescan; add `--cpu-prof --cpu-prof-dir=<dir>` for a profile; set
  * RUNWARDEN_BENCH_PROFILE_FROM=1 to profile each rescan alone, the monitor's work only, written to ./rescan-<n>.cpuprofile).
@@ -24,7 +29,12 @@ import { HistoryStore } from '../../src/serve/history/store.js';
 import { ServeMetrics } from '../../src/serve/metrics/index.js';
 import { Monitor } from '../../src/serve/monitor.js';
 import { handleApi } from '../../src/serve/server/api.js';
+import { LayerCache } from '../../src/image/analysis/cache.js';
+import type { RunningImagesSettings } from '../../src/scan/index.js';
+import { imageDirLocator } from '../../src/scan/images/locate.js';
+import { openVulnDb } from '../../src/vulndb/store/index.js';
 import { generate } from '../inventory.js';
+import { prepareImages } from '../scan-images.js';
 
 const ROUNDS = Number(process.env.RUNWARDEN_BENCH_ROUNDS ?? 7);
 /** Before these rescans (1-based, comma-separated), a full rescan as the schedule runs one (`interval`). */
@@ -49,14 +59,25 @@ const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
 
 export async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'runwarden-bench-rescan-'));
+  const closers: Array<() => void> = [];
   try {
-    await generate(dir);
-    const raw = await loadSnapshot({ path: dir });
+    const withImages = process.env.RUNWARDEN_BENCH_IMAGES === '1';
+    let images: RunningImagesSettings | undefined;
+    if (withImages) {
+      console.log(`bench/serve/rescan: ${await prepareImages(dir)}`);
+      const file = join(dir, 'vuln.db');
+      const db = openVulnDb(file, { readonly: true });
+      closers.push(() => db.close());
+      const cache = LayerCache.open(file);
+      closers.push(() => cache.close());
+      images = { db, locators: [imageDirLocator(join(dir, 'images'))], cache };
+    } else await generate(dir);
+    const raw = await loadSnapshot({ path: withImages ? join(dir, 'snapshot') : dir });
     const source = new StoreSource(raw);
     const history = new HistoryStore(openSqliteHistory(join(dir, 'history.db')));
     const metrics = new ServeMetrics({ processMetrics: false });
     let last: { mode?: string; why?: string } = {};
-    const monitor = new Monitor({ scan: { source, lifecycle: {} }, history, metrics, log: (_level, msg, fields) => {
+    const monitor = new Monitor({ scan: { source, lifecycle: {}, images }, history, metrics, log: (_level, msg, fields) => {
       if (msg === 'scan finished' || msg === 'scan failed') last = { mode: typeof fields?.mode === 'string' ? fields.mode : 'failed', why: typeof fields?.why === 'string' ? fields.why : undefined };
     } });
     const pods = source.objects.Pod as unknown as Pod[];
@@ -114,6 +135,7 @@ export async function main(): Promise<void> {
     console.log(`median of ${rows.length}: rescan ${median(rows.map((r) => r.scan)).toFixed(0)} ms wall, ${median(rows.map((r) => r.scanCpu)).toFixed(0)} ms CPU; workload page ${median(rows.map((r) => r.pageCpu)).toFixed(1)} ms CPU; load average ${loadavg()[0]?.toFixed(2)}`);
     await history.close();
   } finally {
+    for (const close of closers) close();
     await rm(dir, { recursive: true, force: true });
   }
 }

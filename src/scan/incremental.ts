@@ -355,6 +355,7 @@ export class IncrementalScanner {
       checks: this.checks.map((c) => replaying(c, results)),
       workloadSpecIssues: input.specIssues,
       sortedBefore: input.sortedBefore,
+      notesOrder: true,
     });
     if (lifecycle?.section !== undefined) report.lifecycle = lifecycle.section;
     if (images !== undefined && this.contributors !== undefined) report.images = imageSummaries(inventory, images.list, this.contributors);

@@ -95,8 +95,8 @@ export function newRunningImagesMemo(): RunningImagesMemo {
 interface ImageOutcome {
   from: RunningImage['from'];
   scan: RunningImageScan | undefined;
-  /** Its findings before placement, and the evidence each container's copy shares (one object per finding). */
-  found: { findings: ImageScan['findings']; evidence: Array<Finding['evidence']> } | undefined;
+  /** Its findings before placement, each with the evidence every container's copy shares (one object per finding). */
+  found: ImageScan['findings'] | undefined;
   /** Its scan's issues, as the scan said them (each scan says them about the image by the name it runs by then). */
   issues: Issue[];
   /** Why it could not be scanned once found: the locator and the error. */
@@ -144,7 +144,8 @@ export async function scanRunningImages(inventory: Inventory, options: RunningIm
       outcome.from = from;
       outcome.scan = summaryOf(scan);
       const packagesFrom = from === 'sbom' ? scan.packages.origin : `${from ?? ''} ${scan.image?.input ?? ''}`.trim();
-      outcome.found = { findings: scan.findings, evidence: scan.findings.map(({ finding }) => ({ ...finding.evidence, imageDigest: want.digest, packagesFrom })) };
+      // the evidence every container's copy shares (the scan's own objects are not kept, nor changed)
+      outcome.found = scan.findings.map(({ finding, key }) => ({ finding: { ...finding, evidence: { ...finding.evidence, imageDigest: want.digest, packagesFrom } }, key }));
     };
     const sbom = options.sboms?.get(want.digest);
     if (sbom !== undefined) {
@@ -307,10 +308,10 @@ function placed(placements: readonly Placement[], found: NonNullable<ImageOutcom
   for (const p of placements) {
     // the subject's path is built once per container and rule, not per finding
     const idsBy = new Map<string, (key: string) => string>();
-    for (const [j, { finding, key }] of found.findings.entries()) {
+    for (const { finding, key } of found) {
       let ids = idsBy.get(finding.rule);
       if (ids === undefined) idsBy.set(finding.rule, (ids = fingerprints(finding.rule, p.subject)));
-      out.push({ ...finding, id: ids(key), subject: p.subject, evidence: found.evidence[j] as Finding['evidence'] });
+      out.push({ ...finding, id: ids(key), subject: p.subject });
     }
   }
   return out;

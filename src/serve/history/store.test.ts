@@ -150,6 +150,33 @@ for (const backend of backends) {
       });
     });
 
+    it('a rescan handing back the same objects: a finding that changed counts under its new severity, a duplicate once', async () => {
+      await withStore(async (store) => {
+        await record(store, 's1', 1, [A, B, C]);
+        // B again as a new object rated critical; A the same object listed twice; C gone; D new
+        const worse = { ...B, severity: 'critical' as const };
+        const diff = await record(store, 's2', 2, [A, worse, A, D]);
+        expect([diff.opened.map((f) => f.id), diff.fixed.map((f) => f.fingerprint), diff.scan.findings]).toEqual([[D.id], [C.id], 3]);
+        const trends = await store.trends();
+        expect(trends.map((t) => [t.scan, t.total, t.bySeverity.critical, t.bySeverity.high, t.bySeverity.medium, t.bySeverity.low])).toEqual([
+          ['s1', 3, 1, 1, 1, 0],
+          ['s2', 3, 1, 1, 0, 1],
+        ]);
+        expect((await store.findings({ state: 'open', rule: B.rule })).items[0]?.finding.severity).toBe('critical');
+      });
+    });
+
+    it('a write that fails leaves what it remembered behind: the next diff is against what is stored', async () => {
+      await withStore(async (store) => {
+        await record(store, 's1', 1, [A, B]);
+        // the same scan id again: refused at the end of the transaction, after the open spans were gone through
+        // (B gone, C new: as many open as stored, so only dropping what was remembered keeps the next diff right)
+        await expect(record(store, 's1', 2, [A, C])).rejects.toThrow();
+        const diff = await record(store, 's2', 3, [A, B]);
+        expect([diff.opened.map((f) => f.id), diff.fixed.map((f) => f.fingerprint)]).toEqual([[], []]);
+      });
+    });
+
     it('reopens a finding that comes back after a fix, keeping its first sighting', async () => {
       await withStore(async (store) => {
         await record(store, 's1', 1, [A]);

@@ -4,6 +4,7 @@
  * `_bytes`), `_total` for counters. Documented in readme.md beside this file.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { countFindings } from '../../core/finding.js';
 import type { Inventory } from '../../core/inventory.js';
 import type { ScanReport } from '../../core/report.js';
 import { formatImageReference } from '../../core/image-ref.js';
@@ -79,16 +80,7 @@ export class ServeMetrics {
   /** Replace the per-scan gauges with the latest scan's values. */
   updateFromScan(report: ScanReport, inventory: Inventory, finishedAt: Date): void {
     this.findings.reset();
-    const counts = new Map<string, number>();
-    for (const f of report.findings) {
-      if (f.suppression !== undefined) continue;
-      const key = `${f.kind}\0${f.severity}\0${f.subject.namespace ?? ''}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-    for (const [key, n] of counts) {
-      const [kind = '', severity = '', namespace = ''] = key.split('\0');
-      this.findings.set({ kind, severity, namespace }, n);
-    }
+    for (const c of countFindings(report.findings.filter((f) => f.suppression === undefined))) this.findings.set({ kind: c.kind, severity: c.severity, namespace: c.namespace }, c.count);
     this.reclaimable.reset();
     for (const n of report.summary.nodeCaches) this.reclaimable.set({ node: n.name }, n.reclaimableBytes);
     this.issues.reset();
