@@ -55,7 +55,7 @@ import { DEFAULT_SANDBOX_IMAGES } from '../policy/images.js';
 import { workloadSpecIssues } from '../policy/workload-specs.js';
 import { CHECKS } from '../policy/registry.js';
 import { vulnDbVersion } from '../vulndb/freshness.js';
-import { imageSummaries, newImagePartMemo, scanImagePart, scanInventory, type ImagePartMemo, type RunningImage, type ScanOptions, type ScanOutcome } from './index.js';
+import { imageSummaries, newImagePartMemo, sameItems, scanImagePart, scanInventory, type ImagePartMemo, type RunningImage, type ScanOptions, type ScanOutcome } from './index.js';
 import type { ImageContributor } from './images/index.js';
 import { contributorsFor } from './images/registry.js';
 
@@ -453,13 +453,13 @@ export function planRescan(prev: { raw: SourceResult; byNamespace: Grouped }, ra
   if (!sameIssues(p.issues, raw.issues)) return { mode: 'full', why: 'the source reported different issues' };
   if (JSON.stringify(p.controlPlane) !== JSON.stringify(raw.controlPlane)) return { mode: 'full', why: 'the control plane version changed' };
   for (const kind of FULL_KINDS) {
-    if (!sameObjects(p.objects[kind], raw.objects[kind])) return { mode: 'full', why: `${kind} objects changed` };
+    if (!sameItems(p.objects[kind], raw.objects[kind])) return { mode: 'full', why: `${kind} objects changed` };
   }
   const dirty = new Set<string>();
   for (const kind of LOCAL_KINDS) {
     const a = prev.byNamespace.get(kind) ?? new Map<string, object[]>();
     const b = now.get(kind) ?? new Map<string, object[]>();
-    for (const ns of new Set([...a.keys(), ...b.keys()])) if (!sameObjects(a.get(ns) ?? [], b.get(ns) ?? [])) dirty.add(ns);
+    for (const ns of new Set([...a.keys(), ...b.keys()])) if (!sameItems(a.get(ns) ?? [], b.get(ns) ?? [])) dirty.add(ns);
   }
   const total = new Set([...raw.objects.Namespace.map((n) => n.metadata.name), ...[...(now.get('Pod')?.keys() ?? [])]]).size;
   if (dirty.size > Math.max(1, Math.floor(total * maxShare))) return { mode: 'full', why: `${dirty.size} of ${total} namespaces changed` };
@@ -496,12 +496,6 @@ function groupByNamespace(raw: SourceResult): Grouped {
     out.set(kind, groups);
   }
   return out;
-}
-
-function sameObjects(a: readonly object[], b: readonly object[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function issueKey(i: Issue): string {

@@ -113,13 +113,14 @@ export async function scan(options: ScanOptions): Promise<ScanOutcome> {
   let images: RunningImage[] = [];
   const contributors = contributorsFor(options.rules, options.images?.contributors);
   if (options.images !== undefined && contributors.length > 0) {
+    const sboms = options.images.sbomDir === undefined ? undefined : await readSbomDir(options.images.sbomDir);
     try {
-      const part = await scanImagePart(inventory, raw.nodeReports, { ...options, images: options.images, contributors });
+      const part = await scanImagePart(inventory, raw.nodeReports, { ...options, images: options.images, contributors, sboms });
       images = part.images;
       imageFindings = part;
     } catch (error) {
       if (options.signal?.aborted === true) throw error;
-      imageFindings = { findings: [], issues: [issue('images-failed', `Scanning the running images failed: ${errorMessage(error)}`)] };
+      imageFindings = { findings: [], issues: [...(sboms?.issues ?? []), issue('images-failed', `Scanning the running images failed: ${errorMessage(error)}`)] };
     }
   }
   let lifecycleSection: ScanReport['lifecycle'];
@@ -155,7 +156,7 @@ export async function scan(options: ScanOptions): Promise<ScanOutcome> {
  */
 export interface ImagePartMemo {
   images: RunningImagesMemo;
-  sboms: Awaited<ReturnType<typeof readSbomDir>> | undefined;
+  sboms: SbomDir | undefined;
   hosts: { configMaps: readonly object[]; result: ReturnType<typeof hostPackageFindings> } | undefined;
 }
 
@@ -167,18 +168,19 @@ export function newImagePartMemo(): ImagePartMemo {
  * The running images' findings and issues (scan() with `images`): every running image read once and its findings
  * placed on the containers that run it, the nodes' host packages where agents published them, the database's
  * staleness. With `memo` (a service's incremental rescan), what an earlier call read is reused, and `namespaces`
- * limits the placed findings to those namespaces' containers (the caller keeps the others'). Throws when the
- * images cannot be scanned at all (scan() reports it as one issue).
+ * limits the placed findings to those namespaces' containers (the caller keeps the others'). `sboms`: the SBOM
+ * folder already read (else read here, once per memo). Throws when the images cannot be scanned at all (scan()
+ * reports it as one issue).
  */
 export async function scanImagePart(
   inventory: Inventory,
   nodeReports: NodeReportObjects | undefined,
-  options: Pick<ScanOptions, 'now' | 'signal' | 'onProgress'> & { images: RunningImagesSettings; contributors: readonly ImageContributor[] },
+  options: Pick<ScanOptions, 'now' | 'signal' | 'onProgress'> & { images: RunningImagesSettings; contributors: readonly ImageContributor[]; sboms?: SbomDir | undefined },
   incremental?: { memo: ImagePartMemo; namespaces?: ReadonlySet<string> | undefined },
 ): Promise<{ findings: Finding[]; issues: Issue[]; images: RunningImage[] }> {
   const settings = options.images;
   const memo = incremental?.memo;
-  const sboms = memo?.sboms ?? (settings.sbomDir === undefined ? undefined : await readSbomDir(settings.sbomDir));
+  const sboms = options.sboms ?? memo?.sboms ?? (settings.sbomDir === undefined ? undefined : await readSbomDir(settings.sbomDir));
   if (memo !== undefined) memo.sboms = sboms;
   const result = await scanRunningImages(inventory, {
     db: settings.db,
@@ -215,8 +217,14 @@ export async function scanImagePart(
   };
 }
 
-function sameItems(a: readonly object[], b: readonly object[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+/** The `--sbom-dir` folder as read (scan/vulnerabilities.ts). */
+type SbomDir = Awaited<ReturnType<typeof readSbomDir>>;
+
+/** The same objects in the same order (an informer's store hands back an unchanged object as it was). */
+export function sameItems(a: readonly object[], b: readonly object[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The report's `images`: each running digest, the references it runs by, and whether it was read (one row per digest, sorted). */
