@@ -84,7 +84,7 @@ async function setup(options: Settings = {}): Promise<{ source: MutableSource; s
 }
 
 /** Rescan incrementally and compare with a full scan of the same objects. */
-async function equivalent(source: MutableSource, scanner: IncrementalScanner, expectMode: 'incremental' | 'full', settings: boolean | Settings = false, later = new Date(NOW.getTime() + 60_000)): Promise<{ report: ScanReport; namespaces: string[]; why: string | undefined }> {
+async function equivalent(source: MutableSource, scanner: IncrementalScanner, expectMode: 'incremental' | 'full', settings: boolean | Settings = false, later = new Date(NOW.getTime() + 60_000)): Promise<{ report: ScanReport; namespaces: string[]; why: string | undefined; retried: number | undefined }> {
   const { lifecycle, images } = typeof settings === 'boolean' ? { lifecycle: settings, images: undefined } : settings;
   const inc = await scanner.scan({ now: later });
   expect(inc.plan.mode).toBe(expectMode);
@@ -97,7 +97,7 @@ async function equivalent(source: MutableSource, scanner: IncrementalScanner, ex
   expect(inc.report.lifecycle).toEqual(full.report.lifecycle);
   expect(inc.inventory.pods.map((p) => `${p.namespace}/${p.name}`).sort()).toEqual(full.inventory.pods.map((p) => `${p.namespace}/${p.name}`).sort());
   expect(inc.inventory.workloads.map((w) => `${w.namespace}/${w.kind}/${w.name}:${w.pods.join(',')}`).sort()).toEqual(full.inventory.workloads.map((w) => `${w.namespace}/${w.kind}/${w.name}:${w.pods.join(',')}`).sort());
-  return { report: inc.report, namespaces: inc.plan.mode === 'incremental' ? inc.plan.namespaces : [], why: inc.plan.mode === 'full' ? inc.plan.why : undefined };
+  return { report: inc.report, namespaces: inc.plan.mode === 'incremental' ? inc.plan.namespaces : [], why: inc.plan.mode === 'full' ? inc.plan.why : undefined, retried: inc.plan.mode === 'incremental' ? inc.plan.retried : undefined };
 }
 
 /** The same image settings for the reference scan, its reads not counted (`counted`). */
@@ -434,6 +434,51 @@ describe('IncrementalScanner with running images: a rescan reads only new images
     // 2.4.3 ships a fixed path-to-regexp: web's statement has nothing left to suppress, cart's still holds
     expect(suppressed(report)).toEqual(['cart']);
     expect(report.lifecycle?.containers.filter((c) => c.namespace === 'storefront' && c.verdict === 'end-of-life').length).toBeGreaterThan(0);
+  });
+
+  it('an image that could not be read is tried again at retryAt (2 minutes, then 4 more), in every namespace that runs it, until it reads', async () => {
+    const WEB_241 = 'sha256:00b5974ccd0c722eac4aaa27a0b27d019fcc53b60e2b2f3423916ba016ac5246';
+    const opened: string[] = [];
+    const down = new Set([WEB_241]);
+    const layouts = imageDirLocator(join(packageRoot(), 'demo', 'images'));
+    // a registry answering 503 for one image while `down` holds it (the reference full scans see the same)
+    const flaky: ImageLocator = { ...layouts, open: (want, signal) => (down.has(want.digest) ? Promise.reject(new Error('503 Service Unavailable')) : layouts.open(want, signal)) };
+    const images: RunningImagesSettings = { db, sbomDir: join(packageRoot(), 'demo', 'sboms'), locators: [counted(flaky, opened)] };
+    const source = new MutableSource(base);
+    // grafana runs storefront-web 2.4.1 too: two namespaces run the image
+    runs(source, (pods(source, 'monitoring', 'grafana-')[0] as PodObj).metadata.name, 'ghcr.io/acme/storefront-web:2.4.1', WEB_241);
+    const scanner = new IncrementalScanner({ source, images });
+    scanner.maxShare = 0.5;
+    const at = (minutes: number): Date => new Date(NOW.getTime() + minutes * 60_000);
+    const unresolved = (r: ScanReport): string[] => r.issues.filter((i) => i.code === 'image-unresolved').map((i) => i.message);
+    const onWeb = (r: ScanReport): string[] => r.findings.filter((f) => f.rule === VULNERABILITY_RULE && f.evidence.imageDigest === WEB_241).map((f) => `${f.subject.namespace ?? ''}/${f.subject.workload?.name ?? ''}`);
+
+    const first = await scanner.scan({ now: NOW });
+    expect(first.plan.mode).toBe('full');
+    expect(unresolved(first.report)).toEqual([expect.stringContaining('run by monitoring/grafana, storefront/web, could not be read, so it was not checked for vulnerabilities — image-dir: 503 Service Unavailable')]);
+    expect(onWeb(first.report)).toEqual([]);
+    expect(scanner.retryAt()).toEqual(at(2));
+    opened.length = 0;
+
+    // before the retry is due, a rescan does not try it
+    const early = await equivalent(source, scanner, 'incremental', { images }, at(1));
+    expect([early.namespaces, early.retried, opened]).toEqual([[], undefined, []]);
+    // due, still failing: tried once, both namespaces rescanned, the next try 4 minutes later
+    const second = await equivalent(source, scanner, 'incremental', { images }, at(2));
+    expect([second.namespaces, second.retried, opened]).toEqual([['monitoring', 'storefront'], 1, [WEB_241]]);
+    expect(unresolved(second.report)).toHaveLength(1);
+    expect(scanner.retryAt()).toEqual(at(6));
+    opened.length = 0;
+
+    // the registry is back: not tried before its time (a full scan would read it now), then read once and placed on both workloads
+    down.clear();
+    const waiting = await scanner.scan({ now: at(5) });
+    expect([waiting.plan, opened, unresolved(waiting.report).length]).toEqual([{ mode: 'incremental', namespaces: [] }, [], 1]);
+    const back = await equivalent(source, scanner, 'incremental', { images }, at(6));
+    expect([back.namespaces, back.retried, opened]).toEqual([['monitoring', 'storefront'], 1, [WEB_241]]);
+    expect(unresolved(back.report)).toEqual([]);
+    expect(new Set(onWeb(back.report))).toEqual(new Set(['monitoring/grafana', 'storefront/web']));
+    expect(scanner.retryAt()).toBeUndefined();
   });
 
   it('new advisory data or a new UTC day: a full rescan that reads every image again', async () => {

@@ -34,7 +34,12 @@
  *   a Role, RoleBinding or PeerAuthentication, the source's issues, coverage or control-plane version, more than a
  *   quarter of the namespaces; with per-image findings also new advisory data (the latest import's time), a new
  *   UTC day (the images' end-of-life look-ahead) or images that could not be scanned at all. A full scan reads every
- *   image again: an image that could not be read is tried again then (the service's schedule), not on a change.
+ *   image again.
+ * - Images that could not be read (a registry down or rate-limiting, a node's containerd unreachable) are tried
+ *   again without waiting for the next full scan: `retryAt()` says when (2 minutes after the scan that missed them,
+ *   then 4, 8, … up to 30 minutes while they still fail; the service triggers an `image-retry` rescan then), and an
+ *   incremental rescan from that time on reads them again and places their findings anew in every namespace
+ *   that runs them (those namespaces count as changed).
  */
 import type { Finding } from '../core/finding.js';
 import type { Inventory, ResourceKind } from '../core/inventory.js';
@@ -57,6 +62,7 @@ import { CHECKS } from '../policy/registry.js';
 import { vulnDbVersion } from '../vulndb/freshness.js';
 import { imageSummaries, newImagePartMemo, sameItems, scanImagePart, scanInventory, type ImagePartMemo, type RunningImage, type ScanOptions, type ScanOutcome } from './index.js';
 import type { ImageContributor } from './images/index.js';
+import { forgetImages, namespacesRunning, unreadImages } from './images/running.js';
 import { contributorsFor } from './images/registry.js';
 
 export type CheckScope = 'namespace' | 'node' | 'global';
@@ -98,7 +104,8 @@ const FULL_KINDS: readonly ResourceKind[] = ['Namespace', 'Node', 'ClusterRole',
 /** The inventory arrays that hold D's namespaced objects. */
 const NAMESPACED_FIELDS = ['pods', 'workloads', 'services', 'networkPolicies', 'serviceAccounts'] as const;
 
-export type RescanPlan = { mode: 'full'; why: string } | { mode: 'incremental'; namespaces: string[] };
+/** `retried`: the images that could not be read before, read again by this rescan (retryAt). */
+export type RescanPlan = { mode: 'full'; why: string } | { mode: 'incremental'; namespaces: string[]; retried?: number | undefined };
 type Grouped = Map<ResourceKind, Map<string, object[]>>;
 
 export interface IncrementalOutcome extends ScanOutcome {
@@ -132,7 +139,13 @@ interface ImagesState {
   /** What every image's findings were read under: the advisory data's version and the UTC day (imagesKey). */
   key: { db: string; day: string };
   byNamespace: Map<string, Finding[]>;
+  /** When the images that could not be read are tried again (ms since the epoch) and how often they were tried; undefined: none. */
+  retry: { due: number; attempt: number } | undefined;
 }
+
+/** The first wait before images that could not be read are tried again, doubled after each failed try up to RETRY_MAX_MS. */
+export const RETRY_FIRST_MS = 2 * 60_000;
+export const RETRY_MAX_MS = 30 * 60_000;
 
 /** The running images' part of one scan. */
 interface ImagesOutcome {
@@ -184,8 +197,36 @@ export class IncrementalScanner {
     const byNamespace = groupByNamespace(raw);
     const plan = planRescan(prev, raw, this.maxShare, byNamespace);
     if (plan.mode === 'full') return this.full(input, plan.why, raw);
-    const outcome = await this.incremental(prev, raw, byNamespace, plan.namespaces, input.now, input.signal);
+    let namespaces = plan.namespaces;
+    const retry = this.retryDue(prev, input.now);
+    if (retry !== undefined && prev.images !== undefined) {
+      const dirty = new Set([...namespaces, ...retry.namespaces]);
+      const total = namespaceCount(raw, byNamespace);
+      if (dirty.size > shareCap(total, this.maxShare)) return this.full(input, `${retry.keys.length} image(s) that could not be read are tried again, run in ${retry.namespaces.size} of ${total} namespaces`, raw);
+      // read again by this rescan, their findings placed anew in every namespace that runs them
+      forgetImages(prev.images.memo.images, retry.keys);
+      namespaces = [...dirty].sort();
+    }
+    const outcome = await this.incremental(prev, raw, byNamespace, namespaces, input.now, input.signal, retry?.keys.length);
     return typeof outcome === 'string' ? this.full(input, outcome, raw) : outcome;
+  }
+
+  /**
+   * When the images the last scan could not read are tried again (an `image-retry` rescan then reads them), or
+   * undefined when every running image was read (or images are not scanned).
+   */
+  retryAt(): Date | undefined {
+    const due = this.state?.images?.retry?.due;
+    return due === undefined ? undefined : new Date(due);
+  }
+
+  /** The images to read again in this rescan and the namespaces that ran them, when their retry is due. */
+  private retryDue(prev: State, now: Date): { keys: string[]; namespaces: Set<string> } | undefined {
+    const images = prev.images;
+    if (images?.retry === undefined || images.retry.due > now.getTime()) return undefined;
+    const keys = unreadImages(images.memo.images);
+    if (keys.length === 0) return undefined;
+    return { keys, namespaces: namespacesRunning(prev.inventory, new Set(keys), this.options.images?.nodes) };
   }
 
   /**
@@ -211,7 +252,7 @@ export class IncrementalScanner {
    * only those not read before (`prev`), their findings placed on the containers of every namespace (full) or of
    * the changed ones only, the others' kept from the previous scan. An error is scan()'s one issue.
    */
-  private async images(inventory: Inventory, raw: SourceResult, now: Date, signal: AbortSignal | undefined, prev?: { state: ImagesState; dirty: ReadonlySet<string> }): Promise<ImagesOutcome | undefined> {
+  private async images(inventory: Inventory, raw: SourceResult, now: Date, signal: AbortSignal | undefined, prev?: { state: ImagesState; dirty: ReadonlySet<string>; retried: boolean }): Promise<ImagesOutcome | undefined> {
     const settings = this.options.images;
     const contributors = this.contributors;
     if (settings === undefined || contributors === undefined) return undefined;
@@ -241,7 +282,7 @@ export class IncrementalScanner {
     const findings: Finding[] = [];
     for (const list of byNamespace.values()) for (const f of list) findings.push(f);
     for (const f of others) findings.push(f);
-    return { findings, issues: part.issues, list: part.images, kept: { memo, key, byNamespace } };
+    return { findings, issues: part.issues, list: part.images, kept: { memo, key, byNamespace, retry: nextRetry(memo, now, prev?.state.retry, prev === undefined || prev.retried) } };
   }
 
   private async full(input: { now: Date; signal?: AbortSignal | undefined }, why: string, loaded?: SourceResult): Promise<IncrementalOutcome> {
@@ -250,7 +291,7 @@ export class IncrementalScanner {
   }
 
   /** The rescan of the changed namespaces, or why it must be full instead. */
-  private async incremental(prev: State, raw: SourceResult, byNamespace: Grouped, namespaces: string[], now: Date, signal: AbortSignal | undefined): Promise<IncrementalOutcome | string> {
+  private async incremental(prev: State, raw: SourceResult, byNamespace: Grouped, namespaces: string[], now: Date, signal: AbortSignal | undefined, retried: number | undefined): Promise<IncrementalOutcome | string> {
     const dirty = new Set(namespaces);
     const before = buildInventory(subset(prev.raw, prev.byNamespace, dirty));
     const after = buildInventory(subset(raw, byNamespace, dirty));
@@ -288,9 +329,10 @@ export class IncrementalScanner {
     await yieldToLoop();
     signal?.throwIfAborted();
     // the images of the changed namespaces' containers: read only if new, placed on those containers only
-    const images = prev.images === undefined ? undefined : await this.images(inventory, raw, now, signal, { state: prev.images, dirty });
+    const images = prev.images === undefined ? undefined : await this.images(inventory, raw, now, signal, { state: prev.images, dirty, retried: retried !== undefined });
     if (images !== undefined && images.kept === undefined) return 'the running images could not be scanned';
-    return this.finish({ raw, byNamespace, inventory, results, specIssues, sortedBefore: prev.findings, memos: prev, images, dirty, now, signal, plan: { mode: 'incremental', namespaces: [...dirty].sort() } });
+    const plan: RescanPlan = { mode: 'incremental', namespaces: [...dirty].sort(), ...(retried === undefined ? {} : { retried }) };
+    return this.finish({ raw, byNamespace, inventory, results, specIssues, sortedBefore: prev.findings, memos: prev, images, dirty, now, signal, plan });
   }
 
   /**
@@ -461,9 +503,31 @@ export function planRescan(prev: { raw: SourceResult; byNamespace: Grouped }, ra
     const b = now.get(kind) ?? new Map<string, object[]>();
     for (const ns of new Set([...a.keys(), ...b.keys()])) if (!sameItems(a.get(ns) ?? [], b.get(ns) ?? [])) dirty.add(ns);
   }
-  const total = new Set([...raw.objects.Namespace.map((n) => n.metadata.name), ...[...(now.get('Pod')?.keys() ?? [])]]).size;
-  if (dirty.size > Math.max(1, Math.floor(total * maxShare))) return { mode: 'full', why: `${dirty.size} of ${total} namespaces changed` };
+  const total = namespaceCount(raw, now);
+  if (dirty.size > shareCap(total, maxShare)) return { mode: 'full', why: `${dirty.size} of ${total} namespaces changed` };
   return { mode: 'incremental', namespaces: [...dirty].sort() };
+}
+
+/** The namespaces of the cluster: those listed, and those pods run in (a namespace filter lists none). */
+function namespaceCount(raw: SourceResult, grouped: Grouped): number {
+  return new Set([...raw.objects.Namespace.map((n) => n.metadata.name), ...(grouped.get('Pod')?.keys() ?? [])]).size;
+}
+
+/** The most namespaces an incremental rescan handles. */
+function shareCap(total: number, maxShare: number): number {
+  return Math.max(1, Math.floor(total * maxShare));
+}
+
+/**
+ * When the images of `memo` that could not be read are tried again: none → undefined; `tried` (a full scan, or a
+ * rescan that read them again) → RETRY_FIRST_MS after `now`, doubled for each try in a row that still failed, at most
+ * RETRY_MAX_MS; otherwise the time already set (an image that fails in between waits for it), or the first wait.
+ */
+function nextRetry(memo: ImagePartMemo, now: Date, before: ImagesState['retry'], tried: boolean): ImagesState['retry'] {
+  if (unreadImages(memo.images).length === 0) return undefined;
+  if (!tried && before !== undefined) return before;
+  const attempt = tried && before !== undefined ? before.attempt + 1 : 1;
+  return { due: now.getTime() + Math.min(RETRY_FIRST_MS * 2 ** (attempt - 1), RETRY_MAX_MS), attempt };
 }
 
 /**

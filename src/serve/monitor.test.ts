@@ -1,10 +1,15 @@
 /** The monitor's failure path and retention, over the real scan pipeline and the embedded history. */
-import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { DEMO_FEEDS } from '../cli/commands/scan-setup.js';
 import { fingerprint } from '../core/finding.js';
 import type { ScanReport } from '../core/report.js';
 import { AppError } from '../core/errors.js';
 import { loadSnapshot, snapshotSource } from '../inventory/sources/snapshot/index.js';
-import { demoSnapshotPath } from '../paths.js';
+import { demoSnapshotPath, packageRoot } from '../paths.js';
+import { imageDirLocator, type ImageLocator } from '../scan/images/locate.js';
+import { importAdvisories } from '../vulndb/import.js';
+import { openVulnDb } from '../vulndb/store/index.js';
 import { openDatabase } from '../store/db.js';
 import { sqliteExecutor } from './history/sqlite.js';
 import { HistoryStore } from './history/store.js';
@@ -122,6 +127,50 @@ describe('Monitor', () => {
     expect((await store.publishedScan())?.scanId).toBe(quick.latest?.scanId);
     await quick.stop(1000);
     await store.close();
+  });
+
+  it('tries the images a scan could not read again at the scanner\'s retryAt (an incremental image-retry rescan), and stops once they read', async () => {
+    const db = openVulnDb(':memory:');
+    for (const feed of DEMO_FEEDS) await importAdvisories(db, join(packageRoot(), 'demo', 'advisories', feed), { workers: 0 });
+    const raw = await loadSnapshot({ path: demoSnapshotPath() });
+    // an informer-like source (unchanged objects keep their identity), the demo's images behind a registry that answers 503 for one
+    const source = { id: 'kubernetes', load: () => Promise.resolve({ ...raw, objects: { ...raw.objects } }) };
+    const WEB = 'sha256:00b5974ccd0c722eac4aaa27a0b27d019fcc53b60e2b2f3423916ba016ac5246';
+    let down = true;
+    const layouts = imageDirLocator(join(packageRoot(), 'demo', 'images'));
+    const flaky: ImageLocator = { ...layouts, open: (want, signal) => (down && want.digest === WEB ? Promise.reject(new Error('503 Service Unavailable')) : layouts.open(want, signal)) };
+    const store = history();
+    let clock = new Date('2026-12-01T10:00:00Z');
+    const lines: Array<Record<string, unknown>> = [];
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const monitor = new Monitor({ scan: { source, images: { db, sbomDir: join(packageRoot(), 'demo', 'sboms'), locators: [flaky] } }, history: store, now: () => clock, log: (_level, message, fields) => lines.push({ message, ...fields }) });
+      const unread = (): number => monitor.latest?.report.issues.filter((i) => i.code === 'image-unresolved').length ?? -1;
+      await monitor.trigger('startup');
+      expect(unread()).toBe(1);
+      // nothing before its time (2 minutes)
+      await vi.advanceTimersByTimeAsync(119_000);
+      expect(monitor.scansRun).toBe(1);
+      down = false;
+      clock = new Date(clock.getTime() + 120_000);
+      await vi.advanceTimersByTimeAsync(1_000);
+      await vi.waitFor(() => expect(monitor.scansRun).toBe(2));
+      expect(unread()).toBe(0);
+      expect(monitor.latest?.report.findings.some((f) => f.evidence.imageDigest === WEB && f.rule === 'vulnerable-package')).toBe(true);
+      const finished = lines.filter((l) => l.message === 'scan finished').map((l) => [l.reason, l.mode, l.namespaces, l.retried]);
+      expect(finished).toEqual([
+        ['startup', 'full', undefined, undefined],
+        ['image-retry: images that could not be read', 'incremental', 1, 1],
+      ]);
+      // every image read: no further try
+      await vi.advanceTimersByTimeAsync(3_600_000);
+      expect(monitor.scansRun).toBe(2);
+      await monitor.stop(1000);
+    } finally {
+      vi.useRealTimers();
+      await store.close();
+      db.close();
+    }
   });
 
   it('makes sortable scan ids', () => {

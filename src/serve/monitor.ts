@@ -61,6 +61,8 @@ export class Monitor {
   private readonly pending = new Set<string>();
   private controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
+  /** The rescan that tries again the images the last scan could not read (IncrementalScanner.retryAt). */
+  private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private lastPrune = 0;
   /** Publications (serve/follow): when the last one started, the deferred one's timer, the one in flight. */
@@ -114,6 +116,7 @@ export class Monitor {
   private async stopScanning(graceMs: number): Promise<'idle' | 'finished' | 'abandoned'> {
     this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
+    this.scheduleRetry();
     this.pending.clear();
     const running = this.running;
     if (running === undefined) return 'idle';
@@ -158,11 +161,12 @@ export class Monitor {
     this.log('info', 'scan started', { scan: id, reason });
     let outcome: Awaited<ReturnType<IncrementalScanner['scan']>>;
     try {
-      // A watched change may be rescanned incrementally (scan/incremental.ts: the same report, recomputing what
-      // the change can affect); the schedule, startup and DB updates are full scans.
-      outcome = await this.scanner.scan({ now: startedAt, signal: this.controller.signal, full: reason.split(',').every(isWatchedChange) ? undefined : primaryReason(reason) });
+      // A watched change (or images tried again) may be rescanned incrementally (scan/incremental.ts: the same
+      // report, recomputing what the change can affect); the schedule, startup and DB updates are full scans.
+      outcome = await this.scanner.scan({ now: startedAt, signal: this.controller.signal, full: reason.split(',').every(isIncremental) ? undefined : primaryReason(reason) });
     } catch (error) {
       this.scanner.reset();
+      this.scheduleRetry();
       const finishedAt = this.now();
       this.lastError = errorMessage(error);
       metrics?.scanDuration.observe({ reason: primaryReason(reason), outcome: 'failed' }, (performance.now() - timer) / 1000);
@@ -180,6 +184,7 @@ export class Monitor {
     } catch (error) {
       // The history did not take this scan: the next one is full, so its diff is against what is stored.
       this.scanner.reset();
+      this.scheduleRetry();
       this.lastError = errorMessage(error);
       metrics?.scanDuration.observe({ reason: primaryReason(reason), outcome: 'failed' }, (performance.now() - timer) / 1000);
       this.historyFailed(error);
@@ -187,11 +192,12 @@ export class Monitor {
     }
     this.lastError = undefined;
     this.scansRun++;
+    this.scheduleRetry();
     this.latest = { scanId: id, finishedAt, inventory: outcome.inventory, report: outcome.report };
     metrics?.scanDuration.observe({ reason: primaryReason(reason), outcome: 'ok' }, (performance.now() - timer) / 1000);
     metrics?.updateFromScan(outcome.report, outcome.inventory, finishedAt);
     if (this.options.publish !== undefined) await this.publishSoon();
-    const plan = outcome.plan.mode === 'full' ? { mode: 'full', why: outcome.plan.why } : { mode: 'incremental', namespaces: outcome.plan.namespaces.length };
+    const plan = outcome.plan.mode === 'full' ? { mode: 'full', why: outcome.plan.why } : { mode: 'incremental', namespaces: outcome.plan.namespaces.length, retried: outcome.plan.retried };
     this.log('info', 'scan finished', { scan: id, reason, ...plan, ms: Math.round(performance.now() - timer), findings: diff.scan.findings, opened: diff.opened.length, fixed: diff.fixed.length, issues: outcome.report.issues.length });
     if (this.options.onDiff !== undefined) {
       try {
@@ -201,6 +207,22 @@ export class Monitor {
       }
     }
     await this.pruneIfDue(finishedAt);
+  }
+
+  /**
+   * After a scan: when it could not read some images, an `image-retry` rescan at the scanner's retryAt (replacing
+   * any earlier one); none when every image was read, after a failed scan (the next one is full) or once stopped.
+   */
+  private scheduleRetry(): void {
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const at = this.stopped ? undefined : this.scanner.retryAt();
+    if (at === undefined) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.trigger(`${RETRY_REASON}: images that could not be read`);
+    }, Math.max(0, at.getTime() - this.now().getTime()));
+    this.retryTimer.unref();
   }
 
   /** Publish the latest scan now when the last publication is old enough (awaited), else once it is (deferred). */
@@ -264,9 +286,15 @@ export function scanId(at: Date): string {
   return `${at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')}-${randomBytes(3).toString('hex')}`;
 }
 
-/** A watch trigger (`new-digest: …`, `pod-modified: ns/name`, `networkpolicy-added: …`), as opposed to startup, the schedule or a DB update. */
-function isWatchedChange(reason: string): boolean {
-  return /^(new-digest|[a-z]+-(added|modified|deleted)):/.test(reason.trim());
+/** The trigger of a rescan that tries again the images the last scan could not read. */
+export const RETRY_REASON = 'image-retry';
+
+/**
+ * A watch trigger (`new-digest: …`, `pod-modified: ns/name`, `networkpolicy-added: …`) or images tried again
+ * (`image-retry: …`), as opposed to startup, the schedule or a DB update: rescanned incrementally when it can be.
+ */
+function isIncremental(reason: string): boolean {
+  return /^(new-digest|image-retry|[a-z]+-(added|modified|deleted)):/.test(reason.trim());
 }
 
 /** The metric label of a coalesced reason list: its first reason's kind (`pod-change: shop/web` → `pod-change`). */

@@ -91,6 +91,31 @@ export function newRunningImagesMemo(): RunningImagesMemo {
   return { images: new Map() };
 }
 
+/**
+ * The images of `memo` that could not be read (no locator could open them, or their scan failed): a service tries
+ * them again later (scan/incremental.ts), a registry that was down or rate-limited being the usual cause.
+ */
+export function unreadImages(memo: RunningImagesMemo): string[] {
+  const keys: string[] = [];
+  for (const [key, outcome] of memo.images) if (outcome.failed !== undefined || outcome.unresolved !== undefined) keys.push(key);
+  return keys;
+}
+
+/** Forget the reads of these images (unreadImages' keys): the next call with the memo reads them again. */
+export function forgetImages(memo: RunningImagesMemo, keys: Iterable<string>): void {
+  for (const key of keys) memo.images.delete(key);
+}
+
+/** The namespaces whose workload containers run the images of `keys` (unreadImages' keys), on `nodes` (default every node). */
+export function namespacesRunning(inventory: Inventory, keys: ReadonlySet<string>, nodes?: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (const entry of runningWants(inventory, nodes)) {
+    if (!keys.has(entry.key)) continue;
+    for (const p of entry.placements) if (p.subject.namespace !== undefined) out.add(p.subject.namespace);
+  }
+  return out;
+}
+
 /** One image's read, apart from the containers that run it. */
 interface ImageOutcome {
   from: RunningImage['from'];
