@@ -6,6 +6,8 @@ import { compareSeverity } from '../core/severity.js';
 import type { ClusterObjects } from '../inventory/schema.js';
 import type { InventorySource, SourceResult } from '../inventory/source.js';
 import { loadSnapshot } from '../inventory/sources/snapshot/index.js';
+import { copyFileSync, cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_FEEDS } from '../cli/commands/scan-setup.js';
 import { demoSnapshotPath, packageRoot } from '../paths.js';
@@ -322,6 +324,7 @@ describe('IncrementalScanner: an incremental rescan equals a full scan', () => {
 describe('IncrementalScanner with running images: a rescan reads only new images and places findings only in the changed namespaces', () => {
   const WEB_243 = 'sha256:9a41dc958f7d5f696774733b88c9bb5ddb238a1f8637a4b840b9156220083a1b';
   const REDIS = 'sha256:f7ddcce717d14cbbb43bda6a40e63df8731cb667bf68112cb1321268406de0a9';
+  const WEB_241 = 'sha256:00b5974ccd0c722eac4aaa27a0b27d019fcc53b60e2b2f3423916ba016ac5246';
   let db: Db;
 
   beforeAll(async () => {
@@ -389,7 +392,7 @@ describe('IncrementalScanner with running images: a rescan reads only new images
     expect(cart.map((f) => f.rule)).toEqual(['end-of-life']);
     expect(cart[0]?.evidence.otherImageDigests).toHaveLength(1);
     // and once more, with the pod back: the merged evidence is copied, never the shared one mutated
-    runs(source, web.metadata.name, 'ghcr.io/acme/storefront-web:2.4.1', 'sha256:00b5974ccd0c722eac4aaa27a0b27d019fcc53b60e2b2f3423916ba016ac5246');
+    runs(source, web.metadata.name, 'ghcr.io/acme/storefront-web:2.4.1', WEB_241);
     const back = await equivalent(source, scanner, 'incremental', { images });
     expect(ids(back.report)).toEqual(ids(first));
     expect(opened).toEqual([]);
@@ -437,7 +440,6 @@ describe('IncrementalScanner with running images: a rescan reads only new images
   });
 
   it('an image that could not be read is tried again at retryAt (2 minutes, then 4 more), in every namespace that runs it, until it reads', async () => {
-    const WEB_241 = 'sha256:00b5974ccd0c722eac4aaa27a0b27d019fcc53b60e2b2f3423916ba016ac5246';
     const opened: string[] = [];
     const down = new Set([WEB_241]);
     const layouts = imageDirLocator(join(packageRoot(), 'demo', 'images'));
@@ -479,6 +481,30 @@ describe('IncrementalScanner with running images: a rescan reads only new images
     expect(unresolved(back.report)).toEqual([]);
     expect(new Set(onWeb(back.report))).toEqual(new Set(['monitoring/grafana', 'storefront/web']));
     expect(scanner.retryAt()).toBeUndefined();
+  });
+
+  it('an SBOM added to --sbom-dir for an image that could not be read is used when the image is tried again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-sboms-'));
+    try {
+      cpSync(join(packageRoot(), 'demo', 'sboms'), dir, { recursive: true });
+      const opened: string[] = [];
+      const layouts = imageDirLocator(join(packageRoot(), 'demo', 'images'));
+      const never: ImageLocator = { ...layouts, open: (want, signal) => (want.digest === WEB_241 ? Promise.reject(new Error('401 Unauthorized')) : layouts.open(want, signal)) };
+      const images: RunningImagesSettings = { db, sbomDir: dir, locators: [counted(never, opened)] };
+      const { source, scanner } = await setup({ images });
+      expect(scanner.retryAt()).toEqual(new Date(NOW.getTime() + 120_000));
+      opened.length = 0;
+      // the SBOM of another demo image, filed under this digest: its packages stand for the image's
+      const [other] = readdirSync(dir);
+      copyFileSync(join(dir, other as string), join(dir, `${WEB_241.replace(':', '-')}.cdx.json`));
+      const retried = await equivalent(source, scanner, 'incremental', { images }, new Date(NOW.getTime() + 120_000));
+      expect([retried.namespaces, retried.retried, opened]).toEqual([['storefront'], 1, []]);
+      expect(retried.report.issues.filter((i) => i.code === 'image-unresolved')).toEqual([]);
+      expect(retried.report.findings.some((f) => f.evidence.imageDigest === WEB_241 && f.rule === VULNERABILITY_RULE)).toBe(true);
+      expect(scanner.retryAt()).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('new advisory data or a new UTC day: a full rescan that reads every image again', async () => {

@@ -38,8 +38,8 @@
  * - Images that could not be read (a registry down or rate-limiting, a node's containerd unreachable) are tried
  *   again without waiting for the next full scan: `retryAt()` says when (2 minutes after the scan that missed them,
  *   then 4, 8, … up to 30 minutes while they still fail; the service triggers an `image-retry` rescan then), and an
- *   incremental rescan from that time on reads them again and places their findings anew in every namespace
- *   that runs them (those namespaces count as changed).
+ *   incremental rescan from that time on reads them again (the `--sbom-dir` folder too: an SBOM added for one is
+ *   used) and places their findings anew in every namespace that runs them (those namespaces count as changed).
  */
 import type { Finding } from '../core/finding.js';
 import type { Inventory, ResourceKind } from '../core/inventory.js';
@@ -203,8 +203,10 @@ export class IncrementalScanner {
       const dirty = new Set([...namespaces, ...retry.namespaces]);
       const total = namespaceCount(raw, byNamespace);
       if (dirty.size > shareCap(total, this.maxShare)) return this.full(input, `${retry.keys.length} image(s) that could not be read are tried again, run in ${retry.namespaces.size} of ${total} namespaces`, raw);
-      // read again by this rescan, their findings placed anew in every namespace that runs them
+      // read again by this rescan, their findings placed anew in every namespace that runs them; the --sbom-dir
+      // folder read again too, so an SBOM added for one of them is used
       forgetImages(prev.images.memo.images, retry.keys);
+      prev.images.memo.sboms = undefined;
       namespaces = [...dirty].sort();
     }
     const outcome = await this.incremental(prev, raw, byNamespace, namespaces, input.now, input.signal, retry?.keys.length);
