@@ -15,11 +15,13 @@ import type { Platform } from '../registry/schema.js';
 import { changedImage, containerPlace, isPinned, jsonPatch, kubectlPatch, normalisedImage, rawObjects, workloadObject, type PatchOp, type WorkloadObject } from './patch.js';
 import { containerTargets, eolKey, fixesByConstruction, isEol, vulnerabilityKey, VULNERABILITY_RULE, type Candidate, type ChangeKind, type ContainerTargets, type Target } from './targets.js';
 import type { ManifestChange, ManifestNotChanged } from './manifests.js';
+import type { ManagedBy } from './owner.js';
 import type { CandidateScan, CandidateScanner } from './verify.js';
 
 export { CandidateScanner, type CandidateScannerOptions } from './verify.js';
 export { CHANGE_KINDS, type ChangeKind, type Target } from './targets.js';
 export type { PatchOp } from './patch.js';
+export type { ManagedBy } from './owner.js';
 
 export const REMEDIATION_SCHEMA_VERSION = 1;
 
@@ -91,6 +93,8 @@ export interface WorkloadRemediation {
   note?: string | undefined;
   /** How the new image reaches the running pods, when that is not a rolling update that starts at once (OnDelete, paused, a CronJob's next run). */
   rollout?: string | undefined;
+  /** The Helm release, Argo CD application or Flux object that puts the patched image back, and where to change it instead (owner.ts). */
+  managedBy?: ManagedBy | undefined;
 }
 
 export interface RemediationPlan {
@@ -324,7 +328,7 @@ export async function planRemediation(inventory: Inventory, report: ScanReport, 
     let w = byWorkload.get(key);
     if (w === undefined) {
       const object = index.object(ref);
-      w = { workload: ref, apiPath: object.apiPath, containers: [], note: object.unpatchable, rollout: object.rollout };
+      w = { workload: ref, apiPath: object.apiPath, containers: [], note: object.unpatchable, rollout: object.rollout, managedBy: object.managedBy };
       byWorkload.set(key, w);
     }
     w.containers.push(results[i] as ContainerRemediation);

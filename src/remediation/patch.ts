@@ -6,6 +6,7 @@
 import { workloadKey, type Inventory, type WorkloadRef } from '../core/inventory.js';
 import { formatImageReference, tryParseImageReference } from '../core/image-ref.js';
 import { apiResourceOf, objectPath } from '../inventory/sources/kubernetes/resources.js';
+import { managedBy, type ManagedBy } from './owner.js';
 
 /**
  * Kinds whose pod template (or, for a bare pod, spec) may be patched, with where the pod spec is in the object
@@ -44,6 +45,8 @@ export interface WorkloadObject {
   spec: Record<string, unknown> | undefined;
   /** kubectl's resource name: `deployment`, `cronjob`. */
   resource: string;
+  /** The Helm release, Argo CD application or Flux object that puts the spec back (owner.ts), when marked. */
+  managedBy: ManagedBy | undefined;
 }
 
 function at(object: unknown, pointer: string): unknown {
@@ -69,9 +72,9 @@ export function workloadObject(ref: WorkloadRef, raw: unknown): WorkloadObject {
   const resource = ref.kind.toLowerCase();
   if (kind === undefined) {
     const why = ref.kind === 'Job' ? "a Job's pod template cannot be changed once created: change what creates the Job, or re-create it with the new image" : `runwarden does not patch ${ref.kind} objects`;
-    return { ref, rollout: undefined, apiPath: undefined, unpatchable: why, spec: undefined, resource };
+    return { ref, rollout: undefined, apiPath: undefined, unpatchable: why, spec: undefined, resource, managedBy: managedBy(raw) };
   }
-  if (raw === undefined) return { ref, rollout: undefined, apiPath: undefined, unpatchable: `the ${ref.kind} object was not read (only its pods were)`, spec: undefined, resource };
+  if (raw === undefined) return { ref, rollout: undefined, apiPath: undefined, unpatchable: `the ${ref.kind} object was not read (only its pods were)`, spec: undefined, resource, managedBy: undefined };
   const api = apiResourceOf(ref.kind);
   if (api === undefined) throw new Error(`PATCHABLE names ${ref.kind}, which API_RESOURCES does not list`);
   const spec = at(raw, kind.spec);
@@ -82,6 +85,7 @@ export function workloadObject(ref: WorkloadRef, raw: unknown): WorkloadObject {
     unpatchable: undefined,
     spec: spec !== null && typeof spec === 'object' ? (spec as Record<string, unknown>) : undefined,
     resource,
+    managedBy: managedBy(raw),
   };
 }
 

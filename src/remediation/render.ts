@@ -43,6 +43,8 @@ export function renderPlanTable(plan: RemediationPlan, options: { color: boolean
     for (const c of w.containers) lines.push(...containerLines(c, options.color));
     if (w.kubectl !== undefined) lines.push(`  patch: ${w.kubectl}`, ...(w.rollout === undefined ? [] : [`  then: ${w.rollout}`]));
     else if (w.note !== undefined) lines.push(`  no patch: ${w.note}`);
+    // the patch is a hotfix: whoever deploys the workload puts its image back
+    if (w.managedBy !== undefined && w.kubectl !== undefined) lines.push(`  ${options.color ? pc.yellow(w.managedBy.note) : w.managedBy.note}`);
     lines.push('');
   }
   if (plan.manifests !== undefined) lines.push(...manifestLines(plan.manifests), '');
@@ -78,6 +80,7 @@ export function renderPlanScript(plan: RemediationPlan): string {
       lines.push(comment(`  ${c.container}: ${c.from} → ${c.to} (${c.outcome}; fixes ${list(c.fixes)})`));
     }
     if (w.rollout !== undefined) lines.push(comment(`  then: ${w.rollout}`));
+    if (w.managedBy !== undefined) lines.push(comment(`  ${w.managedBy.note}`));
     lines.push(w.kubectl, '');
   }
   const left = plan.workloads.flatMap((w) => w.containers.filter((c) => c.to === undefined).map((c) => `${w.workload.kind} ${w.workload.namespace}/${w.workload.name} ${c.container}: ${c.note ?? ''}`));

@@ -46,6 +46,7 @@ export const RemediationPlanJson = z.strictObject({
       kubectl: z.string().optional(),
       note: z.string().optional(),
       rollout: z.string().optional(),
+      managedBy: z.strictObject({ tool: z.enum(['argo-cd', 'flux', 'helm']), owner: z.string(), note: z.string() }).optional(),
     }),
   ),
   issues: z.array(IssueJson),

@@ -48,6 +48,12 @@ describe('runwarden fix --demo', () => {
     const api = plan.workloads.find((w) => w.workload.name === 'payments-api')?.containers[0];
     expect(api).toMatchObject({ outcome: 'unresolved', note: 'no newer build or tag of registry.acme.io/payments/api:1.8.0 was found: the fix needs the image rebuilt with the fixed package versions' });
     expect(api?.remaining.map((t) => t.what)).toEqual(['CVE-2023-46136 (werkzeug 2.2.2 → 2.3.8)']);
+    // who puts the patched image back: prometheus is a Helm release's, the storefront an Argo CD application's
+    expect(plan.workloads.filter((w) => w.managedBy !== undefined).map((w) => [w.workload.name, w.managedBy?.tool, w.managedBy?.owner])).toEqual([
+      ['prometheus', 'helm', 'Helm release monitoring/prometheus (chart prometheus-25.27.0)'],
+      ['cart', 'argo-cd', 'Argo CD application storefront'],
+      ['web', 'argo-cd', 'Argo CD application storefront'],
+    ]);
   });
 
   it('prints a table, and a shell script of the patches that sh accepts', async () => {
@@ -55,6 +61,7 @@ describe('runwarden fix --demo', () => {
     expect(table.stdout).toContain('10 container(s) of 10 workload(s) to fix (vulnerabilities ≥ high, end of life, outdated images): 3 fixed, 0 partly, 7 without a change; 3 patch(es); 3 candidate image(s) scanned\n');
     expect(table.stdout).toContain('Deployment storefront/web\n  web: ghcr.io/acme/storefront-web:2.4.1 → ghcr.io/acme/storefront-web:2.4.3 [patch, scanned]\n');
     expect(table.stdout).toContain("  patch: kubectl -n storefront patch deployment/web --type=json -p '[{\"op\":\"test\"");
+    expect(table.stdout).toContain("\"}]'\n  managed by Helm release monitoring/prometheus (chart prometheus-25.27.0): the next helm upgrade puts the chart's image back; set the new image in the release's values (helm get values prometheus -n monitoring) for the fix to stay\n");
     const file = join(mkdtempSync(join(tmpdir(), 'rw-fix-')), 'fix.sh');
     const script = await run(['fix', '--demo', '--now', NOW, '-f', 'kubectl', '-o', file]);
     expect([script.code, script.stderr]).toEqual([0, `runwarden: wrote kubectl report to ${file} (3 patches)\n`]);
@@ -66,6 +73,7 @@ describe('runwarden fix --demo', () => {
       'kubectl -n storefront patch deployment/web',
     ]);
     expect(text).toContain('#   web: ghcr.io/acme/storefront-web:2.4.1 → ghcr.io/acme/storefront-web:2.4.3 (fixed; fixes CVE-2021-44906');
+    expect(text).toContain("#   managed by Argo CD application storefront: a sync (at once with automated self-heal) puts back the image its source gives; change the image in the application's source for the fix to stay (fix --manifests edits a checkout of it)\nkubectl -n storefront patch deployment/web ");
   });
 
   it('--manifests: the same changes as a unified diff of the files the workloads are deployed from, which git apply takes', async () => {
@@ -85,9 +93,9 @@ describe('runwarden fix --demo', () => {
     execFileSync('git', ['apply', '--check', file], { cwd: packageRoot() });
     const json = RemediationPlanJson.parse(JSON.parse((await run(['fix', '--demo', '--now', NOW, '--manifests', 'demo/cluster', '-f', 'json'])).stdout));
     expect(json.manifests).toMatchObject({ files: ['demo/cluster/monitoring.yaml', 'demo/cluster/storefront.yaml'], notChanged: [] });
-    expect(json.manifests?.changes.map((c) => [c.workload.name, c.line])).toEqual([['prometheus', 307], ['cart', 380], ['web', 29]]);
+    expect(json.manifests?.changes.map((c) => [c.workload.name, c.line])).toEqual([['prometheus', 312], ['cart', 382], ['web', 30]]);
     const table = await run(['fix', '--demo', '--now', NOW, '--manifests', 'demo/cluster', '--no-color']);
-    expect(table.stdout).toContain('Manifests: 3 image value(s) changed in 2 file(s) (-f diff for the patch)\n  demo/cluster/monitoring.yaml:307 StatefulSet monitoring/prometheus prometheus: quay.io/prometheus/prometheus:v2.54.1 → quay.io/prometheus/prometheus:v2.55.1\n');
+    expect(table.stdout).toContain('Manifests: 3 image value(s) changed in 2 file(s) (-f diff for the patch)\n  demo/cluster/monitoring.yaml:312 StatefulSet monitoring/prometheus prometheus: quay.io/prometheus/prometheus:v2.54.1 → quay.io/prometheus/prometheus:v2.55.1\n');
   });
 
   it('--severity critical leaves high vulnerabilities and ends of life alone', async () => {
@@ -134,11 +142,11 @@ describe.skipIf(skipRegistry !== undefined || replaySkip !== undefined)('runward
   const digests: Record<string, string> = {};
   const image = (tag: string): string => `${registry.host}/shop/web:${tag}`;
 
-  /** The cluster the scan sees: a Deployment whose pod runs web:1.0.0. */
+  /** The cluster the scan sees: a Deployment (a Helm release's) whose pod runs web:1.0.0. */
   const cluster = (): Array<Record<string, unknown>> => [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
     { ...node('n1', []), status: { images: [], nodeInfo: { kubeletVersion: 'v1.31.2', osImage: 'Ubuntu 24.04.1 LTS', containerRuntimeVersion: 'containerd://1.7.22', architecture: 'amd64', operatingSystem: 'linux' } } },
-    object('Deployment', 'web', 'shop', { spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: image('1.0.0') }] } } } }),
+    object('Deployment', 'web', 'shop', { metadata: { labels: { 'app.kubernetes.io/managed-by': 'Helm' }, annotations: { 'meta.helm.sh/release-name': 'web', 'meta.helm.sh/release-namespace': 'shop' } }, spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: image('1.0.0') }] } } } }),
     object('ReplicaSet', 'web-7c9d4', 'shop', { metadata: { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'uid-web', controller: true }] }, spec: { selector: { matchLabels: { app: 'web' } } } }),
     pod('web-7c9d4-x2k8q', { ns: 'shop', node: 'n1', owner: ['ReplicaSet', 'web-7c9d4'], containers: [{ name: 'web', image: image('1.0.0'), imageID: `${registry.host}/shop/web@${digests['1.0.0'] ?? ''}` }] }),
   ];
@@ -232,7 +240,7 @@ describe.skipIf(skipRegistry !== undefined || replaySkip !== undefined)('runward
       api.writes.length = 0;
       const r = await fix('--apply');
       expect(r.code).toBe(0);
-      expect(r.stderr).toContain(`runwarden: patched Deployment shop/web: web → ${image('1.1.0')}\n`);
+      expect(r.stderr).toContain(`runwarden: patched Deployment shop/web: web → ${image('1.1.0')}\nrunwarden: Deployment shop/web is managed by Helm release shop/web: the next helm upgrade puts the chart's image back; set the new image in the release's values (helm get values web -n shop) for the fix to stay\n`);
       expect(r.stderr).toContain(`runwarden: 1 workload(s) patched (${api.url})\n`);
       const patches = api.writes.filter((w) => w.method === 'PATCH');
       expect(patches).toEqual([

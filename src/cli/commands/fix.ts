@@ -169,6 +169,7 @@ async function apply(plan: RemediationPlan, settings: Settings, dryRun: boolean,
       if (outcome.status === 'patched') {
         done++;
         ctx.stderr.write(`runwarden: ${verb} ${name}: ${what}${w.rollout === undefined ? '' : ` (${w.rollout})`}\n`);
+        if (w.managedBy !== undefined) ctx.stderr.write(`runwarden: ${name} is ${w.managedBy.note}\n`);
       } else {
         failed++;
         ctx.stderr.write(`runwarden: not patched ${name}: ${outcome.message}${outcome.status === 'failed' ? ` (${outcome.hint})` : ''}\n`);
