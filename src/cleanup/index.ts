@@ -7,4 +7,4 @@ export { auditRecord, openAuditLog, planRecords } from './audit.js';
 export type { AuditContext, AuditLog } from './audit.js';
 export { buildCleanupReport, renderCleanupJson, renderCleanupTable } from './report.js';
 export { AuditRecord, CLEANUP_SCHEMA_VERSION, CleanupReport } from './schema.js';
-export { ONLY_FILTERS, parseDuration, parseExclusionFile } from './options.js';
+export { ONLY_FILTERS, durationOption, parseExclusionFile } from './options.js';

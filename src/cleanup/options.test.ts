@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../core/errors.js';
-import { checkGlob, parseDuration, parseExclusionFile, parsePositiveInt } from './options.js';
+import { checkGlob, durationOption, parseExclusionFile, parsePositiveInt } from './options.js';
 
-describe('parseDuration', () => {
+describe('durationOption', () => {
   it.each([
     ['7d', 7 * 86_400_000],
     ['36h', 36 * 3_600_000],
@@ -11,17 +11,18 @@ describe('parseDuration', () => {
     ['2w', 14 * 86_400_000],
     ['1w2d', 9 * 86_400_000],
     ['1d12h', 36 * 3_600_000],
-  ])('reads %s', (text, ms) => {
-    expect(parseDuration(text, '--older-than').ms).toBe(ms);
+    ['500ms', 500],
+  ])('reads %s, as every command reads a duration (core/duration.ts)', (text, ms) => {
+    expect(durationOption(` ${text}`, '--older-than')).toEqual({ ms, text });
   });
 
   it.each(['', '7', 'd', '7 days', '-1d', '1.5d', '7d ago', '7D'])('throws UsageError naming the flag and the accepted forms for "%s"', (text) => {
-    expect(() => parseDuration(text, '--older-than')).toThrow(UsageError);
-    expect(() => parseDuration(text, '--older-than')).toThrow(`Invalid --older-than "${text}": expected a duration such as "7d", "36h", "1w2d" or "90m" (units s, m, h, d, w).`);
+    expect(() => durationOption(text, '--older-than')).toThrow(UsageError);
+    expect(() => durationOption(text, '--older-than')).toThrow(`Invalid --older-than "${text}": expected a duration such as 90d, 12h, 30m, 45s or 1h30m`);
   });
 
   it('refuses a zero duration', () => {
-    expect(() => parseDuration('0d', '--interval')).toThrow('Invalid --interval "0d": the duration must be longer than zero, e.g. "7d".');
+    expect(() => durationOption('0d', '--interval')).toThrow('Invalid --interval "0d": the duration must be longer than zero, e.g. 7d');
   });
 });
 

@@ -5,27 +5,13 @@
  */
 import picomatch from 'picomatch';
 import { z } from 'zod';
+import { parseDuration } from '../core/duration.js';
 import { UsageError, errorMessage } from '../core/errors.js';
 import type { ExclusionRule } from './planner.js';
 
-const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
-
-/** `7d`, `36h`, `1w2d`, `90m`, `30s`: one or more number+unit parts (s, m, h, d, w), summed. */
-export function parseDuration(text: string, origin: string): { ms: number; text: string } {
-  const value = text.trim();
-  const part = /(\d{1,6})([smhdw])/gy;
-  let ms = 0;
-  let consumed = 0;
-  let match: RegExpExecArray | null;
-  while ((match = part.exec(value)) !== null) {
-    ms += Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
-    consumed = part.lastIndex;
-  }
-  if (value === '' || consumed !== value.length) {
-    throw new UsageError(`Invalid ${origin} "${text}": expected a duration such as "7d", "36h", "1w2d" or "90m" (units s, m, h, d, w).`);
-  }
-  if (ms === 0) throw new UsageError(`Invalid ${origin} "${text}": the duration must be longer than zero, e.g. "7d".`);
-  return { ms, text: value };
+/** A duration longer than zero (core/duration.ts: `7d`, `36h`, `1w2d`, `90m`, `500ms`), with the text as given, for the plan's reasons. */
+export function durationOption(text: string, origin: string): { ms: number; text: string } {
+  return { ms: parseDuration(text, origin, { min: 1 }), text: text.trim() };
 }
 
 /** A glob must compile (unclosed brackets are errors, not literals) and hold no whitespace: image names have none. */

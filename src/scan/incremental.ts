@@ -41,6 +41,7 @@
  *   incremental rescan from that time on reads them again (the `--sbom-dir` folder too: an SBOM added for one is
  *   used) and places their findings anew in every namespace that runs them (those namespaces count as changed).
  */
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Finding } from '../core/finding.js';
 import type { Inventory, ResourceKind } from '../core/inventory.js';
 import { issue, type Issue } from '../core/issue.js';
@@ -617,10 +618,6 @@ function safeRun(check: Check, inventory: Inventory, context: CheckContext): Che
   } catch (error) {
     return { findings: [], issues: [], error } as CheckResult & { error: unknown };
   }
-}
-
-function yieldToLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function failed(result: CheckResult): boolean {

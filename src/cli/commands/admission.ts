@@ -24,7 +24,7 @@ import { DEFAULT_SANDBOX_IMAGES } from '../../policy/images.js';
 import { parseReport } from '../../report/json/read.js';
 import { NON_CHECK_RULES } from '../../scan/index.js';
 import { jsonLogger, type Logger } from '../../serve/log.js';
-import { parseDuration } from '../../serve/duration.js';
+import { parseDuration } from '../../core/duration.js';
 import type { CliContext } from '../context.js';
 import { addPolicyOptions, applyPolicyFlags, policySettings, validateExceptionRules, type PolicyFlags } from './check.js';
 import { asSubcommand } from './db.js';

@@ -8,7 +8,7 @@ import type { SettingsLayer } from '../../config/schema.js';
 import { UsageError } from '../../core/errors.js';
 import { isSeverity, SEVERITIES, type Severity } from '../../core/severity.js';
 import { auditKubeEventsNotifier, createAlerter, DEFAULT_MIN_SEVERITY, DEFAULT_REPEAT_WINDOW_MS, type Alerter } from '../../audit/alerts.js';
-import { parseDuration } from '../../serve/duration.js';
+import { parseDuration } from '../../core/duration.js';
 import { Detector, expiredExceptions } from '../../audit/detect.js';
 import { AUDIT_PATH, AuditMetrics, startAuditReceiver, type RunningReceiver } from '../../audit/server.js';
 import { ApiClient } from '../../inventory/sources/kubernetes/client.js';

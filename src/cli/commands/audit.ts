@@ -21,7 +21,7 @@ import { auditReport } from '../../audit/report.js';
 import { DEFAULT_AUDIT_SETTINGS, type AuditSettings } from '../../audit/rule.js';
 import { suggestion } from '../../policy/exceptions/index.js';
 import { formatsFor } from '../../report/registry.js';
-import { parseDuration } from '../../serve/duration.js';
+import { parseDuration } from '../../core/duration.js';
 import type { CliContext } from '../context.js';
 import { emitReport, wantsColor } from '../output.js';
 import { applyReportFlags } from './check.js';

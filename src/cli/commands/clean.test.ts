@@ -36,7 +36,7 @@ describe('runwarden clean: bad input (no runtime needed)', () => {
     [['--cri', 'unix:///x.sock', '--db', '/x.db'], 'runwarden: error: --db is used with --only vulnerable|eol (to scan the unused images): add --only, or drop --db.'],
     [['--cri', 'unix:///x.sock', '--only', 'vuln'], 'runwarden: error: Unknown --only "vuln": expected one of vulnerable, eol. Did you mean "vulnerable"?'],
     [['--cri', 'unix:///x.sock', '--apply', '--dry-run'], 'runwarden: error: --apply and --dry-run contradict each other: pick one (a dry run is the default).'],
-    [['--cri', 'unix:///x.sock', '--older-than', '7days'], 'runwarden: error: Invalid --older-than "7days": expected a duration such as "7d", "36h", "1w2d" or "90m" (units s, m, h, d, w).'],
+    [['--cri', 'unix:///x.sock', '--older-than', '7days'], 'runwarden: error: Invalid --older-than "7days": expected a duration such as 90d, 12h, 30m, 45s or 1h30m'],
     [['--cri', 'unix:///x.sock', '--max-removals', '0'], 'runwarden: error: Invalid --max-removals "0": expected a whole number of at least 1, e.g. --max-removals 50.'],
     [['--cri', 'unix:///x.sock', '--format', 'yaml'], 'runwarden: error: Unknown --format "yaml": expected one of table, json. Did you mean "table"?'],
     [['--cri', 'tcp://10.0.0.1:10010'], 'runwarden: error: Invalid --cri "tcp://10.0.0.1:10010": expected a unix socket address such as "unix:///run/containerd/containerd.sock" (or an absolute path). Hint: CRI runtimes on Linux listen on a unix socket; TCP and named pipes are not supported.'],

@@ -14,7 +14,7 @@ import { EXIT, UsageError, errorMessage, isAppError } from '../../core/errors.js
 import { cleanupRuntime, readNodeRuntime } from '../../inventory/sources/cri/index.js';
 import { openAuditLog, auditRecord, planRecords, type AuditLog } from '../../cleanup/audit.js';
 import { DEFAULT_STOP_AFTER_FAILURES, executePlan, type ExecutionEvent } from '../../cleanup/executor.js';
-import { ONLY_FILTERS, checkGlob, parseDuration, parseExclusionFile, parsePositiveInt } from '../../cleanup/options.js';
+import { ONLY_FILTERS, checkGlob, durationOption, parseExclusionFile, parsePositiveInt } from '../../cleanup/options.js';
 import { narrowPlan, type Judgement, type OnlyFilter } from '../../cleanup/only.js';
 import { SEVERITIES, type Severity } from '../../core/severity.js';
 import { parseSeverityThreshold } from './scan-setup.js';
@@ -152,12 +152,12 @@ async function settingsOf(flags: CleanFlags): Promise<Settings> {
     mode: flags.apply === true ? 'apply' : 'dry-run',
     only,
     format,
-    plan: { exclusions, sandboxImages, olderThan: flags.olderThan === undefined ? undefined : parseDuration(flags.olderThan, '--older-than') },
+    plan: { exclusions, sandboxImages, olderThan: flags.olderThan === undefined ? undefined : durationOption(flags.olderThan, '--older-than') },
     now,
     maxRemovals: flags.maxRemovals === undefined ? undefined : parsePositiveInt(flags.maxRemovals, '--max-removals'),
     stopAfterFailures: flags.stopAfterFailures === undefined ? DEFAULT_STOP_AFTER_FAILURES : parsePositiveInt(flags.stopAfterFailures, '--stop-after-failures'),
-    fsWaitMs: flags.fsWait === undefined ? DEFAULT_FS_WAIT_MS : flags.fsWait.trim() === '0' ? 0 : parseDuration(flags.fsWait, '--fs-wait').ms,
-    intervalMs: flags.interval === undefined ? undefined : parseDuration(flags.interval, '--interval').ms,
+    fsWaitMs: flags.fsWait === undefined ? DEFAULT_FS_WAIT_MS : flags.fsWait.trim() === '0' ? 0 : durationOption(flags.fsWait, '--fs-wait').ms,
+    intervalMs: flags.interval === undefined ? undefined : durationOption(flags.interval, '--interval').ms,
   };
 }
 

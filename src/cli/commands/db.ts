@@ -12,7 +12,7 @@ import { ECOSYSTEMS } from '../../core/ecosystem.js';
 import type { Issue } from '../../core/issue.js';
 import type { Package } from '../../core/package.js';
 import { chosenDbPath } from '../../store/db.js';
-import { formatDuration, parseDuration } from '../../serve/duration.js';
+import { formatDuration, parseDuration } from '../../core/duration.js';
 import { loadVulnDbConfig, type Mirror } from '../../vulndb/config.js';
 import { ageText, behindText, feedsBehind } from '../../vulndb/freshness.js';
 import { emptyFeed, importAdvisories, importFailure, type FeedError, type ImportProgress, type ImportResult } from '../../vulndb/import.js';

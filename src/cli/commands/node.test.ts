@@ -28,7 +28,7 @@ describe('runwarden node: bad input', () => {
 
   it.each([
     [['images', '--cri', '/x.sock', '--format', 'jsn'], 'runwarden: error: Unknown --format "jsn": expected one of table, json. Did you mean "json"?'],
-    [['images', '--cri', '/x.sock', '--timeout', 'soon'], 'runwarden: error: Invalid --timeout "soon": expected a duration such as "7d", "36h", "1w2d" or "90m" (units s, m, h, d, w).'],
+    [['images', '--cri', '/x.sock', '--timeout', 'soon'], 'runwarden: error: Invalid --timeout "soon": expected a duration such as 90d, 12h, 30m, 45s or 1h30m'],
     [['containers', '--cri', '/x.sock', '--containerd-namespace', 'k8s io'], 'runwarden: error: Invalid --containerd-namespace "k8s io": expected a containerd namespace such as "k8s.io" (letters, digits, ".", "_", "-").'],
     [['images', '--cri', '/x.sock', '--node', 'a b'], 'runwarden: error: Invalid --node "a b": expected a node name without whitespace, e.g. "worker-1".'],
   ])('exits 2 with one actionable line for %j', async (args, line) => {

@@ -10,7 +10,7 @@ import { AppError, UsageError } from '../../core/errors.js';
 import { containerLabel, imageDisplayName, imageUsage, shortImageId, type NodeRuntime } from '../../core/node-runtime.js';
 import { connectCri, readNodeRuntime, type CriClient } from '../../inventory/sources/cri/index.js';
 import { formatAge } from '../../cleanup/planner.js';
-import { parseDuration } from '../../cleanup/options.js';
+import { durationOption } from '../../cleanup/options.js';
 import { formatBytes } from '../../core/format.js';
 import type { CliContext } from '../context.js';
 import { wantsColor } from '../output.js';
@@ -55,7 +55,7 @@ const NAMESPACE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,75}$/;
 
 /** Validate the shared flags before touching the runtime, then connect. */
 export function runtimeClient(flags: RuntimeFlags, ctx: CliContext): CriClient {
-  const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout').ms;
+  const timeoutMs = flags.timeout === undefined ? undefined : durationOption(flags.timeout, '--timeout').ms;
   if (flags.containerdNamespace !== undefined && !NAMESPACE.test(flags.containerdNamespace)) {
     throw new UsageError(`Invalid --containerd-namespace "${flags.containerdNamespace}": expected a containerd namespace such as "k8s.io" (letters, digits, ".", "_", "-").`);
   }

@@ -22,7 +22,7 @@ import type { InventoryView } from '../../serve/follow/index.js';
 import type { ScanReport } from '../../core/report.js';
 import { chosenDbPath } from '../../store/db.js';
 import { seedDemoHistory } from '../../serve/demo.js';
-import { parseDuration } from '../../serve/duration.js';
+import { parseDuration } from '../../core/duration.js';
 import { openPostgresHistory, redactUrl } from '../../serve/history/postgres.js';
 import { openSqliteHistory } from '../../serve/history/sqlite.js';
 import { HistoryStore } from '../../serve/history/store.js';

@@ -7,6 +7,8 @@
  */
 import { constants as bufferConstants } from 'node:buffer';
 import { once } from 'node:events';
+// `turn()`: let the event loop run (API requests, admission reviews) between the long steps of reading a body
+import { setImmediate as turn } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { createGzip, gunzip, constants as zlibConstants } from 'node:zlib';
 import { z } from 'zod';
@@ -228,9 +230,6 @@ export class ScanTooLargeToPublishError extends AppError {
 }
 
 const size = (bytes: number): string => (bytes >= 1048576 ? `${Math.floor(bytes / 1048576)} MiB` : `${Math.floor(bytes / 1024)} KiB`);
-
-/** Let the event loop run (API requests, admission reviews) between the long steps of reading a body. */
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Read a published body back; one line naming what is wrong when it is not a scan this runwarden can read.

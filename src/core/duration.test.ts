@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from './errors.js';
 import { formatDuration, parseDuration } from './duration.js';
 
 describe('parseDuration', () => {
@@ -18,8 +18,10 @@ describe('parseDuration', () => {
     expect(() => parseDuration(text, '--interval')).toThrow(`Invalid --interval "${text}": expected a duration such as 90d`);
   });
 
-  it('throws when below the minimum', () => {
+  it('throws when below the minimum, a zero duration saying so', () => {
     expect(() => parseDuration('1s', '--interval', { min: 10_000 })).toThrow('Invalid --interval "1s": must be at least 10s');
+    expect(() => parseDuration('0h', '--interval', { min: 1 })).toThrow('Invalid --interval "0h": the duration must be longer than zero, e.g. 7d');
+    expect(parseDuration('0h', '--grace')).toBe(0);
   });
 
   it('formats whole units', () => {
