@@ -531,6 +531,7 @@ const mapped = new WeakSet<Db>();
 /** Empty the reused working lists, so nothing of a finished call stays reachable through them. */
 function releaseWorkingLists(): void {
   for (const list of [scratch.ids, scratch.others, scratch.related, scratch.fixed, single.labels]) list.length = 0;
+  fixedLists.clear();
   releaseGroups();
   forgetParsedHeads();
   single.advisory = NO_ADVISORY;
@@ -822,9 +823,6 @@ interface PackageFacts {
   statusRemediations: Map<string, string>;
   /** What follows the vulnerability id in the fingerprint key: `\0ecosystem\0name\0version`. */
   keySuffix: string;
-  /** `fixedVersions` lists of one fixed version by that version, and the empty one (fixedList). */
-  fixedLists: Map<string, string[]>;
-  noFix: string[] | undefined;
 }
 
 /** The fingerprint key of a vulnerability finding: its vulnerability, then the package it is about (packageFacts' keySuffix). */
@@ -851,7 +849,7 @@ function packageFacts(pkg: Package, lookup: Lookup): PackageFacts {
   if (pkg.distro !== undefined) evidence.distro = `${pkg.distro.id} ${pkg.distro.release}`;
   if (lookup.viaSource) evidence.source = { name: lookup.name, version: lookup.version };
   if (pkg.locations !== undefined && pkg.locations.length > 0) evidence.locations = pkg.locations;
-  return { evidence, remediations: new Map(), statusRemediations: new Map(), keySuffix: findingKey('', pkg), fixedLists: new Map(), noFix: undefined };
+  return { evidence, remediations: new Map(), statusRemediations: new Map(), keySuffix: findingKey('', pkg) };
 }
 
 function pushNew(list: string[], value: string): void {
@@ -922,7 +920,7 @@ function buildFinding(
     others.slice(),
     about.evidence,
     pkg.version,
-    fixedList(about, fixed),
+    fixedList(fixed),
     fixStatus,
     severity.basis === 'none' ? NO_SEVERITY : severity,
     reasons,
@@ -956,16 +954,25 @@ function summaryIn(title: string, summary: string, from: number): string {
   return summary.length <= TITLE_SUMMARY ? title.slice(from, from + summary.length) : summary;
 }
 
-/** `fixedVersions`: one read-only list per package for none and for each single fixed version, shared by the findings that say the same. */
-function fixedList(about: PackageFacts, fixed: readonly string[]): string[] {
-  if (fixed.length === 0) return (about.noFix ??= Object.freeze([]) as unknown as string[]);
+/** `fixedVersions` without a fixed version: one read-only list for every finding. */
+const NO_FIX = Object.freeze([]) as unknown as string[];
+/** `fixedVersions` of one fixed version, by that version, read-only and shared by the call's findings (emptied after each call). */
+const fixedLists = new Map<string, string[]>();
+
+/**
+ * `fixedVersions`: one read-only list for none and for each single fixed version, shared by the findings of the call
+ * that say the same (the packages of a call share fixed versions: 49,149 lists per package were ~1,000 shared ones on
+ * bench/vulndb).
+ */
+function fixedList(fixed: readonly string[]): string[] {
+  if (fixed.length === 0) return NO_FIX;
   // one fixed version, the usual case, is the key as it is; several (rare) are not shared, so no joined key can be ambiguous
   if (fixed.length > 1) return fixed.slice();
   const version = fixed[0] as string;
-  let list = about.fixedLists.get(version);
+  let list = fixedLists.get(version);
   if (list === undefined) {
     list = Object.freeze([version]) as unknown as string[];
-    about.fixedLists.set(version, list);
+    fixedLists.set(version, list);
   }
   return list;
 }

@@ -49,6 +49,19 @@ describe('matchPackages', () => {
     expect(matchPackages(db, [{ ecosystem: 'npm', name: 'lodash', version: '4.17.21' }]).findings).toEqual([]);
   });
 
+  it('shares one read-only fixedVersions list among the findings of a call that name the same fixed version', () => {
+    const { findings } = matchPackages(db, [
+      { ecosystem: 'npm', name: 'lodash', version: '4.17.15' },
+      { ecosystem: 'npm', name: 'lodash', version: '4.17.19' },
+    ]);
+    const lists = findings.map((f) => f.evidence['fixedVersions'] as string[]);
+    expect(lists).toEqual([['4.17.21'], ['4.17.21']]);
+    expect(lists[0]).toBe(lists[1]);
+    expect(Object.isFrozen(lists[0])).toBe(true);
+    // a later call builds its own
+    expect(matchPackages(db, [{ ecosystem: 'npm', name: 'lodash', version: '4.17.15' }]).findings[0]?.evidence['fixedVersions']).not.toBe(lists[0]);
+  });
+
   it('matches Go modules and the Go toolchain as stdlib, and ignores withdrawn records', () => {
     const { findings } = matchPackages(db, [{ ecosystem: 'Go', name: 'stdlib', version: 'go1.22.1' }]);
     expect(findings.some((f) => (f.evidence['ids'] as string[]).includes('GO-2024-2687'))).toBe(true);
