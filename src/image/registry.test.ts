@@ -1,5 +1,6 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../core/errors.js';
 import { IMAGE_SOURCES, parseImageInput } from './registry.js';
@@ -52,5 +53,25 @@ describe('parseImageInput', () => {
     expect(() => parseImageInput('ocix:/tmp/app')).toThrow(UsageError);
     expect(() => parseImageInput('ocix:/tmp/app')).toThrow('Unknown image source "ocix:" in "ocix:/tmp/app": expected a registry reference or one of registry:, docker://, oci:, oci-layout:, oci-archive:, docker-archive:, containerd:.');
     expect(() => parseImageInput('  ')).toThrow('Missing image: give a reference (nginx:1.27) or oci:<dir>, oci-archive:<file>, docker-archive:<file>, containerd:<name>.');
+  });
+
+  it('says which prefix reads a local OCI layout or file given without one, and leaves a reference that only names a plain folder alone', () => {
+    const root = mkdtempSync(join(tmpdir(), 'rw-input-'));
+    try {
+      const layout = join(root, 'images');
+      mkdirSync(layout);
+      writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+      const rel = relative(process.cwd(), layout);
+      expect(() => parseImageInput(rel)).toThrow(UsageError);
+      expect(() => parseImageInput(rel)).toThrow(`"${rel}" is a local OCI image layout, not a registry reference: write oci:${rel} (oci:${rel}:<ref> for one image of several).`);
+      const archive = join(root, 'app.tar');
+      writeFileSync(archive, '');
+      expect(() => parseImageInput(archive)).toThrow(`"${archive}" is a local file, not a registry reference: write docker-archive:${archive} for a "docker save" archive, or oci-archive:${archive} for an OCI layout in a tar.`);
+      const plain = join(root, 'nginx');
+      mkdirSync(plain);
+      expect(parseImageInput(relative(process.cwd(), plain)).source.id).toBe('registry');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
