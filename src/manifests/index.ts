@@ -95,6 +95,12 @@ export interface Manifests {
    * images the workloads run, which `runwarden fix --manifests` edits), in file order.
    */
   kustomizations: readonly ManifestObject[];
+  /**
+   * Helm values, in file order: YAML documents without a `kind` (a chart's values.yaml, an environment's values
+   * file) and the `spec.values` of Flux HelmReleases. Not checked (a document without a kind is an issue for
+   * `check`), but they set the images a chart's workloads run, which `runwarden fix --manifests` edits.
+   */
+  helmValues: readonly ManifestObject[];
 }
 
 interface State {
@@ -109,11 +115,12 @@ interface State {
   namespace: string;
   texts: Map<string, string>;
   kustomizations: Placed[];
+  helmValues: Placed[];
 }
 
 /** Reads every input; throws InputError only for a path that does not exist or holds no manifest files. */
 export async function readManifests(inputs: readonly string[], options: ReadManifestsOptions = {}): Promise<Manifests> {
-  const state: State = { objects: emptyClusterObjects(), origins: new WeakMap(), placed: new Map(), issues: [], kindsSeen: new Set(), skipped: new Map(), failures: 0, accepted: 0, namespace: options.namespace ?? 'default', texts: new Map(), kustomizations: [] };
+  const state: State = { objects: emptyClusterObjects(), origins: new WeakMap(), placed: new Map(), issues: [], kindsSeen: new Set(), skipped: new Map(), failures: 0, accepted: 0, namespace: options.namespace ?? 'default', texts: new Map(), kustomizations: [], helmValues: [] };
   let files = 0;
   for (const input of inputs) {
     if (input === STDIN) {
@@ -155,6 +162,7 @@ export async function readManifests(inputs: readonly string[], options: ReadMani
     find: (kind, namespace, name) => findObject(state, kind, namespace, name),
     texts: state.texts,
     kustomizations: state.kustomizations.map((k) => manifestObject(state, k)),
+    helmValues: state.helmValues.map((v) => manifestObject(state, v)),
   };
 }
 
@@ -306,11 +314,17 @@ function collect(value: unknown, path: Array<string | number>, placed: Omit<Plac
     return;
   }
   if (kind === undefined) {
+    // a document of its own without a kind may be Helm values (fix --manifests reads them); still no Kubernetes object
+    if (path.length === 0) state.helmValues.push({ ...placed, path, value: record });
     state.issues.push(issue('manifest-invalid', `${where(placed, path)}: object has no "kind"`, where(placed, path), 'Every Kubernetes object needs apiVersion and kind.'));
     return;
   }
   if (!KINDS.has(kind)) {
     if (kind === 'Kustomization' && typeof record.apiVersion === 'string' && record.apiVersion.startsWith('kustomize.config.k8s.io/')) state.kustomizations.push({ ...placed, path, value: record, kind });
+    const values = (record.spec as { values?: unknown } | undefined)?.values;
+    if (kind === 'HelmRelease' && typeof record.apiVersion === 'string' && record.apiVersion.startsWith('helm.toolkit.fluxcd.io/') && values !== null && typeof values === 'object' && !Array.isArray(values)) {
+      state.helmValues.push({ ...placed, path: [...path, 'spec', 'values'], value: values, kind });
+    }
     const entry = state.skipped.get(kind);
     if (entry === undefined) state.skipped.set(kind, { count: 1, where: where(placed, path) });
     else entry.count++;

@@ -166,4 +166,77 @@ describe('manifestEdits', () => {
     expect(edits.files).toEqual([]);
     expect(edits.notChanged.map((n) => n.reason)).toEqual([`2 Kustomizations set the image (${join(dir, 'prod', 'kustomization.yaml')}:4, ${join(dir, 'staging', 'kustomization.yaml')}:4): change the one that is deployed to ghcr.io/acme/web:2.4.3`]);
   });
+
+  it("edits the Helm values that give a chart's running images (values files, a Flux HelmRelease); says what to add or choose where it cannot", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-fix-helm-'));
+    const VALUES = [
+      '# storefront chart, production',
+      'replicaCount: 3',
+      'image:',
+      '  registry: ghcr.io',
+      '  repository: acme/web   # the storefront',
+      '  tag: "2.4.1"',
+      'cart:',
+      '  image: ghcr.io/acme/cart:latest',
+      'api:',
+      '  image:',
+      '    repository: ghcr.io/acme/api',
+      '    tag: 1.0',
+      'auth:',
+      '  image:',
+      '    repository: ghcr.io/acme/auth',
+      '    tag: ""',
+      'jobs:',
+      '  - name: report',
+      '    image: {repository: ghcr.io/acme/report, tag: "1.0", digest: "sha256:' + 'c'.repeat(64) + '"}',
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'values-prod.yaml'), VALUES);
+    const RELEASE = 'apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: prometheus, namespace: monitoring}\nspec:\n  chart: {spec: {chart: prometheus}}\n  values:\n    server:\n      image:\n        repository: quay.io/prometheus/prometheus\n        tag: v2.54.1\n';
+    writeFileSync(join(dir, 'release.yaml'), RELEASE);
+    // two environments setting the same image: ambiguous
+    writeFileSync(join(dir, 'values-a.yaml'), 'metrics:\n  image: docker.io/bitnami/redis-exporter:1.62.0\n');
+    writeFileSync(join(dir, 'values-b.yaml'), 'metrics:\n  image: bitnami/redis-exporter:1.62.0\n');
+    execFileSync('git', ['init', '-q', dir]);
+    const manifests = await readManifests([dir]);
+    expect(manifests.helmValues.map((v) => v.file.slice(dir.length + 1))).toEqual(['release.yaml', 'values-a.yaml', 'values-b.yaml', 'values-prod.yaml']);
+    const workload = (name: string, namespace = 'shop') => ({ kind: 'Deployment', namespace, name });
+    const edits = manifestEdits(
+      plan([
+        { workload: workload('web'), containers: [change('web', 'ghcr.io/acme/web:2.4.1', 'ghcr.io/acme/web:2.4.3')] },
+        { workload: workload('cart'), containers: [change('cart', 'ghcr.io/acme/cart:latest', `ghcr.io/acme/cart:latest@${D}`)] },
+        { workload: workload('prometheus', 'monitoring'), containers: [change('prometheus', 'quay.io/prometheus/prometheus:v2.54.1', 'quay.io/prometheus/prometheus:v2.55.1')] },
+        { workload: workload('report'), containers: [change('report', `ghcr.io/acme/report:1.0@sha256:${'c'.repeat(64)}`, `ghcr.io/acme/report:1.1@${D}`)] },
+        // pinning needs a digest field; a tag left to the chart; two files; no values for it at all
+        { workload: workload('api'), containers: [change('api', 'ghcr.io/acme/api:1.0', `ghcr.io/acme/api:1.0@${D}`)] },
+        { workload: workload('auth'), containers: [change('auth', 'ghcr.io/acme/auth:1.4.0', 'ghcr.io/acme/auth:1.4.2')] },
+        { workload: workload('exporter'), containers: [change('exporter', 'bitnami/redis-exporter:1.62.0', 'bitnami/redis-exporter:1.62.1')] },
+        { workload: workload('search'), containers: [change('search', 'ghcr.io/acme/search:3.0', 'ghcr.io/acme/search:3.1')] },
+      ]),
+      manifests,
+    );
+    const rel = (file: string): string => file.slice(dir.length + 1);
+    expect(edits.changes.map((c) => [rel(c.file), c.line, c.container, c.from, c.to])).toEqual([
+      ['values-prod.yaml', 6, 'web', '2.4.1', '2.4.3'],
+      ['values-prod.yaml', 8, 'cart', 'ghcr.io/acme/cart:latest', `ghcr.io/acme/cart:latest@${D}`],
+      ['release.yaml', 10, 'prometheus', 'v2.54.1', 'v2.55.1'],
+      ['values-prod.yaml', 19, 'report', `sha256:${'c'.repeat(64)}`, D],
+      ['values-prod.yaml', 19, 'report', '1.0', '1.1'],
+    ]);
+    const prod = join(dir, 'values-prod.yaml');
+    expect(edits.notChanged.map((n) => [n.container, n.reason])).toEqual([
+      ['api', `the Helm values at ${prod}:11 set ghcr.io/acme/api by tag: the change pins ghcr.io/acme/api:1.0@${D}; add "digest: ${D}" there, if the chart reads it`],
+      ['auth', `the Helm values at ${prod}:15 set the repository without a tag (the chart's appVersion decides it): add "tag: 1.4.2" there, if the chart reads them`],
+      ['exporter', `2 Helm values set the image (${join(dir, 'values-a.yaml')}:2, ${join(dir, 'values-b.yaml')}:2): change the one that is deployed to bitnami/redis-exporter:1.62.1`],
+      ['search', 'no Deployment shop/search in the manifests, and no Helm values among them set its image'],
+    ]);
+    // quotes and comments kept; the diff applies
+    const after = VALUES.replace('tag: "2.4.1"', 'tag: "2.4.3"').replace('image: ghcr.io/acme/cart:latest', `image: ghcr.io/acme/cart:latest@${D}`).replace(`tag: "1.0", digest: "sha256:${'c'.repeat(64)}"`, `tag: "1.1", digest: "${D}"`);
+    expect(edits.files.find((f) => f.file === prod)?.after).toBe(after);
+    const diff = renderManifestDiff({ ...edits, files: edits.files.map((f) => ({ ...f, file: rel(f.file) })) });
+    writeFileSync(join(dir, 'fix.diff'), diff);
+    execFileSync('git', ['apply', 'fix.diff'], { cwd: dir });
+    expect(readFileSync(prod, 'utf8')).toBe(after);
+    expect(readFileSync(join(dir, 'release.yaml'), 'utf8')).toBe(RELEASE.replace('tag: v2.54.1', 'tag: v2.55.1'));
+  });
 });

@@ -9,7 +9,13 @@
  * without tag or digest) sets the image that runs, so that entry is edited instead (its `newTag`, `digest` or
  * `newName`, whichever the change needs and the entry has); a change the entry cannot take without a new field, or
  * an image several Kustomizations set (overlays) of which not exactly one gives the running image, is reported
- * with what to change, not guessed. Helm values are not followed.
+ * with what to change, not guessed.
+ *
+ * Helm: a chart's workloads are not in Git, its values are. For a workload the manifests do not hold, the Helm values
+ * among them (values files, Flux HelmRelease `spec.values`) that give the running image are edited: an `image:
+ * repo:tag` string, or a map of `repository` (with `registry`), `tag` and `digest` — the shapes charts use. Exactly one
+ * such place must give the image that runs; a map without the field the change needs (a tag left to the chart's
+ * appVersion, no `digest`) is reported with what to add.
  */
 import { createTwoFilesPatch } from 'diff';
 import type { WorkloadRef } from '../core/inventory.js';
@@ -117,7 +123,7 @@ function normalisedRepo(name: string): string {
 }
 
 /** The edits of every changed container the manifests hold; the others with the reason. */
-export function manifestEdits(plan: RemediationPlan, manifests: Pick<Manifests, 'find' | 'texts' | 'kustomizations'>): ManifestEdits {
+export function manifestEdits(plan: RemediationPlan, manifests: Pick<Manifests, 'find' | 'texts' | 'kustomizations'> & Partial<Pick<Manifests, 'helmValues'>>): ManifestEdits {
   const changes: ManifestChange[] = [];
   const notChanged: ManifestNotChanged[] = [];
   const byFile = new Map<string, Array<{ start: number; end: number; text: string }>>();
@@ -126,9 +132,27 @@ export function manifestEdits(plan: RemediationPlan, manifests: Pick<Manifests, 
     for (const c of w.containers) {
       if (c.to === undefined) continue;
       const skip = (reason: string): void => void notChanged.push({ workload: w.workload, container: c.container, reason });
+      const claim = (edits: ReadonlyArray<{ scalar: ManifestScalar; value: string }>): void => {
+        // one value may set the image of several workloads: another container may have claimed it for another change
+        const clash = edits.find((e) => (byFile.get(e.scalar.file) ?? []).some((x) => x.start === e.scalar.start && x.text !== written(e.scalar.source, e.value)));
+        if (clash !== undefined) {
+          skip(`${clash.scalar.file}:${clash.scalar.line} sets the image of other workloads too, which need another change`);
+          return;
+        }
+        for (const e of edits) {
+          const list = byFile.get(e.scalar.file) ?? [];
+          list.push({ start: e.scalar.start, end: e.scalar.end, text: written(e.scalar.source, e.value) });
+          byFile.set(e.scalar.file, list);
+          changes.push({ workload: w.workload, container: c.container, file: e.scalar.file, line: e.scalar.line, from: e.scalar.value, to: e.value });
+        }
+      };
       const object = manifests.find(kind, namespace, name);
       if (object === undefined) {
-        skip(`no ${kind} ${namespace}/${name} in the manifests`);
+        // a chart's workload: its image is set by Helm values
+        const edits = helmValuesEdits(manifests.helmValues ?? [], normalisedImage(c.from ?? c.image), c.to);
+        if (edits === undefined) skip(`no ${kind} ${namespace}/${name} in the manifests${(manifests.helmValues ?? []).length > 0 ? ', and no Helm values among them set its image' : ''}`);
+        else if (typeof edits === 'string') skip(edits);
+        else claim(edits);
         continue;
       }
       const spec = PATCHABLE[kind]?.spec;
@@ -167,22 +191,8 @@ export function manifestEdits(plan: RemediationPlan, manifests: Pick<Manifests, 
           continue;
         }
         const edits = kustomizeEdits(entry, c.to);
-        if (typeof edits === 'string') {
-          skip(edits);
-          continue;
-        }
-        // one entry sets the image of every workload that names it: another container may have claimed it already
-        const clash = edits.find((e) => (byFile.get(e.scalar.file) ?? []).some((x) => x.start === e.scalar.start && x.text !== written(e.scalar.source, e.value)));
-        if (clash !== undefined) {
-          skip(`${clash.scalar.file}:${clash.scalar.line} sets the image of other workloads too, which need another change`);
-          continue;
-        }
-        for (const e of edits) {
-          const list = byFile.get(e.scalar.file) ?? [];
-          list.push({ start: e.scalar.start, end: e.scalar.end, text: written(e.scalar.source, e.value) });
-          byFile.set(e.scalar.file, list);
-          changes.push({ workload: w.workload, container: c.container, file: e.scalar.file, line: e.scalar.line, from: e.scalar.value, to: e.value });
-        }
+        if (typeof edits === 'string') skip(edits);
+        else claim(edits);
         continue;
       }
       if (normalisedImage(scalar.value) !== running) {
@@ -210,6 +220,82 @@ export function manifestEdits(plan: RemediationPlan, manifests: Pick<Manifests, 
     files.push({ file, before, after });
   }
   return { files, changes, notChanged };
+}
+
+/** A place in Helm values that sets an image: an `image: repo:tag` string, or a map of repository (registry), tag, digest. */
+type ValuesImage =
+  | { type: 'string'; scalar: ManifestScalar }
+  | { type: 'map'; at: string; repository: string; tag: ManifestScalar | undefined; digest: ManifestScalar | undefined };
+
+/** Nested values deeper than this are not searched (charts nest images a few levels down: `controller.image`). */
+const VALUES_DEPTH = 12;
+
+/** Every image setting in one values object, by walking it (keys `image`, or maps with a string `repository`). */
+function valuesImages(values: ManifestObject): ValuesImage[] {
+  const out: ValuesImage[] = [];
+  const walk = (node: unknown, path: Array<string | number>): void => {
+    if (path.length > VALUES_DEPTH || node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      node.forEach((item, i) => walk(item, [...path, i]));
+      return;
+    }
+    const map = node as Record<string, unknown>;
+    if (typeof map.repository === 'string' && map.repository !== '') {
+      const registry = typeof map.registry === 'string' && map.registry !== '' ? `${map.registry}/` : '';
+      const tag = values.scalar([...path, 'tag'], { numbers: true });
+      const where = values.scalar([...path, 'repository']);
+      out.push({ type: 'map', at: where === undefined ? values.file : `${where.file}:${where.line}`, repository: `${registry}${map.repository}`, tag: tag?.value === '' ? undefined : tag, digest: values.scalar([...path, 'digest']) });
+    }
+    for (const [key, value] of Object.entries(map)) {
+      if (key === 'image' && typeof value === 'string') {
+        const scalar = values.scalar([...path, key]);
+        if (scalar !== undefined) out.push({ type: 'string', scalar });
+      } else walk(value, [...path, key]);
+    }
+  };
+  walk(values.value, []);
+  return out;
+}
+
+/** The image a map setting gives (undefined without a tag or digest: the chart decides, e.g. from its appVersion). */
+function mapImage(setting: Extract<ValuesImage, { type: 'map' }>): string | undefined {
+  if (setting.digest !== undefined && setting.digest.value !== '') return `${setting.repository}${setting.tag === undefined ? '' : `:${setting.tag.value}`}@${setting.digest.value}`;
+  return setting.tag === undefined ? undefined : `${setting.repository}:${setting.tag.value}`;
+}
+
+/**
+ * The edits of the Helm values that give `running` so that they give `to`; a reason when they cannot (ambiguous, or a
+ * field to add); undefined when no values set the image at all.
+ */
+function helmValuesEdits(values: readonly ManifestObject[], running: string, to: string): Array<{ scalar: ManifestScalar; value: string }> | string | undefined {
+  const settings = values.flatMap(valuesImages);
+  const repo = normalisedRepo(imageName(running));
+  const same = settings.filter((s) => normalisedRepo(s.type === 'string' ? imageName(s.scalar.value) : s.repository) === repo);
+  if (same.length === 0) return undefined;
+  const giving = same.filter((s) => {
+    const image = s.type === 'string' ? s.scalar.value : mapImage(s);
+    return image !== undefined && normalisedImage(image) === running;
+  });
+  const where = (s: ValuesImage): string => (s.type === 'string' ? `${s.scalar.file}:${s.scalar.line}` : s.at);
+  if (giving.length > 1) return `${giving.length} Helm values set the image (${giving.map(where).join(', ')}): change the one that is deployed to ${to}`;
+  const setting = giving[0];
+  const target = tryParseImageReference(to);
+  if (target === undefined) return `"${to}" is not an image reference`;
+  if (setting === undefined) {
+    const tagless = same.find((s) => s.type === 'map' && mapImage(s) === undefined);
+    if (tagless !== undefined) return `the Helm values at ${where(tagless)} set the repository without a tag (the chart's appVersion decides it): add "tag: ${target.tag ?? 'latest'}"${target.digest === undefined ? '' : ` and "digest: ${target.digest}"`} there, if the chart reads them`;
+    return `the Helm values that set ${imageName(running)} (${same.map(where).join(', ')}) do not give ${running} (changed already?)`;
+  }
+  if (setting.type === 'string') return [{ scalar: setting.scalar, value: to }];
+  if (normalisedRepo(imageName(to)) !== repo) return `${setting.at} sets the repository ${setting.repository}; the change moves to ${imageName(to)}: change the repository there too`;
+  const edits: Array<{ scalar: ManifestScalar; value: string }> = [];
+  if (target.digest !== undefined) {
+    if (setting.digest === undefined) return `the Helm values at ${setting.at} set ${setting.repository} by tag: the change pins ${to}; add "digest: ${target.digest}" there, if the chart reads it`;
+    edits.push({ scalar: setting.digest, value: target.digest });
+  } else if (setting.digest !== undefined && setting.digest.value !== '') return `the Helm values at ${setting.at} pin ${setting.repository} by digest: set "tag: ${target.tag ?? 'latest'}" and remove the digest there`;
+  if (target.tag !== undefined && setting.tag !== undefined && setting.tag.value !== target.tag) edits.push({ scalar: setting.tag, value: target.tag });
+  if (target.tag !== undefined && setting.tag === undefined) return `the Helm values at ${setting.at} set ${setting.repository} without a tag: add "tag: ${target.tag}" there`;
+  return edits;
 }
 
 /** A unified diff of the edits (`git apply`, `patch -p1`): paths as given, prefixed a/ and b/. */

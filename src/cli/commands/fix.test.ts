@@ -98,6 +98,22 @@ describe('runwarden fix --demo', () => {
     expect(table.stdout).toContain('Manifests: 3 image value(s) changed in 2 file(s) (-f diff for the patch)\n  demo/cluster/monitoring.yaml:312 StatefulSet monitoring/prometheus prometheus: quay.io/prometheus/prometheus:v2.54.1 → quay.io/prometheus/prometheus:v2.55.1\n');
   });
 
+  it('--manifests with Helm values: the chart\'s tag changed where the values set it (a values file, a Flux HelmRelease)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-fix-helm-'));
+    writeFileSync(join(dir, 'values.yaml'), 'image:\n  repository: ghcr.io/acme/storefront-web\n  tag: 2.4.1\n');
+    writeFileSync(join(dir, 'prometheus.yaml'), 'apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: prometheus, namespace: monitoring}\nspec:\n  values:\n    server:\n      image: {repository: quay.io/prometheus/prometheus, tag: v2.54.1}\n');
+    const r = await run(['fix', '--demo', '--now', NOW, '--manifests', dir, '-f', 'diff']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => /^[-+][^-+]/.test(l))).toEqual([
+      '-      image: {repository: quay.io/prometheus/prometheus, tag: v2.54.1}',
+      '+      image: {repository: quay.io/prometheus/prometheus, tag: v2.55.1}',
+      '-  tag: 2.4.1',
+      '+  tag: 2.4.3',
+    ]);
+    // cart's values are not among them: said on stderr with -f diff
+    expect(r.stderr).toBe(`runwarden: not in the diff: Deployment storefront/cart cart: no Deployment storefront/cart in the manifests, and no Helm values among them set its image\n`);
+  });
+
   it('--severity critical leaves high vulnerabilities and ends of life alone', async () => {
     const plan = RemediationPlanJson.parse(JSON.parse((await run(['fix', '--demo', '--now', NOW, '-f', 'json', '--severity', 'critical'])).stdout));
     const web = plan.workloads.find((w) => w.workload.name === 'web')?.containers[0];
