@@ -97,8 +97,9 @@ export interface Manifests {
   kustomizations: readonly ManifestObject[];
   /**
    * Helm values, in file order: YAML documents without a `kind` (a chart's values.yaml, an environment's values
-   * file) and the `spec.values` of Flux HelmReleases. Not checked (a document without a kind is an issue for
-   * `check`), but they set the images a chart's workloads run, which `runwarden fix --manifests` edits.
+   * file), the `spec.values` of Flux HelmReleases and the `helm.valuesObject` of Argo CD Applications. Not checked
+   * (a document without a kind is an issue for `check`), but they set the images a chart's workloads run, which
+   * `runwarden fix --manifests` edits.
    */
   helmValues: readonly ManifestObject[];
 }
@@ -297,6 +298,18 @@ function where(placed: Omit<Placed, 'path'>, path: ReadonlyArray<string | number
   return `${placed.file}:${lineOf(placed, path).line}`;
 }
 
+/**
+ * Where an object holds Helm values inline: a Flux HelmRelease's `spec.values`, an Argo CD Application's
+ * `spec.source.helm.valuesObject` (and each of `spec.sources`). Values given as a YAML string are not read.
+ */
+function helmValuesPaths(kind: string, record: Record<string, unknown>): Array<Array<string | number>> {
+  const api = typeof record.apiVersion === 'string' ? record.apiVersion : '';
+  if (kind === 'HelmRelease' && api.startsWith('helm.toolkit.fluxcd.io/')) return [['spec', 'values']];
+  if (kind !== 'Application' || !api.startsWith('argoproj.io/')) return [];
+  const sources = (record.spec as { sources?: unknown } | undefined)?.sources;
+  return [['spec', 'source', 'helm', 'valuesObject'], ...(Array.isArray(sources) ? sources.map((_, i) => ['spec', 'sources', i, 'helm', 'valuesObject']) : [])];
+}
+
 function collect(value: unknown, path: Array<string | number>, placed: Omit<Placed, 'path'>, inheritedKind: string | undefined, state: State): void {
   if (Array.isArray(value)) {
     value.forEach((item, i) => collect(item, [...path, i], placed, inheritedKind, state));
@@ -321,9 +334,9 @@ function collect(value: unknown, path: Array<string | number>, placed: Omit<Plac
   }
   if (!KINDS.has(kind)) {
     if (kind === 'Kustomization' && typeof record.apiVersion === 'string' && record.apiVersion.startsWith('kustomize.config.k8s.io/')) state.kustomizations.push({ ...placed, path, value: record, kind });
-    const values = (record.spec as { values?: unknown } | undefined)?.values;
-    if (kind === 'HelmRelease' && typeof record.apiVersion === 'string' && record.apiVersion.startsWith('helm.toolkit.fluxcd.io/') && values !== null && typeof values === 'object' && !Array.isArray(values)) {
-      state.helmValues.push({ ...placed, path: [...path, 'spec', 'values'], value: values, kind });
+    for (const at of helmValuesPaths(kind, record)) {
+      const values = at.reduce<unknown>((o, k) => (o as Record<string | number, unknown> | undefined)?.[k], record);
+      if (values !== null && typeof values === 'object' && !Array.isArray(values)) state.helmValues.push({ ...placed, path: [...path, ...at], value: values, kind });
     }
     const entry = state.skipped.get(kind);
     if (entry === undefined) state.skipped.set(kind, { count: 1, where: where(placed, path) });

@@ -167,7 +167,7 @@ describe('manifestEdits', () => {
     expect(edits.notChanged.map((n) => n.reason)).toEqual([`2 Kustomizations set the image (${join(dir, 'prod', 'kustomization.yaml')}:4, ${join(dir, 'staging', 'kustomization.yaml')}:4): change the one that is deployed to ghcr.io/acme/web:2.4.3`]);
   });
 
-  it("edits the Helm values that give a chart's running images (values files, a Flux HelmRelease); says what to add or choose where it cannot", async () => {
+  it("edits the Helm values that give a chart's running images (values files, a Flux HelmRelease, an Argo CD Application); says what to add or choose where it cannot", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-fix-helm-'));
     const VALUES = [
       '# storefront chart, production',
@@ -197,9 +197,12 @@ describe('manifestEdits', () => {
     // two environments setting the same image: ambiguous
     writeFileSync(join(dir, 'values-a.yaml'), 'metrics:\n  image: docker.io/bitnami/redis-exporter:1.62.0\n');
     writeFileSync(join(dir, 'values-b.yaml'), 'metrics:\n  image: bitnami/redis-exporter:1.62.0\n');
+    // an Argo CD Application with its values inline (its second source)
+    const APP = 'apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: search, namespace: argocd}\nspec:\n  sources:\n    - repoURL: https://git.example/values\n    - chart: search\n      helm:\n        valuesObject:\n          image: {repository: ghcr.io/acme/search, tag: "3.0"}\n';
+    writeFileSync(join(dir, 'app.yaml'), APP);
     execFileSync('git', ['init', '-q', dir]);
     const manifests = await readManifests([dir]);
-    expect(manifests.helmValues.map((v) => v.file.slice(dir.length + 1))).toEqual(['release.yaml', 'values-a.yaml', 'values-b.yaml', 'values-prod.yaml']);
+    expect(manifests.helmValues.map((v) => v.file.slice(dir.length + 1))).toEqual(['app.yaml', 'release.yaml', 'values-a.yaml', 'values-b.yaml', 'values-prod.yaml']);
     const workload = (name: string, namespace = 'shop') => ({ kind: 'Deployment', namespace, name });
     const edits = manifestEdits(
       plan([
@@ -207,11 +210,12 @@ describe('manifestEdits', () => {
         { workload: workload('cart'), containers: [change('cart', 'ghcr.io/acme/cart:latest', `ghcr.io/acme/cart:latest@${D}`)] },
         { workload: workload('prometheus', 'monitoring'), containers: [change('prometheus', 'quay.io/prometheus/prometheus:v2.54.1', 'quay.io/prometheus/prometheus:v2.55.1')] },
         { workload: workload('report'), containers: [change('report', `ghcr.io/acme/report:1.0@sha256:${'c'.repeat(64)}`, `ghcr.io/acme/report:1.1@${D}`)] },
+        { workload: workload('search'), containers: [change('search', 'ghcr.io/acme/search:3.0', 'ghcr.io/acme/search:3.1')] },
         // pinning needs a digest field; a tag left to the chart; two files; no values for it at all
         { workload: workload('api'), containers: [change('api', 'ghcr.io/acme/api:1.0', `ghcr.io/acme/api:1.0@${D}`)] },
         { workload: workload('auth'), containers: [change('auth', 'ghcr.io/acme/auth:1.4.0', 'ghcr.io/acme/auth:1.4.2')] },
         { workload: workload('exporter'), containers: [change('exporter', 'bitnami/redis-exporter:1.62.0', 'bitnami/redis-exporter:1.62.1')] },
-        { workload: workload('search'), containers: [change('search', 'ghcr.io/acme/search:3.0', 'ghcr.io/acme/search:3.1')] },
+        { workload: workload('catalog'), containers: [change('catalog', 'ghcr.io/acme/catalog:3.0', 'ghcr.io/acme/catalog:3.1')] },
       ]),
       manifests,
     );
@@ -222,13 +226,14 @@ describe('manifestEdits', () => {
       ['release.yaml', 10, 'prometheus', 'v2.54.1', 'v2.55.1'],
       ['values-prod.yaml', 19, 'report', `sha256:${'c'.repeat(64)}`, D],
       ['values-prod.yaml', 19, 'report', '1.0', '1.1'],
+      ['app.yaml', 10, 'search', '3.0', '3.1'],
     ]);
     const prod = join(dir, 'values-prod.yaml');
     expect(edits.notChanged.map((n) => [n.container, n.reason])).toEqual([
       ['api', `the Helm values at ${prod}:11 set ghcr.io/acme/api by tag: the change pins ghcr.io/acme/api:1.0@${D}; add "digest: ${D}" there, if the chart reads it`],
       ['auth', `the Helm values at ${prod}:15 set the repository without a tag (the chart's appVersion decides it): add "tag: 1.4.2" there, if the chart reads them`],
       ['exporter', `2 Helm values set the image (${join(dir, 'values-a.yaml')}:2, ${join(dir, 'values-b.yaml')}:2): change the one that is deployed to bitnami/redis-exporter:1.62.1`],
-      ['search', 'no Deployment shop/search in the manifests, and no Helm values among them set its image'],
+      ['catalog', 'no Deployment shop/catalog in the manifests, and no Helm values among them set its image'],
     ]);
     // quotes and comments kept; the diff applies
     const after = VALUES.replace('tag: "2.4.1"', 'tag: "2.4.3"').replace('image: ghcr.io/acme/cart:latest', `image: ghcr.io/acme/cart:latest@${D}`).replace(`tag: "1.0", digest: "sha256:${'c'.repeat(64)}"`, `tag: "1.1", digest: "${D}"`);
@@ -238,5 +243,6 @@ describe('manifestEdits', () => {
     execFileSync('git', ['apply', 'fix.diff'], { cwd: dir });
     expect(readFileSync(prod, 'utf8')).toBe(after);
     expect(readFileSync(join(dir, 'release.yaml'), 'utf8')).toBe(RELEASE.replace('tag: v2.54.1', 'tag: v2.55.1'));
+    expect(readFileSync(join(dir, 'app.yaml'), 'utf8')).toBe(APP.replace('tag: "3.0"', 'tag: "3.1"'));
   });
 });

@@ -12,7 +12,8 @@
  * with what to change, not guessed.
  *
  * Helm: a chart's workloads are not in Git, its values are. For a workload the manifests do not hold, the Helm values
- * among them (values files, Flux HelmRelease `spec.values`) that give the running image are edited: an `image:
+ * among them (values files, Flux HelmRelease `spec.values`, Argo CD Application `helm.valuesObject`) that give the
+ * running image are edited: an `image:
  * repo:tag` string, or a map of `repository` (with `registry`), `tag` and `digest` — the shapes charts use. Exactly one
  * such place must give the image that runs; a map without the field the change needs (a tag left to the chart's
  * appVersion, no `digest`) is reported with what to add.
