@@ -10,7 +10,7 @@ describe('managedBy: who puts a patched workload back', () => {
     expect(m).toEqual({
       tool: 'helm',
       owner: 'Helm release apps/shop-web (chart web-1.4.0)',
-      note: "managed by Helm release apps/shop-web (chart web-1.4.0): the next helm upgrade puts the chart's image back; set the new image in the release's values (helm get values shop-web -n apps) for the fix to stay",
+      note: "managed by Helm release apps/shop-web (chart web-1.4.0): the next helm upgrade puts the chart's image back; set the new image in the release's values (helm get values shop-web -n apps) for the fix to stay (fix --manifests edits a values file)",
     });
   });
 
@@ -31,7 +31,7 @@ describe('managedBy: who puts a patched workload back', () => {
     const helmRelease = managedBy(
       deployment({ 'helm.toolkit.fluxcd.io/name': 'ingress', 'helm.toolkit.fluxcd.io/namespace': 'flux-system', 'kustomize.toolkit.fluxcd.io/name': 'infra', 'app.kubernetes.io/managed-by': 'Helm' }, { 'meta.helm.sh/release-name': 'ingress' }),
     );
-    expect(helmRelease).toEqual({ tool: 'flux', owner: 'Flux HelmRelease flux-system/ingress', note: "managed by Flux HelmRelease flux-system/ingress: its next reconciliation puts the chart's image back; set the new image in the HelmRelease's values for the fix to stay" });
+    expect(helmRelease).toEqual({ tool: 'flux', owner: 'Flux HelmRelease flux-system/ingress', note: "managed by Flux HelmRelease flux-system/ingress: its next reconciliation puts the chart's image back; set the new image in the HelmRelease's values for the fix to stay (fix --manifests edits them)" });
     expect(managedBy(deployment({ 'kustomize.toolkit.fluxcd.io/name': 'apps', 'kustomize.toolkit.fluxcd.io/namespace': 'flux-system' }))?.owner).toBe('Flux Kustomization flux-system/apps');
   });
 

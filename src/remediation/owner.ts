@@ -53,7 +53,7 @@ export function managedBy(raw: unknown): ManagedBy | undefined {
   const release = flux(labels, 'helm.toolkit.fluxcd.io', namespace);
   if (release !== undefined) {
     const owner = `Flux HelmRelease ${release}`;
-    return { tool: 'flux', owner, note: `managed by ${owner}: its next reconciliation puts the chart's image back; set the new image in the HelmRelease's values for the fix to stay` };
+    return { tool: 'flux', owner, note: `managed by ${owner}: its next reconciliation puts the chart's image back; set the new image in the HelmRelease's values for the fix to stay (fix --manifests edits them)` };
   }
   const kustomization = flux(labels, 'kustomize.toolkit.fluxcd.io', namespace);
   if (kustomization !== undefined) {
@@ -69,7 +69,7 @@ export function managedBy(raw: unknown): ManagedBy | undefined {
   const qualified = name === undefined ? undefined : releaseNamespace === undefined ? name : `${releaseNamespace}/${name}`;
   const owner = `Helm release${qualified === undefined ? '' : ` ${qualified}`}${chart === undefined ? '' : ` (chart ${chart})`}`;
   const values = name === undefined ? '' : ` (helm get values ${name}${releaseNamespace === undefined ? '' : ` -n ${releaseNamespace}`})`;
-  return { tool: 'helm', owner, note: `managed by ${owner}: the next helm upgrade puts the chart's image back; set the new image in the release's values${values} for the fix to stay` };
+  return { tool: 'helm', owner, note: `managed by ${owner}: the next helm upgrade puts the chart's image back; set the new image in the release's values${values} for the fix to stay (fix --manifests edits a values file)` };
 }
 
 /** `namespace/name` of a Flux object from its labels under `group`, or undefined. */

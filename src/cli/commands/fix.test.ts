@@ -61,7 +61,7 @@ describe('runwarden fix --demo', () => {
     expect(table.stdout).toContain('10 container(s) of 10 workload(s) to fix (vulnerabilities ≥ high, end of life, outdated images): 3 fixed, 0 partly, 7 without a change; 3 patch(es); 3 candidate image(s) scanned\n');
     expect(table.stdout).toContain('Deployment storefront/web\n  web: ghcr.io/acme/storefront-web:2.4.1 → ghcr.io/acme/storefront-web:2.4.3 [patch, scanned]\n');
     expect(table.stdout).toContain("  patch: kubectl -n storefront patch deployment/web --type=json -p '[{\"op\":\"test\"");
-    expect(table.stdout).toContain("\"}]'\n  managed by Helm release monitoring/prometheus (chart prometheus-25.27.0): the next helm upgrade puts the chart's image back; set the new image in the release's values (helm get values prometheus -n monitoring) for the fix to stay\n");
+    expect(table.stdout).toContain("\"}]'\n  managed by Helm release monitoring/prometheus (chart prometheus-25.27.0): the next helm upgrade puts the chart's image back; set the new image in the release's values (helm get values prometheus -n monitoring) for the fix to stay (fix --manifests edits a values file)\n");
     const file = join(mkdtempSync(join(tmpdir(), 'rw-fix-')), 'fix.sh');
     const script = await run(['fix', '--demo', '--now', NOW, '-f', 'kubectl', '-o', file]);
     expect([script.code, script.stderr]).toEqual([0, `runwarden: wrote kubectl report to ${file} (3 patches)\n`]);
@@ -256,7 +256,7 @@ describe.skipIf(skipRegistry !== undefined || replaySkip !== undefined)('runward
       api.writes.length = 0;
       const r = await fix('--apply');
       expect(r.code).toBe(0);
-      expect(r.stderr).toContain(`runwarden: patched Deployment shop/web: web → ${image('1.1.0')}\nrunwarden: Deployment shop/web is managed by Helm release shop/web: the next helm upgrade puts the chart's image back; set the new image in the release's values (helm get values web -n shop) for the fix to stay\n`);
+      expect(r.stderr).toContain(`runwarden: patched Deployment shop/web: web → ${image('1.1.0')}\nrunwarden: Deployment shop/web is managed by Helm release shop/web: the next helm upgrade puts the chart's image back; set the new image in the release's values (helm get values web -n shop) for the fix to stay (fix --manifests edits a values file)\n`);
       expect(r.stderr).toContain(`runwarden: 1 workload(s) patched (${api.url})\n`);
       const patches = api.writes.filter((w) => w.method === 'PATCH');
       expect(patches).toEqual([
