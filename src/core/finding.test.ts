@@ -28,5 +28,10 @@ describe('countFindings', () => {
       ['node', 'medium', '', 2],
     ]);
     expect(countFindings([])).toEqual([]);
+    // only those `include` takes
+    expect(countFindings(findings, (f) => f.severity !== 'high').map((c) => [c.kind, c.severity, c.namespace, c.count])).toEqual([
+      ['vulnerability', 'low', 'shop', 1],
+      ['node', 'medium', '', 2],
+    ]);
   });
 });

@@ -110,10 +110,11 @@ export interface FindingCount {
  * Findings counted by kind, severity and namespace, in first-seen order. Nested maps, not a joined key: a service
  * counts its 700,000 findings after every rescan, and a key string per finding was most of the time it took.
  */
-export function countFindings(findings: Iterable<Finding>): FindingCount[] {
+export function countFindings(findings: Iterable<Finding>, include?: (f: Finding) => boolean): FindingCount[] {
   const byKind = new Map<string, Map<string, Map<string, FindingCount>>>();
   const out: FindingCount[] = [];
   for (const f of findings) {
+    if (include !== undefined && !include(f)) continue;
     let bySeverity = byKind.get(f.kind);
     if (bySeverity === undefined) byKind.set(f.kind, (bySeverity = new Map<string, Map<string, FindingCount>>()));
     let byNamespace = bySeverity.get(f.severity);
