@@ -45,6 +45,21 @@ describe('reading manifests', () => {
     ]);
   });
 
+  it('skips documents that are not Kubernetes objects (Helm values) with one note and keeps them as Helm values; an object without a kind is still invalid (and no values)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-manifests-'));
+    writeFileSync(join(dir, 'values.yaml'), 'replicaCount: 2\nimage:\n  repository: ghcr.io/acme/web\n  tag: 2.4.1\n---\nresources: {}\n');
+    writeFileSync(join(dir, 'pod.yaml'), 'apiVersion: v1\nmetadata: {name: p}\nspec: {containers: [{name: a, image: x}]}\n');
+    const m = await readManifests([dir]);
+    expect(m.result.issues.map((i) => [i.code, i.message])).toEqual([
+      ['manifest-invalid', `${join(dir, 'pod.yaml')}:1: object has no "kind"`],
+      ['manifest-not-object', `Skipped 2 document(s) without apiVersion, kind or metadata (first at ${join(dir, 'values.yaml')}:1): not Kubernetes objects (Helm values or other configuration?), so not checked`],
+    ]);
+    expect(m.helmValues.map((v) => [v.file, v.scalar(['image', 'tag'])?.value])).toEqual([
+      [join(dir, 'values.yaml'), '2.4.1'],
+      [join(dir, 'values.yaml'), undefined],
+    ]);
+  });
+
   it('notes an empty file and throws for a path that does not exist (empty input)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-manifests-'));
     writeFileSync(join(dir, 'empty.yaml'), '');

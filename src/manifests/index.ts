@@ -96,10 +96,10 @@ export interface Manifests {
    */
   kustomizations: readonly ManifestObject[];
   /**
-   * Helm values, in file order: YAML documents without a `kind` (a chart's values.yaml, an environment's values
-   * file), the `spec.values` of Flux HelmReleases and the `helm.valuesObject` of Argo CD Applications. Not checked
-   * (a document without a kind is an issue for `check`), but they set the images a chart's workloads run, which
-   * `runwarden fix --manifests` edits.
+   * Helm values, in file order: YAML documents without `apiVersion`, `kind` or `metadata` (a chart's values.yaml,
+   * an environment's values file), the `spec.values` of Flux HelmReleases and the `helm.valuesObject` of Argo CD
+   * Applications. Not checked (`check` notes such documents once), but they set the images a chart's workloads run,
+   * which `runwarden fix --manifests` edits.
    */
   helmValues: readonly ManifestObject[];
 }
@@ -117,11 +117,13 @@ interface State {
   texts: Map<string, string>;
   kustomizations: Placed[];
   helmValues: Placed[];
+  /** Documents with neither apiVersion, kind nor metadata (Helm values, other configuration): how many, the first. */
+  plainDocuments: { count: number; where: string | undefined };
 }
 
 /** Reads every input; throws InputError only for a path that does not exist or holds no manifest files. */
 export async function readManifests(inputs: readonly string[], options: ReadManifestsOptions = {}): Promise<Manifests> {
-  const state: State = { objects: emptyClusterObjects(), origins: new WeakMap(), placed: new Map(), issues: [], kindsSeen: new Set(), skipped: new Map(), failures: 0, accepted: 0, namespace: options.namespace ?? 'default', texts: new Map(), kustomizations: [], helmValues: [] };
+  const state: State = { objects: emptyClusterObjects(), origins: new WeakMap(), placed: new Map(), issues: [], kindsSeen: new Set(), skipped: new Map(), failures: 0, accepted: 0, namespace: options.namespace ?? 'default', texts: new Map(), kustomizations: [], helmValues: [], plainDocuments: { count: 0, where: undefined } };
   let files = 0;
   for (const input of inputs) {
     if (input === STDIN) {
@@ -143,6 +145,10 @@ export async function readManifests(inputs: readonly string[], options: ReadMani
       state.texts.set(file, text);
       parseText(text, file, state);
     }
+  }
+  if (state.plainDocuments.count > 0) {
+    const { count, where: first } = state.plainDocuments;
+    state.issues.push(issue('manifest-not-object', `Skipped ${count} document(s) without apiVersion, kind or metadata (first at ${first ?? ''}): not Kubernetes objects (Helm values or other configuration?), so not checked`, first, 'runwarden checks Kubernetes objects; "runwarden fix --manifests" reads Helm values to change the images they set.'));
   }
   for (const [kind, { count, where }] of state.skipped) {
     state.issues.push(issue('manifest-unknown-kind', `Skipped ${count} object(s) of kind ${kind} (first at ${where}): runwarden does not check this kind`, where));
@@ -327,8 +333,14 @@ function collect(value: unknown, path: Array<string | number>, placed: Omit<Plac
     return;
   }
   if (kind === undefined) {
-    // a document of its own without a kind may be Helm values (fix --manifests reads them); still no Kubernetes object
-    if (path.length === 0) state.helmValues.push({ ...placed, path, value: record });
+    if (path.length === 0 && record.apiVersion === undefined && record.metadata === undefined) {
+      // not an attempt at a Kubernetes object: Helm values (fix --manifests reads them) or other configuration;
+      // skipped, said once, not "invalid"
+      state.helmValues.push({ ...placed, path, value: record });
+      const first = state.plainDocuments.where ?? where(placed, path);
+      state.plainDocuments = { count: state.plainDocuments.count + 1, where: first };
+      return;
+    }
     state.issues.push(issue('manifest-invalid', `${where(placed, path)}: object has no "kind"`, where(placed, path), 'Every Kubernetes object needs apiVersion and kind.'));
     return;
   }
