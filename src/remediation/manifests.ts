@@ -13,10 +13,9 @@
  *
  * Helm: a chart's workloads are not in Git, its values are. For a workload the manifests do not hold, the Helm values
  * among them (values files, Flux HelmRelease `spec.values`, Argo CD Application `helm.valuesObject`) that give the
- * running image are edited: an `image:
- * repo:tag` string, or a map of `repository` (with `registry`), `tag` and `digest` — the shapes charts use. Exactly one
- * such place must give the image that runs; a map without the field the change needs (a tag left to the chart's
- * appVersion, no `digest`) is reported with what to add.
+ * running image are edited: an `image: repo:tag` string, or a map of `repository` (with `registry`), `tag` and
+ * `digest` — the shapes charts use. Exactly one such place must give the image that runs; a map without the field
+ * the change needs (a tag left to the chart's appVersion, no `digest`) is reported with what to add.
  */
 import { createTwoFilesPatch } from 'diff';
 import type { WorkloadRef } from '../core/inventory.js';
@@ -296,6 +295,7 @@ function helmValuesEdits(values: readonly ManifestObject[], running: string, to:
   } else if (setting.digest !== undefined && setting.digest.value !== '') return `the Helm values at ${setting.at} pin ${setting.repository} by digest: set "tag: ${target.tag ?? 'latest'}" and remove the digest there`;
   if (target.tag !== undefined && setting.tag !== undefined && setting.tag.value !== target.tag) edits.push({ scalar: setting.tag, value: target.tag });
   if (target.tag !== undefined && setting.tag === undefined) return `the Helm values at ${setting.at} set ${setting.repository} without a tag: add "tag: ${target.tag}" there`;
+  if (edits.length === 0) return `the Helm values at ${setting.at} give ${to} already`;
   return edits;
 }
 
