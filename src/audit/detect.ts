@@ -2,7 +2,8 @@
  * The detection engine: audit events in, `detection` findings out. Each rule of the registry looks at one
  * event at a time; the engine decides which events are looked at, adds who did what and when to every
  * finding, and reports each (event, rule) once — the API server writes an exec twice (ResponseStarted and
- * ResponseComplete) under one auditID.
+ * ResponseComplete) under one auditID. A burst rule's events are counted here (AuditWindow): one detection when
+ * enough of them come close together.
  */
 import { fingerprint, type Finding, type Subject, type Suppression } from '../core/finding.js';
 import { issue, type Issue } from '../core/issue.js';
@@ -10,7 +11,7 @@ import type { Severity } from '../core/severity.js';
 import { actingUser, responseCode, succeeded, target, type AuditEvent } from './event.js';
 import { WORKLOAD_KINDS } from './pods.js';
 import { AUDIT_RULES } from './registry.js';
-import { DEFAULT_AUDIT_SETTINGS, matchesAny, type AuditRule, type AuditSettings } from './rule.js';
+import { DEFAULT_AUDIT_SETTINGS, matchesAny, type AuditRule, type AuditSettings, type AuditWindow } from './rule.js';
 
 export const DETECTION_KIND = 'detection';
 
@@ -22,6 +23,16 @@ const STAGES = new Set(['ResponseStarted', 'ResponseComplete']);
 
 /** (auditID, rule) pairs remembered to report each once; only bounds memory (the stages of one request are close together). */
 const REMEMBERED = 100_000;
+/** Burst keys (identities, addresses) counted at once; past it the oldest is forgotten (only bounds memory). */
+const BURST_KEYS = 10_000;
+/** Distinct values named in a burst's evidence. */
+const BURST_SHOWN = 20;
+
+/** One key's events of a burst rule within its window: when each came (ms) and its distinct value. */
+interface Burst {
+  times: number[];
+  values: string[];
+}
 
 export interface DetectorStats {
   /** Events given to push(). */
@@ -36,6 +47,8 @@ export class Detector {
   readonly rules: readonly AuditRule[];
   readonly stats: DetectorStats = { events: 0, skipped: 0, detections: 0 };
   private readonly seen = new Map<string, true>();
+  /** Burst rules' counts by rule and key. */
+  private readonly bursts = new Map<string, Burst>();
 
   private readonly now: () => Date;
 
@@ -62,7 +75,12 @@ export class Detector {
       const key = `${event.auditID}\0${rule.id}`;
       if (this.seen.has(key)) continue;
       this.remember(key);
-      const finding = detectionFinding(rule, event, match.title, match.severity ?? rule.severity, match.evidence ?? {});
+      let finding: Finding | undefined;
+      if (rule.window === undefined) finding = detectionFinding(rule, event, match.title, match.severity ?? rule.severity, match.evidence ?? {});
+      else {
+        finding = this.burst(rule, rule.window, event);
+        if (finding === undefined) continue;
+      }
       const suppression = this.exception(rule.id, event);
       out.push(suppression === undefined ? finding : { ...finding, suppression });
     }
@@ -87,6 +105,44 @@ export class Detector {
       return { kind: 'config', reason: e.reason, source: `config audit.exceptions[${index}]`, ...(e.expires === undefined ? {} : { expires: e.expires }) };
     }
     return undefined;
+  }
+
+  /**
+   * Count `event` for its key; the detection when the key has `count` distinct values within the window (the events
+   * older than the window are dropped first), then the key starts again. About the cluster: a burst spans targets.
+   */
+  private burst(rule: AuditRule, window: AuditWindow, event: AuditEvent): Finding | undefined {
+    const parsed = Date.parse(eventTime(event) ?? '');
+    const time = Number.isNaN(parsed) ? this.now().getTime() : parsed;
+    const key = `${rule.id}\0${window.key(event)}`;
+    let burst = this.bursts.get(key);
+    if (burst === undefined) {
+      if (this.bursts.size >= BURST_KEYS) {
+        const oldest = this.bursts.keys().next().value;
+        if (oldest !== undefined) this.bursts.delete(oldest);
+      }
+      burst = { times: [], values: [] };
+      this.bursts.set(key, burst);
+    }
+    // events come nearly in time order; one older than the window's start is dropped with the others
+    let drop = 0;
+    while (drop < burst.times.length && (burst.times[drop] as number) < time - window.withinMs) drop++;
+    if (drop > 0) {
+      burst.times.splice(0, drop);
+      burst.values.splice(0, drop);
+    }
+    const value = window.distinct(event);
+    if (burst.values.includes(value)) return undefined;
+    burst.times.push(time);
+    burst.values.push(value);
+    if (burst.values.length < window.count) return undefined;
+    const first = Math.min(...burst.times);
+    const minutes = Math.max(1, Math.ceil((time - first) / 60_000));
+    const evidence = { burst: { count: burst.values.length, from: new Date(first).toISOString(), to: new Date(time).toISOString(), withinMinutes: window.withinMs / 60_000, [window.label]: burst.values.slice(0, BURST_SHOWN) } };
+    this.bursts.delete(key);
+    const cluster: Subject = { type: 'cluster' };
+    const finding = detectionFinding(rule, event, window.title(evidence.burst.count, minutes), rule.severity, evidence);
+    return { ...finding, subject: cluster, id: fingerprint(rule.id, cluster, event.auditID) };
   }
 
   private remember(key: string): void {

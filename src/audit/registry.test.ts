@@ -25,7 +25,9 @@ describe('audit rule registry (contract)', () => {
     expect(rule.title.length).toBeGreaterThan(10);
     expect(rule.description.length).toBeGreaterThan(40);
     expect(rule.remediation.length).toBeGreaterThan(20);
-    expect(rule.falco.length).toBeGreaterThan(0);
+    // Falco's rules see one event at a time: a burst rule has no counterpart there
+    if (rule.window === undefined) expect(rule.falco.length).toBeGreaterThan(0);
+    else expect(rule.falco).toEqual([]);
   });
 
   it('shares no id with a policy check (a rule id names one thing in reports, exceptions and alerts)', () => {

@@ -3,6 +3,7 @@
  * Order is the order of a report's detections for one event.
  */
 import type { AuditRule } from './rule.js';
+import { accessDeniedBurst } from './rules/access-denied-burst/index.js';
 import { anonymousRequestAllowed } from './rules/anonymous-request-allowed/index.js';
 import { changeTrail } from './rules/change-trail/index.js';
 import { clusterAdminBound } from './rules/cluster-admin-bound/index.js';
@@ -16,6 +17,7 @@ import { podExec } from './rules/pod-exec/index.js';
 import { podExecRoleCreated } from './rules/pod-exec-role-created/index.js';
 import { podPortForward } from './rules/pod-port-forward/index.js';
 import { privilegedPodCreated } from './rules/privileged-pod-created/index.js';
+import { secretEnumeration } from './rules/secret-enumeration/index.js';
 import { secretRead } from './rules/secret-read/index.js';
 import { sensitiveMountPodCreated } from './rules/sensitive-mount-pod-created/index.js';
 import { systemRoleChanged } from './rules/system-role-changed/index.js';
@@ -37,6 +39,8 @@ export const AUDIT_RULES: readonly AuditRule[] = [
   podExecRoleCreated,
   systemRoleChanged,
   secretRead,
+  secretEnumeration,
+  accessDeniedBurst,
   kubeNamespacePodCreated,
   kubeNamespaceServiceAccountCreated,
   nodeportServiceCreated,

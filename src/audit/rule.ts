@@ -60,7 +60,23 @@ export interface RuleMatch {
   evidence?: Record<string, unknown> | undefined;
 }
 
-/** A detection rule over single audit events. Pure: no state, no I/O. */
+/**
+ * A burst: the events a rule picks (evaluate) counted per `key` (an identity, a source address); `count` distinct ones
+ * (by `distinct`) within `withinMs` of each other (the events' own times, so a log read later counts the same) make
+ * one detection, then counting starts again. The engine keeps the counts.
+ */
+export interface AuditWindow {
+  key(event: AuditEvent): string;
+  distinct(event: AuditEvent): string;
+  count: number;
+  withinMs: number;
+  /** The detection's title from how many were seen over how long (the engine adds "by <user>"). */
+  title(count: number, minutes: number): string;
+  /** What the distinct values are called in `evidence.burst` (`secrets`, `requests`). */
+  label: string;
+}
+
+/** A detection rule over single audit events (or a burst of them: `window`). Pure: no state, no I/O. */
 export interface AuditRule {
   /** Stable id = folder name. */
   id: string;
@@ -69,12 +85,14 @@ export interface AuditRule {
   /** What it detects, why that matters, and what it leaves out. */
   description: string;
   remediation: string;
-  /** Falco k8saudit rules that detect the same behaviour (for users coming from Falco; the conformance test). */
+  /** Falco k8saudit rules that detect the same behaviour (for users coming from Falco; the conformance test); none for a burst rule (Falco's see one event at a time). */
   falco: readonly string[];
   /** Off unless the settings turn it on (rules that need an allow-list, or the change trail). */
   enabled?: ((settings: AuditSettings) => boolean) | undefined;
   /** Also report requests the API server refused (an attempt); default: only what was carried out. */
   attempts?: boolean | undefined;
+  /** Report a burst of the events evaluate() picks instead of each one (AuditWindow). */
+  window?: AuditWindow | undefined;
   evaluate(event: AuditEvent, settings: AuditSettings): RuleMatch | undefined;
 }
 

@@ -17,7 +17,7 @@ export const CONTROL_PLANE_SECRET_READERS: readonly string[] = [
 ];
 
 /** A read the rule reports: not the control plane, not an allowed reader, and for a service account not within its own namespace. */
-function unexpectedReader(username: string, namespace: string, settings: AuditSettings): boolean {
+export function unexpectedReader(username: string, namespace: string, settings: AuditSettings): boolean {
   if (username === '' || matchesAny(username, CONTROL_PLANE_SECRET_READERS) || matchesAny(username, settings.secretReaders)) return false;
   if (username.startsWith(SERVICE_ACCOUNT)) {
     const own = username.slice(SERVICE_ACCOUNT.length).split(':')[0];
