@@ -137,11 +137,12 @@ export class Detector {
     burst.values.push(value);
     if (burst.values.length < window.count) return undefined;
     const first = Math.min(...burst.times);
-    const minutes = Math.max(1, Math.ceil((time - first) / 60_000));
+    // the title says the window, not how long this burst took: a burst that recurs has the same title (alert repeats are told apart by it)
+    const minutes = window.withinMs / 60_000;
     const evidence = { burst: { count: burst.values.length, from: new Date(first).toISOString(), to: new Date(time).toISOString(), withinMinutes: window.withinMs / 60_000, [window.label]: burst.values.slice(0, BURST_SHOWN) } };
     this.bursts.delete(key);
     const cluster: Subject = { type: 'cluster' };
-    const finding = detectionFinding(rule, event, window.title(evidence.burst.count, minutes), rule.severity, evidence);
+    const finding = detectionFinding(rule, event, window.title(evidence.burst.count, minutes), rule.severity, evidence, false);
     return { ...finding, subject: cluster, id: fingerprint(rule.id, cluster, event.auditID) };
   }
 
@@ -182,7 +183,8 @@ export function eventTime(event: AuditEvent): string | undefined {
   return event.stageTimestamp ?? event.requestReceivedTimestamp ?? event.timestamp;
 }
 
-function detectionFinding(rule: AuditRule, event: AuditEvent, title: string, severity: Severity, extra: Record<string, unknown>): Finding {
+/** `sayRefused`: end the title with the refusal of a refused request (not for a burst, which says what it counted). */
+function detectionFinding(rule: AuditRule, event: AuditEvent, title: string, severity: Severity, extra: Record<string, unknown>, sayRefused = true): Finding {
   const acting = actingUser(event);
   const t = target(event);
   const code = responseCode(event);
@@ -207,7 +209,7 @@ function detectionFinding(rule: AuditRule, event: AuditEvent, title: string, sev
     ...extra,
   };
   const subject = subjectOf(event);
-  const refused = succeeded(event) ? '' : ` (refused, HTTP ${code})`;
+  const refused = succeeded(event) || !sayRefused ? '' : ` (refused, HTTP ${code})`;
   return {
     id: fingerprint(rule.id, subject, event.auditID),
     rule: rule.id,

@@ -70,7 +70,7 @@ export interface AuditWindow {
   distinct(event: AuditEvent): string;
   count: number;
   withinMs: number;
-  /** The detection's title from how many were seen over how long (the engine adds "by <user>"). */
+  /** The detection's title from how many were seen and the window in minutes (the engine adds "by <user>"). */
   title(count: number, minutes: number): string;
   /** What the distinct values are called in `evidence.burst` (`secrets`, `requests`). */
   label: string;

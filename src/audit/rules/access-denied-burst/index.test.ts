@@ -29,7 +29,7 @@ describe('access-denied-burst', () => {
     expect(found).toEqual([]);
     const [finding, ...rest] = d.push(refused(200, 403));
     expect(rest).toEqual([]);
-    expect(finding).toMatchObject({ rule: 'access-denied-burst', severity: 'medium', title: '20 requests refused within 4 minutes by mallory (refused, HTTP 403)', subject: { type: 'cluster' } });
+    expect(finding).toMatchObject({ rule: 'access-denied-burst', severity: 'medium', title: '20 requests refused within 5 minutes by mallory', subject: { type: 'cluster' } });
     const burst = finding?.evidence['burst'] as { count: number; requests: string[]; from: string; to: string };
     expect([burst.count, burst.from, burst.to, burst.requests.length]).toEqual([20, '2026-11-30T10:00:00.000Z', '2026-11-30T10:03:20.000Z', 20]);
     expect(burst.requests[0]).toMatch(/^get \/api\/v1\/namespaces\/kube-system\/secrets\/s0 \(test-\d+\)$/);
@@ -51,6 +51,6 @@ describe('access-denied-burst', () => {
     // anonymous callers are counted by address
     const anonymous = [];
     for (let i = 15; i < 20; i++) anonymous.push(...d.push(refused(i, 401, '', '192.0.2.1')));
-    expect(anonymous.map((f) => f.title)).toEqual(['20 requests refused within 1 minute by system:anonymous (refused, HTTP 401)']);
+    expect(anonymous.map((f) => f.title)).toEqual(['20 requests refused within 5 minutes by system:anonymous']);
   });
 });

@@ -31,7 +31,7 @@ describe('secret-enumeration', () => {
     expect(found).toEqual([]);
     const [finding, ...rest] = d.push(read(300, '', '', 'list'));
     expect(rest).toEqual([]);
-    expect(finding).toMatchObject({ rule: 'secret-enumeration', severity: 'high', title: '10 Secrets read within 5 minutes by mallory', subject: { type: 'cluster' } });
+    expect(finding).toMatchObject({ rule: 'secret-enumeration', severity: 'high', title: '10 Secrets read within 10 minutes by mallory', subject: { type: 'cluster' } });
     expect(finding?.evidence['burst']).toEqual({
       count: 10,
       from: '2026-11-30T10:00:00.000Z',
@@ -59,7 +59,7 @@ describe('secret-enumeration', () => {
     // the same service account outside its namespace counts
     const outside = [];
     for (let i = 0; i < 10; i++) outside.push(...d.push(read(i, 'pay', `p${i}`, 'get', 'system:serviceaccount:shop:app')));
-    expect(outside.map((f) => f.title)).toEqual(['10 Secrets read within 1 minute by system:serviceaccount:shop:app']);
+    expect(outside.map((f) => f.title)).toEqual(['10 Secrets read within 10 minutes by system:serviceaccount:shop:app']);
   });
 
   it('counts a request logged at two stages once, and keeps identities apart', () => {
